@@ -1,0 +1,119 @@
+//! Command-line interface (clap derive). Doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Publish social posts from a git repository: render, check, publish, record.
+#[derive(Debug, Parser)]
+#[command(name = "crier", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Work in DIR instead of the current directory.
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
+
+    /// Use FILE as configuration instead of `crier.yaml`.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to use colours (`NO_COLOR` is honoured in `auto`).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate every post (or the given files and folders) against each platform's rules.
+    Check(CheckArgs),
+    /// Show what a post becomes on each platform.
+    Render(RenderArgs),
+    /// Scaffold a new post in the content folder.
+    New(NewArgs),
+    /// Scaffold crier.yaml, content/, templates/ and a GitHub Actions workflow.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Compiler-style diagnostics with snippets.
+    Human,
+    /// One JSON object with every diagnostic.
+    Json,
+    /// GitHub Actions annotations, plus a preview in the job summary.
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Post files or folders to check (default: the whole content folder).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The post file.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// Render only for this platform (threads, devto).
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RenderFormat::Human)]
+    pub format: RenderFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Name of the post file, without extension (may include folders: `2026/launch`).
+    #[arg(value_name = "SLUG")]
+    pub slug: String,
+
+    /// Write a YAML post instead of Markdown.
+    #[arg(long)]
+    pub yaml: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,142 @@
+//! `crier check`: validate posts, print diagnostics (human, JSON or GitHub).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use serde_json::json;
+
+use super::{Global, Outcome, open_project};
+use crate::cli::{CheckArgs, CheckFormat};
+use crate::diag::{self, Diagnostic, Severity};
+use crate::error::{Error, Result};
+use crate::pipeline::{self, PostReport};
+
+pub fn execute(g: &Global, args: &CheckArgs) -> Result<Outcome> {
+    let project = open_project(g)?;
+    let files = pipeline::select(&project, &args.paths)?;
+    let reports = pipeline::check_all(&project, &files);
+    let mut all: Vec<&Diagnostic> = project.templates.diagnostics.iter().collect();
+    all.extend(reports.iter().flat_map(|r| r.diagnostics.iter()));
+    let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = all.len() - errors;
+
+    let mut out = String::new();
+    match args.format {
+        CheckFormat::Json => {
+            let value = json!({
+                "diagnostics": all.iter().map(|d| diag::to_json_value(d)).collect::<Vec<_>>(),
+                "errors": errors,
+                "warnings": warnings,
+                "posts": reports.len(),
+            });
+            out.push_str(&value.to_string());
+            out.push('\n');
+        }
+        CheckFormat::Github => {
+            for d in &all {
+                out.push_str(&diag::render_github(d));
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}", summary_line(reports.len(), errors, warnings));
+            if let Some(path) = g.env.get("GITHUB_STEP_SUMMARY") {
+                append(path, &step_summary(&reports, &all, errors, warnings))?;
+            }
+        }
+        CheckFormat::Human => {
+            let sources = pipeline::sources(&project, &reports);
+            for d in &all {
+                if g.quiet && d.severity == Severity::Warning {
+                    continue;
+                }
+                out.push_str(&diag::render_human(d, &sources, g.style));
+            }
+            if !g.quiet {
+                if g.verbose > 0 {
+                    for r in &reports {
+                        let _ = writeln!(out, "{}", r.path);
+                        for rendered in &r.rendered {
+                            let _ = writeln!(out, "  {}", rendered.summary());
+                        }
+                    }
+                }
+                let _ = writeln!(out, "{}", summary_line(reports.len(), errors, warnings));
+            }
+        }
+    }
+    print(&out);
+    Ok(if errors > 0 { Outcome::Failure } else { Outcome::Success })
+}
+
+pub(crate) fn print(s: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`crier check | head`) is not an error worth reporting.
+    let _ = stdout.write_all(s.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
+
+fn summary_line(posts: usize, errors: usize, warnings: usize) -> String {
+    let verdict = if errors > 0 { "failed" } else { "ok" };
+    format!(
+        "checked {}: {}, {} ({verdict})",
+        plural(posts, "post"),
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}
+
+fn append(path: &str, text: &str) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(format!("cannot open GITHUB_STEP_SUMMARY `{path}`"), e))?;
+    f.write_all(text.as_bytes()).map_err(|e| Error::io(format!("cannot write GITHUB_STEP_SUMMARY `{path}`"), e))
+}
+
+/// A Markdown preview of every rendered post for the job summary.
+fn step_summary(reports: &[PostReport], all: &[&Diagnostic], errors: usize, warnings: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "## crier check\n\n{}\n", summary_line(reports.len(), errors, warnings));
+    if !all.is_empty() {
+        let _ = writeln!(s, "| | file | problem |\n|---|---|---|");
+        for d in all {
+            let icon = if d.severity == Severity::Error { "❌" } else { "⚠️" };
+            let _ = writeln!(
+                s,
+                "| {icon} | `{}:{}:{}` | {} (`{}`) |",
+                d.file,
+                d.line,
+                d.column,
+                d.message.replace('|', "\\|"),
+                d.code
+            );
+        }
+        s.push('\n');
+    }
+    for r in reports {
+        if r.rendered.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "<details><summary><code>{}</code></summary>\n", r.path);
+        for rendered in &r.rendered {
+            let _ = writeln!(
+                s,
+                "**{}** — {}\n",
+                rendered.platform(),
+                rendered.summary().split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
+            );
+            let fence = "`".repeat(longest_backtick_run(&rendered.to_human()).max(2) + 1);
+            let _ = writeln!(s, "{fence}text\n{}{fence}\n", rendered.to_human());
+        }
+        let _ = writeln!(s, "</details>\n");
+    }
+    s
+}
+
+fn longest_backtick_run(s: &str) -> usize {
+    s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}

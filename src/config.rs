@@ -1,0 +1,187 @@
+//! `crier.yaml`: optional, every key optional, unknown keys are errors.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diag::{Diagnostic, SourceFile};
+use crate::error::{Error, Result};
+use crate::platforms::PlatformId;
+use crate::yaml::{self, Embedded};
+
+pub const FILE_NAME: &str = "crier.yaml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub defaults: Defaults,
+    /// Free values handed to every template as `config.vars`.
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    pub media: MediaConfig,
+    /// Folder holding the posts, relative to the repository root.
+    pub content_dir: String,
+    /// Folder holding template overrides, relative to the repository root.
+    pub templates_dir: String,
+    pub publish: PublishConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Defaults {
+    pub platforms: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// Public URL prefix for repository files; `{sha}` and `{branch}` are substituted.
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublishConfig {
+    /// At most this many posts are published by one run (a safety net).
+    pub max_per_run: u32,
+}
+
+impl Default for PublishConfig {
+    fn default() -> Self {
+        Self { max_per_run: 10 }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            defaults: Defaults::default(),
+            vars: serde_json::Map::new(),
+            media: MediaConfig::default(),
+            content_dir: "content".to_owned(),
+            templates_dir: "templates".to_owned(),
+            publish: PublishConfig::default(),
+        }
+    }
+}
+
+const KEYS: &[&str] = &["defaults", "vars", "media", "content_dir", "templates_dir", "publish"];
+const NESTED_KEYS: &[&str] = &["platforms", "base_url", "max_per_run"];
+
+/// The loaded configuration and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub path: Option<PathBuf>,
+}
+
+/// Loads `explicit` (which must exist) or `root/crier.yaml` (which may not).
+pub fn load(root: &Path, explicit: Option<&Path>) -> Result<Loaded> {
+    let path = match explicit {
+        Some(p) => {
+            let p = if p.is_absolute() { p.to_path_buf() } else { root.join(p) };
+            if !p.is_file() {
+                return Err(Error::usage(format!("config file `{}` does not exist", p.display())));
+            }
+            p
+        }
+        None => {
+            let p = root.join(FILE_NAME);
+            if !p.is_file() {
+                return Ok(Loaded { config: Config::default(), path: None });
+            }
+            p
+        }
+    };
+    let text = std::fs::read(&path).map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
+    let display = crate::content::relative_display(root, &path);
+    let fail = |d: Diagnostic| Error::Config { path: path.clone(), diagnostics: vec![d] };
+    let text = String::from_utf8(text)
+        .map_err(|_| fail(Diagnostic::error("not-utf8", "the file is not valid UTF-8").in_file(&display)))?;
+    let source = SourceFile::new(display.clone(), text.as_str());
+    let config: Config = if text.trim().is_empty() {
+        Config::default()
+    } else {
+        let all_keys: Vec<&str> = KEYS.iter().chain(NESTED_KEYS).copied().collect();
+        yaml::parse(&text, &source, Embedded { offset: 0 }, &all_keys).map_err(fail)?
+    };
+    for name in &config.defaults.platforms {
+        if PlatformId::parse(name).is_none() {
+            let at = text.find(name.as_str()).unwrap_or(0);
+            return Err(fail(
+                Diagnostic::error("unknown-platform", format!("unknown platform `{name}` in defaults.platforms"))
+                    .at(&source, at..at + name.len())
+                    .with_hint(PlatformId::hint_for(name)),
+            ));
+        }
+    }
+    for (key, dir) in [("content_dir", &config.content_dir), ("templates_dir", &config.templates_dir)] {
+        if Path::new(dir).is_absolute()
+            || Path::new(dir).components().any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            let at = text.find(key).unwrap_or(0);
+            return Err(fail(
+                Diagnostic::error(
+                    "config-path",
+                    format!("`{key}` must be a folder inside the repository, found `{dir}`"),
+                )
+                .at(&source, at..at + key.len())
+                .with_hint("use a relative path such as `content`"),
+            ));
+        }
+    }
+    Ok(Loaded { config, path: Some(path) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(yaml: &str) -> Result<Loaded> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(FILE_NAME), yaml).expect("write");
+        load(dir.path(), None)
+    }
+
+    #[test]
+    fn missing_file_gives_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let loaded = load(dir.path(), None).expect("defaults");
+        assert_eq!(loaded.config.content_dir, "content");
+        assert_eq!(loaded.config.publish.max_per_run, 10);
+        assert!(loaded.path.is_none());
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let c = load_str(
+            "defaults:\n  platforms: [threads, devto]\nvars:\n  site: https://x.dev\nmedia:\n  base_url: https://cdn/{sha}/\ncontent_dir: posts\ntemplates_dir: tpl\npublish:\n  max_per_run: 3\n",
+        )
+        .expect("valid")
+        .config;
+        assert_eq!(c.defaults.platforms, ["threads", "devto"]);
+        assert_eq!(c.vars["site"], "https://x.dev");
+        assert_eq!(c.media.base_url.as_deref(), Some("https://cdn/{sha}/"));
+        assert_eq!((c.content_dir.as_str(), c.templates_dir.as_str()), ("posts", "tpl"));
+        assert_eq!(c.publish.max_per_run, 3);
+    }
+
+    #[test]
+    fn errors_point_at_line_and_column() {
+        let cases: &[(&str, &str, usize, usize)] = &[
+            ("defaults:\n  platform: [threads]\n", "unknown-key", 2, 3),
+            ("defaults:\n  platforms: [threads, tiktok]\n", "unknown-platform", 2, 24),
+            ("publish:\n  max_per_run: many\n", "yaml-type", 2, 16),
+            ("content_dir: ../elsewhere\n", "config-path", 1, 1),
+        ];
+        for (yaml, code, line, col) in cases {
+            match load_str(yaml) {
+                Err(Error::Config { diagnostics, .. }) => {
+                    let d = &diagnostics[0];
+                    assert_eq!((d.code, d.line, d.column), (*code, *line, *col), "{yaml}: {d:?}");
+                    assert_eq!(d.file, "crier.yaml");
+                }
+                other => panic!("{yaml}: expected a config error, got {other:?}"),
+            }
+        }
+    }
+}

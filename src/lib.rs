@@ -1,0 +1,23 @@
+//! crier: publish social posts from a git repository.
+//!
+//! The pipeline: [`config`] → [`content`] (discover, parse, spans) →
+//! [`render`] (templates, Markdown → platform text) → [`rules`] (limits,
+//! diagnostics) per [`platforms`] module; [`ledger`] writes records back.
+//! [`commands`] holds one module per subcommand; `main.rs` only parses,
+//! dispatches and picks the exit code.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod content;
+pub mod diag;
+pub mod env;
+pub mod error;
+pub mod fsutil;
+pub mod ledger;
+pub mod pipeline;
+pub mod platforms;
+pub mod project;
+pub mod render;
+pub mod rules;
+pub mod yaml;

@@ -1,0 +1,145 @@
+//! The per-post pipeline shared by `check`, `render` and `watch`: parse →
+//! platforms → render → rules.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::content::{self, Post};
+use crate::diag::{Diagnostic, SourceFile, Sources};
+use crate::platforms::{PlatformId, Rendered};
+use crate::project::Project;
+use crate::rules;
+
+/// Everything known about one post after checking it.
+#[derive(Debug)]
+pub struct PostReport {
+    pub path: String,
+    pub abs_path: PathBuf,
+    pub post: Option<Post>,
+    pub targets: Vec<PlatformId>,
+    pub rendered: Vec<Rendered>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The file's text when it could not be parsed (for snippets).
+    pub raw_source: Option<Arc<SourceFile>>,
+}
+
+impl PostReport {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn source(&self) -> Option<&Arc<SourceFile>> {
+        self.post.as_ref().map(|p| &p.source).or(self.raw_source.as_ref())
+    }
+}
+
+/// Parses, renders and validates one post.
+pub fn check_post(project: &Project, abs: &Path) -> PostReport {
+    let path = content::relative_display(&project.root, abs);
+    let mut report = PostReport {
+        path,
+        abs_path: abs.to_path_buf(),
+        post: None,
+        targets: Vec::new(),
+        rendered: Vec::new(),
+        diagnostics: Vec::new(),
+        raw_source: None,
+    };
+    let post = match content::parse_file(&project.root, abs) {
+        Ok(p) => p,
+        Err(d) => {
+            if d.span.is_some() {
+                // Re-read only on failure: the snippet needs the text.
+                if let Ok(bytes) = std::fs::read(abs) {
+                    let text =
+                        String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).into_owned();
+                    report.raw_source = Some(Arc::new(SourceFile::new(report.path.clone(), text)));
+                }
+            }
+            report.diagnostics.push(d);
+            return report;
+        }
+    };
+    let mut diags = Vec::new();
+    let targets = rules::targets(&post, &project.config, &mut diags);
+    rules::general(&post, &mut diags);
+    for &id in &targets {
+        let platform = id.platform();
+        match platform.render(project, &post, &targets) {
+            Ok(r) => {
+                diags.extend(platform.validate(project, &post, &r));
+                report.rendered.push(r);
+            }
+            Err(errs) => diags.extend(errs),
+        }
+    }
+    // Media shared by several parts or platforms reports its problem once.
+    diags.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)).then(a.severity.cmp(&b.severity)));
+    diags.dedup();
+    report.diagnostics = diags;
+    report.targets = targets;
+    report.post = Some(post);
+    report
+}
+
+/// Checks posts in parallel, keeping the given order.
+pub fn check_all(project: &Project, paths: &[PathBuf]) -> Vec<PostReport> {
+    paths.par_iter().map(|p| check_post(project, p)).collect()
+}
+
+/// The sources every diagnostic of `reports` points into, for snippets.
+pub fn sources(project: &Project, reports: &[PostReport]) -> Sources {
+    let mut map = Sources::new();
+    for r in reports {
+        if let Some(src) = r.source() {
+            map.insert(r.path.clone(), src.clone());
+        }
+    }
+    for d in &project.templates.diagnostics {
+        add_template_source(project, &d.file, &mut map);
+    }
+    for r in reports {
+        for d in &r.diagnostics {
+            if !map.contains_key(&d.file) {
+                add_template_source(project, &d.file, &mut map);
+            }
+        }
+    }
+    map
+}
+
+fn add_template_source(project: &Project, file: &str, map: &mut Sources) {
+    for name in project.templates.names() {
+        if let Some(src) = project.templates.source(name) {
+            if src.display == file {
+                if let Some(f) = &src.file {
+                    map.insert(file.to_owned(), f.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Post files to check: everything under the content folder, or the given
+/// paths (files, or folders searched like the content folder).
+pub fn select(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<PathBuf>> {
+    if paths.is_empty() {
+        return content::discover(&project.content_dir());
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let abs = if p.is_absolute() { p.clone() } else { project.root.join(p) };
+        if abs.is_dir() {
+            out.extend(content::discover(&abs)?);
+        } else if abs.is_file() {
+            out.push(abs);
+        } else {
+            return Err(crate::error::Error::usage(format!("`{}` does not exist", p.display())));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}

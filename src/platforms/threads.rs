@@ -1,0 +1,233 @@
+//! Threads: Markdown becomes plain text, split into a chain of parts (from
+//! `thread:`, from thematic breaks, or by `split: auto`), each rendered
+//! through the `threads` template.
+
+use std::ops::Range;
+
+use serde_json::{Value, json};
+
+use super::{Platform, PlatformId, Rendered};
+use crate::content::{Post, SplitMode};
+use crate::diag::Diagnostic;
+use crate::project::Project;
+use crate::render::context;
+use crate::render::templates::TemplateFailure;
+use crate::render::text::{self, TextPart};
+use crate::rules::media::{self, MediaRef};
+
+/// Threads counts UTF-8 bytes, not characters.
+pub const MAX_TEXT_BYTES: usize = 500;
+
+#[derive(Debug, Clone)]
+pub struct ThreadsPart {
+    pub text: String,
+    pub media: Vec<MediaRef>,
+    /// Where the part comes from in the post file.
+    pub origin: Range<usize>,
+    /// Inline Markdown images left out of the text (file spans).
+    pub dropped_images: Vec<Range<usize>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ThreadsOutput {
+    pub parts: Vec<ThreadsPart>,
+    pub template: String,
+}
+
+impl ThreadsOutput {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "parts": self.parts.iter().map(|p| json!({
+                "text": p.text,
+                "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>()
+        })
+    }
+
+    pub fn summary(&self) -> String {
+        let n = self.parts.len();
+        let sizes: Vec<String> = self.parts.iter().map(|p| format!("{}/{MAX_TEXT_BYTES}", p.text.len())).collect();
+        format!("threads  {n} part{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
+    }
+
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        let n = self.parts.len();
+        for (i, p) in self.parts.iter().enumerate() {
+            out.push_str(&format!("── part {}/{n} · {}/{MAX_TEXT_BYTES} bytes ──\n", i + 1, p.text.len()));
+            if !p.text.is_empty() {
+                out.push_str(&p.text);
+                out.push('\n');
+            }
+            for m in &p.media {
+                let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("?");
+                match &m.alt {
+                    Some(alt) => out.push_str(&format!("[{} {what} — alt: {alt}]\n", m.kind_name())),
+                    None => out.push_str(&format!("[{} {what}]\n", m.kind_name())),
+                }
+            }
+        }
+        out
+    }
+}
+
+pub struct Threads;
+
+struct SourcePart {
+    text: String,
+    origin: Range<usize>,
+    media: Vec<MediaRef>,
+    dropped_images: Vec<Range<usize>>,
+}
+
+impl Platform for Threads {
+    fn id(&self) -> PlatformId {
+        PlatformId::Threads
+    }
+
+    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
+        let f = &post.front;
+        let opts = f.threads.as_ref().map(|t| &t.value);
+        let template_key = opts.and_then(|o| o.template.as_ref()).or(f.template.as_ref());
+        let template = template_key.map_or("threads", |t| t.value.as_str()).to_owned();
+        if !project.templates.has(&template) {
+            let mut known: Vec<&str> = project.templates.names().collect();
+            known.sort_unstable();
+            let span = template_key.map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
+            return Err(vec![
+                Diagnostic::error("template-not-found", format!("template `{template}` does not exist"))
+                    .at(&post.source, span)
+                    .with_hint(format!(
+                        "create `{}/{template}.hbs`, or use one of: {}",
+                        project.config.templates_dir,
+                        known.join(", ")
+                    )),
+            ]);
+        }
+
+        let mut parts = source_parts(project, post);
+        if let Some(top) = &f.media {
+            let resolved: Vec<MediaRef> = top.value.iter().map(|m| media::resolve(project, post, m)).collect();
+            if parts.is_empty() {
+                parts.push(SourcePart {
+                    text: String::new(),
+                    origin: post.span_of(&top.referenced),
+                    media: Vec::new(),
+                    dropped_images: Vec::new(),
+                });
+            }
+            let mut first = resolved;
+            first.append(&mut parts[0].media);
+            parts[0].media = first;
+        }
+
+        let mut base = context::base(post, &project.config, targets, project.threads_username());
+        base.insert("platform".into(), "threads".into());
+        let count = parts.len();
+        let mut out = Vec::with_capacity(count);
+        let mut errors = Vec::new();
+        for (i, part) in parts.into_iter().enumerate() {
+            let mut ctx = base.clone();
+            ctx.insert("text".into(), Value::String(part.text));
+            ctx.insert(
+                "part".into(),
+                json!({"number": i + 1, "count": count, "first": i == 0, "last": i + 1 == count}),
+            );
+            match project.templates.render(&template, &Value::Object(ctx), &post.path, "threads") {
+                Ok(rendered) => out.push(ThreadsPart {
+                    text: rendered.trim().to_owned(),
+                    media: part.media,
+                    origin: part.origin,
+                    dropped_images: part.dropped_images,
+                }),
+                Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
+                Err(TemplateFailure::Error(d)) => {
+                    errors.push(*d);
+                    break;
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto) {
+            out = split_long_parts(out);
+        }
+        Ok(Rendered::Threads(ThreadsOutput { parts: out, template }))
+    }
+
+    fn validate(&self, project: &Project, post: &Post, rendered: &Rendered) -> Vec<Diagnostic> {
+        match rendered {
+            Rendered::Threads(t) => crate::rules::threads::validate(project, post, t),
+            Rendered::Devto(_) => Vec::new(),
+        }
+    }
+}
+
+/// The chain before templating: `thread:` items, else the Markdown (the
+/// `threads.text` override or the body) split at thematic breaks.
+fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
+    let f = &post.front;
+    if let Some(thread) = &f.thread {
+        return thread
+            .value
+            .iter()
+            .map(|item| {
+                let origin =
+                    item.value.text_at.as_ref().map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at));
+                let md = item.value.text.as_deref().unwrap_or("");
+                SourcePart {
+                    text: text::markdown_to_text(md),
+                    origin,
+                    media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
+                    dropped_images: Vec::new(),
+                }
+            })
+            .collect();
+    }
+    if let Some(over) = f.threads.as_ref().and_then(|t| t.value.text.as_ref()) {
+        let origin = post.span_of(&over.referenced);
+        return text::markdown_to_parts(&over.value)
+            .into_iter()
+            .filter(|p| !p.text.is_empty())
+            .map(|p| SourcePart { text: p.text, origin: origin.clone(), media: Vec::new(), dropped_images: Vec::new() })
+            .collect();
+    }
+    text::markdown_to_parts(&post.body)
+        .into_iter()
+        .filter(|p: &TextPart| !p.text.is_empty() || !p.images.is_empty())
+        .map(|p| {
+            // Point at the first line of the part: enough to find it, short to show.
+            let start = p.source.start + (p.source.len() - post.body[p.source.clone()].trim_start().len());
+            let line_end = post.body[start..p.source.end].find('\n').map_or(p.source.end, |i| start + i);
+            SourcePart {
+                text: p.text,
+                origin: post.body_span(start..line_end.max(start + 1).min(post.body.len())),
+                media: Vec::new(),
+                dropped_images: p.images.iter().map(|r| post.body_span(r.clone())).collect(),
+            }
+        })
+        .filter(|p| !p.text.is_empty() || !p.dropped_images.is_empty())
+        .collect()
+}
+
+fn split_long_parts(parts: Vec<ThreadsPart>) -> Vec<ThreadsPart> {
+    let mut out = Vec::new();
+    for part in parts {
+        if part.text.len() <= MAX_TEXT_BYTES {
+            out.push(part);
+            continue;
+        }
+        let mut media = Some(part.media);
+        let mut dropped = Some(part.dropped_images);
+        for piece in text::split_auto(&part.text, MAX_TEXT_BYTES) {
+            out.push(ThreadsPart {
+                text: piece,
+                media: media.take().unwrap_or_default(),
+                origin: part.origin.clone(),
+                dropped_images: dropped.take().unwrap_or_default(),
+            });
+        }
+    }
+    out
+}

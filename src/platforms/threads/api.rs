@@ -1,0 +1,1308 @@
+//! Client for the Threads Graph API (`graph.threads.net`, calls under `/v1.0/`).
+//!
+//! Covers what a publisher needs: the user (`/me`), the publishing quota, media containers
+//! (create, poll status, publish), reading a post back (permalink) and listing posts for
+//! reconciliation after a crash or a lost reply.
+//!
+//! Error handling follows the Graph error envelope and sorts every failure into a
+//! [`ThreadsError`] variant the caller can act on. Retries are built in and bounded:
+//! reads retry transient failures; writes retry only when the request certainly did not take
+//! effect, and report [`ThreadsError::Ambiguous`] when a reply was lost after sending, so the
+//! caller reconciles instead of posting twice.
+//!
+//! The access token travels as the `access_token` query parameter (as in Meta's sample app),
+//! so every message built here is scrubbed of it: reqwest errors are stripped of their URL and
+//! any remaining occurrence of the token text is replaced with `[REDACTED]`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::header::RETRY_AFTER;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use url::Url;
+
+/// Default API host.
+pub const DEFAULT_BASE_URL: &str = "https://graph.threads.net";
+
+/// Graph API version prefix; Meta requires `v1.0` on graph.threads.net.
+const API_VERSION: &str = "v1.0";
+
+/// Text replacing the token wherever it could leak into a message.
+const REDACTED: &str = "[REDACTED]";
+
+/// Fields read back for a published post.
+const MEDIA_FIELDS: &str = "id,permalink,shortcode,username,text,timestamp,media_type";
+
+/// Graph codes meaning "try again later": unknown, service, app/user throttling, page
+/// throttling and "too many calls to this endpoint".
+const TRANSIENT_CODES: [i64; 6] = [1, 2, 4, 17, 32, 613];
+
+/// Subcode of code 24 when a container is published before it is `FINISHED`.
+const SUBCODE_NOT_READY: i64 = 4_279_009;
+
+/// Subcode when Threads could not build the link preview for a post.
+const SUBCODE_LINK_PREVIEW: i64 = 4_279_047;
+
+/// Result alias for this module.
+pub type Result<T, E = ThreadsError> = std::result::Result<T, E>;
+
+/// Bounds for retries and timeouts. Delays are configurable so tests can run in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryOptions {
+    /// Upper bound on the total time spent sleeping between attempts of one call.
+    pub max_total_wait: Duration,
+    /// First backoff delay when the server gave no `Retry-After`; doubles each retry.
+    pub initial_delay: Duration,
+    /// Timeout for one HTTP exchange (connect, send, receive).
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryOptions {
+    fn default() -> Self {
+        Self {
+            max_total_wait: Duration::from_secs(120),
+            initial_delay: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Failures of a Threads call, sorted by what the caller should do about them.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ThreadsError {
+    /// The token is expired, revoked or invalid: stop the run.
+    #[error(
+        "Threads rejected the access token: {message}. Run `crier auth refresh` (or set a new THREADS_ACCESS_TOKEN)"
+    )]
+    TokenInvalid {
+        /// Graph error code (190 for an invalid token).
+        code: i64,
+        /// Graph error subcode, when given.
+        subcode: Option<i64>,
+        /// Server message, redacted.
+        message: String,
+    },
+    /// The container is not ready to publish (code 24, subcode 4279009); retry later.
+    #[error("the Threads container is not ready to be published yet: {message}")]
+    NotReady {
+        /// Server message, redacted.
+        message: String,
+    },
+    /// Threads could not build a preview for the post's link (subcode 4279047).
+    #[error(
+        "Threads could not build the link preview (check that the link is public and reachable): {message}"
+    )]
+    LinkPreview {
+        /// Server message, redacted.
+        message: String,
+    },
+    /// A temporary failure (throttling, 429, 5xx, timeout, connection error); safe to retry.
+    #[error("temporary Threads failure: {message}")]
+    Transient {
+        /// HTTP status, when a reply arrived.
+        status: Option<u16>,
+        /// Graph error code, when the body carried one.
+        code: Option<i64>,
+        /// Server-requested delay (`Retry-After`), when given.
+        retry_after: Option<Duration>,
+        /// What happened, redacted.
+        message: String,
+    },
+    /// Threads refused the request; retrying the same request will fail again.
+    #[error("Threads rejected the request (HTTP {status}, code {code}{}): {message}", fmt_subcode(*.subcode))]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// Graph error code.
+        code: i64,
+        /// Graph error subcode, when given.
+        subcode: Option<i64>,
+        /// Server message (with the user-facing text when present), redacted.
+        message: String,
+    },
+    /// A non-idempotent request was sent but its reply was lost: it may have taken effect.
+    /// The caller must reconcile (see [`ThreadsClient::reconcile_publish`]) instead of retrying.
+    #[error(
+        "the Threads {operation} request was sent but its reply was lost ({message}); it may or may not have taken effect, so crier must check before retrying"
+    )]
+    Ambiguous {
+        /// Which call (e.g. `publish`).
+        operation: &'static str,
+        /// What happened, redacted.
+        message: String,
+    },
+    /// A media container ended in `ERROR` or `EXPIRED`.
+    #[error("Threads container {id} ended in {status}: {explanation}")]
+    ContainerFailed {
+        /// Container id.
+        id: String,
+        /// `ERROR` or `EXPIRED`.
+        status: Status,
+        /// Raw `error_message` code, e.g. `INVALID_ASPEC_RATIO`.
+        error_message: Option<String>,
+        /// The code explained in words.
+        explanation: String,
+    },
+    /// A container was still processing when the wait bound ran out.
+    #[error("Threads container {id} was still {status} after waiting {waited:?}")]
+    NotFinished {
+        /// Container id.
+        id: String,
+        /// Last status seen.
+        status: Status,
+        /// Time spent waiting.
+        waited: Duration,
+    },
+    /// The server answered with something that is not a usable Graph reply (HTML page,
+    /// truncated or malformed JSON, missing fields) and retrying is not indicated.
+    #[error("unexpected reply from Threads (HTTP {status}): {detail}")]
+    BadResponse {
+        /// HTTP status.
+        status: u16,
+        /// Description of the body, redacted.
+        detail: String,
+    },
+}
+
+fn fmt_subcode(subcode: Option<i64>) -> String {
+    subcode
+        .map(|s| format!(", subcode {s}"))
+        .unwrap_or_default()
+}
+
+impl ThreadsError {
+    /// Whether repeating the same call later may succeed without any other change.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transient { .. } | Self::NotReady { .. })
+    }
+
+    /// Whether the whole run should stop (no other call can succeed with this token).
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Self::TokenInvalid { .. })
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Transient { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// The authenticated user.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Me {
+    /// Threads user id.
+    #[serde(deserialize_with = "de_id")]
+    pub id: String,
+    /// Handle, without `@`.
+    #[serde(default)]
+    pub username: String,
+}
+
+/// Publishing quota over the moving 24-hour window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    /// Posts published in the window.
+    pub used: u64,
+    /// Posts allowed in the window (250).
+    pub total: u64,
+    /// Replies published in the window.
+    pub reply_used: u64,
+    /// Replies allowed in the window (1000).
+    pub reply_total: u64,
+}
+
+/// A media container id (returned by create, consumed by publish).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContainerId(pub String);
+
+/// A published media id (what permalinks, replies and records refer to).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MediaId(pub String);
+
+impl ContainerId {
+    /// The id as sent to the API.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl MediaId {
+    /// The id as sent to the API.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ContainerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for MediaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Create-side media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaType {
+    /// Text-only post.
+    Text,
+    /// Single image fetched from `image_url`.
+    Image,
+    /// Single video fetched from `video_url`.
+    Video,
+    /// Carousel of 2–20 child containers.
+    Carousel,
+}
+
+impl MediaType {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "TEXT",
+            Self::Image => "IMAGE",
+            Self::Video => "VIDEO",
+            Self::Carousel => "CAROUSEL",
+        }
+    }
+}
+
+/// Who may reply to a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyControl {
+    /// Anyone.
+    Everyone,
+    /// Accounts the author follows.
+    AccountsYouFollow,
+    /// Accounts mentioned in the post.
+    MentionedOnly,
+    /// Only the author of the parent post.
+    ParentPostAuthorOnly,
+    /// The author's followers.
+    FollowersOnly,
+}
+
+impl ReplyControl {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Everyone => "everyone",
+            Self::AccountsYouFollow => "accounts_you_follow",
+            Self::MentionedOnly => "mentioned_only",
+            Self::ParentPostAuthorOnly => "parent_post_author_only",
+            Self::FollowersOnly => "followers_only",
+        }
+    }
+}
+
+/// A poll with 2–4 options (text posts only).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Poll {
+    /// First option.
+    pub option_a: String,
+    /// Second option.
+    pub option_b: String,
+    /// Optional third option.
+    pub option_c: Option<String>,
+    /// Optional fourth option.
+    pub option_d: Option<String>,
+}
+
+impl Poll {
+    fn to_json(&self) -> String {
+        let mut map = serde_json::Map::new();
+        map.insert("option_a".into(), Value::from(self.option_a.as_str()));
+        map.insert("option_b".into(), Value::from(self.option_b.as_str()));
+        if let Some(c) = &self.option_c {
+            map.insert("option_c".into(), Value::from(c.as_str()));
+        }
+        if let Some(d) = &self.option_d {
+            map.insert("option_d".into(), Value::from(d.as_str()));
+        }
+        Value::Object(map).to_string()
+    }
+}
+
+/// Parameters of `POST /{user-id}/threads`. Build with [`ContainerRequest::text`] and friends,
+/// then set the optional fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerRequest {
+    /// `media_type`.
+    pub media_type: MediaType,
+    /// `text` (required for TEXT).
+    pub text: Option<String>,
+    /// `image_url` (IMAGE).
+    pub image_url: Option<String>,
+    /// `video_url` (VIDEO).
+    pub video_url: Option<String>,
+    /// `is_carousel_item=true` on carousel children.
+    pub is_carousel_item: bool,
+    /// `children` container ids (CAROUSEL), sent comma-separated.
+    pub children: Vec<ContainerId>,
+    /// `reply_to_id`: the *published media* id replied to.
+    pub reply_to_id: Option<MediaId>,
+    /// `reply_control`.
+    pub reply_control: Option<ReplyControl>,
+    /// `topic_tag` (1–50 chars, no `.` or `&`).
+    pub topic_tag: Option<String>,
+    /// `link_attachment` (TEXT only).
+    pub link_attachment: Option<String>,
+    /// `quote_post_id`.
+    pub quote_post_id: Option<MediaId>,
+    /// `poll_attachment`, sent JSON-encoded (TEXT only).
+    pub poll_attachment: Option<Poll>,
+    /// `alt_text` (IMAGE/VIDEO only, ≤ 1000 chars).
+    pub alt_text: Option<String>,
+}
+
+impl ContainerRequest {
+    fn empty(media_type: MediaType) -> Self {
+        Self {
+            media_type,
+            text: None,
+            image_url: None,
+            video_url: None,
+            is_carousel_item: false,
+            children: Vec::new(),
+            reply_to_id: None,
+            reply_control: None,
+            topic_tag: None,
+            link_attachment: None,
+            quote_post_id: None,
+            poll_attachment: None,
+            alt_text: None,
+        }
+    }
+
+    /// A text post.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: Some(text.into()),
+            ..Self::empty(MediaType::Text)
+        }
+    }
+
+    /// An image post (or carousel item, see [`Self::carousel_item`]).
+    pub fn image(image_url: impl Into<String>) -> Self {
+        Self {
+            image_url: Some(image_url.into()),
+            ..Self::empty(MediaType::Image)
+        }
+    }
+
+    /// A video post (or carousel item).
+    pub fn video(video_url: impl Into<String>) -> Self {
+        Self {
+            video_url: Some(video_url.into()),
+            ..Self::empty(MediaType::Video)
+        }
+    }
+
+    /// A carousel of already created child containers.
+    pub fn carousel(children: Vec<ContainerId>) -> Self {
+        Self {
+            children,
+            ..Self::empty(MediaType::Carousel)
+        }
+    }
+
+    /// Marks this image/video container as a carousel child.
+    pub fn carousel_item(mut self) -> Self {
+        self.is_carousel_item = true;
+        self
+    }
+
+    /// Sets the caption / text.
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
+    /// Makes this a reply to a published post.
+    pub fn reply_to(mut self, media: &MediaId) -> Self {
+        self.reply_to_id = Some(media.clone());
+        self
+    }
+
+    /// Form parameters, in the API's spelling.
+    pub fn to_params(&self) -> Vec<(&'static str, String)> {
+        let mut p = vec![("media_type", self.media_type.as_str().to_owned())];
+        let mut opt = |k: &'static str, v: Option<String>| {
+            if let Some(v) = v {
+                p.push((k, v));
+            }
+        };
+        opt("text", self.text.clone());
+        opt("image_url", self.image_url.clone());
+        opt("video_url", self.video_url.clone());
+        opt(
+            "is_carousel_item",
+            self.is_carousel_item.then(|| "true".to_owned()),
+        );
+        opt(
+            "children",
+            (!self.children.is_empty()).then(|| {
+                let ids: Vec<&str> = self.children.iter().map(ContainerId::as_str).collect();
+                ids.join(",")
+            }),
+        );
+        opt(
+            "reply_to_id",
+            self.reply_to_id.as_ref().map(|m| m.0.clone()),
+        );
+        opt(
+            "reply_control",
+            self.reply_control.map(|r| r.as_str().to_owned()),
+        );
+        opt("topic_tag", self.topic_tag.clone());
+        opt("link_attachment", self.link_attachment.clone());
+        opt(
+            "quote_post_id",
+            self.quote_post_id.as_ref().map(|m| m.0.clone()),
+        );
+        opt(
+            "poll_attachment",
+            self.poll_attachment.as_ref().map(Poll::to_json),
+        );
+        opt("alt_text", self.alt_text.clone());
+        p
+    }
+}
+
+/// Container processing status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Still being processed (media download / transcoding).
+    InProgress,
+    /// Ready to publish.
+    Finished,
+    /// Processing failed; see `error_message`.
+    Error,
+    /// Not published within 24 hours.
+    Expired,
+    /// Already published.
+    Published,
+    /// A value this client does not know.
+    Other(String),
+}
+
+impl Status {
+    fn parse(s: &str) -> Self {
+        match s {
+            "IN_PROGRESS" => Self::InProgress,
+            "FINISHED" => Self::Finished,
+            "ERROR" => Self::Error,
+            "EXPIRED" => Self::Expired,
+            "PUBLISHED" => Self::Published,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InProgress => "IN_PROGRESS",
+            Self::Finished => "FINISHED",
+            Self::Error => "ERROR",
+            Self::Expired => "EXPIRED",
+            Self::Published => "PUBLISHED",
+            Self::Other(s) => s,
+        })
+    }
+}
+
+/// Explains a container `error_message` code in words.
+pub fn explain_container_error(code: &str) -> &'static str {
+    match code {
+        "FAILED_DOWNLOADING_VIDEO" => {
+            "Threads could not download the video; the URL must be public and reachable by Meta's servers"
+        }
+        "FAILED_PROCESSING_AUDIO" => "Threads could not process the video's audio track",
+        "FAILED_PROCESSING_VIDEO" => "Threads could not process the video",
+        "INVALID_ASPEC_RATIO" => {
+            "the media's aspect ratio is outside what Threads accepts (at most 10:1)"
+        }
+        "INVALID_BIT_RATE" => "the video's bit rate is outside what Threads accepts",
+        "INVALID_DURATION" => "the video's duration is outside what Threads accepts (0–300 s)",
+        "INVALID_FRAME_RATE" => {
+            "the video's frame rate is outside what Threads accepts (23–60 FPS)"
+        }
+        "INVALID_AUDIO_CHANNELS" => "the video's audio must have 1 or 2 channels",
+        "INVALID_AUDIO_CHANNEL_LAYOUT" => "the video's audio channel layout is not supported",
+        "UNKNOWN" => "Threads reported an unknown processing error",
+        _ => "Threads reported a processing error this version of crier does not know",
+    }
+}
+
+/// A published post as read back from the API.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Media {
+    /// Media id.
+    #[serde(deserialize_with = "de_id")]
+    pub id: String,
+    /// Public URL; omitted e.g. for copyrighted material.
+    #[serde(default)]
+    pub permalink: Option<String>,
+    /// Alphanumeric post code used in URLs.
+    #[serde(default)]
+    pub shortcode: Option<String>,
+    /// Author handle.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Post text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Creation time, `YYYY-MM-DDTHH:MM:SS+0000`.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    /// Read-side media type (`TEXT_POST`, `IMAGE`, `VIDEO`, `CAROUSEL_ALBUM`, …).
+    #[serde(default)]
+    pub media_type: Option<String>,
+}
+
+impl Media {
+    /// The permalink, or one built from `username` (else `fallback_username`) and `shortcode`.
+    pub fn permalink_or_fallback(&self, fallback_username: &str) -> Option<String> {
+        if let Some(p) = self.permalink.as_deref().filter(|p| !p.is_empty()) {
+            return Some(p.to_owned());
+        }
+        let user = self
+            .username
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .unwrap_or(fallback_username);
+        let code = self.shortcode.as_deref().filter(|c| !c.is_empty())?;
+        if user.is_empty() {
+            return None;
+        }
+        Some(format!("https://www.threads.com/@{user}/post/{code}"))
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// Items on this page.
+    pub data: Vec<T>,
+    /// Cursor for the next page, `None` on the last page.
+    pub after: Option<String>,
+}
+
+/// Outcome of checking whether an ambiguous publish took effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reconciled {
+    /// The container is not published; publishing it again is safe.
+    NotPublished(Status),
+    /// The container was published and this is the post.
+    Published(Media),
+    /// The container reports `PUBLISHED` but no matching post was found in the listings.
+    PublishedButNotFound,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Get,
+    Post,
+}
+
+/// Whether repeating a request after an unknown outcome is harmless.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Safety {
+    /// Reads, and container creation: an unpublished container is invisible and expires.
+    Repeatable,
+    /// Publishing: a second attempt may post twice.
+    OnceOnly,
+}
+
+/// Threads Graph API client. Cheap to clone; clones share the call counter.
+#[derive(Clone)]
+pub struct ThreadsClient {
+    http: reqwest::Client,
+    base: Url,
+    token: Arc<SecretString>,
+    opts: RetryOptions,
+    calls: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for ThreadsClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadsClient")
+            .field("base", &self.base.as_str())
+            .field("token", &REDACTED)
+            .field("opts", &self.opts)
+            .field("calls", &self.calls())
+            .finish()
+    }
+}
+
+impl ThreadsClient {
+    /// A client for `base_url` (e.g. [`DEFAULT_BASE_URL`]); an unparsable URL falls back to
+    /// the default host.
+    pub fn new(base_url: &str, token: SecretString, opts: RetryOptions) -> Self {
+        let base = Url::parse(base_url.trim())
+            .ok()
+            .filter(|u| !u.cannot_be_a_base())
+            .unwrap_or_else(|| Url::parse(DEFAULT_BASE_URL).expect("default URL is valid"));
+        let http = reqwest::Client::builder()
+            .timeout(opts.request_timeout)
+            .connect_timeout(opts.request_timeout)
+            .user_agent(concat!("crier/", env!("CARGO_PKG_VERSION")))
+            .build()
+            // Building only fails when the TLS backend cannot initialise; the default
+            // client has the same configuration minus timeouts.
+            .unwrap_or_default();
+        Self {
+            http,
+            base,
+            token: Arc::new(token),
+            opts,
+            calls: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Number of HTTP requests sent so far (every attempt counts).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The retry options in use.
+    pub fn options(&self) -> RetryOptions {
+        self.opts
+    }
+
+    /// `GET /me?fields=id,username`.
+    pub async fn me(&self) -> Result<Me> {
+        let v = self
+            .get(&["me"], vec![("fields", "id,username".into())])
+            .await?;
+        decode(v, "me")
+    }
+
+    /// `GET /{user}/threads_publishing_limit`.
+    pub async fn publishing_limit(&self, user: &str) -> Result<Quota> {
+        let v = self
+            .get(
+                &[user, "threads_publishing_limit"],
+                vec![(
+                    "fields",
+                    "quota_usage,config,reply_quota_usage,reply_config".into(),
+                )],
+            )
+            .await?;
+        let row = v
+            .get("data")
+            .and_then(|d| d.get(0))
+            .ok_or_else(|| bad_shape("threads_publishing_limit", "no `data[0]`"))?;
+        let num = |k: &str| row.get(k).and_then(Value::as_u64);
+        let total = |k: &str| row.get(k).and_then(|c| c.get("quota_total"))?.as_u64();
+        Ok(Quota {
+            used: num("quota_usage").unwrap_or(0),
+            total: total("config").unwrap_or(250),
+            reply_used: num("reply_quota_usage").unwrap_or(0),
+            reply_total: total("reply_config").unwrap_or(1000),
+        })
+    }
+
+    /// `POST /{user}/threads`: creates a media container.
+    pub async fn create_container(
+        &self,
+        user: &str,
+        req: &ContainerRequest,
+    ) -> Result<ContainerId> {
+        let v = self
+            .send(
+                Verb::Post,
+                &[user, "threads"],
+                req.to_params(),
+                Safety::Repeatable,
+                "create container",
+            )
+            .await?;
+        Ok(ContainerId(id_of(&v, "create container")?))
+    }
+
+    /// `GET /{container}?fields=status,error_message`.
+    pub async fn container_status(&self, id: &ContainerId) -> Result<(Status, Option<String>)> {
+        let v = self
+            .get(
+                &[id.as_str()],
+                vec![("fields", "id,status,error_message".into())],
+            )
+            .await?;
+        let status = v
+            .get("status")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad_shape("container status", "no `status` field"))?;
+        let message = v
+            .get("error_message")
+            .and_then(Value::as_str)
+            .map(|s| self.redact(s));
+        Ok((Status::parse(status), message))
+    }
+
+    /// Polls the container until it is `FINISHED` (or `PUBLISHED`), for at most `max_wait`.
+    /// Checks once immediately, so a ready text container costs one call.
+    pub async fn wait_until_finished(
+        &self,
+        id: &ContainerId,
+        max_wait: Duration,
+        poll_interval: Duration,
+    ) -> Result<Status> {
+        let started = Instant::now();
+        loop {
+            let (status, error_message) = self.container_status(id).await?;
+            match status {
+                Status::Finished | Status::Published => return Ok(status),
+                Status::Error | Status::Expired => {
+                    let explanation = match (&status, error_message.as_deref()) {
+                        (Status::Expired, _) => {
+                            "the container was not published within 24 hours; create a new one"
+                                .to_owned()
+                        }
+                        (_, Some(code)) => {
+                            format!("{} ({code})", explain_container_error(code))
+                        }
+                        (_, None) => "Threads gave no reason".to_owned(),
+                    };
+                    return Err(ThreadsError::ContainerFailed {
+                        id: id.0.clone(),
+                        status,
+                        error_message,
+                        explanation,
+                    });
+                }
+                Status::InProgress | Status::Other(_) => {
+                    let waited = started.elapsed();
+                    if waited >= max_wait {
+                        return Err(ThreadsError::NotFinished {
+                            id: id.0.clone(),
+                            status,
+                            waited,
+                        });
+                    }
+                    tokio::time::sleep(poll_interval.min(max_wait - waited)).await;
+                }
+            }
+        }
+    }
+
+    /// `POST /{user}/threads_publish?creation_id=`. Retries "not ready yet" and failures that
+    /// certainly did not publish; a lost reply becomes [`ThreadsError::Ambiguous`].
+    pub async fn publish(&self, user: &str, creation_id: &ContainerId) -> Result<MediaId> {
+        let v = self
+            .send(
+                Verb::Post,
+                &[user, "threads_publish"],
+                vec![("creation_id", creation_id.0.clone())],
+                Safety::OnceOnly,
+                "publish",
+            )
+            .await?;
+        match id_of(&v, "publish") {
+            Ok(id) => Ok(MediaId(id)),
+            // A 2xx without an id still means the post went out.
+            Err(e) => Err(ThreadsError::Ambiguous {
+                operation: "publish",
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// `GET /{media}?fields=id,permalink,shortcode,username,text,timestamp,media_type`.
+    pub async fn media(&self, id: &MediaId) -> Result<Media> {
+        let v = self
+            .get(&[id.as_str()], vec![("fields", MEDIA_FIELDS.into())])
+            .await?;
+        decode(v, "media")
+    }
+
+    /// The post's permalink, falling back to `https://www.threads.com/@{username}/post/{shortcode}`
+    /// when Threads omits `permalink`.
+    pub async fn permalink(&self, id: &MediaId, fallback_username: &str) -> Result<String> {
+        let media = self.media(id).await?;
+        media
+            .permalink_or_fallback(fallback_username)
+            .ok_or_else(|| ThreadsError::BadResponse {
+                status: 200,
+                detail: format!("post {id} has neither a permalink nor a shortcode"),
+            })
+    }
+
+    /// `GET /{user}/threads`: the user's top-level posts, newest first.
+    pub async fn list_threads(
+        &self,
+        user: &str,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Media>> {
+        self.list(&[user, "threads"], limit, after).await
+    }
+
+    /// `GET /{user}/replies`: the user's replies, newest first.
+    pub async fn list_replies(
+        &self,
+        user: &str,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Media>> {
+        self.list(&[user, "replies"], limit, after).await
+    }
+
+    /// `GET /{media}/conversation`: every reply under a post, all depths.
+    pub async fn conversation(
+        &self,
+        media_id: &MediaId,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Media>> {
+        self.list(&[media_id.as_str(), "conversation"], limit, after)
+            .await
+    }
+
+    /// After an [`ThreadsError::Ambiguous`] publish: finds out whether the container went out
+    /// and, if so, which post it became, by matching `text` among the newest posts (top-level
+    /// posts, or the user's replies when `is_reply`). Scans at most `max_pages` pages of 25.
+    pub async fn reconcile_publish(
+        &self,
+        user: &str,
+        creation_id: &ContainerId,
+        text: Option<&str>,
+        is_reply: bool,
+        max_pages: u32,
+    ) -> Result<Reconciled> {
+        let (status, _) = self.container_status(creation_id).await?;
+        if status != Status::Published {
+            return Ok(Reconciled::NotPublished(status));
+        }
+        let Some(text) = text else {
+            return Ok(Reconciled::PublishedButNotFound);
+        };
+        let mut after: Option<String> = None;
+        for _ in 0..max_pages.max(1) {
+            let page = if is_reply {
+                self.list_replies(user, 25, after.as_deref()).await?
+            } else {
+                self.list_threads(user, 25, after.as_deref()).await?
+            };
+            if let Some(m) = page
+                .data
+                .into_iter()
+                .find(|m| m.text.as_deref().map(str::trim) == Some(text.trim()))
+            {
+                return Ok(Reconciled::Published(m));
+            }
+            match page.after {
+                Some(a) => after = Some(a),
+                None => break,
+            }
+        }
+        Ok(Reconciled::PublishedButNotFound)
+    }
+
+    async fn list(&self, path: &[&str], limit: u32, after: Option<&str>) -> Result<Page<Media>> {
+        let limit = limit.clamp(1, 100);
+        let mut params = vec![
+            ("fields", MEDIA_FIELDS.to_owned()),
+            ("limit", limit.to_string()),
+        ];
+        if let Some(a) = after {
+            params.push(("after", a.to_owned()));
+        }
+        let v = self.get(path, params).await?;
+        let data: Vec<Media> = decode(
+            v.get("data").cloned().unwrap_or(Value::Array(Vec::new())),
+            "listing",
+        )?;
+        let paging = v.get("paging");
+        let cursor = paging
+            .and_then(|p| p.get("cursors"))
+            .and_then(|c| c.get("after"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let has_next = paging.and_then(|p| p.get("next")).is_some();
+        // Threads' documented replies show cursors without `next`; a full page then may
+        // still have a successor, an empty or short one does not.
+        let more = !data.is_empty() && (has_next || data.len() >= limit as usize);
+        Ok(Page {
+            after: cursor.filter(|_| more).map(str::to_owned),
+            data,
+        })
+    }
+
+    async fn get(&self, path: &[&str], params: Vec<(&'static str, String)>) -> Result<Value> {
+        self.send(Verb::Get, path, params, Safety::Repeatable, "read")
+            .await
+    }
+
+    /// Sends a request with bounded retries (exponential backoff with jitter, or the
+    /// server's `Retry-After`).
+    async fn send(
+        &self,
+        verb: Verb,
+        path: &[&str],
+        params: Vec<(&'static str, String)>,
+        safety: Safety,
+        operation: &'static str,
+    ) -> Result<Value> {
+        let url = self.url(path);
+        let mut waited = Duration::ZERO;
+        let mut backoff = self.opts.initial_delay;
+        loop {
+            let err = match self.attempt(verb, &url, &params, safety, operation).await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            if !err.is_retryable() {
+                return Err(err);
+            }
+            let delay = match err.retry_after() {
+                Some(d) => d,
+                None => {
+                    let d = jitter(backoff);
+                    backoff = backoff.saturating_mul(2);
+                    d
+                }
+            };
+            if waited + delay > self.opts.max_total_wait {
+                return Err(err);
+            }
+            tokio::time::sleep(delay).await;
+            waited += delay;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        verb: Verb,
+        url: &Url,
+        params: &[(&'static str, String)],
+        safety: Safety,
+        operation: &'static str,
+    ) -> Result<Value> {
+        let token = [("access_token", self.token.expose_secret())];
+        let req = match verb {
+            Verb::Get => self.http.get(url.clone()).query(&token).query(params),
+            Verb::Post => self.http.post(url.clone()).query(&token).form(params),
+        };
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return Err(self.transport_error(e, safety, operation)),
+        };
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Err(self.transport_error(e, safety, operation)),
+        };
+        if (200..300).contains(&status) {
+            return match serde_json::from_slice::<Value>(&body) {
+                Ok(v) if v.is_object() => Ok(v),
+                _ => {
+                    let detail = self.describe_body(&body);
+                    Err(match safety {
+                        // The write succeeded but we cannot tell what it produced.
+                        Safety::OnceOnly => ThreadsError::Ambiguous {
+                            operation,
+                            message: format!("HTTP {status} with {detail}"),
+                        },
+                        Safety::Repeatable => ThreadsError::Transient {
+                            status: Some(status),
+                            code: None,
+                            retry_after,
+                            message: format!("HTTP {status} with {detail}"),
+                        },
+                    })
+                }
+            };
+        }
+        Err(self.classify(status, retry_after, &body, safety, operation))
+    }
+
+    fn classify(
+        &self,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &[u8],
+        safety: Safety,
+        operation: &'static str,
+    ) -> ThreadsError {
+        let Some(g) = parse_graph_error(body) else {
+            let detail = format!("HTTP {status} with {}", self.describe_body(body));
+            return if status == 429 {
+                ThreadsError::Transient {
+                    status: Some(status),
+                    code: None,
+                    retry_after,
+                    message: detail,
+                }
+            } else if status >= 500 {
+                match safety {
+                    // A gateway error page does not tell whether the backend acted.
+                    Safety::OnceOnly => ThreadsError::Ambiguous {
+                        operation,
+                        message: detail,
+                    },
+                    Safety::Repeatable => ThreadsError::Transient {
+                        status: Some(status),
+                        code: None,
+                        retry_after,
+                        message: detail,
+                    },
+                }
+            } else {
+                ThreadsError::BadResponse {
+                    status,
+                    detail: self.describe_body(body),
+                }
+            };
+        };
+        let message = self.redact(&g.describe());
+        let code = g.code.unwrap_or(0);
+        let subcode = g.error_subcode;
+        let is_oauth = g.kind.as_deref() == Some("OAuthException");
+        let permission = code == 10 || (200..300).contains(&code);
+        if code == 190 {
+            ThreadsError::TokenInvalid {
+                code,
+                subcode,
+                message,
+            }
+        } else if subcode == Some(SUBCODE_NOT_READY) {
+            ThreadsError::NotReady { message }
+        } else if subcode == Some(SUBCODE_LINK_PREVIEW) {
+            ThreadsError::LinkPreview { message }
+        } else if TRANSIENT_CODES.contains(&code)
+            || g.is_transient == Some(true)
+            || status == 429
+            || status >= 500
+        {
+            ThreadsError::Transient {
+                status: Some(status),
+                code: g.code,
+                retry_after,
+                message,
+            }
+        } else if is_oauth && subcode.is_none() && matches!(status, 400 | 401) && !permission {
+            ThreadsError::TokenInvalid {
+                code,
+                subcode,
+                message,
+            }
+        } else {
+            ThreadsError::Rejected {
+                status,
+                code,
+                subcode,
+                message,
+            }
+        }
+    }
+
+    fn transport_error(
+        &self,
+        e: reqwest::Error,
+        safety: Safety,
+        operation: &'static str,
+    ) -> ThreadsError {
+        let e = e.without_url();
+        let mut text = if e.is_timeout() {
+            format!("no reply within {:?}", self.opts.request_timeout)
+        } else if e.is_connect() {
+            "could not connect".to_owned()
+        } else {
+            "connection failed".to_owned()
+        };
+        let mut source: Option<&dyn std::error::Error> = Some(&e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        let message = self.redact(&text);
+        // A failed connect means nothing was sent, so even a publish may be retried.
+        if e.is_connect() || safety == Safety::Repeatable {
+            ThreadsError::Transient {
+                status: None,
+                code: None,
+                retry_after: None,
+                message,
+            }
+        } else {
+            ThreadsError::Ambiguous { operation, message }
+        }
+    }
+
+    fn url(&self, path: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segs) = url.path_segments_mut() {
+            segs.pop_if_empty().push(API_VERSION).extend(path);
+        }
+        url
+    }
+
+    /// Replaces the token (raw and URL-encoded) with `[REDACTED]`.
+    fn redact(&self, s: &str) -> String {
+        let token = self.token.expose_secret();
+        // A 1–3 character "token" is a placeholder, and replacing it would garble every word.
+        if token.len() < 4 {
+            return s.to_owned();
+        }
+        let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+        s.replace(token, REDACTED).replace(&encoded, REDACTED)
+    }
+
+    /// A short human description of a body that is not a usable Graph reply.
+    fn describe_body(&self, body: &[u8]) -> String {
+        let text = String::from_utf8_lossy(body);
+        let trimmed = text.trim();
+        let desc = if trimmed.is_empty() {
+            "an empty body".to_owned()
+        } else if trimmed.starts_with('<') || trimmed.to_ascii_lowercase().contains("<html") {
+            let title = between(trimmed, "<title>", "</title>")
+                .map(|t| format!(" titled {:?}", snippet(t.trim(), 80)))
+                .unwrap_or_default();
+            format!("an HTML page{title} instead of JSON")
+        } else {
+            let why = match serde_json::from_str::<Value>(trimmed) {
+                Err(e) if e.is_eof() => "truncated JSON",
+                Err(_) => "malformed JSON",
+                Ok(_) => "JSON of an unexpected shape",
+            };
+            format!("{why}: {:?}", snippet(trimmed, 120))
+        };
+        self.redact(&desc)
+    }
+}
+
+/// Graph error envelope body (`{"error":{…}}`), also filled from the flat OAuth shape.
+#[derive(Debug, Default, Deserialize)]
+struct GraphError {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default)]
+    error_subcode: Option<i64>,
+    #[serde(default)]
+    is_transient: Option<bool>,
+    #[serde(default)]
+    error_user_title: Option<String>,
+    #[serde(default)]
+    error_user_msg: Option<String>,
+    #[serde(default)]
+    fbtrace_id: Option<String>,
+}
+
+impl GraphError {
+    fn describe(&self) -> String {
+        let mut s = self
+            .message
+            .clone()
+            .unwrap_or_else(|| "no message".to_owned());
+        match (&self.error_user_title, &self.error_user_msg) {
+            (Some(t), Some(m)) => s.push_str(&format!(" — {t}: {m}")),
+            (None, Some(m)) => s.push_str(&format!(" — {m}")),
+            _ => {}
+        }
+        if let Some(id) = &self.fbtrace_id {
+            s.push_str(&format!(" (fbtrace_id {id})"));
+        }
+        s
+    }
+}
+
+fn parse_graph_error(body: &[u8]) -> Option<GraphError> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if let Some(e) = v.get("error").filter(|e| e.is_object()) {
+        return serde_json::from_value(e.clone()).ok();
+    }
+    // Token endpoints answer with a flat `{"error_type","code","error_message"}`.
+    if v.get("error_message").is_some() || v.get("error_type").is_some() {
+        return Some(GraphError {
+            message: v
+                .get("error_message")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            kind: v
+                .get("error_type")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            code: v.get("code").and_then(Value::as_i64),
+            ..GraphError::default()
+        });
+    }
+    None
+}
+
+fn decode<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| bad_shape(what, &e.to_string()))
+}
+
+fn bad_shape(what: &str, why: &str) -> ThreadsError {
+    ThreadsError::BadResponse {
+        status: 200,
+        detail: format!("{what} reply has an unexpected shape: {why}"),
+    }
+}
+
+fn id_of(v: &Value, what: &str) -> Result<String> {
+    match v.get("id") {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        _ => Err(bad_shape(what, "no `id`")),
+    }
+}
+
+/// Accepts an id as a JSON string or number (Meta's samples show both).
+fn de_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        S(String),
+        N(u64),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::S(s) => s,
+        Raw::N(n) => n.to_string(),
+    })
+}
+
+/// Adds up to 25 % random jitter so parallel clients do not retry in lockstep.
+fn jitter(d: Duration) -> Duration {
+    let extra = rand::rng().random_range(0.0..0.25);
+    d + d.mul_f64(extra)
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let lower = s.to_ascii_lowercase();
+    let i = lower.find(start)? + start.len();
+    let j = lower[i..].find(end)? + i;
+    s.get(i..j)
+}
+
+fn snippet(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().take(max).collect();
+    if s.chars().count() > max {
+        out.push('…');
+    }
+    out
+}

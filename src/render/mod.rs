@@ -1,0 +1,8 @@
+//! Rendering: Handlebars templates (built-in defaults overridable from
+//! `templates/`), the template context, and Markdown → platform text.
+
+pub mod context;
+pub mod templates;
+pub mod text;
+
+pub use templates::Templates;

@@ -1,0 +1,411 @@
+//! Templates: the built-in `threads` and `devto` defaults are embedded in the
+//! binary; any `templates/**/*.hbs` file overrides one of them or adds a new
+//! one (usable by name, or as a partial `{{> name}}`). Output is plain text:
+//! nothing is ever HTML-escaped, and strict mode turns a misspelt variable
+//! into an error that names the template, line and column.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError, RenderErrorReason};
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::content::relative_display;
+use crate::diag::{Diagnostic, SourceFile};
+
+const BUILTIN: &[(&str, &str)] = &[
+    ("threads", include_str!("../../templates_builtin/threads.hbs")),
+    ("devto", include_str!("../../templates_builtin/devto.hbs")),
+];
+
+/// Where a template came from, for diagnostics.
+#[derive(Debug, Clone)]
+pub struct TemplateSource {
+    /// `templates/x.hbs`, or `<built-in x>`.
+    pub display: String,
+    pub file: Option<Arc<SourceFile>>,
+}
+
+pub struct Templates {
+    hb: Handlebars<'static>,
+    sources: BTreeMap<String, TemplateSource>,
+    /// Templates whose file failed to load; their error is reported once.
+    broken: HashSet<String>,
+    /// Problems found while loading (syntax errors).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Why rendering a post with a template failed.
+#[derive(Debug)]
+pub enum TemplateFailure {
+    /// The template itself is broken; its diagnostic was reported at load.
+    AlreadyReported,
+    Error(Box<Diagnostic>),
+}
+
+impl Templates {
+    fn registry() -> Handlebars<'static> {
+        let mut hb = Handlebars::new();
+        hb.register_escape_fn(handlebars::no_escape);
+        hb.set_strict_mode(true);
+        hb.register_helper("truncate", Box::new(truncate_helper));
+        hb.register_helper("hashtags", Box::new(hashtags_helper));
+        hb.register_helper("lower", Box::new(lower_helper));
+        hb.register_helper("upper", Box::new(upper_helper));
+        hb.register_helper("join", Box::new(join_helper));
+        hb
+    }
+
+    /// Built-ins only.
+    pub fn builtin() -> Self {
+        let mut hb = Self::registry();
+        let mut sources = BTreeMap::new();
+        for (name, text) in BUILTIN {
+            // The built-ins are tested; a failure here is a bug in crier.
+            if hb.register_template_string(name, *text).is_ok() {
+                sources
+                    .insert((*name).to_owned(), TemplateSource { display: format!("<built-in {name}>"), file: None });
+            }
+        }
+        Self { hb, sources, broken: HashSet::new(), diagnostics: Vec::new() }
+    }
+
+    /// Built-ins, overridden and extended by `dir/**/*.hbs`.
+    pub fn load(root: &Path, dir: &Path) -> Self {
+        let mut t = Self::builtin();
+        if !dir.is_dir() {
+            return t;
+        }
+        let mut files = Vec::new();
+        collect_hbs(dir, &mut files, 0);
+        files.sort();
+        for path in files {
+            let Some(name) = path.strip_prefix(dir).ok().map(|rel| {
+                let s = relative_display(Path::new(""), &rel.with_extension(""));
+                s.trim_start_matches('/').to_owned()
+            }) else {
+                continue;
+            };
+            let display = relative_display(root, &path);
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) => {
+                    t.diagnostics.push(
+                        Diagnostic::error("template-unreadable", format!("cannot read template: {e}"))
+                            .in_file(&display),
+                    );
+                    t.broken.insert(name);
+                    continue;
+                }
+            };
+            let file = Arc::new(SourceFile::new(display.clone(), text.as_str()));
+            match t.hb.register_template_string(&name, &text) {
+                Ok(()) => {}
+                Err(e) => {
+                    let (line, col) = e.pos().unwrap_or((1, 1));
+                    let at = file.offset_of(line, col);
+                    t.diagnostics.push(
+                        Diagnostic::error(
+                            "template-syntax",
+                            format!("template `{name}` does not parse: {}", e.reason()),
+                        )
+                        .at(&file, at..at + 1)
+                        .with_hint("check the `{{ }}` tags near the marked position"),
+                    );
+                    t.broken.insert(name.clone());
+                    t.hb.unregister_template(&name);
+                }
+            }
+            t.sources.insert(name, TemplateSource { display, file: Some(file) });
+        }
+        t
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.sources.contains_key(name)
+    }
+
+    pub fn source(&self, name: &str) -> Option<&TemplateSource> {
+        self.sources.get(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.sources.keys().map(String::as_str)
+    }
+
+    /// Renders `name` with `ctx`. `post` and `platform` name the post in errors.
+    pub fn render(
+        &self,
+        name: &str,
+        ctx: &serde_json::Value,
+        post: &str,
+        platform: &str,
+    ) -> Result<String, TemplateFailure> {
+        if self.broken.contains(name) {
+            return Err(TemplateFailure::AlreadyReported);
+        }
+        self.hb
+            .render(name, ctx)
+            .map_err(|e| TemplateFailure::Error(Box::new(self.render_error(name, &e, post, platform))))
+    }
+
+    fn render_error(&self, name: &str, e: &RenderError, post: &str, platform: &str) -> Diagnostic {
+        // The error may come from a partial: report the template it names.
+        let failing = e.template_name.clone().unwrap_or_else(|| name.to_owned());
+        let reason = match e.reason() {
+            RenderErrorReason::MissingVariable(Some(var)) => format!("unknown variable `{var}`"),
+            RenderErrorReason::MissingVariable(None) => "unknown variable".to_owned(),
+            RenderErrorReason::PartialNotFound(p) => format!("partial `{p}` not found"),
+            other => other.to_string(),
+        };
+        let message = format!("template `{failing}` failed while rendering {post} for {platform}: {reason}");
+        let hint = match e.reason() {
+            RenderErrorReason::MissingVariable(_) => {
+                "templates run in strict mode; available: title, text, body, tags, vars, config.vars, platform, part, published.<platform>.url and every post key"
+            }
+            _ => "fix the template, or the post's data it uses",
+        };
+        let source = self.sources.get(&failing);
+        match (source.and_then(|s| s.file.as_ref()), e.line_no, e.column_no) {
+            (Some(file), Some(line), Some(col)) => {
+                let at = file.offset_of(line, col);
+                let end = file.text[at..].find("}}").map_or(at + 1, |i| at + i + 2);
+                Diagnostic::error("template-render", message).at(file, at..end).with_hint(hint)
+            }
+            _ => {
+                let display = source.map_or_else(|| post.to_owned(), |s| s.display.clone());
+                let mut d = Diagnostic::error("template-render", message).in_file(&display).with_hint(hint);
+                if let (Some(line), Some(col)) = (e.line_no, e.column_no) {
+                    d.line = line;
+                    d.column = col;
+                }
+                d
+            }
+        }
+    }
+}
+
+fn collect_hbs(dir: &Path, out: &mut Vec<std::path::PathBuf>, depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => collect_hbs(&path, out, depth + 1),
+            Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "hbs") => out.push(path),
+            _ => {}
+        }
+    }
+}
+
+fn param_str(h: &Helper<'_>, i: usize, helper: &str) -> Result<String, RenderError> {
+    let v = h.param(i).ok_or_else(|| {
+        RenderErrorReason::Other(format!("`{helper}` needs a value, for example `{{{{{helper} title}}}}`"))
+    })?;
+    Ok(match v.value() {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    })
+}
+
+/// `{{truncate text 100}}` or `{{truncate text 100 "…"}}`: at most N graphemes
+/// (never cutting inside an emoji or accent), the suffix included.
+fn truncate_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let text = param_str(h, 0, "truncate")?;
+    let max = h.param(1).and_then(|p| p.value().as_u64()).ok_or_else(|| {
+        RenderErrorReason::Other("`truncate` needs a length, for example `{{truncate text 280}}`".to_owned())
+    })?;
+    let suffix = h.param(2).and_then(|p| p.value().as_str()).unwrap_or("…");
+    out.write(&truncate_graphemes(&text, usize::try_from(max).unwrap_or(usize::MAX), suffix))?;
+    Ok(())
+}
+
+pub fn truncate_graphemes(text: &str, max: usize, suffix: &str) -> String {
+    let count = text.graphemes(true).count();
+    if count <= max {
+        return text.to_owned();
+    }
+    let keep = max.saturating_sub(suffix.graphemes(true).count());
+    let mut out: String = text.graphemes(true).take(keep).collect();
+    out.truncate(out.trim_end().len());
+    out.push_str(suffix);
+    out
+}
+
+/// `{{hashtags tags}}`: `#rust #opensource` (spaces and punctuation dropped).
+fn hashtags_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let v = h.param(0).map(|p| p.value().clone()).unwrap_or(serde_json::Value::Null);
+    let tags: Vec<String> = match v {
+        serde_json::Value::Array(items) => items.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+        serde_json::Value::String(s) => s.split([',', ' ']).map(str::to_owned).collect(),
+        serde_json::Value::Null => Vec::new(),
+        _ => {
+            return Err(RenderErrorReason::Other(
+                "`hashtags` needs a list of tags, for example `{{hashtags tags}}`".to_owned(),
+            )
+            .into());
+        }
+    };
+    out.write(&hashtags(&tags))?;
+    Ok(())
+}
+
+pub fn hashtags(tags: &[String]) -> String {
+    tags.iter()
+        .map(|t| t.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect::<String>())
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("#{t}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn lower_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    out.write(&param_str(h, 0, "lower")?.to_lowercase())?;
+    Ok(())
+}
+
+fn upper_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    out.write(&param_str(h, 0, "upper")?.to_uppercase())?;
+    Ok(())
+}
+
+/// `{{join tags ", "}}` (the separator defaults to `, `).
+fn join_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let sep = h.param(1).and_then(|p| p.value().as_str()).unwrap_or(", ");
+    let v = h.param(0).map(|p| p.value().clone()).unwrap_or(serde_json::Value::Null);
+    let joined = match v {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(sep),
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        _ => {
+            return Err(
+                RenderErrorReason::Other("`join` needs a list, for example `{{join tags \", \"}}`".to_owned()).into()
+            );
+        }
+    };
+    out.write(&joined)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render(tpl: &str, ctx: &serde_json::Value) -> Result<String, TemplateFailure> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tdir = dir.path().join("templates");
+        std::fs::create_dir_all(tdir.join("partials")).expect("mkdir");
+        std::fs::write(tdir.join("t.hbs"), tpl).expect("write");
+        std::fs::write(tdir.join("partials/sig.hbs"), "— {{vars.name}}").expect("write");
+        let t = Templates::load(dir.path(), &tdir);
+        assert!(t.diagnostics.is_empty(), "{:?}", t.diagnostics);
+        t.render("t", ctx, "content/p.md", "threads")
+    }
+
+    #[test]
+    fn helpers_and_partials() {
+        let ctx =
+            json!({"text": "Tom & Jerry <3 it's", "tags": ["rust", "open source", "CLI"], "vars": {"name": "Ann"}});
+        let cases = [
+            ("{{text}}", "Tom & Jerry <3 it's"),
+            ("{{hashtags tags}}", "#rust #opensource #CLI"),
+            ("{{lower text}}", "tom & jerry <3 it's"),
+            ("{{upper vars.name}}", "ANN"),
+            ("{{join tags}}", "rust, open source, CLI"),
+            ("{{join tags \" / \"}}", "rust / open source / CLI"),
+            ("{{truncate text 8}}", "Tom & J…"),
+            ("{{truncate text 100}}", "Tom & Jerry <3 it's"),
+            ("{{> partials/sig}}", "— Ann"),
+        ];
+        for (tpl, want) in cases {
+            let got = render(tpl, &ctx).map_err(|e| format!("{e:?}"));
+            assert_eq!(got.as_deref(), Ok(want), "{tpl}");
+        }
+    }
+
+    #[test]
+    fn truncate_never_cuts_a_grapheme() {
+        let family = "👨\u{200d}👩\u{200d}👧\u{200d}👦";
+        let s = format!("ab{family}🇫🇷e\u{301}xyz");
+        assert_eq!(truncate_graphemes(&s, 4, ""), format!("ab{family}🇫🇷"));
+        assert_eq!(truncate_graphemes(&s, 5, "…"), format!("ab{family}🇫🇷…"));
+        assert_eq!(truncate_graphemes(&s, 50, "…"), s);
+    }
+
+    #[test]
+    fn unknown_variable_names_template_line_and_column() {
+        let err = render("line one\n  {{titel}}", &json!({"title": "x"})).expect_err("strict");
+        let TemplateFailure::Error(d) = err else { panic!("expected a diagnostic") };
+        assert_eq!(d.code, "template-render");
+        assert_eq!((d.file.as_str(), d.line, d.column), ("templates/t.hbs", 2, 3));
+        assert!(d.message.contains("`titel`") && d.message.contains("content/p.md"), "{}", d.message);
+    }
+
+    #[test]
+    fn syntax_errors_are_reported_at_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tdir = dir.path().join("templates");
+        std::fs::create_dir_all(&tdir).expect("mkdir");
+        std::fs::write(tdir.join("threads.hbs"), "ok\n{{#if x}}never closed").expect("write");
+        let t = Templates::load(dir.path(), &tdir);
+        assert_eq!(t.diagnostics.len(), 1);
+        assert_eq!(t.diagnostics[0].code, "template-syntax");
+        assert_eq!(t.diagnostics[0].file, "templates/threads.hbs");
+        assert!(matches!(t.render("threads", &json!({}), "p", "threads"), Err(TemplateFailure::AlreadyReported)));
+    }
+
+    #[test]
+    fn builtins_render_text_exactly() {
+        let t = Templates::builtin();
+        let ctx = json!({"text": "a & b\n<c> 'd'"});
+        for name in ["threads", "devto"] {
+            assert_eq!(t.render(name, &ctx, "p", name).ok().as_deref(), Some("a & b\n<c> 'd'"));
+        }
+    }
+}

@@ -1,0 +1,1160 @@
+//! Markdown → plain text for Threads, splitting into chain parts, and
+//! plain-text helpers (URL and hashtag detection, length splitting), plus the
+//! dev.to image-path rewriter.
+//!
+//! Conversion rules (Threads shows plain text, so Markdown syntax must go):
+//!
+//! - Emphasis, strong, strikethrough and heading markers are removed.
+//! - `[label](url)` becomes `label (url)`, or just `url` when the label equals
+//!   the URL (so `<https://x>` gives `https://x`); email autolinks give the
+//!   address; a link whose label is empty (e.g. only an image) gives the URL.
+//! - Inline code loses its backticks; code blocks keep their content verbatim
+//!   (fences and indentation markers removed).
+//! - Headings, paragraphs, lists, code blocks, HTML blocks and blockquotes are
+//!   separated by one blank line. Blockquote markers are removed and the quoted
+//!   blocks are kept as ordinary paragraphs.
+//! - List items are one per line with no blank line between them, whether the
+//!   list is tight or loose. Bullets (`-`, `*`, `+`) become `- `; ordered items
+//!   keep their number, counting from the list's start number. Nested lists are
+//!   indented two spaces per level. Further lines of an item (a soft break, a
+//!   second paragraph, code) are indented to the item's text column.
+//! - Soft and hard line breaks both become `\n`: posts are written line by line.
+//! - HTML entities are decoded; nothing is ever escaped. Raw HTML (blocks and
+//!   inline) is kept verbatim.
+//! - Images are left out of the text; their source ranges are reported so the
+//!   caller can warn that inline images do not show on Threads. When an image
+//!   sat between two spaces, one of them is dropped.
+//! - Every line loses its trailing whitespace, the whole text is trimmed, and
+//!   `\r` is never emitted (CRLF input is fine).
+//!
+//! Chain parts are separated by thematic breaks (`Event::Rule`, i.e. `---`,
+//! `***`, `___` on their own); a `---` directly under a line of text is a
+//! setext heading underline, not a separator. A part whose text is empty is
+//! dropped, and its images are reported on the next kept part (or the
+//! previous one if none follows) so no warning is lost. If every part is empty
+//! but the input is not blank (e.g. only an image), one part with empty text
+//! covering the whole input is returned, so the caller can report it.
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// One part of a Threads chain converted to plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextPart {
+    pub text: String,
+    /// Byte range in the Markdown input that this part came from (for diagnostics).
+    pub source: Range<usize>,
+    /// Byte ranges (in the Markdown input) of inline images left out of the text.
+    pub images: Vec<Range<usize>>,
+}
+
+/// The one set of parser options used for posts: strikethrough only, and
+/// nothing that changes characters (no smart punctuation, no tables).
+pub fn markdown_options() -> Options {
+    Options::ENABLE_STRIKETHROUGH
+}
+
+/// Converts Markdown and splits it into chain parts at thematic breaks. Empty
+/// parts (a break at the start or end, two breaks in a row) are dropped. Never
+/// returns an empty Vec for non-blank input; for blank input returns an empty Vec.
+pub fn markdown_to_parts(markdown: &str) -> Vec<TextPart> {
+    if markdown.trim().is_empty() {
+        return Vec::new();
+    }
+    let raw = Converter::new(markdown, true).run();
+    let mut kept: Vec<TextPart> = Vec::new();
+    // Images of dropped parts wait here for the next kept part.
+    let mut orphans: Vec<Range<usize>> = Vec::new();
+    for mut part in raw {
+        if part.text.is_empty() {
+            orphans.append(&mut part.images);
+            continue;
+        }
+        if !orphans.is_empty() {
+            orphans.append(&mut part.images);
+            part.images = std::mem::take(&mut orphans);
+        }
+        kept.push(part);
+    }
+    match kept.last_mut() {
+        Some(last) => last.images.append(&mut orphans),
+        None => {
+            let start = markdown.len() - markdown.trim_start().len();
+            kept.push(TextPart { text: String::new(), source: start..markdown.trim_end().len(), images: orphans });
+        }
+    }
+    kept
+}
+
+/// Converts without splitting: a thematic break becomes a paragraph separator.
+pub fn markdown_to_text(markdown: &str) -> String {
+    Converter::new(markdown, false).run().into_iter().next().map(|part| part.text).unwrap_or_default()
+}
+
+/// What must be written before the next piece of text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Sep {
+    None,
+    Line,
+    Blank,
+}
+
+struct OpenLink {
+    label_start: usize,
+    dest: String,
+    link_type: LinkType,
+}
+
+struct Converter<'a> {
+    input: &'a str,
+    split: bool,
+    parts: Vec<TextPart>,
+    out: String,
+    pending: Sep,
+    /// Next number of each open list (`None` for bullet lists).
+    lists: Vec<Option<u64>>,
+    /// Text column of each open list item, for continuation lines.
+    items: Vec<usize>,
+    links: Vec<OpenLink>,
+    image_depth: usize,
+    after_image: bool,
+    /// Content of the open code or HTML block, written at its end.
+    verbatim: Option<String>,
+    images: Vec<Range<usize>>,
+    /// Where the current part may start and its events' extent.
+    part_floor: usize,
+    span: Option<Range<usize>>,
+}
+
+impl<'a> Converter<'a> {
+    fn new(input: &'a str, split: bool) -> Self {
+        Converter {
+            input,
+            split,
+            parts: Vec::new(),
+            out: String::new(),
+            pending: Sep::None,
+            lists: Vec::new(),
+            items: Vec::new(),
+            links: Vec::new(),
+            image_depth: 0,
+            after_image: false,
+            verbatim: None,
+            images: Vec::new(),
+            part_floor: 0,
+            span: None,
+        }
+    }
+
+    /// Returns every part, including empty ones (one part when not splitting).
+    fn run(mut self) -> Vec<TextPart> {
+        let input = self.input;
+        for (event, range) in Parser::new_ext(input, markdown_options()).into_offset_iter() {
+            if matches!(event, Event::Rule) && self.split {
+                self.finish_part(range.start);
+                self.part_floor = range.end;
+                continue;
+            }
+            self.span = Some(match self.span.take() {
+                Some(span) => span.start.min(range.start)..span.end.max(range.end),
+                None => range.clone(),
+            });
+            self.event(event, range);
+        }
+        self.finish_part(input.len());
+        self.parts
+    }
+
+    fn finish_part(&mut self, ceiling: usize) {
+        // Containers that straddle a break would otherwise overlap parts.
+        let source = match self.span.take() {
+            Some(span) => span.start.max(self.part_floor)..span.end.min(ceiling),
+            None => self.part_floor..self.part_floor,
+        };
+        let source = source.start..source.end.max(source.start);
+        self.parts.push(TextPart { text: normalize(&self.out), source, images: std::mem::take(&mut self.images) });
+        self.out.clear();
+        self.pending = Sep::None;
+        self.after_image = false;
+    }
+
+    fn event(&mut self, event: Event<'_>, range: Range<usize>) {
+        match event {
+            Event::Start(tag) => self.start(tag, range),
+            Event::End(tag) => self.end(tag),
+            Event::Text(text) => match &mut self.verbatim {
+                Some(buf) => buf.push_str(&text),
+                None => self.write(&text),
+            },
+            Event::Html(html) => match &mut self.verbatim {
+                Some(buf) => buf.push_str(&html),
+                None => self.write(&html),
+            },
+            Event::Code(text) | Event::InlineHtml(text) => self.write(&text),
+            Event::SoftBreak | Event::HardBreak if self.image_depth == 0 => {
+                self.request(Sep::Line);
+            }
+            Event::Rule => self.end_block(),
+            // Footnotes, task lists and math are not enabled.
+            _ => {}
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>, range: Range<usize>) {
+        match tag {
+            Tag::CodeBlock(_) | Tag::HtmlBlock => self.verbatim = Some(String::new()),
+            Tag::List(start) => self.lists.push(start),
+            Tag::Item => {
+                self.request(Sep::Line);
+                self.flush(true);
+                let depth = self.lists.len().max(1);
+                let marker = match self.lists.last_mut() {
+                    Some(Some(n)) => {
+                        let marker = format!("{n}. ");
+                        *n += 1;
+                        marker
+                    }
+                    _ => "- ".to_owned(),
+                };
+                let indent = 2 * (depth - 1);
+                self.out.push_str(&" ".repeat(indent));
+                self.out.push_str(&marker);
+                self.items.push(indent + marker.len());
+            }
+            Tag::Link { link_type, dest_url, .. } if self.image_depth == 0 => {
+                self.flush(false);
+                self.links.push(OpenLink { label_start: self.out.len(), dest: dest_url.into_string(), link_type });
+            }
+            Tag::Image { .. } => {
+                if self.image_depth == 0 {
+                    self.images.push(range);
+                }
+                self.image_depth += 1;
+            }
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::DefinitionList => self.end_block(),
+            TagEnd::CodeBlock | TagEnd::HtmlBlock => {
+                let block = self.verbatim.take().unwrap_or_default();
+                let block = block.replace("\r\n", "\n").replace('\r', "\n");
+                self.write_lines(block.trim_end_matches('\n'));
+                self.end_block();
+            }
+            TagEnd::List(_) => {
+                self.lists.pop();
+                self.end_block();
+            }
+            TagEnd::Item => {
+                self.items.pop();
+                self.request(Sep::Line);
+            }
+            TagEnd::Link if self.image_depth == 0 => {
+                if let Some(link) = self.links.pop() {
+                    self.close_link(link);
+                }
+            }
+            TagEnd::Image => {
+                self.image_depth = self.image_depth.saturating_sub(1);
+                self.after_image = self.image_depth == 0;
+            }
+            _ => {}
+        }
+    }
+
+    fn close_link(&mut self, link: OpenLink) {
+        let label = self.out[link.label_start..].trim();
+        let same = label.is_empty() || label == link.dest || link.dest.strip_prefix("mailto:") == Some(label);
+        if matches!(link.link_type, LinkType::Email | LinkType::Autolink) {
+            // The label already is the address.
+        } else if same {
+            self.out.truncate(link.label_start);
+            self.out.push_str(&link.dest);
+        } else {
+            self.out.push_str(" (");
+            self.out.push_str(&link.dest);
+            self.out.push(')');
+        }
+    }
+
+    /// A block ended: inside a list item the next block only needs a new line.
+    fn end_block(&mut self) {
+        let sep = if self.items.is_empty() { Sep::Blank } else { Sep::Line };
+        self.request(sep);
+    }
+
+    fn request(&mut self, sep: Sep) {
+        self.pending = self.pending.max(sep);
+    }
+
+    /// Writes the pending separator; `for_marker` skips the continuation
+    /// indent because a list marker brings its own.
+    fn flush(&mut self, for_marker: bool) {
+        if self.pending != Sep::None && !self.out.is_empty() {
+            self.out.push_str(if self.pending == Sep::Blank { "\n\n" } else { "\n" });
+            if !for_marker && let Some(&indent) = self.items.last() {
+                self.out.push_str(&" ".repeat(indent));
+            }
+            self.after_image = false;
+        }
+        self.pending = Sep::None;
+    }
+
+    fn write(&mut self, text: &str) {
+        if self.image_depth > 0 || text.is_empty() {
+            return;
+        }
+        self.flush(false);
+        let mut text = text;
+        if self.after_image && self.out.ends_with(' ') {
+            // `a ![img](x) b` should read `a b`, not `a  b`.
+            text = text.strip_prefix(' ').unwrap_or(text);
+        }
+        self.after_image = false;
+        self.out.push_str(text);
+    }
+
+    /// Writes a verbatim block, indenting its lines when inside a list item.
+    fn write_lines(&mut self, block: &str) {
+        if block.trim().is_empty() {
+            return;
+        }
+        self.flush(false);
+        let indent = " ".repeat(self.items.last().copied().unwrap_or(0));
+        for (i, line) in block.split('\n').enumerate() {
+            if i > 0 {
+                self.out.push('\n');
+                self.out.push_str(&indent);
+            }
+            self.out.push_str(line);
+        }
+    }
+}
+
+/// Trims every line's trailing whitespace (which also drops `\r`) and the whole text.
+fn normalize(text: &str) -> String {
+    let lines: Vec<&str> = text.split('\n').map(str::trim_end).collect();
+    lines.join("\n").trim().to_owned()
+}
+
+/// Splits plain text into parts of at most `max_bytes` UTF-8 bytes, without
+/// losing or reordering a word: first at paragraph boundaries (blank lines;
+/// greedily pack as many whole paragraphs as fit, joined by "\n\n"), then a
+/// paragraph that is still too long at sentence boundaries (after `.`, `!`,
+/// `?`, `…` followed by whitespace), then at whitespace (word boundaries), and
+/// only a single word longer than max_bytes is cut, at grapheme boundaries.
+/// Whitespace at the cut points is trimmed; text inside a part keeps its own
+/// line breaks. If the text already fits it is returned as one part.
+///
+/// The pieces of a split paragraph are not packed together with the
+/// paragraphs around it. A single grapheme larger than `max_bytes` (only
+/// possible with a tiny limit) becomes a part of its own, so the function
+/// always makes progress.
+pub fn split_auto(text: &str, max_bytes: usize) -> Vec<String> {
+    if text.len() <= max_bytes {
+        return vec![text.to_owned()];
+    }
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for para in paragraphs(text) {
+        if !current.is_empty() && current.len() + 2 + para.len() <= max_bytes {
+            current.push_str("\n\n");
+            current.push_str(para);
+            continue;
+        }
+        if !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+        }
+        let para = para.trim_start();
+        if para.len() <= max_bytes {
+            current.push_str(para);
+        } else {
+            split_paragraph(para, max_bytes, &mut parts);
+        }
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// Paragraphs (runs of non-blank lines), each without trailing whitespace.
+fn paragraphs(text: &str) -> Vec<&str> {
+    let mut result = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut end = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim().is_empty() {
+            if let Some(s) = start.take() {
+                result.push(text[s..end].trim_end());
+            }
+        } else {
+            start.get_or_insert(offset);
+            end = offset + line.len();
+        }
+        offset += line.len();
+    }
+    if let Some(s) = start {
+        result.push(text[s..end].trim_end());
+    }
+    result
+}
+
+fn split_paragraph(para: &str, max: usize, parts: &mut Vec<String>) {
+    let mut rest = para.trim();
+    while !rest.is_empty() {
+        if rest.len() <= max {
+            parts.push(rest.to_owned());
+            break;
+        }
+        let cut = sentence_cut(rest, max).or_else(|| space_cut(rest, max)).unwrap_or_else(|| grapheme_cut(rest, max));
+        parts.push(rest[..cut].trim_end().to_owned());
+        rest = rest[cut..].trim_start();
+    }
+}
+
+/// The furthest end of a sentence within `max` bytes: a terminator (and any
+/// closing quotes or brackets after it) followed by whitespace.
+fn sentence_cut(text: &str, max: usize) -> Option<usize> {
+    let mut best = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if i >= max {
+            break;
+        }
+        if !matches!(c, '.' | '!' | '?' | '…') {
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, next)) = chars.peek() {
+            if matches!(next, '"' | '\'' | '”' | '’' | ')' | ']' | '»') {
+                end = j + next.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let followed_by_space = text[end..].chars().next().is_some_and(char::is_whitespace);
+        if followed_by_space && end <= max {
+            best = Some(end);
+        }
+    }
+    best
+}
+
+/// The last whitespace within `max` bytes that has a word before it.
+fn space_cut(text: &str, max: usize) -> Option<usize> {
+    text.char_indices()
+        .take_while(|&(i, _)| i <= max)
+        .filter(|&(i, c)| i > 0 && c.is_whitespace())
+        .map(|(i, _)| i)
+        .last()
+}
+
+/// The furthest grapheme boundary within `max` bytes (at least one grapheme).
+fn grapheme_cut(text: &str, max: usize) -> usize {
+    let mut cut = 0;
+    for (i, g) in text.grapheme_indices(true) {
+        let end = i + g.len();
+        if end > max {
+            if cut == 0 {
+                cut = end;
+            }
+            break;
+        }
+        cut = end;
+    }
+    cut
+}
+
+/// Byte ranges of http:// and https:// URLs in plain text (up to whitespace;
+/// trailing `.,;:!?'"` and an unbalanced trailing `)` are not part of the URL;
+/// also `<`/`>` end a URL). The scheme is matched case-insensitively and must
+/// not be glued to a preceding letter or digit (`xhttps://` is not a URL).
+pub fn find_urls(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut urls = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let scheme_len = if starts_with_ignore_case(&bytes[i..], b"https://") {
+            8
+        } else if starts_with_ignore_case(&bytes[i..], b"http://") {
+            7
+        } else {
+            0
+        };
+        // The scheme is ASCII, so `i` is a char boundary whenever it matched.
+        let glued = scheme_len > 0 && text[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+        if scheme_len == 0 || glued {
+            i += 1;
+            continue;
+        }
+        let body = i + scheme_len;
+        let mut end =
+            text[body..].find(|c: char| c.is_whitespace() || c == '<' || c == '>').map_or(text.len(), |n| body + n);
+        while end > body {
+            let url = &text[i..end];
+            let Some(last) = url.chars().next_back() else {
+                break;
+            };
+            let unbalanced = last == ')' && url.matches('(').count() < url.matches(')').count();
+            if ".,;:!?'\"".contains(last) || unbalanced {
+                end -= last.len_utf8();
+            } else {
+                break;
+            }
+        }
+        if end > body {
+            urls.push(i..end);
+            i = end;
+        } else {
+            i = body;
+        }
+    }
+    urls
+}
+
+fn starts_with_ignore_case(haystack: &[u8], prefix: &[u8]) -> bool {
+    haystack.len() >= prefix.len() && haystack[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// Byte ranges of hashtags in plain text (including the `#`): `#` at the start
+/// or after whitespace or `(`, followed by one or more Unicode alphanumerics or
+/// `_`; ends at the first other char; a tag of only digits (`#1`) is not a
+/// hashtag. Combining marks stay with their base letter (the tag is measured
+/// in graphemes), so `#cafe` + U+0301 is one tag.
+pub fn find_hashtags(text: &str) -> Vec<Range<usize>> {
+    let mut tags = Vec::new();
+    let mut prev: Option<char> = None;
+    let mut skip_to = 0;
+    for (i, c) in text.char_indices() {
+        let at_boundary = prev.is_none_or(|p| p.is_whitespace() || p == '(');
+        prev = Some(c);
+        if i < skip_to || c != '#' || !at_boundary {
+            continue;
+        }
+        let body = i + 1;
+        let mut end = body;
+        for g in text[body..].graphemes(true) {
+            let first = g.chars().next().unwrap_or(' ');
+            if first.is_alphanumeric() || first == '_' {
+                end += g.len();
+            } else {
+                break;
+            }
+        }
+        if end > body && !text[body..end].chars().all(char::is_numeric) {
+            tags.push(i..end);
+            skip_to = end;
+        }
+    }
+    tags
+}
+
+/// For dev.to: rewrites the destination of every Markdown image
+/// (`![alt](dest)`, `![alt](dest "title")`, and images using reference
+/// definitions) whose destination is relative (no URL scheme, not `#...`, not
+/// `//host`) using `resolve(dest) -> Option<String>`; `None` leaves it
+/// unchanged. Every other byte of the input stays exactly as it was.
+///
+/// `resolve` receives the destination as parsed (escapes and entities
+/// decoded). A replacement that needs it (spaces, `<`, `>`, unbalanced
+/// parentheses) is written in the `<...>` form. A reference definition used
+/// by an image is rewritten once, which also affects links sharing it.
+pub fn rewrite_relative_images(markdown: &str, resolve: impl Fn(&str) -> Option<String>) -> String {
+    struct OpenImage {
+        range: Range<usize>,
+        inline: bool,
+        dest: String,
+        id: String,
+        inner_end: usize,
+    }
+    let mut iter = Parser::new_ext(markdown, markdown_options()).into_offset_iter();
+    let defs: Vec<(String, String, Range<usize>)> = iter
+        .reference_definitions()
+        .iter()
+        .map(|(label, def)| (normalize_label(label), def.dest.to_string(), def.span.clone()))
+        .collect();
+    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    let mut open: Vec<OpenImage> = Vec::new();
+    for (event, range) in iter.by_ref() {
+        match event {
+            Event::Start(Tag::Image { link_type, dest_url, id, .. }) => {
+                open.push(OpenImage {
+                    inner_end: range.start + 2,
+                    range,
+                    inline: link_type == LinkType::Inline,
+                    dest: dest_url.into_string(),
+                    id: id.into_string(),
+                });
+                continue;
+            }
+            Event::End(TagEnd::Image) => {
+                let Some(image) = open.pop() else { continue };
+                let resolved = is_relative(&image.dest).then(|| resolve(&image.dest)).flatten();
+                if let Some(new_dest) = resolved {
+                    let target = if image.inline {
+                        markdown[image.inner_end..image.range.end]
+                            .find("](")
+                            .map(|n| image.inner_end + n + 2)
+                            .and_then(|at| dest_span(markdown, at, image.range.end))
+                    } else {
+                        let wanted = normalize_label(&image.id);
+                        defs.iter()
+                            .find(|(label, _, _)| *label == wanted)
+                            .or_else(|| defs.iter().find(|(_, dest, _)| *dest == image.dest))
+                            .and_then(|(_, _, span)| def_dest_span(markdown, span.clone()))
+                    };
+                    if let Some(target) = target {
+                        let angle = markdown[..target.start].ends_with('<') && markdown[target.end..].starts_with('>');
+                        edits.push((target, format_dest(&new_dest, angle)));
+                    }
+                }
+            }
+            _ => {}
+        }
+        // Everything nested in an image belongs to its alt text.
+        for image in &mut open {
+            image.inner_end = image.inner_end.max(range.end);
+        }
+    }
+    edits.sort_by_key(|(range, _)| range.start);
+    let mut result = String::with_capacity(markdown.len());
+    let mut copied = 0;
+    for (range, new_dest) in edits {
+        if range.start < copied {
+            continue; // The same definition used by several images.
+        }
+        result.push_str(&markdown[copied..range.start]);
+        result.push_str(&new_dest);
+        copied = range.end;
+    }
+    result.push_str(&markdown[copied..]);
+    result
+}
+
+/// Reference labels match case-insensitively with whitespace collapsed.
+fn normalize_label(label: &str) -> String {
+    label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+fn is_relative(dest: &str) -> bool {
+    if dest.is_empty() || dest.starts_with('#') || dest.starts_with("//") {
+        return false;
+    }
+    // RFC 3986 scheme: a letter, then letters, digits, `+`, `-`, `.`, then `:`.
+    let has_scheme = match dest.find(':') {
+        Some(colon) => {
+            let scheme = &dest[..colon];
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    };
+    !has_scheme
+}
+
+/// The destination bytes of a link starting at `at` (just after `(` or `]:`),
+/// without the `<>` of the angle-bracket form.
+fn dest_span(markdown: &str, at: usize, limit: usize) -> Option<Range<usize>> {
+    let text = &markdown[..limit];
+    let start = at + text[at..].len() - text[at..].trim_start().len();
+    let rest = &text[start..];
+    if let Some(inner) = rest.strip_prefix('<') {
+        let mut escaped = false;
+        for (i, c) in inner.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '>' => return Some(start + 1..start + 1 + i),
+                '\n' | '<' => return None,
+                _ => {}
+            }
+        }
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut escaped = false;
+    let mut end = rest.len();
+    for (i, c) in rest.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '(' => depth += 1,
+            ')' if depth == 0 => {
+                end = i;
+                break;
+            }
+            ')' => depth -= 1,
+            c if c.is_whitespace() || c.is_control() => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    (end > 0).then_some(start..start + end)
+}
+
+/// The destination bytes of a reference definition `[label]: dest "title"`.
+fn def_dest_span(markdown: &str, span: Range<usize>) -> Option<Range<usize>> {
+    let def = &markdown[span.clone()];
+    let mut escaped = false;
+    for (i, c) in def.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            ']' if def[i + 1..].starts_with(':') => {
+                return dest_span(markdown, span.start + i + 2, span.end);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Writes a destination so Markdown reads it back unchanged.
+fn format_dest(dest: &str, angle: bool) -> String {
+    let escape_angle = |d: &str| {
+        d.chars().fold(String::new(), |mut s, c| {
+            if matches!(c, '<' | '>' | '\\') {
+                s.push('\\');
+            }
+            s.push(c);
+            s
+        })
+    };
+    if angle {
+        return escape_angle(dest);
+    }
+    let mut depth = 0i64;
+    let mut balanced = true;
+    for c in dest.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                balanced &= depth >= 0;
+            }
+            _ => {}
+        }
+    }
+    let needs_angle = dest.is_empty()
+        || depth != 0
+        || !balanced
+        || dest.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    if needs_angle { format!("<{}>", escape_angle(dest)) } else { dest.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAMILY: &str = "👨\u{200d}👩\u{200d}👧\u{200d}👦";
+    const FLAG: &str = "🇫🇷";
+
+    #[test]
+    fn converts_markdown_to_plain_text() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("emphasis", "*a* **b** _c_ __d__ ***e***", "a b c d e"),
+            ("strikethrough", "~~gone~~ ~also~", "gone also"),
+            ("atx heading", "# Title\nBody", "Title\n\nBody"),
+            ("closed atx heading", "## Title ##\n\nBody", "Title\n\nBody"),
+            ("setext heading", "Title\n===\n\nBody", "Title\n\nBody"),
+            ("link", "See [the site](https://x.com/a).", "See the site (https://x.com/a)."),
+            ("link label equals url", "[https://x.com](https://x.com)", "https://x.com"),
+            ("autolink", "Go <https://x.com/a?b=1&c=2>", "Go https://x.com/a?b=1&c=2"),
+            ("email autolink", "Mail <me@x.com>", "Mail me@x.com"),
+            ("emphasised link label", "[**bold** site](https://x.com)", "bold site (https://x.com)"),
+            ("reference link", "[site][s]\n\n[s]: https://x.com", "site (https://x.com)"),
+            ("inline code", "Run `cargo *test*` now", "Run cargo *test* now"),
+            ("dash bullets", "- a\n- b", "- a\n- b"),
+            ("star bullets", "* a\n* b", "- a\n- b"),
+            ("plus bullets", "+ a\n+ b", "- a\n- b"),
+            ("ordered list", "1. a\n2. b", "1. a\n2. b"),
+            ("ordered list starting at 3", "3. a\n3. b\n3. c", "3. a\n4. b\n5. c"),
+            ("ordered paren list", "7) a\n8) b", "7. a\n8. b"),
+            ("loose list", "- a\n\n- b\n\n- c", "- a\n- b\n- c"),
+            ("loose item with two paragraphs", "- a\n\n  more\n- b", "- a\n  more\n- b"),
+            ("soft break inside item", "1. one\n   two\n2. three", "1. one\n   two\n2. three"),
+            ("nested list", "- a\n  - b\n    - c\n  - d\n- e", "- a\n  - b\n    - c\n  - d\n- e"),
+            ("nested ordered", "1. a\n   - b\n2. c", "1. a\n  - b\n2. c"),
+            (
+                "blocks separated by one blank line",
+                "# H\npara one\n- a\n- b\n\n\n\nafter",
+                "H\n\npara one\n\n- a\n- b\n\nafter",
+            ),
+            ("soft break kept", "line one\nline two", "line one\nline two"),
+            ("hard break spaces", "a  \nb", "a\nb"),
+            ("hard break backslash", "a\\\nb", "a\nb"),
+            ("entities decoded", "Tom &amp; Jerry &lt;3 &copy; &#65;", "Tom & Jerry <3 © A"),
+            ("no escaping", "a & b < c > 'd' \"e\"", "a & b < c > 'd' \"e\""),
+            ("no smart punctuation", "\"q\" -- 'x' ...", "\"q\" -- 'x' ..."),
+            ("curly quotes", "It’s “fine”", "It’s “fine”"),
+            ("cjk", "日本語の**テキスト**です。", "日本語のテキストです。"),
+            ("emoji zwj and flag", "Family 👨‍👩‍👧‍👦 in 🇫🇷", "Family 👨‍👩‍👧‍👦 in 🇫🇷"),
+            ("combining mark", "Cafe\u{301} *ole\u{301}*", "Cafe\u{301} ole\u{301}"),
+            ("crlf", "# T\r\n\r\nline1\r\nline2\r\n\r\n- a\r\n- b\r\n", "T\n\nline1\nline2\n\n- a\n- b"),
+            ("fenced code", "```rust\nfn x() {\n    *y*\n}\n```", "fn x() {\n    *y*\n}"),
+            ("indented code", "text\n\n    code  line\n    more\n\nafter", "text\n\ncode  line\nmore\n\nafter"),
+            ("code in list item", "- a\n\n  ```\n  x\n  y\n  ```\n- b", "- a\n  x\n  y\n- b"),
+            ("crlf code block", "```\r\na\r\n\r\nb\r\n```\r\n", "a\n\nb"),
+            ("blockquote", "> quoted\n> line\n>\n> second\n\nafter", "quoted\nline\n\nsecond\n\nafter"),
+            (
+                "html block",
+                "<div class=\"x\">\n  hi &amp;\n</div>\n\ntext",
+                "<div class=\"x\">\n  hi &amp;\n</div>\n\ntext",
+            ),
+            ("inline html", "a <b>bold</b> c", "a <b>bold</b> c"),
+            ("image omitted", "Look ![alt](img.png) here", "Look here"),
+            ("image only line", "Top\n\n![alt](img.png)\n\nBottom", "Top\n\nBottom"),
+            ("linked image gives url", "[![logo](l.png)](https://x.com)", "https://x.com"),
+            ("rule joins as paragraphs", "a\n\n---\n\nb", "a\n\nb"),
+            ("trailing whitespace trimmed", "\n\n  a  \n\n```\nx   \n```\n\n", "a\n\nx"),
+            ("no tables", "| a | b |\n|---|---|", "| a | b |\n|---|---|"),
+            ("setext underline is not a rule", "text\n---\nmore", "text\n\nmore"),
+            ("blank", " \n\n ", ""),
+        ];
+        for (name, input, expected) in cases {
+            assert_eq!(markdown_to_text(input), *expected, "case {name}");
+            assert!(!markdown_to_text(input).contains('\r'), "case {name}");
+        }
+    }
+
+    fn texts(parts: &[TextPart]) -> Vec<&str> {
+        parts.iter().map(|p| p.text.as_str()).collect()
+    }
+
+    #[test]
+    fn splits_parts_at_thematic_breaks() {
+        let cases: &[(&str, &[&str])] = &[
+            ("text\n---", &["text"]),
+            ("text\n---\nmore", &["text\n\nmore"]),
+            ("text\n\n---\n\nmore", &["text", "more"]),
+            ("a\n\n***\n\nb\n\n___\n\nc", &["a", "b", "c"]),
+            ("a\n\n- - -\n\nb", &["a", "b"]),
+            ("---\n\na\n\n---\n---\n\n***\n\nb\n\n---\n", &["a", "b"]),
+            ("a\r\n\r\n---\r\n\r\nb\r\n", &["a", "b"]),
+            ("# One\n\nx\n\n---\n\n# Two\n\ny", &["One\n\nx", "Two\n\ny"]),
+            ("only one part", &["only one part"]),
+            ("", &[]),
+            ("  \n\n\t", &[]),
+            ("---", &[""]),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(texts(&markdown_to_parts(input)), *expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn part_sources_point_at_their_markdown() {
+        let input = "# Hello *world*\n\nFirst part.\n\n---\n\nSecond **part** here.\n\n***\n\n- third\n- item\n";
+        let parts = markdown_to_parts(input);
+        assert_eq!(texts(&parts), ["Hello world\n\nFirst part.", "Second part here.", "- third\n- item"]);
+        let firsts = ["# Hello", "Second", "- third"];
+        for (part, first) in parts.iter().zip(firsts) {
+            let slice = &input[part.source.clone()];
+            assert!(slice.starts_with(first), "{slice:?}");
+            assert!(!slice.contains("---") && !slice.contains("***"), "{slice:?}");
+        }
+        assert!(parts.windows(2).all(|w| w[0].source.end <= w[1].source.start));
+    }
+
+    #[test]
+    fn reports_image_ranges() {
+        let input = "Intro ![a](x.png) text ![b](<y z.png> \"t\")\n\n---\n\n![only](o.png)\n\n---\n\nEnd ![c][ref]\n\n[ref]: c.png\n";
+        let parts = markdown_to_parts(input);
+        assert_eq!(texts(&parts), ["Intro text", "End"]);
+        let slices = |p: &TextPart| -> Vec<String> { p.images.iter().map(|r| input[r.clone()].to_owned()).collect() };
+        assert_eq!(slices(&parts[0]), ["![a](x.png)", "![b](<y z.png> \"t\")"]);
+        // The image-only part is dropped; its image moves to the next part.
+        assert_eq!(slices(&parts[1]), ["![only](o.png)", "![c][ref]"]);
+
+        let only = markdown_to_parts("![pic](p.png)");
+        assert_eq!(only.len(), 1);
+        assert_eq!(only[0].text, "");
+        assert_eq!(only[0].images, vec![Range { start: 0, end: 13 }]);
+
+        let trailing = markdown_to_parts("Text\n\n---\n\n![pic](p.png)");
+        assert_eq!(texts(&trailing), ["Text"]);
+        assert_eq!(trailing[0].images.len(), 1);
+    }
+
+    #[test]
+    fn split_keeps_fitting_text_whole() {
+        assert_eq!(split_auto("short\n\ntext", 100), ["short\n\ntext"]);
+        assert_eq!(split_auto("", 10), [""]);
+        assert_eq!(split_auto("exactly10!", 10), ["exactly10!"]);
+    }
+
+    #[test]
+    fn split_cases() {
+        let cases: &[(&str, &str, usize, &[&str])] = &[
+            ("paragraphs packed", "aaa\n\nbbb\n\nccc", 8, &["aaa\n\nbbb", "ccc"]),
+            ("extra blank lines", "aaa\n \n\n\nbbb\n\nccc", 8, &["aaa\n\nbbb", "ccc"]),
+            ("lines kept", "l1\nl2\n\nl3\nl4\n\nl5", 12, &["l1\nl2\n\nl3\nl4", "l5"]),
+            (
+                "paragraph before sentence",
+                "One two. Three.\n\nFour five six.",
+                20,
+                &["One two. Three.", "Four five six."],
+            ),
+            ("sentence before whitespace", "One two. Three four five.", 20, &["One two.", "Three four five."]),
+            ("sentence marks", "Yes! No? Maybe… ok", 9, &["Yes! No?", "Maybe…", "ok"]),
+            ("closing quote", "He said \"go.\" Then left", 15, &["He said \"go.\"", "Then left"]),
+            ("no sentence inside word", "v1.2 is out now", 9, &["v1.2 is", "out now"]),
+            ("whitespace", "alpha beta gamma", 11, &["alpha beta", "gamma"]),
+            ("line break is whitespace", "alpha\nbeta gamma", 11, &["alpha\nbeta", "gamma"]),
+            ("long word", "abcdefghij", 4, &["abcd", "efgh", "ij"]),
+            ("long word then words", "a abcdefgh b", 4, &["a", "abcd", "efgh", "b"]),
+            ("cjk", "日本語テキスト", 9, &["日本語", "テキス", "ト"]),
+            ("flags", "🇫🇷🇫🇷🇫🇷", 10, &[FLAG, FLAG, FLAG]),
+            ("combining marks", "e\u{301}e\u{301}e\u{301}", 4, &["e\u{301}", "e\u{301}", "e\u{301}"]),
+            ("tiny limit", "ab", 0, &["a", "b"]),
+        ];
+        for (name, input, max, expected) in cases {
+            assert_eq!(split_auto(input, *max), *expected, "case {name}");
+        }
+        let families = format!("{FAMILY}{FAMILY}");
+        assert_eq!(split_auto(&families, 30), [FAMILY, FAMILY]);
+        assert_eq!(split_auto(&families, 10), [FAMILY, FAMILY]);
+    }
+
+    #[test]
+    fn split_curly_apostrophes_by_bytes() {
+        let mut text = String::from("I’m sure it’s what we’re after.");
+        while text.chars().count() + 5 <= 498 {
+            text.push_str(" word");
+        }
+        while text.chars().count() < 498 {
+            text.push('x');
+        }
+        assert_eq!((text.chars().count(), text.len()), (498, 504));
+        let parts = split_auto(&text, 500);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], "I’m sure it’s what we’re after.");
+        assert!(parts.iter().all(|p| p.len() <= 500));
+        assert_eq!(words(&parts.join(" ")), words(&text));
+    }
+
+    fn words(text: &str) -> Vec<&str> {
+        text.split_whitespace().collect()
+    }
+
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self, bound: usize) -> usize {
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 33) % bound as u64) as usize
+        }
+    }
+
+    fn generate(rng: &mut Lcg) -> String {
+        const PIECES: &[&str] = &[
+            "a",
+            "bc",
+            "word",
+            "Rust",
+            "’",
+            "it’s",
+            "日本",
+            "é",
+            "e\u{301}",
+            FAMILY,
+            FLAG,
+            "😀",
+            ".",
+            "!",
+            "?",
+            "…",
+            "\"",
+            ")",
+            "#tag",
+            "https://x.com/a",
+        ];
+        const SEPS: &[&str] = &[" ", " ", " ", " ", "  ", "\n", "\n\n", "\n \n\n", ". ", "! ", "\t"];
+        let mut text = String::new();
+        for _ in 0..rng.next(120) {
+            let len = if rng.next(15) == 0 { 20 + rng.next(40) } else { 1 + rng.next(4) };
+            for _ in 0..len {
+                text.push_str(PIECES[rng.next(PIECES.len())]);
+            }
+            text.push_str(SEPS[rng.next(SEPS.len())]);
+        }
+        text
+    }
+
+    fn grapheme_bounds(word: &str) -> Vec<usize> {
+        word.grapheme_indices(true).map(|(i, g)| i + g.len()).collect()
+    }
+
+    #[test]
+    fn split_property_over_generated_inputs() {
+        let mut rng = Lcg(42);
+        for round in 0..600 {
+            let text = generate(&mut rng);
+            let max = 26 + rng.next(200);
+            let parts = split_auto(&text, max);
+            let context = format!("round {round}, max {max}, text {text:?}, parts {parts:?}");
+            if text.len() <= max {
+                assert_eq!(parts.len(), 1, "{context}");
+                assert_eq!(parts[0], text, "{context}");
+                continue;
+            }
+            for part in &parts {
+                assert!(part.len() <= max, "{context}");
+                assert!(!part.is_empty() && part.trim() == part, "{context}");
+            }
+            let got: Vec<&str> = parts.iter().flat_map(|p| words(p)).collect();
+            let mut got = got.into_iter();
+            for word in words(&text) {
+                if word.len() <= max {
+                    assert_eq!(got.next(), Some(word), "{context}");
+                    continue;
+                }
+                let bounds = grapheme_bounds(word);
+                let mut rebuilt = String::new();
+                while rebuilt.len() < word.len() {
+                    let piece = got.next().unwrap_or_else(|| panic!("{context}"));
+                    assert!(piece.len() <= max, "{context}");
+                    rebuilt.push_str(piece);
+                    assert!(bounds.contains(&rebuilt.len()), "{context}");
+                }
+                assert_eq!(rebuilt, word, "{context}");
+            }
+            assert_eq!(got.next(), None, "{context}");
+        }
+    }
+
+    fn found<'t>(text: &'t str, ranges: &[Range<usize>]) -> Vec<&'t str> {
+        ranges.iter().map(|r| &text[r.clone()]).collect()
+    }
+
+    #[test]
+    fn finds_urls() {
+        let cases: &[(&str, &[&str])] = &[
+            ("see https://x.com/a.", &["https://x.com/a"]),
+            ("http://a.b/?q=1&r=2, and", &["http://a.b/?q=1&r=2"]),
+            ("two https://a.com https://b.com/x!?", &["https://a.com", "https://b.com/x"]),
+            ("(see https://x.com)", &["https://x.com"]),
+            ("(https://en.wikipedia.org/wiki/Rust_(language))", &["https://en.wikipedia.org/wiki/Rust_(language)"]),
+            ("<https://x.com>", &["https://x.com"]),
+            ("a<https://x.com/b>c", &["https://x.com/b"]),
+            ("'https://x.com' \"https://y.com\";", &["https://x.com", "https://y.com"]),
+            ("end https://x.com/a:b...", &["https://x.com/a:b"]),
+            ("line\nhttps://x.com\nnext", &["https://x.com"]),
+            ("HTTPS://X.COM/A", &["HTTPS://X.COM/A"]),
+            ("https://例え.jp/パス done", &["https://例え.jp/パス"]),
+            ("https://x.com/a#frag", &["https://x.com/a#frag"]),
+            ("ftp://x.com mailto:a@b.c", &[]),
+            ("just https:// nothing", &[]),
+            ("xhttps://a.com", &[]),
+            ("https://.", &[]),
+            ("", &[]),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(found(input, &find_urls(input)), *expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn finds_hashtags() {
+        let cases: &[(&str, &[&str])] = &[
+            ("#rust is #great", &["#rust", "#great"]),
+            ("a#b c#d", &[]),
+            ("(#tag) #x", &["#tag", "#x"]),
+            ("#1 #2024 #v2 #2fast", &["#v2", "#2fast"]),
+            ("#日本語 #café", &["#日本語", "#café"]),
+            ("#cafe\u{301}!", &["#cafe\u{301}"]),
+            ("#under_score-dash", &["#under_score"]),
+            ("#_", &["#_"]),
+            ("# heading", &[]),
+            ("#tag, #tag2. #end", &["#tag", "#tag2", "#end"]),
+            ("##double #", &[]),
+            ("line\n#start\t#tab", &["#start", "#tab"]),
+            ("https://x.com/#anchor", &[]),
+            ("#🙂 #ok🙂", &["#ok"]),
+            ("", &[]),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(found(input, &find_hashtags(input)), *expected, "input {input:?}");
+        }
+    }
+
+    fn cdn(dest: &str) -> Option<String> {
+        (!dest.contains("skip")).then(|| format!("https://cdn.test/{dest}"))
+    }
+
+    #[test]
+    fn rewrites_relative_images() {
+        let cases: &[(&str, &str)] = &[
+            ("![a](img.png)", "![a](https://cdn.test/img.png)"),
+            ("![a](./i/img.png \"Title\")", "![a](https://cdn.test/./i/img.png \"Title\")"),
+            ("![a](/abs.png)", "![a](https://cdn.test//abs.png)"),
+            ("![a]( img.png  'T' )", "![a]( https://cdn.test/img.png  'T' )"),
+            ("![a](\n  img.png\n  \"T\")", "![a](\n  https://cdn.test/img.png\n  \"T\")"),
+            ("![a](<my img.png>)", "![a](<https://cdn.test/my img.png>)"),
+            ("![a](my%20img.png)", "![a](https://cdn.test/my%20img.png)"),
+            ("![a](img(1).png)", "![a](https://cdn.test/img(1).png)"),
+            ("![a [b] `c]` d](i.png)", "![a [b] `c]` d](https://cdn.test/i.png)"),
+            ("![a\\]](i.png)", "![a\\]](https://cdn.test/i.png)"),
+            ("![](i.png)", "![](https://cdn.test/i.png)"),
+            ("![![in](n.png)](o.png)", "![![in](https://cdn.test/n.png)](https://cdn.test/o.png)"),
+            ("[![a](i.png)](page.html)", "[![a](https://cdn.test/i.png)](page.html)"),
+            ("![a][logo]\n\n[logo]: logo.png \"T\"\n", "![a][logo]\n\n[logo]: https://cdn.test/logo.png \"T\"\n"),
+            ("![Logo  X]\n\n  [logo x]: <l x.png>\n", "![Logo  X]\n\n  [logo x]: <https://cdn.test/l x.png>\n"),
+            ("![a][l] ![b][l] ![l][]\n\n[l]:\n  l.png\n", "![a][l] ![b][l] ![l][]\n\n[l]:\n  https://cdn.test/l.png\n"),
+            ("![a](https://x.com/i.png)", "![a](https://x.com/i.png)"),
+            ("![a](HTTP://x.com/i.png)", "![a](HTTP://x.com/i.png)"),
+            ("![a](//host/i.png)", "![a](//host/i.png)"),
+            ("![a](#frag)", "![a](#frag)"),
+            ("![a](data:image/png;base64,AAAA)", "![a](data:image/png;base64,AAAA)"),
+            ("![a]()", "![a]()"),
+            ("![a](skip.png)", "![a](skip.png)"),
+            ("[link](doc.png)", "[link](doc.png)"),
+            ("`![a](code.png)`", "`![a](code.png)`"),
+            ("```\n![a](fence.png)\n```", "```\n![a](fence.png)\n```"),
+            ("![a](i.png)\r\n\r\n---\r\n", "![a](https://cdn.test/i.png)\r\n\r\n---\r\n"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(rewrite_relative_images(input, cdn), *expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn rewrite_formats_awkward_destinations() {
+        let spaced = |_: &str| Some("a b.png".to_owned());
+        assert_eq!(rewrite_relative_images("![x](i.png)", spaced), "![x](<a b.png>)");
+        let angled = |_: &str| Some("a>b.png".to_owned());
+        assert_eq!(rewrite_relative_images("![x](<i j.png>)", angled), "![x](<a\\>b.png>)");
+        let paren = |_: &str| Some("a(b.png".to_owned());
+        assert_eq!(rewrite_relative_images("![x](i.png)", paren), "![x](<a(b.png>)");
+        // The resolver sees the parsed destination.
+        let seen = std::cell::RefCell::new(Vec::new());
+        rewrite_relative_images("![x](<a b.png>) ![y](c\\_d&amp;.png)", |d| {
+            seen.borrow_mut().push(d.to_owned());
+            None
+        });
+        assert_eq!(*seen.borrow(), ["a b.png", "c_d&.png"]);
+    }
+
+    #[test]
+    fn rewrite_keeps_every_other_byte() {
+        let doc = "\u{feff}# Title ![t](t.png)\r\n\r\nText &amp; *more*  \r\n\
+                   ![a](a.png \"A\") and [l](l.md) and ![r][ref] and <https://x>\r\n\r\n\
+                   > ![q](q.png)\r\n\r\n- ![li](li.png)\r\n    ![bad](  skip.png  )\r\n\r\n\
+                   ---\r\n\r\n[ref]:   r.png   'R'\r\n\t\n日本語 👨‍👩‍👧‍👦 🇫🇷\r\n";
+        assert_eq!(rewrite_relative_images(doc, |_| None), doc);
+        assert_eq!(rewrite_relative_images(doc, |d| Some(d.to_owned())), doc);
+        let out = rewrite_relative_images(doc, |d| Some(d.replace(".png", ".webp")));
+        let expected = doc.replace("skip.png", "SKIP").replace(".png", ".webp").replace("SKIP", "skip.webp");
+        assert_eq!(out, expected);
+    }
+}

@@ -1,0 +1,116 @@
+//! dev.to's rules (Forem: `app/models/article.rb`, `app/models/tag.rb`):
+//! title required and at most 128 characters, at most 4 tags of at most 30
+//! letters or digits, body at most 800 KB, http(s) URLs.
+
+use crate::content::Post;
+use crate::diag::Diagnostic;
+use crate::platforms::devto::DevtoOutput;
+use crate::project::Project;
+
+pub const MAX_TITLE_CHARS: usize = 128;
+pub const MAX_TAGS: usize = 4;
+pub const MAX_TAG_CHARS: usize = 30;
+pub const MAX_BODY_BYTES: usize = 800 * 1024;
+
+pub fn validate(_project: &Project, post: &Post, out: &DevtoOutput) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let src = &post.source;
+    let f = &post.front;
+    let o = f.devto.as_ref().map(|x| &x.value);
+    let title_key = o.and_then(|o| o.title.as_ref()).or(f.title.as_ref());
+    match (&out.title, title_key) {
+        (None, _) => d.push(
+            Diagnostic::error("devto-title-missing", "dev.to articles need a title, and this post has none")
+                .at(src, post.head_span())
+                .with_hint("add `title: …` (or `devto: {title: …}`)"),
+        ),
+        (Some(t), Some(key)) => {
+            let chars = t.chars().count();
+            if t.trim().is_empty() {
+                d.push(
+                    Diagnostic::error("devto-title-missing", "the title is empty; dev.to articles need a title")
+                        .at(src, post.span_of(&key.referenced))
+                        .with_hint("write a title"),
+                );
+            } else if chars > MAX_TITLE_CHARS {
+                d.push(
+                    Diagnostic::error(
+                        "devto-title-too-long",
+                        format!("the title is {chars} characters; dev.to allows at most {MAX_TITLE_CHARS}"),
+                    )
+                    .at(src, post.span_of(&key.referenced))
+                    .with_label(format!("{chars} characters"))
+                    .with_hint(format!("shorten it by {} characters", chars - MAX_TITLE_CHARS)),
+                );
+            }
+        }
+        (Some(_), None) => {}
+    }
+
+    let tags_key = o.and_then(|o| o.tags.as_ref()).or(f.tags.as_ref());
+    if let Some(tags) = tags_key {
+        if tags.value.len() > MAX_TAGS {
+            d.push(
+                Diagnostic::error(
+                    "devto-too-many-tags",
+                    format!("{} tags; dev.to allows at most {MAX_TAGS}", tags.value.len()),
+                )
+                .at(src, post.span_of(&tags.value[MAX_TAGS].referenced))
+                .with_label("fifth tag")
+                .with_hint("keep the four that matter most (use `devto: {tags: […]}` to choose dev.to's separately)"),
+            );
+        }
+        for tag in &tags.value {
+            let t = &tag.value;
+            let chars = t.chars().count();
+            let alnum = !t.is_empty() && t.chars().all(char::is_alphanumeric);
+            if !alnum || chars > MAX_TAG_CHARS {
+                let fixed: String = t.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+                let problem = if chars > MAX_TAG_CHARS {
+                    format!("is {chars} characters (at most {MAX_TAG_CHARS})")
+                } else {
+                    "may hold only letters and digits".to_owned()
+                };
+                let hint = if fixed.is_empty() || fixed.chars().count() > MAX_TAG_CHARS {
+                    "use a shorter tag made of letters and digits".to_owned()
+                } else {
+                    format!("write it as `{fixed}`")
+                };
+                d.push(
+                    Diagnostic::error("devto-tag-invalid", format!("dev.to tag `{t}` {problem}"))
+                        .at(src, post.span_of(&tag.referenced))
+                        .with_hint(hint),
+                );
+            }
+        }
+    }
+
+    if out.body_markdown.len() > MAX_BODY_BYTES {
+        d.push(
+            Diagnostic::error(
+                "devto-body-too-large",
+                format!(
+                    "the article body is {} bytes; dev.to allows at most {MAX_BODY_BYTES} (800 KB)",
+                    out.body_markdown.len()
+                ),
+            )
+            .at(src, post.body_span(0..post.body.len().min(1)))
+            .with_hint("split the article into a series"),
+        );
+    }
+    if let Some(o) = o {
+        for (key, v) in [("canonical_url", &o.canonical_url), ("cover_image", &o.cover_image)] {
+            let Some(v) = v else { continue };
+            let is_url =
+                (v.value.starts_with("https://") || v.value.starts_with("http://")) && v.value.len() > "https://".len();
+            if !is_url {
+                d.push(
+                    Diagnostic::error("devto-url-invalid", format!("`{key}` `{}` is not an http(s) URL", v.value))
+                        .at(src, post.span_of(&v.referenced))
+                        .with_hint("give a full URL, for example https://example.com/post"),
+                );
+            }
+        }
+    }
+    d
+}

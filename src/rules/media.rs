@@ -1,0 +1,208 @@
+//! Media references: resolving `{path}` / `{url}` items, and the checks every
+//! platform shares (inside the repository, exists, tracked by git, https).
+
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use serde_saphyr::Spanned;
+
+use super::media_probe::{MediaFormat, MediaInfo, format_from_extension};
+use crate::content::{MediaItem, Post};
+use crate::diag::Diagnostic;
+use crate::project::Project;
+
+#[derive(Debug, Clone)]
+pub struct MediaRef {
+    /// Repository-relative path of a local file.
+    pub path: Option<String>,
+    pub abs: Option<PathBuf>,
+    /// Public URL: given, or formed for a local file (None when it cannot be).
+    pub url: Option<String>,
+    pub alt: Option<String>,
+    pub format: MediaFormat,
+    pub info: Option<MediaInfo>,
+    /// File span of the item, and of its `alt`.
+    pub span: Range<usize>,
+    pub alt_span: Option<Range<usize>>,
+    /// Problems found while resolving (reported by validation).
+    pub problems: Vec<Diagnostic>,
+}
+
+impl MediaRef {
+    pub fn kind_name(&self) -> &'static str {
+        if self.format.is_video() { "video" } else { "image" }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("type".into(), self.kind_name().into());
+        if let Some(p) = &self.path {
+            m.insert("path".into(), p.clone().into());
+        }
+        if let Some(u) = &self.url {
+            m.insert("url".into(), u.clone().into());
+        }
+        if let Some(a) = &self.alt {
+            m.insert("alt".into(), a.clone().into());
+        }
+        serde_json::Value::Object(m)
+    }
+}
+
+/// Resolves one media item of `post`.
+pub fn resolve(project: &Project, post: &Post, item: &Spanned<MediaItem>) -> MediaRef {
+    let span = post.span_of(&item.referenced);
+    let m = &item.value;
+    let mut r = MediaRef {
+        path: None,
+        abs: None,
+        url: None,
+        alt: m.alt.as_ref().map(|a| a.value.clone()),
+        format: MediaFormat::Unknown,
+        info: None,
+        span: span.clone(),
+        alt_span: m.alt.as_ref().map(|a| post.span_of(&a.referenced)),
+        problems: Vec::new(),
+    };
+    let src = &post.source;
+    match (&m.path, &m.url) {
+        (Some(_), Some(u)) => r.problems.push(
+            Diagnostic::error("media-path-and-url", "a media item has both `path` and `url`")
+                .at(src, post.span_of(&u.referenced))
+                .with_hint("keep `path` for a file in the repository, or `url` for a file already online"),
+        ),
+        (None, None) => r.problems.push(
+            Diagnostic::error("media-missing-source", "a media item needs `path` or `url`")
+                .at(src, span)
+                .with_hint("for example `- path: media/photo.jpg` with `alt: …`"),
+        ),
+        (None, Some(u)) => {
+            let at = post.span_of(&u.referenced);
+            if !u.value.starts_with("https://") {
+                r.problems.push(
+                    Diagnostic::error("media-url-invalid", format!("media URL `{}` is not an https URL", u.value))
+                        .at(src, at)
+                        .with_hint("platforms fetch media over https; use an https:// URL or a repository `path`"),
+                );
+            }
+            r.format = format_from_extension(&u.value);
+            r.url = Some(u.value.clone());
+        }
+        (Some(p), None) => resolve_path(project, post, p, &mut r),
+    }
+    r
+}
+
+fn resolve_path(project: &Project, post: &Post, p: &Spanned<String>, r: &mut MediaRef) {
+    let src = &post.source;
+    let at = post.span_of(&p.referenced);
+    let Some(rel) = normalize(&p.value) else {
+        r.problems.push(
+            Diagnostic::error("media-path-escapes", format!("media path `{}` leads outside the repository", p.value))
+                .at(src, at)
+                .with_hint("media paths are relative to the repository root, for example `media/photo.jpg`"),
+        );
+        return;
+    };
+    let abs = project.root.join(&rel);
+    r.path = Some(rel.clone());
+    let meta = match std::fs::symlink_metadata(&abs) {
+        Ok(m) => m,
+        Err(_) => {
+            let hint = if Path::new(&p.value).is_relative()
+                && post.abs_path.parent().is_some_and(|d| d.join(&p.value).exists())
+            {
+                "media paths are relative to the repository root, not to the post's folder".to_owned()
+            } else {
+                "check the spelling; media paths are relative to the repository root".to_owned()
+            };
+            r.problems.push(
+                Diagnostic::error("media-not-found", format!("media file `{rel}` does not exist"))
+                    .at(src, at)
+                    .with_hint(hint),
+            );
+            return;
+        }
+    };
+    if meta.file_type().is_symlink() {
+        let inside = abs
+            .canonicalize()
+            .ok()
+            .zip(project.root.canonicalize().ok())
+            .is_some_and(|(target, root)| target.starts_with(root));
+        if !inside {
+            r.problems.push(
+                Diagnostic::error(
+                    "media-path-escapes",
+                    format!("media file `{rel}` is a symlink pointing outside the repository"),
+                )
+                .at(src, at)
+                .with_hint("copy the file into the repository; its public URL must come from the repository"),
+            );
+            return;
+        }
+    }
+    if !abs.is_file() {
+        r.problems.push(
+            Diagnostic::error("media-not-found", format!("media path `{rel}` is not a file"))
+                .at(src, at)
+                .with_hint("point at an image or video file"),
+        );
+        return;
+    }
+    match project.probe(&abs) {
+        Ok(info) => {
+            r.format = info.format;
+            r.info = Some(info);
+        }
+        Err(e) => r.problems.push(
+            Diagnostic::error("media-unreadable", format!("cannot read media file `{rel}`: {e}")).at(src, at.clone()),
+        ),
+    }
+    if project.is_tracked(&rel) == Some(false) {
+        r.problems.push(
+            Diagnostic::warning("media-untracked", format!("media file `{rel}` is not tracked by git"))
+                .at(src, at)
+                .with_hint(format!("its public URL will not exist until it is committed: `git add {rel}`")),
+        );
+    }
+    r.url = project.public_url(&rel);
+    r.abs = Some(abs);
+}
+
+/// Lexically normalises a repository-relative path; `None` if it is absolute
+/// or climbs above the root.
+pub fn normalize(path: &str) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for c in Path::new(path).components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_rejects_escapes() {
+        let cases = [
+            ("media/a.png", Some("media/a.png")),
+            ("./media/../media/a.png", Some("media/a.png")),
+            ("../secret.png", None),
+            ("media/../../x.png", None),
+            ("/etc/passwd", None),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize(input).as_deref(), want, "{input}");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Rules: what each platform accepts, as diagnostics with stable codes, the
+//! limit, what was found, and a hint. General rules live here; platform rules
+//! in their own modules.
+
+pub mod devto;
+pub mod media;
+pub mod media_probe;
+pub mod threads;
+
+use crate::config::Config;
+use crate::content::Post;
+use crate::diag::Diagnostic;
+use crate::platforms::PlatformId;
+
+/// The platforms a post goes to (its own list, else the configured default),
+/// with diagnostics for unknown names and for none at all.
+pub fn targets(post: &Post, config: &Config, out: &mut Vec<Diagnostic>) -> Vec<PlatformId> {
+    let src = &post.source;
+    let mut targets = Vec::new();
+    match &post.front.platforms {
+        Some(list) => {
+            for name in &list.value {
+                match PlatformId::parse(&name.value) {
+                    Some(p) if !targets.contains(&p) => targets.push(p),
+                    Some(_) => {}
+                    None => out.push(
+                        Diagnostic::error("unknown-platform", format!("unknown platform `{}`", name.value))
+                            .at(src, post.span_of(&name.referenced))
+                            .with_hint(PlatformId::hint_for(&name.value)),
+                    ),
+                }
+            }
+            if list.value.is_empty() {
+                out.push(
+                    Diagnostic::error("no-platforms", "`platforms` is empty: the post goes nowhere")
+                        .at(src, post.span_of(&list.referenced))
+                        .with_hint("list where it goes, for example `platforms: [threads]`"),
+                );
+            }
+        }
+        None => {
+            targets.extend(config.defaults.platforms.iter().filter_map(|p| PlatformId::parse(p)));
+            if targets.is_empty() {
+                out.push(
+                    Diagnostic::error("no-platforms", "the post has no platforms and crier.yaml sets no default")
+                        .at(src, post.head_span())
+                        .with_hint("add `platforms: [threads]` to the post, or `defaults: {platforms: [threads]}` to crier.yaml"),
+                );
+            }
+        }
+    }
+    targets
+}
+
+/// Rules that do not depend on a platform.
+pub fn general(post: &Post, out: &mut Vec<Diagnostic>) {
+    let f = &post.front;
+    let src = &post.source;
+    if let Some(at) = &f.publish_at {
+        if chrono::DateTime::parse_from_rfc3339(at.value.trim()).is_err() {
+            out.push(
+                Diagnostic::error(
+                    "publish-at-invalid",
+                    format!("`publish_at` is `{}`, not an RFC 3339 date-time", at.value),
+                )
+                .at(src, post.span_of(&at.referenced))
+                .with_hint(
+                    "write a date, time and offset, for example `2026-12-01T09:30:00Z` or `2026-12-01T10:30:00+01:00`",
+                ),
+            );
+        }
+    }
+    let has_text = !post.body.trim().is_empty()
+        || f.thread.as_ref().is_some_and(|t| !t.value.is_empty())
+        || f.threads.as_ref().is_some_and(|t| t.value.text.is_some());
+    let has_media = f.media.as_ref().is_some_and(|m| !m.value.is_empty());
+    if !has_text && !has_media {
+        out.push(
+            Diagnostic::error("empty-post", "the post has no text and no media").at(src, post.head_span()).with_hint(
+                match post.kind {
+                    crate::content::FileKind::Markdown => "write the post below the front matter",
+                    crate::content::FileKind::Yaml => "add `text:` (or `thread:` or `media:`)",
+                },
+            ),
+        );
+    }
+}

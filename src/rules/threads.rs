@@ -1,0 +1,378 @@
+//! Threads' rules (reference: threads-api.md section 3): 500 UTF-8 bytes per
+//! part, at most 5 distinct links, one topic tag, media formats and sizes,
+//! carousel size, alt text, polls, reply control, link attachments.
+
+use std::collections::BTreeSet;
+
+use super::media::MediaRef;
+use super::media_probe::MediaFormat;
+use crate::content::Post;
+use crate::diag::Diagnostic;
+use crate::platforms::threads::{MAX_TEXT_BYTES, ThreadsOutput};
+use crate::project::Project;
+use crate::render::text::{find_hashtags, find_urls};
+
+pub const MAX_LINKS: usize = 5;
+pub const MAX_CAROUSEL: usize = 20;
+pub const MAX_ALT_CHARS: usize = 1000;
+pub const MAX_IMAGE_BYTES: u64 = 8 * 1024 * 1024;
+pub const MAX_VIDEO_BYTES: u64 = 1024 * 1024 * 1024;
+pub const MAX_VIDEO_SECS: f64 = 300.0;
+pub const MAX_ASPECT: f64 = 10.0;
+pub const REPLY_CONTROLS: [&str; 5] =
+    ["everyone", "accounts_you_follow", "mentioned_only", "parent_post_author_only", "followers_only"];
+
+pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let src = &post.source;
+    let opts = post.front.threads.as_ref().map(|t| &t.value);
+    let n = out.parts.len();
+    let link_attachment = opts.and_then(|o| o.link_attachment.as_ref());
+
+    for (i, part) in out.parts.iter().enumerate() {
+        let which = if n > 1 { format!("part {} of {n}", i + 1) } else { "the post".to_owned() };
+        let bytes = part.text.len();
+        if bytes > MAX_TEXT_BYTES {
+            let chars = part.text.chars().count();
+            d.push(
+                Diagnostic::error(
+                    "threads-text-too-long",
+                    format!("{which} is {bytes} bytes; Threads allows at most {MAX_TEXT_BYTES} UTF-8 bytes ({chars} characters)"),
+                )
+                .at(src, part.origin.clone())
+                .with_label(format!("{bytes} bytes"))
+                .with_hint(format!(
+                    "shorten it by {} bytes, split it with a `---` line (blank line before it), or set `threads: {{split: auto}}`; emoji and curly quotes count 3–4 bytes each",
+                    bytes - MAX_TEXT_BYTES
+                )),
+            );
+        }
+        if part.text.is_empty() && part.media.is_empty() {
+            d.push(
+                Diagnostic::error("threads-empty-part", format!("{which} has no text and no media"))
+                    .at(src, part.origin.clone())
+                    .with_hint("remove the empty part or write something in it"),
+            );
+        }
+
+        // Links: distinct URLs in the text, plus the link attachment on the first part.
+        let mut links: Vec<&str> = Vec::new();
+        for r in find_urls(&part.text) {
+            let url = &part.text[r];
+            if !links.contains(&url) {
+                links.push(url);
+            }
+        }
+        if i == 0 {
+            if let Some(la) = link_attachment {
+                if !links.contains(&la.value.as_str()) {
+                    links.push(la.value.as_str());
+                }
+            }
+        }
+        if links.len() > MAX_LINKS {
+            let sixth = links[MAX_LINKS];
+            let at = find_in_file(post, sixth, part.origin.start).unwrap_or(part.origin.clone());
+            d.push(
+                Diagnostic::error(
+                    "threads-too-many-links",
+                    format!("{which} has {} distinct links; Threads allows at most {MAX_LINKS}", links.len()),
+                )
+                .at(src, at)
+                .with_label(format!("link {} of {}", MAX_LINKS + 1, links.len()))
+                .with_hint("remove links or move some into another part of the chain"),
+            );
+        }
+
+        // Topic tag: the `topic_tag` option, else the first in-text hashtag.
+        let tags: Vec<&str> = find_hashtags(&part.text).into_iter().map(|r| &part.text[r]).collect();
+        let explicit = if i == 0 { opts.and_then(|o| o.topic_tag.as_ref()) } else { None };
+        let distinct: BTreeSet<String> = tags.iter().map(|t| t.to_lowercase()).collect();
+        if explicit.is_none() && distinct.len() > 1 {
+            let at = find_in_file(post, tags[1], part.origin.start).unwrap_or(part.origin.clone());
+            d.push(
+                Diagnostic::warning(
+                    "threads-one-topic-tag",
+                    format!(
+                        "{which} has {} hashtags; Threads makes only the first, {}, a topic tag",
+                        distinct.len(),
+                        tags[0]
+                    ),
+                )
+                .at(src, at)
+                .with_hint("Threads allows one topic tag per post; the other hashtags stay plain text"),
+            );
+        }
+        if explicit.is_none() {
+            if let Some(tag) = tags.first() {
+                check_topic(&tag[1..], part.origin.clone(), &which, src, &mut d);
+            }
+        }
+
+        check_media(post, part, &which, link_attachment.is_some() && i == 0, &mut d);
+        for img in &part.dropped_images {
+            d.push(
+                Diagnostic::warning("threads-inline-image", "an inline Markdown image does not show on Threads")
+                    .at(src, img.clone())
+                    .with_hint("attach images with `media:` (the image stays in the dev.to article)"),
+            );
+        }
+    }
+
+    if let Some(o) = opts {
+        if let Some(tag) = &o.topic_tag {
+            check_topic(&tag.value, post.span_of(&tag.referenced), "`topic_tag`", src, &mut d);
+        }
+        if let Some(rc) = &o.reply_control {
+            if !REPLY_CONTROLS.contains(&rc.value.as_str()) {
+                d.push(
+                    Diagnostic::error(
+                        "threads-reply-control",
+                        format!("`reply_control` is `{}`, not a value Threads accepts", rc.value),
+                    )
+                    .at(src, post.span_of(&rc.referenced))
+                    .with_hint(format!("use one of: {}", REPLY_CONTROLS.join(", "))),
+                );
+            }
+        }
+        if let Some(la) = &o.link_attachment {
+            if !(la.value.starts_with("https://") || la.value.starts_with("http://")) {
+                d.push(
+                    Diagnostic::error(
+                        "threads-link-attachment",
+                        format!("`link_attachment` `{}` is not an http(s) URL", la.value),
+                    )
+                    .at(src, post.span_of(&la.referenced))
+                    .with_hint("give the full URL, for example https://example.com/article"),
+                );
+            }
+        }
+        if let Some(q) = &o.quote_post_id {
+            if q.value.is_empty() || !q.value.chars().all(|c| c.is_ascii_digit()) {
+                d.push(
+                    Diagnostic::error(
+                        "threads-quote-post-id",
+                        format!("`quote_post_id` `{}` is not a Threads media id", q.value),
+                    )
+                    .at(src, post.span_of(&q.referenced))
+                    .with_hint("a media id is a number such as \"17890000000000001\" (quote it as a string)"),
+                );
+            }
+        }
+        if let Some(poll) = &o.poll {
+            let opts_list = &poll.value.options;
+            let count = opts_list.value.len();
+            if !(2..=4).contains(&count) {
+                d.push(
+                    Diagnostic::error(
+                        "threads-poll-options",
+                        format!("the poll has {count} options; Threads polls have 2 to 4"),
+                    )
+                    .at(src, post.span_of(&opts_list.referenced))
+                    .with_hint("give between 2 and 4 options"),
+                );
+            }
+            for opt in &opts_list.value {
+                let chars = opt.value.chars().count();
+                if !(1..=25).contains(&chars) {
+                    d.push(
+                        Diagnostic::error(
+                            "threads-poll-option-length",
+                            format!("poll option is {chars} characters; options are 1 to 25 characters"),
+                        )
+                        .at(src, post.span_of(&opt.referenced))
+                        .with_hint("shorten the option"),
+                    );
+                }
+            }
+            if out.parts.first().is_some_and(|p| !p.media.is_empty()) {
+                d.push(
+                    Diagnostic::error(
+                        "threads-poll-with-media",
+                        "a poll can only go on a text post, and this post has media",
+                    )
+                    .at(src, post.span_of(&poll.referenced))
+                    .with_hint("remove the media or the poll"),
+                );
+            }
+            if o.link_attachment.is_some() {
+                d.push(
+                    Diagnostic::error("threads-poll-with-link", "a poll cannot be combined with `link_attachment`")
+                        .at(src, post.span_of(&poll.referenced))
+                        .with_hint("remove one of them"),
+                );
+            }
+        }
+    }
+    d
+}
+
+fn check_topic(
+    tag: &str,
+    span: std::ops::Range<usize>,
+    what: &str,
+    src: &crate::diag::SourceFile,
+    d: &mut Vec<Diagnostic>,
+) {
+    let chars = tag.chars().count();
+    if chars == 0 || chars > 50 || tag.contains('.') || tag.contains('&') {
+        d.push(
+            Diagnostic::error(
+                "threads-topic-tag",
+                format!("topic tag `{tag}` in {what} is invalid: Threads topic tags are 1–50 characters without `.` or `&` (found {chars} characters)"),
+            )
+            .at(src, span)
+            .with_hint("shorten the tag and remove `.` and `&`"),
+        );
+    }
+}
+
+fn check_media(
+    post: &Post,
+    part: &crate::platforms::threads::ThreadsPart,
+    which: &str,
+    has_link_attachment: bool,
+    d: &mut Vec<Diagnostic>,
+) {
+    let src = &post.source;
+    let count = part.media.len();
+    if count > MAX_CAROUSEL {
+        d.push(
+            Diagnostic::error(
+                "threads-too-many-media",
+                format!("{which} has {count} media items; a Threads carousel holds at most {MAX_CAROUSEL}"),
+            )
+            .at(src, part.media[MAX_CAROUSEL].span.clone())
+            .with_hint("remove items or move them to another part of the chain"),
+        );
+    }
+    if has_link_attachment && count > 0 {
+        d.push(
+            Diagnostic::error(
+                "threads-link-attachment-with-media",
+                "`link_attachment` works only on text posts, and this post has media",
+            )
+            .at(src, part.media[0].span.clone())
+            .with_hint("remove the media, or drop `link_attachment` (the URL in the text still gets a preview)"),
+        );
+    }
+    for m in &part.media {
+        d.extend(m.problems.iter().cloned());
+        check_one_media(post, m, d);
+    }
+}
+
+fn check_one_media(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
+    let src = &post.source;
+    let at = m.span.clone();
+    if let (Some(alt), Some(alt_at)) = (&m.alt, &m.alt_span) {
+        let chars = alt.chars().count();
+        if chars > MAX_ALT_CHARS {
+            d.push(
+                Diagnostic::error(
+                    "threads-alt-too-long",
+                    format!("alt text is {chars} characters; Threads allows at most {MAX_ALT_CHARS}"),
+                )
+                .at(src, alt_at.clone())
+                .with_hint("describe the image in fewer words"),
+            );
+        }
+    }
+    let name = m.path.as_deref().or(m.url.as_deref()).unwrap_or("media");
+    let accepted = matches!(m.format, MediaFormat::Jpeg | MediaFormat::Png | MediaFormat::Mp4 | MediaFormat::Mov);
+    if m.path.is_some() && m.info.is_some() && !accepted {
+        d.push(
+            Diagnostic::error(
+                "threads-media-format",
+                format!(
+                    "`{name}` is {} (judged by its bytes); Threads accepts JPEG or PNG images and MP4 or MOV videos",
+                    m.format.name()
+                ),
+            )
+            .at(src, at.clone())
+            .with_hint("convert the file, for example to JPEG"),
+        );
+        return;
+    }
+    if m.path.is_none() && m.url.is_some() && m.format == MediaFormat::Unknown {
+        d.push(
+            Diagnostic::warning(
+                "threads-media-kind-unknown",
+                format!("cannot tell from `{name}` whether it is an image or a video; crier will send it as an image"),
+            )
+            .at(src, at.clone())
+            .with_hint("use a URL ending in .jpg, .png, .mp4 or .mov"),
+        );
+    }
+    let Some(info) = &m.info else { return };
+    if info.format.is_image() {
+        if info.size_bytes > MAX_IMAGE_BYTES {
+            d.push(
+                Diagnostic::error(
+                    "threads-image-too-large",
+                    format!("image `{name}` is {}; Threads accepts images up to 8 MB", human_size(info.size_bytes)),
+                )
+                .at(src, at.clone())
+                .with_hint("compress or resize the image"),
+            );
+        }
+        if let Some((w, h)) = info.dimensions {
+            let ratio = f64::from(w.max(h)) / f64::from(w.min(h).max(1));
+            if ratio > MAX_ASPECT {
+                d.push(
+                    Diagnostic::error(
+                        "threads-image-aspect-ratio",
+                        format!(
+                            "image `{name}` is {w}×{h}, an aspect ratio of {ratio:.1}:1; Threads allows at most 10:1"
+                        ),
+                    )
+                    .at(src, at.clone())
+                    .with_hint("crop the image"),
+                );
+            }
+        }
+    } else if info.format.is_video() {
+        if info.size_bytes > MAX_VIDEO_BYTES {
+            d.push(
+                Diagnostic::error(
+                    "threads-video-too-large",
+                    format!("video `{name}` is {}; Threads accepts videos up to 1 GB", human_size(info.size_bytes)),
+                )
+                .at(src, at.clone())
+                .with_hint("compress the video"),
+            );
+        }
+        match info.duration_secs {
+            Some(secs) if secs > MAX_VIDEO_SECS => d.push(
+                Diagnostic::error(
+                    "threads-video-too-long",
+                    format!("video `{name}` lasts {secs:.0} s; Threads accepts videos up to 300 s (5 minutes)"),
+                )
+                .at(src, at.clone())
+                .with_hint("trim the video"),
+            ),
+            Some(_) => {}
+            None => d.push(
+                Diagnostic::warning(
+                    "threads-video-duration-unknown",
+                    format!("cannot read the duration of video `{name}` from its header"),
+                )
+                .at(src, at.clone())
+                .with_hint("Threads rejects videos over 300 s; check its length yourself"),
+            ),
+        }
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let mb = bytes as f64 / (1024.0 * 1024.0);
+    format!("{mb:.1} MB ({bytes} bytes)")
+}
+
+/// The file span of `needle` in the post, searched from `from` on.
+fn find_in_file(post: &Post, needle: &str, from: usize) -> Option<std::ops::Range<usize>> {
+    let text = &post.source.text;
+    let start = text.get(from..)?.find(needle).map(|i| from + i).or_else(|| text.find(needle))?;
+    Some(start..start + needle.len())
+}

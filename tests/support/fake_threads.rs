@@ -1,0 +1,1452 @@
+//! A stateful fake of the Threads Graph API for tests and benchmarks.
+//!
+//! Follows the "Fake-server contract" of `shared/reference/threads-api.md` for the Graph
+//! routes a publisher uses: token check, container creation with Threads' validation rules,
+//! the container lifecycle (configurable processing delays, forced `ERROR`, 24 h expiry on an
+//! injectable clock), publish (including the too-early error and quotas), reads with field
+//! selection, listings with opaque cursors, replies/conversation, the publishing limit and
+//! delete. Parameters are accepted from the query string and/or an urlencoded body.
+//!
+//! Tests steer it with [`FakeThreads::fail_next`] (one-shot faults per route),
+//! [`FakeThreads::fail_next_container`], [`FakeThreads::expire_token`] and
+//! [`FakeThreads::advance_clock`], and inspect it with [`FakeThreads::published_posts`],
+//! [`FakeThreads::calls`] and [`FakeThreads::requests`] (paths only, never the token).
+//!
+//! Not covered: the OAuth/token endpoints (`/oauth/access_token`, `/access_token`,
+//! `/refresh_access_token`).
+
+// Each test binary uses a different subset of this module.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+const USER_ROUTE_ERROR: &str = "Unsupported request. Object with ID does not exist, cannot be loaded due to missing permissions, or does not support this operation";
+
+/// How the fake behaves. Every field has a sensible default.
+#[derive(Debug, Clone)]
+pub(crate) struct FakeConfig {
+    /// The one user this fake serves.
+    pub(crate) user_id: String,
+    /// That user's handle.
+    pub(crate) username: String,
+    /// The valid access token.
+    pub(crate) token: String,
+    /// Granted scopes.
+    pub(crate) scopes: Vec<String>,
+    /// Time a TEXT container stays `IN_PROGRESS`.
+    pub(crate) text_delay: Duration,
+    /// Time an IMAGE/VIDEO/CAROUSEL container stays `IN_PROGRESS`.
+    pub(crate) media_delay: Duration,
+    /// Added to every request (benchmarks use 50 ms).
+    pub(crate) latency: Duration,
+    /// Scheme and host of permalinks.
+    pub(crate) permalink_host: String,
+    /// Leave `permalink` out of reads (as Threads does for copyrighted material).
+    pub(crate) omit_permalink: bool,
+    /// How long [`Fault::DropAfterAction`] hangs before answering (longer than the client's
+    /// timeout, so the client gives up and the connection is dropped).
+    pub(crate) drop_hang: Duration,
+    /// Posts per moving 24 h.
+    pub(crate) publish_limit: u64,
+    /// Replies per moving 24 h.
+    pub(crate) reply_limit: u64,
+    /// Deletes per moving 24 h.
+    pub(crate) delete_limit: u64,
+    /// Unix time of the fake clock's start (default: now).
+    pub(crate) start_unix: Option<u64>,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        Self {
+            user_id: "17841400000000001".into(),
+            username: "crier_tester".into(),
+            token: "THfakeToken0123456789abcdefSECRET".into(),
+            scopes: [
+                "threads_basic",
+                "threads_content_publish",
+                "threads_manage_replies",
+                "threads_read_replies",
+                "threads_delete",
+            ]
+            .map(String::from)
+            .to_vec(),
+            text_delay: Duration::ZERO,
+            media_delay: Duration::from_millis(150),
+            latency: Duration::ZERO,
+            permalink_host: "https://www.threads.com".into(),
+            omit_permalink: false,
+            drop_hang: Duration::from_secs(30),
+            publish_limit: 250,
+            reply_limit: 1000,
+            delete_limit: 100,
+            start_unix: None,
+        }
+    }
+}
+
+/// Routes a fault can be attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// `GET /me`.
+    Me,
+    /// `POST /{user}/threads`.
+    CreateContainer,
+    /// `POST /{user}/threads_publish`.
+    Publish,
+    /// `GET /{container-id}`.
+    ContainerStatus,
+    /// `GET /{media-id}` (also unknown ids).
+    Media,
+    /// `GET /{user}/threads_publishing_limit`.
+    PublishingLimit,
+    /// `GET /{user}/threads`.
+    ListThreads,
+    /// `GET /{id}/replies`.
+    ListReplies,
+    /// `GET /{id}/conversation`.
+    Conversation,
+    /// `DELETE /{media-id}`.
+    Delete,
+    /// Whatever request comes next.
+    Any,
+}
+
+/// A one-shot failure injected into the next request on a route.
+#[derive(Debug, Clone)]
+pub(crate) enum Fault {
+    /// Answer with this status and body, without acting.
+    Status(u16, String),
+    /// Answer with a Graph error envelope, without acting (HTTP 500 for codes 1/2, else 400).
+    GraphError {
+        /// Graph code, e.g. 4 (throttled), 190 (token), 24.
+        code: i64,
+        /// Graph subcode.
+        subcode: Option<i64>,
+        /// `is_transient`.
+        transient: bool,
+    },
+    /// HTTP 429 with a Graph code 4 body and, when given, `Retry-After: <secs>`.
+    RateLimited {
+        /// `Retry-After` value in seconds.
+        retry_after_secs: Option<u64>,
+    },
+    /// Wait this long, then handle the request normally.
+    Delay(Duration),
+    /// Perform the action, then hang for `drop_hang` so the client's reply is lost.
+    DropAfterAction,
+    /// Answer HTTP 502 with an HTML error page, without acting.
+    HtmlPage,
+    /// Perform the action, then send only the first half of the JSON reply.
+    TruncatedJson,
+}
+
+/// A published post, as the fake recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FakePost {
+    /// Media id.
+    pub(crate) id: String,
+    /// Container it was published from.
+    pub(crate) container_id: String,
+    /// Text.
+    pub(crate) text: Option<String>,
+    /// Create-side media type (`TEXT`, `IMAGE`, `VIDEO`, `CAROUSEL`).
+    pub(crate) media_type: String,
+    /// Media id replied to.
+    pub(crate) reply_to: Option<String>,
+    /// Child container ids (carousel).
+    pub(crate) children: Vec<String>,
+    /// Image URL.
+    pub(crate) image_url: Option<String>,
+    /// Video URL.
+    pub(crate) video_url: Option<String>,
+    /// Shortcode.
+    pub(crate) shortcode: String,
+    /// Permalink (always recorded, even when reads omit it).
+    pub(crate) permalink: String,
+    /// Topic tag.
+    pub(crate) topic_tag: Option<String>,
+    /// Link attachment.
+    pub(crate) link_attachment: Option<String>,
+    /// Poll attachment as sent.
+    pub(crate) poll_attachment: Option<String>,
+    /// Reply control.
+    pub(crate) reply_control: Option<String>,
+    /// Quoted post.
+    pub(crate) quote_post_id: Option<String>,
+    /// Alt text.
+    pub(crate) alt_text: Option<String>,
+    /// Deleted since.
+    pub(crate) deleted: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Container {
+    id: String,
+    media_type: String,
+    params: HashMap<String, String>,
+    children: Vec<String>,
+    is_carousel_item: bool,
+    reply_to: Option<String>,
+    created: Duration,
+    ready_at: Duration,
+    error: Option<String>,
+    published_media: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct MediaObj {
+    seq: u64,
+    id: String,
+    container_id: String,
+    media_type: String,
+    params: HashMap<String, String>,
+    children: Vec<String>,
+    child_containers: Vec<String>,
+    reply_to: Option<String>,
+    root: Option<String>,
+    shortcode: String,
+    created: Duration,
+    carousel_child: bool,
+    deleted: bool,
+}
+
+struct Inner {
+    cfg: FakeConfig,
+    started: Instant,
+    start_unix: u64,
+    clock_offset: Duration,
+    token_expired: bool,
+    next_container: u64,
+    next_media: u64,
+    next_seq: u64,
+    rng: u64,
+    trace: u64,
+    containers: HashMap<String, Container>,
+    media: HashMap<String, MediaObj>,
+    faults: VecDeque<(Route, Fault)>,
+    next_container_error: Option<String>,
+    calls: u64,
+    requests: Vec<(String, String)>,
+    publishes: Vec<(Duration, bool)>,
+    deletes: Vec<Duration>,
+}
+
+/// A Graph error to send back.
+struct GErr {
+    status: u16,
+    code: i64,
+    subcode: Option<i64>,
+    kind: &'static str,
+    message: String,
+    transient: bool,
+    user_title: Option<String>,
+    user_msg: Option<String>,
+}
+
+impl GErr {
+    fn new(status: u16, code: i64, kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            subcode: None,
+            kind,
+            message: message.into(),
+            transient: false,
+            user_title: None,
+            user_msg: None,
+        }
+    }
+
+    fn param(message: impl Into<String>) -> Self {
+        Self::new(400, 100, "THApiException", message)
+    }
+
+    fn subcode(mut self, s: i64) -> Self {
+        self.subcode = Some(s);
+        self
+    }
+
+    fn unsupported(method: &Method, id: &str) -> Self {
+        let verb = method.as_str().to_ascii_lowercase();
+        Self::param(format!(
+            "Unsupported {verb} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation"
+        ))
+        .subcode(33)
+    }
+
+    fn not_ready(id: &str) -> Self {
+        Self {
+            subcode: Some(4_279_009),
+            user_title: Some("Media Not Found".into()),
+            user_msg: Some(format!("The media with id {id} cannot be found.")),
+            ..Self::new(
+                400,
+                24,
+                "OAuthException",
+                "The requested resource does not exist",
+            )
+        }
+    }
+
+    fn body(&self, trace: u64) -> Value {
+        let mut e = Map::new();
+        e.insert("message".into(), json!(self.message));
+        e.insert("type".into(), json!(self.kind));
+        e.insert("code".into(), json!(self.code));
+        if let Some(s) = self.subcode {
+            e.insert("error_subcode".into(), json!(s));
+        }
+        e.insert("is_transient".into(), json!(self.transient));
+        if let Some(t) = &self.user_title {
+            e.insert("error_user_title".into(), json!(t));
+        }
+        if let Some(m) = &self.user_msg {
+            e.insert("error_user_msg".into(), json!(m));
+        }
+        e.insert("fbtrace_id".into(), json!(format!("AfakeTrace{trace:06}")));
+        json!({ "error": e })
+    }
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+/// A running fake server. Stops when dropped.
+pub(crate) struct FakeThreads {
+    base_url: String,
+    inner: Shared,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeThreads {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeThreads {
+    /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
+    pub(crate) async fn start(cfg: FakeConfig) -> Self {
+        let start_unix = cfg.start_unix.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(1_780_000_000)
+        });
+        let inner = Arc::new(Mutex::new(Inner {
+            cfg,
+            started: Instant::now(),
+            start_unix,
+            clock_offset: Duration::ZERO,
+            token_expired: false,
+            next_container: 17_920_000_000_000_001,
+            next_media: 18_050_000_000_000_001,
+            next_seq: 1,
+            rng: 0x9E37_79B9_7F4A_7C15,
+            trace: 0,
+            containers: HashMap::new(),
+            media: HashMap::new(),
+            faults: VecDeque::new(),
+            next_container_error: None,
+            calls: 0,
+            requests: Vec::new(),
+            publishes: Vec::new(),
+            deletes: Vec::new(),
+        }));
+        let app = Router::new().fallback(handle).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake Threads server");
+        let addr = listener.local_addr().expect("local addr");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            base_url: format!("http://{addr}"),
+            inner,
+            task,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        lock(&self.inner)
+    }
+
+    /// `http://127.0.0.1:<port>`; Graph calls go under `/v1.0/`.
+    pub(crate) fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// The valid token.
+    pub(crate) fn token(&self) -> String {
+        self.lock().cfg.token.clone()
+    }
+
+    /// The fake user's id.
+    pub(crate) fn user_id(&self) -> String {
+        self.lock().cfg.user_id.clone()
+    }
+
+    /// The fake user's handle.
+    pub(crate) fn username(&self) -> String {
+        self.lock().cfg.username.clone()
+    }
+
+    /// Queues a one-shot fault for the next request on `route`.
+    pub(crate) fn fail_next(&self, route: Route, fault: Fault) {
+        self.lock().faults.push_back((route, fault));
+    }
+
+    /// The next container created ends in `ERROR` with this `error_message` once processed.
+    pub(crate) fn fail_next_container(&self, error_message: &str) {
+        self.lock().next_container_error = Some(error_message.to_owned());
+    }
+
+    /// From now on the token is rejected with code 190.
+    pub(crate) fn expire_token(&self) {
+        self.lock().token_expired = true;
+    }
+
+    /// Replaces the valid token (and un-expires it).
+    pub(crate) fn set_token(&self, token: &str) {
+        let mut g = self.lock();
+        g.cfg.token = token.to_owned();
+        g.token_expired = false;
+    }
+
+    /// Moves the fake clock forward (expiry, quotas, timestamps).
+    pub(crate) fn advance_clock(&self, by: Duration) {
+        self.lock().clock_offset += by;
+    }
+
+    /// Sets the per-request latency.
+    pub(crate) fn set_latency(&self, latency: Duration) {
+        self.lock().cfg.latency = latency;
+    }
+
+    /// Makes reads omit or include `permalink`.
+    pub(crate) fn set_omit_permalink(&self, omit: bool) {
+        self.lock().cfg.omit_permalink = omit;
+    }
+
+    /// Published posts (not carousel children), in publish order.
+    pub(crate) fn published_posts(&self) -> Vec<FakePost> {
+        let g = self.lock();
+        let mut all: Vec<&MediaObj> = g.media.values().filter(|m| !m.carousel_child).collect();
+        all.sort_by_key(|m| m.seq);
+        all.into_iter()
+            .map(|m| FakePost {
+                id: m.id.clone(),
+                container_id: m.container_id.clone(),
+                text: m.params.get("text").cloned(),
+                media_type: m.media_type.clone(),
+                reply_to: m.reply_to.clone(),
+                children: m.child_containers.clone(),
+                image_url: m.params.get("image_url").cloned(),
+                video_url: m.params.get("video_url").cloned(),
+                shortcode: m.shortcode.clone(),
+                permalink: g.permalink(m),
+                topic_tag: m.params.get("topic_tag").cloned(),
+                link_attachment: m.params.get("link_attachment").cloned(),
+                poll_attachment: m.params.get("poll_attachment").cloned(),
+                reply_control: m.params.get("reply_control").cloned(),
+                quote_post_id: m.params.get("quote_post_id").cloned(),
+                alt_text: m.params.get("alt_text").cloned(),
+                deleted: m.deleted,
+            })
+            .collect()
+    }
+
+    /// Number of containers created so far.
+    pub(crate) fn containers_created(&self) -> usize {
+        self.lock().containers.len()
+    }
+
+    /// Number of HTTP requests received.
+    pub(crate) fn calls(&self) -> u64 {
+        self.lock().calls
+    }
+
+    /// `(method, path)` of every request received; the query (and so the token) is left out.
+    pub(crate) fn requests(&self) -> Vec<(String, String)> {
+        self.lock().requests.clone()
+    }
+}
+
+fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
+    // A panicking test thread must not wedge the other requests.
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: Bytes) -> Response {
+    let latency = {
+        let mut g = lock(&shared);
+        g.calls += 1;
+        g.requests
+            .push((method.as_str().to_owned(), uri.path().to_owned()));
+        g.cfg.latency
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+
+    let mut params: HashMap<String, String> = HashMap::new();
+    if let Some(q) = uri.query() {
+        params.extend(url::form_urlencoded::parse(q.as_bytes()).into_owned());
+    }
+    if !body.is_empty() {
+        for (k, v) in url::form_urlencoded::parse(&body).into_owned() {
+            params.entry(k).or_insert(v);
+        }
+    }
+    let segs: Vec<String> = uri
+        .path()
+        .trim_matches('/')
+        .split('/')
+        .map(percent_decode)
+        .collect();
+
+    let (route, fault) = {
+        let mut g = lock(&shared);
+        let route = g.route(&method, &segs);
+        let pos = g
+            .faults
+            .iter()
+            .position(|(r, _)| *r == route || *r == Route::Any);
+        (route, pos.and_then(|i| g.faults.remove(i)).map(|(_, f)| f))
+    };
+
+    let mut after_action = None;
+    match fault {
+        Some(Fault::Status(code, body)) => {
+            let ctype = if body.trim_start().starts_with('{') {
+                "application/json"
+            } else {
+                "text/html; charset=utf-8"
+            };
+            return raw(code, ctype, body);
+        }
+        Some(Fault::GraphError {
+            code,
+            subcode,
+            transient,
+        }) => {
+            let message = match code {
+                1 => "An unknown error occurred".to_owned(),
+                2 => "An unexpected error has occurred. Please retry your request later.".into(),
+                4 => "(#4) Application request limit reached".into(),
+                17 => "(#17) User request limit reached".into(),
+                32 => "(#32) Page request limit reached".into(),
+                613 => "(#613) Calls to this api have exceeded the rate limit.".into(),
+                190 => "Invalid OAuth access token - Cannot parse access token".into(),
+                24 => "The requested resource does not exist".into(),
+                c => format!("(#{c}) Injected error"),
+            };
+            let kind = if matches!(code, 4 | 17 | 24 | 190) {
+                "OAuthException"
+            } else {
+                "THApiException"
+            };
+            let status = if matches!(code, 1 | 2) { 500 } else { 400 };
+            let mut e = GErr::new(status, code, kind, message);
+            e.subcode = subcode;
+            e.transient = transient;
+            return lock(&shared).error_response(e);
+        }
+        Some(Fault::RateLimited { retry_after_secs }) => {
+            let mut e = GErr::new(
+                429,
+                4,
+                "OAuthException",
+                "(#4) Application request limit reached",
+            );
+            e.transient = true;
+            let mut resp = lock(&shared).error_response(e);
+            if let Some(s) = retry_after_secs {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
+            return resp;
+        }
+        Some(Fault::HtmlPage) => {
+            return raw(
+                502,
+                "text/html; charset=utf-8",
+                "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\
+                 <body><h1>Sorry, something went wrong.</h1><p>We're working on it.</p></body></html>"
+                    .into(),
+            );
+        }
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(f @ (Fault::DropAfterAction | Fault::TruncatedJson)) => after_action = Some(f),
+        None => {}
+    }
+
+    let (status, value, hang) = {
+        let mut g = lock(&shared);
+        let result = g
+            .check_token(&params)
+            .and_then(|()| g.dispatch(route, &method, &segs, &params));
+        let hang = g.cfg.drop_hang;
+        match result {
+            Ok(v) => (200, v, hang),
+            Err(e) => {
+                g.trace += 1;
+                (e.status, e.body(g.trace), hang)
+            }
+        }
+    };
+
+    match after_action {
+        Some(Fault::DropAfterAction) => {
+            // The client times out and closes the connection, which cancels this future.
+            tokio::time::sleep(hang).await;
+            raw(
+                504,
+                "text/html",
+                "<html><title>504 Gateway Timeout</title></html>".into(),
+            )
+        }
+        Some(Fault::TruncatedJson) => {
+            let text = value.to_string();
+            let mut cut = text.len() / 2;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            raw(status, "application/json", text[..cut].to_owned())
+        }
+        _ => json_response(status, &value),
+    }
+}
+
+fn raw(status: u16, ctype: &'static str, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [(header::CONTENT_TYPE, ctype)], body).into_response()
+}
+
+fn json_response(status: u16, v: &Value) -> Response {
+    raw(status, "application/json; charset=UTF-8", v.to_string())
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+impl Inner {
+    fn now(&self) -> Duration {
+        self.started.elapsed() + self.clock_offset
+    }
+
+    fn error_response(&mut self, e: GErr) -> Response {
+        self.trace += 1;
+        json_response(e.status, &e.body(self.trace))
+    }
+
+    fn is_user(&self, seg: &str) -> bool {
+        seg == "me" || seg == self.cfg.user_id
+    }
+
+    fn route(&self, method: &Method, segs: &[String]) -> Route {
+        let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+        match (method.as_str(), s.as_slice()) {
+            ("GET", ["v1.0", id]) if self.is_user(id) => Route::Me,
+            ("GET", ["v1.0", id]) if self.containers.contains_key(*id) => Route::ContainerStatus,
+            ("GET", ["v1.0", _]) => Route::Media,
+            ("DELETE", ["v1.0", _]) => Route::Delete,
+            ("POST", ["v1.0", _, "threads"]) => Route::CreateContainer,
+            ("GET", ["v1.0", _, "threads"]) => Route::ListThreads,
+            ("POST", ["v1.0", _, "threads_publish"]) => Route::Publish,
+            ("GET", ["v1.0", _, "threads_publishing_limit"]) => Route::PublishingLimit,
+            ("GET", ["v1.0", _, "replies"]) => Route::ListReplies,
+            ("GET", ["v1.0", _, "conversation"]) => Route::Conversation,
+            _ => Route::Any,
+        }
+    }
+
+    fn check_token(&self, params: &HashMap<String, String>) -> Result<(), GErr> {
+        match params.get("access_token") {
+            Some(t) if *t == self.cfg.token && !self.token_expired => Ok(()),
+            Some(t) if *t == self.cfg.token => Err(GErr::new(
+                400,
+                190,
+                "OAuthException",
+                "Error validating access token: Session has expired.",
+            )
+            .subcode(463)),
+            Some(_) => Err(GErr::new(
+                400,
+                190,
+                "OAuthException",
+                "Invalid OAuth access token - Cannot parse access token",
+            )),
+            None => Err(GErr::new(
+                400,
+                190,
+                "OAuthException",
+                "An active access token must be used to query information about the current user.",
+            )),
+        }
+    }
+
+    fn require_scope(&self, scope: &str) -> Result<(), GErr> {
+        if self.cfg.scopes.iter().any(|s| s == scope) {
+            Ok(())
+        } else {
+            Err(GErr::new(
+                400,
+                10,
+                "OAuthException",
+                format!("(#10) Application does not have permission for this action ({scope})"),
+            ))
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        route: Route,
+        method: &Method,
+        segs: &[String],
+        p: &HashMap<String, String>,
+    ) -> Result<Value, GErr> {
+        let target = segs.get(1).map(String::as_str).unwrap_or("");
+        let own_user = || {
+            if self.is_user(target) {
+                Ok(())
+            } else {
+                Err(GErr::param(USER_ROUTE_ERROR).subcode(33))
+            }
+        };
+        match route {
+            Route::Me => {
+                let fields = fields(p, &["id"]);
+                let mut out = Map::new();
+                for f in fields {
+                    match f.as_str() {
+                        "id" => out.insert(f, json!(self.cfg.user_id)),
+                        "username" => out.insert(f, json!(self.cfg.username)),
+                        "name" => out.insert(f, json!("Crier Tester")),
+                        "is_verified" => out.insert(f, json!(false)),
+                        "threads_biography" | "threads_profile_picture_url" => continue,
+                        _ => return Err(nonexisting_field(&f)),
+                    };
+                }
+                Ok(Value::Object(out))
+            }
+            Route::CreateContainer => {
+                own_user()?;
+                self.require_scope("threads_content_publish")?;
+                self.create_container(p)
+            }
+            Route::Publish => {
+                own_user()?;
+                self.require_scope("threads_content_publish")?;
+                let id = p
+                    .get("creation_id")
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| GErr::param("The parameter creation_id is required."))?
+                    .clone();
+                self.publish(&id).map(|m| json!({ "id": m }))
+            }
+            Route::ContainerStatus => self.container_read(target, p),
+            Route::Media => {
+                let m = self.live_media(target, method)?;
+                self.media_json(m, &fields(p, &["id"]))
+            }
+            Route::PublishingLimit => {
+                own_user()?;
+                Ok(self.publishing_limit(p))
+            }
+            Route::ListThreads => {
+                own_user()?;
+                let mut items: Vec<&MediaObj> = self
+                    .media
+                    .values()
+                    .filter(|m| !m.deleted && !m.carousel_child && m.reply_to.is_none())
+                    .collect();
+                items.sort_by_key(|m| std::cmp::Reverse(m.seq));
+                self.page(items, p, segs)
+            }
+            Route::ListReplies => {
+                let mut items: Vec<&MediaObj> = if self.is_user(target) {
+                    self.media
+                        .values()
+                        .filter(|m| !m.deleted && m.reply_to.is_some())
+                        .collect()
+                } else {
+                    self.live_media(target, method)?;
+                    self.require_scope("threads_read_replies")?;
+                    self.media
+                        .values()
+                        .filter(|m| !m.deleted && m.reply_to.as_deref() == Some(target))
+                        .collect()
+                };
+                items.sort_by_key(|m| std::cmp::Reverse(m.seq));
+                self.page(items, p, segs)
+            }
+            Route::Conversation => {
+                self.live_media(target, method)?;
+                self.require_scope("threads_read_replies")?;
+                let mut found: Vec<&MediaObj> = Vec::new();
+                let mut queue = VecDeque::from([target.to_owned()]);
+                while let Some(parent) = queue.pop_front() {
+                    for m in self.media.values() {
+                        if !m.deleted && m.reply_to.as_deref() == Some(parent.as_str()) {
+                            queue.push_back(m.id.clone());
+                            found.push(m);
+                        }
+                    }
+                }
+                let reverse = p.get("reverse").is_none_or(|r| r != "false");
+                found.sort_by_key(|m| m.seq);
+                if reverse {
+                    found.reverse();
+                }
+                self.page(found, p, segs)
+            }
+            Route::Delete => {
+                self.require_scope("threads_delete")?;
+                self.live_media(target, method)?;
+                let now = self.now();
+                self.deletes.retain(|t| now.saturating_sub(*t) < DAY);
+                if self.deletes.len() as u64 >= self.cfg.delete_limit {
+                    return Err(
+                        GErr::param("The user has reached the limit of deletes per day")
+                            .subcode(2_207_042),
+                    );
+                }
+                self.deletes.push(now);
+                if let Some(m) = self.media.get_mut(target) {
+                    m.deleted = true;
+                }
+                Ok(json!({ "success": true, "deleted_id": target }))
+            }
+            Route::Any => Err(GErr::unsupported(method, target)),
+        }
+    }
+
+    fn live_media(&self, id: &str, method: &Method) -> Result<&MediaObj, GErr> {
+        self.media
+            .get(id)
+            .filter(|m| !m.deleted)
+            .ok_or_else(|| GErr::unsupported(method, id))
+    }
+
+    fn next_id(counter: &mut u64) -> String {
+        let id = *counter;
+        *counter += 1;
+        id.to_string()
+    }
+
+    fn shortcode(&mut self) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut out = String::from("D");
+        for _ in 0..10 {
+            // xorshift64: deterministic, good enough for distinct-looking codes.
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            out.push(ALPHABET[(self.rng % ALPHABET.len() as u64) as usize] as char);
+        }
+        out
+    }
+
+    fn permalink(&self, m: &MediaObj) -> String {
+        format!(
+            "{}/@{}/post/{}",
+            self.cfg.permalink_host.trim_end_matches('/'),
+            self.cfg.username,
+            m.shortcode
+        )
+    }
+
+    fn container_status(&self, c: &Container) -> (&'static str, Option<String>) {
+        let now = self.now();
+        if c.published_media.is_some() {
+            ("PUBLISHED", None)
+        } else if now >= c.created + DAY {
+            ("EXPIRED", None)
+        } else if now < c.ready_at {
+            ("IN_PROGRESS", None)
+        } else if let Some(e) = &c.error {
+            ("ERROR", Some(e.clone()))
+        } else {
+            ("FINISHED", None)
+        }
+    }
+
+    fn create_container(&mut self, p: &HashMap<String, String>) -> Result<Value, GErr> {
+        let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
+        let media_type = get("media_type").unwrap_or("");
+        if !matches!(media_type, "TEXT" | "IMAGE" | "VIDEO" | "CAROUSEL") {
+            return Err(GErr::param(
+                "Param media_type must be one of {TEXT, IMAGE, VIDEO, CAROUSEL}",
+            ));
+        }
+        let is_text = media_type == "TEXT";
+        let text = get("text");
+        if is_text && text.is_none() {
+            return Err(GErr::param("Param text is required for TEXT posts"));
+        }
+        if text.is_some_and(|t| t.len() > 500) {
+            return Err(GErr::param(
+                "Param text must be at most 500 characters long",
+            ));
+        }
+        let mut links: HashSet<String> = text.map(find_links).unwrap_or_default();
+        if let Some(l) = get("link_attachment") {
+            links.insert(l.trim_end_matches('/').to_owned());
+        }
+        if links.len() > 5 {
+            let mut e =
+                GErr::param("THREADS_API__LINK_LIMIT_EXCEEDED: a post can contain at most 5 links");
+            e.user_title = Some("Too many links".into());
+            e.user_msg = Some("Posts can include up to 5 links.".into());
+            return Err(e);
+        }
+        for k in [
+            "link_attachment",
+            "poll_attachment",
+            "gif_attachment",
+            "text_attachment",
+            "is_ghost_post",
+            "auto_publish_text",
+        ] {
+            if !is_text && get(k).is_some() {
+                return Err(GErr::param(format!(
+                    "Param {k} is only supported for TEXT posts"
+                )));
+            }
+        }
+        let is_carousel_item = get("is_carousel_item") == Some("true");
+        if is_carousel_item && !matches!(media_type, "IMAGE" | "VIDEO") {
+            return Err(GErr::param(
+                "Param is_carousel_item is only supported for IMAGE and VIDEO",
+            ));
+        }
+        for (k, kind) in [("image_url", "IMAGE"), ("video_url", "VIDEO")] {
+            match get(k) {
+                None if media_type == kind => {
+                    return Err(GErr::param(format!(
+                        "Param {k} is required for {kind} posts"
+                    )));
+                }
+                Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                    return Err(GErr::param(format!("Param {k} must be a valid URL")));
+                }
+                _ => {}
+            }
+        }
+        if let Some(tag) = get("topic_tag") {
+            let n = tag.chars().count();
+            if n > 50 || tag.contains(['.', '&']) {
+                return Err(GErr::param(
+                    "Param topic_tag must be 1-50 characters and cannot contain '.' or '&'",
+                ));
+            }
+        }
+        if let Some(alt) = get("alt_text") {
+            if is_text {
+                return Err(GErr::param(
+                    "Param alt_text is not supported for TEXT posts",
+                ));
+            }
+            if alt.chars().count() > 1000 {
+                return Err(GErr::param(
+                    "Param alt_text must be at most 1000 characters long",
+                ));
+            }
+        }
+        if let Some(poll) = get("poll_attachment") {
+            if get("link_attachment").is_some() {
+                return Err(GErr::param(
+                    "Param poll_attachment cannot be used with link_attachment",
+                ));
+            }
+            validate_poll(poll)?;
+        }
+        if let Some(rc) = get("reply_control")
+            && !matches!(
+                rc,
+                "everyone"
+                    | "accounts_you_follow"
+                    | "mentioned_only"
+                    | "parent_post_author_only"
+                    | "followers_only"
+            )
+        {
+            return Err(GErr::param(format!(
+                "Param reply_control has an invalid value: {rc}"
+            )));
+        }
+        let reply_to = get("reply_to_id").map(str::to_owned);
+        for id in [reply_to.as_deref(), get("quote_post_id")]
+            .into_iter()
+            .flatten()
+        {
+            if !self
+                .media
+                .get(id)
+                .is_some_and(|m| !m.deleted && !m.carousel_child)
+            {
+                return Err(GErr::unsupported(&Method::POST, id));
+            }
+        }
+        let now = self.now();
+        let mut children = Vec::new();
+        let mut ready_at = now
+            + if is_text {
+                self.cfg.text_delay
+            } else {
+                self.cfg.media_delay
+            };
+        let mut error = self.next_container_error.take();
+        if media_type == "CAROUSEL" {
+            children = get("children")
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>();
+            if !(2..=20).contains(&children.len()) {
+                return Err(GErr::param(
+                    "Param children must contain between 2 and 20 container IDs",
+                ));
+            }
+            for id in &children {
+                let Some(c) = self.containers.get(id) else {
+                    return Err(GErr::param(format!(
+                        "Param children: container {id} does not exist"
+                    )));
+                };
+                if !c.is_carousel_item {
+                    return Err(GErr::param(format!(
+                        "Param children: container {id} was not created with is_carousel_item=true"
+                    )));
+                }
+                match self.container_status(c) {
+                    ("EXPIRED", _) | ("PUBLISHED", _) => {
+                        return Err(GErr::param(format!(
+                            "Param children: container {id} is expired or already used"
+                        )));
+                    }
+                    (_, Some(e)) => error = error.or(Some(e)),
+                    _ => {}
+                }
+                ready_at = ready_at.max(c.ready_at);
+            }
+        } else if get("children").is_some() {
+            return Err(GErr::param("Param children is only supported for CAROUSEL"));
+        }
+
+        let id = Self::next_id(&mut self.next_container);
+        self.containers.insert(
+            id.clone(),
+            Container {
+                id: id.clone(),
+                media_type: media_type.to_owned(),
+                params: p
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "access_token")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                children,
+                is_carousel_item,
+                reply_to,
+                created: now,
+                ready_at,
+                error,
+                published_media: None,
+            },
+        );
+        if is_text && get("auto_publish_text") == Some("true") {
+            if let Some(c) = self.containers.get_mut(&id) {
+                c.ready_at = now;
+            }
+            return self.publish(&id).map(|m| json!({ "id": m }));
+        }
+        Ok(json!({ "id": id }))
+    }
+
+    fn publish(&mut self, creation_id: &str) -> Result<String, GErr> {
+        let Some(c) = self.containers.get(creation_id).cloned() else {
+            return Err(GErr::not_ready(creation_id));
+        };
+        match self.container_status(&c).0 {
+            "IN_PROGRESS" => return Err(GErr::not_ready(creation_id)),
+            "ERROR" => {
+                return Err(GErr::param(format!(
+                    "Media container {creation_id} failed processing (ERROR) and cannot be published"
+                )));
+            }
+            "EXPIRED" => {
+                return Err(GErr::param(format!(
+                    "Media container {creation_id} has expired; create a new one"
+                )));
+            }
+            "PUBLISHED" => {
+                return Err(GErr::param(format!(
+                    "Media container {creation_id} has already been published"
+                )));
+            }
+            _ => {}
+        }
+        if c.is_carousel_item {
+            return Err(GErr::param(
+                "A carousel item cannot be published on its own; publish the CAROUSEL container",
+            ));
+        }
+        let is_reply = c.reply_to.is_some();
+        let now = self.now();
+        self.publishes.retain(|(t, _)| now.saturating_sub(*t) < DAY);
+        let used = self
+            .publishes
+            .iter()
+            .filter(|(_, r)| *r == is_reply)
+            .count() as u64;
+        let limit = if is_reply {
+            self.cfg.reply_limit
+        } else {
+            self.cfg.publish_limit
+        };
+        if used >= limit {
+            let what = if is_reply { "replies" } else { "posts" };
+            let mut e = GErr::new(
+                400,
+                9,
+                "THApiException",
+                format!("The user has reached the publishing limit of {limit} {what} per 24 hours"),
+            )
+            .subcode(2_207_042);
+            e.user_title = Some("Publishing limit reached".into());
+            return Err(e);
+        }
+        self.publishes.push((now, is_reply));
+
+        let mut child_media = Vec::new();
+        for child in &c.children {
+            let mid = self.insert_media(child, true, None);
+            child_media.push(mid);
+        }
+        let mid = self.insert_media(creation_id, false, c.reply_to.clone());
+        if let Some(m) = self.media.get_mut(&mid) {
+            m.children = child_media;
+            m.child_containers = c.children.clone();
+        }
+        Ok(mid)
+    }
+
+    fn insert_media(
+        &mut self,
+        container_id: &str,
+        carousel_child: bool,
+        reply_to: Option<String>,
+    ) -> String {
+        let id = Self::next_id(&mut self.next_media);
+        let shortcode = self.shortcode();
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let created = self.now();
+        let root = reply_to.as_ref().map(|parent| {
+            self.media
+                .get(parent)
+                .and_then(|p| p.root.clone())
+                .unwrap_or_else(|| parent.clone())
+        });
+        let c = self
+            .containers
+            .get_mut(container_id)
+            .expect("container exists");
+        c.published_media = Some(id.clone());
+        let m = MediaObj {
+            seq,
+            id: id.clone(),
+            container_id: container_id.to_owned(),
+            media_type: c.media_type.clone(),
+            params: c.params.clone(),
+            children: Vec::new(),
+            child_containers: Vec::new(),
+            reply_to,
+            root,
+            shortcode,
+            created,
+            carousel_child,
+            deleted: false,
+        };
+        self.media.insert(id.clone(), m);
+        id
+    }
+
+    fn container_read(&self, id: &str, p: &HashMap<String, String>) -> Result<Value, GErr> {
+        let c = &self.containers[id];
+        let (status, error) = self.container_status(c);
+        let mut out = Map::new();
+        for f in fields(p, &["id", "status"]) {
+            match f.as_str() {
+                "id" => {
+                    out.insert(f, json!(c.id));
+                }
+                "status" => {
+                    out.insert(f, json!(status));
+                }
+                "error_message" => {
+                    if let Some(e) = &error {
+                        out.insert(f, json!(e));
+                    }
+                }
+                _ => return Err(nonexisting_field(&f)),
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn media_json(&self, m: &MediaObj, fields: &[String]) -> Result<Value, GErr> {
+        let mut out = Map::new();
+        let param = |k: &str| m.params.get(k).cloned();
+        for f in fields {
+            let v = match f.as_str() {
+                "id" => Some(json!(m.id)),
+                "media_product_type" => Some(json!("THREADS")),
+                "media_type" => Some(json!(match m.media_type.as_str() {
+                    "TEXT" => "TEXT_POST",
+                    "CAROUSEL" => "CAROUSEL_ALBUM",
+                    other => other,
+                })),
+                "permalink" => (!self.cfg.omit_permalink).then(|| json!(self.permalink(m))),
+                "owner" => (m.reply_to.is_none()).then(|| json!({ "id": self.cfg.user_id })),
+                "username" => Some(json!(self.cfg.username)),
+                "text" => param("text").map(Value::from),
+                "timestamp" => Some(json!(format_ts(self.start_unix + m.created.as_secs()))),
+                "shortcode" => Some(json!(m.shortcode)),
+                "media_url" => param("image_url")
+                    .or_else(|| param("video_url"))
+                    .map(Value::from),
+                "is_quote_post" => Some(json!(m.params.contains_key("quote_post_id"))),
+                "is_reply" => Some(json!(m.reply_to.is_some())),
+                "is_reply_owned_by_me" => m.reply_to.is_some().then_some(Value::Bool(true)),
+                "has_replies" => Some(json!(
+                    self.media
+                        .values()
+                        .any(|r| !r.deleted && r.reply_to.as_deref() == Some(m.id.as_str()))
+                )),
+                "replied_to" => m.reply_to.as_ref().map(|r| json!({ "id": r })),
+                "root_post" => m.root.as_ref().map(|r| json!({ "id": r })),
+                "topic_tag" => param("topic_tag").map(Value::from),
+                "link_attachment_url" => param("link_attachment").map(Value::from),
+                "alt_text" => param("alt_text").map(Value::from),
+                "reply_audience" => param("reply_control").map(Value::from),
+                "children" => (!m.children.is_empty()).then(|| {
+                    json!({ "data": m.children.iter().map(|c| json!({ "id": c })).collect::<Vec<_>>() })
+                }),
+                "thumbnail_url" | "quoted_post" | "reposted_post" | "hide_status"
+                | "gif_url" | "poll_attachment" | "is_spoiler_media" | "text_entities"
+                | "text_attachment" | "location_id" => None,
+                other => return Err(nonexisting_field(other)),
+            };
+            if let Some(v) = v {
+                out.insert(f.clone(), v);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn publishing_limit(&self, p: &HashMap<String, String>) -> Value {
+        let now = self.now();
+        let live = |reply: bool| {
+            self.publishes
+                .iter()
+                .filter(|(t, r)| *r == reply && now.saturating_sub(*t) < DAY)
+                .count()
+        };
+        let deletes = self
+            .deletes
+            .iter()
+            .filter(|t| now.saturating_sub(**t) < DAY)
+            .count();
+        let config = |total: u64| json!({ "quota_total": total, "quota_duration": 86400 });
+        let mut row = Map::new();
+        for f in fields(p, &["quota_usage"]) {
+            let v = match f.as_str() {
+                "quota_usage" => json!(live(false)),
+                "config" => config(self.cfg.publish_limit),
+                "reply_quota_usage" => json!(live(true)),
+                "reply_config" => config(self.cfg.reply_limit),
+                "delete_quota_usage" => json!(deletes),
+                "delete_config" => config(self.cfg.delete_limit),
+                "location_search_quota_usage" => json!(0),
+                "location_search_config" => config(500),
+                _ => continue,
+            };
+            row.insert(f, v);
+        }
+        json!({ "data": [row] })
+    }
+
+    fn page(
+        &self,
+        items: Vec<&MediaObj>,
+        p: &HashMap<String, String>,
+        segs: &[String],
+    ) -> Result<Value, GErr> {
+        let limit: usize = match p.get("limit") {
+            None => 25,
+            Some(l) => match l.parse::<usize>() {
+                Ok(n @ 1..=100) => n,
+                _ => {
+                    return Err(GErr::param(
+                        "Param limit must be a number between 1 and 100",
+                    ));
+                }
+            },
+        };
+        let after = p.get("after").filter(|s| !s.is_empty());
+        let before = p.get("before").filter(|s| !s.is_empty());
+        if after.is_some() && before.is_some() {
+            return Err(GErr::param("Cannot specify both before and after cursors"));
+        }
+        let decode = |c: &String| decode_cursor(c).ok_or_else(|| GErr::param("Invalid cursor"));
+        // Items are in display order; cursors point at an item's position by its seq.
+        let pos_of = |seq: u64| items.iter().position(|m| m.seq == seq);
+        let (start, end) = if let Some(a) = after {
+            let seq = decode(a)?;
+            let start = pos_of(seq).map_or(items.len(), |i| i + 1);
+            (start, (start + limit).min(items.len()))
+        } else if let Some(b) = before {
+            let seq = decode(b)?;
+            let end = pos_of(seq).unwrap_or(0);
+            (end.saturating_sub(limit), end)
+        } else {
+            (0, limit.min(items.len()))
+        };
+        let fields = fields(p, &["id"]);
+        let data = items[start..end]
+            .iter()
+            .map(|m| self.media_json(m, &fields))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = json!({ "data": data });
+        if start < end {
+            let mut paging = json!({
+                "cursors": {
+                    "before": encode_cursor(items[start].seq),
+                    "after": encode_cursor(items[end - 1].seq),
+                }
+            });
+            let path = segs.join("/");
+            if end < items.len() {
+                paging["next"] = json!(format!(
+                    "https://graph.threads.net/{path}?limit={limit}&after={}",
+                    encode_cursor(items[end - 1].seq)
+                ));
+            }
+            if start > 0 {
+                paging["previous"] = json!(format!(
+                    "https://graph.threads.net/{path}?limit={limit}&before={}",
+                    encode_cursor(items[start].seq)
+                ));
+            }
+            out["paging"] = paging;
+        }
+        Ok(out)
+    }
+}
+
+fn fields(p: &HashMap<String, String>, default: &[&str]) -> Vec<String> {
+    match p.get("fields").filter(|f| !f.trim().is_empty()) {
+        Some(f) => f
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => default.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+fn nonexisting_field(f: &str) -> GErr {
+    GErr::param(format!("Tried accessing nonexisting field ({f})"))
+}
+
+fn encode_cursor(seq: u64) -> String {
+    format!("QVFI{:016x}", seq ^ 0x5A5A_1234_C0DE_0000)
+}
+
+fn decode_cursor(c: &str) -> Option<u64> {
+    let hex = c.strip_prefix("QVFI")?;
+    u64::from_str_radix(hex, 16)
+        .ok()
+        .map(|v| v ^ 0x5A5A_1234_C0DE_0000)
+}
+
+/// Unique URLs in a text (scheme required), with trailing punctuation and slash trimmed.
+fn find_links(text: &str) -> HashSet<String> {
+    text.split_whitespace()
+        .filter_map(|w| {
+            let i = w.find("https://").or_else(|| w.find("http://"))?;
+            let url = w[i..].trim_end_matches(|c: char| ".,;:!?)]}'\"".contains(c));
+            Some(url.trim_end_matches('/').to_owned())
+        })
+        .collect()
+}
+
+fn validate_poll(raw: &str) -> Result<(), GErr> {
+    let bad = || {
+        GErr::param(
+            "Param poll_attachment must have 2-4 options (option_a..option_d) of 1-25 characters",
+        )
+    };
+    let v: Value = serde_json::from_str(raw).map_err(|_| bad())?;
+    let obj = v.as_object().ok_or_else(bad)?;
+    let keys = ["option_a", "option_b", "option_c", "option_d"];
+    if obj.keys().any(|k| !keys.contains(&k.as_str())) {
+        return Err(bad());
+    }
+    let present: Vec<bool> = keys.iter().map(|k| obj.contains_key(*k)).collect();
+    let count = present.iter().filter(|p| **p).count();
+    // Options must be filled in order: a, b, then c, then d.
+    if count < 2 || present[..count].iter().any(|p| !p) {
+        return Err(bad());
+    }
+    for v in obj.values() {
+        let n = v.as_str().ok_or_else(bad)?.chars().count();
+        if !(1..=25).contains(&n) {
+            return Err(bad());
+        }
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS+0000`, the Graph API's timestamp format.
+fn format_ts(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let secs = unix % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
