@@ -14,14 +14,18 @@ pub const FILE_NAME: &str = "crier.yaml";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    #[serde(deserialize_with = "null_as_default")]
     pub defaults: Defaults,
     /// Free values handed to every template as `config.vars`.
+    #[serde(deserialize_with = "null_as_default")]
     pub vars: serde_json::Map<String, serde_json::Value>,
+    #[serde(deserialize_with = "null_as_default")]
     pub media: MediaConfig,
     /// Folder holding the posts, relative to the repository root.
     pub content_dir: String,
     /// Folder holding template overrides, relative to the repository root.
     pub templates_dir: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub publish: PublishConfig,
 }
 
@@ -62,6 +66,16 @@ impl Default for Config {
             publish: PublishConfig::default(),
         }
     }
+}
+
+/// A section holding only comments (`media:` with nothing under it) is null
+/// in YAML; treat it like an absent one.
+fn null_as_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 const KEYS: &[&str] = &["defaults", "vars", "media", "content_dir", "templates_dir", "publish"];
@@ -149,6 +163,14 @@ mod tests {
         assert_eq!(loaded.config.content_dir, "content");
         assert_eq!(loaded.config.publish.max_per_run, 10);
         assert!(loaded.path.is_none());
+    }
+
+    #[test]
+    fn empty_sections_are_defaults() {
+        let c = load_str("defaults:\nmedia:\n  # base_url: x\npublish:\nvars:\n").expect("valid").config;
+        assert!(c.media.base_url.is_none());
+        assert_eq!(c.publish.max_per_run, 10);
+        assert!(c.defaults.platforms.is_empty());
     }
 
     #[test]

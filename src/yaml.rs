@@ -84,6 +84,16 @@ fn to_diagnostic(
             .with_label("second occurrence")
             .with_hint("a key may appear only once: remove one of them");
     }
+    if let Some(rest) = message.strip_prefix("budget breached: ") {
+        // The breach names an internal counter (`Nodes { nodes: 200001 }`): say it in words.
+        let what = rest.split([' ', '{']).next().unwrap_or("size").to_lowercase();
+        return Diagnostic::error(
+            "yaml-too-complex",
+            format!("the YAML is too large or too deeply nested for a post (limit reached: {what})"),
+        )
+        .at(source, start..start + token_len)
+        .with_hint("simplify the YAML: deep nesting and many aliases are not allowed in posts");
+    }
     let lower = message.to_lowercase();
     let (code, hint) = if lower.contains("budget") || lower.contains("limit") || lower.contains("depth") {
         ("yaml-too-complex", "simplify the YAML: deep nesting and many aliases are not allowed in posts")

@@ -2,6 +2,8 @@
 //! `thread:`, from thematic breaks, or by `split: auto`), each rendered
 //! through the `threads` template.
 
+pub mod api;
+
 use std::ops::Range;
 
 use serde_json::{Value, json};

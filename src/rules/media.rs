@@ -106,41 +106,36 @@ fn resolve_path(project: &Project, post: &Post, p: &Spanned<String>, r: &mut Med
     };
     let abs = project.root.join(&rel);
     r.path = Some(rel.clone());
-    let meta = match std::fs::symlink_metadata(&abs) {
-        Ok(m) => m,
-        Err(_) => {
-            let hint = if Path::new(&p.value).is_relative()
-                && post.abs_path.parent().is_some_and(|d| d.join(&p.value).exists())
-            {
+    if std::fs::metadata(&abs).is_err() {
+        let hint =
+            if Path::new(&p.value).is_relative() && post.abs_path.parent().is_some_and(|d| d.join(&p.value).exists()) {
                 "media paths are relative to the repository root, not to the post's folder".to_owned()
             } else {
                 "check the spelling; media paths are relative to the repository root".to_owned()
             };
-            r.problems.push(
-                Diagnostic::error("media-not-found", format!("media file `{rel}` does not exist"))
-                    .at(src, at)
-                    .with_hint(hint),
-            );
-            return;
-        }
-    };
-    if meta.file_type().is_symlink() {
-        let inside = abs
-            .canonicalize()
-            .ok()
-            .zip(project.root.canonicalize().ok())
-            .is_some_and(|(target, root)| target.starts_with(root));
-        if !inside {
-            r.problems.push(
-                Diagnostic::error(
-                    "media-path-escapes",
-                    format!("media file `{rel}` is a symlink pointing outside the repository"),
-                )
+        r.problems.push(
+            Diagnostic::error("media-not-found", format!("media file `{rel}` does not exist"))
                 .at(src, at)
-                .with_hint("copy the file into the repository; its public URL must come from the repository"),
-            );
-            return;
-        }
+                .with_hint(hint),
+        );
+        return;
+    }
+    // Any link on the way (the file, or a folder above it) may point outside.
+    let inside = abs
+        .canonicalize()
+        .ok()
+        .zip(project.root.canonicalize().ok())
+        .is_some_and(|(target, root)| target.starts_with(root));
+    if !inside {
+        r.problems.push(
+            Diagnostic::error(
+                "media-path-escapes",
+                format!("media file `{rel}` is behind a symlink pointing outside the repository"),
+            )
+            .at(src, at)
+            .with_hint("copy the file into the repository; its public URL must come from the repository"),
+        );
+        return;
     }
     if !abs.is_file() {
         r.problems.push(

@@ -52,6 +52,15 @@ pub fn targets(post: &Post, config: &Config, out: &mut Vec<Diagnostic>) -> Vec<P
     targets
 }
 
+/// Whether the post has any text or media at all (else `empty-post`).
+pub fn has_content(post: &Post) -> bool {
+    let f = &post.front;
+    !post.body.trim().is_empty()
+        || f.thread.as_ref().is_some_and(|t| !t.value.is_empty())
+        || f.threads.as_ref().is_some_and(|t| t.value.text.is_some())
+        || f.media.as_ref().is_some_and(|m| !m.value.is_empty())
+}
+
 /// Rules that do not depend on a platform.
 pub fn general(post: &Post, out: &mut Vec<Diagnostic>) {
     let f = &post.front;
@@ -70,11 +79,7 @@ pub fn general(post: &Post, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    let has_text = !post.body.trim().is_empty()
-        || f.thread.as_ref().is_some_and(|t| !t.value.is_empty())
-        || f.threads.as_ref().is_some_and(|t| t.value.text.is_some());
-    let has_media = f.media.as_ref().is_some_and(|m| !m.value.is_empty());
-    if !has_text && !has_media {
+    if !has_content(post) {
         out.push(
             Diagnostic::error("empty-post", "the post has no text and no media").at(src, post.head_span()).with_hint(
                 match post.kind {
@@ -85,3 +90,6 @@ pub fn general(post: &Post, out: &mut Vec<Diagnostic>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -28,6 +28,15 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
     let opts = post.front.threads.as_ref().map(|t| &t.value);
     let n = out.parts.len();
     let link_attachment = opts.and_then(|o| o.link_attachment.as_ref());
+    // An entirely empty post is reported once, as `empty-post`.
+    if out.parts.is_empty() && super::has_content(post) {
+        let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
+        d.push(
+            Diagnostic::error("threads-empty-part", "the post has nothing to publish on Threads: no text and no media")
+                .at(src, span)
+                .with_hint("write the post's text, or remove `threads` from its platforms"),
+        );
+    }
 
     for (i, part) in out.parts.iter().enumerate() {
         let which = if n > 1 { format!("part {} of {n}", i + 1) } else { "the post".to_owned() };

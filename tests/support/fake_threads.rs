@@ -290,12 +290,7 @@ impl GErr {
             subcode: Some(4_279_009),
             user_title: Some("Media Not Found".into()),
             user_msg: Some(format!("The media with id {id} cannot be found.")),
-            ..Self::new(
-                400,
-                24,
-                "OAuthException",
-                "The requested resource does not exist",
-            )
+            ..Self::new(400, 24, "OAuthException", "The requested resource does not exist")
         }
     }
 
@@ -338,10 +333,7 @@ impl FakeThreads {
     /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
     pub(crate) async fn start(cfg: FakeConfig) -> Self {
         let start_unix = cfg.start_unix.unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(1_780_000_000)
+            SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(1_780_000_000)
         });
         let inner = Arc::new(Mutex::new(Inner {
             cfg,
@@ -364,18 +356,12 @@ impl FakeThreads {
             deletes: Vec::new(),
         }));
         let app = Router::new().fallback(handle).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake Threads server");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake Threads server");
         let addr = listener.local_addr().expect("local addr");
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self {
-            base_url: format!("http://{addr}"),
-            inner,
-            task,
-        }
+        Self { base_url: format!("http://{addr}"), inner, task }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -485,17 +471,14 @@ impl FakeThreads {
 
 fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
     // A panicking test thread must not wedge the other requests.
-    shared
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: Bytes) -> Response {
     let latency = {
         let mut g = lock(&shared);
         g.calls += 1;
-        g.requests
-            .push((method.as_str().to_owned(), uri.path().to_owned()));
+        g.requests.push((method.as_str().to_owned(), uri.path().to_owned()));
         g.cfg.latency
     };
     if !latency.is_zero() {
@@ -511,38 +494,23 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: By
             params.entry(k).or_insert(v);
         }
     }
-    let segs: Vec<String> = uri
-        .path()
-        .trim_matches('/')
-        .split('/')
-        .map(percent_decode)
-        .collect();
+    let segs: Vec<String> = uri.path().trim_matches('/').split('/').map(percent_decode).collect();
 
     let (route, fault) = {
         let mut g = lock(&shared);
         let route = g.route(&method, &segs);
-        let pos = g
-            .faults
-            .iter()
-            .position(|(r, _)| *r == route || *r == Route::Any);
+        let pos = g.faults.iter().position(|(r, _)| *r == route || *r == Route::Any);
         (route, pos.and_then(|i| g.faults.remove(i)).map(|(_, f)| f))
     };
 
     let mut after_action = None;
     match fault {
         Some(Fault::Status(code, body)) => {
-            let ctype = if body.trim_start().starts_with('{') {
-                "application/json"
-            } else {
-                "text/html; charset=utf-8"
-            };
+            let ctype =
+                if body.trim_start().starts_with('{') { "application/json" } else { "text/html; charset=utf-8" };
             return raw(code, ctype, body);
         }
-        Some(Fault::GraphError {
-            code,
-            subcode,
-            transient,
-        }) => {
+        Some(Fault::GraphError { code, subcode, transient }) => {
             let message = match code {
                 1 => "An unknown error occurred".to_owned(),
                 2 => "An unexpected error has occurred. Please retry your request later.".into(),
@@ -554,11 +522,7 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: By
                 24 => "The requested resource does not exist".into(),
                 c => format!("(#{c}) Injected error"),
             };
-            let kind = if matches!(code, 4 | 17 | 24 | 190) {
-                "OAuthException"
-            } else {
-                "THApiException"
-            };
+            let kind = if matches!(code, 4 | 17 | 24 | 190) { "OAuthException" } else { "THApiException" };
             let status = if matches!(code, 1 | 2) { 500 } else { 400 };
             let mut e = GErr::new(status, code, kind, message);
             e.subcode = subcode;
@@ -566,17 +530,11 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: By
             return lock(&shared).error_response(e);
         }
         Some(Fault::RateLimited { retry_after_secs }) => {
-            let mut e = GErr::new(
-                429,
-                4,
-                "OAuthException",
-                "(#4) Application request limit reached",
-            );
+            let mut e = GErr::new(429, 4, "OAuthException", "(#4) Application request limit reached");
             e.transient = true;
             let mut resp = lock(&shared).error_response(e);
             if let Some(s) = retry_after_secs {
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(s));
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
             }
             return resp;
         }
@@ -596,9 +554,7 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: By
 
     let (status, value, hang) = {
         let mut g = lock(&shared);
-        let result = g
-            .check_token(&params)
-            .and_then(|()| g.dispatch(route, &method, &segs, &params));
+        let result = g.check_token(&params).and_then(|()| g.dispatch(route, &method, &segs, &params));
         let hang = g.cfg.drop_hang;
         match result {
             Ok(v) => (200, v, hang),
@@ -613,11 +569,7 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: By
         Some(Fault::DropAfterAction) => {
             // The client times out and closes the connection, which cancels this future.
             tokio::time::sleep(hang).await;
-            raw(
-                504,
-                "text/html",
-                "<html><title>504 Gateway Timeout</title></html>".into(),
-            )
+            raw(504, "text/html", "<html><title>504 Gateway Timeout</title></html>".into())
         }
         Some(Fault::TruncatedJson) => {
             let text = value.to_string();
@@ -681,19 +633,13 @@ impl Inner {
     fn check_token(&self, params: &HashMap<String, String>) -> Result<(), GErr> {
         match params.get("access_token") {
             Some(t) if *t == self.cfg.token && !self.token_expired => Ok(()),
-            Some(t) if *t == self.cfg.token => Err(GErr::new(
-                400,
-                190,
-                "OAuthException",
-                "Error validating access token: Session has expired.",
-            )
-            .subcode(463)),
-            Some(_) => Err(GErr::new(
-                400,
-                190,
-                "OAuthException",
-                "Invalid OAuth access token - Cannot parse access token",
-            )),
+            Some(t) if *t == self.cfg.token => {
+                Err(GErr::new(400, 190, "OAuthException", "Error validating access token: Session has expired.")
+                    .subcode(463))
+            }
+            Some(_) => {
+                Err(GErr::new(400, 190, "OAuthException", "Invalid OAuth access token - Cannot parse access token"))
+            }
             None => Err(GErr::new(
                 400,
                 190,
@@ -725,11 +671,7 @@ impl Inner {
     ) -> Result<Value, GErr> {
         let target = segs.get(1).map(String::as_str).unwrap_or("");
         let own_user = || {
-            if self.is_user(target) {
-                Ok(())
-            } else {
-                Err(GErr::param(USER_ROUTE_ERROR).subcode(33))
-            }
+            if self.is_user(target) { Ok(()) } else { Err(GErr::param(USER_ROUTE_ERROR).subcode(33)) }
         };
         match route {
             Route::Me => {
@@ -773,27 +715,18 @@ impl Inner {
             }
             Route::ListThreads => {
                 own_user()?;
-                let mut items: Vec<&MediaObj> = self
-                    .media
-                    .values()
-                    .filter(|m| !m.deleted && !m.carousel_child && m.reply_to.is_none())
-                    .collect();
+                let mut items: Vec<&MediaObj> =
+                    self.media.values().filter(|m| !m.deleted && !m.carousel_child && m.reply_to.is_none()).collect();
                 items.sort_by_key(|m| std::cmp::Reverse(m.seq));
                 self.page(items, p, segs)
             }
             Route::ListReplies => {
                 let mut items: Vec<&MediaObj> = if self.is_user(target) {
-                    self.media
-                        .values()
-                        .filter(|m| !m.deleted && m.reply_to.is_some())
-                        .collect()
+                    self.media.values().filter(|m| !m.deleted && m.reply_to.is_some()).collect()
                 } else {
                     self.live_media(target, method)?;
                     self.require_scope("threads_read_replies")?;
-                    self.media
-                        .values()
-                        .filter(|m| !m.deleted && m.reply_to.as_deref() == Some(target))
-                        .collect()
+                    self.media.values().filter(|m| !m.deleted && m.reply_to.as_deref() == Some(target)).collect()
                 };
                 items.sort_by_key(|m| std::cmp::Reverse(m.seq));
                 self.page(items, p, segs)
@@ -824,10 +757,7 @@ impl Inner {
                 let now = self.now();
                 self.deletes.retain(|t| now.saturating_sub(*t) < DAY);
                 if self.deletes.len() as u64 >= self.cfg.delete_limit {
-                    return Err(
-                        GErr::param("The user has reached the limit of deletes per day")
-                            .subcode(2_207_042),
-                    );
+                    return Err(GErr::param("The user has reached the limit of deletes per day").subcode(2_207_042));
                 }
                 self.deletes.push(now);
                 if let Some(m) = self.media.get_mut(target) {
@@ -840,10 +770,7 @@ impl Inner {
     }
 
     fn live_media(&self, id: &str, method: &Method) -> Result<&MediaObj, GErr> {
-        self.media
-            .get(id)
-            .filter(|m| !m.deleted)
-            .ok_or_else(|| GErr::unsupported(method, id))
+        self.media.get(id).filter(|m| !m.deleted).ok_or_else(|| GErr::unsupported(method, id))
     }
 
     fn next_id(counter: &mut u64) -> String {
@@ -866,12 +793,7 @@ impl Inner {
     }
 
     fn permalink(&self, m: &MediaObj) -> String {
-        format!(
-            "{}/@{}/post/{}",
-            self.cfg.permalink_host.trim_end_matches('/'),
-            self.cfg.username,
-            m.shortcode
-        )
+        format!("{}/@{}/post/{}", self.cfg.permalink_host.trim_end_matches('/'), self.cfg.username, m.shortcode)
     }
 
     fn container_status(&self, c: &Container) -> (&'static str, Option<String>) {
@@ -893,9 +815,7 @@ impl Inner {
         let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
         let media_type = get("media_type").unwrap_or("");
         if !matches!(media_type, "TEXT" | "IMAGE" | "VIDEO" | "CAROUSEL") {
-            return Err(GErr::param(
-                "Param media_type must be one of {TEXT, IMAGE, VIDEO, CAROUSEL}",
-            ));
+            return Err(GErr::param("Param media_type must be one of {TEXT, IMAGE, VIDEO, CAROUSEL}"));
         }
         let is_text = media_type == "TEXT";
         let text = get("text");
@@ -903,17 +823,14 @@ impl Inner {
             return Err(GErr::param("Param text is required for TEXT posts"));
         }
         if text.is_some_and(|t| t.len() > 500) {
-            return Err(GErr::param(
-                "Param text must be at most 500 characters long",
-            ));
+            return Err(GErr::param("Param text must be at most 500 characters long"));
         }
         let mut links: HashSet<String> = text.map(find_links).unwrap_or_default();
         if let Some(l) = get("link_attachment") {
             links.insert(l.trim_end_matches('/').to_owned());
         }
         if links.len() > 5 {
-            let mut e =
-                GErr::param("THREADS_API__LINK_LIMIT_EXCEEDED: a post can contain at most 5 links");
+            let mut e = GErr::param("THREADS_API__LINK_LIMIT_EXCEEDED: a post can contain at most 5 links");
             e.user_title = Some("Too many links".into());
             e.user_msg = Some("Posts can include up to 5 links.".into());
             return Err(e);
@@ -927,23 +844,17 @@ impl Inner {
             "auto_publish_text",
         ] {
             if !is_text && get(k).is_some() {
-                return Err(GErr::param(format!(
-                    "Param {k} is only supported for TEXT posts"
-                )));
+                return Err(GErr::param(format!("Param {k} is only supported for TEXT posts")));
             }
         }
         let is_carousel_item = get("is_carousel_item") == Some("true");
         if is_carousel_item && !matches!(media_type, "IMAGE" | "VIDEO") {
-            return Err(GErr::param(
-                "Param is_carousel_item is only supported for IMAGE and VIDEO",
-            ));
+            return Err(GErr::param("Param is_carousel_item is only supported for IMAGE and VIDEO"));
         }
         for (k, kind) in [("image_url", "IMAGE"), ("video_url", "VIDEO")] {
             match get(k) {
                 None if media_type == kind => {
-                    return Err(GErr::param(format!(
-                        "Param {k} is required for {kind} posts"
-                    )));
+                    return Err(GErr::param(format!("Param {k} is required for {kind} posts")));
                 }
                 Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
                     return Err(GErr::param(format!("Param {k} must be a valid URL")));
@@ -954,66 +865,40 @@ impl Inner {
         if let Some(tag) = get("topic_tag") {
             let n = tag.chars().count();
             if n > 50 || tag.contains(['.', '&']) {
-                return Err(GErr::param(
-                    "Param topic_tag must be 1-50 characters and cannot contain '.' or '&'",
-                ));
+                return Err(GErr::param("Param topic_tag must be 1-50 characters and cannot contain '.' or '&'"));
             }
         }
         if let Some(alt) = get("alt_text") {
             if is_text {
-                return Err(GErr::param(
-                    "Param alt_text is not supported for TEXT posts",
-                ));
+                return Err(GErr::param("Param alt_text is not supported for TEXT posts"));
             }
             if alt.chars().count() > 1000 {
-                return Err(GErr::param(
-                    "Param alt_text must be at most 1000 characters long",
-                ));
+                return Err(GErr::param("Param alt_text must be at most 1000 characters long"));
             }
         }
         if let Some(poll) = get("poll_attachment") {
             if get("link_attachment").is_some() {
-                return Err(GErr::param(
-                    "Param poll_attachment cannot be used with link_attachment",
-                ));
+                return Err(GErr::param("Param poll_attachment cannot be used with link_attachment"));
             }
             validate_poll(poll)?;
         }
         if let Some(rc) = get("reply_control")
             && !matches!(
                 rc,
-                "everyone"
-                    | "accounts_you_follow"
-                    | "mentioned_only"
-                    | "parent_post_author_only"
-                    | "followers_only"
+                "everyone" | "accounts_you_follow" | "mentioned_only" | "parent_post_author_only" | "followers_only"
             )
         {
-            return Err(GErr::param(format!(
-                "Param reply_control has an invalid value: {rc}"
-            )));
+            return Err(GErr::param(format!("Param reply_control has an invalid value: {rc}")));
         }
         let reply_to = get("reply_to_id").map(str::to_owned);
-        for id in [reply_to.as_deref(), get("quote_post_id")]
-            .into_iter()
-            .flatten()
-        {
-            if !self
-                .media
-                .get(id)
-                .is_some_and(|m| !m.deleted && !m.carousel_child)
-            {
+        for id in [reply_to.as_deref(), get("quote_post_id")].into_iter().flatten() {
+            if !self.media.get(id).is_some_and(|m| !m.deleted && !m.carousel_child) {
                 return Err(GErr::unsupported(&Method::POST, id));
             }
         }
         let now = self.now();
         let mut children = Vec::new();
-        let mut ready_at = now
-            + if is_text {
-                self.cfg.text_delay
-            } else {
-                self.cfg.media_delay
-            };
+        let mut ready_at = now + if is_text { self.cfg.text_delay } else { self.cfg.media_delay };
         let mut error = self.next_container_error.take();
         if media_type == "CAROUSEL" {
             children = get("children")
@@ -1024,15 +909,11 @@ impl Inner {
                 .map(str::to_owned)
                 .collect::<Vec<_>>();
             if !(2..=20).contains(&children.len()) {
-                return Err(GErr::param(
-                    "Param children must contain between 2 and 20 container IDs",
-                ));
+                return Err(GErr::param("Param children must contain between 2 and 20 container IDs"));
             }
             for id in &children {
                 let Some(c) = self.containers.get(id) else {
-                    return Err(GErr::param(format!(
-                        "Param children: container {id} does not exist"
-                    )));
+                    return Err(GErr::param(format!("Param children: container {id} does not exist")));
                 };
                 if !c.is_carousel_item {
                     return Err(GErr::param(format!(
@@ -1041,9 +922,7 @@ impl Inner {
                 }
                 match self.container_status(c) {
                     ("EXPIRED", _) | ("PUBLISHED", _) => {
-                        return Err(GErr::param(format!(
-                            "Param children: container {id} is expired or already used"
-                        )));
+                        return Err(GErr::param(format!("Param children: container {id} is expired or already used")));
                     }
                     (_, Some(e)) => error = error.or(Some(e)),
                     _ => {}
@@ -1095,35 +974,21 @@ impl Inner {
                 )));
             }
             "EXPIRED" => {
-                return Err(GErr::param(format!(
-                    "Media container {creation_id} has expired; create a new one"
-                )));
+                return Err(GErr::param(format!("Media container {creation_id} has expired; create a new one")));
             }
             "PUBLISHED" => {
-                return Err(GErr::param(format!(
-                    "Media container {creation_id} has already been published"
-                )));
+                return Err(GErr::param(format!("Media container {creation_id} has already been published")));
             }
             _ => {}
         }
         if c.is_carousel_item {
-            return Err(GErr::param(
-                "A carousel item cannot be published on its own; publish the CAROUSEL container",
-            ));
+            return Err(GErr::param("A carousel item cannot be published on its own; publish the CAROUSEL container"));
         }
         let is_reply = c.reply_to.is_some();
         let now = self.now();
         self.publishes.retain(|(t, _)| now.saturating_sub(*t) < DAY);
-        let used = self
-            .publishes
-            .iter()
-            .filter(|(_, r)| *r == is_reply)
-            .count() as u64;
-        let limit = if is_reply {
-            self.cfg.reply_limit
-        } else {
-            self.cfg.publish_limit
-        };
+        let used = self.publishes.iter().filter(|(_, r)| *r == is_reply).count() as u64;
+        let limit = if is_reply { self.cfg.reply_limit } else { self.cfg.publish_limit };
         if used >= limit {
             let what = if is_reply { "replies" } else { "posts" };
             let mut e = GErr::new(
@@ -1151,27 +1016,16 @@ impl Inner {
         Ok(mid)
     }
 
-    fn insert_media(
-        &mut self,
-        container_id: &str,
-        carousel_child: bool,
-        reply_to: Option<String>,
-    ) -> String {
+    fn insert_media(&mut self, container_id: &str, carousel_child: bool, reply_to: Option<String>) -> String {
         let id = Self::next_id(&mut self.next_media);
         let shortcode = self.shortcode();
         let seq = self.next_seq;
         self.next_seq += 1;
         let created = self.now();
-        let root = reply_to.as_ref().map(|parent| {
-            self.media
-                .get(parent)
-                .and_then(|p| p.root.clone())
-                .unwrap_or_else(|| parent.clone())
-        });
-        let c = self
-            .containers
-            .get_mut(container_id)
-            .expect("container exists");
+        let root = reply_to
+            .as_ref()
+            .map(|parent| self.media.get(parent).and_then(|p| p.root.clone()).unwrap_or_else(|| parent.clone()));
+        let c = self.containers.get_mut(container_id).expect("container exists");
         c.published_media = Some(id.clone());
         let m = MediaObj {
             seq,
@@ -1233,29 +1087,23 @@ impl Inner {
                 "text" => param("text").map(Value::from),
                 "timestamp" => Some(json!(format_ts(self.start_unix + m.created.as_secs()))),
                 "shortcode" => Some(json!(m.shortcode)),
-                "media_url" => param("image_url")
-                    .or_else(|| param("video_url"))
-                    .map(Value::from),
+                "media_url" => param("image_url").or_else(|| param("video_url")).map(Value::from),
                 "is_quote_post" => Some(json!(m.params.contains_key("quote_post_id"))),
                 "is_reply" => Some(json!(m.reply_to.is_some())),
                 "is_reply_owned_by_me" => m.reply_to.is_some().then_some(Value::Bool(true)),
-                "has_replies" => Some(json!(
-                    self.media
-                        .values()
-                        .any(|r| !r.deleted && r.reply_to.as_deref() == Some(m.id.as_str()))
-                )),
+                "has_replies" => {
+                    Some(json!(self.media.values().any(|r| !r.deleted && r.reply_to.as_deref() == Some(m.id.as_str()))))
+                }
                 "replied_to" => m.reply_to.as_ref().map(|r| json!({ "id": r })),
                 "root_post" => m.root.as_ref().map(|r| json!({ "id": r })),
                 "topic_tag" => param("topic_tag").map(Value::from),
                 "link_attachment_url" => param("link_attachment").map(Value::from),
                 "alt_text" => param("alt_text").map(Value::from),
                 "reply_audience" => param("reply_control").map(Value::from),
-                "children" => (!m.children.is_empty()).then(|| {
-                    json!({ "data": m.children.iter().map(|c| json!({ "id": c })).collect::<Vec<_>>() })
-                }),
-                "thumbnail_url" | "quoted_post" | "reposted_post" | "hide_status"
-                | "gif_url" | "poll_attachment" | "is_spoiler_media" | "text_entities"
-                | "text_attachment" | "location_id" => None,
+                "children" => (!m.children.is_empty())
+                    .then(|| json!({ "data": m.children.iter().map(|c| json!({ "id": c })).collect::<Vec<_>>() })),
+                "thumbnail_url" | "quoted_post" | "reposted_post" | "hide_status" | "gif_url" | "poll_attachment"
+                | "is_spoiler_media" | "text_entities" | "text_attachment" | "location_id" => None,
                 other => return Err(nonexisting_field(other)),
             };
             if let Some(v) = v {
@@ -1267,17 +1115,9 @@ impl Inner {
 
     fn publishing_limit(&self, p: &HashMap<String, String>) -> Value {
         let now = self.now();
-        let live = |reply: bool| {
-            self.publishes
-                .iter()
-                .filter(|(t, r)| *r == reply && now.saturating_sub(*t) < DAY)
-                .count()
-        };
-        let deletes = self
-            .deletes
-            .iter()
-            .filter(|t| now.saturating_sub(**t) < DAY)
-            .count();
+        let live =
+            |reply: bool| self.publishes.iter().filter(|(t, r)| *r == reply && now.saturating_sub(*t) < DAY).count();
+        let deletes = self.deletes.iter().filter(|t| now.saturating_sub(**t) < DAY).count();
         let config = |total: u64| json!({ "quota_total": total, "quota_duration": 86400 });
         let mut row = Map::new();
         for f in fields(p, &["quota_usage"]) {
@@ -1297,20 +1137,13 @@ impl Inner {
         json!({ "data": [row] })
     }
 
-    fn page(
-        &self,
-        items: Vec<&MediaObj>,
-        p: &HashMap<String, String>,
-        segs: &[String],
-    ) -> Result<Value, GErr> {
+    fn page(&self, items: Vec<&MediaObj>, p: &HashMap<String, String>, segs: &[String]) -> Result<Value, GErr> {
         let limit: usize = match p.get("limit") {
             None => 25,
             Some(l) => match l.parse::<usize>() {
                 Ok(n @ 1..=100) => n,
                 _ => {
-                    return Err(GErr::param(
-                        "Param limit must be a number between 1 and 100",
-                    ));
+                    return Err(GErr::param("Param limit must be a number between 1 and 100"));
                 }
             },
         };
@@ -1334,10 +1167,7 @@ impl Inner {
             (0, limit.min(items.len()))
         };
         let fields = fields(p, &["id"]);
-        let data = items[start..end]
-            .iter()
-            .map(|m| self.media_json(m, &fields))
-            .collect::<Result<Vec<_>, _>>()?;
+        let data = items[start..end].iter().map(|m| self.media_json(m, &fields)).collect::<Result<Vec<_>, _>>()?;
         let mut out = json!({ "data": data });
         if start < end {
             let mut paging = json!({
@@ -1367,11 +1197,7 @@ impl Inner {
 
 fn fields(p: &HashMap<String, String>, default: &[&str]) -> Vec<String> {
     match p.get("fields").filter(|f| !f.trim().is_empty()) {
-        Some(f) => f
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        Some(f) => f.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
         None => default.iter().map(|s| (*s).to_owned()).collect(),
     }
 }
@@ -1386,9 +1212,7 @@ fn encode_cursor(seq: u64) -> String {
 
 fn decode_cursor(c: &str) -> Option<u64> {
     let hex = c.strip_prefix("QVFI")?;
-    u64::from_str_radix(hex, 16)
-        .ok()
-        .map(|v| v ^ 0x5A5A_1234_C0DE_0000)
+    u64::from_str_radix(hex, 16).ok().map(|v| v ^ 0x5A5A_1234_C0DE_0000)
 }
 
 /// Unique URLs in a text (scheme required), with trailing punctuation and slash trimmed.
@@ -1403,11 +1227,7 @@ fn find_links(text: &str) -> HashSet<String> {
 }
 
 fn validate_poll(raw: &str) -> Result<(), GErr> {
-    let bad = || {
-        GErr::param(
-            "Param poll_attachment must have 2-4 options (option_a..option_d) of 1-25 characters",
-        )
-    };
+    let bad = || GErr::param("Param poll_attachment must have 2-4 options (option_a..option_d) of 1-25 characters");
     let v: Value = serde_json::from_str(raw).map_err(|_| bad())?;
     let obj = v.as_object().ok_or_else(bad)?;
     let keys = ["option_a", "option_b", "option_c", "option_d"];
@@ -1443,10 +1263,5 @@ fn format_ts(unix: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000", secs / 3600, secs % 3600 / 60, secs % 60)
 }

@@ -94,9 +94,7 @@ pub enum ThreadsError {
         message: String,
     },
     /// Threads could not build a preview for the post's link (subcode 4279047).
-    #[error(
-        "Threads could not build the link preview (check that the link is public and reachable): {message}"
-    )]
+    #[error("Threads could not build the link preview (check that the link is public and reachable): {message}")]
     LinkPreview {
         /// Server message, redacted.
         message: String,
@@ -170,9 +168,7 @@ pub enum ThreadsError {
 }
 
 fn fmt_subcode(subcode: Option<i64>) -> String {
-    subcode
-        .map(|s| format!(", subcode {s}"))
-        .unwrap_or_default()
+    subcode.map(|s| format!(", subcode {s}")).unwrap_or_default()
 }
 
 impl ThreadsError {
@@ -386,34 +382,22 @@ impl ContainerRequest {
 
     /// A text post.
     pub fn text(text: impl Into<String>) -> Self {
-        Self {
-            text: Some(text.into()),
-            ..Self::empty(MediaType::Text)
-        }
+        Self { text: Some(text.into()), ..Self::empty(MediaType::Text) }
     }
 
     /// An image post (or carousel item, see [`Self::carousel_item`]).
     pub fn image(image_url: impl Into<String>) -> Self {
-        Self {
-            image_url: Some(image_url.into()),
-            ..Self::empty(MediaType::Image)
-        }
+        Self { image_url: Some(image_url.into()), ..Self::empty(MediaType::Image) }
     }
 
     /// A video post (or carousel item).
     pub fn video(video_url: impl Into<String>) -> Self {
-        Self {
-            video_url: Some(video_url.into()),
-            ..Self::empty(MediaType::Video)
-        }
+        Self { video_url: Some(video_url.into()), ..Self::empty(MediaType::Video) }
     }
 
     /// A carousel of already created child containers.
     pub fn carousel(children: Vec<ContainerId>) -> Self {
-        Self {
-            children,
-            ..Self::empty(MediaType::Carousel)
-        }
+        Self { children, ..Self::empty(MediaType::Carousel) }
     }
 
     /// Marks this image/video container as a carousel child.
@@ -445,10 +429,7 @@ impl ContainerRequest {
         opt("text", self.text.clone());
         opt("image_url", self.image_url.clone());
         opt("video_url", self.video_url.clone());
-        opt(
-            "is_carousel_item",
-            self.is_carousel_item.then(|| "true".to_owned()),
-        );
+        opt("is_carousel_item", self.is_carousel_item.then(|| "true".to_owned()));
         opt(
             "children",
             (!self.children.is_empty()).then(|| {
@@ -456,24 +437,12 @@ impl ContainerRequest {
                 ids.join(",")
             }),
         );
-        opt(
-            "reply_to_id",
-            self.reply_to_id.as_ref().map(|m| m.0.clone()),
-        );
-        opt(
-            "reply_control",
-            self.reply_control.map(|r| r.as_str().to_owned()),
-        );
+        opt("reply_to_id", self.reply_to_id.as_ref().map(|m| m.0.clone()));
+        opt("reply_control", self.reply_control.map(|r| r.as_str().to_owned()));
         opt("topic_tag", self.topic_tag.clone());
         opt("link_attachment", self.link_attachment.clone());
-        opt(
-            "quote_post_id",
-            self.quote_post_id.as_ref().map(|m| m.0.clone()),
-        );
-        opt(
-            "poll_attachment",
-            self.poll_attachment.as_ref().map(Poll::to_json),
-        );
+        opt("quote_post_id", self.quote_post_id.as_ref().map(|m| m.0.clone()));
+        opt("poll_attachment", self.poll_attachment.as_ref().map(Poll::to_json));
         opt("alt_text", self.alt_text.clone());
         p
     }
@@ -530,14 +499,10 @@ pub fn explain_container_error(code: &str) -> &'static str {
         }
         "FAILED_PROCESSING_AUDIO" => "Threads could not process the video's audio track",
         "FAILED_PROCESSING_VIDEO" => "Threads could not process the video",
-        "INVALID_ASPEC_RATIO" => {
-            "the media's aspect ratio is outside what Threads accepts (at most 10:1)"
-        }
+        "INVALID_ASPEC_RATIO" => "the media's aspect ratio is outside what Threads accepts (at most 10:1)",
         "INVALID_BIT_RATE" => "the video's bit rate is outside what Threads accepts",
         "INVALID_DURATION" => "the video's duration is outside what Threads accepts (0–300 s)",
-        "INVALID_FRAME_RATE" => {
-            "the video's frame rate is outside what Threads accepts (23–60 FPS)"
-        }
+        "INVALID_FRAME_RATE" => "the video's frame rate is outside what Threads accepts (23–60 FPS)",
         "INVALID_AUDIO_CHANNELS" => "the video's audio must have 1 or 2 channels",
         "INVALID_AUDIO_CHANNEL_LAYOUT" => "the video's audio channel layout is not supported",
         "UNKNOWN" => "Threads reported an unknown processing error",
@@ -577,11 +542,7 @@ impl Media {
         if let Some(p) = self.permalink.as_deref().filter(|p| !p.is_empty()) {
             return Some(p.to_owned());
         }
-        let user = self
-            .username
-            .as_deref()
-            .filter(|u| !u.is_empty())
-            .unwrap_or(fallback_username);
+        let user = self.username.as_deref().filter(|u| !u.is_empty()).unwrap_or(fallback_username);
         let code = self.shortcode.as_deref().filter(|c| !c.is_empty())?;
         if user.is_empty() {
             return None;
@@ -662,13 +623,7 @@ impl ThreadsClient {
             // Building only fails when the TLS backend cannot initialise; the default
             // client has the same configuration minus timeouts.
             .unwrap_or_default();
-        Self {
-            http,
-            base,
-            token: Arc::new(token),
-            opts,
-            calls: Arc::new(AtomicU64::new(0)),
-        }
+        Self { http, base, token: Arc::new(token), opts, calls: Arc::new(AtomicU64::new(0)) }
     }
 
     /// Number of HTTP requests sent so far (every attempt counts).
@@ -683,9 +638,7 @@ impl ThreadsClient {
 
     /// `GET /me?fields=id,username`.
     pub async fn me(&self) -> Result<Me> {
-        let v = self
-            .get(&["me"], vec![("fields", "id,username".into())])
-            .await?;
+        let v = self.get(&["me"], vec![("fields", "id,username".into())]).await?;
         decode(v, "me")
     }
 
@@ -694,10 +647,7 @@ impl ThreadsClient {
         let v = self
             .get(
                 &[user, "threads_publishing_limit"],
-                vec![(
-                    "fields",
-                    "quota_usage,config,reply_quota_usage,reply_config".into(),
-                )],
+                vec![("fields", "quota_usage,config,reply_quota_usage,reply_config".into())],
             )
             .await?;
         let row = v
@@ -715,39 +665,20 @@ impl ThreadsClient {
     }
 
     /// `POST /{user}/threads`: creates a media container.
-    pub async fn create_container(
-        &self,
-        user: &str,
-        req: &ContainerRequest,
-    ) -> Result<ContainerId> {
-        let v = self
-            .send(
-                Verb::Post,
-                &[user, "threads"],
-                req.to_params(),
-                Safety::Repeatable,
-                "create container",
-            )
-            .await?;
+    pub async fn create_container(&self, user: &str, req: &ContainerRequest) -> Result<ContainerId> {
+        let v =
+            self.send(Verb::Post, &[user, "threads"], req.to_params(), Safety::Repeatable, "create container").await?;
         Ok(ContainerId(id_of(&v, "create container")?))
     }
 
     /// `GET /{container}?fields=status,error_message`.
     pub async fn container_status(&self, id: &ContainerId) -> Result<(Status, Option<String>)> {
-        let v = self
-            .get(
-                &[id.as_str()],
-                vec![("fields", "id,status,error_message".into())],
-            )
-            .await?;
+        let v = self.get(&[id.as_str()], vec![("fields", "id,status,error_message".into())]).await?;
         let status = v
             .get("status")
             .and_then(Value::as_str)
             .ok_or_else(|| bad_shape("container status", "no `status` field"))?;
-        let message = v
-            .get("error_message")
-            .and_then(Value::as_str)
-            .map(|s| self.redact(s));
+        let message = v.get("error_message").and_then(Value::as_str).map(|s| self.redact(s));
         Ok((Status::parse(status), message))
     }
 
@@ -767,29 +698,19 @@ impl ThreadsClient {
                 Status::Error | Status::Expired => {
                     let explanation = match (&status, error_message.as_deref()) {
                         (Status::Expired, _) => {
-                            "the container was not published within 24 hours; create a new one"
-                                .to_owned()
+                            "the container was not published within 24 hours; create a new one".to_owned()
                         }
                         (_, Some(code)) => {
                             format!("{} ({code})", explain_container_error(code))
                         }
                         (_, None) => "Threads gave no reason".to_owned(),
                     };
-                    return Err(ThreadsError::ContainerFailed {
-                        id: id.0.clone(),
-                        status,
-                        error_message,
-                        explanation,
-                    });
+                    return Err(ThreadsError::ContainerFailed { id: id.0.clone(), status, error_message, explanation });
                 }
                 Status::InProgress | Status::Other(_) => {
                     let waited = started.elapsed();
                     if waited >= max_wait {
-                        return Err(ThreadsError::NotFinished {
-                            id: id.0.clone(),
-                            status,
-                            waited,
-                        });
+                        return Err(ThreadsError::NotFinished { id: id.0.clone(), status, waited });
                     }
                     tokio::time::sleep(poll_interval.min(max_wait - waited)).await;
                 }
@@ -812,18 +733,13 @@ impl ThreadsClient {
         match id_of(&v, "publish") {
             Ok(id) => Ok(MediaId(id)),
             // A 2xx without an id still means the post went out.
-            Err(e) => Err(ThreadsError::Ambiguous {
-                operation: "publish",
-                message: e.to_string(),
-            }),
+            Err(e) => Err(ThreadsError::Ambiguous { operation: "publish", message: e.to_string() }),
         }
     }
 
     /// `GET /{media}?fields=id,permalink,shortcode,username,text,timestamp,media_type`.
     pub async fn media(&self, id: &MediaId) -> Result<Media> {
-        let v = self
-            .get(&[id.as_str()], vec![("fields", MEDIA_FIELDS.into())])
-            .await?;
+        let v = self.get(&[id.as_str()], vec![("fields", MEDIA_FIELDS.into())]).await?;
         decode(v, "media")
     }
 
@@ -831,43 +747,25 @@ impl ThreadsClient {
     /// when Threads omits `permalink`.
     pub async fn permalink(&self, id: &MediaId, fallback_username: &str) -> Result<String> {
         let media = self.media(id).await?;
-        media
-            .permalink_or_fallback(fallback_username)
-            .ok_or_else(|| ThreadsError::BadResponse {
-                status: 200,
-                detail: format!("post {id} has neither a permalink nor a shortcode"),
-            })
+        media.permalink_or_fallback(fallback_username).ok_or_else(|| ThreadsError::BadResponse {
+            status: 200,
+            detail: format!("post {id} has neither a permalink nor a shortcode"),
+        })
     }
 
     /// `GET /{user}/threads`: the user's top-level posts, newest first.
-    pub async fn list_threads(
-        &self,
-        user: &str,
-        limit: u32,
-        after: Option<&str>,
-    ) -> Result<Page<Media>> {
+    pub async fn list_threads(&self, user: &str, limit: u32, after: Option<&str>) -> Result<Page<Media>> {
         self.list(&[user, "threads"], limit, after).await
     }
 
     /// `GET /{user}/replies`: the user's replies, newest first.
-    pub async fn list_replies(
-        &self,
-        user: &str,
-        limit: u32,
-        after: Option<&str>,
-    ) -> Result<Page<Media>> {
+    pub async fn list_replies(&self, user: &str, limit: u32, after: Option<&str>) -> Result<Page<Media>> {
         self.list(&[user, "replies"], limit, after).await
     }
 
     /// `GET /{media}/conversation`: every reply under a post, all depths.
-    pub async fn conversation(
-        &self,
-        media_id: &MediaId,
-        limit: u32,
-        after: Option<&str>,
-    ) -> Result<Page<Media>> {
-        self.list(&[media_id.as_str(), "conversation"], limit, after)
-            .await
+    pub async fn conversation(&self, media_id: &MediaId, limit: u32, after: Option<&str>) -> Result<Page<Media>> {
+        self.list(&[media_id.as_str(), "conversation"], limit, after).await
     }
 
     /// After an [`ThreadsError::Ambiguous`] publish: finds out whether the container went out
@@ -895,11 +793,7 @@ impl ThreadsClient {
             } else {
                 self.list_threads(user, 25, after.as_deref()).await?
             };
-            if let Some(m) = page
-                .data
-                .into_iter()
-                .find(|m| m.text.as_deref().map(str::trim) == Some(text.trim()))
-            {
+            if let Some(m) = page.data.into_iter().find(|m| m.text.as_deref().map(str::trim) == Some(text.trim())) {
                 return Ok(Reconciled::Published(m));
             }
             match page.after {
@@ -912,18 +806,12 @@ impl ThreadsClient {
 
     async fn list(&self, path: &[&str], limit: u32, after: Option<&str>) -> Result<Page<Media>> {
         let limit = limit.clamp(1, 100);
-        let mut params = vec![
-            ("fields", MEDIA_FIELDS.to_owned()),
-            ("limit", limit.to_string()),
-        ];
+        let mut params = vec![("fields", MEDIA_FIELDS.to_owned()), ("limit", limit.to_string())];
         if let Some(a) = after {
             params.push(("after", a.to_owned()));
         }
         let v = self.get(path, params).await?;
-        let data: Vec<Media> = decode(
-            v.get("data").cloned().unwrap_or(Value::Array(Vec::new())),
-            "listing",
-        )?;
+        let data: Vec<Media> = decode(v.get("data").cloned().unwrap_or(Value::Array(Vec::new())), "listing")?;
         let paging = v.get("paging");
         let cursor = paging
             .and_then(|p| p.get("cursors"))
@@ -934,15 +822,11 @@ impl ThreadsClient {
         // Threads' documented replies show cursors without `next`; a full page then may
         // still have a successor, an empty or short one does not.
         let more = !data.is_empty() && (has_next || data.len() >= limit as usize);
-        Ok(Page {
-            after: cursor.filter(|_| more).map(str::to_owned),
-            data,
-        })
+        Ok(Page { after: cursor.filter(|_| more).map(str::to_owned), data })
     }
 
     async fn get(&self, path: &[&str], params: Vec<(&'static str, String)>) -> Result<Value> {
-        self.send(Verb::Get, path, params, Safety::Repeatable, "read")
-            .await
+        self.send(Verb::Get, path, params, Safety::Repeatable, "read").await
     }
 
     /// Sends a request with bounded retries (exponential backoff with jitter, or the
@@ -1018,10 +902,9 @@ impl ThreadsClient {
                     let detail = self.describe_body(&body);
                     Err(match safety {
                         // The write succeeded but we cannot tell what it produced.
-                        Safety::OnceOnly => ThreadsError::Ambiguous {
-                            operation,
-                            message: format!("HTTP {status} with {detail}"),
-                        },
+                        Safety::OnceOnly => {
+                            ThreadsError::Ambiguous { operation, message: format!("HTTP {status} with {detail}") }
+                        }
                         Safety::Repeatable => ThreadsError::Transient {
                             status: Some(status),
                             code: None,
@@ -1046,31 +929,17 @@ impl ThreadsClient {
         let Some(g) = parse_graph_error(body) else {
             let detail = format!("HTTP {status} with {}", self.describe_body(body));
             return if status == 429 {
-                ThreadsError::Transient {
-                    status: Some(status),
-                    code: None,
-                    retry_after,
-                    message: detail,
-                }
+                ThreadsError::Transient { status: Some(status), code: None, retry_after, message: detail }
             } else if status >= 500 {
                 match safety {
                     // A gateway error page does not tell whether the backend acted.
-                    Safety::OnceOnly => ThreadsError::Ambiguous {
-                        operation,
-                        message: detail,
-                    },
-                    Safety::Repeatable => ThreadsError::Transient {
-                        status: Some(status),
-                        code: None,
-                        retry_after,
-                        message: detail,
-                    },
+                    Safety::OnceOnly => ThreadsError::Ambiguous { operation, message: detail },
+                    Safety::Repeatable => {
+                        ThreadsError::Transient { status: Some(status), code: None, retry_after, message: detail }
+                    }
                 }
             } else {
-                ThreadsError::BadResponse {
-                    status,
-                    detail: self.describe_body(body),
-                }
+                ThreadsError::BadResponse { status, detail: self.describe_body(body) }
             };
         };
         let message = self.redact(&g.describe());
@@ -1079,48 +948,21 @@ impl ThreadsClient {
         let is_oauth = g.kind.as_deref() == Some("OAuthException");
         let permission = code == 10 || (200..300).contains(&code);
         if code == 190 {
-            ThreadsError::TokenInvalid {
-                code,
-                subcode,
-                message,
-            }
+            ThreadsError::TokenInvalid { code, subcode, message }
         } else if subcode == Some(SUBCODE_NOT_READY) {
             ThreadsError::NotReady { message }
         } else if subcode == Some(SUBCODE_LINK_PREVIEW) {
             ThreadsError::LinkPreview { message }
-        } else if TRANSIENT_CODES.contains(&code)
-            || g.is_transient == Some(true)
-            || status == 429
-            || status >= 500
-        {
-            ThreadsError::Transient {
-                status: Some(status),
-                code: g.code,
-                retry_after,
-                message,
-            }
+        } else if TRANSIENT_CODES.contains(&code) || g.is_transient == Some(true) || status == 429 || status >= 500 {
+            ThreadsError::Transient { status: Some(status), code: g.code, retry_after, message }
         } else if is_oauth && subcode.is_none() && matches!(status, 400 | 401) && !permission {
-            ThreadsError::TokenInvalid {
-                code,
-                subcode,
-                message,
-            }
+            ThreadsError::TokenInvalid { code, subcode, message }
         } else {
-            ThreadsError::Rejected {
-                status,
-                code,
-                subcode,
-                message,
-            }
+            ThreadsError::Rejected { status, code, subcode, message }
         }
     }
 
-    fn transport_error(
-        &self,
-        e: reqwest::Error,
-        safety: Safety,
-        operation: &'static str,
-    ) -> ThreadsError {
+    fn transport_error(&self, e: reqwest::Error, safety: Safety, operation: &'static str) -> ThreadsError {
         let e = e.without_url();
         let mut text = if e.is_timeout() {
             format!("no reply within {:?}", self.opts.request_timeout)
@@ -1138,12 +980,7 @@ impl ThreadsClient {
         let message = self.redact(&text);
         // A failed connect means nothing was sent, so even a publish may be retried.
         if e.is_connect() || safety == Safety::Repeatable {
-            ThreadsError::Transient {
-                status: None,
-                code: None,
-                retry_after: None,
-                message,
-            }
+            ThreadsError::Transient { status: None, code: None, retry_after: None, message }
         } else {
             ThreadsError::Ambiguous { operation, message }
         }
@@ -1214,10 +1051,7 @@ struct GraphError {
 
 impl GraphError {
     fn describe(&self) -> String {
-        let mut s = self
-            .message
-            .clone()
-            .unwrap_or_else(|| "no message".to_owned());
+        let mut s = self.message.clone().unwrap_or_else(|| "no message".to_owned());
         match (&self.error_user_title, &self.error_user_msg) {
             (Some(t), Some(m)) => s.push_str(&format!(" — {t}: {m}")),
             (None, Some(m)) => s.push_str(&format!(" — {m}")),
@@ -1238,14 +1072,8 @@ fn parse_graph_error(body: &[u8]) -> Option<GraphError> {
     // Token endpoints answer with a flat `{"error_type","code","error_message"}`.
     if v.get("error_message").is_some() || v.get("error_type").is_some() {
         return Some(GraphError {
-            message: v
-                .get("error_message")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            kind: v
-                .get("error_type")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            message: v.get("error_message").and_then(Value::as_str).map(str::to_owned),
+            kind: v.get("error_type").and_then(Value::as_str).map(str::to_owned),
             code: v.get("code").and_then(Value::as_i64),
             ..GraphError::default()
         });
@@ -1258,10 +1086,7 @@ fn decode<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
 }
 
 fn bad_shape(what: &str, why: &str) -> ThreadsError {
-    ThreadsError::BadResponse {
-        status: 200,
-        detail: format!("{what} reply has an unexpected shape: {why}"),
-    }
+    ThreadsError::BadResponse { status: 200, detail: format!("{what} reply has an unexpected shape: {why}") }
 }
 
 fn id_of(v: &Value, what: &str) -> Result<String> {

@@ -1,6 +1,3 @@
-// Move to `tests/threads_client.rs` in the crier crate. Needs dev-dependencies
-// `axum = "0.8"` and `tokio` (macros, rt-multi-thread, time, sync, net); `secrecy`,
-// `serde_json` and `url` are already normal dependencies of the client.
 //! The Threads client against the fake Threads server.
 
 #[path = "support/fake_threads.rs"]
@@ -8,11 +5,10 @@ mod fake_threads;
 
 use std::time::{Duration, Instant};
 
-use fake_threads::{FakeConfig, FakeThreads, Fault, Route};
 use crier::platforms::threads::api::{
-    ContainerId, ContainerRequest, MediaId, Poll, Reconciled, RetryOptions, Status, ThreadsClient,
-    ThreadsError,
+    ContainerId, ContainerRequest, MediaId, Poll, Reconciled, RetryOptions, Status, ThreadsClient, ThreadsError,
 };
+use fake_threads::{FakeConfig, FakeThreads, Fault, Route};
 use secrecy::SecretString;
 
 fn fast() -> RetryOptions {
@@ -39,10 +35,7 @@ const MAX_WAIT: Duration = Duration::from_secs(3);
 /// Create → wait → publish, as the publisher does.
 async fn post(client: &ThreadsClient, user: &str, req: &ContainerRequest) -> MediaId {
     let c = client.create_container(user, req).await.expect("create");
-    client
-        .wait_until_finished(&c, MAX_WAIT, POLL)
-        .await
-        .expect("finished");
+    client.wait_until_finished(&c, MAX_WAIT, POLL).await.expect("finished");
     client.publish(user, &c).await.expect("publish")
 }
 
@@ -58,29 +51,18 @@ async fn text_post_end_to_end() {
     assert_eq!(me.username, "crier_tester");
     let before = client.calls();
 
-    let c = client
-        .create_container(&me.id, &ContainerRequest::text("hello from crier"))
-        .await
-        .unwrap();
-    let status = client
-        .wait_until_finished(&c, MAX_WAIT, POLL)
-        .await
-        .unwrap();
+    let c = client.create_container(&me.id, &ContainerRequest::text("hello from crier")).await.unwrap();
+    let status = client.wait_until_finished(&c, MAX_WAIT, POLL).await.unwrap();
     assert_eq!(status, Status::Finished);
     let m = client.publish(&me.id, &c).await.unwrap();
     let url = client.permalink(&m, &me.username).await.unwrap();
 
     assert_ne!(c.0, m.0, "container and media ids differ");
     assert!(is_numeric(&c.0) && is_numeric(&m.0));
-    let code = url
-        .strip_prefix("https://www.threads.com/@crier_tester/post/")
-        .expect("permalink shape");
+    let code = url.strip_prefix("https://www.threads.com/@crier_tester/post/").expect("permalink shape");
     assert!(code.chars().all(|ch| ch.is_ascii_alphanumeric()) && !code.is_empty());
     assert!(!url.contains(&m.0), "shortcode is not the numeric id");
-    assert!(
-        client.calls() - before <= 4,
-        "create, status, publish, read"
-    );
+    assert!(client.calls() - before <= 4, "create, status, publish, read");
 
     let posts = fake.published_posts();
     assert_eq!(posts.len(), 1);
@@ -88,10 +70,7 @@ async fn text_post_end_to_end() {
     assert_eq!(posts[0].text.as_deref(), Some("hello from crier"));
     assert_eq!(posts[0].media_type, "TEXT");
     assert_eq!(posts[0].permalink, url);
-    assert_eq!(
-        client.container_status(&c).await.unwrap(),
-        (Status::Published, None)
-    );
+    assert_eq!(client.container_status(&c).await.unwrap(), (Status::Published, None));
 
     let media = client.media(&m).await.unwrap();
     assert_eq!(media.media_type.as_deref(), Some("TEXT_POST"));
@@ -101,72 +80,37 @@ async fn text_post_end_to_end() {
 
 #[tokio::test]
 async fn image_waits_for_processing() {
-    let cfg = FakeConfig {
-        media_delay: Duration::from_millis(150),
-        ..FakeConfig::default()
-    };
+    let cfg = FakeConfig { media_delay: Duration::from_millis(150), ..FakeConfig::default() };
     let (fake, client) = setup(cfg).await;
     let user = fake.user_id();
     let mut req = ContainerRequest::image("https://example.com/cat.jpg").with_text("a cat");
     req.alt_text = Some("a grey cat".into());
     let c = client.create_container(&user, &req).await.unwrap();
-    assert_eq!(
-        client.container_status(&c).await.unwrap().0,
-        Status::InProgress
-    );
+    assert_eq!(client.container_status(&c).await.unwrap().0, Status::InProgress);
     let started = Instant::now();
-    client
-        .wait_until_finished(&c, MAX_WAIT, POLL)
-        .await
-        .unwrap();
+    client.wait_until_finished(&c, MAX_WAIT, POLL).await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(100));
     let m = client.publish(&user, &c).await.unwrap();
     let posts = fake.published_posts();
     assert_eq!(posts[0].id, m.0);
     assert_eq!(posts[0].media_type, "IMAGE");
-    assert_eq!(
-        posts[0].image_url.as_deref(),
-        Some("https://example.com/cat.jpg")
-    );
+    assert_eq!(posts[0].image_url.as_deref(), Some("https://example.com/cat.jpg"));
     assert_eq!(posts[0].alt_text.as_deref(), Some("a grey cat"));
 }
 
 #[tokio::test]
 async fn wait_is_bounded() {
-    let cfg = FakeConfig {
-        media_delay: Duration::from_secs(60),
-        ..FakeConfig::default()
-    };
+    let cfg = FakeConfig { media_delay: Duration::from_secs(60), ..FakeConfig::default() };
     let (fake, client) = setup(cfg).await;
-    let c = client
-        .create_container(
-            &fake.user_id(),
-            &ContainerRequest::video("https://example.com/v.mp4"),
-        )
-        .await
-        .unwrap();
-    let err = client
-        .wait_until_finished(&c, Duration::from_millis(100), POLL)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ThreadsError::NotFinished {
-                status: Status::InProgress,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let c =
+        client.create_container(&fake.user_id(), &ContainerRequest::video("https://example.com/v.mp4")).await.unwrap();
+    let err = client.wait_until_finished(&c, Duration::from_millis(100), POLL).await.unwrap_err();
+    assert!(matches!(err, ThreadsError::NotFinished { status: Status::InProgress, .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn carousel_with_children() {
-    let cfg = FakeConfig {
-        media_delay: Duration::from_millis(50),
-        ..FakeConfig::default()
-    };
+    let cfg = FakeConfig { media_delay: Duration::from_millis(50), ..FakeConfig::default() };
     let (fake, client) = setup(cfg).await;
     let user = fake.user_id();
     let mut children = Vec::new();
@@ -188,20 +132,11 @@ async fn carousel_with_children() {
 
     // Only one child: rejected by validation.
     let one = client
-        .create_container(
-            &user,
-            &ContainerRequest::image("https://example.com/3.jpg").carousel_item(),
-        )
+        .create_container(&user, &ContainerRequest::image("https://example.com/3.jpg").carousel_item())
         .await
         .unwrap();
-    let err = client
-        .create_container(&user, &ContainerRequest::carousel(vec![one]))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, ThreadsError::Rejected { code: 100, .. }),
-        "{err:?}"
-    );
+    let err = client.create_container(&user, &ContainerRequest::carousel(vec![one])).await.unwrap_err();
+    assert!(matches!(err, ThreadsError::Rejected { code: 100, .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -227,11 +162,7 @@ async fn chain_of_three_replies() {
     assert_eq!(top.data[0].id, root.0);
     let replies = client.list_replies(&user, 25, None).await.unwrap();
     assert_eq!(replies.data.len(), 3);
-    assert_eq!(
-        replies.data[0].text.as_deref(),
-        Some("part 4"),
-        "newest first"
-    );
+    assert_eq!(replies.data[0].text.as_deref(), Some("part 4"), "newest first");
     let conv = client.conversation(&root, 25, None).await.unwrap();
     assert_eq!(conv.data.len(), 3);
 
@@ -244,66 +175,28 @@ async fn chain_of_three_replies() {
 async fn reply_to_must_be_a_published_media_id() {
     let (fake, client) = setup(FakeConfig::default()).await;
     let user = fake.user_id();
-    let c = client
-        .create_container(&user, &ContainerRequest::text("root"))
-        .await
-        .unwrap();
+    let c = client.create_container(&user, &ContainerRequest::text("root")).await.unwrap();
     let err = client
-        .create_container(
-            &user,
-            &ContainerRequest::text("reply").reply_to(&MediaId(c.0.clone())),
-        )
+        .create_container(&user, &ContainerRequest::text("reply").reply_to(&MediaId(c.0.clone())))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ThreadsError::Rejected {
-                code: 100,
-                subcode: Some(33),
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, ThreadsError::Rejected { code: 100, subcode: Some(33), .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn publish_too_early_is_retried() {
-    let cfg = FakeConfig {
-        media_delay: Duration::from_millis(200),
-        ..FakeConfig::default()
-    };
+    let cfg = FakeConfig { media_delay: Duration::from_millis(200), ..FakeConfig::default() };
     let (fake, client) = setup(cfg).await;
     let user = fake.user_id();
-    let c = client
-        .create_container(&user, &ContainerRequest::image("https://example.com/a.png"))
-        .await
-        .unwrap();
-    let m = client
-        .publish(&user, &c)
-        .await
-        .expect("retried until ready");
+    let c = client.create_container(&user, &ContainerRequest::image("https://example.com/a.png")).await.unwrap();
+    let m = client.publish(&user, &c).await.expect("retried until ready");
     assert_eq!(fake.published_posts()[0].id, m.0);
-    let publishes = fake
-        .requests()
-        .iter()
-        .filter(|(_, p)| p.ends_with("/threads_publish"))
-        .count();
+    let publishes = fake.requests().iter().filter(|(_, p)| p.ends_with("/threads_publish")).count();
     assert!(publishes >= 2, "first attempt was too early");
 
     // With no wait budget the caller sees NotReady.
-    let impatient = client_for(
-        &fake,
-        RetryOptions {
-            max_total_wait: Duration::ZERO,
-            ..fast()
-        },
-    );
-    let c = client
-        .create_container(&user, &ContainerRequest::image("https://example.com/b.png"))
-        .await
-        .unwrap();
+    let impatient = client_for(&fake, RetryOptions { max_total_wait: Duration::ZERO, ..fast() });
+    let c = client.create_container(&user, &ContainerRequest::image("https://example.com/b.png")).await.unwrap();
     let err = impatient.publish(&user, &c).await.unwrap_err();
     assert!(matches!(err, ThreadsError::NotReady { .. }), "{err:?}");
     assert!(err.is_retryable());
@@ -319,14 +212,7 @@ async fn server_error_then_success() {
     assert_eq!(fake.calls(), 3);
 
     // A 5xx with a Graph body on a write certainly did not act: retried.
-    fake.fail_next(
-        Route::Publish,
-        Fault::GraphError {
-            code: 2,
-            subcode: None,
-            transient: true,
-        },
-    );
+    fake.fail_next(Route::Publish, Fault::GraphError { code: 2, subcode: None, transient: true });
     let user = fake.user_id();
     post(&client, &user, &ContainerRequest::text("after a 500")).await;
     assert_eq!(fake.published_posts().len(), 1);
@@ -335,31 +221,15 @@ async fn server_error_then_success() {
 #[tokio::test]
 async fn too_many_requests_honours_retry_after() {
     let (fake, client) = setup(FakeConfig::default()).await;
-    fake.fail_next(
-        Route::Me,
-        Fault::RateLimited {
-            retry_after_secs: Some(1),
-        },
-    );
+    fake.fail_next(Route::Me, Fault::RateLimited { retry_after_secs: Some(1) });
     let started = Instant::now();
     client.me().await.expect("retried after the delay");
     assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(fake.calls(), 2);
 
     // A Retry-After beyond the budget is not waited for.
-    let short = client_for(
-        &fake,
-        RetryOptions {
-            max_total_wait: Duration::from_millis(500),
-            ..fast()
-        },
-    );
-    fake.fail_next(
-        Route::Me,
-        Fault::RateLimited {
-            retry_after_secs: Some(30),
-        },
-    );
+    let short = client_for(&fake, RetryOptions { max_total_wait: Duration::from_millis(500), ..fast() });
+    fake.fail_next(Route::Me, Fault::RateLimited { retry_after_secs: Some(30) });
     let started = Instant::now();
     let err = short.me().await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(1));
@@ -376,47 +246,17 @@ async fn too_many_requests_honours_retry_after() {
 async fn throttling_code_is_retried_even_on_publish() {
     let (fake, client) = setup(FakeConfig::default()).await;
     let user = fake.user_id();
-    fake.fail_next(
-        Route::Publish,
-        Fault::GraphError {
-            code: 4,
-            subcode: None,
-            transient: false,
-        },
-    );
-    fake.fail_next(
-        Route::CreateContainer,
-        Fault::GraphError {
-            code: 17,
-            subcode: None,
-            transient: false,
-        },
-    );
+    fake.fail_next(Route::Publish, Fault::GraphError { code: 4, subcode: None, transient: false });
+    fake.fail_next(Route::CreateContainer, Fault::GraphError { code: 17, subcode: None, transient: false });
     post(&client, &user, &ContainerRequest::text("throttled")).await;
     assert_eq!(fake.published_posts().len(), 1);
     assert_eq!(fake.containers_created(), 1);
 
     // Exhausted budget: a Transient error with the code.
-    let impatient = client_for(
-        &fake,
-        RetryOptions {
-            max_total_wait: Duration::ZERO,
-            ..fast()
-        },
-    );
-    fake.fail_next(
-        Route::Me,
-        Fault::GraphError {
-            code: 4,
-            subcode: None,
-            transient: false,
-        },
-    );
+    let impatient = client_for(&fake, RetryOptions { max_total_wait: Duration::ZERO, ..fast() });
+    fake.fail_next(Route::Me, Fault::GraphError { code: 4, subcode: None, transient: false });
     let err = impatient.me().await.unwrap_err();
-    assert!(
-        matches!(err, ThreadsError::Transient { code: Some(4), .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, ThreadsError::Transient { code: Some(4), .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -424,19 +264,12 @@ async fn invalid_token_stops_the_run() {
     let (fake, client) = setup(FakeConfig::default()).await;
     fake.expire_token();
     let err = client.me().await.unwrap_err();
-    assert!(
-        matches!(err, ThreadsError::TokenInvalid { code: 190, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, ThreadsError::TokenInvalid { code: 190, .. }), "{err:?}");
     assert!(err.is_fatal() && !err.is_retryable());
     assert!(err.to_string().contains("crier auth refresh"));
     assert_eq!(fake.calls(), 1, "not retried");
 
-    let wrong = ThreadsClient::new(
-        &fake.base_url(),
-        SecretString::from("nope".to_owned()),
-        fast(),
-    );
+    let wrong = ThreadsClient::new(&fake.base_url(), SecretString::from("nope".to_owned()), fast());
     let err = wrong.publishing_limit("me").await.unwrap_err();
     assert!(matches!(err, ThreadsError::TokenInvalid { .. }), "{err:?}");
 
@@ -445,30 +278,15 @@ async fn invalid_token_stops_the_run() {
     let body = r#"{"error":{"message":"Error validating access token","type":"OAuthException","code":102}}"#;
     fake.fail_next(Route::Me, Fault::Status(400, body.into()));
     let err = client.me().await.unwrap_err();
-    assert!(
-        matches!(err, ThreadsError::TokenInvalid { code: 102, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, ThreadsError::TokenInvalid { code: 102, .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn link_preview_failure_is_classified() {
     let (fake, client) = setup(FakeConfig::default()).await;
-    fake.fail_next(
-        Route::CreateContainer,
-        Fault::GraphError {
-            code: 100,
-            subcode: Some(4_279_047),
-            transient: false,
-        },
-    );
-    let err = client
-        .create_container(
-            &fake.user_id(),
-            &ContainerRequest::text("see https://example.com"),
-        )
-        .await
-        .unwrap_err();
+    fake.fail_next(Route::CreateContainer, Fault::GraphError { code: 100, subcode: Some(4_279_047), transient: false });
+    let err =
+        client.create_container(&fake.user_id(), &ContainerRequest::text("see https://example.com")).await.unwrap_err();
     assert!(matches!(err, ThreadsError::LinkPreview { .. }), "{err:?}");
     assert!(!err.is_retryable());
 }
@@ -478,22 +296,10 @@ async fn container_error_is_explained() {
     let (fake, client) = setup(FakeConfig::default()).await;
     let user = fake.user_id();
     fake.fail_next_container("INVALID_ASPEC_RATIO");
-    let c = client
-        .create_container(
-            &user,
-            &ContainerRequest::image("https://example.com/wide.jpg"),
-        )
-        .await
-        .unwrap();
-    let err = client
-        .wait_until_finished(&c, MAX_WAIT, POLL)
-        .await
-        .unwrap_err();
+    let c = client.create_container(&user, &ContainerRequest::image("https://example.com/wide.jpg")).await.unwrap();
+    let err = client.wait_until_finished(&c, MAX_WAIT, POLL).await.unwrap_err();
     let text = err.to_string();
-    assert!(
-        text.contains("the media's aspect ratio is outside what Threads accepts"),
-        "{text}"
-    );
+    assert!(text.contains("the media's aspect ratio is outside what Threads accepts"), "{text}");
     assert!(text.contains("INVALID_ASPEC_RATIO"), "{text}");
     assert!(matches!(
         &err,
@@ -507,65 +313,28 @@ async fn container_error_is_explained() {
 async fn html_page_and_truncated_json_give_clear_errors() {
     let (fake, client) = setup(FakeConfig::default()).await;
     let user = fake.user_id();
-    let no_retry = client_for(
-        &fake,
-        RetryOptions {
-            max_total_wait: Duration::ZERO,
-            ..fast()
-        },
-    );
+    let no_retry = client_for(&fake, RetryOptions { max_total_wait: Duration::ZERO, ..fast() });
     fake.fail_next(Route::Me, Fault::HtmlPage);
     let err = no_retry.me().await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ThreadsError::Transient {
-                status: Some(502),
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(
-        err.to_string()
-            .contains("HTML page titled \"502 Bad Gateway\""),
-        "{err}"
-    );
+    assert!(matches!(err, ThreadsError::Transient { status: Some(502), .. }), "{err:?}");
+    assert!(err.to_string().contains("HTML page titled \"502 Bad Gateway\""), "{err}");
 
     fake.fail_next(Route::Me, Fault::TruncatedJson);
     let err = no_retry.me().await.unwrap_err();
     assert!(err.to_string().contains("truncated JSON"), "{err}");
 
     // On publish, an HTML gateway page leaves the outcome unknown...
-    let c = client
-        .create_container(&user, &ContainerRequest::text("gateway trouble"))
-        .await
-        .unwrap();
+    let c = client.create_container(&user, &ContainerRequest::text("gateway trouble")).await.unwrap();
     fake.fail_next(Route::Publish, Fault::HtmlPage);
     let err = client.publish(&user, &c).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ThreadsError::Ambiguous {
-                operation: "publish",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, ThreadsError::Ambiguous { operation: "publish", .. }), "{err:?}");
     // ...and reconciliation finds it did not happen, so publishing again is safe.
-    let r = client
-        .reconcile_publish(&user, &c, Some("gateway trouble"), false, 2)
-        .await
-        .unwrap();
+    let r = client.reconcile_publish(&user, &c, Some("gateway trouble"), false, 2).await.unwrap();
     assert_eq!(r, Reconciled::NotPublished(Status::Finished));
     client.publish(&user, &c).await.unwrap();
 
     // A truncated success reply on publish: it happened, the id is unknown.
-    let c = client
-        .create_container(&user, &ContainerRequest::text("half a reply"))
-        .await
-        .unwrap();
+    let c = client.create_container(&user, &ContainerRequest::text("half a reply")).await.unwrap();
     fake.fail_next(Route::Publish, Fault::TruncatedJson);
     let err = client.publish(&user, &c).await.unwrap_err();
     assert!(matches!(err, ThreadsError::Ambiguous { .. }), "{err:?}");
@@ -576,40 +345,19 @@ async fn html_page_and_truncated_json_give_clear_errors() {
 #[tokio::test]
 async fn lost_publish_reply_is_ambiguous_and_posted_once() {
     let (fake, _) = setup(FakeConfig::default()).await;
-    let client = client_for(
-        &fake,
-        RetryOptions {
-            request_timeout: Duration::from_millis(300),
-            ..fast()
-        },
-    );
+    let client = client_for(&fake, RetryOptions { request_timeout: Duration::from_millis(300), ..fast() });
     let user = fake.user_id();
-    let c = client
-        .create_container(&user, &ContainerRequest::text("did it go out?"))
-        .await
-        .unwrap();
+    let c = client.create_container(&user, &ContainerRequest::text("did it go out?")).await.unwrap();
     fake.fail_next(Route::Publish, Fault::DropAfterAction);
     let calls_before = fake.calls();
     let err = client.publish(&user, &c).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ThreadsError::Ambiguous {
-                operation: "publish",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, ThreadsError::Ambiguous { operation: "publish", .. }), "{err:?}");
     assert!(!err.is_retryable());
     assert_eq!(fake.calls() - calls_before, 1, "no blind retry");
     let posts = fake.published_posts();
     assert_eq!(posts.len(), 1);
 
-    let r = client
-        .reconcile_publish(&user, &c, Some("did it go out?"), false, 2)
-        .await
-        .unwrap();
+    let r = client.reconcile_publish(&user, &c, Some("did it go out?"), false, 2).await.unwrap();
     match r {
         Reconciled::Published(m) => assert_eq!(m.id, posts[0].id),
         other => panic!("expected Published, got {other:?}"),
@@ -630,48 +378,26 @@ async fn token_never_appears_in_errors() {
     );
     fake.fail_next(Route::Me, Fault::Status(400, body));
     errors.push(client.me().await.unwrap_err());
-    fake.fail_next(
-        Route::Me,
-        Fault::Status(503, format!("<html>{token}</html>")),
-    );
-    fake.fail_next(
-        Route::Me,
-        Fault::Status(503, format!("<html>{token}</html>")),
-    );
-    let no_retry = client_for(
-        &fake,
-        RetryOptions {
-            max_total_wait: Duration::ZERO,
-            ..fast()
-        },
-    );
+    fake.fail_next(Route::Me, Fault::Status(503, format!("<html>{token}</html>")));
+    fake.fail_next(Route::Me, Fault::Status(503, format!("<html>{token}</html>")));
+    let no_retry = client_for(&fake, RetryOptions { max_total_wait: Duration::ZERO, ..fast() });
     errors.push(no_retry.me().await.unwrap_err());
     errors.push(no_retry.me().await.unwrap_err());
     // Timeout on a read and a lost publish.
     fake.fail_next(Route::Me, Fault::Delay(Duration::from_secs(5)));
     let slow = client_for(
         &fake,
-        RetryOptions {
-            max_total_wait: Duration::ZERO,
-            request_timeout: Duration::from_millis(200),
-            ..fast()
-        },
+        RetryOptions { max_total_wait: Duration::ZERO, request_timeout: Duration::from_millis(200), ..fast() },
     );
     errors.push(slow.me().await.unwrap_err());
-    let c = client
-        .create_container(&user, &ContainerRequest::text("x"))
-        .await
-        .unwrap();
+    let c = client.create_container(&user, &ContainerRequest::text("x")).await.unwrap();
     fake.fail_next(Route::Publish, Fault::DropAfterAction);
     errors.push(slow.publish(&user, &c).await.unwrap_err());
     // Connection refused.
     let nowhere = ThreadsClient::new(
         "http://127.0.0.1:9",
         SecretString::from(token.clone()),
-        RetryOptions {
-            max_total_wait: Duration::ZERO,
-            ..fast()
-        },
+        RetryOptions { max_total_wait: Duration::ZERO, ..fast() },
     );
     errors.push(nowhere.me().await.unwrap_err());
     // Expired token.
@@ -682,10 +408,7 @@ async fn token_never_appears_in_errors() {
     assert!(errors[0].to_string().contains("[REDACTED]"));
     assert!(matches!(errors[3], ThreadsError::Transient { .. }));
     assert!(matches!(errors[4], ThreadsError::Ambiguous { .. }));
-    assert!(matches!(
-        errors[5],
-        ThreadsError::Transient { status: None, .. }
-    ));
+    assert!(matches!(errors[5], ThreadsError::Transient { status: None, .. }));
     for e in &errors {
         let shown = format!("{e} / {e:?}");
         assert!(!shown.contains(&token), "token leaked: {shown}");
@@ -702,23 +425,13 @@ async fn listing_pages_through_posts() {
     let (fake, client) = setup(FakeConfig::default()).await;
     let user = fake.user_id();
     for i in 0..30 {
-        let c = client
-            .create_container(&user, &ContainerRequest::text(format!("post {i}")))
-            .await
-            .unwrap();
+        let c = client.create_container(&user, &ContainerRequest::text(format!("post {i}"))).await.unwrap();
         client.publish(&user, &c).await.unwrap();
     }
     let first = client.list_threads(&user, 25, None).await.unwrap();
     assert_eq!(first.data.len(), 25);
-    assert_eq!(
-        first.data[0].text.as_deref(),
-        Some("post 29"),
-        "newest first"
-    );
-    let second = client
-        .list_threads(&user, 25, first.after.as_deref())
-        .await
-        .unwrap();
+    assert_eq!(first.data[0].text.as_deref(), Some("post 29"), "newest first");
+    let second = client.list_threads(&user, 25, first.after.as_deref()).await.unwrap();
     assert_eq!(second.data.len(), 5);
     assert_eq!(second.data[4].text.as_deref(), Some("post 0"));
     assert_eq!(second.after, None);
@@ -726,10 +439,7 @@ async fn listing_pages_through_posts() {
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = client
-            .list_threads(&user, 10, after.as_deref())
-            .await
-            .unwrap();
+        let page = client.list_threads(&user, 10, after.as_deref()).await.unwrap();
         seen.extend(page.data.into_iter().map(|m| m.id));
         match page.after {
             Some(a) => after = Some(a),
@@ -743,10 +453,7 @@ async fn listing_pages_through_posts() {
 
 #[tokio::test]
 async fn permalink_falls_back_to_shortcode() {
-    let cfg = FakeConfig {
-        omit_permalink: true,
-        ..FakeConfig::default()
-    };
+    let cfg = FakeConfig { omit_permalink: true, ..FakeConfig::default() };
     let (fake, client) = setup(cfg).await;
     let user = fake.user_id();
     let m = post(&client, &user, &ContainerRequest::text("copyrighted?")).await;
@@ -754,22 +461,13 @@ async fn permalink_falls_back_to_shortcode() {
     assert_eq!(media.permalink, None);
     let url = client.permalink(&m, "fallback_name").await.unwrap();
     let post = &fake.published_posts()[0];
-    assert_eq!(
-        url,
-        format!(
-            "https://www.threads.com/@crier_tester/post/{}",
-            post.shortcode
-        )
-    );
+    assert_eq!(url, format!("https://www.threads.com/@crier_tester/post/{}", post.shortcode));
     assert_eq!(url, post.permalink);
 }
 
 #[tokio::test]
 async fn fake_validates_like_threads() {
-    let cfg = FakeConfig {
-        publish_limit: 2,
-        ..FakeConfig::default()
-    };
+    let cfg = FakeConfig { publish_limit: 2, ..FakeConfig::default() };
     let (fake, client) = setup(cfg).await;
     let user = fake.user_id();
     let rejected = |r: Result<ContainerId, ThreadsError>| match r {
@@ -778,55 +476,22 @@ async fn fake_validates_like_threads() {
     };
 
     // 500 UTF-8 bytes pass, 501 fail; curly quotes count 3 bytes each.
-    assert!(
-        client
-            .create_container(&user, &ContainerRequest::text("a".repeat(500)))
-            .await
-            .is_ok()
-    );
-    let (code, msg) = rejected(
-        client
-            .create_container(
-                &user,
-                &ContainerRequest::text(format!("{}’", "a".repeat(498))),
-            )
-            .await,
-    );
+    assert!(client.create_container(&user, &ContainerRequest::text("a".repeat(500))).await.is_ok());
+    let (code, msg) =
+        rejected(client.create_container(&user, &ContainerRequest::text(format!("{}’", "a".repeat(498)))).await);
     assert_eq!(code, 100);
-    assert!(
-        msg.starts_with("Param text must be at most 500 characters long"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("Param text must be at most 500 characters long"), "{msg}");
 
-    let links: String = (1..=6)
-        .map(|i| format!("https://example.com/{i} "))
-        .collect();
-    let (_, msg) = rejected(
-        client
-            .create_container(&user, &ContainerRequest::text(links))
-            .await,
-    );
+    let links: String = (1..=6).map(|i| format!("https://example.com/{i} ")).collect();
+    let (_, msg) = rejected(client.create_container(&user, &ContainerRequest::text(links)).await);
     assert!(msg.contains("THREADS_API__LINK_LIMIT_EXCEEDED"), "{msg}");
     let dup = "https://example.com/a ".repeat(6);
-    assert!(
-        client
-            .create_container(&user, &ContainerRequest::text(dup))
-            .await
-            .is_ok()
-    );
+    assert!(client.create_container(&user, &ContainerRequest::text(dup)).await.is_ok());
 
     let mut req = ContainerRequest::text("poll?");
-    req.poll_attachment = Some(Poll {
-        option_a: "yes".into(),
-        option_b: "no".into(),
-        ..Poll::default()
-    });
+    req.poll_attachment = Some(Poll { option_a: "yes".into(), option_b: "no".into(), ..Poll::default() });
     assert!(client.create_container(&user, &req).await.is_ok());
-    req.poll_attachment = Some(Poll {
-        option_a: "x".repeat(26),
-        option_b: "no".into(),
-        ..Poll::default()
-    });
+    req.poll_attachment = Some(Poll { option_a: "x".repeat(26), option_b: "no".into(), ..Poll::default() });
     rejected(client.create_container(&user, &req).await);
 
     let mut req = ContainerRequest::text("tagged");
@@ -844,45 +509,24 @@ async fn fake_validates_like_threads() {
     post(&client, &user, &ContainerRequest::text("two")).await;
     let q = client.publishing_limit(&user).await.unwrap();
     assert_eq!((q.used, q.total), (2, 2));
-    let c = client
-        .create_container(&user, &ContainerRequest::text("three"))
-        .await
-        .unwrap();
+    let c = client.create_container(&user, &ContainerRequest::text("three")).await.unwrap();
     let err = client.publish(&user, &c).await.unwrap_err();
     assert!(matches!(err, ThreadsError::Rejected { .. }), "{err:?}");
     fake.advance_clock(Duration::from_secs(25 * 3600));
     assert_eq!(client.publishing_limit(&user).await.unwrap().used, 0);
 
     // Containers expire after 24 h unpublished.
-    let err = client
-        .wait_until_finished(&c, MAX_WAIT, POLL)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ThreadsError::ContainerFailed {
-                status: Status::Expired,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let err = client.wait_until_finished(&c, MAX_WAIT, POLL).await.unwrap_err();
+    assert!(matches!(err, ThreadsError::ContainerFailed { status: Status::Expired, .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn plain_text_post_costs_at_most_four_calls() {
-    let cfg = FakeConfig {
-        latency: Duration::from_millis(5),
-        ..FakeConfig::default()
-    };
+    let cfg = FakeConfig { latency: Duration::from_millis(5), ..FakeConfig::default() };
     let (fake, client) = setup(cfg).await;
     let user = fake.user_id();
     let before = fake.calls();
-    let c = client
-        .create_container(&user, &ContainerRequest::text("cheap"))
-        .await
-        .unwrap();
+    let c = client.create_container(&user, &ContainerRequest::text("cheap")).await.unwrap();
     let m = client.publish(&user, &c).await.unwrap();
     client.permalink(&m, "x").await.unwrap();
     assert_eq!(fake.calls() - before, 3);
@@ -892,13 +536,7 @@ async fn plain_text_post_costs_at_most_four_calls() {
 #[tokio::test]
 async fn timed_out_create_is_retried_because_containers_are_harmless() {
     let (fake, _) = setup(FakeConfig::default()).await;
-    let client = client_for(
-        &fake,
-        RetryOptions {
-            request_timeout: Duration::from_millis(200),
-            ..fast()
-        },
-    );
+    let client = client_for(&fake, RetryOptions { request_timeout: Duration::from_millis(200), ..fast() });
     let user = fake.user_id();
     fake.fail_next(Route::CreateContainer, Fault::DropAfterAction);
     let c = client
@@ -914,8 +552,5 @@ async fn timed_out_create_is_retried_because_containers_are_harmless() {
     let flat = r#"{"error_type":"OAuthException","code":400,"error_message":"Matching code was not found or was already used"}"#;
     fake.fail_next(Route::Me, Fault::Status(400, flat.into()));
     let err = client.me().await.unwrap_err();
-    assert!(
-        err.to_string().contains("Matching code was not found"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("Matching code was not found"), "{err}");
 }

@@ -1,0 +1,792 @@
+//! Table-driven tests of every diagnostic code: each case builds a throw-away
+//! repository, runs the real pipeline (`pipeline::check_post`) on one post and
+//! compares the codes found. A case is exact: every code found must be listed
+//! in `fires` (so a "passes" case proves the post is clean, not that some
+//! other error stopped the rules early), and every code listed must be found.
+
+use std::path::Path;
+
+use crate::diag::Severity;
+use crate::env::Env;
+use crate::pipeline::check_post;
+use crate::project::Project;
+
+/// Codes reported as warnings; every other code must be an error.
+const WARNINGS: &[&str] = &[
+    "threads-one-topic-tag",
+    "threads-video-duration-unknown",
+    "threads-inline-image",
+    "threads-media-kind-unknown",
+    "media-untracked",
+];
+
+const MB: u64 = 1024 * 1024;
+const GB: u64 = 1024 * MB;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Found {
+    code: &'static str,
+    severity: Severity,
+    line: usize,
+    column: usize,
+}
+
+#[derive(Default)]
+struct Case {
+    name: String,
+    post_path: &'static str,
+    /// Checked instead of `post_path` when set (for a missing file).
+    check_path: Option<&'static str>,
+    post: Vec<u8>,
+    files: Vec<(String, Vec<u8>)>,
+    /// (path, first bytes, total length): the rest is a hole.
+    sparse: Vec<(String, Vec<u8>, u64)>,
+    /// Symlinks to a file in another directory.
+    links_out: Vec<String>,
+    /// Symlinks to a folder in another directory holding `a.png`.
+    dir_links_out: Vec<String>,
+    /// (link, target relative to the repository root).
+    links_in: Vec<(String, String)>,
+    /// When set, the repository is a git repository with these files in its index.
+    tracked: Option<Vec<&'static str>>,
+    fires: Vec<&'static str>,
+    passes: Vec<&'static str>,
+    at: Vec<(&'static str, usize, usize)>,
+}
+
+fn md(name: &str, text: impl Into<Vec<u8>>) -> Case {
+    Case { name: name.to_owned(), post_path: "content/post.md", post: text.into(), ..Case::default() }
+}
+
+fn yml(name: &str, text: impl Into<Vec<u8>>) -> Case {
+    Case { post_path: "content/post.yaml", ..md(name, text) }
+}
+
+impl Case {
+    fn file(mut self, rel: &str, bytes: impl Into<Vec<u8>>) -> Self {
+        self.files.push((rel.to_owned(), bytes.into()));
+        self
+    }
+
+    fn sparse(mut self, rel: &str, head: Vec<u8>, len: u64) -> Self {
+        self.sparse.push((rel.to_owned(), head, len));
+        self
+    }
+
+    fn link_out(mut self, rel: &str) -> Self {
+        self.links_out.push(rel.to_owned());
+        self
+    }
+
+    fn dir_link_out(mut self, rel: &str) -> Self {
+        self.dir_links_out.push(rel.to_owned());
+        self
+    }
+
+    fn link_in(mut self, rel: &str, target: &str) -> Self {
+        self.links_in.push((rel.to_owned(), target.to_owned()));
+        self
+    }
+
+    fn tracked(mut self, files: &[&'static str]) -> Self {
+        self.tracked = Some(files.to_vec());
+        self
+    }
+
+    fn check_path(mut self, rel: &'static str) -> Self {
+        self.check_path = Some(rel);
+        self
+    }
+
+    fn fires(mut self, codes: &[&'static str]) -> Self {
+        self.fires.extend_from_slice(codes);
+        self
+    }
+
+    /// The boundary this case sits on (documentation; exactness already
+    /// makes the code absent).
+    fn passes(mut self, code: &'static str) -> Self {
+        self.passes.push(code);
+        self
+    }
+
+    /// `code` is found at `line:column` (1-based, characters).
+    fn at(mut self, code: &'static str, line: usize, column: usize) -> Self {
+        self.at.push((code, line, column));
+        self
+    }
+}
+
+fn write(root: &Path, rel: &str, bytes: &[u8]) {
+    let path = root.join(rel);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("create dir");
+    }
+    std::fs::write(&path, bytes).expect("write file");
+}
+
+/// Builds the repository of `case`, checks its post, and returns what was
+/// found: the post's diagnostics, then the templates' load diagnostics.
+fn run(case: &Case) -> Vec<Found> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outside = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, case.post_path, &case.post);
+    for (rel, bytes) in &case.files {
+        write(root, rel, bytes);
+    }
+    for (rel, head, len) in &case.sparse {
+        write(root, rel, head);
+        let f = std::fs::OpenOptions::new().write(true).open(root.join(rel)).expect("open");
+        f.set_len(*len).expect("set_len");
+    }
+    #[cfg(unix)]
+    {
+        let target = outside.path().join("secret.png");
+        std::fs::write(&target, png(10, 10)).expect("write outside");
+        for rel in &case.links_out {
+            std::fs::create_dir_all(root.join(rel).parent().expect("parent")).expect("dir");
+            std::os::unix::fs::symlink(&target, root.join(rel)).expect("symlink");
+        }
+        let out_dir = outside.path().join("folder");
+        std::fs::create_dir_all(&out_dir).expect("dir");
+        std::fs::write(out_dir.join("a.png"), png(10, 10)).expect("write outside");
+        for rel in &case.dir_links_out {
+            std::fs::create_dir_all(root.join(rel).parent().expect("parent")).expect("dir");
+            std::os::unix::fs::symlink(&out_dir, root.join(rel)).expect("symlink");
+        }
+        for (rel, to) in &case.links_in {
+            std::fs::create_dir_all(root.join(rel).parent().expect("parent")).expect("dir");
+            std::os::unix::fs::symlink(root.join(to), root.join(rel)).expect("symlink");
+        }
+    }
+    if let Some(files) = &case.tracked {
+        let repo = git2::Repository::init(root).expect("git init");
+        let mut index = repo.index().expect("index");
+        for f in files {
+            index.add_path(Path::new(f)).expect("git add");
+        }
+        index.write().expect("write index");
+    }
+    let env = Env::from_pairs([("GITHUB_REPOSITORY", "me/posts"), ("GITHUB_SHA", "0123456789abcdef")]);
+    let project = Project::open(root, None, env).expect("open project");
+    let report = check_post(&project, &root.join(case.check_path.unwrap_or(case.post_path)));
+    report
+        .diagnostics
+        .iter()
+        .chain(&project.templates.diagnostics)
+        .map(|d| Found { code: d.code, severity: d.severity, line: d.line, column: d.column })
+        .collect()
+}
+
+/// Problems of one case, empty when it behaves as the table says.
+fn verify(case: &Case) -> Vec<String> {
+    // A panicking rule is reported as this case's failure; the other cases still run.
+    let found = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(case))) {
+        Ok(found) => found,
+        Err(_) => return vec![format!("[{}] panicked", case.name)],
+    };
+    let mut problems = Vec::new();
+    for f in &found {
+        if !case.fires.contains(&f.code) {
+            problems.push(format!("unexpected {} at {}:{}", f.code, f.line, f.column));
+        }
+        let want = if WARNINGS.contains(&f.code) { Severity::Warning } else { Severity::Error };
+        if f.severity != want {
+            problems.push(format!("{} is {:?}, expected {want:?}", f.code, f.severity));
+        }
+    }
+    for code in &case.fires {
+        if !found.iter().any(|f| f.code == *code) {
+            problems.push(format!("{code} did not fire"));
+        }
+    }
+    for code in &case.passes {
+        if found.iter().any(|f| f.code == *code) {
+            problems.push(format!("{code} fired on a post within the limit"));
+        }
+    }
+    for (code, line, column) in &case.at {
+        if !found.iter().any(|f| f.code == *code && f.line == *line && f.column == *column) {
+            let got: Vec<String> =
+                found.iter().filter(|f| f.code == *code).map(|f| format!("{}:{}", f.line, f.column)).collect();
+            problems.push(format!("{code} expected at {line}:{column}, found at {got:?}"));
+        }
+    }
+    problems.into_iter().map(|p| format!("[{}] {p}", case.name)).collect()
+}
+
+fn run_table(cases: &[Case]) {
+    let mut names = std::collections::HashSet::new();
+    for c in cases {
+        assert!(names.insert(c.name.as_str()), "duplicate case name {}", c.name);
+    }
+    let failures: Vec<String> = cases.iter().flat_map(verify).collect();
+    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+// ---------- post and media builders ----------
+
+/// A Threads post: `extra` front-matter lines, then the body. The body starts on line 4 + lines of `extra`.
+fn th(extra: &str, body: &str) -> String {
+    format!("---\nplatforms: [threads]\n{extra}---\n{body}")
+}
+
+/// A dev.to post with a title; the body starts on line 5 + lines of `extra`.
+fn dv(extra: &str, body: &str) -> String {
+    format!("---\nplatforms: [devto]\ntitle: A title\n{extra}---\n{body}")
+}
+
+/// `n` https media items (`.jpg` URLs: no file needed).
+fn url_media(n: usize) -> String {
+    let mut s = String::from("media:\n");
+    for i in 1..=n {
+        s.push_str(&format!("  - url: https://example.com/{i}.jpg\n"));
+    }
+    s
+}
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    v.extend_from_slice(&13u32.to_be_bytes());
+    v.extend_from_slice(b"IHDR");
+    v.extend_from_slice(&w.to_be_bytes());
+    v.extend_from_slice(&h.to_be_bytes());
+    v.extend_from_slice(&[8, 6, 0, 0, 0]);
+    v.extend_from_slice(&[0, 0, 0, 0]); // CRC, not checked
+    v
+}
+
+fn gif(w: u16, h: u16) -> Vec<u8> {
+    let mut v = b"GIF89a".to_vec();
+    v.extend_from_slice(&w.to_le_bytes());
+    v.extend_from_slice(&h.to_le_bytes());
+    v.extend_from_slice(&[0, 0, 0, 0x3B]);
+    v
+}
+
+fn webp(w: u32, h: u32) -> Vec<u8> {
+    let mut payload = vec![0u8; 4];
+    payload.extend_from_slice(&(w - 1).to_le_bytes()[..3]);
+    payload.extend_from_slice(&(h - 1).to_le_bytes()[..3]);
+    let mut body = b"WEBPVP8X".to_vec();
+    body.extend_from_slice(&u32::try_from(payload.len()).expect("len").to_le_bytes());
+    body.extend_from_slice(&payload);
+    let mut v = b"RIFF".to_vec();
+    v.extend_from_slice(&u32::try_from(body.len()).expect("len").to_le_bytes());
+    v.extend_from_slice(&body);
+    v
+}
+
+fn mp4_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut v = u32::try_from(8 + payload.len()).expect("len").to_be_bytes().to_vec();
+    v.extend_from_slice(kind);
+    v.extend_from_slice(payload);
+    v
+}
+
+fn ftyp() -> Vec<u8> {
+    mp4_box(b"ftyp", b"isom\0\0\x02\0isomiso2mp41")
+}
+
+/// ftyp + moov/mvhd (version 0).
+fn mp4(timescale: u32, duration: u32) -> Vec<u8> {
+    let mut mvhd = vec![0u8; 12]; // version, flags, creation and modification times
+    mvhd.extend_from_slice(&timescale.to_be_bytes());
+    mvhd.extend_from_slice(&duration.to_be_bytes());
+    mvhd.extend_from_slice(&[0u8; 80]);
+    let mut v = ftyp();
+    v.extend(mp4_box(b"moov", &mp4_box(b"mvhd", &mvhd)));
+    v
+}
+
+/// One https media item with `alt` (on line 5 of a `th` post).
+fn alt_media(alt: &str) -> String {
+    format!("media:\n  - url: https://e.com/a.jpg\n    alt: {alt}\n")
+}
+
+/// A `threads.poll` with the given flow-list options (on line 5 of a `th` post).
+fn poll(options: &str) -> String {
+    format!("threads:\n  poll:\n    options: [{options}]\n")
+}
+
+fn media_path(path: &str) -> String {
+    format!("media:\n  - path: {path}\n    alt: A picture\n")
+}
+
+const FAMILY: &str = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}"; // 18 bytes, one grapheme
+
+fn links(hosts: &[&str]) -> String {
+    hosts.iter().map(|h| format!("https://{h}.example/\n")).collect()
+}
+
+// ---------- Threads ----------
+
+fn threads_cases() -> Vec<Case> {
+    let a = |n: usize| "a".repeat(n);
+    vec![
+        // Text length counts UTF-8 bytes.
+        md("500 ASCII bytes", th("", &a(500))).passes("threads-text-too-long"),
+        md("501 ASCII bytes", th("", &a(501))).fires(&["threads-text-too-long"]).at("threads-text-too-long", 4, 1),
+        md("498 chars with 3 straight apostrophes", th("", &format!("{}{}", "it's ".repeat(3), a(483))))
+            .passes("threads-text-too-long"),
+        md(
+            "498 chars with 3 curly apostrophes = 504 bytes",
+            th("", &format!("{}{}", "it\u{2019}s ".repeat(3), a(483))),
+        )
+        .fires(&["threads-text-too-long"]),
+        md("166 CJK = 498 bytes", th("", &"漢".repeat(166))).passes("threads-text-too-long"),
+        md("167 CJK = 501 bytes", th("", &"漢".repeat(167))).fires(&["threads-text-too-long"]),
+        md("27 ZWJ families + 14 = 500 bytes", th("", &format!("{}{}", FAMILY.repeat(27), a(14))))
+            .passes("threads-text-too-long"),
+        md("27 ZWJ families + 15 = 501 bytes", th("", &format!("{}{}", FAMILY.repeat(27), a(15))))
+            .fires(&["threads-text-too-long"]),
+        md(
+            "too-long second part points at its first line",
+            th("", &format!("Short first part.\n\n---\n\nSecond part starts here.\n{}\n", a(490))),
+        )
+        .fires(&["threads-text-too-long"])
+        .at("threads-text-too-long", 8, 1),
+        yml(
+            "too-long part of a YAML text block points at its first line",
+            format!("platforms: [threads]\ntext: |\n  Short.\n\n  ---\n\n  Second part.\n  {}\n", a(495)),
+        )
+        .fires(&["threads-text-too-long"])
+        .at("threads-text-too-long", 7, 3),
+        md("each part of a chain has its own 500", th("", &format!("{}\n\n---\n\n{}\n", a(500), a(500))))
+            .passes("threads-text-too-long"),
+        yml("thread item too long", format!("platforms: [threads]\nthread:\n  - ok\n  - {}\n", a(501)))
+            .fires(&["threads-text-too-long"])
+            .at("threads-text-too-long", 4, 5),
+        // Links.
+        md("5 distinct links", th("", &links(&["a", "b", "c", "d", "e"]))).passes("threads-too-many-links"),
+        md("6 distinct links", th("", &links(&["a", "b", "c", "d", "e", "f"]))).fires(&["threads-too-many-links"]).at(
+            "threads-too-many-links",
+            9,
+            1,
+        ),
+        md("6 links, one repeated, count once", th("", &links(&["a", "b", "c", "d", "e", "a"])))
+            .passes("threads-too-many-links"),
+        md(
+            "link_attachment is the 6th link on part 1",
+            th("threads:\n  link_attachment: https://f.example/\n", &links(&["a", "b", "c", "d", "e"])),
+        )
+        .fires(&["threads-too-many-links"]),
+        md(
+            "link_attachment equal to a text link counts once",
+            th("threads:\n  link_attachment: https://a.example/\n", &links(&["a", "b", "c", "d", "e"])),
+        )
+        .passes("threads-too-many-links"),
+        md(
+            "link_attachment does not count on part 2",
+            th(
+                "threads:\n  link_attachment: https://f.example/\n",
+                &format!("First.\n\n---\n\n{}", links(&["a", "b", "c", "d", "e"])),
+            ),
+        )
+        .passes("threads-too-many-links"),
+        // Topic tags.
+        md("one hashtag", th("", "Hello #rust\n")).passes("threads-one-topic-tag"),
+        md("same hashtag twice, any case", th("", "Hello #rust and #Rust\n")).passes("threads-one-topic-tag"),
+        md("two hashtags warn", th("", "Hello #rust and #cli\n")).fires(&["threads-one-topic-tag"]).at(
+            "threads-one-topic-tag",
+            4,
+            17,
+        ),
+        md("explicit topic_tag silences the hashtag warning", th("threads:\n  topic_tag: rust\n", "#rust and #cli\n"))
+            .passes("threads-one-topic-tag"),
+        md("50-char hashtag", th("", &format!("Hi #{}\n", a(50)))).passes("threads-topic-tag"),
+        md("51-char hashtag", th("", &format!("Hi #{}\n", a(51)))).fires(&["threads-topic-tag"]),
+        md("50-char topic_tag", th(&format!("threads:\n  topic_tag: {}\n", a(50)), "Hi\n")).passes("threads-topic-tag"),
+        md("51-char topic_tag", th(&format!("threads:\n  topic_tag: {}\n", a(51)), "Hi\n"))
+            .fires(&["threads-topic-tag"])
+            .at("threads-topic-tag", 4, 14),
+        md("topic_tag with a dot", th("threads:\n  topic_tag: node.js\n", "Hi\n")).fires(&["threads-topic-tag"]),
+        md("topic_tag with an ampersand", th("threads:\n  topic_tag: \"R&D\"\n", "Hi\n")).fires(&["threads-topic-tag"]),
+        md("empty topic_tag", th("threads:\n  topic_tag: \"\"\n", "Hi\n")).fires(&["threads-topic-tag"]),
+        // Carousel size.
+        md("20 media items", th(&url_media(20), "Photos\n")).passes("threads-too-many-media"),
+        md("21 media items", th(&url_media(21), "Photos\n")).fires(&["threads-too-many-media"]).at(
+            "threads-too-many-media",
+            24,
+            5,
+        ),
+        // Formats are judged by bytes.
+        md("PNG named .png", th(&media_path("media/a.png"), "Hi\n")).file("media/a.png", png(100, 100)),
+        md("GIF named .png", th(&media_path("media/a.png"), "Hi\n"))
+            .file("media/a.png", gif(100, 100))
+            .fires(&["threads-media-format"])
+            .at("threads-media-format", 4, 5),
+        md("WebP named .png", th(&media_path("media/a.png"), "Hi\n"))
+            .file("media/a.png", webp(100, 100))
+            .fires(&["threads-media-format"]),
+        md("url without an extension", th("media:\n  - url: https://example.com/photo\n", "Hi\n"))
+            .fires(&["threads-media-kind-unknown"]),
+        // Image size and shape.
+        md("image of exactly 8 MB", th(&media_path("media/big.png"), "Hi\n"))
+            .sparse("media/big.png", png(100, 100), 8 * MB)
+            .passes("threads-image-too-large"),
+        md("image of 8 MB + 1 byte", th(&media_path("media/big.png"), "Hi\n"))
+            .sparse("media/big.png", png(100, 100), 8 * MB + 1)
+            .fires(&["threads-image-too-large"]),
+        md("10:1 image", th(&media_path("media/wide.png"), "Hi\n"))
+            .file("media/wide.png", png(1000, 100))
+            .passes("threads-image-aspect-ratio"),
+        md("1:10 image", th(&media_path("media/tall.png"), "Hi\n"))
+            .file("media/tall.png", png(100, 1000))
+            .passes("threads-image-aspect-ratio"),
+        md("11:1 image", th(&media_path("media/wide.png"), "Hi\n"))
+            .file("media/wide.png", png(1100, 100))
+            .fires(&["threads-image-aspect-ratio"]),
+        md("10.01:1 image", th(&media_path("media/wide.png"), "Hi\n"))
+            .file("media/wide.png", png(1001, 100))
+            .fires(&["threads-image-aspect-ratio"]),
+        md("1:11 image", th(&media_path("media/tall.png"), "Hi\n"))
+            .file("media/tall.png", png(100, 1100))
+            .fires(&["threads-image-aspect-ratio"]),
+        // Video size and length.
+        md("video of exactly 1 GB", th(&media_path("media/v.mp4"), "Hi\n"))
+            .sparse("media/v.mp4", mp4(1000, 10_000), GB)
+            .passes("threads-video-too-large"),
+        md("video of 1 GB + 1 byte", th(&media_path("media/v.mp4"), "Hi\n"))
+            .sparse("media/v.mp4", mp4(1000, 10_000), GB + 1)
+            .fires(&["threads-video-too-large"]),
+        md("video of 300 s", th(&media_path("media/v.mp4"), "Hi\n"))
+            .file("media/v.mp4", mp4(1000, 300_000))
+            .passes("threads-video-too-long"),
+        md("video of 301 s", th(&media_path("media/v.mp4"), "Hi\n"))
+            .file("media/v.mp4", mp4(1000, 301_000))
+            .fires(&["threads-video-too-long"]),
+        md("video without moov", th(&media_path("media/v.mp4"), "Hi\n"))
+            .file("media/v.mp4", ftyp())
+            .fires(&["threads-video-duration-unknown"]),
+        // Alt text.
+        md("alt of 1000 chars", th(&alt_media(&a(1000)), "Hi\n")).passes("threads-alt-too-long"),
+        md("alt of 1001 chars", th(&alt_media(&a(1001)), "Hi\n")).fires(&["threads-alt-too-long"]).at(
+            "threads-alt-too-long",
+            5,
+            10,
+        ),
+        md("alt of 1000 multibyte chars", th(&alt_media(&"é".repeat(1000)), "Hi\n")).passes("threads-alt-too-long"),
+        // Polls.
+        md("poll with 1 option", th(&poll("yes"), "Vote\n")).fires(&["threads-poll-options"]),
+        md("poll with 2 options", th(&poll("yes, no"), "Vote\n")).passes("threads-poll-options"),
+        md("poll with 4 options", th(&poll("a, b, c, d"), "Vote\n")).passes("threads-poll-options"),
+        md("poll with 5 options", th(&poll("a, b, c, d, e"), "Vote\n")).fires(&["threads-poll-options"]),
+        md("poll option of 25 chars", th(&poll(&format!("no, {}", a(25))), "Vote\n"))
+            .passes("threads-poll-option-length"),
+        md("poll option of 26 chars", th(&poll(&format!("no, {}", a(26))), "Vote\n"))
+            .fires(&["threads-poll-option-length"])
+            .at("threads-poll-option-length", 5, 19),
+        md("empty poll option", th(&poll("no, \"\""), "Vote\n")).fires(&["threads-poll-option-length"]),
+        md("poll with media", th(&format!("{}{}", url_media(1), poll("a, b")), "Vote\n"))
+            .fires(&["threads-poll-with-media"]),
+        md(
+            "poll with link_attachment",
+            th("threads:\n  link_attachment: https://example.com/\n  poll:\n    options: [a, b]\n", "Vote\n"),
+        )
+        .fires(&["threads-poll-with-link"]),
+        // Options.
+        md("reply_control everyone", th("threads:\n  reply_control: everyone\n", "Hi\n"))
+            .passes("threads-reply-control"),
+        md("reply_control nobody", th("threads:\n  reply_control: nobody\n", "Hi\n"))
+            .fires(&["threads-reply-control"])
+            .at("threads-reply-control", 4, 18),
+        md("link_attachment URL", th("threads:\n  link_attachment: https://example.com/a\n", "Hi\n"))
+            .passes("threads-link-attachment"),
+        md("link_attachment not a URL", th("threads:\n  link_attachment: example.com/a\n", "Hi\n"))
+            .fires(&["threads-link-attachment"]),
+        md(
+            "link_attachment with media",
+            th(&format!("{}threads:\n  link_attachment: https://example.com/a\n", url_media(1)), "Hi\n"),
+        )
+        .fires(&["threads-link-attachment-with-media"]),
+        yml(
+            "link_attachment with media on part 2 only",
+            "platforms: [threads]\nthreads:\n  link_attachment: https://example.com/a\n\
+             thread:\n  - one\n  - text: two\n    media:\n      - url: https://example.com/b.jpg\n",
+        )
+        .passes("threads-link-attachment-with-media"),
+        md("quote_post_id digits", th("threads:\n  quote_post_id: \"17890000000000001\"\n", "Hi\n"))
+            .passes("threads-quote-post-id"),
+        md("quote_post_id letters", th("threads:\n  quote_post_id: abc\n", "Hi\n")).fires(&["threads-quote-post-id"]),
+        md("quote_post_id empty", th("threads:\n  quote_post_id: \"\"\n", "Hi\n")).fires(&["threads-quote-post-id"]),
+        // Images in the body, empty parts.
+        md("inline image", th("", "Look ![a cat](media/cat.png) here\n")).fires(&["threads-inline-image"]).at(
+            "threads-inline-image",
+            4,
+            6,
+        ),
+        md("only an inline image", th("", "![a cat](media/cat.png)\n"))
+            .fires(&["threads-inline-image", "threads-empty-part"]),
+        yml("empty thread item", "platforms: [threads]\nthread:\n  - one\n  - \"\"\n").fires(&["threads-empty-part"]),
+        yml(
+            "thread item with media only",
+            concat!("platforms: [threads]\nthread:\n  - one\n  - media:\n", "      - url: https://example.com/b.jpg\n"),
+        )
+        .passes("threads-empty-part"),
+    ]
+}
+
+// ---------- Media references ----------
+
+fn media_cases() -> Vec<Case> {
+    vec![
+        md("media path climbing out", th(&media_path("../x.png"), "Hi\n")).fires(&["media-path-escapes"]).at(
+            "media-path-escapes",
+            4,
+            11,
+        ),
+        md("absolute media path", th(&media_path("/etc/hostname"), "Hi\n")).fires(&["media-path-escapes"]),
+        md("media path climbing and coming back", th(&media_path("media/../media/a.png"), "Hi\n"))
+            .file("media/a.png", png(10, 10))
+            .passes("media-path-escapes"),
+        md("symlink pointing outside", th(&media_path("media/a.png"), "Hi\n"))
+            .link_out("media/a.png")
+            .fires(&["media-path-escapes"]),
+        md("symlink pointing inside", th(&media_path("media/a.png"), "Hi\n"))
+            .file("media/real.png", png(10, 10))
+            .link_in("media/a.png", "media/real.png")
+            .passes("media-path-escapes"),
+        md("missing media file", th(&media_path("media/missing.png"), "Hi\n")).fires(&["media-not-found"]),
+        md("media path is a folder", th(&media_path("media"), "Hi\n"))
+            .file("media/a.png", png(10, 10))
+            .fires(&["media-not-found"]),
+        md("tracked and untracked media", th("media:\n  - path: media/in.png\n  - path: media/out.png\n", "Hi\n"))
+            .file("media/in.png", png(10, 10))
+            .file("media/out.png", png(10, 10))
+            .tracked(&["media/in.png"])
+            .fires(&["media-untracked"])
+            .at("media-untracked", 5, 11),
+        md("http media URL", th("media:\n  - url: http://example.com/a.jpg\n", "Hi\n")).fires(&["media-url-invalid"]),
+        md("https media URL", th("media:\n  - url: https://example.com/a.jpg\n", "Hi\n")).passes("media-url-invalid"),
+        md(
+            "media with path and url",
+            th("media:\n  - path: media/a.png\n    url: https://example.com/a.png\n", "Hi\n"),
+        )
+        .file("media/a.png", png(10, 10))
+        .fires(&["media-path-and-url"])
+        .at("media-path-and-url", 5, 10),
+        md("media with only alt", th("media:\n  - alt: nothing\n", "Hi\n")).fires(&["media-missing-source"]),
+        md("media-only post", th(&url_media(1), "")).passes("empty-post"),
+    ]
+}
+
+// ---------- dev.to ----------
+
+fn devto_cases() -> Vec<Case> {
+    let a = |n: usize| "a".repeat(n);
+    vec![
+        md("dev.to post without title", "---\nplatforms: [devto]\n---\nBody\n").fires(&["devto-title-missing"]),
+        md("dev.to post with empty title", "---\nplatforms: [devto]\ntitle: \"  \"\n---\nBody\n")
+            .fires(&["devto-title-missing"]),
+        md("dev.to title from devto.title", "---\nplatforms: [devto]\ndevto:\n  title: Hello\n---\nBody\n")
+            .passes("devto-title-missing"),
+        md("title of 128 chars", format!("---\nplatforms: [devto]\ntitle: {}\n---\nBody\n", a(128)))
+            .passes("devto-title-too-long"),
+        md("title of 129 chars", format!("---\nplatforms: [devto]\ntitle: {}\n---\nBody\n", a(129)))
+            .fires(&["devto-title-too-long"])
+            .at("devto-title-too-long", 3, 8),
+        md("title of 128 multibyte chars", format!("---\nplatforms: [devto]\ntitle: {}\n---\nBody\n", "é".repeat(128)))
+            .passes("devto-title-too-long"),
+        md("4 tags", dv("tags: [a, b, c, d]\n", "Body\n")).passes("devto-too-many-tags"),
+        md("5 tags", dv("tags: [a, b, c, d, e]\n", "Body\n")).fires(&["devto-too-many-tags"]).at(
+            "devto-too-many-tags",
+            4,
+            20,
+        ),
+        md("5 top-level tags but 4 devto.tags", dv("tags: [a, b, c, d, e]\ndevto:\n  tags: [a, b, c, d]\n", "Body\n"))
+            .passes("devto-too-many-tags"),
+        md("tag with a hyphen", dv("tags: [rust, web-dev]\n", "Body\n")).fires(&["devto-tag-invalid"]).at(
+            "devto-tag-invalid",
+            4,
+            14,
+        ),
+        md("tag of 30 chars", dv(&format!("tags: [{}]\n", a(30)), "Body\n")).passes("devto-tag-invalid"),
+        md("tag of 31 chars", dv(&format!("tags: [{}]\n", a(31)), "Body\n")).fires(&["devto-tag-invalid"]),
+        md("empty tag", dv("tags: [rust, \"\"]\n", "Body\n")).fires(&["devto-tag-invalid"]),
+        md("body of 800 KB", dv("", &a(800 * 1024))).passes("devto-body-too-large"),
+        md("body of 800 KB + 1", dv("", &a(800 * 1024 + 1))).fires(&["devto-body-too-large"]),
+        md(
+            "https canonical_url and cover_image",
+            dv(
+                "devto:\n  canonical_url: https://example.com/post\n  cover_image: http://example.com/c.png\n",
+                "Body\n",
+            ),
+        )
+        .passes("devto-url-invalid"),
+        md("canonical_url without scheme", dv("devto:\n  canonical_url: example.com/post\n", "Body\n"))
+            .fires(&["devto-url-invalid"])
+            .at("devto-url-invalid", 5, 18),
+        md("cover_image over ftp", dv("devto:\n  cover_image: ftp://example.com/c.png\n", "Body\n"))
+            .fires(&["devto-url-invalid"]),
+        md("canonical_url scheme only", dv("devto:\n  canonical_url: \"https://\"\n", "Body\n"))
+            .fires(&["devto-url-invalid"]),
+    ]
+}
+
+// ---------- General: parsing, platforms, templates ----------
+
+/// A valid post padded with blank lines to exactly 10 MB.
+fn ten_mb_post() -> Vec<u8> {
+    let mut v = th("", "Hi\n").into_bytes();
+    v.resize(usize::try_from(10 * MB).expect("fits"), b'\n');
+    v
+}
+
+fn general_cases() -> Vec<Case> {
+    let nested = format!("vars:\n  deep: {}1{}\n", "[".repeat(100), "]".repeat(100));
+    vec![
+        md("valid publish_at", th("publish_at: 2026-12-01T10:30:00+01:00\n", "Hi\n")).passes("publish-at-invalid"),
+        md("publish_at not a date", th("publish_at: tomorrow\n", "Hi\n")).fires(&["publish-at-invalid"]).at(
+            "publish-at-invalid",
+            3,
+            13,
+        ),
+        md("publish_at without offset", th("publish_at: 2026-12-01T10:30:00\n", "Hi\n")).fires(&["publish-at-invalid"]),
+        md("unknown platform", "---\nplatforms: [threads, twitter]\n---\nHi\n").fires(&["unknown-platform"]).at(
+            "unknown-platform",
+            2,
+            22,
+        ),
+        md("empty platforms", "---\nplatforms: []\n---\nHi\n").fires(&["no-platforms"]),
+        md("no platforms and no default", "Hi\n").fires(&["no-platforms"]).at("no-platforms", 1, 1),
+        md("no platforms but a default", "Hi\n")
+            .file("crier.yaml", "defaults:\n  platforms: [threads]\n")
+            .passes("no-platforms"),
+        md("front matter but no body", th("", "")).fires(&["empty-post"]),
+        yml("YAML post without text", "platforms: [threads]\ntitle: x\n").fires(&["empty-post"]),
+        yml("YAML post with text", "platforms: [threads]\ntext: Hi\n").passes("empty-post"),
+        md("empty file", "").fires(&["empty-post"]),
+        md("blank file", "  \n\n").fires(&["empty-post"]),
+        md("text in a Markdown post", th("text: hi\n", "Hi\n")).fires(&["text-in-markdown"]).at(
+            "text-in-markdown",
+            3,
+            7,
+        ),
+        md("unknown template", th("template: nope\n", "Hi\n")).fires(&["template-not-found"]).at(
+            "template-not-found",
+            3,
+            11,
+        ),
+        md("unknown devto template", dv("devto:\n  template: nope\n", "Hi\n")).fires(&["template-not-found"]),
+        md("custom template", th("template: teaser\nvars:\n  x: 1\n", "Hi\n"))
+            .file("templates/teaser.hbs", "{{text}} {{vars.x}}")
+            .passes("template-render"),
+        md("template with an unknown variable", th("template: teaser\n", "Hi\n"))
+            .file("templates/teaser.hbs", "{{text}}\n{{nope}}")
+            .fires(&["template-render"])
+            .at("template-render", 2, 1),
+        md("template that does not parse", th("", "Hi\n"))
+            .file("templates/broken.hbs", "{{#if}}")
+            .fires(&["template-syntax"]),
+        md("template that is not UTF-8", th("", "Hi\n"))
+            .file("templates/bin.hbs", b"\xff\xfe{{".to_vec())
+            .fires(&["template-unreadable"]),
+        md("unknown key", "---\nplatforms: [threads]\ntitel: x\n---\nHi\n").fires(&["unknown-key"]).at(
+            "unknown-key",
+            3,
+            1,
+        ),
+        md("unknown nested key", th("threads:\n  topic: x\n", "Hi\n")).fires(&["unknown-key"]).at("unknown-key", 4, 3),
+        md("wrong type", th("draft: maybe\n", "Hi\n")).fires(&["yaml-type"]).at("yaml-type", 3, 8),
+        md("bad YAML", th("title: 'x\n", "Hi\n")).fires(&["yaml-syntax"]),
+        md("duplicate key", th("title: a\ntitle: b\n", "Hi\n")).fires(&["duplicate-key"]).at("duplicate-key", 4, 1),
+        md("YAML nested too deep", th(&nested, "Hi\n")).fires(&["yaml-too-complex"]),
+        md("unclosed front matter", "---\nplatforms: [threads]\nHi\n").fires(&["front-matter-unclosed"]).at(
+            "front-matter-unclosed",
+            1,
+            1,
+        ),
+        md("not UTF-8", b"---\nplatforms: [threads]\n---\nH\xffi\n".to_vec()).fires(&["not-utf8"]).at("not-utf8", 4, 2),
+        md("BOM is fine", "\u{feff}---\nplatforms: [threads]\n---\nHi\n").passes("not-utf8"),
+        md("11 MB file", "").sparse("content/post.md", b"---\n".to_vec(), 11 * MB).fires(&["file-too-large"]),
+        md("file of exactly 10 MB", ten_mb_post()).passes("file-too-large"),
+        md("missing post file", th("", "Hi\n")).check_path("content/gone.md").fires(&["io-error"]),
+    ]
+}
+
+// ---------- Bugs: correct expectations the rules do not meet yet ----------
+
+#[test]
+fn bug_media_under_symlinked_folder_escapes() {
+    run_table(&[md("media under a symlinked folder pointing outside", th(&media_path("media/a.png"), "Hi\n"))
+        .dir_link_out("media")
+        .fires(&["media-path-escapes"])]);
+}
+
+#[test]
+fn bug_threads_post_with_no_parts_is_clean() {
+    run_table(&[
+        md("threads.text override that is empty", th("threads:\n  text: \"\"\n", "Hi\n"))
+            .fires(&["threads-empty-part"]),
+        md("body of only a thematic break", th("", "***\n")).fires(&["threads-empty-part"]),
+    ]);
+}
+
+#[test]
+fn threads_rules() {
+    run_table(&threads_cases());
+}
+
+#[test]
+fn media_rules() {
+    run_table(&media_cases());
+}
+
+#[test]
+fn devto_rules() {
+    run_table(&devto_cases());
+}
+
+#[test]
+fn general_rules() {
+    run_table(&general_cases());
+}
+
+/// Codes no table can reach, with the reason.
+const UNTESTABLE: &[(&str, &str)] =
+    &[("media-unreadable", "needs a regular file that cannot be opened; tests run as root, which opens any file")];
+
+/// Every diagnostic code the checking code can emit (string literals that look like codes and are the first argument
+/// of a call, outside test modules) is exercised by a "fires" case.
+#[test]
+fn every_rule_code_has_a_firing_case() {
+    let sources = [
+        include_str!("mod.rs"),
+        include_str!("threads.rs"),
+        include_str!("devto.rs"),
+        include_str!("media.rs"),
+        include_str!("../platforms/threads.rs"),
+        include_str!("../platforms/devto.rs"),
+        include_str!("../content/post.rs"),
+        include_str!("../content/split.rs"),
+        include_str!("../yaml.rs"),
+        include_str!("../render/templates.rs"),
+    ];
+    let mut emitted = std::collections::BTreeSet::new();
+    for src in sources {
+        let code = src.split("#[cfg(test)]").next().unwrap_or(src);
+        for (i, _) in code.match_indices('"') {
+            let before = code[..i].trim_end();
+            if !before.ends_with('(') {
+                continue;
+            }
+            let rest = &code[i + 1..];
+            let Some(end) = rest.find('"') else { continue };
+            let lit = &rest[..end];
+            let looks_like_code = lit.contains('-')
+                && !lit.starts_with('-')
+                && lit.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if looks_like_code {
+                emitted.insert(lit);
+            }
+        }
+    }
+    assert!(emitted.len() > 40, "the scan found too few codes: {emitted:?}");
+    let tables = [threads_cases(), media_cases(), devto_cases(), general_cases()];
+    let fired: std::collections::BTreeSet<&str> = tables.iter().flatten().flat_map(|c| c.fires.clone()).collect();
+    let missing: Vec<&&str> =
+        emitted.iter().filter(|c| !fired.contains(**c) && !UNTESTABLE.iter().any(|(u, _)| u == *c)).collect();
+    assert!(missing.is_empty(), "codes without a firing case: {missing:?}");
+}
