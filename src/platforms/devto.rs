@@ -76,16 +76,7 @@ impl Platform for Devto {
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         let f = &post.front;
         let o = f.devto.as_ref().map(|d| &d.value);
-        let template_key = o.and_then(|o| o.template.as_ref()).or(f.template.as_ref());
-        let template = template_key.map_or("devto", |t| t.value.as_str()).to_owned();
-        if !project.templates.has(&template) {
-            let span = template_key.map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
-            return Err(vec![
-                Diagnostic::error("template-not-found", format!("template `{template}` does not exist"))
-                    .at(&post.source, span)
-                    .with_hint(format!("create `{}/{template}.hbs`", project.config.templates_dir)),
-            ]);
-        }
+        let template = super::choose_template(project, post, o.and_then(|o| o.template.as_ref()), PlatformId::Devto)?;
         let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
         let body = text::rewrite_relative_images(&post.body, |dest| {
             let joined =

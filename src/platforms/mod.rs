@@ -99,6 +99,32 @@ impl Rendered {
     }
 }
 
+/// The template a post uses on a platform: the platform's override key, else
+/// the post's `template`, else the built-in named after the platform.
+pub(crate) fn choose_template(
+    project: &Project,
+    post: &Post,
+    override_key: Option<&serde_saphyr::Spanned<String>>,
+    platform: PlatformId,
+) -> Result<String, Vec<Diagnostic>> {
+    let key = override_key.or(post.front.template.as_ref());
+    let name = key.map_or(platform.name(), |t| t.value.as_str()).to_owned();
+    if project.templates.has(&name) {
+        return Ok(name);
+    }
+    let known: Vec<&str> = project.templates.names().collect();
+    let span = key.map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
+    Err(vec![
+        Diagnostic::error("template-not-found", format!("template `{name}` does not exist"))
+            .at(&post.source, span)
+            .with_hint(format!(
+                "create `{}/{name}.hbs`, or use one of: {}",
+                project.config.templates_dir,
+                known.join(", ")
+            )),
+    ])
+}
+
 /// One platform: how a post renders there and which rules it must meet.
 pub trait Platform: Sync {
     fn id(&self) -> PlatformId;

@@ -90,22 +90,8 @@ impl Platform for Threads {
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         let f = &post.front;
         let opts = f.threads.as_ref().map(|t| &t.value);
-        let template_key = opts.and_then(|o| o.template.as_ref()).or(f.template.as_ref());
-        let template = template_key.map_or("threads", |t| t.value.as_str()).to_owned();
-        if !project.templates.has(&template) {
-            let mut known: Vec<&str> = project.templates.names().collect();
-            known.sort_unstable();
-            let span = template_key.map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
-            return Err(vec![
-                Diagnostic::error("template-not-found", format!("template `{template}` does not exist"))
-                    .at(&post.source, span)
-                    .with_hint(format!(
-                        "create `{}/{template}.hbs`, or use one of: {}",
-                        project.config.templates_dir,
-                        known.join(", ")
-                    )),
-            ]);
-        }
+        let template =
+            super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), PlatformId::Threads)?;
 
         let mut parts = source_parts(project, post);
         if let Some(top) = &f.media {
