@@ -2,7 +2,8 @@
 //! posts (mixed Markdown and YAML, about 1 KB each, some with media, chains
 //! and template overrides). Reports wall time (min and median of 5 runs) and
 //! peak resident memory. Run with `cargo bench --bench check`.
-//! `CRIER_BENCH_POSTS` changes the number of posts.
+//! `CRIER_BENCH_POSTS` changes the number of posts; `CRIER_BENCH_DIR=path`
+//! generates into (and keeps) that folder.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -11,8 +12,10 @@ use std::time::{Duration, Instant};
 
 fn main() {
     let posts: usize = std::env::var("CRIER_BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    // CRIER_BENCH_DIR keeps the generated repository (for profiling).
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
+    let kept = std::env::var_os("CRIER_BENCH_DIR").map(std::path::PathBuf::from);
+    let root = kept.as_deref().unwrap_or(dir.path());
     let t = Instant::now();
     generate(root, posts);
     eprintln!("generated {posts} posts in {:.2?}", t.elapsed());
