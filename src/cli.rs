@@ -45,6 +45,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Show what a post becomes on each platform.
     Render(RenderArgs),
+    /// Publish what is new and due, and record ids and URLs in the post files.
+    Publish(PublishArgs),
+    /// Show every post, platform and state.
+    Status(StatusArgs),
     /// Scaffold a new post in the content folder.
     New(NewArgs),
     /// Scaffold crier.yaml, content/, templates/ and a GitHub Actions workflow.
@@ -88,6 +92,28 @@ pub struct RenderArgs {
     #[arg(long, value_name = "NAME")]
     pub platform: Option<String>,
 
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RenderFormat::Human)]
+    pub format: RenderFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Print the plan and change nothing: no network, no file writes.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Publish only these post files.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub only: Vec<PathBuf>,
+
+    /// Publish only to these platforms (threads, devto).
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub platform: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RenderFormat::Human)]
     pub format: RenderFormat,

@@ -47,11 +47,28 @@ pub struct MediaConfig {
 pub struct PublishConfig {
     /// At most this many posts are published by one run (a safety net).
     pub max_per_run: u32,
+    /// Total time one API request may spend waiting between retries.
+    pub max_retry_wait_secs: u64,
+    /// First retry delay when the server gives no `Retry-After` (it doubles).
+    pub retry_initial_delay_ms: u64,
+    /// Timeout of one HTTP exchange.
+    pub request_timeout_secs: u64,
+    /// How long to wait for Threads to process media.
+    pub processing_timeout_secs: u64,
+    /// How often to ask whether media processing is done.
+    pub poll_interval_ms: u64,
 }
 
 impl Default for PublishConfig {
     fn default() -> Self {
-        Self { max_per_run: 10 }
+        Self {
+            max_per_run: 10,
+            max_retry_wait_secs: 120,
+            retry_initial_delay_ms: 1000,
+            request_timeout_secs: 30,
+            processing_timeout_secs: 300,
+            poll_interval_ms: 5000,
+        }
     }
 }
 
@@ -79,7 +96,16 @@ where
 }
 
 const KEYS: &[&str] = &["defaults", "vars", "media", "content_dir", "templates_dir", "publish"];
-const NESTED_KEYS: &[&str] = &["platforms", "base_url", "max_per_run"];
+const NESTED_KEYS: &[&str] = &[
+    "platforms",
+    "base_url",
+    "max_per_run",
+    "max_retry_wait_secs",
+    "retry_initial_delay_ms",
+    "request_timeout_secs",
+    "processing_timeout_secs",
+    "poll_interval_ms",
+];
 
 /// The loaded configuration and where it came from.
 #[derive(Debug, Clone)]

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod pipeline;
 pub mod platforms;
 pub mod project;
+pub mod publish;
 pub mod render;
 pub mod rules;
 pub mod yaml;

@@ -3,7 +3,9 @@
 pub mod check;
 pub mod init;
 pub mod new;
+pub mod publish;
 pub mod render;
+pub mod status;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -59,6 +61,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Check(args) => check::execute(&g, &args),
         Command::Render(args) => render::execute(&g, &args),
+        Command::Publish(args) => publish::execute(&g, &args),
+        Command::Status(args) => status::execute(&g, &args),
         Command::New(args) => new::execute(&g, &args),
         Command::Init(args) => init::execute(&g, &args),
     }

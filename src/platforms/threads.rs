@@ -3,6 +3,7 @@
 //! through the `threads` template.
 
 pub mod api;
+pub mod publish;
 
 use std::ops::Range;
 

@@ -1,0 +1,398 @@
+//! `crier publish`: publish what is new and due, exactly once, and record it.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::check::print;
+use super::{Global, Outcome, open_project};
+use crate::cli::PublishArgs;
+use crate::diag;
+use crate::error::{Error, Result};
+use crate::ledger;
+use crate::pipeline::{self, PostReport};
+use crate::platforms::threads::api::RetryOptions;
+use crate::platforms::threads::publish::{PublishOptions, ThreadsPublisher};
+use crate::platforms::{PlatformId, Rendered};
+use crate::project::Project;
+use crate::publish::{self, PlanEntry, State};
+
+const DEFAULT_THREADS_API: &str = "https://graph.threads.net";
+
+/// What happened to one (post, platform) in this run.
+#[derive(Debug, Default)]
+struct RunSummary {
+    published: Vec<String>,
+    deferred: Vec<String>,
+    failed: Vec<String>,
+}
+
+pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
+    let project = open_project(g)?;
+    let now = g.env.now()?;
+    let mut only_platforms = Vec::new();
+    for name in &args.platform {
+        only_platforms.push(
+            PlatformId::parse(name)
+                .ok_or_else(|| Error::usage(format!("unknown platform `{name}`: {}", PlatformId::hint_for(name))))?,
+        );
+    }
+    let files =
+        if args.only.is_empty() { pipeline::select(&project, &[])? } else { pipeline::select(&project, &args.only)? };
+    let reports = pipeline::check_all(&project, &files);
+    let mut entries = publish::plan(&reports, now);
+    entries.retain(|e| only_platforms.is_empty() || only_platforms.contains(&e.platform));
+
+    // Any error in a due post: publish nothing.
+    let invalid: Vec<&PlanEntry> = entries.iter().filter(|e| e.state == State::Invalid).collect();
+    if !invalid.is_empty() || !project.templates.diagnostics.is_empty() {
+        let sources = pipeline::sources(&project, &reports);
+        let mut out = String::new();
+        for d in &project.templates.diagnostics {
+            out.push_str(&diag::render_human(d, &sources, g.style));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &invalid {
+            if let Some(r) = reports.iter().find(|r| r.path == e.path).filter(|_| seen.insert(e.path.clone())) {
+                for d in r.diagnostics.iter().filter(|d| d.is_error()) {
+                    out.push_str(&diag::render_human(d, &sources, g.style));
+                }
+            }
+        }
+        let _ =
+            writeln!(out, "nothing was published: fix the errors above (`crier check` lists them all), then run again");
+        eprint!("{out}");
+        return Ok(Outcome::Failure);
+    }
+
+    // The safety net: at most `max_per_run` posts per run.
+    let cap = project.config.publish.max_per_run as usize;
+    let mut due_posts: Vec<String> = Vec::new();
+    let mut capped = Vec::new();
+    for e in entries.iter().filter(|e| e.state == State::Due) {
+        if !due_posts.contains(&e.path) {
+            if due_posts.len() >= cap {
+                capped.push(e.path.clone());
+                continue;
+            }
+            due_posts.push(e.path.clone());
+        }
+    }
+
+    if args.dry_run {
+        print(&dry_run_report(&entries, &reports, &due_posts, &capped, cap));
+        return Ok(Outcome::Success);
+    }
+
+    let mut summary = RunSummary::default();
+    for path in &capped {
+        summary.deferred.push(format!("{path}: over this run's limit of {cap} posts (publish.max_per_run); next run"));
+    }
+    let due: Vec<&PlanEntry> =
+        entries.iter().filter(|e| e.state == State::Due && due_posts.contains(&e.path)).collect();
+    for e in due.iter().filter(|e| e.platform == PlatformId::Devto) {
+        summary.deferred.push(format!("{} → devto: publishing to dev.to is not available in this version yet", e.path));
+    }
+    let threads_due: Vec<&PlanEntry> = due.iter().copied().filter(|e| e.platform == PlatformId::Threads).collect();
+    if !threads_due.is_empty() {
+        publish_threads(g, &project, &reports, &threads_due, now, &mut summary)?;
+    }
+
+    let text = summary_text(&summary, &entries);
+    print(&text);
+    if let Some(path) = g.env.get("GITHUB_STEP_SUMMARY") {
+        let md = format!("## crier publish\n\n```text\n{text}```\n");
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            use std::io::Write as _;
+            let _ = f.write_all(md.as_bytes());
+        }
+    }
+    Ok(if summary.failed.is_empty() { Outcome::Success } else { Outcome::Failure })
+}
+
+fn publish_options(project: &Project) -> PublishOptions {
+    let p = &project.config.publish;
+    PublishOptions {
+        retry: RetryOptions {
+            max_total_wait: Duration::from_secs(p.max_retry_wait_secs),
+            initial_delay: Duration::from_millis(p.retry_initial_delay_ms),
+            request_timeout: Duration::from_secs(p.request_timeout_secs.max(1)),
+        },
+        max_processing: Duration::from_secs(p.processing_timeout_secs),
+        poll_interval: Duration::from_millis(p.poll_interval_ms.max(1)),
+        reconcile_pages: 5,
+    }
+}
+
+fn publish_threads(
+    g: &Global,
+    project: &Project,
+    reports: &[PostReport],
+    due: &[&PlanEntry],
+    now: chrono::DateTime<chrono::Utc>,
+    summary: &mut RunSummary,
+) -> Result<()> {
+    let token = g.env.get("THREADS_ACCESS_TOKEN").ok_or_else(|| Error::Env {
+        message: format!(
+            "THREADS_ACCESS_TOKEN is not set, and {} post{} due for Threads; set it in the environment or in .env (see \"Getting a Threads token\" in the README), or use --dry-run",
+            due.len(),
+            if due.len() == 1 { " is" } else { "s are" }
+        ),
+    })?;
+    let token = SecretString::from(token.to_owned());
+    let base = g.env.get("CRIER_THREADS_API_URL").unwrap_or(DEFAULT_THREADS_API).to_owned();
+    let user_id = g.env.get("THREADS_USER_ID").map(str::to_owned);
+    let username = g.env.get("THREADS_USERNAME").map(str::to_owned);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the network runtime", e))?;
+    let progress = Progress::new(g.quiet);
+    runtime.block_on(async {
+        let mut publisher = match ThreadsPublisher::connect(
+            &base,
+            token,
+            user_id.as_deref(),
+            username.as_deref(),
+            publish_options(project),
+        )
+        .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                for d in due {
+                    summary.failed.push(format!("{} → threads: not attempted: {e}", d.path));
+                }
+                return Ok(());
+            }
+        };
+        let remaining = match publisher.remaining_quota().await {
+            Ok(n) => n,
+            Err(e) => {
+                for d in due {
+                    summary.failed.push(format!("{} → threads: not attempted: cannot read the publishing quota: {e}", d.path));
+                }
+                return Ok(());
+            }
+        };
+        let mut budget = remaining;
+        let mut stop: Option<String> = None;
+        for entry in due {
+            if let Some(why) = &stop {
+                summary.failed.push(format!("{} → threads: not attempted: {why}", entry.path));
+                continue;
+            }
+            if budget == 0 {
+                summary.deferred.push(format!(
+                    "{} → threads: the Threads publishing quota (250 posts per 24 hours) is used up; next run",
+                    entry.path
+                ));
+                continue;
+            }
+            let Some(report) = reports.iter().find(|r| r.path == entry.path) else { continue };
+            let Some(post) = &report.post else { continue };
+            // Render for real: cross-links only to platforms that are recorded.
+            let rendered = match PlatformId::Threads.platform().render(project, post, &[PlatformId::Threads]) {
+                Ok(Rendered::Threads(t)) => t,
+                Ok(_) | Err(_) => {
+                    summary.deferred.push(format!(
+                        "{} → threads: waits until the platforms its template links (published.<platform>.url) are published",
+                        entry.path
+                    ));
+                    continue;
+                }
+            };
+            let missing_url: Vec<&str> =
+                rendered.parts.iter().flat_map(|p| &p.media).filter(|m| m.url.is_none()).filter_map(|m| m.path.as_deref()).collect();
+            if !missing_url.is_empty() {
+                summary.failed.push(format!(
+                    "{} → threads: no public URL for {}: set media.base_url in crier.yaml (Threads fetches media by URL), or publish from GitHub Actions",
+                    entry.path,
+                    missing_url.join(", ")
+                ));
+                continue;
+            }
+            let hash = publish::fingerprint(&Rendered::Threads(rendered.clone()));
+            progress.start(&format!("{} → threads", entry.path));
+            let step = |msg: &str| progress.step(msg);
+            let result = publisher.publish(post, &rendered, &hash, &publish::rfc3339(now), &step).await;
+            progress.finish();
+            match result {
+                Ok(record) => {
+                    let url = record.url.clone();
+                    match write_record(post, &record) {
+                        Ok(()) => summary.published.push(format!("{} → threads: {url}", entry.path)),
+                        Err(e) => summary.failed.push(format!(
+                            "{} → threads: published as {url}, but the record could not be written ({e}); the next run will find the post on Threads and record it",
+                            entry.path
+                        )),
+                    }
+                    budget -= 1;
+                }
+                Err(f) => {
+                    let resume = if f.published_parts > 0 {
+                        format!(" ({} part(s) are out; the next run resumes after them)", f.published_parts)
+                    } else {
+                        String::new()
+                    };
+                    summary.failed.push(format!("{} → threads: {}{resume}", entry.path, f.message));
+                    if f.fatal {
+                        stop = Some("the run stopped: the Threads token was rejected (run `crier auth refresh`)".to_owned());
+                    }
+                }
+            }
+        }
+        Ok::<(), Error>(())
+    })
+}
+
+fn write_record(post: &crate::content::Post, record: &ledger::Record) -> std::result::Result<(), String> {
+    let current = std::fs::read_to_string(&post.abs_path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let updated =
+        ledger::set_record(&current, post.kind, PlatformId::Threads.name(), record).map_err(|e| e.to_string())?;
+    ledger::write_atomic(&post.abs_path, updated.as_bytes()).map_err(|e| format!("cannot write the file: {e}"))
+}
+
+fn dry_run_report(
+    entries: &[PlanEntry],
+    reports: &[PostReport],
+    due_posts: &[String],
+    capped: &[String],
+    cap: usize,
+) -> String {
+    let mut out = String::from("publish plan (dry run: nothing is sent, written or committed)\n");
+    let section = |out: &mut String, title: &str, lines: Vec<String>| {
+        if !lines.is_empty() {
+            let _ = writeln!(out, "\n{title}:");
+            for l in lines {
+                let _ = writeln!(out, "  {l}");
+            }
+        }
+    };
+    let summary_of = |e: &PlanEntry| {
+        reports
+            .iter()
+            .find(|r| r.path == e.path)
+            .and_then(|r| r.rendered.iter().find(|x| x.platform() == e.platform))
+            .map(|r| r.summary().split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    let mut publish_lines = Vec::new();
+    for e in entries.iter().filter(|e| e.state == State::Due && due_posts.contains(&e.path)) {
+        let note = if e.platform == PlatformId::Devto {
+            "  [dev.to publishing is not available in this version yet]"
+        } else {
+            ""
+        };
+        publish_lines.push(format!("{} → {}  ({}){note}", e.path, e.platform, summary_of(e)));
+    }
+    section(&mut out, "would publish now", publish_lines);
+    section(
+        &mut out,
+        &format!("deferred to a later run (publish.max_per_run is {cap})"),
+        capped.iter().map(|p| p.to_string()).collect(),
+    );
+    let mut sched = Vec::new();
+    let mut done = Vec::new();
+    let mut changed = Vec::new();
+    let mut drafts = Vec::new();
+    for e in entries {
+        match &e.state {
+            State::Scheduled(t) => sched.push(format!("{} → {} at {}", e.path, e.platform, publish::rfc3339(*t))),
+            State::Published { url, changed: false } => done.push(format!("{} → {}  {url}", e.path, e.platform)),
+            State::Published { url, changed: true } => changed.push(match e.platform {
+                PlatformId::Threads => format!(
+                    "{} → threads  {url}: changed since it was published; Threads posts cannot be edited, so it is left alone",
+                    e.path
+                ),
+                PlatformId::Devto => format!("{} → devto  {url}: changed since it was published (update)", e.path),
+            }),
+            State::Draft => drafts.push(format!("{} → {}", e.path, e.platform)),
+            State::Due | State::Invalid => {}
+        }
+    }
+    section(&mut out, "scheduled", sched);
+    section(&mut out, "changed since published", changed);
+    section(&mut out, "already published", done);
+    section(&mut out, "drafts (never published while `draft: true`)", drafts);
+    if entries.is_empty() {
+        out.push_str("\nno posts\n");
+    }
+    out
+}
+
+fn summary_text(s: &RunSummary, entries: &[PlanEntry]) -> String {
+    let mut out = String::new();
+    let scheduled = entries.iter().filter(|e| matches!(e.state, State::Scheduled(_))).count();
+    let _ = writeln!(
+        out,
+        "published {}, deferred {}, failed {}, scheduled later {}",
+        s.published.len(),
+        s.deferred.len(),
+        s.failed.len(),
+        scheduled
+    );
+    for (title, lines) in [("published", &s.published), ("deferred", &s.deferred), ("failed", &s.failed)] {
+        if !lines.is_empty() {
+            let _ = writeln!(out, "{title}:");
+            for l in lines {
+                let _ = writeln!(out, "  {l}");
+            }
+        }
+    }
+    out
+}
+
+/// Progress on a terminal (a spinner), plain lines on stderr otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+    current: std::sync::Mutex<String>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        Self { bar, quiet, current: std::sync::Mutex::new(String::new()) }
+    }
+
+    fn start(&self, what: &str) {
+        if let Ok(mut c) = self.current.lock() {
+            what.clone_into(&mut c);
+        }
+        match &self.bar {
+            Some(b) => b.set_message(format!("publishing {what}")),
+            None if !self.quiet => eprintln!("publishing {what}"),
+            None => {}
+        }
+    }
+
+    fn step(&self, msg: &str) {
+        let current = self.current.lock().map(|c| c.clone()).unwrap_or_default();
+        match &self.bar {
+            Some(b) => b.set_message(format!("{current}: {msg}")),
+            None if !self.quiet => eprintln!("  {current}: {msg}"),
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.set_message(String::new());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

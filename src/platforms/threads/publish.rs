@@ -1,0 +1,335 @@
+//! Publishing a rendered post to Threads exactly once.
+//!
+//! A publish call whose reply is lost, or a process killed between publishing
+//! and writing the record, must never produce a second copy on the next run,
+//! even from a fresh clone. So before creating anything for a post without a
+//! record, crier looks for it on the account: the newest top-level posts are
+//! listed once per run and matched by text; when the first part is found, the
+//! chain's conversation is read and the parts already there are adopted, so a
+//! chain that failed at part k resumes at part k. A publish whose reply was
+//! lost is resolved through the container's status (`PUBLISHED` or not) and
+//! the same text match.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::ThreadsOutput;
+use super::api::{
+    ContainerId, ContainerRequest, Media, MediaId, MediaType, Poll, Reconciled, ReplyControl, RetryOptions,
+    ThreadsClient, ThreadsError,
+};
+use crate::content::Post;
+use crate::ledger::{PartRecord, Record};
+use crate::rules::media::MediaRef;
+
+/// Tunables, from `crier.yaml` `publish:` (tests make them small).
+#[derive(Debug, Clone, Copy)]
+pub struct PublishOptions {
+    pub retry: RetryOptions,
+    /// How long to wait for a container to finish processing.
+    pub max_processing: Duration,
+    pub poll_interval: Duration,
+    /// How many pages of 100 recent posts to scan when reconciling.
+    pub reconcile_pages: u32,
+}
+
+impl Default for PublishOptions {
+    fn default() -> Self {
+        Self {
+            retry: RetryOptions::default(),
+            max_processing: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(5),
+            reconcile_pages: 5,
+        }
+    }
+}
+
+/// Why one post failed.
+#[derive(Debug)]
+pub struct PostFailure {
+    pub message: String,
+    /// The token is bad: the whole run must stop.
+    pub fatal: bool,
+    /// Parts that went out before the failure (the next run resumes after them).
+    pub published_parts: usize,
+}
+
+pub struct ThreadsPublisher {
+    client: ThreadsClient,
+    user: String,
+    username: String,
+    opts: PublishOptions,
+    /// Newest top-level posts, listed once per run for reconciliation.
+    recent: Option<Vec<Media>>,
+}
+
+/// What a step reports, for progress display.
+pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+
+impl ThreadsPublisher {
+    /// Connects with the token; looks the user up with `/me` when no id is given.
+    pub async fn connect(
+        base_url: &str,
+        token: SecretString,
+        user_id: Option<&str>,
+        username: Option<&str>,
+        opts: PublishOptions,
+    ) -> Result<Self, ThreadsError> {
+        let client = ThreadsClient::new(base_url, token, opts.retry);
+        let (user, name) = match (user_id, username) {
+            (Some(id), Some(name)) => (id.to_owned(), name.to_owned()),
+            _ => {
+                let me = client.me().await?;
+                (user_id.map_or(me.id, str::to_owned), username.map_or(me.username, str::to_owned))
+            }
+        };
+        Ok(Self { client, user, username: name, opts, recent: None })
+    }
+
+    /// Posts that may still be published in the current 24-hour window.
+    pub async fn remaining_quota(&self) -> Result<u64, ThreadsError> {
+        let q = self.client.publishing_limit(&self.user).await?;
+        Ok(q.total.saturating_sub(q.used))
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.client.calls()
+    }
+
+    /// Publishes (or adopts what is already there) every part of `out`.
+    pub async fn publish(
+        &mut self,
+        post: &Post,
+        out: &ThreadsOutput,
+        hash: &str,
+        now: &str,
+        progress: Progress<'_>,
+    ) -> Result<Record, PostFailure> {
+        let fail = |e: ThreadsError, done: usize| PostFailure {
+            fatal: e.is_fatal(),
+            message: e.to_string(),
+            published_parts: done,
+        };
+        let mut done: Vec<(MediaId, String)> = Vec::new();
+
+        // Reconcile: is the chain (or its beginning) already on the account?
+        let first = out.parts.first().map(|p| p.text.as_str()).unwrap_or_default();
+        if let Some(root) = self.find_recent(first).await.map_err(|e| fail(e, 0))? {
+            progress("found already on Threads (an earlier run was interrupted): recording it");
+            let root_id = MediaId(root.id.clone());
+            let url = self.url_of(&root).await.map_err(|e| fail(e, 0))?;
+            done.push((root_id.clone(), url));
+            if out.parts.len() > 1 {
+                let replies = self.conversation(&root_id).await.map_err(|e| fail(e, 1))?;
+                for part in &out.parts[1..] {
+                    let Some(m) = replies.iter().find(|m| same_text(m.text.as_deref(), &part.text)) else { break };
+                    let url = self.url_of(m).await.map_err(|e| fail(e, done.len()))?;
+                    done.push((MediaId(m.id.clone()), url));
+                }
+            }
+        }
+
+        let opts = post.front.threads.as_ref().map(|t| &t.value);
+        for i in done.len()..out.parts.len() {
+            let part = &out.parts[i];
+            let n = out.parts.len();
+            if n > 1 {
+                progress(&format!("part {}/{n}", i + 1));
+            }
+            let mut req =
+                self.container_for(&part.media, &part.text, progress).await.map_err(|e| fail(e, done.len()))?;
+            if let Some(rc) = opts.and_then(|o| o.reply_control.as_ref()).and_then(|r| reply_control(&r.value)) {
+                req.reply_control = Some(rc);
+            }
+            if let Some((prev, _)) = done.last() {
+                req.reply_to_id = Some(prev.clone());
+            }
+            if i == 0 {
+                if let Some(o) = opts {
+                    req.topic_tag = o.topic_tag.as_ref().map(|t| t.value.clone());
+                    req.quote_post_id = o.quote_post_id.as_ref().map(|q| MediaId(q.value.clone()));
+                    if part.media.is_empty() {
+                        req.link_attachment = o.link_attachment.as_ref().map(|l| l.value.clone());
+                        req.poll_attachment = o.poll.as_ref().map(|p| poll(&p.value.options.value));
+                    }
+                }
+            }
+            let media =
+                self.create_and_publish(req, &part.text, i > 0, progress).await.map_err(|e| fail(e, done.len()))?;
+            let url = self.client.permalink(&media, &self.username).await.map_err(|e| fail(e, done.len() + 1))?;
+            done.push((media, url));
+        }
+
+        let (id, url) = done.first().cloned().unwrap_or((MediaId(String::new()), String::new()));
+        let parts = if done.len() > 1 {
+            done.iter().map(|(id, url)| PartRecord { id: id.0.clone(), url: url.clone() }).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Record { id: id.0, url, published_at: now.to_owned(), hash: hash.to_owned(), parts })
+    }
+
+    /// Builds the container request for a part's media (creating carousel
+    /// children first).
+    async fn container_for(
+        &self,
+        media: &[MediaRef],
+        text: &str,
+        progress: Progress<'_>,
+    ) -> Result<ContainerRequest, ThreadsError> {
+        let with_text = |req: ContainerRequest| if text.is_empty() { req } else { req.with_text(text) };
+        match media {
+            [] => Ok(ContainerRequest::text(text)),
+            [one] => Ok(with_text(single(one, false))),
+            many => {
+                let mut children = Vec::with_capacity(many.len());
+                for (k, m) in many.iter().enumerate() {
+                    progress(&format!("carousel item {}/{}", k + 1, many.len()));
+                    let id = self.client.create_container(&self.user, &single(m, true)).await?;
+                    self.client.wait_until_finished(&id, self.opts.max_processing, self.opts.poll_interval).await?;
+                    children.push(id);
+                }
+                Ok(with_text(ContainerRequest::carousel(children)))
+            }
+        }
+    }
+
+    async fn create_and_publish(
+        &mut self,
+        mut req: ContainerRequest,
+        text: &str,
+        is_reply: bool,
+        progress: Progress<'_>,
+    ) -> Result<MediaId, ThreadsError> {
+        let mut link_retry = true;
+        loop {
+            let container = match self.client.create_container(&self.user, &req).await {
+                Err(ThreadsError::LinkPreview { .. }) if link_retry && req.link_attachment.is_some() => {
+                    // Link previews fail often; the URL stays in the text.
+                    progress("link preview failed: retrying without link_attachment");
+                    req.link_attachment = None;
+                    link_retry = false;
+                    continue;
+                }
+                other => other?,
+            };
+            if req.media_type != MediaType::Text {
+                progress("waiting for Threads to process the media");
+            }
+            self.client.wait_until_finished(&container, self.opts.max_processing, self.opts.poll_interval).await?;
+            match self.publish_container(&container, text, is_reply).await {
+                Err(ThreadsError::LinkPreview { .. }) if link_retry && req.link_attachment.is_some() => {
+                    progress("link preview failed: retrying without link_attachment");
+                    req.link_attachment = None;
+                    link_retry = false;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Publishes; a lost reply is resolved by asking Threads what happened.
+    async fn publish_container(
+        &mut self,
+        container: &ContainerId,
+        text: &str,
+        is_reply: bool,
+    ) -> Result<MediaId, ThreadsError> {
+        match self.client.publish(&self.user, container).await {
+            Ok(id) => Ok(id),
+            Err(ThreadsError::Ambiguous { operation, message }) => {
+                let text = (!text.is_empty()).then_some(text);
+                match self.client.reconcile_publish(&self.user, container, text, is_reply, 4).await? {
+                    Reconciled::Published(m) => Ok(MediaId(m.id)),
+                    // Not published: publishing the same container again cannot duplicate.
+                    Reconciled::NotPublished(_) => self.client.publish(&self.user, container).await,
+                    Reconciled::PublishedButNotFound => Err(ThreadsError::Ambiguous {
+                        operation,
+                        message: format!(
+                            "{message}; Threads reports container {} as published but crier could not find the post: check the profile, then record it in the post's `published.threads` by hand",
+                            container.as_str()
+                        ),
+                    }),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn find_recent(&mut self, text: &str) -> Result<Option<Media>, ThreadsError> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if self.recent.is_none() {
+            let mut all = Vec::new();
+            let mut after: Option<String> = None;
+            for _ in 0..self.opts.reconcile_pages.max(1) {
+                let page = self.client.list_threads(&self.user, 100, after.as_deref()).await?;
+                all.extend(page.data);
+                match page.after {
+                    Some(a) => after = Some(a),
+                    None => break,
+                }
+            }
+            self.recent = Some(all);
+        }
+        Ok(self.recent.as_ref().and_then(|r| r.iter().find(|m| same_text(m.text.as_deref(), text)).cloned()))
+    }
+
+    async fn conversation(&self, root: &MediaId) -> Result<Vec<Media>, ThreadsError> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..10 {
+            let page = self.client.conversation(root, 100, after.as_deref()).await?;
+            all.extend(page.data);
+            match page.after {
+                Some(a) => after = Some(a),
+                None => break,
+            }
+        }
+        Ok(all)
+    }
+
+    async fn url_of(&self, m: &Media) -> Result<String, ThreadsError> {
+        match m.permalink_or_fallback(&self.username) {
+            Some(url) => Ok(url),
+            None => self.client.permalink(&MediaId(m.id.clone()), &self.username).await,
+        }
+    }
+}
+
+fn same_text(found: Option<&str>, wanted: &str) -> bool {
+    found.is_some_and(|f| f.trim() == wanted.trim())
+}
+
+fn single(m: &MediaRef, carousel_item: bool) -> ContainerRequest {
+    let url = m.url.clone().unwrap_or_default();
+    let mut req = if m.format.is_video() { ContainerRequest::video(url) } else { ContainerRequest::image(url) };
+    if carousel_item {
+        req = req.carousel_item();
+    }
+    req.alt_text = m.alt.clone();
+    req
+}
+
+fn reply_control(s: &str) -> Option<ReplyControl> {
+    Some(match s {
+        "everyone" => ReplyControl::Everyone,
+        "accounts_you_follow" => ReplyControl::AccountsYouFollow,
+        "mentioned_only" => ReplyControl::MentionedOnly,
+        "parent_post_author_only" => ReplyControl::ParentPostAuthorOnly,
+        "followers_only" => ReplyControl::FollowersOnly,
+        _ => return None,
+    })
+}
+
+fn poll(options: &[serde_saphyr::Spanned<String>]) -> Poll {
+    let get = |i: usize| options.get(i).map(|o| o.value.clone());
+    Poll {
+        option_a: get(0).unwrap_or_default(),
+        option_b: get(1).unwrap_or_default(),
+        option_c: get(2),
+        option_d: get(3),
+    }
+}
