@@ -147,3 +147,78 @@ pub fn plan_json(entries: &[PlanEntry]) -> Value {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Env;
+    use crate::project::Project;
+
+    fn plan_for(files: &[(&str, &str)], now: &str) -> Vec<(String, &'static str, &'static str)> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        let project = Project::open(dir.path(), None, Env::default()).expect("open");
+        let paths = crate::pipeline::select(&project, &[]).expect("select");
+        let reports = crate::pipeline::check_all(&project, &paths);
+        let now = DateTime::parse_from_rfc3339(now).expect("now").with_timezone(&Utc);
+        plan(&reports, now).into_iter().map(|e| (e.path, e.platform.name(), e.state.name())).collect()
+    }
+
+    #[test]
+    fn states_and_order() {
+        let sent = "---\ntitle: Sent\nplatforms: [threads]\n---\nSame text\n";
+        let files = [
+            ("content/a-draft.md", "---\ndraft: true\nplatforms: [threads]\n---\nx\n"),
+            ("content/b-later.md", "---\nplatforms: [threads]\npublish_at: 2030-01-01T00:00:00Z\n---\nx\n"),
+            (
+                "content/c-due.md",
+                "---\ntitle: T\nplatforms: [threads, devto]\npublish_at: 2020-01-01T00:00:00Z\n---\nx\n",
+            ),
+            ("content/d-now.md", "---\nplatforms: [threads]\n---\nx\n"),
+            ("content/e-bad.md", "---\nplatforms: [threads]\npublish_at: nope\n---\nx\n"),
+            ("content/f-sent.md", sent),
+        ];
+        let got = plan_for(&files, "2026-11-28T10:00:00Z");
+        let want = [
+            ("content/a-draft.md", "threads", "draft"),
+            ("content/d-now.md", "threads", "due"),
+            ("content/e-bad.md", "threads", "invalid"),
+            ("content/f-sent.md", "threads", "due"),
+            // Scheduled posts follow in time order; dev.to before Threads.
+            ("content/c-due.md", "devto", "due"),
+            ("content/c-due.md", "threads", "due"),
+            ("content/b-later.md", "threads", "scheduled"),
+        ];
+        let got: Vec<(&str, &str, &str)> = got.iter().map(|(p, pl, s)| (p.as_str(), *pl, *s)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_record_means_done_and_edits_are_noticed() {
+        let body = "---\nplatforms: [threads]\n---\nHello\n";
+        // Find the hash crier computes for this post, then record it.
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("content")).expect("mkdir");
+        std::fs::write(dir.path().join("content/p.md"), body).expect("write");
+        let project = Project::open(dir.path(), None, Env::default()).expect("open");
+        let report = crate::pipeline::check_post(&project, &dir.path().join("content/p.md"));
+        let hash = fingerprint(&report.rendered[0]);
+        let record = |h: &str| {
+            format!(
+                "---\nplatforms: [threads]\npublished:\n  threads:\n    id: \"1\"\n    url: \"https://www.threads.com/@u/post/A\"\n    published_at: \"2026-01-01T00:00:00Z\"\n    hash: \"{h}\"\n---\nHello\n"
+            )
+        };
+        let same = plan_for(&[("content/p.md", &record(&hash))], "2026-11-28T10:00:00Z");
+        assert_eq!(same[0].2, "published");
+        let edited =
+            plan_for(&[("content/p.md", &record(&hash).replace("Hello", "Hello, edited"))], "2026-11-28T10:00:00Z");
+        assert_eq!(edited[0].2, "changed");
+        // A record on a draft still counts as published.
+        let draft = record(&hash).replace("platforms: [threads]", "platforms: [threads]\ndraft: true");
+        assert_eq!(plan_for(&[("content/p.md", &draft)], "2026-11-28T10:00:00Z")[0].2, "published");
+    }
+}
