@@ -168,6 +168,8 @@ fn publish_threads(
                 return Ok(());
             }
         };
+        // Posts recorded anywhere in the repository are never adopted for another.
+        publisher.exclude(reports.iter().filter_map(|r| r.post.as_ref()).flat_map(recorded_threads_ids));
         let remaining = match publisher.remaining_quota().await {
             Ok(n) => n,
             Err(e) => {
@@ -246,6 +248,16 @@ fn publish_threads(
         }
         Ok::<(), Error>(())
     })
+}
+
+fn recorded_threads_ids(post: &crate::content::Post) -> Vec<String> {
+    let Some(rec) = publish::record_of(post, PlatformId::Threads) else { return Vec::new() };
+    let mut ids: Vec<String> =
+        rec.get("id").and_then(serde_json::Value::as_str).map(str::to_owned).into_iter().collect();
+    if let Some(parts) = rec.get("parts").and_then(serde_json::Value::as_array) {
+        ids.extend(parts.iter().filter_map(|p| p.get("id").and_then(serde_json::Value::as_str)).map(str::to_owned));
+    }
+    ids
 }
 
 fn write_record(post: &crate::content::Post, record: &ledger::Record) -> std::result::Result<(), String> {

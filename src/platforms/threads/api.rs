@@ -36,7 +36,7 @@ const API_VERSION: &str = "v1.0";
 const REDACTED: &str = "[REDACTED]";
 
 /// Fields read back for a published post.
-const MEDIA_FIELDS: &str = "id,permalink,shortcode,username,text,timestamp,media_type";
+const MEDIA_FIELDS: &str = "id,permalink,shortcode,username,text,timestamp,media_type,alt_text";
 
 /// Graph codes meaning "try again later": unknown, service, app/user throttling, page
 /// throttling and "too many calls to this endpoint".
@@ -534,6 +534,9 @@ pub struct Media {
     /// Read-side media type (`TEXT_POST`, `IMAGE`, `VIDEO`, `CAROUSEL_ALBUM`, …).
     #[serde(default)]
     pub media_type: Option<String>,
+    /// Alt text of an image or video post.
+    #[serde(default)]
+    pub alt_text: Option<String>,
 }
 
 impl Media {

@@ -8,8 +8,11 @@
 //! chain's conversation is read and the parts already there are adopted, so a
 //! chain that failed at part k resumes at part k. A publish whose reply was
 //! lost is resolved through the container's status (`PUBLISHED` or not) and
-//! the same text match.
+//! the same text match. A post without text is identified by the alt text of
+//! its media. Posts already recorded by any file of the repository are never
+//! adopted, so a new post repeating an old one's text is published.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -62,6 +65,9 @@ pub struct ThreadsPublisher {
     opts: PublishOptions,
     /// Newest top-level posts, listed once per run for reconciliation.
     recent: Option<Vec<Media>>,
+    /// Media ids recorded in the repository (or published by this run):
+    /// never adopted for another post.
+    known: HashSet<String>,
 }
 
 /// What a step reports, for progress display.
@@ -84,7 +90,12 @@ impl ThreadsPublisher {
                 (user_id.map_or(me.id, str::to_owned), username.map_or(me.username, str::to_owned))
             }
         };
-        Ok(Self { client, user, username: name, opts, recent: None })
+        Ok(Self { client, user, username: name, opts, recent: None, known: HashSet::new() })
+    }
+
+    /// Ids already recorded by posts of the repository.
+    pub fn exclude(&mut self, ids: impl IntoIterator<Item = String>) {
+        self.known.extend(ids);
     }
 
     /// Posts that may still be published in the current 24-hour window.
@@ -114,8 +125,10 @@ impl ThreadsPublisher {
         let mut done: Vec<(MediaId, String)> = Vec::new();
 
         // Reconcile: is the chain (or its beginning) already on the account?
-        let first = out.parts.first().map(|p| p.text.as_str()).unwrap_or_default();
-        if let Some(root) = self.find_recent(first).await.map_err(|e| fail(e, 0))? {
+        let first = out.parts.first();
+        let text = first.map(|p| p.text.as_str()).unwrap_or_default();
+        let alt = first.and_then(|p| p.media.first()).and_then(|m| m.alt.as_deref()).unwrap_or_default();
+        if let Some(root) = self.find_recent(text, alt).await.map_err(|e| fail(e, 0))? {
             progress("found already on Threads (an earlier run was interrupted): recording it");
             let root_id = MediaId(root.id.clone());
             let url = self.url_of(&root).await.map_err(|e| fail(e, 0))?;
@@ -123,7 +136,12 @@ impl ThreadsPublisher {
             if out.parts.len() > 1 {
                 let replies = self.conversation(&root_id).await.map_err(|e| fail(e, 1))?;
                 for part in &out.parts[1..] {
-                    let Some(m) = replies.iter().find(|m| same_text(m.text.as_deref(), &part.text)) else { break };
+                    let Some(m) = replies
+                        .iter()
+                        .find(|m| !self.known.contains(&m.id) && same_text(m.text.as_deref(), &part.text))
+                    else {
+                        break;
+                    };
                     let url = self.url_of(m).await.map_err(|e| fail(e, done.len()))?;
                     done.push((MediaId(m.id.clone()), url));
                 }
@@ -161,6 +179,7 @@ impl ThreadsPublisher {
             done.push((media, url));
         }
 
+        self.known.extend(done.iter().map(|(id, _)| id.0.clone()));
         let (id, url) = done.first().cloned().unwrap_or((MediaId(String::new()), String::new()));
         let parts = if done.len() > 1 {
             done.iter().map(|(id, url)| PartRecord { id: id.0.clone(), url: url.clone() }).collect()
@@ -257,8 +276,10 @@ impl ThreadsPublisher {
         }
     }
 
-    async fn find_recent(&mut self, text: &str) -> Result<Option<Media>, ThreadsError> {
-        if text.is_empty() {
+    /// A recent top-level post that is this one: same text, or for a post
+    /// without text, same alt text; never one recorded by another file.
+    async fn find_recent(&mut self, text: &str, alt: &str) -> Result<Option<Media>, ThreadsError> {
+        if text.trim().is_empty() && alt.trim().is_empty() {
             return Ok(None);
         }
         if self.recent.is_none() {
@@ -274,7 +295,15 @@ impl ThreadsPublisher {
             }
             self.recent = Some(all);
         }
-        Ok(self.recent.as_ref().and_then(|r| r.iter().find(|m| same_text(m.text.as_deref(), text)).cloned()))
+        let is_it = |m: &&Media| {
+            !self.known.contains(&m.id)
+                && if text.trim().is_empty() {
+                    m.text.as_deref().is_none_or(|t| t.trim().is_empty()) && same_text(m.alt_text.as_deref(), alt)
+                } else {
+                    same_text(m.text.as_deref(), text)
+                }
+        };
+        Ok(self.recent.as_ref().and_then(|r| r.iter().find(is_it).cloned()))
     }
 
     async fn conversation(&self, root: &MediaId) -> Result<Vec<Media>, ThreadsError> {

@@ -1,0 +1,76 @@
+//! Benchmark: `crier publish` of 200 due text posts in one run against the fake Threads
+//! server with 50 ms of latency on every call. Reports wall time, the number of API calls,
+//! calls per post, and the ideal for those calls made one after another (calls × 50 ms).
+//! Run with `cargo bench --bench publish`; `CRIER_BENCH_POSTS` changes the number of posts.
+
+#[path = "../tests/support/fake_threads.rs"]
+mod fake_threads;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fake_threads::{FakeConfig, FakeThreads};
+
+const LATENCY: Duration = Duration::from_millis(50);
+
+fn main() {
+    let posts: usize = std::env::var("CRIER_BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let fake = rt.block_on(FakeThreads::start(FakeConfig::default()));
+    fake.set_latency(LATENCY);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::write(
+        root.join("crier.yaml"),
+        format!(
+            "publish:\n  max_per_run: {posts}\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  \
+             request_timeout_secs: 5\n  processing_timeout_secs: 5\n  poll_interval_ms: 20\n"
+        ),
+    )
+    .expect("write crier.yaml");
+    std::fs::create_dir_all(root.join("content")).expect("mkdir content");
+    for i in 0..posts {
+        std::fs::write(
+            root.join(format!("content/post-{i:04}.md")),
+            format!("---\nplatforms: [threads]\n---\n\nBenchmark post number {i}: crier publishes from git.\n"),
+        )
+        .expect("write post");
+    }
+
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root)
+        .env("CRIER_THREADS_API_URL", fake.base_url())
+        .env("THREADS_ACCESS_TOKEN", fake.token())
+        .env("CRIER_NOW", "2026-11-28T10:00:00Z")
+        .args(["--color", "never", "-q", "-C"])
+        .arg(root)
+        .arg("publish")
+        .output()
+        .expect("run crier publish");
+    let wall = start.elapsed();
+    let published = fake.published_posts().len();
+    if !out.status.success() || published != posts {
+        panic!(
+            "crier publish failed ({}; {published} of {posts} published):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let calls = fake.calls();
+    let ideal = LATENCY * u32::try_from(calls).unwrap_or(u32::MAX);
+    println!(
+        "crier publish, {posts} text posts, {} ms per call: wall {:.2} s, {calls} API calls ({:.2} per post), \
+         sequential ideal {:.2} s (calls × {} ms), wall/ideal {:.2}",
+        LATENCY.as_millis(),
+        wall.as_secs_f64(),
+        calls as f64 / posts as f64,
+        ideal.as_secs_f64(),
+        LATENCY.as_millis(),
+        wall.as_secs_f64() / ideal.as_secs_f64()
+    );
+}

@@ -1,0 +1,857 @@
+//! `crier publish` end to end: the real binary against the fake Threads server.
+//!
+//! Each test owns a [`World`]: a temporary content repository, a multi-thread tokio runtime
+//! running the fake server, and a helper that runs `crier -C <repo> --color never publish`
+//! in a scrubbed environment. Every run is checked for leaking the access token.
+
+#[path = "support/fake_threads.rs"]
+mod fake_threads;
+
+use std::io::Read as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_threads::{FakeConfig, FakePost, FakeThreads, Fault, Route};
+use serde_json::Value;
+
+const NOW: &str = "2026-11-28T10:00:00Z";
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The fast tunables every test uses (`extra` lines go under `publish:`).
+fn config(extra: &str) -> String {
+    format!(
+        "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 2\n  \
+         processing_timeout_secs: 5\n  poll_interval_ms: 20\n{extra}media:\n  base_url: \"https://cdn.example/\"\n"
+    )
+}
+
+/// A fake config whose dropped replies hang longer than crier's 2 s request timeout.
+fn fake_config() -> FakeConfig {
+    FakeConfig { drop_hang: Duration::from_secs(5), ..FakeConfig::default() }
+}
+
+struct World {
+    // Field order matters: the fake (its server task) goes before the runtime.
+    fake: FakeThreads,
+    rt: tokio::runtime::Runtime,
+    repo: tempfile::TempDir,
+    token: String,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "--- exit code: {}\n--- stdout:\n{}\n--- stderr:\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+impl Run {
+    #[track_caller]
+    fn code(&self, expected: i32) -> &Self {
+        assert_eq!(self.code, expected, "unexpected exit code\n{self}");
+        self
+    }
+
+    fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with(fake_config(), "")
+    }
+
+    /// A world whose crier.yaml has `publish_extra` (indented lines) under `publish:`.
+    fn with(cfg: FakeConfig, publish_extra: &str) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let fake = rt.block_on(FakeThreads::start(cfg));
+        let repo = tempfile::Builder::new().prefix("crier-publish-").tempdir().expect("tempdir");
+        let token = fake.token();
+        let w = Self { fake, rt, repo, token };
+        w.file("crier.yaml", config(publish_extra));
+        w
+    }
+
+    fn root(&self) -> &Path {
+        self.repo.path()
+    }
+
+    fn file(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Self {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, contents).expect("write");
+        self
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    fn posts(&self) -> Vec<FakePost> {
+        self.fake.published_posts()
+    }
+
+    fn command(&self, args: &[&str], without_token: bool) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crier"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("CRIER_THREADS_API_URL", self.fake.base_url())
+            .env("CRIER_NOW", NOW)
+            .current_dir(self.root())
+            .arg("-C")
+            .arg(self.root())
+            .args(["--color", "never", "publish"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if !without_token {
+            cmd.env("THREADS_ACCESS_TOKEN", &self.token);
+        }
+        cmd
+    }
+
+    /// `crier -C <repo> --color never publish ARGS…` with the token set.
+    fn publish(&self, args: &[&str]) -> Run {
+        self.finish(self.command(args, false).spawn().expect("spawn crier"))
+    }
+
+    fn publish_without_token(&self, args: &[&str]) -> Run {
+        self.finish(self.command(args, true).spawn().expect("spawn crier"))
+    }
+
+    /// Waits for the child (killing it after [`TIMEOUT`]) and checks that no secret leaked.
+    fn finish(&self, mut child: std::process::Child) -> Run {
+        let mut out = child.stdout.take().expect("stdout");
+        let mut err = child.stderr.take().expect("stderr");
+        let t_out = std::thread::spawn(move || {
+            let mut s = String::new();
+            out.read_to_string(&mut s).map(|_| s)
+        });
+        let t_err = std::thread::spawn(move || {
+            let mut s = String::new();
+            err.read_to_string(&mut s).map(|_| s)
+        });
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = child.kill();
+                panic!("crier publish did not finish within {TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let run = Run {
+            code: status.code().expect("crier exited normally, not by a signal"),
+            stdout: t_out.join().expect("join").expect("stdout is UTF-8"),
+            stderr: t_err.join().expect("join").expect("stderr is UTF-8"),
+        };
+        self.assert_no_secret(&run);
+        run
+    }
+
+    #[track_caller]
+    fn assert_no_secret(&self, run: &Run) {
+        assert!(!run.all().contains(&self.token), "the access token leaked into the output\n{run}");
+        for entry in walk(self.root()).into_iter().filter(|p| !p.ends_with(".env")) {
+            let bytes = std::fs::read(&entry).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(&self.token), "the access token leaked into {}", entry.display());
+        }
+    }
+
+    /// `GET /v1.0/{id}?fields=…` on the fake, as a test-side check.
+    fn graph_get(&self, id: &str, fields: &str) -> Value {
+        let url = format!("{}/v1.0/{id}", self.fake.base_url());
+        let token = self.token.clone();
+        let fields = fields.to_owned();
+        self.rt.block_on(async move {
+            let resp = reqwest::Client::new()
+                .get(url)
+                .query(&[("fields", fields.as_str()), ("access_token", token.as_str())])
+                .send()
+                .await
+                .expect("GET on the fake");
+            resp.json::<Value>().await.expect("JSON from the fake")
+        })
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A Markdown post.
+fn md(front: &str, body: &str) -> String {
+    format!("---\n{front}---\n\n{body}")
+}
+
+/// The front matter of a Markdown post, parsed.
+fn front_matter(text: &str) -> Value {
+    let rest = text.strip_prefix("---\n").expect("front matter opens the file");
+    let end = rest.find("\n---\n").expect("front matter closes");
+    serde_saphyr::from_str::<Value>(&rest[..=end]).expect("front matter parses")
+}
+
+/// `published.threads` of a Markdown post, if any.
+fn record(text: &str) -> Option<Value> {
+    front_matter(text).get("published").and_then(|p| p.get("threads")).cloned()
+}
+
+/// The file with crier's `published:` block (the key line and every indented line under it)
+/// cut out.
+fn without_published(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("published:") {
+            inside = true;
+            continue;
+        }
+        if inside && (line.starts_with(' ') || line.starts_with('\t')) {
+            continue;
+        }
+        inside = false;
+        out.push_str(line);
+    }
+    out
+}
+
+/// Asserts a complete record for `post` (a single post) or `parts` (a chain), and that the
+/// file is the original plus the record.
+#[track_caller]
+fn assert_recorded(original: &str, now: &str, parts: &[&FakePost]) {
+    let rec = record(now).unwrap_or_else(|| panic!("no published.threads record in:\n{now}"));
+    let root = parts[0];
+    assert_eq!(rec["id"], Value::from(root.id.clone()), "{rec}");
+    assert!(now.contains(&format!("id: \"{}\"", root.id)), "the id is written as a quoted string:\n{now}");
+    assert_eq!(rec["url"], Value::from(root.permalink.clone()), "{rec}");
+    assert_eq!(rec["published_at"], NOW, "{rec}");
+    let hash = rec["hash"].as_str().expect("hash is a string");
+    let hex = hash.strip_prefix("sha256:").expect("hash is sha256:…");
+    assert!(hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
+    if parts.len() > 1 {
+        let recorded = rec["parts"].as_array().unwrap_or_else(|| panic!("a chain records its parts: {rec}"));
+        let got: Vec<(&str, &str)> =
+            recorded.iter().map(|p| (p["id"].as_str().expect("id"), p["url"].as_str().expect("url"))).collect();
+        let want: Vec<(&str, &str)> = parts.iter().map(|p| (p.id.as_str(), p.permalink.as_str())).collect();
+        assert_eq!(got, want, "parts in order, the first included");
+    } else {
+        assert!(rec.get("parts").is_none(), "a single post has no parts: {rec}");
+    }
+    assert_eq!(without_published(now), original, "every byte outside the record is unchanged");
+    // The record sits in the front matter, not the body.
+    let close = now[4..].find("\n---\n").expect("front matter closes") + 4;
+    assert!(now.find("published:").is_some_and(|i| i < close), "the record is inside the front matter:\n{now}");
+}
+
+const TEXT_POST: &str = "---\n# A hand-written comment that must survive.\nplatforms: [threads]\ntitle: 'Launch day'\n\
+                         vars: {mood: \"happy\"}\n---\n\nWe launched **crier** today.\n\nIt publishes posts from git: \
+                         [docs](https://example.org/docs) & more.\n";
+
+// ---------------------------------------------------------------- 1. a text post
+
+#[test]
+fn text_post_is_published_once_and_recorded_without_touching_other_bytes() {
+    let w = World::new();
+    w.file("content/launch.md", TEXT_POST);
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1, "{run}");
+    let p = &posts[0];
+    assert_eq!(p.media_type, "TEXT");
+    assert_eq!(
+        p.text.as_deref(),
+        Some("We launched crier today.\n\nIt publishes posts from git: docs (https://example.org/docs) & more.")
+    );
+    assert!(p.reply_to.is_none());
+    let now = w.read("content/launch.md");
+    assert_recorded(TEXT_POST, &now, &[p]);
+    assert!(run.stdout.contains(&p.permalink), "the summary shows the URL\n{run}");
+
+    // A second run: nothing new, nothing sent twice, the file stays as it is.
+    let calls = w.fake.calls();
+    let again = w.publish(&[]);
+    again.code(0);
+    assert_eq!(w.posts().len(), 1, "{again}");
+    assert_eq!(w.read("content/launch.md"), now);
+    assert!(w.fake.containers_created() == 1, "no new container on the second run");
+    assert!(w.fake.calls() == calls, "nothing due: the second run needs no API call\n{again}");
+}
+
+#[test]
+fn yaml_post_is_recorded_in_its_top_level_mapping() {
+    let w = World::new();
+    let original = "# a YAML post\nplatforms: [threads]\ntext: |\n  Hello from a YAML post.\n";
+    w.file("content/hello.yaml", original);
+    w.publish(&[]).code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1);
+    let now = w.read("content/hello.yaml");
+    let v: Value = serde_saphyr::from_str(&now).expect("still YAML");
+    assert_eq!(v["published"]["threads"]["id"], Value::from(posts[0].id.clone()));
+    assert_eq!(v["published"]["threads"]["url"], Value::from(posts[0].permalink.clone()));
+    assert_eq!(without_published(&now), original);
+}
+
+// ---------------------------------------------------------------- 2. a chain
+
+const CHAIN_POST: &str = "---\nplatforms: [threads]\n---\n\nFirst part of the chain.\n\n---\n\nSecond part, \
+                          with a [link](https://example.org).\n\n---\n\nThird and last part.\n";
+
+#[test]
+fn chain_from_thematic_breaks_is_published_as_replies_and_recorded_in_order() {
+    let w = World::new();
+    w.file("content/chain.md", CHAIN_POST);
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 3, "{run}");
+    let texts: Vec<&str> = posts.iter().map(|p| p.text.as_deref().unwrap_or("")).collect();
+    assert_eq!(
+        texts,
+        ["First part of the chain.", "Second part, with a link (https://example.org).", "Third and last part."]
+    );
+    assert_eq!(posts[0].reply_to, None);
+    assert_eq!(posts[1].reply_to.as_deref(), Some(posts[0].id.as_str()), "part 2 replies to part 1");
+    assert_eq!(posts[2].reply_to.as_deref(), Some(posts[1].id.as_str()), "part 3 replies to part 2");
+    let refs: Vec<&FakePost> = posts.iter().collect();
+    assert_recorded(CHAIN_POST, &w.read("content/chain.md"), &refs);
+
+    w.publish(&[]).code(0);
+    assert_eq!(w.posts().len(), 3, "a recorded chain is never published again");
+}
+
+// ---------------------------------------------------------------- 3. media
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let mut chunk = b"IHDR".to_vec();
+    chunk.extend_from_slice(&width.to_be_bytes());
+    chunk.extend_from_slice(&height.to_be_bytes());
+    chunk.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend_from_slice(&13u32.to_be_bytes());
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    out
+}
+
+#[test]
+fn image_post_and_carousel_send_public_urls_and_alt_text_and_wait_for_processing() {
+    let w = World::with(FakeConfig { media_delay: Duration::from_millis(300), ..fake_config() }, "");
+    w.file("media/a.png", png(640, 480)).file("media/b.png", png(800, 600));
+    let image = md("platforms: [threads]\nmedia:\n  - path: media/a.png\n    alt: A square\n", "One picture.\n");
+    let carousel = md(
+        "platforms: [threads]\npublish_at: 2026-11-01T00:00:00Z\nmedia:\n  - path: media/a.png\n    alt: First image\n  \
+         - path: media/b.png\n    alt: Second image\n",
+        "Two pictures.\n",
+    );
+    w.file("content/image.md", &image).file("content/carousel.md", &carousel);
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 2, "{run}");
+    let img = posts.iter().find(|p| p.media_type == "IMAGE").unwrap_or_else(|| panic!("an IMAGE post\n{run}"));
+    assert_eq!(img.image_url.as_deref(), Some("https://cdn.example/media/a.png"));
+    assert_eq!(img.alt_text.as_deref(), Some("A square"));
+    assert_eq!(img.text.as_deref(), Some("One picture."));
+    assert_recorded(&image, &w.read("content/image.md"), &[img]);
+
+    let car = posts.iter().find(|p| p.media_type == "CAROUSEL").unwrap_or_else(|| panic!("a CAROUSEL post\n{run}"));
+    assert_eq!(car.text.as_deref(), Some("Two pictures."));
+    assert_eq!(car.children.len(), 2);
+    let children = w.graph_get(&car.id, "children");
+    let ids: Vec<&str> = children["children"]["data"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    let items: Vec<(String, String)> = ids
+        .iter()
+        .map(|id| {
+            let m = w.graph_get(id, "media_url,alt_text");
+            (m["media_url"].as_str().unwrap_or("").to_owned(), m["alt_text"].as_str().unwrap_or("").to_owned())
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            ("https://cdn.example/media/a.png".to_owned(), "First image".to_owned()),
+            ("https://cdn.example/media/b.png".to_owned(), "Second image".to_owned())
+        ]
+    );
+    assert_recorded(&carousel, &w.read("content/carousel.md"), &[car]);
+}
+
+// ---------------------------------------------------------------- 4. what is due
+
+#[test]
+fn drafts_and_future_posts_are_not_published_and_past_schedules_are() {
+    let w = World::new();
+    let draft = md("platforms: [threads]\ndraft: true\n", "Not yet.\n");
+    let later = md("platforms: [threads]\npublish_at: 2026-12-01T09:00:00Z\n", "Next month.\n");
+    let past = md("platforms: [threads]\npublish_at: 2026-11-28T09:59:00Z\n", "A minute ago.\n");
+    w.file("content/draft.md", &draft).file("content/later.md", &later).file("content/past.md", &past);
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.iter().map(|p| p.text.as_deref().unwrap_or("")).collect::<Vec<_>>(), ["A minute ago."], "{run}");
+    assert_eq!(w.read("content/draft.md"), draft);
+    assert_eq!(w.read("content/later.md"), later);
+    assert!(record(&w.read("content/past.md")).is_some());
+    assert!(run.stdout.contains("published 1,"), "{run}");
+    assert!(run.stdout.contains("scheduled later 1"), "the future post is reported as scheduled\n{run}");
+    assert!(!run.stdout.contains("content/later.md → threads: http"), "{run}");
+
+    // Once its time has come (a later CRIER_NOW), the scheduled post goes out.
+    let mut cmd = w.command(&[], false);
+    cmd.env("CRIER_NOW", "2026-12-01T09:00:00Z");
+    w.finish(cmd.spawn().expect("spawn")).code(0);
+    assert_eq!(w.posts().len(), 2);
+    assert!(record(&w.read("content/later.md")).is_some());
+    assert_eq!(w.read("content/draft.md"), draft);
+}
+
+#[test]
+fn dry_run_sends_nothing_writes_nothing_and_lists_the_plan() {
+    let w = World::new();
+    let a = md("platforms: [threads]\n", "Due now.\n");
+    let later = md("platforms: [threads]\npublish_at: 2026-12-01T09:00:00Z\n", "Next month.\n");
+    w.file("content/a.md", &a).file("content/later.md", &later);
+    let run = w.publish(&["--dry-run"]);
+    run.code(0);
+    assert_eq!(w.fake.calls(), 0, "no request reaches Threads\n{run}");
+    assert_eq!(w.read("content/a.md"), a);
+    assert_eq!(w.read("content/later.md"), later);
+    assert!(run.stdout.contains("content/a.md → threads"), "the plan lists the due post\n{run}");
+    assert!(run.stdout.contains("content/later.md → threads at 2026-12-01T09:00:00Z"), "{run}");
+
+    // No token is needed to look at the plan.
+    let run = w.publish_without_token(&["--dry-run"]);
+    run.code(0);
+    assert_eq!(w.fake.calls(), 0);
+    assert!(run.stdout.contains("content/a.md → threads"), "{run}");
+}
+
+#[test]
+fn only_publishes_just_the_named_files() {
+    let w = World::new();
+    let a = md("platforms: [threads]\n", "Post A.\n");
+    let b = md("platforms: [threads]\n", "Post B.\n");
+    w.file("content/a.md", &a).file("content/b.md", &b);
+    let run = w.publish(&["--only", "content/b.md"]);
+    run.code(0);
+    let texts: Vec<String> = w.posts().iter().filter_map(|p| p.text.clone()).collect();
+    assert_eq!(texts, ["Post B."], "{run}");
+    assert_eq!(w.read("content/a.md"), a, "the other post is untouched");
+    assert!(record(&w.read("content/b.md")).is_some());
+}
+
+#[test]
+fn platform_filter_limits_the_run_to_that_platform() {
+    let w = World::new();
+    let both = md("platforms: [threads, devto]\ntitle: Both\n", "For both platforms.\n");
+    let threads = md("platforms: [threads]\n", "Threads only.\n");
+    w.file("content/both.md", &both).file("content/threads.md", &threads);
+
+    // --platform devto: nothing goes to Threads.
+    let run = w.publish(&["--platform", "devto"]);
+    assert_eq!(w.fake.calls(), 0, "--platform devto sends nothing to Threads\n{run}");
+    assert!(w.posts().is_empty());
+    assert_eq!(w.read("content/threads.md"), threads);
+
+    let run = w.publish(&["--platform", "threads"]);
+    run.code(0);
+    assert_eq!(w.posts().len(), 2, "{run}");
+    assert!(!run.all().contains("devto"), "a threads-only run does not talk about dev.to\n{run}");
+    assert!(record(&w.read("content/both.md")).is_some());
+
+    let run = w.publish(&["--platform", "tiktok"]);
+    run.code(2);
+    assert!(run.all().contains("tiktok"), "{run}");
+}
+
+#[test]
+fn max_per_run_defers_the_rest_to_the_next_run() {
+    let w = World::with(fake_config(), "  max_per_run: 2\n");
+    for name in ["a", "b", "c"] {
+        w.file(&format!("content/{name}.md"), md("platforms: [threads]\n", &format!("Post {name}.\n")));
+    }
+    let run = w.publish(&[]);
+    run.code(0);
+    assert_eq!(w.posts().len(), 2, "{run}");
+    assert!(run.stdout.contains("published 2, deferred 1"), "{run}");
+    assert!(run.stdout.contains("max_per_run"), "the reason is given\n{run}");
+    let recorded = ["a", "b", "c"].iter().filter(|n| record(&w.read(&format!("content/{n}.md"))).is_some()).count();
+    assert_eq!(recorded, 2);
+
+    let run = w.publish(&[]);
+    run.code(0);
+    assert_eq!(w.posts().len(), 3, "the deferred post goes out on the next run\n{run}");
+    let texts: std::collections::BTreeSet<String> = w.posts().iter().filter_map(|p| p.text.clone()).collect();
+    assert_eq!(texts.len(), 3, "three distinct posts, none twice");
+}
+
+// ---------------------------------------------------------------- 5. validation
+
+#[test]
+fn an_invalid_due_post_blocks_the_whole_run() {
+    let w = World::new();
+    let valid = md("platforms: [threads]\n", "A fine post.\n");
+    let long = md("platforms: [threads]\n", &format!("{}\n", "word ".repeat(120).trim_end()));
+    w.file("content/fine.md", &valid).file("content/long.md", &long);
+    let run = w.publish(&[]);
+    run.code(1);
+    assert!(w.posts().is_empty(), "nothing is published, not even the valid post\n{run}");
+    assert_eq!(w.fake.calls(), 0, "no request is sent\n{run}");
+    assert_eq!(w.read("content/fine.md"), valid);
+    assert_eq!(w.read("content/long.md"), long);
+    assert!(run.all().contains("content/long.md"), "the error names the file\n{run}");
+    assert!(run.all().contains("nothing was published"), "{run}");
+}
+
+// ---------------------------------------------------------------- 6. faults
+
+#[test]
+fn server_errors_before_acting_are_retried() {
+    let w = World::new();
+    w.file("content/a.md", TEXT_POST);
+    w.fake.fail_next(Route::CreateContainer, Fault::Status(503, "<html>Service Unavailable</html>".into()));
+    w.fake.fail_next(Route::CreateContainer, Fault::GraphError { code: 2, subcode: None, transient: true });
+    w.fake.fail_next(Route::Publish, Fault::HtmlPage);
+    w.fake.fail_next(Route::Media, Fault::Status(500, "oops".into()));
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1, "{run}");
+    assert_recorded(TEXT_POST, &w.read("content/a.md"), &[&posts[0]]);
+}
+
+#[test]
+fn rate_limit_with_retry_after_is_waited_out() {
+    let w = World::new();
+    w.file("content/a.md", TEXT_POST);
+    w.fake.fail_next(Route::CreateContainer, Fault::RateLimited { retry_after_secs: Some(1) });
+    let started = Instant::now();
+    let run = w.publish(&[]);
+    run.code(0);
+    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After is honoured");
+    assert_eq!(w.posts().len(), 1, "{run}");
+    assert!(record(&w.read("content/a.md")).is_some());
+}
+
+#[test]
+fn rejected_token_stops_the_run_and_points_at_auth_refresh() {
+    // Rejected on the very first call.
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    w.file("content/b.md", md("platforms: [threads]\n", "Post B.\n"));
+    w.fake.fail_next(Route::Any, Fault::GraphError { code: 190, subcode: None, transient: false });
+    let run = w.publish(&[]);
+    run.code(1);
+    assert!(run.all().contains("crier auth refresh"), "{run}");
+    assert!(w.posts().is_empty());
+    assert!(record(&w.read("content/a.md")).is_none());
+
+    // Rejected in the middle of the run (expired between calls): the run stops at once.
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    w.file("content/b.md", md("platforms: [threads]\n", "Post B.\n"));
+    w.fake.fail_next(Route::CreateContainer, Fault::GraphError { code: 190, subcode: Some(463), transient: false });
+    let run = w.publish(&[]);
+    run.code(1);
+    assert!(run.all().contains("crier auth refresh"), "{run}");
+    assert!(w.posts().is_empty(), "{run}");
+    assert_eq!(w.fake.containers_created(), 0, "the second post is not attempted\n{run}");
+
+    // An expired token.
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    w.fake.expire_token();
+    let run = w.publish(&[]);
+    run.code(1);
+    assert!(run.all().contains("crier auth refresh"), "{run}");
+    assert!(w.posts().is_empty());
+}
+
+#[test]
+fn lost_publish_reply_still_publishes_exactly_once_and_records_it() {
+    let w = World::new();
+    w.file("content/a.md", TEXT_POST);
+    w.fake.fail_next(Route::Publish, Fault::DropAfterAction);
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1, "exactly one post\n{run}");
+    assert_recorded(TEXT_POST, &w.read("content/a.md"), &[&posts[0]]);
+}
+
+#[test]
+fn lost_publish_reply_on_a_reply_part_still_publishes_the_chain_once() {
+    let w = World::new();
+    w.file("content/chain.md", CHAIN_POST);
+    w.fake.fail_next(Route::Publish, Fault::Delay(Duration::ZERO));
+    w.fake.fail_next(Route::Publish, Fault::DropAfterAction);
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 3, "{run}");
+    let refs: Vec<&FakePost> = posts.iter().collect();
+    assert_recorded(CHAIN_POST, &w.read("content/chain.md"), &refs);
+}
+
+#[test]
+fn chain_failing_at_part_two_resumes_there_on_the_next_run() {
+    let w = World::new();
+    w.file("content/chain.md", CHAIN_POST);
+    // Part 1's container goes through; part 2's is throttled for longer than crier will wait.
+    w.fake.fail_next(Route::CreateContainer, Fault::Delay(Duration::ZERO));
+    w.fake.fail_next(Route::CreateContainer, Fault::RateLimited { retry_after_secs: Some(60) });
+    let run = w.publish(&[]);
+    run.code(1);
+    assert_eq!(w.posts().len(), 1, "only part 1 went out\n{run}");
+    assert!(run.all().contains("content/chain.md"), "the failure names the post\n{run}");
+    assert!(record(&w.read("content/chain.md")).is_none(), "an incomplete chain is not recorded as done");
+    assert_eq!(w.read("content/chain.md"), CHAIN_POST);
+
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 3, "the chain is completed without a second root\n{run}");
+    assert_eq!(posts.iter().filter(|p| p.reply_to.is_none()).count(), 1, "one root");
+    assert_eq!(posts[1].reply_to.as_deref(), Some(posts[0].id.as_str()), "part 2 replies to the first run's root");
+    assert_eq!(posts[2].reply_to.as_deref(), Some(posts[1].id.as_str()));
+    let refs: Vec<&FakePost> = posts.iter().collect();
+    assert_recorded(CHAIN_POST, &w.read("content/chain.md"), &refs);
+}
+
+// ---------------------------------------------------------------- 7. lost records
+
+#[test]
+fn lost_record_is_found_again_instead_of_publishing_twice() {
+    let w = World::new();
+    w.file("content/a.md", TEXT_POST);
+    w.publish(&[]).code(0);
+    let first = w.read("content/a.md");
+    assert_eq!(w.posts().len(), 1);
+
+    // The record is lost (killed before writing, a fresh clone without the commit, …).
+    w.file("content/a.md", TEXT_POST);
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1, "still exactly one post\n{run}");
+    assert_recorded(TEXT_POST, &w.read("content/a.md"), &[&posts[0]]);
+    let (a, b) = (record(&first).expect("first record"), record(&w.read("content/a.md")).expect("second record"));
+    assert_eq!((&a["id"], &a["url"], &a["hash"]), (&b["id"], &b["url"], &b["hash"]));
+}
+
+#[test]
+fn lost_chain_record_is_found_again_instead_of_publishing_twice() {
+    let w = World::new();
+    w.file("content/chain.md", CHAIN_POST);
+    w.publish(&[]).code(0);
+    let first = w.read("content/chain.md");
+    assert_eq!(w.posts().len(), 3);
+
+    w.file("content/chain.md", CHAIN_POST);
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 3, "still exactly three posts\n{run}");
+    let refs: Vec<&FakePost> = posts.iter().collect();
+    assert_recorded(CHAIN_POST, &w.read("content/chain.md"), &refs);
+    assert_eq!(record(&first), record(&w.read("content/chain.md")));
+}
+
+#[test]
+fn process_killed_after_publishing_does_not_publish_twice() {
+    let w = World::new();
+    w.file("content/a.md", TEXT_POST);
+    // Hold the first read after publishing (the permalink) so the process can be killed
+    // after the post went out and before the record is written.
+    w.fake.fail_next(Route::Media, Fault::Delay(Duration::from_secs(20)));
+    let mut child = w.command(&[], false).spawn().expect("spawn crier");
+    let started = Instant::now();
+    while w.posts().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the post never went out");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().expect("kill crier");
+    let _ = child.wait();
+    assert_eq!(w.read("content/a.md"), TEXT_POST, "killed before writing the record");
+
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1, "still exactly one post\n{run}");
+    assert_recorded(TEXT_POST, &w.read("content/a.md"), &[&posts[0]]);
+}
+
+// ---------------------------------------------------------------- 8. credentials
+
+#[test]
+fn missing_token_is_an_environment_error_naming_the_variable() {
+    let w = World::new();
+    let a = md("platforms: [threads]\n", "Post A.\n");
+    w.file("content/a.md", &a);
+    let run = w.publish_without_token(&[]);
+    run.code(2);
+    assert!(run.stderr.contains("THREADS_ACCESS_TOKEN"), "{run}");
+    assert_eq!(w.fake.calls(), 0);
+    assert_eq!(w.read("content/a.md"), a);
+
+    // Nothing due: no token needed.
+    let w = World::new();
+    w.file("content/d.md", md("platforms: [threads]\ndraft: true\n", "Draft.\n"));
+    w.publish_without_token(&[]).code(0);
+}
+
+#[test]
+fn token_from_dotenv_is_used_and_never_printed() {
+    let w = World::new();
+    w.file(".env", format!("THREADS_ACCESS_TOKEN={}\n", w.token));
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    let run = w.finish(w.command(&["-v"], true).spawn().expect("spawn"));
+    run.code(0);
+    assert!(!run.all().contains(&w.token));
+    assert_eq!(w.posts().len(), 1, "{run}");
+}
+
+// ---------------------------------------------------------------- 9. quota
+
+#[test]
+fn used_up_quota_defers_the_rest() {
+    let w = World::with(FakeConfig { publish_limit: 1, ..fake_config() }, "");
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    w.file("content/b.md", md("platforms: [threads]\n", "Post B.\n"));
+    let run = w.publish(&[]);
+    run.code(0);
+    assert_eq!(w.posts().len(), 1, "{run}");
+    assert!(run.stdout.contains("published 1, deferred 1"), "{run}");
+    assert!(run.stdout.contains("quota"), "the reason is given\n{run}");
+    let recorded = ["a", "b"].iter().filter(|n| record(&w.read(&format!("content/{n}.md"))).is_some()).count();
+    assert_eq!(recorded, 1);
+}
+
+// ---------------------------------------------------------------- more exactly-once and error cases
+
+#[test]
+fn lost_record_of_a_media_only_post_is_found_again() {
+    let w = World::new();
+    w.file("media/a.png", png(640, 480));
+    let post = md("platforms: [threads]\nmedia:\n  - path: media/a.png\n    alt: Only a picture\n", "");
+    w.file("content/pic.md", &post);
+    w.publish(&[]).code(0);
+    assert_eq!(w.posts().len(), 1);
+    assert!(record(&w.read("content/pic.md")).is_some());
+
+    w.file("content/pic.md", &post);
+    let run = w.publish(&[]);
+    assert_eq!(w.posts().len(), 1, "an image post without text must not be published twice\n{run}");
+}
+
+#[test]
+fn a_new_post_repeating_an_old_posts_text_is_published_not_adopted() {
+    let w = World::new();
+    let old = md("platforms: [threads]\n", "Good morning!\n");
+    w.file("content/2026/old.md", &old);
+    w.publish(&[]).code(0);
+    let old_rec = record(&w.read("content/2026/old.md")).expect("old record");
+
+    // Weeks later the same greeting is posted again, as a new file.
+    w.file("content/2026/new.md", &old);
+    let run = w.publish(&[]);
+    run.code(0);
+    let new_rec = record(&w.read("content/2026/new.md")).expect("new record");
+    assert_ne!(old_rec["id"], new_rec["id"], "the new post must not be recorded as the old one\n{run}");
+    assert_eq!(w.posts().len(), 2, "{run}");
+}
+
+#[test]
+fn token_echoed_by_the_server_is_redacted() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    let t = w.token.clone();
+    w.fake.fail_next(
+        Route::CreateContainer,
+        Fault::Status(
+            400,
+            format!("{{\"error\":{{\"message\":\"Bad token {t}\",\"type\":\"THApiException\",\"code\":100}}}}"),
+        ),
+    );
+    let run = w.publish(&["-v"]);
+    run.code(1);
+    assert!(!run.all().contains(&t), "the token leaked\n{run}");
+    assert!(run.all().contains("[REDACTED]") || run.all().contains("Bad token"), "{run}");
+
+    w.fake.fail_next(Route::CreateContainer, Fault::Status(502, format!("<html><body>gateway {t}</body></html>")));
+    let run = w.publish(&[]);
+    assert!(!run.all().contains(&t), "the token leaked\n{run}");
+}
+
+#[test]
+fn a_container_that_fails_processing_fails_the_post_and_the_rerun_publishes_it() {
+    let w = World::new();
+    w.file("media/a.png", png(640, 480));
+    w.file(
+        "content/pic.md",
+        md("platforms: [threads]\nmedia:\n  - path: media/a.png\n    alt: A picture\n", "Look.\n"),
+    );
+    w.fake.fail_next_container("INVALID_ASPEC_RATIO");
+    let run = w.publish(&[]);
+    run.code(1);
+    assert!(run.all().contains("aspect ratio"), "the error code is explained\n{run}");
+    assert!(w.posts().is_empty());
+    assert!(record(&w.read("content/pic.md")).is_none());
+
+    w.publish(&[]).code(0);
+    assert_eq!(w.posts().len(), 1);
+    assert!(record(&w.read("content/pic.md")).is_some());
+}
+
+#[test]
+fn a_post_edited_after_publishing_is_reported_and_left_alone() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [threads]\n", "Original text.\n"));
+    w.publish(&[]).code(0);
+    let edited = w.read("content/a.md").replace("Original text.", "Edited text.");
+    w.file("content/a.md", &edited);
+    let plan = w.publish(&["--dry-run"]);
+    plan.code(0);
+    assert!(plan.stdout.contains("changed since it was published"), "{plan}");
+    w.publish(&[]).code(0);
+    assert_eq!(w.posts().len(), 1, "Threads posts cannot be edited: nothing new is posted");
+}
