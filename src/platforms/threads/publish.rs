@@ -233,10 +233,13 @@ impl ThreadsPublisher {
                 }
                 other => other?,
             };
+            // Text containers are ready almost at once: publish directly (a
+            // "not ready yet" reply is waited out and retried by the client),
+            // which saves a status call per post. Media must finish processing.
             if req.media_type != MediaType::Text {
                 progress("waiting for Threads to process the media");
+                self.client.wait_until_finished(&container, self.opts.max_processing, self.opts.poll_interval).await?;
             }
-            self.client.wait_until_finished(&container, self.opts.max_processing, self.opts.poll_interval).await?;
             match self.publish_container(&container, text, is_reply).await {
                 Err(ThreadsError::LinkPreview { .. }) if link_retry && req.link_attachment.is_some() => {
                     progress("link preview failed: retrying without link_attachment");
