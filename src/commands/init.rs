@@ -50,24 +50,71 @@ const THREADS_TEMPLATE: &str = r"{{!--
 {{text}}
 ";
 
-const WORKFLOW: &str = r#"# Checks posts on pull requests: annotations on the diff and a rendered
-# preview in the job summary. Needs no secrets, so pull requests from forks work.
+const WORKFLOW: &str = r#"# Posts: checked on pull requests (annotations and a preview in the job
+# summary), published from the default branch on push, every 15 minutes (for
+# `publish_at`) and by hand. Secrets: THREADS_ACCESS_TOKEN (and THREADS_USER_ID),
+# DEVTO_API_KEY. The record commit says [skip ci], so it never triggers a loop.
 name: crier
 on:
   pull_request:
-    paths: ["content/**", "templates/**", "crier.yaml", "media/**"]
-permissions:
-  contents: read
+    paths: ["content/**", "templates/**", "media/**", "crier.yaml"]
+  push:
+    branches: [main]
+    paths: ["content/**", "templates/**", "media/**", "crier.yaml"]
+  schedule:
+    # Every 15 minutes, for posts scheduled with `publish_at`.
+    - cron: "*/15 * * * *"
+  workflow_dispatch:
+    inputs:
+      dry_run:
+        description: Only print the plan; publish nothing
+        type: boolean
+        default: true
+# Runs never overlap: a second one waits for the first.
+concurrency:
+  group: crier-${{ github.event_name == 'pull_request' && github.ref || 'publish' }}
+  cancel-in-progress: false
 jobs:
   check:
+    # Needs no secrets, so pull requests from forks work.
+    if: github.event_name == 'pull_request'
     runs-on: ubuntu-latest
+    permissions:
+      contents: read
     steps:
       - uses: actions/checkout@v4
+      - uses: dtolnay/rust-toolchain@stable
       - name: Install crier
-        # Set the repository variable CRIER_GIT_URL to the git URL crier is installed from.
-        run: cargo install --locked --git "${{ vars.CRIER_GIT_URL }}" crier
+        run: cargo install --locked --git https://github.com/crier-dev/crier crier
       - name: Check posts
         run: crier check --format github
+  publish:
+    if: github.event_name != 'pull_request'
+    runs-on: ubuntu-latest
+    permissions:
+      contents: write
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          # Full history and a branch (not a detached HEAD), so the record can be pushed.
+          fetch-depth: 0
+          ref: ${{ github.ref_name }}
+      - uses: dtolnay/rust-toolchain@stable
+      - name: Install crier
+        run: cargo install --locked --git https://github.com/crier-dev/crier crier
+      - name: Publish
+        env:
+          THREADS_ACCESS_TOKEN: ${{ secrets.THREADS_ACCESS_TOKEN }}
+          THREADS_USER_ID: ${{ secrets.THREADS_USER_ID }}
+          DEVTO_API_KEY: ${{ secrets.DEVTO_API_KEY }}
+          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
+          DRY_RUN: ${{ github.event_name == 'workflow_dispatch' && inputs.dry_run }}
+        run: |
+          if [ "$DRY_RUN" = "true" ]; then
+            crier publish --dry-run
+          else
+            crier publish
+          fi
 "#;
 
 pub fn execute(g: &Global, _args: &InitArgs) -> Result<Outcome> {
