@@ -110,6 +110,14 @@ pub struct PublishArgs {
     /// Publish only to these platforms (threads, devto).
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
+
+    /// Write the records into the files but do not commit them.
+    #[arg(long)]
+    pub no_commit: bool,
+
+    /// Commit the records but do not push them.
+    #[arg(long)]
+    pub no_push: bool,
 }
 
 #[derive(Debug, Args)]

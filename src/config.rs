@@ -27,6 +27,16 @@ pub struct Config {
     pub templates_dir: String,
     #[serde(deserialize_with = "null_as_default")]
     pub publish: PublishConfig,
+    #[serde(deserialize_with = "null_as_default")]
+    pub git: GitConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GitConfig {
+    /// Author of the record commits when git config has no identity.
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -81,6 +91,7 @@ impl Default for Config {
             content_dir: "content".to_owned(),
             templates_dir: "templates".to_owned(),
             publish: PublishConfig::default(),
+            git: GitConfig::default(),
         }
     }
 }
@@ -95,7 +106,7 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-const KEYS: &[&str] = &["defaults", "vars", "media", "content_dir", "templates_dir", "publish"];
+const KEYS: &[&str] = &["defaults", "vars", "media", "content_dir", "templates_dir", "publish", "git"];
 const NESTED_KEYS: &[&str] = &[
     "platforms",
     "base_url",
@@ -105,6 +116,8 @@ const NESTED_KEYS: &[&str] = &[
     "request_timeout_secs",
     "processing_timeout_secs",
     "poll_interval_ms",
+    "author_name",
+    "author_email",
 ];
 
 /// The loaded configuration and where it came from.

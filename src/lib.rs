@@ -14,6 +14,7 @@ pub mod diag;
 pub mod env;
 pub mod error;
 pub mod fsutil;
+pub mod git;
 pub mod ledger;
 pub mod pipeline;
 pub mod platforms;

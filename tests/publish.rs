@@ -855,3 +855,109 @@ fn a_post_edited_after_publishing_is_reported_and_left_alone() {
     w.publish(&[]).code(0);
     assert_eq!(w.posts().len(), 1, "Threads posts cannot be edited: nothing new is posted");
 }
+
+// ---------------------------------------------------------------- git: commit and push the records
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Tester")
+        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
+        .env("GIT_COMMITTER_NAME", "Tester")
+        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The world's repository as a clone of a bare `origin`, everything committed and pushed.
+fn with_origin(w: &World) -> tempfile::TempDir {
+    let origin = tempfile::tempdir().expect("tempdir");
+    git(origin.path(), &["init", "-q", "--bare", "-b", "main"]);
+    let root = w.root();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["config", "user.name", "Tester"]);
+    git(root, &["config", "user.email", "tester@example.com"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "posts"]);
+    git(root, &["remote", "add", "origin", &origin.path().display().to_string()]);
+    git(root, &["push", "-q", "-u", "origin", "main"]);
+    origin
+}
+
+#[test]
+fn records_are_committed_and_pushed_and_a_concurrent_push_is_survived() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    w.file("notes.txt", "scratch\n");
+    let origin = with_origin(&w);
+    // An unrelated uncommitted edit: never swept into crier's commit.
+    w.file("notes.txt", "scratch, edited\n");
+
+    let run = w.publish(&[]);
+    run.code(0);
+    assert!(run.stdout.contains("pushed"), "{run}");
+    let log = git(origin.path(), &["log", "--format=%s", "main"]);
+    assert_eq!(log.lines().next(), Some("crier: record published posts [skip ci]"), "{log}");
+    let on_origin = git(origin.path(), &["show", "main:content/a.md"]);
+    assert!(record(&on_origin).is_some(), "the record is on origin:\n{on_origin}");
+    let committed = git(origin.path(), &["show", "--name-only", "--format=", "main"]);
+    assert_eq!(committed.trim(), "content/a.md", "only the record's file is committed");
+    assert_eq!(git(w.root(), &["status", "--porcelain"]).trim(), "M notes.txt");
+
+    // A new post is merged (pushed), then someone else pushes meanwhile, before crier's run.
+    w.file("content/b.md", md("platforms: [threads]\n", "Post B.\n"));
+    git(w.root(), &["add", "content/b.md"]);
+    git(w.root(), &["commit", "-q", "-m", "post b"]);
+    git(w.root(), &["push", "-q", "origin", "main"]);
+    let other = tempfile::tempdir().expect("tempdir");
+    git(other.path(), &["clone", "-q", &origin.path().display().to_string(), "."]);
+    std::fs::write(other.path().join("README.md"), "hello\n").expect("write");
+    git(other.path(), &["add", "README.md"]);
+    git(other.path(), &["commit", "-q", "-m", "someone else"]);
+    git(other.path(), &["push", "-q", "origin", "main"]);
+
+    let run = w.publish(&[]);
+    run.code(0);
+    let log = git(origin.path(), &["log", "--format=%s", "main"]);
+    assert!(log.contains("someone else") && log.matches("crier: record published posts").count() == 2, "{log}");
+    assert!(record(&git(origin.path(), &["show", "main:content/b.md"])).is_some());
+    assert_eq!(w.posts().len(), 2, "nothing published twice");
+}
+
+#[test]
+fn no_commit_and_no_push_are_honoured() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    let origin = with_origin(&w);
+    w.publish(&["--no-commit"]).code(0);
+    assert_eq!(git(w.root(), &["status", "--porcelain"]).trim(), "M content/a.md");
+
+    w.file("content/b.md", md("platforms: [threads]\n", "Post B.\n"));
+    let run = w.publish(&["--no-push"]);
+    run.code(0);
+    // The earlier uncommitted record is committed too.
+    let files = git(w.root(), &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(files.contains("content/a.md") && files.contains("content/b.md"), "{files}\n{run}");
+    assert_eq!(git(origin.path(), &["log", "--format=%s", "main"]).lines().count(), 1, "nothing pushed");
+}
+
+#[test]
+fn a_second_publish_in_the_same_checkout_is_refused() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    let _origin = with_origin(&w);
+    // A live process holds the lock: this test's own pid.
+    let lock = w.root().join(".git/crier-publish.lock");
+    std::fs::write(&lock, format!("pid: {}\nhost: {}\n", std::process::id(), hostname())).expect("write");
+    let run = w.publish(&[]);
+    run.code(2);
+    assert!(run.stderr.contains("another `crier publish` is running"), "{run}");
+    assert!(w.posts().is_empty());
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).unwrap_or_default()
+}

@@ -11,6 +11,7 @@ use super::{Global, Outcome, open_project};
 use crate::cli::PublishArgs;
 use crate::diag;
 use crate::error::{Error, Result};
+use crate::git::{self, GitError, GitOptions, GitOutcome, RecordChange, RepoInfo};
 use crate::ledger;
 use crate::pipeline::{self, PostReport};
 use crate::platforms::threads::api::RetryOptions;
@@ -27,6 +28,15 @@ struct RunSummary {
     published: Vec<String>,
     deferred: Vec<String>,
     failed: Vec<String>,
+    /// Records written into files this run, to commit.
+    written: Vec<RecordChange>,
+    /// What happened in git.
+    git: Vec<String>,
+}
+
+/// Git problems found before publishing are environment errors (exit 2).
+fn before_publishing(e: GitError) -> Error {
+    Error::Env { message: e.to_string() }
 }
 
 pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
@@ -86,6 +96,18 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
         return Ok(Outcome::Success);
     }
 
+    // One publish at a time per checkout; refuse checkouts that cannot push.
+    let _lock = git::lock(&project.root).map_err(before_publishing)?;
+    let repo = if args.no_commit {
+        RepoInfo::NotARepository
+    } else {
+        git::preflight(&project.root).map_err(before_publishing)?
+    };
+    let pending = match &repo {
+        RepoInfo::Repository { .. } => git::pending_records(&project.root).map_err(before_publishing)?,
+        RepoInfo::NotARepository => Vec::new(),
+    };
+
     let mut summary = RunSummary::default();
     for path in &capped {
         summary.deferred.push(format!("{path}: over this run's limit of {cap} posts (publish.max_per_run); next run"));
@@ -98,6 +120,44 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     let threads_due: Vec<&PlanEntry> = due.iter().copied().filter(|e| e.platform == PlatformId::Threads).collect();
     if !threads_due.is_empty() {
         publish_threads(g, &project, &reports, &threads_due, now, &mut summary)?;
+    }
+
+    if args.no_commit {
+        summary.git.push("records written to the files; not committed (--no-commit)".to_owned());
+    } else if repo == RepoInfo::NotARepository {
+        if !summary.written.is_empty() {
+            summary.git.push(
+                "warning: not a git repository: the records were written to the files, but nothing was committed"
+                    .to_owned(),
+            );
+        }
+    } else {
+        let mut changes = pending;
+        changes.extend(summary.written.iter().cloned());
+        let opts = GitOptions {
+            commit: true,
+            push: !args.no_push,
+            max_push_attempts: 5,
+            token: GitOptions::token_from(&g.env),
+            author: project.config.git.author_name.clone().zip(project.config.git.author_email.clone()),
+        };
+        match git::commit_and_push(&project.root, &changes, &opts) {
+            Ok(GitOutcome::Committed { commit, pushed, notes, .. }) => {
+                let short = &commit[..commit.len().min(8)];
+                summary.git.push(if pushed {
+                    format!("committed the records as {short} and pushed them")
+                } else if args.no_push {
+                    format!("committed the records as {short}; not pushed (--no-push)")
+                } else {
+                    format!("committed the records as {short}")
+                });
+                summary.git.extend(notes);
+            }
+            Ok(GitOutcome::NothingToCommit | GitOutcome::NotARepository) => {}
+            Err(e) => {
+                summary.failed.push(format!("git: {e}"));
+            }
+        }
     }
 
     let text = summary_text(&summary, &entries);
@@ -225,7 +285,15 @@ fn publish_threads(
                 Ok(record) => {
                     let url = record.url.clone();
                     match write_record(post, &record) {
-                        Ok(()) => summary.published.push(format!("{} → threads: {url}", entry.path)),
+                        Ok(()) => {
+                            summary.published.push(format!("{} → threads: {url}", entry.path));
+                            summary.written.push(RecordChange {
+                                rel_path: post.path.clone(),
+                                kind: post.kind,
+                                platform: PlatformId::Threads.name().to_owned(),
+                                record,
+                            });
+                        }
                         Err(e) => summary.failed.push(format!(
                             "{} → threads: published as {url}, but the record could not be written ({e}); the next run will find the post on Threads and record it",
                             entry.path
@@ -346,7 +414,9 @@ fn summary_text(s: &RunSummary, entries: &[PlanEntry]) -> String {
         s.failed.len(),
         scheduled
     );
-    for (title, lines) in [("published", &s.published), ("deferred", &s.deferred), ("failed", &s.failed)] {
+    for (title, lines) in
+        [("published", &s.published), ("deferred", &s.deferred), ("failed", &s.failed), ("git", &s.git)]
+    {
         if !lines.is_empty() {
             let _ = writeln!(out, "{title}:");
             for l in lines {
