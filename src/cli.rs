@@ -53,6 +53,12 @@ pub enum Command {
     New(NewArgs),
     /// Scaffold crier.yaml, content/, templates/ and a GitHub Actions workflow.
     Init(InitArgs),
+    /// Get or refresh a Threads access token.
+    Auth(AuthArgs),
+    /// Check configuration, content, credentials and git: would publishing work?
+    Doctor(DoctorArgs),
+    /// Re-check posts as they change; `--serve` shows them in a browser.
+    Watch(WatchArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,6 +146,69 @@ pub struct NewArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {}
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    #[command(subcommand)]
+    pub command: AuthCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Authorize crier with Threads and get a long-lived (60-day) access token.
+    Threads(AuthThreadsArgs),
+    /// Exchange the current long-lived token for a new 60-day one.
+    Refresh(AuthRefreshArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuthThreadsArgs {
+    /// The authorization code, or the whole URL you were redirected to (a trailing `#_` is dropped).
+    #[arg(long, value_name = "CODE_OR_URL")]
+    pub code: Option<String>,
+
+    /// The redirect URI registered for the app (default: `THREADS_REDIRECT_URI`).
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+
+    /// Write the credentials into this `.env` file (other lines are kept) instead of printing them.
+    #[arg(long, value_name = "FILE")]
+    pub write_env: Option<PathBuf>,
+
+    /// How long to wait for the browser's redirect on a localhost redirect URI (seconds).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthRefreshArgs {
+    /// Print only the new token on stdout (e.g. `| gh secret set THREADS_ACCESS_TOKEN`); write no file.
+    #[arg(long)]
+    pub print_token: bool,
+
+    /// Update this `.env` file (default: `.env` in the working directory).
+    #[arg(long, value_name = "FILE")]
+    pub write_env: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Poll the files instead of using the system's notifications (network
+    /// drives, containers, WSL).
+    #[arg(long)]
+    pub poll: bool,
+
+    /// Wait this long after a change for more changes before checking (milliseconds).
+    #[arg(long, value_name = "MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    pub debounce: u64,
+
+    /// Also serve a live preview page at ADDR (default 127.0.0.1:4000).
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:4000")]
+    pub serve: Option<std::net::SocketAddr>,
+}
 
 #[cfg(test)]
 mod tests {

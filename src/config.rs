@@ -67,6 +67,8 @@ pub struct PublishConfig {
     pub processing_timeout_secs: u64,
     /// How often to ask whether media processing is done.
     pub poll_interval_ms: u64,
+    /// Minimum time between two dev.to writes (dev.to allows one per second).
+    pub write_interval_ms: u64,
 }
 
 impl Default for PublishConfig {
@@ -78,6 +80,7 @@ impl Default for PublishConfig {
             request_timeout_secs: 30,
             processing_timeout_secs: 300,
             poll_interval_ms: 5000,
+            write_interval_ms: 1000,
         }
     }
 }
@@ -116,6 +119,7 @@ const NESTED_KEYS: &[&str] = &[
     "request_timeout_secs",
     "processing_timeout_secs",
     "poll_interval_ms",
+    "write_interval_ms",
     "author_name",
     "author_email",
 ];

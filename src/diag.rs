@@ -208,29 +208,37 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// A diagnostic as JSON. The fields are in alphabetical order, the order of
+/// a `serde_json::Value` object, so serialising this directly writes the same
+/// text as serialising [`to_json_value`].
 #[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    severity: Severity,
+pub struct JsonDiagnostic<'a> {
     code: &'a str,
-    message: &'a str,
-    file: &'a str,
-    line: usize,
     column: usize,
+    file: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     hint: Option<&'a str>,
+    line: usize,
+    message: &'a str,
+    severity: Severity,
+}
+
+impl<'a> JsonDiagnostic<'a> {
+    pub fn new(diag: &'a Diagnostic) -> Self {
+        Self {
+            severity: diag.severity,
+            code: diag.code,
+            message: &diag.message,
+            file: &diag.file,
+            line: diag.line,
+            column: diag.column,
+            hint: diag.hint.as_deref(),
+        }
+    }
 }
 
 pub fn to_json_value(diag: &Diagnostic) -> serde_json::Value {
-    serde_json::to_value(JsonDiagnostic {
-        severity: diag.severity,
-        code: diag.code,
-        message: &diag.message,
-        file: &diag.file,
-        line: diag.line,
-        column: diag.column,
-        hint: diag.hint.as_deref(),
-    })
-    .unwrap_or(serde_json::Value::Null)
+    serde_json::to_value(JsonDiagnostic::new(diag)).unwrap_or(serde_json::Value::Null)
 }
 
 /// Closest candidate by edit distance, for "did you mean" hints.

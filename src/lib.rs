@@ -6,6 +6,7 @@
 //! [`commands`] holds one module per subcommand; `main.rs` only parses,
 //! dispatches and picks the exit code.
 
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -22,4 +23,5 @@ pub mod project;
 pub mod publish;
 pub mod render;
 pub mod rules;
+pub mod watch;
 pub mod yaml;

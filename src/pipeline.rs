@@ -89,6 +89,12 @@ pub fn check_all(project: &Project, paths: &[PathBuf]) -> Vec<PostReport> {
     paths.par_iter().map(|p| check_post(project, p)).collect()
 }
 
+/// Like [`check_all`], keeping only each post's diagnostics: the parsed and
+/// rendered posts are freed as soon as they are checked, on the worker threads.
+pub fn check_all_diagnostics(project: &Project, paths: &[PathBuf]) -> Vec<Vec<Diagnostic>> {
+    paths.par_iter().map(|p| check_post(project, p).diagnostics).collect()
+}
+
 /// The sources every diagnostic of `reports` points into, for snippets.
 pub fn sources(project: &Project, reports: &[PostReport]) -> Sources {
     let mut map = Sources::new();

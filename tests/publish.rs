@@ -4,6 +4,8 @@
 //! running the fake server, and a helper that runs `crier -C <repo> --color never publish`
 //! in a scrubbed environment. Every run is checked for leaking the access token.
 
+#[path = "support/fake_devto.rs"]
+mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
@@ -22,7 +24,8 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 fn config(extra: &str) -> String {
     format!(
         "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 2\n  \
-         processing_timeout_secs: 5\n  poll_interval_ms: 20\n{extra}media:\n  base_url: \"https://cdn.example/\"\n"
+         processing_timeout_secs: 5\n  poll_interval_ms: 20\n  \
+         write_interval_ms: 10\n{extra}media:\n  base_url: \"https://cdn.example/\"\n"
     )
 }
 
@@ -34,6 +37,7 @@ fn fake_config() -> FakeConfig {
 struct World {
     // Field order matters: the fake (its server task) goes before the runtime.
     fake: FakeThreads,
+    devto: fake_devto::FakeDevto,
     rt: tokio::runtime::Runtime,
     repo: tempfile::TempDir,
     token: String,
@@ -72,9 +76,12 @@ impl World {
     fn with(cfg: FakeConfig, publish_extra: &str) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let fake = rt.block_on(FakeThreads::start(cfg));
+        let devto_cfg =
+            fake_devto::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_devto::FakeConfig::default() };
+        let devto = rt.block_on(fake_devto::FakeDevto::start(devto_cfg));
         let repo = tempfile::Builder::new().prefix("crier-publish-").tempdir().expect("tempdir");
         let token = fake.token();
-        let w = Self { fake, rt, repo, token };
+        let w = Self { fake, devto, rt, repo, token };
         w.file("crier.yaml", config(publish_extra));
         w
     }
@@ -104,6 +111,7 @@ impl World {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.root())
             .env("CRIER_THREADS_API_URL", self.fake.base_url())
+            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
             .env("CRIER_NOW", NOW)
             .current_dir(self.root())
             .arg("-C")
@@ -114,7 +122,7 @@ impl World {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if !without_token {
-            cmd.env("THREADS_ACCESS_TOKEN", &self.token);
+            cmd.env("THREADS_ACCESS_TOKEN", &self.token).env("DEVTO_API_KEY", self.devto.api_key());
         }
         cmd
     }
@@ -960,4 +968,81 @@ fn a_second_publish_in_the_same_checkout_is_refused() {
 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- dev.to and cross-links
+
+fn devto_record(text: &str) -> Option<Value> {
+    front_matter(text).get("published").and_then(|p| p.get("devto")).cloned()
+}
+
+const ARTICLE: &str = "---\ntitle: Launching crier\nplatforms: [devto, threads]\ntags: [rust, git]\n\
+    threads:\n  template: teaser\ndevto:\n  canonical_url: https://example.com/launch\n---\n\nThe article body.\n";
+
+#[test]
+fn article_and_teaser_go_out_in_order_exactly_once_and_edits_update_the_article() {
+    let w = World::new();
+    w.file("templates/teaser.hbs", "{{title}}: {{published.devto.url}}\n");
+    w.file("content/launch.md", ARTICLE);
+    let run = w.publish(&[]);
+    run.code(0);
+    let articles = w.devto.articles();
+    assert_eq!(articles.len(), 1, "{run}");
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1, "{run}");
+    let text = posts[0].text.clone().unwrap_or_default();
+    assert_eq!(text, format!("Launching crier: {}", articles[0].url), "the teaser links the real article");
+    let file = w.read("content/launch.md");
+    let dev = devto_record(&file).expect("dev.to record");
+    assert_eq!(dev["url"], articles[0].url.as_str());
+    assert_eq!(dev["id"], articles[0].id.to_string().as_str(), "ids are strings");
+    assert!(record(&file).is_some());
+
+    // Nothing twice.
+    w.publish(&[]).code(0);
+    assert_eq!((w.devto.articles().len(), w.posts().len()), (1, 1));
+
+    // An edit to the article updates it in place; the Threads post is left alone.
+    w.file("content/launch.md", w.read("content/launch.md").replace("The article body.", "The article body, edited."));
+    let plan = w.publish(&["--dry-run"]);
+    assert!(plan.stdout.contains("would update it in place"), "{plan}");
+    let run = w.publish(&[]);
+    run.code(0);
+    let articles = w.devto.articles();
+    assert_eq!(articles.len(), 1, "{run}");
+    assert!(articles[0].body_markdown.contains("edited"), "{run}");
+    assert_eq!(w.devto.count("PUT", ""), 1, "one update\n{run}");
+    assert_eq!(w.posts().len(), 1);
+    let new_hash = devto_record(&w.read("content/launch.md")).expect("record")["hash"].clone();
+    assert_ne!(new_hash, dev["hash"], "the new hash is recorded");
+}
+
+#[test]
+fn when_the_article_fails_the_teaser_waits_for_the_next_run() {
+    let w = World::new();
+    w.file("templates/teaser.hbs", "{{title}}: {{published.devto.url}}\n");
+    w.file("content/launch.md", ARTICLE);
+    w.devto.fail_next(
+        fake_devto::Route::Create,
+        fake_devto::Fault::Status(422, "{\"error\":\"Title has already been used\",\"status\":422}".into()),
+    );
+    let run = w.publish(&[]);
+    run.code(1);
+    assert!(run.stdout.contains("Title has already been used"), "the server's message is shown\n{run}");
+    assert!(run.stdout.contains("waits for its dev.to article"), "{run}");
+    assert!(w.posts().is_empty(), "no teaser with a broken link\n{run}");
+
+    w.publish(&[]).code(0);
+    assert_eq!((w.devto.articles().len(), w.posts().len()), (1, 1));
+}
+
+#[test]
+fn a_lost_create_reply_never_makes_a_second_article() {
+    let w = World::new();
+    w.file("content/a.md", "---\ntitle: Only once\nplatforms: [devto]\n---\n\nBody.\n");
+    w.devto.fail_next(fake_devto::Route::Create, fake_devto::Fault::DropAfterAction);
+    let _ = w.publish(&[]);
+    w.publish(&[]).code(0);
+    assert_eq!(w.devto.articles().len(), 1);
+    assert!(devto_record(&w.read("content/a.md")).is_some());
 }

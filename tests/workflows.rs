@@ -16,7 +16,10 @@ fn invocations(workflow: &str) -> Vec<Vec<String>> {
         if !(before.is_empty() || before.ends_with("./target/release/")) {
             continue;
         }
-        let words: Vec<String> = line[start + "crier ".len()..].split_whitespace().map(str::to_owned).collect();
+        // The command ends at a pipe, redirection or list operator.
+        let rest = &line[start + "crier ".len()..];
+        let rest = rest.split(['|', '>', '<', ';', '&']).next().unwrap_or("");
+        let words: Vec<String> = rest.split_whitespace().map(str::to_owned).collect();
         if words.first().is_some_and(|w| !w.starts_with('-') && w.chars().all(|c| c.is_ascii_lowercase())) {
             out.push(words);
         }
@@ -39,7 +42,10 @@ fn run(root: &Path, args: &[String]) -> std::process::Output {
 fn exercise(workflow: &str, root: &Path) -> usize {
     let calls = invocations(workflow);
     for mut args in calls.clone() {
-        if args[0] == "publish" && !args.iter().any(|a| a == "--dry-run") {
+        // Commands that would publish or use real credentials only show their help.
+        let real_publish = args[0] == "publish" && !args.iter().any(|a| a == "--dry-run");
+        let token_call = args[0] == "auth" && args.get(1).is_some_and(|a| a == "refresh");
+        if real_publish || token_call {
             args.push("--help".to_owned());
         }
         let out = run(root, &args);
@@ -71,4 +77,14 @@ fn the_workflow_written_by_init_runs() {
     assert!(wf.contains("fetch-depth: 0") && wf.contains("contents: write") && wf.contains("concurrency:"));
     let n = exercise(&wf, dir.path());
     assert_eq!(n, 3, "check, publish --dry-run and publish are all exercised");
+}
+
+#[test]
+fn the_token_refresh_workflow_runs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let wf = std::fs::read_to_string(root.join(".github/workflows/refresh-threads-token.yml")).expect("workflow");
+    assert!(wf.contains("schedule:") && wf.contains("gh secret set THREADS_ACCESS_TOKEN"));
+    let calls = invocations(&wf);
+    assert_eq!(calls, [["auth", "refresh", "--print-token"]], "the redirection is not part of the command");
+    assert_eq!(exercise(&wf, root), 1);
 }

@@ -2,69 +2,93 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-
-use serde_json::json;
+use std::path::PathBuf;
 
 use super::{Global, Outcome, open_project};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::diag::{self, Diagnostic, Severity};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, PostReport};
+use crate::project::Project;
 
 pub fn execute(g: &Global, args: &CheckArgs) -> Result<Outcome> {
     let project = open_project(g)?;
     let files = pipeline::select(&project, &args.paths)?;
-    let reports = pipeline::check_all(&project, &files);
+    match args.format {
+        CheckFormat::Json => execute_json(&project, &files),
+        CheckFormat::Github | CheckFormat::Human => execute_text(g, args, &project, &files),
+    }
+}
+
+/// Human or GitHub output, which may show the rendered posts.
+fn execute_text(g: &Global, args: &CheckArgs, project: &Project, files: &[PathBuf]) -> Result<Outcome> {
+    let reports = pipeline::check_all(project, files);
     let mut all: Vec<&Diagnostic> = project.templates.diagnostics.iter().collect();
     all.extend(reports.iter().flat_map(|r| r.diagnostics.iter()));
     let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = all.len() - errors;
 
     let mut out = String::new();
-    match args.format {
-        CheckFormat::Json => {
-            let value = json!({
-                "diagnostics": all.iter().map(|d| diag::to_json_value(d)).collect::<Vec<_>>(),
-                "errors": errors,
-                "warnings": warnings,
-                "posts": reports.len(),
-            });
-            out.push_str(&value.to_string());
+    if matches!(args.format, CheckFormat::Github) {
+        for d in &all {
+            out.push_str(&diag::render_github(d));
             out.push('\n');
         }
-        CheckFormat::Github => {
-            for d in &all {
-                out.push_str(&diag::render_github(d));
-                out.push('\n');
-            }
-            let _ = writeln!(out, "{}", summary_line(reports.len(), errors, warnings));
-            if let Some(path) = g.env.get("GITHUB_STEP_SUMMARY") {
-                append(path, &step_summary(&reports, &all, errors, warnings))?;
-            }
+        let _ = writeln!(out, "{}", summary_line(reports.len(), errors, warnings));
+        if let Some(path) = g.env.get("GITHUB_STEP_SUMMARY") {
+            append(path, &step_summary(&reports, &all, errors, warnings))?;
         }
-        CheckFormat::Human => {
-            let sources = pipeline::sources(&project, &reports);
-            for d in &all {
-                if g.quiet && d.severity == Severity::Warning {
-                    continue;
-                }
-                out.push_str(&diag::render_human(d, &sources, g.style));
+    } else {
+        let sources = pipeline::sources(project, &reports);
+        for d in &all {
+            if g.quiet && d.severity == Severity::Warning {
+                continue;
             }
-            if !g.quiet {
-                if g.verbose > 0 {
-                    for r in &reports {
-                        let _ = writeln!(out, "{}", r.path);
-                        for rendered in &r.rendered {
-                            let _ = writeln!(out, "  {}", rendered.summary());
-                        }
+            out.push_str(&diag::render_human(d, &sources, g.style));
+        }
+        if !g.quiet {
+            if g.verbose > 0 {
+                for r in &reports {
+                    let _ = writeln!(out, "{}", r.path);
+                    for rendered in &r.rendered {
+                        let _ = writeln!(out, "  {}", rendered.summary());
                     }
                 }
-                let _ = writeln!(out, "{}", summary_line(reports.len(), errors, warnings));
             }
+            let _ = writeln!(out, "{}", summary_line(reports.len(), errors, warnings));
         }
     }
     print(&out);
     Ok(if errors > 0 { Outcome::Failure } else { Outcome::Success })
+}
+
+/// `check --format json`: only the diagnostics are kept, so each post is
+/// freed (on its worker thread) as soon as it is checked.
+fn execute_json(project: &Project, files: &[PathBuf]) -> Result<Outcome> {
+    let per_post = pipeline::check_all_diagnostics(project, files);
+    let mut all: Vec<&Diagnostic> = project.templates.diagnostics.iter().collect();
+    all.extend(per_post.iter().flatten());
+    let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
+    let report = JsonReport {
+        diagnostics: all.iter().map(|d| diag::JsonDiagnostic::new(d)).collect(),
+        errors,
+        posts: per_post.len(),
+        warnings: all.len() - errors,
+    };
+    let mut out = serde_json::to_string(&report).map_err(|e| Error::io("cannot write the JSON report", e.into()))?;
+    out.push('\n');
+    print(&out);
+    Ok(if errors > 0 { Outcome::Failure } else { Outcome::Success })
+}
+
+/// `check --format json` output; keys in alphabetical order, as in a
+/// `serde_json::Value` object.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    diagnostics: Vec<diag::JsonDiagnostic<'a>>,
+    errors: usize,
+    posts: usize,
+    warnings: usize,
 }
 
 pub(crate) fn print(s: &str) {

@@ -1,11 +1,14 @@
 //! One module per subcommand; each exposes `execute`.
 
+pub mod auth;
 pub mod check;
+pub mod doctor;
 pub mod init;
 pub mod new;
 pub mod publish;
 pub mod render;
 pub mod status;
+pub mod watch;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -65,6 +68,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Status(args) => status::execute(&g, &args),
         Command::New(args) => new::execute(&g, &args),
         Command::Init(args) => init::execute(&g, &args),
+        Command::Auth(args) => auth::execute(&g, &args),
+        Command::Doctor(args) => doctor::execute(&g, &args),
+        Command::Watch(args) => watch::execute(&g, &args),
     }
 }
 

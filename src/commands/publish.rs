@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::git::{self, GitError, GitOptions, GitOutcome, RecordChange, RepoInfo};
 use crate::ledger;
 use crate::pipeline::{self, PostReport};
+use crate::platforms::devto::publish::{DevtoPublisher, PublishOptions as DevtoOptions, describe_wait};
 use crate::platforms::threads::api::RetryOptions;
 use crate::platforms::threads::publish::{PublishOptions, ThreadsPublisher};
 use crate::platforms::{PlatformId, Rendered};
@@ -21,6 +22,7 @@ use crate::project::Project;
 use crate::publish::{self, PlanEntry, State};
 
 const DEFAULT_THREADS_API: &str = "https://graph.threads.net";
+const DEFAULT_DEVTO_API: &str = "https://dev.to/api";
 
 /// What happened to one (post, platform) in this run.
 #[derive(Debug, Default)]
@@ -112,14 +114,17 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     for path in &capped {
         summary.deferred.push(format!("{path}: over this run's limit of {cap} posts (publish.max_per_run); next run"));
     }
-    let due: Vec<&PlanEntry> =
-        entries.iter().filter(|e| e.state == State::Due && due_posts.contains(&e.path)).collect();
-    for e in due.iter().filter(|e| e.platform == PlatformId::Devto) {
-        summary.deferred.push(format!("{} → devto: publishing to dev.to is not available in this version yet", e.path));
-    }
-    let threads_due: Vec<&PlanEntry> = due.iter().copied().filter(|e| e.platform == PlatformId::Threads).collect();
-    if !threads_due.is_empty() {
-        publish_threads(g, &project, &reports, &threads_due, now, &mut summary)?;
+    // Due posts in order, plus dev.to articles edited since they were published
+    // (updated in place; Threads posts cannot be edited and are left alone).
+    let work: Vec<&PlanEntry> = entries
+        .iter()
+        .filter(|e| {
+            (e.state == State::Due && due_posts.contains(&e.path))
+                || (e.platform == PlatformId::Devto && matches!(e.state, State::Published { changed: true, .. }))
+        })
+        .collect();
+    if !work.is_empty() {
+        publish_all(g, &project, &reports, &work, now, &mut summary)?;
     }
 
     if args.no_commit {
@@ -186,140 +191,242 @@ fn publish_options(project: &Project) -> PublishOptions {
     }
 }
 
-fn publish_threads(
+/// Publishes `work` in order (dev.to before Threads for the same post, so a
+/// Threads teaser can link the article), writing each record right away.
+fn publish_all(
     g: &Global,
     project: &Project,
     reports: &[PostReport],
-    due: &[&PlanEntry],
+    work: &[&PlanEntry],
     now: chrono::DateTime<chrono::Utc>,
     summary: &mut RunSummary,
 ) -> Result<()> {
-    let token = g.env.get("THREADS_ACCESS_TOKEN").ok_or_else(|| Error::Env {
+    let count = |p: PlatformId| work.iter().filter(|e| e.platform == p).count();
+    let missing = |var: &str, n: usize, platform: &str| Error::Env {
         message: format!(
-            "THREADS_ACCESS_TOKEN is not set, and {} post{} due for Threads; set it in the environment or in .env (see \"Getting a Threads token\" in the README), or use --dry-run",
-            due.len(),
-            if due.len() == 1 { " is" } else { "s are" }
+            "{var} is not set, and {n} post{} due for {platform}; set it in the environment or in .env (see the README), or use --dry-run",
+            if n == 1 { " is" } else { "s are" }
         ),
-    })?;
-    let token = SecretString::from(token.to_owned());
-    let base = g.env.get("CRIER_THREADS_API_URL").unwrap_or(DEFAULT_THREADS_API).to_owned();
-    let user_id = g.env.get("THREADS_USER_ID").map(str::to_owned);
-    let username = g.env.get("THREADS_USERNAME").map(str::to_owned);
+    };
+    let threads_token = match count(PlatformId::Threads) {
+        0 => None,
+        n => Some(SecretString::from(
+            g.env.get("THREADS_ACCESS_TOKEN").ok_or_else(|| missing("THREADS_ACCESS_TOKEN", n, "Threads"))?.to_owned(),
+        )),
+    };
+    let devto_key = match count(PlatformId::Devto) {
+        0 => None,
+        n => Some(SecretString::from(
+            g.env.get("DEVTO_API_KEY").ok_or_else(|| missing("DEVTO_API_KEY", n, "dev.to"))?.to_owned(),
+        )),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the network runtime", e))?;
     let progress = Progress::new(g.quiet);
+    let posts = || reports.iter().filter_map(|r| r.post.as_ref());
     runtime.block_on(async {
-        let mut publisher = match ThreadsPublisher::connect(
-            &base,
-            token,
-            user_id.as_deref(),
-            username.as_deref(),
-            publish_options(project),
-        )
-        .await
-        {
-            Ok(p) => p,
-            Err(e) => {
-                for d in due {
-                    summary.failed.push(format!("{} → threads: not attempted: {e}", d.path));
-                }
-                return Ok(());
-            }
-        };
-        // Posts recorded anywhere in the repository are never adopted for another.
-        publisher.exclude(reports.iter().filter_map(|r| r.post.as_ref()).flat_map(recorded_threads_ids));
-        let remaining = match publisher.remaining_quota().await {
-            Ok(n) => n,
-            Err(e) => {
-                for d in due {
-                    summary.failed.push(format!("{} → threads: not attempted: cannot read the publishing quota: {e}", d.path));
-                }
-                return Ok(());
-            }
-        };
-        let mut budget = remaining;
-        let mut stop: Option<String> = None;
-        for entry in due {
-            if let Some(why) = &stop {
-                summary.failed.push(format!("{} → threads: not attempted: {why}", entry.path));
+        let mut devto = devto_key.map(|key| {
+            let base = g.env.get("CRIER_DEVTO_API_URL").unwrap_or(DEFAULT_DEVTO_API);
+            let mut p = DevtoPublisher::new(base, key, devto_options(project));
+            p.exclude(posts().flat_map(|post| recorded_ids(post, PlatformId::Devto)));
+            p
+        });
+        let mut threads: Option<Result<(ThreadsPublisher, u64), String>> = None;
+        let mut devto_failed: Vec<&str> = Vec::new();
+        let mut stop: Vec<(PlatformId, String)> = Vec::new();
+        for entry in work {
+            let label = format!("{} → {}", entry.path, entry.platform);
+            if let Some((_, why)) = stop.iter().find(|(p, _)| *p == entry.platform) {
+                summary.failed.push(format!("{label}: not attempted: {why}"));
                 continue;
             }
-            if budget == 0 {
-                summary.deferred.push(format!(
-                    "{} → threads: the Threads publishing quota (250 posts per 24 hours) is used up; next run",
-                    entry.path
-                ));
-                continue;
-            }
-            let Some(report) = reports.iter().find(|r| r.path == entry.path) else { continue };
-            let Some(post) = &report.post else { continue };
-            // Render for real: cross-links only to platforms that are recorded.
-            let rendered = match PlatformId::Threads.platform().render(project, post, &[PlatformId::Threads]) {
-                Ok(Rendered::Threads(t)) => t,
-                Ok(_) | Err(_) => {
-                    summary.deferred.push(format!(
-                        "{} → threads: waits until the platforms its template links (published.<platform>.url) are published",
-                        entry.path
-                    ));
+            // Read the post again: an earlier step of this run may have recorded a platform it links.
+            let post = match crate::content::parse_file(&project.root, &entry.abs_path) {
+                Ok(p) => p,
+                Err(d) => {
+                    summary.failed.push(format!("{label}: cannot read the post again: {}", d.message));
                     continue;
                 }
             };
-            let missing_url: Vec<&str> =
-                rendered.parts.iter().flat_map(|p| &p.media).filter(|m| m.url.is_none()).filter_map(|m| m.path.as_deref()).collect();
-            if !missing_url.is_empty() {
-                summary.failed.push(format!(
-                    "{} → threads: no public URL for {}: set media.base_url in crier.yaml (Threads fetches media by URL), or publish from GitHub Actions",
-                    entry.path,
-                    missing_url.join(", ")
-                ));
-                continue;
-            }
-            let hash = publish::fingerprint(&Rendered::Threads(rendered.clone()));
-            progress.start(&format!("{} → threads", entry.path));
-            let step = |msg: &str| progress.step(msg);
-            let result = publisher.publish(post, &rendered, &hash, &publish::rfc3339(now), &step).await;
-            progress.finish();
-            match result {
-                Ok(record) => {
-                    let url = record.url.clone();
-                    match write_record(post, &record) {
-                        Ok(()) => {
-                            summary.published.push(format!("{} → threads: {url}", entry.path));
-                            summary.written.push(RecordChange {
-                                rel_path: post.path.clone(),
-                                kind: post.kind,
-                                platform: PlatformId::Threads.name().to_owned(),
-                                record,
-                            });
+            match entry.platform {
+                PlatformId::Devto => {
+                    let Some(publisher) = devto.as_mut() else { continue };
+                    let out = match PlatformId::Devto.platform().render(project, &post, &[PlatformId::Devto]) {
+                        Ok(Rendered::Devto(d)) => d,
+                        Ok(_) | Err(_) => {
+                            summary.deferred.push(format!(
+                                "{label}: waits until the platforms its template links (published.<platform>.url) are published"
+                            ));
+                            devto_failed.push(&entry.path);
+                            continue;
                         }
-                        Err(e) => summary.failed.push(format!(
-                            "{} → threads: published as {url}, but the record could not be written ({e}); the next run will find the post on Threads and record it",
-                            entry.path
-                        )),
-                    }
-                    budget -= 1;
-                }
-                Err(f) => {
-                    let resume = if f.published_parts > 0 {
-                        format!(" ({} part(s) are out; the next run resumes after them)", f.published_parts)
-                    } else {
-                        String::new()
                     };
-                    summary.failed.push(format!("{} → threads: {}{resume}", entry.path, f.message));
-                    if f.fatal {
-                        stop = Some("the run stopped: the Threads token was rejected (run `crier auth refresh`)".to_owned());
+                    let hash = publish::fingerprint(&Rendered::Devto(out.clone()));
+                    progress.start(&label);
+                    let step = |msg: &str| progress.step(msg);
+                    let wait = |left: Duration| progress.step(&describe_wait(left));
+                    let previous = ledger::get_record(&post.source.text, post.kind, "devto").ok().flatten();
+                    let updating = matches!(entry.state, State::Published { .. });
+                    let result = match (&previous, updating) {
+                        (Some(prev), true) => publisher.update(prev, &out, &hash, &wait).await,
+                        _ => publisher.publish(&out, &hash, &publish::rfc3339(now), &step, &wait).await,
+                    };
+                    progress.finish();
+                    match result {
+                        Ok(record) => record_written(summary, &post, PlatformId::Devto, record, updating),
+                        Err(f) => {
+                            devto_failed.push(&entry.path);
+                            summary.failed.push(format!("{label}: {}", f.message));
+                            if f.fatal {
+                                stop.push((PlatformId::Devto, "the dev.to API key was rejected (check DEVTO_API_KEY)".to_owned()));
+                            }
+                        }
+                    }
+                }
+                PlatformId::Threads => {
+                    if devto_failed.contains(&entry.path.as_str()) {
+                        summary.deferred.push(format!(
+                            "{label}: waits for its dev.to article, which did not go out in this run; next run"
+                        ));
+                        continue;
+                    }
+                    if threads.is_none() {
+                        threads = Some(connect_threads(g, project, threads_token.clone(), &posts().collect::<Vec<_>>()).await);
+                    }
+                    let (publisher, budget) = match threads.as_mut() {
+                        Some(Ok(pair)) => pair,
+                        Some(Err(why)) => {
+                            summary.failed.push(format!("{label}: not attempted: {why}"));
+                            continue;
+                        }
+                        None => continue,
+                    };
+                    if *budget == 0 {
+                        summary.deferred.push(format!(
+                            "{label}: the Threads publishing quota (250 posts per 24 hours) is used up; next run"
+                        ));
+                        continue;
+                    }
+                    // Render for real: cross-links only to platforms that are recorded.
+                    let rendered = match PlatformId::Threads.platform().render(project, &post, &[PlatformId::Threads]) {
+                        Ok(Rendered::Threads(t)) => t,
+                        Ok(_) | Err(_) => {
+                            summary.deferred.push(format!(
+                                "{label}: waits until the platforms its template links (published.<platform>.url) are published"
+                            ));
+                            continue;
+                        }
+                    };
+                    let missing_url: Vec<&str> = rendered
+                        .parts
+                        .iter()
+                        .flat_map(|p| &p.media)
+                        .filter(|m| m.url.is_none())
+                        .filter_map(|m| m.path.as_deref())
+                        .collect();
+                    if !missing_url.is_empty() {
+                        summary.failed.push(format!(
+                            "{label}: no public URL for {}: set media.base_url in crier.yaml (Threads fetches media by URL), or publish from GitHub Actions",
+                            missing_url.join(", ")
+                        ));
+                        continue;
+                    }
+                    let hash = publish::fingerprint(&Rendered::Threads(rendered.clone()));
+                    progress.start(&label);
+                    let step = |msg: &str| progress.step(msg);
+                    let result = publisher.publish(&post, &rendered, &hash, &publish::rfc3339(now), &step).await;
+                    progress.finish();
+                    match result {
+                        Ok(record) => {
+                            record_written(summary, &post, PlatformId::Threads, record, false);
+                            *budget -= 1;
+                        }
+                        Err(f) => {
+                            let resume = if f.published_parts > 0 {
+                                format!(" ({} part(s) are out; the next run resumes after them)", f.published_parts)
+                            } else {
+                                String::new()
+                            };
+                            summary.failed.push(format!("{label}: {}{resume}", f.message));
+                            if f.fatal {
+                                stop.push((
+                                    PlatformId::Threads,
+                                    "the run stopped: the Threads token was rejected (run `crier auth refresh`)".to_owned(),
+                                ));
+                            }
+                        }
                     }
                 }
             }
         }
-        Ok::<(), Error>(())
-    })
+    });
+    Ok(())
 }
 
-fn recorded_threads_ids(post: &crate::content::Post) -> Vec<String> {
-    let Some(rec) = publish::record_of(post, PlatformId::Threads) else { return Vec::new() };
+/// Connects to Threads and reads the remaining quota, or says why not.
+async fn connect_threads(
+    g: &Global,
+    project: &Project,
+    token: Option<SecretString>,
+    posts: &[&crate::content::Post],
+) -> std::result::Result<(ThreadsPublisher, u64), String> {
+    let token = token.ok_or_else(|| "THREADS_ACCESS_TOKEN is not set".to_owned())?;
+    let base = g.env.get("CRIER_THREADS_API_URL").unwrap_or(DEFAULT_THREADS_API);
+    let mut publisher = ThreadsPublisher::connect(
+        base,
+        token,
+        g.env.get("THREADS_USER_ID"),
+        g.env.get("THREADS_USERNAME"),
+        publish_options(project),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    // Posts recorded anywhere in the repository are never adopted for another.
+    publisher.exclude(posts.iter().flat_map(|post| recorded_ids(post, PlatformId::Threads)));
+    let remaining = publisher.remaining_quota().await.map_err(|e| format!("cannot read the publishing quota: {e}"))?;
+    Ok((publisher, remaining))
+}
+
+fn devto_options(project: &Project) -> DevtoOptions {
+    let p = &project.config.publish;
+    let mut opts = DevtoOptions::default();
+    opts.client.max_total_wait = Duration::from_secs(p.max_retry_wait_secs.max(360));
+    opts.client.initial_delay = Duration::from_millis(p.retry_initial_delay_ms);
+    opts.client.request_timeout = Duration::from_secs(p.request_timeout_secs.max(1));
+    opts.client.min_write_interval = Duration::from_millis(p.write_interval_ms);
+    opts
+}
+
+/// Writes the record into the post file and notes it for the commit.
+fn record_written(
+    summary: &mut RunSummary,
+    post: &crate::content::Post,
+    platform: PlatformId,
+    record: ledger::Record,
+    updated: bool,
+) {
+    let label = format!("{} → {platform}", post.path);
+    let url = record.url.clone();
+    match write_record(post, platform, &record) {
+        Ok(()) => {
+            summary.published.push(if updated { format!("{label}: updated {url}") } else { format!("{label}: {url}") });
+            summary.written.push(RecordChange {
+                rel_path: post.path.clone(),
+                kind: post.kind,
+                platform: platform.name().to_owned(),
+                record,
+            });
+        }
+        Err(e) => summary.failed.push(format!(
+            "{label}: published as {url}, but the record could not be written ({e}); the next run will find it on {platform} and record it"
+        )),
+    }
+}
+
+fn recorded_ids(post: &crate::content::Post, platform: PlatformId) -> Vec<String> {
+    let Some(rec) = publish::record_of(post, platform) else { return Vec::new() };
     let mut ids: Vec<String> =
         rec.get("id").and_then(serde_json::Value::as_str).map(str::to_owned).into_iter().collect();
     if let Some(parts) = rec.get("parts").and_then(serde_json::Value::as_array) {
@@ -328,10 +435,13 @@ fn recorded_threads_ids(post: &crate::content::Post) -> Vec<String> {
     ids
 }
 
-fn write_record(post: &crate::content::Post, record: &ledger::Record) -> std::result::Result<(), String> {
+fn write_record(
+    post: &crate::content::Post,
+    platform: PlatformId,
+    record: &ledger::Record,
+) -> std::result::Result<(), String> {
     let current = std::fs::read_to_string(&post.abs_path).map_err(|e| format!("cannot read the file: {e}"))?;
-    let updated =
-        ledger::set_record(&current, post.kind, PlatformId::Threads.name(), record).map_err(|e| e.to_string())?;
+    let updated = ledger::set_record(&current, post.kind, platform.name(), record).map_err(|e| e.to_string())?;
     ledger::write_atomic(&post.abs_path, updated.as_bytes()).map_err(|e| format!("cannot write the file: {e}"))
 }
 
@@ -361,12 +471,7 @@ fn dry_run_report(
     };
     let mut publish_lines = Vec::new();
     for e in entries.iter().filter(|e| e.state == State::Due && due_posts.contains(&e.path)) {
-        let note = if e.platform == PlatformId::Devto {
-            "  [dev.to publishing is not available in this version yet]"
-        } else {
-            ""
-        };
-        publish_lines.push(format!("{} → {}  ({}){note}", e.path, e.platform, summary_of(e)));
+        publish_lines.push(format!("{} → {}  ({})", e.path, e.platform, summary_of(e)));
     }
     section(&mut out, "would publish now", publish_lines);
     section(
@@ -387,7 +492,7 @@ fn dry_run_report(
                     "{} → threads  {url}: changed since it was published; Threads posts cannot be edited, so it is left alone",
                     e.path
                 ),
-                PlatformId::Devto => format!("{} → devto  {url}: changed since it was published (update)", e.path),
+                PlatformId::Devto => format!("{} → devto  {url}: changed since it was published: would update it in place", e.path),
             }),
             State::Draft => drafts.push(format!("{} → {}", e.path, e.platform)),
             State::Due | State::Invalid => {}

@@ -29,6 +29,9 @@ pub fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
         .parents(true)
         .follow_links(false)
         .filter_entry(|e| e.depth() == 0 || !is_skipped_name(&e.file_name().to_string_lossy()))
+        // Visiting each folder's entries in name order yields the paths already
+        // in `Path` order, which makes the final sort a cheap check.
+        .sort_by_file_name(|a, b| a.cmp(b))
         .build();
     let mut files = Vec::new();
     for entry in walker {

@@ -1,6 +1,7 @@
 //! The post schema and its parser. Every key keeps its location so rules can
 //! point at the offending key or value.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -247,18 +248,28 @@ impl Post {
 /// Reads and parses a post file. Oversized files are rejected before reading.
 pub fn parse_file(root: &Path, abs_path: &Path) -> Result<Post, Diagnostic> {
     let display = relative_display(root, abs_path);
-    let meta = std::fs::metadata(abs_path)
-        .map_err(|e| Diagnostic::error("io-error", format!("cannot read the file: {e}")).in_file(&display))?;
-    if meta.len() > MAX_POST_BYTES {
-        return Err(Diagnostic::error(
+    let io_error =
+        |e: std::io::Error| Diagnostic::error("io-error", format!("cannot read the file: {e}")).in_file(&display);
+    let too_large = |len: u64| {
+        Diagnostic::error(
             "file-too-large",
-            format!("the file is {} bytes; posts may be at most {} bytes (10 MB)", meta.len(), MAX_POST_BYTES),
+            format!("the file is {len} bytes; posts may be at most {MAX_POST_BYTES} bytes (10 MB)"),
         )
         .in_file(&display)
-        .with_hint("move large content out of the post, or put the file outside content/"));
+        .with_hint("move large content out of the post, or put the file outside content/")
+    };
+    // The size comes from the open file: one lookup by path, not two.
+    let mut file = std::fs::File::open(abs_path).map_err(io_error)?;
+    let len = file.metadata().map_err(io_error)?.len();
+    if len > MAX_POST_BYTES {
+        return Err(too_large(len));
     }
-    let bytes = std::fs::read(abs_path)
-        .map_err(|e| Diagnostic::error("io-error", format!("cannot read the file: {e}")).in_file(&display))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    // `take` also keeps a file that grows meanwhile from being read past the limit.
+    file.by_ref().take(MAX_POST_BYTES + 1).read_to_end(&mut bytes).map_err(io_error)?;
+    if bytes.len() as u64 > MAX_POST_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,

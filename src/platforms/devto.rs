@@ -1,6 +1,10 @@
 //! dev.to (Forem API v1): the Markdown body as written, through the `devto`
 //! template, with image links relative to the post rewritten to public URLs.
 
+pub mod api;
+pub mod publish;
+
+use handlebars::Context;
 use serde_json::{Value, json};
 
 use super::{Platform, PlatformId, Rendered};
@@ -86,7 +90,8 @@ impl Platform for Devto {
         let mut ctx = context::base(post, &project.config, targets, None);
         ctx.insert("platform".into(), "devto".into());
         ctx.insert("text".into(), Value::String(body));
-        let body_markdown = match project.templates.render(&template, &Value::Object(ctx), &post.path, "devto") {
+        let ctx = Context::from(Value::Object(ctx));
+        let body_markdown = match project.templates.render_with_context(&template, &ctx, &post.path, "devto") {
             Ok(s) => s,
             Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
             Err(TemplateFailure::Error(d)) => return Err(vec![*d]),

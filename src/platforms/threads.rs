@@ -7,6 +7,7 @@ pub mod publish;
 
 use std::ops::Range;
 
+use handlebars::Context;
 use serde_json::{Value, json};
 
 use super::{Platform, PlatformId, Rendered};
@@ -112,17 +113,20 @@ impl Platform for Threads {
 
         let mut base = context::base(post, &project.config, targets, project.threads_username());
         base.insert("platform".into(), "threads".into());
+        // One context for every part: each part only replaces `text` and `part`.
+        let mut ctx = Context::from(Value::Object(base));
         let count = parts.len();
         let mut out = Vec::with_capacity(count);
         let mut errors = Vec::new();
         for (i, part) in parts.into_iter().enumerate() {
-            let mut ctx = base.clone();
-            ctx.insert("text".into(), Value::String(part.text));
-            ctx.insert(
-                "part".into(),
-                json!({"number": i + 1, "count": count, "first": i == 0, "last": i + 1 == count}),
-            );
-            match project.templates.render(&template, &Value::Object(ctx), &post.path, "threads") {
+            if let Value::Object(map) = ctx.data_mut() {
+                map.insert("text".into(), Value::String(part.text));
+                map.insert(
+                    "part".into(),
+                    json!({"number": i + 1, "count": count, "first": i == 0, "last": i + 1 == count}),
+                );
+            }
+            match project.templates.render_with_context(&template, &ctx, &post.path, "threads") {
                 Ok(rendered) => out.push(ThreadsPart {
                     text: rendered.trim().to_owned(),
                     media: part.media,

@@ -142,11 +142,23 @@ impl Templates {
         post: &str,
         platform: &str,
     ) -> Result<String, TemplateFailure> {
+        self.render_with_context(name, &Context::from(ctx.clone()), post, platform)
+    }
+
+    /// Like [`Templates::render`], with a context the caller owns and may
+    /// reuse (and update between renders) without converting it again.
+    pub fn render_with_context(
+        &self,
+        name: &str,
+        ctx: &Context,
+        post: &str,
+        platform: &str,
+    ) -> Result<String, TemplateFailure> {
         if self.broken.contains(name) {
             return Err(TemplateFailure::AlreadyReported);
         }
         self.hb
-            .render(name, ctx)
+            .render_with_context(name, ctx)
             .map_err(|e| TemplateFailure::Error(Box::new(self.render_error(name, &e, post, platform))))
     }
 
@@ -235,15 +247,38 @@ fn truncate_helper(
 }
 
 pub fn truncate_graphemes(text: &str, max: usize, suffix: &str) -> String {
-    let count = text.graphemes(true).count();
-    if count <= max {
+    // A grapheme is at least one byte, so short texts fit without counting;
+    // otherwise only the first `max + 1` graphemes decide whether it fits.
+    if text.len() <= max || grapheme_prefix_len(text, max + 1).is_none() {
         return text.to_owned();
     }
     let keep = max.saturating_sub(suffix.graphemes(true).count());
-    let mut out: String = text.graphemes(true).take(keep).collect();
-    out.truncate(out.trim_end().len());
+    let end = grapheme_prefix_len(text, keep).unwrap_or(text.len());
+    let mut out = text[..end].trim_end().to_owned();
     out.push_str(suffix);
     out
+}
+
+/// The byte length of the first `n` graphemes of `text`, or `None` if it has
+/// fewer than `n`.
+fn grapheme_prefix_len(text: &str, n: usize) -> Option<usize> {
+    if n == 0 {
+        return Some(0);
+    }
+    if text.is_ascii() {
+        // In ASCII text every byte is a grapheme, except that CR LF is one.
+        let bytes = text.as_bytes();
+        let (mut at, mut count) = (0, 0);
+        while at < bytes.len() {
+            at += if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') { 2 } else { 1 };
+            count += 1;
+            if count == n {
+                return Some(at);
+            }
+        }
+        return None;
+    }
+    text.grapheme_indices(true).nth(n - 1).map(|(i, g)| i + g.len())
 }
 
 /// `{{hashtags tags}}`: `#rust #opensource` (spaces and punctuation dropped).
@@ -366,6 +401,17 @@ mod tests {
         for (tpl, want) in cases {
             let got = render(tpl, &ctx).map_err(|e| format!("{e:?}"));
             assert_eq!(got.as_deref(), Ok(want), "{tpl}");
+        }
+    }
+
+    #[test]
+    fn ascii_prefix_lengths_match_unicode_segmentation() {
+        for text in ["", "a", "ab\r\ncd", "\r\n\r\n", "\r\r\n\n", "x\r", "tab\there\n\nend", "line\r\nnext\r"] {
+            let graphemes: Vec<&str> = text.graphemes(true).collect();
+            for n in 0..=graphemes.len() + 2 {
+                let want = (n <= graphemes.len()).then(|| graphemes[..n].iter().map(|g| g.len()).sum::<usize>());
+                assert_eq!(grapheme_prefix_len(text, n), want, "{text:?} {n}");
+            }
         }
     }
 

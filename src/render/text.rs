@@ -482,6 +482,11 @@ pub fn find_urls(text: &str) -> Vec<Range<usize>> {
     let mut urls = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        // Both schemes start with `h`: jump to the next candidate.
+        match bytes[i..].iter().position(|b| b.eq_ignore_ascii_case(&b'h')) {
+            Some(n) => i += n,
+            None => break,
+        }
         let scheme_len = if starts_with_ignore_case(&bytes[i..], b"https://") {
             8
         } else if starts_with_ignore_case(&bytes[i..], b"http://") {
@@ -531,12 +536,12 @@ fn starts_with_ignore_case(haystack: &[u8], prefix: &[u8]) -> bool {
 /// in graphemes), so `#cafe` + U+0301 is one tag.
 pub fn find_hashtags(text: &str) -> Vec<Range<usize>> {
     let mut tags = Vec::new();
-    let mut prev: Option<char> = None;
-    let mut skip_to = 0;
-    for (i, c) in text.char_indices() {
-        let at_boundary = prev.is_none_or(|p| p.is_whitespace() || p == '(');
-        prev = Some(c);
-        if i < skip_to || c != '#' || !at_boundary {
+    let mut from = 0;
+    while let Some(n) = text[from..].find('#') {
+        let i = from + n;
+        from = i + 1;
+        let at_boundary = text[..i].chars().next_back().is_none_or(|p| p.is_whitespace() || p == '(');
+        if !at_boundary {
             continue;
         }
         let body = i + 1;
@@ -551,7 +556,7 @@ pub fn find_hashtags(text: &str) -> Vec<Range<usize>> {
         }
         if end > body && !text[body..end].chars().all(char::is_numeric) {
             tags.push(i..end);
-            skip_to = end;
+            from = end;
         }
     }
     tags

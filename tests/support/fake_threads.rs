@@ -12,8 +12,16 @@
 //! [`FakeThreads::advance_clock`], and inspect it with [`FakeThreads::published_posts`],
 //! [`FakeThreads::calls`] and [`FakeThreads::requests`] (paths only, never the token).
 //!
-//! Not covered: the OAuth/token endpoints (`/oauth/access_token`, `/access_token`,
-//! `/refresh_access_token`).
+//! OAuth (contract items 1–3): [`FakeThreads::authorize`] plays the consent screen and mints
+//! a code (single use, 1 h TTL) for a redirect URI and scopes; `POST /oauth/access_token`
+//! trades it for a short-lived token (1 h) — errors in the flat
+//! `{"error_type","code","error_message"}` shape —, `GET /access_token` (`th_exchange_token`)
+//! trades that for a long-lived one (60 days), and `GET /refresh_access_token`
+//! (`th_refresh_token`) renews a long-lived token that is at least 24 h old and unexpired.
+//! Every token it issues also works on the Graph routes until it expires; the configured
+//! [`FakeConfig::token`] counts as a long-lived token issued when the fake started. The
+//! refusals of a too-young token (flat shape) and an expired one (Graph code 190, subcode
+//! 463) are the fake's choice: Meta does not document those bodies.
 
 // Each test binary uses a different subset of this module.
 #![allow(dead_code)]
@@ -30,6 +38,24 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+const HOUR: Duration = Duration::from_secs(60 * 60);
+/// Lifetime of a long-lived token (60 days), as `expires_in` reports it.
+const LONG_LIVED_SECS: u64 = 5_184_000;
+/// Scopes the fake's authorize step knows (see threads-api.md §1).
+const KNOWN_SCOPES: [&str; 11] = [
+    "threads_basic",
+    "threads_content_publish",
+    "threads_read_replies",
+    "threads_manage_replies",
+    "threads_manage_insights",
+    "threads_delete",
+    "threads_keyword_search",
+    "threads_manage_mentions",
+    "threads_profile_discovery",
+    "threads_share_to_instagram",
+    "threads_location_tagging",
+];
+const CODE_NOT_FOUND: &str = "Matching code was not found or was already used";
 const USER_ROUTE_ERROR: &str = "Unsupported request. Object with ID does not exist, cannot be loaded due to missing permissions, or does not support this operation";
 
 /// How the fake behaves. Every field has a sensible default.
@@ -64,6 +90,12 @@ pub(crate) struct FakeConfig {
     pub(crate) delete_limit: u64,
     /// Unix time of the fake clock's start (default: now).
     pub(crate) start_unix: Option<u64>,
+    /// Threads App ID (`client_id`).
+    pub(crate) app_id: String,
+    /// Threads App secret (`client_secret`).
+    pub(crate) app_secret: String,
+    /// Send `user_id` as a JSON string (as Meta's Postman sample) instead of a number.
+    pub(crate) user_id_as_string: bool,
 }
 
 impl Default for FakeConfig {
@@ -91,6 +123,9 @@ impl Default for FakeConfig {
             reply_limit: 1000,
             delete_limit: 100,
             start_unix: None,
+            app_id: "1234567890123456".into(),
+            app_secret: "fakeAppSecret0123456789abcdef".into(),
+            user_id_as_string: false,
         }
     }
 }
@@ -118,6 +153,12 @@ pub(crate) enum Route {
     Conversation,
     /// `DELETE /{media-id}`.
     Delete,
+    /// `POST /oauth/access_token`.
+    OAuthToken,
+    /// `GET /access_token`.
+    ExchangeToken,
+    /// `GET /refresh_access_token`.
+    RefreshToken,
     /// Whatever request comes next.
     Any,
 }
@@ -221,8 +262,30 @@ struct MediaObj {
     deleted: bool,
 }
 
+#[derive(Debug, Clone)]
+struct OAuthCode {
+    redirect_uri: String,
+    issued: Duration,
+    used: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenKind {
+    Short,
+    Long,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Issued {
+    kind: TokenKind,
+    issued: Duration,
+    expires: Duration,
+}
+
 struct Inner {
     cfg: FakeConfig,
+    codes: HashMap<String, OAuthCode>,
+    tokens: HashMap<String, Issued>,
     started: Instant,
     start_unix: u64,
     clock_offset: Duration,
@@ -252,6 +315,8 @@ struct GErr {
     transient: bool,
     user_title: Option<String>,
     user_msg: Option<String>,
+    /// Answer in the token endpoints' flat shape `{"error_type","code","error_message"}`.
+    flat: bool,
 }
 
 impl GErr {
@@ -265,7 +330,13 @@ impl GErr {
             transient: false,
             user_title: None,
             user_msg: None,
+            flat: false,
         }
+    }
+
+    /// The flat OAuth error of the token endpoints.
+    fn flat(message: impl Into<String>) -> Self {
+        Self { flat: true, ..Self::new(400, 400, "OAuthException", message) }
     }
 
     fn param(message: impl Into<String>) -> Self {
@@ -295,6 +366,9 @@ impl GErr {
     }
 
     fn body(&self, trace: u64) -> Value {
+        if self.flat {
+            return json!({ "error_type": self.kind, "code": self.code, "error_message": self.message });
+        }
         let mut e = Map::new();
         e.insert("message".into(), json!(self.message));
         e.insert("type".into(), json!(self.kind));
@@ -335,8 +409,15 @@ impl FakeThreads {
         let start_unix = cfg.start_unix.unwrap_or_else(|| {
             SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(1_780_000_000)
         });
+        let mut tokens = HashMap::new();
+        tokens.insert(
+            cfg.token.clone(),
+            Issued { kind: TokenKind::Long, issued: Duration::ZERO, expires: Duration::from_secs(LONG_LIVED_SECS) },
+        );
         let inner = Arc::new(Mutex::new(Inner {
             cfg,
+            codes: HashMap::new(),
+            tokens,
             started: Instant::now(),
             start_unix,
             clock_offset: Duration::ZERO,
@@ -463,6 +544,53 @@ impl FakeThreads {
         self.lock().calls
     }
 
+    /// The consent screen: the user approves `scopes` (comma-separated) for `redirect_uri`;
+    /// returns the code (valid 1 h, once). Unknown scopes (e.g. `threads_publish`) and a
+    /// missing `threads_basic` are refused, as Threads does.
+    pub(crate) fn authorize(&self, redirect_uri: &str, scopes: &str) -> Result<String, String> {
+        let mut g = self.lock();
+        let list: Vec<&str> = scopes.split([',', ' ']).filter(|s| !s.is_empty()).collect();
+        if let Some(bad) = list.iter().find(|s| !KNOWN_SCOPES.contains(s)) {
+            return Err(format!("Invalid Scopes: {bad}"));
+        }
+        if !list.contains(&"threads_basic") {
+            return Err("threads_basic is required".into());
+        }
+        let code = format!("AQB{}", g.random_alnum(48));
+        let issued = g.now();
+        g.codes.insert(code.clone(), OAuthCode { redirect_uri: redirect_uri.to_owned(), issued, used: false });
+        Ok(code)
+    }
+
+    /// The URL the browser is sent to after consent: `redirect_uri?code=…&state=…#_`.
+    pub(crate) fn redirect_url(&self, redirect_uri: &str, code: &str, state: &str) -> String {
+        let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+        let state: String = url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
+        format!("{redirect_uri}{sep}code={code}&state={state}#_")
+    }
+
+    /// The Threads App ID.
+    pub(crate) fn app_id(&self) -> String {
+        self.lock().cfg.app_id.clone()
+    }
+
+    /// The Threads App secret.
+    pub(crate) fn app_secret(&self) -> String {
+        self.lock().cfg.app_secret.clone()
+    }
+
+    /// Every token the fake knows (the configured one and all it issued), for leak checks.
+    pub(crate) fn issued_tokens(&self) -> Vec<String> {
+        self.lock().tokens.keys().cloned().collect()
+    }
+
+    /// Seconds until `token` expires on the fake clock (negative: expired); `None` if unknown.
+    pub(crate) fn token_expires_in(&self, token: &str) -> Option<i64> {
+        let g = self.lock();
+        let t = g.tokens.get(token)?;
+        Some(t.expires.as_secs() as i64 - g.now().as_secs() as i64)
+    }
+
     /// `(method, path)` of every request received; the query (and so the token) is left out.
     pub(crate) fn requests(&self) -> Vec<(String, String)> {
         self.lock().requests.clone()
@@ -554,7 +682,10 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: By
 
     let (status, value, hang) = {
         let mut g = lock(&shared);
-        let result = g.check_token(&params).and_then(|()| g.dispatch(route, &method, &segs, &params));
+        let result = match route {
+            Route::OAuthToken | Route::ExchangeToken | Route::RefreshToken => g.oauth(route, &params),
+            _ => g.check_token(&params).and_then(|()| g.dispatch(route, &method, &segs, &params)),
+        };
         let hang = g.cfg.drop_hang;
         match result {
             Ok(v) => (200, v, hang),
@@ -626,11 +757,23 @@ impl Inner {
             ("GET", ["v1.0", _, "threads_publishing_limit"]) => Route::PublishingLimit,
             ("GET", ["v1.0", _, "replies"]) => Route::ListReplies,
             ("GET", ["v1.0", _, "conversation"]) => Route::Conversation,
+            ("POST", ["oauth", "access_token"]) => Route::OAuthToken,
+            ("GET", ["access_token"]) => Route::ExchangeToken,
+            ("GET", ["refresh_access_token"]) => Route::RefreshToken,
             _ => Route::Any,
         }
     }
 
     fn check_token(&self, params: &HashMap<String, String>) -> Result<(), GErr> {
+        let issued = params.get("access_token").filter(|t| **t != self.cfg.token).and_then(|t| self.tokens.get(t));
+        if let Some(i) = issued {
+            return if self.now() < i.expires {
+                Ok(())
+            } else {
+                Err(GErr::new(400, 190, "OAuthException", "Error validating access token: Session has expired.")
+                    .subcode(463))
+            };
+        }
         match params.get("access_token") {
             Some(t) if *t == self.cfg.token && !self.token_expired => Ok(()),
             Some(t) if *t == self.cfg.token => {
@@ -765,7 +908,127 @@ impl Inner {
                 }
                 Ok(json!({ "success": true, "deleted_id": target }))
             }
-            Route::Any => Err(GErr::unsupported(method, target)),
+            Route::Any | Route::OAuthToken | Route::ExchangeToken | Route::RefreshToken => {
+                Err(GErr::unsupported(method, target))
+            }
+        }
+    }
+
+    fn random_alnum(&mut self, n: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        (0..n)
+            .map(|_| {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                ALPHABET[(self.rng % ALPHABET.len() as u64) as usize] as char
+            })
+            .collect()
+    }
+
+    fn mint(&mut self, kind: TokenKind) -> (String, Duration) {
+        let ttl = match kind {
+            TokenKind::Short => HOUR,
+            TokenKind::Long => Duration::from_secs(LONG_LIVED_SECS),
+        };
+        let token = format!("TH{}", self.random_alnum(120));
+        let issued = self.now();
+        self.tokens.insert(token.clone(), Issued { kind, issued, expires: issued + ttl });
+        (token, ttl)
+    }
+
+    fn expired_token() -> GErr {
+        GErr::new(400, 190, "OAuthException", "Error validating access token: Session has expired.").subcode(463)
+    }
+
+    fn invalid_token() -> GErr {
+        GErr::new(400, 190, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+    }
+
+    /// The token endpoints (contract items 1–3).
+    fn oauth(&mut self, route: Route, p: &HashMap<String, String>) -> Result<Value, GErr> {
+        let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+        let now = self.now();
+        match route {
+            Route::OAuthToken => {
+                for k in ["client_id", "client_secret", "code", "grant_type", "redirect_uri"] {
+                    if get(k).is_empty() {
+                        return Err(GErr::flat(format!("Missing parameter: {k}")));
+                    }
+                }
+                if get("client_id") != self.cfg.app_id {
+                    return Err(GErr {
+                        code: 101,
+                        ..GErr::flat("Error validating application. Invalid application ID.")
+                    });
+                }
+                if get("client_secret") != self.cfg.app_secret {
+                    return Err(GErr::flat("Error validating client secret."));
+                }
+                if get("grant_type") != "authorization_code" {
+                    return Err(GErr::flat(format!("Unsupported grant_type: {}", get("grant_type"))));
+                }
+                // A code pasted with the `#_` Threads appends is not a code.
+                let code = get("code");
+                let Some(c) = self.codes.get(code).filter(|c| !c.used && now < c.issued + HOUR) else {
+                    return Err(GErr::flat(CODE_NOT_FOUND));
+                };
+                if c.redirect_uri != get("redirect_uri") {
+                    return Err(GErr::flat(
+                        "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
+                    ));
+                }
+                if let Some(c) = self.codes.get_mut(code) {
+                    c.used = true;
+                }
+                let (token, _) = self.mint(TokenKind::Short);
+                let user_id = if self.cfg.user_id_as_string {
+                    json!(self.cfg.user_id)
+                } else {
+                    // Written as a bare number, digit for digit (above 2^53).
+                    serde_json::from_str::<Value>(&self.cfg.user_id).unwrap_or_else(|_| json!(self.cfg.user_id))
+                };
+                Ok(json!({ "access_token": token, "user_id": user_id }))
+            }
+            Route::ExchangeToken => {
+                if get("grant_type") != "th_exchange_token" {
+                    return Err(GErr::flat(format!("Unsupported grant_type: {}", get("grant_type"))));
+                }
+                if get("client_secret") != self.cfg.app_secret {
+                    return Err(GErr::flat("Error validating client secret."));
+                }
+                match self.tokens.get(get("access_token")) {
+                    None => Err(Self::invalid_token()),
+                    Some(t) if t.kind != TokenKind::Short => {
+                        Err(GErr::flat("Only a short-lived access token can be exchanged for a long-lived one"))
+                    }
+                    Some(t) if now >= t.expires => Err(Self::expired_token()),
+                    Some(_) => {
+                        let (token, ttl) = self.mint(TokenKind::Long);
+                        Ok(json!({ "access_token": token, "token_type": "bearer", "expires_in": ttl.as_secs() }))
+                    }
+                }
+            }
+            Route::RefreshToken => {
+                if get("grant_type") != "th_refresh_token" {
+                    return Err(GErr::flat(format!("Unsupported grant_type: {}", get("grant_type"))));
+                }
+                match self.tokens.get(get("access_token")) {
+                    None => Err(Self::invalid_token()),
+                    Some(t) if t.kind != TokenKind::Long => {
+                        Err(GErr::flat("A short-lived access token cannot be refreshed"))
+                    }
+                    Some(t) if now >= t.expires => Err(Self::expired_token()),
+                    Some(t) if now < t.issued + DAY => {
+                        Err(GErr::flat("The access token must be at least 24 hours old to be refreshed"))
+                    }
+                    Some(_) => {
+                        let (token, ttl) = self.mint(TokenKind::Long);
+                        Ok(json!({ "access_token": token, "token_type": "bearer", "expires_in": ttl.as_secs() }))
+                    }
+                }
+            }
+            _ => Err(GErr::param("Unsupported request")),
         }
     }
 

@@ -1,0 +1,651 @@
+//! Client for the dev.to (Forem) API v1 (`https://dev.to/api`).
+//!
+//! Covers what a publisher needs: create an article (`POST /articles`), update it in place
+//! (`PUT /articles/{id}`) and list the key owner's articles, drafts included
+//! (`GET /articles/me/all`), for reconciliation after a crash or a lost reply.
+//!
+//! Every request carries `api-key` and `Accept: application/vnd.forem.api-v1+json` (without
+//! the vendor type Forem routes to the deprecated v0 API). Failures are sorted into a
+//! [`DevtoError`] variant the caller can act on. Retries are built in and bounded by
+//! [`ClientOptions::max_total_wait`]:
+//!
+//! - HTTP 429 means the request was refused, so any call waits `Retry-After` seconds (30 when
+//!   the header is missing or not a number of seconds) and tries again, reporting the
+//!   remaining time once a second through an [`OnWait`] callback (a countdown on a TTY);
+//! - reads and updates (`PUT` of the same content is idempotent) retry 5xx replies, timeouts
+//!   and dropped connections with exponential backoff;
+//! - a create whose reply is lost after sending (timeout, dropped connection, 5xx, garbled
+//!   2xx body) is reported as [`DevtoError::Ambiguous`]: it may have taken effect, so the
+//!   caller reconciles through the article list instead of posting again.
+//!
+//! Writes are spaced at least [`ClientOptions::min_write_interval`] apart (dev.to throttles
+//! writes to one per second per key). The API key travels only in a header marked sensitive;
+//! it is never part of an error message or of `Debug` output, and any occurrence of it in a
+//! server message is replaced with `[REDACTED]`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::Method;
+use reqwest::header::{ACCEPT, HeaderValue, RETRY_AFTER};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Value, json};
+use url::Url;
+
+/// Default API base (the spec's server).
+pub const DEFAULT_BASE_URL: &str = "https://dev.to/api";
+
+/// Media type that selects API v1.
+pub const ACCEPT_V1: &str = "application/vnd.forem.api-v1+json";
+
+/// Header carrying the key.
+const API_KEY_HEADER: &str = "api-key";
+
+/// Text replacing the key wherever it could leak into a message.
+const REDACTED: &str = "[REDACTED]";
+
+/// Largest `per_page` Forem accepts.
+pub const MAX_PER_PAGE: u32 = 1000;
+
+/// Result alias for this module.
+pub type Result<T, E = DevtoError> = std::result::Result<T, E>;
+
+/// Called about once a second while a call waits out a rate limit (or another wait of a
+/// second or more), with the time still to wait.
+pub type OnWait<'a> = &'a (dyn Fn(Duration) + Sync);
+
+/// Bounds for retries, timeouts and write spacing. Configurable so tests run in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Upper bound on the total time one call spends waiting between attempts (rate limits
+    /// included). dev.to asks new accounts to wait up to 300 s between articles.
+    pub max_total_wait: Duration,
+    /// First backoff delay for 5xx/timeouts on retryable calls; doubles each retry.
+    pub initial_delay: Duration,
+    /// Timeout for one HTTP exchange (connect, send, receive).
+    pub request_timeout: Duration,
+    /// Minimum time between the starts of two writes (POST/PUT) of this client.
+    pub min_write_interval: Duration,
+    /// Wait used for a 429 without a usable `Retry-After` header.
+    pub default_retry_after: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            max_total_wait: Duration::from_secs(360),
+            initial_delay: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(30),
+            min_write_interval: Duration::from_secs(1),
+            default_retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Failures of a dev.to call, sorted by what the caller should do about them.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DevtoError {
+    /// The key is missing, wrong or revoked: stop the run.
+    #[error("dev.to rejected the API key (HTTP 401: {message}); check DEVTO_API_KEY")]
+    Unauthorized {
+        /// Server message (`unauthorized`), redacted.
+        message: String,
+    },
+    /// dev.to refused the request (422 validation errors, 404, 403, …); sending the same
+    /// request again will fail again.
+    #[error("dev.to rejected the request (HTTP {status}): {message}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// The server's `error` text verbatim (redacted), or a description of the body.
+        message: String,
+    },
+    /// Still rate limited when the wait bound ran out.
+    #[error("dev.to rate limit reached (HTTP 429): {message}; try again in {} s", .retry_after.as_secs())]
+    RateLimited {
+        /// What the server asked for (`Retry-After`, or the fallback).
+        retry_after: Duration,
+        /// Server message, redacted.
+        message: String,
+    },
+    /// A temporary failure (5xx, timeout, connection error) that outlasted the retries.
+    #[error("temporary dev.to failure: {message}")]
+    Transient {
+        /// HTTP status, when a reply arrived.
+        status: Option<u16>,
+        /// Server-requested delay, when given.
+        retry_after: Option<Duration>,
+        /// What happened, redacted.
+        message: String,
+    },
+    /// A create was sent but its reply was lost: the article may exist. Reconcile through
+    /// [`DevtoClient::list_all_my_articles`] instead of creating again.
+    #[error(
+        "the dev.to {operation} request was sent but its reply was lost ({message}); the article may or may not exist, so crier must check before trying again"
+    )]
+    Ambiguous {
+        /// Which call (e.g. `create article`).
+        operation: &'static str,
+        /// What happened, redacted.
+        message: String,
+    },
+    /// A 2xx reply that is not the expected JSON shape.
+    #[error("unexpected reply from dev.to (HTTP {status}): {detail}")]
+    BadResponse {
+        /// HTTP status.
+        status: u16,
+        /// Description, redacted.
+        detail: String,
+    },
+}
+
+impl DevtoError {
+    /// Whether the whole run should stop (no other call can succeed with this key).
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Self::Unauthorized { .. })
+    }
+
+    /// Whether the request may or may not have taken effect.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, Self::Ambiguous { .. })
+    }
+
+    /// The HTTP status of a reply, when one arrived.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Unauthorized { .. } => Some(401),
+            Self::Rejected { status, .. } | Self::BadResponse { status, .. } => Some(*status),
+            Self::RateLimited { .. } => Some(429),
+            Self::Transient { status, .. } => *status,
+            Self::Ambiguous { .. } => None,
+        }
+    }
+}
+
+/// The `article` object of a create or update. `None` fields are left out of the request
+/// (on update: left unchanged by dev.to).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ArticleInput {
+    /// Required on create; at most 128 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Markdown body (at most 800 KB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_markdown: Option<String>,
+    /// `false` saves a draft.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<bool>,
+    /// Series name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+    /// Cover image URL (must already be hosted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub main_image: Option<String>,
+    /// Canonical URL; unique across dev.to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canonical_url: Option<String>,
+    /// Description shown in previews.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// At most 4 tags, sent as a JSON array (what the controller permits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// Organization to publish under (only honoured for members).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<u64>,
+}
+
+impl ArticleInput {
+    /// The request body: `{"article": {…}}`.
+    pub fn to_body(&self) -> Value {
+        json!({ "article": self })
+    }
+}
+
+impl From<&super::DevtoOutput> for ArticleInput {
+    fn from(o: &super::DevtoOutput) -> Self {
+        Self {
+            title: o.title.clone(),
+            body_markdown: Some(o.body_markdown.clone()),
+            published: Some(o.published),
+            series: o.series.clone(),
+            main_image: o.main_image.clone(),
+            canonical_url: o.canonical_url.clone(),
+            description: o.description.clone(),
+            tags: Some(o.tags.clone()),
+            organization_id: o.organization_id,
+        }
+    }
+}
+
+/// An article as dev.to returns it: the "show" JSON of create/update, or an item of the
+/// `/articles/me/*` lists. Fields a reply leaves out are `None`/empty.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Article {
+    /// Article id.
+    pub id: u64,
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+    /// Public URL (`https://dev.to/{username}/{slug}`).
+    #[serde(default)]
+    pub url: String,
+    /// Path part of the URL.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Slug.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Canonical URL; dev.to reports the article's own URL when none was set.
+    #[serde(default)]
+    pub canonical_url: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Whether the article is published (list items only).
+    #[serde(default)]
+    pub published: Option<bool>,
+    /// Publication time (null for drafts).
+    #[serde(default)]
+    pub published_at: Option<String>,
+    /// Tags, read from `tags` whether it is an array ("show") or a comma-separated string
+    /// (lists).
+    #[serde(default, deserialize_with = "de_tags")]
+    pub tags: Vec<String>,
+    /// Markdown body, when the reply includes it.
+    #[serde(default)]
+    pub body_markdown: Option<String>,
+}
+
+impl Article {
+    /// The id as crier records it (ids are strings in the ledger).
+    pub fn id_string(&self) -> String {
+        self.id.to_string()
+    }
+
+    /// The URL, or one built from `path` on dev.to when a reply has no `url`.
+    pub fn url_or_path(&self) -> String {
+        if !self.url.is_empty() {
+            return self.url.clone();
+        }
+        match self.path.as_deref().filter(|p| !p.is_empty()) {
+            Some(p) => format!("https://dev.to/{}", p.trim_start_matches('/')),
+            None => String::new(),
+        }
+    }
+}
+
+fn de_tags<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Text(String),
+        Null(()),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::List(v) => v,
+        Raw::Text(s) => s.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+        Raw::Null(()) => Vec::new(),
+    })
+}
+
+/// Whether repeating a request after an unknown outcome is harmless.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Safety {
+    /// Reads, and updates (the same PUT twice leaves the same article).
+    Repeatable,
+    /// Creates: a second attempt may post twice.
+    OnceOnly,
+}
+
+/// dev.to API client. Cheap to clone; clones share the call counter and write spacing.
+#[derive(Clone)]
+pub struct DevtoClient {
+    http: reqwest::Client,
+    base: Url,
+    key: Arc<SecretString>,
+    opts: ClientOptions,
+    calls: Arc<AtomicU64>,
+    /// Start time reserved for the latest write.
+    last_write: Arc<Mutex<Option<Instant>>>,
+}
+
+impl fmt::Debug for DevtoClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DevtoClient")
+            .field("base", &self.base.as_str())
+            .field("api_key", &REDACTED)
+            .field("opts", &self.opts)
+            .field("calls", &self.calls())
+            .finish()
+    }
+}
+
+impl DevtoClient {
+    /// A client for `base_url` (e.g. [`DEFAULT_BASE_URL`]); an unparsable URL falls back to
+    /// the default.
+    pub fn new(base_url: &str, api_key: SecretString, opts: ClientOptions) -> Self {
+        let base = Url::parse(base_url.trim())
+            .ok()
+            .filter(|u| !u.cannot_be_a_base())
+            .unwrap_or_else(|| Url::parse(DEFAULT_BASE_URL).expect("default URL is valid"));
+        let http = reqwest::Client::builder()
+            .timeout(opts.request_timeout)
+            .connect_timeout(opts.request_timeout)
+            .user_agent(concat!("crier/", env!("CARGO_PKG_VERSION")))
+            .build()
+            // Building only fails when the TLS backend cannot initialise.
+            .unwrap_or_default();
+        Self {
+            http,
+            base,
+            key: Arc::new(api_key),
+            opts,
+            calls: Arc::new(AtomicU64::new(0)),
+            last_write: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Number of HTTP requests sent so far (every attempt counts).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> ClientOptions {
+        self.opts
+    }
+
+    /// `POST /articles` (201). A lost reply is [`DevtoError::Ambiguous`]; a 429 is waited out.
+    pub async fn create_article(&self, input: &ArticleInput, on_wait: OnWait<'_>) -> Result<Article> {
+        let op = "create article";
+        let v =
+            self.send(Method::POST, &["articles"], &[], Some(&input.to_body()), Safety::OnceOnly, op, on_wait).await?;
+        match decode::<Article>(v, op) {
+            Ok(a) => Ok(a),
+            // A 2xx means the article exists, but we cannot tell which one it is.
+            Err(e) => Err(DevtoError::Ambiguous { operation: op, message: e.to_string() }),
+        }
+    }
+
+    /// `PUT /articles/{id}` (200): updates the key owner's article in place.
+    pub async fn update_article(&self, id: u64, input: &ArticleInput, on_wait: OnWait<'_>) -> Result<Article> {
+        let op = "update article";
+        let id = id.to_string();
+        let v = self
+            .send(Method::PUT, &["articles", &id], &[], Some(&input.to_body()), Safety::Repeatable, op, on_wait)
+            .await?;
+        decode(v, op)
+    }
+
+    /// `GET /articles/me/all?page=&per_page=`: one page of the key owner's articles,
+    /// drafts first (newest created first), then published ones (newest first).
+    pub async fn list_my_articles(&self, page: u32, per_page: u32, on_wait: OnWait<'_>) -> Result<Vec<Article>> {
+        let query = [("page", page.max(1).to_string()), ("per_page", per_page.clamp(1, MAX_PER_PAGE).to_string())];
+        let v = self
+            .send(Method::GET, &["articles", "me", "all"], &query, None, Safety::Repeatable, "list", on_wait)
+            .await?;
+        decode(v, "article list")
+    }
+
+    /// Every article of the key owner, paging with `per_page` until a short page, reading at
+    /// most `max_pages` pages.
+    pub async fn list_all_my_articles(
+        &self,
+        per_page: u32,
+        max_pages: u32,
+        on_wait: OnWait<'_>,
+    ) -> Result<Vec<Article>> {
+        let per_page = per_page.clamp(1, MAX_PER_PAGE);
+        let mut all = Vec::new();
+        for page in 1..=max_pages.max(1) {
+            let items = self.list_my_articles(page, per_page, on_wait).await?;
+            let n = items.len();
+            all.extend(items);
+            if n < per_page as usize {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// Sends a request with bounded retries and waits.
+    #[allow(clippy::too_many_arguments)]
+    async fn send(
+        &self,
+        method: Method,
+        path: &[&str],
+        query: &[(&'static str, String)],
+        body: Option<&Value>,
+        safety: Safety,
+        operation: &'static str,
+        on_wait: OnWait<'_>,
+    ) -> Result<Value> {
+        let url = self.url(path);
+        let is_write = method != Method::GET;
+        let mut waited = Duration::ZERO;
+        let mut backoff = self.opts.initial_delay;
+        loop {
+            if is_write {
+                self.space_write().await;
+            }
+            let err = match self.attempt(method.clone(), &url, query, body, safety, operation).await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let delay = match &err {
+                DevtoError::RateLimited { retry_after, .. } => *retry_after,
+                DevtoError::Transient { retry_after: Some(d), .. } => *d,
+                DevtoError::Transient { retry_after: None, .. } => {
+                    let d = jitter(backoff);
+                    backoff = backoff.saturating_mul(2);
+                    d
+                }
+                _ => return Err(err),
+            };
+            if waited + delay > self.opts.max_total_wait {
+                return Err(err);
+            }
+            countdown(delay, on_wait).await;
+            waited += delay;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        url: &Url,
+        query: &[(&'static str, String)],
+        body: Option<&Value>,
+        safety: Safety,
+        operation: &'static str,
+    ) -> Result<Value> {
+        let mut key = HeaderValue::from_str(self.key.expose_secret()).map_err(|_| DevtoError::Unauthorized {
+            message: "the key contains characters that cannot be sent in an HTTP header".to_owned(),
+        })?;
+        key.set_sensitive(true);
+        let mut req = self.http.request(method, url.clone()).header(API_KEY_HEADER, key).header(ACCEPT, ACCEPT_V1);
+        if !query.is_empty() {
+            req = req.query(query);
+        }
+        if let Some(b) = body {
+            // Also sets `Content-Type: application/json`.
+            req = req.json(b);
+        }
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return Err(self.transport_error(e, safety, operation)),
+        };
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Err(self.transport_error(e, safety, operation)),
+        };
+        if (200..300).contains(&status) {
+            return match serde_json::from_slice::<Value>(&bytes) {
+                Ok(v) if v.is_object() || v.is_array() => Ok(v),
+                _ => {
+                    let message = format!("HTTP {status} with {}", self.describe_body(&bytes));
+                    Err(match safety {
+                        // The create went through, but we cannot tell what it produced.
+                        Safety::OnceOnly => DevtoError::Ambiguous { operation, message },
+                        Safety::Repeatable => DevtoError::Transient { status: Some(status), retry_after, message },
+                    })
+                }
+            };
+        }
+        let server_message = error_text(&bytes).map(|m| self.redact(&m));
+        let message = || server_message.clone().unwrap_or_else(|| self.describe_body(&bytes));
+        Err(match status {
+            401 => {
+                DevtoError::Unauthorized { message: server_message.clone().unwrap_or_else(|| "unauthorized".into()) }
+            }
+            429 => DevtoError::RateLimited {
+                retry_after: retry_after.unwrap_or(self.opts.default_retry_after),
+                message: server_message.clone().unwrap_or_else(|| "Too Many Requests".into()),
+            },
+            500.. => {
+                let message = format!("HTTP {status}: {}", message());
+                match safety {
+                    // A gateway error does not tell whether the backend created the article.
+                    Safety::OnceOnly => DevtoError::Ambiguous { operation, message },
+                    Safety::Repeatable => DevtoError::Transient { status: Some(status), retry_after, message },
+                }
+            }
+            _ => DevtoError::Rejected { status, message: message() },
+        })
+    }
+
+    /// Waits until this write's slot: at least `min_write_interval` after the previous one.
+    async fn space_write(&self) {
+        let interval = self.opts.min_write_interval;
+        if interval.is_zero() {
+            return;
+        }
+        let at = {
+            let mut last = self.last_write.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = Instant::now();
+            let at = last.map_or(now, |l| (l + interval).max(now));
+            *last = Some(at);
+            at
+        };
+        tokio::time::sleep_until(at.into()).await;
+    }
+
+    fn transport_error(&self, e: reqwest::Error, safety: Safety, operation: &'static str) -> DevtoError {
+        let e = e.without_url();
+        let mut text = if e.is_timeout() {
+            format!("no reply within {:?}", self.opts.request_timeout)
+        } else if e.is_connect() {
+            "could not connect".to_owned()
+        } else {
+            "connection failed".to_owned()
+        };
+        let mut source: Option<&dyn std::error::Error> = Some(&e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        let message = self.redact(&text);
+        // A failed connect means nothing was sent, so even a create may be retried.
+        if e.is_connect() || safety == Safety::Repeatable {
+            DevtoError::Transient { status: None, retry_after: None, message }
+        } else {
+            DevtoError::Ambiguous { operation, message }
+        }
+    }
+
+    fn url(&self, path: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segs) = url.path_segments_mut() {
+            segs.pop_if_empty().extend(path);
+        }
+        url
+    }
+
+    /// Replaces the key with `[REDACTED]`.
+    fn redact(&self, s: &str) -> String {
+        let key = self.key.expose_secret();
+        // A 1–3 character "key" is a placeholder, and replacing it would garble every word.
+        if key.len() < 4 { s.to_owned() } else { s.replace(key, REDACTED) }
+    }
+
+    /// A short description of a body that is not the expected JSON.
+    fn describe_body(&self, body: &[u8]) -> String {
+        let text = String::from_utf8_lossy(body);
+        let trimmed = text.trim();
+        let desc = if trimmed.is_empty() {
+            "an empty body".to_owned()
+        } else if trimmed.starts_with('<') || trimmed.to_ascii_lowercase().contains("<html") {
+            "an HTML page instead of JSON".to_owned()
+        } else {
+            match serde_json::from_str::<Value>(trimmed) {
+                Err(e) if e.is_eof() => format!("truncated JSON: {:?}", snippet(trimmed, 120)),
+                Err(_) => format!("a non-JSON body: {:?}", snippet(trimmed, 120)),
+                Ok(_) => format!("JSON of an unexpected shape: {:?}", snippet(trimmed, 120)),
+            }
+        };
+        self.redact(&desc)
+    }
+}
+
+/// The `error` text of a Forem error body (`{"error": "...", "status": N}`).
+fn error_text(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    match v.get("error")? {
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| DevtoError::BadResponse {
+        status: 200,
+        detail: format!("{what} reply has an unexpected shape: {e}"),
+    })
+}
+
+/// Sleeps `total`, calling `on_wait` with the remaining time about once a second. Waits
+/// under a second (backoff between quick retries) are not reported.
+async fn countdown(total: Duration, on_wait: OnWait<'_>) {
+    if total < Duration::from_secs(1) {
+        tokio::time::sleep(total).await;
+        return;
+    }
+    let end = tokio::time::Instant::now() + total;
+    loop {
+        let left = end.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        on_wait(left);
+        tokio::time::sleep(left.min(Duration::from_secs(1))).await;
+    }
+}
+
+/// Adds up to 25 % random jitter so parallel clients do not retry in lockstep.
+fn jitter(d: Duration) -> Duration {
+    let extra = rand::rng().random_range(0.0..0.25);
+    d + d.mul_f64(extra)
+}
+
+fn snippet(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().take(max).collect();
+    if s.chars().count() > max {
+        out.push('…');
+    }
+    out
+}

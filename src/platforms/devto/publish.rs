@@ -1,0 +1,239 @@
+//! Publishing a rendered post to dev.to exactly once, and updating it in place.
+//!
+//! A create whose reply is lost, or a process killed between creating and writing the
+//! record, must never produce a second article on the next run, even from a fresh clone.
+//! So before creating an article for a post without a record, crier looks for it on the
+//! account: the key owner's articles, drafts included (`/articles/me/all`), are listed once
+//! per run and matched by `canonical_url` when the post has one (dev.to keeps it unique
+//! across the site), else by title (preferring an article whose Markdown body is the same).
+//! A create whose reply was lost is resolved by listing again and matching the same way; when
+//! the article is not there, crier reports the post as failed instead of creating again
+//! (the request may still be in flight), and the next run reconciles. Articles already
+//! recorded by any file of the repository are never adopted, so a new post repeating an old
+//! one's title is published.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::DevtoOutput;
+use super::api::{Article, ArticleInput, ClientOptions, DevtoClient, DevtoError, MAX_PER_PAGE, OnWait};
+use crate::ledger::Record;
+
+/// Tunables (tests make them small).
+#[derive(Debug, Clone, Copy)]
+pub struct PublishOptions {
+    pub client: ClientOptions,
+    /// Page size when listing the account's articles for reconciliation (1..=1000).
+    pub list_per_page: u32,
+    /// At most this many pages are listed.
+    pub max_list_pages: u32,
+}
+
+impl Default for PublishOptions {
+    fn default() -> Self {
+        Self { client: ClientOptions::default(), list_per_page: MAX_PER_PAGE, max_list_pages: 20 }
+    }
+}
+
+/// Why one post failed.
+#[derive(Debug, Clone)]
+pub struct PublishFailure {
+    pub message: String,
+    /// The key is bad: the whole run must stop.
+    pub fatal: bool,
+    /// A create may have taken effect but the article was not found: the next run
+    /// reconciles before creating anything.
+    pub ambiguous: bool,
+}
+
+impl From<DevtoError> for PublishFailure {
+    fn from(e: DevtoError) -> Self {
+        Self { fatal: e.is_fatal(), ambiguous: e.is_ambiguous(), message: e.to_string() }
+    }
+}
+
+/// What a step reports, for progress display.
+pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+
+pub struct DevtoPublisher {
+    client: DevtoClient,
+    opts: PublishOptions,
+    /// The account's articles, listed once per run for reconciliation.
+    mine: Option<Vec<Article>>,
+    /// Article ids recorded in the repository (or published by this run): never adopted
+    /// for another post.
+    known: HashSet<u64>,
+}
+
+impl DevtoPublisher {
+    /// A publisher for `base_url` (e.g. [`super::api::DEFAULT_BASE_URL`]).
+    pub fn new(base_url: &str, api_key: SecretString, opts: PublishOptions) -> Self {
+        Self { client: DevtoClient::new(base_url, api_key, opts.client), opts, mine: None, known: HashSet::new() }
+    }
+
+    /// Ids already recorded by posts of the repository (non-numeric ids are ignored).
+    pub fn exclude(&mut self, ids: impl IntoIterator<Item = String>) {
+        self.known.extend(ids.into_iter().filter_map(|id| id.trim().parse::<u64>().ok()));
+    }
+
+    /// HTTP requests sent so far.
+    pub fn calls(&self) -> u64 {
+        self.client.calls()
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &DevtoClient {
+        &self.client
+    }
+
+    /// Publishes `out` (or adopts the article an earlier, interrupted run created) and
+    /// returns the record to write back: id, URL, `now` and `hash`.
+    pub async fn publish(
+        &mut self,
+        out: &DevtoOutput,
+        hash: &str,
+        now: &str,
+        progress: Progress<'_>,
+        on_wait: OnWait<'_>,
+    ) -> Result<Record, PublishFailure> {
+        let input = ArticleInput::from(out);
+        if let Some(found) = self.find_existing(out, on_wait).await? {
+            progress("found already on dev.to (an earlier run was interrupted): recording it");
+            let article = self.adopt(found, out, &input, on_wait).await?;
+            return Ok(self.record(&article, now, hash));
+        }
+        let article = match self.client.create_article(&input, on_wait).await {
+            Ok(a) => a,
+            Err(DevtoError::Ambiguous { operation, message }) => {
+                progress("the reply was lost: checking whether the article was created");
+                // The cached list predates the create.
+                self.mine = None;
+                match self.find_existing(out, on_wait).await? {
+                    Some(found) => self.adopt(found, out, &input, on_wait).await?,
+                    None => {
+                        return Err(PublishFailure {
+                            message: format!(
+                                "{}; it is not among the account's articles yet, so crier did not send it again: run publish again to check and finish",
+                                DevtoError::Ambiguous { operation, message }
+                            ),
+                            fatal: false,
+                            ambiguous: true,
+                        });
+                    }
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(self.record(&article, now, hash))
+    }
+
+    /// Updates the recorded article in place (`PUT`) and returns the record with the new
+    /// hash; the id and first publication time stay, the URL is the one dev.to reports.
+    pub async fn update(
+        &mut self,
+        previous: &Record,
+        out: &DevtoOutput,
+        hash: &str,
+        on_wait: OnWait<'_>,
+    ) -> Result<Record, PublishFailure> {
+        let Ok(id) = previous.id.trim().parse::<u64>() else {
+            return Err(PublishFailure {
+                message: format!("the recorded dev.to id `{}` is not a number", previous.id),
+                fatal: false,
+                ambiguous: false,
+            });
+        };
+        let article = match self.client.update_article(id, &ArticleInput::from(out), on_wait).await {
+            Ok(a) => a,
+            Err(DevtoError::Rejected { status: 404, message }) => {
+                return Err(PublishFailure {
+                    message: format!(
+                        "dev.to article {id} was not found for this API key (HTTP 404: {message}); if it was deleted, remove `published.devto` from the post to publish it again"
+                    ),
+                    fatal: false,
+                    ambiguous: false,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.known.insert(id);
+        let url = Some(article.url_or_path()).filter(|u| !u.is_empty()).unwrap_or_else(|| previous.url.clone());
+        Ok(Record {
+            id: previous.id.clone(),
+            url,
+            published_at: previous.published_at.clone(),
+            hash: hash.to_owned(),
+            parts: Vec::new(),
+        })
+    }
+
+    fn record(&mut self, a: &Article, now: &str, hash: &str) -> Record {
+        self.known.insert(a.id);
+        Record {
+            id: a.id_string(),
+            url: a.url_or_path(),
+            published_at: now.to_owned(),
+            hash: hash.to_owned(),
+            parts: Vec::new(),
+        }
+    }
+
+    /// Brings an adopted article in line with `out` when its title, body or published state
+    /// differ (it came from an older version of the post, or the run died half-way).
+    async fn adopt(
+        &mut self,
+        found: Article,
+        out: &DevtoOutput,
+        input: &ArticleInput,
+        on_wait: OnWait<'_>,
+    ) -> Result<Article, PublishFailure> {
+        let same = out.title.as_deref().is_none_or(|t| t.trim() == found.title.trim())
+            && found.body_markdown.as_deref().is_none_or(|b| b == out.body_markdown)
+            && found.published.is_none_or(|p| p == out.published);
+        if same {
+            return Ok(found);
+        }
+        let updated = self.client.update_article(found.id, input, on_wait).await?;
+        Ok(if updated.url.is_empty() && updated.path.is_none() { found } else { updated })
+    }
+
+    /// An article of the account that is this post: same canonical URL when the post has
+    /// one, else same title (an identical body first); never one recorded elsewhere.
+    async fn find_existing(&mut self, out: &DevtoOutput, on_wait: OnWait<'_>) -> Result<Option<Article>, DevtoError> {
+        let canonical = out.canonical_url.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let title = out.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if canonical.is_none() && title.is_none() {
+            return Ok(None);
+        }
+        if self.mine.is_none() {
+            let all =
+                self.client.list_all_my_articles(self.opts.list_per_page, self.opts.max_list_pages, on_wait).await?;
+            self.mine = Some(all);
+        }
+        let mine = self.mine.as_deref().unwrap_or_default();
+        let mut candidates = mine.iter().filter(|a| !self.known.contains(&a.id));
+        let found = if let Some(c) = canonical {
+            candidates.find(|a| a.canonical_url.as_deref().is_some_and(|u| same_url(u, c)))
+        } else {
+            let title = title.unwrap_or_default();
+            let matches: Vec<&Article> = candidates.filter(|a| a.title.trim() == title).collect();
+            matches
+                .iter()
+                .find(|a| a.body_markdown.as_deref() == Some(out.body_markdown.as_str()))
+                .or(matches.first())
+                .copied()
+        };
+        Ok(found.cloned())
+    }
+}
+
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
+}
+
+/// A countdown line for an [`OnWait`] report, in whole seconds.
+pub fn describe_wait(left: Duration) -> String {
+    format!("dev.to asked crier to wait: {} s left", left.as_secs_f64().ceil() as u64)
+}

@@ -1,0 +1,320 @@
+//! `crier watch --serve`: a local page showing each post as it will look on
+//! each platform (Threads cards with byte counters, the dev.to article as
+//! HTML, diagnostics), reloaded through server-sent events on every change.
+//! Only repository files that posts reference are served.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, KeepAliveStream, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::Session;
+use crate::diag::{self, Style};
+use crate::pipeline::{self, PostReport};
+use crate::platforms::Rendered;
+use crate::platforms::threads::MAX_TEXT_BYTES;
+
+/// One post on the page.
+struct Entry {
+    html: String,
+    /// Repository-relative media paths it references, with their files.
+    media: Vec<(String, PathBuf)>,
+}
+
+#[derive(Default)]
+struct Model {
+    posts: BTreeMap<PathBuf, Entry>,
+    /// Problems outside posts (broken templates, an unloadable config).
+    header: String,
+    version: u64,
+}
+
+/// The page's state, shared by the watch loop and the server.
+#[derive(Clone)]
+pub struct Page {
+    root: PathBuf,
+    model: Arc<Mutex<Model>>,
+    clients: Arc<Mutex<Vec<UnboundedSender<u64>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Page {
+    pub fn new(root: &Path) -> Self {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        Self { root, model: Arc::default(), clients: Arc::default() }
+    }
+
+    /// Takes the posts `checked` (all of them when `reloaded`) and forgets
+    /// `forgotten`, then tells every open page to reload.
+    pub fn update(&self, session: &Session, update: &super::Update, notes: &str) {
+        {
+            let mut m = lock(&self.model);
+            if update.reloaded {
+                m.posts.clear();
+            }
+            for p in &update.forgotten {
+                m.posts.remove(p);
+            }
+            let fresh: Vec<&PathBuf> =
+                if update.reloaded { session.reports().keys().collect() } else { update.checked.iter().collect() };
+            for p in fresh {
+                if let Some(r) = session.reports().get(p) {
+                    m.posts.insert(p.clone(), entry(session, r));
+                }
+            }
+            let sources = pipeline::sources(session.project(), &[]);
+            let mut header: String = session
+                .project()
+                .templates
+                .diagnostics
+                .iter()
+                .map(|d| diag::render_human(d, &sources, PLAIN))
+                .collect();
+            header.push_str(notes);
+            m.header = header;
+            m.version += 1;
+        }
+        let version = lock(&self.model).version;
+        lock(&self.clients).retain(|c| c.send(version).is_ok());
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/", get(index))
+            .route("/events", get(events))
+            .route("/media/{*path}", get(media))
+            .with_state(self.clone())
+    }
+}
+
+const PLAIN: Style = Style { color: false, unicode: true };
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a repository path for a URL (keeps `/`).
+fn url_path(rel: &str) -> String {
+    let mut out = String::new();
+    for b in rel.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// Markdown to HTML with raw HTML shown as text: a post cannot inject markup.
+pub fn markdown_html(md: &str) -> String {
+    use pulldown_cmark::{Event as Md, Options, Parser};
+    let events = Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|e| match e {
+        Md::Html(h) | Md::InlineHtml(h) => Md::Text(h),
+        e => e,
+    });
+    let mut out = String::new();
+    pulldown_cmark::html::push_html(&mut out, events);
+    out
+}
+
+fn entry(session: &Session, r: &PostReport) -> Entry {
+    let mut html = String::new();
+    let mut media = Vec::new();
+    let status = match r.errors() {
+        0 if r.diagnostics.is_empty() => "ok",
+        0 => "warn",
+        _ => "err",
+    };
+    let _ = write!(html, "<section class=\"post {status}\"><h2>{}</h2>", escape(&r.path));
+    for rendered in &r.rendered {
+        match rendered {
+            Rendered::Threads(t) => {
+                let _ = write!(html, "<div class=\"platform\"><h3>Threads</h3>");
+                let n = t.parts.len();
+                for (i, part) in t.parts.iter().enumerate() {
+                    let len = part.text.len();
+                    let over = if len > MAX_TEXT_BYTES { " over" } else { "" };
+                    let _ = write!(
+                        html,
+                        "<article class=\"card\"><header><span class=\"who\">@you</span><span class=\"count{over}\">{len}/{MAX_TEXT_BYTES}</span></header><p class=\"text\">{}</p>",
+                        escape(&part.text)
+                    );
+                    if !part.media.is_empty() {
+                        html.push_str("<div class=\"media\">");
+                        for m in &part.media {
+                            let alt = escape(m.alt.as_deref().unwrap_or(""));
+                            let src = match (&m.path, &m.abs) {
+                                (Some(rel), Some(abs)) => {
+                                    media.push((rel.clone(), abs.clone()));
+                                    Some(format!("/media/{}", url_path(rel)))
+                                }
+                                _ => m.url.clone(),
+                            };
+                            match src {
+                                Some(src) if m.format.is_video() => {
+                                    let _ = write!(
+                                        html,
+                                        "<video src=\"{}\" title=\"{alt}\" muted controls></video>",
+                                        escape(&src)
+                                    );
+                                }
+                                Some(src) => {
+                                    let _ = write!(html, "<img src=\"{}\" alt=\"{alt}\">", escape(&src));
+                                }
+                                None => {
+                                    let _ = write!(html, "<span class=\"missing\">{alt}</span>");
+                                }
+                            }
+                        }
+                        html.push_str("</div>");
+                    }
+                    let _ = write!(html, "<footer>{} of {n}</footer></article>", i + 1);
+                }
+                html.push_str("</div>");
+            }
+            Rendered::Devto(d) => {
+                let _ = write!(
+                    html,
+                    "<div class=\"platform\"><h3>dev.to</h3><article class=\"devto\"><h1>{}</h1><p class=\"tags\">{}</p>{}</article></div>",
+                    escape(d.title.as_deref().unwrap_or("(no title)")),
+                    d.tags.iter().map(|t| format!("#{}", escape(t))).collect::<Vec<_>>().join(" "),
+                    markdown_html(&d.body_markdown)
+                );
+            }
+        }
+    }
+    if !r.diagnostics.is_empty() {
+        let sources = pipeline::sources(session.project(), std::slice::from_ref(r));
+        let text: String = r.diagnostics.iter().map(|d| diag::render_human(d, &sources, PLAIN)).collect();
+        let _ = write!(html, "<pre class=\"diag\">{}</pre>", escape(&text));
+    }
+    html.push_str("</section>");
+    Entry { html, media }
+}
+
+const STYLE: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:0;background:#f4f4f5;color:#111}
+main{max-width:1100px;margin:auto;padding:1em}
+.post{background:#fff;border-radius:10px;padding:1em;margin:1em 0;border-left:6px solid #16a34a}
+.post.warn{border-color:#d97706}.post.err{border-color:#dc2626}
+h2{font:600 14px ui-monospace,monospace;margin:0 0 .5em}
+.platform{display:inline-block;vertical-align:top;width:48%;margin-right:2%}
+h3{font-size:12px;text-transform:uppercase;color:#666;margin:.5em 0}
+.card{border:1px solid #ddd;border-radius:12px;padding:.75em;margin-bottom:.5em;background:#fff}
+.card header{display:flex;justify-content:space-between;font-weight:600}
+.count{font:12px ui-monospace,monospace;color:#666}.count.over{color:#dc2626;font-weight:700}
+.text{white-space:pre-wrap;overflow-wrap:anywhere;margin:.4em 0}
+.media{display:flex;gap:4px;overflow-x:auto}.media img,.media video{height:140px;max-width:100%;object-fit:cover;border-radius:8px;background:#ddd}
+.card footer{font-size:12px;color:#888}
+.devto{border:1px solid #ddd;border-radius:8px;padding:.75em 1em;font-family:Georgia,serif}
+.devto h1{font:700 22px system-ui,sans-serif}.tags{color:#555}
+pre{white-space:pre-wrap;background:#1e1e1e;color:#eee;padding:.75em;border-radius:8px;font-size:12px;overflow-x:auto}";
+
+fn render_page(m: &Model) -> String {
+    let mut html = String::with_capacity(4096 + m.posts.values().map(|e| e.html.len()).sum::<usize>());
+    let _ = write!(
+        html,
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>crier watch</title><style>{STYLE}</style></head><body><main><p>{} posts · live</p>",
+        m.posts.len()
+    );
+    if !m.header.is_empty() {
+        let _ = write!(html, "<pre class=\"diag\">{}</pre>", escape(&m.header));
+    }
+    for e in m.posts.values() {
+        html.push_str(&e.html);
+    }
+    html.push_str(
+        "</main><script>new EventSource('/events').onmessage=function(){location.reload()};</script></body></html>",
+    );
+    html
+}
+
+async fn index(State(page): State<Page>) -> Html<String> {
+    Html(render_page(&lock(&page.model)))
+}
+
+/// Server-sent events: one `message` per update.
+struct Updates(UnboundedReceiver<u64>);
+
+impl futures_core::Stream for Updates {
+    type Item = Result<Event, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|v| v.map(|v| Ok(Event::default().data(v.to_string()))))
+    }
+}
+
+async fn events(State(page): State<Page>) -> Sse<KeepAliveStream<Updates>> {
+    let (tx, rx) = unbounded_channel();
+    lock(&page.clients).push(tx);
+    Sse::new(Updates(rx)).keep_alive(KeepAlive::default())
+}
+
+/// A repository file that a post references; anything else is 404.
+async fn media(State(page): State<Page>, axum::extract::Path(rel): axum::extract::Path<String>) -> Response {
+    let abs = {
+        let m = lock(&page.model);
+        m.posts.values().flat_map(|e| e.media.iter()).find(|(r, _)| *r == rel).map(|(_, abs)| abs.clone())
+    };
+    let Some(abs) = abs.and_then(|a| a.canonicalize().ok()).filter(|a| a.starts_with(&page.root)) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    // Local media of a few megabytes: a blocking read is fine here.
+    match std::fs::read(&abs) {
+        Ok(bytes) => ([(header::CONTENT_TYPE, content_type(&abs))], bytes).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("mp4") => "video/mp4",
+        Some("mov") => "video/quicktime",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_text_and_raw_html() {
+        assert_eq!(escape("<b>Tom & \"Jerry\"</b>"), "&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;");
+        let html = markdown_html("Hi <script>alert(1)</script>\n\n<div onclick=x>y</div>\n\n**bold**");
+        assert!(!html.contains("<script>") && !html.contains("<div"), "{html}");
+        assert!(html.contains("&lt;script&gt;") && html.contains("<strong>bold</strong>"), "{html}");
+        assert_eq!(url_path("media/a b&c.png"), "media/a%20b%26c.png");
+    }
+}

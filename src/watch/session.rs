@@ -1,0 +1,332 @@
+//! The state of a watch: the project as loaded, a report per post, and what
+//! classification needs (hashes, template includes, ignore rules). Applies
+//! [`Changes`] and renders the text printed for them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{Changes, Context, Ignored, PostInfo, classify, hash_bytes, hash_file, partials_of};
+use crate::diag::{self, Diagnostic, Severity, Style};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::pipeline::{self, PostReport};
+use crate::platforms::PlatformId;
+use crate::project::Project;
+
+/// How to print.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub style: Style,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+/// What one batch did, for the terminal and the page.
+#[derive(Debug, Default)]
+pub struct Update {
+    /// The text to print (empty when nothing changed).
+    pub text: String,
+    /// Posts checked again (absolute paths).
+    pub checked: Vec<PathBuf>,
+    /// Posts forgotten.
+    pub forgotten: Vec<PathBuf>,
+    /// Whether configuration or templates were reloaded.
+    pub reloaded: bool,
+}
+
+pub struct Session {
+    config_arg: Option<PathBuf>,
+    config_file: PathBuf,
+    out: Output,
+    project: Project,
+    reports: BTreeMap<PathBuf, PostReport>,
+    posts: BTreeMap<PathBuf, PostInfo>,
+    hashes: HashMap<PathBuf, u64>,
+    includes: BTreeMap<String, BTreeSet<String>>,
+    ignored: Ignored,
+}
+
+impl Session {
+    /// Loads the project; checks nothing yet (see [`Session::check_all`]).
+    pub fn open(root: &Path, config_arg: Option<PathBuf>, env: Env, out: Output) -> Result<Self> {
+        let project = Project::open(root, config_arg.as_deref(), env)?;
+        let config_file = match &config_arg {
+            Some(p) if p.is_absolute() => p.clone(),
+            Some(p) => root.join(p),
+            None => root.join(crate::config::FILE_NAME),
+        };
+        let mut s = Self {
+            config_arg,
+            config_file,
+            out,
+            project,
+            reports: BTreeMap::new(),
+            posts: BTreeMap::new(),
+            hashes: HashMap::new(),
+            includes: BTreeMap::new(),
+            ignored: Ignored::default(),
+        };
+        s.loaded();
+        Ok(s)
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    pub fn reports(&self) -> &BTreeMap<PathBuf, PostReport> {
+        &self.reports
+    }
+
+    /// Folders to watch, and whether recursively: the root itself (not
+    /// recursively, so a `crier.yaml` replaced by an editor is seen), the
+    /// content and templates folders, and the folder of a `--config` file.
+    pub fn watch_roots(&self) -> BTreeMap<PathBuf, bool> {
+        let mut roots = BTreeMap::new();
+        roots.insert(self.project.root.clone(), false);
+        if let Some(parent) = self.config_file.parent() {
+            roots.entry(parent.to_path_buf()).or_insert(false);
+        }
+        for dir in [self.project.content_dir(), self.templates_dir()] {
+            if dir.is_dir() {
+                roots.insert(dir, true);
+            }
+        }
+        roots
+    }
+
+    fn templates_dir(&self) -> PathBuf {
+        self.project.root.join(&self.project.config.templates_dir)
+    }
+
+    /// Records what classification needs about the freshly loaded project.
+    fn loaded(&mut self) {
+        self.hashes.clear();
+        self.includes.clear();
+        if let Some(h) = hash_file(&self.config_file) {
+            self.hashes.insert(self.config_file.clone(), h);
+        }
+        let names: Vec<String> = self.project.templates.names().map(str::to_owned).collect();
+        for name in names {
+            let Some(file) = self.project.templates.source(&name).and_then(|s| s.file.clone()) else { continue };
+            self.hashes.insert(self.project.root.join(&file.path), hash_bytes(file.text.as_bytes()));
+            self.includes.insert(name, partials_of(&file.text));
+        }
+        self.ignored = Ignored::load(&self.project.root, &[&self.project.content_dir()]);
+    }
+
+    fn dirs(&self) -> (PathBuf, PathBuf) {
+        (self.project.content_dir(), self.templates_dir())
+    }
+
+    /// Classifies a batch of events.
+    pub fn classify(&self, events: &[notify::Event]) -> Changes {
+        let (content_dir, templates_dir) = self.dirs();
+        let cx = Context {
+            root: &self.project.root,
+            content_dir: &content_dir,
+            templates_dir: &templates_dir,
+            config_file: &self.config_file,
+            ignored: &self.ignored,
+            posts: &self.posts,
+            hashes: &self.hashes,
+            includes: &self.includes,
+        };
+        classify(events, &cx)
+    }
+
+    /// Classifies and applies a batch; `None` when it changes nothing.
+    pub fn handle(&mut self, events: &[notify::Event]) -> Option<Update> {
+        let changes = self.classify(events);
+        (!changes.is_empty()).then(|| self.apply(changes))
+    }
+
+    /// The first check of every post: blocks for posts with problems (every
+    /// post with `-v`), then the summary.
+    pub fn check_all(&mut self) -> Update {
+        let mut update = Update { reloaded: true, ..Update::default() };
+        update.text.push_str(&self.template_diagnostics());
+        let files = match crate::content::discover(&self.project.content_dir()) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = writeln!(update.text, "error: {e}");
+                Vec::new()
+            }
+        };
+        let changes = Changes { recheck: files.into_iter().map(|p| (p, None)).collect(), ..Changes::default() };
+        self.recheck(changes.recheck, &mut update, self.out.verbose == 0);
+        update.text.push_str(&self.summary(None));
+        update
+    }
+
+    /// Applies classified changes and renders what they did.
+    pub fn apply(&mut self, mut changes: Changes) -> Update {
+        let mut update = Update::default();
+        let mut everything = false;
+        if changes.reload() {
+            let what = if changes.config {
+                format!("{} changed", crate::content::relative_display(&self.project.root, &self.config_file))
+            } else {
+                let names: Vec<&str> = changes.templates.iter().map(String::as_str).collect();
+                format!("template{} {} changed", if names.len() == 1 { "" } else { "s" }, names.join(", "))
+            };
+            match Project::open(&self.project.root, self.config_arg.as_deref(), self.project.env.clone()) {
+                Ok(project) => {
+                    let _ = writeln!(update.text, "{what}: reloaded");
+                    self.project = project;
+                    self.loaded();
+                    update.reloaded = true;
+                    update.text.push_str(&self.template_diagnostics());
+                    everything = changes.config;
+                }
+                Err(e) => {
+                    let _ = writeln!(update.text, "{what}, but it cannot be loaded; still using the previous one");
+                    update.text.push_str(&render_error(&e, self.out.style));
+                    // Not again for the same text; any other change (removing the file too) retries.
+                    if let Some(h) = hash_file(&self.config_file) {
+                        self.hashes.insert(self.config_file.clone(), h);
+                    }
+                }
+            }
+        }
+        if everything || changes.rescan {
+            if changes.rescan {
+                self.ignored = Ignored::load(&self.project.root, &[&self.project.content_dir()]);
+            }
+            let found: BTreeSet<PathBuf> =
+                crate::content::discover(&self.project.content_dir()).unwrap_or_default().into_iter().collect();
+            changes.forget.extend(self.posts.keys().filter(|p| !found.contains(*p)).cloned());
+            for p in found {
+                if everything || !self.posts.contains_key(&p) {
+                    changes.recheck.entry(p).or_insert(None);
+                }
+            }
+        }
+        for path in &changes.forget {
+            if changes.recheck.contains_key(path) {
+                continue;
+            }
+            if let Some(r) = self.reports.remove(path) {
+                let _ = writeln!(update.text, "{}  removed", r.path);
+            }
+            self.posts.remove(path);
+            update.forgotten.push(path.clone());
+        }
+        self.recheck(changes.recheck, &mut update, false);
+        update.text.push_str(&self.summary(Some(update.checked.len() + update.forgotten.len())));
+        update
+    }
+
+    /// Checks `paths` (in parallel) and records the reports; prints a block
+    /// per post (only for posts with problems when `only_problems`).
+    fn recheck(&mut self, paths: BTreeMap<PathBuf, Option<u64>>, update: &mut Update, only_problems: bool) {
+        let files: Vec<PathBuf> = paths.keys().cloned().collect();
+        let reports = pipeline::check_all(&self.project, &files);
+        for (report, (path, hash)) in reports.into_iter().zip(paths) {
+            if !only_problems || !report.diagnostics.is_empty() {
+                update.text.push_str(&self.block(&report));
+            }
+            let info = PostInfo { hash: hash.or_else(|| hash_file(&path)), templates: templates_of(&report) };
+            self.posts.insert(path.clone(), info);
+            self.reports.insert(path.clone(), report);
+            update.checked.push(path);
+        }
+    }
+
+    /// One post: its path, a line per platform (parts and sizes against the
+    /// limits), and its diagnostics exactly as `crier check` shows them.
+    pub fn block(&self, report: &PostReport) -> String {
+        let mut s = String::new();
+        let verdict = match (report.errors(), report.diagnostics.len() - report.errors()) {
+            (0, 0) => "ok".to_owned(),
+            (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+        };
+        let _ = writeln!(s, "{}  ({verdict})", report.path);
+        for rendered in &report.rendered {
+            let _ = writeln!(s, "  {}", rendered.summary());
+        }
+        let sources = pipeline::sources(&self.project, std::slice::from_ref(report));
+        for d in &report.diagnostics {
+            if self.out.quiet && d.severity == Severity::Warning {
+                continue;
+            }
+            s.push_str(&diag::render_human(d, &sources, self.out.style));
+        }
+        s
+    }
+
+    fn template_diagnostics(&self) -> String {
+        let sources = pipeline::sources(&self.project, &[]);
+        self.project.templates.diagnostics.iter().map(|d| diag::render_human(d, &sources, self.out.style)).collect()
+    }
+
+    /// `[12:03:04] 1 post checked · 40 posts: 2 errors, 1 warning`.
+    fn summary(&self, changed: Option<usize>) -> String {
+        let all = self.all_diagnostics();
+        let errors = all.iter().filter(|d| d.is_error()).count();
+        let warnings = all.len() - errors;
+        let now = chrono::Local::now().format("%H:%M:%S");
+        let changed = changed.map(|n| format!("{} updated · ", plural(n, "post"))).unwrap_or_default();
+        format!(
+            "[{now}] {changed}{}: {}, {}\n",
+            plural(self.reports.len(), "post"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
+    }
+
+    pub fn all_diagnostics(&self) -> Vec<&Diagnostic> {
+        let mut all: Vec<&Diagnostic> = self.project.templates.diagnostics.iter().collect();
+        all.extend(self.reports.values().flat_map(|r| r.diagnostics.iter()));
+        all
+    }
+}
+
+/// The templates a post may use (over-approximated: every template key it
+/// sets, and the built-in name of each of its platforms, which a file in
+/// `templates/` may override).
+fn templates_of(report: &PostReport) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = report.targets.iter().map(|p| p.name().to_owned()).collect();
+    let Some(post) = &report.post else { return out };
+    let f = &post.front;
+    let keys = [
+        f.template.as_ref(),
+        f.threads.as_ref().and_then(|t| t.value.template.as_ref()),
+        f.devto.as_ref().and_then(|d| d.value.template.as_ref()),
+    ];
+    out.extend(keys.into_iter().flatten().map(|t| t.value.clone()));
+    if out.is_empty() {
+        // No platform could be determined: any built-in may become relevant.
+        out.extend(PlatformId::ALL.iter().map(|p| p.name().to_owned()));
+    }
+    out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
+
+/// An error that stops loading the project, printed like `main` prints it.
+pub(crate) fn render_error(err: &Error, style: Style) -> String {
+    let mut out = format!("error: {err}\n");
+    if let Error::Config { path, diagnostics } = err {
+        let mut sources = diag::Sources::new();
+        if let Ok(text) = std::fs::read_to_string(path) {
+            for d in diagnostics {
+                sources
+                    .insert(d.file.clone(), std::sync::Arc::new(diag::SourceFile::new(d.file.clone(), text.as_str())));
+            }
+        }
+        for d in diagnostics {
+            out.push_str(&diag::render_human(d, &sources, style));
+        }
+    } else {
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            let _ = writeln!(out, "  caused by: {cause}");
+            source = cause.source();
+        }
+    }
+    out
+}

@@ -1,0 +1,610 @@
+//! `crier auth threads`, `crier auth refresh` and `crier doctor` end to end: the real binary
+//! against the fake Threads server (OAuth endpoints included), in a scrubbed environment.
+//! Every run is checked for leaking a secret: no token, code or app secret on stderr, and
+//! on stdout only where `auth` hands the credentials over by design.
+
+#[path = "support/fake_threads.rs"]
+mod fake_threads;
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use fake_threads::{FakeConfig, FakeThreads};
+
+const NOW: &str = "2026-11-28T10:00:00Z";
+/// NOW + 60 days.
+const EXPIRES: &str = "2027-01-27T10:00:00Z";
+const REDIRECT: &str = "https://example.com/threads/callback";
+const SCOPES: &str = "threads_basic,threads_content_publish,threads_manage_replies";
+const BIG_USER_ID: &str = "17841405793187218";
+
+struct World {
+    // The fake (its server task) goes before the runtime.
+    fake: FakeThreads,
+    rt: tokio::runtime::Runtime,
+    dir: tempfile::TempDir,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "--- exit code: {}\n--- stdout:\n{}\n--- stderr:\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+impl Run {
+    #[track_caller]
+    fn code(&self, expected: i32) -> &Self {
+        assert_eq!(self.code, expected, "unexpected exit code\n{self}");
+        self
+    }
+
+    #[track_caller]
+    fn stdout_has(&self, s: &str) -> &Self {
+        assert!(self.stdout.contains(s), "stdout lacks {s:?}\n{self}");
+        self
+    }
+
+    #[track_caller]
+    fn stderr_has(&self, s: &str) -> &Self {
+        assert!(self.stderr.contains(s), "stderr lacks {s:?}\n{self}");
+        self
+    }
+
+    /// `KEY=value` from stdout.
+    fn value(&self, key: &str) -> Option<String> {
+        self.stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_owned))
+    }
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with(FakeConfig { user_id: BIG_USER_ID.into(), ..FakeConfig::default() })
+    }
+
+    fn with(cfg: FakeConfig) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let fake = rt.block_on(FakeThreads::start(cfg));
+        let dir = tempfile::Builder::new().prefix("crier-auth-").tempdir().expect("tempdir");
+        Self { fake, rt, dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn file(&self, rel: &str, contents: &str) {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, contents).expect("write");
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// `crier -C <dir> --color never ARGS…` with the app settings and the fake's URL.
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crier"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("CRIER_THREADS_API_URL", self.fake.base_url())
+            .env("CRIER_NOW", NOW)
+            .env("THREADS_APP_ID", self.fake.app_id())
+            .env("THREADS_APP_SECRET", self.fake.app_secret())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .current_dir(self.root())
+            .arg("-C")
+            .arg(self.root())
+            .args(["--color", "never"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
+        }
+        cmd
+    }
+
+    /// Runs crier; `token_on_stdout`: whether stdout may carry a token (auth's job).
+    fn run(&self, args: &[&str], env: &[(&str, &str)], token_on_stdout: bool) -> Run {
+        let out = self.command(args, env).output().expect("run crier");
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        self.check_no_leak(&run, token_on_stdout);
+        run
+    }
+
+    fn auth(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut all = vec!["auth"];
+        all.extend_from_slice(args);
+        self.run(&all, env, true)
+    }
+
+    #[track_caller]
+    fn check_no_leak(&self, run: &Run, token_on_stdout: bool) {
+        let mut secrets = self.fake.issued_tokens();
+        secrets.push(self.fake.app_secret());
+        for s in &secrets {
+            assert!(!run.stderr.contains(s.as_str()), "a secret leaked on stderr\n{run}");
+            if !token_on_stdout {
+                assert!(!run.stdout.contains(s.as_str()), "a secret leaked on stdout\n{run}");
+            }
+        }
+        assert!(!run.stdout.contains(&self.fake.app_secret()), "the app secret is never printed\n{run}");
+    }
+
+    fn code(&self, redirect: &str) -> String {
+        self.fake.authorize(redirect, SCOPES).expect("authorize")
+    }
+
+    /// The whole `--code` flow with `--write-env .env`; returns the long-lived token.
+    fn authorize_into_env(&self) -> String {
+        let code = self.code(REDIRECT);
+        self.auth(&["threads", "--code", &code, "--write-env", ".env"], &[("THREADS_REDIRECT_URI", REDIRECT)]).code(0);
+        let env = self.read(".env");
+        env.lines().find_map(|l| l.strip_prefix("THREADS_ACCESS_TOKEN=")).expect("token in .env").to_owned()
+    }
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+}
+
+// ---------------------------------------------------------------- auth threads --code
+
+#[test]
+fn bare_code_with_trailing_fragment_gives_a_long_lived_token() {
+    let w = World::new();
+    let code = w.code(REDIRECT);
+    let run = w.auth(&["threads", "--code", &format!("{code}#_")], &[("THREADS_REDIRECT_URI", REDIRECT)]);
+    run.code(0)
+        .stdout_has(&format!("THREADS_USER_ID={BIG_USER_ID}\n"))
+        .stdout_has("THREADS_USERNAME=crier_tester\n")
+        .stdout_has(&format!("THREADS_TOKEN_EXPIRES_AT={EXPIRES}\n"))
+        .stderr_has("expires on 2027-01-27");
+    let token = run.value("THREADS_ACCESS_TOKEN").expect("token line");
+    let left = w.fake.token_expires_in(&token).expect("a token the fake issued");
+    assert!(left > 59 * 86_400, "long-lived, not the 1-hour token: {left}");
+    assert!(!run.stderr.contains(&code), "the code is a secret too\n{run}");
+}
+
+#[test]
+fn full_redirect_url_and_user_id_as_string() {
+    let w = World::with(FakeConfig { user_id: BIG_USER_ID.into(), user_id_as_string: true, ..FakeConfig::default() });
+    let code = w.code(REDIRECT);
+    let url = w.fake.redirect_url(REDIRECT, &code, "some-state");
+    assert!(url.ends_with("#_"));
+    // The redirect URI from the flag instead of the environment.
+    let run = w.auth(&["threads", "--code", &url, "--redirect-uri", REDIRECT], &[]);
+    run.code(0).stdout_has(&format!("THREADS_USER_ID={BIG_USER_ID}\n"));
+    assert!(w.fake.token_expires_in(&run.value("THREADS_ACCESS_TOKEN").expect("token")).is_some());
+}
+
+#[test]
+fn a_code_works_once() {
+    let w = World::new();
+    let code = w.code(REDIRECT);
+    w.auth(&["threads", "--code", &code], &[("THREADS_REDIRECT_URI", REDIRECT)]).code(0);
+    let run = w.auth(&["threads", "--code", &code], &[("THREADS_REDIRECT_URI", REDIRECT)]);
+    run.code(2).stderr_has("Matching code was not found or was already used").stderr_has("works once");
+    assert!(run.stdout.is_empty(), "{run}");
+}
+
+#[test]
+fn the_redirect_uri_must_be_the_one_authorized() {
+    let w = World::new();
+    let code = w.code(REDIRECT);
+    let other = format!("{REDIRECT}/");
+    w.auth(&["threads", "--code", &code], &[("THREADS_REDIRECT_URI", &other)])
+        .code(2)
+        .stderr_has("redirect_uri is identical");
+}
+
+#[test]
+fn missing_app_settings_are_named() {
+    let w = World::new();
+    let cases = [
+        ("THREADS_APP_ID", vec![("THREADS_APP_ID", ""), ("THREADS_REDIRECT_URI", REDIRECT)]),
+        ("THREADS_APP_SECRET", vec![("THREADS_APP_SECRET", ""), ("THREADS_REDIRECT_URI", REDIRECT)]),
+        ("THREADS_REDIRECT_URI", vec![]),
+    ];
+    for (name, env) in cases {
+        w.auth(&["threads", "--code", "AQBabc"], &env).code(2).stderr_has(&format!("{name} is not set"));
+    }
+}
+
+// ---------------------------------------------------------------- --write-env
+
+#[test]
+fn write_env_updates_only_its_keys_and_keeps_the_mode() {
+    let w = World::new();
+    let before = "# crier settings\nDEVTO_API_KEY=devto-key # keep\n\nexport THREADS_ACCESS_TOKEN=old-token\nTHREADS_USERNAME=someone_else\nLAST=1\n";
+    w.file(".env", before);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(w.root().join(".env"), std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    }
+    let code = w.code(REDIRECT);
+    let run = w.auth(&["threads", "--code", &code, "--write-env", ".env"], &[("THREADS_REDIRECT_URI", REDIRECT)]);
+    run.code(0).stderr_has("Wrote THREADS_ACCESS_TOKEN");
+    // With --write-env the token goes into the file only.
+    w.check_no_leak(&run, false);
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&w.root().join(".env")), 0o640, "an existing file keeps its mode");
+        run.stderr_has("other users can read it").stderr_has("chmod 600");
+    }
+    let after = w.read(".env");
+    let lines: Vec<&str> = after.lines().collect();
+    assert_eq!(lines[..3], ["# crier settings", "DEVTO_API_KEY=devto-key # keep", ""], "{after}");
+    assert!(lines[3].starts_with("export THREADS_ACCESS_TOKEN=TH") && !lines[3].contains("old-token"), "{after}");
+    assert_eq!(lines[4], "THREADS_USERNAME=crier_tester");
+    assert_eq!(lines[5], "LAST=1");
+    assert_eq!(lines[6..], [format!("THREADS_USER_ID={BIG_USER_ID}"), format!("THREADS_TOKEN_EXPIRES_AT={EXPIRES}")]);
+}
+
+#[test]
+fn write_env_creates_the_file_private() {
+    let w = World::new();
+    let code = w.code(REDIRECT);
+    w.auth(&["threads", "--code", &code, "--write-env", "secrets/threads.env"], &[("THREADS_REDIRECT_URI", REDIRECT)])
+        .code(2)
+        .stderr_has("cannot write");
+    std::fs::create_dir(w.root().join("secrets")).expect("mkdir");
+    let code = w.code(REDIRECT);
+    let run = w.auth(
+        &["threads", "--code", &code, "--write-env", "secrets/threads.env"],
+        &[("THREADS_REDIRECT_URI", REDIRECT)],
+    );
+    run.code(0);
+    assert!(!run.stderr.contains("other users can read"), "{run}");
+    #[cfg(unix)]
+    assert_eq!(mode(&w.root().join("secrets/threads.env")), 0o600);
+    let text = w.read("secrets/threads.env");
+    assert!(text.starts_with("THREADS_ACCESS_TOKEN=TH") && text.contains("THREADS_USERNAME=crier_tester\n"), "{text}");
+}
+
+// ---------------------------------------------------------------- auth threads on localhost
+
+/// Sends `GET target` to `127.0.0.1:port` as a browser would; returns the status code.
+fn browser_get(port: u16, target: &str) -> u16 {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to crier");
+    s.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    write!(
+        s,
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: test-browser\r\nAccept: text/html\r\n\r\n"
+    )
+    .expect("send");
+    let mut reply = String::new();
+    let _ = s.read_to_string(&mut reply);
+    reply.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn localhost_redirect_is_received_and_state_checked() {
+    let w = World::new();
+    let mut child = w
+        .command(&["auth", "threads", "--timeout", "60"], &[("THREADS_REDIRECT_URI", "http://127.0.0.1:0/callback")])
+        .spawn()
+        .expect("spawn crier");
+    // The authorize URL (with the port crier got) is printed on stderr before it waits.
+    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    let authorize = loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).expect("read stderr") > 0, "crier ended early:\n{seen}");
+        seen.push_str(&line);
+        if let Some(i) = line.find("https://threads.net/oauth/authorize?") {
+            break url::Url::parse(line[i..].trim()).expect("authorize URL");
+        }
+    };
+    let q: std::collections::HashMap<String, String> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], w.fake.app_id());
+    assert_eq!(q["scope"], SCOPES);
+    assert_eq!(q["response_type"], "code");
+    assert!(authorize.as_str().contains(&format!("scope={SCOPES}&")), "{authorize}");
+    let redirect = q["redirect_uri"].clone();
+    let state = q["state"].clone();
+    assert!(state.len() >= 16);
+    let port = url::Url::parse(&redirect).expect("redirect").port().expect("port");
+    assert_ne!(port, 0);
+
+    let code = w.fake.authorize(&redirect, &q["scope"]).expect("authorize");
+    assert_eq!(browser_get(port, "/favicon.ico"), 404);
+    assert_eq!(browser_get(port, &format!("/callback?code={code}&state=not-{state}")), 400, "wrong state");
+    assert_eq!(browser_get(port, &format!("/callback?code={code}&state={state}")), 200);
+
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).expect("stderr");
+    seen.push_str(&rest);
+    let mut stdout = String::new();
+    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("stdout");
+    let status = child.wait().expect("wait");
+    let run = Run { code: status.code().unwrap_or(-1), stdout, stderr: seen };
+    w.check_no_leak(&run, true);
+    run.code(0).stderr_has("does not match").stdout_has(&format!("THREADS_USER_ID={BIG_USER_ID}\n"));
+    assert!(!run.stderr.contains(&code), "{run}");
+    assert!(w.fake.token_expires_in(&run.value("THREADS_ACCESS_TOKEN").expect("token")).is_some());
+}
+
+#[test]
+fn without_code_or_localhost_the_url_and_next_step_are_printed() {
+    let w = World::new();
+    w.auth(&["threads"], &[("THREADS_REDIRECT_URI", REDIRECT)])
+        .code(0)
+        .stderr_has("https://threads.net/oauth/authorize?client_id=")
+        .stderr_has("crier auth threads --code");
+}
+
+// ---------------------------------------------------------------- auth refresh
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+#[test]
+fn refresh_too_early_then_in_time_then_too_late() {
+    let w = World::new();
+    let first = w.authorize_into_env();
+    w.file(".env", &format!("# mine\n{}OTHER=kept\n", w.read(".env")));
+
+    // Less than 24 hours old.
+    let run = w.auth(&["refresh"], &[]);
+    run.code(2).stderr_has("at least 24 hours old").stderr_has("keeps working").stderr_has("again after 2026-11-29");
+    assert!(w.read(".env").contains(&first));
+
+    // A day later: --print-token prints the new token and nothing else, writes nothing.
+    w.fake.advance_clock(DAY + Duration::from_secs(3600));
+    let run = w.auth(&["refresh", "--print-token"], &[]);
+    run.code(0);
+    let second = run.stdout.trim_end().to_owned();
+    assert_eq!(run.stdout, format!("{second}\n"), "only the token");
+    assert!(second.starts_with("TH") && second != first);
+    assert!(w.fake.token_expires_in(&second).expect("issued") > 59 * 86_400);
+    assert!(w.read(".env").contains(&first), "--print-token writes no file");
+
+    // Without --print-token the .env is updated in place.
+    w.fake.advance_clock(DAY);
+    let run = w.run(&["auth", "refresh"], &[], false);
+    run.code(0).stderr_has("Wrote the new THREADS_ACCESS_TOKEN");
+    let env = w.read(".env");
+    assert!(env.starts_with("# mine\n") && env.ends_with("OTHER=kept\n"), "{env}");
+    assert!(!env.contains(&first) && env.contains(&format!("THREADS_TOKEN_EXPIRES_AT={EXPIRES}")), "{env}");
+    #[cfg(unix)]
+    assert_eq!(mode(&w.root().join(".env")), 0o600);
+
+    // Two months without refreshing: expired, cannot be refreshed.
+    w.fake.advance_clock(61 * DAY);
+    w.auth(&["refresh"], &[])
+        .code(2)
+        .stderr_has("has expired")
+        .stderr_has("crier auth threads")
+        .stderr_has("cannot be refreshed");
+}
+
+#[test]
+fn refresh_needs_a_token() {
+    let w = World::new();
+    w.auth(&["refresh", "--print-token"], &[]).code(2).stderr_has("THREADS_ACCESS_TOKEN is not set");
+}
+
+// ---------------------------------------------------------------- the fake's token endpoints
+
+#[test]
+fn fake_token_endpoints_follow_the_contract() {
+    let w = World::new();
+    let base = w.fake.base_url();
+    let http = reqwest::Client::new();
+    let secret = w.fake.app_secret();
+    let app = w.fake.app_id();
+    let post = |code: String, redirect: &str| {
+        let form = [
+            ("client_id", app.clone()),
+            ("client_secret", secret.clone()),
+            ("code", code),
+            ("grant_type", "authorization_code".to_owned()),
+            ("redirect_uri", redirect.to_owned()),
+        ];
+        let req = http.post(format!("{base}/oauth/access_token")).form(&form);
+        w.rt.block_on(async { req.send().await.expect("send").text().await.expect("body") })
+    };
+    let code = w.code(REDIRECT);
+    let flat = r#"{"code":400,"error_message":"Matching code was not found or was already used","error_type":"OAuthException"}"#;
+    assert_eq!(post(format!("{code}#_"), REDIRECT), flat, "a code with #_ is not a code");
+    assert!(post(code.clone(), "https://example.com/other").contains("redirect_uri is identical"));
+    let ok = post(code.clone(), REDIRECT);
+    assert!(ok.contains(&format!(r#""user_id":{BIG_USER_ID}}}"#)), "a bare number: {ok}");
+    assert_eq!(post(code, REDIRECT), flat, "single use");
+    // An old code has expired.
+    let stale = w.code(REDIRECT);
+    w.fake.advance_clock(Duration::from_secs(3601));
+    assert_eq!(post(stale, REDIRECT), flat);
+    assert!(w.fake.authorize(REDIRECT, "threads_basic,threads_publish").is_err(), "no such scope");
+
+    let get = |path: &str, q: &[(&str, &str)]| {
+        let req = http.get(format!("{base}{path}")).query(q);
+        w.rt.block_on(async {
+            let r = req.send().await.expect("send");
+            (r.status().as_u16(), r.text().await.expect("body"))
+        })
+    };
+    let v: serde_json::Value = serde_json::from_str(&post(w.code(REDIRECT), REDIRECT)).expect("json");
+    let short = v["access_token"].as_str().expect("token").to_owned();
+    let (status, _) = get(
+        "/access_token",
+        &[("grant_type", "ig_exchange_token"), ("client_secret", &secret), ("access_token", &short)],
+    );
+    assert_eq!(status, 400);
+    let (status, body) = get(
+        "/access_token",
+        &[("grant_type", "th_exchange_token"), ("client_secret", &secret), ("access_token", &short)],
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""expires_in":5184000"#) && body.contains(r#""token_type":"bearer""#), "{body}");
+    let (status, _) = get("/refresh_access_token", &[("grant_type", "th_refresh_token"), ("access_token", &short)]);
+    assert_eq!(status, 400, "a short-lived token cannot be refreshed");
+    // The short-lived token expires after an hour and can then not be exchanged.
+    w.fake.advance_clock(Duration::from_secs(3601));
+    let (status, body) = get(
+        "/access_token",
+        &[("grant_type", "th_exchange_token"), ("client_secret", &secret), ("access_token", &short)],
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains(r#""code":190"#), "{body}");
+}
+
+// ---------------------------------------------------------------- doctor
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Tester")
+        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
+        .env("GIT_COMMITTER_NAME", "Tester")
+        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+const POST: &str = "---\nplatforms: [threads]\n---\n\nHello from crier.\n";
+
+/// A content repository with a due Threads post, committed; `origin` when asked.
+fn repo(w: &World, with_origin: bool) -> Option<tempfile::TempDir> {
+    w.file("crier.yaml", "publish:\n  request_timeout_secs: 5\n  max_retry_wait_secs: 1\n");
+    w.file("content/hello.md", POST);
+    git(w.root(), &["init", "-q", "-b", "main"]);
+    git(w.root(), &["add", "-A"]);
+    git(w.root(), &["commit", "-q", "-m", "init"]);
+    if !with_origin {
+        return None;
+    }
+    let origin = tempfile::tempdir().expect("tempdir");
+    git(origin.path(), &["init", "-q", "--bare", "-b", "main"]);
+    git(w.root(), &["remote", "add", "origin", &origin.path().display().to_string()]);
+    git(w.root(), &["push", "-q", "-u", "origin", "main"]);
+    Some(origin)
+}
+
+/// A fake dev.to `GET /users/me` that accepts one key.
+async fn fake_devto(key: &'static str) -> (String, tokio::task::JoinHandle<()>) {
+    use axum::http::{HeaderMap, StatusCode};
+    let app = axum::Router::new().route(
+        "/api/users/me",
+        axum::routing::get(move |headers: HeaderMap| async move {
+            if headers.get("api-key").and_then(|v| v.to_str().ok()) == Some(key) {
+                (StatusCode::OK, r#"{"type_of":"user","id":1,"username":"devto_tester"}"#)
+            } else {
+                (StatusCode::UNAUTHORIZED, r#"{"error":"unauthorized","status":401}"#)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/api"), task)
+}
+
+#[test]
+fn doctor_green() {
+    let w = World::new();
+    let _origin = repo(&w, true);
+    let (devto_url, task) = w.rt.block_on(fake_devto("devto-secret-key-123"));
+    let token = w.fake.token();
+    let run = w.run(
+        &["doctor"],
+        &[
+            ("THREADS_ACCESS_TOKEN", &token),
+            ("THREADS_TOKEN_EXPIRES_AT", "2026-12-01T10:00:00Z"),
+            ("GITHUB_ACTIONS", "true"),
+            ("DEVTO_API_KEY", "devto-secret-key-123"),
+            ("CRIER_DEVTO_API_URL", &devto_url),
+        ],
+        false,
+    );
+    task.abort();
+    run.code(0)
+        .stdout_has("crier.yaml loaded")
+        .stdout_has("1 post in `content`: 0 errors, 0 warnings")
+        .stdout_has("token accepted: @crier_tester")
+        .stdout_has("publishing quota: 0 of 250")
+        .stdout_has("API key accepted: @devto_tester")
+        .stdout_has("push access to `origin`")
+        .stdout_has("::warning title=Threads token expires soon::")
+        .stdout_has("the token expires in 3 days")
+        .stdout_has("Publishing would work");
+    assert!(!run.stdout.contains("devto-secret-key-123"), "{run}");
+}
+
+#[test]
+fn doctor_after_auth_knows_the_expiry() {
+    let w = World::new();
+    let _origin = repo(&w, true);
+    w.authorize_into_env();
+    w.run(&["doctor"], &[], false).code(0).stdout_has("the token expires on 2027-01-27").stdout_has("(in 60 days)");
+}
+
+#[test]
+fn doctor_red_bad_token() {
+    let w = World::new();
+    let _origin = repo(&w, true);
+    let run = w.run(&["doctor"], &[("THREADS_ACCESS_TOKEN", "THbogusToken0000000000000000")], false);
+    run.code(1)
+        .stdout_has("rejected the access token")
+        .stdout_has("fix: get a new token with `crier auth threads")
+        .stdout_has("token expiry: unknown")
+        .stdout_has("Publishing would not work");
+    assert!(!run.stdout.contains("THbogusToken0000000000000000") && !run.stderr.contains("THbogusToken"), "{run}");
+}
+
+#[test]
+fn doctor_red_missing_token() {
+    let w = World::new();
+    let _origin = repo(&w, true);
+    w.run(&["doctor"], &[], false)
+        .code(1)
+        .stdout_has("THREADS_ACCESS_TOKEN is not set, and 1 post is waiting for Threads")
+        .stdout_has("crier auth threads --write-env .env");
+}
+
+#[test]
+fn doctor_red_no_git_remote() {
+    let w = World::new();
+    repo(&w, false);
+    let token = w.fake.token();
+    w.run(&["doctor"], &[("THREADS_ACCESS_TOKEN", &token)], false)
+        .code(1)
+        .stdout_has("token accepted")
+        .stdout_has("branch `main` has no remote")
+        .stdout_has("git remote add origin");
+}
+
+#[test]
+fn doctor_broken_config_exits_2() {
+    let w = World::new();
+    w.file("crier.yaml", "publish:\n  max_per_run: lots\n");
+    w.run(&["doctor"], &[], false).code(2).stdout_has("invalid configuration");
+}
