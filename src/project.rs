@@ -18,6 +18,9 @@ pub struct Project {
     pub templates: Templates,
     pub env: Env,
     media: Mutex<HashMap<PathBuf, Result<MediaInfo, String>>>,
+    /// Whether a media path resolves inside the repository, per path.
+    inside: Mutex<HashMap<PathBuf, bool>>,
+    canonical_root: OnceLock<Option<PathBuf>>,
     tracked: OnceLock<Option<HashSet<String>>>,
     git_head: OnceLock<Option<(String, Option<String>)>>,
 }
@@ -33,6 +36,8 @@ impl Project {
             templates,
             env,
             media: Mutex::new(HashMap::new()),
+            inside: Mutex::new(HashMap::new()),
+            canonical_root: OnceLock::new(),
             tracked: OnceLock::new(),
             git_head: OnceLock::new(),
         })
@@ -56,6 +61,20 @@ impl Project {
             m.insert(abs.to_path_buf(), info.clone());
         }
         info
+    }
+
+    /// Whether `abs`, with every symlink on the way resolved, stays inside the
+    /// repository (cached: many posts share media).
+    pub fn is_inside_repo(&self, abs: &Path) -> bool {
+        if let Some(&hit) = self.inside.lock().ok().as_ref().and_then(|m| m.get(abs)) {
+            return hit;
+        }
+        let root = self.canonical_root.get_or_init(|| self.root.canonicalize().ok());
+        let inside = abs.canonicalize().ok().zip(root.as_ref()).is_some_and(|(target, root)| target.starts_with(root));
+        if let Ok(mut m) = self.inside.lock() {
+            m.insert(abs.to_path_buf(), inside);
+        }
+        inside
     }
 
     /// Whether git tracks `rel` (repo-relative); `None` outside a git repository.

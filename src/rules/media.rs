@@ -121,12 +121,7 @@ fn resolve_path(project: &Project, post: &Post, p: &Spanned<String>, r: &mut Med
         return;
     }
     // Any link on the way (the file, or a folder above it) may point outside.
-    let inside = abs
-        .canonicalize()
-        .ok()
-        .zip(project.root.canonicalize().ok())
-        .is_some_and(|(target, root)| target.starts_with(root));
-    if !inside {
+    if !project.is_inside_repo(&abs) {
         r.problems.push(
             Diagnostic::error(
                 "media-path-escapes",

@@ -10,7 +10,7 @@
 //! - the `{"article": {…}}` wrapper (422 `param is missing or the value is empty: article`,
 //!   or `article param must be a JSON object…`);
 //! - every present `article` field's JSON type against the `Article` schema of
-//!   `shared/specs/forem-api-v1.json` (loaded at start when the file exists, else the same
+//!   `tests/support/specs/forem-api-v1.json` (loaded at start when the file exists, else the same
 //!   types embedded), except `tags`, checked as an array of strings (what the controller
 //!   permits); unknown fields are ignored like Rails strong params;
 //! - model validations: title present and ≤ 128 chars, ≤ 4 tags of ≤ 30 alphanumeric chars
@@ -40,7 +40,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/specs/forem-api-v1.json");
+// A copy of shared/specs/forem-api-v1.json (forem/forem-docs), kept with the tests.
+const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/specs/forem-api-v1.json");
 const ACCEPT_V1: &str = "application/vnd.forem.api-v1+json";
 const MAX_BODY_BYTES: usize = 800 * 1024;
 
