@@ -337,7 +337,10 @@ impl<'a> Converter<'a> {
 }
 
 /// Trims every line's trailing whitespace (which also drops `\r`) and the whole text.
+/// A `\r` left inside a line (only from an entity such as `&#13;`) becomes a
+/// line break, as in code blocks, so `\r` is never emitted.
 fn normalize(text: &str) -> String {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let lines: Vec<&str> = text.split('\n').map(str::trim_end).collect();
     lines.join("\n").trim().to_owned()
 }
@@ -825,6 +828,8 @@ mod tests {
             ("no tables", "| a | b |\n|---|---|", "| a | b |\n|---|---|"),
             ("setext underline is not a rule", "text\n---\nmore", "text\n\nmore"),
             ("blank", " \n\n ", ""),
+            // Found by fuzzing: a decoded `&#13;` used to leave a `\r` in the text.
+            ("cr entity is a line break", "a&#13;b &#x0d; [l](x&#13;y)", "a\nb\n l (x\ny)"),
         ];
         for (name, input, expected) in cases {
             assert_eq!(markdown_to_text(input), *expected, "case {name}");

@@ -1,0 +1,694 @@
+//! The fault matrix: every platform call `crier publish` makes × every fault the fakes can
+//! inject. Each cell runs `crier publish` with the fault queued, then a clean rerun, and
+//! asserts: no duplicate (each post exists exactly once on the fake), no loss (after the rerun
+//! every due post is published and recorded) and a clear error (exit 0 or 1, never a panic,
+//! a failure names the platform, no secret in the output).
+//!
+//! The results are written as a table to `docs/reliability.md`; the test fails when the
+//! committed file differs (`CRIER_UPDATE_RELIABILITY=1 cargo test --test faults` rewrites it).
+
+#[path = "support/fake_devto.rs"]
+mod fake_devto;
+#[path = "support/fake_threads.rs"]
+mod fake_threads;
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const NOW: &str = "2026-11-28T10:00:00Z";
+/// A single `crier publish` never takes longer than this.
+const TIMEOUT: Duration = Duration::from_secs(60);
+/// Longer than crier's request timeout here (`publish.request_timeout_secs: 2`): delayed and
+/// dropped replies arrive too late.
+const TOO_LATE: Duration = Duration::from_secs(3);
+const REFRESHED_TOKEN: &str = "THrefreshedToken9876543210zyxwSECRET";
+const DOC: &str = "docs/reliability.md";
+
+/// Fast tunables (as tests/publish.rs uses).
+const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 2\n  \
+     processing_timeout_secs: 5\n  poll_interval_ms: 20\n  write_interval_ms: 10\n\
+     media:\n  base_url: \"https://cdn.example/\"\n";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Platform {
+    Threads,
+    Devto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    Me,
+    PublishingLimit,
+    ListThreads,
+    CreateContainer,
+    ContainerStatus,
+    Publish,
+    Permalink,
+    ListMine,
+    Create,
+    Update,
+}
+
+const CALLS: [Call; 10] = [
+    Call::Me,
+    Call::PublishingLimit,
+    Call::ListThreads,
+    Call::CreateContainer,
+    Call::ContainerStatus,
+    Call::Publish,
+    Call::Permalink,
+    Call::ListMine,
+    Call::Create,
+    Call::Update,
+];
+
+impl Call {
+    fn platform(self) -> Platform {
+        match self {
+            Call::ListMine | Call::Create | Call::Update => Platform::Devto,
+            _ => Platform::Threads,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Call::Me => "Threads `GET /me`",
+            Call::PublishingLimit => "Threads `GET /{user}/threads_publishing_limit`",
+            Call::ListThreads => "Threads `GET /{user}/threads` (list)",
+            Call::CreateContainer => "Threads `POST /{user}/threads` (create container)",
+            Call::ContainerStatus => "Threads `GET /{container}` (status)",
+            Call::Publish => "Threads `POST /{user}/threads_publish`",
+            Call::Permalink => "Threads `GET /{media}` (permalink)",
+            Call::ListMine => "dev.to `GET /articles/me/all`",
+            Call::Create => "dev.to `POST /articles`",
+            Call::Update => "dev.to `PUT /articles/{id}`",
+        }
+    }
+
+    fn threads_route(self) -> fake_threads::Route {
+        use fake_threads::Route;
+        match self {
+            Call::Me => Route::Me,
+            Call::PublishingLimit => Route::PublishingLimit,
+            Call::ListThreads => Route::ListThreads,
+            Call::CreateContainer => Route::CreateContainer,
+            Call::ContainerStatus => Route::ContainerStatus,
+            Call::Publish => Route::Publish,
+            Call::Permalink => Route::Media,
+            _ => unreachable!("not a Threads call"),
+        }
+    }
+
+    fn devto_route(self) -> fake_devto::Route {
+        match self {
+            Call::ListMine => fake_devto::Route::ListMine,
+            Call::Create => fake_devto::Route::Create,
+            Call::Update => fake_devto::Route::Update,
+            _ => unreachable!("not a dev.to call"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FaultKind {
+    Timeout,
+    Dropped,
+    ServerError,
+    RateLimited,
+    Html,
+    Truncated,
+    Malformed,
+    TokenExpired,
+}
+
+const FAULTS: [FaultKind; 8] = [
+    FaultKind::Timeout,
+    FaultKind::Dropped,
+    FaultKind::ServerError,
+    FaultKind::RateLimited,
+    FaultKind::Html,
+    FaultKind::Truncated,
+    FaultKind::Malformed,
+    FaultKind::TokenExpired,
+];
+
+impl FaultKind {
+    fn label(self) -> &'static str {
+        match self {
+            FaultKind::Timeout => "timeout",
+            FaultKind::Dropped => "reply lost after acting",
+            FaultKind::ServerError => "HTTP 503",
+            FaultKind::RateLimited => "429 + Retry-After",
+            FaultKind::Html => "HTML error page",
+            FaultKind::Truncated => "truncated JSON",
+            FaultKind::Malformed => "malformed JSON (200)",
+            FaultKind::TokenExpired => "token expires",
+        }
+    }
+
+    fn threads(self) -> fake_threads::Fault {
+        use fake_threads::Fault;
+        match self {
+            FaultKind::Timeout => Fault::Delay(TOO_LATE),
+            FaultKind::Dropped => Fault::DropAfterAction,
+            FaultKind::ServerError => Fault::Status(503, "Service Unavailable".into()),
+            FaultKind::RateLimited => Fault::RateLimited { retry_after_secs: Some(1) },
+            FaultKind::Html => Fault::HtmlPage,
+            FaultKind::Truncated => Fault::TruncatedJson,
+            FaultKind::Malformed => Fault::Status(200, "{not json".into()),
+            // The token expires exactly at this call (Graph code 190, subcode 463).
+            FaultKind::TokenExpired => Fault::GraphError { code: 190, subcode: Some(463), transient: false },
+        }
+    }
+
+    /// `None`: the dev.to fake cannot inject it.
+    fn devto(self) -> Option<fake_devto::Fault> {
+        use fake_devto::Fault;
+        Some(match self {
+            FaultKind::Timeout => Fault::Delay(TOO_LATE),
+            FaultKind::Dropped => Fault::DropAfterAction,
+            FaultKind::ServerError => Fault::Status(503, "Service Unavailable".into()),
+            FaultKind::RateLimited => Fault::RateLimited { retry_after_secs: Some(1) },
+            FaultKind::Html => Fault::HtmlPage,
+            FaultKind::Truncated => return None,
+            FaultKind::Malformed => Fault::Status(200, "{not json".into()),
+            // dev.to keys do not expire on their own: a revoked key is Forem's 401.
+            FaultKind::TokenExpired => Fault::Status(401, "{\"error\":\"unauthorized\",\"status\":401}".into()),
+        })
+    }
+}
+
+// ---------------------------------------------------------------- the world
+
+struct World {
+    // Field order matters: the fakes (their server tasks) go before the runtime.
+    threads: fake_threads::FakeThreads,
+    devto: fake_devto::FakeDevto,
+    _rt: tokio::runtime::Runtime,
+    repo: tempfile::TempDir,
+    threads_token: String,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "--- exit code: {}\n--- stdout:\n{}\n--- stderr:\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl World {
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        let threads_cfg = fake_threads::FakeConfig {
+            drop_hang: TOO_LATE,
+            // Containers finish at once: a fault-free run reads each status exactly once.
+            media_delay: Duration::ZERO,
+            ..fake_threads::FakeConfig::default()
+        };
+        let threads = rt.block_on(fake_threads::FakeThreads::start(threads_cfg));
+        let devto_cfg = fake_devto::FakeConfig { drop_hang: TOO_LATE, ..fake_devto::FakeConfig::default() };
+        let devto = rt.block_on(fake_devto::FakeDevto::start(devto_cfg));
+        let repo = tempfile::Builder::new().prefix("crier-faults-").tempdir().expect("tempdir");
+        let threads_token = threads.token();
+        let w = Self { threads, devto, _rt: rt, repo, threads_token };
+        w.file("crier.yaml", CONFIG);
+        w
+    }
+
+    fn root(&self) -> &Path {
+        self.repo.path()
+    }
+
+    fn file(&self, rel: &str, contents: impl AsRef<[u8]>) {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, contents).expect("write");
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap_or_default()
+    }
+
+    fn secrets(&self) -> [String; 3] {
+        [self.threads_token.clone(), self.threads.token(), self.devto.api_key()]
+    }
+
+    /// `crier -C <repo> --color never publish` in a scrubbed environment.
+    fn publish(&self) -> Result<Run, String> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_crier"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("CRIER_THREADS_API_URL", self.threads.base_url())
+            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
+            .env("CRIER_NOW", NOW)
+            .env("THREADS_ACCESS_TOKEN", &self.threads_token)
+            .env("DEVTO_API_KEY", self.devto.api_key())
+            .current_dir(self.root())
+            .arg("-C")
+            .arg(self.root())
+            .args(["--color", "never", "publish"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("spawn crier: {e}"))?;
+        let mut out = child.stdout.take().expect("stdout");
+        let mut err = child.stderr.take().expect("stderr");
+        let t_out = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = out.read_to_end(&mut s);
+            String::from_utf8_lossy(&s).into_owned()
+        });
+        let t_err = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = err.read_to_end(&mut s);
+            String::from_utf8_lossy(&s).into_owned()
+        });
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                break status;
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("crier publish hung for more than {TIMEOUT:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let run = Run {
+            code: status.code().unwrap_or(-1),
+            stdout: t_out.join().unwrap_or_default(),
+            stderr: t_err.join().unwrap_or_default(),
+        };
+        if status.code().is_none() {
+            return Err(format!("crier was killed by a signal\n{run}"));
+        }
+        if run.stderr.contains("panicked") {
+            return Err(format!("crier panicked\n{run}"));
+        }
+        for secret in self.secrets() {
+            if run.all().contains(&secret) {
+                return Err(format!("a secret leaked into the output\n{run}"));
+            }
+        }
+        Ok(run)
+    }
+
+    /// How many requests `call` received so far.
+    fn hits(&self, call: Call) -> usize {
+        match call.platform() {
+            Platform::Threads => {
+                let user = self.threads.user_id();
+                self.threads.requests().iter().filter(|(m, p)| threads_call(&user, m, p) == Some(call)).count()
+            }
+            Platform::Devto => self
+                .devto
+                .requests()
+                .iter()
+                .filter(|r| {
+                    let segs: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+                    let c = match (r.method.as_str(), segs.as_slice()) {
+                        ("POST", ["api", "articles"]) => Some(Call::Create),
+                        ("PUT", ["api", "articles", _]) => Some(Call::Update),
+                        ("GET", ["api", "articles", "me", ..]) => Some(Call::ListMine),
+                        _ => None,
+                    };
+                    c == Some(call)
+                })
+                .count(),
+        }
+    }
+}
+
+/// The call a Threads request was (the fake's routing, from the path alone).
+fn threads_call(user: &str, method: &str, path: &str) -> Option<Call> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segs.as_slice()) {
+        ("GET", ["v1.0", id]) if *id == user || *id == "me" => Some(Call::Me),
+        // Container ids come from their own range (see fake_threads.rs).
+        ("GET", ["v1.0", id]) if id.starts_with("1792") => Some(Call::ContainerStatus),
+        ("GET", ["v1.0", _]) => Some(Call::Permalink),
+        ("POST", ["v1.0", _, "threads"]) => Some(Call::CreateContainer),
+        ("GET", ["v1.0", _, "threads"]) => Some(Call::ListThreads),
+        ("POST", ["v1.0", _, "threads_publish"]) => Some(Call::Publish),
+        ("GET", ["v1.0", _, "threads_publishing_limit"]) => Some(Call::PublishingLimit),
+        _ => None,
+    }
+}
+
+/// The front matter of a Markdown post, parsed.
+fn front_matter(text: &str) -> Value {
+    let Some(rest) = text.strip_prefix("---\n") else { return Value::Null };
+    let Some(end) = rest.find("\n---\n") else { return Value::Null };
+    serde_saphyr::from_str::<Value>(&rest[..=end]).unwrap_or(Value::Null)
+}
+
+fn record(text: &str, platform: &str) -> Option<Value> {
+    front_matter(text).get("published").and_then(|p| p.get(platform)).cloned()
+}
+
+// ---------------------------------------------------------------- one cell
+
+const POSTS: [&str; 2] = ["content/a.md", "content/b.md"];
+
+fn threads_post(name: &str) -> String {
+    format!("---\nplatforms: [threads]\n---\n\nFault matrix post {name}.\n")
+}
+
+/// An image post: its container's status is polled (text containers are published at once).
+fn image_post(name: &str) -> String {
+    format!(
+        "---\nplatforms: [threads]\nmedia:\n  - path: media/{name}.png\n    alt: Picture {name}\n---\n\n\
+         Fault matrix post {name}.\n"
+    )
+}
+
+/// A minimal PNG (signature and IHDR) of the given size.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let mut chunk = b"IHDR".to_vec();
+    chunk.extend_from_slice(&width.to_be_bytes());
+    chunk.extend_from_slice(&height.to_be_bytes());
+    chunk.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend_from_slice(&13u32.to_be_bytes());
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    out
+}
+
+fn article(name: &str) -> String {
+    format!("---\ntitle: Fault matrix article {name}\nplatforms: [devto]\n---\n\nBody of article {name}.\n")
+}
+
+/// A world with the two due posts a cell of `call`'s row needs (for dev.to updates: both
+/// published, then article A edited); `Some(hash)` of article A's record before the edit.
+fn setup(call: Call) -> Result<(World, Option<Value>), String> {
+    let w = World::new();
+    let platform = call.platform();
+    let mut old_hash = None;
+    match platform {
+        Platform::Threads if call == Call::ContainerStatus => {
+            w.file("media/A.png", png(640, 480));
+            w.file("media/B.png", png(640, 480));
+            w.file(POSTS[0], image_post("A"));
+            w.file(POSTS[1], image_post("B"));
+        }
+        Platform::Threads => {
+            w.file(POSTS[0], threads_post("A"));
+            w.file(POSTS[1], threads_post("B"));
+        }
+        Platform::Devto => {
+            w.file(POSTS[0], article("A"));
+            w.file(POSTS[1], article("B"));
+            if call == Call::Update {
+                // Published cleanly first, then article A is edited: the run updates it.
+                let run = w.publish()?;
+                if run.code != 0 {
+                    return Err(format!("the setup run failed\n{run}"));
+                }
+                old_hash = record(&w.read(POSTS[0]), "devto").map(|r| r["hash"].clone());
+                let edited = w.read(POSTS[0]).replace("Body of article A.", "Body of article A, edited.");
+                w.file(POSTS[0], edited);
+            }
+        }
+    }
+
+    Ok((w, old_hash))
+}
+
+/// How many times a fault-free run makes `call`.
+fn clean_hits(call: Call) -> Result<usize, String> {
+    let (w, _) = setup(call)?;
+    let before = w.hits(call);
+    let run = w.publish()?;
+    if run.code != 0 {
+        return Err(format!("a fault-free run failed\n{run}"));
+    }
+    Ok(w.hits(call) - before)
+}
+
+/// Runs one cell; `Ok(outcome)` when every assertion held. `clean` is [`clean_hits`].
+fn run_cell(call: Call, fault: FaultKind, clean: usize) -> Result<String, String> {
+    let (mut w, old_hash) = setup(call)?;
+    let platform = call.platform();
+    let before = w.hits(call);
+    match platform {
+        Platform::Threads => w.threads.fail_next(call.threads_route(), fault.threads()),
+        Platform::Devto => w.devto.fail_next(call.devto_route(), fault.devto().expect("supported fault")),
+    }
+    let first = w.publish()?;
+    let hits = w.hits(call) - before;
+    if hits == 0 {
+        return Err(format!("the faulty call was never made\n{first}"));
+    }
+    let platform_name = match platform {
+        Platform::Threads => "threads",
+        Platform::Devto => "dev.to",
+    };
+    match first.code {
+        0 => {}
+        1 => {
+            let all = first.all().to_lowercase();
+            if all.trim().is_empty() || !all.contains(platform_name) {
+                return Err(format!("the failure does not name {platform_name}\n{first}"));
+            }
+        }
+        _ => return Err(format!("unexpected exit code\n{first}")),
+    }
+
+    let mut outcome = match first.code {
+        0 if hits > clean => "retried".to_owned(),
+        0 => "reconciled".to_owned(),
+        _ => "failed cleanly, rerun publishes".to_owned(),
+    };
+
+    if fault == FaultKind::TokenExpired {
+        if first.code != 1 {
+            return Err(format!("a rejected token must fail the run\n{first}"));
+        }
+        if platform == Platform::Threads {
+            if !first.all().contains("crier auth refresh") {
+                return Err(format!("the failure does not point at `crier auth refresh`\n{first}"));
+            }
+            // The token stays expired: the next run fails the same way, without publishing.
+            w.threads.expire_token();
+            let posts = w.threads.published_posts().len();
+            let again = w.publish()?;
+            if again.code != 1 || !again.all().contains("crier auth refresh") {
+                return Err(format!("a run with the expired token must fail and point at auth refresh\n{again}"));
+            }
+            if w.threads.published_posts().len() != posts {
+                return Err(format!("a run with the expired token published\n{again}"));
+            }
+            // `crier auth refresh` (played here by the fake) gives a new token.
+            w.threads.set_token(REFRESHED_TOKEN);
+            w.threads_token = REFRESHED_TOKEN.to_owned();
+        }
+        outcome = "stops the run, rerun publishes".to_owned();
+    }
+
+    let rerun = w.publish()?;
+    if rerun.code != 0 {
+        return Err(format!("the clean rerun failed\nfirst run:\n{first}\nrerun:\n{rerun}"));
+    }
+
+    // No duplicate, no loss.
+    match platform {
+        Platform::Threads => {
+            let posts = w.threads.published_posts();
+            for name in ["A", "B"] {
+                let text = format!("Fault matrix post {name}.");
+                let n = posts.iter().filter(|p| !p.deleted && p.text.as_deref().map(str::trim) == Some(&text)).count();
+                if n != 1 {
+                    return Err(format!("post {name} exists {n} times on Threads\n{first}\n{rerun}"));
+                }
+            }
+            if posts.len() != 2 {
+                return Err(format!("{} posts on Threads, expected 2\n{first}\n{rerun}", posts.len()));
+            }
+        }
+        Platform::Devto => {
+            let articles = w.devto.articles();
+            for name in ["A", "B"] {
+                let title = format!("Fault matrix article {name}");
+                let n = articles.iter().filter(|a| a.title == title).count();
+                if n != 1 {
+                    return Err(format!("article {name} exists {n} times on dev.to\n{first}\n{rerun}"));
+                }
+            }
+            if articles.len() != 2 {
+                return Err(format!("{} articles on dev.to, expected 2\n{first}\n{rerun}", articles.len()));
+            }
+            if call == Call::Update {
+                let a = articles.iter().find(|a| a.title.ends_with(" A")).expect("article A");
+                if !a.body_markdown.contains("edited") {
+                    return Err(format!("the edit never reached dev.to\n{first}\n{rerun}"));
+                }
+                let new_hash = record(&w.read(POSTS[0]), "devto").map(|r| r["hash"].clone());
+                if new_hash == old_hash {
+                    return Err(format!("the update's new hash is not recorded\n{first}\n{rerun}"));
+                }
+            }
+        }
+    }
+    let key = match platform {
+        Platform::Threads => "threads",
+        Platform::Devto => "devto",
+    };
+    for post in POSTS {
+        if record(&w.read(post), key).is_none() {
+            return Err(format!("{post} has no {key} record after the rerun\n{first}\n{rerun}"));
+        }
+    }
+    Ok(outcome)
+}
+
+// ---------------------------------------------------------------- the matrix
+
+fn cells() -> Vec<(Call, FaultKind)> {
+    let mut out = Vec::new();
+    for call in CALLS {
+        for fault in FAULTS {
+            if call.platform() == Platform::Devto && fault.devto().is_none() {
+                continue;
+            }
+            out.push((call, fault));
+        }
+    }
+    out
+}
+
+/// One cell's result: its outcome, or why it failed.
+type CellResult = ((Call, FaultKind), Result<String, String>);
+
+fn table(results: &[CellResult]) -> String {
+    let mut s = String::from(
+        "# Reliability of `crier publish`\n\n\
+         <!-- Generated by tests/faults.rs: run `CRIER_UPDATE_RELIABILITY=1 cargo test --test faults`. -->\n\n\
+         Each cell injects one fault into one platform call of a `crier publish` run over two due\n\
+         posts, then runs `crier publish` again without faults. ✅ means every check held: no\n\
+         duplicate (each post exists exactly once on the platform), no loss (after the rerun every\n\
+         post is published and recorded), and a clear error (exit code 0 or 1, no panic, a failure\n\
+         names the platform, no secret in the output).\n\n\
+         - **retried**: the first run made the call again and published everything;\n\
+         - **reconciled**: the first run did not repeat the call, yet published everything (it\n  \
+           asked the platform what had happened, or did without the lost answer);\n\
+         - **failed cleanly, rerun publishes**: the first run stopped the post with exit code 1;\n  \
+           the rerun published it, once;\n\
+         - **stops the run, rerun publishes**: a rejected token ends the run (Threads: pointing at\n  \
+           `crier auth refresh`, and runs keep failing until the token is refreshed); the rerun\n  \
+           with a valid token publishes everything, once.\n\n\
+         Faults: *timeout* answers after crier's request timeout; *reply lost after acting*\n\
+         performs the call, then never answers; *HTTP 503* a plain-text 503; *429 + Retry-After*\n\
+         `Retry-After: 1`; *HTML error page* a 502 HTML page; *truncated JSON* performs the call,\n\
+         then sends half the JSON reply (the dev.to fake cannot); *malformed JSON* `200 {not json`;\n\
+         *token expires* Threads answers code 190/463 from that call on, dev.to answers 401.\n\n",
+    );
+    s.push_str("| call |");
+    for f in FAULTS {
+        let _ = write!(s, " {} |", f.label());
+    }
+    s.push_str("\n|---|");
+    for _ in FAULTS {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    for call in CALLS {
+        let _ = write!(s, "| {} |", call.label());
+        for fault in FAULTS {
+            let cell = match results.iter().find(|(k, _)| *k == (call, fault)) {
+                Some((_, Ok(outcome))) => format!("✅ {outcome}"),
+                Some((_, Err(_))) => "❌ failed".to_owned(),
+                None => "n/a".to_owned(),
+            };
+            let _ = write!(s, " {cell} |");
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn fault_matrix() {
+    let cells = cells();
+    let started = Instant::now();
+    let clean: Vec<(Call, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = CALLS.iter().map(|&call| scope.spawn(move || (call, clean_hits(call)))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let (call, hits) = h.join().expect("baseline thread");
+                (call, hits.unwrap_or_else(|e| panic!("{}: {e}", call.label())))
+            })
+            .collect()
+    });
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<CellResult>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..12 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&(call, fault)) = cells.get(i) else { break };
+                    let baseline = clean.iter().find(|(c, _)| *c == call).map_or(0, |(_, n)| *n);
+                    let result = std::panic::catch_unwind(|| run_cell(call, fault, baseline))
+                        .unwrap_or_else(|_| Err("the test itself panicked".to_owned()));
+                    results.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(((call, fault), result));
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    eprintln!("{} cells in {:.1?}", results.len(), started.elapsed());
+
+    let failures: Vec<String> = results
+        .iter()
+        .filter_map(|((call, fault), r)| {
+            r.as_ref().err().map(|e| format!("=== {} × {}: {e}", call.label(), fault.label()))
+        })
+        .collect();
+
+    let generated = table(&results);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(DOC);
+    if std::env::var_os("CRIER_UPDATE_RELIABILITY").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().expect("docs/")).expect("mkdir docs");
+        std::fs::write(&path, &generated).expect("write docs/reliability.md");
+    }
+    assert!(failures.is_empty(), "{} of {} cells failed:\n{}", failures.len(), results.len(), failures.join("\n"));
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{DOC} is out of date: run `CRIER_UPDATE_RELIABILITY=1 cargo test --test faults` to regenerate it\n\
+         --- generated:\n{generated}"
+    );
+}
