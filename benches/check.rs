@@ -5,6 +5,8 @@
 //! `CRIER_BENCH_POSTS` changes the number of posts; `CRIER_BENCH_DIR=path`
 //! generates into (and keeps) that folder.
 
+mod support;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -54,18 +56,11 @@ fn run(bin: &str, root: &Path) -> (Duration, u64, bool) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn crier");
-    let status_path = format!("/proc/{}/status", child.id());
+    let pid = child.id();
     let mut peak = 0;
     loop {
-        if let Ok(status) = std::fs::read_to_string(&status_path) {
-            if let Some(kb) = status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                peak = peak.max(kb);
-            }
+        if let Some(kb) = support::peak_rss_kb(pid) {
+            peak = peak.max(kb);
         }
         if let Some(status) = child.try_wait().expect("wait") {
             return (start.elapsed(), peak, status.success());

@@ -4,6 +4,8 @@
 //! `CRIER_BENCH_POSTS` changes the number of posts; `CRIER_BENCH_MAX_RSS_MB` fails the run
 //! when the peak is above it.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -49,18 +51,11 @@ fn run(bin: &str, root: &Path) -> (Duration, u64, Vec<u8>) {
         let mut buf = Vec::new();
         std::io::Read::read_to_end(&mut stdout, &mut buf).map(|_| buf)
     });
-    let status_path = format!("/proc/{}/status", child.id());
+    let pid = child.id();
     let mut peak = 0;
     loop {
-        if let Ok(status) = std::fs::read_to_string(&status_path) {
-            if let Some(kb) = status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                peak = peak.max(kb);
-            }
+        if let Some(kb) = support::peak_rss_kb(pid) {
+            peak = peak.max(kb);
         }
         if let Some(status) = child.try_wait().expect("wait") {
             let elapsed = start.elapsed();

@@ -3,9 +3,12 @@
 //! Every run is checked for leaking a secret: no token, code or app secret on stderr, and
 //! on stdout only where `auth` hands the credentials over by design.
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
+use common::Run;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -27,37 +30,7 @@ struct World {
     dir: tempfile::TempDir,
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "--- exit code: {}\n--- stdout:\n{}\n--- stderr:\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
 impl Run {
-    #[track_caller]
-    fn code(&self, expected: i32) -> &Self {
-        assert_eq!(self.code, expected, "unexpected exit code\n{self}");
-        self
-    }
-
-    #[track_caller]
-    fn stdout_has(&self, s: &str) -> &Self {
-        assert!(self.stdout.contains(s), "stdout lacks {s:?}\n{self}");
-        self
-    }
-
-    #[track_caller]
-    fn stderr_has(&self, s: &str) -> &Self {
-        assert!(self.stderr.contains(s), "stderr lacks {s:?}\n{self}");
-        self
-    }
-
     /// `KEY=value` from stdout.
     fn value(&self, key: &str) -> Option<String> {
         self.stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_owned))

@@ -7,11 +7,14 @@
 //! The results are written as a table to `docs/reliability.md`; the test fails when the
 //! committed file differs (`CRIER_UPDATE_RELIABILITY=1 cargo test --test faults` rewrites it).
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
+use common::{Run, png};
 use std::fmt::Write as _;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -196,24 +199,6 @@ struct World {
     threads_token: String,
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "--- exit code: {}\n--- stdout:\n{}\n--- stderr:\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
 impl World {
     fn new() -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
@@ -381,29 +366,6 @@ fn image_post(name: &str) -> String {
         "---\nplatforms: [threads]\nmedia:\n  - path: media/{name}.png\n    alt: Picture {name}\n---\n\n\
          Fault matrix post {name}.\n"
     )
-}
-
-/// A minimal PNG (signature and IHDR) of the given size.
-fn png(width: u32, height: u32) -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    }
-    let mut chunk = b"IHDR".to_vec();
-    chunk.extend_from_slice(&width.to_be_bytes());
-    chunk.extend_from_slice(&height.to_be_bytes());
-    chunk.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    out.extend_from_slice(&13u32.to_be_bytes());
-    out.extend_from_slice(&chunk);
-    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
-    out
 }
 
 fn article(name: &str) -> String {

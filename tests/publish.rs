@@ -4,11 +4,14 @@
 //! running the fake server, and a helper that runs `crier -C <repo> --color never publish`
 //! in a scrubbed environment. Every run is checked for leaking the access token.
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
+use common::{Run, png};
 use std::io::Read as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -41,30 +44,6 @@ struct World {
     rt: tokio::runtime::Runtime,
     repo: tempfile::TempDir,
     token: String,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "--- exit code: {}\n--- stdout:\n{}\n--- stderr:\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-impl Run {
-    #[track_caller]
-    fn code(&self, expected: i32) -> &Self {
-        assert_eq!(self.code, expected, "unexpected exit code\n{self}");
-        self
-    }
-
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
 }
 
 impl World {
@@ -351,28 +330,6 @@ fn chain_from_thematic_breaks_is_published_as_replies_and_recorded_in_order() {
 }
 
 // ---------------------------------------------------------------- 3. media
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    }
-    let mut chunk = b"IHDR".to_vec();
-    chunk.extend_from_slice(&width.to_be_bytes());
-    chunk.extend_from_slice(&height.to_be_bytes());
-    chunk.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    out.extend_from_slice(&13u32.to_be_bytes());
-    out.extend_from_slice(&chunk);
-    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
-    out
-}
 
 #[test]
 fn image_post_and_carousel_send_public_urls_and_alt_text_and_wait_for_processing() {
