@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::diag::{Diagnostic, SourceFile};
 use crate::error::{Error, Result};
-use crate::platforms::PlatformId;
+use crate::platform_id::PlatformId;
 use crate::yaml::{self, Embedded};
 
 pub const FILE_NAME: &str = "crier.yaml";

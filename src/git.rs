@@ -990,6 +990,7 @@ mod tests {
         Record {
             id: format!("1789000000000000{n}"),
             url: format!("https://www.threads.com/@someone/post/P{n}"),
+            cid: None,
             published_at: "2026-11-28T10:00:00Z".into(),
             hash: format!("sha256:{n}"),
             parts: vec![],

@@ -28,6 +28,9 @@ use serde_json::Value;
 pub struct PartRecord {
     pub id: String,
     pub url: String,
+    /// Content id of the part (Bluesky: replies need it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
 }
 
 /// What crier stores under `published.<platform>`.
@@ -35,6 +38,9 @@ pub struct PartRecord {
 pub struct Record {
     pub id: String,
     pub url: String,
+    /// Content id of the record (Bluesky).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
     pub published_at: String,
     pub hash: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -550,16 +556,24 @@ fn render_entry(platform: &str, record: &Record, base: usize, step: usize, eol: 
 
 fn render_fields(record: &Record, indent: usize, step: usize, eol: &str) -> String {
     let mut out = String::new();
-    for (key, value) in
-        [("id", &record.id), ("url", &record.url), ("published_at", &record.published_at), ("hash", &record.hash)]
-    {
-        let _ = write!(out, "{:indent$}{key}: {}{eol}", "", quote(value));
+    let fields = [
+        ("id", Some(&record.id)),
+        ("url", Some(&record.url)),
+        ("cid", record.cid.as_ref()),
+        ("published_at", Some(&record.published_at)),
+        ("hash", Some(&record.hash)),
+    ];
+    for (key, value) in fields {
+        if let Some(value) = value {
+            let _ = write!(out, "{:indent$}{key}: {}{eol}", "", quote(value));
+        }
     }
     if !record.parts.is_empty() {
         let _ = write!(out, "{:indent$}parts:{eol}", "");
         let inner = indent + step;
         for part in &record.parts {
-            let _ = write!(out, "{:inner$}- {{id: {}, url: {}}}{eol}", "", quote(&part.id), quote(&part.url));
+            let cid = part.cid.as_ref().map(|c| format!(", cid: {}", quote(c))).unwrap_or_default();
+            let _ = write!(out, "{:inner$}- {{id: {}, url: {}{cid}}}{eol}", "", quote(&part.id), quote(&part.url));
         }
     }
     out
@@ -663,6 +677,7 @@ mod tests {
         Record {
             id: "17890000000000001".into(),
             url: "https://www.threads.com/@someone/post/DCkkKl_OGb1".into(),
+            cid: None,
             published_at: "2026-11-28T10:00:00Z".into(),
             hash: "sha256:abc".into(),
             parts: vec![],
@@ -672,8 +687,16 @@ mod tests {
     fn chain() -> Record {
         Record {
             parts: vec![
-                PartRecord { id: "17890000000000001".into(), url: "https://www.threads.com/@someone/post/A1".into() },
-                PartRecord { id: "17890000000000002".into(), url: "https://www.threads.com/@someone/post/A2".into() },
+                PartRecord {
+                    id: "17890000000000001".into(),
+                    url: "https://www.threads.com/@someone/post/A1".into(),
+                    cid: None,
+                },
+                PartRecord {
+                    id: "17890000000000002".into(),
+                    url: "https://www.threads.com/@someone/post/A2".into(),
+                    cid: None,
+                },
             ],
             ..threads()
         }
@@ -1058,6 +1081,7 @@ published:
         let devto = Record {
             id: "2345678".into(),
             url: "https://dev.to/someone/slug".into(),
+            cid: None,
             published_at: "2026-11-01T00:00:00Z".into(),
             hash: "sha256:1".into(),
             parts: vec![],
@@ -1079,6 +1103,7 @@ published:
         let record = Record {
             id: "007".into(),
             url: "https://x/a b?q=\"1\"&p=\\ #not-comment: yes\n\ttab\u{1}\u{2028}é".into(),
+            cid: Some("bafy: #1".into()),
             published_at: "true".into(),
             hash: "null".into(),
             parts: vec![],

@@ -7,6 +7,7 @@
 //! dispatches and picks the exit code.
 
 pub mod auth;
+pub mod checklist;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod fsutil;
 pub mod git;
 pub mod ledger;
 pub mod pipeline;
+pub mod platform_id;
 pub mod platforms;
 pub mod project;
 pub mod publish;

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::content::{self, Post};
 use crate::diag::{Diagnostic, SourceFile, Sources};
-use crate::platforms::{PlatformId, Rendered};
+use crate::platforms::{self, PlatformId, Rendered};
 use crate::project::Project;
 use crate::rules;
 
@@ -66,14 +66,17 @@ pub fn check_post(project: &Project, abs: &Path) -> PostReport {
     let targets = rules::targets(&post, &project.config, &mut diags);
     rules::general(&post, &mut diags);
     for &id in &targets {
-        let platform = id.platform();
+        let platform = platforms::get(id);
         match platform.render(project, &post, &targets) {
             Ok(r) => {
-                diags.extend(platform.validate(project, &post, &r));
+                diags.extend(platform.validate(project, &post, r.as_ref()));
                 report.rendered.push(r);
             }
             Err(errs) => diags.extend(errs),
         }
+    }
+    if let Some(d) = link_cycle(project, &post, &report.rendered, &targets) {
+        diags.push(d);
     }
     // Media shared by several parts or platforms reports its problem once.
     diags.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)).then(a.severity.cmp(&b.severity)));
@@ -82,6 +85,30 @@ pub fn check_post(project: &Project, abs: &Path) -> PostReport {
     report.targets = targets;
     report.post = Some(post);
     report
+}
+
+/// Templates that link each other's posts in a circle (the Threads teaser links the
+/// dev.to article, whose template links the Threads post): no run could publish them.
+fn link_cycle(project: &Project, post: &Post, rendered: &[Rendered], targets: &[PlatformId]) -> Option<Diagnostic> {
+    let edges: Vec<(PlatformId, Vec<PlatformId>)> =
+        rendered.iter().map(|r| (r.platform(), crate::publish::links(project, r.as_ref(), targets))).collect();
+    let cycle = crate::publish::link_cycle(&edges)?;
+    let mut names: Vec<String> = cycle
+        .iter()
+        .map(|p| {
+            let template = rendered.iter().find(|r| r.platform() == *p).map_or("", |r| r.template());
+            format!("{p} (template `{template}`)")
+        })
+        .collect();
+    names.push(cycle[0].to_string());
+    Some(
+        Diagnostic::error(
+            "cross-link-cycle",
+            format!("the templates link each other's posts in a circle: {}", names.join(" → ")),
+        )
+        .at(&post.source, post.head_span())
+        .with_hint("one of them must be published first: remove the `published.<platform>.url` link from one template"),
+    )
 }
 
 /// Checks posts in parallel, keeping the given order.

@@ -47,10 +47,6 @@ impl Project {
         self.root.join(&self.config.content_dir)
     }
 
-    pub fn threads_username(&self) -> Option<&str> {
-        self.env.get("THREADS_USERNAME")
-    }
-
     /// Header facts of a media file, read once per run.
     pub fn probe(&self, abs: &Path) -> Result<MediaInfo, String> {
         if let Some(hit) = self.media.lock().ok().and_then(|m| m.get(abs).cloned()) {

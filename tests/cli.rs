@@ -179,6 +179,32 @@ fn check_json_unknown_template_variable_points_into_the_template() {
 }
 
 #[test]
+fn check_json_cross_links_in_a_circle_are_an_error() {
+    let repo = Repo::new();
+    // The Threads teaser links the article, and the article links the teaser.
+    repo.file("templates/teaser.hbs", "{{text}}\n{{published.devto.url}}\n")
+        .file("templates/article.hbs", "{{text}}\n\nDiscuss: {{published.threads.url}}\n")
+        .file(
+            "content/a.md",
+            "---\ntitle: A\nplatforms: [threads, devto]\nthreads: {template: teaser}\ndevto: {template: article}\n---\n\nBody.\n",
+        )
+        // One direction alone is fine: the teaser waits for the article during the run.
+        .file("content/b.md", "---\ntitle: B\nplatforms: [threads, devto]\nthreads: {template: teaser}\n---\n\nBody.\n");
+    let run = repo.run(&["check", "--format", "json"]);
+    run.code(1);
+    let v = run.json();
+    let diags = check_shape(&v);
+    assert_eq!(diags.len(), 1, "{v:#}");
+    let d = &diags[0];
+    assert_eq!(
+        (d["file"].as_str(), d["code"].as_str(), d["line"].as_u64()),
+        (Some("content/a.md"), Some("cross-link-cycle"), Some(1))
+    );
+    let message = d["message"].as_str().unwrap_or_default();
+    assert!(message.contains("threads (template `teaser`)") && message.contains("devto (template `article`)"), "{d:#}");
+}
+
+#[test]
 fn check_json_warnings_alone_exit_zero() {
     let repo = Repo::new();
     // 497 ASCII letters and one curly apostrophe: exactly 500 bytes, allowed.

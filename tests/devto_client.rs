@@ -67,6 +67,7 @@ fn output(title: &str, body: &str) -> DevtoOutput {
         published: true,
         organization_id: None,
         template: "devto".into(),
+        post_dir: "content".into(),
     }
 }
 

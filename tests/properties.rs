@@ -188,13 +188,21 @@ fn front_matter() -> impl Strategy<Value = Vec<Chunk>> {
 fn record() -> impl Strategy<Value = Record> {
     let text =
         || prop_oneof!["[a-zA-Z0-9]{1,12}", "[ -~]{0,20}", Just("007".to_owned()), Just("é: #x\n\ty".to_owned())];
-    (text(), text(), text(), prop::collection::vec((text(), text()), 0..3)).prop_map(|(id, url, hash, parts)| Record {
-        id,
-        url,
-        published_at: "2026-01-02T03:04:05Z".into(),
-        hash,
-        parts: parts.into_iter().map(|(id, url)| PartRecord { id, url }).collect(),
-    })
+    (
+        text(),
+        text(),
+        prop::option::of(text()),
+        text(),
+        prop::collection::vec((text(), text(), prop::option::of(text())), 0..3),
+    )
+        .prop_map(|(id, url, cid, hash, parts)| Record {
+            id,
+            url,
+            cid,
+            published_at: "2026-01-02T03:04:05Z".into(),
+            hash,
+            parts: parts.into_iter().map(|(id, url, cid)| PartRecord { id, url, cid }).collect(),
+        })
 }
 
 fn is_subsequence(needle: &[&str], hay: &[&str]) -> bool {

@@ -685,6 +685,51 @@ fn process_killed_after_publishing_does_not_publish_twice() {
     assert_recorded(TEXT_POST, &w.read("content/a.md"), &[&posts[0]]);
 }
 
+#[test]
+fn process_killed_with_containers_in_flight_publishes_each_post_once() {
+    // Media takes 2 s to process, so the run creates the containers of several posts
+    // (and the carousel's items) ahead and is killed while they are still processing.
+    let w = World::with(FakeConfig { media_delay: Duration::from_secs(2), ..fake_config() }, "");
+    w.file("media/a.png", png(640, 480)).file("media/b.png", png(800, 600));
+    let post = |n: u32, media: &str| {
+        md(
+            &format!("platforms: [threads]\npublish_at: 2026-11-0{n}T00:00:00Z\nmedia:\n{media}"),
+            &format!("Picture {n}.\n"),
+        )
+    };
+    let one = "  - path: media/a.png\n    alt: A\n";
+    let two = "  - path: media/a.png\n    alt: A\n  - path: media/b.png\n    alt: B\n";
+    let files = [("content/p1.md", post(1, one)), ("content/p2.md", post(2, two)), ("content/p3.md", post(3, one))];
+    for (path, text) in &files {
+        w.file(path, text);
+    }
+    let mut child = w.command(&[], false).spawn().expect("spawn crier");
+    let started = Instant::now();
+    while w.fake.containers_created() < 4 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the containers were never created");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("kill crier");
+    let _ = child.wait();
+    assert!(w.posts().is_empty(), "killed while the media was processing: nothing published yet");
+    for (path, text) in &files {
+        assert_eq!(&w.read(path), text, "{path} is untouched");
+    }
+
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 3, "each post exactly once\n{run}");
+    for (i, (path, text)) in files.iter().enumerate() {
+        let want = format!("Picture {}.", i + 1);
+        let p = posts.iter().find(|p| p.text.as_deref() == Some(want.as_str()));
+        let p = p.unwrap_or_else(|| panic!("{path} was published\n{run}"));
+        assert_recorded(text, &w.read(path), &[p]);
+    }
+    assert_eq!(posts[0].text.as_deref(), Some("Picture 1."), "published in plan order");
+    assert_eq!(posts[2].text.as_deref(), Some("Picture 3."), "published in plan order");
+}
+
 // ---------------------------------------------------------------- 8. credentials
 
 #[test]

@@ -6,20 +6,20 @@ mod fake_threads;
 use std::time::{Duration, Instant};
 
 use crier::platforms::threads::api::{
-    ContainerId, ContainerRequest, MediaId, Poll, Reconciled, RetryOptions, Status, ThreadsClient, ThreadsError,
+    ContainerId, ContainerRequest, HttpOptions, MediaId, Poll, Reconciled, Status, ThreadsClient, ThreadsError,
 };
 use fake_threads::{FakeConfig, FakeThreads, Fault, Route};
 use secrecy::SecretString;
 
-fn fast() -> RetryOptions {
-    RetryOptions {
+fn fast() -> HttpOptions {
+    HttpOptions {
         max_total_wait: Duration::from_secs(2),
         initial_delay: Duration::from_millis(10),
         request_timeout: Duration::from_secs(2),
     }
 }
 
-fn client_for(fake: &FakeThreads, opts: RetryOptions) -> ThreadsClient {
+fn client_for(fake: &FakeThreads, opts: HttpOptions) -> ThreadsClient {
     ThreadsClient::new(&fake.base_url(), SecretString::from(fake.token()), opts)
 }
 
@@ -195,7 +195,7 @@ async fn publish_too_early_is_retried() {
     assert!(publishes >= 2, "first attempt was too early");
 
     // With no wait budget the caller sees NotReady.
-    let impatient = client_for(&fake, RetryOptions { max_total_wait: Duration::ZERO, ..fast() });
+    let impatient = client_for(&fake, HttpOptions { max_total_wait: Duration::ZERO, ..fast() });
     let c = client.create_container(&user, &ContainerRequest::image("https://example.com/b.png")).await.unwrap();
     let err = impatient.publish(&user, &c).await.unwrap_err();
     assert!(matches!(err, ThreadsError::NotReady { .. }), "{err:?}");
@@ -228,7 +228,7 @@ async fn too_many_requests_honours_retry_after() {
     assert_eq!(fake.calls(), 2);
 
     // A Retry-After beyond the budget is not waited for.
-    let short = client_for(&fake, RetryOptions { max_total_wait: Duration::from_millis(500), ..fast() });
+    let short = client_for(&fake, HttpOptions { max_total_wait: Duration::from_millis(500), ..fast() });
     fake.fail_next(Route::Me, Fault::RateLimited { retry_after_secs: Some(30) });
     let started = Instant::now();
     let err = short.me().await.unwrap_err();
@@ -253,7 +253,7 @@ async fn throttling_code_is_retried_even_on_publish() {
     assert_eq!(fake.containers_created(), 1);
 
     // Exhausted budget: a Transient error with the code.
-    let impatient = client_for(&fake, RetryOptions { max_total_wait: Duration::ZERO, ..fast() });
+    let impatient = client_for(&fake, HttpOptions { max_total_wait: Duration::ZERO, ..fast() });
     fake.fail_next(Route::Me, Fault::GraphError { code: 4, subcode: None, transient: false });
     let err = impatient.me().await.unwrap_err();
     assert!(matches!(err, ThreadsError::Transient { code: Some(4), .. }), "{err:?}");
@@ -313,7 +313,7 @@ async fn container_error_is_explained() {
 async fn html_page_and_truncated_json_give_clear_errors() {
     let (fake, client) = setup(FakeConfig::default()).await;
     let user = fake.user_id();
-    let no_retry = client_for(&fake, RetryOptions { max_total_wait: Duration::ZERO, ..fast() });
+    let no_retry = client_for(&fake, HttpOptions { max_total_wait: Duration::ZERO, ..fast() });
     fake.fail_next(Route::Me, Fault::HtmlPage);
     let err = no_retry.me().await.unwrap_err();
     assert!(matches!(err, ThreadsError::Transient { status: Some(502), .. }), "{err:?}");
@@ -345,7 +345,7 @@ async fn html_page_and_truncated_json_give_clear_errors() {
 #[tokio::test]
 async fn lost_publish_reply_is_ambiguous_and_posted_once() {
     let (fake, _) = setup(FakeConfig::default()).await;
-    let client = client_for(&fake, RetryOptions { request_timeout: Duration::from_millis(300), ..fast() });
+    let client = client_for(&fake, HttpOptions { request_timeout: Duration::from_millis(300), ..fast() });
     let user = fake.user_id();
     let c = client.create_container(&user, &ContainerRequest::text("did it go out?")).await.unwrap();
     fake.fail_next(Route::Publish, Fault::DropAfterAction);
@@ -380,14 +380,14 @@ async fn token_never_appears_in_errors() {
     errors.push(client.me().await.unwrap_err());
     fake.fail_next(Route::Me, Fault::Status(503, format!("<html>{token}</html>")));
     fake.fail_next(Route::Me, Fault::Status(503, format!("<html>{token}</html>")));
-    let no_retry = client_for(&fake, RetryOptions { max_total_wait: Duration::ZERO, ..fast() });
+    let no_retry = client_for(&fake, HttpOptions { max_total_wait: Duration::ZERO, ..fast() });
     errors.push(no_retry.me().await.unwrap_err());
     errors.push(no_retry.me().await.unwrap_err());
     // Timeout on a read and a lost publish.
     fake.fail_next(Route::Me, Fault::Delay(Duration::from_secs(5)));
     let slow = client_for(
         &fake,
-        RetryOptions { max_total_wait: Duration::ZERO, request_timeout: Duration::from_millis(200), ..fast() },
+        HttpOptions { max_total_wait: Duration::ZERO, request_timeout: Duration::from_millis(200), ..fast() },
     );
     errors.push(slow.me().await.unwrap_err());
     let c = client.create_container(&user, &ContainerRequest::text("x")).await.unwrap();
@@ -397,7 +397,7 @@ async fn token_never_appears_in_errors() {
     let nowhere = ThreadsClient::new(
         "http://127.0.0.1:9",
         SecretString::from(token.clone()),
-        RetryOptions { max_total_wait: Duration::ZERO, ..fast() },
+        HttpOptions { max_total_wait: Duration::ZERO, ..fast() },
     );
     errors.push(nowhere.me().await.unwrap_err());
     // Expired token.
@@ -536,7 +536,7 @@ async fn plain_text_post_costs_at_most_four_calls() {
 #[tokio::test]
 async fn timed_out_create_is_retried_because_containers_are_harmless() {
     let (fake, _) = setup(FakeConfig::default()).await;
-    let client = client_for(&fake, RetryOptions { request_timeout: Duration::from_millis(200), ..fast() });
+    let client = client_for(&fake, HttpOptions { request_timeout: Duration::from_millis(200), ..fast() });
     let user = fake.user_id();
     fake.fail_next(Route::CreateContainer, Fault::DropAfterAction);
     let c = client

@@ -14,7 +14,7 @@ use super::{Global, Outcome};
 use crate::auth::{self, AuthError, KEY_EXPIRES_AT, KEY_TOKEN, KEY_USER_ID, KEY_USERNAME, OAuthClient, RefreshProblem};
 use crate::cli::{AuthArgs, AuthCommand, AuthRefreshArgs, AuthThreadsArgs};
 use crate::error::{Error, Result};
-use crate::platforms::threads::api::{DEFAULT_BASE_URL, RetryOptions, ThreadsClient};
+use crate::platforms::threads::api::{DEFAULT_BASE_URL, HttpOptions, ThreadsClient};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -144,7 +144,7 @@ fn threads(g: &Global, args: &AuthThreadsArgs) -> Result<Outcome> {
     let threads = ThreadsClient::new(
         &base_url(g),
         long.access_token.clone(),
-        RetryOptions {
+        HttpOptions {
             max_total_wait: Duration::from_secs(10),
             initial_delay: Duration::from_millis(500),
             request_timeout: REQUEST_TIMEOUT,

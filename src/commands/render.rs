@@ -8,7 +8,7 @@ use crate::cli::{RenderArgs, RenderFormat};
 use crate::diag;
 use crate::error::{Error, Result};
 use crate::pipeline;
-use crate::platforms::PlatformId;
+use crate::platforms::{self, PlatformId};
 
 pub fn execute(g: &Global, args: &RenderArgs) -> Result<Outcome> {
     let project = open_project(g)?;
@@ -29,7 +29,7 @@ pub fn execute(g: &Global, args: &RenderArgs) -> Result<Outcome> {
         if !report.targets.contains(&p) {
             let mut targets = report.targets.clone();
             targets.push(p);
-            match p.platform().render(&project, post, &targets) {
+            match platforms::get(p).render(&project, post, &targets) {
                 Ok(r) => report.rendered.push(r),
                 Err(errs) => report.diagnostics.extend(errs),
             }

@@ -2,16 +2,22 @@
 //! template, with image links relative to the post rewritten to public URLs.
 
 pub mod api;
+mod doctor;
 pub mod publish;
+mod session;
 
 use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::{Platform, PlatformId, Rendered};
+use super::{
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+};
+use crate::checklist::Checklist;
 use crate::content::Post;
 use crate::diag::Diagnostic;
+use crate::env::Env;
 use crate::project::Project;
-use crate::render::context;
+use crate::render::html::{escape, markdown_html};
 use crate::render::templates::TemplateFailure;
 use crate::render::text;
 use crate::rules::media;
@@ -28,14 +34,44 @@ pub struct DevtoOutput {
     pub published: bool,
     pub organization_id: Option<u64>,
     pub template: String,
+    /// The post's folder in the repository (relative image links start there).
+    pub post_dir: String,
 }
 
-impl DevtoOutput {
-    pub fn to_json(&self) -> Value {
+impl Output for DevtoOutput {
+    fn platform(&self) -> PlatformId {
+        Devto::id()
+    }
+
+    fn template(&self) -> &str {
+        &self.template
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    /// The article as HTML; images linked relative to the post are served by the preview
+    /// (they have no public URL while drafting).
+    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
+        let body = text::rewrite_relative_images(&self.body_markdown, |dest| {
+            let rel = media::normalize(&join_post_dir(&self.post_dir, dest))?;
+            let abs = cx.root.join(&rel);
+            abs.is_file().then(|| cx.local_media(&rel, &abs))
+        });
+        format!(
+            "<div class=\"platform\"><h3>dev.to</h3><article class=\"devto\"><h1>{}</h1><p class=\"tags\">{}</p>{}</article></div>",
+            escape(self.title.as_deref().unwrap_or("(no title)")),
+            self.tags.iter().map(|t| format!("#{}", escape(t))).collect::<Vec<_>>().join(" "),
+            markdown_html(&body)
+        )
+    }
+
+    fn to_json(&self) -> Value {
         json!({ "title": self.title, "body_markdown": self.body_markdown, "tags": self.tags })
     }
 
-    pub fn summary(&self) -> String {
+    fn summary(&self) -> String {
         format!(
             "devto    title {}/128  body {} bytes  {} tag{}",
             self.title.as_deref().map_or(0, |t| t.chars().count()),
@@ -45,7 +81,7 @@ impl DevtoOutput {
         )
     }
 
-    pub fn to_human(&self) -> String {
+    fn to_human(&self) -> String {
         let mut out = format!("title: {}\n", self.title.as_deref().unwrap_or("(none)"));
         if !self.tags.is_empty() {
             out.push_str(&format!("tags: {}\n", self.tags.join(", ")));
@@ -70,25 +106,83 @@ impl DevtoOutput {
     }
 }
 
+/// `dest` (an image link of the post) as a repository path: `/x` from the root, else
+/// from the post's folder.
+fn join_post_dir(post_dir: &str, dest: &str) -> String {
+    match dest.strip_prefix('/') {
+        Some(abs) => abs.to_owned(),
+        None if post_dir.is_empty() => dest.to_owned(),
+        None => format!("{post_dir}/{dest}"),
+    }
+}
+
 pub struct Devto;
 
+impl Devto {
+    fn id() -> PlatformId {
+        PlatformId::parse("devto").expect("devto is a known platform")
+    }
+}
+
+const CREDENTIALS: &[Credential] = &[Credential { var: "DEVTO_API_KEY", required: true }];
+
+#[async_trait::async_trait(?Send)]
 impl Platform for Devto {
     fn id(&self) -> PlatformId {
-        PlatformId::Devto
+        Self::id()
+    }
+
+    fn display_name(&self) -> &'static str {
+        "dev.to"
+    }
+
+    fn post_noun(&self) -> &'static str {
+        "article"
+    }
+
+    fn placeholder_url(&self, post: &Post, env: &Env) -> String {
+        // dev.to slugs are the title's words plus a 4-character suffix; the handle is a
+        // guess of typical length (people tend to use one handle everywhere).
+        let user = env.get("THREADS_USERNAME").unwrap_or("username");
+        let title = post
+            .front
+            .devto
+            .as_ref()
+            .and_then(|d| d.value.title.as_ref())
+            .or(post.front.title.as_ref())
+            .map_or(post.slug.as_str(), |t| t.value.as_str());
+        format!("https://dev.to/{user}/{}-xxxx", crate::render::context::slugify(title))
+    }
+
+    fn credentials(&self) -> &'static [Credential] {
+        CREDENTIALS
+    }
+
+    fn setup_hint(&self) -> &'static str {
+        "create an API key at https://dev.to/settings/extensions and set DEVTO_API_KEY (in .env, or as a repository secret)"
+    }
+
+    fn edits_in_place(&self) -> bool {
+        true
+    }
+
+    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
+        Ok(session::connect(cx))
+    }
+
+    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
+        doctor::check(cx, report).await;
     }
 
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         let f = &post.front;
         let o = f.devto.as_ref().map(|d| &d.value);
-        let template = super::choose_template(project, post, o.and_then(|o| o.template.as_ref()), PlatformId::Devto)?;
+        let template = super::choose_template(project, post, o.and_then(|o| o.template.as_ref()), Self::id())?;
         let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
         let body = text::rewrite_relative_images(&post.body, |dest| {
-            let joined =
-                if let Some(abs) = dest.strip_prefix('/') { abs.to_owned() } else { format!("{post_dir}/{dest}") };
-            media::normalize(&joined).and_then(|rel| project.public_url(&rel))
+            media::normalize(&join_post_dir(post_dir, dest)).and_then(|rel| project.public_url(&rel))
         });
-        let mut ctx = context::base(post, &project.config, targets, None);
-        ctx.insert("platform".into(), "devto".into());
+        let mut ctx = super::template_context(project, post, targets, Self::id());
         ctx.insert("text".into(), Value::String(body));
         let ctx = Context::from(Value::Object(ctx));
         let body_markdown = match project.templates.render_with_context(&template, &ctx, &post.path, "devto") {
@@ -103,7 +197,7 @@ impl Platform for Devto {
             .map(|t| t.value.iter().map(|s| s.value.clone()).collect())
             .unwrap_or_default();
         let cover = o.and_then(|o| o.cover_image.as_ref()).map(|c| c.value.clone());
-        Ok(Rendered::Devto(DevtoOutput {
+        Ok(std::sync::Arc::new(DevtoOutput {
             title,
             body_markdown,
             tags,
@@ -114,13 +208,13 @@ impl Platform for Devto {
             published: o.and_then(|o| o.published).unwrap_or(true),
             organization_id: o.and_then(|o| o.organization_id.as_ref()).map(|s| s.value),
             template,
+            post_dir: post_dir.to_owned(),
         }))
     }
 
-    fn validate(&self, project: &Project, post: &Post, rendered: &Rendered) -> Vec<Diagnostic> {
-        match rendered {
-            Rendered::Devto(d) => crate::rules::devto::validate(project, post, d),
-            Rendered::Threads(_) => Vec::new(),
-        }
+    fn validate(&self, project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
+        super::downcast::<DevtoOutput>(rendered)
+            .map(|d| crate::rules::devto::validate(project, post, d))
+            .unwrap_or_default()
     }
 }

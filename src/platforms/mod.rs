@@ -1,106 +1,234 @@
-//! The platforms crier publishes to, behind one trait. Adding a platform means
-//! adding a module here, a variant to [`PlatformId`] and its rules.
+//! The platforms crier publishes to, each one module behind one trait.
+//!
+//! [`Platform`] is what a platform is outside a run: how a post renders there, which rules
+//! it must meet, which credentials it needs, how `doctor` checks them, and how to connect.
+//! [`Session`] is a platform connected for one publish run: its budget, publishing,
+//! updating in place. The run loop, the plan, the dry run, `status`, `doctor` and the
+//! summary are written once against these traits (see `crate::publish`).
+//!
+//! Adding a platform: a folder here, its name in [`crate::platform_id::NAMES`] and its
+//! value in [`REGISTRY`] (same position). `docs/adding-a-platform.md` has the recipe.
 
 pub mod devto;
+pub mod http;
 pub mod threads;
 
-use serde_json::Value;
+use std::any::Any;
+use std::collections::HashSet;
+use std::fmt::Debug;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use serde_json::{Map, Value};
+
+pub use crate::platform_id::PlatformId;
+
+use crate::checklist::Checklist;
 use crate::content::Post;
 use crate::diag::Diagnostic;
+use crate::env::Env;
+use crate::ledger::Record;
 use crate::project::Project;
+use crate::render::context;
+use http::HttpOptions;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PlatformId {
-    Threads,
-    Devto,
-}
+/// Every platform, in the order of [`crate::platform_id::NAMES`].
+pub static REGISTRY: &[&dyn Platform] = &[&threads::Threads, &devto::Devto];
 
-impl PlatformId {
-    pub const ALL: [Self; 2] = [Self::Threads, Self::Devto];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Threads => "threads",
-            Self::Devto => "devto",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.name() == name)
-    }
-
-    pub fn platform(self) -> &'static dyn Platform {
-        match self {
-            Self::Threads => &threads::Threads,
-            Self::Devto => &devto::Devto,
-        }
-    }
-
-    /// A hint for an unknown platform name.
-    pub fn hint_for(name: &str) -> String {
-        let known: Vec<&str> = Self::ALL.iter().map(|p| p.name()).collect();
-        match name {
-            "bluesky" | "mastodon" => {
-                format!("`{name}` is not supported yet; supported platforms: {}", known.join(", "))
-            }
-            "dev.to" | "dev-to" | "forem" => "dev.to is spelled `devto`".to_owned(),
-            _ => match crate::diag::did_you_mean(name, known.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`? Supported platforms: {}", known.join(", ")),
-                None => format!("supported platforms: {}", known.join(", ")),
-            },
-        }
-    }
-}
-
-impl std::fmt::Display for PlatformId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
+/// The implementation of `id`.
+pub fn get(id: PlatformId) -> &'static dyn Platform {
+    REGISTRY[id.index()]
 }
 
 /// What a post becomes on one platform.
-#[derive(Debug, Clone)]
-pub enum Rendered {
-    Threads(threads::ThreadsOutput),
-    Devto(devto::DevtoOutput),
-}
+pub trait Output: Any + Debug + Send + Sync {
+    fn platform(&self) -> PlatformId;
 
-impl Rendered {
-    pub fn platform(&self) -> PlatformId {
-        match self {
-            Self::Threads(_) => PlatformId::Threads,
-            Self::Devto(_) => PlatformId::Devto,
-        }
-    }
+    /// The template it was rendered with (for cross-link dependencies).
+    fn template(&self) -> &str;
 
     /// The JSON shape of `crier render --format json` (contract section 4).
-    pub fn to_json(&self) -> Value {
-        match self {
-            Self::Threads(t) => t.to_json(),
-            Self::Devto(d) => d.to_json(),
-        }
-    }
+    fn to_json(&self) -> Value;
 
-    /// Human-readable preview.
-    pub fn to_human(&self) -> String {
-        match self {
-            Self::Threads(t) => t.to_human(),
-            Self::Devto(d) => d.to_human(),
-        }
-    }
+    /// A human-readable preview.
+    fn to_human(&self) -> String;
 
-    /// One line: parts and sizes against the limits.
-    pub fn summary(&self) -> String {
-        match self {
-            Self::Threads(t) => t.summary(),
-            Self::Devto(d) => d.summary(),
-        }
+    /// One line: the platform, its parts and sizes against the limits.
+    fn summary(&self) -> String;
+
+    /// An HTML preview for `watch --serve`; local media it shows are added to `cx`.
+    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String;
+
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A rendered post, cheap to clone.
+pub type Rendered = Arc<dyn Output>;
+
+/// What an HTML preview needs besides the rendering.
+pub struct PreviewContext<'a> {
+    pub root: &'a Path,
+    /// The post's repository path.
+    pub post_path: &'a str,
+    /// Local files the page must serve: (repository path, absolute path).
+    pub media: &'a mut Vec<(String, PathBuf)>,
+}
+
+impl PreviewContext<'_> {
+    /// The page's URL for a repository file, registering it to be served.
+    pub fn local_media(&mut self, rel: &str, abs: &Path) -> String {
+        self.media.push((rel.to_owned(), abs.to_path_buf()));
+        format!("/media/{}", crate::render::html::url_path(rel))
     }
 }
 
-/// The template a post uses on a platform: the platform's override key, else
-/// the post's `template`, else the built-in named after the platform.
+/// An environment variable a platform reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Credential {
+    pub var: &'static str,
+    /// Needed to publish at all (else optional).
+    pub required: bool,
+}
+
+/// Why a post did not go out, as the run reports it.
+#[derive(Debug, Clone, Default)]
+pub struct Failure {
+    pub message: String,
+    /// Set when nothing more can succeed on this platform in this run (a rejected
+    /// token, a bad password): the reason given for the posts not attempted.
+    pub fatal: Option<String>,
+    /// Parts of a chain that went out before the failure (the next run resumes after them).
+    pub published_parts: usize,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), ..Self::default() }
+    }
+}
+
+/// How many more posts a platform accepts in this run, and why it stops there.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    pub remaining: u64,
+    /// Said of a post deferred because the budget is used up.
+    pub exhausted: String,
+}
+
+/// What connecting a platform for a run gets.
+pub struct ConnectContext<'a> {
+    pub project: &'a Project,
+    pub env: &'a Env,
+    /// Ids (and part ids) recorded for this platform by any post of the repository: a
+    /// platform never adopts one of them for another post.
+    pub recorded_ids: HashSet<String>,
+    pub http: HttpOptions,
+}
+
+/// One post to publish (or update) on a connected platform.
+pub struct Job<'a> {
+    pub post: &'a Post,
+    pub rendered: &'a dyn Output,
+    /// `sha256:…` of what is sent (`fingerprint`).
+    pub hash: &'a str,
+    /// The run's time, RFC 3339.
+    pub now: &'a str,
+    /// Reports a step (shown as progress).
+    pub progress: &'a dyn Fn(&str),
+}
+
+/// What `doctor` gives a platform.
+pub struct DoctorContext<'a> {
+    pub project: Option<&'a Project>,
+    pub env: &'a Env,
+    pub http: HttpOptions,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// One platform: how a post renders there, which rules it must meet, and how to reach it.
+#[async_trait::async_trait(?Send)]
+pub trait Platform: Sync {
+    fn id(&self) -> PlatformId;
+
+    /// The name people know it by ("dev.to").
+    fn display_name(&self) -> &'static str;
+
+    /// What one published post is called there ("article" on dev.to).
+    fn post_noun(&self) -> &'static str {
+        "post"
+    }
+
+    /// Renders the post. `targets` are the platforms the post goes to: those without a
+    /// record get a placeholder `published.<platform>.url` (check, render, dry run).
+    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>>;
+
+    /// Checks the rendered post against the platform's rules.
+    fn validate(&self, project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic>;
+
+    /// A URL of typical length for a post not published yet, so length checks of a
+    /// template that links it stay meaningful.
+    fn placeholder_url(&self, post: &Post, env: &Env) -> String;
+
+    /// The environment variables it reads.
+    fn credentials(&self) -> &'static [Credential];
+
+    /// How to get the credentials (said when they are missing).
+    fn setup_hint(&self) -> &'static str;
+
+    /// Whether a published post that changed is updated in place (else left alone).
+    fn edits_in_place(&self) -> bool {
+        false
+    }
+
+    /// Connects for a run (called only when something is due for this platform).
+    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure>;
+
+    /// `crier doctor`: checks the credentials against the platform (they are set).
+    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist);
+}
+
+/// A platform connected for one publish run. Methods take `&self` so slow, harmless work
+/// ([`Session::prepare`]) can run beside publishing.
+#[async_trait::async_trait(?Send)]
+pub trait Session {
+    /// How many more posts may go out in this run (`None`: no limit).
+    fn budget(&self) -> Option<Budget> {
+        None
+    }
+
+    /// Starts slow work for a job that is published later (media processing). It must
+    /// be harmless when the job is never published.
+    async fn prepare(&self, _job: &Job<'_>) {}
+
+    /// Publishes the post (or adopts what an interrupted run already published) and
+    /// returns the record to write back.
+    async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure>;
+
+    /// Updates a published post in place; only called where [`Platform::edits_in_place`].
+    async fn update(&self, job: &Job<'_>, _previous: &Record) -> Result<Record, Failure> {
+        Err(Failure::new(format!("{} posts cannot be edited", job.rendered.platform())))
+    }
+
+    /// HTTP requests sent so far.
+    fn calls(&self) -> u64;
+}
+
+/// The template context of `post` on `platform`: every post key, `published.<p>.url`
+/// (placeholders for `targets` without a record), `platform`.
+pub(crate) fn template_context(
+    project: &Project,
+    post: &Post,
+    targets: &[PlatformId],
+    platform: PlatformId,
+) -> Map<String, Value> {
+    let placeholder = |p: PlatformId| get(p).placeholder_url(post, &project.env);
+    let mut ctx = context::base(post, &project.config, targets, &placeholder);
+    ctx.insert("platform".into(), platform.name().into());
+    ctx
+}
+
+/// The template a post uses on a platform: the platform's override key, else the post's
+/// `template`, else the built-in named after the platform.
 pub(crate) fn choose_template(
     project: &Project,
     post: &Post,
@@ -125,14 +253,20 @@ pub(crate) fn choose_template(
     ])
 }
 
-/// One platform: how a post renders there and which rules it must meet.
-pub trait Platform: Sync {
-    fn id(&self) -> PlatformId;
+/// `rendered` as the platform's own output type.
+pub(crate) fn downcast<T: Output>(rendered: &dyn Output) -> Option<&T> {
+    rendered.as_any().downcast_ref::<T>()
+}
 
-    /// Renders the post. `targets` are all platforms the post goes to (for
-    /// cross-links such as `published.devto.url`).
-    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>>;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// Checks the rendered post against the platform's rules.
-    fn validate(&self, project: &Project, post: &Post, rendered: &Rendered) -> Vec<Diagnostic>;
+    #[test]
+    fn registry_follows_the_names() {
+        assert_eq!(REGISTRY.len(), crate::platform_id::NAMES.len());
+        for id in PlatformId::all() {
+            assert_eq!(get(id).id(), id, "REGISTRY[{}] is not {id}", id.index());
+        }
+    }
 }

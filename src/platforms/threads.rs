@@ -3,18 +3,24 @@
 //! through the `threads` template.
 
 pub mod api;
+mod doctor;
 pub mod publish;
+mod session;
 
 use std::ops::Range;
 
 use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::{Platform, PlatformId, Rendered};
+use super::{
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+};
+use crate::checklist::Checklist;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
+use crate::env::Env;
 use crate::project::Project;
-use crate::render::context;
+use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
 use crate::render::text::{self, TextPart};
 use crate::rules::media::{self, MediaRef};
@@ -38,8 +44,44 @@ pub struct ThreadsOutput {
     pub template: String,
 }
 
-impl ThreadsOutput {
-    pub fn to_json(&self) -> Value {
+impl Output for ThreadsOutput {
+    fn platform(&self) -> PlatformId {
+        Threads::id()
+    }
+
+    fn template(&self) -> &str {
+        &self.template
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
+        let cards_: Vec<Card<'_>> = self
+            .parts
+            .iter()
+            .map(|part| Card {
+                text: &part.text,
+                counter: format!("{}/{MAX_TEXT_BYTES}", part.text.len()),
+                over: part.text.len() > MAX_TEXT_BYTES,
+                media: part
+                    .media
+                    .iter()
+                    .map(|m| {
+                        let src = match (&m.path, &m.abs) {
+                            (Some(rel), Some(abs)) => Some(cx.local_media(rel, abs)),
+                            _ => m.url.clone(),
+                        };
+                        (src, m.alt.clone().unwrap_or_default(), m.format.is_video())
+                    })
+                    .collect(),
+            })
+            .collect();
+        cards("Threads", &cards_)
+    }
+
+    fn to_json(&self) -> Value {
         json!({
             "parts": self.parts.iter().map(|p| json!({
                 "text": p.text,
@@ -48,13 +90,13 @@ impl ThreadsOutput {
         })
     }
 
-    pub fn summary(&self) -> String {
+    fn summary(&self) -> String {
         let n = self.parts.len();
         let sizes: Vec<String> = self.parts.iter().map(|p| format!("{}/{MAX_TEXT_BYTES}", p.text.len())).collect();
         format!("threads  {n} part{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
     }
 
-    pub fn to_human(&self) -> String {
+    fn to_human(&self) -> String {
         let mut out = String::new();
         let n = self.parts.len();
         for (i, p) in self.parts.iter().enumerate() {
@@ -77,6 +119,12 @@ impl ThreadsOutput {
 
 pub struct Threads;
 
+impl Threads {
+    fn id() -> PlatformId {
+        PlatformId::parse("threads").expect("threads is a known platform")
+    }
+}
+
 struct SourcePart {
     text: String,
     origin: Range<usize>,
@@ -84,16 +132,48 @@ struct SourcePart {
     dropped_images: Vec<Range<usize>>,
 }
 
+const CREDENTIALS: &[Credential] = &[
+    Credential { var: "THREADS_ACCESS_TOKEN", required: true },
+    Credential { var: "THREADS_USER_ID", required: false },
+    Credential { var: "THREADS_USERNAME", required: false },
+];
+
+#[async_trait::async_trait(?Send)]
 impl Platform for Threads {
     fn id(&self) -> PlatformId {
-        PlatformId::Threads
+        Self::id()
+    }
+
+    fn display_name(&self) -> &'static str {
+        "Threads"
+    }
+
+    fn placeholder_url(&self, _post: &Post, env: &Env) -> String {
+        // Threads shortcodes are 11 characters.
+        let user = env.get("THREADS_USERNAME").unwrap_or("username");
+        format!("https://www.threads.com/@{user}/post/XXXXXXXXXXX")
+    }
+
+    fn credentials(&self) -> &'static [Credential] {
+        CREDENTIALS
+    }
+
+    fn setup_hint(&self) -> &'static str {
+        "get a token with `crier auth threads --write-env .env` (locally), and add it as the repository secret THREADS_ACCESS_TOKEN for GitHub Actions"
+    }
+
+    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
+        session::connect(cx).await
+    }
+
+    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
+        doctor::check(cx, report).await;
     }
 
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         let f = &post.front;
         let opts = f.threads.as_ref().map(|t| &t.value);
-        let template =
-            super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), PlatformId::Threads)?;
+        let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Self::id())?;
 
         let mut parts = source_parts(project, post);
         if let Some(top) = &f.media {
@@ -111,8 +191,7 @@ impl Platform for Threads {
             parts[0].media = first;
         }
 
-        let mut base = context::base(post, &project.config, targets, project.threads_username());
-        base.insert("platform".into(), "threads".into());
+        let base = super::template_context(project, post, targets, Self::id());
         // One context for every part: each part only replaces `text` and `part`.
         let mut ctx = Context::from(Value::Object(base));
         let count = parts.len();
@@ -146,14 +225,13 @@ impl Platform for Threads {
         if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto) {
             out = split_long_parts(out);
         }
-        Ok(Rendered::Threads(ThreadsOutput { parts: out, template }))
+        Ok(std::sync::Arc::new(ThreadsOutput { parts: out, template }))
     }
 
-    fn validate(&self, project: &Project, post: &Post, rendered: &Rendered) -> Vec<Diagnostic> {
-        match rendered {
-            Rendered::Threads(t) => crate::rules::threads::validate(project, post, t),
-            Rendered::Devto(_) => Vec::new(),
-        }
+    fn validate(&self, project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
+        super::downcast::<ThreadsOutput>(rendered)
+            .map(|t| crate::rules::threads::validate(project, post, t))
+            .unwrap_or_default()
     }
 }
 

@@ -6,11 +6,16 @@ use serde_json::{Map, Value, json};
 
 use crate::config::Config;
 use crate::content::Post;
-use crate::platforms::PlatformId;
+use crate::platform_id::PlatformId;
 
 /// The context shared by every platform and part of one post; callers add
 /// `text`, `platform` and `part`.
-pub fn base(post: &Post, config: &Config, targets: &[PlatformId], username: Option<&str>) -> Map<String, Value> {
+pub fn base(
+    post: &Post,
+    config: &Config,
+    targets: &[PlatformId],
+    placeholder: &dyn Fn(PlatformId) -> String,
+) -> Map<String, Value> {
     let mut ctx = match serde_json::to_value(&post.front) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
@@ -25,14 +30,18 @@ pub fn base(post: &Post, config: &Config, targets: &[PlatformId], username: Opti
     ctx.insert("config".to_owned(), json!({ "vars": config.vars }));
     ctx.insert("slug".to_owned(), Value::String(post.slug.clone()));
     ctx.insert("path".to_owned(), Value::String(post.path.clone()));
-    ctx.insert("published".to_owned(), Value::Object(published_urls(post, targets, username)));
+    ctx.insert("published".to_owned(), Value::Object(published_urls(post, targets, placeholder)));
     ctx
 }
 
 /// `published.<platform>.url` for every platform that has a record, and a
 /// placeholder of typical length for targets not published yet, so length
 /// checks of a teaser that links the article stay meaningful.
-pub fn published_urls(post: &Post, targets: &[PlatformId], username: Option<&str>) -> Map<String, Value> {
+pub fn published_urls(
+    post: &Post,
+    targets: &[PlatformId],
+    placeholder: &dyn Fn(PlatformId) -> String,
+) -> Map<String, Value> {
     let mut out = Map::new();
     if let Some(Value::Object(records)) = &post.front.published {
         for (platform, record) in records {
@@ -42,32 +51,13 @@ pub fn published_urls(post: &Post, targets: &[PlatformId], username: Option<&str
         }
     }
     for &p in targets {
-        out.entry(p.name().to_owned())
-            .or_insert_with(|| json!({ "url": placeholder_url(p, post, username), "placeholder": true }));
+        out.entry(p.name().to_owned()).or_insert_with(|| json!({ "url": placeholder(p), "placeholder": true }));
     }
     out
 }
 
-pub fn placeholder_url(platform: PlatformId, post: &Post, username: Option<&str>) -> String {
-    let user = username.unwrap_or("username");
-    match platform {
-        // Threads shortcodes are 11 characters.
-        PlatformId::Threads => format!("https://www.threads.com/@{user}/post/XXXXXXXXXXX"),
-        // dev.to slugs are the title's words plus a 4-character suffix.
-        PlatformId::Devto => {
-            let title = post
-                .front
-                .devto
-                .as_ref()
-                .and_then(|d| d.value.title.as_ref())
-                .or(post.front.title.as_ref())
-                .map_or(post.slug.as_str(), |t| t.value.as_str());
-            format!("https://dev.to/{user}/{}-xxxx", slugify(title))
-        }
-    }
-}
-
-fn slugify(title: &str) -> String {
+/// A URL slug of `title`: lower-case words joined by `-` (as dev.to makes them).
+pub fn slugify(title: &str) -> String {
     let mut out = String::new();
     for c in title.chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
@@ -96,7 +86,9 @@ mod tests {
         .expect("valid");
         let mut config = Config::default();
         config.vars.insert("site".into(), json!("https://x.dev"));
-        let ctx = Value::Object(base(&post, &config, &[PlatformId::Threads, PlatformId::Devto], Some("ann")));
+        let targets: Vec<PlatformId> = ["threads", "devto"].into_iter().filter_map(PlatformId::parse).collect();
+        let placeholder = |p: PlatformId| format!("https://{p}.example/ann/{}", slugify(&post.slug));
+        let ctx = Value::Object(base(&post, &config, &targets, &placeholder));
         assert_eq!(ctx["title"], "Hello, World!");
         assert_eq!(ctx["body"], "body\n");
         assert_eq!(ctx["vars"]["a"], 1);
@@ -104,6 +96,8 @@ mod tests {
         assert_eq!(ctx["draft"], Value::Null);
         assert_eq!(ctx["tags"], json!([]));
         assert_eq!(ctx["published"]["threads"]["url"], "https://www.threads.com/@me/post/abc");
-        assert_eq!(ctx["published"]["devto"]["url"], "https://dev.to/ann/hello-world-xxxx");
+        assert_eq!(ctx["published"]["devto"]["url"], "https://devto.example/ann/p");
+        assert_eq!(ctx["published"]["devto"]["placeholder"], true);
+        assert_eq!(ctx["published"]["threads"]["placeholder"], false);
     }
 }

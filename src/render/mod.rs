@@ -2,6 +2,7 @@
 //! `templates/`), the template context, and Markdown → platform text.
 
 pub mod context;
+pub mod html;
 pub mod templates;
 pub mod text;
 

@@ -4,7 +4,7 @@
 //! nothing is ever HTML-escaped, and strict mode turns a misspelt variable
 //! into an error that names the template, line and column.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -34,6 +34,54 @@ pub struct Templates {
     broken: HashSet<String>,
     /// Problems found while loading (syntax errors).
     pub diagnostics: Vec<Diagnostic>,
+    /// Per template: the `published.<platform>` names and the partials it mentions.
+    mentions: BTreeMap<String, Mentions>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Mentions {
+    published: BTreeSet<String>,
+    partials: BTreeSet<String>,
+}
+
+impl Mentions {
+    /// Scans template text for `published.<name>` (also `published/<name>` and
+    /// `published.[<name>]`) and `{{> partial}}`. A scan, not a parse: it may see a
+    /// mention inside a comment, which only makes a post wait for a platform it could
+    /// have done without.
+    fn scan(text: &str) -> Self {
+        let ident = |s: &str| -> String {
+            s.trim_start_matches('[')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect()
+        };
+        let mut m = Self::default();
+        for (i, _) in text.match_indices("published") {
+            let before = text[..i].chars().next_back();
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let rest = &text[i + "published".len()..];
+            if let Some(after) = rest.strip_prefix('.').or_else(|| rest.strip_prefix('/')) {
+                let name = ident(after);
+                if !name.is_empty() {
+                    m.published.insert(name);
+                }
+            }
+        }
+        for (i, _) in text.match_indices("{{>") {
+            let name: String = text[i + 3..]
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | '.'))
+                .collect();
+            if !name.is_empty() {
+                m.partials.insert(name);
+            }
+        }
+        m
+    }
 }
 
 /// Why rendering a post with a template failed.
@@ -61,14 +109,16 @@ impl Templates {
     pub fn builtin() -> Self {
         let mut hb = Self::registry();
         let mut sources = BTreeMap::new();
+        let mut mentions = BTreeMap::new();
         for (name, text) in BUILTIN {
             // The built-ins are tested; a failure here is a bug in crier.
             if hb.register_template_string(name, *text).is_ok() {
+                mentions.insert((*name).to_owned(), Mentions::scan(text));
                 sources
                     .insert((*name).to_owned(), TemplateSource { display: format!("<built-in {name}>"), file: None });
             }
         }
-        Self { hb, sources, broken: HashSet::new(), diagnostics: Vec::new() }
+        Self { hb, sources, broken: HashSet::new(), diagnostics: Vec::new(), mentions }
     }
 
     /// Built-ins, overridden and extended by `dir/**/*.hbs`.
@@ -99,6 +149,7 @@ impl Templates {
                     continue;
                 }
             };
+            t.mentions.insert(name.clone(), Mentions::scan(&text));
             let file = Arc::new(SourceFile::new(display.clone(), text.as_str()));
             match t.hb.register_template_string(&name, &text) {
                 Ok(()) => {}
@@ -128,6 +179,24 @@ impl Templates {
 
     pub fn source(&self, name: &str) -> Option<&TemplateSource> {
         self.sources.get(name)
+    }
+
+    /// The platforms whose `published.<platform>.url` template `name` (or a partial it
+    /// includes) uses: a post rendered with it waits for them.
+    pub fn linked_platforms(&self, name: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![name.to_owned()];
+        while let Some(t) = todo.pop() {
+            if !seen.insert(t.clone()) {
+                continue;
+            }
+            if let Some(m) = self.mentions.get(&t) {
+                out.extend(m.published.iter().cloned());
+                todo.extend(m.partials.iter().cloned());
+            }
+        }
+        out
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -381,6 +450,22 @@ mod tests {
         let t = Templates::load(dir.path(), &tdir);
         assert!(t.diagnostics.is_empty(), "{:?}", t.diagnostics);
         t.render("t", ctx, "content/p.md", "threads")
+    }
+
+    #[test]
+    fn linked_platforms_follow_partials() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tdir = dir.path().join("templates");
+        std::fs::create_dir_all(tdir.join("partials")).expect("mkdir");
+        std::fs::write(tdir.join("teaser.hbs"), "{{text}}\n{{> partials/link}}").expect("write");
+        std::fs::write(tdir.join("partials/link.hbs"), "Read: {{published.devto.url}} {{published/bluesky.url}}")
+            .expect("write");
+        std::fs::write(tdir.join("plain.hbs"), "{{text}} {{#if unpublished}}x{{/if}}").expect("write");
+        let t = Templates::load(dir.path(), &tdir);
+        let names = |n: &str| t.linked_platforms(n).into_iter().collect::<Vec<_>>();
+        assert_eq!(names("teaser"), ["bluesky", "devto"]);
+        assert!(names("plain").is_empty());
+        assert!(names("threads").is_empty(), "the built-ins link nothing");
     }
 
     #[test]

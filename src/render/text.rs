@@ -575,7 +575,7 @@ pub fn find_hashtags(text: &str) -> Vec<Range<usize>> {
 /// decoded). A replacement that needs it (spaces, `<`, `>`, unbalanced
 /// parentheses) is written in the `<...>` form. A reference definition used
 /// by an image is rewritten once, which also affects links sharing it.
-pub fn rewrite_relative_images(markdown: &str, resolve: impl Fn(&str) -> Option<String>) -> String {
+pub fn rewrite_relative_images(markdown: &str, mut resolve: impl FnMut(&str) -> Option<String>) -> String {
     struct OpenImage {
         range: Range<usize>,
         inline: bool,

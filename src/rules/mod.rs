@@ -10,7 +10,7 @@ pub mod threads;
 use crate::config::Config;
 use crate::content::Post;
 use crate::diag::Diagnostic;
-use crate::platforms::PlatformId;
+use crate::platform_id::PlatformId;
 
 /// The platforms a post goes to (its own list, else the configured default),
 /// with diagnostics for unknown names and for none at all.

@@ -22,8 +22,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use super::Session;
 use crate::diag::{self, Style};
 use crate::pipeline::{self, PostReport};
-use crate::platforms::Rendered;
-use crate::platforms::threads::MAX_TEXT_BYTES;
+use crate::platforms::PreviewContext;
+use crate::render::html::escape;
 
 /// One post on the page.
 struct Entry {
@@ -103,48 +103,6 @@ impl Page {
 
 const PLAIN: Style = Style { color: false, unicode: true };
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Percent-encodes a repository path for a URL (keeps `/`).
-fn url_path(rel: &str) -> String {
-    let mut out = String::new();
-    for b in rel.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
-            _ => {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
-    }
-    out
-}
-
-/// Markdown to HTML with raw HTML shown as text: a post cannot inject markup.
-pub fn markdown_html(md: &str) -> String {
-    use pulldown_cmark::{Event as Md, Options, Parser};
-    let events = Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|e| match e {
-        Md::Html(h) | Md::InlineHtml(h) => Md::Text(h),
-        e => e,
-    });
-    let mut out = String::new();
-    pulldown_cmark::html::push_html(&mut out, events);
-    out
-}
-
 fn entry(session: &Session, r: &PostReport) -> Entry {
     let mut html = String::new();
     let mut media = Vec::new();
@@ -155,61 +113,8 @@ fn entry(session: &Session, r: &PostReport) -> Entry {
     };
     let _ = write!(html, "<section class=\"post {status}\"><h2>{}</h2>", escape(&r.path));
     for rendered in &r.rendered {
-        match rendered {
-            Rendered::Threads(t) => {
-                let _ = write!(html, "<div class=\"platform\"><h3>Threads</h3>");
-                let n = t.parts.len();
-                for (i, part) in t.parts.iter().enumerate() {
-                    let len = part.text.len();
-                    let over = if len > MAX_TEXT_BYTES { " over" } else { "" };
-                    let _ = write!(
-                        html,
-                        "<article class=\"card\"><header><span class=\"who\">@you</span><span class=\"count{over}\">{len}/{MAX_TEXT_BYTES}</span></header><p class=\"text\">{}</p>",
-                        escape(&part.text)
-                    );
-                    if !part.media.is_empty() {
-                        html.push_str("<div class=\"media\">");
-                        for m in &part.media {
-                            let alt = escape(m.alt.as_deref().unwrap_or(""));
-                            let src = match (&m.path, &m.abs) {
-                                (Some(rel), Some(abs)) => {
-                                    media.push((rel.clone(), abs.clone()));
-                                    Some(format!("/media/{}", url_path(rel)))
-                                }
-                                _ => m.url.clone(),
-                            };
-                            match src {
-                                Some(src) if m.format.is_video() => {
-                                    let _ = write!(
-                                        html,
-                                        "<video src=\"{}\" title=\"{alt}\" muted controls></video>",
-                                        escape(&src)
-                                    );
-                                }
-                                Some(src) => {
-                                    let _ = write!(html, "<img src=\"{}\" alt=\"{alt}\">", escape(&src));
-                                }
-                                None => {
-                                    let _ = write!(html, "<span class=\"missing\">{alt}</span>");
-                                }
-                            }
-                        }
-                        html.push_str("</div>");
-                    }
-                    let _ = write!(html, "<footer>{} of {n}</footer></article>", i + 1);
-                }
-                html.push_str("</div>");
-            }
-            Rendered::Devto(d) => {
-                let _ = write!(
-                    html,
-                    "<div class=\"platform\"><h3>dev.to</h3><article class=\"devto\"><h1>{}</h1><p class=\"tags\">{}</p>{}</article></div>",
-                    escape(d.title.as_deref().unwrap_or("(no title)")),
-                    d.tags.iter().map(|t| format!("#{}", escape(t))).collect::<Vec<_>>().join(" "),
-                    markdown_html(&d.body_markdown)
-                );
-            }
-        }
+        let mut cx = PreviewContext { root: session.project().root.as_path(), post_path: &r.path, media: &mut media };
+        html.push_str(&rendered.preview_html(&mut cx));
     }
     if !r.diagnostics.is_empty() {
         let sources = pipeline::sources(session.project(), std::slice::from_ref(r));
@@ -302,19 +207,5 @@ fn content_type(path: &Path) -> &'static str {
         Some("mp4") => "video/mp4",
         Some("mov") => "video/quicktime",
         _ => "application/octet-stream",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_text_and_raw_html() {
-        assert_eq!(escape("<b>Tom & \"Jerry\"</b>"), "&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;");
-        let html = markdown_html("Hi <script>alert(1)</script>\n\n<div onclick=x>y</div>\n\n**bold**");
-        assert!(!html.contains("<script>") && !html.contains("<div"), "{html}");
-        assert!(html.contains("&lt;script&gt;") && html.contains("<strong>bold</strong>"), "{html}");
-        assert_eq!(url_path("media/a b&c.png"), "media/a%20b%26c.png");
     }
 }

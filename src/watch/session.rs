@@ -11,7 +11,7 @@ use crate::diag::{self, Diagnostic, Severity, Style};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::pipeline::{self, PostReport};
-use crate::platforms::PlatformId;
+use crate::platform_id::PlatformId;
 use crate::project::Project;
 
 /// How to print.
@@ -298,7 +298,7 @@ fn templates_of(report: &PostReport) -> BTreeSet<String> {
     out.extend(keys.into_iter().flatten().map(|t| t.value.clone()));
     if out.is_empty() {
         // No platform could be determined: any built-in may become relevant.
-        out.extend(PlatformId::ALL.iter().map(|p| p.name().to_owned()));
+        out.extend(PlatformId::all().map(|p| p.name().to_owned()));
     }
     out
 }

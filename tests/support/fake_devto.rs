@@ -29,7 +29,12 @@
 // Each test binary uses a different subset of this module.
 #![allow(dead_code)]
 
-use std::collections::{HashMap, VecDeque};
+// Each fake holds its own copy of the shared pieces, so a test binary can include any set of fakes.
+#[allow(clippy::duplicate_mod)]
+#[path = "fake.rs"]
+mod fake;
+
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -39,6 +44,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+
+pub(crate) use fake::FakeRequest;
+use fake::{FaultQueue, RequestLog, Server};
 
 // A copy of shared/specs/forem-api-v1.json (forem/forem-docs), kept with the tests.
 const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/specs/forem-api-v1.json");
@@ -153,16 +161,6 @@ pub(crate) struct FakeArticle {
     seq: u64,
 }
 
-/// One request as received (headers left out, so never the key).
-#[derive(Debug, Clone)]
-pub(crate) struct FakeRequest {
-    pub(crate) method: String,
-    pub(crate) path: String,
-    pub(crate) query: Option<String>,
-    /// The body, when it parsed as JSON.
-    pub(crate) body: Option<Value>,
-}
-
 /// JSON types allowed for one `article` field.
 #[derive(Debug, Clone)]
 struct FieldType {
@@ -180,9 +178,8 @@ struct Inner {
     next_seq: u64,
     rng: u64,
     articles: Vec<FakeArticle>,
-    faults: VecDeque<(Route, Fault)>,
-    calls: u64,
-    requests: Vec<FakeRequest>,
+    faults: FaultQueue<Route, Fault>,
+    log: RequestLog,
     creates: Vec<Instant>,
     updates: Vec<Instant>,
     last_write: Option<Instant>,
@@ -219,13 +216,7 @@ impl ApiErr {
 pub(crate) struct FakeDevto {
     base_url: String,
     inner: Shared,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeDevto {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: Server,
 }
 
 impl FakeDevto {
@@ -243,20 +234,14 @@ impl FakeDevto {
             next_seq: 1,
             rng: 0x9E37_79B9_7F4A_7C15,
             articles: Vec::new(),
-            faults: VecDeque::new(),
-            calls: 0,
-            requests: Vec::new(),
+            faults: FaultQueue::default(),
+            log: RequestLog::default(),
             creates: Vec::new(),
             updates: Vec::new(),
             last_write: None,
         }));
-        let app = Router::new().fallback(handle).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake dev.to server");
-        let addr = listener.local_addr().expect("local addr");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { base_url: format!("http://{addr}/api"), inner, task }
+        let server = Server::start(Router::new().fallback(handle).with_state(inner.clone()), "dev.to").await;
+        Self { base_url: format!("{}/api", server.origin()), inner, _server: server }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -285,7 +270,7 @@ impl FakeDevto {
 
     /// Queues a one-shot fault for the next request on `route`.
     pub(crate) fn fail_next(&self, route: Route, fault: Fault) {
-        self.lock().faults.push_back((route, fault));
+        self.lock().faults.push(route, fault);
     }
 
     /// Adds an article directly (as if created earlier on the site), returning its id.
@@ -308,23 +293,22 @@ impl FakeDevto {
 
     /// Number of HTTP requests received.
     pub(crate) fn calls(&self) -> u64 {
-        self.lock().calls
+        self.lock().log.calls()
     }
 
     /// Every request received, in order.
     pub(crate) fn requests(&self) -> Vec<FakeRequest> {
-        self.lock().requests.clone()
+        self.lock().log.all()
     }
 
     /// How many requests of `method` hit a path ending in `suffix`.
     pub(crate) fn count(&self, method: &str, suffix: &str) -> usize {
-        self.lock().requests.iter().filter(|r| r.method == method && r.path.ends_with(suffix)).count()
+        self.lock().log.count(method, suffix)
     }
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
-    // A panicking test thread must not wedge the other requests.
-    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fake::lock(shared)
 }
 
 /// Field types of `components.schemas.Article.properties.article.properties`, from the spec
@@ -388,13 +372,7 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers:
     let parsed: Option<Value> = serde_json::from_slice(&body).ok();
     let latency = {
         let mut g = lock(&shared);
-        g.calls += 1;
-        g.requests.push(FakeRequest {
-            method: method.as_str().to_owned(),
-            path: uri.path().to_owned(),
-            query: uri.query().map(str::to_owned),
-            body: parsed.clone(),
-        });
+        g.log.record(method.as_str(), uri.path(), uri.query(), parsed.clone());
         g.cfg.latency
     };
     if !latency.is_zero() {
@@ -405,8 +383,7 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers:
     let route = route_of(&method, &segs);
     let fault = {
         let mut g = lock(&shared);
-        let pos = g.faults.iter().position(|(r, _)| *r == route || *r == Route::Any);
-        pos.and_then(|i| g.faults.remove(i)).map(|(_, f)| f)
+        g.faults.take(route, Route::Any)
     };
 
     let mut drop_after = false;

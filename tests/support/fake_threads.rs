@@ -26,6 +26,11 @@
 // Each test binary uses a different subset of this module.
 #![allow(dead_code)]
 
+// Each fake holds its own copy of the shared pieces, so a test binary can include any set of fakes.
+#[allow(clippy::duplicate_mod)]
+#[path = "fake.rs"]
+mod fake;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -36,6 +41,8 @@ use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
+
+use fake::{FaultQueue, RequestLog, Server};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 const HOUR: Duration = Duration::from_secs(60 * 60);
@@ -297,10 +304,9 @@ struct Inner {
     trace: u64,
     containers: HashMap<String, Container>,
     media: HashMap<String, MediaObj>,
-    faults: VecDeque<(Route, Fault)>,
+    faults: FaultQueue<Route, Fault>,
     next_container_error: Option<String>,
-    calls: u64,
-    requests: Vec<(String, String)>,
+    log: RequestLog,
     publishes: Vec<(Duration, bool)>,
     deletes: Vec<Duration>,
 }
@@ -394,13 +400,7 @@ type Shared = Arc<Mutex<Inner>>;
 pub(crate) struct FakeThreads {
     base_url: String,
     inner: Shared,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeThreads {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: Server,
 }
 
 impl FakeThreads {
@@ -429,20 +429,14 @@ impl FakeThreads {
             trace: 0,
             containers: HashMap::new(),
             media: HashMap::new(),
-            faults: VecDeque::new(),
+            faults: FaultQueue::default(),
             next_container_error: None,
-            calls: 0,
-            requests: Vec::new(),
+            log: RequestLog::default(),
             publishes: Vec::new(),
             deletes: Vec::new(),
         }));
-        let app = Router::new().fallback(handle).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake Threads server");
-        let addr = listener.local_addr().expect("local addr");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { base_url: format!("http://{addr}"), inner, task }
+        let server = Server::start(Router::new().fallback(handle).with_state(inner.clone()), "Threads").await;
+        Self { base_url: server.origin(), inner, _server: server }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -471,7 +465,7 @@ impl FakeThreads {
 
     /// Queues a one-shot fault for the next request on `route`.
     pub(crate) fn fail_next(&self, route: Route, fault: Fault) {
-        self.lock().faults.push_back((route, fault));
+        self.lock().faults.push(route, fault);
     }
 
     /// The next container created ends in `ERROR` with this `error_message` once processed.
@@ -541,7 +535,7 @@ impl FakeThreads {
 
     /// Number of HTTP requests received.
     pub(crate) fn calls(&self) -> u64 {
-        self.lock().calls
+        self.lock().log.calls()
     }
 
     /// The consent screen: the user approves `scopes` (comma-separated) for `redirect_uri`;
@@ -593,20 +587,19 @@ impl FakeThreads {
 
     /// `(method, path)` of every request received; the query (and so the token) is left out.
     pub(crate) fn requests(&self) -> Vec<(String, String)> {
-        self.lock().requests.clone()
+        self.lock().log.all().into_iter().map(|r| (r.method, r.path)).collect()
     }
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
-    // A panicking test thread must not wedge the other requests.
-    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fake::lock(shared)
 }
 
 async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: Bytes) -> Response {
     let latency = {
         let mut g = lock(&shared);
-        g.calls += 1;
-        g.requests.push((method.as_str().to_owned(), uri.path().to_owned()));
+        // Not the query: it holds the token.
+        g.log.record(method.as_str(), uri.path(), None, None);
         g.cfg.latency
     };
     if !latency.is_zero() {
@@ -627,8 +620,7 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: By
     let (route, fault) = {
         let mut g = lock(&shared);
         let route = g.route(&method, &segs);
-        let pos = g.faults.iter().position(|(r, _)| *r == route || *r == Route::Any);
-        (route, pos.and_then(|i| g.faults.remove(i)).map(|(_, f)| f))
+        (route, g.faults.take(route, Route::Any))
     };
 
     let mut after_action = None;

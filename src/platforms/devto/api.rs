@@ -24,17 +24,17 @@
 //! server message is replaced with `[REDACTED]`.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
 use reqwest::Method;
-use reqwest::header::{ACCEPT, HeaderValue, RETRY_AFTER};
+use reqwest::header::{ACCEPT, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 use url::Url;
+
+use crate::platforms::http::{self, Backoff, CallCounter, REDACTED, Redactor, Safety};
 
 /// Default API base (the spec's server).
 pub const DEFAULT_BASE_URL: &str = "https://dev.to/api";
@@ -45,9 +45,6 @@ pub const ACCEPT_V1: &str = "application/vnd.forem.api-v1+json";
 /// Header carrying the key.
 const API_KEY_HEADER: &str = "api-key";
 
-/// Text replacing the key wherever it could leak into a message.
-const REDACTED: &str = "[REDACTED]";
-
 /// Largest `per_page` Forem accepts.
 pub const MAX_PER_PAGE: u32 = 1000;
 
@@ -56,7 +53,7 @@ pub type Result<T, E = DevtoError> = std::result::Result<T, E>;
 
 /// Called about once a second while a call waits out a rate limit (or another wait of a
 /// second or more), with the time still to wait.
-pub type OnWait<'a> = &'a (dyn Fn(Duration) + Sync);
+pub type OnWait<'a> = &'a dyn Fn(Duration);
 
 /// Bounds for retries, timeouts and write spacing. Configurable so tests run in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,12 +194,27 @@ pub struct ArticleInput {
     /// Organization to publish under (only honoured for members).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<u64>,
+    /// On update: send the optional fields the post does not set as empty (`null`, `""`,
+    /// `[]`), so a key removed from the post is removed from the article too.
+    #[serde(skip)]
+    pub clear_missing: bool,
 }
 
 impl ArticleInput {
     /// The request body: `{"article": {…}}`.
     pub fn to_body(&self) -> Value {
-        json!({ "article": self })
+        let mut article = serde_json::to_value(self).unwrap_or_else(|_| json!({}));
+        if self.clear_missing {
+            if let Value::Object(map) = &mut article {
+                // Forem's schema marks these nullable; `description` is a plain string.
+                for key in ["series", "main_image", "canonical_url"] {
+                    map.entry(key).or_insert(Value::Null);
+                }
+                map.entry("description").or_insert_with(|| json!(""));
+                map.entry("tags").or_insert_with(|| json!([]));
+            }
+        }
+        json!({ "article": article })
     }
 }
 
@@ -218,6 +230,7 @@ impl From<&super::DevtoOutput> for ArticleInput {
             description: o.description.clone(),
             tags: Some(o.tags.clone()),
             organization_id: o.organization_id,
+            clear_missing: false,
         }
     }
 }
@@ -294,23 +307,15 @@ fn de_tags<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, 
     })
 }
 
-/// Whether repeating a request after an unknown outcome is harmless.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Safety {
-    /// Reads, and updates (the same PUT twice leaves the same article).
-    Repeatable,
-    /// Creates: a second attempt may post twice.
-    OnceOnly,
-}
-
 /// dev.to API client. Cheap to clone; clones share the call counter and write spacing.
 #[derive(Clone)]
 pub struct DevtoClient {
     http: reqwest::Client,
     base: Url,
     key: Arc<SecretString>,
+    redactor: Redactor,
     opts: ClientOptions,
-    calls: Arc<AtomicU64>,
+    calls: CallCounter,
     /// Start time reserved for the latest write.
     last_write: Arc<Mutex<Option<Instant>>>,
 }
@@ -330,30 +335,20 @@ impl DevtoClient {
     /// A client for `base_url` (e.g. [`DEFAULT_BASE_URL`]); an unparsable URL falls back to
     /// the default.
     pub fn new(base_url: &str, api_key: SecretString, opts: ClientOptions) -> Self {
-        let base = Url::parse(base_url.trim())
-            .ok()
-            .filter(|u| !u.cannot_be_a_base())
-            .unwrap_or_else(|| Url::parse(DEFAULT_BASE_URL).expect("default URL is valid"));
-        let http = reqwest::Client::builder()
-            .timeout(opts.request_timeout)
-            .connect_timeout(opts.request_timeout)
-            .user_agent(concat!("crier/", env!("CARGO_PKG_VERSION")))
-            .build()
-            // Building only fails when the TLS backend cannot initialise.
-            .unwrap_or_default();
         Self {
-            http,
-            base,
+            http: http::client(opts.request_timeout),
+            base: http::base_url(base_url, DEFAULT_BASE_URL),
+            redactor: Redactor::new([api_key.expose_secret()]),
             key: Arc::new(api_key),
             opts,
-            calls: Arc::new(AtomicU64::new(0)),
+            calls: CallCounter::default(),
             last_write: Arc::new(Mutex::new(None)),
         }
     }
 
     /// Number of HTTP requests sent so far (every attempt counts).
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
+        self.calls.get()
     }
 
     /// The options in use.
@@ -428,8 +423,7 @@ impl DevtoClient {
     ) -> Result<Value> {
         let url = self.url(path);
         let is_write = method != Method::GET;
-        let mut waited = Duration::ZERO;
-        let mut backoff = self.opts.initial_delay;
+        let mut backoff = Backoff::new(self.opts.initial_delay, self.opts.max_total_wait);
         loop {
             if is_write {
                 self.space_write().await;
@@ -438,21 +432,13 @@ impl DevtoClient {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
-            let delay = match &err {
-                DevtoError::RateLimited { retry_after, .. } => *retry_after,
-                DevtoError::Transient { retry_after: Some(d), .. } => *d,
-                DevtoError::Transient { retry_after: None, .. } => {
-                    let d = jitter(backoff);
-                    backoff = backoff.saturating_mul(2);
-                    d
-                }
+            let hint = match &err {
+                DevtoError::RateLimited { retry_after, .. } => Some(*retry_after),
+                DevtoError::Transient { retry_after, .. } => *retry_after,
                 _ => return Err(err),
             };
-            if waited + delay > self.opts.max_total_wait {
-                return Err(err);
-            }
-            countdown(delay, on_wait).await;
-            waited += delay;
+            let Some(delay) = backoff.next(hint) else { return Err(err) };
+            http::countdown(delay, on_wait).await;
         }
     }
 
@@ -477,18 +463,13 @@ impl DevtoClient {
             // Also sets `Content-Type: application/json`.
             req = req.json(b);
         }
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.calls.add();
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => return Err(self.transport_error(e, safety, operation)),
         };
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = http::server_delay(resp.headers(), chrono::Utc::now());
         let bytes = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => return Err(self.transport_error(e, safety, operation)),
@@ -545,23 +526,9 @@ impl DevtoClient {
     }
 
     fn transport_error(&self, e: reqwest::Error, safety: Safety, operation: &'static str) -> DevtoError {
-        let e = e.without_url();
-        let mut text = if e.is_timeout() {
-            format!("no reply within {:?}", self.opts.request_timeout)
-        } else if e.is_connect() {
-            "could not connect".to_owned()
-        } else {
-            "connection failed".to_owned()
-        };
-        let mut source: Option<&dyn std::error::Error> = Some(&e);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        let message = self.redact(&text);
+        let (message, nothing_sent) = http::transport_error(e, self.opts.request_timeout, &self.redactor);
         // A failed connect means nothing was sent, so even a create may be retried.
-        if e.is_connect() || safety == Safety::Repeatable {
+        if nothing_sent || safety == Safety::Repeatable {
             DevtoError::Transient { status: None, retry_after: None, message }
         } else {
             DevtoError::Ambiguous { operation, message }
@@ -569,36 +536,15 @@ impl DevtoClient {
     }
 
     fn url(&self, path: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut segs) = url.path_segments_mut() {
-            segs.pop_if_empty().extend(path);
-        }
-        url
+        http::join(&self.base, path)
     }
 
-    /// Replaces the key with `[REDACTED]`.
     fn redact(&self, s: &str) -> String {
-        let key = self.key.expose_secret();
-        // A 1–3 character "key" is a placeholder, and replacing it would garble every word.
-        if key.len() < 4 { s.to_owned() } else { s.replace(key, REDACTED) }
+        self.redactor.redact(s)
     }
 
-    /// A short description of a body that is not the expected JSON.
     fn describe_body(&self, body: &[u8]) -> String {
-        let text = String::from_utf8_lossy(body);
-        let trimmed = text.trim();
-        let desc = if trimmed.is_empty() {
-            "an empty body".to_owned()
-        } else if trimmed.starts_with('<') || trimmed.to_ascii_lowercase().contains("<html") {
-            "an HTML page instead of JSON".to_owned()
-        } else {
-            match serde_json::from_str::<Value>(trimmed) {
-                Err(e) if e.is_eof() => format!("truncated JSON: {:?}", snippet(trimmed, 120)),
-                Err(_) => format!("a non-JSON body: {:?}", snippet(trimmed, 120)),
-                Ok(_) => format!("JSON of an unexpected shape: {:?}", snippet(trimmed, 120)),
-            }
-        };
-        self.redact(&desc)
+        http::describe_body(body, &self.redactor)
     }
 }
 
@@ -616,36 +562,4 @@ fn decode<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
         status: 200,
         detail: format!("{what} reply has an unexpected shape: {e}"),
     })
-}
-
-/// Sleeps `total`, calling `on_wait` with the remaining time about once a second. Waits
-/// under a second (backoff between quick retries) are not reported.
-async fn countdown(total: Duration, on_wait: OnWait<'_>) {
-    if total < Duration::from_secs(1) {
-        tokio::time::sleep(total).await;
-        return;
-    }
-    let end = tokio::time::Instant::now() + total;
-    loop {
-        let left = end.saturating_duration_since(tokio::time::Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        on_wait(left);
-        tokio::time::sleep(left.min(Duration::from_secs(1))).await;
-    }
-}
-
-/// Adds up to 25 % random jitter so parallel clients do not retry in lockstep.
-fn jitter(d: Duration) -> Duration {
-    let extra = rand::rng().random_range(0.0..0.25);
-    d + d.mul_f64(extra)
-}
-
-fn snippet(s: &str, max: usize) -> String {
-    let mut out: String = s.chars().take(max).collect();
-    if s.chars().count() > max {
-        out.push('…');
-    }
-    out
 }

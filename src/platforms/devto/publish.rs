@@ -55,7 +55,7 @@ impl From<DevtoError> for PublishFailure {
 }
 
 /// What a step reports, for progress display.
-pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+pub type Progress<'a> = &'a dyn Fn(&str);
 
 pub struct DevtoPublisher {
     client: DevtoClient,
@@ -145,7 +145,8 @@ impl DevtoPublisher {
                 ambiguous: false,
             });
         };
-        let article = match self.client.update_article(id, &ArticleInput::from(out), on_wait).await {
+        let input = ArticleInput { clear_missing: true, ..ArticleInput::from(out) };
+        let article = match self.client.update_article(id, &input, on_wait).await {
             Ok(a) => a,
             Err(DevtoError::Rejected { status: 404, message }) => {
                 return Err(PublishFailure {
@@ -163,6 +164,7 @@ impl DevtoPublisher {
         Ok(Record {
             id: previous.id.clone(),
             url,
+            cid: None,
             published_at: previous.published_at.clone(),
             hash: hash.to_owned(),
             parts: Vec::new(),
@@ -174,6 +176,7 @@ impl DevtoPublisher {
         Record {
             id: a.id_string(),
             url: a.url_or_path(),
+            cid: None,
             published_at: now.to_owned(),
             hash: hash.to_owned(),
             parts: Vec::new(),
@@ -195,7 +198,8 @@ impl DevtoPublisher {
         if same {
             return Ok(found);
         }
-        let updated = self.client.update_article(found.id, input, on_wait).await?;
+        let input = ArticleInput { clear_missing: true, ..input.clone() };
+        let updated = self.client.update_article(found.id, &input, on_wait).await?;
         Ok(if updated.url.is_empty() && updated.path.is_none() { found } else { updated })
     }
 

@@ -16,24 +16,20 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
-use reqwest::header::RETRY_AFTER;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
+
+use crate::platforms::http::{self, Backoff, CallCounter, REDACTED, Redactor, Safety};
 
 /// Default API host.
 pub const DEFAULT_BASE_URL: &str = "https://graph.threads.net";
 
 /// Graph API version prefix; Meta requires `v1.0` on graph.threads.net.
 const API_VERSION: &str = "v1.0";
-
-/// Text replacing the token wherever it could leak into a message.
-const REDACTED: &str = "[REDACTED]";
 
 /// Fields read back for a published post.
 const MEDIA_FIELDS: &str = "id,permalink,shortcode,username,text,timestamp,media_type,alt_text";
@@ -51,26 +47,7 @@ const SUBCODE_LINK_PREVIEW: i64 = 4_279_047;
 /// Result alias for this module.
 pub type Result<T, E = ThreadsError> = std::result::Result<T, E>;
 
-/// Bounds for retries and timeouts. Delays are configurable so tests can run in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryOptions {
-    /// Upper bound on the total time spent sleeping between attempts of one call.
-    pub max_total_wait: Duration,
-    /// First backoff delay when the server gave no `Retry-After`; doubles each retry.
-    pub initial_delay: Duration,
-    /// Timeout for one HTTP exchange (connect, send, receive).
-    pub request_timeout: Duration,
-}
-
-impl Default for RetryOptions {
-    fn default() -> Self {
-        Self {
-            max_total_wait: Duration::from_secs(120),
-            initial_delay: Duration::from_secs(1),
-            request_timeout: Duration::from_secs(30),
-        }
-    }
-}
+pub use crate::platforms::http::HttpOptions;
 
 /// Failures of a Threads call, sorted by what the caller should do about them.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -580,23 +557,15 @@ enum Verb {
     Post,
 }
 
-/// Whether repeating a request after an unknown outcome is harmless.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Safety {
-    /// Reads, and container creation: an unpublished container is invisible and expires.
-    Repeatable,
-    /// Publishing: a second attempt may post twice.
-    OnceOnly,
-}
-
 /// Threads Graph API client. Cheap to clone; clones share the call counter.
 #[derive(Clone)]
 pub struct ThreadsClient {
     http: reqwest::Client,
     base: Url,
     token: Arc<SecretString>,
-    opts: RetryOptions,
-    calls: Arc<AtomicU64>,
+    redactor: Redactor,
+    opts: HttpOptions,
+    calls: CallCounter,
 }
 
 impl fmt::Debug for ThreadsClient {
@@ -613,29 +582,25 @@ impl fmt::Debug for ThreadsClient {
 impl ThreadsClient {
     /// A client for `base_url` (e.g. [`DEFAULT_BASE_URL`]); an unparsable URL falls back to
     /// the default host.
-    pub fn new(base_url: &str, token: SecretString, opts: RetryOptions) -> Self {
-        let base = Url::parse(base_url.trim())
-            .ok()
-            .filter(|u| !u.cannot_be_a_base())
-            .unwrap_or_else(|| Url::parse(DEFAULT_BASE_URL).expect("default URL is valid"));
-        let http = reqwest::Client::builder()
-            .timeout(opts.request_timeout)
-            .connect_timeout(opts.request_timeout)
-            .user_agent(concat!("crier/", env!("CARGO_PKG_VERSION")))
-            .build()
-            // Building only fails when the TLS backend cannot initialise; the default
-            // client has the same configuration minus timeouts.
-            .unwrap_or_default();
-        Self { http, base, token: Arc::new(token), opts, calls: Arc::new(AtomicU64::new(0)) }
+    pub fn new(base_url: &str, token: SecretString, opts: HttpOptions) -> Self {
+        let redactor = Redactor::new([token.expose_secret()]);
+        Self {
+            http: http::client(opts.request_timeout),
+            base: http::base_url(base_url, DEFAULT_BASE_URL),
+            token: Arc::new(token),
+            redactor,
+            opts,
+            calls: CallCounter::default(),
+        }
     }
 
     /// Number of HTTP requests sent so far (every attempt counts).
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
+        self.calls.get()
     }
 
     /// The retry options in use.
-    pub fn options(&self) -> RetryOptions {
+    pub fn options(&self) -> HttpOptions {
         self.opts
     }
 
@@ -843,8 +808,7 @@ impl ThreadsClient {
         operation: &'static str,
     ) -> Result<Value> {
         let url = self.url(path);
-        let mut waited = Duration::ZERO;
-        let mut backoff = self.opts.initial_delay;
+        let mut backoff = Backoff::from_options(&self.opts);
         loop {
             let err = match self.attempt(verb, &url, &params, safety, operation).await {
                 Ok(v) => return Ok(v),
@@ -853,19 +817,8 @@ impl ThreadsClient {
             if !err.is_retryable() {
                 return Err(err);
             }
-            let delay = match err.retry_after() {
-                Some(d) => d,
-                None => {
-                    let d = jitter(backoff);
-                    backoff = backoff.saturating_mul(2);
-                    d
-                }
-            };
-            if waited + delay > self.opts.max_total_wait {
-                return Err(err);
-            }
+            let Some(delay) = backoff.next(err.retry_after()) else { return Err(err) };
             tokio::time::sleep(delay).await;
-            waited += delay;
         }
     }
 
@@ -882,18 +835,13 @@ impl ThreadsClient {
             Verb::Get => self.http.get(url.clone()).query(&token).query(params),
             Verb::Post => self.http.post(url.clone()).query(&token).form(params),
         };
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.calls.add();
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => return Err(self.transport_error(e, safety, operation)),
         };
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = http::server_delay(resp.headers(), chrono::Utc::now());
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => return Err(self.transport_error(e, safety, operation)),
@@ -966,23 +914,9 @@ impl ThreadsClient {
     }
 
     fn transport_error(&self, e: reqwest::Error, safety: Safety, operation: &'static str) -> ThreadsError {
-        let e = e.without_url();
-        let mut text = if e.is_timeout() {
-            format!("no reply within {:?}", self.opts.request_timeout)
-        } else if e.is_connect() {
-            "could not connect".to_owned()
-        } else {
-            "connection failed".to_owned()
-        };
-        let mut source: Option<&dyn std::error::Error> = Some(&e);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        let message = self.redact(&text);
+        let (message, nothing_sent) = http::transport_error(e, self.opts.request_timeout, &self.redactor);
         // A failed connect means nothing was sent, so even a publish may be retried.
-        if e.is_connect() || safety == Safety::Repeatable {
+        if nothing_sent || safety == Safety::Repeatable {
             ThreadsError::Transient { status: None, code: None, retry_after: None, message }
         } else {
             ThreadsError::Ambiguous { operation, message }
@@ -990,44 +924,17 @@ impl ThreadsClient {
     }
 
     fn url(&self, path: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut segs) = url.path_segments_mut() {
-            segs.pop_if_empty().push(API_VERSION).extend(path);
-        }
-        url
+        let mut segments = vec![API_VERSION];
+        segments.extend_from_slice(path);
+        http::join(&self.base, &segments)
     }
 
-    /// Replaces the token (raw and URL-encoded) with `[REDACTED]`.
     fn redact(&self, s: &str) -> String {
-        let token = self.token.expose_secret();
-        // A 1–3 character "token" is a placeholder, and replacing it would garble every word.
-        if token.len() < 4 {
-            return s.to_owned();
-        }
-        let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
-        s.replace(token, REDACTED).replace(&encoded, REDACTED)
+        self.redactor.redact(s)
     }
 
-    /// A short human description of a body that is not a usable Graph reply.
     fn describe_body(&self, body: &[u8]) -> String {
-        let text = String::from_utf8_lossy(body);
-        let trimmed = text.trim();
-        let desc = if trimmed.is_empty() {
-            "an empty body".to_owned()
-        } else if trimmed.starts_with('<') || trimmed.to_ascii_lowercase().contains("<html") {
-            let title = between(trimmed, "<title>", "</title>")
-                .map(|t| format!(" titled {:?}", snippet(t.trim(), 80)))
-                .unwrap_or_default();
-            format!("an HTML page{title} instead of JSON")
-        } else {
-            let why = match serde_json::from_str::<Value>(trimmed) {
-                Err(e) if e.is_eof() => "truncated JSON",
-                Err(_) => "malformed JSON",
-                Ok(_) => "JSON of an unexpected shape",
-            };
-            format!("{why}: {:?}", snippet(trimmed, 120))
-        };
-        self.redact(&desc)
+        http::describe_body(body, &self.redactor)
     }
 }
 
@@ -1112,25 +1019,4 @@ fn de_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Erro
         Raw::S(s) => s,
         Raw::N(n) => n.to_string(),
     })
-}
-
-/// Adds up to 25 % random jitter so parallel clients do not retry in lockstep.
-fn jitter(d: Duration) -> Duration {
-    let extra = rand::rng().random_range(0.0..0.25);
-    d + d.mul_f64(extra)
-}
-
-fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let lower = s.to_ascii_lowercase();
-    let i = lower.find(start)? + start.len();
-    let j = lower[i..].find(end)? + i;
-    s.get(i..j)
-}
-
-fn snippet(s: &str, max: usize) -> String {
-    let mut out: String = s.chars().take(max).collect();
-    if s.chars().count() > max {
-        out.push('…');
-    }
-    out
 }

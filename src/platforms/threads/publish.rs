@@ -12,14 +12,18 @@
 //! its media. Posts already recorded by any file of the repository are never
 //! adopted, so a new post repeating an old one's text is published.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::time::Duration;
 
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use secrecy::SecretString;
 
 use super::ThreadsOutput;
 use super::api::{
-    ContainerId, ContainerRequest, Media, MediaId, MediaType, Poll, Reconciled, ReplyControl, RetryOptions,
+    ContainerId, ContainerRequest, HttpOptions, Media, MediaId, MediaType, Poll, Reconciled, ReplyControl,
     ThreadsClient, ThreadsError,
 };
 use crate::content::Post;
@@ -29,7 +33,7 @@ use crate::rules::media::MediaRef;
 /// Tunables, from `crier.yaml` `publish:` (tests make them small).
 #[derive(Debug, Clone, Copy)]
 pub struct PublishOptions {
-    pub retry: RetryOptions,
+    pub retry: HttpOptions,
     /// How long to wait for a container to finish processing.
     pub max_processing: Duration,
     pub poll_interval: Duration,
@@ -40,7 +44,7 @@ pub struct PublishOptions {
 impl Default for PublishOptions {
     fn default() -> Self {
         Self {
-            retry: RetryOptions::default(),
+            retry: HttpOptions::default(),
             max_processing: Duration::from_secs(300),
             poll_interval: Duration::from_secs(5),
             reconcile_pages: 5,
@@ -68,10 +72,153 @@ pub struct ThreadsPublisher {
     /// Media ids recorded in the repository (or published by this run):
     /// never adopted for another post.
     known: HashSet<String>,
+    prepared: Prepared,
 }
 
 /// What a step reports, for progress display.
-pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+pub type Progress<'a> = &'a dyn Fn(&str);
+
+/// Carousel items created (and processed) at the same time.
+const PARALLEL_CONTAINERS: usize = 4;
+
+type ContainerFuture = Shared<LocalBoxFuture<'static, Result<ContainerId, ThreadsError>>>;
+
+/// First-part media containers created ahead of publishing, by post path: an
+/// unpublished container is harmless (it expires), so the slow processing of the
+/// next posts' media overlaps the publishing of the current one.
+#[derive(Clone)]
+pub struct Prepared {
+    client: ThreadsClient,
+    user: String,
+    opts: PublishOptions,
+    slots: Rc<RefCell<HashMap<String, Slot>>>,
+}
+
+struct Slot {
+    /// The part it was made for: used only if the part is still the same.
+    text: String,
+    urls: Vec<Option<String>>,
+    container: ContainerFuture,
+}
+
+impl Prepared {
+    /// Creates the post's first-part container and waits until Threads has processed it
+    /// (media posts only: text containers are ready at once).
+    pub async fn prepare(&self, post: &Post, out: &ThreadsOutput) {
+        let Some(part) = out.parts.first().filter(|p| !p.media.is_empty()) else { return };
+        let options = PartOptions::of(post);
+        let (client, user, opts) = (self.client.clone(), self.user.clone(), self.opts);
+        let (media, text) = (part.media.clone(), part.text.clone());
+        let container = async move {
+            let mut req = container_for(&client, &user, opts, &media, &text, &|_: &str| {}).await?;
+            options.apply(&mut req, true);
+            let id = client.create_container(&user, &req).await?;
+            client.wait_until_finished(&id, opts.max_processing, opts.poll_interval).await?;
+            Ok(id)
+        }
+        .boxed_local()
+        .shared();
+        let slot = Slot { text: part.text.clone(), urls: urls_of(&part.media), container: container.clone() };
+        self.slots.borrow_mut().insert(post.path.clone(), slot);
+        // A failure is not reported here: publishing creates the container again, and reports.
+        let _ = container.await;
+    }
+
+    /// The container prepared for this part of `post`, if any: ready, or failed for a
+    /// reason that creating it again would meet too (the media itself was refused).
+    async fn take(&self, post: &Post, text: &str, media: &[MediaRef]) -> Option<Result<ContainerId, ThreadsError>> {
+        let slot = self.slots.borrow_mut().remove(&post.path)?;
+        if slot.text != text || slot.urls != urls_of(media) {
+            return None;
+        }
+        match slot.container.await {
+            Ok(id) => Some(Ok(id)),
+            Err(
+                e @ (ThreadsError::ContainerFailed { .. }
+                | ThreadsError::Rejected { .. }
+                | ThreadsError::TokenInvalid { .. }),
+            ) => Some(Err(e)),
+            // Temporary trouble: publishing tries again from the start.
+            Err(_) => None,
+        }
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.client.calls()
+    }
+}
+
+fn urls_of(media: &[MediaRef]) -> Vec<Option<String>> {
+    media.iter().map(|m| m.url.clone()).collect()
+}
+
+/// The post's `threads:` options that go into its containers.
+#[derive(Debug, Clone, Default)]
+struct PartOptions {
+    reply_control: Option<ReplyControl>,
+    topic_tag: Option<String>,
+    quote_post_id: Option<MediaId>,
+    link_attachment: Option<String>,
+    poll: Option<Poll>,
+}
+
+impl PartOptions {
+    fn of(post: &Post) -> Self {
+        let Some(o) = post.front.threads.as_ref().map(|t| &t.value) else { return Self::default() };
+        Self {
+            reply_control: o.reply_control.as_ref().and_then(|r| reply_control(&r.value)),
+            topic_tag: o.topic_tag.as_ref().map(|t| t.value.clone()),
+            quote_post_id: o.quote_post_id.as_ref().map(|q| MediaId(q.value.clone())),
+            link_attachment: o.link_attachment.as_ref().map(|l| l.value.clone()),
+            poll: o.poll.as_ref().map(|p| poll(&p.value.options.value)),
+        }
+    }
+
+    /// Every part gets `reply_control`; the first also the topic and quote, and when it
+    /// has no media, the link attachment and poll.
+    fn apply(&self, req: &mut ContainerRequest, first: bool) {
+        if let Some(rc) = self.reply_control {
+            req.reply_control = Some(rc);
+        }
+        if first {
+            req.topic_tag.clone_from(&self.topic_tag);
+            req.quote_post_id.clone_from(&self.quote_post_id);
+            if req.media_type == MediaType::Text {
+                req.link_attachment.clone_from(&self.link_attachment);
+                req.poll_attachment.clone_from(&self.poll);
+            }
+        }
+    }
+}
+
+/// Builds the container request for a part's media, creating (and waiting for) carousel
+/// items first, several at a time.
+async fn container_for(
+    client: &ThreadsClient,
+    user: &str,
+    opts: PublishOptions,
+    media: &[MediaRef],
+    text: &str,
+    progress: Progress<'_>,
+) -> Result<ContainerRequest, ThreadsError> {
+    let with_text = |req: ContainerRequest| if text.is_empty() { req } else { req.with_text(text) };
+    match media {
+        [] => Ok(ContainerRequest::text(text)),
+        [one] => Ok(with_text(single(one, false))),
+        many => {
+            progress(&format!("{} carousel items", many.len()));
+            let children: Vec<ContainerId> = stream::iter(many.iter().map(|m| async move {
+                let id = client.create_container(user, &single(m, true)).await?;
+                client.wait_until_finished(&id, opts.max_processing, opts.poll_interval).await?;
+                Ok::<_, ThreadsError>(id)
+            }))
+            .buffered(PARALLEL_CONTAINERS)
+            .try_collect()
+            .await?;
+            Ok(with_text(ContainerRequest::carousel(children)))
+        }
+    }
+}
 
 impl ThreadsPublisher {
     /// Connects with the token; looks the user up with `/me` when no id is given.
@@ -90,7 +237,14 @@ impl ThreadsPublisher {
                 (user_id.map_or(me.id, str::to_owned), username.map_or(me.username, str::to_owned))
             }
         };
-        Ok(Self { client, user, username: name, opts, recent: None, known: HashSet::new() })
+        let prepared =
+            Prepared { client: client.clone(), user: user.clone(), opts, slots: Rc::new(RefCell::new(HashMap::new())) };
+        Ok(Self { client, user, username: name, opts, recent: None, known: HashSet::new(), prepared })
+    }
+
+    /// A handle that prepares containers beside publishing (sharing the client).
+    pub fn prepared(&self) -> Prepared {
+        self.prepared.clone()
     }
 
     /// Ids already recorded by posts of the repository.
@@ -148,33 +302,29 @@ impl ThreadsPublisher {
             }
         }
 
-        let opts = post.front.threads.as_ref().map(|t| &t.value);
+        let options = PartOptions::of(post);
         for i in done.len()..out.parts.len() {
             let part = &out.parts[i];
             let n = out.parts.len();
             if n > 1 {
                 progress(&format!("part {}/{n}", i + 1));
             }
-            let mut req =
-                self.container_for(&part.media, &part.text, progress).await.map_err(|e| fail(e, done.len()))?;
-            if let Some(rc) = opts.and_then(|o| o.reply_control.as_ref()).and_then(|r| reply_control(&r.value)) {
-                req.reply_control = Some(rc);
-            }
-            if let Some((prev, _)) = done.last() {
-                req.reply_to_id = Some(prev.clone());
-            }
-            if i == 0 {
-                if let Some(o) = opts {
-                    req.topic_tag = o.topic_tag.as_ref().map(|t| t.value.clone());
-                    req.quote_post_id = o.quote_post_id.as_ref().map(|q| MediaId(q.value.clone()));
-                    if part.media.is_empty() {
-                        req.link_attachment = o.link_attachment.as_ref().map(|l| l.value.clone());
-                        req.poll_attachment = o.poll.as_ref().map(|p| poll(&p.value.options.value));
+            let prepared = if i == 0 { self.prepared.take(post, &part.text, &part.media).await } else { None };
+            let media = match prepared {
+                Some(Ok(container)) => self.publish_container(&container, &part.text, false).await,
+                Some(Err(e)) => Err(e),
+                None => {
+                    let mut req = container_for(&self.client, &self.user, self.opts, &part.media, &part.text, progress)
+                        .await
+                        .map_err(|e| fail(e, done.len()))?;
+                    options.apply(&mut req, i == 0);
+                    if let Some((prev, _)) = done.last() {
+                        req.reply_to_id = Some(prev.clone());
                     }
+                    self.create_and_publish(req, &part.text, i > 0, progress).await
                 }
             }
-            let media =
-                self.create_and_publish(req, &part.text, i > 0, progress).await.map_err(|e| fail(e, done.len()))?;
+            .map_err(|e| fail(e, done.len()))?;
             let url = self.client.permalink(&media, &self.username).await.map_err(|e| fail(e, done.len() + 1))?;
             done.push((media, url));
         }
@@ -182,36 +332,11 @@ impl ThreadsPublisher {
         self.known.extend(done.iter().map(|(id, _)| id.0.clone()));
         let (id, url) = done.first().cloned().unwrap_or((MediaId(String::new()), String::new()));
         let parts = if done.len() > 1 {
-            done.iter().map(|(id, url)| PartRecord { id: id.0.clone(), url: url.clone() }).collect()
+            done.iter().map(|(id, url)| PartRecord { id: id.0.clone(), url: url.clone(), cid: None }).collect()
         } else {
             Vec::new()
         };
-        Ok(Record { id: id.0, url, published_at: now.to_owned(), hash: hash.to_owned(), parts })
-    }
-
-    /// Builds the container request for a part's media (creating carousel
-    /// children first).
-    async fn container_for(
-        &self,
-        media: &[MediaRef],
-        text: &str,
-        progress: Progress<'_>,
-    ) -> Result<ContainerRequest, ThreadsError> {
-        let with_text = |req: ContainerRequest| if text.is_empty() { req } else { req.with_text(text) };
-        match media {
-            [] => Ok(ContainerRequest::text(text)),
-            [one] => Ok(with_text(single(one, false))),
-            many => {
-                let mut children = Vec::with_capacity(many.len());
-                for (k, m) in many.iter().enumerate() {
-                    progress(&format!("carousel item {}/{}", k + 1, many.len()));
-                    let id = self.client.create_container(&self.user, &single(m, true)).await?;
-                    self.client.wait_until_finished(&id, self.opts.max_processing, self.opts.poll_interval).await?;
-                    children.push(id);
-                }
-                Ok(with_text(ContainerRequest::carousel(children)))
-            }
-        }
+        Ok(Record { id: id.0, url, cid: None, published_at: now.to_owned(), hash: hash.to_owned(), parts })
     }
 
     async fn create_and_publish(

@@ -1,5 +1,7 @@
-//! The publish run: plan what is due, validate it, publish it platform by
-//! platform, and write each record back into its post file right away.
+//! Publishing: the plan (where every post stands on every platform), and the run
+//! ([`run`]) that publishes what is due on every platform side by side.
+
+pub mod run;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -10,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::content::Post;
 use crate::pipeline::PostReport;
-use crate::platforms::{PlatformId, Rendered};
+use crate::platforms::{self, Output, PlatformId};
 
 /// Where one post stands on one platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +54,7 @@ pub struct PlanEntry {
 }
 
 /// `sha256:<hex>` of what a platform receives.
-pub fn fingerprint(rendered: &Rendered) -> String {
+pub fn fingerprint(rendered: &dyn Output) -> String {
     let digest = Sha256::digest(rendered.to_json().to_string().as_bytes());
     let mut hex = String::with_capacity(71);
     hex.push_str("sha256:");
@@ -78,10 +80,11 @@ pub fn plan(reports: &[PostReport], now: DateTime<Utc>) -> Vec<PlanEntry> {
     let mut entries = Vec::new();
     for r in reports {
         let Some(post) = &r.post else {
+            // Unreadable: it counts once, under the first platform.
             entries.push(PlanEntry {
                 path: r.path.clone(),
                 abs_path: r.abs_path.clone(),
-                platform: PlatformId::Threads,
+                platform: PlatformId::all().next().expect("at least one platform"),
                 state: State::Invalid,
                 publish_at: None,
                 hash: None,
@@ -91,7 +94,7 @@ pub fn plan(reports: &[PostReport], now: DateTime<Utc>) -> Vec<PlanEntry> {
         let at = publish_at(post);
         for &platform in &r.targets {
             let rendered = r.rendered.iter().find(|x| x.platform() == platform);
-            let hash = rendered.map(fingerprint);
+            let hash = rendered.map(|r| fingerprint(r.as_ref()));
             let state = if let Some(rec) = record_of(post, platform) {
                 let url = rec.get("url").and_then(Value::as_str).unwrap_or_default().to_owned();
                 let recorded = rec.get("hash").and_then(Value::as_str);
@@ -116,15 +119,60 @@ pub fn plan(reports: &[PostReport], now: DateTime<Utc>) -> Vec<PlanEntry> {
             });
         }
     }
-    // dev.to first: a Threads teaser may link the article (`published.devto.url`).
-    let rank = |p: PlatformId| match p {
-        PlatformId::Devto => 0,
-        PlatformId::Threads => 1,
-    };
+    // Platforms of one post in registry order: a post that links another platform's
+    // post waits for it during the run (see `run`), whatever the order here.
     entries.sort_by(|a, b| {
-        a.publish_at.cmp(&b.publish_at).then_with(|| a.path.cmp(&b.path)).then(rank(a.platform).cmp(&rank(b.platform)))
+        a.publish_at.cmp(&b.publish_at).then_with(|| a.path.cmp(&b.path)).then(a.platform.cmp(&b.platform))
     });
     entries
+}
+
+/// The platforms `rendered`'s template links (`published.<platform>.url`) among
+/// `targets`: the post waits for them on `rendered`'s platform.
+pub fn links(project: &crate::project::Project, rendered: &dyn Output, targets: &[PlatformId]) -> Vec<PlatformId> {
+    let own = rendered.platform();
+    project
+        .templates
+        .linked_platforms(rendered.template())
+        .iter()
+        .filter_map(|name| PlatformId::parse(name))
+        .filter(|p| *p != own && targets.contains(p))
+        .collect()
+}
+
+/// A cycle of cross-links among a post's platforms (A's template links B's post and
+/// B's links A's), which no run could satisfy, as the platforms in the cycle.
+pub fn link_cycle(edges: &[(PlatformId, Vec<PlatformId>)]) -> Option<Vec<PlatformId>> {
+    // Depth-first search with the path on a stack; posts have a handful of platforms.
+    fn visit(
+        node: PlatformId,
+        edges: &[(PlatformId, Vec<PlatformId>)],
+        path: &mut Vec<PlatformId>,
+        done: &mut Vec<PlatformId>,
+    ) -> Option<Vec<PlatformId>> {
+        if let Some(i) = path.iter().position(|p| *p == node) {
+            return Some(path[i..].to_vec());
+        }
+        if done.contains(&node) {
+            return None;
+        }
+        path.push(node);
+        for next in edges.iter().filter(|(from, _)| *from == node).flat_map(|(_, to)| to) {
+            if let Some(c) = visit(*next, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.push(node);
+        None
+    }
+    let mut done = Vec::new();
+    edges.iter().find_map(|(from, _)| visit(*from, edges, &mut Vec::new(), &mut done))
+}
+
+/// The display name of a platform ("dev.to").
+pub fn display(p: PlatformId) -> &'static str {
+    platforms::get(p).display_name()
 }
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
@@ -188,13 +236,23 @@ mod tests {
             ("content/d-now.md", "threads", "due"),
             ("content/e-bad.md", "threads", "invalid"),
             ("content/f-sent.md", "threads", "due"),
-            // Scheduled posts follow in time order; dev.to before Threads.
-            ("content/c-due.md", "devto", "due"),
+            // Scheduled posts follow in time order; platforms in registry order.
             ("content/c-due.md", "threads", "due"),
+            ("content/c-due.md", "devto", "due"),
             ("content/b-later.md", "threads", "scheduled"),
         ];
         let got: Vec<(&str, &str, &str)> = got.iter().map(|(p, pl, s)| (p.as_str(), *pl, *s)).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn link_cycles_are_found() {
+        let ids: Vec<PlatformId> = PlatformId::all().collect();
+        let (a, b) = (ids[0], ids[1]);
+        assert_eq!(link_cycle(&[(a, vec![b]), (b, vec![])]), None);
+        assert_eq!(link_cycle(&[(a, vec![b]), (b, vec![a])]), Some(vec![a, b]));
+        assert_eq!(link_cycle(&[(a, vec![a])]), Some(vec![a]));
+        assert_eq!(link_cycle(&[]), None);
     }
 
     #[test]
@@ -206,7 +264,7 @@ mod tests {
         std::fs::write(dir.path().join("content/p.md"), body).expect("write");
         let project = Project::open(dir.path(), None, Env::default()).expect("open");
         let report = crate::pipeline::check_post(&project, &dir.path().join("content/p.md"));
-        let hash = fingerprint(&report.rendered[0]);
+        let hash = fingerprint(report.rendered[0].as_ref());
         let record = |h: &str| {
             format!(
                 "---\nplatforms: [threads]\npublished:\n  threads:\n    id: \"1\"\n    url: \"https://www.threads.com/@u/post/A\"\n    published_at: \"2026-01-01T00:00:00Z\"\n    hash: \"{h}\"\n---\nHello\n"

@@ -1,0 +1,70 @@
+//! dev.to connected for one publish run (nothing to look up: the key is checked by the
+//! first call).
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tokio::sync::Mutex;
+
+use super::DevtoOutput;
+use super::publish::{DevtoPublisher, PublishFailure, PublishOptions, describe_wait};
+use crate::ledger::Record;
+use crate::platforms::{ConnectContext, Failure, Job, Session, downcast};
+
+const DEFAULT_BASE_URL: &str = "https://dev.to/api";
+
+/// A rate-limited account may be asked to wait 300 s between articles.
+const MIN_TOTAL_WAIT: Duration = Duration::from_secs(360);
+
+struct DevtoSession {
+    publisher: Mutex<DevtoPublisher>,
+    /// Shares the publisher's call counter.
+    client: super::api::DevtoClient,
+}
+
+pub(super) fn connect(cx: &ConnectContext<'_>) -> Box<dyn Session> {
+    let key = SecretString::from(cx.env.get("DEVTO_API_KEY").unwrap_or_default().to_owned());
+    let mut opts = PublishOptions::default();
+    opts.client.max_total_wait = cx.http.max_total_wait.max(MIN_TOTAL_WAIT);
+    opts.client.initial_delay = cx.http.initial_delay;
+    opts.client.request_timeout = cx.http.request_timeout;
+    opts.client.min_write_interval = Duration::from_millis(cx.project.config.publish.write_interval_ms);
+    let base = cx.env.get("CRIER_DEVTO_API_URL").unwrap_or(DEFAULT_BASE_URL);
+    let mut publisher = DevtoPublisher::new(base, key, opts);
+    publisher.exclude(cx.recorded_ids.iter().cloned());
+    let client = publisher.client().clone();
+    Box::new(DevtoSession { publisher: Mutex::new(publisher), client })
+}
+
+fn failure(f: PublishFailure) -> Failure {
+    Failure {
+        message: f.message,
+        fatal: f.fatal.then(|| "the dev.to API key was rejected (check DEVTO_API_KEY)".to_owned()),
+        published_parts: 0,
+    }
+}
+
+fn output<'a>(job: &'a Job<'_>) -> Result<&'a DevtoOutput, Failure> {
+    downcast::<DevtoOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not a dev.to rendering"))
+}
+
+#[async_trait::async_trait(?Send)]
+impl Session for DevtoSession {
+    async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
+        let out = output(job)?;
+        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let mut publisher = self.publisher.lock().await;
+        publisher.publish(out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
+    }
+
+    async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
+        let out = output(job)?;
+        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let mut publisher = self.publisher.lock().await;
+        publisher.update(previous, out, job.hash, &wait).await.map_err(failure)
+    }
+
+    fn calls(&self) -> u64 {
+        self.client.calls()
+    }
+}

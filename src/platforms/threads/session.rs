@@ -1,0 +1,108 @@
+//! Threads connected for one publish run: the user, the quota, and the publisher.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tokio::sync::Mutex;
+
+use super::ThreadsOutput;
+use super::api::DEFAULT_BASE_URL;
+use super::publish::{PublishOptions, ThreadsPublisher};
+use crate::ledger::Record;
+use crate::platforms::{Budget, ConnectContext, Failure, Job, Session, downcast};
+
+/// Threads allows this many posts per 24 hours (replies included).
+const QUOTA_NOTE: &str = "the Threads publishing quota (250 posts per 24 hours) is used up; next run";
+
+pub(super) struct ThreadsSession {
+    publisher: Mutex<ThreadsPublisher>,
+    remaining: u64,
+    /// A copy of the client for work beside publishing (preparing containers).
+    prepared: super::publish::Prepared,
+}
+
+pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
+    let token = cx.env.get("THREADS_ACCESS_TOKEN").ok_or_else(|| Failure::new("THREADS_ACCESS_TOKEN is not set"))?;
+    let p = &cx.project.config.publish;
+    let opts = PublishOptions {
+        retry: cx.http,
+        max_processing: Duration::from_secs(p.processing_timeout_secs),
+        poll_interval: Duration::from_millis(p.poll_interval_ms.max(1)),
+        reconcile_pages: 5,
+    };
+    let base = cx.env.get("CRIER_THREADS_API_URL").unwrap_or(DEFAULT_BASE_URL);
+    let mut publisher = ThreadsPublisher::connect(
+        base,
+        SecretString::from(token.to_owned()),
+        cx.env.get("THREADS_USER_ID"),
+        cx.env.get("THREADS_USERNAME"),
+        opts,
+    )
+    .await
+    .map_err(|e| failure(&e, 0))?;
+    publisher.exclude(cx.recorded_ids.iter().cloned());
+    let remaining = publisher
+        .remaining_quota()
+        .await
+        .map_err(|e| Failure::new(format!("cannot read the publishing quota: {e}")))?;
+    let prepared = publisher.prepared();
+    Ok(Box::new(ThreadsSession { publisher: Mutex::new(publisher), remaining, prepared }))
+}
+
+fn failure(e: &super::api::ThreadsError, published_parts: usize) -> Failure {
+    Failure {
+        message: e.to_string(),
+        fatal: e
+            .is_fatal()
+            .then(|| "the run stopped: the Threads token was rejected (run `crier auth refresh`)".to_owned()),
+        published_parts,
+    }
+}
+
+fn output<'a>(job: &'a Job<'_>) -> Result<&'a ThreadsOutput, Failure> {
+    downcast::<ThreadsOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not a Threads rendering"))
+}
+
+/// Local media need a public URL: Threads fetches media by URL.
+fn check_media_urls(out: &ThreadsOutput) -> Result<(), Failure> {
+    let missing: Vec<&str> =
+        out.parts.iter().flat_map(|p| &p.media).filter(|m| m.url.is_none()).filter_map(|m| m.path.as_deref()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "no public URL for {}: set media.base_url in crier.yaml (Threads fetches media by URL), or publish from GitHub Actions",
+        missing.join(", ")
+    )))
+}
+
+#[async_trait::async_trait(?Send)]
+impl Session for ThreadsSession {
+    fn budget(&self) -> Option<Budget> {
+        Some(Budget { remaining: self.remaining, exhausted: QUOTA_NOTE.to_owned() })
+    }
+
+    async fn prepare(&self, job: &Job<'_>) {
+        let Ok(out) = output(job) else { return };
+        if check_media_urls(out).is_ok() {
+            self.prepared.prepare(job.post, out).await;
+        }
+    }
+
+    async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
+        let out = output(job)?;
+        check_media_urls(out)?;
+        let mut publisher = self.publisher.lock().await;
+        publisher.publish(job.post, out, job.hash, job.now, job.progress).await.map_err(|f| Failure {
+            message: f.message,
+            fatal: f
+                .fatal
+                .then(|| "the run stopped: the Threads token was rejected (run `crier auth refresh`)".to_owned()),
+            published_parts: f.published_parts,
+        })
+    }
+
+    fn calls(&self) -> u64 {
+        self.prepared.calls()
+    }
+}

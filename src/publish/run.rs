@@ -1,0 +1,354 @@
+//! The publish run, written once for every platform.
+//!
+//! Each platform gets its own queue, in plan order (`publish_at`, then path), published
+//! one post after another; the platforms progress side by side on one thread, so a run
+//! takes as long as its slowest platform, not the sum. A post whose template on one
+//! platform links its post on another (`published.<platform>.url`) waits for that
+//! platform's outcome in the same run; a cycle of such links is a check error, and
+//! because every queue has the same order a wait never blocks a queue on a later post.
+//!
+//! Records are written back as they arrive. The run is single-threaded and a write does
+//! not yield, so the writes of several platforms to one file never interleave: one
+//! writer, without a lock.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use super::{PlanEntry, State, display, fingerprint, links, record_of, rfc3339};
+use crate::content::Post;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::git::RecordChange;
+use crate::ledger;
+use crate::pipeline::PostReport;
+use crate::platforms::http::HttpOptions;
+use crate::platforms::{self, ConnectContext, Failure, Job, PlatformId, Session};
+use crate::project::Project;
+
+/// Posts prepared ahead (media processing) while another is being published.
+const PREPARE_AHEAD: usize = 4;
+
+/// What happened to every (post, platform) of the run.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub published: Vec<String>,
+    pub deferred: Vec<String>,
+    pub failed: Vec<String>,
+    /// Records written into files by this run, to commit.
+    pub written: Vec<RecordChange>,
+    /// What happened in git.
+    pub git: Vec<String>,
+    /// `{file, platform, url}` of every post published or updated.
+    pub urls: Vec<(String, PlatformId, String)>,
+}
+
+/// Where the run reports its progress (a terminal spinner, or plain lines).
+pub trait Progress {
+    /// `label` (`content/x.md → threads`) starts.
+    fn start(&self, platform: PlatformId, label: &str);
+    /// A step of `label`.
+    fn step(&self, platform: PlatformId, label: &str, message: &str);
+    /// `label` is done.
+    fn finish(&self, platform: PlatformId);
+}
+
+/// How one (post, platform) ended, for posts that wait on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Published,
+    NotPublished,
+}
+
+struct Shared<'a> {
+    project: &'a Project,
+    env: &'a Env,
+    reports: &'a [PostReport],
+    others: &'a [Post],
+    now: String,
+    progress: &'a dyn Progress,
+    summary: RefCell<RunSummary>,
+    outcomes: RefCell<HashMap<(String, PlatformId), Outcome>>,
+    changed: Notify,
+    /// The platforms each post has work for in this run.
+    work_of: HashMap<String, Vec<PlatformId>>,
+}
+
+impl Shared<'_> {
+    fn settle(&self, path: &str, platform: PlatformId, outcome: Outcome) {
+        self.outcomes.borrow_mut().insert((path.to_owned(), platform), outcome);
+        self.changed.notify_waiters();
+    }
+
+    async fn outcome(&self, path: &str, platform: PlatformId) -> Outcome {
+        let key = (path.to_owned(), platform);
+        loop {
+            // Registered before looking, so a settle in between is not missed.
+            let changed = self.changed.notified();
+            if let Some(o) = self.outcomes.borrow().get(&key) {
+                return *o;
+            }
+            changed.await;
+        }
+    }
+
+    fn report(&self, path: &str) -> Option<&PostReport> {
+        self.reports.iter().find(|r| r.path == path)
+    }
+}
+
+/// The environment variables missing for the platforms `work` needs (exit 2 before
+/// anything is sent).
+pub fn check_credentials(env: &Env, work: &[&PlanEntry]) -> Result<()> {
+    for id in PlatformId::all() {
+        let n = work.iter().filter(|e| e.platform == id).count();
+        if n == 0 {
+            continue;
+        }
+        let platform = platforms::get(id);
+        if let Some(c) = platform.credentials().iter().find(|c| c.required && env.get(c.var).is_none()) {
+            return Err(Error::Env {
+                message: format!(
+                    "{} is not set, and {n} post{} due for {}; set it in the environment or in .env (see the README), or use --dry-run",
+                    c.var,
+                    if n == 1 { " is" } else { "s are" },
+                    platform.display_name()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Publishes `work` (due posts, and published posts to update in place), writing each
+/// record into its file as soon as it is known.
+///
+/// `others` are the repository's posts outside `reports` (when the run was limited to
+/// some files): their records count too, so nothing they record is adopted for a post
+/// of this run.
+pub fn publish_all(
+    project: &Project,
+    env: &Env,
+    reports: &[PostReport],
+    others: &[Post],
+    work: &[&PlanEntry],
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> Result<RunSummary> {
+    check_credentials(env, work)?;
+    let mut work_of: HashMap<String, Vec<PlatformId>> = HashMap::new();
+    let mut queues: BTreeMap<PlatformId, Vec<&PlanEntry>> = BTreeMap::new();
+    for e in work {
+        work_of.entry(e.path.clone()).or_default().push(e.platform);
+        queues.entry(e.platform).or_default().push(e);
+    }
+    let shared = Shared {
+        project,
+        env,
+        reports,
+        others,
+        now: rfc3339(now),
+        progress,
+        summary: RefCell::new(RunSummary::default()),
+        outcomes: RefCell::new(HashMap::new()),
+        changed: Notify::new(),
+        work_of,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the network runtime", e))?;
+    runtime.block_on(join_all(queues.into_iter().map(|(id, queue)| run_platform(&shared, id, queue))));
+    Ok(shared.summary.into_inner())
+}
+
+async fn run_platform(run: &Shared<'_>, id: PlatformId, queue: Vec<&PlanEntry>) {
+    let platform = platforms::get(id);
+    let cx = ConnectContext {
+        project: run.project,
+        env: run.env,
+        recorded_ids: recorded_ids(run.reports.iter().filter_map(|r| r.post.as_ref()).chain(run.others), id),
+        http: HttpOptions::from_config(&run.project.config.publish),
+    };
+    let session = match platform.connect(&cx).await {
+        Ok(s) => s,
+        Err(f) => {
+            let why = f.fatal.unwrap_or(f.message);
+            for e in &queue {
+                run.summary.borrow_mut().failed.push(format!("{} → {id}: not attempted: {why}", e.path));
+                run.settle(&e.path, id, Outcome::NotPublished);
+            }
+            return;
+        }
+    };
+    let session = session.as_ref();
+    // Media of the coming posts is processed while earlier ones are published.
+    let prepare = stream::iter(queue.iter().filter(|e| e.state == State::Due).filter_map(|e| {
+        let report = run.report(&e.path)?;
+        let rendered = report.rendered.iter().find(|r| r.platform() == id)?;
+        // A post waiting for another platform renders for real only once that is done.
+        links(run.project, rendered.as_ref(), &report.targets).is_empty().then_some((report, rendered))
+    }))
+    .for_each_concurrent(PREPARE_AHEAD, |(report, rendered)| async move {
+        let Some(post) = &report.post else { return };
+        let hash = fingerprint(rendered.as_ref());
+        let quiet = |_: &str| {};
+        let job = Job { post, rendered: rendered.as_ref(), hash: &hash, now: &run.now, progress: &quiet };
+        session.prepare(&job).await;
+    });
+    let publish = async {
+        let mut budget = session.budget();
+        let mut stopped: Option<String> = None;
+        for entry in &queue {
+            let outcome = publish_one(run, id, session, entry, &mut budget, &mut stopped).await;
+            run.settle(&entry.path, id, outcome);
+        }
+    };
+    futures_util::future::join(prepare, publish).await;
+}
+
+async fn publish_one(
+    run: &Shared<'_>,
+    id: PlatformId,
+    session: &dyn Session,
+    entry: &PlanEntry,
+    budget: &mut Option<platforms::Budget>,
+    stopped: &mut Option<String>,
+) -> Outcome {
+    let platform = platforms::get(id);
+    let label = format!("{} → {id}", entry.path);
+    let fail = |msg: String| {
+        run.summary.borrow_mut().failed.push(format!("{label}: {msg}"));
+        Outcome::NotPublished
+    };
+    let defer = |msg: String| {
+        run.summary.borrow_mut().deferred.push(format!("{label}: {msg}"));
+        Outcome::NotPublished
+    };
+    if let Some(why) = stopped {
+        return fail(format!("not attempted: {why}"));
+    }
+    // Wait for the platforms this post's template links, when they publish it in this run.
+    let updating = matches!(entry.state, State::Published { .. });
+    if let Some(report) = run.report(&entry.path) {
+        let rendered = report.rendered.iter().find(|r| r.platform() == id);
+        let planned = run.work_of.get(&entry.path).cloned().unwrap_or_default();
+        let waits: Vec<PlatformId> = rendered
+            .map(|r| links(run.project, r.as_ref(), &report.targets))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| planned.contains(p))
+            .collect();
+        for other in waits {
+            if run.outcome(&entry.path, other).await != Outcome::Published {
+                let other = platforms::get(other);
+                return defer(format!(
+                    "waits for its {} {}, which did not go out in this run; next run",
+                    other.display_name(),
+                    other.post_noun()
+                ));
+            }
+        }
+    }
+    // Read the post again: this run may have recorded a platform it links.
+    let post = match crate::content::parse_file(&run.project.root, &entry.abs_path) {
+        Ok(p) => p,
+        Err(d) => return fail(format!("cannot read the post again: {}", d.message)),
+    };
+    // Render for real: cross-links only to platforms that are recorded.
+    let Ok(rendered) = platform.render(run.project, &post, &[id]) else {
+        return defer(
+            "waits until the platforms its template links (published.<platform>.url) are published".to_owned(),
+        );
+    };
+    if !updating {
+        if let Some(b) = budget.as_ref().filter(|b| b.remaining == 0) {
+            return defer(b.exhausted.clone());
+        }
+    }
+    let hash = fingerprint(rendered.as_ref());
+    let step = |msg: &str| run.progress.step(id, &label, msg);
+    let job = Job { post: &post, rendered: rendered.as_ref(), hash: &hash, now: &run.now, progress: &step };
+    run.progress.start(id, &label);
+    let result = if updating {
+        match ledger::get_record(&post.source.text, post.kind, id.name()).ok().flatten() {
+            Some(previous) => session.update(&job, &previous).await,
+            None => Err(Failure::new("the record could not be read back from the file")),
+        }
+    } else {
+        session.publish(&job).await
+    };
+    run.progress.finish(id);
+    match result {
+        Ok(record) => {
+            if !updating {
+                if let Some(b) = budget.as_mut() {
+                    b.remaining = b.remaining.saturating_sub(1);
+                }
+            }
+            record_written(run, &post, id, record, updating)
+        }
+        Err(f) => {
+            let resume = if f.published_parts > 0 {
+                format!(" ({} part(s) are out; the next run resumes after them)", f.published_parts)
+            } else {
+                String::new()
+            };
+            if let Some(why) = f.fatal {
+                *stopped = Some(why);
+            }
+            fail(format!("{}{resume}", f.message))
+        }
+    }
+}
+
+/// Writes the record into the post file and notes it for the commit.
+fn record_written(run: &Shared<'_>, post: &Post, id: PlatformId, record: ledger::Record, updated: bool) -> Outcome {
+    let label = format!("{} → {id}", post.path);
+    let url = record.url.clone();
+    let mut summary = run.summary.borrow_mut();
+    match write_record(post, id, &record) {
+        Ok(()) => {
+            summary.published.push(if updated { format!("{label}: updated {url}") } else { format!("{label}: {url}") });
+            summary.urls.push((post.path.clone(), id, url));
+            summary.written.push(RecordChange {
+                rel_path: post.path.clone(),
+                kind: post.kind,
+                platform: id.name().to_owned(),
+                record,
+            });
+            Outcome::Published
+        }
+        Err(e) => {
+            summary.failed.push(format!(
+                "{label}: published as {url}, but the record could not be written ({e}); the next run will find it on {} and record it",
+                display(id)
+            ));
+            Outcome::NotPublished
+        }
+    }
+}
+
+fn write_record(post: &Post, id: PlatformId, record: &ledger::Record) -> std::result::Result<(), String> {
+    let current = std::fs::read_to_string(&post.abs_path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let updated = ledger::set_record(&current, post.kind, id.name(), record).map_err(|e| e.to_string())?;
+    ledger::write_atomic(&post.abs_path, updated.as_bytes()).map_err(|e| format!("cannot write the file: {e}"))
+}
+
+/// Every id (and part id) recorded for `platform` by any post of the repository.
+pub fn recorded_ids<'a>(posts: impl Iterator<Item = &'a Post>, platform: PlatformId) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    for post in posts {
+        let Some(rec) = record_of(post, platform) else { continue };
+        ids.extend(rec.get("id").and_then(Value::as_str).map(str::to_owned));
+        if let Some(parts) = rec.get("parts").and_then(Value::as_array) {
+            ids.extend(parts.iter().filter_map(|p| p.get("id").and_then(Value::as_str)).map(str::to_owned));
+        }
+    }
+    ids
+}
