@@ -342,6 +342,35 @@ async fn publisher_creates_and_records() {
 }
 
 #[tokio::test]
+async fn update_clears_keys_removed_from_the_post() {
+    let fake = FakeDevto::start(cfg()).await;
+    let mut p = publisher(&fake);
+    let full = DevtoOutput {
+        series: Some("Launch".into()),
+        canonical_url: Some("https://example.org/intro".into()),
+        main_image: Some("https://example.org/cover.png".into()),
+        ..output("Introducing crier", "Body.")
+    };
+    let rec = p.publish(&full, "sha256:aaa", NOW, &silent, &quiet).await.unwrap();
+    let a = &fake.articles()[0];
+    assert_eq!(
+        (a.series.as_deref(), a.canonical_url.as_deref(), a.description.as_deref()),
+        (Some("Launch"), Some("https://example.org/intro"), Some("A post"))
+    );
+
+    // The post no longer sets them: the update removes them on dev.to too.
+    let bare = DevtoOutput { description: None, tags: Vec::new(), ..output("Introducing crier", "Body, edited.") };
+    p.update(&rec, &bare, "sha256:bbb", &quiet).await.unwrap();
+    let a = &fake.articles()[0];
+    assert_eq!((a.series.as_deref(), a.canonical_url.as_deref(), a.main_image.as_deref()), (None, None, None));
+    assert!(a.description.as_deref().is_none_or(str::is_empty), "{:?}", a.description);
+    assert!(a.tags.is_empty(), "{:?}", a.tags);
+    let put = fake.requests().into_iter().rev().find(|r| r.method == "PUT").expect("a PUT");
+    let body = put.body.expect("JSON body");
+    assert_eq!(body["article"]["series"], Value::Null, "{body}");
+}
+
+#[tokio::test]
 async fn lost_create_reply_is_reconciled_not_repeated() {
     let fake = FakeDevto::start(cfg()).await;
     // Other articles on the account, over several list pages.

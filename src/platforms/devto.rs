@@ -218,3 +218,49 @@ impl Platform for Devto {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(body: &str, post_dir: &str) -> DevtoOutput {
+        DevtoOutput {
+            title: Some("T".into()),
+            body_markdown: body.into(),
+            tags: vec!["rust".into()],
+            series: None,
+            canonical_url: None,
+            description: None,
+            main_image: None,
+            published: true,
+            organization_id: None,
+            template: "devto".into(),
+            post_dir: post_dir.into(),
+        }
+    }
+
+    #[test]
+    fn preview_serves_images_linked_relative_to_the_post() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("media")).expect("mkdir");
+        std::fs::write(dir.path().join("media/x.png"), b"png").expect("write");
+        let out = article(
+            "![chart](../../media/x.png)\n\n![root](/media/x.png)\n\n![gone](missing.png)\n\n![web](https://cdn.example/y.png)\n",
+            "content/2026",
+        );
+        let mut media = Vec::new();
+        let mut cx = PreviewContext { root: dir.path(), post_path: "content/2026/p.md", media: &mut media };
+        let html = out.preview_html(&mut cx);
+        assert_eq!(html.matches("src=\"/media/media/x.png\"").count(), 2, "{html}");
+        assert!(html.contains("src=\"missing.png\""), "a missing file is left as written: {html}");
+        assert!(html.contains("src=\"https://cdn.example/y.png\""), "{html}");
+        assert_eq!(media, vec![("media/x.png".to_owned(), dir.path().join("media/x.png")); 2]);
+    }
+
+    #[test]
+    fn join_post_dir_resolves_from_the_post_or_the_root() {
+        assert_eq!(join_post_dir("content/a", "img.png"), "content/a/img.png");
+        assert_eq!(join_post_dir("content/a", "/media/img.png"), "media/img.png");
+        assert_eq!(join_post_dir("", "img.png"), "img.png");
+    }
+}
