@@ -730,6 +730,22 @@ fn process_killed_with_containers_in_flight_publishes_each_post_once() {
     assert_eq!(posts[2].text.as_deref(), Some("Picture 3."), "published in plan order");
 }
 
+#[test]
+fn the_published_urls_go_to_the_workflow_step_outputs() {
+    let w = World::new();
+    w.file("content/a.md", TEXT_POST);
+    let outputs = w.root().join("github-output.txt");
+    std::fs::write(&outputs, "earlier=1\n").expect("write");
+    let run = w.finish(w.command(&[], false).env("GITHUB_OUTPUT", &outputs).spawn().expect("spawn crier"));
+    run.code(0);
+    let text = std::fs::read_to_string(&outputs).expect("read outputs");
+    let line = text.lines().find_map(|l| l.strip_prefix("published=")).unwrap_or_else(|| panic!("{text}"));
+    let list: Value = serde_json::from_str(line).expect("JSON on one line");
+    let url = w.posts()[0].permalink.clone();
+    assert_eq!(list, serde_json::json!([{"file": "content/a.md", "platform": "threads", "url": url}]));
+    assert!(text.starts_with("earlier=1\n"), "appended, not overwritten: {text}");
+}
+
 // ---------------------------------------------------------------- 8. credentials
 
 #[test]

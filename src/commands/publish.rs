@@ -76,7 +76,7 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     }
 
     if args.dry_run {
-        print(&dry_run_report(&entries, &reports, &due_posts, &capped, cap));
+        print(&dry_run_report(&project, &entries, &reports, &due_posts, &capped, cap));
         return Ok(Outcome::Success);
     }
 
@@ -160,13 +160,30 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     let text = summary_text(&summary, &entries);
     print(&text);
     if let Some(path) = g.env.get("GITHUB_STEP_SUMMARY") {
-        let md = format!("## crier publish\n\n```text\n{text}```\n");
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            use std::io::Write as _;
-            let _ = f.write_all(md.as_bytes());
-        }
+        append(path, &format!("## crier publish\n\n```text\n{text}```\n"));
+    }
+    // A later step of the workflow (and the GitHub Action's `published` output) can use the URLs.
+    if let Some(path) = g.env.get("GITHUB_OUTPUT") {
+        append(path, &format!("published={}\n", published_json(&summary)));
     }
     Ok(if summary.failed.is_empty() { Outcome::Success } else { Outcome::Failure })
+}
+
+/// `[{file, platform, url}]` of every post published or updated by the run (one line).
+fn published_json(summary: &RunSummary) -> String {
+    let list: Vec<serde_json::Value> = summary
+        .urls
+        .iter()
+        .map(|(file, platform, url)| serde_json::json!({"file": file, "platform": platform.name(), "url": url}))
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+fn append(path: &str, text: &str) {
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        use std::io::Write as _;
+        let _ = f.write_all(text.as_bytes());
+    }
 }
 
 /// The repository's posts outside `reports` (a run limited with `--only`), parsed for
@@ -181,6 +198,7 @@ fn other_posts(project: &crate::project::Project, reports: &[PostReport]) -> Res
 }
 
 fn dry_run_report(
+    project: &crate::project::Project,
     entries: &[PlanEntry],
     reports: &[PostReport],
     due_posts: &[String],
@@ -196,13 +214,20 @@ fn dry_run_report(
             }
         }
     };
+    // Parts and sizes, and the platforms it waits for (its template links their posts).
     let summary_of = |e: &PlanEntry| {
-        reports
-            .iter()
-            .find(|r| r.path == e.path)
-            .and_then(|r| r.rendered.iter().find(|x| x.platform() == e.platform))
-            .map(|r| r.summary().split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
+        let Some(report) = reports.iter().find(|r| r.path == e.path) else { return String::new() };
+        let Some(rendered) = report.rendered.iter().find(|x| x.platform() == e.platform) else { return String::new() };
+        let mut text = rendered.summary().split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+        let waits: Vec<String> = publish::links(project, rendered.as_ref(), &report.targets)
+            .into_iter()
+            .filter(|p| entries.iter().any(|o| o.path == e.path && o.platform == *p && o.state == State::Due))
+            .map(|p| publish::display(p).to_owned())
+            .collect();
+        if !waits.is_empty() {
+            let _ = write!(text, "; after {}, whose URL it links", waits.join(" and "));
+        }
+        text
     };
     let mut publish_lines = Vec::new();
     for e in entries.iter().filter(|e| e.state == State::Due && due_posts.contains(&e.path)) {

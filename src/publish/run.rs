@@ -77,6 +77,8 @@ struct Shared<'a> {
     changed: Notify,
     /// The platforms each post has work for in this run.
     work_of: HashMap<String, Vec<PlatformId>>,
+    /// Index of each post's report.
+    by_path: HashMap<String, usize>,
 }
 
 impl Shared<'_> {
@@ -98,7 +100,7 @@ impl Shared<'_> {
     }
 
     fn report(&self, path: &str) -> Option<&PostReport> {
-        self.reports.iter().find(|r| r.path == path)
+        self.by_path.get(path).map(|&i| &self.reports[i])
     }
 }
 
@@ -158,6 +160,7 @@ pub fn publish_all(
         outcomes: RefCell::new(HashMap::new()),
         changed: Notify::new(),
         work_of,
+        by_path: reports.iter().enumerate().map(|(i, r)| (r.path.clone(), i)).collect(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
