@@ -4,6 +4,7 @@
 pub mod api;
 mod doctor;
 pub mod publish;
+pub mod rules;
 mod session;
 
 use handlebars::Context;
@@ -213,9 +214,7 @@ impl Platform for Devto {
     }
 
     fn validate(&self, project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<DevtoOutput>(rendered)
-            .map(|d| crate::rules::devto::validate(project, post, d))
-            .unwrap_or_default()
+        super::downcast::<DevtoOutput>(rendered).map(|d| rules::validate(project, post, d)).unwrap_or_default()
     }
 }
 

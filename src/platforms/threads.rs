@@ -5,6 +5,7 @@
 pub mod api;
 mod doctor;
 pub mod publish;
+pub mod rules;
 mod session;
 
 use std::ops::Range;
@@ -229,9 +230,7 @@ impl Platform for Threads {
     }
 
     fn validate(&self, project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<ThreadsOutput>(rendered)
-            .map(|t| crate::rules::threads::validate(project, post, t))
-            .unwrap_or_default()
+        super::downcast::<ThreadsOutput>(rendered).map(|t| rules::validate(project, post, t)).unwrap_or_default()
     }
 }
 

@@ -1,11 +1,9 @@
-//! Rules: what each platform accepts, as diagnostics with stable codes, the
-//! limit, what was found, and a hint. General rules live here; platform rules
-//! in their own modules.
+//! Rules: what a post must meet, as diagnostics with stable codes, the limit,
+//! what was found, and a hint. General rules and media live here; each
+//! platform's rules live in its folder (`platforms/<name>/rules.rs`).
 
-pub mod devto;
 pub mod media;
 pub mod media_probe;
-pub mod threads;
 
 use crate::config::Config;
 use crate::content::Post;

@@ -2,9 +2,9 @@
 //! title required and at most 128 characters, at most 4 tags of at most 30
 //! letters or digits, body at most 800 KB, http(s) URLs.
 
+use super::DevtoOutput;
 use crate::content::Post;
 use crate::diag::Diagnostic;
-use crate::platforms::devto::DevtoOutput;
 use crate::project::Project;
 
 pub const MAX_TITLE_CHARS: usize = 128;

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use super::media::MediaRef;
-use super::media_probe::MediaFormat;
+use super::{MAX_TEXT_BYTES, ThreadsOutput};
 use crate::content::Post;
 use crate::diag::Diagnostic;
-use crate::platforms::threads::{MAX_TEXT_BYTES, ThreadsOutput};
 use crate::project::Project;
 use crate::render::text::{find_hashtags, find_urls};
+use crate::rules::media::MediaRef;
+use crate::rules::media_probe::MediaFormat;
 
 pub const MAX_LINKS: usize = 5;
 pub const MAX_CAROUSEL: usize = 20;
@@ -29,7 +29,7 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
     let n = out.parts.len();
     let link_attachment = opts.and_then(|o| o.link_attachment.as_ref());
     // An entirely empty post is reported once, as `empty-post`.
-    if out.parts.is_empty() && super::has_content(post) {
+    if out.parts.is_empty() && crate::rules::has_content(post) {
         let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
         d.push(
             Diagnostic::error("threads-empty-part", "the post has nothing to publish on Threads: no text and no media")
