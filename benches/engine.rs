@@ -44,7 +44,7 @@ fn config(root: &Path, posts: usize) {
         "crier.yaml",
         format!(
             "publish:\n  max_per_run: {posts}\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 5\n  \
-             request_timeout_secs: 10\n  processing_timeout_secs: 30\n  poll_interval_ms: 100\n  write_interval_ms: 1000\n\
+             request_timeout_secs: 10\n  processing_timeout_secs: 30\n  poll_interval_ms: 50\n  write_interval_ms: 1000\n\
              media:\n  base_url: \"https://cdn.example/\"\n"
         ),
     );

@@ -135,6 +135,10 @@ pub struct Job<'a> {
     pub now: &'a str,
     /// Reports a step (shown as progress).
     pub progress: &'a dyn Fn(&str),
+    /// Says that the job's order-sensitive calls are over (its last publish call went
+    /// out), so the platform's next post may start while this one finishes (reads its
+    /// URL). A session that never calls it publishes strictly one post after another.
+    pub ordered_done: &'a dyn Fn(),
 }
 
 /// What `doctor` gives a platform.

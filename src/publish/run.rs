@@ -11,8 +11,8 @@
 //! not yield, so the writes of several platforms to one file never interleave: one
 //! writer, without a lock.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
@@ -31,8 +31,11 @@ use crate::platforms::http::HttpOptions;
 use crate::platforms::{self, ConnectContext, Failure, Job, PlatformId, Session};
 use crate::project::Project;
 
-/// Posts prepared ahead (media processing) while another is being published.
-const PREPARE_AHEAD: usize = 4;
+/// Posts prepared ahead (media uploaded and processed) while earlier ones are published.
+const PREPARE_AHEAD: usize = 16;
+
+/// Jobs of one platform in flight at once (see [`Turns`]).
+const IN_FLIGHT: usize = 2;
 
 /// What happened to every (post, platform) of the run.
 #[derive(Debug, Default)]
@@ -201,18 +204,88 @@ async fn run_platform(run: &Shared<'_>, id: PlatformId, queue: Vec<&PlanEntry>) 
         let Some(post) = &report.post else { return };
         let hash = fingerprint(rendered.as_ref());
         let quiet = |_: &str| {};
-        let job = Job { post, rendered: rendered.as_ref(), hash: &hash, now: &run.now, progress: &quiet };
+        let job = Job {
+            post,
+            rendered: rendered.as_ref(),
+            hash: &hash,
+            now: &run.now,
+            progress: &quiet,
+            ordered_done: &|| {},
+        };
         session.prepare(&job).await;
     });
-    let publish = async {
-        let mut budget = session.budget();
-        let mut stopped: Option<String> = None;
-        for entry in &queue {
-            let outcome = publish_one(run, id, session, entry, &mut budget, &mut stopped).await;
-            run.settle(&entry.path, id, outcome);
-        }
-    };
+    let turns = Turns::default();
+    let budget = RefCell::new(session.budget());
+    let stopped: RefCell<Option<String>> = RefCell::new(None);
+    let limits = Limits { budget: &budget, stopped: &stopped };
+    // Two posts in flight: one finishing (reading its permalink) while the next one's
+    // publish call goes out; the turns keep the publish calls in plan order.
+    let publish = stream::iter(queue.iter().enumerate())
+        .map(|(i, entry)| {
+            let (turns, limits) = (&turns, &limits);
+            async move {
+                let turn = Turn { turns, index: i };
+                let outcome = publish_one(run, id, session, entry, &turn, limits).await;
+                drop(turn);
+                run.settle(&entry.path, id, outcome);
+            }
+        })
+        .buffered(IN_FLIGHT)
+        .for_each(|()| std::future::ready(()));
     futures_util::future::join(prepare, publish).await;
+}
+
+/// What every job of one platform shares: the budget (reserved when a post starts,
+/// given back when it fails) and the reason the platform stopped, if it did.
+struct Limits<'a> {
+    budget: &'a RefCell<Option<platforms::Budget>>,
+    stopped: &'a RefCell<Option<String>>,
+}
+
+/// The order of a platform's publish calls: job `i` has its turn once every earlier job
+/// is done with its own (or gave it up).
+#[derive(Default)]
+struct Turns {
+    next: Cell<usize>,
+    done: RefCell<BTreeSet<usize>>,
+    changed: Notify,
+}
+
+struct Turn<'a> {
+    turns: &'a Turns,
+    index: usize,
+}
+
+impl Turn<'_> {
+    async fn wait(&self) {
+        loop {
+            let changed = self.turns.changed.notified();
+            if self.turns.next.get() >= self.index {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    /// The job's ordered part is over (idempotent); the next job may go.
+    fn done(&self) {
+        let mut done = self.turns.done.borrow_mut();
+        if !done.insert(self.index) {
+            return;
+        }
+        let mut next = self.turns.next.get();
+        while done.contains(&next) {
+            next += 1;
+        }
+        self.turns.next.set(next);
+        self.turns.changed.notify_waiters();
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.done();
+    }
 }
 
 async fn publish_one(
@@ -220,8 +293,8 @@ async fn publish_one(
     id: PlatformId,
     session: &dyn Session,
     entry: &PlanEntry,
-    budget: &mut Option<platforms::Budget>,
-    stopped: &mut Option<String>,
+    turn: &Turn<'_>,
+    limits: &Limits<'_>,
 ) -> Outcome {
     let platform = platforms::get(id);
     let label = format!("{} → {id}", entry.path);
@@ -233,9 +306,6 @@ async fn publish_one(
         run.summary.borrow_mut().deferred.push(format!("{label}: {msg}"));
         Outcome::NotPublished
     };
-    if let Some(why) = stopped {
-        return fail(format!("not attempted: {why}"));
-    }
     // Wait for the platforms this post's template links, when they publish it in this run.
     let updating = matches!(entry.state, State::Published { .. });
     if let Some(report) = run.report(&entry.path) {
@@ -258,6 +328,10 @@ async fn publish_one(
             }
         }
     }
+    turn.wait().await;
+    if let Some(why) = limits.stopped.borrow().as_ref() {
+        return fail(format!("not attempted: {why}"));
+    }
     // Read the post again: this run may have recorded a platform it links.
     let post = match crate::content::parse_file(&run.project.root, &entry.abs_path) {
         Ok(p) => p,
@@ -270,13 +344,24 @@ async fn publish_one(
         );
     };
     if !updating {
-        if let Some(b) = budget.as_ref().filter(|b| b.remaining == 0) {
-            return defer(b.exhausted.clone());
+        if let Some(b) = limits.budget.borrow_mut().as_mut() {
+            if b.remaining == 0 {
+                return defer(b.exhausted.clone());
+            }
+            b.remaining -= 1;
         }
     }
     let hash = fingerprint(rendered.as_ref());
     let step = |msg: &str| run.progress.step(id, &label, msg);
-    let job = Job { post: &post, rendered: rendered.as_ref(), hash: &hash, now: &run.now, progress: &step };
+    let ordered_done = || turn.done();
+    let job = Job {
+        post: &post,
+        rendered: rendered.as_ref(),
+        hash: &hash,
+        now: &run.now,
+        progress: &step,
+        ordered_done: &ordered_done,
+    };
     run.progress.start(id, &label);
     let result = if updating {
         match ledger::get_record(&post.source.text, post.kind, id.name()).ok().flatten() {
@@ -288,22 +373,20 @@ async fn publish_one(
     };
     run.progress.finish(id);
     match result {
-        Ok(record) => {
+        Ok(record) => record_written(run, &post, id, record, updating),
+        Err(f) => {
             if !updating {
-                if let Some(b) = budget.as_mut() {
-                    b.remaining = b.remaining.saturating_sub(1);
+                if let Some(b) = limits.budget.borrow_mut().as_mut() {
+                    b.remaining += 1;
                 }
             }
-            record_written(run, &post, id, record, updating)
-        }
-        Err(f) => {
             let resume = if f.published_parts > 0 {
                 format!(" ({} part(s) are out; the next run resumes after them)", f.published_parts)
             } else {
                 String::new()
             };
             if let Some(why) = f.fatal {
-                *stopped = Some(why);
+                *limits.stopped.borrow_mut() = Some(why);
             }
             fail(format!("{}{resume}", f.message))
         }

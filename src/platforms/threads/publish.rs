@@ -62,6 +62,41 @@ pub struct PostFailure {
     pub published_parts: usize,
 }
 
+/// The parts of a post that are on Threads, in order, with their URLs where known.
+#[derive(Debug)]
+pub struct PublishedParts(Vec<(MediaId, Option<String>)>);
+
+fn failure(e: ThreadsError, published_parts: usize) -> PostFailure {
+    PostFailure { fatal: e.is_fatal(), message: e.to_string(), published_parts }
+}
+
+/// Turns [`PublishedParts`] into the record: reads the permalinks still missing.
+pub struct Finisher {
+    client: ThreadsClient,
+    username: String,
+}
+
+impl Finisher {
+    pub async fn finish(&self, parts: PublishedParts, hash: &str, now: &str) -> Result<Record, PostFailure> {
+        let count = parts.0.len();
+        let mut done = Vec::with_capacity(count);
+        for (id, url) in parts.0 {
+            let url = match url {
+                Some(u) => u,
+                None => self.client.permalink(&id, &self.username).await.map_err(|e| failure(e, count))?,
+            };
+            done.push((id, url));
+        }
+        let (id, url) = done.first().cloned().unwrap_or((MediaId(String::new()), String::new()));
+        let parts = if done.len() > 1 {
+            done.iter().map(|(id, url)| PartRecord { id: id.0.clone(), url: url.clone(), cid: None }).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Record { id: id.0, url, cid: None, published_at: now.to_owned(), hash: hash.to_owned(), parts })
+    }
+}
+
 pub struct ThreadsPublisher {
     client: ThreadsClient,
     user: String,
@@ -271,24 +306,31 @@ impl ThreadsPublisher {
         now: &str,
         progress: Progress<'_>,
     ) -> Result<Record, PostFailure> {
-        let fail = |e: ThreadsError, done: usize| PostFailure {
-            fatal: e.is_fatal(),
-            message: e.to_string(),
-            published_parts: done,
-        };
-        let mut done: Vec<(MediaId, String)> = Vec::new();
+        let parts = self.publish_parts(post, out, progress).await?;
+        self.finisher().finish(parts, hash, now).await
+    }
+
+    /// The order-sensitive half of [`Self::publish`]: every publish call of the post. The
+    /// permalinks of the parts it published are read by [`Finisher::finish`], which may
+    /// run while the next post is being published.
+    pub async fn publish_parts(
+        &mut self,
+        post: &Post,
+        out: &ThreadsOutput,
+        progress: Progress<'_>,
+    ) -> Result<PublishedParts, PostFailure> {
+        let mut done: Vec<(MediaId, Option<String>)> = Vec::new();
 
         // Reconcile: is the chain (or its beginning) already on the account?
         let first = out.parts.first();
         let text = first.map(|p| p.text.as_str()).unwrap_or_default();
         let alt = first.and_then(|p| p.media.first()).and_then(|m| m.alt.as_deref()).unwrap_or_default();
-        if let Some(root) = self.find_recent(text, alt).await.map_err(|e| fail(e, 0))? {
+        if let Some(root) = self.find_recent(text, alt).await.map_err(|e| failure(e, 0))? {
             progress("found already on Threads (an earlier run was interrupted): recording it");
             let root_id = MediaId(root.id.clone());
-            let url = self.url_of(&root).await.map_err(|e| fail(e, 0))?;
-            done.push((root_id.clone(), url));
+            done.push((root_id.clone(), root.permalink_or_fallback(&self.username)));
             if out.parts.len() > 1 {
-                let replies = self.conversation(&root_id).await.map_err(|e| fail(e, 1))?;
+                let replies = self.conversation(&root_id).await.map_err(|e| failure(e, 1))?;
                 for part in &out.parts[1..] {
                     let Some(m) = replies
                         .iter()
@@ -296,8 +338,7 @@ impl ThreadsPublisher {
                     else {
                         break;
                     };
-                    let url = self.url_of(m).await.map_err(|e| fail(e, done.len()))?;
-                    done.push((MediaId(m.id.clone()), url));
+                    done.push((MediaId(m.id.clone()), m.permalink_or_fallback(&self.username)));
                 }
             }
         }
@@ -316,7 +357,7 @@ impl ThreadsPublisher {
                 None => {
                     let mut req = container_for(&self.client, &self.user, self.opts, &part.media, &part.text, progress)
                         .await
-                        .map_err(|e| fail(e, done.len()))?;
+                        .map_err(|e| failure(e, done.len()))?;
                     options.apply(&mut req, i == 0);
                     if let Some((prev, _)) = done.last() {
                         req.reply_to_id = Some(prev.clone());
@@ -324,19 +365,16 @@ impl ThreadsPublisher {
                     self.create_and_publish(req, &part.text, i > 0, progress).await
                 }
             }
-            .map_err(|e| fail(e, done.len()))?;
-            let url = self.client.permalink(&media, &self.username).await.map_err(|e| fail(e, done.len() + 1))?;
-            done.push((media, url));
+            .map_err(|e| failure(e, done.len()))?;
+            done.push((media, None));
         }
-
         self.known.extend(done.iter().map(|(id, _)| id.0.clone()));
-        let (id, url) = done.first().cloned().unwrap_or((MediaId(String::new()), String::new()));
-        let parts = if done.len() > 1 {
-            done.iter().map(|(id, url)| PartRecord { id: id.0.clone(), url: url.clone(), cid: None }).collect()
-        } else {
-            Vec::new()
-        };
-        Ok(Record { id: id.0, url, cid: None, published_at: now.to_owned(), hash: hash.to_owned(), parts })
+        Ok(PublishedParts(done))
+    }
+
+    /// Reads what [`Self::publish_parts`] left to read, without the publisher.
+    pub fn finisher(&self) -> Finisher {
+        Finisher { client: self.client.clone(), username: self.username.clone() }
     }
 
     async fn create_and_publish(
@@ -446,13 +484,6 @@ impl ThreadsPublisher {
             }
         }
         Ok(all)
-    }
-
-    async fn url_of(&self, m: &Media) -> Result<String, ThreadsError> {
-        match m.permalink_or_fallback(&self.username) {
-            Some(url) => Ok(url),
-            None => self.client.permalink(&MediaId(m.id.clone()), &self.username).await,
-        }
     }
 }
 

@@ -39,7 +39,7 @@ pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>,
         opts,
     )
     .await
-    .map_err(|e| failure(&e, 0))?;
+    .map_err(|e| connect_failure(&e, 0))?;
     publisher.exclude(cx.recorded_ids.iter().cloned());
     let remaining = publisher
         .remaining_quota()
@@ -49,7 +49,7 @@ pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>,
     Ok(Box::new(ThreadsSession { publisher: Mutex::new(publisher), remaining, prepared }))
 }
 
-fn failure(e: &super::api::ThreadsError, published_parts: usize) -> Failure {
+fn connect_failure(e: &super::api::ThreadsError, published_parts: usize) -> Failure {
     Failure {
         message: e.to_string(),
         fatal: e
@@ -92,14 +92,21 @@ impl Session for ThreadsSession {
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
         let out = output(job)?;
         check_media_urls(out)?;
-        let mut publisher = self.publisher.lock().await;
-        publisher.publish(job.post, out, job.hash, job.now, job.progress).await.map_err(|f| Failure {
+        let convert = |f: super::publish::PostFailure| Failure {
             message: f.message,
             fatal: f
                 .fatal
                 .then(|| "the run stopped: the Threads token was rejected (run `crier auth refresh`)".to_owned()),
             published_parts: f.published_parts,
-        })
+        };
+        let (parts, finisher) = {
+            let mut publisher = self.publisher.lock().await;
+            let parts = publisher.publish_parts(job.post, out, job.progress).await.map_err(convert)?;
+            (parts, publisher.finisher())
+        };
+        // Every publish call of this post went out: the next post may start.
+        (job.ordered_done)();
+        finisher.finish(parts, job.hash, job.now).await.map_err(convert)
     }
 
     fn calls(&self) -> u64 {
