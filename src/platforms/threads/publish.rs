@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared, try_join_all};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use secrecy::SecretString;
 
@@ -113,7 +113,7 @@ pub struct ThreadsPublisher {
 /// What a step reports, for progress display.
 pub type Progress<'a> = &'a dyn Fn(&str);
 
-/// Carousel items created (and processed) at the same time.
+/// Carousel items created at the same time.
 const PARALLEL_CONTAINERS: usize = 4;
 
 type ContainerFuture = Shared<LocalBoxFuture<'static, Result<ContainerId, ThreadsError>>>;
@@ -241,14 +241,16 @@ async fn container_for(
         [] => Ok(ContainerRequest::text(text)),
         [one] => Ok(with_text(single(one, false))),
         many => {
+            // Created a few at a time, then processed and polled all together.
             progress(&format!("{} carousel items", many.len()));
-            let children: Vec<ContainerId> = stream::iter(many.iter().map(|m| async move {
-                let id = client.create_container(user, &single(m, true)).await?;
-                client.wait_until_finished(&id, opts.max_processing, opts.poll_interval).await?;
-                Ok::<_, ThreadsError>(id)
-            }))
-            .buffered(PARALLEL_CONTAINERS)
-            .try_collect()
+            let children: Vec<ContainerId> =
+                stream::iter(many.iter().map(|m| async move { client.create_container(user, &single(m, true)).await }))
+                    .buffered(PARALLEL_CONTAINERS)
+                    .try_collect()
+                    .await?;
+            try_join_all(
+                children.iter().map(|id| client.wait_until_finished(id, opts.max_processing, opts.poll_interval)),
+            )
             .await?;
             Ok(with_text(ContainerRequest::carousel(children)))
         }
