@@ -145,7 +145,12 @@ pub struct NewArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {}
+pub struct InitArgs {
+    /// Which crier GitHub Action the workflow uses: a ref (`v1.2.3`, `main`, a
+    /// commit) or `OWNER/REPO@REF`. Default: this crier's own release.
+    #[arg(long, value_name = "REF")]
+    pub action_ref: Option<String>,
+}
 
 #[derive(Debug, Args)]
 pub struct AuthArgs {

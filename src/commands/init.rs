@@ -54,6 +54,8 @@ const WORKFLOW: &str = r#"# Posts: checked on pull requests (annotations and a p
 # summary), published from the default branch on push, every 15 minutes (for
 # `publish_at`) and by hand. Secrets: THREADS_ACCESS_TOKEN (and THREADS_USER_ID),
 # DEVTO_API_KEY. The record commit says [skip ci], so it never triggers a loop.
+# The crier action downloads a released, checksum-verified crier binary: no
+# Rust toolchain, seconds per run.
 name: crier
 on:
   pull_request:
@@ -83,11 +85,10 @@ jobs:
       contents: read
     steps:
       - uses: actions/checkout@v4
-      - uses: dtolnay/rust-toolchain@stable
-      - name: Install crier
-        run: cargo install --locked --git https://github.com/crier-dev/crier crier
       - name: Check posts
-        run: crier check --format github
+        uses: @ACTION@
+        with:
+          args: check --format github
   publish:
     if: github.event_name != 'pull_request'
     runs-on: ubuntu-latest
@@ -99,30 +100,52 @@ jobs:
           # Full history and a branch (not a detached HEAD), so the record can be pushed.
           fetch-depth: 0
           ref: ${{ github.ref_name }}
-      - uses: dtolnay/rust-toolchain@stable
-      - name: Install crier
-        run: cargo install --locked --git https://github.com/crier-dev/crier crier
       - name: Publish
+        # Later steps can read steps.crier.outputs.published: a JSON list of
+        # {file, platform, url} for each post this run published.
+        id: crier
+        uses: @ACTION@
+        with:
+          args: ${{ github.event_name == 'workflow_dispatch' && inputs.dry_run && 'publish --dry-run' || 'publish' }}
         env:
           THREADS_ACCESS_TOKEN: ${{ secrets.THREADS_ACCESS_TOKEN }}
           THREADS_USER_ID: ${{ secrets.THREADS_USER_ID }}
           DEVTO_API_KEY: ${{ secrets.DEVTO_API_KEY }}
           GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
-          DRY_RUN: ${{ github.event_name == 'workflow_dispatch' && inputs.dry_run }}
-        run: |
-          if [ "$DRY_RUN" = "true" ]; then
-            crier publish --dry-run
-          else
-            crier publish
-          fi
 "#;
 
-pub fn execute(g: &Global, _args: &InitArgs) -> Result<Outcome> {
+/// The GitHub Action the workflow uses: this crier's repository (from
+/// Cargo.toml's `repository`) at the release tag of this version, unless
+/// `--action-ref` names a ref or a whole `OWNER/REPO@REF`.
+fn action(action_ref: Option<&str>) -> Result<String> {
+    let repo = env!("CARGO_PKG_REPOSITORY").trim_start_matches("https://github.com/").trim_end_matches('/');
+    let Some(given) = action_ref else {
+        return Ok(format!("{repo}@v{}", env!("CARGO_PKG_VERSION")));
+    };
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            && !s.starts_with(['-', '/'])
+    };
+    let uses = match given.split_once('@') {
+        Some((action, r)) if valid(action) && action.contains('/') && valid(r) => given.to_owned(),
+        None if valid(given) => format!("{repo}@{given}"),
+        _ => {
+            return Err(Error::usage(format!(
+                "--action-ref `{given}`: expected a ref (`v1.2.3`, `main`, a commit) or `OWNER/REPO@REF`"
+            )));
+        }
+    };
+    Ok(uses)
+}
+
+pub fn execute(g: &Global, args: &InitArgs) -> Result<Outcome> {
+    let workflow = WORKFLOW.replace("@ACTION@", &action(args.action_ref.as_deref())?);
     let files: [(&str, &str); 4] = [
         ("crier.yaml", CONFIG),
         ("content/hello.md", WELCOME),
         ("templates/threads.hbs", THREADS_TEMPLATE),
-        (".github/workflows/crier.yml", WORKFLOW),
+        (".github/workflows/crier.yml", &workflow),
     ];
     for (rel, text) in files {
         let path = g.root.join(rel);
@@ -145,4 +168,20 @@ pub fn execute(g: &Global, _args: &InitArgs) -> Result<Outcome> {
         println!("\nnext: edit content/hello.md, then run `crier check`");
     }
     Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::action;
+
+    #[test]
+    fn the_workflow_uses_this_versions_release_unless_told_otherwise() {
+        let own = format!("crier-dev/crier@v{}", env!("CARGO_PKG_VERSION"));
+        assert_eq!(action(None).unwrap(), own);
+        assert_eq!(action(Some("main")).unwrap(), "crier-dev/crier@main");
+        assert_eq!(action(Some("me/crier@0123abcd")).unwrap(), "me/crier@0123abcd");
+        for bad in ["", "main\n  run: x", "me@v1", "me/crier@", "-x", "a b"] {
+            assert!(action(Some(bad)).is_err(), "{bad:?} is refused");
+        }
+    }
 }
