@@ -9,10 +9,11 @@
 #               empty: run nothing (install only)
 #   GITHUB_OUTPUT, RUNNER_TEMP
 #
-# Where `published` comes from: a crier that writes the file named by
-# CRIER_PUBLISHED_JSON (a JSON list of {file, platform, url}) is taken at its
-# word; otherwise it is what `crier status --format json` shows as published
-# after the run and did not before.
+# Where `published` comes from: `crier publish` writes `published=[…]` to
+# $GITHUB_OUTPUT itself; crier gets a file of its own here, and its line is
+# taken as is. A crier that wrote none (an older one, or a run that stopped
+# before its summary) is judged by `crier status --format json`: what is
+# published after the run and was not before.
 set -euo pipefail
 
 crier=${CRIER_BIN:-crier}
@@ -76,15 +77,19 @@ tmp=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/crier-run.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 if $publishing; then
   "$crier" ${globals[@]+"${globals[@]}"} -q status --format json > "$tmp/before.json" 2>/dev/null || echo '{"posts":[]}' > "$tmp/before.json"
-  export CRIER_PUBLISHED_JSON="$tmp/published.json"
 fi
 
+# crier's own step outputs go to a file of ours, so `published` is set once.
+real_output=${GITHUB_OUTPUT:-}
+: > "$tmp/output"
 code=0
-"$crier" "${args[@]}" || code=$?
+GITHUB_OUTPUT="$tmp/output" "$crier" "${args[@]}" || code=$?
+if [ -n "$real_output" ]; then grep -v '^published=' "$tmp/output" >> "$real_output" || true; fi
 
 if $publishing; then
-  if [ -s "$tmp/published.json" ]; then
-    published=$(tr -d '\n' < "$tmp/published.json")
+  own=$(sed -n 's/^published=//p' "$tmp/output" | tail -n 1)
+  if [ -n "$own" ]; then
+    published=$own
   else
     "$crier" ${globals[@]+"${globals[@]}"} -q status --format json > "$tmp/after.json" 2>/dev/null || echo '{"posts":[]}' > "$tmp/after.json"
     case $json_tool in

@@ -502,7 +502,7 @@ case " $* " in
     fi ;;
   *" publish "*)
     echo "args: $*" >> '{log}'
-    [ -n "$FAKE_SUMMARY" ] && [ -n "$CRIER_PUBLISHED_JSON" ] && echo "$FAKE_SUMMARY" > "$CRIER_PUBLISHED_JSON"
+    [ -n "$FAKE_SUMMARY" ] && printf 'published=%s\nother=1\n' "$FAKE_SUMMARY" >> "$GITHUB_OUTPUT"
     touch '{state}'; exit "${{FAKE_EXIT:-0}}" ;;
 esac
 "#,
@@ -536,10 +536,18 @@ esac
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(published, new);
 
-    // A crier that writes the list itself is taken at its word.
+    // crier's own `published=` step output is taken at its word, and set once;
+    // its other outputs pass through.
     let summary = r#"[{"file":"content/a.md","platform":"devto","url":"https://dev.to/me/a"}]"#;
-    let (_, published) = output_of(&[("CRIER_ARGS", "publish"), ("FAKE_SUMMARY", summary)]);
-    assert_eq!(published, serde_json::from_str::<Value>(summary).expect("json"));
+    std::fs::write(runner.path("output"), "").expect("reset");
+    let _ = std::fs::remove_file(&state);
+    let out =
+        runner.script("action-run.sh", runner.dir.path(), &[("CRIER_ARGS", "publish"), ("FAKE_SUMMARY", summary)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        runner.read("output"),
+        format!("other=1\npublished<<CRIER_PUBLISHED_EOF\n{summary}\nCRIER_PUBLISHED_EOF\n")
+    );
 
     // Dry runs and other commands publish nothing.
     let (_, published) = output_of(&[("CRIER_ARGS", "publish --dry-run")]);
