@@ -59,6 +59,60 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Re-check posts as they change; `--serve` shows them in a browser.
     Watch(WatchArgs),
+    /// Record posts that are already on the accounts, without publishing anything.
+    Adopt(AdoptArgs),
+    /// Convert posts written for another tool into crier posts.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// Post files or folders to adopt (default: the whole content folder).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Look only on these platforms.
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub platform: Vec<String>,
+
+    /// Look and print the table, but write and commit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write the records into the files but do not commit them.
+    #[arg(long)]
+    pub no_commit: bool,
+
+    /// Commit the records but do not push them.
+    #[arg(long)]
+    pub no_push: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub from: ImportFrom,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportFrom {
+    /// Posts of a devto-cli / publish-devto repository (front matter with dev.to's keys).
+    Devto(ImportDevtoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportDevtoArgs {
+    /// Files to convert (globs, relative to the repository; default `posts/**/*.md`).
+    #[arg(value_name = "GLOB")]
+    pub globs: Vec<String>,
+
+    /// Move the converted files into DIR (keeping their paths below the glob's base folder).
+    #[arg(long, value_name = "DIR")]
+    pub into: Option<PathBuf>,
+
+    /// Print what would change (a diff per file) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

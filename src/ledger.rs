@@ -126,6 +126,66 @@ pub fn get_record(content: &str, kind: FileKind, platform: &str) -> Result<Optio
     read_record(&parse_yaml(split.yaml)?, platform)
 }
 
+/// A post's YAML mapping as text: where it is in the file and its top-level entries, for
+/// edits other than records that must keep every other byte too (`crier import`).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The mapping's text in the file (after the opening `---`, before the closing one).
+    pub yaml: std::ops::Range<usize>,
+    pub entries: Vec<TopEntry>,
+    /// The file's line ending.
+    pub eol: &'static str,
+}
+
+/// One top-level key and its value, as written.
+#[derive(Debug, Clone)]
+pub struct TopEntry {
+    pub key: String,
+    /// Its lines in the file: the key's line and the lines nested under it, line ends
+    /// included (blank lines and column-0 comments after it are not part of it).
+    pub lines: std::ops::Range<usize>,
+    /// Its value as written: from just after the colon to the end of its last line's text.
+    pub value: std::ops::Range<usize>,
+}
+
+/// The layout of `content`'s front matter (or YAML post). A Markdown file without front
+/// matter has none.
+pub fn layout(content: &str, kind: FileKind) -> Result<Layout, LedgerError> {
+    let split = split(content, kind)?;
+    if !split.has_front_matter {
+        return Err(LedgerError::Malformed("the file has no front matter".into()));
+    }
+    let base = split.head.len();
+    let yaml = split.yaml;
+    let all = lines(yaml);
+    let mut entries = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let text = all[i].text(yaml);
+        let Some((key, after)) = is_top_level(text).then(|| parse_key(text)).flatten() else {
+            i += 1;
+            continue;
+        };
+        let mut end = all[i + 1..].iter().position(|l| is_top_level(l.text(yaml))).map_or(all.len(), |p| i + 1 + p);
+        while end > i + 1 {
+            let t = all[end - 1].text(yaml);
+            if is_blank(t) || (is_comment(t) && indent_of(t) == 0) {
+                end -= 1;
+            } else {
+                break;
+            }
+        }
+        let (first, last) = (all[i], all[end - 1]);
+        entries.push(TopEntry {
+            key,
+            lines: base + first.start..base + last.end,
+            value: base + first.start + after..base + last.text_end,
+        });
+        i = end;
+    }
+    Ok(Layout { yaml: base..base + yaml.len(), entries, eol: detect_eol(yaml, content) })
+}
+
 /// Writes atomically: a temp file in the same directory, write, fsync, keep
 /// the original file's permissions, then persist (rename) over `path`.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
@@ -672,6 +732,20 @@ fn verify(old: &str, new: &str, kind: FileKind, platform: &str, record: &Record)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layout_finds_top_level_entries_with_their_values() {
+        let text = "\u{feff}---\n# c\ntitle: 'x' # t\ntags:\n  - a\n\n# about b\nb: >-\n  one\n  two\n---\nbody\n";
+        let l = layout(text, FileKind::Markdown).expect("layout");
+        let keys: Vec<&str> = l.entries.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["title", "tags", "b"]);
+        let at = |i: usize| (&text[l.entries[i].lines.clone()], &text[l.entries[i].value.clone()]);
+        assert_eq!(at(0), ("title: 'x' # t\n", " 'x' # t"));
+        assert_eq!(at(1), ("tags:\n  - a\n", "\n  - a"));
+        assert_eq!(at(2), ("b: >-\n  one\n  two\n", " >-\n  one\n  two"));
+        assert_eq!(&text[l.yaml.clone()], "# c\ntitle: 'x' # t\ntags:\n  - a\n\n# about b\nb: >-\n  one\n  two\n");
+        assert!(layout("no front matter\n", FileKind::Markdown).is_err());
+    }
 
     fn threads() -> Record {
         Record {

@@ -17,6 +17,7 @@ pub mod env;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod import;
 pub mod ledger;
 pub mod pipeline;
 pub mod platform_id;

@@ -1,8 +1,10 @@
 //! One module per subcommand; each exposes `execute`.
 
+pub mod adopt;
 pub mod auth;
 pub mod check;
 pub mod doctor;
+pub mod import;
 pub mod init;
 pub mod new;
 pub mod publish;
@@ -63,6 +65,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     };
     match cli.command {
         Command::Check(args) => check::execute(&g, &args),
+        Command::Adopt(args) => adopt::execute(&g, &args),
+        Command::Import(args) => import::execute(&g, &args),
         Command::Render(args) => render::execute(&g, &args),
         Command::Publish(args) => publish::execute(&g, &args),
         Command::Status(args) => status::execute(&g, &args),
@@ -71,6 +75,66 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Auth(args) => auth::execute(&g, &args),
         Command::Doctor(args) => doctor::execute(&g, &args),
         Command::Watch(args) => watch::execute(&g, &args),
+    }
+}
+
+/// Commits records written back into post files (`publish`, `adopt`), the one way both do it.
+pub(crate) struct RecordCommit<'a> {
+    /// What `git::preflight` found (`NotARepository` with `--no-commit`).
+    pub(crate) repo: &'a crate::git::RepoInfo,
+    pub(crate) no_commit: bool,
+    pub(crate) no_push: bool,
+}
+
+impl RecordCommit<'_> {
+    /// Commits `changes` (this run's records and any an interrupted run left) and pushes
+    /// them. Returns the lines to show under "git" and the failures. `wrote` says whether
+    /// this run wrote records (else there is nothing to warn about).
+    pub(crate) fn run(
+        &self,
+        g: &Global,
+        project: &crate::project::Project,
+        changes: &[crate::git::RecordChange],
+        wrote: bool,
+    ) -> (Vec<String>, Vec<String>) {
+        use crate::git::{self, GitOptions, GitOutcome, RepoInfo};
+        let (mut lines, mut failed) = (Vec::new(), Vec::new());
+        if self.no_commit {
+            if wrote {
+                lines.push("records written to the files; not committed (--no-commit)".to_owned());
+            }
+        } else if *self.repo == RepoInfo::NotARepository {
+            if wrote {
+                lines.push(
+                    "warning: not a git repository: the records were written to the files, but nothing was committed"
+                        .to_owned(),
+                );
+            }
+        } else {
+            let opts = GitOptions {
+                commit: true,
+                push: !self.no_push,
+                max_push_attempts: 5,
+                token: GitOptions::token_from(&g.env),
+                author: project.config.git.author_name.clone().zip(project.config.git.author_email.clone()),
+            };
+            match git::commit_and_push(&project.root, changes, &opts) {
+                Ok(GitOutcome::Committed { commit, pushed, notes, .. }) => {
+                    let short = &commit[..commit.len().min(8)];
+                    lines.push(if pushed {
+                        format!("committed the records as {short} and pushed them")
+                    } else if self.no_push {
+                        format!("committed the records as {short}; not pushed (--no-push)")
+                    } else {
+                        format!("committed the records as {short}")
+                    });
+                    lines.extend(notes);
+                }
+                Ok(GitOutcome::NothingToCommit | GitOutcome::NotARepository) => {}
+                Err(e) => failed.push(format!("git: {e}")),
+            }
+        }
+        (lines, failed)
     }
 }
 

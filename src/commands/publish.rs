@@ -8,11 +8,11 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::check::print;
-use super::{Global, Outcome, open_project};
+use super::{Global, Outcome, RecordCommit, open_project};
 use crate::cli::PublishArgs;
 use crate::diag;
 use crate::error::{Error, Result};
-use crate::git::{self, GitError, GitOptions, GitOutcome, RepoInfo};
+use crate::git::{self, GitError, RepoInfo};
 use crate::pipeline::{self, PostReport};
 use crate::platforms::{self, PlatformId};
 use crate::publish::run::{self, RunSummary};
@@ -117,45 +117,12 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
         summary.urls.extend(done.urls);
     }
 
-    if args.no_commit {
-        if !summary.written.is_empty() {
-            summary.git.push("records written to the files; not committed (--no-commit)".to_owned());
-        }
-    } else if repo == RepoInfo::NotARepository {
-        if !summary.written.is_empty() {
-            summary.git.push(
-                "warning: not a git repository: the records were written to the files, but nothing was committed"
-                    .to_owned(),
-            );
-        }
-    } else {
-        let mut changes = pending;
-        changes.extend(summary.written.iter().cloned());
-        let opts = GitOptions {
-            commit: true,
-            push: !args.no_push,
-            max_push_attempts: 5,
-            token: GitOptions::token_from(&g.env),
-            author: project.config.git.author_name.clone().zip(project.config.git.author_email.clone()),
-        };
-        match git::commit_and_push(&project.root, &changes, &opts) {
-            Ok(GitOutcome::Committed { commit, pushed, notes, .. }) => {
-                let short = &commit[..commit.len().min(8)];
-                summary.git.push(if pushed {
-                    format!("committed the records as {short} and pushed them")
-                } else if args.no_push {
-                    format!("committed the records as {short}; not pushed (--no-push)")
-                } else {
-                    format!("committed the records as {short}")
-                });
-                summary.git.extend(notes);
-            }
-            Ok(GitOutcome::NothingToCommit | GitOutcome::NotARepository) => {}
-            Err(e) => {
-                summary.failed.push(format!("git: {e}"));
-            }
-        }
-    }
+    let mut changes = pending;
+    changes.extend(summary.written.iter().cloned());
+    let commit = RecordCommit { repo: &repo, no_commit: args.no_commit, no_push: args.no_push };
+    let (git_lines, git_failed) = commit.run(g, &project, &changes, !summary.written.is_empty());
+    summary.git.extend(git_lines);
+    summary.failed.extend(git_failed);
 
     let text = summary_text(&summary, &entries);
     print(&text);

@@ -213,8 +213,31 @@ pub trait Session {
         Err(Failure::new(format!("{} posts cannot be edited", job.rendered.platform())))
     }
 
+    /// `crier adopt`: looks for the post on the account, the way [`Session::publish`]
+    /// reconciles, and returns its record without publishing or changing anything.
+    /// `incomplete` is the post's record when it has an id but no URL (written by
+    /// `crier import`): the platform looks that id up instead.
+    async fn adopt(&self, _job: &Job<'_>, _incomplete: Option<&Record>) -> Result<Adoption, Failure> {
+        Ok(Adoption::Unsupported)
+    }
+
     /// HTTP requests sent so far.
     fn calls(&self) -> u64;
+}
+
+/// What [`Session::adopt`] found for one post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Adoption {
+    /// The post (every part of a chain found, in order) is there: the record to write.
+    Found(Record),
+    /// Nothing on the account matches.
+    NotFound,
+    /// Several posts match: none is adopted, and this says which (for the user to decide).
+    Ambiguous(String),
+    /// Only the beginning of a chain is there: nothing is adopted, and this says what.
+    Partial(String),
+    /// The platform cannot look for existing posts.
+    Unsupported,
 }
 
 /// The template context of `post` on `platform`: every post key, `published.<p>.url`

@@ -20,6 +20,7 @@ use secrecy::SecretString;
 use super::DevtoOutput;
 use super::api::{Article, ArticleInput, ClientOptions, DevtoClient, DevtoError, MAX_PER_PAGE, OnWait};
 use crate::ledger::Record;
+use crate::platforms::Adoption;
 
 /// Tunables (tests make them small).
 #[derive(Debug, Clone, Copy)]
@@ -101,7 +102,7 @@ impl DevtoPublisher {
         let input = ArticleInput::from(out);
         if let Some(found) = self.find_existing(out, on_wait).await? {
             progress("found already on dev.to (an earlier run was interrupted): recording it");
-            let article = self.adopt(found, out, &input, on_wait).await?;
+            let article = self.bring_in_line(found, out, &input, on_wait).await?;
             return Ok(self.record(&article, now, hash));
         }
         let article = match self.client.create_article(&input, on_wait).await {
@@ -111,7 +112,7 @@ impl DevtoPublisher {
                 // The cached list predates the create.
                 self.mine = None;
                 match self.find_existing(out, on_wait).await? {
-                    Some(found) => self.adopt(found, out, &input, on_wait).await?,
+                    Some(found) => self.bring_in_line(found, out, &input, on_wait).await?,
                     None => {
                         return Err(PublishFailure {
                             message: format!(
@@ -185,7 +186,7 @@ impl DevtoPublisher {
 
     /// Brings an adopted article in line with `out` when its title, body or published state
     /// differ (it came from an older version of the post, or the run died half-way).
-    async fn adopt(
+    async fn bring_in_line(
         &mut self,
         found: Article,
         out: &DevtoOutput,
@@ -203,33 +204,111 @@ impl DevtoPublisher {
         Ok(if updated.url.is_empty() && updated.path.is_none() { found } else { updated })
     }
 
-    /// An article of the account that is this post: same canonical URL when the post has
-    /// one, else same title (an identical body first); never one recorded elsewhere.
+    /// An article of the account that is this post (the best of [`candidates`]).
     async fn find_existing(&mut self, out: &DevtoOutput, on_wait: OnWait<'_>) -> Result<Option<Article>, DevtoError> {
-        let canonical = out.canonical_url.as_deref().map(str::trim).filter(|c| !c.is_empty());
-        let title = out.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
-        if canonical.is_none() && title.is_none() {
-            return Ok(None);
+        Ok(self.candidates(out, on_wait).await?.into_iter().next())
+    }
+
+    /// `crier adopt`: the article of the account that is this post, matched as
+    /// [`Self::publish`] matches, recorded as it is: nothing is created or updated. Two
+    /// equally good candidates adopt nothing. An `incomplete` record (an id without a URL,
+    /// as `crier import` writes them) is looked up by its id among the account's articles.
+    pub async fn adopt(
+        &mut self,
+        out: &DevtoOutput,
+        hash: &str,
+        now: &str,
+        incomplete: Option<&Record>,
+        on_wait: OnWait<'_>,
+    ) -> Result<Adoption, PublishFailure> {
+        if let Some(rec) = incomplete {
+            let Ok(id) = rec.id.trim().parse::<u64>() else { return Ok(Adoption::NotFound) };
+            let mine = self.mine(on_wait).await?;
+            let Some(article) = mine.iter().find(|a| a.id == id) else { return Ok(Adoption::NotFound) };
+            let url = article.url_or_path();
+            let published_at = if rec.published_at.is_empty() {
+                article.published_at.clone().unwrap_or_else(|| now.to_owned())
+            } else {
+                rec.published_at.clone()
+            };
+            return Ok(Adoption::Found(Record { url, published_at, hash: hash.to_owned(), ..rec.clone() }));
         }
+        let found = self.candidates(out, on_wait).await?;
+        match found.as_slice() {
+            [] => Ok(Adoption::NotFound),
+            [one] => {
+                let mut record = self.record(one, now, hash);
+                if let Some(at) = one.published_at.as_deref().filter(|t| !t.is_empty()) {
+                    at.clone_into(&mut record.published_at);
+                }
+                Ok(Adoption::Found(record))
+            }
+            many => {
+                let by = if out.canonical_url.as_deref().is_some_and(|c| !c.trim().is_empty()) {
+                    "this canonical_url"
+                } else {
+                    "this title"
+                };
+                let urls: Vec<String> = many.iter().map(Article::url_or_path).collect();
+                Ok(Adoption::Ambiguous(format!("{} articles have {by}: {}", many.len(), urls.join(", "))))
+            }
+        }
+    }
+
+    /// The account's articles listed once per run (drafts included), then [`candidates`].
+    async fn candidates(&mut self, out: &DevtoOutput, on_wait: OnWait<'_>) -> Result<Vec<Article>, DevtoError> {
+        if identity(out).is_none() {
+            return Ok(Vec::new());
+        }
+        self.mine(on_wait).await?;
+        let mine = self.mine.as_deref().unwrap_or_default();
+        Ok(candidates(mine, out, &self.known).into_iter().cloned().collect())
+    }
+
+    /// The account's articles, drafts included, listed once per run.
+    async fn mine(&mut self, on_wait: OnWait<'_>) -> Result<&[Article], DevtoError> {
         if self.mine.is_none() {
             let all =
                 self.client.list_all_my_articles(self.opts.list_per_page, self.opts.max_list_pages, on_wait).await?;
             self.mine = Some(all);
         }
-        let mine = self.mine.as_deref().unwrap_or_default();
-        let mut candidates = mine.iter().filter(|a| !self.known.contains(&a.id));
-        let found = if let Some(c) = canonical {
-            candidates.find(|a| a.canonical_url.as_deref().is_some_and(|u| same_url(u, c)))
-        } else {
-            let title = title.unwrap_or_default();
-            let matches: Vec<&Article> = candidates.filter(|a| a.title.trim() == title).collect();
-            matches
+        Ok(self.mine.as_deref().unwrap_or_default())
+    }
+}
+
+/// How a post is recognised on dev.to: its canonical URL, else its title.
+enum Identity<'a> {
+    Canonical(&'a str),
+    Title(&'a str),
+}
+
+fn identity(out: &DevtoOutput) -> Option<Identity<'_>> {
+    let canonical = out.canonical_url.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let title = out.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    canonical.map(Identity::Canonical).or(title.map(Identity::Title))
+}
+
+/// The articles that are this post, equally good, in the account's order (newest first):
+/// the same canonical URL when the post has one (dev.to keeps it unique across the site),
+/// else the same title, narrowed to those with the same Markdown body when there are any.
+/// Articles recorded by another file (`known`) never match. The one matching rule of
+/// publish (which takes the first) and adopt (which wants exactly one).
+fn candidates<'a>(mine: &'a [Article], out: &DevtoOutput, known: &HashSet<u64>) -> Vec<&'a Article> {
+    let free = mine.iter().filter(|a| !known.contains(&a.id));
+    match identity(out) {
+        None => Vec::new(),
+        Some(Identity::Canonical(c)) => {
+            free.filter(|a| a.canonical_url.as_deref().is_some_and(|u| same_url(u, c))).collect()
+        }
+        Some(Identity::Title(t)) => {
+            let titled: Vec<&Article> = free.filter(|a| a.title.trim() == t).collect();
+            let same_body: Vec<&Article> = titled
                 .iter()
-                .find(|a| a.body_markdown.as_deref() == Some(out.body_markdown.as_str()))
-                .or(matches.first())
                 .copied()
-        };
-        Ok(found.cloned())
+                .filter(|a| a.body_markdown.as_deref() == Some(out.body_markdown.as_str()))
+                .collect();
+            if same_body.is_empty() { titled } else { same_body }
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 use super::DevtoOutput;
 use super::publish::{DevtoPublisher, PublishFailure, PublishOptions, describe_wait};
 use crate::ledger::Record;
-use crate::platforms::{ConnectContext, Failure, Job, Session, downcast};
+use crate::platforms::{Adoption, ConnectContext, Failure, Job, Session, downcast};
 
 const DEFAULT_BASE_URL: &str = "https://dev.to/api";
 
@@ -62,6 +62,13 @@ impl Session for DevtoSession {
         let wait = |left: Duration| (job.progress)(&describe_wait(left));
         let mut publisher = self.publisher.lock().await;
         publisher.update(previous, out, job.hash, &wait).await.map_err(failure)
+    }
+
+    async fn adopt(&self, job: &Job<'_>, incomplete: Option<&Record>) -> Result<Adoption, Failure> {
+        let out = output(job)?;
+        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let mut publisher = self.publisher.lock().await;
+        publisher.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
     }
 
     fn calls(&self) -> u64 {

@@ -28,6 +28,7 @@ use super::api::{
 };
 use crate::content::Post;
 use crate::ledger::{PartRecord, Record};
+use crate::platforms::Adoption;
 use crate::rules::media::MediaRef;
 
 /// Tunables, from `crier.yaml` `publish:` (tests make them small).
@@ -103,11 +104,25 @@ pub struct ThreadsPublisher {
     username: String,
     opts: PublishOptions,
     /// Newest top-level posts, listed once per run for reconciliation.
-    recent: Option<Vec<Media>>,
+    recent: Option<History>,
     /// Media ids recorded in the repository (or published by this run):
     /// never adopted for another post.
     known: HashSet<String>,
     prepared: Prepared,
+}
+
+/// Pages of 100 top-level posts `crier adopt` reads (a publish run reads
+/// [`PublishOptions::reconcile_pages`]): years of daily posts, and still a bounded read.
+pub const ADOPT_PAGES: u32 = 50;
+
+/// The account's top-level posts read so far, newest first.
+#[derive(Default)]
+struct History {
+    posts: Vec<Media>,
+    pages: u32,
+    after: Option<String>,
+    /// The last page was read.
+    complete: bool,
 }
 
 /// What a step reports, for progress display.
@@ -323,26 +338,13 @@ impl ThreadsPublisher {
     ) -> Result<PublishedParts, PostFailure> {
         let mut done: Vec<(MediaId, Option<String>)> = Vec::new();
 
-        // Reconcile: is the chain (or its beginning) already on the account?
-        let first = out.parts.first();
-        let text = first.map(|p| p.text.as_str()).unwrap_or_default();
-        let alt = first.and_then(|p| p.media.first()).and_then(|m| m.alt.as_deref()).unwrap_or_default();
-        if let Some(root) = self.find_recent(text, alt).await.map_err(|e| failure(e, 0))? {
+        // Reconcile: is the chain (or its beginning) already on the account? The newest
+        // match is taken: a repeated text would have been recorded, so it is not in `known`.
+        let (text, alt) = identity(out);
+        let found = self.candidates(text, alt, self.opts.reconcile_pages).await.map_err(|e| failure(e, 0))?;
+        if let Some(root) = found.into_iter().next() {
             progress("found already on Threads (an earlier run was interrupted): recording it");
-            let root_id = MediaId(root.id.clone());
-            done.push((root_id.clone(), root.permalink_or_fallback(&self.username)));
-            if out.parts.len() > 1 {
-                let replies = self.conversation(&root_id).await.map_err(|e| failure(e, 1))?;
-                for part in &out.parts[1..] {
-                    let Some(m) = replies
-                        .iter()
-                        .find(|m| !self.known.contains(&m.id) && same_text(m.text.as_deref(), &part.text))
-                    else {
-                        break;
-                    };
-                    done.push((MediaId(m.id.clone()), m.permalink_or_fallback(&self.username)));
-                }
-            }
+            done = self.chain_from(&root, out).await.map_err(|(e, n)| failure(e, n))?;
         }
 
         let options = PartOptions::of(post);
@@ -444,34 +446,105 @@ impl ThreadsPublisher {
         }
     }
 
-    /// A recent top-level post that is this one: same text, or for a post
-    /// without text, same alt text; never one recorded by another file.
-    async fn find_recent(&mut self, text: &str, alt: &str) -> Result<Option<Media>, ThreadsError> {
-        if text.trim().is_empty() && alt.trim().is_empty() {
-            return Ok(None);
+    /// `crier adopt`: finds the post among the account's top-level posts (up to
+    /// [`ADOPT_PAGES`] pages, further back than a publish run looks) with the same matching
+    /// as [`Self::publish`], and returns its record without publishing anything. Two
+    /// candidates, or a chain only partly there, adopt nothing. An `incomplete` record
+    /// (an id without a URL) gets its permalink.
+    pub async fn adopt(
+        &mut self,
+        out: &ThreadsOutput,
+        hash: &str,
+        now: &str,
+        incomplete: Option<&Record>,
+    ) -> Result<Adoption, PostFailure> {
+        if let Some(rec) = incomplete {
+            // The id is known: only its permalink is missing.
+            let url =
+                self.client.permalink(&MediaId(rec.id.clone()), &self.username).await.map_err(|e| failure(e, 0))?;
+            return Ok(Adoption::Found(Record { url, hash: hash.to_owned(), ..rec.clone() }));
         }
-        if self.recent.is_none() {
-            let mut all = Vec::new();
-            let mut after: Option<String> = None;
-            for _ in 0..self.opts.reconcile_pages.max(1) {
-                let page = self.client.list_threads(&self.user, 100, after.as_deref()).await?;
-                all.extend(page.data);
-                match page.after {
-                    Some(a) => after = Some(a),
-                    None => break,
-                }
+        let (text, alt) = identity(out);
+        let found = self.candidates(text, alt, ADOPT_PAGES).await.map_err(|e| failure(e, 0))?;
+        let root = match found.as_slice() {
+            [] => return Ok(Adoption::NotFound),
+            [one] => one.clone(),
+            many => {
+                let urls: Vec<String> = many
+                    .iter()
+                    .map(|m| m.permalink_or_fallback(&self.username).unwrap_or_else(|| m.id.clone()))
+                    .collect();
+                return Ok(Adoption::Ambiguous(format!(
+                    "{} posts on the account have this text: {}",
+                    many.len(),
+                    urls.join(", ")
+                )));
             }
-            self.recent = Some(all);
-        }
-        let is_it = |m: &&Media| {
-            !self.known.contains(&m.id)
-                && if text.trim().is_empty() {
-                    m.text.as_deref().is_none_or(|t| t.trim().is_empty()) && same_text(m.alt_text.as_deref(), alt)
-                } else {
-                    same_text(m.text.as_deref(), text)
-                }
         };
-        Ok(self.recent.as_ref().and_then(|r| r.iter().find(is_it).cloned()))
+        let done = self.chain_from(&root, out).await.map_err(|(e, n)| failure(e, n))?;
+        if done.len() < out.parts.len() {
+            let first = done[0].1.clone().unwrap_or_else(|| root.id.clone());
+            return Ok(Adoption::Partial(format!(
+                "only parts 1–{} of {} are on Threads ({first}); `crier publish` adopts them and posts the rest while the first part is among the account's {} newest posts",
+                done.len(),
+                out.parts.len(),
+                self.opts.reconcile_pages * 100
+            )));
+        }
+        self.known.extend(done.iter().map(|(id, _)| id.0.clone()));
+        let mut record = self.finisher().finish(PublishedParts(done), hash, now).await?;
+        if let Some(at) = root.timestamp.as_deref().and_then(rfc3339) {
+            record.published_at = at;
+        }
+        Ok(Adoption::Found(record))
+    }
+
+    /// The account's top-level posts that are this post (see [`same_post`]), newest first,
+    /// among the newest `pages` pages of 100. The list is read once per run and extended
+    /// when a later call looks further back.
+    async fn candidates(&mut self, text: &str, alt: &str, pages: u32) -> Result<Vec<Media>, ThreadsError> {
+        if text.trim().is_empty() && alt.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut h = self.recent.take().unwrap_or_default();
+        while !h.complete && h.pages < pages.max(1) {
+            let page = match self.client.list_threads(&self.user, 100, h.after.as_deref()).await {
+                Ok(p) => p,
+                Err(e) => {
+                    self.recent = Some(h);
+                    return Err(e);
+                }
+            };
+            h.posts.extend(page.data);
+            h.pages += 1;
+            match page.after {
+                Some(a) => h.after = Some(a),
+                None => h.complete = true,
+            }
+        }
+        let found = h.posts.iter().filter(|m| same_post(m, text, alt, &self.known)).cloned().collect();
+        self.recent = Some(h);
+        Ok(found)
+    }
+
+    /// `root` (the first part) and the parts of `out` that follow it in its conversation,
+    /// in order, up to the first one missing, with their permalinks where the listing has
+    /// them. An error says how many parts were found.
+    async fn chain_from(
+        &self,
+        root: &Media,
+        out: &ThreadsOutput,
+    ) -> Result<Vec<(MediaId, Option<String>)>, (ThreadsError, usize)> {
+        let mut done = vec![(MediaId(root.id.clone()), root.permalink_or_fallback(&self.username))];
+        if out.parts.len() > 1 {
+            let replies = self.conversation(&done[0].0).await.map_err(|e| (e, 1))?;
+            for part in &out.parts[1..] {
+                let alt = part.media.first().and_then(|m| m.alt.as_deref()).unwrap_or_default();
+                let Some(m) = replies.iter().find(|m| same_post(m, &part.text, alt, &self.known)) else { break };
+                done.push((MediaId(m.id.clone()), m.permalink_or_fallback(&self.username)));
+            }
+        }
+        Ok(done)
     }
 
     async fn conversation(&self, root: &MediaId) -> Result<Vec<Media>, ThreadsError> {
@@ -487,6 +560,37 @@ impl ThreadsPublisher {
         }
         Ok(all)
     }
+}
+
+/// The text that identifies a post on the account: its first part's text, and for a part
+/// without text, the alt text of its first media.
+fn identity(out: &ThreadsOutput) -> (&str, &str) {
+    let first = out.parts.first();
+    let text = first.map(|p| p.text.as_str()).unwrap_or_default();
+    let alt = first.and_then(|p| p.media.first()).and_then(|m| m.alt.as_deref()).unwrap_or_default();
+    (text, alt)
+}
+
+/// Whether `m` is the post (or part) with this text (for a post without text, this alt
+/// text): the one matching rule of publish and adopt. Posts recorded by another file
+/// (`known`) never match.
+fn same_post(m: &Media, text: &str, alt: &str, known: &HashSet<String>) -> bool {
+    if known.contains(&m.id) {
+        return false;
+    }
+    if text.trim().is_empty() {
+        !alt.trim().is_empty()
+            && m.text.as_deref().is_none_or(|t| t.trim().is_empty())
+            && same_text(m.alt_text.as_deref(), alt)
+    } else {
+        same_text(m.text.as_deref(), text)
+    }
+}
+
+/// Threads' `2026-11-28T10:00:00+0000` as RFC 3339 (`2026-11-28T10:00:00Z`).
+fn rfc3339(ts: &str) -> Option<String> {
+    let t = chrono::DateTime::parse_from_str(ts, "%Y-%m-%dT%H:%M:%S%z").ok()?;
+    Some(t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 fn same_text(found: Option<&str>, wanted: &str) -> bool {

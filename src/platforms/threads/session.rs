@@ -9,7 +9,7 @@ use super::ThreadsOutput;
 use super::api::DEFAULT_BASE_URL;
 use super::publish::{PublishOptions, ThreadsPublisher};
 use crate::ledger::Record;
-use crate::platforms::{Budget, ConnectContext, Failure, Job, Session, downcast};
+use crate::platforms::{Adoption, Budget, ConnectContext, Failure, Job, Session, downcast};
 
 /// Threads allows this many posts per 24 hours (replies included).
 const QUOTA_NOTE: &str = "the Threads publishing quota (250 posts per 24 hours) is used up; next run";
@@ -107,6 +107,18 @@ impl Session for ThreadsSession {
         // Every publish call of this post went out: the next post may start.
         (job.ordered_done)();
         finisher.finish(parts, job.hash, job.now).await.map_err(convert)
+    }
+
+    async fn adopt(&self, job: &Job<'_>, incomplete: Option<&Record>) -> Result<Adoption, Failure> {
+        let out = output(job)?;
+        let mut publisher = self.publisher.lock().await;
+        publisher.adopt(out, job.hash, job.now, incomplete).await.map_err(|f| Failure {
+            message: f.message,
+            fatal: f
+                .fatal
+                .then(|| "the run stopped: the Threads token was rejected (run `crier auth refresh`)".to_owned()),
+            published_parts: 0,
+        })
     }
 
     fn calls(&self) -> u64 {

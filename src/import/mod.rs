@@ -1,0 +1,3 @@
+//! Converting posts written for other tools into crier posts (`crier import`).
+
+pub mod devto;

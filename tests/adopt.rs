@@ -1,0 +1,404 @@
+//! `crier adopt` end to end: the real binary against the fake Threads and dev.to servers,
+//! whose accounts already hold posts (made through their APIs, as another tool or the
+//! apps would have). Found, not found, ambiguous, chains, posts recorded elsewhere, the
+//! dry run, the commit, and failed reads.
+
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/fake_devto.rs"]
+mod fake_devto;
+#[path = "support/fake_threads.rs"]
+mod fake_threads;
+
+use common::Run;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use fake_threads::{FakeConfig, FakeThreads, Fault, Route};
+use serde_json::Value;
+
+const NOW: &str = "2026-11-28T10:00:00Z";
+const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 1\n  request_timeout_secs: 2\n  \
+     write_interval_ms: 10\n";
+
+struct World {
+    // Field order matters: the fakes (their server tasks) go before the runtime.
+    threads: FakeThreads,
+    devto: fake_devto::FakeDevto,
+    rt: tokio::runtime::Runtime,
+    repo: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let threads =
+            rt.block_on(FakeThreads::start(FakeConfig { drop_hang: Duration::from_secs(5), ..FakeConfig::default() }));
+        let devto = rt.block_on(fake_devto::FakeDevto::start(fake_devto::FakeConfig::default()));
+        let repo = tempfile::Builder::new().prefix("crier-adopt-").tempdir().expect("tempdir");
+        let w = Self { threads, devto, rt, repo };
+        w.file("crier.yaml", CONFIG);
+        w
+    }
+
+    fn root(&self) -> &Path {
+        self.repo.path()
+    }
+
+    fn file(&self, rel: &str, contents: &str) -> &Self {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, contents).expect("write");
+        self
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).expect("read")
+    }
+
+    /// `crier -C <repo> --color never ARGS…` with both platforms' credentials.
+    fn crier(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_crier"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("CRIER_THREADS_API_URL", self.threads.base_url())
+            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
+            .env("CRIER_NOW", NOW)
+            .env("THREADS_ACCESS_TOKEN", self.threads.token())
+            .env("DEVTO_API_KEY", self.devto.api_key())
+            .arg("-C")
+            .arg(self.root())
+            .args(["--color", "never"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run crier");
+        let run = Run {
+            code: out.status.code().expect("exit code"),
+            stdout: String::from_utf8(out.stdout).expect("utf-8"),
+            stderr: String::from_utf8(out.stderr).expect("utf-8"),
+        };
+        for secret in [self.threads.token(), self.devto.api_key()] {
+            assert!(!run.all().contains(&secret), "a secret leaked\n{run}");
+        }
+        run
+    }
+
+    /// Publishes a text post on the fake Threads account (a reply when `reply_to`), as the
+    /// app would: create a container, publish it. Returns the media id.
+    fn thread(&self, text: &str, reply_to: Option<&str>) -> String {
+        let base = format!("{}/v1.0/{}", self.threads.base_url(), self.threads.user_id());
+        let token = self.threads.token();
+        let (text, reply_to) = (text.to_owned(), reply_to.map(str::to_owned));
+        self.rt.block_on(async move {
+            let http = reqwest::Client::new();
+            let mut form = vec![("media_type", "TEXT".to_owned()), ("text", text), ("access_token", token.clone())];
+            if let Some(r) = reply_to {
+                form.push(("reply_to_id", r));
+            }
+            let c: Value = http
+                .post(format!("{base}/threads"))
+                .form(&form)
+                .send()
+                .await
+                .expect("create")
+                .json()
+                .await
+                .expect("json");
+            let creation = c["id"].as_str().expect("container id").to_owned();
+            let form = [("creation_id", creation), ("access_token", token)];
+            let p: Value = http
+                .post(format!("{base}/threads_publish"))
+                .form(&form)
+                .send()
+                .await
+                .expect("publish")
+                .json()
+                .await
+                .expect("json");
+            p["id"].as_str().expect("media id").to_owned()
+        })
+    }
+
+    fn threads_posts(&self) -> usize {
+        self.threads.published_posts().len()
+    }
+}
+
+fn md(front: &str, body: &str) -> String {
+    format!("---\n{front}---\n{body}")
+}
+
+fn front(text: &str) -> Value {
+    let rest = text.strip_prefix("---\n").expect("front matter");
+    let end = rest.find("\n---\n").expect("closed");
+    serde_saphyr::from_str(&rest[..=end]).expect("parses")
+}
+
+#[test]
+fn found_posts_are_recorded_without_publishing_and_the_next_publish_sends_nothing() {
+    let w = World::new();
+    let first = w.thread("An old post from last spring", None);
+    let article = w.devto.seed("Old article", "The article body\n", true, None);
+    let post = md("platforms: [threads]\n# kept\n", "An old post from last spring\n");
+    w.file("content/old.md", &post);
+    w.file("content/article.md", &md("title: Old article\nplatforms: [devto]\n", "The article body\n"));
+    w.file("content/new.md", &md("platforms: [threads, devto]\ntitle: Never posted\n", "Brand new\n"));
+    let (posts, articles) = (w.threads_posts(), w.devto.articles().len());
+
+    let run = w.crier(&["adopt", "--no-commit"]);
+    run.code(0).stdout_has("adopted 2, not found 2, ambiguous 0, failed 0");
+    assert!(
+        run.stdout.contains("content/old.md      threads   found https://www.threads.com/@crier_tester/post/"),
+        "{run}"
+    );
+    assert!(run.stdout.contains(&format!("content/article.md  devto     found https://dev.to/crier_tester/")), "{run}");
+    assert!(run.stdout.contains("content/new.md      threads   not found"), "{run}");
+
+    let old = w.read("content/old.md");
+    let rec = &front(&old)["published"]["threads"];
+    assert_eq!(rec["id"], first.as_str());
+    // Every other byte stays: the record is appended to the front matter.
+    assert!(old.starts_with("---\nplatforms: [threads]\n# kept\npublished:\n  threads:\n"), "{old}");
+    assert!(old.ends_with("---\nAn old post from last spring\n"), "{old}");
+    assert_eq!(front(&w.read("content/article.md"))["published"]["devto"]["id"], article.to_string().as_str());
+    // Nothing was created or changed on either account.
+    assert_eq!((w.threads_posts(), w.devto.articles().len()), (posts, articles));
+    assert_eq!(w.devto.count("PUT", ""), 0);
+
+    // The adopted posts are done; only the new one is due.
+    let plan = w.crier(&["publish", "--dry-run"]);
+    plan.code(0);
+    let due = plan.stdout.split("would publish now:").nth(1).unwrap_or_default();
+    let due = due.split("\n\n").next().unwrap_or_default();
+    assert!(!due.contains("old.md") && !due.contains("article.md"), "{plan}");
+    assert!(due.contains("content/new.md → threads"), "{plan}");
+    w.crier(&["publish", "--no-commit"]).code(0);
+    assert_eq!(w.threads_posts(), posts + 1, "only the new post went out");
+    assert_eq!(w.devto.articles().len(), articles + 1);
+}
+
+#[test]
+fn dry_run_prints_the_table_and_writes_nothing() {
+    let w = World::new();
+    w.thread("Already there", None);
+    let post = md("platforms: [threads]\n", "Already there\n");
+    w.file("content/a.md", &post);
+    w.crier(&["adopt", "--dry-run"])
+        .code(0)
+        .stdout_has("dry run")
+        .stdout_has("content/a.md  threads   found https://")
+        .stdout_has("would adopt 1, not found 0");
+    assert_eq!(w.read("content/a.md"), post);
+}
+
+#[test]
+fn two_candidates_adopt_nothing_and_say_which() {
+    let w = World::new();
+    w.thread("Posted twice by mistake", None);
+    w.thread("Posted twice by mistake", None);
+    w.devto.seed("Same title", "one\n", true, None);
+    w.devto.seed("Same title", "two\n", true, None);
+    let a = md("platforms: [threads]\n", "Posted twice by mistake\n");
+    let b = md("title: Same title\nplatforms: [devto]\n", "three\n");
+    w.file("content/a.md", &a).file("content/b.md", &b);
+    let run = w.crier(&["adopt", "--no-commit"]);
+    run.code(0).stdout_has("adopted 0, not found 0, ambiguous 2");
+    assert!(
+        run.stdout.contains("ambiguous, nothing adopted: 2 posts on the account have this text: https://"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("ambiguous, nothing adopted: 2 articles have this title: https://dev.to/"), "{run}");
+    assert_eq!((w.read("content/a.md"), w.read("content/b.md")), (a, b));
+}
+
+#[test]
+fn an_identical_body_settles_a_shared_title() {
+    let w = World::new();
+    w.devto.seed("Same title", "one\n", true, None);
+    let two = w.devto.seed("Same title", "two\n", true, None);
+    w.file("content/b.md", &md("title: Same title\nplatforms: [devto]\n", "two\n"));
+    w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
+    assert_eq!(front(&w.read("content/b.md"))["published"]["devto"]["id"], two.to_string().as_str());
+}
+
+#[test]
+fn a_chain_adopts_every_part_in_order() {
+    let w = World::new();
+    let one = w.thread("Part one of the story", None);
+    let two = w.thread("Part two", Some(&one));
+    let three = w.thread("Part three", Some(&two));
+    w.file(
+        "content/chain.md",
+        &md("platforms: [threads]\n", "Part one of the story\n\n---\n\nPart two\n\n---\n\nPart three\n"),
+    );
+    w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
+    let rec = front(&w.read("content/chain.md"))["published"]["threads"].clone();
+    assert_eq!(rec["id"], one.as_str());
+    let ids: Vec<&str> =
+        rec["parts"].as_array().expect("parts").iter().map(|p| p["id"].as_str().expect("id")).collect();
+    assert_eq!(ids, [one.as_str(), two.as_str(), three.as_str()]);
+}
+
+#[test]
+fn a_chain_only_partly_there_is_not_adopted() {
+    let w = World::new();
+    let one = w.thread("Part one again", None);
+    w.thread("Part two again", Some(&one));
+    let post =
+        md("platforms: [threads]\n", "Part one again\n\n---\n\nPart two again\n\n---\n\nPart three, never sent\n");
+    w.file("content/chain.md", &post);
+    let run = w.crier(&["adopt", "--no-commit"]);
+    run.code(0).stdout_has("partly there, nothing adopted: only parts 1–2 of 3");
+    assert_eq!(w.read("content/chain.md"), post);
+    // publish picks the chain up where it stopped: only the third part goes out.
+    let before = w.threads_posts();
+    w.crier(&["publish", "--no-commit"]).code(0);
+    assert_eq!(w.threads_posts(), before + 1);
+}
+
+#[test]
+fn a_post_recorded_by_another_file_is_never_adopted_twice() {
+    let w = World::new();
+    let id = w.thread("Same words", None);
+    let recorded = md(
+        &format!(
+            "platforms: [threads]\npublished:\n  threads:\n    id: \"{id}\"\n    url: \"https://www.threads.com/@crier_tester/post/X\"\n    published_at: \"2026-01-01T00:00:00Z\"\n    hash: \"sha256:x\"\n"
+        ),
+        "Same words\n",
+    );
+    w.file("content/first.md", &recorded);
+    let copy = md("platforms: [threads]\n", "Same words\n");
+    w.file("content/second.md", &copy);
+    // Limited to the second file, the first one's record still counts.
+    w.crier(&["adopt", "--no-commit", "content/second.md"])
+        .code(0)
+        .stdout_has("content/second.md  threads   not found");
+    assert_eq!(w.read("content/second.md"), copy);
+    // Two new files with one post between them: the first adopts it, the second does not.
+    w.file("content/first.md", &copy);
+    w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1, not found 1");
+    assert!(w.read("content/first.md").contains(&id));
+    assert_eq!(w.read("content/second.md"), copy);
+}
+
+#[test]
+fn a_teaser_linking_the_article_is_matched_with_the_real_url() {
+    let w = World::new();
+    let article = w.devto.seed("The long read", "Body\n", true, None);
+    let url = w.devto.articles().into_iter().find(|a| a.id == article).expect("seeded").url;
+    w.thread(&format!("New article: {url}"), None);
+    w.file("templates/teaser.hbs", "New article: {{published.devto.url}}");
+    w.file(
+        "content/long.md",
+        &md("title: The long read\nplatforms: [threads, devto]\nthreads:\n  template: teaser\n", "Body\n"),
+    );
+    w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 2");
+    let f = front(&w.read("content/long.md"));
+    assert_eq!(f["published"]["devto"]["url"], url.as_str());
+    assert!(f["published"]["threads"]["id"].is_string());
+}
+
+#[test]
+fn adopted_records_are_committed_like_publish_records() {
+    let w = World::new();
+    w.thread("Committed adoption", None);
+    w.file("content/a.md", &md("platforms: [threads]\n", "Committed adoption\n"));
+    let git = |args: &[&str]| {
+        let out = Command::new("git").args(args).current_dir(w.root()).output().expect("git");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.name", "Tester"]);
+    git(&["config", "user.email", "tester@example.com"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "posts"]);
+    w.crier(&["adopt", "--no-push"]).code(0).stdout_has("committed the records as");
+    assert_eq!(git(&["log", "-1", "--format=%s"]).trim(), "crier: record published posts [skip ci]");
+    assert_eq!(git(&["show", "--name-only", "--format=", "HEAD"]).trim(), "content/a.md");
+    assert_eq!(git(&["status", "--porcelain"]).trim(), "");
+}
+
+#[test]
+fn an_id_without_url_is_looked_up() {
+    let w = World::new();
+    let id = w.devto.seed("Imported", "Body\n", true, None);
+    w.file(
+        "content/i.md",
+        &md(
+            &format!(
+                "title: Imported\nplatforms: [devto]\npublished:\n  devto:\n    id: \"{id}\"\n    url: \"\"\n    published_at: \"2024-01-01T00:00:00Z\"\n    hash: \"sha256:x\"\n"
+            ),
+            "Body\n",
+        ),
+    );
+    w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
+    let rec = front(&w.read("content/i.md"))["published"]["devto"].clone();
+    assert_eq!(rec["id"], id.to_string().as_str());
+    assert!(rec["url"].as_str().is_some_and(|u| u.starts_with("https://dev.to/crier_tester/")), "{rec}");
+    assert_eq!(rec["published_at"], "2024-01-01T00:00:00Z");
+}
+
+/// The reads adopt makes, each failing once: the run says so (exit 1, nothing written for
+/// the failed platform, never a wrong record), and a clean rerun adopts everything.
+#[test]
+fn failed_reads_adopt_nothing_wrong_and_a_rerun_finishes() {
+    enum F {
+        Threads(Route, Fault),
+        Devto(fake_devto::Route, fake_devto::Fault),
+    }
+    let cases: Vec<(&str, F)> = vec![
+        ("threads list 500", F::Threads(Route::ListThreads, Fault::Status(500, "{}".into()))),
+        (
+            "threads list token",
+            F::Threads(Route::ListThreads, Fault::GraphError { code: 190, subcode: None, transient: false }),
+        ),
+        ("threads list html", F::Threads(Route::ListThreads, Fault::HtmlPage)),
+        ("threads conversation", F::Threads(Route::Conversation, Fault::Status(500, "{}".into()))),
+        ("threads me", F::Threads(Route::Me, Fault::Status(500, "{}".into()))),
+        ("devto list 500", F::Devto(fake_devto::Route::ListMine, fake_devto::Fault::Status(500, "{}".into()))),
+        (
+            "devto list 401",
+            F::Devto(
+                fake_devto::Route::ListMine,
+                fake_devto::Fault::Status(401, "{\"error\":\"unauthorized\",\"status\":401}".into()),
+            ),
+        ),
+        ("devto list html", F::Devto(fake_devto::Route::ListMine, fake_devto::Fault::HtmlPage)),
+    ];
+    for (name, fault) in cases {
+        let w = World::new();
+        let one = w.thread("Chain start", None);
+        w.thread("Chain end", Some(&one));
+        w.devto.seed("An article", "Text\n", true, None);
+        let chain = md("platforms: [threads]\n", "Chain start\n\n---\n\nChain end\n");
+        let article = md("title: An article\nplatforms: [devto]\n", "Text\n");
+        w.file("content/chain.md", &chain).file("content/article.md", &article);
+        // One failure: a retryable one may be absorbed by the retries (exit 0), a fatal
+        // one fails the platform (exit 1); either way nothing wrong is written.
+        match &fault {
+            F::Threads(r, f) => w.threads.fail_next(*r, f.clone()),
+            F::Devto(r, f) => w.devto.fail_next(*r, f.clone()),
+        }
+        let run = w.crier(&["adopt", "--no-commit"]);
+        assert!(run.code == 1 || run.code == 0, "{name}: {run}");
+        let fatal = name.contains("token") || name.contains("401");
+        assert_eq!(run.code == 1, fatal, "{name}: only a rejected credential fails the run\n{run}");
+        let failed_threads = matches!(fault, F::Threads(..));
+        if run.code == 1 {
+            assert!(run.stdout.contains("failed") || run.stdout.contains("not checked"), "{name}: {run}");
+            let untouched =
+                if failed_threads { ("content/chain.md", &chain) } else { ("content/article.md", &article) };
+            assert_eq!(&w.read(untouched.0), untouched.1, "{name}: a failed read wrote a record\n{run}");
+        }
+        let posts = w.threads_posts();
+        w.crier(&["adopt", "--no-commit"]).code(0);
+        let c = front(&w.read("content/chain.md"));
+        assert_eq!(c["published"]["threads"]["parts"].as_array().map(Vec::len), Some(2), "{name}");
+        assert!(front(&w.read("content/article.md"))["published"]["devto"]["id"].is_string(), "{name}");
+        assert_eq!(w.threads_posts(), posts, "{name}: adopt published something");
+    }
+}
