@@ -154,7 +154,7 @@ fn found_posts_are_recorded_without_publishing_and_the_next_publish_sends_nothin
         run.stdout.contains("content/old.md      threads   found https://www.threads.com/@crier_tester/post/"),
         "{run}"
     );
-    assert!(run.stdout.contains(&format!("content/article.md  devto     found https://dev.to/crier_tester/")), "{run}");
+    assert!(run.stdout.contains("content/article.md  devto     found https://dev.to/crier_tester/"), "{run}");
     assert!(run.stdout.contains("content/new.md      threads   not found"), "{run}");
 
     let old = w.read("content/old.md");

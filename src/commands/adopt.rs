@@ -88,7 +88,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
         let missing: Vec<PlatformId> = targets
             .into_iter()
             .filter(|p| only.is_empty() || only.contains(p))
-            .filter(|p| record_of(&post, *p).is_none_or(|r| url_missing(r)))
+            .filter(|p| record_of(&post, *p).is_none_or(url_missing))
             .collect();
         if !missing.is_empty() {
             let ordered = order_by_links(&project, &post, missing);
