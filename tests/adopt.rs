@@ -342,63 +342,131 @@ fn an_id_without_url_is_looked_up() {
     assert_eq!(rec["published_at"], "2024-01-01T00:00:00Z");
 }
 
-/// The reads adopt makes, each failing once: the run says so (exit 1, nothing written for
-/// the failed platform, never a wrong record), and a clean rerun adopts everything.
+/// The fault matrix of adopt's reads: each read adopt makes × each fault the fakes can
+/// inject, once. Every cell checks: exit 0 or 1 (1 only for a rejected credential, which
+/// the table names), no wrong record (a record written holds the right ids), nothing
+/// published or changed, no secret in the output (`World::crier`), and a clean rerun
+/// adopts everything.
 #[test]
-fn failed_reads_adopt_nothing_wrong_and_a_rerun_finishes() {
-    enum F {
-        Threads(Route, Fault),
-        Devto(fake_devto::Route, fake_devto::Fault),
+fn fault_matrix_of_adopts_reads() {
+    #[derive(Clone, Copy, Debug)]
+    enum Read {
+        Me,
+        PublishingLimit,
+        ListThreads,
+        Conversation,
+        ListMine,
     }
-    let cases: Vec<(&str, F)> = vec![
-        ("threads list 500", F::Threads(Route::ListThreads, Fault::Status(500, "{}".into()))),
-        (
-            "threads list token",
-            F::Threads(Route::ListThreads, Fault::GraphError { code: 190, subcode: None, transient: false }),
-        ),
-        ("threads list html", F::Threads(Route::ListThreads, Fault::HtmlPage)),
-        ("threads conversation", F::Threads(Route::Conversation, Fault::Status(500, "{}".into()))),
-        ("threads me", F::Threads(Route::Me, Fault::Status(500, "{}".into()))),
-        ("devto list 500", F::Devto(fake_devto::Route::ListMine, fake_devto::Fault::Status(500, "{}".into()))),
-        (
-            "devto list 401",
-            F::Devto(
-                fake_devto::Route::ListMine,
-                fake_devto::Fault::Status(401, "{\"error\":\"unauthorized\",\"status\":401}".into()),
-            ),
-        ),
-        ("devto list html", F::Devto(fake_devto::Route::ListMine, fake_devto::Fault::HtmlPage)),
+    #[derive(Clone, Copy, Debug)]
+    enum Kind {
+        Timeout,
+        ServerError,
+        RateLimited,
+        Html,
+        Truncated,
+        Malformed,
+        Rejected,
+    }
+    let reads = [Read::Me, Read::PublishingLimit, Read::ListThreads, Read::Conversation, Read::ListMine];
+    let kinds = [
+        Kind::Timeout,
+        Kind::ServerError,
+        Kind::RateLimited,
+        Kind::Html,
+        Kind::Truncated,
+        Kind::Malformed,
+        Kind::Rejected,
     ];
-    for (name, fault) in cases {
+    let cells: Vec<(Read, Kind)> = reads
+        .iter()
+        .flat_map(|r| kinds.iter().map(move |k| (*r, *k)))
+        // The dev.to fake cannot truncate a reply.
+        .filter(|(r, k)| !matches!((r, k), (Read::ListMine, Kind::Truncated)))
+        .collect();
+    let next = std::sync::Mutex::new(cells.into_iter());
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| {
+                loop {
+                    let Some((read, kind)) = next.lock().expect("lock").next() else { break };
+                    if let Err(e) = std::panic::catch_unwind(|| cell(read, kind)) {
+                        let why = e.downcast_ref::<String>().cloned().unwrap_or_default();
+                        failures.lock().expect("lock").push(format!("{read:?} × {kind:?}: {why}"));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().expect("lock");
+    assert!(failures.is_empty(), "{} cells failed:\n{}", failures.len(), failures.join("\n\n"));
+
+    fn cell(read: Read, kind: Kind) {
         let w = World::new();
         let one = w.thread("Chain start", None);
-        w.thread("Chain end", Some(&one));
-        w.devto.seed("An article", "Text\n", true, None);
+        let two = w.thread("Chain end", Some(&one));
+        let article = w.devto.seed("An article", "Text\n", true, None);
         let chain = md("platforms: [threads]\n", "Chain start\n\n---\n\nChain end\n");
-        let article = md("title: An article\nplatforms: [devto]\n", "Text\n");
-        w.file("content/chain.md", &chain).file("content/article.md", &article);
-        // One failure: a retryable one may be absorbed by the retries (exit 0), a fatal
-        // one fails the platform (exit 1); either way nothing wrong is written.
-        match &fault {
-            F::Threads(r, f) => w.threads.fail_next(*r, f.clone()),
-            F::Devto(r, f) => w.devto.fail_next(*r, f.clone()),
+        let text = md("title: An article\nplatforms: [devto]\n", "Text\n");
+        w.file("content/chain.md", &chain).file("content/article.md", &text);
+        let too_late = Duration::from_secs(3);
+        match read {
+            Read::ListMine => w.devto.fail_next(
+                fake_devto::Route::ListMine,
+                match kind {
+                    Kind::Timeout => fake_devto::Fault::Delay(too_late),
+                    Kind::ServerError => fake_devto::Fault::Status(503, "Service Unavailable".into()),
+                    Kind::RateLimited => fake_devto::Fault::RateLimited { retry_after_secs: Some(1) },
+                    Kind::Html => fake_devto::Fault::HtmlPage,
+                    Kind::Malformed => fake_devto::Fault::Status(200, "{not json".into()),
+                    Kind::Rejected | Kind::Truncated => {
+                        fake_devto::Fault::Status(401, "{\"error\":\"unauthorized\",\"status\":401}".into())
+                    }
+                },
+            ),
+            _ => w.threads.fail_next(
+                match read {
+                    Read::Me => Route::Me,
+                    Read::PublishingLimit => Route::PublishingLimit,
+                    Read::ListThreads => Route::ListThreads,
+                    _ => Route::Conversation,
+                },
+                match kind {
+                    Kind::Timeout => Fault::Delay(too_late),
+                    Kind::ServerError => Fault::Status(503, "Service Unavailable".into()),
+                    Kind::RateLimited => Fault::RateLimited { retry_after_secs: Some(1) },
+                    Kind::Html => Fault::HtmlPage,
+                    Kind::Truncated => Fault::TruncatedJson,
+                    Kind::Malformed => Fault::Status(200, "{not json".into()),
+                    Kind::Rejected => Fault::GraphError { code: 190, subcode: Some(463), transient: false },
+                },
+            ),
         }
+        let (posts, articles) = (w.threads_posts(), w.devto.articles());
         let run = w.crier(&["adopt", "--no-commit"]);
-        assert!(run.code == 1 || run.code == 0, "{name}: {run}");
-        let fatal = name.contains("token") || name.contains("401");
-        assert_eq!(run.code == 1, fatal, "{name}: only a rejected credential fails the run\n{run}");
-        let failed_threads = matches!(fault, F::Threads(..));
+        assert_eq!(run.code, i32::from(matches!(kind, Kind::Rejected)), "only a rejected credential fails\n{run}");
         if run.code == 1 {
-            assert!(run.stdout.contains("failed") || run.stdout.contains("not checked"), "{name}: {run}");
-            let untouched =
-                if failed_threads { ("content/chain.md", &chain) } else { ("content/article.md", &article) };
-            assert_eq!(&w.read(untouched.0), untouched.1, "{name}: a failed read wrote a record\n{run}");
+            assert!(matches!(kind, Kind::Rejected), "only a rejected credential fails adopt's reads\n{run}");
+            let platform = if matches!(read, Read::ListMine) { "devto" } else { "threads" };
+            assert!(run.stdout.contains(&format!("{platform}  ")) && run.stdout.contains("failed"), "{run}");
         }
-        let posts = w.threads_posts();
-        w.crier(&["adopt", "--no-commit"]).code(0);
-        let c = front(&w.read("content/chain.md"));
-        assert_eq!(c["published"]["threads"]["parts"].as_array().map(Vec::len), Some(2), "{name}");
-        assert!(front(&w.read("content/article.md"))["published"]["devto"]["id"].is_string(), "{name}");
-        assert_eq!(w.threads_posts(), posts, "{name}: adopt published something");
+        let check = |run: &Run| {
+            if let Some(rec) = front(&w.read("content/chain.md"))["published"].get("threads") {
+                let ids: Vec<&str> =
+                    rec["parts"].as_array().into_iter().flatten().filter_map(|p| p["id"].as_str()).collect();
+                assert_eq!(ids, [one.as_str(), two.as_str()], "wrong chain record\n{run}");
+            }
+            if let Some(rec) = front(&w.read("content/article.md"))["published"].get("devto") {
+                assert_eq!(rec["id"], article.to_string().as_str(), "wrong article record\n{run}");
+            }
+            assert_eq!(w.threads_posts(), posts, "adopt published on Threads\n{run}");
+            assert_eq!(w.devto.articles(), articles, "adopt changed dev.to\n{run}");
+        };
+        check(&run);
+        let rerun = w.crier(&["adopt", "--no-commit"]);
+        rerun.code(0);
+        check(&rerun);
+        assert!(front(&w.read("content/chain.md"))["published"]["threads"].is_object(), "{rerun}");
+        assert!(front(&w.read("content/article.md"))["published"]["devto"].is_object(), "{rerun}");
     }
 }
