@@ -297,7 +297,14 @@ async fn look(
             eprintln!("  {label}: {msg}");
         }
     };
-    let job = Job { post: &current, rendered: rendered.as_ref(), hash: &hash, now, progress: &progress };
+    let job = Job {
+        post: &current,
+        rendered: rendered.as_ref(),
+        hash: &hash,
+        now,
+        progress: &progress,
+        ordered_done: &|| {},
+    };
     let incomplete = ledger::get_record(text, post.kind, id.name()).ok().flatten().filter(|r| r.url.trim().is_empty());
     match session.adopt(&job, incomplete.as_ref()).await {
         Ok(Adoption::Found(record)) => Looked::Found(record),
