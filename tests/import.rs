@@ -207,6 +207,17 @@ fn into_moves_the_converted_posts_under_content() {
 }
 
 #[test]
+fn posts_left_outside_a_configured_content_dir_are_pointed_out() {
+    let w = World::new();
+    let config = "# mine\ncontent_dir: articles\n";
+    std::fs::write(w.root().join("crier.yaml"), config).expect("write");
+    w.crier(&["import", "devto"], false).code(0).stdout_has(
+        "warning: crier reads posts from `content_dir: articles` only, and these stay in posts/: use --into articles",
+    );
+    assert_eq!(w.read("crier.yaml"), config);
+}
+
+#[test]
 fn a_bom_crlf_file_keeps_its_bytes() {
     let w = World::new();
     let text = "\u{feff}---\r\ntitle: Windows post\r\npublished: false\r\ntags: 'a, b'\r\n---\r\nBody\r\n";

@@ -168,7 +168,7 @@ fn devto(g: &Global, args: &ImportDevtoArgs) -> Result<Outcome> {
                 let _ = writeln!(out, "{}: not written: {e}", p.rel);
             }
         }
-        if let Some((rel, _, after, _)) = &config_edit {
+        if let Some((rel, _, after, _)) = config_edit.as_ref().filter(|(_, b, a, _)| b != a) {
             if let Err(e) = ledger::write_atomic(&project.root.join(rel), after.as_bytes()) {
                 failed += 1;
                 let _ = writeln!(out, "{rel}: not written: {e}");
@@ -357,7 +357,10 @@ fn content_dir_edit(project: &Project, planned: &[Planned]) -> Option<(String, S
     let has_key =
         ledger::layout(&before, FileKind::Yaml).is_ok_and(|l| l.entries.iter().any(|e| e.key == "content_dir"));
     if has_key {
-        return None;
+        let note = format!(
+            "warning: crier reads posts from `content_dir: {content}` only, and these stay in {dir}/: use --into {content}"
+        );
+        return Some((rel, before.clone(), before, note));
     }
     let eol = if before.contains("\r\n") { "\r\n" } else { "\n" };
     let sep = if before.is_empty() || before.ends_with('\n') { "" } else { eol };

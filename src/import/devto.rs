@@ -92,6 +92,14 @@ pub fn convert(text: &str, kind: FileKind) -> Result<Conversion, LedgerError> {
                     devto_at.get_or_insert(entry.lines.start);
                     moved.push_str(&nested(text, entry, eol));
                     changes.push(format!("`{k}` → `devto.{k}`"));
+                    let local = value.as_str().is_some_and(|v| !v.starts_with("http://") && !v.starts_with("https://"));
+                    if k == "cover_image" && local {
+                        // devto-cli turned it into a GitHub raw URL when pushing; crier sends it as is.
+                        changes.push(
+                            "warning: `cover_image` is a path in the repository: dev.to needs its public URL there (`crier check` says so too)"
+                                .into(),
+                        );
+                    }
                 }
                 edits.push(remove);
             }
@@ -279,6 +287,13 @@ mod tests {
     fn tags_that_yaml_would_misread_are_quoted() {
         let c = converted("---\ntitle: T\ntags: 'c#, yes, 2024'\n---\nB\n");
         assert!(c.text.contains("tags: [\"c#\", \"yes\", \"2024\"]\n"), "{}", c.text);
+    }
+
+    #[test]
+    fn a_local_cover_image_is_pointed_out() {
+        let c = converted("---\ntitle: T\ncover_image: ./assets/cover.png\n---\nB\n");
+        assert!(c.text.contains("devto:\n  cover_image: ./assets/cover.png\n"), "{}", c.text);
+        assert!(c.changes.iter().any(|x| x.starts_with("warning: `cover_image` is a path")), "{:?}", c.changes);
     }
 
     #[test]
