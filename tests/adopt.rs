@@ -470,3 +470,35 @@ fn fault_matrix_of_adopts_reads() {
         assert!(front(&w.read("content/article.md"))["published"]["devto"].is_object(), "{rerun}");
     }
 }
+
+#[test]
+fn an_unreadable_post_is_a_failure_and_the_others_go_on() {
+    let w = World::new();
+    w.thread("Fine post", None);
+    w.file("content/a.md", &md("platforms: [threads]\n", "Fine post\n"));
+    w.file("content/b.md", "---\nplatforms: [threads\n---\nbroken\n");
+    let run = w.crier(&["adopt", "--no-commit"]);
+    run.code(1)
+        .stdout_has("content/b.md  -         failed: cannot read it")
+        .stdout_has("adopted 1, not found 0, ambiguous 0, failed 1");
+    assert!(w.read("content/a.md").contains("published:"));
+}
+
+#[test]
+fn a_missing_credential_is_named_before_anything_is_read() {
+    let w = World::new();
+    w.file("content/a.md", &md("platforms: [threads]\n", "Text\n"));
+    let out = Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.root())
+        .env("CRIER_THREADS_API_URL", w.threads.base_url())
+        .arg("-C")
+        .arg(w.root())
+        .args(["--color", "never", "adopt"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("THREADS_ACCESS_TOKEN is not set"));
+    assert_eq!(w.threads.calls(), 0);
+}

@@ -30,7 +30,7 @@ use crate::publish::{self, fingerprint, record_of, rfc3339};
 /// One line of the table.
 struct Row {
     post: String,
-    platform: PlatformId,
+    platform: String,
     result: String,
 }
 
@@ -70,6 +70,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     // What to look for: (file, platforms without a record), in path order.
     let mut work: Vec<(Post, Vec<PlatformId>)> = Vec::new();
     let mut rows = Vec::new();
+    let mut unreadable = 0;
     for abs in &files {
         let post = match content::parse_file(&project.root, abs) {
             Ok(p) => p,
@@ -77,9 +78,10 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
                 let path = content::relative_display(&project.root, abs);
                 rows.push(Row {
                     post: path,
-                    platform: PlatformId::all().next().expect("a platform"),
-                    result: format!("cannot read: {} (see `crier check`)", d.message),
+                    platform: "-".to_owned(),
+                    result: format!("failed: cannot read it: {} (see `crier check`)", d.message),
                 });
+                unreadable += 1;
                 continue;
             }
         };
@@ -129,7 +131,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
         .build()
         .map_err(|e| Error::io("cannot start the network runtime", e))?;
     let mut written: Vec<RecordChange> = Vec::new();
-    let mut tally = Tally::default();
+    let mut tally = Tally { failed: unreadable, ..Tally::default() };
     runtime.block_on(async {
         let mut conns: HashMap<PlatformId, Conn> = HashMap::new();
         for (post, platforms_) in &work {
@@ -197,7 +199,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
                         }
                     }
                 };
-                rows.push(Row { post: post.path.clone(), platform: id, result });
+                rows.push(Row { post: post.path.clone(), platform: id.name().to_owned(), result });
             }
             if args.dry_run || text == original {
                 continue;
@@ -213,7 +215,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
                             tally.failed += 1;
                             rows.push(Row {
                                 post: post.path.clone(),
-                                platform: platforms_[0],
+                                platform: platforms_[0].name().to_owned(),
                                 result: format!("failed: cannot write the file: {e}"),
                             });
                         }
@@ -223,7 +225,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
                     tally.failed += 1;
                     rows.push(Row {
                         post: post.path.clone(),
-                        platform: platforms_[0],
+                        platform: platforms_[0].name().to_owned(),
                         result: "failed: the file changed while crier was looking; run adopt again".to_owned(),
                     });
                 }
@@ -349,10 +351,10 @@ fn table(rows: &[Row], t: &Tally, dry_run: bool, git: &[String]) -> String {
         return out;
     }
     let w_post = rows.iter().map(|r| r.post.chars().count()).max().unwrap_or(4).max(4);
-    let w_platform = rows.iter().map(|r| r.platform.name().len()).max().unwrap_or(8).max(8);
+    let w_platform = rows.iter().map(|r| r.platform.len()).max().unwrap_or(8).max(8);
     let _ = writeln!(out, "{:w_post$}  {:w_platform$}  result", "post", "platform");
     for r in rows {
-        let _ = writeln!(out, "{:w_post$}  {:w_platform$}  {}", r.post, r.platform.name(), r.result);
+        let _ = writeln!(out, "{:w_post$}  {:w_platform$}  {}", r.post, r.platform, r.result);
     }
     let verb = if dry_run { "would adopt" } else { "adopted" };
     let _ = writeln!(
