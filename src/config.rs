@@ -29,6 +29,23 @@ pub struct Config {
     pub publish: PublishConfig,
     #[serde(deserialize_with = "null_as_default")]
     pub git: GitConfig,
+    #[serde(deserialize_with = "null_as_default")]
+    pub bluesky: BlueskyConfig,
+}
+
+/// `bluesky:` in crier.yaml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlueskyConfig {
+    /// Largest image blob sent in an images embed; larger JPEG/PNG files are
+    /// scaled down at publish. The one place this limit comes from.
+    pub max_image_bytes: u64,
+}
+
+impl Default for BlueskyConfig {
+    fn default() -> Self {
+        Self { max_image_bytes: crate::platforms::bluesky::DEFAULT_MAX_IMAGE_BYTES }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -95,6 +112,7 @@ impl Default for Config {
             templates_dir: "templates".to_owned(),
             publish: PublishConfig::default(),
             git: GitConfig::default(),
+            bluesky: BlueskyConfig::default(),
         }
     }
 }
@@ -109,7 +127,7 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-const KEYS: &[&str] = &["defaults", "vars", "media", "content_dir", "templates_dir", "publish", "git"];
+const KEYS: &[&str] = &["defaults", "vars", "media", "content_dir", "templates_dir", "publish", "git", "bluesky"];
 const NESTED_KEYS: &[&str] = &[
     "platforms",
     "base_url",
@@ -122,6 +140,7 @@ const NESTED_KEYS: &[&str] = &[
     "write_interval_ms",
     "author_name",
     "author_email",
+    "max_image_bytes",
 ];
 
 /// The loaded configuration and where it came from.

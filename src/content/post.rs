@@ -61,6 +61,9 @@ pub(crate) const POST_KEYS: &[&str] = &[
     "description",
     "cover_image",
     "organization_id",
+    "bluesky",
+    "langs",
+    "link_card",
 ];
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -78,6 +81,7 @@ pub struct FrontMatter {
     pub vars: Option<serde_json::Map<String, serde_json::Value>>,
     pub threads: Option<Spanned<ThreadsOptions>>,
     pub devto: Option<Spanned<DevtoOptions>>,
+    pub bluesky: Option<Spanned<BlueskyOptions>>,
     /// Written by crier only; kept as data here, read by the ledger.
     pub published: Option<serde_json::Value>,
 }
@@ -172,6 +176,19 @@ pub struct DevtoOptions {
     pub published: Option<bool>,
     pub organization_id: Option<Spanned<u64>>,
     pub template: Option<Spanned<String>>,
+}
+
+/// `bluesky:` overrides of a post.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlueskyOptions {
+    pub text: Option<Spanned<String>>,
+    pub template: Option<Spanned<String>>,
+    pub split: Option<Spanned<SplitMode>>,
+    /// BCP-47 language tags (at most 3).
+    pub langs: Option<Spanned<Vec<Spanned<String>>>>,
+    /// A card for the first link of a part without media (default true).
+    pub link_card: Option<Spanned<bool>>,
 }
 
 /// A parsed post with everything needed to point back into its file.

@@ -9,6 +9,7 @@
 //! Adding a platform: a folder here, its name in [`crate::platform_id::NAMES`] and its
 //! value in [`REGISTRY`] (same position). `docs/adding-a-platform.md` has the recipe.
 
+pub mod bluesky;
 pub mod devto;
 pub mod http;
 pub mod threads;

@@ -17,6 +17,7 @@ use crate::diag::{Diagnostic, SourceFile};
 const BUILTIN: &[(&str, &str)] = &[
     ("threads", include_str!("../../templates_builtin/threads.hbs")),
     ("devto", include_str!("../../templates_builtin/devto.hbs")),
+    ("bluesky", include_str!("../../templates_builtin/bluesky.hbs")),
 ];
 
 /// Where a template came from, for diagnostics.

@@ -56,14 +56,38 @@ pub fn markdown_options() -> Options {
     Options::ENABLE_STRIKETHROUGH
 }
 
+/// How `[label](url)` links are written into the plain text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LinkStyle {
+    /// `label (url)`, or just `url` (Threads and Mastodon show plain text).
+    #[default]
+    Inline,
+    /// `LINK_START label LINK_URL url LINK_END`: the label stays in the text and
+    /// the URL rides along inside private-use markers, so a rich-text platform
+    /// can turn it into a link facet after templating ([`take_marked_links`]).
+    /// Autolinks and links labelled with their own URL are marked too.
+    Marked,
+}
+
+/// Markers of [`LinkStyle::Marked`] (Unicode private-use characters, which
+/// are neither whitespace nor punctuation, so trimming never moves them).
+pub const LINK_START: char = '\u{E000}';
+pub const LINK_URL: char = '\u{E001}';
+pub const LINK_END: char = '\u{E002}';
+
 /// Converts Markdown and splits it into chain parts at thematic breaks. Empty
 /// parts (a break at the start or end, two breaks in a row) are dropped. Never
 /// returns an empty Vec for non-blank input; for blank input returns an empty Vec.
 pub fn markdown_to_parts(markdown: &str) -> Vec<TextPart> {
+    markdown_to_parts_with(markdown, LinkStyle::Inline)
+}
+
+/// [`markdown_to_parts`] with a choice of link style.
+pub fn markdown_to_parts_with(markdown: &str, links: LinkStyle) -> Vec<TextPart> {
     if markdown.trim().is_empty() {
         return Vec::new();
     }
-    let raw = Converter::new(markdown, true).run();
+    let raw = Converter::new(markdown, true, links).run();
     let mut kept: Vec<TextPart> = Vec::new();
     // Images of dropped parts wait here for the next kept part.
     let mut orphans: Vec<Range<usize>> = Vec::new();
@@ -90,7 +114,53 @@ pub fn markdown_to_parts(markdown: &str) -> Vec<TextPart> {
 
 /// Converts without splitting: a thematic break becomes a paragraph separator.
 pub fn markdown_to_text(markdown: &str) -> String {
-    Converter::new(markdown, false).run().into_iter().next().map(|part| part.text).unwrap_or_default()
+    markdown_to_text_with(markdown, LinkStyle::Inline)
+}
+
+/// [`markdown_to_text`] with a choice of link style.
+pub fn markdown_to_text_with(markdown: &str, links: LinkStyle) -> String {
+    Converter::new(markdown, false, links).run().into_iter().next().map(|part| part.text).unwrap_or_default()
+}
+
+/// Removes the markers of [`LinkStyle::Marked`] from `text`, returning the plain
+/// text and, for every marked link, the byte range of its label in that text
+/// (surrounding whitespace excluded) and its URL. A marker that is not part of a
+/// complete `START label URL url END` sequence (a template cut it) is dropped.
+pub fn take_marked_links(text: &str) -> (String, Vec<(Range<usize>, String)>) {
+    let mut out = String::with_capacity(text.len());
+    let mut links = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find([LINK_START, LINK_URL, LINK_END]) {
+        out.push_str(&rest[..i]);
+        let marker = rest[i..].chars().next().unwrap_or(LINK_END);
+        let after = &rest[i + marker.len_utf8()..];
+        rest = after;
+        if marker != LINK_START {
+            continue;
+        }
+        // A complete link: no other START before its URL marker and END.
+        let Some(sep) = after.find([LINK_START, LINK_URL, LINK_END]) else { continue };
+        if !after[sep..].starts_with(LINK_URL) {
+            continue;
+        }
+        let url_from = sep + LINK_URL.len_utf8();
+        let Some(end) = after[url_from..].find([LINK_START, LINK_URL, LINK_END]) else { continue };
+        if !after[url_from + end..].starts_with(LINK_END) {
+            continue;
+        }
+        let label = &after[..sep];
+        let url = after[url_from..url_from + end].trim();
+        let lead = label.len() - label.trim_start().len();
+        let start = out.len() + lead;
+        out.push_str(label);
+        let stop = start + label.trim().len();
+        if stop > start && !url.is_empty() {
+            links.push((start..stop, url.to_owned()));
+        }
+        rest = &after[url_from + end + LINK_END.len_utf8()..];
+    }
+    out.push_str(rest);
+    (out, links)
 }
 
 /// What must be written before the next piece of text.
@@ -110,6 +180,7 @@ struct OpenLink {
 struct Converter<'a> {
     input: &'a str,
     split: bool,
+    link_style: LinkStyle,
     parts: Vec<TextPart>,
     out: String,
     pending: Sep,
@@ -129,10 +200,11 @@ struct Converter<'a> {
 }
 
 impl<'a> Converter<'a> {
-    fn new(input: &'a str, split: bool) -> Self {
+    fn new(input: &'a str, split: bool, link_style: LinkStyle) -> Self {
         Converter {
             input,
             split,
+            link_style,
             parts: Vec::new(),
             out: String::new(),
             pending: Sep::None,
@@ -270,7 +342,16 @@ impl<'a> Converter<'a> {
     fn close_link(&mut self, link: OpenLink) {
         let label = self.out[link.label_start..].trim();
         let same = label.is_empty() || label == link.dest || link.dest.strip_prefix("mailto:") == Some(label);
-        if matches!(link.link_type, LinkType::Email | LinkType::Autolink) {
+        if self.link_style == LinkStyle::Marked && link.link_type != LinkType::Email {
+            if same {
+                self.out.truncate(link.label_start);
+                self.out.push_str(&link.dest);
+            }
+            self.out.insert(link.label_start, LINK_START);
+            self.out.push(LINK_URL);
+            self.out.push_str(&link.dest);
+            self.out.push(LINK_END);
+        } else if matches!(link.link_type, LinkType::Email | LinkType::Autolink) {
             // The label already is the address.
         } else if same {
             self.out.truncate(link.label_start);
@@ -1166,5 +1247,53 @@ mod tests {
         let out = rewrite_relative_images(doc, |d| Some(d.replace(".png", ".webp")));
         let expected = doc.replace("skip.png", "SKIP").replace(".png", ".webp").replace("SKIP", "skip.webp");
         assert_eq!(out, expected);
+    }
+
+    /// Marked links come out as the label plus the URL, at the label's byte range.
+    #[test]
+    fn marked_links_keep_label_positions() {
+        let cases: &[(&str, &str, &[(&str, &str)])] = &[
+            ("See [the site](https://x.com/a).", "See the site.", &[("the site", "https://x.com/a")]),
+            ("[https://x.com](https://x.com)", "https://x.com", &[("https://x.com", "https://x.com")]),
+            (
+                "Go <https://x.com/a?b=1&c=2>",
+                "Go https://x.com/a?b=1&c=2",
+                &[("https://x.com/a?b=1&c=2", "https://x.com/a?b=1&c=2")],
+            ),
+            ("Mail <me@x.com>", "Mail me@x.com", &[]),
+            (
+                "Café 😀 [日本語の**リンク**](https://x.jp) ok",
+                "Café 😀 日本語のリンク ok",
+                &[("日本語のリンク", "https://x.jp")],
+            ),
+            (
+                "[a\nb](https://x.com) [c](https://y.com)",
+                "a\nb c",
+                &[("a\nb", "https://x.com"), ("c", "https://y.com")],
+            ),
+            ("- [item](https://x.com)", "- item", &[("item", "https://x.com")]),
+        ];
+        for (md, text, links) in cases {
+            let marked = markdown_to_text_with(md, LinkStyle::Marked);
+            let (plain, found) = take_marked_links(&marked);
+            assert_eq!(&plain, text, "{md:?}");
+            let found: Vec<(&str, &str)> = found.iter().map(|(r, u)| (&plain[r.clone()], u.as_str())).collect();
+            assert_eq!(&found, links, "{md:?}");
+            // Threads output is unchanged by the hook.
+            assert!(!markdown_to_text(md).contains(LINK_START));
+        }
+    }
+
+    #[test]
+    fn broken_link_markers_are_dropped() {
+        let cases = [
+            (format!("a{LINK_START}b"), "ab"),
+            (format!("a{LINK_START}b{LINK_URL}u"), "abu"),
+            (format!("{LINK_END}x{LINK_START}y{LINK_URL}u{LINK_END}"), "xy"),
+            (format!("{LINK_START}{LINK_START}y{LINK_URL}u{LINK_END}"), "y"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(take_marked_links(&input).0, want, "{input:?}");
+        }
     }
 }

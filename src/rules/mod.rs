@@ -56,6 +56,7 @@ pub fn has_content(post: &Post) -> bool {
     !post.body.trim().is_empty()
         || f.thread.as_ref().is_some_and(|t| !t.value.is_empty())
         || f.threads.as_ref().is_some_and(|t| t.value.text.is_some())
+        || f.bluesky.as_ref().is_some_and(|b| b.value.text.is_some())
         || f.media.as_ref().is_some_and(|m| !m.value.is_empty())
 }
 

@@ -1,0 +1,270 @@
+//! Bluesky (AT Protocol): Markdown becomes rich text (plain text plus link,
+//! tag and mention facets), split into a chain of parts (from `thread:`, from
+//! thematic breaks, or by `split: auto`), each rendered through the `bluesky`
+//! template; images are uploaded as blobs, a link gets a card, and every post
+//! is written under a record key crier chooses, so a rerun cannot post twice.
+
+pub mod card;
+pub mod images;
+pub mod publish;
+pub mod richtext;
+pub mod rules;
+pub mod tid;
+pub mod xrpc;
+
+use std::ops::Range;
+
+use handlebars::Context;
+use serde_json::{Value, json};
+
+use self::richtext::{Facet, MAX_GRAPHEMES, MAX_TEXT_BYTES, RichText};
+use crate::content::{Post, SplitMode};
+use crate::diag::Diagnostic;
+use crate::platforms::PlatformId;
+use crate::project::Project;
+use crate::render::context;
+use crate::render::templates::TemplateFailure;
+use crate::render::text::{self, LinkStyle};
+use crate::rules::media::{self, MediaRef};
+
+/// Default of crier.yaml `bluesky.max_image_bytes`: the `maxSize` of
+/// `app.bsky.embed.images#image` in the lexicon (older servers took 1,000,000).
+pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 2_000_000;
+/// `maxSize` of a link card's thumb (`app.bsky.embed.external#external`).
+pub const MAX_THUMB_BYTES: u64 = 1_000_000;
+/// `maxLength` of `app.bsky.embed.images#main.images`.
+pub const MAX_IMAGES: usize = 4;
+/// `maxLength` of `app.bsky.feed.post#langs`.
+pub const MAX_LANGS: usize = 3;
+/// The service crier signs in to when `CRIER_BLUESKY_URL` is unset.
+pub const DEFAULT_SERVICE: &str = "https://bsky.social";
+
+#[derive(Debug, Clone)]
+pub struct BlueskyPart {
+    pub text: String,
+    /// Byte ranges into `text`, sorted by start.
+    pub facets: Vec<Facet>,
+    pub media: Vec<MediaRef>,
+    /// Where the part comes from in the post file.
+    pub origin: Range<usize>,
+    /// Inline Markdown images left out of the text (file spans).
+    pub dropped_images: Vec<Range<usize>>,
+}
+
+impl BlueskyPart {
+    pub fn graphemes(&self) -> usize {
+        unicode_segmentation::UnicodeSegmentation::graphemes(self.text.as_str(), true).count()
+    }
+
+    pub fn rich(&self) -> RichText {
+        RichText { text: self.text.clone(), facets: self.facets.clone() }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BlueskyOutput {
+    pub parts: Vec<BlueskyPart>,
+    pub template: String,
+    /// `langs` of every record.
+    pub langs: Vec<String>,
+    /// Whether a part without images gets a card for its first link.
+    pub link_card: bool,
+}
+
+impl BlueskyOutput {
+    /// `render --format json`: each part's text, facets (lexicon shape; a
+    /// mention shows the handle it will be resolved from) and media.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "parts": self.parts.iter().map(|p| json!({
+                "text": p.text,
+                "facets": p.facets.iter().map(|f| f.to_json(None)).collect::<Vec<_>>(),
+                "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "langs": self.langs,
+            "link_card": self.link_card,
+        })
+    }
+
+    pub fn summary(&self) -> String {
+        let n = self.parts.len();
+        let sizes: Vec<String> = self.parts.iter().map(|p| format!("{}/{MAX_GRAPHEMES}", p.graphemes())).collect();
+        format!("bluesky  {n} part{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
+    }
+
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        let n = self.parts.len();
+        for (i, p) in self.parts.iter().enumerate() {
+            out.push_str(&format!(
+                "── part {}/{n} · {}/{MAX_GRAPHEMES} graphemes · {}/{MAX_TEXT_BYTES} bytes ──\n",
+                i + 1,
+                p.graphemes(),
+                p.text.len()
+            ));
+            if !p.text.is_empty() {
+                out.push_str(&p.text);
+                out.push('\n');
+            }
+            for f in &p.facets {
+                let shown = p.text.get(f.range.clone()).unwrap_or("");
+                let what = match &f.feature {
+                    richtext::Feature::Link(u) => format!("link → {u}"),
+                    richtext::Feature::Tag(t) => format!("tag #{t}"),
+                    richtext::Feature::Mention(h) => format!("mention @{h}"),
+                };
+                out.push_str(&format!("  [{shown}] {what}\n"));
+            }
+            for m in &p.media {
+                let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("?");
+                match &m.alt {
+                    Some(alt) => out.push_str(&format!("[{} {what} — alt: {alt}]\n", m.kind_name())),
+                    None => out.push_str(&format!("[{} {what}]\n", m.kind_name())),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A web URL of typical length for `published.bluesky.url` before publishing.
+pub fn placeholder_url() -> String {
+    format!("https://bsky.app/profile/did:plc:{}/post/{}", "x".repeat(24), "3".repeat(13))
+}
+
+struct SourcePart {
+    text: String,
+    origin: Range<usize>,
+    media: Vec<MediaRef>,
+    dropped_images: Vec<Range<usize>>,
+}
+
+/// Renders the post for Bluesky. `targets` are all platforms the post goes to
+/// (for cross-links such as `published.devto.url`).
+pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<BlueskyOutput, Vec<Diagnostic>> {
+    let f = &post.front;
+    let opts = f.bluesky.as_ref().map(|b| &b.value);
+    let template = choose_template(project, post)?;
+
+    let mut parts = source_parts(project, post);
+    if let Some(top) = &f.media {
+        let resolved: Vec<MediaRef> = top.value.iter().map(|m| media::resolve(project, post, m)).collect();
+        if parts.is_empty() {
+            parts.push(SourcePart {
+                text: String::new(),
+                origin: post.span_of(&top.referenced),
+                media: Vec::new(),
+                dropped_images: Vec::new(),
+            });
+        }
+        let mut first = resolved;
+        first.append(&mut parts[0].media);
+        parts[0].media = first;
+    }
+
+    let mut base = context::base(post, &project.config, targets, project.threads_username());
+    base.insert("platform".into(), "bluesky".into());
+    let mut ctx = Context::from(Value::Object(base));
+    let count = parts.len();
+    let split = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto);
+    let mut out = Vec::with_capacity(count);
+    for (i, part) in parts.into_iter().enumerate() {
+        if let Value::Object(map) = ctx.data_mut() {
+            map.insert("text".into(), Value::String(part.text));
+            map.insert(
+                "part".into(),
+                json!({"number": i + 1, "count": count, "first": i == 0, "last": i + 1 == count}),
+            );
+        }
+        let rendered = match project.templates.render_with_context(&template, &ctx, &post.path, "bluesky") {
+            Ok(r) => r,
+            Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
+            Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
+        };
+        let rich = RichText::from_marked(rendered.trim());
+        let pieces = if split { rich.split_to_fit() } else { vec![rich] };
+        let mut media = Some(part.media);
+        let mut dropped = Some(part.dropped_images);
+        for piece in pieces {
+            out.push(BlueskyPart {
+                text: piece.text,
+                facets: piece.facets,
+                media: media.take().unwrap_or_default(),
+                origin: part.origin.clone(),
+                dropped_images: dropped.take().unwrap_or_default(),
+            });
+        }
+    }
+    let langs = opts
+        .and_then(|o| o.langs.as_ref())
+        .map(|l| l.value.iter().map(|s| s.value.trim().to_owned()).collect())
+        .unwrap_or_default();
+    let link_card = opts.and_then(|o| o.link_card.as_ref()).is_none_or(|c| c.value);
+    Ok(BlueskyOutput { parts: out, template, langs, link_card })
+}
+
+/// `bluesky.template`, else the post's `template`, else the built-in `bluesky`.
+fn choose_template(project: &Project, post: &Post) -> Result<String, Vec<Diagnostic>> {
+    let key = post.front.bluesky.as_ref().and_then(|b| b.value.template.as_ref()).or(post.front.template.as_ref());
+    let name = key.map_or("bluesky", |t| t.value.as_str()).to_owned();
+    if project.templates.has(&name) {
+        return Ok(name);
+    }
+    let known: Vec<&str> = project.templates.names().collect();
+    let span = key.map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
+    Err(vec![
+        Diagnostic::error("template-not-found", format!("template `{name}` does not exist"))
+            .at(&post.source, span)
+            .with_hint(format!(
+                "create `{}/{name}.hbs`, or use one of: {}",
+                project.config.templates_dir,
+                known.join(", ")
+            )),
+    ])
+}
+
+/// The chain before templating: `thread:` items, else the Markdown (the
+/// `bluesky.text` override or the body) split at thematic breaks; links are
+/// marked so they become facets after templating.
+fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
+    let f = &post.front;
+    if let Some(thread) = &f.thread {
+        return thread
+            .value
+            .iter()
+            .map(|item| {
+                let origin =
+                    item.value.text_at.as_ref().map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at));
+                SourcePart {
+                    text: text::markdown_to_text_with(item.value.text.as_deref().unwrap_or(""), LinkStyle::Marked),
+                    origin,
+                    media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
+                    dropped_images: Vec::new(),
+                }
+            })
+            .collect();
+    }
+    if let Some(over) = f.bluesky.as_ref().and_then(|b| b.value.text.as_ref()) {
+        let origin = post.span_of(&over.referenced);
+        return text::markdown_to_parts_with(&over.value, LinkStyle::Marked)
+            .into_iter()
+            .filter(|p| !p.text.is_empty())
+            .map(|p| SourcePart { text: p.text, origin: origin.clone(), media: Vec::new(), dropped_images: Vec::new() })
+            .collect();
+    }
+    text::markdown_to_parts_with(&post.body, LinkStyle::Marked)
+        .into_iter()
+        .filter(|p| !p.text.is_empty() || !p.images.is_empty())
+        .map(|p| {
+            // Point at the first line of the part: enough to find it, short to show.
+            let start = p.source.start + (p.source.len() - post.body[p.source.clone()].trim_start().len());
+            let line_end = post.body[start..p.source.end].find('\n').map_or(p.source.end, |i| start + i);
+            SourcePart {
+                text: p.text,
+                origin: post.body_span(start..line_end.max(start + 1).min(post.body.len())),
+                media: Vec::new(),
+                dropped_images: p.images.iter().map(|r| post.body_span(r.clone())).collect(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,172 @@
+//! Bluesky's rules (lexicons `app.bsky.feed.post`, `app.bsky.embed.images`):
+//! 300 graphemes and 3000 UTF-8 bytes per part, at most 4 images, images in
+//! JPEG, PNG, WebP or GIF within the blob limit (larger JPEG/PNG files are
+//! scaled down at publish), alt text, at most 3 languages; no video yet.
+
+use super::richtext::{MAX_GRAPHEMES, MAX_TEXT_BYTES};
+use super::{BlueskyOutput, MAX_IMAGES, MAX_LANGS};
+use crate::config::Config;
+use crate::content::Post;
+use crate::diag::Diagnostic;
+use crate::rules::media_probe::MediaFormat;
+
+pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let src = &post.source;
+    let opts = post.front.bluesky.as_ref().map(|b| &b.value);
+    let max_image = config.bluesky.max_image_bytes;
+    let n = out.parts.len();
+    if out.parts.is_empty() && crate::rules::has_content(post) {
+        let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
+        d.push(
+            Diagnostic::error(
+                "bluesky-empty-part",
+                "the post has nothing to publish on Bluesky: no text and no images",
+            )
+            .at(src, span)
+            .with_hint("write the post's text, or remove `bluesky` from its platforms"),
+        );
+    }
+    for (i, part) in out.parts.iter().enumerate() {
+        let which = if n > 1 { format!("part {} of {n}", i + 1) } else { "the post".to_owned() };
+        let graphemes = part.graphemes();
+        let bytes = part.text.len();
+        if graphemes > MAX_GRAPHEMES || bytes > MAX_TEXT_BYTES {
+            let (found, limit) = if graphemes > MAX_GRAPHEMES {
+                (format!("{graphemes} graphemes"), format!("{MAX_GRAPHEMES} graphemes"))
+            } else {
+                (format!("{bytes} bytes"), format!("{MAX_TEXT_BYTES} UTF-8 bytes"))
+            };
+            d.push(
+                Diagnostic::error("bluesky-text-too-long", format!("{which} is {found}; Bluesky allows at most {limit} per post"))
+                    .at(src, part.origin.clone())
+                    .with_label(found)
+                    .with_hint("shorten it, split it with a `---` line (blank line before it), or set `bluesky: {split: auto}`; a link shows only its label, a bare URL is shortened"),
+            );
+        }
+        if part.text.is_empty() && part.media.is_empty() {
+            d.push(
+                Diagnostic::error("bluesky-empty-part", format!("{which} has no text and no images"))
+                    .at(src, part.origin.clone())
+                    .with_hint("remove the empty part or write something in it"),
+            );
+        }
+        let images = part.media.iter().filter(|m| !m.format.is_video()).count();
+        if images > MAX_IMAGES {
+            let fifth = part.media.iter().filter(|m| !m.format.is_video()).nth(MAX_IMAGES).map(|m| m.span.clone());
+            d.push(
+                Diagnostic::error(
+                    "bluesky-too-many-images",
+                    format!("{which} has {images} images; a Bluesky post holds at most {MAX_IMAGES}"),
+                )
+                .at(src, fifth.unwrap_or_else(|| part.origin.clone()))
+                .with_label(format!("image {} of {images}", MAX_IMAGES + 1))
+                .with_hint("remove images, or move some into another part of the chain (a `thread:` item with its own `media:`)"),
+            );
+        }
+        for m in &part.media {
+            d.extend(m.problems.iter().cloned());
+            let name = m.path.as_deref().or(m.url.as_deref()).unwrap_or("media");
+            if m.format.is_video() {
+                d.push(
+                    Diagnostic::error(
+                        "bluesky-video-unsupported",
+                        format!("`{name}` is a video; crier does not publish videos to Bluesky yet"),
+                    )
+                    .at(src, m.span.clone())
+                    .with_hint("post an image instead, or remove `bluesky` from this post's platforms"),
+                );
+                continue;
+            }
+            let accepted =
+                matches!(m.format, MediaFormat::Jpeg | MediaFormat::Png | MediaFormat::Webp | MediaFormat::Gif);
+            let known = m.info.is_some() || m.format != MediaFormat::Unknown;
+            if known && !accepted {
+                d.push(
+                    Diagnostic::error(
+                        "bluesky-image-format",
+                        format!("`{name}` is {}; Bluesky shows JPEG, PNG, WebP or GIF images", m.format.name()),
+                    )
+                    .at(src, m.span.clone())
+                    .with_hint("convert the file, for example to JPEG"),
+                );
+                continue;
+            }
+            if let Some(info) = &m.info {
+                if info.size_bytes > max_image {
+                    if matches!(info.format, MediaFormat::Jpeg | MediaFormat::Png) {
+                        d.push(
+                            Diagnostic::warning(
+                                "bluesky-image-scaled",
+                                format!(
+                                    "image `{name}` is {} bytes, over Bluesky's limit of {max_image}; crier will scale it down and re-encode it when publishing",
+                                    info.size_bytes
+                                ),
+                            )
+                            .at(src, m.span.clone())
+                            .with_hint("to control the result, resize the image yourself (the limit is crier.yaml `bluesky.max_image_bytes`)"),
+                        );
+                    } else {
+                        d.push(
+                            Diagnostic::error(
+                                "bluesky-image-too-large",
+                                format!("image `{name}` is {} bytes; Bluesky accepts at most {max_image}", info.size_bytes),
+                            )
+                            .at(src, m.span.clone())
+                            .with_hint("make it smaller, or convert it to JPEG (crier scales JPEG and PNG images down by itself)"),
+                        );
+                    }
+                }
+            }
+            if m.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
+                d.push(
+                    Diagnostic::warning("bluesky-alt-missing", format!("image `{name}` has no alt text"))
+                        .at(src, m.span.clone())
+                        .with_hint("add `alt:` describing the image; Bluesky shows it to people using screen readers"),
+                );
+            }
+        }
+        for img in &part.dropped_images {
+            d.push(
+                Diagnostic::warning("bluesky-inline-image", "an inline Markdown image does not show on Bluesky")
+                    .at(src, img.clone())
+                    .with_hint("attach images with `media:`"),
+            );
+        }
+    }
+    if let Some(langs) = opts.and_then(|o| o.langs.as_ref()) {
+        if langs.value.len() > MAX_LANGS {
+            d.push(
+                Diagnostic::error(
+                    "bluesky-langs",
+                    format!("`langs` has {} languages; a Bluesky post has at most {MAX_LANGS}", langs.value.len()),
+                )
+                .at(src, post.span_of(&langs.referenced))
+                .with_hint("keep the main languages of the post"),
+            );
+        }
+        for lang in &langs.value {
+            if !is_language_tag(lang.value.trim()) {
+                d.push(
+                    Diagnostic::error("bluesky-langs", format!("`{}` is not a BCP-47 language tag", lang.value))
+                        .at(src, post.span_of(&lang.referenced))
+                        .with_hint("write a tag such as `en`, `pt-BR` or `ja`"),
+                );
+            }
+        }
+    }
+    d
+}
+
+/// BCP-47 shape: a 2–3 letter language (or `i`/`x` for the irregular ones),
+/// then subtags of 1–8 letters or digits.
+pub fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let first = parts.next().unwrap_or("");
+    let first_ok = ((2..=3).contains(&first.len()) && first.chars().all(|c| c.is_ascii_alphabetic()))
+        || matches!(first, "i" | "x");
+    first_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,751 @@
+//! XRPC client for a Bluesky PDS: the calls a publisher needs.
+//!
+//! - `com.atproto.server.createSession` once per run with the app password;
+//!   `refreshSession` when a call answers `ExpiredToken` (once per expiry);
+//!   later calls go to the PDS named in the session's DID document (the
+//!   `#atproto_pds` service) when there is one, else to the sign-in service.
+//! - `com.atproto.repo.uploadBlob`, `putRecord`, `getRecord`, `listRecords`,
+//!   `com.atproto.identity.resolveHandle`.
+//!
+//! Errors arrive as `{"error": "<Name>", "message": "…"}` and are sorted into
+//! an [`XrpcError`] the caller can act on: a bad password is fatal for Bluesky
+//! (not for the other platforms); a request the server refused is `Rejected`;
+//! 429 waits for `RateLimit-Reset` (bounded) and tries again; 5xx, timeouts and
+//! dropped connections are retried with exponential backoff (every call here
+//! lands on the same result when repeated: blobs are content-addressed and
+//! records are written under keys crier chose); a write whose reply never
+//! came after the retries is `Ambiguous`.
+//!
+//! The password and the session JWTs travel only in request bodies and the
+//! `Authorization` header; every message that leaves this module is redacted
+//! and `Debug` never shows them.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use url::Url;
+
+const REDACTED: &str = "[REDACTED]";
+
+/// Bounds for retries and timeouts (crier.yaml `publish:`; tests make them small).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOptions {
+    pub request_timeout: Duration,
+    /// Upper bound on the time one call spends waiting between attempts.
+    pub max_total_wait: Duration,
+    /// First backoff delay when the server says nothing; doubles each retry.
+    pub initial_delay: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            max_total_wait: Duration::from_secs(120),
+            initial_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Failures of an XRPC call, sorted by what the caller should do.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum XrpcError {
+    /// Sign-in refused (wrong identifier or app password, account taken down,
+    /// 2FA asked for): stop publishing to Bluesky for this run.
+    #[error("Bluesky refused the sign-in ({error}: {message}); {hint}")]
+    Auth { error: String, message: String, hint: &'static str },
+    /// The server refused the request; sending it again fails again.
+    #[error("Bluesky rejected {operation} (HTTP {status} {error}: {message})")]
+    Rejected { operation: &'static str, status: u16, error: String, message: String },
+    /// Still rate limited when the wait bound ran out.
+    #[error("Bluesky rate limit reached during {operation} (HTTP 429: {message}); try again in {} s", .retry_after.as_secs())]
+    RateLimited { operation: &'static str, retry_after: Duration, message: String },
+    /// A temporary failure that outlasted the retries; nothing was written.
+    #[error("temporary Bluesky failure during {operation}: {message}")]
+    Transient { operation: &'static str, message: String },
+    /// A write was sent but no reply came back, even after retrying: it may
+    /// have taken effect. The next run looks at the record key first.
+    #[error("the Bluesky {operation} request was sent but its reply was lost ({message})")]
+    Ambiguous { operation: &'static str, message: String },
+    /// A 2xx reply of an unexpected shape.
+    #[error("unexpected reply from Bluesky to {operation} (HTTP {status}): {detail}")]
+    BadResponse { operation: &'static str, status: u16, detail: String },
+}
+
+impl XrpcError {
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Self::Auth { .. })
+    }
+
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, Self::Ambiguous { .. })
+    }
+
+    /// The XRPC error name (`InvalidSwap`, `RecordNotFound`, …) of a refusal.
+    pub fn xrpc_name(&self) -> Option<&str> {
+        match self {
+            Self::Rejected { error, .. } | Self::Auth { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = XrpcError> = std::result::Result<T, E>;
+
+/// A record's strong reference.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StrongRef {
+    pub uri: String,
+    pub cid: String,
+}
+
+impl StrongRef {
+    pub fn to_json(&self) -> Value {
+        json!({"uri": self.uri, "cid": self.cid})
+    }
+}
+
+/// A record as `getRecord`/`listRecords` return it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordView {
+    pub uri: String,
+    #[serde(default)]
+    pub cid: Option<String>,
+    pub value: Value,
+}
+
+/// Who signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub did: String,
+    pub handle: String,
+    /// Where repository calls go.
+    pub pds: String,
+}
+
+struct Tokens {
+    access: SecretString,
+    refresh: SecretString,
+}
+
+/// A client for one account. Cheap to clone; clones share the session.
+#[derive(Clone)]
+pub struct XrpcClient {
+    http: reqwest::Client,
+    service: Url,
+    opts: ClientOptions,
+    calls: Arc<AtomicU64>,
+    state: Arc<Mutex<State>>,
+}
+
+struct State {
+    pds: Url,
+    tokens: Option<Tokens>,
+    account: Option<Account>,
+    /// Everything that must never be shown (password, JWTs).
+    secrets: Vec<String>,
+}
+
+impl fmt::Debug for XrpcClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XrpcClient")
+            .field("service", &self.service.as_str())
+            .field("session", &REDACTED)
+            .field("calls", &self.calls())
+            .finish()
+    }
+}
+
+/// How a request carries credentials.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    None,
+    Access,
+    Refresh,
+}
+
+enum Body {
+    Empty,
+    Json(Value),
+    Raw { bytes: Vec<u8>, mime: String },
+}
+
+/// Whether the call writes (a lost reply is then ambiguous, not just transient).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Read,
+    Write,
+}
+
+impl XrpcClient {
+    /// A client for `service` (e.g. [`super::DEFAULT_SERVICE`]); an unparsable
+    /// URL falls back to the default.
+    pub fn new(service: &str, opts: ClientOptions) -> Self {
+        let service = Url::parse(service.trim())
+            .ok()
+            .filter(|u| !u.cannot_be_a_base())
+            .unwrap_or_else(|| Url::parse(super::DEFAULT_SERVICE).expect("valid default"));
+        let http = reqwest::Client::builder()
+            .timeout(opts.request_timeout)
+            .connect_timeout(opts.request_timeout)
+            .user_agent(concat!("crier/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            opts,
+            calls: Arc::default(),
+            state: Arc::new(Mutex::new(State {
+                pds: service.clone(),
+                tokens: None,
+                account: None,
+                secrets: Vec::new(),
+            })),
+            service,
+        }
+    }
+
+    /// HTTP requests sent so far (every attempt).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The signed-in account, once [`Self::sign_in`] succeeded.
+    pub fn account(&self) -> Option<Account> {
+        self.lock().account.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let secrets = self.lock().secrets.clone();
+        redact_with(&secrets, text)
+    }
+
+    fn remember_secret(&self, s: &str) {
+        let mut g = self.lock();
+        if s.len() >= 4 && !g.secrets.iter().any(|x| x == s) {
+            g.secrets.push(s.to_owned());
+            let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+            if encoded != s {
+                g.secrets.push(encoded);
+            }
+            g.secrets.sort_by_key(|x| std::cmp::Reverse(x.len()));
+        }
+    }
+
+    /// `createSession` with a handle (or DID, or email) and an app password.
+    pub async fn sign_in(&self, identifier: &str, password: &SecretString) -> Result<Account> {
+        self.remember_secret(password.expose_secret());
+        let body = json!({"identifier": identifier.trim(), "password": password.expose_secret()});
+        let reply = self
+            .call("sign in", Method::POST, "com.atproto.server.createSession", &[], Body::Json(body), Auth::None, Kind::Read)
+            .await
+            .map_err(|e| match e {
+                XrpcError::Rejected { status, error, message, .. } if status == 401 || status == 400 => {
+                    let hint = match error.as_str() {
+                        "AuthFactorTokenRequired" => {
+                            "the account asks for a sign-in code: use an app password (Settings → Privacy and security → App passwords) in BLUESKY_APP_PASSWORD"
+                        }
+                        "AccountTakedown" | "AccountDeactivated" => "the account cannot post; check it in the Bluesky app",
+                        _ => "check BLUESKY_IDENTIFIER (your handle, e.g. you.bsky.social) and BLUESKY_APP_PASSWORD (an app password, not your account password)",
+                    };
+                    XrpcError::Auth { error, message, hint }
+                }
+                other => other,
+            })?;
+        self.take_session(&reply, "sign in")
+    }
+
+    fn take_session(&self, reply: &Value, operation: &'static str) -> Result<Account> {
+        let field = |k: &str| reply.get(k).and_then(Value::as_str).map(str::to_owned);
+        let (Some(access), Some(refresh), Some(did)) = (field("accessJwt"), field("refreshJwt"), field("did")) else {
+            return Err(XrpcError::BadResponse {
+                operation,
+                status: 200,
+                detail: "the session lacks accessJwt, refreshJwt or did".into(),
+            });
+        };
+        self.remember_secret(&access);
+        self.remember_secret(&refresh);
+        let pds = reply.get("didDoc").and_then(pds_from_did_doc);
+        let mut g = self.lock();
+        if let Some(pds) = &pds {
+            g.pds = pds.clone();
+        }
+        let account = Account { did, handle: field("handle").unwrap_or_default(), pds: g.pds.to_string() };
+        g.tokens = Some(Tokens { access: access.into(), refresh: refresh.into() });
+        g.account = Some(account.clone());
+        Ok(account)
+    }
+
+    /// `refreshSession` with the refresh token; replaces both tokens.
+    async fn refresh(&self) -> Result<()> {
+        let reply = self
+            .call(
+                "refresh the session",
+                Method::POST,
+                "com.atproto.server.refreshSession",
+                &[],
+                Body::Empty,
+                Auth::Refresh,
+                Kind::Read,
+            )
+            .await
+            .map_err(|e| match e {
+                XrpcError::Rejected { error, message, .. } => XrpcError::Auth {
+                    error,
+                    message,
+                    hint: "the session could not be renewed; run publish again to sign in anew",
+                },
+                other => other,
+            })?;
+        self.take_session(&reply, "refresh the session").map(|_| ())
+    }
+
+    /// `uploadBlob`: returns the blob object to put into a record as-is.
+    pub async fn upload_blob(&self, bytes: Vec<u8>, mime: &str) -> Result<Value> {
+        let body = Body::Raw { bytes, mime: mime.to_owned() };
+        let reply = self
+            .call("upload an image", Method::POST, "com.atproto.repo.uploadBlob", &[], body, Auth::Access, Kind::Write)
+            .await?;
+        match reply.get("blob") {
+            Some(blob) if blob.get("ref").is_some() => Ok(blob.clone()),
+            _ => Err(XrpcError::BadResponse {
+                operation: "upload an image",
+                status: 200,
+                detail: "no `blob` with a `ref` in the reply".into(),
+            }),
+        }
+    }
+
+    /// `putRecord` at `rkey`. With `only_if_absent` the server refuses with
+    /// `InvalidSwap` when the key already holds a record (`swapRecord: null`),
+    /// so a record of someone else's is never replaced.
+    pub async fn put_record(
+        &self,
+        collection: &str,
+        rkey: &str,
+        record: &Value,
+        only_if_absent: bool,
+    ) -> Result<StrongRef> {
+        let did = self.did()?;
+        let mut body = json!({"repo": did, "collection": collection, "rkey": rkey, "validate": true, "record": record});
+        if only_if_absent {
+            body["swapRecord"] = Value::Null;
+        }
+        let reply = self
+            .call(
+                "write a post",
+                Method::POST,
+                "com.atproto.repo.putRecord",
+                &[],
+                Body::Json(body),
+                Auth::Access,
+                Kind::Write,
+            )
+            .await?;
+        serde_json::from_value(reply).map_err(|e| XrpcError::BadResponse {
+            operation: "write a post",
+            status: 200,
+            detail: format!("no uri/cid: {e}"),
+        })
+    }
+
+    /// `getRecord`: `None` when the key holds no record (`RecordNotFound`).
+    pub async fn get_record(&self, collection: &str, rkey: &str) -> Result<Option<RecordView>> {
+        let did = self.did()?;
+        let query = [("repo", did.as_str()), ("collection", collection), ("rkey", rkey)];
+        match self
+            .call(
+                "read a post",
+                Method::GET,
+                "com.atproto.repo.getRecord",
+                &query,
+                Body::Empty,
+                Auth::Access,
+                Kind::Read,
+            )
+            .await
+        {
+            Ok(reply) => serde_json::from_value(reply).map(Some).map_err(|e| XrpcError::BadResponse {
+                operation: "read a post",
+                status: 200,
+                detail: e.to_string(),
+            }),
+            Err(e) if e.xrpc_name() == Some("RecordNotFound") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One page of `listRecords` (newest key first) and the cursor of the next.
+    pub async fn list_records(
+        &self,
+        collection: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<RecordView>, Option<String>)> {
+        let did = self.did()?;
+        let limit = limit.clamp(1, 100).to_string();
+        let mut query = vec![("repo", did.as_str()), ("collection", collection), ("limit", limit.as_str())];
+        if let Some(c) = cursor {
+            query.push(("cursor", c));
+        }
+        let reply = self
+            .call(
+                "list posts",
+                Method::GET,
+                "com.atproto.repo.listRecords",
+                &query,
+                Body::Empty,
+                Auth::Access,
+                Kind::Read,
+            )
+            .await?;
+        let records: Vec<RecordView> = reply
+            .get("records")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| XrpcError::BadResponse { operation: "list posts", status: 200, detail: e.to_string() })?
+            .unwrap_or_default();
+        let next = reply.get("cursor").and_then(Value::as_str).map(str::to_owned);
+        Ok((records, next))
+    }
+
+    /// `resolveHandle`: the DID, or `None` when the handle does not resolve.
+    pub async fn resolve_handle(&self, handle: &str) -> Result<Option<String>> {
+        let query = [("handle", handle)];
+        match self
+            .call(
+                "resolve a handle",
+                Method::GET,
+                "com.atproto.identity.resolveHandle",
+                &query,
+                Body::Empty,
+                Auth::Access,
+                Kind::Read,
+            )
+            .await
+        {
+            Ok(reply) => Ok(reply.get("did").and_then(Value::as_str).map(str::to_owned)),
+            Err(XrpcError::Rejected { status: 400 | 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn did(&self) -> Result<String> {
+        self.lock().account.as_ref().map(|a| a.did.clone()).ok_or_else(|| XrpcError::Auth {
+            error: "AuthMissing".into(),
+            message: "not signed in".into(),
+            hint: "sign in first",
+        })
+    }
+
+    /// One XRPC call with retries. Returns the reply's JSON (`{}` for an empty body).
+    #[allow(clippy::too_many_arguments)]
+    async fn call(
+        &self,
+        operation: &'static str,
+        method: Method,
+        nsid: &str,
+        query: &[(&str, &str)],
+        body: Body,
+        auth: Auth,
+        kind: Kind,
+    ) -> Result<Value> {
+        let mut backoff = Backoff::new(self.opts.initial_delay, self.opts.max_total_wait);
+        let mut refreshed = false;
+        let mut sent_once = false;
+        loop {
+            let (url, token) = {
+                let g = self.lock();
+                // Sign-in and refresh go to the service; the rest to the account's PDS.
+                let base = if auth == Auth::Access { &g.pds } else { &self.service };
+                let mut url = base.clone();
+                if let Ok(mut segs) = url.path_segments_mut() {
+                    segs.pop_if_empty().push("xrpc").push(nsid);
+                }
+                let token = match auth {
+                    Auth::None => None,
+                    Auth::Access => g.tokens.as_ref().map(|t| t.access.expose_secret().to_owned()),
+                    Auth::Refresh => g.tokens.as_ref().map(|t| t.refresh.expose_secret().to_owned()),
+                };
+                (url, token)
+            };
+            let mut req = self.http.request(method.clone(), url).query(query);
+            if let Some(token) = &token {
+                let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| XrpcError::Auth {
+                    error: "InvalidToken".into(),
+                    message: "the session token is not a valid header value".into(),
+                    hint: "sign in again",
+                })?;
+                value.set_sensitive(true);
+                req = req.header(AUTHORIZATION, value);
+            }
+            req = match &body {
+                Body::Empty => req,
+                Body::Json(v) => req.json(v),
+                Body::Raw { bytes, mime } => req.header(CONTENT_TYPE, mime.as_str()).body(bytes.clone()),
+            };
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let (status, headers, bytes) = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Ok(b) => (status, headers, b.to_vec()),
+                        Err(e) => {
+                            let message = self.transport(e);
+                            sent_once = true;
+                            match backoff.next(None) {
+                                Some(d) => {
+                                    tokio::time::sleep(d).await;
+                                    continue;
+                                }
+                                None => return Err(self.lost(operation, kind, message)),
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    let connect = e.is_connect();
+                    let message = self.transport(e);
+                    sent_once |= !connect;
+                    match backoff.next(None) {
+                        Some(d) => {
+                            tokio::time::sleep(d).await;
+                            continue;
+                        }
+                        None if sent_once => return Err(self.lost(operation, kind, message)),
+                        None => return Err(XrpcError::Transient { operation, message }),
+                    }
+                }
+            };
+            if status.is_success() {
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    return Ok(json!({}));
+                }
+                return serde_json::from_slice(&bytes).map_err(|_| XrpcError::BadResponse {
+                    operation,
+                    status: status.as_u16(),
+                    detail: self.describe(&bytes),
+                });
+            }
+            let (error, message) = self.error_of(status, &bytes);
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                let wait = server_delay(&headers, Utc::now()).unwrap_or(Duration::from_secs(60));
+                match backoff.next(Some(wait)) {
+                    Some(d) => {
+                        tokio::time::sleep(d).await;
+                        continue;
+                    }
+                    None => return Err(XrpcError::RateLimited { operation, retry_after: wait, message }),
+                }
+            }
+            // An expired access token: renew it once and send again.
+            if auth == Auth::Access
+                && !refreshed
+                && (error == "ExpiredToken" || (status == StatusCode::UNAUTHORIZED && error == "InvalidToken"))
+            {
+                refreshed = true;
+                Box::pin(self.refresh()).await?;
+                continue;
+            }
+            if status.is_server_error() {
+                sent_once = true;
+                match backoff.next(server_delay(&headers, Utc::now())) {
+                    Some(d) => {
+                        tokio::time::sleep(d).await;
+                        continue;
+                    }
+                    None => {
+                        let message = format!("HTTP {} {error}: {message}", status.as_u16());
+                        return Err(self.lost(operation, kind, message));
+                    }
+                }
+            }
+            if status == StatusCode::UNAUTHORIZED && auth == Auth::Access {
+                return Err(XrpcError::Auth {
+                    error,
+                    message,
+                    hint: "the session was refused; check the app password and sign in again",
+                });
+            }
+            return Err(XrpcError::Rejected { operation, status: status.as_u16(), error, message });
+        }
+    }
+
+    /// A write that was sent but never answered may have landed; a read or a
+    /// write that never got through is just transient.
+    fn lost(&self, operation: &'static str, kind: Kind, message: String) -> XrpcError {
+        match kind {
+            Kind::Write => XrpcError::Ambiguous { operation, message },
+            Kind::Read => XrpcError::Transient { operation, message },
+        }
+    }
+
+    /// XRPC's `{"error", "message"}`, or a description of what came instead.
+    fn error_of(&self, status: StatusCode, bytes: &[u8]) -> (String, String) {
+        #[derive(Deserialize)]
+        struct ErrBody {
+            error: Option<String>,
+            message: Option<String>,
+        }
+        match serde_json::from_slice::<ErrBody>(bytes) {
+            Ok(ErrBody { error: Some(error), message }) => {
+                (self.redact(&error), self.redact(message.as_deref().unwrap_or("")))
+            }
+            _ => (status.canonical_reason().unwrap_or("Error").replace(' ', ""), self.describe(bytes)),
+        }
+    }
+
+    fn transport(&self, e: reqwest::Error) -> String {
+        let e = e.without_url();
+        let mut text = if e.is_timeout() {
+            format!("no reply within {:?}", self.opts.request_timeout)
+        } else if e.is_connect() {
+            "could not connect".to_owned()
+        } else {
+            "connection failed".to_owned()
+        };
+        let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        self.redact(&text)
+    }
+
+    fn describe(&self, bytes: &[u8]) -> String {
+        let text = String::from_utf8_lossy(bytes);
+        let trimmed = text.trim();
+        let desc = if trimmed.is_empty() {
+            "an empty body".to_owned()
+        } else if trimmed.starts_with('<') {
+            "an HTML page instead of JSON".to_owned()
+        } else {
+            let cut: String = trimmed.chars().take(120).collect();
+            format!("{cut:?}")
+        };
+        self.redact(&desc)
+    }
+}
+
+/// The `#atproto_pds` service endpoint of a DID document.
+fn pds_from_did_doc(doc: &Value) -> Option<Url> {
+    doc.get("service")?
+        .as_array()?
+        .iter()
+        .find(|s| {
+            s.get("id").and_then(Value::as_str).is_some_and(|id| id == "#atproto_pds" || id.ends_with("#atproto_pds"))
+        })
+        .and_then(|s| s.get("serviceEndpoint")?.as_str())
+        .and_then(|u| Url::parse(u).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+fn redact_with(secrets: &[String], text: &str) -> String {
+    let mut out = text.to_owned();
+    for s in secrets {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), REDACTED);
+        }
+    }
+    out
+}
+
+/// How long the server asks to wait: `Retry-After` seconds, else
+/// `RateLimit-Reset` (unix seconds, what a PDS sends).
+fn server_delay(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(secs) = get("retry-after").and_then(|v| v.parse::<u64>().ok()) {
+        return Some(Duration::from_secs(secs));
+    }
+    let reset = get("ratelimit-reset")?.parse::<i64>().ok()?;
+    let at = DateTime::from_timestamp(reset, 0)?;
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Bounded backoff: the server's delay when it gave one, else exponential.
+struct Backoff {
+    next: Duration,
+    waited: Duration,
+    max_total: Duration,
+}
+
+impl Backoff {
+    fn new(initial: Duration, max_total: Duration) -> Self {
+        Self { next: initial, waited: Duration::ZERO, max_total }
+    }
+
+    fn next(&mut self, hint: Option<Duration>) -> Option<Duration> {
+        let delay = hint.unwrap_or_else(|| {
+            let d = self.next;
+            self.next = self.next.saturating_mul(2);
+            d
+        });
+        if self.waited + delay > self.max_total {
+            return None;
+        }
+        self.waited += delay;
+        Some(delay)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_pds_from_the_did_document() {
+        let doc = json!({"service": [
+            {"id": "#other", "type": "X", "serviceEndpoint": "https://nope.example"},
+            {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": "https://pds.example.com"}
+        ]});
+        assert_eq!(pds_from_did_doc(&doc).map(|u| u.to_string()), Some("https://pds.example.com/".into()));
+        assert_eq!(pds_from_did_doc(&json!({"service": []})), None);
+        assert_eq!(pds_from_did_doc(&json!({"service": [{"id": "#atproto_pds", "serviceEndpoint": "ftp://x"}]})), None);
+    }
+
+    #[test]
+    fn rate_limit_reset_is_unix_seconds() {
+        let now = DateTime::from_timestamp(1_780_000_000, 0).expect("valid");
+        let mut h = HeaderMap::new();
+        h.insert("ratelimit-reset", HeaderValue::from_static("1780000042"));
+        assert_eq!(server_delay(&h, now), Some(Duration::from_secs(42)));
+        h.insert("ratelimit-reset", HeaderValue::from_static("1779999000"));
+        assert_eq!(server_delay(&h, now), Some(Duration::ZERO), "a reset in the past means now");
+        h.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(server_delay(&h, now), Some(Duration::from_secs(7)));
+        assert_eq!(server_delay(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(700));
+        assert_eq!(b.next(None), Some(Duration::from_millis(100)));
+        assert_eq!(b.next(None), Some(Duration::from_millis(200)));
+        assert_eq!(b.next(None), Some(Duration::from_millis(400)));
+        assert_eq!(b.next(None), None);
+    }
+
+    #[test]
+    fn debug_and_messages_hide_secrets() {
+        let c = XrpcClient::new("https://pds.example", ClientOptions::default());
+        c.remember_secret("app-pass-word-1234");
+        assert_eq!(c.redact("bad app-pass-word-1234 and app-pass-word-1234"), "bad [REDACTED] and [REDACTED]");
+        assert!(!format!("{c:?}").contains("app-pass"));
+    }
+}
