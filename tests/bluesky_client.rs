@@ -161,11 +161,21 @@ async fn a_rerun_finds_the_post_instead_of_posting_again() {
     let out = output(vec![part("once only")]);
     let notes = Notes::new();
     let first = publish(&mut connect(&fake).await, &out, "content/a.md", &notes).await.expect("first");
-    // A new run (as in a fresh clone): nothing recorded, same keys.
-    let second = publish(&mut connect(&fake).await, &out, "content/a.md", &notes).await.expect("second");
+    // A new run (as in a fresh clone): nothing recorded, same keys, the identical
+    // record: the create-only write is a no-op that answers the same uri and cid.
+    let mut p = connect(&fake).await;
+    let before = fake.calls();
+    let second = publish(&mut p, &out, "content/a.md", &notes).await.expect("second");
     assert_eq!(first, second);
+    assert_eq!(fake.calls() - before, 1);
     assert_eq!(fake.records().len(), 1);
-    assert!(notes.all().iter().any(|n| n.contains("already on Bluesky")));
+    // The post was edited between the lost reply and the rerun: still no second post.
+    let edited = output(vec![part("once only, edited")]);
+    let third = publish(&mut connect(&fake).await, &edited, "content/a.md", &notes).await.expect("third");
+    assert_eq!(third.id, first.id);
+    assert_eq!(fake.records().len(), 1);
+    assert_eq!(fake.records()[0].value["text"], "once only", "the published record is left alone");
+    assert!(notes.all().iter().any(|n| n.contains("already on Bluesky")), "{:?}", notes.all());
 }
 
 #[tokio::test]
@@ -178,7 +188,9 @@ async fn a_lost_reply_is_retried_onto_the_same_record() {
     let records = fake.records();
     assert_eq!(records.len(), 1);
     assert_eq!(rec.cid, records[0].cid);
-    assert_eq!(fake.count("com.atproto.repo.getRecord"), 1);
+    // The retry of the identical record is the server's no-op: same uri and cid.
+    assert_eq!(fake.count("com.atproto.repo.putRecord"), 2);
+    assert_eq!(fake.count("com.atproto.repo.getRecord"), 0);
 }
 
 #[tokio::test]
@@ -395,4 +407,71 @@ async fn xrpc_errors_are_sorted() {
     let (rest, end) = client.list_records(POST, 2, cursor.as_deref()).await.expect("list");
     assert_eq!(rest.iter().map(|r| rkey(&r.uri)).collect::<HashSet<_>>(), HashSet::from(["3n3enpce6222b"]));
     assert_eq!(end, None);
+}
+
+/// A local site: `/article` with OpenGraph tags and a large card image, `/plain`
+/// with only a `<title>`, `/gone` answering 404.
+async fn site(card_png: Vec<u8>) -> String {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/article",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/html")],
+                    r#"<html><head><meta property="og:title" content="Title &amp; more">
+                    <meta property="og:description" content="What it is about">
+                    <meta property="og:image" content="/card.png"></head></html>"#,
+                )
+            }),
+        )
+        .route("/plain", get(|| async { ([(header::CONTENT_TYPE, "text/html")], "<title>Just a title</title>") }))
+        .route("/gone", get(|| async { (axum::http::StatusCode::NOT_FOUND, "no") }))
+        .route(
+            "/card.png",
+            get(move || async move { ([(header::CONTENT_TYPE, "image/png")], card_png.clone()).into_response() }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn link_cards_come_from_the_page_and_a_failed_fetch_only_drops_the_card() {
+    let big = noisy_png(700, 700);
+    assert!(big.len() > 1_000_000, "{}", big.len());
+    let base = site(big).await;
+    let fake = FakeBluesky::start(cfg()).await;
+    let mut p = connect(&fake).await;
+    let notes = Notes::new();
+    let out = output(vec![
+        part(&format!("first [the article]({base}/article) then {base}/plain")),
+        part(&format!("bare {base}/plain")),
+        part(&format!("broken [link]({base}/gone)")),
+    ]);
+    let rec = publish(&mut p, &out, "content/cards.md", &notes).await.expect("published, cards or not");
+    let records = fake.records();
+    let value = |i: usize| records.iter().find(|r| r.uri == rec.parts[i].id).expect("part").value.clone();
+    let card = value(0)["embed"].clone();
+    assert_eq!(card["$type"], "app.bsky.embed.external");
+    assert_eq!(card["external"]["uri"], format!("{base}/article"), "the first link of the part");
+    assert_eq!(card["external"]["title"], "Title & more");
+    assert_eq!(card["external"]["description"], "What it is about");
+    assert!(card["external"]["thumb"]["size"].as_u64().expect("thumb") <= 1_000_000, "thumb scaled under the limit");
+    assert_eq!(value(1)["embed"]["external"]["title"], "Just a title");
+    assert_eq!(value(1)["embed"]["external"]["description"], "");
+    assert!(value(2).get("embed").is_none());
+    assert!(notes.all().iter().any(|n| n.contains("no link card") && n.contains("/gone")), "{:?}", notes.all());
+
+    // `link_card: false`: no fetch, no card.
+    let mut no_card = output(vec![part(&format!("quiet {base}/article"))]);
+    no_card.link_card = false;
+    let rec = publish(&mut p, &no_card, "content/quiet.md", &notes).await.expect("published");
+    let v = fake.records().into_iter().find(|r| r.uri == rec.id).expect("record").value;
+    assert!(v.get("embed").is_none());
 }

@@ -16,8 +16,8 @@
 //!   at most 4 images (`array too big (maximum 4, got 5) at $.record.embed.images`),
 //!   each with `alt` and an uploaded blob within `max_embed_image_bytes`; createRecord
 //!   on a taken key: 500 `InternalServerError`; putRecord of an identical record: the
-//!   same uri and cid, nothing changes; `swapRecord: null` on a taken key: 400
-//!   `InvalidSwap`. Fake-only strictness: facet ranges must lie inside the text on char
+//!   same uri and cid, nothing changes; `swapRecord: null` on a key holding another record: 400
+//!   `InvalidSwap` (an identical one is still the no-op). Fake-only strictness: facet ranges must lie inside the text on char
 //!   boundaries, and a reply's root and parent must be existing records with that cid;
 //! - `getRecord` (400 `RecordNotFound`), `listRecords` (newest key first, `cursor`),
 //!   `com.atproto.identity.resolveHandle` (400 `InvalidRequest` "Unable to resolve handle").
@@ -543,11 +543,12 @@ impl Inner {
                 // What a real PDS does: the repository tree refuses a second value at the key.
                 return Err(err(500, "InternalServerError", "Internal Server Error"));
             }
-            if body.get("swapRecord").is_some_and(Value::is_null) {
-                return Err(err(400, "InvalidSwap", format!("Record was at {}", existing.cid)));
-            }
+            // As on a real PDS: an identical record is a no-op even with `swapRecord: null`.
             if existing.cid == record_cid(&record) {
                 return Ok(json!({"uri": existing.uri, "cid": existing.cid, "validationStatus": "valid"}));
+            }
+            if body.get("swapRecord").is_some_and(Value::is_null) {
+                return Err(err(400, "InvalidSwap", format!("Record was at {}", existing.cid)));
             }
         }
         let rec = self.store(&collection, &rkey, record);

@@ -1,0 +1,272 @@
+//! crier's Bluesky publishing against a real PDS (`@atproto/dev-env`), started
+//! by `scripts/bluesky-pds-test.sh`, which sets:
+//!
+//! - `CRIER_BLUESKY_E2E_URL`: the PDS (e.g. `http://localhost:2583`);
+//! - `CRIER_BLUESKY_E2E_IDENTIFIER`, `CRIER_BLUESKY_E2E_PASSWORD`: a handle and an app password.
+//!
+//! Without a PDS these tests are listed as ignored (with the reason) by a plain
+//! `cargo test`; the script runs them with `--ignored`, and then a missing
+//! variable fails loudly instead of passing.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use crier::platforms::bluesky::publish::{BlueskyPublisher, BlueskyRecord, Job, PublishOptions};
+use crier::platforms::bluesky::richtext::RichText;
+use crier::platforms::bluesky::xrpc::{ClientOptions, RecordView, XrpcClient};
+use crier::platforms::bluesky::{BlueskyOutput, BlueskyPart, tid};
+use crier::render::text::{LinkStyle, markdown_to_text_with};
+use crier::rules::media::MediaRef;
+use crier::rules::media_probe::MediaFormat;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+const POST: &str = "app.bsky.feed.post";
+
+struct Pds {
+    url: String,
+    identifier: String,
+    password: SecretString,
+}
+
+fn pds() -> Pds {
+    let var = |k: &str| {
+        std::env::var(k).unwrap_or_else(|_| {
+            panic!("{k} is not set: these tests run against a real PDS; start one with scripts/bluesky-pds-test.sh")
+        })
+    };
+    Pds {
+        url: var("CRIER_BLUESKY_E2E_URL"),
+        identifier: var("CRIER_BLUESKY_E2E_IDENTIFIER"),
+        password: SecretString::from(var("CRIER_BLUESKY_E2E_PASSWORD")),
+    }
+}
+
+fn opts() -> PublishOptions {
+    PublishOptions {
+        client: ClientOptions {
+            request_timeout: Duration::from_secs(20),
+            max_total_wait: Duration::from_secs(20),
+            initial_delay: Duration::from_millis(200),
+        },
+        max_image_bytes: 1_000_000,
+        card_timeout: Duration::from_secs(5),
+    }
+}
+
+/// Each run of the script starts an empty PDS, but a developer may rerun the
+/// tests against the same one: a per-process anchor keeps runs apart.
+fn anchor() -> DateTime<Utc> {
+    static ANCHOR: std::sync::OnceLock<DateTime<Utc>> = std::sync::OnceLock::new();
+    *ANCHOR.get_or_init(|| {
+        let now = Utc::now();
+        DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
+    })
+}
+
+fn part(md: &str) -> BlueskyPart {
+    let rich = RichText::from_marked(&markdown_to_text_with(md, LinkStyle::Marked));
+    BlueskyPart { text: rich.text, facets: rich.facets, media: Vec::new(), origin: 0..0, dropped_images: Vec::new() }
+}
+
+fn output(parts: Vec<BlueskyPart>) -> BlueskyOutput {
+    BlueskyOutput { parts, template: "bluesky".into(), langs: vec!["en".into()], link_card: true }
+}
+
+async fn connect(p: &Pds) -> BlueskyPublisher {
+    BlueskyPublisher::connect(&p.url, &p.identifier, &p.password, opts())
+        .await
+        .unwrap_or_else(|e| panic!("sign in: {}", e.message))
+}
+
+async fn publish(publisher: &mut BlueskyPublisher, out: &BlueskyOutput, path: &str) -> (BlueskyRecord, Vec<String>) {
+    let notes = Mutex::new(Vec::new());
+    let progress = |s: &str| notes.lock().expect("lock").push(s.to_owned());
+    let job = Job { out, path, anchor: anchor(), hash: "sha256:e2e", now: "2026-11-28T10:00:00Z", progress: &progress };
+    let rec = publisher.publish(&job).await.unwrap_or_else(|e| panic!("publish {path}: {}", e.message));
+    (rec, notes.into_inner().expect("lock"))
+}
+
+async fn fetch(client: &XrpcClient, uri: &str) -> RecordView {
+    let rkey = uri.rsplit('/').next().expect("rkey");
+    client.get_record(POST, rkey).await.expect("getRecord").expect("the record exists")
+}
+
+/// A local web page with OpenGraph tags and a card image.
+async fn page_server() -> String {
+    let png = {
+        let img = image::RgbImage::from_fn(120, 63, |x, y| image::Rgb([(x * 2) as u8, (y * 4) as u8, 90]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).expect("encode");
+        out.into_inner()
+    };
+    let app = Router::new()
+        .route(
+            "/article",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    r#"<!doctype html><html><head><title>fallback</title>
+<meta property="og:title" content="crier &amp; Bluesky">
+<meta property="og:description" content="Link cards from OpenGraph">
+<meta property="og:image" content="/card.png"></head><body>hi</body></html>"#,
+                )
+            }),
+        )
+        .route(
+            "/card.png",
+            get(move || async move { ([(header::CONTENT_TYPE, "image/png")], png.clone()).into_response() }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+#[ignore = "needs a real PDS: run scripts/bluesky-pds-test.sh"]
+async fn text_post_with_facets() {
+    let p = pds();
+    let mut publisher = connect(&p).await;
+    let me = publisher.client().account().expect("signed in");
+    let md = format!("Déjà vu 😀 日本 [the spec](https://atproto.com/specs/lexicon) #crier @{}", me.handle);
+    let out = output(vec![part(&md)]);
+    let (rec, _) = publish(&mut publisher, &out, "content/e2e-text.md").await;
+    assert!(rec.url.starts_with(&format!("https://bsky.app/profile/{}/post/", me.did)), "{}", rec.url);
+    let view = fetch(publisher.client(), &rec.id).await;
+    assert_eq!(view.cid.as_deref(), Some(rec.cid.as_str()));
+    let text = view.value["text"].as_str().expect("text");
+    let facets = view.value["facets"].as_array().expect("facets");
+    let shown = |i: usize| {
+        let s = facets[i]["index"]["byteStart"].as_u64().expect("start") as usize;
+        let e = facets[i]["index"]["byteEnd"].as_u64().expect("end") as usize;
+        text[s..e].to_owned()
+    };
+    assert_eq!(facets.len(), 3, "{facets:?}");
+    assert_eq!(shown(0), "the spec");
+    assert_eq!(facets[0]["features"][0]["uri"], "https://atproto.com/specs/lexicon");
+    assert_eq!(shown(1), "#crier");
+    assert_eq!(shown(2), format!("@{}", me.handle));
+    assert_eq!(facets[2]["features"][0]["did"], me.did.as_str());
+    assert_eq!(view.value["langs"], json!(["en"]));
+    println!("text post: {} ({})", rec.id, rec.url);
+}
+
+#[tokio::test]
+#[ignore = "needs a real PDS: run scripts/bluesky-pds-test.sh"]
+async fn chain_replies_to_root_and_parent() {
+    let p = pds();
+    let mut publisher = connect(&p).await;
+    let out = output(vec![part("chain one"), part("chain two"), part("chain three")]);
+    let (rec, _) = publish(&mut publisher, &out, "content/e2e-chain.md").await;
+    assert_eq!(rec.parts.len(), 3);
+    let c = publisher.client();
+    let (a, b, d) =
+        (fetch(c, &rec.parts[0].id).await, fetch(c, &rec.parts[1].id).await, fetch(c, &rec.parts[2].id).await);
+    let sref = |v: &RecordView| json!({"uri": v.uri, "cid": v.cid});
+    assert_eq!(b.value["reply"]["root"], sref(&a));
+    assert_eq!(b.value["reply"]["parent"], sref(&a));
+    assert_eq!(d.value["reply"]["root"], sref(&a));
+    assert_eq!(d.value["reply"]["parent"], sref(&b));
+    println!("chain: {}", rec.parts.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(" → "));
+}
+
+#[tokio::test]
+#[ignore = "needs a real PDS: run scripts/bluesky-pds-test.sh"]
+async fn image_post_with_alt_and_aspect_ratio() {
+    let p = pds();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("photo.png");
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 5, 200]));
+    img.save(&path).expect("save");
+    let mut first = part("an image");
+    first.media = vec![MediaRef {
+        path: Some("media/photo.png".into()),
+        abs: Some(path),
+        url: None,
+        alt: Some("a gradient".into()),
+        format: MediaFormat::Png,
+        info: None,
+        span: 0..0,
+        alt_span: None,
+        problems: Vec::new(),
+    }];
+    let mut publisher = connect(&p).await;
+    let (rec, _) = publish(&mut publisher, &output(vec![first]), "content/e2e-image.md").await;
+    let view = fetch(publisher.client(), &rec.id).await;
+    let image = &view.value["embed"]["images"][0];
+    assert_eq!(image["alt"], "a gradient");
+    assert_eq!(image["aspectRatio"], json!({"width": 64, "height": 48}));
+    assert_eq!(image["image"]["mimeType"], "image/png");
+    assert!(image["image"]["ref"]["$link"].as_str().is_some_and(|l| l.starts_with("baf")), "{image}");
+    println!("image post: {}", rec.id);
+}
+
+#[tokio::test]
+#[ignore = "needs a real PDS: run scripts/bluesky-pds-test.sh"]
+async fn link_card_from_a_local_page() {
+    let p = pds();
+    let site = page_server().await;
+    let out = output(vec![part(&format!("read [this article]({site}/article)"))]);
+    let mut publisher = connect(&p).await;
+    let (rec, notes) = publish(&mut publisher, &out, "content/e2e-card.md").await;
+    let view = fetch(publisher.client(), &rec.id).await;
+    let ext = &view.value["embed"]["external"];
+    assert_eq!(view.value["embed"]["$type"], "app.bsky.embed.external", "{notes:?}");
+    assert_eq!(ext["uri"], format!("{site}/article"));
+    assert_eq!(ext["title"], "crier & Bluesky");
+    assert_eq!(ext["description"], "Link cards from OpenGraph");
+    assert_eq!(ext["thumb"]["mimeType"], "image/png");
+
+    // A page that does not answer: a post without a card, and a note.
+    let out = output(vec![part("read [gone](http://127.0.0.1:9/nothing)")]);
+    let (rec, notes) = publish(&mut publisher, &out, "content/e2e-nocard.md").await;
+    assert!(fetch(publisher.client(), &rec.id).await.value.get("embed").is_none());
+    assert!(notes.iter().any(|n| n.contains("no link card")), "{notes:?}");
+    println!("card post: {}", rec.id);
+}
+
+#[tokio::test]
+#[ignore = "needs a real PDS: run scripts/bluesky-pds-test.sh"]
+async fn rerun_after_a_lost_reply_lands_on_the_same_record() {
+    let p = pds();
+    let out = output(vec![part("exactly once"), part("even for chains")]);
+    let path = "content/e2e-once.md";
+    // Run 1 publishes, and its reply is "lost": nothing is recorded.
+    let (first, _) = publish(&mut connect(&p).await, &out, path).await;
+    // Run 2 (a fresh clone: nothing recorded, same keys) must find both parts.
+    let mut again = connect(&p).await;
+    let (second, notes) = publish(&mut again, &out, path).await;
+    assert_eq!(first, second, "the rerun recorded the same posts");
+    // The post was edited before the rerun: the parts already out are found at
+    // their keys (InvalidSwap, then getRecord) and adopted, not posted again.
+    let edited = output(vec![part("exactly once (edited)"), part("even for chains")]);
+    let (third, notes) = publish(&mut connect(&p).await, &edited, path).await;
+    assert_eq!(third.id, first.id);
+    assert!(notes.iter().any(|n| n.contains("already on Bluesky")), "{notes:?}");
+
+    // What the protocol answers, which the design relies on.
+    let c = again.client();
+    let slot = tid::slot(anchor(), path, 0, 0);
+    let existing = fetch(c, &first.id).await;
+    // Create-only write of the identical record: a no-op with the same uri and cid.
+    let same = c.put_record(POST, &slot.rkey, &existing.value, true).await.expect("identical putRecord");
+    assert_eq!((same.uri.as_str(), same.cid.as_str()), (first.id.as_str(), first.cid.as_str()));
+    // Create-only write of another record at a taken key: refused, nothing replaced.
+    let mut other = existing.value.clone();
+    other["text"] = json!("someone else's post");
+    let e = c.put_record(POST, &slot.rkey, &other, true).await.expect_err("swapRecord null on a taken key");
+    assert_eq!(e.xrpc_name(), Some("InvalidSwap"), "{e}");
+    assert_eq!(fetch(c, &first.id).await.cid, existing.cid);
+    let (page, _) = c.list_records(POST, 100, None).await.expect("listRecords");
+    let mine: Vec<&Value> = page.iter().filter(|r| r.value["text"] == "exactly once").map(|r| &r.value).collect();
+    assert_eq!(mine.len(), 1, "one post, not two");
+    println!("exactly once: {} (rerun found it: {:?})", first.id, notes);
+}
