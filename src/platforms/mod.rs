@@ -34,7 +34,7 @@ use crate::render::context;
 use http::HttpOptions;
 
 /// Every platform, in the order of [`crate::platform_id::NAMES`].
-pub static REGISTRY: &[&dyn Platform] = &[&threads::Threads, &devto::Devto];
+pub static REGISTRY: &[&dyn Platform] = &[&threads::Threads, &devto::Devto, &bluesky::Bluesky];
 
 /// The implementation of `id`.
 pub fn get(id: PlatformId) -> &'static dyn Platform {

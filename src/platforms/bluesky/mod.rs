@@ -5,24 +5,31 @@
 //! is written under a record key crier chooses, so a rerun cannot post twice.
 
 pub mod card;
+mod doctor;
 pub mod images;
 pub mod publish;
 pub mod richtext;
 pub mod rules;
+mod session;
 pub mod tid;
 pub mod xrpc;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use handlebars::Context;
 use serde_json::{Value, json};
 
 use self::richtext::{Facet, MAX_GRAPHEMES, MAX_TEXT_BYTES, RichText};
+use super::{
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+};
+use crate::checklist::Checklist;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
-use crate::platforms::PlatformId;
+use crate::env::Env;
 use crate::project::Project;
-use crate::render::context;
+use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
 use crate::render::text::{self, LinkStyle};
 use crate::rules::media::{self, MediaRef};
@@ -71,10 +78,46 @@ pub struct BlueskyOutput {
     pub link_card: bool,
 }
 
-impl BlueskyOutput {
+impl Output for BlueskyOutput {
+    fn platform(&self) -> PlatformId {
+        Bluesky::id()
+    }
+
+    fn template(&self) -> &str {
+        &self.template
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
+        let items: Vec<Card<'_>> = self
+            .parts
+            .iter()
+            .map(|part| Card {
+                text: &part.text,
+                counter: format!("{}/{MAX_GRAPHEMES}", part.graphemes()),
+                over: !richtext::fits(&part.text),
+                media: part
+                    .media
+                    .iter()
+                    .map(|m| {
+                        let src = match (&m.path, &m.abs) {
+                            (Some(rel), Some(abs)) => Some(cx.local_media(rel, abs)),
+                            _ => m.url.clone(),
+                        };
+                        (src, m.alt.clone().unwrap_or_default(), m.format.is_video())
+                    })
+                    .collect(),
+            })
+            .collect();
+        cards("Bluesky", &items)
+    }
+
     /// `render --format json`: each part's text, facets (lexicon shape; a
     /// mention shows the handle it will be resolved from) and media.
-    pub fn to_json(&self) -> Value {
+    fn to_json(&self) -> Value {
         json!({
             "parts": self.parts.iter().map(|p| json!({
                 "text": p.text,
@@ -86,13 +129,13 @@ impl BlueskyOutput {
         })
     }
 
-    pub fn summary(&self) -> String {
+    fn summary(&self) -> String {
         let n = self.parts.len();
         let sizes: Vec<String> = self.parts.iter().map(|p| format!("{}/{MAX_GRAPHEMES}", p.graphemes())).collect();
         format!("bluesky  {n} part{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
     }
 
-    pub fn to_human(&self) -> String {
+    fn to_human(&self) -> String {
         let mut out = String::new();
         let n = self.parts.len();
         for (i, p) in self.parts.iter().enumerate() {
@@ -127,9 +170,60 @@ impl BlueskyOutput {
     }
 }
 
-/// A web URL of typical length for `published.bluesky.url` before publishing.
-pub fn placeholder_url() -> String {
-    format!("https://bsky.app/profile/did:plc:{}/post/{}", "x".repeat(24), "3".repeat(13))
+pub struct Bluesky;
+
+impl Bluesky {
+    fn id() -> PlatformId {
+        PlatformId::parse("bluesky").expect("bluesky is a known platform")
+    }
+}
+
+const CREDENTIALS: &[Credential] = &[
+    Credential { var: "BLUESKY_IDENTIFIER", required: true },
+    Credential { var: "BLUESKY_APP_PASSWORD", required: true },
+    Credential { var: "CRIER_BLUESKY_URL", required: false },
+];
+
+#[async_trait::async_trait(?Send)]
+impl Platform for Bluesky {
+    fn id(&self) -> PlatformId {
+        Self::id()
+    }
+
+    fn display_name(&self) -> &'static str {
+        "Bluesky"
+    }
+
+    /// A DID and a record key of typical length.
+    fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
+        format!("https://bsky.app/profile/did:plc:{}/post/{}", "x".repeat(24), "3".repeat(13))
+    }
+
+    fn credentials(&self) -> &'static [Credential] {
+        CREDENTIALS
+    }
+
+    fn setup_hint(&self) -> &'static str {
+        "set BLUESKY_IDENTIFIER to your handle (e.g. you.bsky.social) and BLUESKY_APP_PASSWORD to an app password made in the Bluesky app under Settings → Privacy and security → App passwords (in .env, or as repository secrets)"
+    }
+
+    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
+        session::connect(cx).await
+    }
+
+    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
+        doctor::check(cx, report).await;
+    }
+
+    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
+        render(project, post, targets).map(|out| Arc::new(out) as Rendered)
+    }
+
+    fn validate(&self, project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
+        super::downcast::<BlueskyOutput>(rendered)
+            .map(|out| rules::validate(&project.config, post, out))
+            .unwrap_or_default()
+    }
 }
 
 struct SourcePart {
@@ -144,7 +238,7 @@ struct SourcePart {
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<BlueskyOutput, Vec<Diagnostic>> {
     let f = &post.front;
     let opts = f.bluesky.as_ref().map(|b| &b.value);
-    let template = choose_template(project, post)?;
+    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Bluesky::id())?;
 
     let mut parts = source_parts(project, post);
     if let Some(top) = &f.media {
@@ -162,9 +256,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         parts[0].media = first;
     }
 
-    let mut base = context::base(post, &project.config, targets, project.threads_username());
-    base.insert("platform".into(), "bluesky".into());
-    let mut ctx = Context::from(Value::Object(base));
+    let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, Bluesky::id())));
     let count = parts.len();
     let split = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto);
     let mut out = Vec::with_capacity(count);
@@ -201,26 +293,6 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         .unwrap_or_default();
     let link_card = opts.and_then(|o| o.link_card.as_ref()).is_none_or(|c| c.value);
     Ok(BlueskyOutput { parts: out, template, langs, link_card })
-}
-
-/// `bluesky.template`, else the post's `template`, else the built-in `bluesky`.
-fn choose_template(project: &Project, post: &Post) -> Result<String, Vec<Diagnostic>> {
-    let key = post.front.bluesky.as_ref().and_then(|b| b.value.template.as_ref()).or(post.front.template.as_ref());
-    let name = key.map_or("bluesky", |t| t.value.as_str()).to_owned();
-    if project.templates.has(&name) {
-        return Ok(name);
-    }
-    let known: Vec<&str> = project.templates.names().collect();
-    let span = key.map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
-    Err(vec![
-        Diagnostic::error("template-not-found", format!("template `{name}` does not exist"))
-            .at(&post.source, span)
-            .with_hint(format!(
-                "create `{}/{name}.hbs`, or use one of: {}",
-                project.config.templates_dir,
-                known.join(", ")
-            )),
-    ])
 }
 
 /// The chain before templating: `thread:` items, else the Markdown (the

@@ -105,7 +105,7 @@ pub struct Job<'a> {
     pub hash: &'a str,
     pub now: &'a str,
     /// Progress and notes (a card that could not be made, an unresolved mention).
-    pub progress: &'a (dyn Fn(&str) + Sync),
+    pub progress: &'a dyn Fn(&str),
 }
 
 /// One signed-in session for a run.

@@ -317,9 +317,9 @@ mod tests {
                 &[("example.com/posts/2026/a...", "https://Example.com/posts/2026/a-long-title?x=1")],
             ),
             (
-                "http://x.io/short-path-1234",
-                "x.io/short-path-1234",
-                &[("x.io/short-path-1234", "http://x.io/short-path-1234")],
+                "http://x.io/short-path-123",
+                "x.io/short-path-123",
+                &[("x.io/short-path-123", "http://x.io/short-path-123")],
             ),
             (
                 "😀 https://a.b/ü-ü-ü-ü-ü-ü-ü-ü then [l](https://c.d) https://e.f",

@@ -25,35 +25,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use chrono::Utc;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-const REDACTED: &str = "[REDACTED]";
+use crate::platforms::http::{self, Backoff, REDACTED, Redactor};
 
 /// Bounds for retries and timeouts (crier.yaml `publish:`; tests make them small).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientOptions {
-    pub request_timeout: Duration,
-    /// Upper bound on the time one call spends waiting between attempts.
-    pub max_total_wait: Duration,
-    /// First backoff delay when the server says nothing; doubles each retry.
-    pub initial_delay: Duration,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        Self {
-            request_timeout: Duration::from_secs(30),
-            max_total_wait: Duration::from_secs(120),
-            initial_delay: Duration::from_secs(1),
-        }
-    }
-}
+pub use crate::platforms::http::HttpOptions as ClientOptions;
 
 /// Failures of an XRPC call, sorted by what the caller should do.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -150,8 +133,8 @@ struct State {
     pds: Url,
     tokens: Option<Tokens>,
     account: Option<Account>,
-    /// Everything that must never be shown (password, JWTs).
-    secrets: Vec<String>,
+    /// Hides everything that must never be shown (password, JWTs).
+    redactor: Redactor,
 }
 
 impl fmt::Debug for XrpcClient {
@@ -189,25 +172,16 @@ impl XrpcClient {
     /// A client for `service` (e.g. [`super::DEFAULT_SERVICE`]); an unparsable
     /// URL falls back to the default.
     pub fn new(service: &str, opts: ClientOptions) -> Self {
-        let service = Url::parse(service.trim())
-            .ok()
-            .filter(|u| !u.cannot_be_a_base())
-            .unwrap_or_else(|| Url::parse(super::DEFAULT_SERVICE).expect("valid default"));
-        let http = reqwest::Client::builder()
-            .timeout(opts.request_timeout)
-            .connect_timeout(opts.request_timeout)
-            .user_agent(concat!("crier/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        let service = http::base_url(service, super::DEFAULT_SERVICE);
         Self {
-            http,
+            http: http::client(opts.request_timeout),
             opts,
             calls: Arc::default(),
             state: Arc::new(Mutex::new(State {
                 pds: service.clone(),
                 tokens: None,
                 account: None,
-                secrets: Vec::new(),
+                redactor: Redactor::default(),
             })),
             service,
         }
@@ -227,21 +201,17 @@ impl XrpcClient {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn redactor(&self) -> Redactor {
+        self.lock().redactor.clone()
+    }
+
     fn redact(&self, text: &str) -> String {
-        let secrets = self.lock().secrets.clone();
-        redact_with(&secrets, text)
+        self.redactor().redact(text)
     }
 
     fn remember_secret(&self, s: &str) {
         let mut g = self.lock();
-        if s.len() >= 4 && !g.secrets.iter().any(|x| x == s) {
-            g.secrets.push(s.to_owned());
-            let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
-            if encoded != s {
-                g.secrets.push(encoded);
-            }
-            g.secrets.sort_by_key(|x| std::cmp::Reverse(x.len()));
-        }
+        g.redactor = g.redactor.with(&[s]);
     }
 
     /// `createSession` with a handle (or DID, or email) and an app password.
@@ -544,7 +514,7 @@ impl XrpcClient {
             }
             let (error, message) = self.error_of(status, &bytes);
             if status == StatusCode::TOO_MANY_REQUESTS {
-                let wait = server_delay(&headers, Utc::now()).unwrap_or(Duration::from_secs(60));
+                let wait = http::server_delay(&headers, Utc::now()).unwrap_or(Duration::from_secs(60));
                 match backoff.next(Some(wait)) {
                     Some(d) => {
                         tokio::time::sleep(d).await;
@@ -564,7 +534,7 @@ impl XrpcClient {
             }
             if status.is_server_error() {
                 sent_once = true;
-                match backoff.next(server_delay(&headers, Utc::now())) {
+                match backoff.next(http::server_delay(&headers, Utc::now())) {
                     Some(d) => {
                         tokio::time::sleep(d).await;
                         continue;
@@ -611,35 +581,11 @@ impl XrpcClient {
     }
 
     fn transport(&self, e: reqwest::Error) -> String {
-        let e = e.without_url();
-        let mut text = if e.is_timeout() {
-            format!("no reply within {:?}", self.opts.request_timeout)
-        } else if e.is_connect() {
-            "could not connect".to_owned()
-        } else {
-            "connection failed".to_owned()
-        };
-        let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        self.redact(&text)
+        http::transport_error(e, self.opts.request_timeout, &self.redactor()).0
     }
 
     fn describe(&self, bytes: &[u8]) -> String {
-        let text = String::from_utf8_lossy(bytes);
-        let trimmed = text.trim();
-        let desc = if trimmed.is_empty() {
-            "an empty body".to_owned()
-        } else if trimmed.starts_with('<') {
-            "an HTML page instead of JSON".to_owned()
-        } else {
-            let cut: String = trimmed.chars().take(120).collect();
-            format!("{cut:?}")
-        };
-        self.redact(&desc)
+        http::describe_body(bytes, &self.redactor())
     }
 }
 
@@ -656,54 +602,6 @@ fn pds_from_did_doc(doc: &Value) -> Option<Url> {
         .filter(|u| matches!(u.scheme(), "http" | "https"))
 }
 
-fn redact_with(secrets: &[String], text: &str) -> String {
-    let mut out = text.to_owned();
-    for s in secrets {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), REDACTED);
-        }
-    }
-    out
-}
-
-/// How long the server asks to wait: `Retry-After` seconds, else
-/// `RateLimit-Reset` (unix seconds, what a PDS sends).
-fn server_delay(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(secs) = get("retry-after").and_then(|v| v.parse::<u64>().ok()) {
-        return Some(Duration::from_secs(secs));
-    }
-    let reset = get("ratelimit-reset")?.parse::<i64>().ok()?;
-    let at = DateTime::from_timestamp(reset, 0)?;
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
-}
-
-/// Bounded backoff: the server's delay when it gave one, else exponential.
-struct Backoff {
-    next: Duration,
-    waited: Duration,
-    max_total: Duration,
-}
-
-impl Backoff {
-    fn new(initial: Duration, max_total: Duration) -> Self {
-        Self { next: initial, waited: Duration::ZERO, max_total }
-    }
-
-    fn next(&mut self, hint: Option<Duration>) -> Option<Duration> {
-        let delay = hint.unwrap_or_else(|| {
-            let d = self.next;
-            self.next = self.next.saturating_mul(2);
-            d
-        });
-        if self.waited + delay > self.max_total {
-            return None;
-        }
-        self.waited += delay;
-        Some(delay)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -717,28 +615,6 @@ mod tests {
         assert_eq!(pds_from_did_doc(&doc).map(|u| u.to_string()), Some("https://pds.example.com/".into()));
         assert_eq!(pds_from_did_doc(&json!({"service": []})), None);
         assert_eq!(pds_from_did_doc(&json!({"service": [{"id": "#atproto_pds", "serviceEndpoint": "ftp://x"}]})), None);
-    }
-
-    #[test]
-    fn rate_limit_reset_is_unix_seconds() {
-        let now = DateTime::from_timestamp(1_780_000_000, 0).expect("valid");
-        let mut h = HeaderMap::new();
-        h.insert("ratelimit-reset", HeaderValue::from_static("1780000042"));
-        assert_eq!(server_delay(&h, now), Some(Duration::from_secs(42)));
-        h.insert("ratelimit-reset", HeaderValue::from_static("1779999000"));
-        assert_eq!(server_delay(&h, now), Some(Duration::ZERO), "a reset in the past means now");
-        h.insert("retry-after", HeaderValue::from_static("7"));
-        assert_eq!(server_delay(&h, now), Some(Duration::from_secs(7)));
-        assert_eq!(server_delay(&HeaderMap::new(), now), None);
-    }
-
-    #[test]
-    fn backoff_is_bounded() {
-        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(700));
-        assert_eq!(b.next(None), Some(Duration::from_millis(100)));
-        assert_eq!(b.next(None), Some(Duration::from_millis(200)));
-        assert_eq!(b.next(None), Some(Duration::from_millis(400)));
-        assert_eq!(b.next(None), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::super::{BlueskyOutput, render};
 use super::validate;
 use crate::diag::Diagnostic;
 use crate::env::Env;
+use crate::platforms::Output;
 use crate::project::Project;
 
 /// A tiny valid PNG header of the given size (the rest zeros: only the header is read).
