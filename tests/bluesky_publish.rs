@@ -1,0 +1,317 @@
+//! `crier publish` (and check, render, doctor) for Bluesky end to end: the real binary
+//! against the fake PDS, with a fault and crash matrix. Each fault cell runs publish with
+//! the fault queued, then a clean rerun, and asserts: no duplicate (each part exists once
+//! on the fake), no loss (after the rerun the post is published and recorded), a clear
+//! error (exit 0 or 1, the failure names Bluesky) and no secret in any output.
+
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/fake_bluesky.rs"]
+mod fake_bluesky;
+#[path = "support/fake_threads.rs"]
+mod fake_threads;
+
+use std::io::Read as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Run;
+use fake_bluesky::{FakeBluesky, FakeConfig, Fault, Route};
+use serde_json::Value;
+
+const NOW: &str = "2026-11-28T10:00:00Z";
+const TIMEOUT: Duration = Duration::from_secs(60);
+const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n";
+
+struct World {
+    fake: FakeBluesky,
+    threads: fake_threads::FakeThreads,
+    _rt: tokio::runtime::Runtime,
+    repo: tempfile::TempDir,
+    password: String,
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with(FakeConfig { drop_hang: Duration::from_secs(4), ..FakeConfig::default() })
+    }
+
+    fn with(cfg: FakeConfig) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let fake = rt.block_on(FakeBluesky::start(cfg));
+        let threads = rt.block_on(fake_threads::FakeThreads::start(fake_threads::FakeConfig::default()));
+        let repo = tempfile::Builder::new().prefix("crier-bluesky-").tempdir().expect("tempdir");
+        let password = fake.password();
+        let w = Self { fake, threads, _rt: rt, repo, password };
+        w.file("crier.yaml", CONFIG);
+        w
+    }
+
+    fn root(&self) -> &Path {
+        self.repo.path()
+    }
+
+    fn file(&self, rel: &str, contents: impl AsRef<[u8]>) {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, contents).expect("write");
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).expect("read")
+    }
+
+    fn command(&self, args: &[&str], password: &str) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crier"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("CRIER_BLUESKY_URL", self.fake.url())
+            .env("BLUESKY_IDENTIFIER", self.fake.handle())
+            .env("BLUESKY_APP_PASSWORD", password)
+            .env("CRIER_THREADS_API_URL", self.threads.base_url())
+            .env("THREADS_ACCESS_TOKEN", self.threads.token())
+            .env("CRIER_NOW", NOW)
+            .arg("-C")
+            .arg(self.root())
+            .args(["--color", "never"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.finish(self.command(args, &self.password.clone()).spawn().expect("spawn"))
+    }
+
+    fn finish(&self, mut child: Child) -> Run {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = child.kill();
+                panic!("crier did not finish in {TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stdout = String::new();
+        let mut stderr = String::new();
+        child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read");
+        child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read");
+        let run = Run { code: status.code().unwrap_or(-1), stdout, stderr };
+        self.assert_no_secrets(&run.all());
+        run
+    }
+
+    /// No password or session token in output, files or the request log's non-login bodies.
+    fn assert_no_secrets(&self, text: &str) {
+        assert!(!text.contains(&self.password), "the app password leaked:\n{text}");
+        assert!(!text.contains("eyJfake"), "a session token leaked:\n{text}");
+        for entry in walk(self.root()) {
+            let content = std::fs::read(&entry).unwrap_or_default();
+            let content = String::from_utf8_lossy(&content);
+            assert!(
+                !content.contains(&self.password) && !content.contains("eyJfake"),
+                "a secret in {}",
+                entry.display()
+            );
+        }
+    }
+
+    fn record(&self, rel: &str) -> Option<Value> {
+        let text = self.read(rel);
+        let yaml = text.split("---").nth(1)?;
+        let v: Value = serde_saphyr::from_str(yaml).ok()?;
+        v.get("published")?.get("bluesky").cloned()
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.file_name().is_some_and(|n| n == ".git") {
+            continue;
+        }
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 7]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).expect("encode");
+    out.into_inner()
+}
+
+const POST: &str = "---\nplatforms: [bluesky]\nbluesky: {langs: [en]}\nmedia:\n  - {path: media/a.png, alt: A square}\n---\nHello [crier](http://127.0.0.1:9/x) #rust @bob.test 😀\n\n---\n\nSecond part\n";
+
+fn world_with_post() -> World {
+    let w = World::new();
+    w.file("media/a.png", png(30, 20));
+    w.file("content/hello.md", POST);
+    w
+}
+
+#[test]
+fn publishes_a_chain_with_facets_and_an_image_once() {
+    let w = world_with_post();
+    let run = w.run(&["publish", "--no-commit"]);
+    run.code(0);
+    let records = w.fake.records();
+    assert_eq!(records.len(), 2, "{run}");
+    let first = &records.iter().find(|r| r.value.get("reply").is_none()).expect("root").value;
+    assert_eq!(first["text"], "Hello crier #rust @bob.test 😀");
+    assert_eq!(first["facets"].as_array().map(Vec::len), Some(3));
+    assert_eq!(first["facets"][2]["features"][0]["did"], "did:plc:bobbobbobbobbobbobbobbob1");
+    assert_eq!(first["embed"]["images"][0]["alt"], "A square");
+    assert_eq!(first["embed"]["images"][0]["aspectRatio"]["width"], 30);
+    let rec = w.record("content/hello.md").expect("recorded");
+    assert!(rec["id"].as_str().is_some_and(|id| id.starts_with(&format!("at://{}/app.bsky.feed.post/", w.fake.did()))));
+    assert!(
+        rec["url"].as_str().is_some_and(|u| u.starts_with(&format!("https://bsky.app/profile/{}/post/", w.fake.did())))
+    );
+    assert!(rec["cid"].as_str().is_some_and(|c| !c.is_empty()));
+    assert_eq!(rec["parts"].as_array().map(Vec::len), Some(2));
+    assert!(rec["parts"][1]["cid"].is_string());
+    assert_eq!(w.fake.sessions(), 1);
+
+    // Recorded: the next run does nothing, not even sign in.
+    let calls = w.fake.calls();
+    w.run(&["publish", "--no-commit"]).code(0);
+    assert_eq!(w.fake.calls(), calls);
+}
+
+#[test]
+fn a_lost_write_back_is_found_again_not_posted_twice() {
+    // The state a crash between publishing and writing the record leaves: posts on
+    // Bluesky, nothing in the file. The rerun (any clone) lands on the same keys.
+    let w = world_with_post();
+    w.run(&["publish", "--no-commit"]).code(0);
+    let recorded = w.record("content/hello.md").expect("recorded");
+    w.file("content/hello.md", POST);
+    w.run(&["publish", "--no-commit"]).code(0);
+    assert_eq!(w.fake.records().len(), 2);
+    let again = w.record("content/hello.md").expect("recorded again");
+    assert_eq!(again["id"], recorded["id"]);
+    assert_eq!(again["cid"], recorded["cid"]);
+}
+
+#[test]
+fn killed_while_the_reply_hangs_then_rerun_publishes_once() {
+    let w = World::with(FakeConfig { drop_hang: Duration::from_secs(30), ..FakeConfig::default() });
+    w.file("content/solo.md", "---\nplatforms: [bluesky]\n---\nkilled mid-flight\n");
+    w.fake.fail_next(Route::PutRecord, Fault::DropAfterAction);
+    let mut child = w.command(&["publish", "--no-commit"], &w.password).spawn().expect("spawn");
+    let started = Instant::now();
+    while w.fake.records().is_empty() && started.elapsed() < TIMEOUT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(w.fake.records().len(), 1, "the write landed");
+    child.kill().expect("kill");
+    let _ = child.wait();
+    assert!(w.record("content/solo.md").is_none(), "killed before recording");
+    w.run(&["publish", "--no-commit"]).code(0);
+    assert_eq!(w.fake.records().len(), 1);
+    assert_eq!(w.record("content/solo.md").expect("recorded")["id"], w.fake.records()[0].uri.as_str());
+}
+
+#[test]
+fn a_bad_password_stops_bluesky_only() {
+    let w = World::new();
+    w.file("content/b.md", "---\nplatforms: [bluesky]\n---\nto bluesky\n");
+    w.file("content/t.md", "---\nplatforms: [threads]\n---\nto threads\n");
+    let run = w.finish(w.command(&["publish", "--no-commit"], "wrong-pass-word-0000").spawn().expect("spawn"));
+    run.code(1);
+    assert!(!run.all().contains("wrong-pass-word-0000"));
+    assert!(run.all().contains("BLUESKY_APP_PASSWORD"), "{run}");
+    assert!(w.fake.records().is_empty());
+    assert_eq!(w.threads.published_posts().len(), 1, "Threads went on: {run}");
+}
+
+#[test]
+fn check_render_and_doctor_speak_bluesky() {
+    let w = world_with_post();
+    w.file("content/long.md", format!("---\nplatforms: [bluesky]\n---\n{}\n", "mot ".repeat(80)));
+    let run = w.run(&["check", "--format", "json"]);
+    run.code(1);
+    let v: Value = serde_json::from_str(&run.stdout).expect("json");
+    let d = v["diagnostics"].as_array().expect("diagnostics");
+    assert!(
+        d.iter().any(|d| d["code"] == "bluesky-text-too-long" && d["file"] == "content/long.md" && d["line"] == 4),
+        "{run}"
+    );
+
+    let run = w.run(&["render", "content/hello.md", "--platform", "bluesky", "--format", "json"]);
+    run.code(0);
+    let v: Value = serde_json::from_str(&run.stdout).expect("json");
+    let parts = &v["platforms"]["bluesky"]["parts"];
+    assert_eq!(parts[0]["text"], "Hello crier #rust @bob.test 😀");
+    assert_eq!(parts[0]["facets"][0]["index"], serde_json::json!({"byteStart": 6, "byteEnd": 11}));
+    assert_eq!(parts[0]["facets"][2]["features"][0]["handle"], "bob.test");
+    assert_eq!(parts[1]["text"], "Second part");
+
+    let run = w.run(&["doctor"]);
+    assert!(run.all().contains(&format!("signed in as @{}", w.fake.handle())), "{run}");
+    let bad = w.finish(w.command(&["doctor"], "wrong-pass-word-0000").spawn().expect("spawn"));
+    assert!(bad.all().contains("Bluesky refused the sign-in"), "{bad}");
+}
+
+#[test]
+fn dry_run_plans_without_writing() {
+    let w = world_with_post();
+    let run = w.run(&["publish", "--dry-run"]);
+    run.code(0);
+    assert!(run.all().to_lowercase().contains("bluesky"), "{run}");
+    assert_eq!(w.fake.calls(), 0);
+    assert!(w.record("content/hello.md").is_none());
+}
+
+/// Every call crier makes × the faults the fake injects: no duplicate, no loss.
+#[test]
+fn fault_matrix() {
+    let routes = [Route::CreateSession, Route::ResolveHandle, Route::UploadBlob, Route::PutRecord];
+    let faults: Vec<(&str, Fault)> = vec![
+        ("HTTP 500", Fault::Status(500, r#"{"error":"InternalServerError","message":"Internal Server Error"}"#.into())),
+        ("HTML 502", Fault::Status(502, "<html><title>502 Bad Gateway</title></html>".into())),
+        ("429", Fault::RateLimited { reset_in_secs: 1 }),
+        ("dropped reply", Fault::DropAfterAction),
+        ("expired token", Fault::ExpireToken),
+    ];
+    let mut table = Vec::new();
+    for route in routes {
+        for (label, fault) in &faults {
+            let w = world_with_post();
+            // Three in a row outlast the retries for the 5xx rows.
+            let repeat = if label.starts_with("HTTP") || label.starts_with("HTML") { 6 } else { 1 };
+            for _ in 0..repeat {
+                w.fake.fail_next(route, fault.clone());
+            }
+            let first = w.run(&["publish", "--no-commit"]);
+            assert!(matches!(first.code, 0 | 1), "{route:?} {label}: {first}");
+            if first.code == 1 {
+                assert!(
+                    first.all().contains("Bluesky") || first.all().contains("bluesky"),
+                    "{route:?} {label}: {first}"
+                );
+            }
+            let rerun = w.run(&["publish", "--no-commit"]);
+            rerun.code(0);
+            let records = w.fake.records();
+            assert_eq!(records.len(), 2, "{route:?} {label}: duplicate or loss\n{first}\n{rerun}");
+            assert!(w.record("content/hello.md").is_some(), "{route:?} {label}: not recorded");
+            table.push(format!("{route:?} × {label}: first run exit {}", first.code));
+        }
+    }
+    println!("{}", table.join("\n"));
+}
