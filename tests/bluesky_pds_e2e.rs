@@ -243,7 +243,7 @@ async fn rerun_after_a_lost_reply_lands_on_the_same_record() {
     let (first, _) = publish(&mut connect(&p).await, &out, path).await;
     // Run 2 (a fresh clone: nothing recorded, same keys) must find both parts.
     let mut again = connect(&p).await;
-    let (second, notes) = publish(&mut again, &out, path).await;
+    let (second, _) = publish(&mut again, &out, path).await;
     assert_eq!(first, second, "the rerun recorded the same posts");
     // The post was edited before the rerun: the parts already out are found at
     // their keys (InvalidSwap, then getRecord) and adopted, not posted again.

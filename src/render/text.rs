@@ -1250,9 +1250,12 @@ mod tests {
     }
 
     /// Marked links come out as the label plus the URL, at the label's byte range.
+    /// (markdown, text, [(label, url)])
+    type Case = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
     #[test]
     fn marked_links_keep_label_positions() {
-        let cases: &[(&str, &str, &[(&str, &str)])] = &[
+        let cases: &[Case] = &[
             ("See [the site](https://x.com/a).", "See the site.", &[("the site", "https://x.com/a")]),
             ("[https://x.com](https://x.com)", "https://x.com", &[("https://x.com", "https://x.com")]),
             (

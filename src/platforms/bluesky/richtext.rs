@@ -306,9 +306,12 @@ mod tests {
         assert_eq!(json["features"][0]["$type"], "app.bsky.richtext.facet#link");
     }
 
+    /// (markdown, text, [(facet text, url)])
+    type Case = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
     #[test]
     fn bare_urls_are_shortened_and_keep_the_whole_url() {
-        let cases: &[(&str, &str, &[(&str, &str)])] = &[
+        let cases: &[Case] = &[
             ("see https://example.com", "see example.com", &[("example.com", "https://example.com")]),
             ("see https://example.com/", "see example.com", &[("example.com", "https://example.com/")]),
             (

@@ -55,10 +55,13 @@ fn codes(d: &[Diagnostic]) -> Vec<&'static str> {
     c
 }
 
+/// (name, post, files, crier.yaml, codes)
+type Case = (&'static str, String, Vec<(&'static str, Vec<u8>)>, &'static str, Vec<&'static str>);
+
 #[test]
 fn rules_fire_exactly() {
     let long = "word ".repeat(61);
-    let cases: Vec<(&str, String, Vec<(&str, Vec<u8>)>, &str, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         ("clean", "---\nplatforms: [bluesky]\n---\nHello [world](https://x.com) #rust\n".into(), vec![], "", vec![]),
         (
             "301 graphemes",

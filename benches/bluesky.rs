@@ -1,0 +1,105 @@
+//! Benchmark: `crier publish` of 100 text posts and 10 posts of 4 images each in one run
+//! against the fake PDS with 50 ms of latency on every call. Reports wall time, the calls
+//! made (and per text post after the session), and the ideal for those calls: one after
+//! another, except the 4 uploads of a post, which go side by side (one 50 ms slot).
+//! Run with `cargo bench --bench bluesky`.
+
+#[path = "../tests/support/fake_bluesky.rs"]
+mod fake_bluesky;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fake_bluesky::{FakeBluesky, FakeConfig};
+
+const LATENCY_MS: u64 = 50;
+const TEXT_POSTS: usize = 100;
+const IMAGE_POSTS: usize = 10;
+
+fn png(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, seed]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).expect("encode");
+    out.into_inner()
+}
+
+fn main() {
+    // `CRIER_BENCH_LATENCY_MS=0` shows crier's own time.
+    let latency_ms = std::env::var("CRIER_BENCH_LATENCY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(LATENCY_MS);
+    let latency = Duration::from_millis(latency_ms);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let fake = rt.block_on(FakeBluesky::start(FakeConfig { latency, ..FakeConfig::default() }));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let total = TEXT_POSTS + IMAGE_POSTS;
+    std::fs::write(
+        root.join("crier.yaml"),
+        format!("publish:\n  max_per_run: {total}\n  retry_initial_delay_ms: 10\n  request_timeout_secs: 5\n"),
+    )
+    .expect("write crier.yaml");
+    std::fs::create_dir_all(root.join("content")).expect("mkdir content");
+    std::fs::create_dir_all(root.join("media")).expect("mkdir media");
+    for i in 0..TEXT_POSTS {
+        std::fs::write(
+            root.join(format!("content/text-{i:04}.md")),
+            format!("---\nplatforms: [bluesky]\n---\nBenchmark post {i}: crier publishes from git #crier\n"),
+        )
+        .expect("write post");
+    }
+    for i in 0..IMAGE_POSTS {
+        let mut media = String::new();
+        for j in 0..4 {
+            let name = format!("media/img-{i}-{j}.png");
+            std::fs::write(root.join(&name), png((i * 4 + j) as u8)).expect("write image");
+            media.push_str(&format!("  - {{path: {name}, alt: picture {j}}}\n"));
+        }
+        std::fs::write(
+            root.join(format!("content/images-{i:04}.md")),
+            format!("---\nplatforms: [bluesky]\nmedia:\n{media}---\nFour pictures, post {i}\n"),
+        )
+        .expect("write post");
+    }
+
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root)
+        .env("CRIER_BLUESKY_URL", fake.url())
+        .env("BLUESKY_IDENTIFIER", fake.handle())
+        .env("BLUESKY_APP_PASSWORD", fake.password())
+        .env("CRIER_NOW", "2026-11-28T10:00:00Z")
+        .args(["--color", "never", "-q", "-C"])
+        .arg(root)
+        .arg("publish")
+        .output()
+        .expect("run crier publish");
+    let wall = start.elapsed();
+    let published = fake.records().len();
+    if !out.status.success() || published != total {
+        panic!(
+            "crier publish failed ({}; {published} of {total} published):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let calls = fake.calls();
+    let uploads = fake.count("com.atproto.repo.uploadBlob") as u64;
+    let sessions = fake.count("com.atproto.server.createSession") as u64;
+    // The uploads of one post share one slot.
+    let slots = calls - uploads + IMAGE_POSTS as u64;
+    let ideal = latency * u32::try_from(slots).unwrap_or(u32::MAX);
+    let text_calls = calls - sessions - uploads - IMAGE_POSTS as u64;
+    println!(
+        "crier publish to Bluesky, {TEXT_POSTS} text posts + {IMAGE_POSTS} posts of 4 images, {} ms per call: \
+         wall {:.2} s, {calls} calls ({sessions} session, {uploads} uploads), {:.2} calls per text post after the session, \
+         ideal {:.2} s ({slots} slots × {} ms), wall/ideal {:.3}",
+        latency.as_millis(),
+        wall.as_secs_f64(),
+        text_calls as f64 / TEXT_POSTS as f64,
+        ideal.as_secs_f64(),
+        latency.as_millis(),
+        wall.as_secs_f64() / ideal.as_secs_f64()
+    );
+}
