@@ -7,9 +7,8 @@
 //! platform's outcome in the same run; a cycle of such links is a check error, and
 //! because every queue has the same order a wait never blocks a queue on a later post.
 //!
-//! Records are written back as they arrive. The run is single-threaded and a write does
-//! not yield, so the writes of several platforms to one file never interleave: one
-//! writer, without a lock.
+//! Records are written back as they arrive, one at a time (a file may get records from
+//! several platforms), on the blocking pool so that the next post's calls go on meanwhile.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -82,6 +81,8 @@ struct Shared<'a> {
     work_of: HashMap<String, Vec<PlatformId>>,
     /// Index of each post's report.
     by_path: HashMap<String, usize>,
+    /// Held while a record is written.
+    writer: tokio::sync::Mutex<()>,
 }
 
 impl Shared<'_> {
@@ -164,6 +165,7 @@ pub fn publish_all(
         changed: Notify::new(),
         work_of,
         by_path: reports.iter().enumerate().map(|(i, r)| (r.path.clone(), i)).collect(),
+        writer: tokio::sync::Mutex::new(()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -373,7 +375,7 @@ async fn publish_one(
     };
     run.progress.finish(id);
     match result {
-        Ok(record) => record_written(run, &post, id, record, updating),
+        Ok(record) => record_written(run, &post, id, record, updating).await,
         Err(f) => {
             if !updating {
                 if let Some(b) = limits.budget.borrow_mut().as_mut() {
@@ -394,11 +396,26 @@ async fn publish_one(
 }
 
 /// Writes the record into the post file and notes it for the commit.
-fn record_written(run: &Shared<'_>, post: &Post, id: PlatformId, record: ledger::Record, updated: bool) -> Outcome {
+/// One write at a time, on the blocking pool: a post's file may get records from several
+/// platforms, and the next post's calls go on while the file is written and synced.
+async fn record_written(
+    run: &Shared<'_>,
+    post: &Post,
+    id: PlatformId,
+    record: ledger::Record,
+    updated: bool,
+) -> Outcome {
     let label = format!("{} → {id}", post.path);
     let url = record.url.clone();
+    let written = {
+        let _writer = run.writer.lock().await;
+        let (path, kind, rec) = (post.abs_path.clone(), post.kind, record.clone());
+        tokio::task::spawn_blocking(move || write_record(&path, kind, id, &rec))
+            .await
+            .unwrap_or_else(|e| Err(format!("the write was interrupted: {e}")))
+    };
     let mut summary = run.summary.borrow_mut();
-    match write_record(post, id, &record) {
+    match written {
         Ok(()) => {
             summary.published.push(if updated { format!("{label}: updated {url}") } else { format!("{label}: {url}") });
             summary.urls.push((post.path.clone(), id, url));
@@ -420,10 +437,15 @@ fn record_written(run: &Shared<'_>, post: &Post, id: PlatformId, record: ledger:
     }
 }
 
-fn write_record(post: &Post, id: PlatformId, record: &ledger::Record) -> std::result::Result<(), String> {
-    let current = std::fs::read_to_string(&post.abs_path).map_err(|e| format!("cannot read the file: {e}"))?;
-    let updated = ledger::set_record(&current, post.kind, id.name(), record).map_err(|e| e.to_string())?;
-    ledger::write_atomic(&post.abs_path, updated.as_bytes()).map_err(|e| format!("cannot write the file: {e}"))
+fn write_record(
+    path: &std::path::Path,
+    kind: crate::content::FileKind,
+    id: PlatformId,
+    record: &ledger::Record,
+) -> std::result::Result<(), String> {
+    let current = std::fs::read_to_string(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let updated = ledger::set_record(&current, kind, id.name(), record).map_err(|e| e.to_string())?;
+    ledger::write_atomic(path, updated.as_bytes()).map_err(|e| format!("cannot write the file: {e}"))
 }
 
 /// Every id (and part id) recorded for `platform` by any post of the repository.

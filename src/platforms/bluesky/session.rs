@@ -56,6 +56,8 @@ impl Session for BlueskySession {
         let pjob =
             publish::Job { out, path: &job.post.path, anchor, hash: job.hash, now: job.now, progress: job.progress };
         let rec = self.publisher.lock().await.publish(&pjob).await.map_err(failure)?;
+        // Every write of this post is done: the next post may go while this record is saved.
+        (job.ordered_done)();
         Ok(Record {
             id: rec.id,
             url: rec.url,
