@@ -197,9 +197,14 @@ fn a_lost_write_back_is_found_again_not_posted_twice() {
     // The state a crash between publishing and writing the record leaves: posts on
     // Bluesky, nothing in the file. The rerun (any clone) lands on the same keys.
     let w = world_with_post();
+    // Outside git, a post without `publish_at` takes its record keys from the file's
+    // modification time, which a crash before the write-back leaves as it was.
+    let path = w.root().join("content/hello.md");
+    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).expect("mtime");
     w.run(&["publish", "--no-commit"]).code(0);
     let recorded = w.record("content/hello.md").expect("recorded");
     w.file("content/hello.md", POST);
+    std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(modified)).expect("set mtime");
     w.run(&["publish", "--no-commit"]).code(0);
     assert_eq!(w.fake.records().len(), 2);
     let again = w.record("content/hello.md").expect("recorded again");
