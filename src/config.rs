@@ -31,6 +31,8 @@ pub struct Config {
     pub git: GitConfig,
     #[serde(deserialize_with = "null_as_default")]
     pub bluesky: BlueskyConfig,
+    #[serde(deserialize_with = "null_as_default")]
+    pub mastodon: MastodonConfig,
 }
 
 /// `bluesky:` in crier.yaml.
@@ -46,6 +48,22 @@ impl Default for BlueskyConfig {
     fn default() -> Self {
         Self { max_image_bytes: crate::platforms::bluesky::DEFAULT_MAX_IMAGE_BYTES }
     }
+}
+
+/// `mastodon:`: the instance, and limits for `check` when it differs from
+/// Mastodon's defaults (`publish` reads the real ones from the instance).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MastodonConfig {
+    /// Base URL such as `https://mastodon.social` (`MASTODON_INSTANCE` wins).
+    pub instance: Option<String>,
+    pub max_characters: Option<u64>,
+    pub max_media_attachments: Option<u64>,
+    pub characters_reserved_per_url: Option<u64>,
+    pub image_size_limit: Option<u64>,
+    pub image_matrix_limit: Option<u64>,
+    pub video_size_limit: Option<u64>,
+    pub description_limit: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -113,6 +131,7 @@ impl Default for Config {
             publish: PublishConfig::default(),
             git: GitConfig::default(),
             bluesky: BlueskyConfig::default(),
+            mastodon: MastodonConfig::default(),
         }
     }
 }
@@ -127,7 +146,8 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-const KEYS: &[&str] = &["defaults", "vars", "media", "content_dir", "templates_dir", "publish", "git", "bluesky"];
+const KEYS: &[&str] =
+    &["defaults", "vars", "media", "content_dir", "templates_dir", "publish", "git", "bluesky", "mastodon"];
 const NESTED_KEYS: &[&str] = &[
     "platforms",
     "base_url",
@@ -141,6 +161,14 @@ const NESTED_KEYS: &[&str] = &[
     "author_name",
     "author_email",
     "max_image_bytes",
+    "instance",
+    "max_characters",
+    "max_media_attachments",
+    "characters_reserved_per_url",
+    "image_size_limit",
+    "image_matrix_limit",
+    "video_size_limit",
+    "description_limit",
 ];
 
 /// The loaded configuration and where it came from.

@@ -64,6 +64,12 @@ pub(crate) const POST_KEYS: &[&str] = &[
     "bluesky",
     "langs",
     "link_card",
+    // mastodon
+    "mastodon",
+    "visibility",
+    "spoiler_text",
+    "sensitive",
+    "language",
 ];
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -82,6 +88,7 @@ pub struct FrontMatter {
     pub threads: Option<Spanned<ThreadsOptions>>,
     pub devto: Option<Spanned<DevtoOptions>>,
     pub bluesky: Option<Spanned<BlueskyOptions>>,
+    pub mastodon: Option<Spanned<MastodonOptions>>,
     /// Written by crier only; kept as data here, read by the ledger.
     pub published: Option<serde_json::Value>,
 }
@@ -189,6 +196,22 @@ pub struct BlueskyOptions {
     pub langs: Option<Spanned<Vec<Spanned<String>>>>,
     /// A card for the first link of a part without media (default true).
     pub link_card: Option<Spanned<bool>>,
+}
+
+/// `mastodon:` overrides of a post (contract section 2).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MastodonOptions {
+    pub text: Option<Spanned<String>>,
+    pub template: Option<Spanned<String>>,
+    pub split: Option<Spanned<SplitMode>>,
+    /// `public` (default), `unlisted`, `private` or `direct`.
+    pub visibility: Option<Spanned<String>>,
+    /// Content warning shown instead of the text; it counts toward the limit.
+    pub spoiler_text: Option<Spanned<String>>,
+    pub sensitive: Option<bool>,
+    /// ISO 639-1 code.
+    pub language: Option<Spanned<String>>,
 }
 
 /// A parsed post with everything needed to point back into its file.

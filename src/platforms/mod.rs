@@ -12,6 +12,7 @@
 pub mod bluesky;
 pub mod devto;
 pub mod http;
+pub mod mastodon;
 pub mod threads;
 
 use std::any::Any;

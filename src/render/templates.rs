@@ -18,6 +18,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("threads", include_str!("../../templates_builtin/threads.hbs")),
     ("devto", include_str!("../../templates_builtin/devto.hbs")),
     ("bluesky", include_str!("../../templates_builtin/bluesky.hbs")),
+    ("mastodon", include_str!("../../templates_builtin/mastodon.hbs")),
 ];
 
 /// Where a template came from, for diagnostics.

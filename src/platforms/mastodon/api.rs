@@ -1,0 +1,858 @@
+//! Client for the Mastodon client API (Mastodon 4.x, and servers that speak it
+//! such as GoToSocial).
+//!
+//! What a publisher needs: the instance's limits (`GET /api/v2/instance`), who
+//! the token belongs to (`GET /api/v1/accounts/verify_credentials`), media
+//! uploads with alt text (`POST /api/v2/media`, polling `GET /api/v1/media/:id`
+//! while the server processes it: 206 means not yet), statuses (`POST
+//! /api/v1/statuses` with an `Idempotency-Key`, `GET`/`PUT
+//! /api/v1/statuses/:id`) and the account's own statuses, newest first, paged
+//! with `max_id` (`GET /api/v1/accounts/:id/statuses`).
+//!
+//! Errors are `{"error": "...", "error_description"?: "..."}` and are sorted
+//! into a [`MastodonError`] the caller can act on. Retries are bounded by
+//! [`ClientOptions::max_total_wait`]:
+//! - 429 means refused (rate limited before the request was handled), so any
+//!   call waits until `X-RateLimit-Reset` (an ISO 8601 time; `Retry-After`
+//!   seconds when given) and tries again;
+//! - reads, edits and uploads retry 5xx replies, timeouts and dropped
+//!   connections with exponential backoff and jitter (an upload whose reply
+//!   was lost only leaves an unattached file, which the server cleans up);
+//! - a status create whose reply is lost after sending is
+//!   [`MastodonError::Ambiguous`]: the caller reconciles against the account's
+//!   statuses instead of posting again.
+//!
+//! The token travels only in a header marked sensitive; it is never in an
+//! error message or `Debug` output, and any occurrence of it in a server
+//! message is replaced with `[REDACTED]`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, multipart};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use super::rules::{LimitSource, Limits};
+
+/// Text replacing the token wherever it could leak into a message.
+const REDACTED: &str = "[REDACTED]";
+
+/// The scopes crier's token needs: posting, uploading, knowing its account, and
+/// reading its own statuses (to find what an interrupted run posted, and to
+/// compare before an edit).
+pub const SCOPES: &str = "write:statuses write:media read:accounts read:statuses";
+
+/// Largest `limit` of the account statuses list.
+pub const MAX_PAGE: u32 = 40;
+
+pub type Result<T, E = MastodonError> = std::result::Result<T, E>;
+
+/// Called about once a second while a call waits out a rate limit, with the time still to wait.
+pub type OnWait<'a> = &'a (dyn Fn(Duration) + Sync);
+
+/// Bounds for retries, timeouts and media processing. Configurable so tests run in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Upper bound on the total time one call spends waiting between attempts.
+    pub max_total_wait: Duration,
+    /// First backoff delay for 5xx/timeouts; doubles each retry.
+    pub initial_delay: Duration,
+    /// Timeout for one HTTP exchange.
+    pub request_timeout: Duration,
+    /// Wait used for a 429 without a usable reset time.
+    pub default_retry_after: Duration,
+    /// How long to wait for the server to process an upload.
+    pub processing_timeout: Duration,
+    /// How often to ask whether processing is done.
+    pub poll_interval: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            max_total_wait: Duration::from_secs(120),
+            initial_delay: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(30),
+            default_retry_after: Duration::from_secs(60),
+            processing_timeout: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Failures of a Mastodon call, sorted by what the caller should do about them.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum MastodonError {
+    /// The token is missing, wrong or revoked: stop publishing to Mastodon.
+    #[error("the Mastodon instance rejected the access token (HTTP 401: {message}); check MASTODON_ACCESS_TOKEN")]
+    Unauthorized { message: String },
+    /// The server refused the request (422, 400, 404, 403, …); sending it again fails again.
+    #[error("the Mastodon instance rejected the request (HTTP {status}): {message}")]
+    Rejected { status: u16, message: String },
+    /// Still rate limited when the wait bound ran out.
+    #[error("Mastodon rate limit reached (HTTP 429: {message}); try again in {} s", .retry_after.as_secs())]
+    RateLimited { retry_after: Duration, message: String },
+    /// A temporary failure (5xx, timeout, connection error) that outlasted the retries.
+    #[error("temporary Mastodon failure: {message}")]
+    Transient { status: Option<u16>, retry_after: Option<Duration>, message: String },
+    /// A status create was sent but its reply was lost: the status may exist.
+    #[error(
+        "the Mastodon {operation} request was sent but its reply was lost ({message}); the status may or may not exist, so crier must check before trying again"
+    )]
+    Ambiguous { operation: &'static str, message: String },
+    /// A 2xx reply that is not the expected JSON shape.
+    #[error("unexpected reply from the Mastodon instance (HTTP {status}): {detail}")]
+    BadResponse { status: u16, detail: String },
+    /// An upload the server could not process, or did not finish in time.
+    #[error("media processing failed: {message}")]
+    Processing { message: String },
+}
+
+impl MastodonError {
+    /// Whether publishing to Mastodon should stop for this run.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Self::Unauthorized { .. })
+    }
+
+    /// Whether the request may or may not have taken effect.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, Self::Ambiguous { .. })
+    }
+
+    /// The HTTP status of a reply, when one arrived.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Unauthorized { .. } => Some(401),
+            Self::Rejected { status, .. } | Self::BadResponse { status, .. } => Some(*status),
+            Self::RateLimited { .. } => Some(429),
+            Self::Transient { status, .. } => *status,
+            Self::Ambiguous { .. } | Self::Processing { .. } => None,
+        }
+    }
+}
+
+/// `GET /api/v2/instance`, the parts crier reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Instance {
+    #[serde(default)]
+    pub domain: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub configuration: InstanceConfiguration,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct InstanceConfiguration {
+    #[serde(default)]
+    pub statuses: StatusLimits,
+    #[serde(default)]
+    pub media_attachments: MediaLimits,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StatusLimits {
+    pub max_characters: Option<u64>,
+    pub max_media_attachments: Option<u64>,
+    pub characters_reserved_per_url: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MediaLimits {
+    pub supported_mime_types: Option<Vec<String>>,
+    pub image_size_limit: Option<u64>,
+    pub image_matrix_limit: Option<u64>,
+    pub video_size_limit: Option<u64>,
+    pub description_limit: Option<u64>,
+}
+
+impl Instance {
+    /// The instance's limits; a number it leaves out keeps Mastodon's default.
+    pub fn limits(&self, host: &str) -> Limits {
+        let d = Limits::default();
+        let s = &self.configuration.statuses;
+        let m = &self.configuration.media_attachments;
+        let n = |v: Option<u64>, default: usize| v.map_or(default, |v| usize::try_from(v).unwrap_or(usize::MAX));
+        Limits {
+            max_characters: n(s.max_characters, d.max_characters),
+            max_media_attachments: n(s.max_media_attachments, d.max_media_attachments),
+            characters_reserved_per_url: n(s.characters_reserved_per_url, d.characters_reserved_per_url),
+            image_size_limit: m.image_size_limit.unwrap_or(d.image_size_limit),
+            image_matrix_limit: m.image_matrix_limit.unwrap_or(d.image_matrix_limit),
+            video_size_limit: m.video_size_limit.unwrap_or(d.video_size_limit),
+            description_limit: n(m.description_limit, d.description_limit),
+            supported_mime_types: m.supported_mime_types.clone().filter(|l| !l.is_empty()),
+            source: LimitSource::Instance(host.to_owned()),
+        }
+    }
+}
+
+/// An account (`verify_credentials`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Account {
+    pub id: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub acct: String,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// A media attachment.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Attachment {
+    pub id: String,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// `null` while the server is still processing.
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A status, the fields crier uses.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Status {
+    pub id: String,
+    #[serde(default)]
+    pub uri: String,
+    /// The HTML page; nullable.
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub created_at: String,
+    /// HTML.
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub spoiler_text: String,
+    #[serde(default)]
+    pub in_reply_to_id: Option<String>,
+    #[serde(default)]
+    pub visibility: String,
+    #[serde(default)]
+    pub media_attachments: Vec<Attachment>,
+    #[serde(default)]
+    pub reblog: Option<Value>,
+    #[serde(default)]
+    pub edited_at: Option<String>,
+    #[serde(default)]
+    pub sensitive: bool,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+impl Status {
+    /// The status's page: `url`, else its `uri`.
+    pub fn link(&self) -> String {
+        self.url.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| self.uri.clone())
+    }
+}
+
+/// The body of `POST /api/v1/statuses`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NewStatus {
+    pub status: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub media_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_reply_to_id: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spoiler_text: Option<String>,
+    pub visibility: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// The body of `PUT /api/v1/statuses/:id`. Media not listed are removed, so
+/// an edit names every attachment the status keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatusEdit {
+    pub status: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    pub media_ids: Vec<String>,
+    /// New alt texts of kept attachments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub media_attributes: Vec<MediaAttribute>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaAttribute {
+    pub id: String,
+    pub description: String,
+}
+
+/// A file to upload.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub bytes: Arc<Vec<u8>>,
+    pub file_name: String,
+    pub mime: String,
+    pub description: Option<String>,
+}
+
+/// Whether repeating a request after an unknown outcome is harmless.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Safety {
+    Repeatable,
+    OnceOnly,
+}
+
+/// A request body.
+enum Body<'a> {
+    None,
+    Json(&'a Value),
+    Upload(&'a Upload),
+}
+
+/// Mastodon API client. Cheap to clone; clones share the call counter.
+#[derive(Clone)]
+pub struct MastodonClient {
+    http: reqwest::Client,
+    base: Url,
+    token: Arc<SecretString>,
+    opts: ClientOptions,
+    calls: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for MastodonClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MastodonClient")
+            .field("base", &self.base.as_str())
+            .field("token", &REDACTED)
+            .field("opts", &self.opts)
+            .field("calls", &self.calls())
+            .finish()
+    }
+}
+
+/// Parses an instance given as `https://host`, `host`, or with a trailing path.
+pub fn parse_instance(instance: &str) -> Option<Url> {
+    let s = instance.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let with_scheme = if s.contains("://") { s.to_owned() } else { format!("https://{s}") };
+    let url = Url::parse(&with_scheme).ok()?;
+    (matches!(url.scheme(), "http" | "https") && url.host_str().is_some()).then_some(url)
+}
+
+impl MastodonClient {
+    /// A client for the instance at `base` (see [`parse_instance`]).
+    pub fn new(base: Url, token: SecretString, opts: ClientOptions) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(opts.request_timeout)
+            .connect_timeout(opts.request_timeout)
+            .user_agent(concat!("crier/", env!("CARGO_PKG_VERSION")))
+            .build()
+            // Building only fails when the TLS backend cannot initialise.
+            .unwrap_or_default();
+        Self { http, base, token: Arc::new(token), opts, calls: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// Requests sent so far (every attempt counts).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    pub fn options(&self) -> ClientOptions {
+        self.opts
+    }
+
+    /// The instance's host, for messages.
+    pub fn host(&self) -> String {
+        let host = self.base.host_str().unwrap_or("the instance");
+        match self.base.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        }
+    }
+
+    /// `GET /api/v2/instance`.
+    pub async fn instance(&self, on_wait: OnWait<'_>) -> Result<Instance> {
+        let v = self
+            .send(
+                Method::GET,
+                &["api", "v2", "instance"],
+                &[],
+                Body::None,
+                None,
+                Safety::Repeatable,
+                "instance",
+                on_wait,
+            )
+            .await?;
+        decode(v, "instance")
+    }
+
+    /// `GET /api/v1/accounts/verify_credentials`: the token's account.
+    pub async fn verify_credentials(&self, on_wait: OnWait<'_>) -> Result<Account> {
+        let path = ["api", "v1", "accounts", "verify_credentials"];
+        let v = self
+            .send(Method::GET, &path, &[], Body::None, None, Safety::Repeatable, "verify credentials", on_wait)
+            .await?;
+        decode(v, "account")
+    }
+
+    /// `POST /api/v2/media`, then, while the server processes it (202, `url`
+    /// null), `GET /api/v1/media/:id` every `poll_interval` until it has a URL,
+    /// within `processing_timeout`.
+    pub async fn upload_media(&self, upload: &Upload, on_wait: OnWait<'_>) -> Result<Attachment> {
+        let v = self
+            .send(
+                Method::POST,
+                &["api", "v2", "media"],
+                &[],
+                Body::Upload(upload),
+                None,
+                Safety::Repeatable,
+                "upload media",
+                on_wait,
+            )
+            .await?;
+        let attachment: Attachment = decode(v, "media attachment")?;
+        if attachment.url.as_deref().is_some_and(|u| !u.is_empty()) {
+            return Ok(attachment);
+        }
+        self.wait_processed(&attachment.id, on_wait).await
+    }
+
+    /// Polls `GET /api/v1/media/:id` until the attachment has a URL (200), as long as it says 206.
+    pub async fn wait_processed(&self, id: &str, on_wait: OnWait<'_>) -> Result<Attachment> {
+        let deadline = tokio::time::Instant::now() + self.opts.processing_timeout;
+        loop {
+            let (status, v) = self
+                .send_with_status(
+                    Method::GET,
+                    &["api", "v1", "media", id],
+                    &[],
+                    Body::None,
+                    None,
+                    Safety::Repeatable,
+                    "media status",
+                    on_wait,
+                )
+                .await?;
+            if status == 200 {
+                let a: Attachment = decode(v, "media attachment")?;
+                if a.url.as_deref().is_some_and(|u| !u.is_empty()) {
+                    return Ok(a);
+                }
+            }
+            if tokio::time::Instant::now() + self.opts.poll_interval > deadline {
+                return Err(MastodonError::Processing {
+                    message: format!(
+                        "media {id} was still being processed after {} s (publish.processing_timeout_secs)",
+                        self.opts.processing_timeout.as_secs()
+                    ),
+                });
+            }
+            tokio::time::sleep(self.opts.poll_interval).await;
+        }
+    }
+
+    /// `POST /api/v1/statuses` with `Idempotency-Key: key`. A lost reply is
+    /// [`MastodonError::Ambiguous`].
+    pub async fn create_status(&self, input: &NewStatus, key: &str, on_wait: OnWait<'_>) -> Result<Status> {
+        let op = "create status";
+        let body = serde_json::to_value(input).unwrap_or_default();
+        let v = self
+            .send(
+                Method::POST,
+                &["api", "v1", "statuses"],
+                &[],
+                Body::Json(&body),
+                Some(key),
+                Safety::OnceOnly,
+                op,
+                on_wait,
+            )
+            .await?;
+        match decode::<Status>(v, op) {
+            Ok(s) => Ok(s),
+            // A 2xx means the status exists, but not which one it is.
+            Err(e) => Err(MastodonError::Ambiguous { operation: op, message: e.to_string() }),
+        }
+    }
+
+    /// `GET /api/v1/statuses/:id`.
+    pub async fn get_status(&self, id: &str, on_wait: OnWait<'_>) -> Result<Status> {
+        let v = self
+            .send(
+                Method::GET,
+                &["api", "v1", "statuses", id],
+                &[],
+                Body::None,
+                None,
+                Safety::Repeatable,
+                "get status",
+                on_wait,
+            )
+            .await?;
+        decode(v, "status")
+    }
+
+    /// `PUT /api/v1/statuses/:id` (the same edit twice leaves the same status).
+    pub async fn edit_status(&self, id: &str, edit: &StatusEdit, on_wait: OnWait<'_>) -> Result<Status> {
+        let body = serde_json::to_value(edit).unwrap_or_default();
+        let v = self
+            .send(
+                Method::PUT,
+                &["api", "v1", "statuses", id],
+                &[],
+                Body::Json(&body),
+                None,
+                Safety::Repeatable,
+                "edit status",
+                on_wait,
+            )
+            .await?;
+        decode(v, "status")
+    }
+
+    /// One page of the account's statuses, newest first, older than `max_id`.
+    pub async fn account_statuses(
+        &self,
+        account_id: &str,
+        max_id: Option<&str>,
+        limit: u32,
+        on_wait: OnWait<'_>,
+    ) -> Result<Vec<Status>> {
+        let mut query = vec![("limit", limit.clamp(1, MAX_PAGE).to_string()), ("exclude_reblogs", "true".to_owned())];
+        if let Some(m) = max_id {
+            query.push(("max_id", m.to_owned()));
+        }
+        let path = ["api", "v1", "accounts", account_id, "statuses"];
+        let v = self
+            .send(Method::GET, &path, &query, Body::None, None, Safety::Repeatable, "list statuses", on_wait)
+            .await?;
+        decode(v, "status list")
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send(
+        &self,
+        method: Method,
+        path: &[&str],
+        query: &[(&'static str, String)],
+        body: Body<'_>,
+        idempotency_key: Option<&str>,
+        safety: Safety,
+        operation: &'static str,
+        on_wait: OnWait<'_>,
+    ) -> Result<Value> {
+        self.send_with_status(method, path, query, body, idempotency_key, safety, operation, on_wait)
+            .await
+            .map(|(_, v)| v)
+    }
+
+    /// Sends with bounded retries and waits; returns the 2xx status and JSON.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_with_status(
+        &self,
+        method: Method,
+        path: &[&str],
+        query: &[(&'static str, String)],
+        body: Body<'_>,
+        idempotency_key: Option<&str>,
+        safety: Safety,
+        operation: &'static str,
+        on_wait: OnWait<'_>,
+    ) -> Result<(u16, Value)> {
+        let url = self.url(path);
+        let mut waited = Duration::ZERO;
+        let mut backoff = self.opts.initial_delay;
+        loop {
+            let err = match self.attempt(method.clone(), &url, query, &body, idempotency_key, safety, operation).await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let delay = match &err {
+                MastodonError::RateLimited { retry_after, .. } => *retry_after,
+                MastodonError::Transient { retry_after: Some(d), .. } => *d,
+                MastodonError::Transient { retry_after: None, .. } => {
+                    let d = jitter(backoff);
+                    backoff = backoff.saturating_mul(2);
+                    d
+                }
+                _ => return Err(err),
+            };
+            if waited + delay > self.opts.max_total_wait {
+                return Err(err);
+            }
+            countdown(delay, on_wait).await;
+            waited += delay;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
+        &self,
+        method: Method,
+        url: &Url,
+        query: &[(&'static str, String)],
+        body: &Body<'_>,
+        idempotency_key: Option<&str>,
+        safety: Safety,
+        operation: &'static str,
+    ) -> Result<(u16, Value)> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.expose_secret())).map_err(|_| {
+            MastodonError::Unauthorized {
+                message: "the token contains characters that cannot be sent in an HTTP header".into(),
+            }
+        })?;
+        auth.set_sensitive(true);
+        let mut req =
+            self.http.request(method, url.clone()).header(AUTHORIZATION, auth).header("Accept", "application/json");
+        if !query.is_empty() {
+            req = req.query(query);
+        }
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
+        }
+        req = match body {
+            Body::None => req,
+            Body::Json(v) => req.json(v),
+            Body::Upload(u) => {
+                let mut part = multipart::Part::bytes(u.bytes.as_ref().clone()).file_name(u.file_name.clone());
+                part = part.mime_str(&u.mime).map_err(|_| MastodonError::Rejected {
+                    status: 0,
+                    message: format!("`{}` is not a MIME type", u.mime),
+                })?;
+                let mut form = multipart::Form::new().part("file", part);
+                if let Some(d) = &u.description {
+                    form = form.text("description", d.clone());
+                }
+                req.multipart(form)
+            }
+        };
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return Err(self.transport_error(e, safety, operation)),
+        };
+        let status = resp.status().as_u16();
+        let server_delay = server_delay(resp.headers(), chrono::Utc::now());
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Err(self.transport_error(e, safety, operation)),
+        };
+        if (200..300).contains(&status) {
+            return match serde_json::from_slice::<Value>(&bytes) {
+                Ok(v) if v.is_object() || v.is_array() => Ok((status, v)),
+                // 206 Partial Content on a media poll carries the attachment, but some servers send nothing.
+                _ if status == 206 => Ok((status, Value::Null)),
+                _ => {
+                    let message = format!("HTTP {status} with {}", self.describe_body(&bytes));
+                    Err(match safety {
+                        Safety::OnceOnly => MastodonError::Ambiguous { operation, message },
+                        Safety::Repeatable => {
+                            MastodonError::Transient { status: Some(status), retry_after: server_delay, message }
+                        }
+                    })
+                }
+            };
+        }
+        let server_message = error_text(&bytes).map(|m| self.redact(&m));
+        let message = || server_message.clone().unwrap_or_else(|| self.describe_body(&bytes));
+        Err(match status {
+            401 => MastodonError::Unauthorized { message: message() },
+            429 => MastodonError::RateLimited {
+                retry_after: server_delay.unwrap_or(self.opts.default_retry_after),
+                message: server_message.clone().unwrap_or_else(|| "Too many requests".into()),
+            },
+            500.. => {
+                let message = format!("HTTP {status}: {}", message());
+                match safety {
+                    // A gateway error does not tell whether the status was created.
+                    Safety::OnceOnly => MastodonError::Ambiguous { operation, message },
+                    Safety::Repeatable => {
+                        MastodonError::Transient { status: Some(status), retry_after: server_delay, message }
+                    }
+                }
+            }
+            403 => MastodonError::Rejected {
+                status,
+                message: format!("{} (crier needs a token with the scopes `{SCOPES}`)", message()),
+            },
+            _ => MastodonError::Rejected { status, message: message() },
+        })
+    }
+
+    fn transport_error(&self, e: reqwest::Error, safety: Safety, operation: &'static str) -> MastodonError {
+        let e = e.without_url();
+        let mut text = if e.is_timeout() {
+            format!("no reply within {:?}", self.opts.request_timeout)
+        } else if e.is_connect() {
+            "could not connect".to_owned()
+        } else {
+            "connection failed".to_owned()
+        };
+        let mut source: Option<&dyn std::error::Error> = Some(&e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        let message = self.redact(&text);
+        // A failed connect means nothing was sent, so even a create may be retried.
+        if e.is_connect() || safety == Safety::Repeatable {
+            MastodonError::Transient { status: None, retry_after: None, message }
+        } else {
+            MastodonError::Ambiguous { operation, message }
+        }
+    }
+
+    fn url(&self, path: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segs) = url.path_segments_mut() {
+            segs.pop_if_empty().extend(path);
+        }
+        url
+    }
+
+    /// Replaces the token with `[REDACTED]`.
+    fn redact(&self, s: &str) -> String {
+        let token = self.token.expose_secret();
+        // A 1–3 character "token" is a placeholder, and replacing it would garble every word.
+        if token.len() < 4 { s.to_owned() } else { s.replace(token, REDACTED) }
+    }
+
+    fn describe_body(&self, body: &[u8]) -> String {
+        let text = String::from_utf8_lossy(body);
+        let trimmed = text.trim();
+        let desc = if trimmed.is_empty() {
+            "an empty body".to_owned()
+        } else if trimmed.starts_with('<') || trimmed.to_ascii_lowercase().contains("<html") {
+            "an HTML page instead of JSON".to_owned()
+        } else {
+            let snippet: String = trimmed.chars().take(120).collect();
+            match serde_json::from_str::<Value>(trimmed) {
+                Err(e) if e.is_eof() => format!("truncated JSON: {snippet:?}"),
+                Err(_) => format!("a non-JSON body: {snippet:?}"),
+                Ok(_) => format!("JSON of an unexpected shape: {snippet:?}"),
+            }
+        };
+        self.redact(&desc)
+    }
+}
+
+/// How long the server asked to wait: `Retry-After` (seconds), else
+/// `X-RateLimit-Reset` (an ISO 8601 time, Mastodon's rate-limit header).
+pub fn server_delay(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    if let Some(secs) =
+        headers.get(RETRY_AFTER).and_then(|h| h.to_str().ok()).and_then(|s| s.trim().parse::<u64>().ok())
+    {
+        return Some(Duration::from_secs(secs));
+    }
+    let reset = headers.get("x-ratelimit-reset")?.to_str().ok()?;
+    let at = chrono::DateTime::parse_from_rfc3339(reset.trim()).ok()?;
+    let ms = (at.with_timezone(&chrono::Utc) - now).num_milliseconds().max(0);
+    // Round up so the retry lands after the reset, not a moment before it.
+    Some(Duration::from_millis(u64::try_from(ms).unwrap_or(0)) + Duration::from_millis(250))
+}
+
+/// `error` (with `error_description` when present) of an error body.
+fn error_text(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let error = match v.get("error")? {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Some(match v.get("error_description").and_then(Value::as_str) {
+        Some(d) if !d.is_empty() && d != error => format!("{error}: {d}"),
+        _ => error,
+    })
+}
+
+fn decode<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| MastodonError::BadResponse {
+        status: 200,
+        detail: format!("{what} reply has an unexpected shape: {e}"),
+    })
+}
+
+/// Sleeps `total`, calling `on_wait` with the remaining time about once a second.
+async fn countdown(total: Duration, on_wait: OnWait<'_>) {
+    if total < Duration::from_secs(1) {
+        tokio::time::sleep(total).await;
+        return;
+    }
+    let end = tokio::time::Instant::now() + total;
+    loop {
+        let left = end.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        on_wait(left);
+        tokio::time::sleep(left.min(Duration::from_secs(1))).await;
+    }
+}
+
+/// Adds up to 25 % random jitter so parallel clients do not retry in lockstep.
+fn jitter(d: Duration) -> Duration {
+    let extra = rand::rng().random_range(0.0..0.25);
+    d + d.mul_f64(extra)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_reset_is_an_iso_time() {
+        let now =
+            chrono::DateTime::parse_from_rfc3339("2026-12-02T08:00:00Z").expect("time").with_timezone(&chrono::Utc);
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("2026-12-02T08:00:30.000Z"));
+        assert_eq!(server_delay(&h, now), Some(Duration::from_millis(30_250)));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("2026-12-02T07:59:00Z"));
+        assert_eq!(server_delay(&h, now), Some(Duration::from_millis(250)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(server_delay(&h, now), Some(Duration::from_secs(7)));
+        assert_eq!(server_delay(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn error_bodies() {
+        assert_eq!(
+            error_text(br#"{"error":"Validation failed: Text can't be blank"}"#).as_deref(),
+            Some("Validation failed: Text can't be blank")
+        );
+        assert_eq!(
+            error_text(br#"{"error":"invalid_grant","error_description":"The access token is invalid"}"#).as_deref(),
+            Some("invalid_grant: The access token is invalid")
+        );
+        assert_eq!(error_text(b"<html>"), None);
+    }
+
+    #[test]
+    fn instances_parse() {
+        assert_eq!(
+            parse_instance("mastodon.social").map(|u| u.to_string()).as_deref(),
+            Some("https://mastodon.social/")
+        );
+        assert_eq!(
+            parse_instance("http://127.0.0.1:8080").map(|u| u.to_string()).as_deref(),
+            Some("http://127.0.0.1:8080/")
+        );
+        assert!(parse_instance("").is_none());
+        assert!(parse_instance("ftp://x").is_none());
+    }
+}

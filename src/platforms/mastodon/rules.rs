@@ -1,0 +1,296 @@
+//! Mastodon's rules: characters per status (as [`super::count`] counts them),
+//! attachments per status, media formats and sizes, alt text length, the
+//! post options. Limits differ per instance, so they are a value: Mastodon's
+//! defaults, overridden by crier.yaml `mastodon:` for `check`, and replaced by
+//! the instance's own numbers (`GET /api/v2/instance`) when publishing.
+
+use crate::config::MastodonConfig;
+use crate::content::Post;
+use crate::diag::Diagnostic;
+use crate::rules::media::MediaRef;
+use crate::rules::media_probe::MediaFormat;
+
+use super::{MastodonOutput, VISIBILITIES, count};
+
+/// Where a set of limits came from (said in diagnostics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LimitSource {
+    /// Mastodon's defaults, maybe overridden in crier.yaml.
+    Offline,
+    /// Read from the instance (its host).
+    Instance(String),
+}
+
+/// What an instance accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub max_characters: usize,
+    pub max_media_attachments: usize,
+    pub characters_reserved_per_url: usize,
+    pub image_size_limit: u64,
+    pub image_matrix_limit: u64,
+    pub video_size_limit: u64,
+    pub description_limit: usize,
+    /// MIME types the instance accepts, when it said.
+    pub supported_mime_types: Option<Vec<String>>,
+    pub source: LimitSource,
+}
+
+impl Default for Limits {
+    /// Mastodon's defaults (`configuration` of a stock instance).
+    fn default() -> Self {
+        Self {
+            max_characters: 500,
+            max_media_attachments: 4,
+            characters_reserved_per_url: 23,
+            image_size_limit: 16 * 1024 * 1024,
+            image_matrix_limit: 33_177_600,
+            video_size_limit: 103_809_024,
+            description_limit: 1500,
+            supported_mime_types: None,
+            source: LimitSource::Offline,
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults with crier.yaml's overrides.
+    pub fn from_config(c: &MastodonConfig) -> Self {
+        let d = Self::default();
+        let n = |v: Option<u64>, default: usize| v.map_or(default, |v| usize::try_from(v).unwrap_or(usize::MAX));
+        Self {
+            max_characters: n(c.max_characters, d.max_characters),
+            max_media_attachments: n(c.max_media_attachments, d.max_media_attachments),
+            characters_reserved_per_url: n(c.characters_reserved_per_url, d.characters_reserved_per_url),
+            image_size_limit: c.image_size_limit.unwrap_or(d.image_size_limit),
+            image_matrix_limit: c.image_matrix_limit.unwrap_or(d.image_matrix_limit),
+            video_size_limit: c.video_size_limit.unwrap_or(d.video_size_limit),
+            description_limit: n(c.description_limit, d.description_limit),
+            supported_mime_types: None,
+            source: LimitSource::Offline,
+        }
+    }
+
+    /// Where the numbers came from, for messages.
+    fn origin(&self) -> String {
+        match &self.source {
+            LimitSource::Offline => "Mastodon's default (crier.yaml `mastodon:` can change it)".to_owned(),
+            LimitSource::Instance(host) => format!("the limit of {host}"),
+        }
+    }
+}
+
+/// The MIME type of a probed format, as instances list them.
+pub fn mime_type(format: MediaFormat) -> Option<&'static str> {
+    Some(match format {
+        MediaFormat::Jpeg => "image/jpeg",
+        MediaFormat::Png => "image/png",
+        MediaFormat::Gif => "image/gif",
+        MediaFormat::Webp => "image/webp",
+        MediaFormat::Heif => "image/heic",
+        MediaFormat::Mp4 => "video/mp4",
+        MediaFormat::Mov => "video/quicktime",
+        MediaFormat::Unknown => return None,
+    })
+}
+
+/// Checks the rendered post against `limits`.
+pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let src = &post.source;
+    let opts = post.front.mastodon.as_ref().map(|m| &m.value);
+    let n = out.parts.len();
+    if out.parts.is_empty() && crate::rules::has_content(post) {
+        let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
+        d.push(
+            Diagnostic::error(
+                "mastodon-empty-part",
+                "the post has nothing to publish on Mastodon: no text and no media",
+            )
+            .at(src, span)
+            .with_hint("write the post's text, or remove `mastodon` from its platforms"),
+        );
+    }
+    if let Some(v) = opts.and_then(|o| o.visibility.as_ref()) {
+        if !VISIBILITIES.contains(&v.value.as_str()) {
+            let hint = match crate::diag::did_you_mean(&v.value, VISIBILITIES) {
+                Some(s) => format!("did you mean `{s}`? One of: {}", VISIBILITIES.join(", ")),
+                None => format!("one of: {}", VISIBILITIES.join(", ")),
+            };
+            d.push(
+                Diagnostic::error("mastodon-visibility", format!("visibility `{}` is not one Mastodon knows", v.value))
+                    .at(src, post.span_of(&v.referenced))
+                    .with_hint(hint),
+            );
+        }
+    }
+    if let Some(l) = opts.and_then(|o| o.language.as_ref()) {
+        let code = l.value.trim();
+        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_lowercase()) {
+            d.push(
+                Diagnostic::error("mastodon-language", format!("language `{}` is not an ISO 639-1 code", l.value))
+                    .at(src, post.span_of(&l.referenced))
+                    .with_hint("two lowercase letters, for example `en`, `de` or `ja`"),
+            );
+        }
+    }
+    let cw = out.spoiler_text.as_deref().unwrap_or("");
+    let cw_span = opts.and_then(|o| o.spoiler_text.as_ref()).map(|s| post.span_of(&s.referenced));
+    for (i, part) in out.parts.iter().enumerate() {
+        let which = if n > 1 { format!("status {} of {n}", i + 1) } else { "the post".to_owned() };
+        let chars = count::weighted_len(&part.text, cw, limits.characters_reserved_per_url);
+        if chars > limits.max_characters {
+            let max = limits.max_characters;
+            let with_cw = if cw.is_empty() { String::new() } else { " (the content warning included)".to_owned() };
+            d.push(
+                Diagnostic::error(
+                    "mastodon-text-too-long",
+                    format!("{which} counts {chars} characters{with_cw}; at most {max} ({})", limits.origin()),
+                )
+                .at(src, part.origin.clone())
+                .with_label(format!("{chars}/{max}"))
+                .with_hint(format!(
+                    "shorten it by {} characters, split it with a `---` line (blank line before it), or set `mastodon: {{split: auto}}`; every link counts {} characters",
+                    chars - max,
+                    limits.characters_reserved_per_url
+                )),
+            );
+        }
+        if part.text.is_empty() && part.media.is_empty() {
+            d.push(
+                Diagnostic::error("mastodon-empty-part", format!("{which} has no text and no media"))
+                    .at(src, part.origin.clone())
+                    .with_hint("remove the empty part or write something in it"),
+            );
+        }
+        for img in &part.dropped_images {
+            d.push(
+                Diagnostic::warning("mastodon-inline-image", "inline images do not show on Mastodon and are left out")
+                    .at(src, img.clone())
+                    .with_hint("attach it with `media:` (with `alt:`) instead"),
+            );
+        }
+        if part.media.len() > limits.max_media_attachments {
+            let at = part.media[limits.max_media_attachments].span.clone();
+            d.push(
+                Diagnostic::error(
+                    "mastodon-too-many-media",
+                    format!(
+                        "{which} has {} media; a status holds at most {} ({})",
+                        part.media.len(),
+                        limits.max_media_attachments,
+                        limits.origin()
+                    ),
+                )
+                .at(src, at)
+                .with_hint("move the rest to a later part of the chain (`thread:` items take `media:`)"),
+            );
+        }
+        for m in &part.media {
+            media_rules(post, m, limits, &mut d);
+        }
+    }
+    if let Some(span) = cw_span {
+        if cw.is_empty() {
+            d.push(
+                Diagnostic::warning(
+                    "mastodon-spoiler-empty",
+                    "`spoiler_text` is empty, so no content warning is shown",
+                )
+                .at(src, span)
+                .with_hint("write the warning, or remove the key"),
+            );
+        }
+    }
+    d
+}
+
+fn media_rules(post: &Post, m: &MediaRef, limits: &Limits, d: &mut Vec<Diagnostic>) {
+    let src = &post.source;
+    if m.path.is_none() && m.url.is_some() {
+        d.push(
+            Diagnostic::error(
+                "mastodon-media-url",
+                "Mastodon needs the file itself: media given by `url` cannot be uploaded",
+            )
+            .at(src, m.span.clone())
+            .with_hint("put the file in the repository and use `path:`"),
+        );
+        return;
+    }
+    let Some(info) = &m.info else { return };
+    let what = m.path.as_deref().unwrap_or("the file");
+    let mime = mime_type(info.format);
+    let accepted = match (&limits.supported_mime_types, mime) {
+        (_, None) => false,
+        (Some(list), Some(mime)) => list.iter().any(|t| t == mime),
+        (None, Some(_)) => true,
+    };
+    if !accepted {
+        d.push(
+            Diagnostic::error(
+                "mastodon-media-format",
+                format!(
+                    "`{what}` is {} ({}), which the instance does not accept",
+                    info.format,
+                    mime.unwrap_or("no known type")
+                ),
+            )
+            .at(src, m.span.clone())
+            .with_hint("use JPEG, PNG, GIF or WebP images, MP4 or MOV videos"),
+        );
+    }
+    let (limit, kind) =
+        if info.format.is_video() { (limits.video_size_limit, "video") } else { (limits.image_size_limit, "image") };
+    if info.size_bytes > limit {
+        d.push(
+            Diagnostic::error(
+                if info.format.is_video() { "mastodon-video-too-large" } else { "mastodon-image-too-large" },
+                format!(
+                    "`{what}` is {} bytes; {} {kind} may be at most {limit} bytes ({})",
+                    info.size_bytes,
+                    if info.format.is_video() { "a" } else { "an" },
+                    limits.origin()
+                ),
+            )
+            .at(src, m.span.clone())
+            .with_hint(format!("compress or resize the {kind}")),
+        );
+    }
+    if let Some((w, h)) = info.dimensions {
+        let pixels = u64::from(w) * u64::from(h);
+        if info.format.is_image() && pixels > limits.image_matrix_limit {
+            d.push(
+                Diagnostic::error(
+                    "mastodon-image-too-large",
+                    format!(
+                        "`{what}` is {w}×{h} = {pixels} pixels; at most {} ({})",
+                        limits.image_matrix_limit,
+                        limits.origin()
+                    ),
+                )
+                .at(src, m.span.clone())
+                .with_hint("resize the image"),
+            );
+        }
+    }
+    match &m.alt {
+        Some(alt) if alt.chars().count() > limits.description_limit => {
+            let n = alt.chars().count();
+            d.push(
+                Diagnostic::error(
+                    "mastodon-alt-too-long",
+                    format!("the alt text is {n} characters; at most {} ({})", limits.description_limit, limits.origin()),
+                )
+                .at(src, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
+                .with_hint(format!("shorten it by {} characters", n - limits.description_limit)),
+            );
+        }
+        Some(alt) if !alt.trim().is_empty() => {}
+        _ => d.push(
+            Diagnostic::warning("mastodon-alt-missing", format!("`{what}` has no alt text"))
+                .at(src, m.span.clone())
+                .with_hint("add `alt:` describing the image: people using screen readers depend on it, and many on Mastodon do not boost media without it"),
+        ),
+    }
+}

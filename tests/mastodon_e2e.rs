@@ -1,0 +1,317 @@
+//! Crier's Mastodon publisher against a real server speaking the Mastodon client API.
+//!
+//! `scripts/mastodon-server-test.sh` builds GoToSocial, starts it on loopback with a
+//! 500-character limit, makes a user and a token, and runs this file with
+//! `CRIER_MASTODON_E2E_URL` (the instance) and `CRIER_MASTODON_E2E_TOKEN` set. Without them
+//! the test prints that it was skipped and passes, so `cargo test` stays offline.
+//!
+//! Covered: a text status, a rerun after a crash (no record: the status is found and adopted),
+//! a chain, an image with alt text (a real PNG the server processes), an edit of one part of a
+//! chain, a rerun after a lost reply (a proxy forwards the create and drops the answer;
+//! GoToSocial ignores `Idempotency-Key`, so only reconciliation prevents the double post), and
+//! a post over the instance's limit refused before sending.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use crier::content::{FileKind, Post, parse_text};
+use crier::platforms::mastodon::api::{ClientOptions, MastodonClient, Status, parse_instance};
+use crier::platforms::mastodon::html;
+use crier::platforms::mastodon::publish::{MastodonPublisher, PublishOptions};
+use crier::platforms::mastodon::rules::Limits;
+use crier::platforms::mastodon::{MastodonOutput, MastodonPart};
+use crier::rules::media::MediaRef;
+use crier::rules::media_probe::{MediaFormat, MediaInfo};
+use secrecy::SecretString;
+use url::Url;
+
+const NOW: &str = "2026-12-02T09:00:00Z";
+
+fn server() -> Option<(Url, String)> {
+    let url = std::env::var("CRIER_MASTODON_E2E_URL").ok().filter(|s| !s.is_empty())?;
+    let token = std::env::var("CRIER_MASTODON_E2E_TOKEN").ok().filter(|s| !s.is_empty())?;
+    Some((parse_instance(&url).expect("CRIER_MASTODON_E2E_URL is a URL"), token))
+}
+
+fn opts() -> PublishOptions {
+    PublishOptions {
+        client: ClientOptions {
+            max_total_wait: Duration::from_secs(20),
+            initial_delay: Duration::from_millis(200),
+            request_timeout: Duration::from_secs(3),
+            default_retry_after: Duration::from_secs(2),
+            processing_timeout: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(300),
+        },
+        list_page: 40,
+        max_list_pages: 5,
+    }
+}
+
+fn quiet(_: Duration) {}
+fn say(s: &str) {
+    println!("    crier: {s}");
+}
+
+fn post(path: &str) -> Post {
+    parse_text(path.into(), PathBuf::from(path), FileKind::Markdown, "---\nplatforms: [mastodon]\n---\nbody\n")
+        .expect("valid post")
+}
+
+fn output(parts: &[String]) -> MastodonOutput {
+    MastodonOutput {
+        parts: parts
+            .iter()
+            .map(|t| MastodonPart { text: t.clone(), media: Vec::new(), origin: 30..34, dropped_images: Vec::new() })
+            .collect(),
+        visibility: "public".into(),
+        spoiler_text: None,
+        sensitive: false,
+        language: Some("en".into()),
+        template: "mastodon".into(),
+        limits: Limits::default(),
+    }
+}
+
+/// A valid 24×16 RGB PNG (stored, uncompressed deflate), so the server can decode it.
+fn real_png(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut c = kind.to_vec();
+        c.extend_from_slice(data);
+        out.extend_from_slice(&c);
+        out.extend_from_slice(&crc32(&c).to_be_bytes());
+    }
+    let mut raw = Vec::new();
+    for y in 0..height {
+        raw.push(0); // filter: none
+        for x in 0..width {
+            raw.extend_from_slice(&[(x * 10) as u8, (y * 15) as u8, 200]);
+        }
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    let mut z = vec![0x78, 0x01, 0x01];
+    let len = raw.len() as u16;
+    z.extend_from_slice(&len.to_le_bytes());
+    z.extend_from_slice(&(!len).to_le_bytes());
+    z.extend_from_slice(&raw);
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &z);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+async fn mine(client: &MastodonClient) -> Vec<Status> {
+    let me = client.verify_credentials(&quiet).await.expect("verify_credentials");
+    client.account_statuses(&me.id, None, 40, &quiet).await.expect("list")
+}
+
+fn count_text(statuses: &[Status], text: &str) -> usize {
+    statuses.iter().filter(|s| html::same_text(&s.content, text)).count()
+}
+
+/// Forwards every request to the server; the first status create is forwarded and its
+/// answer dropped (the proxy hangs past the client's timeout).
+#[derive(Clone)]
+struct Proxy {
+    upstream: Url,
+    http: reqwest::Client,
+    dropped: Arc<AtomicBool>,
+}
+
+async fn forward(State(p): State<Proxy>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let mut url = p.upstream.clone();
+    url.set_path(uri.path());
+    url.set_query(uri.query());
+    let mut req = p.http.request(method.clone(), url).body(body.to_vec());
+    for name in ["authorization", "content-type", "idempotency-key", "accept", "user-agent"] {
+        if let Some(v) = headers.get(name) {
+            req = req.header(name, v.as_bytes());
+        }
+    }
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    };
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let ctype =
+        resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_owned();
+    let bytes = resp.bytes().await.unwrap_or_default();
+    if method == Method::POST && uri.path() == "/api/v1/statuses" && !p.dropped.swap(true, Ordering::SeqCst) {
+        // The status exists now; the client never hears about it.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    (status, [("content-type", ctype)], bytes.to_vec()).into_response()
+}
+
+async fn start_proxy(upstream: Url) -> (Url, tokio::task::JoinHandle<()>) {
+    let state = Proxy { upstream, http: reqwest::Client::new(), dropped: Arc::new(AtomicBool::new(false)) };
+    let app = Router::new().fallback(forward).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (Url::parse(&format!("http://{addr}")).expect("url"), task)
+}
+
+#[tokio::test]
+async fn publishes_to_a_real_mastodon_api_server() {
+    let Some((url, token)) = server() else {
+        // Written to the stream itself, not through `eprintln!`, so the test harness does not
+        // capture it and the skip shows in every `cargo test` run.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED mastodon_e2e: set CRIER_MASTODON_E2E_URL and CRIER_MASTODON_E2E_TOKEN (scripts/mastodon-server-test.sh does)"
+        );
+        return;
+    };
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let client = MastodonClient::new(url.clone(), SecretString::from(token.clone()), opts().client);
+    let mut p = MastodonPublisher::new(url.clone(), SecretString::from(token.clone()), opts());
+
+    // The instance's real numbers.
+    let limits = p.limits(&quiet).await.expect("instance");
+    println!(
+        "instance {}: max_characters {}, max_media_attachments {}, characters_reserved_per_url {}, description_limit {}",
+        client.host(),
+        limits.max_characters,
+        limits.max_media_attachments,
+        limits.characters_reserved_per_url,
+        limits.description_limit
+    );
+    assert_eq!(limits.max_characters, 500, "the script sets statuses-max-chars: 500");
+
+    // 1. Text.
+    let text = format!(
+        "crier e2e {nonce}: plain text & friends <3\n\nA second paragraph with #crier and https://example.com/x"
+    );
+    let rec = p
+        .publish(&post("content/text.md"), &output(std::slice::from_ref(&text)), "sha256:t", NOW, &say, &quiet)
+        .await
+        .expect("text");
+    let s = client.get_status(&rec.id, &quiet).await.expect("get");
+    assert!(html::same_text(&s.content, &text), "server content: {}", s.content);
+    println!("ok text: status {} at {} (content as stored: {})", rec.id, rec.url, s.content);
+
+    // 2. A rerun after a crash: a fresh publisher, no record. GoToSocial ignores
+    // Idempotency-Key, so only the account listing can prevent a second status.
+    let mut fresh = MastodonPublisher::new(url.clone(), SecretString::from(token.clone()), opts());
+    let again = fresh
+        .publish(&post("content/text.md"), &output(std::slice::from_ref(&text)), "sha256:t", NOW, &say, &quiet)
+        .await
+        .expect("rerun");
+    assert_eq!(again.id, rec.id);
+    assert_eq!(count_text(&mine(&client).await, &text), 1);
+    println!("ok rerun after a crash: adopted status {} (still one on the account)", again.id);
+
+    // 3. A chain.
+    let parts: Vec<String> = (1..=3).map(|i| format!("crier e2e {nonce}: chain part {i} of 3")).collect();
+    let chain =
+        p.publish(&post("content/chain.md"), &output(&parts), "sha256:c", NOW, &say, &quiet).await.expect("chain");
+    assert_eq!(chain.parts.len(), 3);
+    for i in 1..3 {
+        let s = client.get_status(&chain.parts[i].id, &quiet).await.expect("get part");
+        assert_eq!(s.in_reply_to_id.as_deref(), Some(chain.parts[i - 1].id.as_str()));
+    }
+    println!("ok chain: {} → {} → {}", chain.parts[0].id, chain.parts[1].id, chain.parts[2].id);
+
+    // 4. An image with alt text.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = real_png(24, 16);
+    let abs = dir.path().join("bell.png");
+    std::fs::write(&abs, &png).expect("write png");
+    let alt = "A blue gradient, 24 by 16 pixels";
+    let mut out = output(&[format!("crier e2e {nonce}: an image")]);
+    out.parts[0].media = vec![MediaRef {
+        path: Some("media/bell.png".into()),
+        abs: Some(abs),
+        url: None,
+        alt: Some(alt.into()),
+        format: MediaFormat::Png,
+        info: Some(MediaInfo {
+            format: MediaFormat::Png,
+            size_bytes: png.len() as u64,
+            dimensions: Some((24, 16)),
+            duration_secs: None,
+        }),
+        span: 30..34,
+        alt_span: None,
+        problems: Vec::new(),
+    }];
+    let img = p.publish(&post("content/image.md"), &out, "sha256:i", NOW, &say, &quiet).await.expect("image");
+    let s = client.get_status(&img.id, &quiet).await.expect("get");
+    assert_eq!(s.media_attachments.len(), 1);
+    assert_eq!(s.media_attachments[0].description.as_deref(), Some(alt));
+    assert!(s.media_attachments[0].url.as_deref().is_some_and(|u| !u.is_empty()));
+    println!(
+        "ok image: status {} with {} ({:?}), alt {:?}",
+        img.id, s.media_attachments[0].id, s.media_attachments[0].kind, alt
+    );
+
+    // 5. An edit of the chain's second part, in place.
+    let mut edited = parts.clone();
+    edited[1] = format!("crier e2e {nonce}: chain part 2 of 3, edited");
+    let rec2 =
+        p.update(&post("content/chain.md"), &output(&edited), &chain, "sha256:c2", &say, &quiet).await.expect("edit");
+    assert_eq!(rec2.hash, "sha256:c2");
+    assert_eq!(
+        rec2.parts.iter().map(|p| &p.id).collect::<Vec<_>>(),
+        chain.parts.iter().map(|p| &p.id).collect::<Vec<_>>()
+    );
+    let s1 = client.get_status(&chain.parts[1].id, &quiet).await.expect("get");
+    assert!(html::same_text(&s1.content, &edited[1]), "{}", s1.content);
+    assert!(s1.edited_at.is_some(), "edited_at set");
+    let s0 = client.get_status(&chain.parts[0].id, &quiet).await.expect("get");
+    assert!(s0.edited_at.is_none(), "part 1 untouched");
+    println!("ok edit: status {} now reads {:?} (edited_at {:?})", chain.parts[1].id, edited[1], s1.edited_at);
+
+    // 6. A lost reply: the create goes through, its answer never arrives.
+    let (proxy, task) = start_proxy(url.clone()).await;
+    let mut via_proxy = MastodonPublisher::new(proxy, SecretString::from(token.clone()), opts());
+    let lost = format!("crier e2e {nonce}: the reply to this create is lost");
+    let rec = via_proxy
+        .publish(&post("content/lost.md"), &output(std::slice::from_ref(&lost)), "sha256:l", NOW, &say, &quiet)
+        .await
+        .expect("reconciled");
+    task.abort();
+    assert_eq!(count_text(&mine(&client).await, &lost), 1, "exactly one status");
+    println!("ok lost reply: status {} found on the account and recorded; one status, not two", rec.id);
+
+    // 7. Over the instance's limit: refused before anything is sent.
+    let before = mine(&client).await.len();
+    let long = format!("crier e2e {nonce}: {}", "é".repeat(500));
+    let err = p.publish(&post("content/long.md"), &output(&[long]), "h", NOW, &say, &quiet).await.expect_err("refused");
+    assert_eq!(err.diagnostics[0].code, "mastodon-text-too-long");
+    assert_eq!(mine(&client).await.len(), before);
+    println!("ok limits: refused before sending: {}", err.message.lines().nth(1).unwrap_or("").trim());
+    assert!(!format!("{err:?}{client:?}").contains(&token));
+    println!("calls: {} by the main publisher", p.calls());
+}

@@ -1,0 +1,991 @@
+//! A stateful fake of the Mastodon client API for tests.
+//!
+//! Serves what a publisher uses, as Mastodon 4.x does (reference: platforms.md section 3,
+//! mastodon/documentation `methods/statuses.md`, `methods/media.md`, `methods/accounts.md`,
+//! `api/rate-limits.md`):
+//!
+//! - `GET /api/v2/instance` with `configuration.statuses` and `configuration.media_attachments`
+//!   from [`FakeConfig`];
+//! - `GET /api/v1/accounts/verify_credentials`;
+//! - `POST /api/v2/media` (multipart `file` + `description`): images answer 200 with a `url`;
+//!   videos (or every file with `async_media`) answer 202 with `url: null`, and
+//!   `GET /api/v1/media/:id` answers 206 for `processing_polls` polls, then 200 with the URL;
+//!   files over the size limits, unknown types and descriptions over `description_limit` → 422;
+//! - `POST /api/v1/statuses` (JSON): text or media required, length counted as Mastodon does
+//!   (graphemes of spoiler + text, each URL 23, `@user@domain` as `@user`), media ids must exist,
+//!   be processed and be unattached, at most `max_media_attachments`, `in_reply_to_id` must exist
+//!   (404), `visibility` in the enum; failures are 422 `{"error":"Validation failed: …"}`.
+//!   `Idempotency-Key` is kept for `idempotency_ttl` per account: a repeat returns the existing
+//!   status (unless `honour_idempotency` is false, as on GoToSocial);
+//! - `GET`/`PUT /api/v1/statuses/:id` (edits: text, spoiler, sensitive, language, `media_ids`
+//!   (media left out are removed), `media_attributes` for alt texts; `edited_at` set);
+//! - `GET /api/v1/accounts/:id/statuses` newest first, `limit` (default 20, max 40), `max_id`;
+//! - statuses are stored as HTML `content` the way Mastodon formats plain text (paragraphs,
+//!   `<br />`, escaped `&<>"'`, links with invisible spans, mentions without their domain);
+//! - a bad token → 401 `{"error":"The access token is invalid"}`; more than `rate_limit`
+//!   requests within `rate_window` → 429 `{"error":"Too many requests"}` with
+//!   `X-RateLimit-Limit/Remaining/Reset` (Reset an ISO 8601 time), as rack-attack answers.
+//!
+//! Tests steer it with [`FakeMastodon::fail_next`] (one-shot faults per route) and inspect it
+//! with [`FakeMastodon::statuses`], [`FakeMastodon::media`], [`FakeMastodon::calls`] and
+//! [`FakeMastodon::requests`] (method, path, query, JSON body, the idempotency key; never the
+//! `Authorization` header).
+
+// Each test binary uses a different subset of this module.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// How the fake behaves. Every field has a sensible default.
+#[derive(Debug, Clone)]
+pub(crate) struct FakeConfig {
+    pub(crate) token: String,
+    /// Scopes the token was granted (`read`/`write` cover their `:…` scopes).
+    pub(crate) scopes: Vec<String>,
+    pub(crate) username: String,
+    pub(crate) account_id: String,
+    /// Scheme and host of status URLs.
+    pub(crate) host: String,
+    pub(crate) max_characters: usize,
+    pub(crate) max_media_attachments: usize,
+    pub(crate) characters_reserved_per_url: usize,
+    pub(crate) image_size_limit: u64,
+    pub(crate) video_size_limit: u64,
+    pub(crate) description_limit: usize,
+    /// 206 replies to `GET /api/v1/media/:id` before an asynchronous upload is done.
+    pub(crate) processing_polls: u32,
+    /// Process every upload asynchronously (202), not only videos.
+    pub(crate) async_media: bool,
+    /// How long an `Idempotency-Key` is remembered (Mastodon: one hour).
+    pub(crate) idempotency_ttl: Duration,
+    /// GoToSocial ignores the header.
+    pub(crate) honour_idempotency: bool,
+    /// Requests allowed per `rate_window`; one more gets a 429.
+    pub(crate) rate_limit: usize,
+    pub(crate) rate_window: Duration,
+    /// How long [`Fault::DropAfterAction`] hangs (longer than the client's timeout).
+    pub(crate) drop_hang: Duration,
+    /// Added to every request.
+    pub(crate) latency: Duration,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        Self {
+            token: "mastoFakeToken0123456789abcdefSECRET".into(),
+            scopes: ["write:statuses", "write:media", "read:accounts", "read:statuses"].map(String::from).to_vec(),
+            username: "crier_tester".into(),
+            account_id: "109000000000000001".into(),
+            host: "https://mastodon.example".into(),
+            max_characters: 500,
+            max_media_attachments: 4,
+            characters_reserved_per_url: 23,
+            image_size_limit: 16 * 1024 * 1024,
+            video_size_limit: 103_809_024,
+            description_limit: 1500,
+            processing_polls: 2,
+            async_media: false,
+            idempotency_ttl: Duration::from_secs(3600),
+            honour_idempotency: true,
+            rate_limit: 300,
+            rate_window: Duration::from_secs(300),
+            drop_hang: Duration::from_secs(30),
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// Routes a fault can be attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    Instance,
+    VerifyCredentials,
+    Upload,
+    MediaStatus,
+    CreateStatus,
+    GetStatus,
+    EditStatus,
+    AccountStatuses,
+    /// Whatever request comes next.
+    Any,
+}
+
+/// A one-shot failure injected into the next request on a route.
+#[derive(Debug, Clone)]
+pub(crate) enum Fault {
+    /// Answer with this status and body, without acting.
+    Status(u16, String),
+    /// HTTP 429 as rack-attack sends it, with `X-RateLimit-Reset` this far ahead.
+    RateLimited { reset_in: Duration },
+    /// Wait this long, then handle the request normally.
+    Delay(Duration),
+    /// Perform the action, then hang for `drop_hang` so the client's reply is lost.
+    DropAfterAction,
+    /// Answer HTTP 502 with an HTML page, without acting.
+    HtmlPage,
+}
+
+/// A media attachment as the fake stores it.
+#[derive(Debug, Clone)]
+pub(crate) struct FakeMedia {
+    pub(crate) id: String,
+    pub(crate) file_name: String,
+    pub(crate) mime: String,
+    pub(crate) size: usize,
+    pub(crate) description: Option<String>,
+    /// Polls left before processing is done (0 = done).
+    polls_left: u32,
+    pub(crate) attached_to: Option<String>,
+}
+
+/// A status as the fake stores it.
+#[derive(Debug, Clone)]
+pub(crate) struct FakeStatus {
+    pub(crate) id: String,
+    /// The text as sent.
+    pub(crate) text: String,
+    /// As the API returns it.
+    pub(crate) content: String,
+    pub(crate) spoiler_text: String,
+    pub(crate) sensitive: bool,
+    pub(crate) visibility: String,
+    pub(crate) language: Option<String>,
+    pub(crate) in_reply_to_id: Option<String>,
+    pub(crate) media_ids: Vec<String>,
+    pub(crate) created_at: String,
+    pub(crate) edited_at: Option<String>,
+    pub(crate) edits: u32,
+}
+
+/// One request as received (no `Authorization` header, so never the token).
+#[derive(Debug, Clone)]
+pub(crate) struct FakeRequest {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: Option<String>,
+    pub(crate) body: Option<Value>,
+    pub(crate) idempotency_key: Option<String>,
+    /// Multipart fields other than the file (name, value), and the file's size.
+    pub(crate) form: Vec<(String, String)>,
+}
+
+struct Inner {
+    cfg: FakeConfig,
+    next_id: u64,
+    statuses: Vec<FakeStatus>,
+    media: Vec<FakeMedia>,
+    keys: HashMap<String, (String, Instant)>,
+    faults: VecDeque<(Route, Fault)>,
+    calls: u64,
+    requests: Vec<FakeRequest>,
+    window: Vec<Instant>,
+    clock: u64,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+/// A running fake server. Stops when dropped.
+pub(crate) struct FakeMastodon {
+    base_url: String,
+    inner: Shared,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeMastodon {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeMastodon {
+    /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
+    pub(crate) async fn start(cfg: FakeConfig) -> Self {
+        let inner = Arc::new(Mutex::new(Inner {
+            cfg,
+            next_id: 113_000_000_000_000_000,
+            statuses: Vec::new(),
+            media: Vec::new(),
+            keys: HashMap::new(),
+            faults: VecDeque::new(),
+            calls: 0,
+            requests: Vec::new(),
+            window: Vec::new(),
+            clock: 0,
+        }));
+        let app = Router::new().fallback(handle).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake Mastodon server");
+        let addr = listener.local_addr().expect("local addr");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { base_url: format!("http://{addr}"), inner, task }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        lock(&self.inner)
+    }
+
+    /// `http://127.0.0.1:<port>`, the instance URL.
+    pub(crate) fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    pub(crate) fn token(&self) -> String {
+        self.lock().cfg.token.clone()
+    }
+
+    pub(crate) fn username(&self) -> String {
+        self.lock().cfg.username.clone()
+    }
+
+    /// Queues a one-shot fault for the next request on `route`.
+    pub(crate) fn fail_next(&self, route: Route, fault: Fault) {
+        self.lock().faults.push_back((route, fault));
+    }
+
+    /// Adds a status directly (as if posted earlier), returning its id.
+    pub(crate) fn seed(&self, text: &str, in_reply_to_id: Option<&str>) -> String {
+        let mut g = self.lock();
+        let input = NewStatus {
+            text: text.to_owned(),
+            in_reply_to_id: in_reply_to_id.map(str::to_owned),
+            visibility: "public".into(),
+            ..NewStatus::default()
+        };
+        g.insert_status(input)
+    }
+
+    /// Forgets every idempotency key (as if more than an hour passed).
+    pub(crate) fn expire_keys(&self) {
+        self.lock().keys.clear();
+    }
+
+    /// Statuses, in creation order.
+    pub(crate) fn statuses(&self) -> Vec<FakeStatus> {
+        self.lock().statuses.clone()
+    }
+
+    pub(crate) fn media(&self) -> Vec<FakeMedia> {
+        self.lock().media.clone()
+    }
+
+    pub(crate) fn calls(&self) -> u64 {
+        self.lock().calls
+    }
+
+    pub(crate) fn requests(&self) -> Vec<FakeRequest> {
+        self.lock().requests.clone()
+    }
+
+    /// How many requests of `method` hit a path ending in `suffix`.
+    pub(crate) fn count(&self, method: &str, suffix: &str) -> usize {
+        self.lock().requests.iter().filter(|r| r.method == method && r.path.ends_with(suffix)).count()
+    }
+}
+
+fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
+    // A panicking test thread must not wedge the other requests.
+    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[derive(Debug, Default)]
+struct NewStatus {
+    text: String,
+    media_ids: Vec<String>,
+    in_reply_to_id: Option<String>,
+    sensitive: bool,
+    spoiler_text: String,
+    visibility: String,
+    language: Option<String>,
+}
+
+struct ApiErr {
+    status: u16,
+    message: String,
+}
+
+impl ApiErr {
+    fn new(status: u16, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+
+    fn invalid(message: impl Into<String>) -> Self {
+        Self::new(422, format!("Validation failed: {}", message.into()))
+    }
+}
+
+async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let parsed: Option<Value> =
+        if ctype.starts_with("application/json") { serde_json::from_slice(&body).ok() } else { None };
+    let multipart = if ctype.starts_with("multipart/form-data") { parse_multipart(&ctype, &body) } else { Vec::new() };
+    let idem = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let latency = {
+        let mut g = lock(&shared);
+        g.calls += 1;
+        g.requests.push(FakeRequest {
+            method: method.as_str().to_owned(),
+            path: uri.path().to_owned(),
+            query: uri.query().map(str::to_owned),
+            body: parsed.clone(),
+            idempotency_key: idem.clone(),
+            form: multipart
+                .iter()
+                .map(|f| match &f.file_name {
+                    Some(name) => (f.name.clone(), format!("<file {name}, {} bytes>", f.data.len())),
+                    None => (f.name.clone(), String::from_utf8_lossy(&f.data).into_owned()),
+                })
+                .collect(),
+        });
+        g.cfg.latency
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+
+    let segs: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
+    let route = route_of(&method, &segs);
+    let fault = {
+        let mut g = lock(&shared);
+        let pos = g.faults.iter().position(|(r, _)| *r == route || *r == Route::Any);
+        pos.and_then(|i| g.faults.remove(i)).map(|(_, f)| f)
+    };
+    let mut drop_after = false;
+    match fault {
+        Some(Fault::Status(code, body)) => {
+            let ctype =
+                if body.trim_start().starts_with('{') { "application/json" } else { "text/html; charset=utf-8" };
+            return raw(code, ctype, body);
+        }
+        Some(Fault::RateLimited { reset_in }) => return rate_limited(reset_in, 300),
+        Some(Fault::HtmlPage) => {
+            return raw(
+                502,
+                "text/html; charset=utf-8",
+                "<html><head><title>502 Bad Gateway</title></head></html>".into(),
+            );
+        }
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(Fault::DropAfterAction) => drop_after = true,
+        None => {}
+    }
+
+    let query: HashMap<String, String> =
+        uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let (result, hang) = {
+        let mut g = lock(&shared);
+        let hang = g.cfg.drop_hang;
+        let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let r = if auth != format!("Bearer {}", g.cfg.token) {
+            Err(Reply::Api(ApiErr::new(401, "The access token is invalid")))
+        } else if g.missing_scope(route).is_some() {
+            // Doorkeeper's answer to a token without the route's scope.
+            Err(Reply::Api(ApiErr::new(403, "This action is outside the authorized scopes")))
+        } else if let Some(reset) = g.over_rate_limit() {
+            Err(Reply::RateLimited(reset))
+        } else {
+            g.dispatch(route, &segs, &query, parsed.as_ref(), &multipart, idem.as_deref())
+        };
+        (r, hang)
+    };
+    if drop_after {
+        // The client times out and closes the connection, which cancels this future.
+        tokio::time::sleep(hang).await;
+        return raw(504, "text/html", "<html><title>504 Gateway Timeout</title></html>".into());
+    }
+    match result {
+        Ok((status, v)) => json_response(status, &v),
+        Err(Reply::Api(e)) => json_response(e.status, &json!({ "error": e.message })),
+        Err(Reply::RateLimited(reset)) => rate_limited(reset, 300),
+    }
+}
+
+enum Reply {
+    Api(ApiErr),
+    RateLimited(Duration),
+}
+
+impl From<ApiErr> for Reply {
+    fn from(e: ApiErr) -> Self {
+        Self::Api(e)
+    }
+}
+
+fn route_of(method: &Method, segs: &[&str]) -> Route {
+    match (method.as_str(), segs) {
+        ("GET", ["api", "v2", "instance"]) => Route::Instance,
+        ("GET", ["api", "v1", "accounts", "verify_credentials"]) => Route::VerifyCredentials,
+        ("POST", ["api", "v2", "media"]) => Route::Upload,
+        ("GET", ["api", "v1", "media", _]) => Route::MediaStatus,
+        ("POST", ["api", "v1", "statuses"]) => Route::CreateStatus,
+        ("GET", ["api", "v1", "statuses", _]) => Route::GetStatus,
+        ("PUT", ["api", "v1", "statuses", _]) => Route::EditStatus,
+        ("GET", ["api", "v1", "accounts", _, "statuses"]) => Route::AccountStatuses,
+        _ => Route::Any,
+    }
+}
+
+fn raw(status: u16, ctype: &'static str, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [(header::CONTENT_TYPE, ctype)], body).into_response()
+}
+
+fn json_response(status: u16, v: &Value) -> Response {
+    raw(status, "application/json; charset=utf-8", v.to_string())
+}
+
+/// rack-attack's 429: JSON error, `X-RateLimit-*` headers, the reset as an ISO 8601 time.
+fn rate_limited(reset_in: Duration, limit: usize) -> Response {
+    let reset = chrono::Utc::now() + chrono::Duration::milliseconds(reset_in.as_millis() as i64);
+    let mut resp = json_response(429, &json!({ "error": "Too many requests" }));
+    let h = resp.headers_mut();
+    h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    h.insert("x-ratelimit-remaining", HeaderValue::from(0u64));
+    let iso = reset.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    h.insert("x-ratelimit-reset", HeaderValue::from_str(&iso).expect("ascii"));
+    resp
+}
+
+struct FormField {
+    name: String,
+    file_name: Option<String>,
+    content_type: Option<String>,
+    data: Vec<u8>,
+}
+
+/// A small multipart/form-data reader (enough for what HTTP clients send).
+fn parse_multipart(ctype: &str, body: &[u8]) -> Vec<FormField> {
+    let Some(boundary) = ctype.split(';').find_map(|p| p.trim().strip_prefix("boundary=")) else {
+        return Vec::new();
+    };
+    let delim = format!("--{}", boundary.trim_matches('"'));
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(start) = find(rest, delim.as_bytes()) {
+        rest = &rest[start + delim.len()..];
+        if rest.starts_with(b"--") {
+            break;
+        }
+        let rest_after_crlf = rest.strip_prefix(b"\r\n").unwrap_or(rest);
+        let Some(head_end) = find(rest_after_crlf, b"\r\n\r\n") else { break };
+        let head = String::from_utf8_lossy(&rest_after_crlf[..head_end]).into_owned();
+        let data_start = &rest_after_crlf[head_end + 4..];
+        let Some(data_end) = find(data_start, format!("\r\n{delim}").as_bytes()) else { break };
+        let mut field = FormField {
+            name: String::new(),
+            file_name: None,
+            content_type: None,
+            data: data_start[..data_end].to_vec(),
+        };
+        for line in head.lines() {
+            let lower = line.to_ascii_lowercase();
+            if lower.starts_with("content-disposition:") {
+                for p in line.split(';') {
+                    let p = p.trim();
+                    if let Some(v) = p.strip_prefix("name=") {
+                        field.name = v.trim_matches('"').to_owned();
+                    } else if let Some(v) = p.strip_prefix("filename=") {
+                        field.file_name = Some(v.trim_matches('"').to_owned());
+                    }
+                }
+            } else if lower.starts_with("content-type:") {
+                field.content_type = Some(line[13..].trim().to_owned());
+            }
+        }
+        out.push(field);
+        rest = &data_start[data_end + 2..];
+    }
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+impl Inner {
+    /// The scope `route` needs that the token lacks, as Mastodon's controllers ask for them
+    /// (`authorize_if_got_token! :read, :'read:statuses'` on status reads, so a token without
+    /// it is refused even for public statuses).
+    fn missing_scope(&self, route: Route) -> Option<&'static str> {
+        let needed = match route {
+            Route::Instance | Route::Any => return None,
+            Route::VerifyCredentials => "read:accounts",
+            Route::Upload | Route::MediaStatus => "write:media",
+            Route::CreateStatus | Route::EditStatus => "write:statuses",
+            Route::GetStatus | Route::AccountStatuses => "read:statuses",
+        };
+        let family = needed.split(':').next().unwrap_or(needed);
+        let granted = self.cfg.scopes.iter().any(|s| s == needed || s == family);
+        (!granted).then_some(needed)
+    }
+
+    fn over_rate_limit(&mut self) -> Option<Duration> {
+        let now = Instant::now();
+        let window = self.cfg.rate_window;
+        self.window.retain(|t| now.duration_since(*t) < window);
+        if self.window.len() >= self.cfg.rate_limit {
+            let oldest = self.window[0];
+            return Some(window.saturating_sub(now.duration_since(oldest)));
+        }
+        self.window.push(now);
+        None
+    }
+
+    fn new_id(&mut self) -> String {
+        self.next_id += 1 + (self.next_id % 7);
+        self.next_id.to_string()
+    }
+
+    fn now_iso(&mut self) -> String {
+        self.clock += 1;
+        let t = chrono::DateTime::from_timestamp(1_790_000_000 + self.clock as i64, 0).unwrap_or_default();
+        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+
+    fn dispatch(
+        &mut self,
+        route: Route,
+        segs: &[&str],
+        query: &HashMap<String, String>,
+        body: Option<&Value>,
+        form: &[FormField],
+        idem: Option<&str>,
+    ) -> Result<(u16, Value), Reply> {
+        match route {
+            Route::Instance => Ok((200, self.instance_json())),
+            Route::VerifyCredentials => Ok((200, self.account_json())),
+            Route::Upload => self.upload(form),
+            Route::MediaStatus => {
+                let Some(m) = self.media.iter_mut().find(|m| m.id == segs[3]) else {
+                    return Err(ApiErr::new(404, "Record not found").into());
+                };
+                if m.polls_left > 0 {
+                    m.polls_left -= 1;
+                    let v = media_json(m, &self.cfg.host);
+                    return Ok((206, v));
+                }
+                let m = m.clone();
+                Ok((200, media_json(&m, &self.cfg.host)))
+            }
+            Route::CreateStatus => self.create(body, idem),
+            Route::GetStatus => match self.statuses.iter().find(|s| s.id == segs[3]) {
+                Some(s) => Ok((200, self.status_json(s))),
+                None => Err(ApiErr::new(404, "Record not found").into()),
+            },
+            Route::EditStatus => self.edit(segs[3], body),
+            Route::AccountStatuses => {
+                if segs[3] != self.cfg.account_id {
+                    return Err(ApiErr::new(404, "Record not found").into());
+                }
+                let limit = query.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(20).clamp(1, 40);
+                let max_id = query.get("max_id").and_then(|m| m.parse::<u64>().ok());
+                let mut list: Vec<&FakeStatus> = self
+                    .statuses
+                    .iter()
+                    .filter(|s| max_id.is_none_or(|m| s.id.parse::<u64>().unwrap_or(0) < m))
+                    .collect();
+                list.sort_by_key(|s| std::cmp::Reverse(s.id.parse::<u64>().unwrap_or(0)));
+                let page: Vec<Value> = list.into_iter().take(limit).map(|s| self.status_json(s)).collect();
+                Ok((200, Value::Array(page)))
+            }
+            Route::Any => Err(ApiErr::new(404, "Not found").into()),
+        }
+    }
+
+    fn instance_json(&self) -> Value {
+        let c = &self.cfg;
+        json!({
+            "domain": c.host.trim_start_matches("https://"),
+            "title": "Fake Mastodon",
+            "version": "4.4.0",
+            "configuration": {
+                "urls": {"streaming": "wss://mastodon.example"},
+                "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+                "statuses": {
+                    "max_characters": c.max_characters,
+                    "max_media_attachments": c.max_media_attachments,
+                    "characters_reserved_per_url": c.characters_reserved_per_url
+                },
+                "media_attachments": {
+                    "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp", "image/avif", "video/webm", "video/mp4", "video/quicktime", "video/ogg", "audio/mpeg"],
+                    "description_limit": c.description_limit,
+                    "image_size_limit": c.image_size_limit,
+                    "image_matrix_limit": 33_177_600,
+                    "video_size_limit": c.video_size_limit,
+                    "video_frame_rate_limit": 120,
+                    "video_matrix_limit": 8_294_400
+                },
+                "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2_629_746}
+            }
+        })
+    }
+
+    fn account_json(&self) -> Value {
+        let c = &self.cfg;
+        json!({
+            "id": c.account_id,
+            "username": c.username,
+            "acct": c.username,
+            "display_name": "Crier Tester",
+            "url": format!("{}/@{}", c.host, c.username),
+        })
+    }
+
+    fn upload(&mut self, form: &[FormField]) -> Result<(u16, Value), Reply> {
+        let Some(file) = form.iter().find(|f| f.name == "file" && f.file_name.is_some()) else {
+            return Err(ApiErr::invalid("File can't be blank").into());
+        };
+        let description =
+            form.iter().find(|f| f.name == "description").map(|f| String::from_utf8_lossy(&f.data).into_owned());
+        if description.as_ref().is_some_and(|d| d.chars().count() > self.cfg.description_limit) {
+            return Err(ApiErr::invalid(format!(
+                "Description is too long (maximum is {} characters)",
+                self.cfg.description_limit
+            ))
+            .into());
+        }
+        let mime = file.content_type.clone().unwrap_or_default();
+        let video = mime.starts_with("video/");
+        if !(mime.starts_with("image/") || video) {
+            return Err(ApiErr::invalid(format!("File content type \"{mime}\" is not supported")).into());
+        }
+        let limit = if video { self.cfg.video_size_limit } else { self.cfg.image_size_limit };
+        if file.data.len() as u64 > limit {
+            return Err(ApiErr::invalid(format!("File file size must be less than {limit} Bytes")).into());
+        }
+        let id = self.new_id();
+        let asynchronous = video || self.cfg.async_media;
+        let m = FakeMedia {
+            id,
+            file_name: file.file_name.clone().unwrap_or_default(),
+            mime,
+            size: file.data.len(),
+            description,
+            polls_left: if asynchronous { self.cfg.processing_polls } else { 0 },
+            attached_to: None,
+        };
+        let mut v = media_json(&m, &self.cfg.host);
+        self.media.push(m);
+        if asynchronous {
+            v["url"] = Value::Null;
+            return Ok((202, v));
+        }
+        Ok((200, v))
+    }
+
+    fn create(&mut self, body: Option<&Value>, idem: Option<&str>) -> Result<(u16, Value), Reply> {
+        let Some(b) = body.and_then(Value::as_object) else {
+            return Err(ApiErr::invalid("Text can't be blank").into());
+        };
+        if let (true, Some(k)) = (self.cfg.honour_idempotency, idem) {
+            let ttl = self.cfg.idempotency_ttl;
+            if let Some((id, at)) = self.keys.get(k) {
+                if at.elapsed() < ttl {
+                    if let Some(s) = self.statuses.iter().find(|s| &s.id == id) {
+                        return Ok((200, self.status_json(s)));
+                    }
+                }
+            }
+        }
+        let text = b.get("status").and_then(Value::as_str).unwrap_or("").to_owned();
+        let media_ids: Vec<String> = b
+            .get("media_ids")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let visibility = b.get("visibility").and_then(Value::as_str).unwrap_or("public").to_owned();
+        if !["public", "unlisted", "private", "direct"].contains(&visibility.as_str()) {
+            return Err(ApiErr::invalid(format!("Visibility is not included in the list ({visibility})")).into());
+        }
+        if text.trim().is_empty() && media_ids.is_empty() {
+            return Err(ApiErr::invalid("Text can't be blank").into());
+        }
+        let spoiler_text = b.get("spoiler_text").and_then(Value::as_str).unwrap_or("").to_owned();
+        if self.count(&spoiler_text, &text) > self.cfg.max_characters {
+            return Err(ApiErr::invalid(format!("Text character limit of {} exceeded", self.cfg.max_characters)).into());
+        }
+        if media_ids.len() > self.cfg.max_media_attachments {
+            return Err(ApiErr::invalid(format!(
+                "Media attachments: cannot attach more than {} files",
+                self.cfg.max_media_attachments
+            ))
+            .into());
+        }
+        for id in &media_ids {
+            match self.media.iter().find(|m| &m.id == id) {
+                None => return Err(ApiErr::invalid("Media attachments are invalid").into()),
+                Some(m) if m.polls_left > 0 => {
+                    return Err(ApiErr::new(
+                        422,
+                        "Cannot attach files that have not finished processing. Try again in a moment!",
+                    )
+                    .into());
+                }
+                Some(m) if m.attached_to.is_some() => {
+                    return Err(ApiErr::invalid("Media attachments are invalid").into());
+                }
+                Some(_) => {}
+            }
+        }
+        let in_reply_to_id = b.get("in_reply_to_id").and_then(Value::as_str).map(str::to_owned);
+        if let Some(r) = &in_reply_to_id {
+            if !self.statuses.iter().any(|s| &s.id == r) {
+                return Err(ApiErr::new(404, "Record not found").into());
+            }
+        }
+        let input = NewStatus {
+            text,
+            media_ids,
+            in_reply_to_id,
+            sensitive: b.get("sensitive").and_then(Value::as_bool).unwrap_or(false),
+            spoiler_text,
+            visibility,
+            language: b.get("language").and_then(Value::as_str).map(str::to_owned),
+        };
+        let id = self.insert_status(input);
+        if let Some(k) = idem {
+            self.keys.insert(k.to_owned(), (id.clone(), Instant::now()));
+        }
+        let s = self.statuses.iter().find(|s| s.id == id).expect("just inserted");
+        Ok((200, self.status_json(s)))
+    }
+
+    fn insert_status(&mut self, input: NewStatus) -> String {
+        let id = self.new_id();
+        for m in self.media.iter_mut().filter(|m| input.media_ids.contains(&m.id)) {
+            m.attached_to = Some(id.clone());
+        }
+        let created_at = self.now_iso();
+        self.statuses.push(FakeStatus {
+            id: id.clone(),
+            content: to_html(&input.text, &self.cfg.host),
+            text: input.text,
+            spoiler_text: input.spoiler_text,
+            sensitive: input.sensitive,
+            visibility: input.visibility,
+            language: input.language,
+            in_reply_to_id: input.in_reply_to_id,
+            media_ids: input.media_ids,
+            created_at,
+            edited_at: None,
+            edits: 0,
+        });
+        id
+    }
+
+    fn edit(&mut self, id: &str, body: Option<&Value>) -> Result<(u16, Value), Reply> {
+        let Some(b) = body.and_then(Value::as_object) else {
+            return Err(ApiErr::invalid("Text can't be blank").into());
+        };
+        let Some(idx) = self.statuses.iter().position(|s| s.id == id) else {
+            return Err(ApiErr::new(404, "Record not found").into());
+        };
+        let text = b.get("status").and_then(Value::as_str).unwrap_or("").to_owned();
+        let spoiler_text = b.get("spoiler_text").and_then(Value::as_str).unwrap_or("").to_owned();
+        let media_ids: Vec<String> = b
+            .get("media_ids")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        if text.trim().is_empty() && media_ids.is_empty() {
+            return Err(ApiErr::invalid("Text can't be blank").into());
+        }
+        if self.count(&spoiler_text, &text) > self.cfg.max_characters {
+            return Err(ApiErr::invalid(format!("Text character limit of {} exceeded", self.cfg.max_characters)).into());
+        }
+        for mid in &media_ids {
+            match self.media.iter().find(|m| &m.id == mid) {
+                Some(m) if m.attached_to.as_deref().is_none_or(|a| a == id) && m.polls_left == 0 => {}
+                _ => return Err(ApiErr::invalid("Media attachments are invalid").into()),
+            }
+        }
+        if let Some(attrs) = b.get("media_attributes").and_then(Value::as_array) {
+            for a in attrs {
+                let (Some(mid), desc) =
+                    (a.get("id").and_then(Value::as_str), a.get("description").and_then(Value::as_str))
+                else {
+                    continue;
+                };
+                if let Some(m) = self.media.iter_mut().find(|m| m.id == mid) {
+                    m.description = desc.map(str::to_owned);
+                }
+            }
+        }
+        for m in self.media.iter_mut() {
+            if media_ids.contains(&m.id) {
+                m.attached_to = Some(id.to_owned());
+            } else if m.attached_to.as_deref() == Some(id) {
+                m.attached_to = None;
+            }
+        }
+        let edited_at = self.now_iso();
+        let host = self.cfg.host.clone();
+        let s = &mut self.statuses[idx];
+        s.content = to_html(&text, &host);
+        s.text = text;
+        s.spoiler_text = spoiler_text;
+        if let Some(v) = b.get("sensitive").and_then(Value::as_bool) {
+            s.sensitive = v;
+        }
+        if let Some(l) = b.get("language").and_then(Value::as_str) {
+            s.language = Some(l.to_owned());
+        }
+        s.media_ids = media_ids;
+        s.edited_at = Some(edited_at);
+        s.edits += 1;
+        let s = s.clone();
+        Ok((200, self.status_json(&s)))
+    }
+
+    /// Mastodon's count: graphemes of spoiler + text, each URL 23, `@user@domain` as `@user`.
+    fn count(&self, spoiler: &str, text: &str) -> usize {
+        let mut countable = String::new();
+        for word in split_keep_whitespace(text) {
+            if word.starts_with("http://") || word.starts_with("https://") {
+                countable.push_str(&"x".repeat(self.cfg.characters_reserved_per_url));
+            } else if word.starts_with('@') && word[1..].contains('@') {
+                let user = word[1..].split('@').next().unwrap_or("");
+                countable.push('@');
+                countable.push_str(user);
+            } else {
+                countable.push_str(word);
+            }
+        }
+        spoiler.graphemes(true).count() + countable.graphemes(true).count()
+    }
+
+    fn status_json(&self, s: &FakeStatus) -> Value {
+        let c = &self.cfg;
+        let media: Vec<Value> = s
+            .media_ids
+            .iter()
+            .filter_map(|id| self.media.iter().find(|m| &m.id == id))
+            .map(|m| media_json(m, &c.host))
+            .collect();
+        json!({
+            "id": s.id,
+            "created_at": s.created_at,
+            "in_reply_to_id": s.in_reply_to_id,
+            "in_reply_to_account_id": s.in_reply_to_id.as_ref().map(|_| c.account_id.clone()),
+            "sensitive": s.sensitive,
+            "spoiler_text": s.spoiler_text,
+            "visibility": s.visibility,
+            "language": s.language,
+            "uri": format!("{}/users/{}/statuses/{}", c.host, c.username, s.id),
+            "url": format!("{}/@{}/{}", c.host, c.username, s.id),
+            "replies_count": 0,
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "edited_at": s.edited_at,
+            "content": s.content,
+            "reblog": null,
+            "account": self.account_json(),
+            "media_attachments": media,
+            "mentions": [],
+            "tags": [],
+            "emojis": [],
+            "card": null,
+            "poll": null,
+        })
+    }
+}
+
+fn media_json(m: &FakeMedia, host: &str) -> Value {
+    let kind = if m.mime.starts_with("video/") { "video" } else { "image" };
+    let url = if m.polls_left > 0 {
+        Value::Null
+    } else {
+        json!(format!("{host}/system/media_attachments/{}/original/{}", m.id, m.file_name))
+    };
+    json!({
+        "id": m.id,
+        "type": kind,
+        "url": url,
+        "preview_url": url,
+        "remote_url": null,
+        "description": m.description,
+        "blurhash": "UeKUpFxuo~R%0nW;WCnhF6RjaJt757oJodS$",
+        "meta": {}
+    })
+}
+
+/// Words and whitespace runs, in order.
+fn split_keep_whitespace(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_space = None;
+    for (i, c) in text.char_indices() {
+        let space = c.is_whitespace();
+        if in_space.is_some_and(|s| s != space) {
+            out.push(&text[start..i]);
+            start = i;
+        }
+        in_space = Some(space);
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// Plain text as Mastodon stores it: escaped, paragraphs on blank lines, `<br />` for line
+/// breaks, links with the scheme in an invisible span, remote mentions shown as `@user`.
+pub(crate) fn to_html(text: &str, host: &str) -> String {
+    let mut html = String::new();
+    let paragraphs: Vec<&str> = text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
+    for p in paragraphs {
+        html.push_str("<p>");
+        let lines: Vec<String> = p
+            .lines()
+            .map(|line| split_keep_whitespace(line).into_iter().map(|w| word_html(w, host)).collect::<String>())
+            .collect();
+        html.push_str(&lines.join("<br />"));
+        html.push_str("</p>");
+    }
+    html
+}
+
+fn word_html(word: &str, host: &str) -> String {
+    if let Some(rest) = word.strip_prefix("https://").or_else(|| word.strip_prefix("http://")) {
+        let scheme = &word[..word.len() - rest.len()];
+        let (shown, hidden) = if rest.chars().count() > 30 {
+            let cut = rest.char_indices().nth(30).map_or(rest.len(), |(i, _)| i);
+            (&rest[..cut], &rest[cut..])
+        } else {
+            (rest, "")
+        };
+        return format!(
+            r#"<a href="{}" target="_blank" rel="nofollow noopener"><span class="invisible">{}</span><span class="{}">{}</span><span class="invisible">{}</span></a>"#,
+            escape(word),
+            escape(scheme),
+            if hidden.is_empty() { "" } else { "ellipsis" },
+            escape(shown),
+            escape(hidden)
+        );
+    }
+    if let Some(rest) = word.strip_prefix('@') {
+        if let Some((user, _domain)) = rest.split_once('@') {
+            if !user.is_empty() {
+                return format!(
+                    r#"<span class="h-card" translate="no"><a href="{host}/@{user}" class="u-url mention">@<span>{}</span></a></span>"#,
+                    escape(user)
+                );
+            }
+        }
+    }
+    escape(word)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
