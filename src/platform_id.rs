@@ -9,7 +9,7 @@
 use std::fmt;
 
 /// The platforms crier publishes to, in registry order.
-pub const NAMES: &[&str] = &["threads", "devto", "bluesky"];
+pub const NAMES: &[&str] = &["threads", "devto", "bluesky", "mastodon"];
 
 /// One platform, by name. Ordered like [`NAMES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,7 +42,6 @@ impl PlatformId {
             return format!("platform names are lower case: `{}`", p.name());
         }
         match lower.as_str() {
-            "mastodon" => format!("`{lower}` is not supported yet; supported platforms: {known}"),
             "dev.to" | "dev-to" | "dev_to" | "forem" => "dev.to is spelled `devto`".to_owned(),
             "bsky" | "bsky.app" | "atproto" => "Bluesky is spelled `bluesky`".to_owned(),
             "fediverse" | "toot" | "gotosocial" => "Mastodon-API servers are spelled `mastodon`".to_owned(),

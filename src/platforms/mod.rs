@@ -35,7 +35,7 @@ use crate::render::context;
 use http::HttpOptions;
 
 /// Every platform, in the order of [`crate::platform_id::NAMES`].
-pub static REGISTRY: &[&dyn Platform] = &[&threads::Threads, &devto::Devto, &bluesky::Bluesky];
+pub static REGISTRY: &[&dyn Platform] = &[&threads::Threads, &devto::Devto, &bluesky::Bluesky, &mastodon::Mastodon];
 
 /// The implementation of `id`.
 pub fn get(id: PlatformId) -> &'static dyn Platform {

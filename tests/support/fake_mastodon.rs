@@ -386,7 +386,8 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers:
         let mut g = lock(&shared);
         let hang = g.cfg.drop_hang;
         let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let r = if auth != format!("Bearer {}", g.cfg.token) {
+        // The instance document is public: a token is not checked there.
+        let r = if route != Route::Instance && auth != format!("Bearer {}", g.cfg.token) {
             Err(Reply::Api(ApiErr::new(401, "The access token is invalid")))
         } else if g.missing_scope(route).is_some() {
             // Doorkeeper's answer to a token without the route's scope.

@@ -24,15 +24,14 @@
 //!
 //! The token travels only in a header marked sensitive; it is never in an
 //! error message or `Debug` output, and any occurrence of it in a server
-//! message is replaced with `[REDACTED]`.
+//! message is replaced with `[REDACTED]`. Retries, waits, redaction and
+//! descriptions of failures come from the shared [`crate::platforms::http`].
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rand::Rng;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, multipart};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -40,9 +39,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::rules::{LimitSource, Limits};
-
-/// Text replacing the token wherever it could leak into a message.
-const REDACTED: &str = "[REDACTED]";
+use crate::platforms::http::{self, Backoff, CallCounter, REDACTED, Redactor, Safety};
 
 /// The scopes crier's token needs: posting, uploading, knowing its account, and
 /// reading its own statuses (to find what an interrupted run posted, and to
@@ -55,7 +52,7 @@ pub const MAX_PAGE: u32 = 40;
 pub type Result<T, E = MastodonError> = std::result::Result<T, E>;
 
 /// Called about once a second while a call waits out a rate limit, with the time still to wait.
-pub type OnWait<'a> = &'a (dyn Fn(Duration) + Sync);
+pub type OnWait<'a> = &'a dyn Fn(Duration);
 
 /// Bounds for retries, timeouts and media processing. Configurable so tests run in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,13 +304,6 @@ pub struct Upload {
     pub description: Option<String>,
 }
 
-/// Whether repeating a request after an unknown outcome is harmless.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Safety {
-    Repeatable,
-    OnceOnly,
-}
-
 /// A request body.
 enum Body<'a> {
     None,
@@ -327,8 +317,9 @@ pub struct MastodonClient {
     http: reqwest::Client,
     base: Url,
     token: Arc<SecretString>,
+    redactor: Redactor,
     opts: ClientOptions,
-    calls: Arc<AtomicU64>,
+    calls: CallCounter,
 }
 
 impl fmt::Debug for MastodonClient {
@@ -356,19 +347,20 @@ pub fn parse_instance(instance: &str) -> Option<Url> {
 impl MastodonClient {
     /// A client for the instance at `base` (see [`parse_instance`]).
     pub fn new(base: Url, token: SecretString, opts: ClientOptions) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(opts.request_timeout)
-            .connect_timeout(opts.request_timeout)
-            .user_agent(concat!("crier/", env!("CARGO_PKG_VERSION")))
-            .build()
-            // Building only fails when the TLS backend cannot initialise.
-            .unwrap_or_default();
-        Self { http, base, token: Arc::new(token), opts, calls: Arc::new(AtomicU64::new(0)) }
+        let redactor = Redactor::new([token.expose_secret()]);
+        Self {
+            http: http::client(opts.request_timeout),
+            base,
+            token: Arc::new(token),
+            redactor,
+            opts,
+            calls: CallCounter::default(),
+        }
     }
 
     /// Requests sent so far (every attempt counts).
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
+        self.calls.get()
     }
 
     pub fn options(&self) -> ClientOptions {
@@ -575,29 +567,20 @@ impl MastodonClient {
         operation: &'static str,
         on_wait: OnWait<'_>,
     ) -> Result<(u16, Value)> {
-        let url = self.url(path);
-        let mut waited = Duration::ZERO;
-        let mut backoff = self.opts.initial_delay;
+        let url = http::join(&self.base, path);
+        let mut backoff = Backoff::new(self.opts.initial_delay, self.opts.max_total_wait);
         loop {
             let err = match self.attempt(method.clone(), &url, query, &body, idempotency_key, safety, operation).await {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
-            let delay = match &err {
-                MastodonError::RateLimited { retry_after, .. } => *retry_after,
-                MastodonError::Transient { retry_after: Some(d), .. } => *d,
-                MastodonError::Transient { retry_after: None, .. } => {
-                    let d = jitter(backoff);
-                    backoff = backoff.saturating_mul(2);
-                    d
-                }
+            let hint = match &err {
+                MastodonError::RateLimited { retry_after, .. } => Some(*retry_after),
+                MastodonError::Transient { retry_after, .. } => *retry_after,
                 _ => return Err(err),
             };
-            if waited + delay > self.opts.max_total_wait {
-                return Err(err);
-            }
-            countdown(delay, on_wait).await;
-            waited += delay;
+            let Some(delay) = backoff.next(hint) else { return Err(err) };
+            http::countdown(delay, on_wait).await;
         }
     }
 
@@ -642,13 +625,13 @@ impl MastodonClient {
                 req.multipart(form)
             }
         };
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.calls.add();
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => return Err(self.transport_error(e, safety, operation)),
         };
         let status = resp.status().as_u16();
-        let server_delay = server_delay(resp.headers(), chrono::Utc::now());
+        let server_delay = http::server_delay(resp.headers(), chrono::Utc::now());
         let bytes = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => return Err(self.transport_error(e, safety, operation)),
@@ -669,7 +652,7 @@ impl MastodonClient {
                 }
             };
         }
-        let server_message = error_text(&bytes).map(|m| self.redact(&m));
+        let server_message = error_text(&bytes).map(|m| self.redactor.redact(&m));
         let message = || server_message.clone().unwrap_or_else(|| self.describe_body(&bytes));
         Err(match status {
             401 => MastodonError::Unauthorized { message: message() },
@@ -696,76 +679,18 @@ impl MastodonClient {
     }
 
     fn transport_error(&self, e: reqwest::Error, safety: Safety, operation: &'static str) -> MastodonError {
-        let e = e.without_url();
-        let mut text = if e.is_timeout() {
-            format!("no reply within {:?}", self.opts.request_timeout)
-        } else if e.is_connect() {
-            "could not connect".to_owned()
-        } else {
-            "connection failed".to_owned()
-        };
-        let mut source: Option<&dyn std::error::Error> = Some(&e);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        let message = self.redact(&text);
+        let (message, not_sent) = http::transport_error(e, self.opts.request_timeout, &self.redactor);
         // A failed connect means nothing was sent, so even a create may be retried.
-        if e.is_connect() || safety == Safety::Repeatable {
+        if not_sent || safety == Safety::Repeatable {
             MastodonError::Transient { status: None, retry_after: None, message }
         } else {
             MastodonError::Ambiguous { operation, message }
         }
     }
 
-    fn url(&self, path: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut segs) = url.path_segments_mut() {
-            segs.pop_if_empty().extend(path);
-        }
-        url
-    }
-
-    /// Replaces the token with `[REDACTED]`.
-    fn redact(&self, s: &str) -> String {
-        let token = self.token.expose_secret();
-        // A 1–3 character "token" is a placeholder, and replacing it would garble every word.
-        if token.len() < 4 { s.to_owned() } else { s.replace(token, REDACTED) }
-    }
-
     fn describe_body(&self, body: &[u8]) -> String {
-        let text = String::from_utf8_lossy(body);
-        let trimmed = text.trim();
-        let desc = if trimmed.is_empty() {
-            "an empty body".to_owned()
-        } else if trimmed.starts_with('<') || trimmed.to_ascii_lowercase().contains("<html") {
-            "an HTML page instead of JSON".to_owned()
-        } else {
-            let snippet: String = trimmed.chars().take(120).collect();
-            match serde_json::from_str::<Value>(trimmed) {
-                Err(e) if e.is_eof() => format!("truncated JSON: {snippet:?}"),
-                Err(_) => format!("a non-JSON body: {snippet:?}"),
-                Ok(_) => format!("JSON of an unexpected shape: {snippet:?}"),
-            }
-        };
-        self.redact(&desc)
+        http::describe_body(body, &self.redactor)
     }
-}
-
-/// How long the server asked to wait: `Retry-After` (seconds), else
-/// `X-RateLimit-Reset` (an ISO 8601 time, Mastodon's rate-limit header).
-pub fn server_delay(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-    if let Some(secs) =
-        headers.get(RETRY_AFTER).and_then(|h| h.to_str().ok()).and_then(|s| s.trim().parse::<u64>().ok())
-    {
-        return Some(Duration::from_secs(secs));
-    }
-    let reset = headers.get("x-ratelimit-reset")?.to_str().ok()?;
-    let at = chrono::DateTime::parse_from_rfc3339(reset.trim()).ok()?;
-    let ms = (at.with_timezone(&chrono::Utc) - now).num_milliseconds().max(0);
-    // Round up so the retry lands after the reset, not a moment before it.
-    Some(Duration::from_millis(u64::try_from(ms).unwrap_or(0)) + Duration::from_millis(250))
 }
 
 /// `error` (with `error_description` when present) of an error body.
@@ -788,46 +713,9 @@ fn decode<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
     })
 }
 
-/// Sleeps `total`, calling `on_wait` with the remaining time about once a second.
-async fn countdown(total: Duration, on_wait: OnWait<'_>) {
-    if total < Duration::from_secs(1) {
-        tokio::time::sleep(total).await;
-        return;
-    }
-    let end = tokio::time::Instant::now() + total;
-    loop {
-        let left = end.saturating_duration_since(tokio::time::Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        on_wait(left);
-        tokio::time::sleep(left.min(Duration::from_secs(1))).await;
-    }
-}
-
-/// Adds up to 25 % random jitter so parallel clients do not retry in lockstep.
-fn jitter(d: Duration) -> Duration {
-    let extra = rand::rng().random_range(0.0..0.25);
-    d + d.mul_f64(extra)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rate_limit_reset_is_an_iso_time() {
-        let now =
-            chrono::DateTime::parse_from_rfc3339("2026-12-02T08:00:00Z").expect("time").with_timezone(&chrono::Utc);
-        let mut h = HeaderMap::new();
-        h.insert("x-ratelimit-reset", HeaderValue::from_static("2026-12-02T08:00:30.000Z"));
-        assert_eq!(server_delay(&h, now), Some(Duration::from_millis(30_250)));
-        h.insert("x-ratelimit-reset", HeaderValue::from_static("2026-12-02T07:59:00Z"));
-        assert_eq!(server_delay(&h, now), Some(Duration::from_millis(250)));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(server_delay(&h, now), Some(Duration::from_secs(7)));
-        assert_eq!(server_delay(&HeaderMap::new(), now), None);
-    }
 
     #[test]
     fn error_bodies() {

@@ -10,20 +10,28 @@
 
 pub mod api;
 pub mod count;
+mod doctor;
 pub mod html;
 pub mod publish;
 pub mod rules;
+mod session;
 
 use std::ops::Range;
 
 use handlebars::Context;
 use serde_json::{Value, json};
+use url::Url;
 
+use super::{
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+};
+use crate::checklist::Checklist;
+use crate::config::Config;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
-use crate::platforms::PlatformId;
+use crate::env::Env;
 use crate::project::Project;
-use crate::render::context;
+use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
 use crate::render::text;
 use crate::rules::media::{self, MediaRef};
@@ -68,8 +76,51 @@ impl MastodonOutput {
             limits.characters_reserved_per_url,
         )
     }
+}
 
-    pub fn to_json(&self) -> Value {
+impl Output for MastodonOutput {
+    fn platform(&self) -> PlatformId {
+        Mastodon::id()
+    }
+
+    fn template(&self) -> &str {
+        &self.template
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
+        let max = self.limits.max_characters;
+        let list: Vec<Card<'_>> = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let n = self.count(i, &self.limits);
+                Card {
+                    text: &part.text,
+                    counter: format!("{n}/{max}"),
+                    over: n > max,
+                    media: part
+                        .media
+                        .iter()
+                        .map(|m| {
+                            let src = match (&m.path, &m.abs) {
+                                (Some(rel), Some(abs)) => Some(cx.local_media(rel, abs)),
+                                _ => m.url.clone(),
+                            };
+                            (src, m.alt.clone().unwrap_or_default(), m.format.is_video())
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        cards("Mastodon", &list)
+    }
+
+    fn to_json(&self) -> Value {
         json!({
             "parts": self.parts.iter().map(|p| json!({
                 "text": p.text,
@@ -82,14 +133,14 @@ impl MastodonOutput {
         })
     }
 
-    pub fn summary(&self) -> String {
+    fn summary(&self) -> String {
         let n = self.parts.len();
         let max = self.limits.max_characters;
         let sizes: Vec<String> = (0..n).map(|i| format!("{}/{max}", self.count(i, &self.limits))).collect();
         format!("mastodon {n} part{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
     }
 
-    pub fn to_human(&self) -> String {
+    fn to_human(&self) -> String {
         let mut out = String::new();
         let mut opts = vec![format!("visibility: {}", self.visibility)];
         if let Some(cw) = &self.spoiler_text {
@@ -123,6 +174,91 @@ impl MastodonOutput {
     }
 }
 
+pub struct Mastodon;
+
+impl Mastodon {
+    fn id() -> PlatformId {
+        PlatformId::parse(NAME).expect("mastodon is a known platform")
+    }
+}
+
+const CREDENTIALS: &[Credential] = &[
+    Credential { var: "MASTODON_ACCESS_TOKEN", required: true },
+    // Or `mastodon.instance` in crier.yaml; `connect` says when neither is set.
+    Credential { var: "MASTODON_INSTANCE", required: false },
+];
+
+/// The instance: `MASTODON_INSTANCE`, else crier.yaml `mastodon.instance`.
+pub fn instance_url(env: &Env, config: &Config) -> Result<Url, String> {
+    let (given, from) = match env.get("MASTODON_INSTANCE") {
+        Some(v) => (v.to_owned(), "MASTODON_INSTANCE"),
+        None => match config.mastodon.instance.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(v) => (v.to_owned(), "crier.yaml `mastodon.instance`"),
+            None => {
+                return Err("no Mastodon instance is set: set MASTODON_INSTANCE (e.g. https://mastodon.social) or `mastodon: {instance: …}` in crier.yaml".to_owned());
+            }
+        },
+    };
+    api::parse_instance(&given)
+        .ok_or_else(|| format!("{from} is `{given}`, not an http(s) URL such as https://mastodon.social"))
+}
+
+#[async_trait::async_trait(?Send)]
+impl Platform for Mastodon {
+    fn id(&self) -> PlatformId {
+        Self::id()
+    }
+
+    fn display_name(&self) -> &'static str {
+        "Mastodon"
+    }
+
+    fn post_noun(&self) -> &'static str {
+        "status"
+    }
+
+    fn placeholder_url(&self, _post: &Post, env: &Env) -> String {
+        // Status ids are 18 digits; the host is the instance when known.
+        let host = env
+            .get("MASTODON_INSTANCE")
+            .and_then(api::parse_instance)
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "mastodon.social".to_owned());
+        format!("https://{host}/@username/113456789012345678")
+    }
+
+    fn credentials(&self) -> &'static [Credential] {
+        CREDENTIALS
+    }
+
+    fn setup_hint(&self) -> &'static str {
+        "on your instance open Preferences → Development → New application with the scopes `write:statuses write:media read:accounts read:statuses`, then set MASTODON_ACCESS_TOKEN to its access token and MASTODON_INSTANCE to the instance URL (in .env, or as repository secrets)"
+    }
+
+    fn edits_in_place(&self) -> bool {
+        true
+    }
+
+    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
+        session::connect(cx).await
+    }
+
+    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
+        doctor::check(cx, report).await;
+    }
+
+    /// The chain (from `thread:`, `mastodon.text` or the body split at
+    /// thematic breaks) as plain text, each part through the template, then
+    /// `split: auto` against the configured limits when asked.
+    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
+        render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
+    }
+
+    fn validate(&self, _project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
+        super::downcast::<MastodonOutput>(rendered).map(|o| rules::validate(post, o, &o.limits)).unwrap_or_default()
+    }
+}
+
 /// Renders `post` for Mastodon: the chain (from `thread:`, `mastodon.text` or
 /// the body split at thematic breaks) as plain text, each part through the
 /// template, then `split: auto` against `limits` when asked.
@@ -130,8 +266,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     let f = &post.front;
     let opts = f.mastodon.as_ref().map(|m| &m.value);
     let limits = Limits::from_config(&project.config.mastodon);
-    let template_key = opts.and_then(|o| o.template.as_ref());
-    let template = choose_template(project, post, template_key)?;
+    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Mastodon::id())?;
 
     let mut parts = source_parts(project, post);
     if let Some(top) = &f.media {
@@ -149,9 +284,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         parts[0].media = first;
     }
 
-    let mut base = context::base(post, &project.config, targets, None);
-    base.insert("platform".into(), NAME.into());
-    let mut ctx = Context::from(Value::Object(base));
+    let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, Mastodon::id())));
     let count = parts.len();
     let mut out = Vec::with_capacity(count);
     for (i, part) in parts.into_iter().enumerate() {
@@ -183,31 +316,6 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         template,
         limits,
     })
-}
-
-/// `mastodon.template`, else the post's `template`, else `mastodon` (the
-/// built-in renders exactly the text; `templates/mastodon.hbs` overrides it).
-fn choose_template(
-    project: &Project,
-    post: &Post,
-    over: Option<&serde_saphyr::Spanned<String>>,
-) -> Result<String, Vec<Diagnostic>> {
-    let key = over.or(post.front.template.as_ref());
-    let name = key.map_or(NAME, |t| t.value.as_str()).to_owned();
-    if project.templates.has(&name) {
-        return Ok(name);
-    }
-    let known: Vec<&str> = project.templates.names().collect();
-    let span = key.map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
-    Err(vec![
-        Diagnostic::error("template-not-found", format!("template `{name}` does not exist"))
-            .at(&post.source, span)
-            .with_hint(format!(
-                "create `{}/{name}.hbs`, or use one of: {}",
-                project.config.templates_dir,
-                known.join(", ")
-            )),
-    ])
 }
 
 /// The chain before templating: `thread:` items, else the Markdown (the

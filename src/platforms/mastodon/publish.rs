@@ -105,7 +105,7 @@ impl From<MastodonError> for PublishFailure {
 }
 
 /// What a step reports, for progress display.
-pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+pub type Progress<'a> = &'a dyn Fn(&str);
 
 pub struct MastodonPublisher {
     client: MastodonClient,
@@ -360,13 +360,14 @@ impl MastodonPublisher {
         Ok(Record {
             id: previous.id.clone(),
             url: url_of(0, &previous.url),
+            cid: None,
             published_at: previous.published_at.clone(),
             hash: hash.to_owned(),
             parts: previous
                 .parts
                 .iter()
                 .enumerate()
-                .map(|(i, p)| PartRecord { id: p.id.clone(), url: url_of(i, &p.url) })
+                .map(|(i, p)| PartRecord { id: p.id.clone(), url: url_of(i, &p.url), cid: None })
                 .collect(),
         })
     }
@@ -489,10 +490,11 @@ fn record(made: &[Status], now: &str, hash: &str) -> Record {
     Record {
         id: first.id.clone(),
         url: first.link(),
+        cid: None,
         published_at: now.to_owned(),
         hash: hash.to_owned(),
         parts: if made.len() > 1 {
-            made.iter().map(|s| PartRecord { id: s.id.clone(), url: s.link() }).collect()
+            made.iter().map(|s| PartRecord { id: s.id.clone(), url: s.link(), cid: None }).collect()
         } else {
             Vec::new()
         },

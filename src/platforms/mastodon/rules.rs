@@ -74,7 +74,7 @@ impl Limits {
     /// Where the numbers came from, for messages.
     fn origin(&self) -> String {
         match &self.source {
-            LimitSource::Offline => "Mastodon's default (crier.yaml `mastodon:` can change it)".to_owned(),
+            LimitSource::Offline => "Mastodon's default; crier.yaml `mastodon:` can change it".to_owned(),
             LimitSource::Instance(host) => format!("the limit of {host}"),
         }
     }

@@ -1,0 +1,77 @@
+//! Mastodon connected for one publish run: the instance, the token, and the
+//! exactly-once publisher (which reads the instance's limits once).
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tokio::sync::Mutex;
+
+use super::MastodonOutput;
+use super::api::{ClientOptions, MastodonClient};
+use super::publish::{MastodonPublisher, PublishFailure, PublishOptions, describe_wait};
+use crate::ledger::Record;
+use crate::platforms::{ConnectContext, Failure, Job, Session, downcast};
+
+struct MastodonSession {
+    publisher: Mutex<MastodonPublisher>,
+    /// Shares the publisher's call counter.
+    client: MastodonClient,
+}
+
+pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
+    let fatal = |m: String| Failure { fatal: Some(m.clone()), ..Failure::new(m) };
+    let instance = super::instance_url(cx.env, &cx.project.config).map_err(fatal)?;
+    let token = cx.env.get("MASTODON_ACCESS_TOKEN").ok_or_else(|| fatal("MASTODON_ACCESS_TOKEN is not set".into()))?;
+    let p = &cx.project.config.publish;
+    let opts = PublishOptions {
+        client: ClientOptions {
+            max_total_wait: cx.http.max_total_wait,
+            initial_delay: cx.http.initial_delay,
+            request_timeout: cx.http.request_timeout,
+            processing_timeout: Duration::from_secs(p.processing_timeout_secs),
+            poll_interval: Duration::from_millis(p.poll_interval_ms.max(1)),
+            ..ClientOptions::default()
+        },
+        ..PublishOptions::default()
+    };
+    let mut publisher = MastodonPublisher::new(instance, SecretString::from(token.to_owned()), opts);
+    publisher.exclude(cx.recorded_ids.iter().cloned());
+    let client = publisher.client().clone();
+    Ok(Box::new(MastodonSession { publisher: Mutex::new(publisher), client }))
+}
+
+fn failure(f: PublishFailure) -> Failure {
+    let fatal = f.fatal.then(|| {
+        if f.message.contains("read:statuses") {
+            "the Mastodon token cannot read the account's statuses (it needs `read:statuses`)".to_owned()
+        } else {
+            "the Mastodon instance rejected the token (check MASTODON_ACCESS_TOKEN and MASTODON_INSTANCE)".to_owned()
+        }
+    });
+    Failure { message: f.message, fatal, published_parts: f.published_parts }
+}
+
+fn output<'a>(job: &'a Job<'_>) -> Result<&'a MastodonOutput, Failure> {
+    downcast::<MastodonOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not a Mastodon rendering"))
+}
+
+#[async_trait::async_trait(?Send)]
+impl Session for MastodonSession {
+    async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
+        let out = output(job)?;
+        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let mut publisher = self.publisher.lock().await;
+        publisher.publish(job.post, out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
+    }
+
+    async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
+        let out = output(job)?;
+        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let mut publisher = self.publisher.lock().await;
+        publisher.update(job.post, out, previous, job.hash, job.progress, &wait).await.map_err(failure)
+    }
+
+    fn calls(&self) -> u64 {
+        self.client.calls()
+    }
+}

@@ -1,0 +1,405 @@
+//! `crier` end to end for Mastodon: the real binary against the fake Mastodon server —
+//! check, dry run, publish (text, chain, image with alt text), records, reruns, edits,
+//! doctor, and a fault and crash matrix (every call × every fault, then a rerun: each post
+//! ends up published exactly once).
+
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/fake_mastodon.rs"]
+mod fake_mastodon;
+
+use std::io::Read as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Run, png};
+use fake_mastodon::{FakeConfig, FakeMastodon, Fault, Route};
+use serde_json::Value;
+
+const NOW: &str = "2026-11-28T10:00:00Z";
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn config(extra: &str) -> String {
+    format!(
+        "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n  \
+         processing_timeout_secs: 5\n  poll_interval_ms: 20\n{extra}"
+    )
+}
+
+struct World {
+    // Field order matters: the fake (its server task) goes before the runtime.
+    fake: FakeMastodon,
+    _rt: tokio::runtime::Runtime,
+    repo: tempfile::TempDir,
+    token: String,
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with(FakeConfig::default(), "")
+    }
+
+    fn with(cfg: FakeConfig, extra_config: &str) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        // Dropped replies hang longer than crier's 2 s request timeout.
+        let fake = rt.block_on(FakeMastodon::start(FakeConfig { drop_hang: Duration::from_secs(5), ..cfg }));
+        let repo = tempfile::Builder::new().prefix("crier-mastodon-").tempdir().expect("tempdir");
+        let token = fake.token();
+        let w = Self { fake, _rt: rt, repo, token };
+        w.file("crier.yaml", config(extra_config));
+        w
+    }
+
+    fn root(&self) -> &Path {
+        self.repo.path()
+    }
+
+    fn file(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Self {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, contents).expect("write");
+        self
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crier"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("MASTODON_INSTANCE", self.fake.base_url())
+            .env("MASTODON_ACCESS_TOKEN", &self.token)
+            .env("CRIER_NOW", NOW)
+            .current_dir(self.root())
+            .arg("-C")
+            .arg(self.root())
+            .args(["--color", "never"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.finish(self.command(args).spawn().expect("spawn crier"))
+    }
+
+    fn finish(&self, mut child: Child) -> Run {
+        let mut out = child.stdout.take().expect("stdout");
+        let mut err = child.stderr.take().expect("stderr");
+        let t_out = std::thread::spawn(move || {
+            let mut s = String::new();
+            out.read_to_string(&mut s).map(|_| s)
+        });
+        let t_err = std::thread::spawn(move || {
+            let mut s = String::new();
+            err.read_to_string(&mut s).map(|_| s)
+        });
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = child.kill();
+                panic!("crier did not finish within {TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let run = Run {
+            code: status.code().unwrap_or(-9),
+            stdout: t_out.join().expect("join").unwrap_or_default(),
+            stderr: t_err.join().expect("join").unwrap_or_default(),
+        };
+        assert!(!run.all().contains(&self.token), "the access token leaked into the output\n{run}");
+        for path in walk(self.root()) {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+            assert!(!text.contains(&self.token), "the token leaked into {}", path.display());
+        }
+        run
+    }
+
+    /// Statuses whose text is `text`.
+    fn with_text(&self, text: &str) -> usize {
+        self.fake.statuses().iter().filter(|s| s.text == text).count()
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+fn md(front: &str, body: &str) -> String {
+    format!("---\n{front}---\n\n{body}")
+}
+
+fn record(text: &str) -> Option<Value> {
+    let rest = text.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    let v: Value = serde_saphyr::from_str(&rest[..=end]).ok()?;
+    v.get("published")?.get("mastodon").cloned()
+}
+
+#[test]
+fn publishes_text_chain_and_image_once_and_records_them() {
+    let w = World::new();
+    w.file(
+        "content/a.md",
+        md(
+            "platforms: [mastodon]\nmastodon:\n  visibility: unlisted\n  language: en\n",
+            "Hello **Mastodon** & [crier](https://example.com/crier)!\n",
+        ),
+    );
+    w.file(
+        "content/chain.md",
+        md("platforms: [mastodon]\n", "First part.\n\n---\n\nSecond part.\n\n---\n\nThird part.\n"),
+    );
+    w.file("media/bell.png", png(64, 32));
+    w.file(
+        "content/img.md",
+        md("platforms: [mastodon]\nmedia:\n  - path: media/bell.png\n    alt: A bell above the words \"posts in git\"\nmastodon:\n  spoiler_text: bells\n  sensitive: true\n", "A picture.\n"),
+    );
+    let run = w.run(&["publish"]);
+    run.code(0);
+    let st = w.fake.statuses();
+    assert_eq!(st.len(), 5, "{run}");
+    let a = st.iter().find(|s| s.text.starts_with("Hello")).expect("a");
+    assert_eq!(a.text, "Hello Mastodon & crier (https://example.com/crier)!");
+    assert_eq!((a.visibility.as_str(), a.language.as_deref()), ("unlisted", Some("en")));
+    let rec = record(&w.read("content/a.md")).expect("a recorded");
+    assert_eq!(rec["id"], Value::String(a.id.clone()));
+    assert_eq!(rec["url"], Value::String(format!("https://mastodon.example/@crier_tester/{}", a.id)));
+    assert!(rec["hash"].as_str().is_some_and(|h| h.starts_with("sha256:")));
+    let chain = record(&w.read("content/chain.md")).expect("chain recorded");
+    let parts = chain["parts"].as_array().expect("parts");
+    assert_eq!(parts.len(), 3);
+    let third = st.iter().find(|s| s.text == "Third part.").expect("third");
+    assert_eq!(third.in_reply_to_id.as_deref(), parts[1]["id"].as_str());
+    let img = st.iter().find(|s| s.text == "A picture.").expect("img");
+    assert_eq!((img.spoiler_text.as_str(), img.sensitive), ("bells", true));
+    assert_eq!(w.fake.media()[0].description.as_deref(), Some("A bell above the words \"posts in git\""));
+    // A rerun publishes nothing more and sends no create.
+    let creates = w.fake.count("POST", "/api/v1/statuses");
+    w.run(&["publish"]).code(0);
+    assert_eq!(w.fake.statuses().len(), 5);
+    assert_eq!(w.fake.count("POST", "/api/v1/statuses"), creates);
+}
+
+#[test]
+fn an_edited_post_updates_its_status_in_place_and_the_hash_follows() {
+    let w = World::new();
+    w.file("content/chain.md", md("platforms: [mastodon]\n", "One.\n\n---\n\nTwo.\n"));
+    w.run(&["publish"]).code(0);
+    let before = record(&w.read("content/chain.md")).expect("recorded");
+    let text = w.read("content/chain.md").replace("Two.", "Two, edited.");
+    w.file("content/chain.md", &text);
+    let dry = w.run(&["publish", "--dry-run"]);
+    dry.code(0);
+    assert!(dry.all().contains("chain.md"), "{dry}");
+    let run = w.run(&["publish"]);
+    run.code(0);
+    assert_eq!(w.fake.count("PUT", ""), 1, "{run}");
+    let st = w.fake.statuses();
+    assert_eq!(st.len(), 2);
+    assert_eq!(st[1].text, "Two, edited.");
+    let after = record(&w.read("content/chain.md")).expect("recorded");
+    assert_ne!(after["hash"], before["hash"]);
+    assert_eq!(after["id"], before["id"]);
+    assert_eq!(after["parts"], before["parts"]);
+    // A new part cannot be added to a published chain: said, and left alone.
+    let text = w.read("content/chain.md").replace("Two, edited.", "Two, edited.\n\n---\n\nThree.");
+    w.file("content/chain.md", &text);
+    let run = w.run(&["publish"]);
+    assert!(run.all().contains("3 statuses but 2 were published"), "{run}");
+    assert_eq!(w.fake.statuses().len(), 2);
+}
+
+#[test]
+fn check_counts_like_mastodon_and_crier_yaml_changes_the_limits() {
+    let w = World::new();
+    let long = format!("{} https://example.com/{}\n", "word ".repeat(96), "x".repeat(300));
+    w.file("content/long.md", md("platforms: [mastodon]\n", &long));
+    // 96 × "word " = 480 characters, a space, and the 324-character link counts 23: 504 > 500.
+    let run = w.run(&["check", "--format", "json"]);
+    run.code(1);
+    let v: Value = serde_json::from_str(&run.stdout).expect("json");
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "mastodon-text-too-long", "{run}");
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("content/long.md"), Some(5), Some(1))
+    );
+    assert!(d["message"].as_str().is_some_and(|m| m.contains("504 characters")), "{d}");
+    w.file("crier.yaml", config("mastodon:\n  max_characters: 1000\n"));
+    w.run(&["check"]).code(0);
+    // `split: auto` makes a chain instead.
+    w.file("crier.yaml", config(""));
+    w.file("content/long.md", md("platforms: [mastodon]\nmastodon:\n  split: auto\n", &long));
+    let run = w.run(&["render", "content/long.md", "--format", "json"]);
+    run.code(0);
+    let v: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(v["platforms"]["mastodon"]["parts"].as_array().map(Vec::len), Some(2), "{run}");
+}
+
+#[test]
+fn a_post_the_instance_refuses_fails_with_a_diagnostic_before_sending() {
+    let w = World::with(FakeConfig { max_characters: 100, ..FakeConfig::default() }, "");
+    w.file("content/long.md", md("platforms: [mastodon]\n", &format!("{}\n", "word ".repeat(30))));
+    w.file("content/ok.md", md("platforms: [mastodon]\n", "Short.\n"));
+    let run = w.run(&["publish"]);
+    run.code(1);
+    assert!(run.all().contains("content/long.md:5:1"), "{run}");
+    assert!(run.all().contains("at most 100"), "{run}");
+    assert_eq!(w.with_text("Short."), 1, "the other post goes out");
+    assert_eq!(w.fake.statuses().len(), 1);
+}
+
+#[test]
+fn a_rejected_token_stops_mastodon_and_says_what_to_do() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [mastodon]\n", "One.\n"));
+    w.file("content/b.md", md("platforms: [mastodon]\n", "Two.\n"));
+    let mut cmd = w.command(&["publish"]);
+    cmd.env("MASTODON_ACCESS_TOKEN", "not-the-right-token");
+    let run = w.finish(cmd.spawn().expect("spawn"));
+    run.code(1);
+    assert!(run.all().contains("MASTODON_ACCESS_TOKEN"), "{run}");
+    assert!(!run.all().contains("not-the-right-token"), "{run}");
+    assert_eq!(w.fake.count("GET", "/verify_credentials"), 1, "the second post is not attempted");
+    assert!(w.fake.statuses().is_empty());
+}
+
+#[test]
+fn without_an_instance_crier_says_how_to_set_one() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [mastodon]\n", "One.\n"));
+    let mut cmd = w.command(&["publish"]);
+    cmd.env_remove("MASTODON_INSTANCE");
+    let run = w.finish(cmd.spawn().expect("spawn"));
+    assert_ne!(run.code, 0);
+    assert!(run.all().contains("MASTODON_INSTANCE"), "{run}");
+    // crier.yaml `mastodon.instance` works too.
+    w.file("crier.yaml", config(&format!("mastodon:\n  instance: {}\n", w.fake.base_url())));
+    let mut cmd = w.command(&["publish"]);
+    cmd.env_remove("MASTODON_INSTANCE");
+    w.finish(cmd.spawn().expect("spawn")).code(0);
+    assert_eq!(w.with_text("One."), 1);
+}
+
+#[test]
+fn doctor_names_the_account_and_the_instance() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [mastodon]\n", "One.\n"));
+    let run = w.run(&["doctor"]);
+    assert!(run.all().contains("@crier_tester on 127.0.0.1:"), "{run}");
+    assert!(run.all().contains("500 characters"), "{run}");
+    let mut cmd = w.command(&["doctor"]);
+    cmd.env("MASTODON_ACCESS_TOKEN", "not-the-right-token");
+    let run = w.finish(cmd.spawn().expect("spawn"));
+    run.code(1);
+    assert!(run.all().contains("Preferences → Development"), "{run}");
+}
+
+#[test]
+fn a_crash_right_after_the_create_is_recorded_by_the_next_run_without_a_second_status() {
+    // GoToSocial-like: the key is ignored, so only reconciliation can help.
+    let w = World::with(FakeConfig { honour_idempotency: false, ..FakeConfig::default() }, "");
+    w.file("content/a.md", md("platforms: [mastodon]\n", "Crash after create.\n"));
+    w.fake.fail_next(Route::CreateStatus, Fault::DropAfterAction);
+    let mut child = w.command(&["publish"]).spawn().expect("spawn");
+    let started = Instant::now();
+    while w.fake.statuses().is_empty() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("kill crier");
+    let _ = child.wait();
+    assert_eq!(w.fake.statuses().len(), 1);
+    assert!(record(&w.read("content/a.md")).is_none(), "killed before the record");
+    let run = w.run(&["publish"]);
+    run.code(0);
+    assert_eq!(w.fake.statuses().len(), 1, "{run}");
+    assert_eq!(
+        record(&w.read("content/a.md")).expect("recorded")["id"],
+        Value::String(w.fake.statuses()[0].id.clone())
+    );
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Html502,
+    LostReply,
+    RateLimited,
+    Slow,
+}
+
+/// Every call × every fault, then a rerun: the chain with an image is out exactly once.
+#[test]
+fn fault_matrix() {
+    let calls = [
+        Route::Instance,
+        Route::VerifyCredentials,
+        Route::AccountStatuses,
+        Route::Upload,
+        Route::MediaStatus,
+        Route::CreateStatus,
+    ];
+    let kinds = [Kind::Html502, Kind::LostReply, Kind::RateLimited, Kind::Slow];
+    let mut table = Vec::new();
+    for call in calls {
+        for kind in kinds {
+            // Whether the server honours Idempotency-Key matters only where a create is retried.
+            let honours: &[bool] = if call == Route::CreateStatus { &[true, false] } else { &[true] };
+            for &honour in honours {
+                let w = World::with(
+                    FakeConfig {
+                        honour_idempotency: honour,
+                        async_media: true,
+                        processing_polls: 1,
+                        ..FakeConfig::default()
+                    },
+                    "",
+                );
+                w.file("media/a.png", png(8, 8));
+                w.file(
+                    "content/c.md",
+                    md("platforms: [mastodon]\nthread:\n  - text: Part one.\n    media:\n      - path: media/a.png\n        alt: A dot\n  - Part two.\n", ""),
+                );
+                let fault = match kind {
+                    Kind::Html502 => Fault::HtmlPage,
+                    Kind::LostReply => Fault::DropAfterAction,
+                    Kind::RateLimited => Fault::RateLimited { reset_in: Duration::from_millis(300) },
+                    Kind::Slow => Fault::Delay(Duration::from_millis(2500)),
+                };
+                w.fake.fail_next(call, fault);
+                let first = w.run(&["publish"]);
+                let second = w.run(&["publish"]);
+                let ones = w.with_text("Part one.");
+                let twos = w.with_text("Part two.");
+                let rec = record(&w.read("content/c.md"));
+                let ok = ones == 1
+                    && twos == 1
+                    && rec.as_ref().is_some_and(|r| r["parts"].as_array().map(Vec::len) == Some(2))
+                    && second.code == 0;
+                table.push(format!(
+                    "{call:?} × {kind:?} (keys {}): first run exit {}, second exit {}, statuses {ones}+{twos} → {}",
+                    if honour { "honoured" } else { "ignored" },
+                    first.code,
+                    second.code,
+                    if ok { "ok" } else { "FAIL" }
+                ));
+                assert!(ok, "{}\nfirst:\n{first}\nsecond:\n{second}", table.last().expect("row"));
+            }
+        }
+    }
+    println!("{}", table.join("\n"));
+}
