@@ -491,8 +491,14 @@ async fn an_edit_that_changes_the_number_of_parts_is_left_alone() {
 async fn an_edit_of_a_deleted_status_says_how_to_publish_again() {
     let fake = FakeMastodon::start(cfg()).await;
     let mut p = publisher(&fake);
-    let rec =
-        Record { id: "999".into(), url: "u".into(), published_at: NOW.into(), hash: "h".into(), parts: Vec::new() };
+    let rec = Record {
+        id: "999".into(),
+        url: "u".into(),
+        cid: None,
+        published_at: NOW.into(),
+        hash: "h".into(),
+        parts: Vec::new(),
+    };
     let err = p.update(&post("content/a.md"), &output(&["x"]), &rec, "h2", &silent, &quiet).await.expect_err("404");
     assert!(err.message.contains("remove `published.mastodon`"), "{}", err.message);
 }

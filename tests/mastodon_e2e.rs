@@ -315,3 +315,57 @@ async fn publishes_to_a_real_mastodon_api_server() {
     assert!(!format!("{err:?}{client:?}").contains(&token));
     println!("calls: {} by the main publisher", p.calls());
 }
+
+/// The `crier` binary against the real server: publish a chain with an image, rerun
+/// (nothing new), edit (the status changes in place).
+#[test]
+fn the_binary_publishes_edits_and_reruns_against_a_real_server() {
+    let Some((url, token)) = server() else {
+        let _ = writeln!(std::io::stderr(), "SKIPPED mastodon_e2e (binary): no real server configured");
+        return;
+    };
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("content")).expect("mkdir");
+    std::fs::create_dir_all(root.join("media")).expect("mkdir");
+    std::fs::write(root.join("media/dot.png"), real_png(32, 20)).expect("png");
+    std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 5\n  poll_interval_ms: 300\n")
+        .expect("yaml");
+    let post = format!(
+        "---\nplatforms: [mastodon]\nmedia:\n  - path: media/dot.png\n    alt: A small gradient\nmastodon:\n  visibility: unlisted\n---\n\nBinary e2e {nonce}: **first** status, with an [image](https://example.com).\n\n---\n\nBinary e2e {nonce}: second status.\n"
+    );
+    std::fs::write(root.join("content/post.md"), &post).expect("post");
+    let run = |what: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_crier"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", root)
+            .env("MASTODON_INSTANCE", url.as_str())
+            .env("MASTODON_ACCESS_TOKEN", &token)
+            .args(["--color", "never", "-C"])
+            .arg(root)
+            .arg("publish")
+            .output()
+            .expect("run crier");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!text.contains(&token), "token leaked");
+        println!("--- crier publish ({what}), exit {}:\n{}", out.status.code().unwrap_or(-1), text.trim_end());
+        assert!(out.status.success(), "crier publish ({what}) failed");
+    };
+    run("first");
+    let recorded = std::fs::read_to_string(root.join("content/post.md")).expect("read");
+    assert!(recorded.contains("published:\n  mastodon:\n"), "{recorded}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let client = MastodonClient::new(url.clone(), SecretString::from(token.clone()), opts().client);
+    let first = format!("Binary e2e {nonce}: first status, with an image (https://example.com).");
+    let count = |text: &str| rt.block_on(mine(&client)).iter().filter(|s| html::same_text(&s.content, text)).count();
+    assert_eq!(count(&first), 1);
+    run("rerun");
+    assert_eq!(count(&first), 1, "the rerun posted nothing new");
+    std::fs::write(root.join("content/post.md"), recorded.replace("second status.", "second status, edited."))
+        .expect("edit");
+    run("edit");
+    assert_eq!(count(&format!("Binary e2e {nonce}: second status, edited.")), 1);
+    assert_eq!(count(&format!("Binary e2e {nonce}: second status.")), 0);
+}

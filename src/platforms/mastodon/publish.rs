@@ -25,10 +25,10 @@
 //! A chain that failed at part k resumes at part k: the parts before are
 //! found on the account and adopted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -45,6 +45,7 @@ use super::{MastodonOutput, MastodonPart, html};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::ledger::{PartRecord, Record};
+use crate::rules::media::MediaRef;
 
 /// Tunables (tests make them small).
 #[derive(Debug, Clone, Copy)]
@@ -117,6 +118,69 @@ pub struct MastodonPublisher {
     mine: Option<Vec<Status>>,
     /// Status ids recorded in the repository or made by this run: never adopted.
     known: HashSet<String>,
+    /// Media uploaded ahead by a [`Preparer`], by [`media_key`]; each is used once.
+    prepared: Prepared,
+}
+
+/// Attachments uploaded ahead of their post, shared with the [`Preparer`].
+type Prepared = Arc<Mutex<HashMap<String, String>>>;
+
+/// Uploads the media of coming posts while earlier ones are published. An
+/// upload that is never attached is harmless: servers delete unattached media.
+#[derive(Clone)]
+pub struct Preparer {
+    client: MastodonClient,
+    prepared: Prepared,
+}
+
+impl Preparer {
+    /// Uploads every medium of `out` not uploaded yet (errors are left for `publish`).
+    pub async fn prepare(&self, out: &MastodonOutput) {
+        let wanted: Vec<&MediaRef> = out
+            .parts
+            .iter()
+            .flat_map(|p| &p.media)
+            .filter(|m| !lock(&self.prepared).contains_key(&media_key(m)))
+            .collect();
+        let Ok(uploads) = read_uploads(&wanted) else { return };
+        let quiet = |_: Duration| {};
+        let results = join_all(uploads.iter().map(|u| self.client.upload_media(u, &quiet)).collect()).await;
+        let mut prepared = lock(&self.prepared);
+        for (m, r) in wanted.iter().zip(results) {
+            if let Ok(a) = r {
+                prepared.insert(media_key(m), a.id);
+            }
+        }
+    }
+}
+
+fn lock(p: &Prepared) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+    p.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What identifies an upload: the file and its alt text.
+fn media_key(m: &MediaRef) -> String {
+    format!("{}\0{}", m.path.as_deref().unwrap_or(""), m.alt.as_deref().unwrap_or(""))
+}
+
+fn read_uploads(media: &[&MediaRef]) -> Result<Vec<Upload>, PublishFailure> {
+    media
+        .iter()
+        .map(|m| {
+            let (Some(abs), Some(rel)) = (&m.abs, &m.path) else {
+                return Err(PublishFailure::new(
+                    "Mastodon needs the file itself: media given by `url` cannot be uploaded",
+                ));
+            };
+            let bytes = std::fs::read(abs).map_err(|e| PublishFailure::new(format!("cannot read `{rel}`: {e}")))?;
+            Ok(Upload {
+                bytes: Arc::new(bytes),
+                file_name: rel.rsplit('/').next().unwrap_or(rel).to_owned(),
+                mime: rules::mime_type(m.format).unwrap_or("application/octet-stream").to_owned(),
+                description: m.alt.clone().filter(|a| !a.trim().is_empty()),
+            })
+        })
+        .collect()
 }
 
 impl MastodonPublisher {
@@ -128,7 +192,13 @@ impl MastodonPublisher {
             account: None,
             mine: None,
             known: HashSet::new(),
+            prepared: Prepared::default(),
         }
+    }
+
+    /// A handle that uploads media ahead (see [`Preparer`]).
+    pub fn preparer(&self) -> Preparer {
+        Preparer { client: self.client.clone(), prepared: self.prepared.clone() }
     }
 
     /// Ids already recorded by posts of the repository (parts included).
@@ -317,6 +387,7 @@ impl MastodonPublisher {
             if html::same_text(&current.content, &part.text)
                 && current.spoiler_text.trim() == out.spoiler_text.as_deref().unwrap_or("")
                 && current.sensitive == out.sensitive
+                && (out.language.is_none() || current.language == out.language)
                 && media_same == MediaDiff::Same
             {
                 links.push(current.link());
@@ -372,33 +443,25 @@ impl MastodonPublisher {
         })
     }
 
-    /// Uploads a part's media side by side, in order, with their alt texts.
-    async fn upload_all(
-        &self,
-        media: &[crate::rules::media::MediaRef],
-        on_wait: OnWait<'_>,
-    ) -> Result<Vec<String>, PublishFailure> {
-        let mut uploads = Vec::with_capacity(media.len());
-        for m in media {
-            let (Some(abs), Some(rel)) = (&m.abs, &m.path) else {
-                return Err(PublishFailure::new(
-                    "Mastodon needs the file itself: media given by `url` cannot be uploaded",
-                ));
-            };
-            let bytes = std::fs::read(abs).map_err(|e| PublishFailure::new(format!("cannot read `{rel}`: {e}")))?;
-            uploads.push(Upload {
-                bytes: Arc::new(bytes),
-                file_name: rel.rsplit('/').next().unwrap_or(rel).to_owned(),
-                mime: rules::mime_type(m.format).unwrap_or("application/octet-stream").to_owned(),
-                description: m.alt.clone().filter(|a| !a.trim().is_empty()),
-            });
-        }
+    /// Uploads a part's media side by side, in order, with their alt texts
+    /// (taking what a [`Preparer`] uploaded ahead).
+    async fn upload_all(&self, media: &[MediaRef], on_wait: OnWait<'_>) -> Result<Vec<String>, PublishFailure> {
+        let mut ids: Vec<Option<String>> = {
+            let mut prepared = lock(&self.prepared);
+            media.iter().map(|m| prepared.remove(&media_key(m))).collect()
+        };
+        let missing: Vec<&MediaRef> = media.iter().zip(&ids).filter(|(_, id)| id.is_none()).map(|(m, _)| m).collect();
+        let uploads = read_uploads(&missing)?;
         let client = &self.client;
         let results = join_all(uploads.iter().map(|u| client.upload_media(u, on_wait)).collect()).await;
-        results
-            .into_iter()
-            .map(|r: Result<Attachment, MastodonError>| r.map(|a| a.id).map_err(PublishFailure::from))
-            .collect()
+        let mut fresh = results.into_iter();
+        for id in ids.iter_mut().filter(|id| id.is_none()) {
+            let r: Result<Attachment, MastodonError> = fresh.next().unwrap_or_else(|| {
+                Err(MastodonError::Processing { message: "internal: an upload went missing".into() })
+            });
+            *id = Some(r.map_err(PublishFailure::from)?.id);
+        }
+        Ok(ids.into_iter().flatten().collect())
     }
 
     /// A status on the account that is `part` (see the module docs).
@@ -447,7 +510,7 @@ enum MediaDiff {
     Files,
 }
 
-fn same_media(attached: &[Attachment], wanted: &[crate::rules::media::MediaRef]) -> MediaDiff {
+fn same_media(attached: &[Attachment], wanted: &[MediaRef]) -> MediaDiff {
     if attached.len() != wanted.len() {
         return MediaDiff::Files;
     }

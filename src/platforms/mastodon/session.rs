@@ -8,12 +8,14 @@ use tokio::sync::Mutex;
 
 use super::MastodonOutput;
 use super::api::{ClientOptions, MastodonClient};
-use super::publish::{MastodonPublisher, PublishFailure, PublishOptions, describe_wait};
+use super::publish::{MastodonPublisher, Preparer, PublishFailure, PublishOptions, describe_wait};
 use crate::ledger::Record;
 use crate::platforms::{ConnectContext, Failure, Job, Session, downcast};
 
 struct MastodonSession {
     publisher: Mutex<MastodonPublisher>,
+    /// Uploads the media of coming posts beside publishing.
+    preparer: Preparer,
     /// Shares the publisher's call counter.
     client: MastodonClient,
 }
@@ -37,7 +39,8 @@ pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>,
     let mut publisher = MastodonPublisher::new(instance, SecretString::from(token.to_owned()), opts);
     publisher.exclude(cx.recorded_ids.iter().cloned());
     let client = publisher.client().clone();
-    Ok(Box::new(MastodonSession { publisher: Mutex::new(publisher), client }))
+    let preparer = publisher.preparer();
+    Ok(Box::new(MastodonSession { publisher: Mutex::new(publisher), preparer, client }))
 }
 
 fn failure(f: PublishFailure) -> Failure {
@@ -57,6 +60,12 @@ fn output<'a>(job: &'a Job<'_>) -> Result<&'a MastodonOutput, Failure> {
 
 #[async_trait::async_trait(?Send)]
 impl Session for MastodonSession {
+    async fn prepare(&self, job: &Job<'_>) {
+        if let Ok(out) = output(job) {
+            self.preparer.prepare(out).await;
+        }
+    }
+
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
         let out = output(job)?;
         let wait = |left: Duration| (job.progress)(&describe_wait(left));

@@ -1,0 +1,97 @@
+//! Benchmark: `crier publish` to the fake Mastodon server with 50 ms of latency on every
+//! call: 100 text posts and 10 posts of 4 images each, in one run. Reports wall time, the
+//! calls made, and the ideal for those calls: one after another, except that the 4 uploads
+//! of a status go side by side (so they cost one call's time). The target is wall ≤ 1.1 ×
+//! that ideal, and one call per text status after the run's first reads (instance,
+//! account, one page of its statuses).
+//! Run with `cargo bench --bench mastodon`.
+
+#[path = "../tests/support/common.rs"]
+mod common;
+#[path = "../tests/support/fake_mastodon.rs"]
+mod fake_mastodon;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fake_mastodon::{FakeConfig, FakeMastodon};
+
+const LATENCY: Duration = Duration::from_millis(50);
+const TEXT_POSTS: usize = 100;
+const IMAGE_POSTS: usize = 10;
+const IMAGES: usize = 4;
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let fake =
+        rt.block_on(FakeMastodon::start(FakeConfig { latency: LATENCY, rate_limit: 10_000, ..FakeConfig::default() }));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let posts = TEXT_POSTS + IMAGE_POSTS;
+    std::fs::write(
+        root.join("crier.yaml"),
+        format!("publish:\n  max_per_run: {posts}\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 5\n"),
+    )
+    .expect("crier.yaml");
+    std::fs::create_dir_all(root.join("content")).expect("content");
+    std::fs::create_dir_all(root.join("media")).expect("media");
+    for i in 0..IMAGES {
+        std::fs::write(root.join(format!("media/{i}.png")), common::png(640, 480)).expect("png");
+    }
+    for i in 0..TEXT_POSTS {
+        std::fs::write(
+            root.join(format!("content/text-{i:03}.md")),
+            format!("---\nplatforms: [mastodon]\n---\n\nBenchmark status {i}: crier publishes from git.\n"),
+        )
+        .expect("post");
+    }
+    let media: String = (0..IMAGES).map(|i| format!("  - path: media/{i}.png\n    alt: Picture {i}\n")).collect();
+    for i in 0..IMAGE_POSTS {
+        std::fs::write(
+            root.join(format!("content/image-{i:03}.md")),
+            format!("---\nplatforms: [mastodon]\nmedia:\n{media}---\n\nFour pictures, number {i}.\n"),
+        )
+        .expect("post");
+    }
+
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root)
+        .env("MASTODON_INSTANCE", fake.base_url())
+        .env("MASTODON_ACCESS_TOKEN", fake.token())
+        .env("CRIER_NOW", "2026-11-28T10:00:00Z")
+        .args(["--color", "never", "-q", "-C"])
+        .arg(root)
+        .arg("publish")
+        .output()
+        .expect("run crier publish");
+    let wall = start.elapsed();
+    let statuses = fake.statuses().len();
+    if !out.status.success() || statuses != posts {
+        panic!(
+            "crier publish failed ({}; {statuses} of {posts} statuses):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let calls = fake.calls();
+    let uploads = fake.count("POST", "/api/v2/media") as u64;
+    let creates = fake.count("POST", "/api/v1/statuses") as u64;
+    let first_reads = calls - uploads - creates;
+    // Uploads of one status run side by side: each status's uploads cost one call's time.
+    let sequential_calls = calls - uploads + IMAGE_POSTS as u64;
+    let ideal = LATENCY * u32::try_from(sequential_calls).unwrap_or(u32::MAX);
+    println!(
+        "crier publish, {TEXT_POSTS} text posts + {IMAGE_POSTS} posts of {IMAGES} images, {} ms per call: wall {:.2} s; \
+         {calls} calls ({first_reads} first reads, {creates} creates, {uploads} uploads; {:.2} calls per text status after the first reads); \
+         ideal {:.2} s ({sequential_calls} calls one after another, a status's uploads side by side); wall/ideal {:.2}",
+        LATENCY.as_millis(),
+        wall.as_secs_f64(),
+        (creates as f64) / (posts as f64),
+        ideal.as_secs_f64(),
+        wall.as_secs_f64() / ideal.as_secs_f64()
+    );
+}
