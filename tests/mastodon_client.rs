@@ -524,3 +524,21 @@ async fn a_token_without_read_statuses_stops_before_posting() {
     assert!(err.message.contains("read:statuses"), "{}", err.message);
     assert_eq!(fake.count("POST", "/api/v1/statuses"), 0);
 }
+
+#[tokio::test]
+async fn media_prepared_ahead_are_attached_once_and_not_uploaded_again() {
+    let fake = FakeMastodon::start(FakeConfig { latency: Duration::from_millis(30), ..cfg() }).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut out = output(&["prepared"]);
+    out.parts[0].media = vec![image(&dir, "a.png", Some("A")), image(&dir, "b.png", Some("B"))];
+    let mut p = publisher(&fake);
+    let preparer = p.preparer();
+    // The preparation runs beside publishing, as the engine does it.
+    let post = post("content/p.md");
+    let (_, rec) = tokio::join!(preparer.prepare(&out), publish(&mut p, &post, &out));
+    rec.expect("published");
+    assert_eq!(fake.count("POST", "/api/v2/media"), 2, "each file uploaded once");
+    let media: Vec<String> = fake.media().into_iter().map(|m| m.id).collect();
+    assert_eq!(fake.statuses()[0].media_ids.len(), 2);
+    assert!(fake.statuses()[0].media_ids.iter().all(|id| media.contains(id)));
+}

@@ -136,20 +136,32 @@ pub struct Preparer {
 impl Preparer {
     /// Uploads every medium of `out` not uploaded yet (errors are left for `publish`).
     pub async fn prepare(&self, out: &MastodonOutput) {
-        let wanted: Vec<&MediaRef> = out
-            .parts
-            .iter()
-            .flat_map(|p| &p.media)
-            .filter(|m| !lock(&self.prepared).contains_key(&media_key(m)))
-            .collect();
-        let Ok(uploads) = read_uploads(&wanted) else { return };
-        let quiet = |_: Duration| {};
-        let results = join_all(uploads.iter().map(|u| self.client.upload_media(u, &quiet)).collect()).await;
-        let mut prepared = lock(&self.prepared);
-        for (m, r) in wanted.iter().zip(results) {
-            if let Ok(a) = r {
-                prepared.insert(media_key(m), a.id);
+        let wanted: Vec<&MediaRef> = {
+            let mut prepared = lock(&self.prepared);
+            let mut wanted = Vec::new();
+            for m in out.parts.iter().flat_map(|p| &p.media) {
+                if let std::collections::hash_map::Entry::Vacant(e) = prepared.entry(media_key(m)) {
+                    // In flight: `publish` waits for it instead of uploading it again.
+                    e.insert(String::new());
+                    wanted.push(m);
+                }
             }
+            wanted
+        };
+        let results = match read_uploads(&wanted) {
+            Ok(uploads) => {
+                let quiet = |_: Duration| {};
+                join_all(uploads.iter().map(|u| self.client.upload_media(u, &quiet)).collect()).await
+            }
+            Err(_) => Vec::new(),
+        };
+        let mut prepared = lock(&self.prepared);
+        for (i, m) in wanted.iter().enumerate() {
+            match results.get(i) {
+                Some(Ok(a)) => prepared.insert(media_key(m), a.id.clone()),
+                // Left to `publish`, which reports the error.
+                _ => prepared.remove(&media_key(m)),
+            };
         }
     }
 }
@@ -446,9 +458,16 @@ impl MastodonPublisher {
     /// Uploads a part's media side by side, in order, with their alt texts
     /// (taking what a [`Preparer`] uploaded ahead).
     async fn upload_all(&self, media: &[MediaRef], on_wait: OnWait<'_>) -> Result<Vec<String>, PublishFailure> {
+        // Wait for uploads a `Preparer` has in flight (bounded by the processing timeout).
+        let deadline = tokio::time::Instant::now() + self.opts.client.processing_timeout;
+        while media.iter().any(|m| lock(&self.prepared).get(&media_key(m)).is_some_and(String::is_empty))
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let mut ids: Vec<Option<String>> = {
             let mut prepared = lock(&self.prepared);
-            media.iter().map(|m| prepared.remove(&media_key(m))).collect()
+            media.iter().map(|m| prepared.remove(&media_key(m)).filter(|id| !id.is_empty())).collect()
         };
         let missing: Vec<&MediaRef> = media.iter().zip(&ids).filter(|(_, id)| id.is_none()).map(|(m, _)| m).collect();
         let uploads = read_uploads(&missing)?;
