@@ -542,3 +542,31 @@ async fn media_prepared_ahead_are_attached_once_and_not_uploaded_again() {
     assert_eq!(fake.statuses()[0].media_ids.len(), 2);
     assert!(fake.statuses()[0].media_ids.iter().all(|id| media.contains(id)));
 }
+
+#[tokio::test]
+async fn adopt_finds_a_chain_without_posting_and_says_when_it_is_partial_or_ambiguous() {
+    use crier::platforms::Adoption;
+    let fake = FakeMastodon::start(cfg()).await;
+    let one = fake.seed("adopt one", None);
+    let two = fake.seed("adopt two", Some(&one));
+    let mut p = publisher(&fake);
+    match p.adopt(&output(&["adopt one", "adopt two"]), "h", NOW, None, &quiet).await.expect("adopt") {
+        Adoption::Found(rec) => {
+            assert_eq!(rec.id, one);
+            assert_eq!(rec.parts.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [one.as_str(), two.as_str()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut p = publisher(&fake);
+    let partial =
+        p.adopt(&output(&["adopt one", "adopt two", "adopt three"]), "h", NOW, None, &quiet).await.expect("adopt");
+    assert!(matches!(partial, Adoption::Partial(ref m) if m.contains("only 2 of the chain's 3")), "{partial:?}");
+    fake.seed("twice", None);
+    fake.seed("twice", None);
+    let mut p = publisher(&fake);
+    let amb = p.adopt(&output(&["twice"]), "h", NOW, None, &quiet).await.expect("adopt");
+    assert!(matches!(amb, Adoption::Ambiguous(_)), "{amb:?}");
+    let mut p = publisher(&fake);
+    assert_eq!(p.adopt(&output(&["nowhere"]), "h", NOW, None, &quiet).await.expect("adopt"), Adoption::NotFound);
+    assert_eq!(fake.count("POST", "/api/v1/statuses"), 0, "adopt never posts");
+}

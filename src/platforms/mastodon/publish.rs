@@ -45,6 +45,7 @@ use super::{MastodonOutput, MastodonPart, html};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::ledger::{PartRecord, Record};
+use crate::platforms::Adoption;
 use crate::rules::media::MediaRef;
 
 /// Tunables (tests make them small).
@@ -483,6 +484,62 @@ impl MastodonPublisher {
         Ok(ids.into_iter().flatten().collect())
     }
 
+    /// `crier adopt`: the post's statuses on the account, found the way
+    /// [`Self::publish`] reconciles, as a record; nothing is posted or changed.
+    /// `incomplete` (a record with an id but no URL) names the first status.
+    pub async fn adopt(
+        &mut self,
+        out: &MastodonOutput,
+        hash: &str,
+        now: &str,
+        incomplete: Option<&Record>,
+        on_wait: OnWait<'_>,
+    ) -> Result<Adoption, PublishFailure> {
+        let n = out.parts.len();
+        let mut made: Vec<Status> = Vec::with_capacity(n);
+        if let Some(rec) = incomplete {
+            match self.client.get_status(rec.id.trim(), on_wait).await {
+                Ok(s) => made.push(s),
+                Err(MastodonError::Rejected { status: 404, .. }) => return Ok(Adoption::NotFound),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        while made.len() < n {
+            let i = made.len();
+            let reply_to = made.last().map(|s| s.id.clone());
+            let found =
+                self.candidates(out, &out.parts[i], reply_to.as_deref(), on_wait).await.map_err(listing_failure)?;
+            match (i, found.as_slice()) {
+                (0, []) => return Ok(Adoption::NotFound),
+                (0, [_, _, ..]) => {
+                    let urls: Vec<String> = found.iter().map(Status::link).collect();
+                    return Ok(Adoption::Ambiguous(format!(
+                        "{} statuses have this text: {}",
+                        found.len(),
+                        urls.join(", ")
+                    )));
+                }
+                (_, []) => {
+                    return Ok(Adoption::Partial(format!(
+                        "only {i} of the chain's {n} statuses are on the instance; `crier publish` posts the rest"
+                    )));
+                }
+                (_, [first, ..]) => {
+                    self.known.insert(first.id.clone());
+                    made.push(first.clone());
+                }
+            }
+        }
+        let mut rec = record(&made, now, hash);
+        if let Some(at) = made.first().map(|s| s.created_at.clone()).filter(|t| !t.is_empty()) {
+            rec.published_at = at;
+        }
+        if let Some(prev) = incomplete.filter(|r| !r.published_at.is_empty()) {
+            rec.published_at.clone_from(&prev.published_at);
+        }
+        Ok(Adoption::Found(rec))
+    }
+
     /// A status on the account that is `part` (see the module docs).
     async fn find_existing(
         &mut self,
@@ -491,6 +548,17 @@ impl MastodonPublisher {
         reply_to: Option<&str>,
         on_wait: OnWait<'_>,
     ) -> Result<Option<Status>, MastodonError> {
+        Ok(self.candidates(out, part, reply_to, on_wait).await?.into_iter().next())
+    }
+
+    /// Every status on the account that is `part`, newest first.
+    async fn candidates(
+        &mut self,
+        out: &MastodonOutput,
+        part: &MastodonPart,
+        reply_to: Option<&str>,
+        on_wait: OnWait<'_>,
+    ) -> Result<Vec<Status>, MastodonError> {
         if self.mine.is_none() {
             let account = self.account(on_wait).await?;
             let mut all: Vec<Status> = Vec::new();
@@ -508,7 +576,7 @@ impl MastodonPublisher {
             self.mine = Some(all);
         }
         let cw = out.spoiler_text.as_deref().unwrap_or("");
-        let found = self.mine.as_deref().unwrap_or_default().iter().find(|s| {
+        let found = self.mine.as_deref().unwrap_or_default().iter().filter(|s| {
             !self.known.contains(&s.id)
                 && s.reblog.is_none()
                 && s.in_reply_to_id.as_deref() == reply_to
@@ -516,7 +584,7 @@ impl MastodonPublisher {
                 && html::same_text(&s.content, &part.text)
                 && same_media(&s.media_attachments, &part.media) == MediaDiff::Same
         });
-        Ok(found.cloned())
+        Ok(found.cloned().collect())
     }
 }
 

@@ -10,7 +10,7 @@ use super::MastodonOutput;
 use super::api::{ClientOptions, MastodonClient};
 use super::publish::{MastodonPublisher, Preparer, PublishFailure, PublishOptions, describe_wait};
 use crate::ledger::Record;
-use crate::platforms::{ConnectContext, Failure, Job, Session, downcast};
+use crate::platforms::{Adoption, ConnectContext, Failure, Job, Session, downcast};
 
 struct MastodonSession {
     publisher: Mutex<MastodonPublisher>,
@@ -78,6 +78,13 @@ impl Session for MastodonSession {
         let wait = |left: Duration| (job.progress)(&describe_wait(left));
         let mut publisher = self.publisher.lock().await;
         publisher.update(job.post, out, previous, job.hash, job.progress, &wait).await.map_err(failure)
+    }
+
+    async fn adopt(&self, job: &Job<'_>, incomplete: Option<&Record>) -> Result<Adoption, Failure> {
+        let out = output(job)?;
+        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let mut publisher = self.publisher.lock().await;
+        publisher.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
     }
 
     fn calls(&self) -> u64 {
