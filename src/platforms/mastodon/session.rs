@@ -69,8 +69,14 @@ impl Session for MastodonSession {
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
         let out = output(job)?;
         let wait = |left: Duration| (job.progress)(&describe_wait(left));
-        let mut publisher = self.publisher.lock().await;
-        publisher.publish(job.post, out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
+        let result = {
+            let mut publisher = self.publisher.lock().await;
+            publisher.publish(job.post, out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
+        };
+        // Every create of this post went out (the record comes back with it): the next
+        // post may start while this one's record is written.
+        (job.ordered_done)();
+        result
     }
 
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
