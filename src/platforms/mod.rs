@@ -77,6 +77,16 @@ pub struct PreviewContext<'a> {
 }
 
 impl PreviewContext<'_> {
+    /// A media item as a card shows it: the source (a served local file, else its URL),
+    /// the alt text, and whether it is a video.
+    pub fn card_media(&mut self, m: &crate::rules::media::MediaRef) -> (Option<String>, String, bool) {
+        let src = match (&m.path, &m.abs) {
+            (Some(rel), Some(abs)) => Some(self.local_media(rel, abs)),
+            _ => m.url.clone(),
+        };
+        (src, m.alt.clone().unwrap_or_default(), m.format.is_video())
+    }
+
     /// The page's URL for a repository file, registering it to be served.
     pub fn local_media(&mut self, rel: &str, abs: &Path) -> String {
         self.media.push((rel.to_owned(), abs.to_path_buf()));

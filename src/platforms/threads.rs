@@ -66,17 +66,7 @@ impl Output for ThreadsOutput {
                 text: &part.text,
                 counter: format!("{}/{MAX_TEXT_BYTES}", part.text.len()),
                 over: part.text.len() > MAX_TEXT_BYTES,
-                media: part
-                    .media
-                    .iter()
-                    .map(|m| {
-                        let src = match (&m.path, &m.abs) {
-                            (Some(rel), Some(abs)) => Some(cx.local_media(rel, abs)),
-                            _ => m.url.clone(),
-                        };
-                        (src, m.alt.clone().unwrap_or_default(), m.format.is_video())
-                    })
-                    .collect(),
+                media: part.media.iter().map(|m| cx.card_media(m)).collect(),
             })
             .collect();
         cards("Threads", &cards_)

@@ -99,17 +99,7 @@ impl Output for BlueskyOutput {
                 text: &part.text,
                 counter: format!("{}/{MAX_GRAPHEMES}", part.graphemes()),
                 over: !richtext::fits(&part.text),
-                media: part
-                    .media
-                    .iter()
-                    .map(|m| {
-                        let src = match (&m.path, &m.abs) {
-                            (Some(rel), Some(abs)) => Some(cx.local_media(rel, abs)),
-                            _ => m.url.clone(),
-                        };
-                        (src, m.alt.clone().unwrap_or_default(), m.format.is_video())
-                    })
-                    .collect(),
+                media: part.media.iter().map(|m| cx.card_media(m)).collect(),
             })
             .collect();
         cards("Bluesky", &items)

@@ -103,17 +103,7 @@ impl Output for MastodonOutput {
                     text: &part.text,
                     counter: format!("{n}/{max}"),
                     over: n > max,
-                    media: part
-                        .media
-                        .iter()
-                        .map(|m| {
-                            let src = match (&m.path, &m.abs) {
-                                (Some(rel), Some(abs)) => Some(cx.local_media(rel, abs)),
-                                _ => m.url.clone(),
-                            };
-                            (src, m.alt.clone().unwrap_or_default(), m.format.is_video())
-                        })
-                        .collect(),
+                    media: part.media.iter().map(|m| cx.card_media(m)).collect(),
                 }
             })
             .collect();
