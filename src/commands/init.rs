@@ -53,7 +53,10 @@ const THREADS_TEMPLATE: &str = r"{{!--
 const WORKFLOW: &str = r#"# Posts: checked on pull requests (annotations and a preview in the job
 # summary), published from the default branch on push, every 15 minutes (for
 # `publish_at`) and by hand. Secrets: THREADS_ACCESS_TOKEN (and THREADS_USER_ID),
-# DEVTO_API_KEY. The record commit says [skip ci], so it never triggers a loop.
+# DEVTO_API_KEY, BLUESKY_IDENTIFIER and BLUESKY_APP_PASSWORD, MASTODON_ACCESS_TOKEN
+# and MASTODON_INSTANCE (or `mastodon.instance` in crier.yaml); set only those
+# of the platforms you use.
+# The record commit says [skip ci], so it never triggers a loop.
 # The crier action downloads a released, checksum-verified crier binary: no
 # Rust toolchain, seconds per run.
 name: crier
@@ -111,6 +114,10 @@ jobs:
           THREADS_ACCESS_TOKEN: ${{ secrets.THREADS_ACCESS_TOKEN }}
           THREADS_USER_ID: ${{ secrets.THREADS_USER_ID }}
           DEVTO_API_KEY: ${{ secrets.DEVTO_API_KEY }}
+          BLUESKY_IDENTIFIER: ${{ secrets.BLUESKY_IDENTIFIER }}
+          BLUESKY_APP_PASSWORD: ${{ secrets.BLUESKY_APP_PASSWORD }}
+          MASTODON_ACCESS_TOKEN: ${{ secrets.MASTODON_ACCESS_TOKEN }}
+          MASTODON_INSTANCE: ${{ secrets.MASTODON_INSTANCE }}
           GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
 "#;
 
