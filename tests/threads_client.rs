@@ -554,3 +554,86 @@ async fn timed_out_create_is_retried_because_containers_are_harmless() {
     let err = client.me().await.unwrap_err();
     assert!(err.to_string().contains("Matching code was not found"), "{err}");
 }
+
+#[tokio::test]
+async fn text_attachment_spoilers_and_ghost_posts() {
+    use crier::platforms::threads::api::{Spoiler, TextAttachment};
+    let (fake, client) = setup(FakeConfig::default()).await;
+    let user = fake.user_id();
+    let rejected = |r: Result<ContainerId, ThreadsError>| match r {
+        Err(ThreadsError::Rejected { code, message, .. }) => (code, message),
+        other => panic!("expected Rejected, got {other:?}"),
+    };
+
+    // A long text behind a short one, with its link; spoilers in UTF-16 units ("é" is 1, "🎉" 2).
+    let essay = format!("{} https://example.com/essay", "word ".repeat(1900));
+    let mut req = ContainerRequest::text("🎉 The end: he lives. Read on");
+    req.text_attachment = Some(TextAttachment {
+        plaintext: essay.clone(),
+        link_attachment_url: Some("https://example.com/essay".into()),
+    });
+    req.text_entities = vec![Spoiler { offset: 12, length: 8 }];
+    req.is_ghost_post = true;
+    let id = post(&client, &user, &req).await;
+    let sent = fake.published_posts().into_iter().find(|p| p.id == id.0).expect("published");
+    let attachment: serde_json::Value = serde_json::from_str(sent.text_attachment.as_deref().unwrap()).unwrap();
+    assert_eq!(attachment["plaintext"], essay.as_str());
+    assert_eq!(attachment["link_attachment_url"], "https://example.com/essay");
+    let entities: serde_json::Value = serde_json::from_str(sent.text_entities.as_deref().unwrap()).unwrap();
+    assert_eq!(entities, serde_json::json!([{"entity_type": "SPOILER", "offset": 12, "length": 8}]));
+    assert!(sent.ghost && !sent.spoiler_media);
+
+    // Media marked as spoilers.
+    let mut req = ContainerRequest::image("https://example.com/x.jpg");
+    req.is_spoiler_media = true;
+    let id = post(&client, &user, &req).await;
+    assert!(fake.published_posts().into_iter().any(|p| p.id == id.0 && p.spoiler_media));
+
+    // What the fake refuses, as Threads does.
+    let attach = |text: &str| TextAttachment { plaintext: text.into(), link_attachment_url: None };
+    let mut too_long = ContainerRequest::text("short");
+    too_long.text_attachment = Some(attach(&"é".repeat(10_001)));
+    assert!(rejected(client.create_container(&user, &too_long).await).1.contains("text_attachment"));
+    too_long.text_attachment = Some(attach(&"é".repeat(10_000)));
+    assert!(client.create_container(&user, &too_long).await.is_ok(), "10,000 characters pass");
+    let mut with_poll = ContainerRequest::text("poll");
+    with_poll.text_attachment = Some(attach("long"));
+    with_poll.poll_attachment = Some(Poll { option_a: "a".into(), option_b: "b".into(), ..Poll::default() });
+    rejected(client.create_container(&user, &with_poll).await);
+    let mut with_link = ContainerRequest::text("link");
+    with_link.text_attachment = Some(attach("long"));
+    with_link.link_attachment = Some("https://example.com".into());
+    rejected(client.create_container(&user, &with_link).await);
+    let mut on_image = ContainerRequest::image("https://example.com/x.jpg");
+    on_image.text_attachment = Some(attach("long"));
+    rejected(client.create_container(&user, &on_image).await);
+    // The attachment's link counts toward the 5 links of a post.
+    let mut six = ContainerRequest::text((1..=5).map(|i| format!("https://example.com/{i} ")).collect::<String>());
+    six.text_attachment =
+        Some(TextAttachment { plaintext: "long".into(), link_attachment_url: Some("https://example.com/6".into()) });
+    assert!(rejected(client.create_container(&user, &six).await).1.contains("THREADS_API__LINK_LIMIT_EXCEEDED"));
+
+    let mut eleven = ContainerRequest::text("a".repeat(30));
+    eleven.text_entities = (0..11).map(|i| Spoiler { offset: i * 2, length: 1 }).collect();
+    rejected(client.create_container(&user, &eleven).await);
+    eleven.text_entities.pop();
+    assert!(client.create_container(&user, &eleven).await.is_ok(), "10 spoilers pass");
+    let mut outside = ContainerRequest::text("🎉ab");
+    outside.text_entities = vec![Spoiler { offset: 2, length: 3 }];
+    rejected(client.create_container(&user, &outside).await);
+    outside.text_entities = vec![Spoiler { offset: 2, length: 2 }];
+    assert!(client.create_container(&user, &outside).await.is_ok(), "the emoji is 2 units");
+
+    let mut spoiler_text = ContainerRequest::text("text");
+    spoiler_text.is_spoiler_media = true;
+    rejected(client.create_container(&user, &spoiler_text).await);
+    let root = post(&client, &user, &ContainerRequest::text("root")).await;
+    let mut ghost_reply = ContainerRequest::text("reply").reply_to(&root);
+    ghost_reply.is_ghost_post = true;
+    let (code, msg) = rejected(client.create_container(&user, &ghost_reply).await);
+    assert_eq!(code, 100);
+    assert!(msg.contains("ghost"), "{msg}");
+    let mut ghost_image = ContainerRequest::image("https://example.com/x.jpg");
+    ghost_image.is_ghost_post = true;
+    rejected(client.create_container(&user, &ghost_image).await);
+}

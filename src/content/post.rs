@@ -56,6 +56,8 @@ pub(crate) const POST_KEYS: &[&str] = &[
     "poll",
     "options",
     "split",
+    "spoiler_media",
+    "ghost",
     "series",
     "canonical_url",
     "description",
@@ -150,6 +152,8 @@ pub enum SplitMode {
     #[default]
     None,
     Auto,
+    /// Threads: the whole text as a text attachment, a short visible text.
+    Attachment,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -163,6 +167,10 @@ pub struct ThreadsOptions {
     pub quote_post_id: Option<Spanned<String>>,
     pub poll: Option<Spanned<Poll>>,
     pub split: Option<Spanned<SplitMode>>,
+    /// `is_spoiler_media`: the media show blurred until tapped.
+    pub spoiler_media: Option<Spanned<bool>>,
+    /// `is_ghost_post`: a text post that archives itself after 24 hours.
+    pub ghost: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -25,6 +25,7 @@ use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
 use crate::render::text::{self, TextPart};
 use crate::rules::media::{self, MediaRef};
+use api::{Spoiler, TextAttachment};
 
 /// Threads counts UTF-8 bytes, not characters.
 pub const MAX_TEXT_BYTES: usize = 500;
@@ -37,12 +38,54 @@ pub struct ThreadsPart {
     pub origin: Range<usize>,
     /// Inline Markdown images left out of the text (file spans).
     pub dropped_images: Vec<Range<usize>>,
+    /// Byte ranges of `text` hidden as spoilers (`||words||`).
+    pub spoilers: Vec<Range<usize>>,
+}
+
+impl ThreadsPart {
+    /// The spoilers as `text_entities`, in UTF-16 code units.
+    pub fn spoiler_entities(&self) -> Vec<Spoiler> {
+        self.spoilers
+            .iter()
+            .map(|r| {
+                let offset = utf16_len(&self.text[..r.start]);
+                Spoiler { offset, length: utf16_len(&self.text[r.clone()]) }
+            })
+            .collect()
+    }
+}
+
+fn utf16_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
+}
+
+/// `split: attachment`: the post's whole text, shown behind its short text.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub plaintext: String,
+    /// Distinct URLs in `plaintext`, in order; the first is sent as its link.
+    pub links: Vec<String>,
+    /// Spoilers in the text, which the attachment shows as plain words.
+    pub spoilers: usize,
+    /// Where the text comes from in the post file (the body's first line).
+    pub origin: Range<usize>,
+}
+
+impl Attachment {
+    pub fn chars(&self) -> usize {
+        self.plaintext.chars().count()
+    }
+
+    pub fn request(&self) -> TextAttachment {
+        TextAttachment { plaintext: self.plaintext.clone(), link_attachment_url: self.links.first().cloned() }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct ThreadsOutput {
     pub parts: Vec<ThreadsPart>,
     pub template: String,
+    pub attachment: Option<Attachment>,
 }
 
 impl Output for ThreadsOutput {
@@ -72,19 +115,35 @@ impl Output for ThreadsOutput {
         cards("Threads", &cards_)
     }
 
+    // New keys appear only when used: the record's hash is taken over this shape.
     fn to_json(&self) -> Value {
-        json!({
-            "parts": self.parts.iter().map(|p| json!({
-                "text": p.text,
-                "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>()
-        })
+        let mut out = json!({
+            "parts": self.parts.iter().map(|p| {
+                let mut part = json!({
+                    "text": p.text,
+                    "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
+                });
+                if !p.spoilers.is_empty() {
+                    part["text_entities"] = api::spoilers_json(&p.spoiler_entities());
+                }
+                part
+            }).collect::<Vec<_>>()
+        });
+        if let Some(a) = &self.attachment {
+            out["text_attachment"] = a.request().to_json();
+        }
+        out
     }
 
     fn summary(&self) -> String {
         let n = self.parts.len();
         let sizes: Vec<String> = self.parts.iter().map(|p| format!("{}/{MAX_TEXT_BYTES}", p.text.len())).collect();
-        format!("threads  {n} part{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
+        let attachment = self
+            .attachment
+            .as_ref()
+            .map(|a| format!("  attachment {}/{} chars", a.chars(), rules::MAX_ATTACHMENT_CHARS))
+            .unwrap_or_default();
+        format!("threads  {n} part{}  {}{attachment}", if n == 1 { "" } else { "s" }, sizes.join("  "))
     }
 
     fn to_human(&self) -> String {
@@ -96,6 +155,9 @@ impl Output for ThreadsOutput {
                 out.push_str(&p.text);
                 out.push('\n');
             }
+            for r in &p.spoilers {
+                out.push_str(&format!("[spoiler: {}]\n", &p.text[r.clone()]));
+            }
             for m in &p.media {
                 let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("?");
                 match &m.alt {
@@ -103,6 +165,14 @@ impl Output for ThreadsOutput {
                     None => out.push_str(&format!("[{} {what}]\n", m.kind_name())),
                 }
             }
+        }
+        if let Some(a) = &self.attachment {
+            out.push_str(&format!(
+                "── text attachment · {}/{} characters ──\n{}\n",
+                a.chars(),
+                rules::MAX_ATTACHMENT_CHARS,
+                a.plaintext
+            ));
         }
         out
     }
@@ -166,7 +236,12 @@ impl Platform for Threads {
         let opts = f.threads.as_ref().map(|t| &t.value);
         let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Self::id())?;
 
-        let mut parts = source_parts(project, post);
+        let attachment_mode = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Attachment);
+        let (mut parts, attachment) = if attachment_mode && f.thread.is_none() {
+            attachment_parts(post)
+        } else {
+            (source_parts(project, post), None)
+        };
         if let Some(top) = &f.media {
             let resolved: Vec<MediaRef> = top.value.iter().map(|m| media::resolve(project, post, m)).collect();
             if parts.is_empty() {
@@ -202,6 +277,7 @@ impl Platform for Threads {
                     media: part.media,
                     origin: part.origin,
                     dropped_images: part.dropped_images,
+                    spoilers: Vec::new(),
                 }),
                 Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
                 Err(TemplateFailure::Error(d)) => {
@@ -216,12 +292,63 @@ impl Platform for Threads {
         if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto) {
             out = split_long_parts(out);
         }
-        Ok(std::sync::Arc::new(ThreadsOutput { parts: out, template }))
+        // The spoiler marks went through the template and the split: now they become entities.
+        for part in &mut out {
+            (part.text, part.spoilers) = spoilers_of(&part.text);
+        }
+        Ok(std::sync::Arc::new(ThreadsOutput { parts: out, template, attachment }))
     }
 
     fn validate(&self, project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
         super::downcast::<ThreadsOutput>(rendered).map(|t| rules::validate(project, post, t)).unwrap_or_default()
     }
+}
+
+/// Marked text without its marks, trimmed, and its spoilers' byte ranges.
+fn spoilers_of(marked: &str) -> (String, Vec<Range<usize>>) {
+    let (text, ranges) = text::take_spoilers(marked);
+    let lead = text.len() - text.trim_start().len();
+    let trimmed = text.trim().to_owned();
+    let ranges = ranges
+        .into_iter()
+        .map(|r| r.start.saturating_sub(lead)..(r.end - lead).min(trimmed.len()))
+        .filter(|r| r.start < r.end)
+        .collect();
+    (trimmed, ranges)
+}
+
+/// `split: attachment`: one part with the short visible text (`threads.text`, else the
+/// body's first paragraph), and the whole body as the attachment.
+fn attachment_parts(post: &Post) -> (Vec<SourcePart>, Option<Attachment>) {
+    let whole = text::markdown_to_text_marked(&post.body);
+    let (plaintext, spoilers) = text::take_spoilers(&whole);
+    let mut links: Vec<String> = Vec::new();
+    for r in text::find_urls(&plaintext) {
+        let url = plaintext[r].to_owned();
+        if !links.contains(&url) {
+            links.push(url);
+        }
+    }
+    let start = post.body.len() - post.body.trim_start().len();
+    let line_end = post.body[start..].find('\n').map_or(post.body.len(), |i| start + i);
+    let body_origin = post.body_span(start..line_end);
+    let over = post.front.threads.as_ref().and_then(|t| t.value.text.as_ref());
+    let (visible, origin) = match over {
+        Some(t) => (text::markdown_to_text_marked(&t.value), post.span_of(&t.referenced)),
+        None => (whole.split("\n\n").find(|p| !p.trim().is_empty()).unwrap_or("").to_owned(), body_origin.clone()),
+    };
+    let attachment = (!plaintext.trim().is_empty()).then(|| Attachment {
+        plaintext: plaintext.trim().to_owned(),
+        links,
+        spoilers: spoilers.len(),
+        origin: body_origin,
+    });
+    let parts = if visible.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![SourcePart { text: visible, origin, media: Vec::new(), dropped_images: Vec::new() }]
+    };
+    (parts, attachment)
 }
 
 /// The chain before templating: `thread:` items, else the Markdown (the
@@ -237,7 +364,7 @@ fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
                     item.value.text_at.as_ref().map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at));
                 let md = item.value.text.as_deref().unwrap_or("");
                 SourcePart {
-                    text: text::markdown_to_text(md),
+                    text: text::markdown_to_text_marked(md),
                     origin,
                     media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
                     dropped_images: Vec::new(),
@@ -247,13 +374,13 @@ fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
     }
     if let Some(over) = f.threads.as_ref().and_then(|t| t.value.text.as_ref()) {
         let origin = post.span_of(&over.referenced);
-        return text::markdown_to_parts(&over.value)
+        return text::markdown_to_parts_marked(&over.value)
             .into_iter()
             .filter(|p| !p.text.is_empty())
             .map(|p| SourcePart { text: p.text, origin: origin.clone(), media: Vec::new(), dropped_images: Vec::new() })
             .collect();
     }
-    text::markdown_to_parts(&post.body)
+    text::markdown_to_parts_marked(&post.body)
         .into_iter()
         .filter(|p: &TextPart| !p.text.is_empty() || !p.images.is_empty())
         .map(|p| {
@@ -286,6 +413,7 @@ fn split_long_parts(parts: Vec<ThreadsPart>) -> Vec<ThreadsPart> {
                 media: media.take().unwrap_or_default(),
                 origin: part.origin.clone(),
                 dropped_images: dropped.take().unwrap_or_default(),
+                spoilers: Vec::new(),
             });
         }
     }

@@ -27,6 +27,13 @@
 //! - Every line loses its trailing whitespace, the whole text is trimmed, and
 //!   `\r` is never emitted (CRLF input is fine).
 //!
+//! - `||hidden words||` marks a spoiler (the Discord spelling): the markers
+//!   are removed, and the words stay as plain text. Threads alone keeps them
+//!   as private-use marks ([`markdown_to_parts_marked`]) to turn them into
+//!   SPOILER entities after templating ([`take_spoilers`]). A pair must sit in
+//!   one paragraph and enclose something other than whitespace; an unpaired
+//!   `||`, one in code, or an escaped `\|\|` stays as written.
+//!
 //! Chain parts are separated by thematic breaks (`Event::Rule`, i.e. `---`,
 //! `***`, `___` on their own); a `---` directly under a line of text is a
 //! setext heading underline, not a separator. A part whose text is empty is
@@ -84,10 +91,20 @@ pub fn markdown_to_parts(markdown: &str) -> Vec<TextPart> {
 
 /// [`markdown_to_parts`] with a choice of link style.
 pub fn markdown_to_parts_with(markdown: &str, links: LinkStyle) -> Vec<TextPart> {
+    parts(markdown, links, false)
+}
+
+/// [`markdown_to_parts`] keeping each spoiler's bounds as [`SPOILER_OPEN`] and
+/// [`SPOILER_CLOSE`] (for Threads, which reads them with [`take_spoilers`]).
+pub fn markdown_to_parts_marked(markdown: &str) -> Vec<TextPart> {
+    parts(markdown, LinkStyle::Inline, true)
+}
+
+fn parts(markdown: &str, links: LinkStyle, keep_spoilers: bool) -> Vec<TextPart> {
     if markdown.trim().is_empty() {
         return Vec::new();
     }
-    let raw = Converter::new(markdown, true, links).run();
+    let raw = Converter::new(markdown, true, links, keep_spoilers).run();
     let mut kept: Vec<TextPart> = Vec::new();
     // Images of dropped parts wait here for the next kept part.
     let mut orphans: Vec<Range<usize>> = Vec::new();
@@ -119,7 +136,7 @@ pub fn markdown_to_text(markdown: &str) -> String {
 
 /// [`markdown_to_text`] with a choice of link style.
 pub fn markdown_to_text_with(markdown: &str, links: LinkStyle) -> String {
-    Converter::new(markdown, false, links).run().into_iter().next().map(|part| part.text).unwrap_or_default()
+    Converter::new(markdown, false, links, false).run().into_iter().next().map(|part| part.text).unwrap_or_default()
 }
 
 /// Removes the markers of [`LinkStyle::Marked`] from `text`, returning the plain
@@ -163,6 +180,114 @@ pub fn take_marked_links(text: &str) -> (String, Vec<(Range<usize>, String)>) {
     (out, links)
 }
 
+/// [`markdown_to_text`] keeping spoiler marks (see [`markdown_to_parts_marked`]).
+pub fn markdown_to_text_marked(markdown: &str) -> String {
+    Converter::new(markdown, false, LinkStyle::Inline, true)
+        .run()
+        .into_iter()
+        .next()
+        .map(|part| part.text)
+        .unwrap_or_default()
+}
+
+/// Where a spoiler starts and ends in marked text. Private-use characters: they
+/// never come from a post (they are removed from its text), survive templating
+/// untouched, and are removed by [`take_spoilers`] or [`strip_spoilers`].
+pub const SPOILER_OPEN: char = '\u{E010}';
+pub const SPOILER_CLOSE: char = '\u{E011}';
+/// A `||` seen by the converter, not yet known to be paired.
+const SPOILER_RAW: char = '\u{E012}';
+
+fn is_mark(c: char) -> bool {
+    matches!(c, SPOILER_OPEN | SPOILER_CLOSE | SPOILER_RAW)
+}
+
+/// Removes the spoiler marks: the words stay.
+pub fn strip_spoilers(text: &str) -> String {
+    text.chars().filter(|c| !is_mark(*c)).collect()
+}
+
+/// Removes the spoiler marks and returns the text with the byte ranges of its
+/// spoilers. Text cut from a longer marked text may hold half a pair: an open
+/// mark without its close runs to the end, a close without its open starts at
+/// the beginning. Empty and whitespace-only spoilers are dropped.
+pub fn take_spoilers(text: &str) -> (String, Vec<Range<usize>>) {
+    let mut out = String::with_capacity(text.len());
+    let mut ranges = Vec::new();
+    let mut open: Option<usize> = None;
+    for c in text.chars() {
+        match c {
+            SPOILER_OPEN => open = Some(open.unwrap_or(out.len())),
+            SPOILER_CLOSE => {
+                ranges.push(open.take().unwrap_or(0)..out.len());
+            }
+            SPOILER_RAW => {}
+            c => out.push(c),
+        }
+    }
+    if let Some(start) = open {
+        ranges.push(start..out.len());
+    }
+    // Spoiler bounds exclude surrounding whitespace (a cut may have trimmed it).
+    let ranges = ranges
+        .into_iter()
+        .filter_map(|r| {
+            let inner = &out[r.clone()];
+            let start = r.start + (inner.len() - inner.trim_start().len());
+            let end = r.start + inner.trim_end().len();
+            (start < end).then_some(start..end)
+        })
+        .collect();
+    (out, ranges)
+}
+
+/// Pairs the raw `||` marks of converted text within each paragraph: pairs
+/// become open/close marks (or nothing, unless `keep`), the rest `||` again.
+fn pair_spoilers(text: &str, keep: bool) -> String {
+    if !text.contains(SPOILER_RAW) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, para) in text.split("\n\n").enumerate() {
+        if i > 0 {
+            out.push_str("\n\n");
+        }
+        let marks: Vec<usize> = para.match_indices(SPOILER_RAW).map(|(at, _)| at).collect();
+        let mut paired = vec![false; marks.len()];
+        let mut k = 0;
+        while k + 1 < marks.len() {
+            let inner = &para[marks[k] + SPOILER_RAW.len_utf8()..marks[k + 1]];
+            if inner.trim().is_empty() {
+                // `|| ||` hides nothing: the first stays as written, the second may open.
+                k += 1;
+                continue;
+            }
+            paired[k] = true;
+            paired[k + 1] = true;
+            k += 2;
+        }
+        let mut n = 0;
+        for c in para.chars() {
+            if c == SPOILER_RAW {
+                if !paired[n] {
+                    out.push_str("||");
+                } else if keep {
+                    out.push(if opens(&paired, n) { SPOILER_OPEN } else { SPOILER_CLOSE });
+                }
+                n += 1;
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// Whether the `n`th paired mark opens its pair (counting paired marks only).
+fn opens(paired: &[bool], n: usize) -> bool {
+    paired[..n].iter().filter(|p| **p).count() % 2 == 0
+}
+
 /// What must be written before the next piece of text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Sep {
@@ -181,6 +306,8 @@ struct Converter<'a> {
     input: &'a str,
     split: bool,
     link_style: LinkStyle,
+    /// Keep spoiler marks (Threads) instead of removing them.
+    keep_spoilers: bool,
     parts: Vec<TextPart>,
     out: String,
     pending: Sep,
@@ -200,11 +327,12 @@ struct Converter<'a> {
 }
 
 impl<'a> Converter<'a> {
-    fn new(input: &'a str, split: bool, link_style: LinkStyle) -> Self {
+    fn new(input: &'a str, split: bool, link_style: LinkStyle, keep_spoilers: bool) -> Self {
         Converter {
             input,
             split,
             link_style,
+            keep_spoilers,
             parts: Vec::new(),
             out: String::new(),
             pending: Sep::None,
@@ -246,7 +374,8 @@ impl<'a> Converter<'a> {
             None => self.part_floor..self.part_floor,
         };
         let source = source.start..source.end.max(source.start);
-        self.parts.push(TextPart { text: normalize(&self.out), source, images: std::mem::take(&mut self.images) });
+        let text = pair_spoilers(&normalize(&self.out), self.keep_spoilers);
+        self.parts.push(TextPart { text, source, images: std::mem::take(&mut self.images) });
         self.out.clear();
         self.pending = Sep::None;
         self.after_image = false;
@@ -258,7 +387,11 @@ impl<'a> Converter<'a> {
             Event::End(tag) => self.end(tag),
             Event::Text(text) => match &mut self.verbatim {
                 Some(buf) => buf.push_str(&text),
-                None => self.write(&text),
+                // Only prose can hold spoiler markers (not code, not HTML, not an escaped `\|`).
+                None => {
+                    let text: String = text.chars().filter(|c| !is_mark(*c)).collect();
+                    self.write(&text.replace("||", &SPOILER_RAW.to_string()));
+                }
             },
             Event::Html(html) => match &mut self.verbatim {
                 Some(buf) => buf.push_str(&html),
@@ -916,6 +1049,60 @@ mod tests {
             assert_eq!(markdown_to_text(input), *expected, "case {name}");
             assert!(!markdown_to_text(input).contains('\r'), "case {name}");
         }
+    }
+
+    /// Marked text shown with `[` and `]` for the spoiler marks.
+    fn shown(text: &str) -> String {
+        text.replace(SPOILER_OPEN, "[").replace(SPOILER_CLOSE, "]")
+    }
+
+    #[test]
+    fn spoiler_markers() {
+        // (name, markdown, plain text, marked text shown with [ ])
+        let cases: &[(&str, &str, &str, &str)] = &[
+            ("one", "The end: ||he lives||.", "The end: he lives.", "The end: [he lives]."),
+            ("two", "||a|| and ||b||", "a and b", "[a] and [b]"),
+            ("around emphasis", "||a **b** c||", "a b c", "[a b c]"),
+            ("unpaired stays", "a || b", "a || b", "a || b"),
+            ("third unpaired", "||a|| b ||c", "a b ||c", "[a] b ||c"),
+            ("whitespace only is not a spoiler", "|| || x", "|| || x", "|| || x"),
+            ("empty is not a spoiler", "||||", "||||", "||||"),
+            ("not across paragraphs", "||a\n\nb||", "||a\n\nb||", "||a\n\nb||"),
+            ("across a line break", "||a\nb||", "a\nb", "[a\nb]"),
+            ("in inline code stays", "`a||b||c`", "a||b||c", "a||b||c"),
+            ("in a code block stays", "```\n||x||\n```", "||x||", "||x||"),
+            ("escaped stays", "\\|\\|x\\|\\|", "||x||", "||x||"),
+            ("in a list item", "- ||x||\n- y", "- x\n- y", "- [x]\n- y"),
+            ("link label", "[||x||](https://e.com)", "x (https://e.com)", "[x] (https://e.com)"),
+            ("private-use input removed", "a\u{E010}b", "ab", "ab"),
+        ];
+        for (name, md, plain, marked) in cases {
+            assert_eq!(markdown_to_text(md), *plain, "{name}: plain");
+            assert_eq!(shown(&markdown_to_text_marked(md)), *marked, "{name}: marked");
+            assert_eq!(texts(&markdown_to_parts(md)), vec![*plain], "{name}: parts");
+        }
+    }
+
+    #[test]
+    fn takes_spoilers_out_of_marked_text() {
+        let o = SPOILER_OPEN;
+        let c = SPOILER_CLOSE;
+        // (marked, text, spoiled substrings)
+        let cases: Vec<(String, &str, Vec<&str>)> = vec![
+            (format!("a {o}b{c} c {o}dé{c}"), "a b c dé", vec!["b", "dé"]),
+            (format!("{o}open to the end"), "open to the end", vec!["open to the end"]),
+            (format!("closed from the start{c} x"), "closed from the start x", vec!["closed from the start"]),
+            (format!("{o} {c}"), " ", vec![]),
+            (format!("{o} padded {c}!"), " padded !", vec!["padded"]),
+            ("plain".to_owned(), "plain", vec![]),
+        ];
+        for (marked, want, spoiled) in cases {
+            let (text, ranges) = take_spoilers(&marked);
+            assert_eq!(text, want);
+            let got: Vec<&str> = ranges.iter().map(|r| &text[r.clone()]).collect();
+            assert_eq!(got, spoiled, "{marked:?}");
+        }
+        assert_eq!(strip_spoilers(&format!("{o}x{c}")), "x");
     }
 
     fn texts(parts: &[TextPart]) -> Vec<&str> {

@@ -234,6 +234,14 @@ pub(crate) struct FakePost {
     pub(crate) quote_post_id: Option<String>,
     /// Alt text.
     pub(crate) alt_text: Option<String>,
+    /// `text_entities` as sent (JSON).
+    pub(crate) text_entities: Option<String>,
+    /// `text_attachment` as sent (JSON).
+    pub(crate) text_attachment: Option<String>,
+    /// `is_spoiler_media=true` was sent.
+    pub(crate) spoiler_media: bool,
+    /// `is_ghost_post=true` was sent.
+    pub(crate) ghost: bool,
     /// Deleted since.
     pub(crate) deleted: bool,
 }
@@ -523,6 +531,10 @@ impl FakeThreads {
                 reply_control: m.params.get("reply_control").cloned(),
                 quote_post_id: m.params.get("quote_post_id").cloned(),
                 alt_text: m.params.get("alt_text").cloned(),
+                text_entities: m.params.get("text_entities").cloned(),
+                text_attachment: m.params.get("text_attachment").cloned(),
+                spoiler_media: m.params.get("is_spoiler_media").map(String::as_str) == Some("true"),
+                ghost: m.params.get("is_ghost_post").map(String::as_str) == Some("true"),
                 deleted: m.deleted,
             })
             .collect()
@@ -1084,6 +1096,25 @@ impl Inner {
         if let Some(l) = get("link_attachment") {
             links.insert(l.trim_end_matches('/').to_owned());
         }
+        if let Some(raw) = get("text_attachment") {
+            if let Some(l) = validate_text_attachment(raw, get("poll_attachment"), get("link_attachment"))? {
+                links.insert(l.trim_end_matches('/').to_owned());
+            }
+        }
+        if let Some(raw) = get("text_entities") {
+            validate_text_entities(raw, text.unwrap_or(""))?;
+        }
+        for k in ["is_spoiler_media", "is_ghost_post"] {
+            if get(k).is_some_and(|v| !matches!(v, "true" | "false")) {
+                return Err(GErr::param(format!("Param {k} must be a boolean")));
+            }
+        }
+        if get("is_spoiler_media") == Some("true") && !matches!(media_type, "IMAGE" | "VIDEO" | "CAROUSEL") {
+            return Err(GErr::param("Param is_spoiler_media is only supported for IMAGE, VIDEO and CAROUSEL posts"));
+        }
+        if get("is_ghost_post") == Some("true") && get("reply_to_id").is_some() {
+            return Err(GErr::param("A ghost post cannot be a reply"));
+        }
         if links.len() > 5 {
             let mut e = GErr::param("THREADS_API__LINK_LIMIT_EXCEEDED: a post can contain at most 5 links");
             e.user_title = Some("Too many links".into());
@@ -1357,8 +1388,13 @@ impl Inner {
                 "reply_audience" => param("reply_control").map(Value::from),
                 "children" => (!m.children.is_empty())
                     .then(|| json!({ "data": m.children.iter().map(|c| json!({ "id": c })).collect::<Vec<_>>() })),
+                "is_spoiler_media" => Some(json!(param("is_spoiler_media").as_deref() == Some("true"))),
+                "text_entities" | "text_attachment" => {
+                    param(f.as_str()).and_then(|raw| serde_json::from_str(&raw).ok())
+                }
+                "ghost_post_status" => (param("is_ghost_post").as_deref() == Some("true")).then(|| json!("ACTIVE")),
                 "thumbnail_url" | "quoted_post" | "reposted_post" | "hide_status" | "gif_url" | "poll_attachment"
-                | "is_spoiler_media" | "text_entities" | "text_attachment" | "location_id" => None,
+                | "location_id" => None,
                 other => return Err(nonexisting_field(other)),
             };
             if let Some(v) = v {
@@ -1479,6 +1515,57 @@ fn find_links(text: &str) -> HashSet<String> {
             Some(url.trim_end_matches('/').to_owned())
         })
         .collect()
+}
+
+/// `text_attachment`: a JSON object with `plaintext` (1–10,000 characters) and an
+/// optional `link_attachment_url`; not with a poll or `link_attachment`. Returns its link.
+fn validate_text_attachment(raw: &str, poll: Option<&str>, link: Option<&str>) -> Result<Option<String>, GErr> {
+    if poll.is_some() {
+        return Err(GErr::param("Param text_attachment cannot be used with poll_attachment"));
+    }
+    if link.is_some() {
+        return Err(GErr::param("Param text_attachment cannot be used with link_attachment"));
+    }
+    let bad = || GErr::param("Param text_attachment must be an object with plaintext of at most 10000 characters");
+    let v: Value = serde_json::from_str(raw).map_err(|_| bad())?;
+    let obj = v.as_object().ok_or_else(bad)?;
+    if obj.keys().any(|k| !matches!(k.as_str(), "plaintext" | "link_attachment_url" | "text_with_styling_info")) {
+        return Err(bad());
+    }
+    let n = obj.get("plaintext").and_then(Value::as_str).ok_or_else(bad)?.chars().count();
+    if !(1..=10_000).contains(&n) {
+        return Err(bad());
+    }
+    match obj.get("link_attachment_url") {
+        None => Ok(None),
+        Some(Value::String(u)) if u.starts_with("https://") || u.starts_with("http://") => Ok(Some(u.clone())),
+        Some(_) => Err(GErr::param("Param text_attachment.link_attachment_url must be a valid URL")),
+    }
+}
+
+/// `text_entities`: at most 10 SPOILER entities inside the text, counted in UTF-16
+/// code units (the fake's reading of the unconfirmed unit, the same as crier's).
+fn validate_text_entities(raw: &str, text: &str) -> Result<(), GErr> {
+    let bad = |why: &str| GErr::param(format!("Param text_entities is invalid: {why}"));
+    let v: Value = serde_json::from_str(raw).map_err(|_| bad("not a JSON array"))?;
+    let list = v.as_array().ok_or_else(|| bad("not a JSON array"))?;
+    if list.len() > 10 {
+        return Err(bad("at most 10 entities per post"));
+    }
+    let units: usize = text.chars().map(char::len_utf16).sum();
+    for e in list {
+        if !matches!(e.get("entity_type").and_then(Value::as_str), Some("SPOILER" | "spoiler")) {
+            return Err(bad("entity_type must be SPOILER"));
+        }
+        let num = |k: &str| e.get(k).and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+        let (Some(offset), Some(length)) = (num("offset"), num("length")) else {
+            return Err(bad("offset and length are required"));
+        };
+        if length == 0 || offset + length > units as u64 {
+            return Err(bad("entity outside the text"));
+        }
+    }
+    Ok(())
 }
 
 fn validate_poll(raw: &str) -> Result<(), GErr> {

@@ -306,6 +306,45 @@ impl Poll {
     }
 }
 
+/// A `text_entities` item: a SPOILER over `length` UTF-16 code units from
+/// `offset` (crier's reading of an unconfirmed unit: Meta's sample app sends
+/// JavaScript string indices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spoiler {
+    pub offset: usize,
+    pub length: usize,
+}
+
+/// `text_attachment`: long plain text shown behind the post's short text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextAttachment {
+    /// At most 10,000 characters.
+    pub plaintext: String,
+    /// The attachment's one link.
+    pub link_attachment_url: Option<String>,
+}
+
+impl TextAttachment {
+    pub fn to_json(&self) -> Value {
+        let mut map = serde_json::Map::new();
+        map.insert("plaintext".into(), Value::from(self.plaintext.as_str()));
+        if let Some(url) = &self.link_attachment_url {
+            map.insert("link_attachment_url".into(), Value::from(url.as_str()));
+        }
+        Value::Object(map)
+    }
+}
+
+/// `text_entities` as sent, and as `render --format json` shows them.
+pub fn spoilers_json(spoilers: &[Spoiler]) -> Value {
+    Value::Array(
+        spoilers
+            .iter()
+            .map(|s| serde_json::json!({"entity_type": "SPOILER", "offset": s.offset, "length": s.length}))
+            .collect(),
+    )
+}
+
 /// Parameters of `POST /{user-id}/threads`. Build with [`ContainerRequest::text`] and friends,
 /// then set the optional fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -336,6 +375,14 @@ pub struct ContainerRequest {
     pub poll_attachment: Option<Poll>,
     /// `alt_text` (IMAGE/VIDEO only, ≤ 1000 chars).
     pub alt_text: Option<String>,
+    /// `text_entities`: spoilers in `text` (at most 10).
+    pub text_entities: Vec<Spoiler>,
+    /// `text_attachment`, sent JSON-encoded (TEXT only).
+    pub text_attachment: Option<TextAttachment>,
+    /// `is_spoiler_media=true` (IMAGE, VIDEO, CAROUSEL).
+    pub is_spoiler_media: bool,
+    /// `is_ghost_post=true` (TEXT, not a reply).
+    pub is_ghost_post: bool,
 }
 
 impl ContainerRequest {
@@ -354,6 +401,10 @@ impl ContainerRequest {
             quote_post_id: None,
             poll_attachment: None,
             alt_text: None,
+            text_entities: Vec::new(),
+            text_attachment: None,
+            is_spoiler_media: false,
+            is_ghost_post: false,
         }
     }
 
@@ -421,6 +472,10 @@ impl ContainerRequest {
         opt("quote_post_id", self.quote_post_id.as_ref().map(|m| m.0.clone()));
         opt("poll_attachment", self.poll_attachment.as_ref().map(Poll::to_json));
         opt("alt_text", self.alt_text.clone());
+        opt("text_entities", (!self.text_entities.is_empty()).then(|| spoilers_json(&self.text_entities).to_string()));
+        opt("text_attachment", self.text_attachment.as_ref().map(|a| a.to_json().to_string()));
+        opt("is_spoiler_media", self.is_spoiler_media.then(|| "true".to_owned()));
+        opt("is_ghost_post", self.is_ghost_post.then(|| "true".to_owned()));
         p
     }
 }

@@ -21,11 +21,11 @@ use futures_util::future::{FutureExt, LocalBoxFuture, Shared, try_join_all};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use secrecy::SecretString;
 
-use super::ThreadsOutput;
 use super::api::{
     ContainerId, ContainerRequest, HttpOptions, Media, MediaId, MediaType, Poll, Reconciled, ReplyControl,
-    ThreadsClient, ThreadsError,
+    TextAttachment, ThreadsClient, ThreadsError,
 };
+use super::{ThreadsOutput, ThreadsPart};
 use crate::content::Post;
 use crate::ledger::{PartRecord, Record};
 use crate::platforms::Adoption;
@@ -156,12 +156,12 @@ impl Prepared {
     /// (media posts only: text containers are ready at once).
     pub async fn prepare(&self, post: &Post, out: &ThreadsOutput) {
         let Some(part) = out.parts.first().filter(|p| !p.media.is_empty()) else { return };
-        let options = PartOptions::of(post);
+        let options = PartOptions::of(post, out);
         let (client, user, opts) = (self.client.clone(), self.user.clone(), self.opts);
-        let (media, text) = (part.media.clone(), part.text.clone());
+        let p = part.clone();
         let container = async move {
-            let mut req = container_for(&client, &user, opts, &media, &text, &|_: &str| {}).await?;
-            options.apply(&mut req, true);
+            let mut req = container_for(&client, &user, opts, &p.media, &p.text, &|_: &str| {}).await?;
+            options.apply(&mut req, true, &p);
             let id = client.create_container(&user, &req).await?;
             client.wait_until_finished(&id, opts.max_processing, opts.poll_interval).await?;
             Ok(id)
@@ -210,12 +210,18 @@ struct PartOptions {
     quote_post_id: Option<MediaId>,
     link_attachment: Option<String>,
     poll: Option<Poll>,
+    text_attachment: Option<TextAttachment>,
+    spoiler_media: bool,
+    ghost: bool,
 }
 
 impl PartOptions {
-    fn of(post: &Post) -> Self {
+    fn of(post: &Post, out: &ThreadsOutput) -> Self {
         let Some(o) = post.front.threads.as_ref().map(|t| &t.value) else { return Self::default() };
         Self {
+            text_attachment: out.attachment.as_ref().map(super::Attachment::request),
+            spoiler_media: o.spoiler_media.as_ref().is_some_and(|s| s.value),
+            ghost: o.ghost.as_ref().is_some_and(|g| g.value),
             reply_control: o.reply_control.as_ref().and_then(|r| reply_control(&r.value)),
             topic_tag: o.topic_tag.as_ref().map(|t| t.value.clone()),
             quote_post_id: o.quote_post_id.as_ref().map(|q| MediaId(q.value.clone())),
@@ -224,18 +230,23 @@ impl PartOptions {
         }
     }
 
-    /// Every part gets `reply_control`; the first also the topic and quote, and when it
-    /// has no media, the link attachment and poll.
-    fn apply(&self, req: &mut ContainerRequest, first: bool) {
+    /// Every part gets `reply_control` and its spoilers, and when it has media, the
+    /// spoiler-media mark; the first also the topic and quote, and when it has no media,
+    /// the link attachment, poll, text attachment and ghost mark.
+    fn apply(&self, req: &mut ContainerRequest, first: bool, part: &ThreadsPart) {
         if let Some(rc) = self.reply_control {
             req.reply_control = Some(rc);
         }
+        req.text_entities = part.spoiler_entities();
+        req.is_spoiler_media = self.spoiler_media && req.media_type != MediaType::Text;
         if first {
             req.topic_tag.clone_from(&self.topic_tag);
             req.quote_post_id.clone_from(&self.quote_post_id);
             if req.media_type == MediaType::Text {
                 req.link_attachment.clone_from(&self.link_attachment);
                 req.poll_attachment.clone_from(&self.poll);
+                req.text_attachment.clone_from(&self.text_attachment);
+                req.is_ghost_post = self.ghost;
             }
         }
     }
@@ -347,7 +358,7 @@ impl ThreadsPublisher {
             done = self.chain_from(&root, out).await.map_err(|(e, n)| failure(e, n))?;
         }
 
-        let options = PartOptions::of(post);
+        let options = PartOptions::of(post, out);
         for i in done.len()..out.parts.len() {
             let part = &out.parts[i];
             let n = out.parts.len();
@@ -362,7 +373,7 @@ impl ThreadsPublisher {
                     let mut req = container_for(&self.client, &self.user, self.opts, &part.media, &part.text, progress)
                         .await
                         .map_err(|e| failure(e, done.len()))?;
-                    options.apply(&mut req, i == 0);
+                    options.apply(&mut req, i == 0, part);
                     if let Some((prev, _)) = done.last() {
                         req.reply_to_id = Some(prev.clone());
                     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{MAX_TEXT_BYTES, ThreadsOutput};
-use crate::content::Post;
+use crate::content::{Post, SplitMode, ThreadsOptions};
 use crate::diag::Diagnostic;
 use crate::project::Project;
 use crate::render::text::{find_hashtags, find_urls};
@@ -19,6 +19,12 @@ pub const MAX_IMAGE_BYTES: u64 = 8 * 1024 * 1024;
 pub const MAX_VIDEO_BYTES: u64 = 1024 * 1024 * 1024;
 pub const MAX_VIDEO_SECS: f64 = 300.0;
 pub const MAX_ASPECT: f64 = 10.0;
+/// `text_attachment.plaintext`, in characters (Unicode scalar values: crier's
+/// reading of "10,000 characters").
+pub const MAX_ATTACHMENT_CHARS: usize = 10_000;
+/// The attachment carries one link (`link_attachment_url`).
+pub const MAX_ATTACHMENT_LINKS: usize = 1;
+pub const MAX_SPOILERS: usize = 10;
 pub const REPLY_CONTROLS: [&str; 5] =
     ["everyone", "accounts_you_follow", "mentioned_only", "parent_post_author_only", "followers_only"];
 
@@ -78,6 +84,11 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
                     links.push(la.value.as_str());
                 }
             }
+            if let Some(url) = out.attachment.as_ref().and_then(|a| a.links.first()) {
+                if !links.contains(&url.as_str()) {
+                    links.push(url.as_str());
+                }
+            }
         }
         if links.len() > MAX_LINKS {
             let sixth = links[MAX_LINKS];
@@ -118,6 +129,23 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
             }
         }
 
+        if part.spoilers.len() > MAX_SPOILERS {
+            let at = find_in_file(post, &part.text[part.spoilers[MAX_SPOILERS].clone()], part.origin.start)
+                .unwrap_or(part.origin.clone());
+            d.push(
+                Diagnostic::error(
+                    "threads-too-many-spoilers",
+                    format!(
+                        "{which} has {} spoilers; Threads allows at most {MAX_SPOILERS} per post",
+                        part.spoilers.len()
+                    ),
+                )
+                .at(src, at)
+                .with_label(format!("spoiler {} of {}", MAX_SPOILERS + 1, part.spoilers.len()))
+                .with_hint("join neighbouring spoilers into one `||…||`, or move some into another part of the chain"),
+            );
+        }
+
         check_media(post, part, &which, link_attachment.is_some() && i == 0, &mut d);
         for img in &part.dropped_images {
             d.push(
@@ -129,6 +157,7 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
     }
 
     if let Some(o) = opts {
+        check_features(post, o, out, &mut d);
         if let Some(tag) = &o.topic_tag {
             check_topic(&tag.value, post.span_of(&tag.referenced), "`topic_tag`", src, &mut d);
         }
@@ -214,6 +243,139 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
         }
     }
     d
+}
+
+/// `split: attachment`, `spoiler_media` and `ghost`: their limits and the combinations
+/// Threads refuses (text attachments and ghost posts are for text-only posts).
+fn check_features(post: &Post, o: &ThreadsOptions, out: &ThreadsOutput, d: &mut Vec<Diagnostic>) {
+    let src = &post.source;
+    let has_media = out.parts.iter().any(|p| !p.media.is_empty());
+    let media_at = || out.parts.iter().flat_map(|p| &p.media).next().map(|m| m.span.clone());
+    if let Some(split) = o.split.as_ref().filter(|s| s.value == SplitMode::Attachment) {
+        let at = post.span_of(&split.referenced);
+        let refuse = |code: &'static str, msg: &str, hint: &str| {
+            Diagnostic::error(code, msg).at(src, at.clone()).with_hint(hint)
+        };
+        if let Some(thread) = &post.front.thread {
+            d.push(
+                refuse(
+                    "threads-attachment-with-thread",
+                    "`split: attachment` makes one post, and this post has a `thread:` chain",
+                    "remove `thread:` (its text can go in the body), or use `split: auto` for a chain",
+                )
+                .with_label(format!("`thread:` at line {}", src.line_col(post.span_of(&thread.referenced).start).0)),
+            );
+        }
+        if has_media {
+            d.push(refuse(
+                "threads-attachment-with-media",
+                "a text attachment works only on text posts, and this post has media",
+                "remove the media, or drop `split: attachment`",
+            ));
+        }
+        if o.poll.is_some() {
+            d.push(refuse(
+                "threads-attachment-with-poll",
+                "a text attachment cannot be combined with a poll",
+                "remove the poll or `split: attachment`",
+            ));
+        }
+        if o.link_attachment.is_some() {
+            d.push(refuse(
+                "threads-attachment-with-link-attachment",
+                "a text attachment cannot be combined with `link_attachment`",
+                "remove `link_attachment`: the attachment's first link gets the preview",
+            ));
+        }
+        if let Some(a) = &out.attachment {
+            let chars = a.chars();
+            if chars > MAX_ATTACHMENT_CHARS {
+                d.push(
+                    Diagnostic::error(
+                        "threads-attachment-too-long",
+                        format!(
+                            "the text attachment is {chars} characters; Threads allows at most {MAX_ATTACHMENT_CHARS}"
+                        ),
+                    )
+                    .at(src, a.origin.clone())
+                    .with_label(format!("{chars} characters"))
+                    .with_hint(format!(
+                        "shorten the text by {} characters, or use `split: auto` for a chain",
+                        chars - MAX_ATTACHMENT_CHARS
+                    )),
+                );
+            }
+            if a.links.len() > MAX_ATTACHMENT_LINKS {
+                let second = &a.links[MAX_ATTACHMENT_LINKS];
+                let at = find_in_file(post, second, a.origin.start).unwrap_or(a.origin.clone());
+                d.push(
+                    Diagnostic::error(
+                        "threads-attachment-links",
+                        format!(
+                            "the text attachment has {} distinct links; Threads allows {MAX_ATTACHMENT_LINKS} (its `link_attachment_url`)",
+                            a.links.len()
+                        ),
+                    )
+                    .at(src, at)
+                    .with_label(format!("link {} of {}", MAX_ATTACHMENT_LINKS + 1, a.links.len()))
+                    .with_hint("keep one link in the text (write the others without `https://`), or use `split: auto`"),
+                );
+            }
+            if a.spoilers > 0 {
+                d.push(
+                    Diagnostic::warning(
+                        "threads-spoiler-in-attachment",
+                        format!(
+                            "the text attachment shows {} spoiler{} as plain words: an attachment cannot hide text",
+                            a.spoilers,
+                            if a.spoilers == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .at(src, a.origin.clone())
+                    .with_hint("remove the `||` from the body, or leave the spoiler out of it"),
+                );
+            }
+        } else if crate::rules::has_content(post) {
+            d.push(refuse(
+                "threads-attachment-empty",
+                "`split: attachment` has no text to attach: the body is empty",
+                "write the long text in the body",
+            ));
+        }
+    }
+    if let Some(sm) = o.spoiler_media.as_ref().filter(|s| s.value) {
+        if !has_media {
+            d.push(
+                Diagnostic::error(
+                    "threads-spoiler-media-without-media",
+                    "`spoiler_media: true`, but the post has no media",
+                )
+                .at(src, post.span_of(&sm.referenced))
+                .with_hint("attach images or videos with `media:`, or remove `spoiler_media`"),
+            );
+        }
+    }
+    if let Some(g) = o.ghost.as_ref().filter(|g| g.value) {
+        let at = post.span_of(&g.referenced);
+        if has_media {
+            d.push(
+                Diagnostic::error("threads-ghost-with-media", "a ghost post is text only, and this post has media")
+                    .at(src, media_at().unwrap_or(at.clone()))
+                    .with_hint("remove the media, or `ghost: true`"),
+            );
+        }
+        if out.parts.len() > 1 {
+            d.push(
+                Diagnostic::error(
+                    "threads-ghost-in-chain",
+                    format!("a ghost post cannot be a reply, and this post is a chain of {} parts", out.parts.len()),
+                )
+                .at(src, at)
+                .with_label(format!("{} parts", out.parts.len()))
+                .with_hint("make it one part (no `thread:`, no `---` breaks, `split: none`), or remove `ghost: true`"),
+            );
+        }
+    }
 }
 
 fn check_topic(
