@@ -17,6 +17,7 @@ const WARNINGS: &[&str] = &[
     "threads-video-duration-unknown",
     "threads-inline-image",
     "threads-media-kind-unknown",
+    "threads-spoiler-in-attachment",
     "media-untracked",
 ];
 
@@ -525,6 +526,74 @@ fn threads_cases() -> Vec<Case> {
             concat!("platforms: [threads]\nthread:\n  - one\n  - media:\n", "      - url: https://example.com/b.jpg\n"),
         )
         .passes("threads-empty-part"),
+    ]
+    .into_iter()
+    .chain(threads_feature_cases())
+    .collect()
+}
+
+/// Text attachments, spoilers, spoiler media and ghost posts.
+fn threads_feature_cases() -> Vec<Case> {
+    let a = |n: usize| "a".repeat(n);
+    let attach = "threads:\n  split: attachment\n";
+    let lead = "threads:\n  split: attachment\n  text: A short lead\n";
+    let spoilers = |n: usize| (1..=n).map(|i| format!("||s{i}||")).collect::<Vec<_>>().join(" ");
+    vec![
+        md(
+            "3,000-character essay as an attachment",
+            th(attach, &format!("Lead.\n\n{}https://example.com/a\n", "word ".repeat(600))),
+        )
+        .passes("threads-attachment-too-long"),
+        md("attachment of 10,000 characters", th(lead, &"é".repeat(10_000))).passes("threads-attachment-too-long"),
+        md("attachment of 10,001 characters", th(lead, &"é".repeat(10_001)))
+            .fires(&["threads-attachment-too-long"])
+            .at("threads-attachment-too-long", 7, 1),
+        md("attachment with two links", th(attach, "Lead\n\nSee https://a.example/x and https://b.example/y\n"))
+            .fires(&["threads-attachment-links"])
+            .at("threads-attachment-links", 8, 29),
+        md("attachment with one link twice", th(attach, "Lead\n\nhttps://a.example/x, again https://a.example/x\n"))
+            .passes("threads-attachment-links"),
+        md("attachment with a poll", th(&format!("{attach}  poll:\n    options: [a, b]\n"), "Lead\n"))
+            .fires(&["threads-attachment-with-poll"])
+            .at("threads-attachment-with-poll", 4, 10),
+        md(
+            "attachment with link_attachment",
+            th(&format!("{attach}  link_attachment: https://example.com/\n"), "Lead\n"),
+        )
+        .fires(&["threads-attachment-with-link-attachment"]),
+        md("attachment with media", th(&format!("{}{attach}", url_media(1)), "Lead\n"))
+            .fires(&["threads-attachment-with-media"]),
+        yml(
+            "attachment with a thread",
+            "platforms: [threads]\nthreads:\n  split: attachment\nthread:\n  - one\n  - two\n",
+        )
+        .fires(&["threads-attachment-with-thread"]),
+        md("attachment with an empty body", th(lead, "")).fires(&["threads-attachment-empty"]),
+        md("attachment lead over 500 bytes", th(attach, &format!("{}\n\nmore\n", a(501))))
+            .fires(&["threads-text-too-long"]),
+        md("attachment shows the spoilers", th(attach, "Lead\n\nThe end: ||he lives||\n"))
+            .fires(&["threads-spoiler-in-attachment"]),
+        md("10 spoilers", th("", &spoilers(10))).passes("threads-too-many-spoilers"),
+        md("11 spoilers", th("", &spoilers(11))).fires(&["threads-too-many-spoilers"]).at(
+            "threads-too-many-spoilers",
+            4,
+            74,
+        ),
+        md("spoiler_media with media", th(&format!("{}threads:\n  spoiler_media: true\n", url_media(1)), "Look\n"))
+            .passes("threads-spoiler-media-without-media"),
+        md("spoiler_media without media", th("threads:\n  spoiler_media: true\n", "Look\n"))
+            .fires(&["threads-spoiler-media-without-media"])
+            .at("threads-spoiler-media-without-media", 4, 18),
+        md("spoiler_media false without media", th("threads:\n  spoiler_media: false\n", "Look\n"))
+            .passes("threads-spoiler-media-without-media"),
+        md("ghost text post", th("threads:\n  ghost: true\n", "Gone tomorrow\n")).passes("threads-ghost-in-chain"),
+        md("ghost with an attachment", th("threads:\n  ghost: true\n  split: attachment\n", "Lead\n\nMore\n"))
+            .passes("threads-ghost-with-media"),
+        md("ghost with media", th(&format!("{}threads:\n  ghost: true\n", url_media(1)), "Look\n"))
+            .fires(&["threads-ghost-with-media"]),
+        md("ghost chain", th("threads:\n  ghost: true\n", "one\n\n---\n\ntwo\n"))
+            .fires(&["threads-ghost-in-chain"])
+            .at("threads-ghost-in-chain", 4, 10),
     ]
 }
 

@@ -335,7 +335,7 @@ fn check_features(post: &Post, o: &ThreadsOptions, out: &ThreadsOutput, d: &mut 
                     .with_hint("remove the `||` from the body, or leave the spoiler out of it"),
                 );
             }
-        } else if crate::rules::has_content(post) {
+        } else if post.front.thread.is_none() && crate::rules::has_content(post) {
             d.push(refuse(
                 "threads-attachment-empty",
                 "`split: attachment` has no text to attach: the body is empty",
