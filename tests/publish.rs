@@ -1064,3 +1064,130 @@ fn a_lost_create_reply_never_makes_a_second_article() {
     assert_eq!(w.devto.articles().len(), 1);
     assert!(devto_record(&w.read("content/a.md")).is_some());
 }
+
+// ---------------------------------------------------------------- text attachments, spoilers, ghost posts
+
+/// A 3,000-character essay: a lead with a spoiler, then the long text with one link.
+fn essay() -> String {
+    md(
+        "platforms: [threads]\nthreads:\n  split: attachment\n",
+        &format!(
+            "The twist: ||the butler|| did it — 🎉.\n\n{}\n\nSources: https://example.org/essay\n",
+            "A long sentence about the mystery. ".repeat(85).trim_end()
+        ),
+    )
+}
+
+impl World {
+    /// `crier -C <repo> --color never render ARGS…` (no token needed).
+    fn render(&self, args: &[&str]) -> Run {
+        // `command` ends with `publish`: build the render call from its program and environment.
+        let cmd = self.command(&[], true);
+        let mut render = Command::new(cmd.get_program());
+        render
+            .env_clear()
+            .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+            .current_dir(self.root())
+            .arg("-C")
+            .arg(self.root())
+            .args(["--color", "never", "render"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.finish(render.spawn().expect("spawn crier"))
+    }
+}
+
+#[test]
+fn an_essay_goes_out_as_one_post_with_a_text_attachment_and_a_spoiler() {
+    let w = World::new();
+    let original = essay();
+    w.file("content/essay.md", &original);
+
+    // The dry view first: the visible text, its spoiler in UTF-16 units, the attachment.
+    let run = w.render(&["content/essay.md", "--format", "json"]);
+    run.code(0);
+    let json: Value = serde_json::from_str(&run.stdout).expect("render JSON");
+    let th = &json["platforms"]["threads"];
+    let lead = "The twist: the butler did it — 🎉.";
+    assert_eq!(th["parts"][0]["text"], lead, "{th}");
+    assert_eq!(
+        th["parts"][0]["text_entities"],
+        serde_json::json!([{"entity_type": "SPOILER", "offset": 11, "length": 10}])
+    );
+    let plaintext = th["text_attachment"]["plaintext"].as_str().expect("attachment");
+    assert!(plaintext.starts_with(lead) && plaintext.ends_with("Sources: https://example.org/essay"), "{plaintext}");
+    assert!(plaintext.chars().count() > 3000 && !plaintext.contains("||"), "{}", plaintext.chars().count());
+    assert_eq!(th["text_attachment"]["link_attachment_url"], "https://example.org/essay");
+
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1, "one post, not a chain\n{run}");
+    let p = &posts[0];
+    assert_eq!(p.text.as_deref(), Some(lead));
+    let sent: Value = serde_json::from_str(p.text_attachment.as_deref().expect("text_attachment sent")).unwrap();
+    assert_eq!(sent["plaintext"], plaintext);
+    let entities: Value = serde_json::from_str(p.text_entities.as_deref().expect("text_entities sent")).unwrap();
+    assert_eq!(entities, th["parts"][0]["text_entities"]);
+    assert!(!p.ghost && !p.spoiler_media);
+    assert_recorded(&original, &w.read("content/essay.md"), &[p]);
+
+    // The record is lost: the post is found again by its visible text, not sent twice.
+    w.file("content/essay.md", &original);
+    w.publish(&[]).code(0);
+    assert_eq!(w.posts().len(), 1);
+    assert_recorded(&original, &w.read("content/essay.md"), &[&w.posts()[0]]);
+}
+
+#[test]
+fn ghost_posts_and_spoiler_media_are_sent_and_spoilers_are_plain_elsewhere() {
+    let w = World::new();
+    w.file(
+        "content/ghost.md",
+        md("platforms: [threads, devto]\ntitle: Ghost\nthreads:\n  ghost: true\n", "Gone in a day: ||boo||!\n"),
+    );
+    w.file("media/a.png", png(64, 64));
+    w.file(
+        "content/pic.md",
+        md(
+            "platforms: [threads]\nmedia:\n  - path: media/a.png\n    alt: A square\nthreads:\n  spoiler_media: true\n",
+            "Look\n",
+        ),
+    );
+    let run = w.publish(&[]);
+    run.code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 2, "{run}");
+    let ghost = posts.iter().find(|p| p.media_type == "TEXT").expect("ghost post");
+    assert!(ghost.ghost && !ghost.spoiler_media);
+    assert_eq!(ghost.text.as_deref(), Some("Gone in a day: boo!"));
+    let e: Value = serde_json::from_str(ghost.text_entities.as_deref().unwrap()).unwrap();
+    assert_eq!(e, serde_json::json!([{"entity_type": "SPOILER", "offset": 15, "length": 3}]));
+    let pic = posts.iter().find(|p| p.media_type == "IMAGE").expect("image post");
+    assert!(pic.spoiler_media && !pic.ghost && pic.text_entities.is_none());
+    assert_eq!(w.graph_get(&ghost.id, "ghost_post_status")["ghost_post_status"], "ACTIVE");
+    assert_eq!(w.graph_get(&pic.id, "is_spoiler_media")["is_spoiler_media"], true);
+    // dev.to has no inline spoiler: the Markdown keeps the words and loses the markers.
+    let articles = w.devto.articles();
+    assert_eq!(articles.len(), 1, "{run}");
+    assert_eq!(articles[0].body_markdown.trim(), "Gone in a day: boo!");
+}
+
+#[test]
+fn a_refused_combination_blocks_the_run_with_its_code() {
+    let w = World::new();
+    let post = md(
+        "platforms: [threads]\nthreads:\n  split: attachment\n  ghost: true\n  poll:\n    options: [yes, no]\n",
+        "Lead\n\nMore text.\n\n---\n\nStill the attachment.\n",
+    );
+    w.file("content/bad.md", &post);
+    let run = w.publish(&[]);
+    run.code(1);
+    assert!(w.posts().is_empty(), "{run}");
+    assert_eq!(w.fake.calls(), 0, "{run}");
+    assert!(run.all().contains("threads-attachment-with-poll"), "{run}");
+    assert!(run.all().contains("content/bad.md:4:10"), "file:line:column of `split`\n{run}");
+    assert!(!run.all().contains("threads-ghost-in-chain"), "an attachment post is one part\n{run}");
+}

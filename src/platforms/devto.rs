@@ -180,7 +180,8 @@ impl Platform for Devto {
         let o = f.devto.as_ref().map(|d| &d.value);
         let template = super::choose_template(project, post, o.and_then(|o| o.template.as_ref()), Self::id())?;
         let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
-        let body = text::rewrite_relative_images(&post.body, |dest| {
+        // dev.to has no inline spoiler: `||words||` reads as the words.
+        let body = text::rewrite_relative_images(&text::strip_spoiler_markers(&post.body), |dest| {
             media::normalize(&join_post_dir(post_dir, dest)).and_then(|rel| project.public_url(&rel))
         });
         let mut ctx = super::template_context(project, post, targets, Self::id());

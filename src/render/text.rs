@@ -241,6 +241,50 @@ pub fn take_spoilers(text: &str) -> (String, Vec<Range<usize>>) {
     (out, ranges)
 }
 
+/// The Markdown with the `||` of its spoilers removed, for platforms that get
+/// Markdown (dev.to has no inline spoiler): the same pairs as the conversion to
+/// text finds (prose only, within one paragraph, around more than whitespace).
+pub fn strip_spoiler_markers(markdown: &str) -> String {
+    // Byte offsets of every `||` written literally in prose, by block.
+    let mut blocks: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut code = 0usize;
+    for (event, range) in Parser::new_ext(markdown, markdown_options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock) => code += 1,
+            Event::End(TagEnd::CodeBlock | TagEnd::HtmlBlock) => code = code.saturating_sub(1),
+            Event::Start(Tag::Paragraph | Tag::Heading { .. } | Tag::Item)
+            | Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => blocks.push(Vec::new()),
+            // Only text written as is: an escaped `\|` or an entity is not a marker.
+            Event::Text(t) if code == 0 && markdown.get(range.clone()) == Some(&*t) => {
+                let block = blocks.last_mut().expect("one block at least");
+                block.extend(t.match_indices("||").map(|(i, _)| range.start + i));
+            }
+            _ => {}
+        }
+    }
+    let mut cut: Vec<usize> = Vec::new();
+    for marks in blocks {
+        let mut k = 0;
+        while k + 1 < marks.len() {
+            if markdown[marks[k] + 2..marks[k + 1]].trim().is_empty() {
+                k += 1;
+                continue;
+            }
+            cut.extend([marks[k], marks[k + 1]]);
+            k += 2;
+        }
+    }
+    cut.sort_unstable();
+    let mut out = String::with_capacity(markdown.len());
+    let mut at = 0;
+    for c in cut {
+        out.push_str(&markdown[at..c]);
+        at = c + 2;
+    }
+    out.push_str(&markdown[at..]);
+    out
+}
+
 /// Pairs the raw `||` marks of converted text within each paragraph: pairs
 /// become open/close marks (or nothing, unless `keep`), the rest `||` again.
 fn pair_spoilers(text: &str, keep: bool) -> String {
@@ -1080,6 +1124,26 @@ mod tests {
             assert_eq!(markdown_to_text(md), *plain, "{name}: plain");
             assert_eq!(shown(&markdown_to_text_marked(md)), *marked, "{name}: marked");
             assert_eq!(texts(&markdown_to_parts(md)), vec![*plain], "{name}: parts");
+        }
+    }
+
+    #[test]
+    fn strips_spoiler_markers_from_markdown() {
+        let cases: &[(&str, &str)] = &[
+            ("The end: ||he **lives**||.", "The end: he **lives**."),
+            ("||a|| and ||b|| and ||c", "a and b and ||c"),
+            ("|| || x", "|| || x"),
+            ("||a\n\nb||", "||a\n\nb||"),
+            ("`a||b||c` ||d||", "`a||b||c` d"),
+            ("```\n||x||\n```\n", "```\n||x||\n```\n"),
+            ("\\|\\|x\\|\\|", "\\|\\|x\\|\\|"),
+            ("- ||x||\n- ||y", "- x\n- ||y"),
+            ("# ||Title||\n", "# Title\n"),
+        ];
+        for (md, want) in cases {
+            assert_eq!(strip_spoiler_markers(md), *want, "{md:?}");
+            // The same pairs as the text conversion: the two agree once converted.
+            assert_eq!(markdown_to_text(&strip_spoiler_markers(md)), markdown_to_text(md), "{md:?}");
         }
     }
 
