@@ -56,10 +56,17 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
                 )
                 .at(src, part.origin.clone())
                 .with_label(format!("{bytes} bytes"))
-                .with_hint(format!(
-                    "shorten it by {} bytes, split it with a `---` line (blank line before it), or set `threads: {{split: auto}}`; emoji and curly quotes count 3–4 bytes each",
-                    bytes - MAX_TEXT_BYTES
-                )),
+                .with_hint(if out.attachment.is_some() {
+                    format!(
+                        "with `split: attachment` this is the visible text: shorten it by {} bytes, or give a shorter `threads.text`",
+                        bytes - MAX_TEXT_BYTES
+                    )
+                } else {
+                    format!(
+                        "shorten it by {} bytes, split it with a `---` line (blank line before it), or set `threads: {{split: auto}}`; emoji and curly quotes count 3–4 bytes each",
+                        bytes - MAX_TEXT_BYTES
+                    )
+                }),
             );
         }
         if part.text.is_empty() && part.media.is_empty() {
