@@ -1191,3 +1191,42 @@ fn a_refused_combination_blocks_the_run_with_its_code() {
     assert!(run.all().contains("content/bad.md:4:10"), "file:line:column of `split`\n{run}");
     assert!(!run.all().contains("threads-ghost-in-chain"), "an attachment post is one part\n{run}");
 }
+
+#[test]
+fn a_spoiler_cut_by_split_auto_stays_hidden_in_both_parts_and_in_thread_items() {
+    let w = World::new();
+    let long = "A sentence that keeps the secret going. ".repeat(15);
+    w.file(
+        "content/long.md",
+        md("platforms: [threads]\nthreads:\n  split: auto\n", &format!("Open: ||{}||\n", long.trim_end())),
+    );
+    let run = w.render(&["content/long.md", "--format", "json"]);
+    run.code(0);
+    let json: Value = serde_json::from_str(&run.stdout).expect("render JSON");
+    let parts = json["platforms"]["threads"]["parts"].as_array().expect("parts").clone();
+    assert_eq!(parts.len(), 2, "{json}");
+    let units = |v: &Value| v.as_str().expect("text").encode_utf16().count();
+    // Part 1: from after "Open: " to its end; part 2: all of it.
+    let (t1, t2) = (&parts[0]["text"], &parts[1]["text"]);
+    assert!(t1.as_str().unwrap().starts_with("Open: A sentence") && !t1.as_str().unwrap().contains("||"), "{t1}");
+    assert_eq!(
+        parts[0]["text_entities"],
+        serde_json::json!([{"entity_type": "SPOILER", "offset": 6, "length": units(t1) - 6}])
+    );
+    assert_eq!(
+        parts[1]["text_entities"],
+        serde_json::json!([{"entity_type": "SPOILER", "offset": 0, "length": units(t2)}])
+    );
+
+    w.file(
+        "content/items.yaml",
+        "platforms: [threads]\nthread:\n  - \"Who did it?\"\n  - \"It was ||the butler||.\"\n",
+    );
+    w.publish(&["--only", "content/items.yaml"]).code(0);
+    let posts = w.posts();
+    assert_eq!(posts.len(), 2);
+    assert!(posts[0].text_entities.is_none());
+    assert_eq!(posts[1].text.as_deref(), Some("It was the butler."));
+    let e: Value = serde_json::from_str(posts[1].text_entities.as_deref().expect("entities on part 2")).unwrap();
+    assert_eq!(e, serde_json::json!([{"entity_type": "SPOILER", "offset": 7, "length": 10}]));
+}

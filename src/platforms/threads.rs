@@ -102,7 +102,7 @@ impl Output for ThreadsOutput {
     }
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let cards_: Vec<Card<'_>> = self
+        let mut cards_: Vec<Card<'_>> = self
             .parts
             .iter()
             .map(|part| Card {
@@ -112,6 +112,15 @@ impl Output for ThreadsOutput {
                 media: part.media.iter().map(|m| cx.card_media(m)).collect(),
             })
             .collect();
+        // The attachment shows as one more card, behind the post's short text.
+        if let Some(a) = &self.attachment {
+            cards_.push(Card {
+                text: &a.plaintext,
+                counter: format!("attachment {}/{} chars", a.chars(), rules::MAX_ATTACHMENT_CHARS),
+                over: a.chars() > rules::MAX_ATTACHMENT_CHARS,
+                media: Vec::new(),
+            });
+        }
         cards("Threads", &cards_)
     }
 
