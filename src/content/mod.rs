@@ -8,7 +8,7 @@ mod split;
 pub use discover::{discover, is_post_file};
 pub use post::{
     BlueskyOptions, DevtoOptions, FileKind, FrontMatter, MediaItem, Poll, Post, SplitMode, ThreadItem, ThreadsOptions,
-    parse_file, parse_text,
+    ThreadsSplit, parse_file, parse_text,
 };
 pub use split::{FrontMatterSplit, split_front_matter};
 

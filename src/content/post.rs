@@ -152,7 +152,16 @@ pub enum SplitMode {
     #[default]
     None,
     Auto,
-    /// Threads: the whole text as a text attachment, a short visible text.
+}
+
+/// Threads' `split`: [`SplitMode`]'s values, and `attachment` (the whole text as a
+/// text attachment behind a short visible text), which only Threads has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreadsSplit {
+    #[default]
+    None,
+    Auto,
     Attachment,
 }
 
@@ -166,7 +175,7 @@ pub struct ThreadsOptions {
     pub link_attachment: Option<Spanned<String>>,
     pub quote_post_id: Option<Spanned<String>>,
     pub poll: Option<Spanned<Poll>>,
-    pub split: Option<Spanned<SplitMode>>,
+    pub split: Option<Spanned<ThreadsSplit>>,
     /// `is_spoiler_media`: the media show blurred until tapped.
     pub spoiler_media: Option<Spanned<bool>>,
     /// `is_ghost_post`: a text post that archives itself after 24 hours.
@@ -439,7 +448,7 @@ mod tests {
         assert_eq!(thread[1].value.text.as_deref(), Some("second"));
         assert_eq!(thread[1].value.media.len(), 1);
         let th = &f.threads.as_ref().expect("threads").value;
-        assert_eq!(th.split.as_ref().map(|s| s.value), Some(SplitMode::Auto));
+        assert_eq!(th.split.as_ref().map(|s| s.value), Some(ThreadsSplit::Auto));
         assert_eq!(th.poll.as_ref().map(|p| p.value.options.value.len()), Some(2));
         assert_eq!(f.devto.as_ref().and_then(|d| d.value.organization_id.as_ref()).map(|o| o.value), Some(42));
         assert_eq!(post.body, "Body text\n");

@@ -17,7 +17,7 @@ use super::{
     ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
 };
 use crate::checklist::Checklist;
-use crate::content::{Post, SplitMode};
+use crate::content::{Post, ThreadsSplit};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
@@ -245,7 +245,7 @@ impl Platform for Threads {
         let opts = f.threads.as_ref().map(|t| &t.value);
         let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Self::id())?;
 
-        let attachment_mode = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Attachment);
+        let attachment_mode = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Attachment);
         let (mut parts, attachment) = if attachment_mode && f.thread.is_none() {
             attachment_parts(post)
         } else {
@@ -298,7 +298,7 @@ impl Platform for Threads {
         if !errors.is_empty() {
             return Err(errors);
         }
-        if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto) {
+        if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Auto) {
             out = split_long_parts(out);
         }
         // The spoiler marks went through the template and the split: now they become entities.

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{MAX_TEXT_BYTES, ThreadsOutput};
-use crate::content::{Post, SplitMode, ThreadsOptions};
+use crate::content::{Post, ThreadsOptions, ThreadsSplit};
 use crate::diag::Diagnostic;
 use crate::project::Project;
 use crate::render::text::{find_hashtags, find_urls};
@@ -258,7 +258,7 @@ fn check_features(post: &Post, o: &ThreadsOptions, out: &ThreadsOutput, d: &mut 
     let src = &post.source;
     let has_media = out.parts.iter().any(|p| !p.media.is_empty());
     let media_at = || out.parts.iter().flat_map(|p| &p.media).next().map(|m| m.span.clone());
-    if let Some(split) = o.split.as_ref().filter(|s| s.value == SplitMode::Attachment) {
+    if let Some(split) = o.split.as_ref().filter(|s| s.value == ThreadsSplit::Attachment) {
         let at = post.span_of(&split.referenced);
         let refuse = |code: &'static str, msg: &str, hint: &str| {
             Diagnostic::error(code, msg).at(src, at.clone()).with_hint(hint)
