@@ -1124,6 +1124,11 @@ mod tests {
             assert_eq!(markdown_to_text(md), *plain, "{name}: plain");
             assert_eq!(shown(&markdown_to_text_marked(md)), *marked, "{name}: marked");
             assert_eq!(texts(&markdown_to_parts(md)), vec![*plain], "{name}: parts");
+            // Bluesky's marked links keep no spoiler marks either (its links show their label only).
+            if !md.contains("](") {
+                let (bluesky, _) = take_marked_links(&markdown_to_text_with(md, LinkStyle::Marked));
+                assert_eq!(bluesky, *plain, "{name}: marked links");
+            }
         }
     }
 
