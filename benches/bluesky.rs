@@ -6,9 +6,10 @@
 
 #[path = "../tests/support/fake_bluesky.rs"]
 mod fake_bluesky;
+#[path = "support/run.rs"]
+mod run;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fake_bluesky::{FakeBluesky, FakeConfig};
 
@@ -60,21 +61,14 @@ fn main() {
         .expect("write post");
     }
 
-    let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_crier"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root)
-        .env("CRIER_BLUESKY_URL", fake.url())
-        .env("BLUESKY_IDENTIFIER", fake.handle())
-        .env("BLUESKY_APP_PASSWORD", fake.password())
-        .env("CRIER_NOW", "2026-11-28T10:00:00Z")
-        .args(["--color", "never", "-q", "-C"])
-        .arg(root)
-        .arg("publish")
-        .output()
-        .expect("run crier publish");
-    let wall = start.elapsed();
+    let (wall, out) = run::publish(
+        root,
+        &[
+            ("CRIER_BLUESKY_URL", fake.url()),
+            ("BLUESKY_IDENTIFIER", fake.handle()),
+            ("BLUESKY_APP_PASSWORD", fake.password()),
+        ],
+    );
     let published = fake.records().len();
     if !out.status.success() || published != total {
         panic!(

@@ -10,9 +10,10 @@
 mod common;
 #[path = "../tests/support/fake_mastodon.rs"]
 mod fake_mastodon;
+#[path = "support/run.rs"]
+mod run;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fake_mastodon::{FakeConfig, FakeMastodon};
 
@@ -55,20 +56,8 @@ fn main() {
         .expect("post");
     }
 
-    let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_crier"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root)
-        .env("MASTODON_INSTANCE", fake.base_url())
-        .env("MASTODON_ACCESS_TOKEN", fake.token())
-        .env("CRIER_NOW", "2026-11-28T10:00:00Z")
-        .args(["--color", "never", "-q", "-C"])
-        .arg(root)
-        .arg("publish")
-        .output()
-        .expect("run crier publish");
-    let wall = start.elapsed();
+    let (wall, out) =
+        run::publish(root, &[("MASTODON_INSTANCE", fake.base_url()), ("MASTODON_ACCESS_TOKEN", fake.token())]);
     let statuses = fake.statuses().len();
     if !out.status.success() || statuses != posts {
         panic!(

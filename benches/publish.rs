@@ -5,9 +5,10 @@
 
 #[path = "../tests/support/fake_threads.rs"]
 mod fake_threads;
+#[path = "support/run.rs"]
+mod run;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fake_threads::{FakeConfig, FakeThreads};
 
@@ -38,20 +39,8 @@ fn main() {
         .expect("write post");
     }
 
-    let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_crier"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root)
-        .env("CRIER_THREADS_API_URL", fake.base_url())
-        .env("THREADS_ACCESS_TOKEN", fake.token())
-        .env("CRIER_NOW", "2026-11-28T10:00:00Z")
-        .args(["--color", "never", "-q", "-C"])
-        .arg(root)
-        .arg("publish")
-        .output()
-        .expect("run crier publish");
-    let wall = start.elapsed();
+    let (wall, out) =
+        run::publish(root, &[("CRIER_THREADS_API_URL", fake.base_url()), ("THREADS_ACCESS_TOKEN", fake.token())]);
     let published = fake.published_posts().len();
     if !out.status.success() || published != posts {
         panic!(
