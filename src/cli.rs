@@ -63,6 +63,35 @@ pub enum Command {
     Adopt(AdoptArgs),
     /// Convert posts written for another tool into crier posts.
     Import(ImportArgs),
+    /// Take published posts down (every part of a chain) and record that in the files.
+    Delete(DeleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Post files or folders whose published posts to take down.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Delete only on these platforms (threads, devto, bluesky, mastodon).
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub platform: Vec<String>,
+
+    /// Print what would be deleted and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation (needed when not on a terminal, e.g. in CI).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Write the records into the files but do not commit them.
+    #[arg(long)]
+    pub no_commit: bool,
+
+    /// Commit the records but do not push them.
+    #[arg(long)]
+    pub no_push: bool,
 }
 
 #[derive(Debug, Args)]
@@ -148,7 +177,7 @@ pub struct RenderArgs {
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
 
-    /// Render only for this platform (threads, devto).
+    /// Render only for this platform (threads, devto, bluesky, mastodon).
     #[arg(long, value_name = "NAME")]
     pub platform: Option<String>,
 
@@ -167,7 +196,7 @@ pub struct PublishArgs {
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub only: Vec<PathBuf>,
 
-    /// Publish only to these platforms (threads, devto).
+    /// Publish only to these platforms (threads, devto, bluesky, mastodon).
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
@@ -185,6 +214,15 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RenderFormat::Human)]
     pub format: RenderFormat,
+
+    /// Also ask each platform about every recorded post: gone, edited there, or on
+    /// another account (read-only; needs the platforms' credentials).
+    #[arg(long)]
+    pub remote: bool,
+
+    /// With --remote: ask only these platforms (threads, devto, bluesky, mastodon).
+    #[arg(long, value_name = "NAME", num_args = 1.., requires = "remote")]
+    pub platform: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,13 @@ impl Env {
     pub fn in_github_actions(&self) -> bool {
         self.get("GITHUB_ACTIONS") == Some("true")
     }
+
+    /// Running in CI (`CI` set to anything but `false`/`0`, as CI services do, or GitHub
+    /// Actions).
+    pub fn in_ci(&self) -> bool {
+        self.get("CI").is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0"))
+            || self.in_github_actions()
+    }
 }
 
 // dotenvy's errors can quote the offending line, which may hold a secret.

@@ -39,12 +39,14 @@ use crate::ledger::{self, Record};
 /// First line of every commit crier makes. `[skip ci]` keeps the push from
 /// starting another workflow run.
 pub const COMMIT_SUBJECT: &str = "crier: record published posts [skip ci]";
+/// First line of the commit `crier delete` makes.
+pub const DELETE_SUBJECT: &str = "crier: record deleted posts [skip ci]";
+/// What every crier commit's subject starts with (to find unpushed ones).
+const SUBJECT_PREFIX: &str = "crier: record ";
 /// Author and committer when git config has no identity and none is given.
 pub const DEFAULT_AUTHOR: (&str, &str) = ("crier", "crier@users.noreply.github.com");
 /// The lock file, inside the repository's git directory.
 pub const LOCK_FILE: &str = "crier-publish.lock";
-
-const PLATFORMS: [&str; 2] = ["threads", "devto"];
 
 /// One record to commit: `published.<platform>` of the post at `rel_path`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,7 +377,10 @@ fn is_post_path(path: &str) -> bool {
 
 fn records_of(content: &[u8], kind: FileKind) -> Vec<(&'static str, Record)> {
     let Ok(text) = std::str::from_utf8(content) else { return Vec::new() };
-    PLATFORMS.iter().filter_map(|p| Some((*p, ledger::get_record(text, kind, p).ok().flatten()?))).collect()
+    crate::platform_id::NAMES
+        .iter()
+        .filter_map(|p| Some((*p, ledger::get_record(text, kind, p).ok().flatten()?)))
+        .collect()
 }
 
 /// Records in the working tree's post files (`.md`/`.yaml`/`.yml` under
@@ -447,9 +452,12 @@ fn signature(repo: &Repository, opts: &GitOptions) -> Result<Signature<'static>,
 }
 
 fn commit_message(recs: &[Rec]) -> String {
-    let mut msg = format!("{COMMIT_SUBJECT}\n\n");
+    let deleted = |r: &Rec| r.record.deleted_at.is_some();
+    let subject = if !recs.is_empty() && recs.iter().all(deleted) { DELETE_SUBJECT } else { COMMIT_SUBJECT };
+    let mut msg = format!("{subject}\n\n");
     for r in recs {
-        msg.push_str(&format!("- {} → {}: {}\n", r.path, r.platform, r.record.url));
+        let what = if deleted(r) { "deleted " } else { "" };
+        msg.push_str(&format!("- {} → {}: {what}{}\n", r.path, r.platform, r.record.url));
     }
     msg
 }
@@ -620,7 +628,7 @@ fn records_in_commit(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<Rec>,
 }
 
 fn is_crier_commit(c: &Commit<'_>) -> bool {
-    c.parent_count() == 1 && c.message_bytes().starts_with(COMMIT_SUBJECT.as_bytes())
+    c.parent_count() == 1 && c.message_bytes().starts_with(SUBJECT_PREFIX.as_bytes())
 }
 
 /// Whether the branch holds crier commits its remote-tracking branch does not
@@ -994,6 +1002,7 @@ mod tests {
             published_at: "2026-11-28T10:00:00Z".into(),
             hash: format!("sha256:{n}"),
             parts: vec![],
+            deleted_at: None,
         }
     }
 

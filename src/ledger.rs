@@ -45,6 +45,10 @@ pub struct Record {
     pub hash: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<PartRecord>,
+    /// When `crier delete` took the post down (RFC 3339). The entry stays, so the post is
+    /// never published again unless the user removes the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
 }
 
 pub use crate::content::FileKind;
@@ -622,6 +626,7 @@ fn render_fields(record: &Record, indent: usize, step: usize, eol: &str) -> Stri
         ("cid", record.cid.as_ref()),
         ("published_at", Some(&record.published_at)),
         ("hash", Some(&record.hash)),
+        ("deleted_at", record.deleted_at.as_ref()),
     ];
     for (key, value) in fields {
         if let Some(value) = value {
@@ -755,6 +760,7 @@ mod tests {
             published_at: "2026-11-28T10:00:00Z".into(),
             hash: "sha256:abc".into(),
             parts: vec![],
+            deleted_at: None,
         }
     }
 
@@ -1159,6 +1165,7 @@ published:
             published_at: "2026-11-01T00:00:00Z".into(),
             hash: "sha256:1".into(),
             parts: vec![],
+            deleted_at: None,
         };
         content = set_record(&content, FileKind::Markdown, "devto", &devto).unwrap();
         content = set_record(&content, FileKind::Markdown, "threads", &chain()).unwrap();
@@ -1181,6 +1188,7 @@ published:
             published_at: "true".into(),
             hash: "null".into(),
             parts: vec![],
+            deleted_at: None,
         };
         for platform in ["threads", "yes", "Weird Name", "x:y"] {
             let out = set_record("title: x\n", FileKind::Yaml, platform, &record)

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod content;
 pub mod diag;
+pub mod drift;
 pub mod env;
 pub mod error;
 pub mod fsutil;

@@ -498,6 +498,7 @@ async fn an_edit_of_a_deleted_status_says_how_to_publish_again() {
         published_at: NOW.into(),
         hash: "h".into(),
         parts: Vec::new(),
+        deleted_at: None,
     };
     let err = p.update(&post("content/a.md"), &output(&["x"]), &rec, "h2", &silent, &quiet).await.expect_err("404");
     assert!(err.message.contains("remove `published.mastodon`"), "{}", err.message);

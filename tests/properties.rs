@@ -202,6 +202,7 @@ fn record() -> impl Strategy<Value = Record> {
             published_at: "2026-01-02T03:04:05Z".into(),
             hash,
             parts: parts.into_iter().map(|(id, url, cid)| PartRecord { id, url, cid }).collect(),
+            deleted_at: None,
         })
 }
 

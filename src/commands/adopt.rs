@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::check::print;
-use super::{Global, Outcome, RecordCommit, open_project};
+use super::{Global, Outcome, RecordCommit, open_project, parse_platforms, require_credentials};
 use crate::cli::AdoptArgs;
 use crate::content::{self, Post};
 use crate::error::{Error, Result};
@@ -52,13 +52,7 @@ struct Tally {
 pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     let project = open_project(g)?;
     let now = rfc3339(g.env.now()?);
-    let mut only = Vec::new();
-    for name in &args.platform {
-        only.push(
-            PlatformId::parse(name)
-                .ok_or_else(|| Error::usage(format!("unknown platform `{name}`: {}", PlatformId::hint_for(name))))?,
-        );
-    }
+    let only = parse_platforms(&args.platform)?;
     let files = pipeline::select(&project, &args.paths)?;
     // Every post of the repository counts for "recorded elsewhere", not only the selected.
     let all: Vec<Post> = pipeline::select(&project, &[])?
@@ -100,19 +94,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     let mut needed: Vec<PlatformId> = work.iter().flat_map(|(_, ps)| ps.iter().copied()).collect();
     needed.sort();
     needed.dedup();
-    for &id in &needed {
-        let platform = platforms::get(id);
-        if let Some(c) = platform.credentials().iter().find(|c| c.required && g.env.get(c.var).is_none()) {
-            return Err(Error::Env {
-                message: format!(
-                    "{} is not set: crier cannot look for posts on {} ({}); set it, or leave the platform out with --platform",
-                    c.var,
-                    platform.display_name(),
-                    platform.setup_hint()
-                ),
-            });
-        }
-    }
+    require_credentials(g, &needed, "look for posts on")?;
 
     // Records are written like publish's: one writer per checkout, into committable files.
     let _lock = if args.dry_run { None } else { git::lock(&project.root).map_err(before)? };

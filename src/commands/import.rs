@@ -103,8 +103,15 @@ fn devto(g: &Global, args: &ImportDevtoArgs) -> Result<Outcome> {
                     continue;
                 }
             };
-            let record =
-                Record { id: id.clone(), url: String::new(), cid: None, published_at, hash, parts: Vec::new() };
+            let record = Record {
+                id: id.clone(),
+                url: String::new(),
+                cid: None,
+                published_at,
+                hash,
+                parts: Vec::new(),
+                deleted_at: None,
+            };
             match c.with_record(kind, &record) {
                 Ok(t) => after = t,
                 Err(e) => {

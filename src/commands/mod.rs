@@ -3,6 +3,7 @@
 pub mod adopt;
 pub mod auth;
 pub mod check;
+pub mod delete;
 pub mod doctor;
 pub mod import;
 pub mod init;
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Check(args) => check::execute(&g, &args),
         Command::Adopt(args) => adopt::execute(&g, &args),
         Command::Import(args) => import::execute(&g, &args),
+        Command::Delete(args) => delete::execute(&g, &args),
         Command::Render(args) => render::execute(&g, &args),
         Command::Publish(args) => publish::execute(&g, &args),
         Command::Status(args) => status::execute(&g, &args),
@@ -136,6 +138,36 @@ impl RecordCommit<'_> {
         }
         (lines, failed)
     }
+}
+
+/// The platforms named by `--platform` (exit 2 for an unknown name).
+pub(crate) fn parse_platforms(names: &[String]) -> Result<Vec<crate::platforms::PlatformId>> {
+    use crate::platforms::PlatformId;
+    names
+        .iter()
+        .map(|name| {
+            PlatformId::parse(name)
+                .ok_or_else(|| Error::usage(format!("unknown platform `{name}`: {}", PlatformId::hint_for(name))))
+        })
+        .collect()
+}
+
+/// Exit 2 when a platform of `ids` lacks a required credential: crier cannot `verb` it.
+pub(crate) fn require_credentials(g: &Global, ids: &[crate::platforms::PlatformId], verb: &str) -> Result<()> {
+    for &id in ids {
+        let platform = crate::platforms::get(id);
+        if let Some(c) = platform.credentials().iter().find(|c| c.required && g.env.get(c.var).is_none()) {
+            return Err(Error::Env {
+                message: format!(
+                    "{} is not set: crier cannot {verb} {} ({}); set it, or leave the platform out with --platform",
+                    c.var,
+                    platform.display_name(),
+                    platform.setup_hint()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn open_project(g: &Global) -> Result<crate::project::Project> {

@@ -210,6 +210,7 @@ fn dry_run_report(
     let mut done = Vec::new();
     let mut changed = Vec::new();
     let mut drafts = Vec::new();
+    let mut deleted = Vec::new();
     for e in entries {
         match &e.state {
             State::Scheduled(t) => sched.push(format!("{} → {} at {}", e.path, e.platform, publish::rfc3339(*t))),
@@ -225,6 +226,7 @@ fn dry_run_report(
                 )
             }),
             State::Draft => drafts.push(format!("{} → {}", e.path, e.platform)),
+            State::Deleted { url, at } => deleted.push(format!("{} → {}  {url}: deleted at {at}", e.path, e.platform)),
             State::Due | State::Invalid => {}
         }
     }
@@ -232,6 +234,11 @@ fn dry_run_report(
     section(&mut out, "changed since published", changed);
     section(&mut out, "already published", done);
     section(&mut out, "drafts (never published while `draft: true`)", drafts);
+    section(
+        &mut out,
+        "deleted (never published again; remove `published.<platform>` from the post to publish it anew)",
+        deleted,
+    );
     if entries.is_empty() {
         out.push_str("\nno posts\n");
     }

@@ -233,8 +233,98 @@ pub trait Session {
         Ok(Adoption::Unsupported)
     }
 
+    /// How many more deletions (chain parts count one each) the platform accepts now, and
+    /// why it stops there (Threads' daily delete quota). `None`: no known limit.
+    async fn delete_budget(&self) -> Result<Option<Budget>, Failure> {
+        Ok(None)
+    }
+
+    /// `crier delete`: takes the recorded post down, every part of a chain, the last part
+    /// first. A part that is already gone counts as deleted, so running again after a
+    /// lost reply or a crash finishes the job. `target.record.deleted_at` is not set yet.
+    async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
+        let _ = target;
+        Err(Failure::new("crier cannot delete posts on this platform"))
+    }
+
+    /// `crier status --remote`: asks the platform whether the recorded post is still there
+    /// as recorded. Read-only.
+    async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {
+        let _ = target;
+        Ok(Remote::Unchecked("crier cannot look posts up on this platform".to_owned()))
+    }
+
     /// HTTP requests sent so far.
     fn calls(&self) -> u64;
+}
+
+/// A recorded post that `crier delete` takes down or `crier status --remote` looks up.
+pub struct Recorded<'a> {
+    pub post: &'a Post,
+    /// The post's record on the session's platform.
+    pub record: &'a Record,
+    /// What the post renders to now, given only when that is what was sent (its
+    /// fingerprint is the record's hash): the text a platform compares with its own.
+    pub rendered: Option<&'a dyn Output>,
+    /// Reports a step (shown as progress).
+    pub progress: &'a dyn Fn(&str),
+}
+
+impl Recorded<'_> {
+    /// The recorded ids of every part, first part first (one for a single post).
+    pub fn part_ids(&self) -> Vec<&str> {
+        if self.record.parts.is_empty() {
+            vec![self.record.id.as_str()]
+        } else {
+            self.record.parts.iter().map(|p| p.id.as_str()).collect()
+        }
+    }
+}
+
+/// What [`Session::delete`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Deletion {
+    /// Parts taken down by this call.
+    pub deleted: usize,
+    /// Parts that were already gone (deleted in the app, or by an interrupted run).
+    pub already_gone: usize,
+    /// What the user should know about how the platform deletes ("unpublished: dev.to
+    /// has no delete").
+    pub note: Option<String>,
+}
+
+/// What [`Session::inspect`] found for one recorded post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remote {
+    /// There as recorded (and its text matches, where the platform returns text and the
+    /// file still renders to what was sent).
+    Same,
+    /// The post, or some parts of its chain, are no longer there: which.
+    Gone(String),
+    /// The platform's text differs from what was sent: where.
+    Edited(String),
+    /// The record points at a post of another account: whose.
+    OtherAccount(String),
+    /// Not checked: why.
+    Unchecked(String),
+}
+
+impl Remote {
+    /// The stable name used in `status --remote --format json`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Same => "same",
+            Self::Gone(_) => "gone",
+            Self::Edited(_) => "edited",
+            Self::OtherAccount(_) => "other-account",
+            Self::Unchecked(_) => "unchecked",
+        }
+    }
+
+    /// Whether this is drift (the platform no longer shows what the file records).
+    pub fn is_drift(&self) -> bool {
+        matches!(self, Self::Gone(_) | Self::Edited(_) | Self::OtherAccount(_))
+    }
 }
 
 /// What [`Session::adopt`] found for one post.

@@ -23,6 +23,8 @@ pub enum State {
     Scheduled(DateTime<Utc>),
     /// Recorded in the file; `changed` when the post no longer renders to what was sent.
     Published { url: String, changed: bool },
+    /// Taken down by `crier delete` at `at` (the record stays: never published again).
+    Deleted { url: String, at: String },
     /// New and due.
     Due,
     /// The post has errors (see `crier check`).
@@ -36,6 +38,7 @@ impl State {
             Self::Scheduled(_) => "scheduled",
             Self::Published { changed: false, .. } => "published",
             Self::Published { changed: true, .. } => "changed",
+            Self::Deleted { .. } => "deleted",
             Self::Due => "due",
             Self::Invalid => "invalid",
         }
@@ -99,7 +102,10 @@ pub fn plan(reports: &[PostReport], now: DateTime<Utc>) -> Vec<PlanEntry> {
                 let url = rec.get("url").and_then(Value::as_str).unwrap_or_default().to_owned();
                 let recorded = rec.get("hash").and_then(Value::as_str);
                 let changed = matches!((recorded, &hash), (Some(a), Some(b)) if a != b);
-                State::Published { url, changed }
+                match rec.get("deleted_at").and_then(Value::as_str) {
+                    Some(at) => State::Deleted { url, at: at.to_owned() },
+                    None => State::Published { url, changed },
+                }
             } else if post.is_draft() {
                 State::Draft
             } else if let Some(t) = at.filter(|t| *t > now) {
@@ -188,6 +194,10 @@ pub fn plan_json(entries: &[PlanEntry]) -> Value {
                 match &e.state {
                     State::Scheduled(t) => v["publish_at"] = json!(rfc3339(*t)),
                     State::Published { url, .. } => v["url"] = json!(url),
+                    State::Deleted { url, at } => {
+                        v["url"] = json!(url);
+                        v["deleted_at"] = json!(at);
+                    }
                     _ => {}
                 }
                 v

@@ -65,6 +65,7 @@ impl Session for BlueskySession {
             published_at: rec.published_at,
             hash: rec.hash,
             parts: rec.parts.into_iter().map(|p| PartRecord { id: p.id, url: p.url, cid: Some(p.cid) }).collect(),
+            deleted_at: None,
         })
     }
 

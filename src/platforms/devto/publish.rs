@@ -169,6 +169,7 @@ impl DevtoPublisher {
             published_at: previous.published_at.clone(),
             hash: hash.to_owned(),
             parts: Vec::new(),
+            deleted_at: None,
         })
     }
 
@@ -181,6 +182,7 @@ impl DevtoPublisher {
             published_at: now.to_owned(),
             hash: hash.to_owned(),
             parts: Vec::new(),
+            deleted_at: None,
         }
     }
 

@@ -453,6 +453,7 @@ impl MastodonPublisher {
                 .enumerate()
                 .map(|(i, p)| PartRecord { id: p.id.clone(), url: url_of(i, &p.url), cid: None })
                 .collect(),
+            deleted_at: None,
         })
     }
 
@@ -648,6 +649,7 @@ fn record(made: &[Status], now: &str, hash: &str) -> Record {
         } else {
             Vec::new()
         },
+        deleted_at: None,
     }
 }
 

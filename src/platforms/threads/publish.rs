@@ -94,7 +94,15 @@ impl Finisher {
         } else {
             Vec::new()
         };
-        Ok(Record { id: id.0, url, cid: None, published_at: now.to_owned(), hash: hash.to_owned(), parts })
+        Ok(Record {
+            id: id.0,
+            url,
+            cid: None,
+            published_at: now.to_owned(),
+            hash: hash.to_owned(),
+            parts,
+            deleted_at: None,
+        })
     }
 }
 
