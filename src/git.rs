@@ -1167,6 +1167,36 @@ mod tests {
     }
 
     #[test]
+    fn records_of_every_platform_are_pending_and_a_deletion_says_so() {
+        let f = Fixture::new(true);
+        let mut changes = Vec::new();
+        for name in crate::platform_id::NAMES {
+            let c = RecordChange { platform: (*name).to_owned(), ..change("content/post.md", 5) };
+            write_back(&f.work, &c);
+            changes.push(c);
+        }
+        // An interrupted run's records of every platform are found, not only Threads'.
+        let mut pending: Vec<String> = pending_records(&f.work).unwrap().into_iter().map(|c| c.platform).collect();
+        pending.sort();
+        let mut names: Vec<String> = crate::platform_id::NAMES.iter().map(|n| (*n).to_owned()).collect();
+        names.sort();
+        assert_eq!(pending, names);
+        commit_and_push(&f.work, &changes, &opts()).unwrap();
+
+        // `crier delete` marks the Mastodon record deleted: its own subject, and the line says so.
+        let mut deleted = changes.pop().unwrap();
+        deleted.record.deleted_at = Some("2026-12-02T12:00:00Z".into());
+        write_back(&f.work, &deleted);
+        assert_eq!(pending_records(&f.work).unwrap(), vec![deleted.clone()]);
+        let out = commit_and_push(&f.work, std::slice::from_ref(&deleted), &opts()).unwrap();
+        assert!(matches!(out, GitOutcome::Committed { pushed: true, .. }), "{out:?}");
+        let message = git(&f.work, &["log", "-1", "--format=%B"]);
+        assert!(message.starts_with("crier: record deleted posts [skip ci]\n\n"), "{message}");
+        assert!(message.contains(&format!("content/post.md → {}: deleted https://", deleted.platform)), "{message}");
+        assert_eq!(f.origin_head().to_string(), git(&f.work, &["rev-parse", "HEAD"]).trim());
+    }
+
+    #[test]
     fn remote_moving_before_the_push_is_handled() {
         let f = Fixture::new(true);
         let c = change("content/post.md", 5);

@@ -1145,6 +1145,22 @@ published:
     }
 
     #[test]
+    fn marking_a_chain_deleted_changes_only_its_entry() {
+        let input = "---\n# my post\ntitle: 'T' # keep\npublished:\n  devto:\n    id: \"9\"\n    url: \"https://dev.to/x\"\n    published_at: \"t\"\n    hash: \"h\"\n---\nBody ||stays||\n";
+        let with_chain = set_record(input, FileKind::Markdown, "threads", &chain()).unwrap();
+        let deleted = Record { deleted_at: Some("2026-12-02T12:00:00Z".into()), ..chain() };
+        let out = set_record(&with_chain, FileKind::Markdown, "threads", &deleted).unwrap();
+        assert_eq!(get_record(&out, FileKind::Markdown, "threads").unwrap(), Some(deleted.clone()));
+        // The timestamp sits with the entry's fields, before the parts, and nothing else moved.
+        assert!(
+            out.contains("    hash: \"sha256:abc\"\n    deleted_at: \"2026-12-02T12:00:00Z\"\n    parts:\n"),
+            "{out}"
+        );
+        assert_eq!(out.replace("    deleted_at: \"2026-12-02T12:00:00Z\"\n", ""), with_chain);
+        assert!(get_record(&out, FileKind::Markdown, "devto").unwrap().unwrap().deleted_at.is_none());
+    }
+
+    #[test]
     fn flow_fallback_keeps_other_entries_and_lines() {
         let input = "title: x # keep\npublished: {devto: {id: \"1\", url: u, published_at: t, hash: h}}\nz: 1\n";
         let out = set_record(input, FileKind::Yaml, "threads", &threads()).unwrap();

@@ -620,3 +620,97 @@ fn repository_content_passes_check() {
     assert_eq!(v["errors"], 0, "{v:#}");
     assert!(v["posts"].as_u64().is_some_and(|n| n >= 5), "{v:#}");
 }
+
+// ---------------------------------------------------------------- 9. delete and deleted records (offline)
+
+/// A post published to Threads as a 2-part chain and to dev.to.
+const PUBLISHED_TWICE: &str = "---\ntitle: Gone soon\nplatforms: [threads, devto]\npublished:\n  threads:\n    id: \"101\"\n    url: \"https://www.threads.com/@me/post/A\"\n    published_at: \"2026-11-01T00:00:00Z\"\n    hash: \"sha256:1\"\n    parts:\n      - {id: \"101\", url: \"https://www.threads.com/@me/post/A\"}\n      - {id: \"102\", url: \"https://www.threads.com/@me/post/B\"}\n  devto:\n    id: \"7\"\n    url: \"https://dev.to/me/gone-soon\"\n    published_at: \"2026-11-01T00:00:00Z\"\n    hash: \"sha256:2\"\n---\nFirst part.\n\nSecond part.\n";
+
+#[test]
+fn delete_asks_for_paths_and_never_deletes_unconfirmed() {
+    let repo = Repo::new();
+    repo.file("content/p.md", PUBLISHED_TWICE);
+    // Paths are required: deleting "everything" by accident is not possible.
+    repo.run(&["delete"]).code(2);
+    // No terminal (tests have none) and no --yes: refused before any network, file untouched.
+    let run =
+        repo.crier().args(&["delete", "content/p.md"]).env("THREADS_ACCESS_TOKEN", "t").env("DEVTO_API_KEY", "k").run();
+    run.code(2);
+    assert!(run.stderr.contains("--yes"), "{run}");
+    // In CI too, whatever the terminal.
+    let run = repo
+        .crier()
+        .args(&["delete", "content/p.md"])
+        .env("CI", "true")
+        .env("THREADS_ACCESS_TOKEN", "t")
+        .env("DEVTO_API_KEY", "k")
+        .run();
+    run.code(2);
+    assert!(run.stderr.contains("in CI") && run.stderr.contains("--yes"), "{run}");
+    // Missing credentials are named before anything is deleted.
+    let run = repo.run(&["delete", "content/p.md", "--yes"]);
+    run.code(2);
+    assert!(run.stderr.contains("THREADS_ACCESS_TOKEN is not set"), "{run}");
+    assert_eq!(repo.read("content/p.md"), PUBLISHED_TWICE);
+    // An unknown platform is a usage error.
+    repo.run(&["delete", "content/p.md", "--platform", "myspace", "--dry-run"]).code(2);
+}
+
+#[test]
+fn delete_dry_run_lists_every_part_and_changes_nothing() {
+    let repo = Repo::new();
+    repo.file("content/p.md", PUBLISHED_TWICE);
+    repo.file("content/new.md", "---\nplatforms: [threads]\n---\nNot out yet.\n");
+    let run = repo.run(&["delete", "content", "--dry-run"]);
+    run.code(0);
+    assert!(run.stdout.contains("content/p.md → threads  https://www.threads.com/@me/post/A (2 parts)"), "{run}");
+    assert!(run.stdout.contains("content/p.md → devto  https://dev.to/me/gone-soon"), "{run}");
+    assert!(run.stdout.contains("content/new.md") && run.stdout.contains("nothing to delete"), "{run}");
+    // --platform narrows it.
+    let run = repo.run(&["delete", "content/p.md", "--dry-run", "--platform", "devto"]);
+    run.code(0);
+    assert!(run.stdout.contains("→ devto") && !run.stdout.contains("→ threads"), "{run}");
+    assert_eq!(repo.read("content/p.md"), PUBLISHED_TWICE);
+}
+
+#[test]
+fn a_deleted_record_is_shown_and_never_published_again() {
+    let repo = Repo::new();
+    let deleted = PUBLISHED_TWICE
+        .replace("    hash: \"sha256:1\"\n", "    hash: \"sha256:1\"\n    deleted_at: \"2026-12-01T09:00:00Z\"\n");
+    repo.file("content/p.md", &deleted);
+    let status = repo.run(&["status", "--format", "json"]);
+    status.code(0);
+    let posts = status.json()["posts"].as_array().expect("posts").clone();
+    let threads = posts.iter().find(|p| p["platform"] == "threads").expect("threads entry");
+    assert_eq!(threads["state"], "deleted", "{status}");
+    assert_eq!(threads["deleted_at"], "2026-12-01T09:00:00Z");
+    let human = repo.run(&["status"]);
+    assert!(human.stdout.contains("deleted") && human.stdout.contains("(deleted at 2026-12-01T09:00:00Z)"), "{human}");
+    // The dry run of publish neither publishes nor updates it, and says how to publish anew.
+    let plan = repo.run(&["publish", "--dry-run"]);
+    plan.code(0);
+    assert!(!plan.stdout.contains("would publish now"), "{plan}");
+    assert!(plan.stdout.contains("deleted at 2026-12-01T09:00:00Z"), "{plan}");
+    assert!(plan.stdout.contains("remove `published.<platform>`"), "{plan}");
+    // Deleting again says so and changes nothing.
+    let again = repo.run(&["delete", "content/p.md", "--platform", "threads", "--dry-run"]);
+    again.code(0);
+    assert!(again.stdout.contains("already deleted at 2026-12-01T09:00:00Z"), "{again}");
+    assert_eq!(repo.read("content/p.md"), deleted);
+}
+
+#[test]
+fn status_remote_needs_the_credentials_of_the_platforms_it_asks() {
+    let repo = Repo::new();
+    repo.file("content/p.md", PUBLISHED_TWICE);
+    let run = repo.run(&["status", "--remote"]);
+    run.code(2);
+    assert!(run.stderr.contains("is not set") && run.stderr.contains("--platform"), "{run}");
+    // --platform only makes sense with --remote.
+    repo.run(&["status", "--platform", "devto"]).code(2);
+    // Nothing recorded on the platform asked: nothing to ask, no credentials needed.
+    let none = repo.run(&["status", "--remote", "--platform", "mastodon", "--format", "json"]);
+    none.code(0);
+    assert_eq!(none.json()["remote"]["checked"], 0, "{none}");
+}
