@@ -24,7 +24,8 @@ use crate::error::Result;
 use crate::git::{self, RepoInfo};
 use crate::pipeline;
 use crate::platforms::http::HttpOptions;
-use crate::platforms::{self, DoctorContext, PlatformId};
+use crate::drift;
+use crate::platforms::{self, DoctorContext, PlatformId, Remote};
 use crate::publish::{self, State};
 
 const PUSH_CHECK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -54,6 +55,8 @@ pub fn execute(g: &Global, _args: &DoctorArgs) -> Result<Outcome> {
     r.section("content");
     // Posts still to be published, per platform (absent: unknown, the posts could not be read).
     let mut needs: Option<BTreeMap<PlatformId, usize>> = None;
+    // The posts as read, and their plan (for the drift check).
+    let mut content: Option<(Vec<pipeline::PostReport>, Vec<publish::PlanEntry>)> = None;
     let mut retry = HttpOptions {
         max_total_wait: Duration::from_secs(10),
         initial_delay: Duration::from_millis(500),
@@ -104,6 +107,7 @@ pub fn execute(g: &Global, _args: &DoctorArgs) -> Result<Outcome> {
                     waiting.iter().map(|(p, n)| format!("{n} for {}", publish::display(*p))).collect();
                 r.info(&format!("waiting to be published: {}", list.join(", ")));
                 needs = Some(waiting);
+                content = Some((reports, entries));
             }
             Err(e) => r.fail(&format!("cannot read the posts: {e}"), "check `content_dir` in crier.yaml"),
         }
@@ -130,7 +134,13 @@ pub fn execute(g: &Global, _args: &DoctorArgs) -> Result<Outcome> {
                 &format!("{} is not set, and {}", c.var, waiting_text(waiting, platform.display_name())),
                 platform.setup_hint(),
             ),
-            None => rt.block_on(platform.doctor(&cx, &mut r)),
+            None => {
+                let failures = r.failures;
+                rt.block_on(platform.doctor(&cx, &mut r));
+                if let (Some(project), Some((reports, entries)), true) = (&project, &content, r.failures == failures) {
+                    check_drift(g, project, reports, entries, id, retry, &mut r);
+                }
+            }
         }
     }
 
@@ -152,6 +162,77 @@ pub fn execute(g: &Global, _args: &DoctorArgs) -> Result<Outcome> {
     print(&r.annotations);
     print(&r.out);
     Ok(if r.failures == 0 { Outcome::Success } else { Outcome::Failure })
+}
+
+/// Recorded posts the drift check of `doctor` looks up per platform: the most recently
+/// published (`crier status --remote` looks up every one).
+const DRIFT_SAMPLE: usize = 20;
+
+/// Looks up the most recently published posts of `id` and says whether any drifted.
+fn check_drift(
+    g: &Global,
+    project: &crate::project::Project,
+    reports: &[pipeline::PostReport],
+    entries: &[publish::PlanEntry],
+    id: PlatformId,
+    http: HttpOptions,
+    r: &mut Checklist,
+) {
+    let mut recorded = drift::recorded(entries, &[id]);
+    if recorded.is_empty() {
+        return;
+    }
+    let total = recorded.len();
+    let published_at = |e: &publish::PlanEntry| -> String {
+        reports
+            .iter()
+            .find(|rep| rep.path == e.path)
+            .and_then(|rep| rep.post.as_ref())
+            .and_then(|post| publish::record_of(post, id))
+            .and_then(|rec| rec.get("published_at"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    recorded.sort_by_cached_key(|e| std::cmp::Reverse(published_at(e)));
+    recorded.truncate(DRIFT_SAMPLE);
+    let findings = drift::inspect(project, &g.env, reports, &recorded, http, &|_| {});
+    let which = if total > recorded.len() {
+        format!("the {} most recently published of {total} recorded posts", recorded.len())
+    } else {
+        plural(total, "recorded post")
+    };
+    let drifted: Vec<String> = findings
+        .iter()
+        .filter(|f| f.remote.is_drift())
+        .map(|f| {
+            let what = match &f.remote {
+                Remote::Gone(_) => "is gone",
+                Remote::Edited(_) => "was edited there",
+                _ => "is on another account",
+            };
+            format!("{} {what}", f.path)
+        })
+        .collect();
+    let unchecked: Vec<&str> = findings
+        .iter()
+        .filter_map(|f| match &f.remote {
+            Remote::Unchecked(why) => Some(why.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !drifted.is_empty() {
+        r.warn(
+            &format!("drift: of {which}, {} no longer as recorded: {}", drifted.len(), drifted.join(", ")),
+            &format!(
+                "see every post with `crier status --remote --platform {id}`; record a post removed in the app with `crier delete PATH --platform {id}`"
+            ),
+        );
+    } else if let Some(why) = unchecked.first() {
+        r.info(&format!("drift not checked for {} of {which}: {why}", unchecked.len()));
+    } else {
+        r.ok(&format!("no drift: {which}, all there as recorded"));
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {
