@@ -20,11 +20,11 @@ use crate::auth::redact;
 use crate::checklist::Checklist;
 use crate::cli::DoctorArgs;
 use crate::diag::Severity;
+use crate::drift;
 use crate::error::Result;
 use crate::git::{self, RepoInfo};
 use crate::pipeline;
 use crate::platforms::http::HttpOptions;
-use crate::drift;
 use crate::platforms::{self, DoctorContext, PlatformId, Remote};
 use crate::publish::{self, State};
 

@@ -19,6 +19,12 @@ const WARNINGS: &[&str] = &[
     "threads-media-kind-unknown",
     "threads-spoiler-in-attachment",
     "media-untracked",
+    "bluesky-alt-missing",
+    "bluesky-inline-image",
+    "bluesky-image-scaled",
+    "mastodon-alt-missing",
+    "mastodon-inline-image",
+    "mastodon-spoiler-empty",
 ];
 
 const MB: u64 = 1024 * 1024;
@@ -697,6 +703,124 @@ fn devto_cases() -> Vec<Case> {
 // ---------- General: parsing, platforms, templates ----------
 
 /// A valid post padded with blank lines to exactly 10 MB.
+/// A Bluesky post: `extra` front-matter lines, then the body (on line 4 + lines of `extra`).
+fn bs(extra: &str, body: &str) -> String {
+    format!("---\nplatforms: [bluesky]\n{extra}---\n{body}")
+}
+
+/// A Mastodon post: `extra` front-matter lines, then the body (on line 4 + lines of `extra`).
+fn ms(extra: &str, body: &str) -> String {
+    format!("---\nplatforms: [mastodon]\n{extra}---\n{body}")
+}
+
+/// `n` local PNG items with alt text, `media/1.png` … (the files are added by `with_pngs`).
+fn png_media(n: usize) -> String {
+    let mut s = String::from("media:\n");
+    for i in 1..=n {
+        s.push_str(&format!("  - path: media/{i}.png\n    alt: Picture {i}\n"));
+    }
+    s
+}
+
+fn with_pngs(mut case: Case, n: usize) -> Case {
+    for i in 1..=n {
+        case = case.file(&format!("media/{i}.png"), png(10, 10));
+    }
+    case
+}
+
+/// An HEIF still image (ftyp brand `heic`).
+fn heif() -> Vec<u8> {
+    mp4_box(b"ftyp", b"heic\0\0\0\0mif1heic")
+}
+
+fn bluesky_cases() -> Vec<Case> {
+    let a = |n: usize| "a".repeat(n);
+    vec![
+        md("300 graphemes", bs("", &a(300))).passes("bluesky-text-too-long"),
+        md("301 graphemes", bs("", &a(301))).fires(&["bluesky-text-too-long"]).at("bluesky-text-too-long", 4, 1),
+        // 167 family emoji: 167 graphemes but 3006 bytes.
+        md("3006 bytes in 167 graphemes", bs("", &FAMILY.repeat(167))).fires(&["bluesky-text-too-long"]),
+        md("only an inline image", bs("", "![a cat](media/cat.png)\n"))
+            .fires(&["bluesky-inline-image", "bluesky-empty-part"]),
+        with_pngs(md("4 images", bs(&png_media(4), "Photos\n")), 4).passes("bluesky-too-many-images"),
+        with_pngs(md("5 images", bs(&png_media(5), "Photos\n")), 5).fires(&["bluesky-too-many-images"]),
+        md("a video", bs(&media_path("media/v.mp4"), "Watch\n"))
+            .file("media/v.mp4", mp4(1000, 5000))
+            .fires(&["bluesky-video-unsupported"]),
+        md("an HEIF image", bs(&media_path("media/a.heic"), "Look\n"))
+            .file("media/a.heic", heif())
+            .fires(&["bluesky-image-format"]),
+        md("a PNG over the limit is scaled", bs(&media_path("media/a.png"), "Look\n"))
+            .sparse("media/a.png", png(4000, 3000), 2_000_001)
+            .fires(&["bluesky-image-scaled"]),
+        md("a PNG at the limit", bs(&media_path("media/a.png"), "Look\n"))
+            .sparse("media/a.png", png(4000, 3000), 2_000_000)
+            .passes("bluesky-image-scaled"),
+        md("a GIF over the limit", bs(&media_path("media/a.gif"), "Look\n"))
+            .sparse("media/a.gif", gif(400, 300), 2_000_001)
+            .fires(&["bluesky-image-too-large"]),
+        md("an image without alt", bs("media:\n  - path: media/1.png\n", "Look\n"))
+            .file("media/1.png", png(10, 10))
+            .fires(&["bluesky-alt-missing"]),
+        md("3 languages", bs("bluesky:\n  langs: [en, fr, de]\n", "Hi\n")).passes("bluesky-langs"),
+        md("4 languages", bs("bluesky:\n  langs: [en, fr, de, es]\n", "Hi\n")).fires(&["bluesky-langs"]),
+        md("a language that is no tag", bs("bluesky:\n  langs: [\"not a tag\"]\n", "Hi\n")).fires(&["bluesky-langs"]),
+    ]
+}
+
+fn mastodon_cases() -> Vec<Case> {
+    let a = |n: usize| "a".repeat(n);
+    vec![
+        md("500 characters", ms("", &a(500))).passes("mastodon-text-too-long"),
+        md("501 characters", ms("", &a(501))).fires(&["mastodon-text-too-long"]),
+        md("the content warning counts", ms("mastodon:\n  spoiler_text: Spoilers\n", &a(495)))
+            .fires(&["mastodon-text-too-long"]),
+        md("visibility unlisted", ms("mastodon:\n  visibility: unlisted\n", "Hi\n")).passes("mastodon-visibility"),
+        md("visibility misspelled", ms("mastodon:\n  visibility: publik\n", "Hi\n")).fires(&["mastodon-visibility"]),
+        md("language en", ms("mastodon:\n  language: en\n", "Hi\n")).passes("mastodon-language"),
+        md("language eng", ms("mastodon:\n  language: eng\n", "Hi\n")).fires(&["mastodon-language"]),
+        md("only an inline image", ms("", "![a cat](media/cat.png)\n"))
+            .fires(&["mastodon-inline-image", "mastodon-empty-part"]),
+        with_pngs(md("4 media", ms(&png_media(4), "Photos\n")), 4).passes("mastodon-too-many-media"),
+        with_pngs(md("5 media", ms(&png_media(5), "Photos\n")), 5).fires(&["mastodon-too-many-media"]),
+        md("media by URL", ms(&alt_media("A picture"), "Look\n")).fires(&["mastodon-media-url"]),
+        md("a file of no known format", ms(&media_path("media/a.png"), "Look\n"))
+            .file("media/a.png", b"not an image at all".to_vec())
+            .fires(&["mastodon-media-format"]),
+        md("an image over 16 MB", ms(&media_path("media/a.png"), "Look\n"))
+            .sparse("media/a.png", png(100, 100), 16 * MB + 1)
+            .fires(&["mastodon-image-too-large"]),
+        md("an image over the pixel limit", ms(&media_path("media/a.png"), "Look\n"))
+            .file("media/a.png", png(8000, 4148))
+            .fires(&["mastodon-image-too-large"]),
+        md("a video over 99 MB", ms(&media_path("media/v.mp4"), "Watch\n"))
+            .sparse("media/v.mp4", mp4(1000, 5000), 103_809_025)
+            .fires(&["mastodon-video-too-large"]),
+        md("alt of 1500 characters", ms(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(1500)), "Look\n"))
+            .file("media/1.png", png(10, 10))
+            .passes("mastodon-alt-too-long"),
+        md("alt of 1501 characters", ms(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(1501)), "Look\n"))
+            .file("media/1.png", png(10, 10))
+            .fires(&["mastodon-alt-too-long"]),
+        md("an image without alt", ms("media:\n  - path: media/1.png\n", "Look\n"))
+            .file("media/1.png", png(10, 10))
+            .fires(&["mastodon-alt-missing"]),
+        md("an empty content warning", ms("mastodon:\n  spoiler_text: \"\"\n", "Hi\n"))
+            .fires(&["mastodon-spoiler-empty"]),
+    ]
+}
+
+#[test]
+fn bluesky_rules() {
+    run_table(&bluesky_cases());
+}
+
+#[test]
+fn mastodon_rules() {
+    run_table(&mastodon_cases());
+}
+
 fn ten_mb_post() -> Vec<u8> {
     let mut v = th("", "Hi\n").into_bytes();
     v.resize(usize::try_from(10 * MB).expect("fits"), b'\n');
@@ -825,6 +949,8 @@ fn every_rule_code_has_a_firing_case() {
         include_str!("mod.rs"),
         include_str!("../platforms/threads/rules.rs"),
         include_str!("../platforms/devto/rules.rs"),
+        include_str!("../platforms/bluesky/rules.rs"),
+        include_str!("../platforms/mastodon/rules.rs"),
         include_str!("media.rs"),
         include_str!("../platforms/threads.rs"),
         include_str!("../platforms/devto.rs"),
@@ -853,7 +979,7 @@ fn every_rule_code_has_a_firing_case() {
         }
     }
     assert!(emitted.len() > 40, "the scan found too few codes: {emitted:?}");
-    let tables = [threads_cases(), media_cases(), devto_cases(), general_cases()];
+    let tables = [threads_cases(), media_cases(), devto_cases(), general_cases(), bluesky_cases(), mastodon_cases()];
     let fired: std::collections::BTreeSet<&str> = tables.iter().flatten().flat_map(|c| c.fires.clone()).collect();
     let missing: Vec<&&str> =
         emitted.iter().filter(|c| !fired.contains(**c) && !UNTESTABLE.iter().any(|(u, _)| u == *c)).collect();
