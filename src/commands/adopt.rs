@@ -15,11 +15,11 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::check::print;
-use super::{Global, Outcome, RecordCommit, open_project, parse_platforms, require_credentials};
+use super::{Global, Outcome, RecordCommit, Recording, open_project, parse_platforms, require_credentials, runtime};
 use crate::cli::AdoptArgs;
 use crate::content::{self, Post};
-use crate::error::{Error, Result};
-use crate::git::{self, GitError, RecordChange, RepoInfo};
+use crate::error::Result;
+use crate::git::RecordChange;
 use crate::ledger;
 use crate::pipeline;
 use crate::platforms::http::HttpOptions;
@@ -97,21 +97,8 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     require_credentials(g, &needed, "look for posts on")?;
 
     // Records are written like publish's: one writer per checkout, into committable files.
-    let _lock = if args.dry_run { None } else { git::lock(&project.root).map_err(before)? };
-    let repo = if args.dry_run || args.no_commit {
-        RepoInfo::NotARepository
-    } else {
-        git::preflight(&project.root).map_err(before)?
-    };
-    let pending = match &repo {
-        RepoInfo::Repository { .. } => git::pending_records(&project.root).map_err(before)?,
-        RepoInfo::NotARepository => Vec::new(),
-    };
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the network runtime", e))?;
+    let recording = if args.dry_run { None } else { Some(Recording::begin(&project.root, args.no_commit)?) };
+    let runtime = runtime()?;
     let mut written: Vec<RecordChange> = Vec::new();
     let mut tally = Tally { failed: unreadable, ..Tally::default() };
     runtime.block_on(async {
@@ -216,10 +203,10 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     });
 
     let mut git_lines = Vec::new();
-    if !args.dry_run {
-        let mut changes = pending;
+    if let Some(recording) = &recording {
+        let mut changes = recording.pending.clone();
         changes.extend(written.iter().cloned());
-        let commit = RecordCommit { repo: &repo, no_commit: args.no_commit, no_push: args.no_push };
+        let commit = RecordCommit { repo: &recording.repo, no_commit: args.no_commit, no_push: args.no_push };
         let (lines, failed) = commit.run(g, &project, &changes, !written.is_empty());
         git_lines = lines;
         tally.failed += failed.len();
@@ -232,10 +219,6 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
 /// A record with an id but no URL (`crier import` writes them when it cannot ask dev.to).
 fn url_missing(record: &serde_json::Value) -> bool {
     record.get("url").and_then(serde_json::Value::as_str).is_none_or(|u| u.trim().is_empty())
-}
-
-fn before(e: GitError) -> Error {
-    Error::Env { message: e.to_string() }
 }
 
 /// What looking for one post on one platform gave.

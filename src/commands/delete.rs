@@ -16,11 +16,11 @@ use std::fmt::Write as _;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
 use super::check::print;
-use super::{Global, Outcome, RecordCommit, open_project, parse_platforms, require_credentials};
+use super::{Global, Outcome, RecordCommit, Recording, open_project, parse_platforms, require_credentials, runtime};
 use crate::cli::DeleteArgs;
 use crate::content::{self, Post};
 use crate::error::{Error, Result};
-use crate::git::{self, GitError, RecordChange, RepoInfo};
+use crate::git::RecordChange;
 use crate::ledger::{self, Record};
 use crate::pipeline;
 use crate::platform_id::NAMES;
@@ -172,17 +172,8 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
     }
 
     // Records are written like publish's: one writer per checkout, into committable files.
-    let _lock = git::lock(&project.root).map_err(before)?;
-    let repo = if args.no_commit { RepoInfo::NotARepository } else { git::preflight(&project.root).map_err(before)? };
-    let pending = match &repo {
-        RepoInfo::Repository { .. } => git::pending_records(&project.root).map_err(before)?,
-        RepoInfo::NotARepository => Vec::new(),
-    };
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the network runtime", e))?;
+    let recording = Recording::begin(&project.root, args.no_commit)?;
+    let runtime = runtime()?;
     let mut written: Vec<RecordChange> = Vec::new();
     runtime.block_on(async {
         let mut conns: HashMap<PlatformId, Conn> = HashMap::new();
@@ -255,9 +246,9 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
         }
     });
 
-    let mut changes = pending;
+    let mut changes = recording.pending.clone();
     changes.extend(written.iter().cloned());
-    let commit = RecordCommit { repo: &repo, no_commit: args.no_commit, no_push: args.no_push };
+    let commit = RecordCommit { repo: &recording.repo, no_commit: args.no_commit, no_push: args.no_push };
     let (git_lines, git_failed) = commit.run(g, &project, &changes, !written.is_empty());
     tally.failed += git_failed.len();
     let mut out = table(&rows);
@@ -291,10 +282,6 @@ async fn connect(project: &crate::project::Project, g: &Global, id: PlatformId) 
         Ok(budget) => Conn::Ready { session, budget },
         Err(f) => Conn::Stopped(f.fatal.unwrap_or(f.message)),
     }
-}
-
-fn before(e: GitError) -> Error {
-    Error::Env { message: e.to_string() }
 }
 
 /// The table line of a post taken down.

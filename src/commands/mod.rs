@@ -80,6 +80,40 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
+/// What a command that writes records holds while it runs (`publish`, `adopt`, `delete`).
+pub(crate) struct Recording {
+    /// One writer per checkout (released on drop).
+    _lock: Option<crate::git::PublishLock>,
+    /// What `git::preflight` found (`NotARepository` with `--no-commit`).
+    pub(crate) repo: crate::git::RepoInfo,
+    /// Records an interrupted earlier run wrote but did not commit.
+    pub(crate) pending: Vec<crate::git::RecordChange>,
+}
+
+impl Recording {
+    /// Takes the lock, refuses checkouts that cannot commit and push (exit 2, before
+    /// anything changes), and finds records left uncommitted.
+    pub(crate) fn begin(root: &std::path::Path, no_commit: bool) -> Result<Self> {
+        use crate::git::{self, RepoInfo};
+        let env = |e: crate::git::GitError| Error::Env { message: e.to_string() };
+        let lock = git::lock(root).map_err(env)?;
+        let repo = if no_commit { RepoInfo::NotARepository } else { git::preflight(root).map_err(env)? };
+        let pending = match &repo {
+            RepoInfo::Repository { .. } => git::pending_records(root).map_err(env)?,
+            RepoInfo::NotARepository => Vec::new(),
+        };
+        Ok(Self { _lock: lock, repo, pending })
+    }
+}
+
+/// The single-threaded runtime the network commands run on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the network runtime", e))
+}
+
 /// Commits records written back into post files (`publish`, `adopt`), the one way both do it.
 pub(crate) struct RecordCommit<'a> {
     /// What `git::preflight` found (`NotARepository` with `--no-commit`).

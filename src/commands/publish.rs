@@ -8,21 +8,16 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::check::print;
-use super::{Global, Outcome, RecordCommit, open_project};
+use super::{Global, Outcome, RecordCommit, Recording, open_project};
 use crate::cli::PublishArgs;
 use crate::diag;
 use crate::error::{Error, Result};
-use crate::git::{self, GitError, RepoInfo};
 use crate::pipeline::{self, PostReport};
 use crate::platforms::{self, PlatformId};
 use crate::publish::run::{self, RunSummary};
 use crate::publish::{self, PlanEntry, State};
 
 /// Git problems found before publishing are environment errors (exit 2).
-fn before_publishing(e: GitError) -> Error {
-    Error::Env { message: e.to_string() }
-}
-
 pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     let project = open_project(g)?;
     let now = g.env.now()?;
@@ -81,16 +76,7 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     }
 
     // One publish at a time per checkout; refuse checkouts that cannot push.
-    let _lock = git::lock(&project.root).map_err(before_publishing)?;
-    let repo = if args.no_commit {
-        RepoInfo::NotARepository
-    } else {
-        git::preflight(&project.root).map_err(before_publishing)?
-    };
-    let pending = match &repo {
-        RepoInfo::Repository { .. } => git::pending_records(&project.root).map_err(before_publishing)?,
-        RepoInfo::NotARepository => Vec::new(),
-    };
+    let recording = Recording::begin(&project.root, args.no_commit)?;
 
     let mut summary = RunSummary::default();
     for path in &capped {
@@ -117,9 +103,9 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
         summary.urls.extend(done.urls);
     }
 
-    let mut changes = pending;
+    let mut changes = recording.pending.clone();
     changes.extend(summary.written.iter().cloned());
-    let commit = RecordCommit { repo: &repo, no_commit: args.no_commit, no_push: args.no_push };
+    let commit = RecordCommit { repo: &recording.repo, no_commit: args.no_commit, no_push: args.no_push };
     let (git_lines, git_failed) = commit.run(g, &project, &changes, !summary.written.is_empty());
     summary.git.extend(git_lines);
     summary.failed.extend(git_failed);
