@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use crier::platforms::bluesky::publish::{BlueskyPublisher, BlueskyRecord, Job, PublishFailure, PublishOptions};
+use crier::platforms::bluesky::remote::{self, Part};
 use crier::platforms::bluesky::richtext::RichText;
 use crier::platforms::bluesky::xrpc::{ClientOptions, XrpcClient, XrpcError};
 use crier::platforms::bluesky::{BlueskyOutput, BlueskyPart, tid};
+use crier::platforms::{Deletion, Remote};
 use crier::render::text::{LinkStyle, markdown_to_text_with};
 use crier::rules::media::MediaRef;
 use crier::rules::media_probe::MediaFormat;
@@ -474,4 +476,153 @@ async fn link_cards_come_from_the_page_and_a_failed_fetch_only_drops_the_card() 
     let rec = publish(&mut p, &no_card, "content/quiet.md", &notes).await.expect("published");
     let v = fake.records().into_iter().find(|r| r.uri == rec.id).expect("record").value;
     assert!(v.get("embed").is_none());
+}
+
+// ---------------------------------------------------------------- delete and inspect
+
+/// Publishes a chain of `texts` at `path`; returns the record.
+async fn chain(p: &mut BlueskyPublisher, path: &str, texts: &[&str]) -> BlueskyRecord {
+    let out = output(texts.iter().map(|t| part(t)).collect());
+    publish(p, &out, path, &Notes::new()).await.expect("published")
+}
+
+fn uris(rec: &BlueskyRecord) -> Vec<String> {
+    if rec.parts.is_empty() { vec![rec.id.clone()] } else { rec.parts.iter().map(|p| p.id.clone()).collect() }
+}
+
+fn parts(rec: &BlueskyRecord) -> Vec<(String, String)> {
+    if rec.parts.is_empty() {
+        vec![(rec.id.clone(), rec.cid.clone())]
+    } else {
+        rec.parts.iter().map(|p| (p.id.clone(), p.cid.clone())).collect()
+    }
+}
+
+async fn delete(p: &BlueskyPublisher, uris: &[String]) -> Result<Deletion, crier::platforms::Failure> {
+    let ids: Vec<&str> = uris.iter().map(String::as_str).collect();
+    remote::delete(p.client(), &ids, &|_| {}).await
+}
+
+async fn inspect(p: &BlueskyPublisher, parts: &[(String, String)], sent: Option<&[&str]>) -> Remote {
+    let parts: Vec<Part<'_>> = parts.iter().map(|(u, c)| Part { uri: u, cid: Some(c) }).collect();
+    remote::inspect(p.client(), &parts, sent).await.expect("looked up")
+}
+
+fn deleted_keys(fake: &FakeBluesky) -> Vec<String> {
+    fake.requests()
+        .iter()
+        .filter(|r| r.nsid == "com.atproto.repo.deleteRecord")
+        .map(|r| r.body.as_ref().and_then(|b| b["rkey"].as_str()).unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_chain_is_deleted_last_part_first_one_call_each() {
+    let fake = FakeBluesky::start(cfg()).await;
+    let mut p = connect(&fake).await;
+    let rec = chain(&mut p, "content/c.md", &["one", "two", "three"]).await;
+    let keep = chain(&mut p, "content/keep.md", &["stays"]).await;
+    let before = fake.calls();
+    let done = delete(&p, &uris(&rec)).await.expect("deleted");
+    assert_eq!(done, Deletion { deleted: 3, already_gone: 0, note: None });
+    assert_eq!(fake.calls() - before, 3, "no lookup before deleting");
+    let keys: Vec<String> = uris(&rec).iter().rev().map(|u| rkey(u).to_owned()).collect();
+    assert_eq!(deleted_keys(&fake), keys);
+    assert_eq!(fake.records().len(), 1);
+    assert_eq!(fake.records()[0].uri, keep.id);
+}
+
+#[tokio::test]
+async fn parts_already_gone_count_as_deleted() {
+    let fake = FakeBluesky::start(cfg()).await;
+    let mut p = connect(&fake).await;
+    let rec = chain(&mut p, "content/c.md", &["one", "two"]).await;
+    assert!(fake.remove_in_app(rkey(&rec.parts[0].id)));
+    let done = delete(&p, &uris(&rec)).await.expect("deleted");
+    assert_eq!((done.deleted, done.already_gone), (1, 1));
+    assert!(fake.records().is_empty());
+    // Again: nothing left, nothing fails.
+    let again = delete(&p, &uris(&rec)).await.expect("still fine");
+    assert_eq!((again.deleted, again.already_gone), (0, 2));
+}
+
+#[tokio::test]
+async fn a_delete_whose_reply_is_lost_is_retried_and_lands_on_nothing() {
+    let fake = FakeBluesky::start(cfg()).await;
+    let mut p = connect(&fake).await;
+    let rec = chain(&mut p, "content/a.md", &["lost"]).await;
+    fake.fail_next(Route::DeleteRecord, Fault::DropAfterAction);
+    let done = delete(&p, &uris(&rec)).await.expect("deleted");
+    assert_eq!(done.deleted + done.already_gone, 1);
+    assert!(fake.records().is_empty());
+    assert_eq!(fake.count("com.atproto.repo.deleteRecord"), 2);
+}
+
+#[tokio::test]
+async fn a_long_rate_limit_stops_deleting_with_what_was_done() {
+    let fake = FakeBluesky::start(cfg()).await;
+    let mut p = connect(&fake).await;
+    let rec = chain(&mut p, "content/c.md", &["one", "two"]).await;
+    fake.fail_next(Route::DeleteRecord, Fault::Delay(Duration::ZERO));
+    fake.fail_next(Route::DeleteRecord, Fault::RateLimited { reset_in_secs: 3600 });
+    let f = delete(&p, &uris(&rec)).await.expect_err("rate limited");
+    assert_eq!(f.published_parts, 1, "the last part went");
+    assert!(f.message.contains("rate limit"), "{}", f.message);
+    assert!(f.fatal.as_deref().is_some_and(|m| m.contains("run `crier delete` again")), "{f:?}");
+    assert_eq!(fake.records().len(), 1);
+    // A short one is waited out.
+    fake.fail_next(Route::DeleteRecord, Fault::RateLimited { reset_in_secs: 2 });
+    let started = Instant::now();
+    assert_eq!(delete(&p, &uris(&rec)).await.expect("waited").deleted, 1);
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn another_accounts_record_is_refused_before_anything_is_sent() {
+    let fake = FakeBluesky::start(cfg()).await;
+    let mut p = connect(&fake).await;
+    let mine = chain(&mut p, "content/a.md", &["mine"]).await;
+    let theirs = fake.seed_foreign("did:plc:someoneelse00000000000001", "3lbbbbbbbbbb2", json!({"text": "theirs"}));
+    let f = delete(&p, &[mine.id.clone(), theirs.uri.clone()]).await.expect_err("refused");
+    assert!(f.message.contains("belongs to another account (did:plc:someoneelse00000000000001)"), "{}", f.message);
+    assert!(f.message.contains(&fake.did()), "names the signed-in account: {}", f.message);
+    assert_eq!(fake.count("com.atproto.repo.deleteRecord"), 0, "not even the own part");
+    assert_eq!((fake.records().len(), fake.foreign().len()), (1, 1));
+    assert!(delete(&p, &["https://bsky.app/profile/x/post/y".to_owned()]).await.is_err());
+    match inspect(&p, &[(theirs.uri.clone(), theirs.cid.clone())], None).await {
+        Remote::OtherAccount(m) => assert!(m.contains("did:plc:someoneelse"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn inspect_tells_same_gone_and_rewritten_apart() {
+    let fake = FakeBluesky::start(cfg()).await;
+    let mut p = connect(&fake).await;
+    let rec = chain(&mut p, "content/c.md", &["one", "two", "three"]).await;
+    let sent = ["one", "two", "three"];
+    let before = fake.calls();
+    assert_eq!(inspect(&p, &parts(&rec), Some(&sent)).await, Remote::Same);
+    assert_eq!(fake.calls() - before, 3, "one getRecord per part");
+    assert_eq!(fake.count("com.atproto.repo.deleteRecord"), 0);
+
+    fake.rewrite_in_app(rkey(&rec.parts[1].id), "two, rewritten").expect("there");
+    match inspect(&p, &parts(&rec), Some(&sent)).await {
+        Remote::Edited(m) => assert_eq!(m, "part 2: Bluesky shows “two, rewritten”, crier sent “two”"),
+        other => panic!("{other:?}"),
+    }
+    // Without the sent text (the file changed since), the content id still tells.
+    match inspect(&p, &parts(&rec), None).await {
+        Remote::Edited(m) => assert!(m.starts_with("part 2: the record was rewritten"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+
+    assert!(fake.remove_in_app(rkey(&rec.parts[2].id)));
+    assert_eq!(
+        inspect(&p, &parts(&rec), Some(&sent)).await,
+        Remote::Gone("part 3 of 3 is no longer on Bluesky".into())
+    );
+    assert!(fake.remove_in_app(rkey(&rec.parts[0].id)));
+    assert!(fake.remove_in_app(rkey(&rec.parts[1].id)));
+    assert_eq!(inspect(&p, &parts(&rec), None).await, Remote::Gone("all 3 parts are no longer on Bluesky".into()));
 }

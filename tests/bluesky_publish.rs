@@ -320,3 +320,231 @@ fn fault_matrix() {
     }
     println!("{}", table.join("\n"));
 }
+
+// ---------------------------------------------------------------- delete and status --remote
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Tester")
+        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
+        .env("GIT_COMMITTER_NAME", "Tester")
+        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn rkey_of(uri: &str) -> String {
+    uri.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
+/// The record keys of the post's parts, first part first.
+fn part_keys(w: &World, rel: &str) -> Vec<String> {
+    let rec = w.record(rel).expect("recorded");
+    match rec["parts"].as_array() {
+        Some(parts) => parts.iter().map(|p| rkey_of(p["id"].as_str().unwrap_or_default())).collect(),
+        None => vec![rkey_of(rec["id"].as_str().unwrap_or_default())],
+    }
+}
+
+fn delete_calls(w: &World) -> Vec<String> {
+    w.fake
+        .requests()
+        .iter()
+        .filter(|r| r.nsid == "com.atproto.repo.deleteRecord")
+        .map(|r| r.body.as_ref().and_then(|b| b["rkey"].as_str()).unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn delete_takes_the_chain_down_records_and_commits_it_and_publish_leaves_it() {
+    let w = world_with_post();
+    git(w.root(), &["init", "-q", "-b", "main"]);
+    git(w.root(), &["add", "-A"]);
+    git(w.root(), &["commit", "-q", "-m", "posts"]);
+    w.run(&["publish", "--no-push"]).code(0);
+    let keys = part_keys(&w, "content/hello.md");
+    assert_eq!(keys.len(), 2);
+
+    // Without a terminal, nothing goes without --yes.
+    let refused = w.run(&["delete", "content/hello.md"]);
+    assert_ne!(refused.code, 0, "{refused}");
+    assert!(refused.all().contains("--yes"), "{refused}");
+    assert_eq!(w.fake.records().len(), 2);
+
+    let run = w.run(&["delete", "content/hello.md", "--yes", "--no-push"]);
+    run.code(0).stdout_has("deleted, 2 parts").stdout_has("deleted 1, failed 0");
+    assert!(w.fake.records().is_empty(), "every part is gone: {run}");
+    assert_eq!(delete_calls(&w), vec![keys[1].clone(), keys[0].clone()], "the last part first");
+    let rec = w.record("content/hello.md").expect("the entry stays");
+    assert_eq!(rec["deleted_at"], NOW);
+    assert_eq!(rkey_of(rec["id"].as_str().unwrap_or_default()), keys[0], "the ids stay");
+    assert_eq!(git(w.root(), &["log", "-1", "--format=%s"]).trim(), "crier: record deleted posts [skip ci]");
+    assert_eq!(git(w.root(), &["status", "--porcelain"]).trim(), "");
+
+    // Deleted means never published again, and a second delete has nothing to do.
+    let puts = w.fake.count("com.atproto.repo.putRecord");
+    w.run(&["publish", "--no-push"]).code(0);
+    assert!(w.fake.records().is_empty());
+    assert_eq!(w.fake.count("com.atproto.repo.putRecord"), puts);
+    let again = w.run(&["delete", "content/hello.md", "--yes", "--no-push"]);
+    again.code(0).stdout_has("already deleted at");
+    assert_eq!(delete_calls(&w).len(), 2);
+}
+
+#[test]
+fn status_remote_reports_gone_edited_and_another_account() {
+    let w = World::new();
+    for name in ["same", "gone", "edited", "chain"] {
+        w.file(&format!("content/{name}.md"), format!("---\nplatforms: [bluesky]\n---\nThe {name} post\n"));
+    }
+    w.file("content/chain.md", "---\nplatforms: [bluesky]\n---\nChain one\n\n---\n\nChain two\n\n---\n\nChain three\n");
+    w.run(&["publish", "--no-commit"]).code(0);
+    assert!(w.fake.remove_in_app(&part_keys(&w, "content/gone.md")[0]));
+    w.fake.rewrite_in_app(&part_keys(&w, "content/edited.md")[0], "The edited post, changed elsewhere").expect("there");
+    assert!(w.fake.remove_in_app(&part_keys(&w, "content/chain.md")[1]));
+    let other = "did:plc:someoneelse00000000000001";
+    let foreign = w.fake.seed_foreign(other, "3lbbbbbbbbbb2", serde_json::json!({"text": "theirs"}));
+    w.file(
+        "content/theirs.md",
+        format!(
+            "---\nplatforms: [bluesky]\npublished:\n  bluesky:\n    id: {}\n    url: https://bsky.app/profile/{other}/post/3lbbbbbbbbbb2\n    published_at: \"{NOW}\"\n    hash: sha256:0\n---\nTheirs\n",
+            foreign.uri
+        ),
+    );
+
+    let run = w.run(&["status", "--remote"]);
+    run.code(0);
+    let line = |file: &str| {
+        run.stdout.lines().find(|l| l.contains(&format!("content/{file}.md → bluesky"))).unwrap_or("").to_owned()
+    };
+    assert!(line("gone").contains("gone: the post is no longer on Bluesky"), "{run}");
+    assert!(line("chain").contains("gone: part 2 of 3 is no longer on Bluesky"), "{run}");
+    assert!(
+        line("edited").contains("edited: Bluesky shows “…dited post, changed elsewhere”, crier sent “…dited post”"),
+        "{run}"
+    );
+    assert!(
+        line("theirs").contains(&format!("other account: {} belongs to another account ({other})", foreign.uri)),
+        "{run}"
+    );
+    assert!(line("same").is_empty(), "a post as recorded is not listed: {run}");
+    assert!(run.stdout.contains("4 drifted, 0 not checked"), "{run}");
+
+    let json = w.run(&["status", "--remote", "--format", "json"]);
+    json.code(0);
+    let v: Value = serde_json::from_str(&json.stdout).expect("json");
+    let state = |file: &str| {
+        v["posts"]
+            .as_array()
+            .and_then(|l| l.iter().find(|p| p["file"] == format!("content/{file}.md") && p["platform"] == "bluesky"))
+            .map(|p| p["remote"]["state"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        ["same", "gone", "edited", "chain", "theirs"].map(state),
+        ["same", "gone", "edited", "gone", "other-account"],
+        "{json}"
+    );
+    assert_eq!(v["remote"]["drift"], 4);
+    assert_eq!(w.fake.count("com.atproto.repo.deleteRecord"), 0, "read-only");
+}
+
+#[test]
+fn status_remote_notices_a_rewritten_record_even_when_the_file_changed() {
+    let w = World::new();
+    w.file("content/a.md", "---\nplatforms: [bluesky]\n---\nOriginal words\n");
+    w.run(&["publish", "--no-commit"]).code(0);
+    w.fake.rewrite_in_app(&part_keys(&w, "content/a.md")[0], "Other words").expect("there");
+    // The file no longer renders to what was sent: the content id still tells.
+    let text = w.read("content/a.md").replace("Original words", "Reworded locally");
+    w.file("content/a.md", text);
+    let run = w.run(&["status", "--remote"]);
+    run.code(0);
+    assert!(run.stdout.contains("edited: the record was rewritten"), "{run}");
+}
+
+#[test]
+fn delete_after_a_lost_reply_is_recorded_on_the_same_run() {
+    let w = World::new();
+    w.file("content/a.md", "---\nplatforms: [bluesky]\n---\nto be deleted\n");
+    w.run(&["publish", "--no-commit"]).code(0);
+    // The PDS deletes, the reply never comes; the retry finds the key empty.
+    w.fake.fail_next(Route::DeleteRecord, Fault::DropAfterAction);
+    let run = w.run(&["delete", "content/a.md", "--yes", "--no-commit"]);
+    run.code(0).stdout_has("deleted");
+    assert!(w.fake.records().is_empty());
+    assert_eq!(w.record("content/a.md").expect("entry")["deleted_at"], NOW);
+}
+
+#[test]
+fn delete_of_a_post_already_gone_is_recorded() {
+    let w = World::new();
+    w.file("content/a.md", "---\nplatforms: [bluesky]\n---\ngone in the app\n");
+    w.run(&["publish", "--no-commit"]).code(0);
+    assert!(w.fake.remove_in_app(&part_keys(&w, "content/a.md")[0]));
+    let run = w.run(&["delete", "content/a.md", "--yes", "--no-commit"]);
+    run.code(0).stdout_has("deleted (it was already gone)");
+    assert_eq!(w.record("content/a.md").expect("entry")["deleted_at"], NOW);
+}
+
+#[test]
+fn delete_failing_in_the_middle_of_a_chain_is_finished_by_the_rerun() {
+    let w = world_with_post();
+    w.run(&["publish", "--no-commit"]).code(0);
+    // The last part goes; the first is refused.
+    w.fake.fail_next(Route::DeleteRecord, Fault::Delay(Duration::ZERO));
+    w.fake.fail_next(
+        Route::DeleteRecord,
+        Fault::Status(400, r#"{"error":"InvalidRequest","message":"something refused"}"#.into()),
+    );
+    let first = w.run(&["delete", "content/hello.md", "--yes", "--no-commit"]);
+    first.code(1).stdout_has("1 of 2 parts were deleted; run again to finish");
+    assert_eq!(w.fake.records().len(), 1);
+    assert!(w.record("content/hello.md").expect("entry").get("deleted_at").is_none(), "not recorded yet");
+    let rerun = w.run(&["delete", "content/hello.md", "--yes", "--no-commit"]);
+    rerun.code(0).stdout_has("deleted, 2 parts (1 already gone)");
+    assert!(w.fake.records().is_empty());
+    assert_eq!(w.record("content/hello.md").expect("entry")["deleted_at"], NOW);
+}
+
+#[test]
+fn a_rate_limit_stops_deleting_on_bluesky_and_the_rerun_finishes() {
+    let w = World::new();
+    w.file("content/a.md", "---\nplatforms: [bluesky]\n---\nfirst\n");
+    w.file("content/b.md", "---\nplatforms: [bluesky]\n---\nsecond\n");
+    w.run(&["publish", "--no-commit"]).code(0);
+    w.fake.fail_next(Route::DeleteRecord, Fault::RateLimited { reset_in_secs: 3600 });
+    let first = w.run(&["delete", "content", "--yes", "--no-commit"]);
+    first.code(1);
+    assert!(first.stdout.contains("rate limit"), "{first}");
+    assert!(first.stdout.contains("not deleted: Bluesky's rate limit is reached"), "the other post waits: {first}");
+    assert_eq!(w.fake.count("com.atproto.repo.deleteRecord"), 1, "no call after the limit");
+    assert_eq!(w.fake.records().len(), 2);
+    let rerun = w.run(&["delete", "content", "--yes", "--no-commit"]);
+    rerun.code(0).stdout_has("deleted 2, failed 0");
+    assert!(w.fake.records().is_empty());
+}
+
+#[test]
+fn delete_refuses_a_record_of_another_account() {
+    let w = World::new();
+    let other = "did:plc:someoneelse00000000000001";
+    let foreign = w.fake.seed_foreign(other, "3lbbbbbbbbbb2", serde_json::json!({"text": "theirs"}));
+    w.file(
+        "content/theirs.md",
+        format!(
+            "---\nplatforms: [bluesky]\npublished:\n  bluesky:\n    id: {}\n    url: https://bsky.app/profile/{other}/post/3lbbbbbbbbbb2\n    published_at: \"{NOW}\"\n    hash: sha256:0\n---\nTheirs\n",
+            foreign.uri
+        ),
+    );
+    let run = w.run(&["delete", "content/theirs.md", "--yes", "--no-commit"]);
+    run.code(1);
+    assert!(run.stdout.contains("belongs to another account"), "{run}");
+    assert_eq!(w.fake.count("com.atproto.repo.deleteRecord"), 0);
+    assert_eq!(w.fake.foreign().len(), 1);
+    assert!(w.record("content/theirs.md").expect("entry").get("deleted_at").is_none());
+}

@@ -13,8 +13,10 @@ use crier::platforms::mastodon::api::{
     ClientOptions, MastodonClient, MastodonError, NewStatus, Upload, parse_instance,
 };
 use crier::platforms::mastodon::publish::{MastodonPublisher, PublishOptions, idempotency_key};
+use crier::platforms::mastodon::remote;
 use crier::platforms::mastodon::rules::Limits;
 use crier::platforms::mastodon::{MastodonOutput, MastodonPart};
+use crier::platforms::{Deletion, Failure, Remote};
 use crier::rules::media::MediaRef;
 use crier::rules::media_probe::{MediaFormat, MediaInfo};
 use fake_mastodon::{FakeConfig, FakeMastodon, Fault, Route};
@@ -570,4 +572,133 @@ async fn adopt_finds_a_chain_without_posting_and_says_when_it_is_partial_or_ambi
     let mut p = publisher(&fake);
     assert_eq!(p.adopt(&output(&["nowhere"]), "h", NOW, None, &quiet).await.expect("adopt"), Adoption::NotFound);
     assert_eq!(fake.count("POST", "/api/v1/statuses"), 0, "adopt never posts");
+}
+
+// ---------------------------------------------------------------- delete and inspect
+
+fn record_ids(rec: &Record) -> Vec<String> {
+    if rec.parts.is_empty() { vec![rec.id.clone()] } else { rec.parts.iter().map(|p| p.id.clone()).collect() }
+}
+
+async fn delete(fake: &FakeMastodon, ids: &[String]) -> Result<Deletion, Failure> {
+    let c = client(fake);
+    let me = c.verify_credentials(&quiet).await.expect("account");
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    remote::delete(&c, &me, &ids, &silent, &quiet).await
+}
+
+async fn inspect(fake: &FakeMastodon, ids: &[String], sent: Option<&MastodonOutput>) -> Remote {
+    let c = client(fake);
+    let me = c.verify_credentials(&quiet).await.expect("account");
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    remote::inspect(&c, &me, &ids, sent, &quiet).await.expect("looked up")
+}
+
+fn deleted(fake: &FakeMastodon) -> Vec<String> {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.rsplit('/').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_chain_is_deleted_last_status_first_one_call_each() {
+    let fake = FakeMastodon::start(cfg()).await;
+    let mut p = publisher(&fake);
+    let rec = publish(&mut p, &post("content/c.md"), &output(&["one", "two", "three"])).await.expect("published");
+    let keep = fake.seed("stays", None);
+    let ids = record_ids(&rec);
+    let before = fake.calls();
+    let done = delete(&fake, &ids).await.expect("deleted");
+    assert_eq!(done, Deletion { deleted: 3, already_gone: 0, note: None });
+    assert_eq!(fake.calls() - before, 7, "verify_credentials, one GET and one DELETE per status");
+    assert_eq!(deleted(&fake), ids.iter().rev().cloned().collect::<Vec<_>>());
+    let left: Vec<String> = fake.statuses().into_iter().map(|s| s.id).collect();
+    assert_eq!(left, [keep]);
+}
+
+#[tokio::test]
+async fn statuses_already_gone_and_lost_replies_count_as_deleted() {
+    let fake = FakeMastodon::start(cfg()).await;
+    let mut p = publisher(&fake);
+    let rec = publish(&mut p, &post("content/c.md"), &output(&["one", "two"])).await.expect("published");
+    let ids = record_ids(&rec);
+    assert!(fake.delete_in_app(&ids[0]));
+    // The last status is deleted but its reply is lost: the retry's 404 means done.
+    fake.fail_next(Route::DeleteStatus, Fault::DropAfterAction);
+    let done = delete(&fake, &ids).await.expect("deleted");
+    assert_eq!((done.deleted, done.already_gone), (1, 1));
+    assert!(fake.statuses().is_empty());
+    assert_eq!(fake.count("DELETE", ""), 2, "no deletion spent on the status already gone");
+}
+
+#[tokio::test]
+async fn another_accounts_status_is_refused_on_mastodon_and_gotosocial() {
+    for code in [404, 403] {
+        let fake = FakeMastodon::start(FakeConfig { foreign_delete_status: code, ..cfg() }).await;
+        let mine = fake.seed("mine", None);
+        let theirs = fake.seed_other("not mine", "109000000000000777", "bob");
+        let f = delete(&fake, &[mine, theirs.clone()]).await.expect_err("refused");
+        assert!(f.message.contains("belongs to another account (@bob); the token is @crier_tester's"), "{}", f.message);
+        assert!(f.fatal.is_none(), "other posts may go on: {f:?}");
+        assert_eq!(fake.statuses().len(), 2, "both still there ({code})");
+        assert_eq!(fake.count("DELETE", ""), 0, "refused before deleting anything");
+        assert_eq!(inspect(&fake, &[theirs.clone()], None).await.name(), "other-account");
+    }
+}
+
+#[tokio::test]
+async fn the_deletion_limit_stops_the_run_and_says_when_to_come_back() {
+    let fake = FakeMastodon::start(FakeConfig { delete_limit: 1, ..cfg() }).await;
+    let mut p = publisher(&fake);
+    let rec = publish(&mut p, &post("content/c.md"), &output(&["one", "two"])).await.expect("published");
+    let f = delete(&fake, &record_ids(&rec)).await.expect_err("limited");
+    assert_eq!(f.published_parts, 1);
+    assert!(f.message.contains("rate limit"), "{}", f.message);
+    assert!(f.fatal.as_deref().is_some_and(|m| m.contains("again in 30 min")), "{f:?}");
+    fake.pass_delete_window();
+    let done = delete(&fake, &record_ids(&rec)).await.expect("finished");
+    assert_eq!((done.deleted, done.already_gone), (1, 1), "no deletion spent on the part already gone");
+}
+
+#[tokio::test]
+async fn a_token_without_write_statuses_is_told_so() {
+    let fake = FakeMastodon::start(FakeConfig {
+        scopes: ["read:accounts", "read:statuses"].map(String::from).to_vec(),
+        ..cfg()
+    })
+    .await;
+    let mine = fake.seed("mine", None);
+    let f = delete(&fake, &[mine]).await.expect_err("refused");
+    assert!(f.message.contains("write:statuses"), "{}", f.message);
+    assert_eq!(fake.statuses().len(), 1);
+}
+
+#[tokio::test]
+async fn inspect_tells_same_gone_and_edited_apart_cheaply() {
+    let fake = FakeMastodon::start(cfg()).await;
+    let mut p = publisher(&fake);
+    let sent = output(&["Tom & Jerry https://example.com/a-rather-long-link-that-gets-shortened", "two"]);
+    let rec = publish(&mut p, &post("content/c.md"), &sent).await.expect("published");
+    let ids = record_ids(&rec);
+    let before = fake.calls();
+    assert_eq!(inspect(&fake, &ids, Some(&sent)).await, Remote::Same);
+    assert_eq!(fake.calls() - before, 3, "verify_credentials and one GET per status; no source asked");
+
+    assert!(fake.edit_in_app(&ids[1], "two, edited"));
+    match inspect(&fake, &ids, Some(&sent)).await {
+        Remote::Edited(m) => assert_eq!(m, "status 2: the instance shows “two, edited”, crier sent “two”"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.count("GET", "/source"), 1, "the source confirms a difference");
+    // Without the sent text (the file changed since) there is nothing to compare.
+    assert_eq!(inspect(&fake, &ids, None).await, Remote::Same);
+
+    assert!(fake.delete_in_app(&ids[0]));
+    assert_eq!(
+        inspect(&fake, &ids, Some(&sent)).await,
+        Remote::Gone("status 1 of 2 is no longer on the instance".into())
+    );
+    assert_eq!(fake.count("DELETE", "") + fake.count("PUT", ""), 0, "read-only");
 }

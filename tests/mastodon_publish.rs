@@ -403,3 +403,204 @@ fn fault_matrix() {
     }
     println!("{}", table.join("\n"));
 }
+
+// ---------------------------------------------------------------- delete and status --remote
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Tester")
+        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
+        .env("GIT_COMMITTER_NAME", "Tester")
+        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The recorded status ids of the post, first part first.
+fn ids(w: &World, rel: &str) -> Vec<String> {
+    let rec = record(&w.read(rel)).expect("recorded");
+    match rec["parts"].as_array() {
+        Some(parts) => parts.iter().map(|p| p["id"].as_str().unwrap_or_default().to_owned()).collect(),
+        None => vec![rec["id"].as_str().unwrap_or_default().to_owned()],
+    }
+}
+
+fn deletes(w: &World) -> Vec<String> {
+    w.fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.rsplit('/').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// A post whose record points at `id` (a status crier did not publish).
+fn handwritten(w: &World, rel: &str, id: &str) {
+    w.file(
+        rel,
+        format!(
+            "---\nplatforms: [mastodon]\npublished:\n  mastodon:\n    id: \"{id}\"\n    url: https://mastodon.example/@bob/{id}\n    published_at: \"{NOW}\"\n    hash: sha256:0\n---\nTheirs\n"
+        ),
+    );
+}
+
+#[test]
+fn delete_takes_the_chain_down_records_and_commits_it_and_publish_leaves_it() {
+    let w = World::new();
+    w.file(
+        "content/chain.md",
+        md("platforms: [mastodon]\n", "First part.\n\n---\n\nSecond part.\n\n---\n\nThird part.\n"),
+    );
+    git(w.root(), &["init", "-q", "-b", "main"]);
+    git(w.root(), &["add", "-A"]);
+    git(w.root(), &["commit", "-q", "-m", "posts"]);
+    w.run(&["publish", "--no-push"]).code(0);
+    let parts = ids(&w, "content/chain.md");
+    assert_eq!(parts.len(), 3);
+
+    let refused = w.run(&["delete", "content/chain.md"]);
+    assert_ne!(refused.code, 0, "{refused}");
+    assert!(refused.all().contains("--yes"), "{refused}");
+    assert_eq!(w.fake.statuses().len(), 3);
+
+    let run = w.run(&["delete", "content/chain.md", "--yes", "--no-push"]);
+    run.code(0).stdout_has("deleted, 3 parts").stdout_has("deleted 1, failed 0");
+    assert!(w.fake.statuses().is_empty(), "every status is gone: {run}");
+    assert_eq!(deletes(&w), vec![parts[2].clone(), parts[1].clone(), parts[0].clone()], "the last first");
+    let rec = record(&w.read("content/chain.md")).expect("the entry stays");
+    assert_eq!(rec["deleted_at"], NOW);
+    assert_eq!(git(w.root(), &["log", "-1", "--format=%s"]).trim(), "crier: record deleted posts [skip ci]");
+    assert_eq!(git(w.root(), &["status", "--porcelain"]).trim(), "");
+
+    // Never published again, not even when the file changes (Mastodon edits in place).
+    let text = w.read("content/chain.md").replace("Third part.", "Third part, reworded.");
+    w.file("content/chain.md", text);
+    let calls = w.fake.calls();
+    w.run(&["publish", "--no-commit"]).code(0);
+    assert!(w.fake.statuses().is_empty());
+    assert_eq!(w.fake.calls(), calls, "nothing asked of the instance");
+}
+
+#[test]
+fn status_remote_reports_gone_edited_and_another_account() {
+    let w = World::new();
+    for name in ["same", "gone", "edited"] {
+        w.file(&format!("content/{name}.md"), md("platforms: [mastodon]\n", &format!("The {name} post\n")));
+    }
+    w.file("content/chain.md", md("platforms: [mastodon]\n", "Chain one\n\n---\n\nChain two\n\n---\n\nChain three\n"));
+    w.run(&["publish"]).code(0);
+    assert!(w.fake.delete_in_app(&ids(&w, "content/gone.md")[0]));
+    assert!(w.fake.edit_in_app(&ids(&w, "content/edited.md")[0], "The edited post, changed in the app"));
+    let chain = ids(&w, "content/chain.md");
+    assert!(w.fake.delete_in_app(&chain[1]) && w.fake.delete_in_app(&chain[2]));
+    let theirs = w.fake.seed_other("Not ours", "109000000000000777", "bob");
+    handwritten(&w, "content/theirs.md", &theirs);
+
+    let run = w.run(&["status", "--remote"]);
+    run.code(0);
+    let line = |file: &str| {
+        run.stdout.lines().find(|l| l.contains(&format!("content/{file}.md → mastodon"))).unwrap_or("").to_owned()
+    };
+    assert!(line("gone").contains("gone: the status is no longer on the instance"), "{run}");
+    assert!(line("chain").contains("gone: statuses 2, 3 of 3 are no longer on the instance"), "{run}");
+    assert!(
+        line("edited")
+            .contains("edited: the instance shows “…dited post, changed in the app”, crier sent “…dited post”"),
+        "{run}"
+    );
+    assert!(
+        line("theirs").contains(&format!("other account: status {theirs} belongs to another account (@bob)")),
+        "{run}"
+    );
+    assert!(line("same").is_empty(), "{run}");
+    assert!(run.stdout.contains("4 drifted, 0 not checked"), "{run}");
+
+    let json = w.run(&["status", "--remote", "--format", "json"]);
+    json.code(0);
+    let v: Value = serde_json::from_str(&json.stdout).expect("json");
+    let state = |file: &str| {
+        v["posts"]
+            .as_array()
+            .and_then(|l| l.iter().find(|p| p["file"] == format!("content/{file}.md") && p["platform"] == "mastodon"))
+            .map(|p| p["remote"]["state"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        ["same", "gone", "edited", "chain", "theirs"].map(state),
+        ["same", "gone", "edited", "gone", "other-account"],
+        "{json}"
+    );
+    assert_eq!(w.fake.count("DELETE", ""), 0, "read-only");
+    assert_eq!(w.fake.count("PUT", ""), 0, "read-only");
+}
+
+#[test]
+fn delete_after_a_lost_reply_is_recorded_on_the_same_run() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [mastodon]\n", "to be deleted\n"));
+    w.run(&["publish"]).code(0);
+    w.fake.fail_next(Route::DeleteStatus, Fault::DropAfterAction);
+    let run = w.run(&["delete", "content/a.md", "--yes"]);
+    run.code(0).stdout_has("deleted");
+    assert!(w.fake.statuses().is_empty());
+    assert_eq!(record(&w.read("content/a.md")).expect("entry")["deleted_at"], NOW);
+}
+
+#[test]
+fn delete_of_a_status_already_gone_is_recorded() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [mastodon]\n", "gone in the app\n"));
+    w.run(&["publish"]).code(0);
+    assert!(w.fake.delete_in_app(&ids(&w, "content/a.md")[0]));
+    let run = w.run(&["delete", "content/a.md", "--yes"]);
+    run.code(0).stdout_has("deleted (it was already gone)");
+    assert_eq!(record(&w.read("content/a.md")).expect("entry")["deleted_at"], NOW);
+}
+
+#[test]
+fn the_delete_rate_limit_in_the_middle_of_a_chain_is_finished_by_the_rerun() {
+    // Mastodon allows 30 deletions per 30 minutes; here 2.
+    let w = World::with(FakeConfig { delete_limit: 2, ..FakeConfig::default() }, "");
+    w.file("content/a.md", md("platforms: [mastodon]\n", "single\n"));
+    w.file("content/b.md", md("platforms: [mastodon]\n", "Chain one\n\n---\n\nChain two\n"));
+    w.file("content/c.md", md("platforms: [mastodon]\n", "another\n"));
+    w.run(&["publish"]).code(0);
+    let first = w.run(&["delete", "content", "--yes"]);
+    first.code(1);
+    assert!(first.stdout.contains("1 of 2 parts were deleted; run again to finish"), "{first}");
+    assert!(first.stdout.contains("Mastodon rate limit reached"), "{first}");
+    assert!(
+        first.stdout.contains("not deleted: Mastodon's rate limit is reached (it allows 30 deletions per 30 minutes)"),
+        "c waits: {first}"
+    );
+    assert_eq!(deletes(&w).len(), 3, "nothing sent after the limit");
+    assert_eq!(record(&w.read("content/a.md")).expect("a")["deleted_at"], NOW);
+    assert!(record(&w.read("content/b.md")).expect("b").get("deleted_at").is_none());
+    assert_eq!(w.fake.statuses().len(), 2);
+
+    // Half an hour later the rerun finishes: the status already gone costs no deletion.
+    w.fake.pass_delete_window();
+    let rerun = w.run(&["delete", "content", "--yes"]);
+    rerun.code(0).stdout_has("already deleted at").stdout_has("deleted, 2 parts (1 already gone)");
+    assert!(w.fake.statuses().is_empty(), "{rerun}");
+    assert_eq!(record(&w.read("content/b.md")).expect("b")["deleted_at"], NOW);
+    assert_eq!(record(&w.read("content/c.md")).expect("c")["deleted_at"], NOW);
+}
+
+#[test]
+fn delete_refuses_a_status_of_another_account() {
+    for (server, code) in [("Mastodon", 404), ("GoToSocial", 403)] {
+        let w = World::with(FakeConfig { foreign_delete_status: code, ..FakeConfig::default() }, "");
+        let theirs = w.fake.seed_other("Not ours", "109000000000000777", "bob");
+        handwritten(&w, "content/theirs.md", &theirs);
+        let run = w.run(&["delete", "content/theirs.md", "--yes"]);
+        run.code(1);
+        assert!(run.stdout.contains("belongs to another account (@bob)"), "{server}: {run}");
+        assert_eq!(w.fake.statuses().len(), 1, "{server}");
+        assert!(record(&w.read("content/theirs.md")).expect("entry").get("deleted_at").is_none(), "{server}");
+    }
+}

@@ -19,8 +19,18 @@
 //!   same uri and cid, nothing changes; `swapRecord: null` on a key holding another record: 400
 //!   `InvalidSwap` (an identical one is still the no-op). Fake-only strictness: facet ranges must lie inside the text on char
 //!   boundaries, and a reply's root and parent must be existing records with that cid;
-//! - `getRecord` (400 `RecordNotFound`), `listRecords` (newest key first, `cursor`),
-//!   `com.atproto.identity.resolveHandle` (400 `InvalidRequest` "Unable to resolve handle").
+//! - `getRecord` (400 `RecordNotFound`; a repository not hosted here: 400 `InvalidRequest`
+//!   `Could not find repo`, except records of other accounts seeded with
+//!   [`FakeBluesky::seed_foreign`], served as the PDS serves them through the app view),
+//!   `listRecords` (newest key first, `cursor`),
+//!   `com.atproto.identity.resolveHandle` (400 `InvalidRequest` "Unable to resolve handle");
+//! - `deleteRecord` as the PDS's handler does it: a record there is deleted (200 with a
+//!   `commit`); a key holding none is a no-op (200 `{}`, no `commit`); another account's
+//!   repository: 401 `AuthenticationRequired`; an unknown one: 400 `Could not find repo`;
+//!   `swapRecord` with another cid: 400 `InvalidSwap`.
+//!
+//! What happens in the app: [`FakeBluesky::remove_in_app`] (the post deleted there) and
+//! [`FakeBluesky::rewrite_in_app`] (another client's `putRecord` over the key).
 //!
 //! Errors use XRPC's `{"error", "message"}`. Tests steer it with
 //! [`FakeBluesky::fail_next`] and inspect [`FakeBluesky::records`],
@@ -91,6 +101,7 @@ pub(crate) enum Route {
     CreateRecord,
     GetRecord,
     ListRecords,
+    DeleteRecord,
     ResolveHandle,
     Any,
 }
@@ -140,6 +151,8 @@ struct Inner {
     blobs: HashMap<String, (String, usize)>,
     /// (collection, rkey) → record; BTreeMap keeps keys sorted for listRecords.
     records: BTreeMap<(String, String), FakeRecord>,
+    /// Other accounts' records: (did, collection, rkey) → record.
+    foreign: BTreeMap<(String, String, String), FakeRecord>,
     faults: VecDeque<(Route, Fault)>,
     requests: Vec<FakeRequest>,
     calls: u64,
@@ -177,6 +190,7 @@ impl FakeBluesky {
             next_token: 1,
             blobs: HashMap::new(),
             records: BTreeMap::new(),
+            foreign: BTreeMap::new(),
             faults: VecDeque::new(),
             requests: Vec::new(),
             calls: 0,
@@ -238,6 +252,37 @@ impl FakeBluesky {
         g.store(POST, rkey, value)
     }
 
+    /// Adds a post of another account (`did`), readable with `getRecord` as through the app view.
+    pub(crate) fn seed_foreign(&self, did: &str, rkey: &str, value: Value) -> FakeRecord {
+        let rec = FakeRecord {
+            collection: POST.to_owned(),
+            rkey: rkey.to_owned(),
+            uri: format!("at://{did}/{POST}/{rkey}"),
+            cid: record_cid(&value),
+            value,
+        };
+        self.lock().foreign.insert((did.to_owned(), POST.to_owned(), rkey.to_owned()), rec.clone());
+        rec
+    }
+
+    /// Other accounts' posts.
+    pub(crate) fn foreign(&self) -> Vec<FakeRecord> {
+        self.lock().foreign.values().cloned().collect()
+    }
+
+    /// The post at `rkey` deleted in the app; whether there was one.
+    pub(crate) fn remove_in_app(&self, rkey: &str) -> bool {
+        self.lock().records.remove(&(POST.to_owned(), rkey.to_owned())).is_some()
+    }
+
+    /// Another client's `putRecord` over `rkey`: the same record with `text` (a new cid).
+    pub(crate) fn rewrite_in_app(&self, rkey: &str, text: &str) -> Option<FakeRecord> {
+        let mut g = self.lock();
+        let mut value = g.records.get(&(POST.to_owned(), rkey.to_owned()))?.value.clone();
+        value["text"] = Value::String(text.to_owned());
+        Some(g.store(POST, rkey, value))
+    }
+
     pub(crate) fn calls(&self) -> u64 {
         self.lock().calls
     }
@@ -288,6 +333,7 @@ fn route_of(nsid: &str) -> Route {
         "com.atproto.repo.createRecord" => Route::CreateRecord,
         "com.atproto.repo.getRecord" => Route::GetRecord,
         "com.atproto.repo.listRecords" => Route::ListRecords,
+        "com.atproto.repo.deleteRecord" => Route::DeleteRecord,
         "com.atproto.identity.resolveHandle" => Route::ResolveHandle,
         _ => Route::Any,
     }
@@ -406,6 +452,10 @@ impl Inner {
             ("GET", Route::GetRecord) => {
                 self.authorize(headers)?;
                 self.get_record(query)
+            }
+            ("POST", Route::DeleteRecord) => {
+                self.authorize(headers)?;
+                self.delete_record(body)
             }
             ("GET", Route::ListRecords) => {
                 self.authorize(headers)?;
@@ -672,8 +722,18 @@ impl Inner {
     }
 
     fn get_record(&self, q: &HashMap<String, String>) -> Result<Value, XrpcErr> {
+        let repo = q.get("repo").cloned().unwrap_or_default();
         let collection = q.get("collection").cloned().unwrap_or_default();
         let rkey = q.get("rkey").cloned().unwrap_or_default();
+        if repo != self.cfg.did && repo != self.cfg.handle {
+            return match self.foreign.get(&(repo.clone(), collection.clone(), rkey.clone())) {
+                Some(r) => Ok(json!({"uri": r.uri, "cid": r.cid, "value": r.value})),
+                None if self.foreign.keys().any(|(d, _, _)| *d == repo) => {
+                    Err(err(400, "RecordNotFound", format!("Could not locate record: at://{repo}/{collection}/{rkey}")))
+                }
+                None => Err(err(400, "InvalidRequest", format!("Could not find repo: {repo}"))),
+            };
+        }
         match self.records.get(&(collection.clone(), rkey.clone())) {
             Some(r) => Ok(json!({"uri": r.uri, "cid": r.cid, "value": r.value})),
             None => Err(err(
@@ -682,6 +742,31 @@ impl Inner {
                 format!("Could not locate record: at://{}/{collection}/{rkey}", self.cfg.did),
             )),
         }
+    }
+
+    /// The PDS's handler: the session's own repository only; a missing record is a no-op.
+    fn delete_record(&mut self, body: Option<&Value>) -> Result<Value, XrpcErr> {
+        let body = body.ok_or_else(|| err(400, "InvalidRequest", "Input must be an object"))?;
+        let repo = body.get("repo").and_then(Value::as_str).unwrap_or("");
+        if repo != self.cfg.did && repo != self.cfg.handle {
+            if self.foreign.keys().any(|(d, _, _)| d == repo) {
+                return Err(err(401, "AuthenticationRequired", "Authentication Required"));
+            }
+            return Err(err(400, "InvalidRequest", format!("Could not find repo: {repo}")));
+        }
+        let collection = body.get("collection").and_then(Value::as_str).unwrap_or("").to_owned();
+        let rkey = body.get("rkey").and_then(Value::as_str).unwrap_or("").to_owned();
+        let key = (collection, rkey);
+        let Some(existing) = self.records.get(&key) else {
+            return Ok(json!({}));
+        };
+        if let Some(swap) = body.get("swapRecord").and_then(Value::as_str) {
+            if swap != existing.cid {
+                return Err(err(400, "InvalidSwap", format!("Record was at {}", existing.cid)));
+            }
+        }
+        let gone = self.records.remove(&key).map(|r| r.cid).unwrap_or_default();
+        Ok(json!({"commit": {"cid": cid_of("bafyreic", format!("delete {gone}").as_bytes()), "rev": key.1}}))
     }
 
     fn list_records(&self, q: &HashMap<String, String>) -> Result<Value, XrpcErr> {

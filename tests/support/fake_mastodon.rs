@@ -20,6 +20,15 @@
 //! - `GET`/`PUT /api/v1/statuses/:id` (edits: text, spoiler, sensitive, language, `media_ids`
 //!   (media left out are removed), `media_attributes` for alt texts; `edited_at` set);
 //! - `GET /api/v1/accounts/:id/statuses` newest first, `limit` (default 20, max 40), `max_id`;
+//! - `DELETE /api/v1/statuses/:id` (scope `write:statuses`): the token's own status is removed
+//!   and returned with its source `text`; another account's, or one that is not there, is
+//!   404 `Record not found` (`Status.where(account: current_account).find`; GoToSocial
+//!   answers 403 for another account's, see `foreign_delete_status`); at most `delete_limit`
+//!   deletions per `delete_window` (Mastodon: 30 per 30 minutes) on top of the general limit;
+//! - `GET /api/v1/statuses/:id/source` (own statuses): `{id, text, spoiler_text}`;
+//! - statuses of other accounts ([`FakeMastodon::seed_other`]) are readable, never listed
+//!   with the account's, edited or deleted; [`FakeMastodon::delete_in_app`] and
+//!   [`FakeMastodon::edit_in_app`] change a status the way the app does;
 //! - statuses are stored as HTML `content` the way Mastodon formats plain text (paragraphs,
 //!   `<br />`, escaped `&<>"'`, links with invisible spans, mentions without their domain);
 //! - a bad token → 401 `{"error":"The access token is invalid"}`; more than `rate_limit`
@@ -77,6 +86,11 @@ pub(crate) struct FakeConfig {
     pub(crate) drop_hang: Duration,
     /// Added to every request.
     pub(crate) latency: Duration,
+    /// Deletions allowed per `delete_window`; one more gets a 429.
+    pub(crate) delete_limit: usize,
+    pub(crate) delete_window: Duration,
+    /// The answer to deleting another account's status (Mastodon 404, GoToSocial 403).
+    pub(crate) foreign_delete_status: u16,
 }
 
 impl Default for FakeConfig {
@@ -101,6 +115,9 @@ impl Default for FakeConfig {
             rate_window: Duration::from_secs(300),
             drop_hang: Duration::from_secs(30),
             latency: Duration::ZERO,
+            delete_limit: 30,
+            delete_window: Duration::from_secs(30 * 60),
+            foreign_delete_status: 404,
         }
     }
 }
@@ -116,6 +133,8 @@ pub(crate) enum Route {
     GetStatus,
     EditStatus,
     AccountStatuses,
+    DeleteStatus,
+    StatusSource,
     /// Whatever request comes next.
     Any,
 }
@@ -165,6 +184,8 @@ pub(crate) struct FakeStatus {
     pub(crate) created_at: String,
     pub(crate) edited_at: Option<String>,
     pub(crate) edits: u32,
+    /// Whose it is: (account id, username).
+    pub(crate) account: (String, String),
 }
 
 /// One request as received (no `Authorization` header, so never the token).
@@ -189,6 +210,7 @@ struct Inner {
     calls: u64,
     requests: Vec<FakeRequest>,
     window: Vec<Instant>,
+    deletions: Vec<Instant>,
     clock: u64,
 }
 
@@ -220,6 +242,7 @@ impl FakeMastodon {
             calls: 0,
             requests: Vec::new(),
             window: Vec::new(),
+            deletions: Vec::new(),
             clock: 0,
         }));
         let app = Router::new().fallback(handle).with_state(inner.clone());
@@ -263,6 +286,43 @@ impl FakeMastodon {
             ..NewStatus::default()
         };
         g.insert_status(input)
+    }
+
+    /// Adds a public status of another account on the instance, returning its id.
+    pub(crate) fn seed_other(&self, text: &str, account_id: &str, username: &str) -> String {
+        let mut g = self.lock();
+        let input = NewStatus { text: text.to_owned(), visibility: "public".into(), ..NewStatus::default() };
+        let id = g.insert_status(input);
+        if let Some(s) = g.statuses.iter_mut().find(|s| s.id == id) {
+            s.account = (account_id.to_owned(), username.to_owned());
+        }
+        id
+    }
+
+    /// The status deleted in the app; whether it was there.
+    pub(crate) fn delete_in_app(&self, id: &str) -> bool {
+        let mut g = self.lock();
+        let before = g.statuses.len();
+        g.statuses.retain(|s| s.id != id);
+        g.statuses.len() < before
+    }
+
+    /// The status edited in the app to `text`.
+    pub(crate) fn edit_in_app(&self, id: &str, text: &str) -> bool {
+        let mut g = self.lock();
+        let host = g.cfg.host.clone();
+        let at = g.now_iso();
+        let Some(s) = g.statuses.iter_mut().find(|s| s.id == id) else { return false };
+        s.content = to_html(text, &host);
+        s.text = text.to_owned();
+        s.edited_at = Some(at);
+        s.edits += 1;
+        true
+    }
+
+    /// The deletion window passes: the deletion limit starts afresh.
+    pub(crate) fn pass_delete_window(&self) {
+        self.lock().deletions.clear();
     }
 
     /// Forgets every idempotency key (as if more than an hour passed).
@@ -394,6 +454,8 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers:
             Err(Reply::Api(ApiErr::new(403, "This action is outside the authorized scopes")))
         } else if let Some(reset) = g.over_rate_limit() {
             Err(Reply::RateLimited(reset))
+        } else if let Some(reset) = (route == Route::DeleteStatus).then(|| g.over_delete_limit()).flatten() {
+            Err(Reply::RateLimited(reset))
         } else {
             g.dispatch(route, &segs, &query, parsed.as_ref(), &multipart, idem.as_deref())
         };
@@ -432,6 +494,8 @@ fn route_of(method: &Method, segs: &[&str]) -> Route {
         ("GET", ["api", "v1", "statuses", _]) => Route::GetStatus,
         ("PUT", ["api", "v1", "statuses", _]) => Route::EditStatus,
         ("GET", ["api", "v1", "accounts", _, "statuses"]) => Route::AccountStatuses,
+        ("DELETE", ["api", "v1", "statuses", _]) => Route::DeleteStatus,
+        ("GET", ["api", "v1", "statuses", _, "source"]) => Route::StatusSource,
         _ => Route::Any,
     }
 }
@@ -522,8 +586,8 @@ impl Inner {
             Route::Instance | Route::Any => return None,
             Route::VerifyCredentials => "read:accounts",
             Route::Upload | Route::MediaStatus => "write:media",
-            Route::CreateStatus | Route::EditStatus => "write:statuses",
-            Route::GetStatus | Route::AccountStatuses => "read:statuses",
+            Route::CreateStatus | Route::EditStatus | Route::DeleteStatus => "write:statuses",
+            Route::GetStatus | Route::AccountStatuses | Route::StatusSource => "read:statuses",
         };
         let family = needed.split(':').next().unwrap_or(needed);
         let granted = self.cfg.scopes.iter().any(|s| s == needed || s == family);
@@ -539,6 +603,18 @@ impl Inner {
             return Some(window.saturating_sub(now.duration_since(oldest)));
         }
         self.window.push(now);
+        None
+    }
+
+    /// rack-attack's `throttle_authenticated_deletions/account`: every DELETE counts.
+    fn over_delete_limit(&mut self) -> Option<Duration> {
+        let now = Instant::now();
+        let window = self.cfg.delete_window;
+        self.deletions.retain(|t| now.duration_since(*t) < window);
+        if self.deletions.len() >= self.cfg.delete_limit {
+            return Some(window.saturating_sub(now.duration_since(self.deletions[0])));
+        }
+        self.deletions.push(now);
         None
     }
 
@@ -583,7 +659,39 @@ impl Inner {
                 Some(s) => Ok((200, self.status_json(s))),
                 None => Err(ApiErr::new(404, "Record not found").into()),
             },
-            Route::EditStatus => self.edit(segs[3], body),
+            Route::EditStatus => {
+                if !self.statuses.iter().any(|s| s.id == segs[3] && s.account.0 == self.cfg.account_id) {
+                    return Err(ApiErr::new(404, "Record not found").into());
+                }
+                self.edit(segs[3], body)
+            }
+            Route::DeleteStatus => {
+                let Some(idx) = self.statuses.iter().position(|s| s.id == segs[3]) else {
+                    return Err(ApiErr::new(404, "Record not found").into());
+                };
+                if self.statuses[idx].account.0 != self.cfg.account_id {
+                    let code = self.cfg.foreign_delete_status;
+                    let message = if code == 403 {
+                        "Forbidden: status doesn't belong to requesting account"
+                    } else {
+                        "Record not found"
+                    };
+                    return Err(ApiErr::new(code, message).into());
+                }
+                let s = self.statuses.remove(idx);
+                for m in self.media.iter_mut().filter(|m| m.attached_to.as_deref() == Some(s.id.as_str())) {
+                    m.attached_to = None;
+                }
+                let mut v = self.status_json(&s);
+                v["text"] = json!(s.text);
+                Ok((200, v))
+            }
+            Route::StatusSource => match self.statuses.iter().find(|s| s.id == segs[3]) {
+                Some(s) if s.account.0 == self.cfg.account_id => {
+                    Ok((200, json!({"id": s.id, "text": s.text, "spoiler_text": s.spoiler_text})))
+                }
+                _ => Err(ApiErr::new(404, "Record not found").into()),
+            },
             Route::AccountStatuses => {
                 if segs[3] != self.cfg.account_id {
                     return Err(ApiErr::new(404, "Record not found").into());
@@ -593,6 +701,7 @@ impl Inner {
                 let mut list: Vec<&FakeStatus> = self
                     .statuses
                     .iter()
+                    .filter(|s| s.account.0 == self.cfg.account_id)
                     .filter(|s| max_id.is_none_or(|m| s.id.parse::<u64>().unwrap_or(0) < m))
                     .collect();
                 list.sort_by_key(|s| std::cmp::Reverse(s.id.parse::<u64>().unwrap_or(0)));
@@ -632,13 +741,16 @@ impl Inner {
     }
 
     fn account_json(&self) -> Value {
-        let c = &self.cfg;
+        self.account_json_of(&self.cfg.account_id, &self.cfg.username)
+    }
+
+    fn account_json_of(&self, id: &str, username: &str) -> Value {
         json!({
-            "id": c.account_id,
-            "username": c.username,
-            "acct": c.username,
-            "display_name": "Crier Tester",
-            "url": format!("{}/@{}", c.host, c.username),
+            "id": id,
+            "username": username,
+            "acct": username,
+            "display_name": if id == self.cfg.account_id { "Crier Tester" } else { username },
+            "url": format!("{}/@{}", self.cfg.host, username),
         })
     }
 
@@ -780,6 +892,7 @@ impl Inner {
             created_at,
             edited_at: None,
             edits: 0,
+            account: (self.cfg.account_id.clone(), self.cfg.username.clone()),
         });
         id
     }
@@ -882,15 +995,15 @@ impl Inner {
             "spoiler_text": s.spoiler_text,
             "visibility": s.visibility,
             "language": s.language,
-            "uri": format!("{}/users/{}/statuses/{}", c.host, c.username, s.id),
-            "url": format!("{}/@{}/{}", c.host, c.username, s.id),
+            "uri": format!("{}/users/{}/statuses/{}", c.host, s.account.1, s.id),
+            "url": format!("{}/@{}/{}", c.host, s.account.1, s.id),
             "replies_count": 0,
             "reblogs_count": 0,
             "favourites_count": 0,
             "edited_at": s.edited_at,
             "content": s.content,
             "reblog": null,
-            "account": self.account_json(),
+            "account": self.account_json_of(&s.account.0, &s.account.1),
             "media_attachments": media,
             "mentions": [],
             "tags": [],

@@ -8,6 +8,7 @@ pub mod card;
 mod doctor;
 pub mod images;
 pub mod publish;
+pub mod remote;
 pub mod richtext;
 pub mod rules;
 mod session;

@@ -7,10 +7,11 @@ use secrecy::SecretString;
 use tokio::sync::Mutex;
 
 use super::publish::{self, BlueskyPublisher, PublishFailure, PublishOptions};
+use super::remote::{self, Part};
 use super::xrpc::{ClientOptions, XrpcClient};
 use super::{BlueskyOutput, DEFAULT_SERVICE, tid};
 use crate::ledger::{PartRecord, Record};
-use crate::platforms::{ConnectContext, Failure, Job, Session, downcast};
+use crate::platforms::{ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
 
 const FATAL: &str = "Bluesky publishing stopped for this run: the sign-in was refused (check BLUESKY_IDENTIFIER and BLUESKY_APP_PASSWORD)";
 
@@ -67,6 +68,24 @@ impl Session for BlueskySession {
             parts: rec.parts.into_iter().map(|p| PartRecord { id: p.id, url: p.url, cid: Some(p.cid) }).collect(),
             deleted_at: None,
         })
+    }
+
+    async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
+        remote::delete(&self.client, &target.part_ids(), target.progress).await
+    }
+
+    async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {
+        let r = target.record;
+        let parts: Vec<Part<'_>> = if r.parts.is_empty() {
+            vec![Part { uri: &r.id, cid: r.cid.as_deref() }]
+        } else {
+            r.parts.iter().map(|p| Part { uri: &p.id, cid: p.cid.as_deref() }).collect()
+        };
+        let sent: Option<Vec<&str>> = target
+            .rendered
+            .and_then(downcast::<BlueskyOutput>)
+            .map(|out| out.parts.iter().map(|p| p.text.as_str()).collect());
+        remote::inspect(&self.client, &parts, sent.as_deref()).await
     }
 
     fn calls(&self) -> u64 {

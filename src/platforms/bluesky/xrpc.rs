@@ -5,7 +5,7 @@
 //!   later calls go to the PDS named in the session's DID document (the
 //!   `#atproto_pds` service) when there is one, else to the sign-in service.
 //! - `com.atproto.repo.uploadBlob`, `putRecord`, `getRecord`, `listRecords`,
-//!   `com.atproto.identity.resolveHandle`.
+//!   `deleteRecord`, `com.atproto.identity.resolveHandle`.
 //!
 //! Errors arrive as `{"error": "<Name>", "message": "…"}` and are sorted into
 //! an [`XrpcError`] the caller can act on: a bad password is fatal for Bluesky
@@ -356,6 +356,26 @@ impl XrpcClient {
             Err(e) if e.xrpc_name() == Some("RecordNotFound") => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// `deleteRecord`: `true` when a record was deleted, `false` when the key held none.
+    /// The PDS answers both with 200 ("delete a record, or ensure it doesn't exist"); only
+    /// a deletion carries a `commit`. Repeating it is harmless, so lost replies are retried.
+    pub async fn delete_record(&self, collection: &str, rkey: &str) -> Result<bool> {
+        let did = self.did()?;
+        let body = json!({"repo": did, "collection": collection, "rkey": rkey});
+        let reply = self
+            .call(
+                "delete a post",
+                Method::POST,
+                "com.atproto.repo.deleteRecord",
+                &[],
+                Body::Json(body),
+                Auth::Access,
+                Kind::Write,
+            )
+            .await?;
+        Ok(reply.get("commit").is_some_and(|c| !c.is_null()))
     }
 
     /// One page of `listRecords` (newest key first) and the cursor of the next.

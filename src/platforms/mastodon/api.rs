@@ -5,8 +5,8 @@
 //! the token belongs to (`GET /api/v1/accounts/verify_credentials`), media
 //! uploads with alt text (`POST /api/v2/media`, polling `GET /api/v1/media/:id`
 //! while the server processes it: 206 means not yet), statuses (`POST
-//! /api/v1/statuses` with an `Idempotency-Key`, `GET`/`PUT
-//! /api/v1/statuses/:id`) and the account's own statuses, newest first, paged
+//! /api/v1/statuses` with an `Idempotency-Key`, `GET`/`PUT`/`DELETE
+//! /api/v1/statuses/:id`, `GET /api/v1/statuses/:id/source`) and the account's own statuses, newest first, paged
 //! with `max_id` (`GET /api/v1/accounts/:id/statuses`).
 //!
 //! Errors are `{"error": "...", "error_description"?: "..."}` and are sorted
@@ -248,6 +248,18 @@ pub struct Status {
     pub sensitive: bool,
     #[serde(default)]
     pub language: Option<String>,
+    /// Whose status it is.
+    #[serde(default)]
+    pub account: Option<Account>,
+}
+
+/// `GET /api/v1/statuses/:id/source`: the plain text the status was made from.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatusSource {
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub spoiler_text: String,
 }
 
 impl Status {
@@ -498,6 +510,42 @@ impl MastodonClient {
             )
             .await?;
         decode(v, "status")
+    }
+
+    /// `DELETE /api/v1/statuses/:id`. Only the account's own statuses can be deleted:
+    /// Mastodon answers 404 for another account's (GoToSocial 403) and for one already
+    /// gone. Repeating it is harmless (the repeat is a 404), so lost replies are retried.
+    /// The reply (the status with its source text) is not needed.
+    pub async fn delete_status(&self, id: &str, on_wait: OnWait<'_>) -> Result<()> {
+        self.send(
+            Method::DELETE,
+            &["api", "v1", "statuses", id],
+            &[],
+            Body::None,
+            None,
+            Safety::Repeatable,
+            "delete status",
+            on_wait,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `GET /api/v1/statuses/:id/source` (own statuses only).
+    pub async fn status_source(&self, id: &str, on_wait: OnWait<'_>) -> Result<StatusSource> {
+        let v = self
+            .send(
+                Method::GET,
+                &["api", "v1", "statuses", id, "source"],
+                &[],
+                Body::None,
+                None,
+                Safety::Repeatable,
+                "status source",
+                on_wait,
+            )
+            .await?;
+        decode(v, "status source")
     }
 
     /// `PUT /api/v1/statuses/:id` (the same edit twice leaves the same status).

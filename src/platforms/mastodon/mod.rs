@@ -13,6 +13,7 @@ pub mod count;
 mod doctor;
 pub mod html;
 pub mod publish;
+pub mod remote;
 pub mod rules;
 mod session;
 

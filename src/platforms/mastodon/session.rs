@@ -7,10 +7,11 @@ use secrecy::SecretString;
 use tokio::sync::Mutex;
 
 use super::MastodonOutput;
-use super::api::{ClientOptions, MastodonClient};
+use super::api::{Account, ClientOptions, MastodonClient};
 use super::publish::{MastodonPublisher, Preparer, PublishFailure, PublishOptions, describe_wait};
+use super::remote;
 use crate::ledger::Record;
-use crate::platforms::{Adoption, ConnectContext, Failure, Job, Session, downcast};
+use crate::platforms::{Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
 
 struct MastodonSession {
     publisher: Mutex<MastodonPublisher>,
@@ -18,6 +19,8 @@ struct MastodonSession {
     preparer: Preparer,
     /// Shares the publisher's call counter.
     client: MastodonClient,
+    /// The token's account, asked once (for `delete` and `inspect`).
+    account: tokio::sync::OnceCell<Account>,
 }
 
 pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
@@ -40,7 +43,12 @@ pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>,
     publisher.exclude(cx.recorded_ids.iter().cloned());
     let client = publisher.client().clone();
     let preparer = publisher.preparer();
-    Ok(Box::new(MastodonSession { publisher: Mutex::new(publisher), preparer, client }))
+    Ok(Box::new(MastodonSession {
+        publisher: Mutex::new(publisher),
+        preparer,
+        client,
+        account: tokio::sync::OnceCell::new(),
+    }))
 }
 
 fn failure(f: PublishFailure) -> Failure {
@@ -93,7 +101,27 @@ impl Session for MastodonSession {
         publisher.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
     }
 
+    async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
+        let wait = |left: Duration| (target.progress)(&describe_wait(left));
+        let me = self.account(&wait).await?;
+        remote::delete(&self.client, me, &target.part_ids(), target.progress, &wait).await
+    }
+
+    async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {
+        let wait = |left: Duration| (target.progress)(&describe_wait(left));
+        let me = self.account(&wait).await?;
+        let sent = target.rendered.and_then(downcast::<MastodonOutput>);
+        remote::inspect(&self.client, me, &target.part_ids(), sent, &wait).await
+    }
+
     fn calls(&self) -> u64 {
         self.client.calls()
+    }
+}
+
+impl MastodonSession {
+    /// The token's account (`verify_credentials`, once per run).
+    async fn account(&self, wait: &dyn Fn(Duration)) -> Result<&Account, Failure> {
+        self.account.get_or_try_init(|| self.client.verify_credentials(wait)).await.map_err(|e| failure(e.into()))
     }
 }
