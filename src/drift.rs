@@ -192,8 +192,8 @@ mod tests {
     fn differences_are_shown_where_they_are() {
         let (found, sent) =
             difference(&format!("{} tail one", "x".repeat(80)), &format!("{} tail two", "x".repeat(80)));
-        assert_eq!(found, "…xxxxxxxx tail one");
-        assert_eq!(sent, "…xxxxxxxx tail two");
+        assert_eq!(found, "…xxxx tail one");
+        assert_eq!(sent, "…xxxx tail two");
         assert_eq!(difference("a\nb", "a\nc"), ("a b".to_owned(), "a c".to_owned()));
         let (long, _) = difference(&"y".repeat(100), "z");
         assert_eq!(long, format!("{}…", "y".repeat(50)));

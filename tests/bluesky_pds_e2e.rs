@@ -270,3 +270,96 @@ async fn rerun_after_a_lost_reply_lands_on_the_same_record() {
     assert_eq!(mine.len(), 1, "one post, not two");
     println!("exactly once: {} (rerun found it: {:?})", first.id, notes);
 }
+
+/// Runs the crier binary in `root` against the PDS.
+fn crier(p: &Pds, root: &std::path::Path, args: &[&str]) -> (i32, String) {
+    use secrecy::ExposeSecret as _;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root)
+        .env("CRIER_BLUESKY_URL", &p.url)
+        .env("BLUESKY_IDENTIFIER", &p.identifier)
+        .env("BLUESKY_APP_PASSWORD", p.password.expose_secret())
+        .arg("-C")
+        .arg(root)
+        .args(["--color", "never"])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run crier");
+    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains(p.password.expose_secret()), "the app password leaked:\n{text}");
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn remote_state(json: &str, file: &str) -> String {
+    let v: Value = serde_json::from_str(json.lines().next().unwrap_or("")).unwrap_or_else(|e| panic!("{e}: {json}"));
+    v["posts"]
+        .as_array()
+        .and_then(|l| l.iter().find(|p| p["file"] == file))
+        .map(|p| p["remote"]["state"].as_str().unwrap_or("").to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a real PDS: run scripts/bluesky-pds-test.sh"]
+async fn delete_and_status_remote_through_the_binary() {
+    let p = pds();
+    let repo = tempfile::tempdir().expect("tempdir");
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("content")).expect("mkdir");
+    std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 20\n").expect("write");
+    std::fs::write(
+        root.join("content/chain.md"),
+        "---\nplatforms: [bluesky]\n---\nDelete me, part one\n\n---\n\nDelete me, part two\n",
+    )
+    .expect("write");
+    std::fs::write(root.join("content/solo.md"), "---\nplatforms: [bluesky]\n---\nGone in the app\n").expect("write");
+    let (code, out) = crier(&p, root, &["publish", "--no-commit"]);
+    assert_eq!(code, 0, "{out}");
+    let record = |file: &str| -> Value {
+        let text = std::fs::read_to_string(root.join(file)).expect("read");
+        let yaml = text.split("---").nth(1).expect("front matter");
+        serde_saphyr::from_str::<Value>(yaml).expect("yaml")["published"]["bluesky"].clone()
+    };
+    let chain = record("content/chain.md");
+    let uris: Vec<String> =
+        chain["parts"].as_array().expect("parts").iter().map(|p| p["id"].as_str().expect("id").to_owned()).collect();
+    let solo = record("content/solo.md")["id"].as_str().expect("id").to_owned();
+
+    let (code, out) = crier(&p, root, &["status", "--remote", "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(remote_state(&out, "content/chain.md"), "same", "{out}");
+
+    // Another client rewrites part 2 (putRecord over the key), the app deletes the solo post.
+    let c = connect(&p).await;
+    let client = c.client();
+    let key = |uri: &str| uri.rsplit('/').next().expect("rkey").to_owned();
+    let mut rewritten = fetch(client, &uris[1]).await.value;
+    rewritten["text"] = json!("Delete me, part two (rewritten elsewhere)");
+    client.put_record(POST, &key(&uris[1]), &rewritten, false).await.expect("rewrite");
+    assert!(client.delete_record(POST, &key(&solo)).await.expect("delete in the app"), "a commit: deleted");
+
+    let (code, out) = crier(&p, root, &["status", "--remote"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("content/chain.md → bluesky  edited: part 2: Bluesky shows"), "{out}");
+    assert!(out.contains("content/solo.md → bluesky  gone: the post is no longer on Bluesky"), "{out}");
+
+    let (code, out) = crier(&p, root, &["delete", "content", "--yes", "--no-commit"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("deleted, 2 parts"), "{out}");
+    assert!(out.contains("deleted (it was already gone)"), "{out}");
+    for uri in uris.iter().chain([&solo]) {
+        assert!(client.get_record(POST, &key(uri)).await.expect("getRecord").is_none(), "{uri} is gone");
+    }
+    assert!(record("content/chain.md")["deleted_at"].is_string());
+    assert!(record("content/solo.md")["deleted_at"].is_string());
+    // What the design relies on: deleting a key that holds nothing is a no-op without a commit.
+    assert!(!client.delete_record(POST, &key(&uris[0])).await.expect("no-op"), "no commit for a missing record");
+    // Deleted posts are not published again.
+    let (code, out) = crier(&p, root, &["publish", "--no-commit"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(client.get_record(POST, &key(&uris[0])).await.expect("getRecord").is_none(), "{out}");
+    println!("deleted {} and {solo}", uris.join(" → "));
+}

@@ -644,7 +644,7 @@ async fn another_accounts_status_is_refused_on_mastodon_and_gotosocial() {
         assert!(f.fatal.is_none(), "other posts may go on: {f:?}");
         assert_eq!(fake.statuses().len(), 2, "both still there ({code})");
         assert_eq!(fake.count("DELETE", ""), 0, "refused before deleting anything");
-        assert_eq!(inspect(&fake, &[theirs.clone()], None).await.name(), "other-account");
+        assert_eq!(inspect(&fake, std::slice::from_ref(&theirs), None).await.name(), "other-account");
     }
 }
 

@@ -369,3 +369,102 @@ fn the_binary_publishes_edits_and_reruns_against_a_real_server() {
     assert_eq!(count(&format!("Binary e2e {nonce}: second status, edited.")), 1);
     assert_eq!(count(&format!("Binary e2e {nonce}: second status.")), 0);
 }
+
+/// The `crier` binary against the real server: `status --remote` sees a status edited and
+/// one deleted elsewhere, `delete --yes` takes a chain down (and records the one already
+/// gone), and the server answers what the design relies on (404 for a status gone).
+#[test]
+fn the_binary_deletes_and_inspects_against_a_real_server() {
+    use crier::platforms::mastodon::api::{MastodonError, StatusEdit};
+    let Some((url, token)) = server() else {
+        let _ = writeln!(std::io::stderr(), "SKIPPED mastodon_e2e (delete): no real server configured");
+        return;
+    };
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("content")).expect("mkdir");
+    std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 5\n").expect("yaml");
+    std::fs::write(
+        root.join("content/chain.md"),
+        format!("---\nplatforms: [mastodon]\n---\n\nDelete e2e {nonce}: one.\n\n---\n\nDelete e2e {nonce}: two.\n"),
+    )
+    .expect("post");
+    std::fs::write(
+        root.join("content/solo.md"),
+        format!("---\nplatforms: [mastodon]\n---\n\nDelete e2e {nonce}: gone in the app.\n"),
+    )
+    .expect("post");
+    let crier = |args: &[&str]| -> (i32, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_crier"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", root)
+            .env("MASTODON_INSTANCE", url.as_str())
+            .env("MASTODON_ACCESS_TOKEN", &token)
+            .args(["--color", "never", "-C"])
+            .arg(root)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run crier");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!text.contains(&token), "token leaked");
+        println!("--- crier {}, exit {}:\n{}", args.join(" "), out.status.code().unwrap_or(-1), text.trim_end());
+        (out.status.code().unwrap_or(-1), text)
+    };
+    let record = |file: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(root.join(file)).expect("read");
+        let yaml = text.split("---").nth(1).expect("front matter");
+        serde_saphyr::from_str::<serde_json::Value>(yaml).expect("yaml")["published"]["mastodon"].clone()
+    };
+    assert_eq!(crier(&["publish"]).0, 0);
+    let chain: Vec<String> = record("content/chain.md")["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id").to_owned())
+        .collect();
+    let solo = record("content/solo.md")["id"].as_str().expect("id").to_owned();
+
+    let (code, out) = crier(&["status", "--remote"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("as recorded"), "{out}");
+
+    // Elsewhere: part 2 is edited, the solo status deleted.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let client = MastodonClient::new(url.clone(), SecretString::from(token.clone()), opts().client);
+    let edit = StatusEdit {
+        status: format!("Delete e2e {nonce}: two, edited in the app."),
+        language: Some("en".into()),
+        ..StatusEdit::default()
+    };
+    rt.block_on(client.edit_status(&chain[1], &edit, &quiet)).expect("edit");
+    rt.block_on(client.delete_status(&solo, &quiet)).expect("delete in the app");
+
+    let (code, out) = crier(&["status", "--remote"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("content/chain.md → mastodon  edited: status 2: the instance shows"), "{out}");
+    assert!(out.contains("content/solo.md → mastodon  gone: the status is no longer on the instance"), "{out}");
+
+    let (code, out) = crier(&["delete", "content", "--yes"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("deleted, 2 parts"), "{out}");
+    assert!(out.contains("deleted (it was already gone)"), "{out}");
+    for id in chain.iter().chain([&solo]) {
+        match rt.block_on(client.get_status(id, &quiet)) {
+            Err(MastodonError::Rejected { status: 404, .. }) => {}
+            other => panic!("status {id} is still there: {other:?}"),
+        }
+        // What the design relies on: a DELETE of a status gone is a 404.
+        match rt.block_on(client.delete_status(id, &quiet)) {
+            Err(MastodonError::Rejected { status: 404, .. }) => {}
+            other => panic!("DELETE of a deleted status {id}: {other:?}"),
+        }
+    }
+    assert!(record("content/chain.md")["deleted_at"].is_string());
+    assert!(record("content/solo.md")["deleted_at"].is_string());
+    let (code, _) = crier(&["publish"]);
+    assert_eq!(code, 0);
+    assert!(rt.block_on(mine(&client)).iter().all(|s| !s.content.contains(&format!("Delete e2e {nonce}"))));
+}

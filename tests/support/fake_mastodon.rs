@@ -671,11 +671,7 @@ impl Inner {
                 };
                 if self.statuses[idx].account.0 != self.cfg.account_id {
                     let code = self.cfg.foreign_delete_status;
-                    let message = if code == 403 {
-                        "Forbidden: status doesn't belong to requesting account"
-                    } else {
-                        "Record not found"
-                    };
+                    let message = if code == 403 { "Forbidden" } else { "Record not found" };
                     return Err(ApiErr::new(code, message).into());
                 }
                 let s = self.statuses.remove(idx);

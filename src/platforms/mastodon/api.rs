@@ -41,9 +41,10 @@ use url::Url;
 use super::rules::{LimitSource, Limits};
 use crate::platforms::http::{self, Backoff, CallCounter, REDACTED, Redactor, Safety};
 
-/// The scopes crier's token needs: posting, uploading, knowing its account, and
-/// reading its own statuses (to find what an interrupted run posted, and to
-/// compare before an edit).
+/// The scopes crier's token needs: posting, editing and deleting, uploading, knowing
+/// its account, and reading its own statuses (to find what an interrupted run posted,
+/// to compare before an edit, and for `crier delete` and `crier status --remote`,
+/// which look statuses and their source text up).
 pub const SCOPES: &str = "write:statuses write:media read:accounts read:statuses";
 
 /// Largest `limit` of the account statuses list.
