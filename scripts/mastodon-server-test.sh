@@ -114,7 +114,9 @@ EOF
 gts() { "$bin" --config-path "$work/config.yaml" "$@"; }
 
 start_server() {
-    gts server start >>"$work/server.log" 2>&1 &
+    # The binary itself, not the `gts` function: a function in the background is a
+    # subshell, and killing that would leave the server running.
+    "$bin" --config-path "$work/config.yaml" server start >>"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 120); do
         if curl -fsS "$base/api/v1/instance" >/dev/null 2>&1; then return 0; fi
