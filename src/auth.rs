@@ -26,8 +26,9 @@ use url::Url;
 /// Where the user approves the app (Meta's docs; not configurable by the API base URL).
 pub const AUTHORIZE_URL: &str = "https://threads.net/oauth/authorize";
 
-/// Scopes crier asks for: reading the profile, publishing, and replying in its own chains.
-pub const SCOPES: &str = "threads_basic,threads_content_publish,threads_manage_replies";
+/// Scopes crier asks for: reading the profile, publishing, replying in its own chains, and
+/// deleting its posts (`crier delete`).
+pub const SCOPES: &str = "threads_basic,threads_content_publish,threads_manage_replies,threads_delete";
 
 /// `.env` keys `crier auth` writes.
 pub const KEY_TOKEN: &str = "THREADS_ACCESS_TOKEN";
@@ -754,7 +755,7 @@ mod tests {
     fn authorize_url_is_exact() {
         assert_eq!(
             authorize_url("123", "http://localhost:8765/cb", "abc"),
-            "https://threads.net/oauth/authorize?client_id=123&redirect_uri=http%3A%2F%2Flocalhost%3A8765%2Fcb&scope=threads_basic,threads_content_publish,threads_manage_replies&response_type=code&state=abc"
+            "https://threads.net/oauth/authorize?client_id=123&redirect_uri=http%3A%2F%2Flocalhost%3A8765%2Fcb&scope=threads_basic,threads_content_publish,threads_manage_replies,threads_delete&response_type=code&state=abc"
         );
         assert_eq!(random_state().len(), 32);
     }

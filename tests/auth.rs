@@ -20,7 +20,7 @@ const NOW: &str = "2026-11-28T10:00:00Z";
 /// NOW + 60 days.
 const EXPIRES: &str = "2027-01-27T10:00:00Z";
 const REDIRECT: &str = "https://example.com/threads/callback";
-const SCOPES: &str = "threads_basic,threads_content_publish,threads_manage_replies";
+const SCOPES: &str = "threads_basic,threads_content_publish,threads_manage_replies,threads_delete";
 const BIG_USER_ID: &str = "17841405793187218";
 
 struct World {

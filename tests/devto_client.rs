@@ -525,3 +525,39 @@ async fn fake_enforces_forem_request_rules() {
     assert!(v["published_at"].is_null(), "published defaults to false");
     assert_eq!(fake.articles()[0].organization_id, Some(42));
 }
+
+// ---------------------------------------------------------------- unpublish and look-up
+
+#[tokio::test]
+async fn unpublishing_leaves_a_draft_and_only_the_owner_can() {
+    let (fake, client) = setup(cfg()).await;
+    let id = fake.seed("Mine", "My body.", true, None);
+    let a = client.unpublish_article(id, &quiet).await.unwrap();
+    assert_eq!(a.id, id);
+    let stored = fake.articles().into_iter().find(|a| a.id == id).unwrap();
+    assert!(!stored.published, "a draft now");
+    assert_eq!(stored.body_markdown, "My body.", "nothing else changed");
+    let put = fake.requests().into_iter().rfind(|r| r.method == "PUT").unwrap();
+    assert_eq!(put.body, Some(json!({"article": {"published": false}})));
+
+    // A draft is not readable by id; another user's article is, and is not ours to change.
+    let err = client.get_article(id, &quiet).await.unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err:?}");
+    let theirs = fake.seed_foreign("someone_else", "Theirs", "Their body.");
+    let err = client.unpublish_article(theirs, &quiet).await.unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err:?}");
+    let a = client.get_article(theirs, &quiet).await.unwrap();
+    assert_eq!(a.user.map(|u| u.username).as_deref(), Some("someone_else"));
+    assert!(!client.list_all_my_articles(100, 5, &quiet).await.unwrap().iter().any(|a| a.id == theirs));
+}
+
+#[tokio::test]
+async fn unpublishing_waits_out_a_rate_limit() {
+    let (fake, client) = setup(cfg()).await;
+    let id = fake.seed("Limited", "Body.", true, None);
+    fake.fail_next(Route::Update, Fault::RateLimited { retry_after_secs: Some(1) });
+    let started = Instant::now();
+    client.unpublish_article(id, &quiet).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(900), "waited for Retry-After");
+    assert!(!fake.articles()[0].published);
+}

@@ -238,6 +238,11 @@ impl World {
 
     /// `crier -C <repo> --color never publish` in a scrubbed environment.
     fn publish(&self) -> Result<Run, String> {
+        self.crier(&["publish"])
+    }
+
+    /// `crier -C <repo> --color never ARGS…` in a scrubbed environment.
+    fn crier(&self, args: &[&str]) -> Result<Run, String> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_crier"))
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -250,7 +255,8 @@ impl World {
             .current_dir(self.root())
             .arg("-C")
             .arg(self.root())
-            .args(["--color", "never", "publish"])
+            .args(["--color", "never"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -276,7 +282,7 @@ impl World {
             if started.elapsed() > TIMEOUT {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("crier publish hung for more than {TIMEOUT:?}"));
+                return Err(format!("crier {args:?} hung for more than {TIMEOUT:?}"));
             }
             std::thread::sleep(Duration::from_millis(10));
         };
@@ -640,17 +646,358 @@ fn fault_matrix() {
         })
         .collect();
 
-    let generated = table(&results);
+    let deletes = delete_results();
+    let delete_failures: Vec<String> =
+        deletes.iter().filter_map(|(key, r)| r.as_ref().err().map(|e| format!("=== delete {key:?}: {e}"))).collect();
+    let failures: Vec<String> = failures.into_iter().chain(delete_failures).collect();
+
+    let generated = table(&results) + &delete_table(&deletes);
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(DOC);
     if std::env::var_os("CRIER_UPDATE_RELIABILITY").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().expect("docs/")).expect("mkdir docs");
         std::fs::write(&path, &generated).expect("write docs/reliability.md");
     }
-    assert!(failures.is_empty(), "{} of {} cells failed:\n{}", failures.len(), results.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cells failed:\n{}",
+        failures.len(),
+        results.len() + deletes.len(),
+        failures.join("\n")
+    );
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
         "{DOC} is out of date: run `CRIER_UPDATE_RELIABILITY=1 cargo test --test faults` to regenerate it\n\
          --- generated:\n{generated}"
     );
+}
+
+// ---------------------------------------------------------------- crier delete
+
+/// The calls of a Threads `crier delete` run a fault is put into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeleteCall {
+    /// `GET /{user}/threads_publishing_limit` (the delete quota).
+    Quota,
+    /// The run's first `DELETE /{media}`: the chain's last part.
+    First,
+    /// The run's second `DELETE /{media}`: the middle of the chain.
+    Middle,
+}
+
+const DELETE_CALLS: [DeleteCall; 3] = [DeleteCall::Quota, DeleteCall::First, DeleteCall::Middle];
+
+impl DeleteCall {
+    fn label(self) -> &'static str {
+        match self {
+            DeleteCall::Quota => "Threads `GET /{user}/threads_publishing_limit` (delete quota)",
+            DeleteCall::First => "Threads `DELETE /{media}` (a chain's last part, deleted first)",
+            DeleteCall::Middle => "Threads `DELETE /{media}` (the middle of the chain)",
+        }
+    }
+}
+
+/// Situations of a delete run that are not a fault in one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeleteCase {
+    QuotaUsedUp,
+    AlreadyGone,
+    /// Threads answers "Media Not Found" (code 24 subcode 4279009) for gone posts.
+    AlreadyGoneMediaNotFound,
+    /// A hard refusal (Graph code 100, no subcode) after the first part went.
+    RefusedMidChain,
+}
+
+const DELETE_CASES: [DeleteCase; 4] = [
+    DeleteCase::QuotaUsedUp,
+    DeleteCase::AlreadyGone,
+    DeleteCase::AlreadyGoneMediaNotFound,
+    DeleteCase::RefusedMidChain,
+];
+
+impl DeleteCase {
+    fn label(self) -> &'static str {
+        match self {
+            DeleteCase::QuotaUsedUp => "the delete quota (100 per 24 hours) is used up",
+            DeleteCase::AlreadyGone => "parts already deleted in the app (code 100, subcode 33)",
+            DeleteCase::AlreadyGoneMediaNotFound => {
+                "parts already deleted in the app (code 24, subcode 4279009 \"Media Not Found\")"
+            }
+            DeleteCase::RefusedMidChain => "Threads refuses the middle part (code 100)",
+        }
+    }
+}
+
+const CHAIN: &str = "---\nplatforms: [threads]\n---\n\nDelete matrix part one.\n\n---\n\nDelete matrix part two.\n\n---\n\nDelete matrix part three.\n";
+const DELETED: [&str; 2] = ["content/chain.md", "content/single.md"];
+
+/// A world with a 3-part chain and a single post published on Threads.
+fn delete_setup(cfg: Option<fake_threads::FakeConfig>) -> Result<World, String> {
+    let w = match cfg {
+        Some(cfg) => World::with_threads(cfg),
+        None => World::new(),
+    };
+    w.file(DELETED[0], CHAIN);
+    w.file(DELETED[1], threads_post("S"));
+    let run = w.publish()?;
+    if run.code != 0 || w.threads.published_posts().len() != 4 {
+        return Err(format!("the setup run failed\n{run}"));
+    }
+    Ok(w)
+}
+
+impl World {
+    fn with_threads(cfg: fake_threads::FakeConfig) -> Self {
+        let w = Self::new();
+        let threads = w._rt.block_on(fake_threads::FakeThreads::start(cfg));
+        let threads_token = threads.token();
+        Self { threads, threads_token, ..w }
+    }
+
+    fn delete(&self) -> Result<Run, String> {
+        self.crier(&["delete", "--yes", DELETED[0], DELETED[1]])
+    }
+
+    fn delete_hits(&self, call: DeleteCall) -> usize {
+        let user = self.threads.user_id();
+        self.threads
+            .requests()
+            .iter()
+            .filter(|(m, p)| match call {
+                DeleteCall::Quota => threads_call(&user, m, p) == Some(Call::PublishingLimit),
+                DeleteCall::First | DeleteCall::Middle => m == "DELETE",
+            })
+            .count()
+    }
+
+    /// Every post gone on Threads, every record marked deleted, and a publish run after
+    /// that publishes nothing again.
+    fn all_deleted(&self, runs: &str) -> Result<(), String> {
+        let posts = self.threads.published_posts();
+        if posts.len() != 4 || posts.iter().any(|p| !p.deleted) {
+            return Err(format!("not every part is deleted on Threads: {posts:?}\n{runs}"));
+        }
+        for post in DELETED {
+            let rec = record(&self.read(post), "threads");
+            if rec.as_ref().and_then(|r| r.get("deleted_at")).and_then(Value::as_str) != Some(NOW) {
+                return Err(format!("{post} is not recorded deleted: {rec:?}\n{runs}"));
+            }
+        }
+        let again = self.publish()?;
+        if again.code != 0 || self.threads.published_posts().len() != 4 {
+            return Err(format!("a deleted post was published again\n{again}"));
+        }
+        Ok(())
+    }
+}
+
+/// Runs a delete cell: `Ok(outcome)` when every assertion held.
+fn run_delete_cell(call: DeleteCall, fault: FaultKind, clean: usize) -> Result<String, String> {
+    let w = delete_setup(None)?;
+    let before = w.delete_hits(call);
+    match call {
+        DeleteCall::Quota => {
+            // The first read of the limits is the publishing quota (connecting); the second
+            // is the delete quota.
+            w.threads.fail_next(fake_threads::Route::PublishingLimit, fake_threads::Fault::Delay(Duration::ZERO));
+            w.threads.fail_next(fake_threads::Route::PublishingLimit, fault.threads());
+        }
+        DeleteCall::First => w.threads.fail_next(fake_threads::Route::Delete, fault.threads()),
+        DeleteCall::Middle => {
+            w.threads.fail_next(fake_threads::Route::Delete, fake_threads::Fault::Delay(Duration::ZERO));
+            w.threads.fail_next(fake_threads::Route::Delete, fault.threads());
+        }
+    }
+    let first = w.delete()?;
+    let hits = w.delete_hits(call) - before;
+    let outcome = match first.code {
+        0 if hits > clean => "retried",
+        0 => "reconciled",
+        1 => {
+            let all = first.all().to_lowercase();
+            if !all.contains("threads") {
+                return Err(format!("the failure does not name Threads\n{first}"));
+            }
+            if fault == FaultKind::TokenExpired {
+                if !first.all().contains("crier auth refresh") {
+                    return Err(format!("the failure does not point at `crier auth refresh`\n{first}"));
+                }
+                "stops the run, rerun finishes"
+            } else {
+                "failed cleanly, rerun finishes"
+            }
+        }
+        _ => return Err(format!("unexpected exit code\n{first}")),
+    };
+    if fault == FaultKind::TokenExpired && first.code != 1 {
+        return Err(format!("a rejected token must fail the run\n{first}"));
+    }
+    let rerun = w.delete()?;
+    if rerun.code != 0 {
+        return Err(format!("the clean rerun failed\nfirst run:\n{first}\nrerun:\n{rerun}"));
+    }
+    w.all_deleted(&format!("{first}\n{rerun}"))?;
+    Ok(outcome.to_owned())
+}
+
+fn run_delete_case(case: DeleteCase) -> Result<String, String> {
+    let cfg = (case == DeleteCase::AlreadyGoneMediaNotFound).then(|| fake_threads::FakeConfig {
+        drop_hang: TOO_LATE,
+        media_delay: Duration::ZERO,
+        gone_as_media_not_found: true,
+        ..fake_threads::FakeConfig::default()
+    });
+    let w = delete_setup(cfg)?;
+    let posts = w.threads.published_posts();
+    match case {
+        DeleteCase::QuotaUsedUp => {
+            w.threads.use_deletes(100);
+            let files: Vec<String> = DELETED.iter().map(|p| w.read(p)).collect();
+            let first = w.delete()?;
+            if first.code != 1 || !first.stdout.contains("the Threads delete quota (100 per 24 hours) is used up") {
+                return Err(format!("a used-up quota must fail the run and say so\n{first}"));
+            }
+            if w.threads.requests().iter().any(|(m, _)| m == "DELETE")
+                || w.threads.published_posts().iter().any(|p| p.deleted)
+            {
+                return Err(format!("something was deleted over the quota\n{first}"));
+            }
+            if DELETED.iter().map(|p| w.read(p)).collect::<Vec<_>>() != files {
+                return Err(format!("a record changed though nothing was deleted\n{first}"));
+            }
+            // The moving window passes the quota's deletes.
+            w.threads.advance_clock(Duration::from_secs(24 * 60 * 60 + 1));
+            let rerun = w.delete()?;
+            if rerun.code != 0 {
+                return Err(format!("the rerun after the window failed\n{rerun}"));
+            }
+            w.all_deleted(&format!("{first}\n{rerun}"))?;
+            Ok("nothing deleted, exit 1 naming the quota; the run after the window deletes".to_owned())
+        }
+        DeleteCase::AlreadyGone | DeleteCase::AlreadyGoneMediaNotFound => {
+            // The chain's middle part and the single post were deleted in the app.
+            w.threads.delete_in_app(&posts[1].id);
+            w.threads.delete_in_app(&posts[3].id);
+            let first = w.delete()?;
+            if first.code != 0 || !first.stdout.contains("already gone") {
+                return Err(format!("a post already gone must be recorded deleted, exit 0\n{first}"));
+            }
+            w.all_deleted(&first.to_string())?;
+            Ok("recorded deleted, exit 0".to_owned())
+        }
+        DeleteCase::RefusedMidChain => {
+            w.threads.fail_next(fake_threads::Route::Delete, fake_threads::Fault::Delay(Duration::ZERO));
+            w.threads.fail_next(
+                fake_threads::Route::Delete,
+                fake_threads::Fault::GraphError { code: 100, subcode: None, transient: false },
+            );
+            let first = w.delete()?;
+            if first.code != 1 || !first.stdout.contains("1 of 3 parts were deleted") {
+                return Err(format!("a refusal mid-chain must fail the post and say how far it got\n{first}"));
+            }
+            if record(&w.read(DELETED[0]), "threads").and_then(|r| r.get("deleted_at").cloned()).is_some() {
+                return Err(format!("a half-deleted chain was recorded deleted\n{first}"));
+            }
+            let rerun = w.delete()?;
+            if rerun.code != 0 {
+                return Err(format!("the rerun failed\n{rerun}"));
+            }
+            w.all_deleted(&format!("{first}\n{rerun}"))?;
+            Ok("exit 1 saying 1 of 3 parts went; the rerun finishes".to_owned())
+        }
+    }
+}
+
+/// One delete cell or case, and its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeleteKey {
+    Cell(DeleteCall, FaultKind),
+    Case(DeleteCase),
+}
+
+fn delete_table(results: &[(DeleteKey, Result<String, String>)]) -> String {
+    let mut s = String::from(
+        "\n# Reliability of `crier delete`\n\n\
+         Each cell publishes a 3-part chain and a single post on Threads, injects one fault into\n\
+         one call of `crier delete --yes` on both, then runs the same `crier delete` again\n\
+         without faults. ✅ means every check held: after the rerun every part is gone on\n\
+         Threads and both records carry `deleted_at`; a `crier publish` afterwards publishes\n\
+         nothing again; the first run ended with exit code 0 or 1 (a failure naming Threads, a\n\
+         rejected token pointing at `crier auth refresh`), without a panic or a secret in the\n\
+         output. **retried**: the first run sent the call again and deleted everything;\n\
+         **reconciled**: the first run did not repeat the call, yet deleted everything (after a\n\
+         lost reply it read the post back and found it gone); **failed cleanly, rerun\n\
+         finishes** / **stops the run, rerun finishes**: the first run failed with exit code 1\n\
+         and the rerun finished the job (parts already gone count as deleted).\n\n",
+    );
+    s.push_str("| call |");
+    for f in FAULTS {
+        let _ = write!(s, " {} |", f.label());
+    }
+    s.push_str("\n|---|");
+    for _ in FAULTS {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    let cell = |key: DeleteKey| match results.iter().find(|(k, _)| *k == key) {
+        Some((_, Ok(outcome))) => format!("✅ {outcome}"),
+        Some((_, Err(_))) => "❌ failed".to_owned(),
+        None => "n/a".to_owned(),
+    };
+    for call in DELETE_CALLS {
+        let _ = write!(s, "| {} |", call.label());
+        for fault in FAULTS {
+            let _ = write!(s, " {} |", cell(DeleteKey::Cell(call, fault)));
+        }
+        s.push('\n');
+    }
+    s.push_str("\n| situation | result |\n|---|---|\n");
+    for case in DELETE_CASES {
+        let _ = writeln!(s, "| {} | {} |", case.label(), cell(DeleteKey::Case(case)));
+    }
+    s
+}
+
+/// How many times a fault-free delete run makes `call`.
+fn clean_delete_hits(call: DeleteCall) -> Result<usize, String> {
+    let w = delete_setup(None)?;
+    let before = w.delete_hits(call);
+    let run = w.delete()?;
+    if run.code != 0 {
+        return Err(format!("a fault-free delete run failed\n{run}"));
+    }
+    Ok(w.delete_hits(call) - before)
+}
+
+/// Runs every delete cell and case, a few at a time.
+fn delete_results() -> Vec<(DeleteKey, Result<String, String>)> {
+    let clean: Vec<(DeleteCall, usize)> = DELETE_CALLS
+        .iter()
+        .map(|&c| (c, clean_delete_hits(c).unwrap_or_else(|e| panic!("{}: {e}", c.label()))))
+        .collect();
+    let mut keys: Vec<DeleteKey> =
+        DELETE_CALLS.iter().flat_map(|&c| FAULTS.iter().map(move |&f| DeleteKey::Cell(c, f))).collect();
+    keys.extend(DELETE_CASES.iter().map(|&c| DeleteKey::Case(c)));
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..12 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&key) = keys.get(i) else { break };
+                    let result = std::panic::catch_unwind(|| match key {
+                        DeleteKey::Cell(call, fault) => {
+                            let baseline = clean.iter().find(|(c, _)| *c == call).map_or(0, |(_, n)| *n);
+                            run_delete_cell(call, fault, baseline)
+                        }
+                        DeleteKey::Case(case) => run_delete_case(case),
+                    })
+                    .unwrap_or_else(|_| Err("the test itself panicked".to_owned()));
+                    results.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((key, result));
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -637,3 +637,78 @@ async fn text_attachment_spoilers_and_ghost_posts() {
     ghost_image.is_ghost_post = true;
     rejected(client.create_container(&user, &ghost_image).await);
 }
+
+// ---------------------------------------------------------------- delete and look-up
+
+#[tokio::test]
+async fn the_delete_quota_is_read_live_and_deletes_count_in_its_window() {
+    let (fake, client) = setup(FakeConfig { delete_limit: 5, ..FakeConfig::default() }).await;
+    let user = fake.user_id();
+    let m = post(&client, &user, &ContainerRequest::text("to be deleted")).await;
+    let q = client.delete_quota(&user).await.unwrap();
+    assert_eq!((q.used, q.total, q.duration_secs), (0, 5, 86_400));
+    client.delete_media(&m).await.unwrap();
+    assert_eq!(client.delete_quota(&user).await.unwrap().used, 1);
+    assert!(fake.published_posts()[0].deleted);
+    fake.advance_clock(Duration::from_secs(24 * 60 * 60 + 1));
+    assert_eq!(client.delete_quota(&user).await.unwrap().used, 0, "the window moved on");
+}
+
+#[tokio::test]
+async fn a_gone_post_is_not_found_in_both_shapes_and_is_not_retried() {
+    for media_not_found in [false, true] {
+        let (fake, client) =
+            setup(FakeConfig { gone_as_media_not_found: media_not_found, ..FakeConfig::default() }).await;
+        let user = fake.user_id();
+        let m = post(&client, &user, &ContainerRequest::text("deleted in the app")).await;
+        fake.delete_in_app(&m.0);
+        let before = client.calls();
+        let err = client.delete_media(&m).await.unwrap_err();
+        assert!(err.is_not_found(), "{err:?}");
+        let err = client.look_up(&m, false).await.unwrap_err();
+        assert!(err.is_not_found(), "{err:?}");
+        assert_eq!(client.calls() - before, 2, "a gone post is an answer, not a reason to retry");
+    }
+}
+
+#[tokio::test]
+async fn look_up_reads_text_owner_and_username() {
+    let (fake, client) = setup(FakeConfig::default()).await;
+    let user = fake.user_id();
+    let root = post(&client, &user, &ContainerRequest::text("root text")).await;
+    let reply = post(&client, &user, &ContainerRequest::text("reply text").reply_to(&root)).await;
+    let found = client.look_up(&root, false).await.unwrap();
+    assert_eq!(found.text.as_deref(), Some("root text"));
+    assert_eq!(found.owner_id.as_deref(), Some(user.as_str()));
+    assert_eq!(found.username.as_deref(), Some("crier_tester"));
+    let found = client.look_up(&reply, false).await.unwrap();
+    assert_eq!(found.owner_id, None, "Threads gives owner only for top-level posts");
+    assert_eq!(found.username.as_deref(), Some("crier_tester"));
+    let theirs = fake.seed_foreign_post("17841400000000999", "someone_else", "their text");
+    let found = client.look_up(&MediaId(theirs.clone()), false).await.unwrap();
+    assert_eq!(found.username.as_deref(), Some("someone_else"));
+    let err = client.delete_media(&MediaId(theirs)).await.unwrap_err();
+    assert!(err.is_not_found(), "another account's post cannot be deleted: {err:?}");
+}
+
+#[tokio::test]
+async fn deleting_without_the_permission_is_a_permission_error() {
+    let (fake, client) = setup(FakeConfig::default()).await;
+    let user = fake.user_id();
+    let m = post(&client, &user, &ContainerRequest::text("kept")).await;
+    fake.set_scope("threads_delete", false);
+    let err = client.delete_media(&m).await.unwrap_err();
+    assert!(err.is_permission() && !err.is_fatal(), "{err:?}");
+    assert!(!fake.published_posts()[0].deleted);
+}
+
+#[tokio::test]
+async fn a_lost_delete_reply_is_ambiguous() {
+    let (fake, client) = setup(FakeConfig { drop_hang: Duration::from_secs(5), ..FakeConfig::default() }).await;
+    let user = fake.user_id();
+    let m = post(&client, &user, &ContainerRequest::text("reply lost")).await;
+    fake.fail_next(Route::Delete, Fault::DropAfterAction);
+    let err = client.delete_media(&m).await.unwrap_err();
+    assert!(matches!(err, ThreadsError::Ambiguous { operation: "delete", .. }), "{err:?}");
+    assert!(fake.published_posts()[0].deleted, "the delete was done before the reply was lost");
+}

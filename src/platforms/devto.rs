@@ -2,6 +2,7 @@
 //! template, with image links relative to the post rewritten to public URLs.
 
 pub mod api;
+mod delete;
 mod doctor;
 pub mod publish;
 pub mod rules;

@@ -3,6 +3,7 @@
 //! through the `threads` template.
 
 pub mod api;
+mod delete;
 mod doctor;
 pub mod publish;
 pub mod rules;

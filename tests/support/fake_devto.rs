@@ -157,6 +157,8 @@ pub(crate) struct FakeArticle {
     /// Unix seconds; `None` for drafts.
     pub(crate) published_at: Option<u64>,
     pub(crate) edited_at: Option<u64>,
+    /// Another user's article: their username. `None`: the key owner's.
+    pub(crate) author: Option<String>,
     /// Creation order.
     seq: u64,
 }
@@ -284,6 +286,44 @@ impl FakeDevto {
             ..Fields::default()
         };
         g.insert(&fields)
+    }
+
+    /// A published article of another user (readable by id, not the key owner's).
+    pub(crate) fn seed_foreign(&self, username: &str, title: &str, body: &str) -> u64 {
+        let mut g = self.lock();
+        let fields = Fields {
+            title: Some(title.to_owned()),
+            body_markdown: Some(body.to_owned()),
+            published: Some(true),
+            ..Fields::default()
+        };
+        let id = g.insert(&fields);
+        let host = g.cfg.host.clone();
+        if let Some(a) = g.articles.iter_mut().find(|a| a.id == id) {
+            a.author = Some(username.to_owned());
+            a.url = format!("{host}/{username}/{}", a.slug);
+        }
+        id
+    }
+
+    /// Deletes the article as its author can in the dashboard.
+    pub(crate) fn delete_in_dashboard(&self, id: u64) {
+        self.lock().articles.retain(|a| a.id != id);
+    }
+
+    /// Changes an article's body (and publishes or unpublishes it) as in the dashboard.
+    pub(crate) fn edit_in_dashboard(&self, id: u64, body: Option<&str>, published: Option<bool>) {
+        let mut g = self.lock();
+        let now = g.now_unix();
+        if let Some(a) = g.articles.iter_mut().find(|a| a.id == id) {
+            if let Some(b) = body {
+                b.clone_into(&mut a.body_markdown);
+            }
+            if let Some(p) = published {
+                a.published = p;
+            }
+            a.edited_at = Some(now);
+        }
     }
 
     /// Articles, in creation order.
@@ -529,8 +569,11 @@ impl Inner {
             }
             Route::Update => {
                 self.throttle_write()?;
-                let Some(idx) =
-                    segs[2].parse::<u64>().ok().and_then(|id| self.articles.iter().position(|a| a.id == id))
+                // `@user.articles.find`: another user's article is not found.
+                let Some(idx) = segs[2]
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|id| self.articles.iter().position(|a| a.id == id && a.author.is_none()))
                 else {
                     return Err(ApiErr::new(404, "not found").into());
                 };
@@ -587,9 +630,9 @@ impl Inner {
             Route::ListMine => {
                 let which = segs.get(3).copied().unwrap_or("published");
                 let mut items: Vec<&FakeArticle> = match which {
-                    "all" => self.articles.iter().collect(),
-                    "published" => self.articles.iter().filter(|a| a.published).collect(),
-                    "unpublished" => self.articles.iter().filter(|a| !a.published).collect(),
+                    "all" => self.articles.iter().filter(|a| a.author.is_none()).collect(),
+                    "published" => self.articles.iter().filter(|a| a.author.is_none() && a.published).collect(),
+                    "unpublished" => self.articles.iter().filter(|a| a.author.is_none() && !a.published).collect(),
                     _ => return Err(ApiErr::new(404, "not found").into()),
                 };
                 // Drafts first, newest created first; then published, newest published first.
@@ -767,6 +810,7 @@ impl Inner {
             created_at: now,
             published_at: published.then_some(now),
             edited_at: None,
+            author: None,
             seq,
         });
         id
@@ -789,8 +833,8 @@ impl Inner {
             .collect()
     }
 
-    fn user_json(&self) -> Value {
-        let u = &self.cfg.username;
+    fn user_json(&self, a: &FakeArticle) -> Value {
+        let u = a.author.as_ref().unwrap_or(&self.cfg.username);
         json!({
             "name": "Crier Tester",
             "username": u,
@@ -817,7 +861,7 @@ impl Inner {
             "description": Self::description(a),
             "readable_publish_date": published.as_ref().map(|p| p[..10].to_owned()),
             "slug": a.slug,
-            "path": format!("/{}/{}", self.cfg.username, a.slug),
+            "path": format!("/{}/{}", a.author.as_ref().unwrap_or(&self.cfg.username), a.slug),
             "url": a.url,
             "comments_count": 0,
             "public_reactions_count": 0,
@@ -837,7 +881,7 @@ impl Inner {
             "tags": a.tags,
             "body_html": format!("<p>{}</p>\n\n", html_escape(&a.body_markdown)),
             "body_markdown": a.body_markdown,
-            "user": self.user_json(),
+            "user": self.user_json(a),
         })
     }
 
@@ -852,7 +896,7 @@ impl Inner {
             "published": a.published,
             "published_at": published,
             "slug": a.slug,
-            "path": format!("/{}/{}", self.cfg.username, a.slug),
+            "path": format!("/{}/{}", a.author.as_ref().unwrap_or(&self.cfg.username), a.slug),
             "url": a.url,
             "comments_count": 0,
             "public_reactions_count": 0,
@@ -865,7 +909,7 @@ impl Inner {
             "tags": a.tags.join(", "),
             "canonical_url": a.canonical_url.clone().unwrap_or_else(|| a.url.clone()),
             "reading_time_minutes": (a.body_markdown.split_whitespace().count() / 275).max(1),
-            "user": self.user_json(),
+            "user": self.user_json(a),
         })
     }
 }

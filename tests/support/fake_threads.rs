@@ -103,6 +103,10 @@ pub(crate) struct FakeConfig {
     pub(crate) app_secret: String,
     /// Send `user_id` as a JSON string (as Meta's Postman sample) instead of a number.
     pub(crate) user_id_as_string: bool,
+    /// Answer a read or delete of a deleted post with code 24 subcode 4279009 "Media Not
+    /// Found" instead of the generic code 100 subcode 33 (Threads' exact answer is not
+    /// documented; crier must take both for "gone").
+    pub(crate) gone_as_media_not_found: bool,
 }
 
 impl Default for FakeConfig {
@@ -133,6 +137,7 @@ impl Default for FakeConfig {
             app_id: "1234567890123456".into(),
             app_secret: "fakeAppSecret0123456789abcdef".into(),
             user_id_as_string: false,
+            gone_as_media_not_found: false,
         }
     }
 }
@@ -275,6 +280,8 @@ struct MediaObj {
     created: Duration,
     carousel_child: bool,
     deleted: bool,
+    /// Another account's post: (user id, username). `None`: the fake's user.
+    foreign: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -511,7 +518,7 @@ impl FakeThreads {
     /// Published posts (not carousel children), in publish order.
     pub(crate) fn published_posts(&self) -> Vec<FakePost> {
         let g = self.lock();
-        let mut all: Vec<&MediaObj> = g.media.values().filter(|m| !m.carousel_child).collect();
+        let mut all: Vec<&MediaObj> = g.media.values().filter(|m| !m.carousel_child && m.foreign.is_none()).collect();
         all.sort_by_key(|m| m.seq);
         all.into_iter()
             .map(|m| FakePost {
@@ -538,6 +545,72 @@ impl FakeThreads {
                 deleted: m.deleted,
             })
             .collect()
+    }
+
+    /// Deletes the post as its author would in the app (no API quota used).
+    pub(crate) fn delete_in_app(&self, id: &str) {
+        if let Some(m) = self.lock().media.get_mut(id) {
+            m.deleted = true;
+        }
+    }
+
+    /// Changes a post's text as its author would in the app.
+    pub(crate) fn edit_in_app(&self, id: &str, text: &str) {
+        if let Some(m) = self.lock().media.get_mut(id) {
+            m.params.insert("text".into(), text.to_owned());
+        }
+    }
+
+    /// A top-level text post of another account (readable, not deletable by the fake's
+    /// user); returns its media id.
+    pub(crate) fn seed_foreign_post(&self, user_id: &str, username: &str, text: &str) -> String {
+        let mut g = self.lock();
+        let id = Inner::next_id(&mut g.next_media);
+        let shortcode = g.shortcode();
+        let seq = g.next_seq;
+        g.next_seq += 1;
+        let created = g.now();
+        let m = MediaObj {
+            seq,
+            id: id.clone(),
+            container_id: String::new(),
+            media_type: "TEXT".into(),
+            params: HashMap::from([("text".to_owned(), text.to_owned())]),
+            children: Vec::new(),
+            child_containers: Vec::new(),
+            reply_to: None,
+            root: None,
+            shortcode,
+            created,
+            carousel_child: false,
+            deleted: false,
+            foreign: Some((user_id.to_owned(), username.to_owned())),
+        };
+        g.media.insert(id.clone(), m);
+        id
+    }
+
+    /// Uses up `n` deletes of the moving 24 h window now (as deletes made elsewhere would).
+    pub(crate) fn use_deletes(&self, n: usize) {
+        let mut g = self.lock();
+        let now = g.now();
+        g.deletes.extend(std::iter::repeat_n(now, n));
+    }
+
+    /// Deletes made through the API in the current 24 h window.
+    pub(crate) fn deletes_in_window(&self) -> usize {
+        let g = self.lock();
+        let now = g.now();
+        g.deletes.iter().filter(|t| now.saturating_sub(**t) < DAY).count()
+    }
+
+    /// Grants or withdraws a scope.
+    pub(crate) fn set_scope(&self, scope: &str, granted: bool) {
+        let mut g = self.lock();
+        g.cfg.scopes.retain(|s| s != scope);
+        if granted {
+            g.cfg.scopes.push(scope.to_owned());
+        }
     }
 
     /// Number of containers created so far.
@@ -853,7 +926,7 @@ impl Inner {
             }
             Route::ContainerStatus => self.container_read(target, p),
             Route::Media => {
-                let m = self.live_media(target, method)?;
+                let m = self.present_media(target, method)?;
                 self.media_json(m, &fields(p, &["id"]))
             }
             Route::PublishingLimit => {
@@ -862,8 +935,11 @@ impl Inner {
             }
             Route::ListThreads => {
                 own_user()?;
-                let mut items: Vec<&MediaObj> =
-                    self.media.values().filter(|m| !m.deleted && !m.carousel_child && m.reply_to.is_none()).collect();
+                let mut items: Vec<&MediaObj> = self
+                    .media
+                    .values()
+                    .filter(|m| !m.deleted && !m.carousel_child && m.reply_to.is_none() && m.foreign.is_none())
+                    .collect();
                 items.sort_by_key(|m| std::cmp::Reverse(m.seq));
                 self.page(items, p, segs)
             }
@@ -900,11 +976,24 @@ impl Inner {
             }
             Route::Delete => {
                 self.require_scope("threads_delete")?;
-                self.live_media(target, method)?;
+                let m = self.present_media(target, method)?;
+                // Only the user's own posts: another's "cannot be loaded due to missing permissions".
+                if m.foreign.is_some() || m.carousel_child {
+                    return Err(GErr::unsupported(method, target));
+                }
                 let now = self.now();
                 self.deletes.retain(|t| now.saturating_sub(*t) < DAY);
                 if self.deletes.len() as u64 >= self.cfg.delete_limit {
-                    return Err(GErr::param("The user has reached the limit of deletes per day").subcode(2_207_042));
+                    let limit = self.cfg.delete_limit;
+                    let mut e = GErr::new(
+                        400,
+                        9,
+                        "THApiException",
+                        format!("The user has reached the limit of {limit} deletes per 24 hours"),
+                    )
+                    .subcode(2_207_042);
+                    e.user_title = Some("Delete limit reached".into());
+                    return Err(e);
                 }
                 self.deletes.push(now);
                 if let Some(m) = self.media.get_mut(target) {
@@ -1033,6 +1122,15 @@ impl Inner {
                 }
             }
             _ => Err(GErr::param("Unsupported request")),
+        }
+    }
+
+    /// A post that is there, for a read or a delete of it: a deleted one answers as the
+    /// fake is configured ([`FakeConfig::gone_as_media_not_found`]).
+    fn present_media(&self, id: &str, method: &Method) -> Result<&MediaObj, GErr> {
+        match self.media.get(id) {
+            Some(m) if m.deleted && self.cfg.gone_as_media_not_found => Err(GErr::not_ready(id)),
+            _ => self.live_media(id, method),
         }
     }
 
@@ -1327,6 +1425,7 @@ impl Inner {
             created,
             carousel_child,
             deleted: false,
+            foreign: None,
         };
         self.media.insert(id.clone(), m);
         id
@@ -1368,8 +1467,9 @@ impl Inner {
                     other => other,
                 })),
                 "permalink" => (!self.cfg.omit_permalink).then(|| json!(self.permalink(m))),
-                "owner" => (m.reply_to.is_none()).then(|| json!({ "id": self.cfg.user_id })),
-                "username" => Some(json!(self.cfg.username)),
+                // Threads gives `owner` only for the user's own top-level posts.
+                "owner" => (m.reply_to.is_none() && m.foreign.is_none()).then(|| json!({ "id": self.cfg.user_id })),
+                "username" => Some(json!(m.foreign.as_ref().map_or(&self.cfg.username, |(_, name)| name))),
                 "text" => param("text").map(Value::from),
                 "timestamp" => Some(json!(format_ts(self.start_unix + m.created.as_secs()))),
                 "shortcode" => Some(json!(m.shortcode)),

@@ -272,6 +272,16 @@ pub struct Article {
     /// Markdown body, when the reply includes it.
     #[serde(default)]
     pub body_markdown: Option<String>,
+    /// The author.
+    #[serde(default)]
+    pub user: Option<ArticleUser>,
+}
+
+/// The `user` of an article.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ArticleUser {
+    #[serde(default)]
+    pub username: String,
 }
 
 impl Article {
@@ -376,6 +386,21 @@ impl DevtoClient {
             .send(Method::PUT, &["articles", &id], &[], Some(&input.to_body()), Safety::Repeatable, op, on_wait)
             .await?;
         decode(v, op)
+    }
+
+    /// `PUT /articles/{id}` with `{"article":{"published":false}}`: the article becomes a
+    /// draft (dev.to has no delete for its users).
+    pub async fn unpublish_article(&self, id: u64, on_wait: OnWait<'_>) -> Result<Article> {
+        let input = ArticleInput { published: Some(false), ..ArticleInput::default() };
+        self.update_article(id, &input, on_wait).await
+    }
+
+    /// `GET /articles/{id}`: a published article of anyone (404 for drafts and for
+    /// articles that are no longer there).
+    pub async fn get_article(&self, id: u64, on_wait: OnWait<'_>) -> Result<Article> {
+        let id = id.to_string();
+        let v = self.send(Method::GET, &["articles", &id], &[], None, Safety::Repeatable, "read", on_wait).await?;
+        decode(v, "article")
     }
 
     /// `GET /articles/me/all?page=&per_page=`: one page of the key owner's articles,

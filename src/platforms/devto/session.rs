@@ -7,9 +7,10 @@ use secrecy::SecretString;
 use tokio::sync::Mutex;
 
 use super::DevtoOutput;
+use super::delete::Articles;
 use super::publish::{DevtoPublisher, PublishFailure, PublishOptions, describe_wait};
 use crate::ledger::Record;
-use crate::platforms::{Adoption, ConnectContext, Failure, Job, Session, downcast};
+use crate::platforms::{Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
 
 const DEFAULT_BASE_URL: &str = "https://dev.to/api";
 
@@ -20,6 +21,8 @@ struct DevtoSession {
     publisher: Mutex<DevtoPublisher>,
     /// Shares the publisher's call counter.
     client: super::api::DevtoClient,
+    /// Deleting and looking articles up (sharing the client, so its write spacing).
+    articles: Articles,
 }
 
 pub(super) fn connect(cx: &ConnectContext<'_>) -> Box<dyn Session> {
@@ -33,7 +36,8 @@ pub(super) fn connect(cx: &ConnectContext<'_>) -> Box<dyn Session> {
     let mut publisher = DevtoPublisher::new(base, key, opts);
     publisher.exclude(cx.recorded_ids.iter().cloned());
     let client = publisher.client().clone();
-    Box::new(DevtoSession { publisher: Mutex::new(publisher), client })
+    let articles = Articles::new(client.clone());
+    Box::new(DevtoSession { publisher: Mutex::new(publisher), client, articles })
 }
 
 fn failure(f: PublishFailure) -> Failure {
@@ -69,6 +73,14 @@ impl Session for DevtoSession {
         let wait = |left: Duration| (job.progress)(&describe_wait(left));
         let mut publisher = self.publisher.lock().await;
         publisher.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
+    }
+
+    async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
+        self.articles.delete(target).await
+    }
+
+    async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {
+        self.articles.inspect(target).await
     }
 
     fn calls(&self) -> u64 {

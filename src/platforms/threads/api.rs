@@ -159,6 +159,21 @@ impl ThreadsError {
         matches!(self, Self::TokenInvalid { .. })
     }
 
+    /// Whether Threads says the media id does not exist (or cannot be loaded): code 100
+    /// subcode 33, or code 24 subcode 4279009 "Media Not Found".
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Self::Rejected { code: 100, subcode: Some(33), .. }
+                | Self::Rejected { code: 24, subcode: Some(SUBCODE_NOT_READY), .. }
+        )
+    }
+
+    /// Whether the token lacks a permission (Graph code 10 or 200–299).
+    pub fn is_permission(&self) -> bool {
+        matches!(self, Self::Rejected { code, .. } if *code == 10 || (200..300).contains(code))
+    }
+
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Transient { retry_after, .. } => *retry_after,
@@ -610,6 +625,35 @@ pub enum Reconciled {
 enum Verb {
     Get,
     Post,
+    Delete,
+}
+
+/// Operations on a published media id: there, code 24 subcode 4279009 means "Media Not
+/// Found" (a gone post), not "container not ready yet".
+const MEDIA_OPERATIONS: [&str; 2] = ["delete", "look up"];
+
+/// A published post as `crier status --remote` and `crier delete` look it up.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Found {
+    pub id: String,
+    /// The visible text (without its spoiler marks or its text attachment).
+    pub text: Option<String>,
+    /// `owner.id`: Threads gives it only for the account's own top-level posts.
+    pub owner_id: Option<String>,
+    pub username: Option<String>,
+    pub permalink: Option<String>,
+    /// `text_attachment.plaintext`, when asked for.
+    pub attachment: Option<String>,
+}
+
+/// The delete quota over the moving 24-hour window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeleteQuota {
+    pub used: u64,
+    /// Deletes allowed in the window (100).
+    pub total: u64,
+    /// The window, in seconds (86400).
+    pub duration_secs: u64,
 }
 
 /// Threads Graph API client. Cheap to clone; clones share the call counter.
@@ -684,6 +728,58 @@ impl ThreadsClient {
             total: total("config").unwrap_or(250),
             reply_used: num("reply_quota_usage").unwrap_or(0),
             reply_total: total("reply_config").unwrap_or(1000),
+        })
+    }
+
+    /// `GET /{user}/threads_publishing_limit?fields=delete_quota_usage,delete_config`.
+    pub async fn delete_quota(&self, user: &str) -> Result<DeleteQuota> {
+        let v = self
+            .get(&[user, "threads_publishing_limit"], vec![("fields", "delete_quota_usage,delete_config".into())])
+            .await?;
+        let row = v
+            .get("data")
+            .and_then(|d| d.get(0))
+            .ok_or_else(|| bad_shape("threads_publishing_limit", "no `data[0]`"))?;
+        let config = |k: &str| row.get("delete_config").and_then(|c| c.get(k)).and_then(Value::as_u64);
+        Ok(DeleteQuota {
+            used: row.get("delete_quota_usage").and_then(Value::as_u64).unwrap_or(0),
+            total: config("quota_total").unwrap_or(100),
+            duration_secs: config("quota_duration").unwrap_or(86_400),
+        })
+    }
+
+    /// `DELETE /{media}`. A lost reply is [`ThreadsError::Ambiguous`] (the caller looks the
+    /// media up); an id that is not there is [`ThreadsError::is_not_found`].
+    pub async fn delete_media(&self, id: &MediaId) -> Result<()> {
+        let v = self.send(Verb::Delete, &[id.as_str()], Vec::new(), Safety::OnceOnly, "delete").await?;
+        match v.get("success") {
+            Some(Value::Bool(false)) => {
+                Err(ThreadsError::BadResponse { status: 200, detail: format!("deleting {id} answered success: false") })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `GET /{media}?fields=id,text,owner,username,permalink[,text_attachment]`.
+    pub async fn look_up(&self, id: &MediaId, with_attachment: bool) -> Result<Found> {
+        let mut fields = "id,text,owner,username,permalink".to_owned();
+        if with_attachment {
+            fields.push_str(",text_attachment");
+        }
+        let v = self.send(Verb::Get, &[id.as_str()], vec![("fields", fields)], Safety::Repeatable, "look up").await?;
+        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let owner_id = v.get("owner").and_then(|o| o.get("id")).and_then(|i| match i {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        Ok(Found {
+            id: id_of(&v, "look up").unwrap_or_else(|_| id.0.clone()),
+            text: text(&v, "text"),
+            owner_id,
+            username: text(&v, "username"),
+            permalink: text(&v, "permalink"),
+            attachment: v.get("text_attachment").and_then(|a| text(a, "plaintext")),
         })
     }
 
@@ -889,6 +985,7 @@ impl ThreadsClient {
         let req = match verb {
             Verb::Get => self.http.get(url.clone()).query(&token).query(params),
             Verb::Post => self.http.post(url.clone()).query(&token).form(params),
+            Verb::Delete => self.http.delete(url.clone()).query(&token).query(params),
         };
         self.calls.add();
         let resp = match req.send().await {
@@ -955,7 +1052,7 @@ impl ThreadsClient {
         let permission = code == 10 || (200..300).contains(&code);
         if code == 190 {
             ThreadsError::TokenInvalid { code, subcode, message }
-        } else if subcode == Some(SUBCODE_NOT_READY) {
+        } else if subcode == Some(SUBCODE_NOT_READY) && !MEDIA_OPERATIONS.contains(&operation) {
             ThreadsError::NotReady { message }
         } else if subcode == Some(SUBCODE_LINK_PREVIEW) {
             ThreadsError::LinkPreview { message }

@@ -313,6 +313,11 @@ impl ThreadsPublisher {
         Ok(Self { client, user, username: name, opts, recent: None, known: HashSet::new(), prepared })
     }
 
+    /// The client, the user id and the username (for deleting and looking posts up).
+    pub fn account(&self) -> (ThreadsClient, String, String) {
+        (self.client.clone(), self.user.clone(), self.username.clone())
+    }
+
     /// A handle that prepares containers beside publishing (sharing the client).
     pub fn prepared(&self) -> Prepared {
         self.prepared.clone()

@@ -7,9 +7,10 @@ use tokio::sync::Mutex;
 
 use super::ThreadsOutput;
 use super::api::DEFAULT_BASE_URL;
+use super::delete::Account;
 use super::publish::{PublishOptions, ThreadsPublisher};
 use crate::ledger::Record;
-use crate::platforms::{Adoption, Budget, ConnectContext, Failure, Job, Session, downcast};
+use crate::platforms::{Adoption, Budget, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
 
 /// Threads allows this many posts per 24 hours (replies included).
 const QUOTA_NOTE: &str = "the Threads publishing quota (250 posts per 24 hours) is used up; next run";
@@ -19,6 +20,8 @@ pub(super) struct ThreadsSession {
     remaining: u64,
     /// A copy of the client for work beside publishing (preparing containers).
     prepared: super::publish::Prepared,
+    /// The same client, for deleting and looking posts up.
+    account: Account,
 }
 
 pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
@@ -46,7 +49,9 @@ pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>,
         .await
         .map_err(|e| Failure::new(format!("cannot read the publishing quota: {e}")))?;
     let prepared = publisher.prepared();
-    Ok(Box::new(ThreadsSession { publisher: Mutex::new(publisher), remaining, prepared }))
+    let (client, user, username) = publisher.account();
+    let account = Account { client, user, username };
+    Ok(Box::new(ThreadsSession { publisher: Mutex::new(publisher), remaining, prepared, account }))
 }
 
 fn connect_failure(e: &super::api::ThreadsError, published_parts: usize) -> Failure {
@@ -119,6 +124,18 @@ impl Session for ThreadsSession {
                 .then(|| "the run stopped: the Threads token was rejected (run `crier auth refresh`)".to_owned()),
             published_parts: 0,
         })
+    }
+
+    async fn delete_budget(&self) -> Result<Option<Budget>, Failure> {
+        self.account.delete_budget().await.map(Some)
+    }
+
+    async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
+        self.account.delete(target).await
+    }
+
+    async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {
+        self.account.inspect(target).await
     }
 
     fn calls(&self) -> u64 {

@@ -1,0 +1,364 @@
+//! `crier delete` and `crier status --remote` end to end: the real binary against the fake
+//! Threads and dev.to servers, in a scrubbed environment, with a local bare `origin`.
+
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/fake_devto.rs"]
+mod fake_devto;
+#[path = "support/fake_threads.rs"]
+mod fake_threads;
+
+use common::Run;
+use std::io::Read as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_threads::{FakeConfig, FakeThreads};
+use serde_json::Value;
+
+const NOW: &str = "2026-11-28T10:00:00Z";
+const TIMEOUT: Duration = Duration::from_secs(120);
+const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 2\n  \
+     processing_timeout_secs: 5\n  poll_interval_ms: 20\n  write_interval_ms: 10\n";
+
+const CHAIN: &str =
+    "---\nplatforms: [threads]\n---\n\nChain part one.\n\n---\n\nChain part two.\n\n---\n\nChain part three.\n";
+
+struct World {
+    // Field order matters: the fakes (their server tasks) go before the runtime.
+    threads: FakeThreads,
+    devto: fake_devto::FakeDevto,
+    _rt: tokio::runtime::Runtime,
+    repo: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with(FakeConfig::default())
+    }
+
+    fn with(cfg: FakeConfig) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let threads = rt.block_on(FakeThreads::start(FakeConfig { drop_hang: Duration::from_secs(5), ..cfg }));
+        let devto_cfg =
+            fake_devto::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_devto::FakeConfig::default() };
+        let devto = rt.block_on(fake_devto::FakeDevto::start(devto_cfg));
+        let repo = tempfile::Builder::new().prefix("crier-delete-").tempdir().expect("tempdir");
+        let w = Self { threads, devto, _rt: rt, repo };
+        w.file("crier.yaml", CONFIG);
+        w
+    }
+
+    fn root(&self) -> &Path {
+        self.repo.path()
+    }
+
+    fn file(&self, rel: &str, contents: &str) {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, contents).expect("write");
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// `crier -C <repo> --color never ARGS…` with both platforms' credentials.
+    fn crier(&self, args: &[&str]) -> Run {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_crier"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("CRIER_THREADS_API_URL", self.threads.base_url())
+            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
+            .env("CRIER_NOW", NOW)
+            .env("THREADS_ACCESS_TOKEN", self.threads.token())
+            .env("DEVTO_API_KEY", self.devto.api_key())
+            .current_dir(self.root())
+            .arg("-C")
+            .arg(self.root())
+            .args(["--color", "never"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn crier");
+        let mut out = child.stdout.take().expect("stdout");
+        let mut err = child.stderr.take().expect("stderr");
+        let t_out = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        let t_err = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = child.kill();
+                panic!("crier {args:?} did not finish within {TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let run = Run {
+            code: status.code().expect("crier exited normally"),
+            stdout: t_out.join().expect("join"),
+            stderr: t_err.join().expect("join"),
+        };
+        assert!(!run.stderr.contains("panicked"), "crier panicked\n{run}");
+        for secret in [self.threads.token(), self.devto.api_key()] {
+            assert!(!run.all().contains(&secret), "a secret leaked into the output\n{run}");
+        }
+        run
+    }
+
+    fn article(&self, title: &str) -> fake_devto::FakeArticle {
+        self.devto.articles().into_iter().find(|a| a.title == title).unwrap_or_else(|| panic!("no article {title}"))
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Tester")
+        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
+        .env("GIT_COMMITTER_NAME", "Tester")
+        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The world's repository as a clone of a bare `origin`, everything committed and pushed.
+fn with_origin(w: &World) -> tempfile::TempDir {
+    let origin = tempfile::tempdir().expect("tempdir");
+    git(origin.path(), &["init", "-q", "--bare", "-b", "main"]);
+    let root = w.root();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["config", "user.name", "Tester"]);
+    git(root, &["config", "user.email", "tester@example.com"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "posts"]);
+    git(root, &["remote", "add", "origin", &origin.path().display().to_string()]);
+    git(root, &["push", "-q", "-u", "origin", "main"]);
+    origin
+}
+
+fn front_matter(text: &str) -> Value {
+    let rest = text.strip_prefix("---\n").expect("front matter opens the file");
+    let end = rest.find("\n---\n").expect("front matter closes");
+    serde_saphyr::from_str::<Value>(&rest[..=end]).expect("front matter parses")
+}
+
+fn record(text: &str, platform: &str) -> Value {
+    front_matter(text).get("published").and_then(|p| p.get(platform)).cloned().unwrap_or(Value::Null)
+}
+
+fn article_post(title: &str) -> String {
+    format!("---\ntitle: {title}\nplatforms: [devto]\n---\n\nThe body of {title}.\n")
+}
+
+#[test]
+fn a_threads_chain_is_deleted_last_part_first_recorded_committed_and_never_republished() {
+    let w = World::new();
+    w.file("content/chain.md", CHAIN);
+    let origin = with_origin(&w);
+    w.crier(&["publish"]).code(0);
+    let ids: Vec<String> = w.threads.published_posts().iter().map(|p| p.id.clone()).collect();
+    assert_eq!(ids.len(), 3);
+
+    let run = w.crier(&["delete", "content/chain.md", "--yes"]);
+    run.code(0).stdout_has("deleted, 3 parts").stdout_has("deleted 1, failed 0");
+    assert!(w.threads.published_posts().iter().all(|p| p.deleted), "every part is gone\n{run}");
+    let deletes: Vec<String> = w
+        .threads
+        .requests()
+        .into_iter()
+        .filter(|(m, _)| m == "DELETE")
+        .map(|(_, p)| p.rsplit('/').next().unwrap_or_default().to_owned())
+        .collect();
+    let reversed: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(deletes, reversed, "the last part goes first, each once");
+
+    let rec = record(&w.read("content/chain.md"), "threads");
+    assert_eq!(rec["deleted_at"], NOW, "{rec}");
+    assert_eq!(rec["id"], ids[0].as_str(), "the record stays, marked deleted");
+    let log = git(origin.path(), &["log", "--format=%s", "main"]);
+    assert_eq!(log.lines().next(), Some("crier: record deleted posts [skip ci]"), "{log}");
+    let on_origin = git(origin.path(), &["show", "main:content/chain.md"]);
+    assert_eq!(record(&on_origin, "threads")["deleted_at"], NOW, "pushed");
+
+    // Deleted means deleted: publish leaves it alone, and deleting again does nothing.
+    w.crier(&["publish"]).code(0);
+    assert_eq!(w.threads.published_posts().len(), 3, "nothing republished");
+    w.crier(&["delete", "content/chain.md", "--yes"]).code(0).stdout_has("already deleted at");
+    assert_eq!(w.threads.requests().iter().filter(|(m, _)| m == "DELETE").count(), 3);
+}
+
+#[test]
+fn a_devto_article_is_unpublished_and_the_note_says_so() {
+    let w = World::new();
+    w.file("content/article.md", &article_post("Article to take down"));
+    w.crier(&["publish"]).code(0);
+    assert!(w.article("Article to take down").published);
+
+    let run = w.crier(&["delete", "content/article.md", "--yes", "--no-commit"]);
+    run.code(0).stdout_has("unpublished: dev.to has no delete");
+    assert!(!w.article("Article to take down").published, "the article is a draft now\n{run}");
+    assert_eq!(w.devto.articles().len(), 1, "dev.to articles are not deleted");
+    assert_eq!(record(&w.read("content/article.md"), "devto")["deleted_at"], NOW);
+
+    // An article deleted in the dashboard since is already gone, not an error.
+    let w2 = World::new();
+    w2.file("content/article.md", &article_post("Gone article"));
+    w2.crier(&["publish"]).code(0);
+    w2.devto.delete_in_dashboard(w2.article("Gone article").id);
+    let run = w2.crier(&["delete", "content/article.md", "--yes", "--no-commit"]);
+    run.code(0).stdout_has("already gone");
+    assert_eq!(record(&w2.read("content/article.md"), "devto")["deleted_at"], NOW);
+}
+
+#[test]
+fn platform_limits_what_is_deleted() {
+    let w = World::new();
+    w.file("content/both.md", "---\ntitle: On both\nplatforms: [threads, devto]\n---\n\nPosted on both.\n");
+    w.crier(&["publish"]).code(0);
+    let run = w.crier(&["delete", "content/both.md", "--platform", "devto", "--yes", "--no-commit"]);
+    run.code(0);
+    assert!(!w.article("On both").published, "{run}");
+    assert!(w.threads.published_posts().iter().all(|p| !p.deleted), "Threads is left alone\n{run}");
+    let text = w.read("content/both.md");
+    assert_eq!(record(&text, "devto")["deleted_at"], NOW);
+    assert!(record(&text, "threads").get("deleted_at").is_none(), "{text}");
+    assert!(!w.threads.requests().iter().any(|(m, _)| m == "DELETE"));
+}
+
+#[test]
+fn dry_run_deletes_nothing() {
+    let w = World::new();
+    w.file("content/chain.md", CHAIN);
+    w.file("content/article.md", &article_post("Dry article"));
+    w.crier(&["publish"]).code(0);
+    let before = (w.read("content/chain.md"), w.read("content/article.md"));
+    let run = w.crier(&["delete", "content", "--dry-run"]);
+    run.code(0).stdout_has("would delete").stdout_has("content/chain.md → threads").stdout_has("(3 parts)");
+    assert!(run.stdout.contains("content/article.md → devto"), "{run}");
+    assert!(w.threads.published_posts().iter().all(|p| !p.deleted));
+    assert!(w.article("Dry article").published);
+    assert!(!w.threads.requests().iter().any(|(m, _)| m == "DELETE"));
+    assert_eq!(w.devto.count("PUT", ""), 0);
+    assert_eq!((w.read("content/chain.md"), w.read("content/article.md")), before);
+}
+
+#[test]
+fn a_missing_delete_permission_names_the_scope_and_changes_nothing() {
+    let w = World::new();
+    w.file("content/chain.md", CHAIN);
+    w.crier(&["publish"]).code(0);
+    w.threads.set_scope("threads_delete", false);
+    let before = w.read("content/chain.md");
+    let run = w.crier(&["delete", "content/chain.md", "--yes", "--no-commit"]);
+    run.code(1);
+    assert!(run.stdout.contains("threads_delete") && run.stdout.contains("crier auth threads"), "{run}");
+    assert_eq!(w.read("content/chain.md"), before, "the record is unchanged");
+    assert!(w.threads.published_posts().iter().all(|p| !p.deleted));
+}
+
+#[test]
+fn another_accounts_post_is_not_deleted_nor_recorded_as_gone() {
+    let w = World::new();
+    w.file("content/a.md", "---\nplatforms: [threads]\n---\n\nMine.\n");
+    w.crier(&["publish"]).code(0);
+    let mine = w.threads.published_posts()[0].id.clone();
+    let theirs = w.threads.seed_foreign_post("17841400000000999", "someone_else", "Theirs.");
+    w.file("content/a.md", &w.read("content/a.md").replace(&mine, &theirs));
+    let before = w.read("content/a.md");
+    let run = w.crier(&["delete", "content/a.md", "--yes", "--no-commit"]);
+    run.code(1).stdout_has("@someone_else");
+    assert_eq!(w.read("content/a.md"), before);
+}
+
+/// The state `status --remote --format json` gives a post on a platform.
+fn remote_state(json: &Value, path: &str, platform: &str) -> Value {
+    let posts = json["posts"].as_array().expect("posts");
+    posts
+        .iter()
+        .find(|p| p["file"] == path && p["platform"] == platform)
+        .and_then(|p| p.get("remote").cloned())
+        .unwrap_or_else(|| panic!("no remote entry for {path} on {platform} in {json}"))
+}
+
+#[test]
+fn status_remote_reports_gone_edited_and_other_account_posts() {
+    let w = World::new();
+    w.file("content/t-same.md", "---\nplatforms: [threads]\n---\n\nStill there as sent.\n");
+    w.file("content/t-gone.md", "---\nplatforms: [threads]\n---\n\nDeleted in the app.\n");
+    w.file("content/t-edited.md", CHAIN);
+    w.file("content/t-other.md", "---\nplatforms: [threads]\n---\n\nPointing elsewhere.\n");
+    w.file("content/d-same.md", &article_post("Same article"));
+    w.file("content/d-edited.md", &article_post("Edited article"));
+    w.file("content/d-unpublished.md", &article_post("Unpublished article"));
+    w.file("content/d-gone.md", &article_post("Gone article"));
+    w.file("content/d-other.md", &article_post("Other article"));
+    w.crier(&["publish"]).code(0);
+
+    let id_of =
+        |text: &str| w.threads.published_posts().into_iter().find(|p| p.text.as_deref() == Some(text)).expect(text).id;
+    w.threads.delete_in_app(&id_of("Deleted in the app."));
+    w.threads.edit_in_app(&id_of("Chain part two."), "Chain part two, edited in the app.");
+    let foreign = w.threads.seed_foreign_post("17841400000000999", "someone_else", "Theirs.");
+    let own = id_of("Pointing elsewhere.");
+    w.file("content/t-other.md", &w.read("content/t-other.md").replace(&own, &foreign));
+
+    let edited = w.article("Edited article").id;
+    w.devto.edit_in_dashboard(edited, Some("The body, rewritten in the dashboard.\n"), None);
+    w.devto.edit_in_dashboard(w.article("Unpublished article").id, None, Some(false));
+    w.devto.delete_in_dashboard(w.article("Gone article").id);
+    let theirs = w.devto.seed_foreign("someone_else", "Their article", "Their body.\n");
+    let ours = w.article("Other article").id.to_string();
+    let text = w.read("content/d-other.md").replace(&format!("id: '{ours}'"), &format!("id: '{theirs}'"));
+    let text = text.replace(&format!("id: \"{ours}\""), &format!("id: \"{theirs}\""));
+    assert!(text.contains(&theirs.to_string()), "the dev.to record was repointed:\n{text}");
+    w.file("content/d-other.md", &text);
+
+    let lists_before = w.devto.count("GET", "/articles/me/all");
+    let human = w.crier(&["status", "--remote"]);
+    for expected in [
+        "no longer on Threads",
+        "part 2",
+        "edited in the app",
+        "@someone_else",
+        "draft",
+        "no longer on dev.to",
+        "rewritten in the dashboard",
+    ] {
+        assert!(human.stdout.contains(expected), "human output lacks {expected:?}\n{human}");
+    }
+
+    let run = w.crier(&["status", "--remote", "--format", "json"]);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("JSON: {e}\n{run}"));
+    let state = |path: &str, platform: &str| remote_state(&json, path, platform)["state"].clone();
+    assert_eq!(state("content/t-same.md", "threads"), "same", "{json}");
+    assert_eq!(state("content/t-gone.md", "threads"), "gone");
+    assert_eq!(state("content/t-edited.md", "threads"), "edited");
+    assert_eq!(state("content/t-other.md", "threads"), "other-account");
+    assert_eq!(state("content/d-same.md", "devto"), "same");
+    assert_eq!(state("content/d-edited.md", "devto"), "edited");
+    assert_eq!(state("content/d-unpublished.md", "devto"), "gone");
+    assert_eq!(state("content/d-gone.md", "devto"), "gone");
+    assert_eq!(state("content/d-other.md", "devto"), "other-account");
+    assert_eq!(json["remote"]["drift"], 7, "{}", json["remote"]);
+
+    // The account's articles are listed once, not once per article.
+    assert_eq!(w.devto.count("GET", "/articles/me/all"), lists_before + 2, "one listing per status run");
+}
