@@ -207,7 +207,7 @@ fn is_quota(e: &ThreadsError) -> bool {
 
 /// What a used-up delete quota is reported as.
 pub(super) fn quota_note(total: u64, duration_secs: u64) -> String {
-    let window = if duration_secs % 3600 == 0 {
+    let window = if duration_secs.is_multiple_of(3600) {
         format!("{} hours", duration_secs / 3600)
     } else {
         format!("{duration_secs} s")
