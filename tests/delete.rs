@@ -362,3 +362,34 @@ fn status_remote_reports_gone_edited_and_other_account_posts() {
     // The account's articles are listed once, not once per article.
     assert_eq!(w.devto.count("GET", "/articles/me/all"), lists_before + 2, "one listing per status run");
 }
+
+#[test]
+fn doctor_mentions_drift_and_how_to_see_all_of_it() {
+    let w = World::new();
+    w.file("content/a-kept.md", "---\nplatforms: [threads]\n---\n\nStill there.\n");
+    w.file("content/b-gone.md", "---\nplatforms: [threads]\n---\n\nRemoved in the app.\n");
+    w.file("content/c-article.md", &article_post("Kept article"));
+    let _origin = with_origin(&w);
+    w.crier(&["publish"]).code(0);
+
+    // Nothing drifted yet: doctor says so for both platforms and publishing would work.
+    let clean = w.crier(&["doctor"]);
+    clean.code(0);
+    assert_eq!(clean.stdout.matches("no drift:").count(), 2, "{clean}");
+
+    let gone = w
+        .threads
+        .published_posts()
+        .into_iter()
+        .find(|p| p.text.as_deref() == Some("Removed in the app."))
+        .expect("post");
+    w.threads.delete_in_app(&gone.id);
+    let run = w.crier(&["doctor"]);
+    // Drift is a warning: publishing would still work.
+    run.code(0);
+    assert!(run.stdout.contains("content/b-gone.md is gone"), "{run}");
+    assert!(run.stdout.contains("crier status --remote --platform threads"), "{run}");
+    assert!(run.stdout.contains("crier delete PATH --platform threads"), "{run}");
+    assert!(!run.stdout.contains("content/a-kept.md is gone"), "{run}");
+    assert_eq!(run.stdout.matches("no drift:").count(), 1, "dev.to still has none\n{run}");
+}

@@ -113,6 +113,8 @@ pub(crate) enum Route {
     ListMine,
     /// `GET /api/articles/{id}`.
     Show,
+    /// `GET /api/users/me`.
+    Me,
     /// Whatever request comes next.
     Any,
 }
@@ -502,6 +504,7 @@ fn route_of(method: &Method, segs: &[&str]) -> Route {
         ("PUT", ["api", "articles", _]) => Route::Update,
         ("GET", ["api", "articles", "me"]) | ("GET", ["api", "articles", "me", _]) => Route::ListMine,
         ("GET", ["api", "articles", _]) => Route::Show,
+        ("GET", ["api", "users", "me"]) => Route::Me,
         _ => Route::Any,
     }
 }
@@ -653,6 +656,23 @@ impl Inner {
                     _ => Err(ApiErr::new(404, "not found").into()),
                 }
             }
+            // The key owner (Forem's `User` schema).
+            Route::Me => Ok((
+                200,
+                json!({
+                    "type_of": "user",
+                    "id": 4_242,
+                    "username": self.cfg.username,
+                    "name": "Crier Tester",
+                    "twitter_username": null,
+                    "github_username": self.cfg.username,
+                    "summary": null,
+                    "location": null,
+                    "website_url": null,
+                    "joined_at": "Jan 1, 2026",
+                    "profile_image": format!("{}/uploads/user/profile_image/4242/me.png", self.cfg.host),
+                }),
+            )),
             Route::Any => Err(ApiErr::new(404, "not found").into()),
         }
     }
