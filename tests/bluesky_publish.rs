@@ -6,6 +6,7 @@
 
 #[path = "support/common.rs"]
 mod common;
+
 #[path = "support/fake_bluesky.rs"]
 mod fake_bluesky;
 #[path = "support/fake_threads.rs"]
@@ -16,7 +17,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Run;
+use common::{Run, git};
 use fake_bluesky::{FakeBluesky, FakeConfig, Fault, Route};
 use serde_json::Value;
 
@@ -323,20 +324,6 @@ fn fault_matrix() {
 
 // ---------------------------------------------------------------- delete and status --remote
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Tester")
-        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
-        .env("GIT_COMMITTER_NAME", "Tester")
-        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn rkey_of(uri: &str) -> String {
     uri.rsplit('/').next().unwrap_or_default().to_owned()
 }
@@ -371,7 +358,7 @@ fn delete_takes_the_chain_down_records_and_commits_it_and_publish_leaves_it() {
 
     // Without a terminal, nothing goes without --yes.
     let refused = w.run(&["delete", "content/hello.md"]);
-    assert_ne!(refused.code, 0, "{refused}");
+    refused.code(2);
     assert!(refused.all().contains("--yes"), "{refused}");
     assert_eq!(w.fake.records().len(), 2);
 

@@ -3,12 +3,13 @@
 
 #[path = "support/common.rs"]
 mod common;
+
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use common::Run;
+use common::{Run, git};
 use std::io::Read as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -125,33 +126,9 @@ impl World {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Tester")
-        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
-        .env("GIT_COMMITTER_NAME", "Tester")
-        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The world's repository as a clone of a bare `origin`, everything committed and pushed.
 fn with_origin(w: &World) -> tempfile::TempDir {
-    let origin = tempfile::tempdir().expect("tempdir");
-    git(origin.path(), &["init", "-q", "--bare", "-b", "main"]);
-    let root = w.root();
-    git(root, &["init", "-q", "-b", "main"]);
-    git(root, &["config", "user.name", "Tester"]);
-    git(root, &["config", "user.email", "tester@example.com"]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "posts"]);
-    git(root, &["remote", "add", "origin", &origin.path().display().to_string()]);
-    git(root, &["push", "-q", "-u", "origin", "main"]);
-    origin
+    common::push_to_new_origin(w.root())
 }
 
 fn front_matter(text: &str) -> Value {

@@ -11,7 +11,7 @@ mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use common::{Run, png};
+use common::{Run, git, png};
 use std::io::Read as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -884,33 +884,9 @@ fn a_post_edited_after_publishing_is_reported_and_left_alone() {
 
 // ---------------------------------------------------------------- git: commit and push the records
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Tester")
-        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
-        .env("GIT_COMMITTER_NAME", "Tester")
-        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The world's repository as a clone of a bare `origin`, everything committed and pushed.
 fn with_origin(w: &World) -> tempfile::TempDir {
-    let origin = tempfile::tempdir().expect("tempdir");
-    git(origin.path(), &["init", "-q", "--bare", "-b", "main"]);
-    let root = w.root();
-    git(root, &["init", "-q", "-b", "main"]);
-    git(root, &["config", "user.name", "Tester"]);
-    git(root, &["config", "user.email", "tester@example.com"]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "posts"]);
-    git(root, &["remote", "add", "origin", &origin.path().display().to_string()]);
-    git(root, &["push", "-q", "-u", "origin", "main"]);
-    origin
+    common::push_to_new_origin(w.root())
 }
 
 #[test]

@@ -1,6 +1,36 @@
 //! Helpers shared by the integration test crates that run the real binary.
 #![allow(dead_code)]
 
+/// Runs `git ARGS…` in `dir` as "Tester" and returns its stdout; a failing git fails the test.
+pub(crate) fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Tester")
+        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
+        .env("GIT_COMMITTER_NAME", "Tester")
+        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Makes `root` a git repository on `main` with everything committed, pushed to a new
+/// bare `origin` (returned: it lives as long as the test keeps it).
+pub(crate) fn push_to_new_origin(root: &std::path::Path) -> tempfile::TempDir {
+    let origin = tempfile::tempdir().expect("tempdir");
+    git(origin.path(), &["init", "-q", "--bare", "-b", "main"]);
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["config", "user.name", "Tester"]);
+    git(root, &["config", "user.email", "tester@example.com"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "posts"]);
+    git(root, &["remote", "add", "origin", &origin.path().display().to_string()]);
+    git(root, &["push", "-q", "-u", "origin", "main"]);
+    origin
+}
+
 /// What one run of the binary printed, and how it ended.
 pub(crate) struct Run {
     pub(crate) code: i32,
