@@ -121,6 +121,46 @@ impl World {
         run
     }
 
+    /// `crier … ARGS…` on a terminal (a pseudo-terminal made by util-linux `script`), typing
+    /// `answer`: what a person at a prompt sees and does.
+    fn crier_on_terminal(&self, args: &[&str], answer: &str) -> Run {
+        let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
+        let root = self.root().display().to_string();
+        let mut line = format!("{} -C {} --color never", quote(env!("CARGO_BIN_EXE_crier")), quote(&root));
+        for a in args {
+            line.push(' ');
+            line.push_str(&quote(a));
+        }
+        let mut child = Command::new("timeout")
+            .args(["60", "script", "-qec", &line, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("CRIER_THREADS_API_URL", self.threads.base_url())
+            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
+            .env("CRIER_NOW", NOW)
+            .env("THREADS_ACCESS_TOKEN", self.threads.token())
+            .env("DEVTO_API_KEY", self.devto.api_key())
+            .current_dir(self.root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` runs");
+        {
+            use std::io::Write as _;
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(answer.as_bytes()).expect("type the answer");
+        }
+        let out = child.wait_with_output().expect("wait for script");
+        // The terminal merges stdout and stderr; `script` returns crier's exit code.
+        Run {
+            code: out.status.code().expect("exited normally"),
+            stdout: String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     fn article(&self, title: &str) -> fake_devto::FakeArticle {
         self.devto.articles().into_iter().find(|a| a.title == title).unwrap_or_else(|| panic!("no article {title}"))
     }
@@ -369,4 +409,27 @@ fn doctor_mentions_drift_and_how_to_see_all_of_it() {
     assert!(run.stdout.contains("crier delete PATH --platform threads"), "{run}");
     assert!(!run.stdout.contains("content/a-kept.md is gone"), "{run}");
     assert_eq!(run.stdout.matches("no drift:").count(), 1, "dev.to still has none\n{run}");
+}
+
+#[test]
+fn on_a_terminal_delete_asks_and_only_yes_deletes() {
+    let w = World::new();
+    w.file("content/chain.md", CHAIN);
+    w.crier(&["publish"]).code(0);
+    assert_eq!(w.threads.published_posts().len(), 3);
+
+    // Anything but yes deletes nothing, and says so.
+    let no = w.crier_on_terminal(&["delete", "content/chain.md"], "n\n");
+    no.code(1);
+    assert!(no.stdout.contains("content/chain.md → threads") && no.stdout.contains("(3 parts)"), "{no}");
+    assert!(no.stdout.contains("Delete 1 post? This cannot be undone. [y/N]"), "{no}");
+    assert!(no.stdout.contains("nothing deleted: not confirmed"), "{no}");
+    assert!(w.threads.published_posts().iter().all(|p| !p.deleted), "nothing is deleted");
+    assert!(record(&w.read("content/chain.md"), "threads").get("deleted_at").is_none());
+
+    let yes = w.crier_on_terminal(&["delete", "content/chain.md"], "y\n");
+    yes.code(0);
+    assert!(yes.stdout.contains("deleted, 3 parts"), "{yes}");
+    assert!(w.threads.published_posts().iter().all(|p| p.deleted), "every part is gone\n{yes}");
+    assert_eq!(record(&w.read("content/chain.md"), "threads")["deleted_at"], NOW);
 }

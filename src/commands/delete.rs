@@ -332,12 +332,12 @@ fn confirm(g: &Global, args: &DeleteArgs, plan: &str, targets: &[Target]) -> Res
     if g.env.in_ci() || !interactive {
         let place = if g.env.in_ci() { "in CI" } else { "without a terminal" };
         return Err(Error::usage(format!(
-            "`crier delete` takes {} post(s) down for good and does not ask {place}: pass --yes to confirm, or --dry-run to see what would go",
-            targets.len()
+            "`crier delete` takes posts down for good and does not ask {place}: pass --yes to confirm, or --dry-run to see what would go"
         )));
     }
     let mut err = std::io::stderr();
-    let _ = write!(err, "{plan}Delete these {} post(s)? This cannot be undone. [y/N] ", targets.len());
+    let what = if targets.len() == 1 { "1 post".to_owned() } else { format!("these {} posts", targets.len()) };
+    let _ = write!(err, "{plan}Delete {what}? This cannot be undone. [y/N] ");
     let _ = err.flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).map_err(|e| Error::io("cannot read the answer", e))?;
