@@ -1,0 +1,59 @@
+//! Benchmark: `crier status --remote` over 200 recorded Threads posts against the fake
+//! Threads server with 50 ms of latency on every call. Reports wall time, the lookups made,
+//! and the ideal with the lookups four at a time (`drift::IN_FLIGHT`): the connection's
+//! calls one after another, then lookups / 4 × 50 ms.
+//! Run with `cargo bench --bench drift`; `CRIER_BENCH_POSTS` changes the number of posts.
+
+#[path = "../tests/support/fake_threads.rs"]
+mod fake_threads;
+#[path = "support/run.rs"]
+mod run;
+
+use std::time::Duration;
+
+use fake_threads::{FakeConfig, FakeThreads};
+
+const LATENCY: Duration = Duration::from_millis(50);
+const IN_FLIGHT: u32 = 4;
+
+fn main() {
+    let posts: usize = std::env::var("CRIER_BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let fake = rt.block_on(FakeThreads::start(FakeConfig::default()));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::write(root.join("crier.yaml"), format!("publish:\n  max_per_run: {posts}\n")).expect("write crier.yaml");
+    std::fs::create_dir_all(root.join("content")).expect("mkdir content");
+    for i in 0..posts {
+        std::fs::write(
+            root.join(format!("content/post-{i:04}.md")),
+            format!("---\nplatforms: [threads]\n---\n\nBenchmark post number {i}: still there as sent?\n"),
+        )
+        .expect("write post");
+    }
+    let env = [("CRIER_THREADS_API_URL", fake.base_url()), ("THREADS_ACCESS_TOKEN", fake.token())];
+    let (_, out) = run::publish(root, &env);
+    assert!(out.status.success(), "publish failed:\n{}", String::from_utf8_lossy(&out.stderr));
+
+    fake.set_latency(LATENCY);
+    let before = fake.calls();
+    let (wall, out) = run::crier(root, &env, &["status", "--remote", "--format", "json"]);
+    let calls = fake.calls() - before;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status prints JSON");
+    let checked = json["remote"]["checked"].as_u64().unwrap_or(0);
+    if !out.status.success() || checked != posts as u64 || json["remote"]["drift"] != 0 {
+        panic!("status --remote failed ({}): {}\n{}", out.status, json["remote"], String::from_utf8_lossy(&out.stderr));
+    }
+    // `/me` and the quota read to connect come first, one after the other.
+    let lookups = u32::try_from(calls).unwrap_or(u32::MAX).saturating_sub(2);
+    let ideal = LATENCY * 2 + LATENCY * lookups.div_ceil(IN_FLIGHT);
+    println!(
+        "crier status --remote, {posts} Threads posts, {} ms per call: wall {:.2} s, {calls} API calls, \
+         ideal {:.2} s ({IN_FLIGHT} lookups in flight), wall/ideal {:.2}",
+        LATENCY.as_millis(),
+        wall.as_secs_f64(),
+        ideal.as_secs_f64(),
+        wall.as_secs_f64() / ideal.as_secs_f64()
+    );
+}
