@@ -47,7 +47,7 @@ pub enum Command {
     Render(RenderArgs),
     /// Publish what is new and due, and record ids and URLs in the post files.
     Publish(PublishArgs),
-    /// Show every post, platform and state.
+    /// Show every post, platform and state (`--remote`: and what the platforms show).
     Status(StatusArgs),
     /// Scaffold a new post in the content folder.
     New(NewArgs),
