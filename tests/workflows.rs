@@ -308,6 +308,16 @@ fn package(version: &str, target: &str, binary: &Path, out: &Path) {
     assert!(status.success(), "package-release.sh {version} {target}");
 }
 
+/// GitHub's runners (OS, architecture), the release target the install step downloads for
+/// each, its tool-cache folder and the executable's name.
+const RUNNERS: [(&str, &str, &str, &str, &str); 5] = [
+    ("Linux", "X64", "x86_64-unknown-linux-musl", "x64", "crier"),
+    ("Linux", "ARM64", "aarch64-unknown-linux-musl", "arm64", "crier"),
+    ("macOS", "X64", "x86_64-apple-darwin", "x64", "crier"),
+    ("macOS", "ARM64", "aarch64-apple-darwin", "arm64", "crier"),
+    ("Windows", "X64", "x86_64-pc-windows-msvc", "x64", "crier.exe"),
+];
+
 /// The runner's OS and architecture as GitHub names them, and crier's release target.
 fn this_runner() -> Option<(&'static str, &'static str, &'static str)> {
     match (std::env::consts::OS, std::env::consts::ARCH) {
@@ -381,20 +391,13 @@ fn the_install_step_picks_the_archive_for_each_runner() {
     let release = tempfile::tempdir().expect("tempdir");
     let assets = release.path().join("releases/download/v0.1.0");
     let binary = stand_in(release.path());
-    let runners = [
-        ("Linux", "X64", "x86_64-unknown-linux-musl", "x64", "crier"),
-        ("Linux", "ARM64", "aarch64-unknown-linux-musl", "arm64", "crier"),
-        ("macOS", "X64", "x86_64-apple-darwin", "x64", "crier"),
-        ("macOS", "ARM64", "aarch64-apple-darwin", "arm64", "crier"),
-        ("Windows", "X64", "x86_64-pc-windows-msvc", "x64", "crier.exe"),
-    ];
-    for (_, _, target, _, _) in runners {
+    for (_, _, target, _, _) in RUNNERS {
         package("v0.1.0", target, &binary, &assets);
     }
     assert!(assets.join("crier-0.1.0-x86_64-pc-windows-msvc.zip").is_file(), "Windows gets a zip");
     let server = serve(release.path().to_owned());
     let url = format!("{}/releases/download", server.url);
-    for (os, arch, target, arch_dir, exe) in runners {
+    for (os, arch, target, arch_dir, exe) in RUNNERS {
         let runner = Runner::new();
         let env = [("RUNNER_OS", os), ("RUNNER_ARCH", arch), ("CRIER_VERSION", "v0.1.0"), ("CRIER_RELEASE_URL", &url)];
         let out = runner.script("action-install.sh", runner.dir.path(), &env);
@@ -555,4 +558,138 @@ esac
     let (out, published) = output_of(&[("CRIER_ARGS", "")]);
     assert!(out.status.success());
     assert_eq!(published, serde_json::json!([]));
+}
+
+/// The first tag must publish a working release without a fix-up: the release workflow
+/// builds an archive for every runner the action serves, under exactly the names the
+/// action and `cargo binstall` download, and its last job waits for all of them.
+#[test]
+fn the_release_workflow_builds_every_archive_the_action_and_binstall_download() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workflow = yaml(&std::fs::read_to_string(root.join(".github/workflows/release.yml")).expect("release.yml"));
+    let matrix = workflow["jobs"]["build"]["strategy"]["matrix"]["include"].as_array().expect("build matrix");
+    let mut built: Vec<&str> = matrix.iter().map(|m| m["target"].as_str().expect("target")).collect();
+    built.sort_unstable();
+    let mut served: Vec<&str> = RUNNERS.iter().map(|r| r.2).collect();
+    served.sort_unstable();
+    served.dedup();
+    assert_eq!(built, served, "release.yml builds exactly the targets action-install.sh downloads");
+
+    // The publish job counts the checksums of every build before it publishes.
+    let publish = workflow["jobs"]["publish"]["steps"][0]["run"].as_str().expect("publish step");
+    assert!(
+        publish.contains(&format!("-eq {}", built.len())),
+        "the publish job waits for {} checksums:\n{publish}",
+        built.len()
+    );
+
+    // binstall's URL template and folder layout name the archives package-release.sh makes.
+    let manifest = string_keys(&std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml"));
+    let binstall = |key: &str, target: &str| -> String {
+        let windows = target.contains("windows");
+        let from_override = manifest.get(&format!("package.metadata.binstall.overrides.{target}.{key}"));
+        let template = from_override.or_else(|| manifest.get(&format!("package.metadata.binstall.{key}"))).expect(key);
+        template
+            .replace("{ repo }", env!("CARGO_PKG_REPOSITORY"))
+            .replace("{ version }", env!("CARGO_PKG_VERSION"))
+            .replace("{ target }", target)
+            .replace("{ bin }", "crier")
+            .replace("{ binary-ext }", if windows { ".exe" } else { "" })
+    };
+    let release = tempfile::tempdir().expect("tempdir");
+    let binary = stand_in(release.path());
+    let version = env!("CARGO_PKG_VERSION");
+    for target in built {
+        package(version, target, &binary, release.path());
+        let url = binstall("pkg-url", target);
+        let archive = url.rsplit('/').next().expect("file name");
+        assert_eq!(
+            url,
+            format!("{}/releases/download/v{version}/{archive}", env!("CARGO_PKG_REPOSITORY")),
+            "binstall downloads from the tag's release"
+        );
+        assert!(release.path().join(archive).is_file(), "binstall's {archive} is what package-release.sh makes");
+        assert!(release.path().join(format!("{archive}.sha256")).is_file(), "{archive} has its checksum");
+        let listing = Command::new(if archive.ends_with(".zip") { "unzip" } else { "tar" })
+            .args(if archive.ends_with(".zip") { vec!["-Z1"] } else { vec!["-tzf"] })
+            .arg(release.path().join(archive))
+            .output();
+        if let Some(listing) = listing.ok().filter(|o| o.status.success()) {
+            let bin_dir = binstall("bin-dir", target);
+            assert!(
+                String::from_utf8_lossy(&listing.stdout).lines().any(|l| l == bin_dir),
+                "{archive} holds binstall's {bin_dir}"
+            );
+        }
+    }
+}
+
+/// `cargo package` ships every file the sources embed, or `cargo install crier-cli`
+/// would not build.
+#[test]
+fn the_crate_package_holds_every_file_the_sources_embed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = Command::new(cargo)
+        .args(["package", "--list", "--locked", "--allow-dirty", "--offline"])
+        .current_dir(root)
+        .output()
+        .expect("cargo package --list");
+    assert!(out.status.success(), "{}", text(&out));
+    let listed: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+    let crate_dir = std::fs::canonicalize(root).expect("crate dir");
+    let mut embedded = Vec::new();
+    // `tests.rs` files are test modules (declared under `#[cfg(test)]` in their parent).
+    for entry in walk(&crate_dir.join("src")).into_iter().filter(|f| !f.ends_with("tests.rs")) {
+        let source = std::fs::read_to_string(&entry).expect("read");
+        // Test modules embed sources to scan them; only what the binary embeds counts.
+        let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+        let strs = code.split("include_str!(\"").skip(1);
+        for piece in strs.chain(code.split("include_bytes!(\"").skip(1)) {
+            let Some(rel) = piece.split('"').next() else { continue };
+            let file = entry.parent().expect("dir").join(rel);
+            let file = std::fs::canonicalize(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let inside =
+                file.strip_prefix(&crate_dir).unwrap_or_else(|_| panic!("{} is outside the crate", file.display()));
+            embedded.push(inside.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    assert!(!embedded.is_empty(), "the built-in templates are embedded");
+    for file in embedded {
+        assert!(listed.contains(&file), "`cargo package` leaves out {file}, which the sources embed");
+    }
+    for needed in ["Cargo.toml", "Cargo.lock", "README.md", "src/main.rs", "src/lib.rs"] {
+        assert!(listed.iter().any(|l| l == needed), "`cargo package` ships {needed}");
+    }
+}
+
+/// The `key = "string"` lines of a TOML file as `section.key` (enough for the flat
+/// `[package.metadata.binstall…]` tables; no TOML parser is a dependency).
+fn string_keys(toml: &str) -> std::collections::HashMap<String, String> {
+    let mut section = String::new();
+    let mut keys = std::collections::HashMap::new();
+    for line in toml.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_owned();
+        } else if let Some((key, value)) = line.split_once('=') {
+            let value = value.trim();
+            if let Some(text) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                keys.insert(format!("{section}.{}", key.trim()), text.to_owned());
+            }
+        }
+    }
+    keys
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
 }
