@@ -35,18 +35,14 @@
 mod fake;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 pub(crate) use fake::FakeRequest;
-use fake::{FaultQueue, RequestLog, Server};
+use fake::{Clock, Effect, Incoming, raw};
 
 // A copy of shared/specs/forem-api-v1.json (forem/forem-docs), kept with the tests.
 const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/specs/forem-api-v1.json");
@@ -103,7 +99,7 @@ impl Default for FakeConfig {
 }
 
 /// Routes a fault can be attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Route {
     /// `POST /api/articles`.
     Create,
@@ -116,26 +112,16 @@ pub(crate) enum Route {
     /// `GET /api/users/me`.
     Me,
     /// Whatever request comes next.
+    #[default]
     Any,
 }
 
-/// A one-shot failure injected into the next request on a route.
-#[derive(Debug, Clone)]
-pub(crate) enum Fault {
-    /// Answer with this status and body, without acting.
-    Status(u16, String),
+fake::faults! {
     /// HTTP 429 with Forem's rate-limit body and, when given, `Retry-After: <secs>`.
     RateLimited {
         /// `Retry-After` value in seconds.
         retry_after_secs: Option<u64>,
     },
-    /// Wait this long, then handle the request normally (a client that times out first
-    /// drops the connection, which cancels the request: nothing happens).
-    Delay(Duration),
-    /// Perform the action, then hang for `drop_hang` so the client's reply is lost.
-    DropAfterAction,
-    /// Answer HTTP 502 with an HTML page, without acting.
-    HtmlPage,
 }
 
 /// An article as the fake stores it.
@@ -172,24 +158,20 @@ struct FieldType {
     nullable: bool,
 }
 
-struct Inner {
+/// The fake's state.
+pub(crate) struct Devto {
     cfg: FakeConfig,
     schema: HashMap<String, FieldType>,
     schema_from_spec: bool,
-    start_unix: u64,
-    started: Instant,
+    clock: Clock,
     next_id: u64,
     next_seq: u64,
     rng: u64,
     articles: Vec<FakeArticle>,
-    faults: FaultQueue<Route, Fault>,
-    log: RequestLog,
     creates: Vec<Instant>,
     updates: Vec<Instant>,
     last_write: Option<Instant>,
 }
-
-type Shared = Arc<Mutex<Inner>>;
 
 /// A Forem error reply.
 struct ApiErr {
@@ -208,7 +190,7 @@ impl ApiErr {
     }
 
     fn response(&self) -> Response {
-        let mut resp = json_response(self.status, &json!({ "error": self.message, "status": self.status }));
+        let mut resp = fake::json(self.status, &json!({ "error": self.message, "status": self.status }));
         if let Some(s) = self.retry_after {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
@@ -217,44 +199,31 @@ impl ApiErr {
 }
 
 /// A running fake server. Stops when dropped.
-pub(crate) struct FakeDevto {
-    base_url: String,
-    inner: Shared,
-    _server: Server,
-}
+pub(crate) type FakeDevto = fake::Fake<Devto>;
 
 impl FakeDevto {
     /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
     pub(crate) async fn start(cfg: FakeConfig) -> Self {
         let (schema, schema_from_spec) = load_schema();
-        let start_unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(1_780_000_000);
-        let inner = Arc::new(Mutex::new(Inner {
-            cfg,
-            schema,
-            schema_from_spec,
-            start_unix,
-            started: Instant::now(),
-            next_id: 2_345_678,
-            next_seq: 1,
-            rng: 0x9E37_79B9_7F4A_7C15,
-            articles: Vec::new(),
-            faults: FaultQueue::default(),
-            log: RequestLog::default(),
-            creates: Vec::new(),
-            updates: Vec::new(),
-            last_write: None,
-        }));
-        let server = Server::start(Router::new().fallback(handle).with_state(inner.clone()), "dev.to").await;
-        Self { base_url: format!("{}/api", server.origin()), inner, _server: server }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        lock(&self.inner)
-    }
-
-    /// `http://127.0.0.1:<port>/api`, the client's base URL.
-    pub(crate) fn base_url(&self) -> String {
-        self.base_url.clone()
+        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
+        Self::serve(
+            Devto {
+                cfg,
+                schema,
+                schema_from_spec,
+                clock: Clock::new(None),
+                next_id: 2_345_678,
+                next_seq: 1,
+                rng: 0x9E37_79B9_7F4A_7C15,
+                articles: Vec::new(),
+                creates: Vec::new(),
+                updates: Vec::new(),
+                last_write: None,
+            },
+            latency,
+            drop_hang,
+        )
+        .await
     }
 
     /// The valid key.
@@ -270,11 +239,6 @@ impl FakeDevto {
     /// Whether the field types came from the spec file (else the embedded copy).
     pub(crate) fn schema_from_spec(&self) -> bool {
         self.lock().schema_from_spec
-    }
-
-    /// Queues a one-shot fault for the next request on `route`.
-    pub(crate) fn fail_next(&self, route: Route, fault: Fault) {
-        self.lock().faults.push(route, fault);
     }
 
     /// Adds an article directly (as if created earlier on the site), returning its id.
@@ -333,24 +297,10 @@ impl FakeDevto {
         self.lock().articles.clone()
     }
 
-    /// Number of HTTP requests received.
-    pub(crate) fn calls(&self) -> u64 {
-        self.lock().log.calls()
-    }
-
-    /// Every request received, in order.
-    pub(crate) fn requests(&self) -> Vec<FakeRequest> {
-        self.lock().log.all()
-    }
-
     /// How many requests of `method` hit a path ending in `suffix`.
     pub(crate) fn count(&self, method: &str, suffix: &str) -> usize {
-        self.lock().log.count(method, suffix)
+        self.lock().log.count(|r| r.method == method && r.path.ends_with(suffix))
     }
-}
-
-fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
-    fake::lock(shared)
 }
 
 /// Field types of `components.schemas.Article.properties.article.properties`, from the spec
@@ -410,78 +360,42 @@ fn type_name(t: &FieldType) -> String {
     if t.nullable { format!("{kind} or null") } else { kind.to_owned() }
 }
 
-async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
-    let latency = {
-        let mut g = lock(&shared);
-        g.log.record(method.as_str(), uri.path(), uri.query(), parsed.clone());
-        g.cfg.latency
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+impl fake::Platform for Devto {
+    type Route = Route;
+    type Fault = Fault;
+    type Entry = FakeRequest;
+    const BASE_PATH: &'static str = "/api";
+
+    fn route(&self, req: &Incoming) -> Route {
+        route_of(&req.method, &req.segments())
     }
 
-    let segs: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
-    let route = route_of(&method, &segs);
-    let fault = {
-        let mut g = lock(&shared);
-        g.faults.take(route, Route::Any)
-    };
-
-    let mut drop_after = false;
-    match fault {
-        Some(Fault::Status(code, body)) => {
-            let ctype =
-                if body.trim_start().starts_with('{') { "application/json" } else { "text/html; charset=utf-8" };
-            return raw(code, ctype, body);
+    fn fault(&mut self, fault: Fault) -> Effect {
+        match fault {
+            Fault::RateLimited { retry_after_secs } => {
+                let secs = retry_after_secs.unwrap_or(30);
+                let mut e = ApiErr::new(429, format!("Rate limit reached, try again in {secs} seconds"));
+                e.retry_after = retry_after_secs;
+                Effect::Reply(e.response())
+            }
+            _ => Effect::Proceed,
         }
-        Some(Fault::RateLimited { retry_after_secs }) => {
-            let secs = retry_after_secs.unwrap_or(30);
-            let mut e = ApiErr::new(429, format!("Rate limit reached, try again in {secs} seconds"));
-            e.retry_after = retry_after_secs;
-            return e.response();
-        }
-        Some(Fault::HtmlPage) => {
-            return raw(
-                502,
-                "text/html; charset=utf-8",
-                "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
-                    .into(),
-            );
-        }
-        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(Fault::DropAfterAction) => drop_after = true,
-        None => {}
     }
 
-    let query: HashMap<String, String> =
-        uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
-
-    let (result, hang) = {
-        let mut g = lock(&shared);
-        let hang = g.cfg.drop_hang;
-        let r = g
-            .check_headers(&headers)
-            .and_then(|()| g.dispatch(route, &segs, &query, if is_json { parsed.as_ref() } else { None }));
-        (r, hang)
-    };
-
-    if drop_after {
-        // The client times out and closes the connection, which cancels this future.
-        tokio::time::sleep(hang).await;
-        return raw(504, "text/html", "<html><title>504 Gateway Timeout</title></html>".into());
-    }
-    match result {
-        Ok((status, v)) => json_response(status, &v),
-        Err(Reply::Api(e)) => e.response(),
-        Err(Reply::Throttled) => {
-            let mut resp = raw(429, "text/plain", "Retry later\n".into());
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1u64));
-            resp
+    fn answer(&mut self, route: Route, req: &Incoming) -> Response {
+        let is_json = req.content_type().to_ascii_lowercase().starts_with("application/json");
+        let body = if is_json { req.json() } else { None };
+        let result = self
+            .check_headers(&req.headers)
+            .and_then(|()| self.dispatch(route, &req.segments(), &req.query(), body.as_ref()));
+        match result {
+            Ok((status, v)) => fake::json(status, &v),
+            Err(Reply::Api(e)) => e.response(),
+            Err(Reply::Throttled) => {
+                let mut resp = raw(429, "text/plain", "Retry later\n".into());
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1u64));
+                resp
+            }
         }
     }
 }
@@ -509,15 +423,6 @@ fn route_of(method: &Method, segs: &[&str]) -> Route {
     }
 }
 
-fn raw(status: u16, ctype: &'static str, body: String) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, ctype)], body).into_response()
-}
-
-fn json_response(status: u16, v: &Value) -> Response {
-    raw(status, "application/json; charset=utf-8", v.to_string())
-}
-
 /// Permitted `article` fields of one request. `Some(None)` is an explicit null.
 #[derive(Debug, Default)]
 struct Fields {
@@ -532,7 +437,7 @@ struct Fields {
     organization_id: Option<Option<u64>>,
 }
 
-impl Inner {
+impl Devto {
     fn check_headers(&self, headers: &HeaderMap) -> Result<(), Reply> {
         let key = headers.get("api-key").and_then(|v| v.to_str().ok());
         if key != Some(self.cfg.api_key.as_str()) {
@@ -837,7 +742,7 @@ impl Inner {
     }
 
     fn now_unix(&self) -> u64 {
-        self.start_unix + self.started.elapsed().as_secs()
+        self.clock.now_unix()
     }
 
     /// Four lower-case alphanumerics, as dev.to appends to slugs.

@@ -32,17 +32,13 @@
 mod fake;
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, Method, header};
+use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use fake::{FaultQueue, RequestLog, Server};
+use fake::{Clock, Effect, Incoming};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 const HOUR: Duration = Duration::from_secs(60 * 60);
@@ -143,7 +139,7 @@ impl Default for FakeConfig {
 }
 
 /// Routes a fault can be attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Route {
     /// `GET /me`.
     Me,
@@ -172,14 +168,11 @@ pub(crate) enum Route {
     /// `GET /refresh_access_token`.
     RefreshToken,
     /// Whatever request comes next.
+    #[default]
     Any,
 }
 
-/// A one-shot failure injected into the next request on a route.
-#[derive(Debug, Clone)]
-pub(crate) enum Fault {
-    /// Answer with this status and body, without acting.
-    Status(u16, String),
+fake::faults! {
     /// Answer with a Graph error envelope, without acting (HTTP 500 for codes 1/2, else 400).
     GraphError {
         /// Graph code, e.g. 4 (throttled), 190 (token), 24.
@@ -194,14 +187,6 @@ pub(crate) enum Fault {
         /// `Retry-After` value in seconds.
         retry_after_secs: Option<u64>,
     },
-    /// Wait this long, then handle the request normally.
-    Delay(Duration),
-    /// Perform the action, then hang for `drop_hang` so the client's reply is lost.
-    DropAfterAction,
-    /// Answer HTTP 502 with an HTML error page, without acting.
-    HtmlPage,
-    /// Perform the action, then send only the first half of the JSON reply.
-    TruncatedJson,
 }
 
 /// A published post, as the fake recorded it.
@@ -304,13 +289,12 @@ struct Issued {
     expires: Duration,
 }
 
-struct Inner {
+/// The fake's state.
+pub(crate) struct Threads {
     cfg: FakeConfig,
     codes: HashMap<String, OAuthCode>,
     tokens: HashMap<String, Issued>,
-    started: Instant,
-    start_unix: u64,
-    clock_offset: Duration,
+    clock: Clock,
     token_expired: bool,
     next_container: u64,
     next_media: u64,
@@ -319,9 +303,7 @@ struct Inner {
     trace: u64,
     containers: HashMap<String, Container>,
     media: HashMap<String, MediaObj>,
-    faults: FaultQueue<Route, Fault>,
     next_container_error: Option<String>,
-    log: RequestLog,
     publishes: Vec<(Duration, bool)>,
     deletes: Vec<Duration>,
 }
@@ -409,58 +391,40 @@ impl GErr {
     }
 }
 
-type Shared = Arc<Mutex<Inner>>;
-
 /// A running fake server. Stops when dropped.
-pub(crate) struct FakeThreads {
-    base_url: String,
-    inner: Shared,
-    _server: Server,
-}
+pub(crate) type FakeThreads = fake::Fake<Threads>;
 
 impl FakeThreads {
     /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
     pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let start_unix = cfg.start_unix.unwrap_or_else(|| {
-            SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(1_780_000_000)
-        });
         let mut tokens = HashMap::new();
         tokens.insert(
             cfg.token.clone(),
             Issued { kind: TokenKind::Long, issued: Duration::ZERO, expires: Duration::from_secs(LONG_LIVED_SECS) },
         );
-        let inner = Arc::new(Mutex::new(Inner {
-            cfg,
-            codes: HashMap::new(),
-            tokens,
-            started: Instant::now(),
-            start_unix,
-            clock_offset: Duration::ZERO,
-            token_expired: false,
-            next_container: 17_920_000_000_000_001,
-            next_media: 18_050_000_000_000_001,
-            next_seq: 1,
-            rng: 0x9E37_79B9_7F4A_7C15,
-            trace: 0,
-            containers: HashMap::new(),
-            media: HashMap::new(),
-            faults: FaultQueue::default(),
-            next_container_error: None,
-            log: RequestLog::default(),
-            publishes: Vec::new(),
-            deletes: Vec::new(),
-        }));
-        let server = Server::start(Router::new().fallback(handle).with_state(inner.clone()), "Threads").await;
-        Self { base_url: server.origin(), inner, _server: server }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        lock(&self.inner)
-    }
-
-    /// `http://127.0.0.1:<port>`; Graph calls go under `/v1.0/`.
-    pub(crate) fn base_url(&self) -> String {
-        self.base_url.clone()
+        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
+        Self::serve(
+            Threads {
+                clock: Clock::new(cfg.start_unix),
+                cfg,
+                codes: HashMap::new(),
+                tokens,
+                token_expired: false,
+                next_container: 17_920_000_000_000_001,
+                next_media: 18_050_000_000_000_001,
+                next_seq: 1,
+                rng: 0x9E37_79B9_7F4A_7C15,
+                trace: 0,
+                containers: HashMap::new(),
+                media: HashMap::new(),
+                next_container_error: None,
+                publishes: Vec::new(),
+                deletes: Vec::new(),
+            },
+            latency,
+            drop_hang,
+        )
+        .await
     }
 
     /// The valid token.
@@ -476,11 +440,6 @@ impl FakeThreads {
     /// The fake user's handle.
     pub(crate) fn username(&self) -> String {
         self.lock().cfg.username.clone()
-    }
-
-    /// Queues a one-shot fault for the next request on `route`.
-    pub(crate) fn fail_next(&self, route: Route, fault: Fault) {
-        self.lock().faults.push(route, fault);
     }
 
     /// The next container created ends in `ERROR` with this `error_message` once processed.
@@ -502,12 +461,12 @@ impl FakeThreads {
 
     /// Moves the fake clock forward (expiry, quotas, timestamps).
     pub(crate) fn advance_clock(&self, by: Duration) {
-        self.lock().clock_offset += by;
+        self.lock().clock.advance(by);
     }
 
     /// Sets the per-request latency.
     pub(crate) fn set_latency(&self, latency: Duration) {
-        self.lock().cfg.latency = latency;
+        self.lock().latency = latency;
     }
 
     /// Makes reads omit or include `permalink`.
@@ -565,7 +524,7 @@ impl FakeThreads {
     /// user); returns its media id.
     pub(crate) fn seed_foreign_post(&self, user_id: &str, username: &str, text: &str) -> String {
         let mut g = self.lock();
-        let id = Inner::next_id(&mut g.next_media);
+        let id = Threads::next_id(&mut g.next_media);
         let shortcode = g.shortcode();
         let seq = g.next_seq;
         g.next_seq += 1;
@@ -618,11 +577,6 @@ impl FakeThreads {
         self.lock().containers.len()
     }
 
-    /// Number of HTTP requests received.
-    pub(crate) fn calls(&self) -> u64 {
-        self.lock().log.calls()
-    }
-
     /// The consent screen: the user approves `scopes` (comma-separated) for `redirect_uri`;
     /// returns the code (valid 1 h, once). Unknown scopes (e.g. `threads_publish`) and a
     /// missing `threads_basic` are refused, as Threads does.
@@ -669,135 +623,76 @@ impl FakeThreads {
         let t = g.tokens.get(token)?;
         Some(t.expires.as_secs() as i64 - g.now().as_secs() as i64)
     }
-
-    /// `(method, path)` of every request received; the query (and so the token) is left out.
-    pub(crate) fn requests(&self) -> Vec<(String, String)> {
-        self.lock().log.all().into_iter().map(|r| (r.method, r.path)).collect()
-    }
 }
 
-fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
-    fake::lock(shared)
-}
+impl fake::Platform for Threads {
+    type Route = Route;
+    type Fault = Fault;
+    /// `(method, path)`: the query (and so the token) is left out.
+    type Entry = (String, String);
+    const BAD_GATEWAY_PAGE: &'static str = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\
+        <body><h1>Sorry, something went wrong.</h1><p>We're working on it.</p></body></html>";
 
-async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: Bytes) -> Response {
-    let latency = {
-        let mut g = lock(&shared);
-        // Not the query: it holds the token.
-        g.log.record(method.as_str(), uri.path(), None, None);
-        g.cfg.latency
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    fn route(&self, req: &Incoming) -> Route {
+        self.route_of(&req.method, &segments(req))
     }
 
-    let mut params: HashMap<String, String> = HashMap::new();
-    if let Some(q) = uri.query() {
-        params.extend(url::form_urlencoded::parse(q.as_bytes()).into_owned());
-    }
-    if !body.is_empty() {
-        for (k, v) in url::form_urlencoded::parse(&body).into_owned() {
-            params.entry(k).or_insert(v);
-        }
-    }
-    let segs: Vec<String> = uri.path().trim_matches('/').split('/').map(percent_decode).collect();
-
-    let (route, fault) = {
-        let mut g = lock(&shared);
-        let route = g.route(&method, &segs);
-        (route, g.faults.take(route, Route::Any))
-    };
-
-    let mut after_action = None;
-    match fault {
-        Some(Fault::Status(code, body)) => {
-            let ctype =
-                if body.trim_start().starts_with('{') { "application/json" } else { "text/html; charset=utf-8" };
-            return raw(code, ctype, body);
-        }
-        Some(Fault::GraphError { code, subcode, transient }) => {
-            let message = match code {
-                1 => "An unknown error occurred".to_owned(),
-                2 => "An unexpected error has occurred. Please retry your request later.".into(),
-                4 => "(#4) Application request limit reached".into(),
-                17 => "(#17) User request limit reached".into(),
-                32 => "(#32) Page request limit reached".into(),
-                613 => "(#613) Calls to this api have exceeded the rate limit.".into(),
-                190 => "Invalid OAuth access token - Cannot parse access token".into(),
-                24 => "The requested resource does not exist".into(),
-                c => format!("(#{c}) Injected error"),
-            };
-            let kind = if matches!(code, 4 | 17 | 24 | 190) { "OAuthException" } else { "THApiException" };
-            let status = if matches!(code, 1 | 2) { 500 } else { 400 };
-            let mut e = GErr::new(status, code, kind, message);
-            e.subcode = subcode;
-            e.transient = transient;
-            return lock(&shared).error_response(e);
-        }
-        Some(Fault::RateLimited { retry_after_secs }) => {
-            let mut e = GErr::new(429, 4, "OAuthException", "(#4) Application request limit reached");
-            e.transient = true;
-            let mut resp = lock(&shared).error_response(e);
-            if let Some(s) = retry_after_secs {
-                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+    fn fault(&mut self, fault: Fault) -> Effect {
+        match fault {
+            Fault::GraphError { code, subcode, transient } => {
+                let message = match code {
+                    1 => "An unknown error occurred".to_owned(),
+                    2 => "An unexpected error has occurred. Please retry your request later.".into(),
+                    4 => "(#4) Application request limit reached".into(),
+                    17 => "(#17) User request limit reached".into(),
+                    32 => "(#32) Page request limit reached".into(),
+                    613 => "(#613) Calls to this api have exceeded the rate limit.".into(),
+                    190 => "Invalid OAuth access token - Cannot parse access token".into(),
+                    24 => "The requested resource does not exist".into(),
+                    c => format!("(#{c}) Injected error"),
+                };
+                let kind = if matches!(code, 4 | 17 | 24 | 190) { "OAuthException" } else { "THApiException" };
+                let status = if matches!(code, 1 | 2) { 500 } else { 400 };
+                let mut e = GErr::new(status, code, kind, message);
+                e.subcode = subcode;
+                e.transient = transient;
+                Effect::Reply(self.error_response(e))
             }
-            return resp;
+            Fault::RateLimited { retry_after_secs } => {
+                let mut e = GErr::new(429, 4, "OAuthException", "(#4) Application request limit reached");
+                e.transient = true;
+                let mut resp = self.error_response(e);
+                if let Some(s) = retry_after_secs {
+                    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+                }
+                Effect::Reply(resp)
+            }
+            _ => Effect::Proceed,
         }
-        Some(Fault::HtmlPage) => {
-            return raw(
-                502,
-                "text/html; charset=utf-8",
-                "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\
-                 <body><h1>Sorry, something went wrong.</h1><p>We're working on it.</p></body></html>"
-                    .into(),
-            );
-        }
-        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(f @ (Fault::DropAfterAction | Fault::TruncatedJson)) => after_action = Some(f),
-        None => {}
     }
 
-    let (status, value, hang) = {
-        let mut g = lock(&shared);
+    fn answer(&mut self, route: Route, req: &Incoming) -> Response {
+        // Parameters come in the query string and/or an urlencoded body (the query wins).
+        let mut params = req.query();
+        if !req.body.is_empty() {
+            for (k, v) in url::form_urlencoded::parse(&req.body).into_owned() {
+                params.entry(k).or_insert(v);
+            }
+        }
         let result = match route {
-            Route::OAuthToken | Route::ExchangeToken | Route::RefreshToken => g.oauth(route, &params),
-            _ => g.check_token(&params).and_then(|()| g.dispatch(route, &method, &segs, &params)),
+            Route::OAuthToken | Route::ExchangeToken | Route::RefreshToken => self.oauth(route, &params),
+            _ => self.check_token(&params).and_then(|()| self.dispatch(route, &req.method, &segments(req), &params)),
         };
-        let hang = g.cfg.drop_hang;
         match result {
-            Ok(v) => (200, v, hang),
-            Err(e) => {
-                g.trace += 1;
-                (e.status, e.body(g.trace), hang)
-            }
+            Ok(v) => fake::json(200, &v),
+            Err(e) => self.error_response(e),
         }
-    };
-
-    match after_action {
-        Some(Fault::DropAfterAction) => {
-            // The client times out and closes the connection, which cancels this future.
-            tokio::time::sleep(hang).await;
-            raw(504, "text/html", "<html><title>504 Gateway Timeout</title></html>".into())
-        }
-        Some(Fault::TruncatedJson) => {
-            let text = value.to_string();
-            let mut cut = text.len() / 2;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            raw(status, "application/json", text[..cut].to_owned())
-        }
-        _ => json_response(status, &value),
     }
 }
 
-fn raw(status: u16, ctype: &'static str, body: String) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, ctype)], body).into_response()
-}
-
-fn json_response(status: u16, v: &Value) -> Response {
-    raw(status, "application/json; charset=UTF-8", v.to_string())
+/// The path's segments, percent-decoded.
+fn segments(req: &Incoming) -> Vec<String> {
+    req.segments().into_iter().map(percent_decode).collect()
 }
 
 fn percent_decode(s: &str) -> String {
@@ -807,21 +702,21 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-impl Inner {
+impl Threads {
     fn now(&self) -> Duration {
-        self.started.elapsed() + self.clock_offset
+        self.clock.elapsed()
     }
 
     fn error_response(&mut self, e: GErr) -> Response {
         self.trace += 1;
-        json_response(e.status, &e.body(self.trace))
+        fake::json(e.status, &e.body(self.trace))
     }
 
     fn is_user(&self, seg: &str) -> bool {
         seg == "me" || seg == self.cfg.user_id
     }
 
-    fn route(&self, method: &Method, segs: &[String]) -> Route {
+    fn route_of(&self, method: &Method, segs: &[String]) -> Route {
         let s: Vec<&str> = segs.iter().map(String::as_str).collect();
         match (method.as_str(), s.as_slice()) {
             ("GET", ["v1.0", id]) if self.is_user(id) => Route::Me,
@@ -1471,7 +1366,7 @@ impl Inner {
                 "owner" => (m.reply_to.is_none() && m.foreign.is_none()).then(|| json!({ "id": self.cfg.user_id })),
                 "username" => Some(json!(m.foreign.as_ref().map_or(&self.cfg.username, |(_, name)| name))),
                 "text" => param("text").map(Value::from),
-                "timestamp" => Some(json!(format_ts(self.start_unix + m.created.as_secs()))),
+                "timestamp" => Some(json!(format_ts(self.clock.unix(m.created)))),
                 "shortcode" => Some(json!(m.shortcode)),
                 "media_url" => param("image_url").or_else(|| param("video_url")).map(Value::from),
                 "is_quote_post" => Some(json!(m.params.contains_key("quote_post_id"))),
