@@ -43,17 +43,21 @@
 // Each test binary uses a different subset of this module.
 #![allow(dead_code)]
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+// Each fake holds its own copy of the shared pieces, so a test binary can include any set of fakes.
+#[allow(clippy::duplicate_mod)]
+#[path = "fake.rs"]
+mod fake;
+
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, Method, header};
+use axum::response::Response;
 use serde_json::{Value, json};
 use unicode_segmentation::UnicodeSegmentation;
+
+pub(crate) use fake::FakeRequest;
+use fake::{Effect, FormField, Incoming};
 
 /// How the fake behaves. Every field has a sensible default.
 #[derive(Debug, Clone)]
@@ -123,7 +127,7 @@ impl Default for FakeConfig {
 }
 
 /// Routes a fault can be attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Route {
     Instance,
     VerifyCredentials,
@@ -136,22 +140,13 @@ pub(crate) enum Route {
     DeleteStatus,
     StatusSource,
     /// Whatever request comes next.
+    #[default]
     Any,
 }
 
-/// A one-shot failure injected into the next request on a route.
-#[derive(Debug, Clone)]
-pub(crate) enum Fault {
-    /// Answer with this status and body, without acting.
-    Status(u16, String),
+fake::faults! {
     /// HTTP 429 as rack-attack sends it, with `X-RateLimit-Reset` this far ahead.
     RateLimited { reset_in: Duration },
-    /// Wait this long, then handle the request normally.
-    Delay(Duration),
-    /// Perform the action, then hang for `drop_hang` so the client's reply is lost.
-    DropAfterAction,
-    /// Answer HTTP 502 with an HTML page, without acting.
-    HtmlPage,
 }
 
 /// A media attachment as the fake stores it.
@@ -188,79 +183,40 @@ pub(crate) struct FakeStatus {
     pub(crate) account: (String, String),
 }
 
-/// One request as received (no `Authorization` header, so never the token).
-#[derive(Debug, Clone)]
-pub(crate) struct FakeRequest {
-    pub(crate) method: String,
-    pub(crate) path: String,
-    pub(crate) query: Option<String>,
-    pub(crate) body: Option<Value>,
-    pub(crate) idempotency_key: Option<String>,
-    /// Multipart fields other than the file (name, value), and the file's size.
-    pub(crate) form: Vec<(String, String)>,
-}
-
-struct Inner {
+/// The fake's state.
+pub(crate) struct Mastodon {
     cfg: FakeConfig,
     next_id: u64,
     statuses: Vec<FakeStatus>,
     media: Vec<FakeMedia>,
     keys: HashMap<String, (String, Instant)>,
-    faults: VecDeque<(Route, Fault)>,
-    calls: u64,
-    requests: Vec<FakeRequest>,
     window: Vec<Instant>,
     deletions: Vec<Instant>,
     clock: u64,
 }
 
-type Shared = Arc<Mutex<Inner>>;
-
 /// A running fake server. Stops when dropped.
-pub(crate) struct FakeMastodon {
-    base_url: String,
-    inner: Shared,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeMastodon {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+pub(crate) type FakeMastodon = fake::Fake<Mastodon>;
 
 impl FakeMastodon {
     /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
     pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let inner = Arc::new(Mutex::new(Inner {
-            cfg,
-            next_id: 113_000_000_000_000_000,
-            statuses: Vec::new(),
-            media: Vec::new(),
-            keys: HashMap::new(),
-            faults: VecDeque::new(),
-            calls: 0,
-            requests: Vec::new(),
-            window: Vec::new(),
-            deletions: Vec::new(),
-            clock: 0,
-        }));
-        let app = Router::new().fallback(handle).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake Mastodon server");
-        let addr = listener.local_addr().expect("local addr");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { base_url: format!("http://{addr}"), inner, task }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        lock(&self.inner)
-    }
-
-    /// `http://127.0.0.1:<port>`, the instance URL.
-    pub(crate) fn base_url(&self) -> String {
-        self.base_url.clone()
+        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
+        Self::serve(
+            Mastodon {
+                cfg,
+                next_id: 113_000_000_000_000_000,
+                statuses: Vec::new(),
+                media: Vec::new(),
+                keys: HashMap::new(),
+                window: Vec::new(),
+                deletions: Vec::new(),
+                clock: 0,
+            },
+            latency,
+            drop_hang,
+        )
+        .await
     }
 
     pub(crate) fn token(&self) -> String {
@@ -269,11 +225,6 @@ impl FakeMastodon {
 
     pub(crate) fn username(&self) -> String {
         self.lock().cfg.username.clone()
-    }
-
-    /// Queues a one-shot fault for the next request on `route`.
-    pub(crate) fn fail_next(&self, route: Route, fault: Fault) {
-        self.lock().faults.push_back((route, fault));
     }
 
     /// Adds a status directly (as if posted earlier), returning its id.
@@ -339,23 +290,10 @@ impl FakeMastodon {
         self.lock().media.clone()
     }
 
-    pub(crate) fn calls(&self) -> u64 {
-        self.lock().calls
-    }
-
-    pub(crate) fn requests(&self) -> Vec<FakeRequest> {
-        self.lock().requests.clone()
-    }
-
     /// How many requests of `method` hit a path ending in `suffix`.
     pub(crate) fn count(&self, method: &str, suffix: &str) -> usize {
-        self.lock().requests.iter().filter(|r| r.method == method && r.path.ends_with(suffix)).count()
+        self.lock().log.count(|r| r.method == method && r.path.ends_with(suffix))
     }
-}
-
-fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
-    // A panicking test thread must not wedge the other requests.
-    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[derive(Debug, Default)]
@@ -384,93 +322,49 @@ impl ApiErr {
     }
 }
 
-async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let parsed: Option<Value> =
-        if ctype.starts_with("application/json") { serde_json::from_slice(&body).ok() } else { None };
-    let multipart = if ctype.starts_with("multipart/form-data") { parse_multipart(&ctype, &body) } else { Vec::new() };
-    let idem = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let latency = {
-        let mut g = lock(&shared);
-        g.calls += 1;
-        g.requests.push(FakeRequest {
-            method: method.as_str().to_owned(),
-            path: uri.path().to_owned(),
-            query: uri.query().map(str::to_owned),
-            body: parsed.clone(),
-            idempotency_key: idem.clone(),
-            form: multipart
-                .iter()
-                .map(|f| match &f.file_name {
-                    Some(name) => (f.name.clone(), format!("<file {name}, {} bytes>", f.data.len())),
-                    None => (f.name.clone(), String::from_utf8_lossy(&f.data).into_owned()),
-                })
-                .collect(),
-        });
-        g.cfg.latency
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+impl fake::Platform for Mastodon {
+    type Route = Route;
+    type Fault = Fault;
+    type Entry = FakeRequest;
+
+    fn route(&self, req: &Incoming) -> Route {
+        route_of(&req.method, &req.segments())
     }
 
-    let segs: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
-    let route = route_of(&method, &segs);
-    let fault = {
-        let mut g = lock(&shared);
-        let pos = g.faults.iter().position(|(r, _)| *r == route || *r == Route::Any);
-        pos.and_then(|i| g.faults.remove(i)).map(|(_, f)| f)
-    };
-    let mut drop_after = false;
-    match fault {
-        Some(Fault::Status(code, body)) => {
-            let ctype =
-                if body.trim_start().starts_with('{') { "application/json" } else { "text/html; charset=utf-8" };
-            return raw(code, ctype, body);
+    fn fault(&mut self, fault: Fault) -> Effect {
+        match fault {
+            Fault::RateLimited { reset_in } => Effect::Reply(rate_limited(reset_in, 300)),
+            _ => Effect::Proceed,
         }
-        Some(Fault::RateLimited { reset_in }) => return rate_limited(reset_in, 300),
-        Some(Fault::HtmlPage) => {
-            return raw(
-                502,
-                "text/html; charset=utf-8",
-                "<html><head><title>502 Bad Gateway</title></head></html>".into(),
-            );
-        }
-        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(Fault::DropAfterAction) => drop_after = true,
-        None => {}
     }
 
-    let query: HashMap<String, String> =
-        uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
-    let (result, hang) = {
-        let mut g = lock(&shared);
-        let hang = g.cfg.drop_hang;
-        let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    fn answer(&mut self, route: Route, req: &Incoming) -> Response {
+        let auth = req.header(header::AUTHORIZATION.as_str()).unwrap_or("");
         // The instance document is public: a token is not checked there.
-        let r = if route != Route::Instance && auth != format!("Bearer {}", g.cfg.token) {
+        let result = if route != Route::Instance && auth != format!("Bearer {}", self.cfg.token) {
             Err(Reply::Api(ApiErr::new(401, "The access token is invalid")))
-        } else if g.missing_scope(route).is_some() {
+        } else if self.missing_scope(route).is_some() {
             // Doorkeeper's answer to a token without the route's scope.
             Err(Reply::Api(ApiErr::new(403, "This action is outside the authorized scopes")))
-        } else if let Some(reset) = g.over_rate_limit() {
+        } else if let Some(reset) = self.over_rate_limit() {
             Err(Reply::RateLimited(reset))
-        } else if let Some(reset) = (route == Route::DeleteStatus).then(|| g.over_delete_limit()).flatten() {
+        } else if let Some(reset) = (route == Route::DeleteStatus).then(|| self.over_delete_limit()).flatten() {
             Err(Reply::RateLimited(reset))
         } else {
-            g.dispatch(route, &segs, &query, parsed.as_ref(), &multipart, idem.as_deref())
+            let idem = req.header("idempotency-key");
+            self.dispatch(route, &req.segments(), &req.query(), json_body(req).as_ref(), &req.form(), idem)
         };
-        (r, hang)
-    };
-    if drop_after {
-        // The client times out and closes the connection, which cancels this future.
-        tokio::time::sleep(hang).await;
-        return raw(504, "text/html", "<html><title>504 Gateway Timeout</title></html>".into());
+        match result {
+            Ok((status, v)) => fake::json(status, &v),
+            Err(Reply::Api(e)) => fake::json(e.status, &json!({ "error": e.message })),
+            Err(Reply::RateLimited(reset)) => rate_limited(reset, 300),
+        }
     }
-    match result {
-        Ok((status, v)) => json_response(status, &v),
-        Err(Reply::Api(e)) => json_response(e.status, &json!({ "error": e.message })),
-        Err(Reply::RateLimited(reset)) => rate_limited(reset, 300),
-    }
+}
+
+/// The body, when it is JSON.
+fn json_body(req: &Incoming) -> Option<Value> {
+    if req.content_type().starts_with("application/json") { req.json() } else { None }
 }
 
 enum Reply {
@@ -500,19 +394,10 @@ fn route_of(method: &Method, segs: &[&str]) -> Route {
     }
 }
 
-fn raw(status: u16, ctype: &'static str, body: String) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, ctype)], body).into_response()
-}
-
-fn json_response(status: u16, v: &Value) -> Response {
-    raw(status, "application/json; charset=utf-8", v.to_string())
-}
-
 /// rack-attack's 429: JSON error, `X-RateLimit-*` headers, the reset as an ISO 8601 time.
 fn rate_limited(reset_in: Duration, limit: usize) -> Response {
     let reset = chrono::Utc::now() + chrono::Duration::milliseconds(reset_in.as_millis() as i64);
-    let mut resp = json_response(429, &json!({ "error": "Too many requests" }));
+    let mut resp = fake::json(429, &json!({ "error": "Too many requests" }));
     let h = resp.headers_mut();
     h.insert("x-ratelimit-limit", HeaderValue::from(limit));
     h.insert("x-ratelimit-remaining", HeaderValue::from(0u64));
@@ -521,63 +406,7 @@ fn rate_limited(reset_in: Duration, limit: usize) -> Response {
     resp
 }
 
-struct FormField {
-    name: String,
-    file_name: Option<String>,
-    content_type: Option<String>,
-    data: Vec<u8>,
-}
-
-/// A small multipart/form-data reader (enough for what HTTP clients send).
-fn parse_multipart(ctype: &str, body: &[u8]) -> Vec<FormField> {
-    let Some(boundary) = ctype.split(';').find_map(|p| p.trim().strip_prefix("boundary=")) else {
-        return Vec::new();
-    };
-    let delim = format!("--{}", boundary.trim_matches('"'));
-    let mut out = Vec::new();
-    let mut rest = body;
-    while let Some(start) = find(rest, delim.as_bytes()) {
-        rest = &rest[start + delim.len()..];
-        if rest.starts_with(b"--") {
-            break;
-        }
-        let rest_after_crlf = rest.strip_prefix(b"\r\n").unwrap_or(rest);
-        let Some(head_end) = find(rest_after_crlf, b"\r\n\r\n") else { break };
-        let head = String::from_utf8_lossy(&rest_after_crlf[..head_end]).into_owned();
-        let data_start = &rest_after_crlf[head_end + 4..];
-        let Some(data_end) = find(data_start, format!("\r\n{delim}").as_bytes()) else { break };
-        let mut field = FormField {
-            name: String::new(),
-            file_name: None,
-            content_type: None,
-            data: data_start[..data_end].to_vec(),
-        };
-        for line in head.lines() {
-            let lower = line.to_ascii_lowercase();
-            if lower.starts_with("content-disposition:") {
-                for p in line.split(';') {
-                    let p = p.trim();
-                    if let Some(v) = p.strip_prefix("name=") {
-                        field.name = v.trim_matches('"').to_owned();
-                    } else if let Some(v) = p.strip_prefix("filename=") {
-                        field.file_name = Some(v.trim_matches('"').to_owned());
-                    }
-                }
-            } else if lower.starts_with("content-type:") {
-                field.content_type = Some(line[13..].trim().to_owned());
-            }
-        }
-        out.push(field);
-        rest = &data_start[data_end + 2..];
-    }
-    out
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-impl Inner {
+impl Mastodon {
     /// The scope `route` needs that the token lacks, as Mastodon's controllers ask for them
     /// (`authorize_if_got_token! :read, :'read:statuses'` on status reads, so a token without
     /// it is refused even for public statuses).
