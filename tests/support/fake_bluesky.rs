@@ -39,15 +39,17 @@
 
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+// Each fake holds its own copy of the shared pieces, so a test binary can include any set of fakes.
+#[allow(clippy::duplicate_mod)]
+#[path = "fake.rs"]
+mod fake;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::Response;
+use fake::{Effect, Incoming};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use unicode_segmentation::UnicodeSegmentation;
@@ -92,7 +94,7 @@ impl Default for FakeConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Route {
     CreateSession,
     RefreshSession,
@@ -103,21 +105,15 @@ pub(crate) enum Route {
     ListRecords,
     DeleteRecord,
     ResolveHandle,
+    #[default]
     Any,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) enum Fault {
-    /// Answer with this status and body, without acting.
-    Status(u16, String),
+fake::faults! {
     /// 429 `RateLimitExceeded` with `RateLimit-Reset` this many seconds ahead.
     RateLimited { reset_in_secs: u64 },
-    /// Act, then hang for `drop_hang` so the reply is lost.
-    DropAfterAction,
     /// Expire the access token before handling the request.
     ExpireToken,
-    /// Wait, then handle normally.
-    Delay(Duration),
 }
 
 #[derive(Debug, Clone)]
@@ -141,7 +137,8 @@ pub(crate) struct FakeRequest {
     pub(crate) body_len: usize,
 }
 
-struct Inner {
+/// The fake's state.
+pub(crate) struct Bluesky {
     cfg: FakeConfig,
     base_url: String,
     /// Access token → calls left.
@@ -153,64 +150,36 @@ struct Inner {
     records: BTreeMap<(String, String), FakeRecord>,
     /// Other accounts' records: (did, collection, rkey) → record.
     foreign: BTreeMap<(String, String, String), FakeRecord>,
-    faults: VecDeque<(Route, Fault)>,
-    requests: Vec<FakeRequest>,
-    calls: u64,
     sessions: u64,
 }
 
-type Shared = Arc<Mutex<Inner>>;
-
-pub(crate) struct FakeBluesky {
-    base_url: String,
-    inner: Shared,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeBluesky {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
-    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+/// A running fake server. Stops when dropped.
+pub(crate) type FakeBluesky = fake::Fake<Bluesky>;
 
 impl FakeBluesky {
     pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake PDS");
-        let addr = listener.local_addr().expect("addr");
-        let base_url = format!("http://{addr}");
-        let inner = Arc::new(Mutex::new(Inner {
-            cfg,
-            base_url: base_url.clone(),
-            access: HashMap::new(),
-            refresh: Vec::new(),
-            next_token: 1,
-            blobs: HashMap::new(),
-            records: BTreeMap::new(),
-            foreign: BTreeMap::new(),
-            faults: VecDeque::new(),
-            requests: Vec::new(),
-            calls: 0,
-            sessions: 0,
-        }));
-        let app =
-            Router::new().fallback(handle).layer(DefaultBodyLimit::max(64 * 1024 * 1024)).with_state(inner.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { base_url, inner, task }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        lock(&self.inner)
+        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
+        Self::serve(
+            Bluesky {
+                cfg,
+                base_url: String::new(),
+                access: HashMap::new(),
+                refresh: Vec::new(),
+                next_token: 1,
+                blobs: HashMap::new(),
+                records: BTreeMap::new(),
+                foreign: BTreeMap::new(),
+                sessions: 0,
+            },
+            latency,
+            drop_hang,
+        )
+        .await
     }
 
     /// `http://127.0.0.1:<port>`: the service URL (`CRIER_BLUESKY_URL`).
     pub(crate) fn url(&self) -> String {
-        self.base_url.clone()
+        self.origin()
     }
 
     pub(crate) fn handle(&self) -> String {
@@ -230,15 +199,9 @@ impl FakeBluesky {
         self.lock().cfg.did_doc_pds = pds;
     }
 
-    pub(crate) fn fail_next(&self, route: Route, fault: Fault) {
-        self.lock().faults.push_back((route, fault));
-    }
-
     /// Every access token expires now (the next authenticated call gets `ExpiredToken`).
     pub(crate) fn expire_access(&self) {
-        for uses in self.lock().access.values_mut() {
-            *uses = Some(0);
-        }
+        self.lock().expire_all();
     }
 
     /// Posts, oldest key first.
@@ -283,10 +246,6 @@ impl FakeBluesky {
         Some(g.store(POST, rkey, value))
     }
 
-    pub(crate) fn calls(&self) -> u64 {
-        self.lock().calls
-    }
-
     pub(crate) fn sessions(&self) -> u64 {
         self.lock().sessions
     }
@@ -295,13 +254,9 @@ impl FakeBluesky {
         self.lock().blobs.len()
     }
 
-    pub(crate) fn requests(&self) -> Vec<FakeRequest> {
-        self.lock().requests.clone()
-    }
-
     /// Requests to `nsid`.
     pub(crate) fn count(&self, nsid: &str) -> usize {
-        self.lock().requests.iter().filter(|r| r.nsid == nsid).count()
+        self.lock().log.count(|r| r.nsid == nsid)
     }
 }
 
@@ -313,15 +268,6 @@ struct XrpcErr {
 
 fn err(status: u16, error: &'static str, message: impl Into<String>) -> XrpcErr {
     XrpcErr { status, error, message: message.into() }
-}
-
-fn raw(status: u16, ctype: &'static str, body: String) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, ctype)], body).into_response()
-}
-
-fn json_reply(status: u16, v: &Value) -> Response {
-    raw(status, "application/json; charset=utf-8", v.to_string())
 }
 
 fn route_of(nsid: &str) -> Route {
@@ -339,73 +285,66 @@ fn route_of(nsid: &str) -> Route {
     }
 }
 
-async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    // Any prefix before `/xrpc/` is accepted (and logged), so a DID document may name
-    // this server under another path.
-    let nsid = uri.path().split_once("/xrpc/").map_or("", |(_, n)| n).to_owned();
-    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
-    let latency = {
-        let mut g = lock(&shared);
-        g.calls += 1;
-        g.requests.push(FakeRequest {
-            method: method.as_str().to_owned(),
-            path: uri.path().to_owned(),
-            nsid: nsid.clone(),
-            query: uri.query().map(str::to_owned),
-            body: parsed.clone(),
-            body_len: body.len(),
-        });
-        g.cfg.latency
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+impl fake::Platform for Bluesky {
+    type Route = Route;
+    type Fault = Fault;
+    type Entry = FakeRequest;
+    const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+    fn listening(&mut self, origin: &str) {
+        origin.clone_into(&mut self.base_url);
     }
-    let route = route_of(&nsid);
-    let fault = {
-        let mut g = lock(&shared);
-        let pos = g.faults.iter().position(|(r, _)| *r == route || *r == Route::Any);
-        pos.and_then(|i| g.faults.remove(i)).map(|(_, f)| f)
-    };
-    let mut drop_after = false;
-    match fault {
-        Some(Fault::Status(code, body)) => {
-            let ctype = if body.trim_start().starts_with('{') { "application/json" } else { "text/html" };
-            return raw(code, ctype, body);
-        }
-        Some(Fault::RateLimited { reset_in_secs }) => {
-            let reset = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) + reset_in_secs;
-            let mut resp = json_reply(429, &json!({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}));
-            let h = resp.headers_mut();
-            h.insert("ratelimit-limit", HeaderValue::from(3000u64));
-            h.insert("ratelimit-remaining", HeaderValue::from(0u64));
-            h.insert("ratelimit-reset", HeaderValue::from(reset));
-            h.insert("ratelimit-policy", HeaderValue::from_static("3000;w=300"));
-            return resp;
-        }
-        Some(Fault::ExpireToken) => {
-            for uses in lock(&shared).access.values_mut() {
-                *uses = Some(0);
+
+    fn route(&self, req: &Incoming) -> Route {
+        route_of(nsid(req))
+    }
+
+    fn fault(&mut self, fault: Fault) -> Effect {
+        match fault {
+            Fault::RateLimited { reset_in_secs } => {
+                let reset = fake::unix_now() + reset_in_secs;
+                let mut resp =
+                    fake::json(429, &json!({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}));
+                let h = resp.headers_mut();
+                h.insert("ratelimit-limit", HeaderValue::from(3000u64));
+                h.insert("ratelimit-remaining", HeaderValue::from(0u64));
+                h.insert("ratelimit-reset", HeaderValue::from(reset));
+                h.insert("ratelimit-policy", HeaderValue::from_static("3000;w=300"));
+                Effect::Reply(resp)
             }
+            Fault::ExpireToken => {
+                self.expire_all();
+                Effect::Proceed
+            }
+            _ => Effect::Proceed,
         }
-        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(Fault::DropAfterAction) => drop_after = true,
-        None => {}
     }
-    let query: HashMap<String, String> =
-        uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
-    let (result, hang) = {
-        let mut g = lock(&shared);
-        let hang = g.cfg.drop_hang;
-        (g.dispatch(&method, route, &headers, &query, parsed.as_ref(), &body), hang)
-    };
-    if drop_after {
-        tokio::time::sleep(hang).await;
-        return raw(504, "text/html", "<html><title>504 Gateway Timeout</title></html>".into());
+
+    fn answer(&mut self, route: Route, req: &Incoming) -> Response {
+        match self.dispatch(&req.method, route, &req.headers, &req.query(), req.json().as_ref(), &req.body) {
+            Ok(v) => fake::json(200, &v),
+            Err(e) => fake::json(e.status, &json!({"error": e.error, "message": e.message})),
+        }
     }
-    match result {
-        Ok(v) => json_reply(200, &v),
-        Err(e) => json_reply(e.status, &json!({"error": e.error, "message": e.message})),
+}
+
+impl From<&Incoming> for FakeRequest {
+    fn from(req: &Incoming) -> Self {
+        Self {
+            method: req.method.as_str().to_owned(),
+            path: req.path().to_owned(),
+            nsid: nsid(req).to_owned(),
+            query: req.uri.query().map(str::to_owned),
+            body: req.json(),
+            body_len: req.body.len(),
+        }
     }
+}
+
+/// The NSID a request calls. Any prefix before `/xrpc/` is accepted (and logged), so a DID
+/// document may name this server under another path.
+fn nsid(req: &Incoming) -> &str {
+    req.path().split_once("/xrpc/").map_or("", |(_, n)| n)
 }
 
 fn is_tid(s: &str) -> bool {
@@ -424,7 +363,14 @@ fn record_cid(value: &Value) -> String {
     cid_of("bafyrei", value.to_string().as_bytes())
 }
 
-impl Inner {
+impl Bluesky {
+    /// Every access token expires now.
+    fn expire_all(&mut self) {
+        for uses in self.access.values_mut() {
+            *uses = Some(0);
+        }
+    }
+
     fn dispatch(
         &mut self,
         method: &Method,
