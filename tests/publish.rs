@@ -11,17 +11,11 @@ mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use common::{Run, git, png};
-use std::io::Read as _;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use common::{Crier, Fixture, NOW, Run, git, png};
 use std::time::{Duration, Instant};
 
 use fake_threads::{FakeConfig, FakePost, FakeThreads, Fault, Route};
 use serde_json::Value;
-
-const NOW: &str = "2026-11-28T10:00:00Z";
-const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The fast tunables every test uses (`extra` lines go under `publish:`).
 fn config(extra: &str) -> String {
@@ -42,9 +36,11 @@ struct World {
     fake: FakeThreads,
     devto: fake_devto::FakeDevto,
     rt: tokio::runtime::Runtime,
-    repo: tempfile::TempDir,
+    repo: Fixture,
     token: String,
 }
+
+common::fixture_world!(World, repo);
 
 impl World {
     fn new() -> Self {
@@ -58,103 +54,51 @@ impl World {
         let devto_cfg =
             fake_devto::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_devto::FakeConfig::default() };
         let devto = rt.block_on(fake_devto::FakeDevto::start(devto_cfg));
-        let repo = tempfile::Builder::new().prefix("crier-publish-").tempdir().expect("tempdir");
+        let repo = Fixture::new("crier-publish-");
         let token = fake.token();
         let w = Self { fake, devto, rt, repo, token };
         w.file("crier.yaml", config(publish_extra));
         w
     }
 
-    fn root(&self) -> &Path {
-        self.repo.path()
-    }
-
-    fn file(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Self {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, contents).expect("write");
-        self
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
-    }
-
     fn posts(&self) -> Vec<FakePost> {
         self.fake.published_posts()
     }
 
-    fn command(&self, args: &[&str], without_token: bool) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crier"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
+    /// `crier -C <repo> --color never ARGS…` against the fakes, with or without the tokens.
+    fn crier(&self, args: &[&str], without_token: bool) -> Crier {
+        let crier = self
+            .repo
+            .crier()
             .env("CRIER_THREADS_API_URL", self.fake.base_url())
             .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("CRIER_NOW", NOW)
-            .current_dir(self.root())
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never", "publish"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if !without_token {
-            cmd.env("THREADS_ACCESS_TOKEN", &self.token).env("DEVTO_API_KEY", self.devto.api_key());
+            .args(args);
+        if without_token {
+            return crier;
         }
-        cmd
+        crier.env("THREADS_ACCESS_TOKEN", &self.token).env("DEVTO_API_KEY", self.devto.api_key())
+    }
+
+    /// `crier … publish ARGS…` (with or without the tokens).
+    fn command(&self, args: &[&str], without_token: bool) -> Crier {
+        self.crier(&["publish"], without_token).args(args)
     }
 
     /// `crier -C <repo> --color never publish ARGS…` with the token set.
     fn publish(&self, args: &[&str]) -> Run {
-        self.finish(self.command(args, false).spawn().expect("spawn crier"))
+        self.finish(self.command(args, false))
     }
 
     fn publish_without_token(&self, args: &[&str]) -> Run {
-        self.finish(self.command(args, true).spawn().expect("spawn crier"))
+        self.finish(self.command(args, true))
     }
 
-    /// Waits for the child (killing it after [`TIMEOUT`]) and checks that no secret leaked.
-    fn finish(&self, mut child: std::process::Child) -> Run {
-        let mut out = child.stdout.take().expect("stdout");
-        let mut err = child.stderr.take().expect("stderr");
-        let t_out = std::thread::spawn(move || {
-            let mut s = String::new();
-            out.read_to_string(&mut s).map(|_| s)
-        });
-        let t_err = std::thread::spawn(move || {
-            let mut s = String::new();
-            err.read_to_string(&mut s).map(|_| s)
-        });
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                break status;
-            }
-            if started.elapsed() > TIMEOUT {
-                let _ = child.kill();
-                panic!("crier publish did not finish within {TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let run = Run {
-            code: status.code().expect("crier exited normally, not by a signal"),
-            stdout: t_out.join().expect("join").expect("stdout is UTF-8"),
-            stderr: t_err.join().expect("join").expect("stderr is UTF-8"),
-        };
-        self.assert_no_secret(&run);
-        run
-    }
-
+    /// Runs it and checks that no secret leaked.
     #[track_caller]
-    fn assert_no_secret(&self, run: &Run) {
-        assert!(!run.all().contains(&self.token), "the access token leaked into the output\n{run}");
-        for entry in walk(self.root()).into_iter().filter(|p| !p.ends_with(".env")) {
-            let bytes = std::fs::read(&entry).unwrap_or_default();
-            let text = String::from_utf8_lossy(&bytes);
-            assert!(!text.contains(&self.token), "the access token leaked into {}", entry.display());
-        }
+    fn finish(&self, crier: Crier) -> Run {
+        let run = crier.run();
+        self.assert_kept_secret(&run, &self.token);
+        run
     }
 
     /// `GET /v1.0/{id}?fields=…` on the fake, as a test-side check.
@@ -172,19 +116,6 @@ impl World {
             resp.json::<Value>().await.expect("JSON from the fake")
         })
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// A Markdown post.
@@ -400,9 +331,7 @@ fn drafts_and_future_posts_are_not_published_and_past_schedules_are() {
     assert!(!run.stdout.contains("content/later.md → threads: http"), "{run}");
 
     // Once its time has come (a later CRIER_NOW), the scheduled post goes out.
-    let mut cmd = w.command(&[], false);
-    cmd.env("CRIER_NOW", "2026-12-01T09:00:00Z");
-    w.finish(cmd.spawn().expect("spawn")).code(0);
+    w.finish(w.command(&[], false).env("CRIER_NOW", "2026-12-01T09:00:00Z")).code(0);
     assert_eq!(w.posts().len(), 2);
     assert!(record(&w.read("content/later.md")).is_some());
     assert_eq!(w.read("content/draft.md"), draft);
@@ -736,7 +665,7 @@ fn the_published_urls_go_to_the_workflow_step_outputs() {
     w.file("content/a.md", TEXT_POST);
     let outputs = w.root().join("github-output.txt");
     std::fs::write(&outputs, "earlier=1\n").expect("write");
-    let run = w.finish(w.command(&[], false).env("GITHUB_OUTPUT", &outputs).spawn().expect("spawn crier"));
+    let run = w.finish(w.command(&[], false).env("GITHUB_OUTPUT", &outputs));
     run.code(0);
     let text = std::fs::read_to_string(&outputs).expect("read outputs");
     let line = text.lines().find_map(|l| l.strip_prefix("published=")).unwrap_or_else(|| panic!("{text}"));
@@ -770,7 +699,7 @@ fn token_from_dotenv_is_used_and_never_printed() {
     let w = World::new();
     w.file(".env", format!("THREADS_ACCESS_TOKEN={}\n", w.token));
     w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
-    let run = w.finish(w.command(&["-v"], true).spawn().expect("spawn"));
+    let run = w.finish(w.command(&["-v"], true));
     run.code(0);
     assert!(!run.all().contains(&w.token));
     assert_eq!(w.posts().len(), 1, "{run}");
@@ -1057,21 +986,7 @@ fn essay() -> String {
 impl World {
     /// `crier -C <repo> --color never render ARGS…` (no token needed).
     fn render(&self, args: &[&str]) -> Run {
-        // `command` ends with `publish`: build the render call from its program and environment.
-        let cmd = self.command(&[], true);
-        let mut render = Command::new(cmd.get_program());
-        render
-            .env_clear()
-            .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
-            .current_dir(self.root())
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never", "render"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        self.finish(render.spawn().expect("spawn crier"))
+        self.finish(self.crier(&["render"], true).args(args))
     }
 }
 

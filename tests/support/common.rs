@@ -1,9 +1,255 @@
-//! Helpers shared by the integration test crates that run the real binary.
+//! Helpers shared by the integration test crates that run the real binary: a fixture
+//! repository in a temporary directory, crier run on it in a scrubbed environment, git.
 #![allow(dead_code)]
 
+use std::ffi::OsString;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The time crier is told it is (`CRIER_NOW`), so due dates and snapshots hold.
+pub(crate) const NOW: &str = "2026-11-28T10:00:00Z";
+
+/// A fixture repository: a temporary directory that is removed when dropped.
+pub(crate) struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// An empty directory named `<prefix>…`.
+    pub(crate) fn new(prefix: &str) -> Self {
+        Self { dir: tempfile::Builder::new().prefix(prefix).tempdir().expect("tempdir") }
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `rel` (making its directories).
+    pub(crate) fn file(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Self {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, contents).expect("write");
+        self
+    }
+
+    /// The text of `rel`; a missing file fails the test.
+    pub(crate) fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// Every file under the root.
+    pub(crate) fn files(&self) -> Vec<PathBuf> {
+        walk(self.root())
+    }
+
+    /// Fails when `secret` is in the run's output or in a file of the repository but `.env`
+    /// (the one file meant to hold secrets).
+    #[track_caller]
+    pub(crate) fn assert_kept_secret(&self, run: &Run, secret: &str) {
+        assert!(!run.all().contains(secret), "a secret leaked into the output\n{run}");
+        for path in self.files().into_iter().filter(|p| !p.ends_with(".env")) {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+            assert!(!text.contains(secret), "a secret leaked into {}", path.display());
+        }
+    }
+
+    /// `crier -C <root> --color never …`, to be given arguments and environment.
+    pub(crate) fn crier(&self) -> Crier {
+        Crier::new(self.root())
+    }
+}
+
+/// Lets a test's world stand for its fixture repository (`w.file(…)`, `w.read(…)`, `w.root()`):
+/// `fixture_world!(World, repo)` where `World::repo` is the [`Fixture`].
+#[allow(unused_macros)]
+macro_rules! fixture_world {
+    ($world:ty, $field:ident) => {
+        impl std::ops::Deref for $world {
+            type Target = common::Fixture;
+            fn deref(&self) -> &common::Fixture {
+                &self.$field
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use fixture_world;
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// One run of the binary on a repository, in a scrubbed environment: only `PATH`, `HOME`
+/// (the repository), `CRIER_NOW` ([`NOW`]), no system git configuration, and what the
+/// test adds. Nothing from the developer's shell (tokens, `CRIER_*`) reaches it.
+pub(crate) struct Crier {
+    root: PathBuf,
+    args: Vec<OsString>,
+    env: Vec<(OsString, Option<OsString>)>,
+    timeout: Duration,
+}
+
+impl Crier {
+    fn new(root: &Path) -> Self {
+        let env = [
+            ("PATH", std::env::var_os("PATH").unwrap_or_default()),
+            ("HOME", root.as_os_str().to_owned()),
+            ("CRIER_NOW", NOW.into()),
+            ("GIT_CONFIG_NOSYSTEM", "1".into()),
+        ];
+        Self {
+            root: root.to_owned(),
+            args: Vec::new(),
+            env: env.into_iter().map(|(k, v)| (k.into(), Some(v))).collect(),
+            timeout: Duration::from_secs(120),
+        }
+    }
+
+    /// Adds arguments after `-C <root> --color never`.
+    pub(crate) fn args<S: AsRef<std::ffi::OsStr>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Sets a variable.
+    pub(crate) fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.env.push((key.into(), Some(value.as_ref().to_owned())));
+        self
+    }
+
+    /// Leaves a variable out.
+    pub(crate) fn env_remove(mut self, key: &str) -> Self {
+        self.env.push((key.into(), None));
+        self
+    }
+
+    /// How long a run may take before it is killed as hung (default two minutes).
+    pub(crate) fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear().current_dir(&self.root);
+        for (k, v) in &self.env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd
+    }
+
+    /// Runs it; a hang, a death by signal, a panic or output that is not UTF-8 fail the test.
+    #[track_caller]
+    pub(crate) fn run(self) -> Run {
+        self.try_run().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts it with stdin closed and stdout and stderr piped (a test that steers the run).
+    pub(crate) fn spawn(&self) -> std::io::Result<Child> {
+        self.command(env!("CARGO_BIN_EXE_crier"))
+            .arg("-C")
+            .arg(&self.root)
+            .args(["--color", "never"])
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+    }
+
+    /// Runs it; a hang, a death by signal, a panic or output that is not UTF-8 are errors.
+    pub(crate) fn try_run(self) -> Result<Run, String> {
+        let mut child = self.spawn().map_err(|e| format!("spawn crier: {e}"))?;
+        // Both pipes are drained while crier runs, so a full pipe cannot stall it.
+        let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                bytes
+            })
+        };
+        let t_out = drain(Box::new(child.stdout.take().expect("stdout")));
+        let t_err = drain(Box::new(child.stderr.take().expect("stderr")));
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                break status;
+            }
+            if started.elapsed() > self.timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("crier {:?} hung for more than {:?}", self.args, self.timeout));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let text = |t: std::thread::JoinHandle<Vec<u8>>, what: &str| {
+            String::from_utf8(t.join().unwrap_or_default()).map_err(|_| format!("crier's {what} is not UTF-8"))
+        };
+        let run =
+            Run { code: status.code().unwrap_or(-1), stdout: text(t_out, "stdout")?, stderr: text(t_err, "stderr")? };
+        if status.code().is_none() {
+            return Err(format!("crier was killed by a signal\n{run}"));
+        }
+        if run.stderr.contains("panicked") {
+            return Err(format!("crier panicked\n{run}"));
+        }
+        Ok(run)
+    }
+
+    /// Runs it on a terminal (a pseudo-terminal made by util-linux `script`), typing `answer`:
+    /// what a person at a prompt sees and does. The terminal merges stdout and stderr.
+    pub(crate) fn run_on_terminal(self, answer: &str) -> Run {
+        let quote = |a: &std::ffi::OsStr| format!("'{}'", a.to_string_lossy().replace('\'', r"'\''"));
+        let mut line = format!(
+            "{} -C {} --color never",
+            quote(env!("CARGO_BIN_EXE_crier").as_ref()),
+            quote(self.root.as_os_str())
+        );
+        for a in &self.args {
+            line.push(' ');
+            line.push_str(&quote(a));
+        }
+        let timeout = self.timeout.as_secs().to_string();
+        let mut child = self
+            .command("timeout")
+            .args([timeout.as_str(), "script", "-qec", &line, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` runs");
+        {
+            use std::io::Write as _;
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(answer.as_bytes()).expect("type the answer");
+        }
+        let out = child.wait_with_output().expect("wait for script");
+        // `script` returns crier's exit code.
+        Run {
+            code: out.status.code().expect("exited normally"),
+            stdout: String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 /// Runs `git ARGS…` in `dir` as "Tester" and returns its stdout; a failing git fails the test.
-pub(crate) fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
         .args(args)
         .current_dir(dir)
         .env("GIT_AUTHOR_NAME", "Tester")
@@ -18,7 +264,7 @@ pub(crate) fn git(dir: &std::path::Path, args: &[&str]) -> String {
 
 /// Makes `root` a git repository on `main` with everything committed, pushed to a new
 /// bare `origin` (returned: it lives as long as the test keeps it).
-pub(crate) fn push_to_new_origin(root: &std::path::Path) -> tempfile::TempDir {
+pub(crate) fn push_to_new_origin(root: &Path) -> tempfile::TempDir {
     let origin = tempfile::tempdir().expect("tempdir");
     git(origin.path(), &["init", "-q", "--bare", "-b", "main"]);
     git(root, &["init", "-q", "-b", "main"]);
