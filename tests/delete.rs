@@ -9,17 +9,12 @@ mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use common::{Run, git};
-use std::io::Read as _;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use common::{Crier, Fixture, NOW, Run, git};
+use std::time::Duration;
 
 use fake_threads::{FakeConfig, FakeThreads};
 use serde_json::Value;
 
-const NOW: &str = "2026-11-28T10:00:00Z";
-const TIMEOUT: Duration = Duration::from_secs(120);
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 2\n  \
      processing_timeout_secs: 5\n  poll_interval_ms: 20\n  write_interval_ms: 10\n";
 
@@ -31,8 +26,10 @@ struct World {
     threads: FakeThreads,
     devto: fake_devto::FakeDevto,
     _rt: tokio::runtime::Runtime,
-    repo: tempfile::TempDir,
+    repo: Fixture,
 }
+
+common::fixture_world!(World, repo);
 
 impl World {
     fn new() -> Self {
@@ -45,120 +42,35 @@ impl World {
         let devto_cfg =
             fake_devto::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_devto::FakeConfig::default() };
         let devto = rt.block_on(fake_devto::FakeDevto::start(devto_cfg));
-        let repo = tempfile::Builder::new().prefix("crier-delete-").tempdir().expect("tempdir");
+        let repo = Fixture::new("crier-delete-");
         let w = Self { threads, devto, _rt: rt, repo };
         w.file("crier.yaml", CONFIG);
         w
     }
 
-    fn root(&self) -> &Path {
-        self.repo.path()
-    }
-
-    fn file(&self, rel: &str, contents: &str) {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, contents).expect("write");
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
-    }
-
     /// `crier -C <repo> --color never ARGS…` with both platforms' credentials.
-    fn crier(&self, args: &[&str]) -> Run {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_crier"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
+    fn command(&self, args: &[&str]) -> Crier {
+        self.repo
+            .crier()
             .env("CRIER_THREADS_API_URL", self.threads.base_url())
             .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("CRIER_NOW", NOW)
             .env("THREADS_ACCESS_TOKEN", self.threads.token())
             .env("DEVTO_API_KEY", self.devto.api_key())
-            .current_dir(self.root())
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never"])
             .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn crier");
-        let mut out = child.stdout.take().expect("stdout");
-        let mut err = child.stderr.take().expect("stderr");
-        let t_out = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = out.read_to_string(&mut s);
-            s
-        });
-        let t_err = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        });
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                break status;
-            }
-            if started.elapsed() > TIMEOUT {
-                let _ = child.kill();
-                panic!("crier {args:?} did not finish within {TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let run = Run {
-            code: status.code().expect("crier exited normally"),
-            stdout: t_out.join().expect("join"),
-            stderr: t_err.join().expect("join"),
-        };
-        assert!(!run.stderr.contains("panicked"), "crier panicked\n{run}");
+    }
+
+    /// Runs `crier … ARGS…` and checks that no secret leaked.
+    fn crier(&self, args: &[&str]) -> Run {
+        let run = self.command(args).run();
         for secret in [self.threads.token(), self.devto.api_key()] {
             assert!(!run.all().contains(&secret), "a secret leaked into the output\n{run}");
         }
         run
     }
 
-    /// `crier … ARGS…` on a terminal (a pseudo-terminal made by util-linux `script`), typing
-    /// `answer`: what a person at a prompt sees and does.
+    /// `crier … ARGS…` on a terminal, typing `answer`: what a person at a prompt sees and does.
     fn crier_on_terminal(&self, args: &[&str], answer: &str) -> Run {
-        let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
-        let root = self.root().display().to_string();
-        let mut line = format!("{} -C {} --color never", quote(env!("CARGO_BIN_EXE_crier")), quote(&root));
-        for a in args {
-            line.push(' ');
-            line.push_str(&quote(a));
-        }
-        let mut child = Command::new("timeout")
-            .args(["60", "script", "-qec", &line, "/dev/null"])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
-            .env("CRIER_THREADS_API_URL", self.threads.base_url())
-            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("CRIER_NOW", NOW)
-            .env("THREADS_ACCESS_TOKEN", self.threads.token())
-            .env("DEVTO_API_KEY", self.devto.api_key())
-            .current_dir(self.root())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("util-linux `script` runs");
-        {
-            use std::io::Write as _;
-            let mut stdin = child.stdin.take().expect("stdin");
-            stdin.write_all(answer.as_bytes()).expect("type the answer");
-        }
-        let out = child.wait_with_output().expect("wait for script");
-        // The terminal merges stdout and stderr; `script` returns crier's exit code.
-        Run {
-            code: out.status.code().expect("exited normally"),
-            stdout: String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        self.command(args).timeout(Duration::from_secs(60)).run_on_terminal(answer)
     }
 
     fn article(&self, title: &str) -> fake_devto::FakeArticle {
@@ -225,7 +137,7 @@ fn a_threads_chain_is_deleted_last_part_first_recorded_committed_and_never_repub
 #[test]
 fn a_devto_article_is_unpublished_and_the_note_says_so() {
     let w = World::new();
-    w.file("content/article.md", &article_post("Article to take down"));
+    w.file("content/article.md", article_post("Article to take down"));
     w.crier(&["publish"]).code(0);
     assert!(w.article("Article to take down").published);
 
@@ -237,7 +149,7 @@ fn a_devto_article_is_unpublished_and_the_note_says_so() {
 
     // An article deleted in the dashboard since is already gone, not an error.
     let w2 = World::new();
-    w2.file("content/article.md", &article_post("Gone article"));
+    w2.file("content/article.md", article_post("Gone article"));
     w2.crier(&["publish"]).code(0);
     w2.devto.delete_in_dashboard(w2.article("Gone article").id);
     let run = w2.crier(&["delete", "content/article.md", "--yes", "--no-commit"]);
@@ -264,7 +176,7 @@ fn platform_limits_what_is_deleted() {
 fn dry_run_deletes_nothing() {
     let w = World::new();
     w.file("content/chain.md", CHAIN);
-    w.file("content/article.md", &article_post("Dry article"));
+    w.file("content/article.md", article_post("Dry article"));
     w.crier(&["publish"]).code(0);
     let before = (w.read("content/chain.md"), w.read("content/article.md"));
     let run = w.crier(&["delete", "content", "--dry-run"]);
@@ -298,7 +210,7 @@ fn another_accounts_post_is_not_deleted_nor_recorded_as_gone() {
     w.crier(&["publish"]).code(0);
     let mine = w.threads.published_posts()[0].id.clone();
     let theirs = w.threads.seed_foreign_post("17841400000000999", "someone_else", "Theirs.");
-    w.file("content/a.md", &w.read("content/a.md").replace(&mine, &theirs));
+    w.file("content/a.md", w.read("content/a.md").replace(&mine, &theirs));
     let before = w.read("content/a.md");
     let run = w.crier(&["delete", "content/a.md", "--yes", "--no-commit"]);
     run.code(1).stdout_has("@someone_else");
@@ -322,11 +234,11 @@ fn status_remote_reports_gone_edited_and_other_account_posts() {
     w.file("content/t-gone.md", "---\nplatforms: [threads]\n---\n\nDeleted in the app.\n");
     w.file("content/t-edited.md", CHAIN);
     w.file("content/t-other.md", "---\nplatforms: [threads]\n---\n\nPointing elsewhere.\n");
-    w.file("content/d-same.md", &article_post("Same article"));
-    w.file("content/d-edited.md", &article_post("Edited article"));
-    w.file("content/d-unpublished.md", &article_post("Unpublished article"));
-    w.file("content/d-gone.md", &article_post("Gone article"));
-    w.file("content/d-other.md", &article_post("Other article"));
+    w.file("content/d-same.md", article_post("Same article"));
+    w.file("content/d-edited.md", article_post("Edited article"));
+    w.file("content/d-unpublished.md", article_post("Unpublished article"));
+    w.file("content/d-gone.md", article_post("Gone article"));
+    w.file("content/d-other.md", article_post("Other article"));
     w.crier(&["publish"]).code(0);
 
     let id_of =
@@ -335,7 +247,7 @@ fn status_remote_reports_gone_edited_and_other_account_posts() {
     w.threads.edit_in_app(&id_of("Chain part two."), "Chain part two, edited in the app.");
     let foreign = w.threads.seed_foreign_post("17841400000000999", "someone_else", "Theirs.");
     let own = id_of("Pointing elsewhere.");
-    w.file("content/t-other.md", &w.read("content/t-other.md").replace(&own, &foreign));
+    w.file("content/t-other.md", w.read("content/t-other.md").replace(&own, &foreign));
 
     let edited = w.article("Edited article").id;
     w.devto.edit_in_dashboard(edited, Some("The body, rewritten in the dashboard.\n"), None);
@@ -385,7 +297,7 @@ fn doctor_mentions_drift_and_how_to_see_all_of_it() {
     let w = World::new();
     w.file("content/a-kept.md", "---\nplatforms: [threads]\n---\n\nStill there.\n");
     w.file("content/b-gone.md", "---\nplatforms: [threads]\n---\n\nRemoved in the app.\n");
-    w.file("content/c-article.md", &article_post("Kept article"));
+    w.file("content/c-article.md", article_post("Kept article"));
     let _origin = with_origin(&w);
     w.crier(&["publish"]).code(0);
 
