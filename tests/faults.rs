@@ -14,18 +14,15 @@ mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use common::{Run, png};
+use common::{Fixture, NOW, Run, png};
 use std::fmt::Write as _;
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const NOW: &str = "2026-11-28T10:00:00Z";
 /// A single `crier publish` never takes longer than this.
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// Longer than crier's request timeout here (`publish.request_timeout_secs: 2`): delayed and
@@ -195,9 +192,11 @@ struct World {
     threads: fake_threads::FakeThreads,
     devto: fake_devto::FakeDevto,
     _rt: tokio::runtime::Runtime,
-    repo: tempfile::TempDir,
+    repo: Fixture,
     threads_token: String,
 }
+
+common::fixture_world!(World, repo);
 
 impl World {
     fn new() -> Self {
@@ -211,23 +210,14 @@ impl World {
         let threads = rt.block_on(fake_threads::FakeThreads::start(threads_cfg));
         let devto_cfg = fake_devto::FakeConfig { drop_hang: TOO_LATE, ..fake_devto::FakeConfig::default() };
         let devto = rt.block_on(fake_devto::FakeDevto::start(devto_cfg));
-        let repo = tempfile::Builder::new().prefix("crier-faults-").tempdir().expect("tempdir");
+        let repo = Fixture::new("crier-faults-");
         let threads_token = threads.token();
         let w = Self { threads, devto, _rt: rt, repo, threads_token };
         w.file("crier.yaml", CONFIG);
         w
     }
 
-    fn root(&self) -> &Path {
-        self.repo.path()
-    }
-
-    fn file(&self, rel: &str, contents: impl AsRef<[u8]>) {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, contents).expect("write");
-    }
-
+    /// The text of `rel`, or "" when it is not there.
     fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.root().join(rel)).unwrap_or_default()
     }
@@ -243,60 +233,16 @@ impl World {
 
     /// `crier -C <repo> --color never ARGS…` in a scrubbed environment.
     fn crier(&self, args: &[&str]) -> Result<Run, String> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_crier"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
+        let run = self
+            .repo
+            .crier()
             .env("CRIER_THREADS_API_URL", self.threads.base_url())
             .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("CRIER_NOW", NOW)
             .env("THREADS_ACCESS_TOKEN", &self.threads_token)
             .env("DEVTO_API_KEY", self.devto.api_key())
-            .current_dir(self.root())
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never"])
             .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("spawn crier: {e}"))?;
-        let mut out = child.stdout.take().expect("stdout");
-        let mut err = child.stderr.take().expect("stderr");
-        let t_out = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = out.read_to_end(&mut s);
-            String::from_utf8_lossy(&s).into_owned()
-        });
-        let t_err = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = err.read_to_end(&mut s);
-            String::from_utf8_lossy(&s).into_owned()
-        });
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-                break status;
-            }
-            if started.elapsed() > TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("crier {args:?} hung for more than {TIMEOUT:?}"));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let run = Run {
-            code: status.code().unwrap_or(-1),
-            stdout: t_out.join().unwrap_or_default(),
-            stderr: t_err.join().unwrap_or_default(),
-        };
-        if status.code().is_none() {
-            return Err(format!("crier was killed by a signal\n{run}"));
-        }
-        if run.stderr.contains("panicked") {
-            return Err(format!("crier panicked\n{run}"));
-        }
+            .timeout(TIMEOUT)
+            .try_run()?;
         for secret in self.secrets() {
             if run.all().contains(&secret) {
                 return Err(format!("a secret leaked into the output\n{run}"));
