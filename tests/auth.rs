@@ -8,15 +8,14 @@ mod common;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use common::Run;
+use common::{Crier, Fixture, Run};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use fake_threads::{FakeConfig, FakeThreads};
 
-const NOW: &str = "2026-11-28T10:00:00Z";
 /// NOW + 60 days.
 const EXPIRES: &str = "2027-01-27T10:00:00Z";
 const REDIRECT: &str = "https://example.com/threads/callback";
@@ -27,8 +26,10 @@ struct World {
     // The fake (its server task) goes before the runtime.
     fake: FakeThreads,
     rt: tokio::runtime::Runtime,
-    dir: tempfile::TempDir,
+    dir: Fixture,
 }
+
+common::fixture_world!(World, dir);
 
 impl Run {
     /// `KEY=value` from stdout.
@@ -45,61 +46,29 @@ impl World {
     fn with(cfg: FakeConfig) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let fake = rt.block_on(FakeThreads::start(cfg));
-        let dir = tempfile::Builder::new().prefix("crier-auth-").tempdir().expect("tempdir");
+        let dir = Fixture::new("crier-auth-");
         Self { fake, rt, dir }
     }
 
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn file(&self, rel: &str, contents: &str) {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, contents).expect("write");
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
-    }
-
-    /// `crier -C <dir> --color never ARGS…` with the app settings and the fake's URL.
-    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crier"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
+    /// `crier -C <dir> --color never ARGS…` with the app settings and the fake's URL; `env`
+    /// adds variables (an empty value leaves one out).
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Crier {
+        let mut crier = self
+            .dir
+            .crier()
             .env("CRIER_THREADS_API_URL", self.fake.base_url())
-            .env("CRIER_NOW", NOW)
             .env("THREADS_APP_ID", self.fake.app_id())
             .env("THREADS_APP_SECRET", self.fake.app_secret())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .current_dir(self.root())
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .args(args);
         for (k, v) in env {
-            if v.is_empty() {
-                cmd.env_remove(k);
-            } else {
-                cmd.env(k, v);
-            }
+            crier = if v.is_empty() { crier.env_remove(k) } else { crier.env(k, v) };
         }
-        cmd
+        crier
     }
 
     /// Runs crier; `token_on_stdout`: whether stdout may carry a token (auth's job).
     fn run(&self, args: &[&str], env: &[(&str, &str)], token_on_stdout: bool) -> Run {
-        let out = self.command(args, env).output().expect("run crier");
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
+        let run = self.command(args, env).run();
         self.check_no_leak(&run, token_on_stdout);
         run
     }
@@ -337,7 +306,7 @@ const DAY: Duration = Duration::from_secs(24 * 3600);
 fn refresh_too_early_then_in_time_then_too_late() {
     let w = World::new();
     let first = w.authorize_into_env();
-    w.file(".env", &format!("# mine\n{}OTHER=kept\n", w.read(".env")));
+    w.file(".env", format!("# mine\n{}OTHER=kept\n", w.read(".env")));
 
     // Less than 24 hours old.
     let run = w.auth(&["refresh"], &[]);
