@@ -8,17 +8,11 @@ mod common;
 #[path = "support/fake_mastodon.rs"]
 mod fake_mastodon;
 
-use std::io::Read as _;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Run, git, png};
+use common::{Crier, Fixture, NOW, Run, git, png};
 use fake_mastodon::{FakeConfig, FakeMastodon, Fault, Route};
 use serde_json::Value;
-
-const NOW: &str = "2026-11-28T10:00:00Z";
-const TIMEOUT: Duration = Duration::from_secs(120);
 
 fn config(extra: &str) -> String {
     format!(
@@ -31,9 +25,11 @@ struct World {
     // Field order matters: the fake (its server task) goes before the runtime.
     fake: FakeMastodon,
     _rt: tokio::runtime::Runtime,
-    repo: tempfile::TempDir,
+    repo: Fixture,
     token: String,
 }
+
+common::fixture_world!(World, repo);
 
 impl World {
     fn new() -> Self {
@@ -44,83 +40,31 @@ impl World {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         // Dropped replies hang longer than crier's 2 s request timeout.
         let fake = rt.block_on(FakeMastodon::start(FakeConfig { drop_hang: Duration::from_secs(5), ..cfg }));
-        let repo = tempfile::Builder::new().prefix("crier-mastodon-").tempdir().expect("tempdir");
+        let repo = Fixture::new("crier-mastodon-");
         let token = fake.token();
         let w = Self { fake, _rt: rt, repo, token };
         w.file("crier.yaml", config(extra_config));
         w
     }
 
-    fn root(&self) -> &Path {
-        self.repo.path()
-    }
-
-    fn file(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Self {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, contents).expect("write");
-        self
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crier"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
+    /// `crier -C <repo> --color never ARGS…` against the fake, with its instance and token.
+    fn command(&self, args: &[&str]) -> Crier {
+        self.repo
+            .crier()
             .env("MASTODON_INSTANCE", self.fake.base_url())
             .env("MASTODON_ACCESS_TOKEN", &self.token)
-            .env("CRIER_NOW", NOW)
-            .current_dir(self.root())
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never"])
             .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        self.finish(self.command(args).spawn().expect("spawn crier"))
+        self.finish(self.command(args))
     }
 
-    fn finish(&self, mut child: Child) -> Run {
-        let mut out = child.stdout.take().expect("stdout");
-        let mut err = child.stderr.take().expect("stderr");
-        let t_out = std::thread::spawn(move || {
-            let mut s = String::new();
-            out.read_to_string(&mut s).map(|_| s)
-        });
-        let t_err = std::thread::spawn(move || {
-            let mut s = String::new();
-            err.read_to_string(&mut s).map(|_| s)
-        });
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                break status;
-            }
-            if started.elapsed() > TIMEOUT {
-                let _ = child.kill();
-                panic!("crier did not finish within {TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let run = Run {
-            code: status.code().unwrap_or(-9),
-            stdout: t_out.join().expect("join").unwrap_or_default(),
-            stderr: t_err.join().expect("join").unwrap_or_default(),
-        };
-        assert!(!run.all().contains(&self.token), "the access token leaked into the output\n{run}");
-        for path in walk(self.root()) {
-            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
-            assert!(!text.contains(&self.token), "the token leaked into {}", path.display());
-        }
+    /// Runs it and checks that the token leaked nowhere.
+    #[track_caller]
+    fn finish(&self, crier: Crier) -> Run {
+        let run = crier.run();
+        self.assert_kept_secret(&run, &self.token);
         run
     }
 
@@ -128,15 +72,6 @@ impl World {
     fn with_text(&self, text: &str) -> usize {
         self.fake.statuses().iter().filter(|s| s.text == text).count()
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
-    }
-    out
 }
 
 fn md(front: &str, body: &str) -> String {
@@ -269,9 +204,7 @@ fn a_rejected_token_stops_mastodon_and_says_what_to_do() {
     let w = World::new();
     w.file("content/a.md", md("platforms: [mastodon]\n", "One.\n"));
     w.file("content/b.md", md("platforms: [mastodon]\n", "Two.\n"));
-    let mut cmd = w.command(&["publish"]);
-    cmd.env("MASTODON_ACCESS_TOKEN", "not-the-right-token");
-    let run = w.finish(cmd.spawn().expect("spawn"));
+    let run = w.finish(w.command(&["publish"]).env("MASTODON_ACCESS_TOKEN", "not-the-right-token"));
     run.code(1);
     assert!(run.all().contains("MASTODON_ACCESS_TOKEN"), "{run}");
     assert!(!run.all().contains("not-the-right-token"), "{run}");
@@ -283,16 +216,12 @@ fn a_rejected_token_stops_mastodon_and_says_what_to_do() {
 fn without_an_instance_crier_says_how_to_set_one() {
     let w = World::new();
     w.file("content/a.md", md("platforms: [mastodon]\n", "One.\n"));
-    let mut cmd = w.command(&["publish"]);
-    cmd.env_remove("MASTODON_INSTANCE");
-    let run = w.finish(cmd.spawn().expect("spawn"));
+    let run = w.finish(w.command(&["publish"]).env_remove("MASTODON_INSTANCE"));
     assert_ne!(run.code, 0);
     assert!(run.all().contains("MASTODON_INSTANCE"), "{run}");
     // crier.yaml `mastodon.instance` works too.
     w.file("crier.yaml", config(&format!("mastodon:\n  instance: {}\n", w.fake.base_url())));
-    let mut cmd = w.command(&["publish"]);
-    cmd.env_remove("MASTODON_INSTANCE");
-    w.finish(cmd.spawn().expect("spawn")).code(0);
+    w.finish(w.command(&["publish"]).env_remove("MASTODON_INSTANCE")).code(0);
     assert_eq!(w.with_text("One."), 1);
 }
 
@@ -303,9 +232,7 @@ fn doctor_names_the_account_and_the_instance() {
     let run = w.run(&["doctor"]);
     assert!(run.all().contains("@crier_tester on 127.0.0.1:"), "{run}");
     assert!(run.all().contains("500 characters"), "{run}");
-    let mut cmd = w.command(&["doctor"]);
-    cmd.env("MASTODON_ACCESS_TOKEN", "not-the-right-token");
-    let run = w.finish(cmd.spawn().expect("spawn"));
+    let run = w.finish(w.command(&["doctor"]).env("MASTODON_ACCESS_TOKEN", "not-the-right-token"));
     run.code(1);
     assert!(run.all().contains("Preferences → Development"), "{run}");
 }
