@@ -12,16 +12,12 @@ mod fake_bluesky;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use std::io::Read as _;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Run, git};
+use common::{Crier, Fixture, NOW, Run, git};
 use fake_bluesky::{FakeBluesky, FakeConfig, Fault, Route};
 use serde_json::Value;
 
-const NOW: &str = "2026-11-28T10:00:00Z";
 const TIMEOUT: Duration = Duration::from_secs(60);
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n";
 
@@ -29,9 +25,11 @@ struct World {
     fake: FakeBluesky,
     threads: fake_threads::FakeThreads,
     _rt: tokio::runtime::Runtime,
-    repo: tempfile::TempDir,
+    repo: Fixture,
     password: String,
 }
+
+common::fixture_world!(World, repo);
 
 impl World {
     fn new() -> Self {
@@ -42,69 +40,32 @@ impl World {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let fake = rt.block_on(FakeBluesky::start(cfg));
         let threads = rt.block_on(fake_threads::FakeThreads::start(fake_threads::FakeConfig::default()));
-        let repo = tempfile::Builder::new().prefix("crier-bluesky-").tempdir().expect("tempdir");
+        let repo = Fixture::new("crier-bluesky-");
         let password = fake.password();
         let w = Self { fake, threads, _rt: rt, repo, password };
         w.file("crier.yaml", CONFIG);
         w
     }
 
-    fn root(&self) -> &Path {
-        self.repo.path()
-    }
-
-    fn file(&self, rel: &str, contents: impl AsRef<[u8]>) {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, contents).expect("write");
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).expect("read")
-    }
-
-    fn command(&self, args: &[&str], password: &str) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crier"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
+    /// `crier -C <repo> --color never ARGS…` against the fakes, signing in with `password`.
+    fn command(&self, args: &[&str], password: &str) -> Crier {
+        self.repo
+            .crier()
             .env("CRIER_BLUESKY_URL", self.fake.url())
             .env("BLUESKY_IDENTIFIER", self.fake.handle())
             .env("BLUESKY_APP_PASSWORD", password)
             .env("CRIER_THREADS_API_URL", self.threads.base_url())
             .env("THREADS_ACCESS_TOKEN", self.threads.token())
-            .env("CRIER_NOW", NOW)
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never"])
             .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        self.finish(self.command(args, &self.password.clone()).spawn().expect("spawn"))
+        self.finish(self.command(args, &self.password))
     }
 
-    fn finish(&self, mut child: Child) -> Run {
-        let started = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().expect("wait") {
-                break s;
-            }
-            if started.elapsed() > TIMEOUT {
-                let _ = child.kill();
-                panic!("crier did not finish in {TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut stdout = String::new();
-        let mut stderr = String::new();
-        child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read");
-        child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read");
-        let run = Run { code: status.code().unwrap_or(-1), stdout, stderr };
+    /// Runs it and checks that no secret leaked.
+    fn finish(&self, crier: Crier) -> Run {
+        let run = crier.timeout(TIMEOUT).run();
         self.assert_no_secrets(&run.all());
         run
     }
@@ -113,7 +74,7 @@ impl World {
     fn assert_no_secrets(&self, text: &str) {
         assert!(!text.contains(&self.password), "the app password leaked:\n{text}");
         assert!(!text.contains("eyJfake"), "a session token leaked:\n{text}");
-        for entry in walk(self.root()) {
+        for entry in self.files() {
             let content = std::fs::read(&entry).unwrap_or_default();
             let content = String::from_utf8_lossy(&content);
             assert!(
@@ -130,22 +91,6 @@ impl World {
         let v: Value = serde_saphyr::from_str(yaml).ok()?;
         v.get("published")?.get("bluesky").cloned()
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.file_name().is_some_and(|n| n == ".git") {
-            continue;
-        }
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 fn png(w: u32, h: u32) -> Vec<u8> {
@@ -237,7 +182,7 @@ fn a_bad_password_stops_bluesky_only() {
     let w = World::new();
     w.file("content/b.md", "---\nplatforms: [bluesky]\n---\nto bluesky\n");
     w.file("content/t.md", "---\nplatforms: [threads]\n---\nto threads\n");
-    let run = w.finish(w.command(&["publish", "--no-commit"], "wrong-pass-word-0000").spawn().expect("spawn"));
+    let run = w.finish(w.command(&["publish", "--no-commit"], "wrong-pass-word-0000"));
     run.code(1);
     assert!(!run.all().contains("wrong-pass-word-0000"));
     assert!(run.all().contains("BLUESKY_APP_PASSWORD"), "{run}");
@@ -269,7 +214,7 @@ fn check_render_and_doctor_speak_bluesky() {
 
     let run = w.run(&["doctor"]);
     assert!(run.all().contains(&format!("signed in as @{}", w.fake.handle())), "{run}");
-    let bad = w.finish(w.command(&["doctor"], "wrong-pass-word-0000").spawn().expect("spawn"));
+    let bad = w.finish(w.command(&["doctor"], "wrong-pass-word-0000"));
     assert!(bad.all().contains("Bluesky refused the sign-in"), "{bad}");
 }
 
