@@ -2,71 +2,47 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::diag::{Diagnostic, SourceFile};
 use crate::error::{Error, Result};
+use crate::keys::{self, Catalog, Place, Sections};
 use crate::platform_id::PlatformId;
 use crate::yaml::{self, Embedded};
 
 pub const FILE_NAME: &str = "crier.yaml";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+#[schemars(title = "crier.yaml", description = "crier's configuration: every key is optional.")]
 pub struct Config {
     #[serde(deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<Defaults>")]
     pub defaults: Defaults,
     /// Free values handed to every template as `config.vars`.
     #[serde(deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub vars: serde_json::Map<String, serde_json::Value>,
     #[serde(deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<MediaConfig>")]
     pub media: MediaConfig,
     /// Folder holding the posts, relative to the repository root.
     pub content_dir: String,
     /// Folder holding template overrides, relative to the repository root.
     pub templates_dir: String,
     #[serde(deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<PublishConfig>")]
     pub publish: PublishConfig,
     #[serde(deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<GitConfig>")]
     pub git: GitConfig,
-    #[serde(deserialize_with = "null_as_default")]
-    pub bluesky: BlueskyConfig,
-    #[serde(deserialize_with = "null_as_default")]
-    pub mastodon: MastodonConfig,
+    /// Each platform's section, as the platform declares it.
+    #[serde(skip)]
+    pub sections: Sections,
 }
 
-/// `bluesky:` in crier.yaml.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BlueskyConfig {
-    /// Largest image blob sent in an images embed; larger JPEG/PNG files are
-    /// scaled down at publish. The one place this limit comes from.
-    pub max_image_bytes: u64,
-}
-
-impl Default for BlueskyConfig {
-    fn default() -> Self {
-        Self { max_image_bytes: crate::platforms::bluesky::DEFAULT_MAX_IMAGE_BYTES }
-    }
-}
-
-/// `mastodon:`: the instance, and limits for `check` when it differs from
-/// Mastodon's defaults (`publish` reads the real ones from the instance).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MastodonConfig {
-    /// Base URL such as `https://mastodon.social` (`MASTODON_INSTANCE` wins).
-    pub instance: Option<String>,
-    pub max_characters: Option<u64>,
-    pub max_media_attachments: Option<u64>,
-    pub characters_reserved_per_url: Option<u64>,
-    pub image_size_limit: Option<u64>,
-    pub image_matrix_limit: Option<u64>,
-    pub video_size_limit: Option<u64>,
-    pub description_limit: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct GitConfig {
     /// Author of the record commits when git config has no identity.
@@ -74,20 +50,20 @@ pub struct GitConfig {
     pub author_email: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Defaults {
     pub platforms: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MediaConfig {
     /// Public URL prefix for repository files; `{sha}` and `{branch}` are substituted.
     pub base_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PublishConfig {
     /// At most this many posts are published by one run (a safety net).
@@ -130,8 +106,7 @@ impl Default for Config {
             templates_dir: "templates".to_owned(),
             publish: PublishConfig::default(),
             git: GitConfig::default(),
-            bluesky: BlueskyConfig::default(),
-            mastodon: MastodonConfig::default(),
+            sections: Sections::default(),
         }
     }
 }
@@ -146,30 +121,13 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-const KEYS: &[&str] =
-    &["defaults", "vars", "media", "content_dir", "templates_dir", "publish", "git", "bluesky", "mastodon"];
-const NESTED_KEYS: &[&str] = &[
-    "platforms",
-    "base_url",
-    "max_per_run",
-    "max_retry_wait_secs",
-    "retry_initial_delay_ms",
-    "request_timeout_secs",
-    "processing_timeout_secs",
-    "poll_interval_ms",
-    "write_interval_ms",
-    "author_name",
-    "author_email",
-    "max_image_bytes",
-    "instance",
-    "max_characters",
-    "max_media_attachments",
-    "characters_reserved_per_url",
-    "image_size_limit",
-    "image_matrix_limit",
-    "video_size_limit",
-    "description_limit",
-];
+/// The keys of [`Config`] (serde's struct fields, for the YAML deserializer).
+const KEYS: &[&str] = &["defaults", "vars", "media", "content_dir", "templates_dir", "publish", "git"];
+
+/// The JSON Schema of crier.yaml: the generic keys and every platform's section.
+pub fn schema(catalog: &Catalog) -> schemars::Schema {
+    catalog.schema::<Config>(Place::Config)
+}
 
 /// The loaded configuration and where it came from.
 #[derive(Debug, Clone)]
@@ -179,7 +137,7 @@ pub struct Loaded {
 }
 
 /// Loads `explicit` (which must exist) or `root/crier.yaml` (which may not).
-pub fn load(root: &Path, explicit: Option<&Path>) -> Result<Loaded> {
+pub fn load(root: &Path, explicit: Option<&Path>, catalog: &Catalog) -> Result<Loaded> {
     let path = match explicit {
         Some(p) => {
             let p = if p.is_absolute() { p.to_path_buf() } else { root.join(p) };
@@ -202,11 +160,15 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<Loaded> {
     let text = String::from_utf8(text)
         .map_err(|_| fail(Diagnostic::error("not-utf8", "the file is not valid UTF-8").in_file(&display)))?;
     let source = SourceFile::new(display.clone(), text.as_str());
-    let config: Config = if text.trim().is_empty() {
+    let config = if text.trim().is_empty() {
         Config::default()
     } else {
-        let all_keys: Vec<&str> = KEYS.iter().chain(NESTED_KEYS).copied().collect();
-        yaml::parse(&text, &source, Embedded { offset: 0 }, &all_keys).map_err(fail)?
+        let seed = catalog.seed::<Config>(Place::Config, "Config", KEYS);
+        let known = || keys::property_names(&schema(catalog));
+        let (mut config, sections): (Config, _) =
+            yaml::parse_seed(&text, &source, Embedded { offset: 0 }, seed, &known).map_err(fail)?;
+        config.sections = sections;
+        config
     };
     for name in &config.defaults.platforms {
         if PlatformId::parse(name).is_none() {
@@ -243,13 +205,13 @@ mod tests {
     fn load_str(yaml: &str) -> Result<Loaded> {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join(FILE_NAME), yaml).expect("write");
-        load(dir.path(), None)
+        load(dir.path(), None, &Catalog::default())
     }
 
     #[test]
     fn missing_file_gives_defaults() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let loaded = load(dir.path(), None).expect("defaults");
+        let loaded = load(dir.path(), None, &Catalog::default()).expect("defaults");
         assert_eq!(loaded.config.content_dir, "content");
         assert_eq!(loaded.config.publish.max_per_run, 10);
         assert!(loaded.path.is_none());

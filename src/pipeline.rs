@@ -47,7 +47,7 @@ pub fn check_post(project: &Project, abs: &Path) -> PostReport {
         diagnostics: Vec::new(),
         raw_source: None,
     };
-    let post = match content::parse_file(&project.root, abs) {
+    let post = match content::parse_file(&project.root, abs, project.catalog) {
         Ok(p) => p,
         Err(d) => {
             if d.span.is_some() {

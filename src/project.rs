@@ -8,8 +8,9 @@ use std::sync::{Mutex, OnceLock};
 use crate::config::{self, Config};
 use crate::env::Env;
 use crate::error::Result;
+use crate::keys::Catalog;
+use crate::media_probe::{MediaInfo, probe_file};
 use crate::render::Templates;
-use crate::rules::media_probe::{MediaInfo, probe_file};
 
 pub struct Project {
     pub root: PathBuf,
@@ -17,6 +18,8 @@ pub struct Project {
     pub config_path: Option<PathBuf>,
     pub templates: Templates,
     pub env: Env,
+    /// What the platforms declare: posts of this project are parsed against it.
+    pub catalog: &'static Catalog,
     media: Mutex<HashMap<PathBuf, Result<MediaInfo, String>>>,
     /// Whether a media path resolves inside the repository, per path.
     inside: Mutex<HashMap<PathBuf, bool>>,
@@ -26,8 +29,8 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn open(root: &Path, config_file: Option<&Path>, env: Env) -> Result<Self> {
-        let loaded = config::load(root, config_file)?;
+    pub fn open(root: &Path, config_file: Option<&Path>, env: Env, catalog: &'static Catalog) -> Result<Self> {
+        let loaded = config::load(root, config_file, catalog)?;
         let templates = Templates::load(root, &root.join(&loaded.config.templates_dir));
         Ok(Self {
             root: root.to_path_buf(),
@@ -35,6 +38,7 @@ impl Project {
             config_path: loaded.path,
             templates,
             env,
+            catalog,
             media: Mutex::new(HashMap::new()),
             inside: Mutex::new(HashMap::new()),
             canonical_root: OnceLock::new(),
@@ -144,18 +148,20 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("crier.yaml"), "media:\n  base_url: https://cdn.example/{sha}\n")
             .expect("write");
-        let p = Project::open(dir.path(), None, Env::from_pairs([("GITHUB_SHA", "abc123")])).expect("open");
+        let p =
+            Project::open(dir.path(), None, Env::from_pairs([("GITHUB_SHA", "abc123")]), crate::platforms::catalog())
+                .expect("open");
         assert_eq!(p.public_url("media/a b.png").as_deref(), Some("https://cdn.example/abc123/media/a%20b.png"));
 
         let dir2 = tempfile::tempdir().expect("tempdir");
         let env = Env::from_pairs([("GITHUB_REPOSITORY", "me/site"), ("GITHUB_SHA", "def")]);
-        let p2 = Project::open(dir2.path(), None, env).expect("open");
+        let p2 = Project::open(dir2.path(), None, env, crate::platforms::catalog()).expect("open");
         assert_eq!(
             p2.public_url("media/x.png").as_deref(),
             Some("https://raw.githubusercontent.com/me/site/def/media/x.png")
         );
 
-        let p3 = Project::open(dir2.path(), None, Env::default()).expect("open");
+        let p3 = Project::open(dir2.path(), None, Env::default(), crate::platforms::catalog()).expect("open");
         assert_eq!(p3.public_url("media/x.png"), None);
     }
 }

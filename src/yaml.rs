@@ -2,7 +2,7 @@
 //! resource budgets, and its errors turned into diagnostics that point into
 //! the whole file (front matter starts a few lines into a Markdown post).
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde_saphyr::{Budget, Options};
 
 use crate::diag::{Diagnostic, SourceFile, did_you_mean};
@@ -37,7 +37,21 @@ pub fn parse<T: DeserializeOwned>(
     at: Embedded,
     known_keys: &[&str],
 ) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str_with_options(yaml, options()).map_err(|e| to_diagnostic(&e, yaml, source, at, known_keys))
+    serde_saphyr::from_str_with_options(yaml, options())
+        .map_err(|e| to_diagnostic(&e, yaml, source, at, &|| known_keys.iter().map(|k| (*k).to_owned()).collect()))
+}
+
+/// Parses `yaml` with `seed`; `known_keys` (for "did you mean") is only asked for on an
+/// unknown key.
+pub fn parse_seed<'de, S: DeserializeSeed<'de>>(
+    yaml: &'de str,
+    source: &SourceFile,
+    at: Embedded,
+    seed: S,
+    known_keys: &dyn Fn() -> Vec<String>,
+) -> Result<S::Value, Diagnostic> {
+    serde_saphyr::with_deserializer_from_str_with_options(yaml, options(), |de| seed.deserialize(de))
+        .map_err(|e| to_diagnostic(&e, yaml, source, at, known_keys))
 }
 
 fn to_diagnostic(
@@ -45,20 +59,21 @@ fn to_diagnostic(
     yaml: &str,
     source: &SourceFile,
     at: Embedded,
-    known_keys: &[&str],
+    known_keys: &dyn Fn() -> Vec<String>,
 ) -> Diagnostic {
     let inner = err.without_snippet();
     let raw = inner.to_string();
     let message = strip_location_prefix(&raw).to_owned();
-    let offset = inner
-        .location()
-        .and_then(|loc| {
-            let span = loc.span();
-            span.byte_offset().map(|b| b as usize).or_else(|| {
+    let line_col = |line: usize, col: usize| (line > 0).then(|| SourceFile::new("", yaml).offset_of(line, col));
+    // An error inside a platform's mapping crossed a type-erased deserializer that kept
+    // only its text: the first position in it is where it happened.
+    let offset = first_position(&raw)
+        .and_then(|(line, col)| line_col(line, col))
+        .or_else(|| {
+            inner.location().and_then(|loc| {
                 // Fall back on line/column inside the YAML text.
-                let line = loc.line() as usize;
-                let col = loc.column() as usize;
-                (line > 0).then(|| SourceFile::new("", yaml).offset_of(line, col))
+                let span = loc.span();
+                span.byte_offset().map(|b| b as usize).or_else(|| line_col(loc.line() as usize, loc.column() as usize))
             })
         })
         .unwrap_or(0)
@@ -70,7 +85,8 @@ fn to_diagnostic(
         let mut d = Diagnostic::error("unknown-key", format!("unknown key `{field}`"))
             .at(source, start..start + field.len().max(1))
             .with_label("not a known key");
-        let hint = match did_you_mean(field, known_keys.iter().copied()) {
+        let known = known_keys();
+        let hint = match did_you_mean(field, known.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
             None => "check the key's spelling and indentation against the post schema in the README".to_owned(),
         };
@@ -105,14 +121,23 @@ fn to_diagnostic(
     Diagnostic::error(code, message).at(source, start..start + token_len).with_hint(hint)
 }
 
-// serde-saphyr ends messages with " at line N, column M"; the position is
-// reported separately, so keep only the words.
+// serde-saphyr ends messages with " at line N, column M" (once per level an error crossed
+// as text); the position is reported separately, so keep only the words.
 fn strip_location_prefix(msg: &str) -> &str {
     let trimmed = msg.trim();
-    match trimmed.rfind(" at line ") {
+    match trimmed.find(" at line ") {
         Some(idx) if trimmed[idx..].contains(", column ") => trimmed[..idx].trim_end(),
         _ => trimmed,
     }
+}
+
+/// The first " at line N, column M" of a message, when there are several (the innermost).
+fn first_position(msg: &str) -> Option<(usize, usize)> {
+    let (_, rest) = msg.split_once(" at line ")?;
+    let (line, rest) = rest.split_once(", column ")?;
+    let col: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let nested = rest[col.len()..].contains(" at line ");
+    nested.then_some((line.parse().ok()?, col.parse().ok()?))
 }
 
 fn unknown_field(message: &str) -> Option<&str> {

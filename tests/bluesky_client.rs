@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use crier::media_probe::MediaFormat;
 use crier::platforms::bluesky::publish::{BlueskyPublisher, BlueskyRecord, Job, PublishFailure, PublishOptions};
 use crier::platforms::bluesky::remote::{self, Part};
 use crier::platforms::bluesky::richtext::RichText;
@@ -17,7 +18,6 @@ use crier::platforms::bluesky::{BlueskyOutput, BlueskyPart, tid};
 use crier::platforms::{Deletion, Remote};
 use crier::render::text::{LinkStyle, markdown_to_text_with};
 use crier::rules::media::MediaRef;
-use crier::rules::media_probe::MediaFormat;
 use fake_bluesky::{FakeBluesky, FakeConfig, Fault, POST, Route};
 use secrecy::SecretString;
 use serde_json::{Value, json};

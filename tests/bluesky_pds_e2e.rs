@@ -16,13 +16,13 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
+use crier::media_probe::MediaFormat;
 use crier::platforms::bluesky::publish::{BlueskyPublisher, BlueskyRecord, Job, PublishOptions};
 use crier::platforms::bluesky::richtext::RichText;
 use crier::platforms::bluesky::xrpc::{ClientOptions, RecordView, XrpcClient};
 use crier::platforms::bluesky::{BlueskyOutput, BlueskyPart, tid};
 use crier::render::text::{LinkStyle, markdown_to_text_with};
 use crier::rules::media::MediaRef;
-use crier::rules::media_probe::MediaFormat;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crier::content::{FileKind, Post, parse_text};
 use crier::ledger::Record;
+use crier::media_probe::{MediaFormat, MediaInfo};
 use crier::platforms::mastodon::api::{
     ClientOptions, MastodonClient, MastodonError, NewStatus, Upload, parse_instance,
 };
@@ -18,7 +19,6 @@ use crier::platforms::mastodon::rules::Limits;
 use crier::platforms::mastodon::{MastodonOutput, MastodonPart};
 use crier::platforms::{Deletion, Failure, Remote};
 use crier::rules::media::MediaRef;
-use crier::rules::media_probe::{MediaFormat, MediaInfo};
 use fake_mastodon::{FakeConfig, FakeMastodon, Fault, Route};
 use secrecy::SecretString;
 
@@ -57,8 +57,14 @@ fn quiet(_: Duration) {}
 fn silent(_: &str) {}
 
 fn post(path: &str) -> Post {
-    parse_text(path.into(), PathBuf::from(path), FileKind::Markdown, "---\nplatforms: [mastodon]\n---\nbody line\n")
-        .expect("valid post")
+    parse_text(
+        path.into(),
+        PathBuf::from(path),
+        FileKind::Markdown,
+        "---\nplatforms: [mastodon]\n---\nbody line\n",
+        crier::platforms::catalog(),
+    )
+    .expect("valid post")
 }
 
 fn part(text: &str) -> MastodonPart {

@@ -22,13 +22,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use crier::content::{FileKind, Post, parse_text};
+use crier::media_probe::{MediaFormat, MediaInfo};
 use crier::platforms::mastodon::api::{ClientOptions, MastodonClient, Status, parse_instance};
 use crier::platforms::mastodon::html;
 use crier::platforms::mastodon::publish::{MastodonPublisher, PublishOptions};
 use crier::platforms::mastodon::rules::Limits;
 use crier::platforms::mastodon::{MastodonOutput, MastodonPart};
 use crier::rules::media::MediaRef;
-use crier::rules::media_probe::{MediaFormat, MediaInfo};
 use secrecy::SecretString;
 use url::Url;
 
@@ -65,8 +65,14 @@ fn say(s: &str) {
 }
 
 fn post(path: &str) -> Post {
-    parse_text(path.into(), PathBuf::from(path), FileKind::Markdown, "---\nplatforms: [mastodon]\n---\nbody\n")
-        .expect("valid post")
+    parse_text(
+        path.into(),
+        PathBuf::from(path),
+        FileKind::Markdown,
+        "---\nplatforms: [mastodon]\n---\nbody\n",
+        crier::platforms::catalog(),
+    )
+    .expect("valid post")
 }
 
 fn output(parts: &[String]) -> MastodonOutput {

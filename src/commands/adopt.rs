@@ -58,7 +58,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     let all: Vec<Post> = pipeline::select(&project, &[])?
         .iter()
         .chain(&files)
-        .filter_map(|abs| content::parse_file(&project.root, abs).ok())
+        .filter_map(|abs| content::parse_file(&project.root, abs, project.catalog).ok())
         .collect();
 
     // What to look for: (file, platforms without a record), in path order.
@@ -66,7 +66,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     let mut rows = Vec::new();
     let mut unreadable = 0;
     for abs in &files {
-        let post = match content::parse_file(&project.root, abs) {
+        let post = match content::parse_file(&project.root, abs, project.catalog) {
             Ok(p) => p,
             Err(d) => {
                 let path = content::relative_display(&project.root, abs);
@@ -240,7 +240,13 @@ async fn look(
     now: &str,
     quiet: bool,
 ) -> Looked {
-    let current = match content::parse_text(post.path.clone(), post.abs_path.clone(), post.kind, text) {
+    let current = match content::parse_text(
+        post.path.clone(),
+        post.abs_path.clone(),
+        post.kind,
+        text,
+        crate::platforms::catalog(),
+    ) {
         Ok(p) => p,
         Err(d) => return Looked::Failed { message: d.message, fatal: None },
     };

@@ -83,7 +83,7 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
     let mut rows: Vec<Row> = Vec::new();
     let mut tally = Tally::default();
     for abs in &files {
-        let post = match content::parse_file(&project.root, abs) {
+        let post = match content::parse_file(&project.root, abs, project.catalog) {
             Ok(p) => p,
             Err(d) => {
                 rows.push(Row {

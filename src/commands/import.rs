@@ -266,8 +266,14 @@ fn hash_of(
     text: &str,
     id: PlatformId,
 ) -> Result<String, String> {
-    let post = content::parse_text(rel.to_owned(), abs.to_path_buf(), kind, text.trim_start_matches('\u{feff}'))
-        .map_err(|d| d.message)?;
+    let post = content::parse_text(
+        rel.to_owned(),
+        abs.to_path_buf(),
+        kind,
+        text.trim_start_matches('\u{feff}'),
+        crate::platforms::catalog(),
+    )
+    .map_err(|d| d.message)?;
     let rendered = platforms::get(id)
         .render(project, &post, &[id])
         .map_err(|d| d.first().map(|d| d.message.clone()).unwrap_or_default())?;
@@ -314,7 +320,7 @@ fn fill_urls(
             let p = &mut planned[*i];
             let abs = project.root.join(&p.rel);
             let kind = FileKind::of(&abs);
-            let Ok(post) = content::parse_text(p.rel.clone(), abs, kind, p.after.trim_start_matches('\u{feff}')) else {
+            let Ok(post) = content::parse_text(p.rel.clone(), abs, kind, p.after.trim_start_matches('\u{feff}'), crate::platforms::catalog()) else {
                 continue;
             };
             let Ok(rendered) = platforms::get(id).render(project, &post, &[id]) else { continue };

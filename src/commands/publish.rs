@@ -146,7 +146,7 @@ fn other_posts(project: &crate::project::Project, reports: &[PostReport]) -> Res
     Ok(all
         .iter()
         .filter(|abs| !reports.iter().any(|r| r.abs_path == **abs))
-        .filter_map(|abs| crate::content::parse_file(&project.root, abs).ok())
+        .filter_map(|abs| crate::content::parse_file(&project.root, abs, project.catalog).ok())
         .collect())
 }
 

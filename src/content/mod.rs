@@ -6,10 +6,7 @@ mod post;
 mod split;
 
 pub use discover::{discover, is_post_file};
-pub use post::{
-    BlueskyOptions, DevtoOptions, FileKind, FrontMatter, MediaItem, Poll, Post, SplitMode, ThreadItem, ThreadsOptions,
-    ThreadsSplit, parse_file, parse_text,
-};
+pub use post::{FileKind, FrontMatter, MediaItem, Post, SplitMode, ThreadItem, parse_file, parse_text, schema};
 pub use split::{FrontMatterSplit, split_front_matter};
 
 use std::path::Path;

@@ -5,6 +5,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_saphyr::{Location, Spanned};
@@ -12,6 +13,7 @@ use serde_saphyr::{Location, Spanned};
 use super::split::split_front_matter;
 use super::{MAX_POST_BYTES, relative_display};
 use crate::diag::{Diagnostic, SourceFile};
+use crate::keys::{self, Catalog, Place, Sections};
 use crate::yaml::{self, Embedded};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,76 +32,57 @@ impl FileKind {
     }
 }
 
-/// Every key a post may have; the typo hint draws from these.
-pub(crate) const POST_KEYS: &[&str] = &[
-    "platforms",
-    "draft",
-    "publish_at",
-    "title",
-    "text",
-    "thread",
-    "media",
-    "tags",
-    "template",
-    "vars",
-    "threads",
-    "devto",
-    "published",
-    // nested
-    "path",
-    "url",
-    "alt",
-    "reply_control",
-    "topic_tag",
-    "link_attachment",
-    "quote_post_id",
-    "poll",
-    "options",
-    "split",
-    "spoiler_media",
-    "ghost",
-    "series",
-    "canonical_url",
-    "description",
-    "cover_image",
-    "organization_id",
-    "bluesky",
-    "langs",
-    "link_card",
-    // mastodon
-    "mastodon",
-    "visibility",
-    "spoiler_text",
-    "sensitive",
-    "language",
-];
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// A post's generic keys (contract section 2). Each platform's `<platform>:` mapping is
+/// declared by the platform and parsed into [`Post::options`].
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "crier post",
+    description = "The front matter of a crier post (a Markdown file's YAML header, or a whole YAML post)."
+)]
 pub struct FrontMatter {
+    /// Where the post goes; crier.yaml's `defaults.platforms` when absent.
+    #[schemars(with = "Option<Vec<String>>")]
     pub platforms: Option<Spanned<Vec<Spanned<String>>>>,
+    /// A draft is checked but never published.
     pub draft: Option<bool>,
+    /// Not published before this RFC 3339 date-time.
+    #[schemars(with = "Option<String>")]
     pub publish_at: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub title: Option<Spanned<String>>,
+    /// The text of a YAML post (a Markdown post's text is its body).
+    #[schemars(with = "Option<String>")]
     pub text: Option<Spanned<String>>,
+    /// An explicit chain: one item per part.
+    #[schemars(with = "Option<Vec<ThreadItem>>")]
     pub thread: Option<Spanned<Vec<Spanned<ThreadItem>>>>,
+    #[schemars(with = "Option<Vec<MediaItem>>")]
     pub media: Option<Spanned<Vec<Spanned<MediaItem>>>>,
+    #[schemars(with = "Option<Vec<String>>")]
     pub tags: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The template to render with (else the one named after the platform).
+    #[schemars(with = "Option<String>")]
     pub template: Option<Spanned<String>>,
+    /// Free values handed to the templates as `vars`.
     pub vars: Option<serde_json::Map<String, serde_json::Value>>,
-    pub threads: Option<Spanned<ThreadsOptions>>,
-    pub devto: Option<Spanned<DevtoOptions>>,
-    pub bluesky: Option<Spanned<BlueskyOptions>>,
-    pub mastodon: Option<Spanned<MastodonOptions>>,
     /// Written by crier only; kept as data here, read by the ledger.
     pub published: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// The keys of [`FrontMatter`] (serde's struct fields, for the YAML deserializer).
+const FRONT_FIELDS: &[&str] =
+    &["platforms", "draft", "publish_at", "title", "text", "thread", "media", "tags", "template", "vars", "published"];
+
+/// An image or video: a repository `path` or a public `url`, and its `alt` text.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MediaItem {
+    #[schemars(with = "Option<String>")]
     pub path: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub url: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub alt: Option<Spanned<String>>,
 }
 
@@ -112,11 +95,24 @@ pub struct ThreadItem {
     pub media: Vec<Spanned<MediaItem>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ThreadItemMap {
+    #[schemars(with = "Option<String>")]
     text: Option<Spanned<String>>,
+    #[schemars(with = "Option<Vec<MediaItem>>")]
     media: Option<Vec<Spanned<MediaItem>>>,
+}
+
+impl JsonSchema for ThreadItem {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ThreadItem".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let map = generator.subschema_for::<ThreadItemMap>();
+        schemars::json_schema!({ "anyOf": [{ "type": "string" }, map] })
+    }
 }
 
 impl<'de> Deserialize<'de> for ThreadItem {
@@ -146,89 +142,14 @@ impl<'de> Deserialize<'de> for ThreadItem {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+/// `split` of a platform that chains posts: `none` (default) or `auto` (a text over the
+/// limit becomes a chain).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SplitMode {
     #[default]
     None,
     Auto,
-}
-
-/// Threads' `split`: [`SplitMode`]'s values, and `attachment` (the whole text as a
-/// text attachment behind a short visible text), which only Threads has.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ThreadsSplit {
-    #[default]
-    None,
-    Auto,
-    Attachment,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ThreadsOptions {
-    pub text: Option<Spanned<String>>,
-    pub template: Option<Spanned<String>>,
-    pub reply_control: Option<Spanned<String>>,
-    pub topic_tag: Option<Spanned<String>>,
-    pub link_attachment: Option<Spanned<String>>,
-    pub quote_post_id: Option<Spanned<String>>,
-    pub poll: Option<Spanned<Poll>>,
-    pub split: Option<Spanned<ThreadsSplit>>,
-    /// `is_spoiler_media`: the media show blurred until tapped.
-    pub spoiler_media: Option<Spanned<bool>>,
-    /// `is_ghost_post`: a text post that archives itself after 24 hours.
-    pub ghost: Option<Spanned<bool>>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Poll {
-    pub options: Spanned<Vec<Spanned<String>>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DevtoOptions {
-    pub title: Option<Spanned<String>>,
-    pub tags: Option<Spanned<Vec<Spanned<String>>>>,
-    pub series: Option<Spanned<String>>,
-    pub canonical_url: Option<Spanned<String>>,
-    pub description: Option<Spanned<String>>,
-    pub cover_image: Option<Spanned<String>>,
-    pub published: Option<bool>,
-    pub organization_id: Option<Spanned<u64>>,
-    pub template: Option<Spanned<String>>,
-}
-
-/// `bluesky:` overrides of a post.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct BlueskyOptions {
-    pub text: Option<Spanned<String>>,
-    pub template: Option<Spanned<String>>,
-    pub split: Option<Spanned<SplitMode>>,
-    /// BCP-47 language tags (at most 3).
-    pub langs: Option<Spanned<Vec<Spanned<String>>>>,
-    /// A card for the first link of a part without media (default true).
-    pub link_card: Option<Spanned<bool>>,
-}
-
-/// `mastodon:` overrides of a post (contract section 2).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct MastodonOptions {
-    pub text: Option<Spanned<String>>,
-    pub template: Option<Spanned<String>>,
-    pub split: Option<Spanned<SplitMode>>,
-    /// `public` (default), `unlisted`, `private` or `direct`.
-    pub visibility: Option<Spanned<String>>,
-    /// Content warning shown instead of the text; it counts toward the limit.
-    pub spoiler_text: Option<Spanned<String>>,
-    pub sensitive: Option<bool>,
-    /// ISO 639-1 code.
-    pub language: Option<Spanned<String>>,
 }
 
 /// A parsed post with everything needed to point back into its file.
@@ -240,6 +161,8 @@ pub struct Post {
     pub kind: FileKind,
     pub source: Arc<SourceFile>,
     pub front: FrontMatter,
+    /// Each platform's `<platform>:` mapping, as the platform declares it.
+    pub options: Sections,
     /// Byte offset of the YAML text in the file.
     pub yaml_offset: usize,
     /// The Markdown body: after the front matter, or a YAML post's `text`.
@@ -302,8 +225,13 @@ impl Post {
     }
 }
 
+/// The JSON Schema of a post's front matter: the generic keys and every platform's mapping.
+pub fn schema(catalog: &Catalog) -> schemars::Schema {
+    catalog.schema::<FrontMatter>(Place::Post)
+}
+
 /// Reads and parses a post file. Oversized files are rejected before reading.
-pub fn parse_file(root: &Path, abs_path: &Path) -> Result<Post, Diagnostic> {
+pub fn parse_file(root: &Path, abs_path: &Path, catalog: &Catalog) -> Result<Post, Diagnostic> {
     let display = relative_display(root, abs_path);
     let io_error =
         |e: std::io::Error| Diagnostic::error("io-error", format!("cannot read the file: {e}")).in_file(&display);
@@ -343,11 +271,17 @@ pub fn parse_file(root: &Path, abs_path: &Path) -> Result<Post, Diagnostic> {
             .with_hint("save the file as UTF-8"));
         }
     };
-    parse_text(display, abs_path.to_path_buf(), FileKind::of(abs_path), text)
+    parse_text(display, abs_path.to_path_buf(), FileKind::of(abs_path), text, catalog)
 }
 
 /// Parses a post from text (already free of a BOM).
-pub fn parse_text(path: String, abs_path: PathBuf, kind: FileKind, text: &str) -> Result<Post, Diagnostic> {
+pub fn parse_text(
+    path: String,
+    abs_path: PathBuf,
+    kind: FileKind,
+    text: &str,
+    catalog: &Catalog,
+) -> Result<Post, Diagnostic> {
     let source = Arc::new(SourceFile::new(path.clone(), text));
     let slug = abs_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     if text.trim().is_empty() {
@@ -363,10 +297,12 @@ pub fn parse_text(path: String, abs_path: PathBuf, kind: FileKind, text: &str) -
         },
     };
     let yaml_text = &text[yaml_range.clone()];
-    let front: FrontMatter = if yaml_text.trim().is_empty() {
-        FrontMatter::default()
+    let (front, options) = if yaml_text.trim().is_empty() {
+        (FrontMatter::default(), catalog.empty(Place::Post))
     } else {
-        yaml::parse(yaml_text, &source, Embedded { offset: yaml_range.start }, POST_KEYS)?
+        let seed = catalog.seed::<FrontMatter>(Place::Post, "FrontMatter", FRONT_FIELDS);
+        let known = || keys::property_names(&schema(catalog));
+        yaml::parse_seed(yaml_text, &source, Embedded { offset: yaml_range.start }, seed, &known)?
     };
     let mut post = Post {
         path,
@@ -374,6 +310,7 @@ pub fn parse_text(path: String, abs_path: PathBuf, kind: FileKind, text: &str) -
         kind,
         source: source.clone(),
         front,
+        options,
         yaml_offset: yaml_range.start,
         body: String::new(),
         body_lines: Vec::new(),
@@ -430,14 +367,39 @@ fn locate_lines(file: &str, value_at: usize, value: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::{Declared, Options, Section};
+
+    /// A platform's mapping as the tests declare one (the real ones live in their folders).
+    #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct DemoOptions {
+        #[schemars(with = "Option<String>")]
+        text: Option<Spanned<String>>,
+        #[schemars(with = "Option<SplitMode>")]
+        split: Option<Spanned<SplitMode>>,
+        #[schemars(with = "Option<u64>")]
+        count: Option<Spanned<u64>>,
+    }
+
+    impl Options for DemoOptions {
+        fn text(&self) -> Option<&Spanned<String>> {
+            self.text.as_ref()
+        }
+    }
+
+    fn catalog() -> Catalog {
+        let demo = Declared { name: "demo", post: Some(Section::of::<DemoOptions>()), config: None };
+        let bare = Declared { name: "bare", post: None, config: None };
+        Catalog::new(vec![demo, bare])
+    }
 
     fn parse(name: &str, text: &str) -> Result<Post, Diagnostic> {
-        parse_text(format!("content/{name}"), PathBuf::from(name), FileKind::of(Path::new(name)), text)
+        parse_text(format!("content/{name}"), PathBuf::from(name), FileKind::of(Path::new(name)), text, &catalog())
     }
 
     #[test]
     fn markdown_post_with_every_key() {
-        let text = "---\n# a comment\ntitle: Hello\nplatforms: [threads, devto]\ndraft: false\npublish_at: 2026-01-01T10:00:00Z\ntags: [rust, cli]\ntemplate: announce\nvars: {a: 1}\nmedia:\n  - path: media/a.png\n    alt: An image\n  - url: https://example.com/b.jpg\nthread:\n  - first\n  - text: second\n    media:\n      - path: media/c.png\nthreads:\n  reply_control: everyone\n  topic_tag: Rust\n  split: auto\n  poll:\n    options: [yes, no]\ndevto:\n  series: crier\n  published: false\n  organization_id: 42\n---\nBody text\n";
+        let text = "---\n# a comment\ntitle: Hello\nplatforms: [threads, devto]\ndraft: false\npublish_at: 2026-01-01T10:00:00Z\ntags: [rust, cli]\ntemplate: announce\nvars: {a: 1}\nmedia:\n  - path: media/a.png\n    alt: An image\n  - url: https://example.com/b.jpg\nthread:\n  - first\n  - text: second\n    media:\n      - path: media/c.png\ndemo:\n  text: Hi\n  split: auto\n  count: 42\n\n\n\n\n\n\n---\nBody text\n";
         let post = parse("hello.md", text).expect("valid");
         let f = &post.front;
         assert_eq!(f.title.as_ref().map(|t| t.value.as_str()), Some("Hello"));
@@ -447,10 +409,13 @@ mod tests {
         assert_eq!(thread[0].value.text.as_deref(), Some("first"));
         assert_eq!(thread[1].value.text.as_deref(), Some("second"));
         assert_eq!(thread[1].value.media.len(), 1);
-        let th = &f.threads.as_ref().expect("threads").value;
-        assert_eq!(th.split.as_ref().map(|s| s.value), Some(ThreadsSplit::Auto));
-        assert_eq!(th.poll.as_ref().map(|p| p.value.options.value.len()), Some(2));
-        assert_eq!(f.devto.as_ref().and_then(|d| d.value.organization_id.as_ref()).map(|o| o.value), Some(42));
+        let demo = &post.options.get::<DemoOptions>().expect("demo").value;
+        assert_eq!(demo.split.as_ref().map(|s| s.value), Some(SplitMode::Auto));
+        let count = demo.count.as_ref().expect("count");
+        assert_eq!(count.value, 42);
+        // A platform's value keeps its position: line 22, column 10.
+        assert_eq!(post.source.line_col(post.span_of(&count.referenced).start), (22, 10));
+        assert!(post.options.any_text());
         assert_eq!(post.body, "Body text\n");
         // The title value is on line 3, column 8.
         let span = post.span_of(&f.title.as_ref().expect("title").referenced);
@@ -473,7 +438,8 @@ mod tests {
     fn problems_are_diagnostics_with_positions() {
         let cases: &[(&str, &str, &str, usize, usize)] = &[
             ("a.md", "---\ntitel: x\n---\nbody", "unknown-key", 2, 1),
-            ("a.md", "---\nthreads:\n  topic: x\n---\nbody", "unknown-key", 3, 3),
+            ("a.md", "---\ndemo:\n  topic: x\n---\nbody", "unknown-key", 3, 3),
+            ("a.md", "---\ntitle: x\nbare:\n  text: x\n---\nbody", "unknown-key", 3, 1),
             ("a.md", "---\ndraft: maybe\n---\nbody", "yaml-type", 2, 8),
             ("a.md", "---\ntitle: 'x\n---\nbody", "yaml-syntax", 2, 8),
             ("a.md", "---\ntitle: x\nbody", "front-matter-unclosed", 1, 1),
@@ -481,12 +447,33 @@ mod tests {
             ("a.md", "  \n\n", "empty-post", 1, 1),
             ("a.yaml", "- a\n- b\n", "yaml-type", 1, 1),
             ("a.yaml", "thread: [{txt: a}]\n", "unknown-key", 1, 11),
-            ("a.yaml", "threads:\n  split: sometimes\n", "yaml-type", 2, 10),
+            ("a.yaml", "demo:\n  split: sometimes\n", "yaml-type", 2, 10),
+            ("a.yaml", "demo:\n  count: many\n", "yaml-type", 2, 10),
+            ("a.yaml", "demo:\n  - a\n", "yaml-type", 2, 3),
         ];
         for (name, text, code, line, col) in cases {
             let d = parse(name, text).expect_err(text);
             assert_eq!((d.code, d.line, d.column), (*code, *line, *col), "{text:?}: {d:?}");
         }
+    }
+
+    #[test]
+    fn unknown_keys_suggest_a_platform_key() {
+        let d = parse("a.md", "---\ndemo:\n  coutn: 1\n---\nbody").expect_err("typo");
+        assert_eq!(d.hint.as_deref(), Some("did you mean `count`?"), "{d:?}");
+        let d = parse("a.md", "---\ndemoo:\n  count: 1\n---\nbody").expect_err("typo");
+        assert_eq!(d.hint.as_deref(), Some("did you mean `demo`?"), "{d:?}");
+    }
+
+    #[test]
+    fn templates_see_every_declared_mapping() {
+        let post = parse("a.md", "---\ndemo:\n  count: 3\n---\nbody").expect("valid");
+        let json = serde_json::to_value(&post.options).expect("serializes");
+        assert_eq!(json, serde_json::json!({"demo": {"text": null, "split": null, "count": 3}}));
+        // An empty mapping (only comments) is as if absent.
+        let post = parse("b.md", "---\ndemo:\n  # nothing yet\n---\nbody").expect("valid");
+        assert!(post.options.get::<DemoOptions>().is_none());
+        assert!(!post.options.any_text());
     }
 
     #[test]

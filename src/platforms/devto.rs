@@ -4,9 +4,12 @@
 pub mod api;
 mod delete;
 mod doctor;
+pub mod options;
 pub mod publish;
 pub mod rules;
 mod session;
+
+pub use options::DevtoOptions;
 
 use handlebars::Context;
 use serde_json::{Value, json};
@@ -18,6 +21,7 @@ use crate::checklist::Checklist;
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
+use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{escape, markdown_html};
 use crate::render::templates::TemplateFailure;
@@ -147,9 +151,8 @@ impl Platform for Devto {
         // guess of typical length (people tend to use one handle everywhere).
         let user = env.get("THREADS_USERNAME").unwrap_or("username");
         let title = post
-            .front
-            .devto
-            .as_ref()
+            .options
+            .get::<DevtoOptions>()
             .and_then(|d| d.value.title.as_ref())
             .or(post.front.title.as_ref())
             .map_or(post.slug.as_str(), |t| t.value.as_str());
@@ -176,9 +179,13 @@ impl Platform for Devto {
         doctor::check(cx, report).await;
     }
 
+    fn post_options(&self) -> Option<Section> {
+        Some(Section::of::<DevtoOptions>())
+    }
+
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         let f = &post.front;
-        let o = f.devto.as_ref().map(|d| &d.value);
+        let o = post.options.get::<DevtoOptions>().map(|d| &d.value);
         let template = super::choose_template(project, post, o.and_then(|o| o.template.as_ref()), Self::id())?;
         let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
         // dev.to has no inline spoiler: `||words||` reads as the words.

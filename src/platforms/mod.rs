@@ -19,7 +19,7 @@ use std::any::Any;
 use std::collections::HashSet;
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 
@@ -29,6 +29,7 @@ use crate::checklist::Checklist;
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
+use crate::keys::{Catalog, Declared, Section};
 use crate::ledger::Record;
 use crate::project::Project;
 use crate::render::context;
@@ -201,6 +202,33 @@ pub trait Platform: Sync {
 
     /// `crier doctor`: checks the credentials against the platform (they are set).
     async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist);
+
+    // The keys the platform adds (`crate::keys`): parsed, checked and put in the JSON
+    // Schemas under the platform's name. `Section::of::<T>()` declares a type.
+
+    /// Its `<platform>:` mapping in a post (read back with `post.options.get::<T>()`).
+    fn post_options(&self) -> Option<Section> {
+        None
+    }
+
+    /// Its `<platform>:` section of crier.yaml (read back with
+    /// `config.sections.get_or_default::<T>()`).
+    fn config_section(&self) -> Option<Section> {
+        None
+    }
+}
+
+/// What every platform declares, for parsing posts and crier.yaml and for `crier schema`.
+pub fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        Catalog::new(
+            REGISTRY
+                .iter()
+                .map(|p| Declared { name: p.id().name(), post: p.post_options(), config: p.config_section() })
+                .collect(),
+        )
+    })
 }
 
 /// A platform connected for one publish run. Methods take `&self` so slow, harmless work

@@ -5,9 +5,12 @@
 pub mod api;
 mod delete;
 mod doctor;
+pub mod options;
 pub mod publish;
 pub mod rules;
 mod session;
+
+pub use options::{ThreadsOptions, ThreadsSplit};
 
 use std::ops::Range;
 
@@ -18,9 +21,10 @@ use super::{
     ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
 };
 use crate::checklist::Checklist;
-use crate::content::{Post, ThreadsSplit};
+use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
+use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
@@ -241,9 +245,13 @@ impl Platform for Threads {
         doctor::check(cx, report).await;
     }
 
+    fn post_options(&self) -> Option<Section> {
+        Some(Section::of::<ThreadsOptions>())
+    }
+
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         let f = &post.front;
-        let opts = f.threads.as_ref().map(|t| &t.value);
+        let opts = post.options.get::<ThreadsOptions>().map(|t| &t.value);
         let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Self::id())?;
 
         let attachment_mode = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Attachment);
@@ -342,7 +350,7 @@ fn attachment_parts(post: &Post) -> (Vec<SourcePart>, Option<Attachment>) {
     let start = post.body.len() - post.body.trim_start().len();
     let line_end = post.body[start..].find('\n').map_or(post.body.len(), |i| start + i);
     let body_origin = post.body_span(start..line_end);
-    let over = post.front.threads.as_ref().and_then(|t| t.value.text.as_ref());
+    let over = post.options.get::<ThreadsOptions>().and_then(|t| t.value.text.as_ref());
     let (visible, origin) = match over {
         Some(t) => (text::markdown_to_text_marked(&t.value), post.span_of(&t.referenced)),
         None => (whole.split("\n\n").find(|p| !p.trim().is_empty()).unwrap_or("").to_owned(), body_origin.clone()),
@@ -382,7 +390,7 @@ fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
             })
             .collect();
     }
-    if let Some(over) = f.threads.as_ref().and_then(|t| t.value.text.as_ref()) {
+    if let Some(over) = post.options.get::<ThreadsOptions>().and_then(|t| t.value.text.as_ref()) {
         let origin = post.span_of(&over.referenced);
         return text::markdown_to_parts_marked(&over.value)
             .into_iter()

@@ -219,7 +219,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
             std::fs::write(p, text).expect("write");
         }
-        let project = Project::open(dir.path(), None, Env::default()).expect("open");
+        let project = Project::open(dir.path(), None, Env::default(), crate::platforms::catalog()).expect("open");
         let paths = crate::pipeline::select(&project, &[]).expect("select");
         let reports = crate::pipeline::check_all(&project, &paths);
         let now = DateTime::parse_from_rfc3339(now).expect("now").with_timezone(&Utc);
@@ -272,7 +272,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("content")).expect("mkdir");
         std::fs::write(dir.path().join("content/p.md"), body).expect("write");
-        let project = Project::open(dir.path(), None, Env::default()).expect("open");
+        let project = Project::open(dir.path(), None, Env::default(), crate::platforms::catalog()).expect("open");
         let report = crate::pipeline::check_post(&project, &dir.path().join("content/p.md"));
         let hash = fingerprint(report.rendered[0].as_ref());
         let record = |h: &str| {

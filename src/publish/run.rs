@@ -335,7 +335,7 @@ async fn publish_one(
         return fail(format!("not attempted: {why}"));
     }
     // Read the post again: this run may have recorded a platform it links.
-    let post = match crate::content::parse_file(&run.project.root, &entry.abs_path) {
+    let post = match crate::content::parse_file(&run.project.root, &entry.abs_path, run.project.catalog) {
         Ok(p) => p,
         Err(d) => return fail(format!("cannot read the post again: {}", d.message)),
     };

@@ -20,6 +20,9 @@ pub fn base(
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
+    if let Ok(Value::Object(options)) = serde_json::to_value(&post.options) {
+        ctx.extend(options);
+    }
     ctx.insert("body".to_owned(), Value::String(post.body.clone()));
     if ctx.get("vars").is_none_or(Value::is_null) {
         ctx.insert("vars".to_owned(), Value::Object(Map::new()));
@@ -82,6 +85,7 @@ mod tests {
             PathBuf::from("p.md"),
             FileKind::Markdown,
             "---\ntitle: Hello, World!\nvars: {a: 1}\npublished:\n  threads:\n    id: \"1\"\n    url: https://www.threads.com/@me/post/abc\n---\nbody\n",
+            crate::platforms::catalog(),
         )
         .expect("valid");
         let mut config = Config::default();

@@ -6,9 +6,9 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_saphyr::Spanned;
 
-use super::media_probe::{MediaFormat, MediaInfo, format_from_extension};
 use crate::content::{MediaItem, Post};
 use crate::diag::Diagnostic;
+use crate::media_probe::{MediaFormat, MediaInfo, format_from_extension};
 use crate::project::Project;
 
 #[derive(Debug, Clone)]

@@ -3,7 +3,6 @@
 //! platform's rules live in its folder (`platforms/<name>/rules.rs`).
 
 pub mod media;
-pub mod media_probe;
 
 use crate::config::Config;
 use crate::content::Post;
@@ -55,8 +54,7 @@ pub fn has_content(post: &Post) -> bool {
     let f = &post.front;
     !post.body.trim().is_empty()
         || f.thread.as_ref().is_some_and(|t| !t.value.is_empty())
-        || f.threads.as_ref().is_some_and(|t| t.value.text.is_some())
-        || f.bluesky.as_ref().is_some_and(|b| b.value.text.is_some())
+        || post.options.any_text()
         || f.media.as_ref().is_some_and(|m| !m.value.is_empty())
 }
 

@@ -176,7 +176,7 @@ fn run(case: &Case) -> Vec<Found> {
         index.write().expect("write index");
     }
     let env = Env::from_pairs([("GITHUB_REPOSITORY", "me/posts"), ("GITHUB_SHA", "0123456789abcdef")]);
-    let project = Project::open(root, None, env).expect("open project");
+    let project = Project::open(root, None, env, crate::platforms::catalog()).expect("open project");
     let report = check_post(&project, &root.join(case.check_path.unwrap_or(case.post_path)));
     report
         .diagnostics

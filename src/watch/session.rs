@@ -50,7 +50,7 @@ pub struct Session {
 impl Session {
     /// Loads the project; checks nothing yet (see [`Session::check_all`]).
     pub fn open(root: &Path, config_arg: Option<PathBuf>, env: Env, out: Output) -> Result<Self> {
-        let project = Project::open(root, config_arg.as_deref(), env)?;
+        let project = Project::open(root, config_arg.as_deref(), env, crate::platforms::catalog())?;
         let config_file = match &config_arg {
             Some(p) if p.is_absolute() => p.clone(),
             Some(p) => root.join(p),
@@ -171,7 +171,12 @@ impl Session {
                 let names: Vec<&str> = changes.templates.iter().map(String::as_str).collect();
                 format!("template{} {} changed", if names.len() == 1 { "" } else { "s" }, names.join(", "))
             };
-            match Project::open(&self.project.root, self.config_arg.as_deref(), self.project.env.clone()) {
+            match Project::open(
+                &self.project.root,
+                self.config_arg.as_deref(),
+                self.project.env.clone(),
+                self.project.catalog,
+            ) {
                 Ok(project) => {
                     let _ = writeln!(update.text, "{what}: reloaded");
                     self.project = project;
@@ -290,12 +295,8 @@ fn templates_of(report: &PostReport) -> BTreeSet<String> {
     let mut out: BTreeSet<String> = report.targets.iter().map(|p| p.name().to_owned()).collect();
     let Some(post) = &report.post else { return out };
     let f = &post.front;
-    let keys = [
-        f.template.as_ref(),
-        f.threads.as_ref().and_then(|t| t.value.template.as_ref()),
-        f.devto.as_ref().and_then(|d| d.value.template.as_ref()),
-    ];
-    out.extend(keys.into_iter().flatten().map(|t| t.value.clone()));
+    let keys = f.template.iter().chain(post.options.templates());
+    out.extend(keys.map(|t| t.value.clone()));
     if out.is_empty() {
         // No platform could be determined: any built-in may become relevant.
         out.extend(PlatformId::all().map(|p| p.name().to_owned()));

@@ -7,6 +7,7 @@
 pub mod card;
 mod doctor;
 pub mod images;
+pub mod options;
 pub mod publish;
 pub mod remote;
 pub mod richtext;
@@ -14,6 +15,8 @@ pub mod rules;
 mod session;
 pub mod tid;
 pub mod xrpc;
+
+pub use options::{BlueskyConfig, BlueskyOptions, DEFAULT_MAX_IMAGE_BYTES};
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -29,15 +32,13 @@ use crate::checklist::Checklist;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
+use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
 use crate::render::text::{self, LinkStyle};
 use crate::rules::media::{self, MediaRef};
 
-/// Default of crier.yaml `bluesky.max_image_bytes`: the `maxSize` of
-/// `app.bsky.embed.images#image` in the lexicon (older servers took 1,000,000).
-pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 2_000_000;
 /// `maxSize` of a link card's thumb (`app.bsky.embed.external#external`).
 pub const MAX_THUMB_BYTES: u64 = 1_000_000;
 /// `maxLength` of `app.bsky.embed.images#main.images`.
@@ -206,6 +207,14 @@ impl Platform for Bluesky {
         doctor::check(cx, report).await;
     }
 
+    fn post_options(&self) -> Option<Section> {
+        Some(Section::of::<BlueskyOptions>())
+    }
+
+    fn config_section(&self) -> Option<Section> {
+        Some(Section::of::<BlueskyConfig>())
+    }
+
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         render(project, post, targets).map(|out| Arc::new(out) as Rendered)
     }
@@ -228,7 +237,7 @@ struct SourcePart {
 /// (for cross-links such as `published.devto.url`).
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<BlueskyOutput, Vec<Diagnostic>> {
     let f = &post.front;
-    let opts = f.bluesky.as_ref().map(|b| &b.value);
+    let opts = post.options.get::<BlueskyOptions>().map(|b| &b.value);
     let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Bluesky::id())?;
 
     let mut parts = source_parts(project, post);
@@ -307,7 +316,7 @@ fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
             })
             .collect();
     }
-    if let Some(over) = f.bluesky.as_ref().and_then(|b| b.value.text.as_ref()) {
+    if let Some(over) = post.options.get::<BlueskyOptions>().and_then(|b| b.value.text.as_ref()) {
         let origin = post.span_of(&over.referenced);
         return text::markdown_to_parts_with(&over.value, LinkStyle::Marked)
             .into_iter()

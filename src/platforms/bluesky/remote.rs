@@ -126,7 +126,7 @@ pub async fn inspect(client: &XrpcClient, parts: &[Part<'_>], sent: Option<&[&st
                     if !want.is_empty() && want != have {
                         edited.push(format!(
                             "{label}the record was rewritten (content id {have}, recorded {want}): “{}”",
-                            crate::drift::difference(text, "").0
+                            crate::difference::difference(text, "").0
                         ));
                     }
                 }
@@ -152,7 +152,7 @@ pub async fn inspect(client: &XrpcClient, parts: &[Part<'_>], sent: Option<&[&st
 
 /// Where two texts part, as short excerpts of both.
 fn differ(found: &str, sent: &str) -> String {
-    let (found, sent) = crate::drift::difference(found, sent);
+    let (found, sent) = crate::difference::difference(found, sent);
     format!("Bluesky shows “{found}”, crier sent “{sent}”")
 }
 

@@ -4,17 +4,18 @@
 //! scaled down at publish), alt text, at most 3 languages; no video yet.
 
 use super::richtext::{MAX_GRAPHEMES, MAX_TEXT_BYTES};
+use super::{BlueskyConfig, BlueskyOptions};
 use super::{BlueskyOutput, MAX_IMAGES, MAX_LANGS};
 use crate::config::Config;
 use crate::content::Post;
 use crate::diag::Diagnostic;
-use crate::rules::media_probe::MediaFormat;
+use crate::media_probe::MediaFormat;
 
 pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     let src = &post.source;
-    let opts = post.front.bluesky.as_ref().map(|b| &b.value);
-    let max_image = config.bluesky.max_image_bytes;
+    let opts = post.options.get::<BlueskyOptions>().map(|b| &b.value);
+    let max_image = config.sections.get_or_default::<BlueskyConfig>().max_image_bytes;
     let n = out.parts.len();
     if out.parts.is_empty() && crate::rules::has_content(post) {
         let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));

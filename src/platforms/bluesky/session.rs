@@ -6,6 +6,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use tokio::sync::Mutex;
 
+use super::BlueskyConfig;
 use super::publish::{self, BlueskyPublisher, PublishFailure, PublishOptions};
 use super::remote::{self, Part};
 use super::xrpc::{ClientOptions, XrpcClient};
@@ -32,7 +33,7 @@ pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>,
             max_total_wait: cx.http.max_total_wait,
             initial_delay: cx.http.initial_delay,
         },
-        max_image_bytes: cx.project.config.bluesky.max_image_bytes,
+        max_image_bytes: cx.project.config.sections.get_or_default::<BlueskyConfig>().max_image_bytes,
         card_timeout: cx.http.request_timeout.min(Duration::from_secs(10)),
     };
     let mut publisher = BlueskyPublisher::connect(service, identifier, &SecretString::from(password.to_owned()), opts)

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
+use super::DevtoOptions;
 use super::DevtoOutput;
 use super::api::{Article, DevtoClient, DevtoError, MAX_PER_PAGE};
 use super::publish::describe_wait;
@@ -98,7 +99,7 @@ fn compare(a: &Article, target: &Recorded<'_>) -> Remote {
     // A post meant as a draft is where it should be as a draft.
     let meant_draft = match out {
         Some(o) => !o.published,
-        None => target.post.front.devto.as_ref().and_then(|d| d.value.published) == Some(false),
+        None => target.post.options.get::<DevtoOptions>().and_then(|d| d.value.published) == Some(false),
     };
     if a.published == Some(false) && !meant_draft {
         return Remote::Gone("unpublished on dev.to: the article is a draft in the dashboard".to_owned());

@@ -2,6 +2,7 @@
 //! title required and at most 128 characters, at most 4 tags of at most 30
 //! letters or digits, body at most 800 KB, http(s) URLs.
 
+use super::DevtoOptions;
 use super::DevtoOutput;
 use crate::content::Post;
 use crate::diag::Diagnostic;
@@ -16,7 +17,7 @@ pub fn validate(_project: &Project, post: &Post, out: &DevtoOutput) -> Vec<Diagn
     let mut d = Vec::new();
     let src = &post.source;
     let f = &post.front;
-    let o = f.devto.as_ref().map(|x| &x.value);
+    let o = post.options.get::<DevtoOptions>().map(|x| &x.value);
     let title_key = o.and_then(|o| o.title.as_ref()).or(f.title.as_ref());
     match (&out.title, title_key) {
         (None, _) => d.push(

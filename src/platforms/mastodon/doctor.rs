@@ -3,6 +3,7 @@
 
 use secrecy::SecretString;
 
+use super::MastodonConfig;
 use super::api::{ClientOptions, MastodonClient, MastodonError, SCOPES};
 use crate::checklist::Checklist;
 use crate::config::Config;
@@ -59,7 +60,7 @@ pub(super) async fn check(cx: &DoctorContext<'_>, r: &mut Checklist) {
                 limits.characters_reserved_per_url,
                 limits.description_limit
             ));
-            let offline = super::rules::Limits::from_config(&config.mastodon);
+            let offline = super::rules::Limits::from_config(&config.sections.get_or_default::<MastodonConfig>());
             if offline.max_characters > limits.max_characters {
                 r.warn(
                     &format!(

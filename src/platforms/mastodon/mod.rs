@@ -12,10 +12,13 @@ pub mod api;
 pub mod count;
 mod doctor;
 pub mod html;
+pub mod options;
 pub mod publish;
 pub mod remote;
 pub mod rules;
 mod session;
+
+pub use options::{MastodonConfig, MastodonOptions};
 
 use std::ops::Range;
 
@@ -31,6 +34,7 @@ use crate::config::Config;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
+use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
@@ -183,7 +187,13 @@ const CREDENTIALS: &[Credential] = &[
 pub fn instance_url(env: &Env, config: &Config) -> Result<Url, String> {
     let (given, from) = match env.get("MASTODON_INSTANCE") {
         Some(v) => (v.to_owned(), "MASTODON_INSTANCE"),
-        None => match config.mastodon.instance.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => match config
+            .sections
+            .get_or_default::<MastodonConfig>()
+            .instance
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
             Some(v) => (v.to_owned(), "crier.yaml `mastodon.instance`"),
             None => {
                 return Err("no Mastodon instance is set: set MASTODON_INSTANCE (e.g. https://mastodon.social) or `mastodon: {instance: …}` in crier.yaml".to_owned());
@@ -238,6 +248,14 @@ impl Platform for Mastodon {
         doctor::check(cx, report).await;
     }
 
+    fn post_options(&self) -> Option<Section> {
+        Some(Section::of::<MastodonOptions>())
+    }
+
+    fn config_section(&self) -> Option<Section> {
+        Some(Section::of::<MastodonConfig>())
+    }
+
     /// The chain (from `thread:`, `mastodon.text` or the body split at
     /// thematic breaks) as plain text, each part through the template, then
     /// `split: auto` against the configured limits when asked.
@@ -255,8 +273,8 @@ impl Platform for Mastodon {
 /// template, then `split: auto` against `limits` when asked.
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<MastodonOutput, Vec<Diagnostic>> {
     let f = &post.front;
-    let opts = f.mastodon.as_ref().map(|m| &m.value);
-    let limits = Limits::from_config(&project.config.mastodon);
+    let opts = post.options.get::<MastodonOptions>().map(|m| &m.value);
+    let limits = Limits::from_config(&project.config.sections.get_or_default::<MastodonConfig>());
     let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Mastodon::id())?;
 
     let mut parts = source_parts(project, post);
@@ -329,7 +347,7 @@ fn source_parts(project: &Project, post: &Post) -> Vec<MastodonPart> {
             })
             .collect();
     }
-    if let Some(over) = f.mastodon.as_ref().and_then(|m| m.value.text.as_ref()) {
+    if let Some(over) = post.options.get::<MastodonOptions>().and_then(|m| m.value.text.as_ref()) {
         let origin = post.span_of(&over.referenced);
         return text::markdown_to_parts(&over.value)
             .into_iter()

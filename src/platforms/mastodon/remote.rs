@@ -151,6 +151,6 @@ pub async fn inspect(
 
 /// Where two texts part, as short excerpts of both.
 fn differ(found: &str, sent: &str) -> String {
-    let (found, sent) = crate::drift::difference(found, sent);
+    let (found, sent) = crate::difference::difference(found, sent);
     format!("the instance shows “{found}”, crier sent “{sent}”")
 }

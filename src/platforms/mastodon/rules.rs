@@ -4,11 +4,11 @@
 //! defaults, overridden by crier.yaml `mastodon:` for `check`, and replaced by
 //! the instance's own numbers (`GET /api/v2/instance`) when publishing.
 
-use crate::config::MastodonConfig;
+use super::{MastodonConfig, MastodonOptions};
 use crate::content::Post;
 use crate::diag::Diagnostic;
+use crate::media_probe::MediaFormat;
 use crate::rules::media::MediaRef;
-use crate::rules::media_probe::MediaFormat;
 
 use super::{MastodonOutput, VISIBILITIES, count};
 
@@ -98,7 +98,7 @@ pub fn mime_type(format: MediaFormat) -> Option<&'static str> {
 pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     let src = &post.source;
-    let opts = post.front.mastodon.as_ref().map(|m| &m.value);
+    let opts = post.options.get::<MastodonOptions>().map(|m| &m.value);
     let n = out.parts.len();
     if out.parts.is_empty() && crate::rules::has_content(post) {
         let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));

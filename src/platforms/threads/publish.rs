@@ -25,7 +25,7 @@ use super::api::{
     ContainerId, ContainerRequest, HttpOptions, Media, MediaId, MediaType, Poll, Reconciled, ReplyControl,
     TextAttachment, ThreadsClient, ThreadsError,
 };
-use super::{ThreadsOutput, ThreadsPart};
+use super::{ThreadsOptions, ThreadsOutput, ThreadsPart};
 use crate::content::Post;
 use crate::ledger::{PartRecord, Record};
 use crate::platforms::Adoption;
@@ -225,7 +225,7 @@ struct PartOptions {
 
 impl PartOptions {
     fn of(post: &Post, out: &ThreadsOutput) -> Self {
-        let Some(o) = post.front.threads.as_ref().map(|t| &t.value) else { return Self::default() };
+        let Some(o) = post.options.get::<ThreadsOptions>().map(|t| &t.value) else { return Self::default() };
         Self {
             text_attachment: out.attachment.as_ref().map(super::Attachment::request),
             spoiler_media: o.spoiler_media.as_ref().is_some_and(|s| s.value),

@@ -5,12 +5,13 @@
 use std::collections::BTreeSet;
 
 use super::{MAX_TEXT_BYTES, ThreadsOutput};
-use crate::content::{Post, ThreadsOptions, ThreadsSplit};
+use super::{ThreadsOptions, ThreadsSplit};
+use crate::content::Post;
 use crate::diag::Diagnostic;
+use crate::media_probe::MediaFormat;
 use crate::project::Project;
 use crate::render::text::{find_hashtags, find_urls};
 use crate::rules::media::MediaRef;
-use crate::rules::media_probe::MediaFormat;
 
 pub const MAX_LINKS: usize = 5;
 pub const MAX_CAROUSEL: usize = 20;
@@ -31,7 +32,7 @@ pub const REPLY_CONTROLS: [&str; 5] =
 pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     let src = &post.source;
-    let opts = post.front.threads.as_ref().map(|t| &t.value);
+    let opts = post.options.get::<ThreadsOptions>().map(|t| &t.value);
     let n = out.parts.len();
     let link_attachment = opts.and_then(|o| o.link_attachment.as_ref());
     // An entirely empty post is reported once, as `empty-post`.

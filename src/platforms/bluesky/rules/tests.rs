@@ -38,8 +38,8 @@ fn run(post: &str, files: &[(&str, Vec<u8>)], config: &str) -> (Option<BlueskyOu
     }
     let abs = root.join("content/post.md");
     std::fs::write(&abs, post).expect("post");
-    let project = Project::open(root, None, Env::from_pairs([])).expect("project");
-    let post = crate::content::parse_file(root, &abs).expect("parses");
+    let project = Project::open(root, None, Env::from_pairs([]), crate::platforms::catalog()).expect("project");
+    let post = crate::content::parse_file(root, &abs, project.catalog).expect("parses");
     match render(&project, &post, &[]) {
         Ok(out) => {
             let d = validate(&project.config, &post, &out);

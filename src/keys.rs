@@ -1,0 +1,334 @@
+//! The keys a platform adds to a post (its `<platform>:` mapping) and to `crier.yaml` (its
+//! section), declared as types in the platform's folder and registered through
+//! `platforms::Platform`.
+//!
+//! This module sits below `content` and `config`: they parse a file against a [`Catalog`]
+//! handed to them (built once by `platforms::catalog`), so neither names a platform nor
+//! imports the platforms. A declared type is parsed through a type-erased deserializer, so
+//! its keys keep their positions (`Spanned`) and its errors the usual diagnostics; the
+//! JSON Schemas of `crier schema` are generated from the same types.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt::{self, Debug};
+use std::sync::Arc;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+/// A platform's keys in one place (a post, or crier.yaml). `text` and `template` are the
+/// overrides crate-wide code asks about (whether a post has content, which templates it uses).
+pub trait Options: DeserializeOwned + Serialize + JsonSchema + Debug + Send + Sync + 'static {
+    /// The `text` override, when the mapping has one.
+    fn text(&self) -> Option<&Spanned<String>> {
+        None
+    }
+
+    /// The `template` override, when the mapping has one.
+    fn template(&self) -> Option<&Spanned<String>> {
+        None
+    }
+}
+
+/// A parsed mapping, type-erased.
+trait Stored: Debug + Send + Sync + erased_serde::Serialize {
+    fn as_any(&self) -> &dyn Any;
+    fn text(&self) -> Option<&Spanned<String>>;
+    fn template(&self) -> Option<&Spanned<String>>;
+}
+
+impl<T: Options> Stored for Spanned<T> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn text(&self) -> Option<&Spanned<String>> {
+        self.value.text()
+    }
+    fn template(&self) -> Option<&Spanned<String>> {
+        self.value.template()
+    }
+}
+
+erased_serde::serialize_trait_object!(Stored);
+
+type ParseFn = fn(&mut dyn erased_serde::Deserializer<'_>) -> Result<Option<Arc<dyn Stored>>, erased_serde::Error>;
+
+/// One declared mapping: how to parse it and its JSON Schema.
+#[derive(Clone, Copy)]
+pub struct Section {
+    parse: ParseFn,
+    schema: fn(&mut SchemaGenerator) -> Schema,
+}
+
+impl Section {
+    /// The mapping is `T`.
+    pub fn of<T: Options>() -> Self {
+        // An empty mapping (only comments under the key) is null in YAML: as if absent.
+        fn parse<T: Options>(
+            d: &mut dyn erased_serde::Deserializer<'_>,
+        ) -> Result<Option<Arc<dyn Stored>>, erased_serde::Error> {
+            let value = erased_serde::deserialize::<Option<Spanned<T>>>(d)?;
+            Ok(value.map(|v| Arc::new(v) as Arc<dyn Stored>))
+        }
+        fn schema<T: Options>(g: &mut SchemaGenerator) -> Schema {
+            g.subschema_for::<Option<T>>()
+        }
+        Self { parse: parse::<T>, schema: schema::<T> }
+    }
+}
+
+impl Debug for Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Section")
+    }
+}
+
+/// What one platform declares.
+#[derive(Debug, Clone, Copy)]
+pub struct Declared {
+    /// The platform's name: the key of its mappings.
+    pub name: &'static str,
+    /// Its `<name>:` mapping in a post.
+    pub post: Option<Section>,
+    /// Its `<name>:` section of crier.yaml.
+    pub config: Option<Section>,
+}
+
+/// Every platform's declarations, in registry order.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    declared: Vec<Declared>,
+}
+
+/// Which of a platform's mappings a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Post,
+    Config,
+}
+
+impl Catalog {
+    pub fn new(declared: Vec<Declared>) -> Self {
+        Self { declared }
+    }
+
+    fn sections(&self, place: Place) -> impl Iterator<Item = (&'static str, Section)> + '_ {
+        self.declared.iter().filter_map(move |d| {
+            let s = match place {
+                Place::Post => d.post,
+                Place::Config => d.config,
+            };
+            s.map(|s| (d.name, s))
+        })
+    }
+
+    /// The JSON Schema (draft 2020-12) of a file whose generic keys are `Core`, with every
+    /// platform's mapping added as a property. Subschemas are inlined: editors show them in
+    /// place, and [`property_names`] finds every key.
+    pub fn schema<Core: JsonSchema>(&self, place: Place) -> Schema {
+        let mut generator = schemars::generate::SchemaSettings::draft2020_12()
+            .for_deserialize()
+            .with(|s| s.inline_subschemas = true)
+            .into_generator();
+        let mut root = generator.root_schema_for::<Core>();
+        let sections: Vec<(&str, Schema)> =
+            self.sections(place).map(|(name, s)| (name, (s.schema)(&mut generator))).collect();
+        if let Some(Value::Object(props)) = root.get_mut("properties") {
+            for (name, schema) in sections {
+                props.insert(name.to_owned(), schema.to_value());
+            }
+        }
+        root
+    }
+
+    /// Parses a file's mapping: `Core` takes the generic keys (and rejects unknown ones),
+    /// each platform's section its own.
+    /// No mapping found yet (a file without keys).
+    pub fn empty(&self, place: Place) -> Sections {
+        Sections { declared: self.sections(place).map(|(n, _)| n).collect(), found: Vec::new() }
+    }
+
+    pub(crate) fn seed<Core>(
+        &self,
+        place: Place,
+        name: &'static str,
+        fields: &'static [&'static str],
+    ) -> FileSeed<'_, Core> {
+        FileSeed { catalog: self, place, name, fields, core: std::marker::PhantomData }
+    }
+}
+
+/// Every key named anywhere in `schema` (for "did you mean" hints), outer keys first.
+pub fn property_names(schema: &Schema) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    for k in props.keys() {
+                        if !out.contains(k) {
+                            out.push(k.clone());
+                        }
+                    }
+                }
+                map.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema.as_value(), &mut out);
+    out
+}
+
+/// The platform mappings parsed from one file, by platform name.
+#[derive(Debug, Clone, Default)]
+pub struct Sections {
+    /// Every platform that declares a mapping in this place, found or not.
+    declared: Vec<&'static str>,
+    found: Vec<(&'static str, Arc<dyn Stored>)>,
+}
+
+impl Sections {
+    /// The mapping of type `T` (there is at most one: a platform declares one per place).
+    pub fn get<T: Options>(&self) -> Option<&Spanned<T>> {
+        self.found.iter().find_map(|(_, v)| v.as_any().downcast_ref::<Spanned<T>>())
+    }
+
+    /// The section of type `T`, or its defaults when the file has none.
+    pub fn get_or_default<T: Options + Default + Clone>(&self) -> Cow<'_, T> {
+        self.get::<T>().map_or_else(|| Cow::Owned(T::default()), |s| Cow::Borrowed(&s.value))
+    }
+
+    /// Whether any platform's mapping sets `text`.
+    pub fn any_text(&self) -> bool {
+        self.found.iter().any(|(_, v)| v.text().is_some())
+    }
+
+    /// Every `template` override, in file order.
+    pub fn templates(&self) -> impl Iterator<Item = &Spanned<String>> {
+        self.found.iter().filter_map(|(_, v)| v.template())
+    }
+}
+
+/// A map from platform name to its mapping, `null` for a declared platform the file leaves
+/// out (so templates see the same keys on every post).
+impl Serialize for Sections {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(self.declared.len()))?;
+        for name in &self.declared {
+            match self.found.iter().find(|(n, _)| n == name) {
+                Some((_, v)) => map.serialize_entry(name, v.as_ref())?,
+                None => map.serialize_entry(name, &Option::<()>::None)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// Parses a whole file: the generic keys into `Core`, the platform keys into [`Sections`].
+pub(crate) struct FileSeed<'a, Core> {
+    catalog: &'a Catalog,
+    place: Place,
+    name: &'static str,
+    fields: &'static [&'static str],
+    core: std::marker::PhantomData<Core>,
+}
+
+impl<'de, Core: Deserialize<'de>> DeserializeSeed<'de> for FileSeed<'_, Core> {
+    type Value = (Core, Sections);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let (name, fields) = (self.name, self.fields);
+        deserializer.deserialize_struct(name, fields, self)
+    }
+}
+
+impl<'de, Core: Deserialize<'de>> Visitor<'de> for FileSeed<'_, Core> {
+    type Value = (Core, Sections);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a mapping of keys")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let sections = self.catalog.empty(self.place);
+        let mut split = Split { map, catalog: self.catalog, place: self.place, sections };
+        let core = Core::deserialize(de::value::MapAccessDeserializer::new(&mut split))?;
+        Ok((core, split.sections))
+    }
+}
+
+/// A map access that takes platform keys out and hands the others on to `Core`.
+struct Split<'a, A> {
+    map: A,
+    catalog: &'a Catalog,
+    place: Place,
+    sections: Sections,
+}
+
+enum Key<K> {
+    Core(K),
+    Platform(&'static str, Section),
+}
+
+/// Reads a key inside the YAML deserializer (so errors about it point at it): a platform's
+/// name becomes [`Key::Platform`], anything else goes to `Core`'s field seed.
+struct KeySeed<'s, 'a, K> {
+    core: &'s mut Option<K>,
+    catalog: &'a Catalog,
+    place: Place,
+}
+
+impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, '_, K> {
+    type Value = Key<K::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let key = String::deserialize(deserializer)?;
+        if let Some((name, section)) = self.catalog.sections(self.place).find(|(n, _)| *n == key) {
+            return Ok(Key::Platform(name, section));
+        }
+        let seed = self.core.take().ok_or_else(|| de::Error::custom("a key was read twice"))?;
+        seed.deserialize(key.into_deserializer()).map(Key::Core)
+    }
+}
+
+struct SectionSeed(Section);
+
+impl<'de> DeserializeSeed<'de> for SectionSeed {
+    type Value = Option<Arc<dyn Stored>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let mut erased = <dyn erased_serde::Deserializer<'_>>::erase(deserializer);
+        // The erased error keeps the inner error's text, position included (`yaml` reads it).
+        (self.0.parse)(&mut erased).map_err(de::Error::custom)
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for &mut Split<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        let mut core = Some(seed);
+        loop {
+            let key = KeySeed { core: &mut core, catalog: self.catalog, place: self.place };
+            match self.map.next_key_seed(key)? {
+                None => return Ok(None),
+                Some(Key::Core(k)) => return Ok(Some(k)),
+                Some(Key::Platform(name, section)) => {
+                    if let Some(value) = self.map.next_value_seed(SectionSeed(section))? {
+                        self.sections.found.push((name, value));
+                    }
+                }
+            }
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}

@@ -1,0 +1,58 @@
+//! `bluesky:` in a post and in crier.yaml (contract section 2).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::content::SplitMode;
+use crate::keys::Options;
+
+/// Default of crier.yaml `bluesky.max_image_bytes`: the `maxSize` of
+/// `app.bsky.embed.images#image` in the lexicon (older servers took 1,000,000).
+pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 2_000_000;
+
+/// `bluesky:` overrides of a post.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlueskyOptions {
+    /// The text on Bluesky instead of the post's.
+    #[schemars(with = "Option<String>")]
+    pub text: Option<Spanned<String>>,
+    /// The template to render with on Bluesky.
+    #[schemars(with = "Option<String>")]
+    pub template: Option<Spanned<String>>,
+    #[schemars(with = "Option<SplitMode>")]
+    pub split: Option<Spanned<SplitMode>>,
+    /// BCP-47 language tags (at most 3).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub langs: Option<Spanned<Vec<Spanned<String>>>>,
+    /// A card for the first link of a part without media (default true).
+    #[schemars(with = "Option<bool>")]
+    pub link_card: Option<Spanned<bool>>,
+}
+
+impl Options for BlueskyOptions {
+    fn text(&self) -> Option<&Spanned<String>> {
+        self.text.as_ref()
+    }
+    fn template(&self) -> Option<&Spanned<String>> {
+        self.template.as_ref()
+    }
+}
+
+/// `bluesky:` in crier.yaml.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlueskyConfig {
+    /// Largest image blob sent in an images embed; larger JPEG/PNG files are
+    /// scaled down at publish. The one place this limit comes from.
+    pub max_image_bytes: u64,
+}
+
+impl Default for BlueskyConfig {
+    fn default() -> Self {
+        Self { max_image_bytes: DEFAULT_MAX_IMAGE_BYTES }
+    }
+}
+
+impl Options for BlueskyConfig {}

@@ -1,0 +1,100 @@
+//! `mastodon:` in a post and in crier.yaml (contract section 2).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::content::SplitMode;
+use crate::keys::Options;
+
+/// `mastodon:` overrides of a post.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MastodonOptions {
+    /// The text on Mastodon instead of the post's.
+    #[schemars(with = "Option<String>")]
+    pub text: Option<Spanned<String>>,
+    /// The template to render with on Mastodon.
+    #[schemars(with = "Option<String>")]
+    pub template: Option<Spanned<String>>,
+    #[schemars(with = "Option<SplitMode>")]
+    pub split: Option<Spanned<SplitMode>>,
+    /// `public` (default), `unlisted`, `private` or `direct`.
+    #[schemars(with = "Option<String>")]
+    pub visibility: Option<Spanned<String>>,
+    /// Content warning shown instead of the text; it counts toward the limit.
+    #[schemars(with = "Option<String>")]
+    pub spoiler_text: Option<Spanned<String>>,
+    pub sensitive: Option<bool>,
+    /// ISO 639-1 code.
+    #[schemars(with = "Option<String>")]
+    pub language: Option<Spanned<String>>,
+}
+
+impl Options for MastodonOptions {
+    fn text(&self) -> Option<&Spanned<String>> {
+        self.text.as_ref()
+    }
+    fn template(&self) -> Option<&Spanned<String>> {
+        self.template.as_ref()
+    }
+}
+
+/// `mastodon:` in crier.yaml: the instance, and limits for `check` when it differs from
+/// Mastodon's defaults (`publish` reads the real ones from the instance).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct MastodonConfig {
+    /// Base URL such as `https://mastodon.social` (`MASTODON_INSTANCE` wins).
+    pub instance: Option<String>,
+    pub max_characters: Option<u64>,
+    pub max_media_attachments: Option<u64>,
+    pub characters_reserved_per_url: Option<u64>,
+    pub image_size_limit: Option<u64>,
+    pub image_matrix_limit: Option<u64>,
+    pub video_size_limit: Option<u64>,
+    pub description_limit: Option<u64>,
+}
+
+impl Options for MastodonConfig {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    fn load(yaml: &str) -> Result<crate::config::Config, Error> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(crate::config::FILE_NAME), yaml).expect("write");
+        crate::config::load(dir.path(), None, crate::platforms::catalog()).map(|l| l.config)
+    }
+
+    #[test]
+    fn the_crier_yaml_section_is_read_or_defaults() {
+        let c = load("mastodon:\n  instance: https://example.social\n  max_characters: 1000\n").expect("valid");
+        let m = c.sections.get_or_default::<MastodonConfig>();
+        assert_eq!((m.instance.as_deref(), m.max_characters), (Some("https://example.social"), Some(1000)));
+        let c = load("mastodon:\n  # later\n").expect("valid");
+        assert!(c.sections.get_or_default::<MastodonConfig>().instance.is_none());
+    }
+
+    #[test]
+    fn section_mistakes_point_at_the_key() {
+        for (yaml, code, at, hint) in [
+            ("mastodon:\n  max_charcters: 5\n", "unknown-key", (2, 3), Some("did you mean `max_characters`?")),
+            ("mastodon:\n  max_characters: lots\n", "yaml-type", (2, 19), None),
+            ("mastodn:\n  instance: x\n", "unknown-key", (1, 1), Some("did you mean `mastodon`?")),
+        ] {
+            match load(yaml) {
+                Err(Error::Config { diagnostics, .. }) => {
+                    let d = &diagnostics[0];
+                    assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");
+                    if hint.is_some() {
+                        assert_eq!(d.hint.as_deref(), hint, "{yaml}");
+                    }
+                }
+                other => panic!("{yaml}: expected a config error, got {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `threads:` in a post (contract section 2).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::keys::Options;
+
+/// Threads' `split`: `none`, `auto`, or `attachment` (the whole text as a text attachment
+/// behind a short visible text), which only Threads has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreadsSplit {
+    #[default]
+    None,
+    Auto,
+    Attachment,
+}
+
+/// `threads:` overrides of a post.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadsOptions {
+    /// The text on Threads instead of the post's.
+    #[schemars(with = "Option<String>")]
+    pub text: Option<Spanned<String>>,
+    /// The template to render with on Threads.
+    #[schemars(with = "Option<String>")]
+    pub template: Option<Spanned<String>>,
+    /// Who may reply: `everyone`, `accounts_you_follow`, `mentioned_only`, `parent_post_author_only`, `followers_only`.
+    #[schemars(with = "Option<String>")]
+    pub reply_control: Option<Spanned<String>>,
+    /// The post's topic tag (else its first hashtag).
+    #[schemars(with = "Option<String>")]
+    pub topic_tag: Option<Spanned<String>>,
+    /// A link shown as a preview card.
+    #[schemars(with = "Option<String>")]
+    pub link_attachment: Option<Spanned<String>>,
+    /// The id of a post to quote.
+    #[schemars(with = "Option<String>")]
+    pub quote_post_id: Option<Spanned<String>>,
+    #[schemars(with = "Option<Poll>")]
+    pub poll: Option<Spanned<Poll>>,
+    #[schemars(with = "Option<ThreadsSplit>")]
+    pub split: Option<Spanned<ThreadsSplit>>,
+    /// `is_spoiler_media`: the media show blurred until tapped.
+    #[schemars(with = "Option<bool>")]
+    pub spoiler_media: Option<Spanned<bool>>,
+    /// `is_ghost_post`: a text post that archives itself after 24 hours.
+    #[schemars(with = "Option<bool>")]
+    pub ghost: Option<Spanned<bool>>,
+}
+
+/// A poll of 2 to 4 options.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Poll {
+    #[schemars(with = "Vec<String>")]
+    pub options: Spanned<Vec<Spanned<String>>>,
+}
+
+impl Options for ThreadsOptions {
+    fn text(&self) -> Option<&Spanned<String>> {
+        self.text.as_ref()
+    }
+    fn template(&self) -> Option<&Spanned<String>> {
+        self.template.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::content::{FileKind, Post, parse_text};
+    use crate::diag::Diagnostic;
+
+    fn parse(text: &str) -> Result<Post, Diagnostic> {
+        let name = "a.md";
+        parse_text(
+            format!("content/{name}"),
+            PathBuf::from(name),
+            FileKind::of(Path::new(name)),
+            text,
+            crate::platforms::catalog(),
+        )
+    }
+
+    #[test]
+    fn threads_mapping_is_parsed_with_positions() {
+        let post = parse(
+            "---\nthreads:\n  topic_tag: Rust\n  split: attachment\n  poll:\n    options: [yes, no]\n---\nbody\n",
+        )
+        .expect("valid");
+        let o = &post.options.get::<ThreadsOptions>().expect("threads").value;
+        assert_eq!(o.split.as_ref().map(|s| s.value), Some(ThreadsSplit::Attachment));
+        assert_eq!(o.poll.as_ref().map(|p| p.value.options.value.len()), Some(2));
+        let tag = o.topic_tag.as_ref().expect("topic_tag");
+        assert_eq!(post.source.line_col(post.span_of(&tag.referenced).start), (3, 14));
+    }
+
+    #[test]
+    fn threads_mistakes_are_diagnostics() {
+        let cases: &[(&str, &str, (usize, usize), &str)] = &[
+            ("---\nthreads:\n  topic: x\n---\nbody", "unknown-key", (3, 3), "did you mean `topic_tag`?"),
+            ("---\nthreads:\n  split: sometimes\n---\nbody", "yaml-type", (3, 10), ""),
+            ("---\nthreads:\n  poll:\n    optons: [a, b]\n---\nbody", "unknown-key", (4, 5), "did you mean `options`?"),
+            ("---\nthreads:\n  ghost: maybe\n---\nbody", "yaml-type", (3, 10), ""),
+        ];
+        for (text, code, at, hint) in cases {
+            let d = parse(text).expect_err(text);
+            assert_eq!((d.code, (d.line, d.column)), (*code, *at), "{text:?}: {d:?}");
+            if !hint.is_empty() {
+                assert_eq!(d.hint.as_deref(), Some(*hint), "{text:?}");
+            }
+        }
+    }
+}
