@@ -51,7 +51,7 @@ pub enum Command {
     Status(StatusArgs),
     /// Scaffold a new post in the content folder.
     New(NewArgs),
-    /// Scaffold crier.yaml, content/, templates/ and a GitHub Actions workflow.
+    /// Scaffold crier.yaml (with its JSON Schemas), content/, templates/ and a GitHub Actions workflow.
     Init(InitArgs),
     /// Get or refresh a Threads access token.
     Auth(AuthArgs),
@@ -65,6 +65,23 @@ pub enum Command {
     Import(ImportArgs),
     /// Take published posts down (every part of a chain) and record that in the files.
     Delete(DeleteArgs),
+    /// Print the JSON Schema of a post's front matter or of crier.yaml (for editors).
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which file's schema: a post's front matter, or crier.yaml.
+    #[arg(value_enum, value_name = "KIND")]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// A post's front matter (a Markdown post's YAML header, or a whole YAML post).
+    Post,
+    /// crier.yaml.
+    Config,
 }
 
 #[derive(Debug, Args)]

@@ -53,6 +53,8 @@ pub struct GitConfig {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Defaults {
+    /// Where posts go when they do not list `platforms` themselves.
+    #[schemars(with = "Vec<keys::PlatformName>")]
     pub platforms: Vec<String>,
 }
 

@@ -33,6 +33,20 @@ pub trait Options: DeserializeOwned + Serialize + JsonSchema + Debug + Send + Sy
     }
 }
 
+/// A platform's name, as schemas list it: one of [`crate::platform_id::NAMES`] (for
+/// `#[schemars(with = …)]` on a list of names).
+pub struct PlatformName;
+
+impl JsonSchema for PlatformName {
+    fn schema_name() -> Cow<'static, str> {
+        "PlatformName".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({ "type": "string", "enum": crate::platform_id::NAMES })
+    }
+}
+
 /// A parsed mapping, type-erased.
 trait Stored: Debug + Send + Sync + erased_serde::Serialize {
     fn as_any(&self) -> &dyn Any;

@@ -1,10 +1,13 @@
 //! `crier init`: scaffold a content repository. Never overwrites a file.
 
-use super::{Global, Outcome};
-use crate::cli::InitArgs;
+use super::{Global, Outcome, schema};
+use crate::cli::{InitArgs, SchemaKind};
 use crate::error::{Error, Result};
 
-const CONFIG: &str = r#"# crier configuration. Every key is optional; the values shown are the defaults
+// The first line points editors (through yaml-language-server) at the schema `init` writes
+// beside it; the path is relative to crier.yaml.
+const CONFIG: &str = r#"# yaml-language-server: $schema=.crier/schema/config.json
+# crier configuration. Every key is optional; the values shown are the defaults
 # unless marked as an example.
 
 defaults:
@@ -148,8 +151,11 @@ fn action(action_ref: Option<&str>) -> Result<String> {
 
 pub fn execute(g: &Global, args: &InitArgs) -> Result<Outcome> {
     let workflow = WORKFLOW.replace("@ACTION@", &action(args.action_ref.as_deref())?);
-    let files: [(&str, &str); 4] = [
+    let schemas = [SchemaKind::Config, SchemaKind::Post].map(|k| (schema::file(k), schema::text(k)));
+    let files: [(&str, &str); 6] = [
         ("crier.yaml", CONFIG),
+        (&schemas[0].0, &schemas[0].1),
+        (&schemas[1].0, &schemas[1].1),
         ("content/hello.md", WELCOME),
         ("templates/threads.hbs", THREADS_TEMPLATE),
         (".github/workflows/crier.yml", &workflow),

@@ -10,6 +10,7 @@ pub mod init;
 pub mod new;
 pub mod publish;
 pub mod render;
+pub mod schema;
 pub mod status;
 pub mod watch;
 
@@ -77,6 +78,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Auth(args) => auth::execute(&g, &args),
         Command::Doctor(args) => doctor::execute(&g, &args),
         Command::Watch(args) => watch::execute(&g, &args),
+        Command::Schema(args) => schema::execute(&g, &args),
     }
 }
 
@@ -205,5 +207,5 @@ pub(crate) fn require_credentials(g: &Global, ids: &[crate::platforms::PlatformI
 }
 
 pub(crate) fn open_project(g: &Global) -> Result<crate::project::Project> {
-    crate::project::Project::open(&g.root, g.config.as_deref(), g.env.clone())
+    crate::project::Project::open(&g.root, g.config.as_deref(), g.env.clone(), crate::platforms::catalog())
 }

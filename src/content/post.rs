@@ -42,7 +42,7 @@ impl FileKind {
 )]
 pub struct FrontMatter {
     /// Where the post goes; crier.yaml's `defaults.platforms` when absent.
-    #[schemars(with = "Option<Vec<String>>")]
+    #[schemars(with = "Option<Vec<keys::PlatformName>>")]
     pub platforms: Option<Spanned<Vec<Spanned<String>>>>,
     /// A draft is checked but never published.
     pub draft: Option<bool>,
