@@ -76,11 +76,11 @@ pub struct PublishConfig {
     pub retry_initial_delay_ms: u64,
     /// Timeout of one HTTP exchange.
     pub request_timeout_secs: u64,
-    /// How long to wait for Threads to process media.
+    /// How long to wait for a platform to process uploaded media.
     pub processing_timeout_secs: u64,
     /// How often to ask whether media processing is done.
     pub poll_interval_ms: u64,
-    /// Minimum time between two dev.to writes (dev.to allows one per second).
+    /// Minimum time between two writes to a platform that limits their rate.
     pub write_interval_ms: u64,
 }
 

@@ -399,7 +399,7 @@ mod tests {
 
     #[test]
     fn markdown_post_with_every_key() {
-        let text = "---\n# a comment\ntitle: Hello\nplatforms: [threads, devto]\ndraft: false\npublish_at: 2026-01-01T10:00:00Z\ntags: [rust, cli]\ntemplate: announce\nvars: {a: 1}\nmedia:\n  - path: media/a.png\n    alt: An image\n  - url: https://example.com/b.jpg\nthread:\n  - first\n  - text: second\n    media:\n      - path: media/c.png\ndemo:\n  text: Hi\n  split: auto\n  count: 42\n\n\n\n\n\n\n---\nBody text\n";
+        let text = "---\n# a comment\ntitle: Hello\nplatforms: [demo, bare]\ndraft: false\npublish_at: 2026-01-01T10:00:00Z\ntags: [rust, cli]\ntemplate: announce\nvars: {a: 1}\nmedia:\n  - path: media/a.png\n    alt: An image\n  - url: https://example.com/b.jpg\nthread:\n  - first\n  - text: second\n    media:\n      - path: media/c.png\ndemo:\n  text: Hi\n  split: auto\n  count: 42\n\n\n\n\n\n\n---\nBody text\n";
         let post = parse("hello.md", text).expect("valid");
         let f = &post.front;
         assert_eq!(f.title.as_ref().map(|t| t.value.as_str()), Some("Hello"));
@@ -427,7 +427,7 @@ mod tests {
 
     #[test]
     fn yaml_post_body_positions_follow_block_scalars() {
-        let text = "title: x\ntext: |\n  first line\n  second line\nplatforms: [threads]\n";
+        let text = "title: x\ntext: |\n  first line\n  second line\nplatforms: [demo]\n";
         let post = parse("p.yaml", text).expect("valid");
         assert_eq!(post.body, "first line\nsecond line\n");
         let at = post.body_offset(post.body.find("second").expect("found"));
