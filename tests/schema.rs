@@ -79,12 +79,20 @@ fn the_repositorys_own_posts_and_config_match_the_schemas() {
     assert!(errs.is_empty(), "crier.yaml does not match `crier schema config`:\n{}", errs.join("\n"));
 }
 
+/// `crier schema KIND` accepts `valid` and rejects each of `invalid`.
+#[track_caller]
+fn accepts_and_rejects(kind: &str, valid: &str, invalid: &[&str]) {
+    let schema = validator(kind);
+    assert_eq!(errors(&schema, &yaml_value(valid)), Vec::<String>::new(), "`crier schema {kind}`");
+    for bad in invalid {
+        assert!(!schema.is_valid(&yaml_value(bad)), "`crier schema {kind}` accepts {bad:?}");
+    }
+}
+
 #[test]
 fn the_schemas_know_every_platforms_keys_and_reject_unknown_ones() {
-    let post = validator("post");
     let valid = "title: Hi\nplatforms: [threads, devto, bluesky, mastodon]\nthread: [one, {text: two, media: [{path: a.png, alt: A}]}]\nthreads: {topic_tag: Rust, split: attachment, poll: {options: [a, b]}, ghost: true}\ndevto: {series: s, published: false, organization_id: 4}\nbluesky: {langs: [en], link_card: false, split: auto}\nmastodon: {visibility: unlisted, sensitive: true, language: en}\n";
-    assert_eq!(errors(&post, &yaml_value(valid)), Vec::<String>::new());
-    for bad in [
+    let invalid = [
         "titel: Hi\n",
         "threads: {topic: Rust}\n",
         "threads: {split: sometimes}\n",
@@ -96,22 +104,18 @@ fn the_schemas_know_every_platforms_keys_and_reject_unknown_ones() {
         // The contract lists linkedin's keys, but no linkedin platform exists yet.
         "linkedin: {text: hi}\n",
         "platforms: [threads, x]\n",
-    ] {
-        assert!(!post.is_valid(&yaml_value(bad)), "`crier schema post` accepts {bad:?}");
-    }
+    ];
+    accepts_and_rejects("post", valid, &invalid);
 
-    let config = validator("config");
     let valid = "defaults: {platforms: [threads]}\nmedia:\npublish: {max_per_run: 3}\nbluesky: {max_image_bytes: 1000000}\nmastodon: {instance: https://example.social, max_characters: 1000}\n";
-    assert_eq!(errors(&config, &yaml_value(valid)), Vec::<String>::new());
-    for bad in [
+    let invalid = [
         "mastodon: {max_charcters: 5}\n",
         "bluesky: {max_image_bytes: big}\n",
         "publsh: {}\n",
         "threads: {}\n",
         "defaults: {platforms: [tiktok]}\n",
-    ] {
-        assert!(!config.is_valid(&yaml_value(bad)), "`crier schema config` accepts {bad:?}");
-    }
+    ];
+    accepts_and_rejects("config", valid, &invalid);
 }
 
 #[test]
