@@ -847,11 +847,13 @@ impl Threads {
                     self.media.values().filter(|m| !m.deleted && m.reply_to.as_deref() == Some(target)).collect()
                 };
                 items.sort_by_key(|m| std::cmp::Reverse(m.seq));
+                reply_fields(p)?;
                 self.page(items, p, segs)
             }
             Route::Conversation => {
                 self.live_media(target, method)?;
                 self.require_scope("threads_read_replies")?;
+                reply_fields(p)?;
                 let mut found: Vec<&MediaObj> = Vec::new();
                 let mut queue = VecDeque::from([target.to_owned()]);
                 while let Some(parent) = queue.pop_front() {
@@ -1107,6 +1109,12 @@ impl Threads {
         }
         if get("is_ghost_post") == Some("true") && get("reply_to_id").is_some() {
             return Err(GErr::param("A ghost post cannot be a reply"));
+        }
+        // A ghost post carries text and text spoilers only.
+        for k in ["topic_tag", "poll_attachment", "link_attachment", "quote_post_id", "text_attachment", "reply_control"] {
+            if get("is_ghost_post") == Some("true") && get(k).is_some() {
+                return Err(GErr::param(format!("Param {k} is not supported for ghost posts")));
+            }
         }
         if links.len() > 5 {
             let mut e = GErr::param("THREADS_API__LINK_LIMIT_EXCEEDED: a post can contain at most 5 links");
@@ -1485,6 +1493,20 @@ fn fields(p: &HashMap<String, String>, default: &[&str]) -> Vec<String> {
     match p.get("fields").filter(|f| !f.trim().is_empty()) {
         Some(f) => f.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
         None => default.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+/// The reply endpoints answer only the fields Meta lists for them ("Retrieve and Manage
+/// Replies"): no `alt_text`, `topic_tag`, `link_attachment_url`, ….
+fn reply_fields(p: &HashMap<String, String>) -> Result<(), GErr> {
+    const DOCUMENTED: [&str; 20] = [
+        "id", "text", "username", "permalink", "timestamp", "media_product_type", "media_type", "media_url",
+        "shortcode", "thumbnail_url", "children", "is_quote_post", "has_replies", "root_post", "replied_to",
+        "is_reply", "is_reply_owned_by_me", "hide_status", "reply_audience", "quoted_post",
+    ];
+    match fields(p, &["id"]).into_iter().find(|f| !DOCUMENTED.contains(&f.as_str())) {
+        Some(f) => Err(nonexisting_field(&f)),
+        None => Ok(()),
     }
 }
 

@@ -34,6 +34,10 @@ const API_VERSION: &str = "v1.0";
 /// Fields read back for a published post.
 const MEDIA_FIELDS: &str = "id,permalink,shortcode,username,text,timestamp,media_type,alt_text";
 
+/// Fields read from the reply endpoints (`/{user}/replies`, `/{media}/conversation`): only
+/// those Meta documents there, which exclude `alt_text` ("nonexisting field" otherwise).
+const REPLY_FIELDS: &str = "id,permalink,shortcode,username,text,timestamp,media_type";
+
 /// Graph codes meaning "try again later": unknown, service, app/user throttling, page
 /// throttling and "too many calls to this endpoint".
 const TRANSIENT_CODES: [i64; 6] = [1, 2, 4, 17, 32, 613];
@@ -856,7 +860,7 @@ impl ThreadsClient {
         }
     }
 
-    /// `GET /{media}?fields=id,permalink,shortcode,username,text,timestamp,media_type`.
+    /// `GET /{media}?fields=id,permalink,shortcode,username,text,timestamp,media_type,alt_text`.
     pub async fn media(&self, id: &MediaId) -> Result<Media> {
         let v = self.get(&[id.as_str()], vec![("fields", MEDIA_FIELDS.into())]).await?;
         decode(v, "media")
@@ -874,17 +878,17 @@ impl ThreadsClient {
 
     /// `GET /{user}/threads`: the user's top-level posts, newest first.
     pub async fn list_threads(&self, user: &str, limit: u32, after: Option<&str>) -> Result<Page<Media>> {
-        self.list(&[user, "threads"], limit, after).await
+        self.list(&[user, "threads"], MEDIA_FIELDS, limit, after).await
     }
 
     /// `GET /{user}/replies`: the user's replies, newest first.
     pub async fn list_replies(&self, user: &str, limit: u32, after: Option<&str>) -> Result<Page<Media>> {
-        self.list(&[user, "replies"], limit, after).await
+        self.list(&[user, "replies"], REPLY_FIELDS, limit, after).await
     }
 
     /// `GET /{media}/conversation`: every reply under a post, all depths.
     pub async fn conversation(&self, media_id: &MediaId, limit: u32, after: Option<&str>) -> Result<Page<Media>> {
-        self.list(&[media_id.as_str(), "conversation"], limit, after).await
+        self.list(&[media_id.as_str(), "conversation"], REPLY_FIELDS, limit, after).await
     }
 
     /// After an [`ThreadsError::Ambiguous`] publish: finds out whether the container went out
@@ -923,9 +927,9 @@ impl ThreadsClient {
         Ok(Reconciled::PublishedButNotFound)
     }
 
-    async fn list(&self, path: &[&str], limit: u32, after: Option<&str>) -> Result<Page<Media>> {
+    async fn list(&self, path: &[&str], fields: &str, limit: u32, after: Option<&str>) -> Result<Page<Media>> {
         let limit = limit.clamp(1, 100);
-        let mut params = vec![("fields", MEDIA_FIELDS.to_owned()), ("limit", limit.to_string())];
+        let mut params = vec![("fields", fields.to_owned()), ("limit", limit.to_string())];
         if let Some(a) = after {
             params.push(("after", a.to_owned()));
         }

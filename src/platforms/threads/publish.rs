@@ -561,7 +561,14 @@ impl ThreadsPublisher {
     ) -> Result<Vec<(MediaId, Option<String>)>, (ThreadsError, usize)> {
         let mut done = vec![(MediaId(root.id.clone()), root.permalink_or_fallback(&self.username))];
         if out.parts.len() > 1 {
-            let replies = self.conversation(&done[0].0).await.map_err(|e| (e, 1))?;
+            let mut replies = self.conversation(&done[0].0).await.map_err(|e| (e, 1))?;
+            // Reply endpoints do not give `alt_text`: a part without text is matched on the
+            // alt text read from each text-less reply itself.
+            if out.parts[1..].iter().any(|p| p.text.trim().is_empty()) {
+                for m in replies.iter_mut().filter(|m| m.text.as_deref().is_none_or(|t| t.trim().is_empty())) {
+                    m.alt_text = self.client.media(&MediaId(m.id.clone())).await.map_err(|e| (e, 1))?.alt_text;
+                }
+            }
             for part in &out.parts[1..] {
                 let alt = part.media.first().and_then(|m| m.alt.as_deref()).unwrap_or_default();
                 let Some(m) = replies.iter().find(|m| same_post(m, &part.text, alt, &self.known)) else { break };
