@@ -573,7 +573,6 @@ async fn text_attachment_spoilers_and_ghost_posts() {
         link_attachment_url: Some("https://example.com/essay".into()),
     });
     req.text_entities = vec![Spoiler { offset: 12, length: 8 }];
-    req.is_ghost_post = true;
     let id = post(&client, &user, &req).await;
     let sent = fake.published_posts().into_iter().find(|p| p.id == id.0).expect("published");
     let attachment: serde_json::Value = serde_json::from_str(sent.text_attachment.as_deref().unwrap()).unwrap();
@@ -581,7 +580,18 @@ async fn text_attachment_spoilers_and_ghost_posts() {
     assert_eq!(attachment["link_attachment_url"], "https://example.com/essay");
     let entities: serde_json::Value = serde_json::from_str(sent.text_entities.as_deref().unwrap()).unwrap();
     assert_eq!(entities, serde_json::json!([{"entity_type": "SPOILER", "offset": 12, "length": 8}]));
-    assert!(sent.ghost && !sent.spoiler_media);
+    assert!(!sent.ghost && !sent.spoiler_media);
+    // A ghost post carries text and text spoilers only.
+    let mut ghost = ContainerRequest::text("Gone tomorrow: he lives");
+    ghost.text_entities = vec![Spoiler { offset: 15, length: 8 }];
+    ghost.is_ghost_post = true;
+    let id = post(&client, &user, &ghost).await;
+    assert!(fake.published_posts().into_iter().any(|p| p.id == id.0 && p.ghost));
+    req.is_ghost_post = true;
+    let (_, msg) = rejected(client.create_container(&user, &req).await);
+    assert!(msg.contains("text_attachment") && msg.contains("ghost"), "{msg}");
+    ghost.topic_tag = Some("rust".into());
+    assert!(rejected(client.create_container(&user, &ghost).await).1.contains("topic_tag"));
 
     // Media marked as spoilers.
     let mut req = ContainerRequest::image("https://example.com/x.jpg");

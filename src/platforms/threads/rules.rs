@@ -372,6 +372,28 @@ fn check_features(post: &Post, o: &ThreadsOptions, out: &ThreadsOutput, d: &mut 
                     .with_hint("remove the media, or `ghost: true`"),
             );
         }
+        // Threads allows only text and text spoilers on a ghost post.
+        let attachment = o.split.as_ref().filter(|s| s.value == ThreadsSplit::Attachment).map(|s| &s.referenced);
+        let options = [
+            ("topic_tag", o.topic_tag.as_ref().map(|t| &t.referenced)),
+            ("poll", o.poll.as_ref().map(|p| &p.referenced)),
+            ("link_attachment", o.link_attachment.as_ref().map(|l| &l.referenced)),
+            ("quote_post_id", o.quote_post_id.as_ref().map(|q| &q.referenced)),
+            ("split: attachment", attachment),
+            ("reply_control", o.reply_control.as_ref().map(|r| &r.referenced)),
+        ];
+        for (name, referenced) in options {
+            let Some(referenced) = referenced else { continue };
+            d.push(
+                Diagnostic::error(
+                    "threads-ghost-with-option",
+                    format!("a ghost post carries only text and text spoilers: Threads refuses `{name}` with it"),
+                )
+                .at(src, post.span_of(referenced))
+                .with_label(format!("`ghost: true` at line {}", src.line_col(at.start).0))
+                .with_hint(format!("remove `{name}`, or `ghost: true`")),
+            );
+        }
         if out.parts.len() > 1 {
             d.push(
                 Diagnostic::error(
