@@ -151,7 +151,7 @@ pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagno
                 d.push(
                     Diagnostic::error("bluesky-langs", format!("`{}` is not a BCP-47 language tag", lang.value))
                         .at(src, post.span_of(&lang.referenced))
-                        .with_hint("write a tag such as `en`, `pt-BR` or `ja`"),
+                        .with_hint("the PDS refuses it: write a tag such as `en`, `pt-BR`, `zh-Hant` or `ja`"),
                 );
             }
         }
@@ -159,14 +159,64 @@ pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagno
     d
 }
 
-/// BCP-47 shape: a 2–3 letter language (or `i`/`x` for the irregular ones),
-/// then subtags of 1–8 letters or digits.
+/// Tags RFC 5646 keeps for compatibility (`grandfathered`), which the grammar below
+/// does not produce.
+const GRANDFATHERED: [&str; 26] = [
+    "en-GB-oed", "i-ami", "i-bnn", "i-default", "i-enochian", "i-hak", "i-klingon", "i-lux", "i-mingo",
+    "i-navajo", "i-pwn", "i-tao", "i-tay", "i-tsu", "sgn-BE-FR", "sgn-BE-NL", "sgn-CH-DE", "art-lojban",
+    "cel-gaulish", "no-bok", "no-nyn", "zh-guoyu", "zh-hakka", "zh-min", "zh-min-nan", "zh-xiang",
+];
+
+/// A BCP-47 language tag as the PDS validates `langs` (atproto `isValidLanguage`, the
+/// RFC 5646 grammar, case-sensitive where it is): a lowercase 2–3 letter language, up to
+/// three extlangs, a script, a region, variants, extensions and a private use part, in
+/// that order; or a private use tag (`x-…`); or a grandfathered tag.
 pub fn is_language_tag(tag: &str) -> bool {
-    let mut parts = tag.split('-');
-    let first = parts.next().unwrap_or("");
-    let first_ok = ((2..=3).contains(&first.len()) && first.chars().all(|c| c.is_ascii_alphabetic()))
-        || matches!(first, "i" | "x");
-    first_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+    if GRANDFATHERED.contains(&tag) {
+        return true;
+    }
+    let alpha = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphabetic());
+    let alnum = |s: &str, lo: usize, hi: usize| (lo..=hi).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    let subtags: Vec<&str> = tag.split('-').collect();
+    let private_use = |rest: &[&str]| !rest.is_empty() && rest.iter().all(|s| alnum(s, 1, 8));
+    if matches!(subtags[0], "x" | "X") {
+        return private_use(&subtags[1..]);
+    }
+    let lang = subtags[0];
+    if !(2..=3).contains(&lang.len()) || !lang.bytes().all(|b| b.is_ascii_lowercase()) {
+        return false;
+    }
+    let mut i = 1;
+    let at = |i: usize| subtags.get(i).copied();
+    let mut extlangs = 0;
+    while extlangs < 3 && at(i).is_some_and(|s| alpha(s, 3)) {
+        (i, extlangs) = (i + 1, extlangs + 1);
+    }
+    if at(i).is_some_and(|s| alpha(s, 4)) {
+        i += 1;
+    }
+    if at(i).is_some_and(|s| alpha(s, 2) || (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))) {
+        i += 1;
+    }
+    let variant = |s: &str| alnum(s, 5, 8) || (s.len() == 4 && s.as_bytes()[0].is_ascii_digit() && alnum(s, 4, 4));
+    while at(i).is_some_and(variant) {
+        i += 1;
+    }
+    // Extensions: a singleton other than `x`, then subtags of 2–8.
+    while at(i).is_some_and(|s| alnum(s, 1, 1) && !s.eq_ignore_ascii_case("x")) {
+        let start = i + 1;
+        i = start;
+        while at(i).is_some_and(|s| alnum(s, 2, 8)) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    if at(i).is_some_and(|s| s.eq_ignore_ascii_case("x")) {
+        return private_use(&subtags[i + 1..]);
+    }
+    i == subtags.len()
 }
 
 #[cfg(test)]

@@ -125,12 +125,11 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
         }
     }
     if let Some(l) = opts.and_then(|o| o.language.as_ref()) {
-        let code = l.value.trim();
-        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_lowercase()) {
+        if !is_mastodon_language(l.value.trim()) {
             d.push(
-                Diagnostic::error("mastodon-language", format!("language `{}` is not an ISO 639-1 code", l.value))
+                Diagnostic::error("mastodon-language", format!("language `{}` is not one Mastodon knows", l.value))
                     .at(src, post.span_of(&l.referenced))
-                    .with_hint("two lowercase letters, for example `en`, `de` or `ja`"),
+                    .with_hint("an ISO 639-1 code such as `en`, `de` or `ja`, with a region if you like (`pt-BR`, `zh-TW`), or one of Mastodon's ISO 639-3 codes (`ast`, `kab`, `tok`, …); Mastodon would post under the account's default language otherwise"),
             );
         }
     }
@@ -292,5 +291,25 @@ fn media_rules(post: &Post, m: &MediaRef, limits: &Limits, d: &mut Vec<Diagnosti
                 .at(src, m.span.clone())
                 .with_hint("add `alt:` describing the image: people using screen readers depend on it, and many on Mastodon do not boost media without it"),
         ),
+    }
+}
+
+/// Mastodon's ISO 639-3 codes and regional languages (app/helpers/languages_helper.rb);
+/// with ISO 639-1's two letters, the languages a status can carry.
+const MASTODON_639_3: [&str; 16] =
+    ["ast", "chr", "ckb", "cnr", "jbo", "kab", "ldn", "lfn", "sco", "sma", "smj", "szl", "tok", "xal", "zba", "zgh"];
+const MASTODON_REGIONAL: [&str; 4] = ["zh-CN", "zh-HK", "zh-TW", "zh-YUE"];
+
+/// Whether Mastodon keeps `code` as the status' language (`valid_locale_or_nil`): a
+/// language it lists, or one followed by a region (`pt-BR`, `en_US`: kept as `pt`, `en`).
+pub fn is_mastodon_language(code: &str) -> bool {
+    let known = |c: &str| {
+        (c.len() == 2 && c.bytes().all(|b| b.is_ascii_lowercase())) || MASTODON_639_3.contains(&c) || MASTODON_REGIONAL.contains(&c)
+    };
+    let segment = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    match code.split_once(['-', '_']) {
+        _ if known(code) => true,
+        Some((base, rest)) => known(base) && rest.split(['-', '_']).all(segment),
+        None => false,
     }
 }
