@@ -45,7 +45,7 @@ fn cfg() -> FakeConfig {
 }
 
 fn part(md: &str) -> BlueskyPart {
-    let rich = RichText::from_marked(&markdown_to_text_with(md, LinkStyle::Marked));
+    let rich = RichText::from_marked(&markdown_to_text_with(md, LinkStyle::Marked, None));
     BlueskyPart { text: rich.text, facets: rich.facets, media: Vec::new(), origin: 0..0, dropped_images: Vec::new() }
 }
 
@@ -132,7 +132,7 @@ async fn text_post_with_facets_is_one_call_after_the_session() {
     assert_eq!(rec.cid, r.cid);
     assert!(rec.parts.is_empty());
     assert_eq!(r.value["text"], "Café ☕ the docs #rust");
-    assert_eq!(r.value["createdAt"], slot.created_at);
+    assert_eq!(r.value["createdAt"], "2026-11-28T10:00:00.000Z", "the time it is published, not the key's");
     assert_eq!(r.value["langs"], json!(["en"]));
     assert_eq!(r.value["facets"][0]["index"], json!({"byteStart": 10, "byteEnd": 18}));
     assert_eq!(r.value["facets"][0]["features"][0]["uri"], "http://127.0.0.1:9/docs");
@@ -178,6 +178,28 @@ async fn a_rerun_finds_the_post_instead_of_posting_again() {
     assert_eq!(fake.records().len(), 1);
     assert_eq!(fake.records()[0].value["text"], "once only", "the published record is left alone");
     assert!(notes.all().iter().any(|n| n.contains("already on Bluesky")), "{:?}", notes.all());
+}
+
+#[tokio::test]
+async fn a_post_drafted_long_ago_is_dated_when_published_and_a_later_rerun_adopts_it() {
+    let fake = FakeBluesky::start(cfg()).await;
+    // Committed as a draft ten days before it is released: the keys keep that anchor.
+    let drafted = anchor() - chrono::Duration::days(10);
+    let out = output(vec![part("released today"), part("and its reply")]);
+    let notes = Notes::new();
+    let progress = |s: &str| notes.0.lock().expect("lock").push(s.to_owned());
+    let job = |now| Job { out: &out, path: "content/old.md", anchor: drafted, hash: "sha256:abc", now, progress: &progress };
+    let first = connect(&fake).await.publish(&job(NOW)).await.expect("published");
+    let records = fake.records();
+    let created: Vec<&Value> = records.iter().map(|r| &r.value["createdAt"]).collect();
+    assert_eq!(created, ["2026-11-28T10:00:00.000Z", "2026-11-28T10:00:00.001Z"], "published now, parts in order");
+    assert_eq!(rkey(&first.id), tid::slot(drafted, "content/old.md", 0, 0).rkey, "the key keeps its anchor");
+    // The reply was lost; a fresh clone reruns an hour later: both parts are found, not posted again.
+    let second = connect(&fake).await.publish(&job("2026-11-28T11:00:00Z")).await.expect("rerun");
+    assert_eq!(second.id, first.id);
+    assert_eq!(second.parts, first.parts);
+    assert_eq!(fake.records().len(), 2);
+    assert_eq!(fake.records()[0].value["createdAt"], "2026-11-28T10:00:00.000Z", "left as published");
 }
 
 #[tokio::test]

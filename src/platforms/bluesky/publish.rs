@@ -3,16 +3,19 @@
 //! Every part of a post is written with `putRecord` under a record key crier
 //! chose ([`super::tid::slot`]: a TID from the post's stable anchor time, its
 //! path and the part index), with `swapRecord: null` so the server only
-//! writes when the key is empty. The key and `createdAt` are the same on every
-//! run, in any clone, so:
+//! writes when the key is empty. The key is the same on every run, in any
+//! clone; `createdAt` is the time of the run that publishes (the app sorts and
+//! labels posts by it), so:
 //!
 //! - a first attempt costs one call per text part;
-//! - a retry or rerun after a lost reply or a crash finds the key taken
-//!   (`InvalidSwap`), reads the record there (`getRecord`) and, when its
-//!   `createdAt` is this part's and no post file recorded it, takes it as
-//!   published (uri and cid from the server) instead of writing again;
-//! - a key taken by anything else (another file's record, a record with
-//!   another `createdAt`) moves the part to the next key of its sequence.
+//! - a retry in the same run repeats the identical record (a no-op);
+//! - a rerun after a lost reply or a crash finds the key taken
+//!   (`InvalidSwap`), reads the record there (`getRecord`) and, when no post
+//!   file recorded it and it was not created before this post existed (its
+//!   key's time), takes it as published (uri and cid from the server) instead
+//!   of writing again;
+//! - a key taken by anything else (another file's record, a record older than
+//!   the post) moves the part to the next key of its sequence.
 //!
 //! A chain that failed at part k resumes at part k: parts before it are found
 //! at their keys, and each reply points at the real root and parent.
@@ -95,6 +98,12 @@ impl Default for PublishOptions {
     }
 }
 
+/// `createdAt` of part `index` published at `now`: parts a millisecond apart, in chain order.
+fn created_at(now: &str, index: usize) -> String {
+    let now = DateTime::parse_from_rfc3339(now).map_or_else(|_| Utc::now(), |t| t.to_utc());
+    (now + chrono::Duration::milliseconds(index as i64)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// One post to publish.
 pub struct Job<'a> {
     pub out: &'a BlueskyOutput,
@@ -103,6 +112,7 @@ pub struct Job<'a> {
     /// The stable time the keys come from ([`tid::anchor`]).
     pub anchor: DateTime<Utc>,
     pub hash: &'a str,
+    /// The time of the run (RFC 3339): recorded, and the posts' `createdAt`.
     pub now: &'a str,
     /// Progress and notes (a card that could not be made, an unresolved mention).
     pub progress: &'a dyn Fn(&str),
@@ -203,15 +213,15 @@ impl BlueskyPublisher {
         index: usize,
         mut record: Map<String, Value>,
     ) -> Result<(StrongRef, String), XrpcError> {
+        record.insert("createdAt".into(), Value::String(created_at(job.now, index)));
+        let value = Value::Object(record);
         for attempt in 0..MAX_KEY_ATTEMPTS {
             let slot = tid::slot(job.anchor, job.path, index, attempt);
-            record.insert("createdAt".into(), Value::String(slot.created_at.clone()));
-            let value = Value::Object(record.clone());
             match self.client.put_record(POST_COLLECTION, &slot.rkey, &value, true).await {
                 Ok(sref) => return Ok((sref, slot.rkey)),
                 Err(e) if e.xrpc_name() == Some("InvalidSwap") || e.is_ambiguous() => {
                     match self.client.get_record(POST_COLLECTION, &slot.rkey).await? {
-                        Some(found) if self.is_ours(&found.uri, &found.value, &slot.created_at) => {
+                        Some(found) if self.is_ours(&found.uri, &found.value, job.anchor) => {
                             if attempt == 0 {
                                 (job.progress)("already on Bluesky (an earlier run was interrupted): recording it");
                             }
@@ -239,11 +249,17 @@ impl BlueskyPublisher {
         })
     }
 
-    fn is_ours(&self, uri: &str, value: &Value, created_at: &str) -> bool {
-        !self.known.contains(uri) && value.get("createdAt").and_then(Value::as_str) == Some(created_at)
+    /// Whether the record at one of this post's keys is this post from an earlier run
+    /// (perhaps edited since): no file recorded it, and it was not created before the
+    /// post's anchor (a day of slack for the clocks of the machines that committed and
+    /// published). Its `createdAt` is the time that run published, so never compared
+    /// for equality.
+    fn is_ours(&self, uri: &str, value: &Value, anchor: DateTime<Utc>) -> bool {
+        let created = value.get("createdAt").and_then(Value::as_str).and_then(|c| DateTime::parse_from_rfc3339(c).ok());
+        !self.known.contains(uri) && created.is_some_and(|c| c.to_utc() >= anchor - chrono::Duration::days(1))
     }
 
-    /// The record of one part, without `createdAt` (it comes with the key).
+    /// The record of one part, without `createdAt` (added when it is written).
     async fn build(
         &mut self,
         job: &Job<'_>,

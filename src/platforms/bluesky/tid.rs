@@ -9,7 +9,8 @@
 //! git), never from the clock of the run. A hash of the post's path adds up to
 //! a second of microseconds and picks the clock id, so two posts scheduled for
 //! the same second get different keys; the part index is added to both, so the
-//! parts of a chain get keys (and `createdAt`s) in order.
+//! parts of a chain get keys in order. The record's `createdAt` is not this time
+//! but the time it is published (see `publish`).
 
 use std::path::Path;
 
@@ -49,12 +50,12 @@ pub fn is_tid(s: &str) -> bool {
         && s.as_bytes().first().is_some_and(|b| b"234567abcdefghij".contains(b))
 }
 
-/// Where one part of one post goes: its record key and `createdAt`, both a
+/// Where one part of one post goes: its record key and the time in it, both a
 /// pure function of (anchor time, post path, part index, attempt).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
     pub rkey: String,
-    /// RFC 3339 with milliseconds and `Z`, as the bsky docs prefer.
+    /// The key's time, RFC 3339 with milliseconds and `Z`.
     pub created_at: String,
 }
 
