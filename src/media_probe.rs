@@ -20,6 +20,8 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use image::metadata::Orientation;
+
 /// Images whose dimensions are not found within this prefix get `None`
 /// (headers sit in the first few KiB of any sane JPEG/PNG/GIF/WebP/HEIF).
 pub const IMAGE_PREFIX_LIMIT: u64 = 256 * 1024;
@@ -116,7 +118,11 @@ pub fn probe_reader<R: Read + Seek>(mut reader: R, size_bytes: u64) -> io::Resul
     let n = read_up_to(&mut reader, &mut head)?;
     let format = sniff(&head[..n]);
 
-    let dimensions = if format.is_image() { image_dimensions(&mut reader, size_bytes)? } else { None };
+    let mut dimensions = if format.is_image() { image_dimensions(&mut reader, size_bytes)? } else { None };
+    // A phone's portrait photo is stored landscape with an EXIF orientation: shown turned.
+    if format == MediaFormat::Jpeg && jpeg_orientation(&mut reader, size_bytes)?.is_some_and(swaps_sides) {
+        dimensions = dimensions.map(|(w, h)| (h, w));
+    }
     let duration_secs = if format.is_video() { mp4_duration(&mut reader, size_bytes)? } else { None };
 
     Ok(MediaInfo { format, size_bytes, dimensions, duration_secs })
@@ -210,6 +216,65 @@ fn image_dimensions<R: Read + Seek>(reader: &mut R, size_bytes: u64) -> io::Resu
     };
     let dims = u32::try_from(size.width).ok().zip(u32::try_from(size.height).ok());
     Ok(dims.filter(|&(w, h)| w > 0 && h > 0))
+}
+
+/// The EXIF orientation of a JPEG image in memory (see [`jpeg_orientation`]).
+pub fn exif_orientation(bytes: &[u8]) -> Option<Orientation> {
+    let jpeg = bytes.starts_with(&[0xFF, 0xD8]);
+    jpeg.then(|| jpeg_orientation(&mut io::Cursor::new(bytes), bytes.len() as u64).ok().flatten()).flatten()
+}
+
+/// Whether showing an image with `o` turns it a quarter (EXIF orientations 5–8): its
+/// width and height as shown are its stored height and width.
+pub fn swaps_sides(o: Orientation) -> bool {
+    matches!(o, Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH)
+}
+
+/// The orientation in a JPEG's EXIF segment (APP1 `Exif`), found by walking the segment
+/// headers up to the image data (seeking over the rest). `None` without one.
+fn jpeg_orientation<R: Read + Seek>(reader: &mut R, size_bytes: u64) -> io::Result<Option<Orientation>> {
+    let mut pos = 2u64;
+    // Real files have a handful of segments before the image data; a bound keeps garbage cheap.
+    for _ in 0..64 {
+        if pos + 4 > size_bytes {
+            break;
+        }
+        reader.seek(SeekFrom::Start(pos))?;
+        let mut head = [0u8; 4];
+        if read_up_to(reader, &mut head)? < 4 || head[0] != 0xFF || matches!(head[1], 0xDA | 0xD9) {
+            break;
+        }
+        let len = u64::from(u16::from_be_bytes([head[2], head[3]]));
+        if len < 2 {
+            break;
+        }
+        if head[1] == 0xE1 {
+            let mut payload = vec![0u8; (len - 2).min(size_bytes - pos - 4) as usize];
+            let n = read_up_to(reader, &mut payload)?;
+            if let Some(o) = payload[..n].strip_prefix(b"Exif\0\0").and_then(Orientation::from_exif_chunk) {
+                return Ok(Some(o));
+            }
+        }
+        pos += 2 + len;
+    }
+    Ok(None)
+}
+
+/// `jpeg` with an EXIF segment holding only `orientation`, right after its start marker.
+#[cfg(test)]
+pub(crate) fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    // Big-endian TIFF header, IFD0 at 8 with one SHORT entry (0x0112), no next IFD.
+    let mut tiff = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let len = (2 + 6 + tiff.len()) as u16;
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(b"Exif\0\0");
+    out.extend_from_slice(&tiff);
+    out.extend_from_slice(&jpeg[2..]);
+    out
 }
 
 /// Errors that mean "the bytes are bad", as opposed to "the disk is bad".
@@ -867,6 +932,21 @@ mod tests {
         for &(at, n) in &spy.reads {
             assert!(at + n <= mdat_start || at >= mdat_end, "read {n} bytes at {at} inside mdat");
         }
+    }
+
+    #[test]
+    fn exif_orientation_turns_the_dimensions_of_portrait_photos() {
+        // (EXIF orientation, dimensions as shown) for a 100×50 stored JPEG.
+        for (orientation, shown) in
+            [(1, (100, 50)), (3, (100, 50)), (5, (50, 100)), (6, (50, 100)), (7, (50, 100)), (8, (50, 100))]
+        {
+            let bytes = with_exif_orientation(&jpeg(100, 50), orientation);
+            let info = probe_reader(Cursor::new(&bytes), bytes.len() as u64).unwrap();
+            assert_eq!(info.dimensions, Some(shown), "orientation {orientation}");
+            assert_eq!(exif_orientation(&bytes).is_some_and(swaps_sides), shown.0 < shown.1, "orientation {orientation}");
+        }
+        assert_eq!(probe_reader(Cursor::new(jpeg(100, 50)), 0).unwrap().dimensions, None, "no bytes, no header");
+        assert_eq!(exif_orientation(&png(10, 20)), None);
     }
 
     #[test]

@@ -11,6 +11,8 @@ use std::io::Cursor;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat};
 
+use crate::rules::media_probe;
+
 /// An image ready to upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prepared {
@@ -46,7 +48,12 @@ pub fn prepare(bytes: Vec<u8>, max_bytes: u64) -> Result<Prepared, String> {
     let (width, height) = imagesize::blob_size(&bytes)
         .map(|s| (s.width as u32, s.height as u32))
         .map_err(|e| format!("cannot read the image header: {e}"))?;
+    // The aspect ratio is the image as shown: a phone's portrait photo is stored
+    // landscape with EXIF orientation 6 or 8.
+    let orientation = media_probe::exif_orientation(&bytes);
     if bytes.len() as u64 <= max_bytes {
+        let (width, height) =
+            if orientation.is_some_and(media_probe::swaps_sides) { (height, width) } else { (width, height) };
         return Ok(Prepared { bytes, mime, width, height, reencoded: false });
     }
     let format = match mime {
@@ -59,8 +66,12 @@ pub fn prepare(bytes: Vec<u8>, max_bytes: u64) -> Result<Prepared, String> {
             ));
         }
     };
-    let img =
+    let mut img =
         image::load_from_memory_with_format(&bytes, format).map_err(|e| format!("cannot decode the image: {e}"))?;
+    // The re-encoding carries no EXIF: the turn is applied to the pixels instead.
+    if let Some(o) = orientation {
+        img.apply_orientation(o);
+    }
     shrink(&img, bytes.len() as u64, max_bytes)
 }
 
@@ -130,6 +141,32 @@ mod tests {
         let ratio = a.width as f64 / a.height as f64;
         assert!((ratio - 1.5).abs() < 0.02, "{ratio}");
         assert_eq!(prepare(png, 100_000).expect("scaled"), a, "the same bytes every run");
+    }
+
+    fn noisy_jpeg(w: u32, h: u32) -> Vec<u8> {
+        let img = image::load_from_memory(&noisy_png(w, h)).expect("decode");
+        let mut out = Cursor::new(Vec::new());
+        img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95)).expect("encode");
+        out.into_inner()
+    }
+
+    #[test]
+    fn exif_orientation_gives_the_aspect_ratio_as_shown_and_is_applied_when_scaling() {
+        // A phone's portrait photo: stored 60×40, orientation 6 (turned a quarter to show).
+        let turned = media_probe::with_exif_orientation(&noisy_jpeg(60, 40), 6);
+        let p = prepare(turned.clone(), 1_000_000).expect("fits");
+        assert_eq!((p.width, p.height, p.reencoded), (40, 60, false));
+        assert_eq!(p.bytes, turned, "sent as is: the app applies the orientation");
+        let upright = media_probe::with_exif_orientation(&noisy_jpeg(60, 40), 1);
+        assert_eq!(prepare(upright, 1_000_000).map(|p| (p.width, p.height)), Ok((60, 40)));
+
+        // Over the limit: re-encoded without EXIF, so the pixels are turned.
+        let big = media_probe::with_exif_orientation(&noisy_jpeg(600, 400), 8);
+        let s = prepare(big.clone(), big.len() as u64 / 3).expect("scaled");
+        assert!(s.reencoded && s.height > s.width, "{}×{}", s.width, s.height);
+        let decoded = image::load_from_memory(&s.bytes).expect("decode");
+        assert_eq!((decoded.width(), decoded.height()), (s.width, s.height));
+        assert_eq!(media_probe::exif_orientation(&s.bytes), None);
     }
 
     #[test]
