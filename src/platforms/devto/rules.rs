@@ -2,11 +2,16 @@
 //! title required and at most 128 characters, at most 4 tags of at most 30
 //! letters or digits, body at most 800 KB, http(s) URLs.
 
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Parser, Tag};
+
 use super::DevtoOptions;
 use super::DevtoOutput;
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::project::Project;
+use crate::render::text::markdown_options;
 
 pub const MAX_TITLE_CHARS: usize = 128;
 pub const MAX_TAGS: usize = 4;
@@ -99,6 +104,7 @@ pub fn validate(_project: &Project, post: &Post, out: &DevtoOutput) -> Vec<Diagn
             .with_hint("split the article into a series"),
         );
     }
+    check_liquid(post, &mut d);
     if let Some(o) = o {
         for (key, v) in [("canonical_url", &o.canonical_url), ("cover_image", &o.cover_image)] {
             let Some(v) = v else { continue };
@@ -114,4 +120,74 @@ pub fn validate(_project: &Project, post: &Post, out: &DevtoOutput) -> Vec<Diagn
         }
     }
     d
+}
+
+/// Forem's own Liquid tags (`app/liquid_tags/*.rb`, and the block ends they take): the
+/// only `{% … %}` an article may hold. Liquid's `assign`, `capture`, `cycle` and
+/// `include` are disabled there, and any other name is a Liquid syntax error.
+const FOREM_TAGS: &[&str] = &[
+    "asciinema", "bandcamp", "blogcast", "bluesky", "card", "codepen", "codesandbox", "collapsible",
+    "endcollapsible", "comment", "devcomment", "cta", "endcta", "details", "enddetails", "dotnetfiddle", "embed",
+    "forem", "gist", "github", "gitlab", "glitch", "golang", "huggingface", "instagram", "jsfiddle", "jsitor",
+    "katex", "endkatex", "kotlin", "link", "post", "article", "listing", "livecodes", "loom", "medium", "mux",
+    "neon", "netlify", "nexttech", "observablehq", "organization", "org", "parler", "podcast", "poll", "reddit",
+    "replit", "runkit", "endrunkit", "slideshare", "soundcloud", "speakerdeck", "spoiler", "endspoiler", "spotify",
+    "stackblitz", "stackery", "stackexchange", "stackoverflow", "tag", "tweet", "twitter", "twitch", "unsplash",
+    "user", "video", "vimeo", "wikipedia", "youtube",
+];
+
+/// dev.to runs an article's Markdown through Liquid (outside code, which it escapes):
+/// a variable (`{{ page.title }}`) is refused ("Liquid variables are disabled") and a
+/// tag Forem does not define is a Liquid syntax error, so either fails the publish.
+fn check_liquid(post: &Post, d: &mut Vec<Diagnostic>) {
+    let body = &post.body;
+    let code: Vec<Range<usize>> = Parser::new_ext(body, markdown_options())
+        .into_offset_iter()
+        .filter(|(e, _)| matches!(e, Event::Code(_) | Event::Start(Tag::CodeBlock(_))))
+        .map(|(_, r)| r)
+        .collect();
+    let hint = "dev.to reads `{{ }}` and `{% %}` as Liquid: wrap the passage in `{% raw %}` … `{% endraw %}`, or put it in a code span (`` `{{ like this }}` ``)";
+    let mut raw = false;
+    let mut at = 0;
+    while let Some(found) = body[at..].find(['{']).map(|i| at + i) {
+        at = found + 1;
+        let (close, variable) = match &body[found..] {
+            b if b.starts_with("{{") => ("}}", true),
+            b if b.starts_with("{%") => ("%}", false),
+            _ => continue,
+        };
+        if code.iter().any(|c| c.contains(&found)) {
+            continue;
+        }
+        let line_end = body[found..].find('\n').map_or(body.len(), |i| found + i);
+        let end = body[found + 2..].find(close).map(|i| found + 2 + i + 2);
+        let span = found..end.unwrap_or(line_end);
+        let inner = body[found + 2..end.map_or(line_end, |e| e - 2)].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let name = inner.split_whitespace().next().unwrap_or("");
+        at = span.end.max(at);
+        if raw {
+            raw = !(!variable && name == "endraw");
+            continue;
+        }
+        let problem = match (variable, end) {
+            (true, None) => Some(("devto-liquid-variable", "`{{` is never closed: dev.to fails with a Liquid syntax error".to_owned())),
+            (true, Some(_)) => Some((
+                "devto-liquid-variable",
+                format!("`{}` is a Liquid variable, which dev.to refuses (\"Liquid variables are disabled\")", &body[span.clone()]),
+            )),
+            (false, None) => Some(("devto-liquid-tag", "`{%` is never closed: dev.to fails with a Liquid syntax error".to_owned())),
+            (false, Some(_)) if name == "raw" => {
+                raw = true;
+                None
+            }
+            (false, Some(_)) if FOREM_TAGS.contains(&name) => None,
+            (false, Some(_)) => Some((
+                "devto-liquid-tag",
+                format!("`{}` is not a Liquid tag dev.to knows: the article fails with a Liquid syntax error", &body[span.clone()]),
+            )),
+        };
+        if let Some((code, message)) = problem {
+            d.push(Diagnostic::error(code, message).at(&post.source, post.body_span(span)).with_hint(hint));
+        }
+    }
 }
