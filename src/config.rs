@@ -27,6 +27,9 @@ pub struct Config {
     #[serde(deserialize_with = "null_as_default")]
     #[schemars(with = "Option<MediaConfig>")]
     pub media: MediaConfig,
+    #[serde(deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<SiteConfig>")]
+    pub site: SiteConfig,
     /// Folder holding the posts, relative to the repository root.
     pub content_dir: String,
     /// Folder holding template overrides, relative to the repository root.
@@ -63,6 +66,25 @@ pub struct Defaults {
 pub struct MediaConfig {
     /// Public URL prefix for repository files; `{sha}` and `{branch}` are substituted.
     pub base_url: Option<String>,
+}
+
+/// `site:` in crier.yaml: the website the posts' relative links belong to.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteConfig {
+    /// What relative links (`/docs/x`, `#setup`) are made absolute against.
+    pub base_url: Option<String>,
+}
+
+impl Config {
+    /// `site.base_url` (checked when loaded to be an absolute http(s) URL).
+    pub fn site_url(&self) -> Option<url::Url> {
+        self.site.base_url.as_deref().and_then(site_url)
+    }
+}
+
+fn site_url(raw: &str) -> Option<url::Url> {
+    url::Url::parse(raw.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -104,6 +126,7 @@ impl Default for Config {
             defaults: Defaults::default(),
             vars: serde_json::Map::new(),
             media: MediaConfig::default(),
+            site: SiteConfig::default(),
             content_dir: "content".to_owned(),
             templates_dir: "templates".to_owned(),
             publish: PublishConfig::default(),
@@ -124,7 +147,7 @@ where
 }
 
 /// The keys of [`Config`] (serde's struct fields, for the YAML deserializer).
-const KEYS: &[&str] = &["defaults", "vars", "media", "content_dir", "templates_dir", "publish", "git"];
+const KEYS: &[&str] = &["defaults", "vars", "media", "site", "content_dir", "templates_dir", "publish", "git"];
 
 /// The JSON Schema of crier.yaml: the generic keys and every platform's section.
 pub fn schema(catalog: &Catalog) -> schemars::Schema {
@@ -181,6 +204,14 @@ pub fn load(root: &Path, explicit: Option<&Path>, catalog: &Catalog) -> Result<L
                     .with_hint(PlatformId::hint_for(name)),
             ));
         }
+    }
+    if let Some(raw) = config.site.base_url.as_deref().filter(|raw| site_url(raw).is_none()) {
+        let at = text.find(raw).unwrap_or(0);
+        return Err(fail(
+            Diagnostic::error("config-site-url", format!("`site.base_url` is `{raw}`, not an absolute http(s) URL"))
+                .at(&source, at..at + raw.len())
+                .with_hint("write the address of the site the posts' relative links belong to, e.g. `https://example.com/`"),
+        ));
     }
     for (key, dir) in [("content_dir", &config.content_dir), ("templates_dir", &config.templates_dir)] {
         if Path::new(dir).is_absolute()
@@ -239,6 +270,8 @@ mod tests {
         assert_eq!(c.media.base_url.as_deref(), Some("https://cdn/{sha}/"));
         assert_eq!((c.content_dir.as_str(), c.templates_dir.as_str()), ("posts", "tpl"));
         assert_eq!(c.publish.max_per_run, 3);
+        let c = load_str("site:\n  base_url: https://example.com/blog/\n").expect("valid").config;
+        assert_eq!(c.site_url().map(String::from).as_deref(), Some("https://example.com/blog/"));
     }
 
     #[test]
@@ -248,6 +281,8 @@ mod tests {
             ("defaults:\n  platforms: [threads, tiktok]\n", "unknown-platform", 2, 24),
             ("publish:\n  max_per_run: many\n", "yaml-type", 2, 16),
             ("content_dir: ../elsewhere\n", "config-path", 1, 1),
+            ("site:\n  base_url: /docs\n", "config-site-url", 2, 13),
+            ("site:\n  base_url: ftp://example.com/\n", "config-site-url", 2, 13),
         ];
         for (yaml, code, line, col) in cases {
             match load_str(yaml) {

@@ -70,7 +70,7 @@ fn anchor() -> DateTime<Utc> {
 }
 
 fn part(md: &str) -> BlueskyPart {
-    let rich = RichText::from_marked(&markdown_to_text_with(md, LinkStyle::Marked));
+    let rich = RichText::from_marked(&markdown_to_text_with(md, LinkStyle::Marked, None));
     BlueskyPart { text: rich.text, facets: rich.facets, media: Vec::new(), origin: 0..0, dropped_images: Vec::new() }
 }
 

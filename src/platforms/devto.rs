@@ -192,6 +192,7 @@ impl Platform for Devto {
         let body = text::rewrite_relative_images(&text::strip_spoiler_markers(&post.body), |dest| {
             media::normalize(&join_post_dir(post_dir, dest)).and_then(|rel| project.public_url(&rel))
         });
+        let body = text::rewrite_relative_links(&body, project.config.site_url().as_ref());
         let mut ctx = super::template_context(project, post, targets, Self::id());
         ctx.insert("text".into(), Value::String(body));
         let ctx = Context::from(Value::Object(ctx));

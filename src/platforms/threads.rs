@@ -256,7 +256,7 @@ impl Platform for Threads {
 
         let attachment_mode = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Attachment);
         let (mut parts, attachment) = if attachment_mode && f.thread.is_none() {
-            attachment_parts(post)
+            attachment_parts(project, post)
         } else {
             (source_parts(project, post), None)
         };
@@ -337,8 +337,9 @@ fn spoilers_of(marked: &str) -> (String, Vec<Range<usize>>) {
 
 /// `split: attachment`: one part with the short visible text (`threads.text`, else the
 /// body's first paragraph), and the whole body as the attachment.
-fn attachment_parts(post: &Post) -> (Vec<SourcePart>, Option<Attachment>) {
-    let whole = text::markdown_to_text_marked(&post.body);
+fn attachment_parts(project: &Project, post: &Post) -> (Vec<SourcePart>, Option<Attachment>) {
+    let site = project.config.site_url();
+    let whole = text::markdown_to_text_marked(&post.body, site.as_ref());
     let (plaintext, spoilers) = text::take_spoilers(&whole);
     let mut links: Vec<String> = Vec::new();
     for r in text::find_urls(&plaintext) {
@@ -352,7 +353,7 @@ fn attachment_parts(post: &Post) -> (Vec<SourcePart>, Option<Attachment>) {
     let body_origin = post.body_span(start..line_end);
     let over = post.options.get::<ThreadsOptions>().and_then(|t| t.value.text.as_ref());
     let (visible, origin) = match over {
-        Some(t) => (text::markdown_to_text_marked(&t.value), post.span_of(&t.referenced)),
+        Some(t) => (text::markdown_to_text_marked(&t.value, site.as_ref()), post.span_of(&t.referenced)),
         None => (whole.split("\n\n").find(|p| !p.trim().is_empty()).unwrap_or("").to_owned(), body_origin.clone()),
     };
     let attachment = (!plaintext.trim().is_empty()).then(|| Attachment {
@@ -373,6 +374,7 @@ fn attachment_parts(post: &Post) -> (Vec<SourcePart>, Option<Attachment>) {
 /// `threads.text` override or the body) split at thematic breaks.
 fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
     let f = &post.front;
+    let site = project.config.site_url();
     if let Some(thread) = &f.thread {
         return thread
             .value
@@ -382,7 +384,7 @@ fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
                     item.value.text_at.as_ref().map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at));
                 let md = item.value.text.as_deref().unwrap_or("");
                 SourcePart {
-                    text: text::markdown_to_text_marked(md),
+                    text: text::markdown_to_text_marked(md, site.as_ref()),
                     origin,
                     media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
                     dropped_images: Vec::new(),
@@ -392,13 +394,13 @@ fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
     }
     if let Some(over) = post.options.get::<ThreadsOptions>().and_then(|t| t.value.text.as_ref()) {
         let origin = post.span_of(&over.referenced);
-        return text::markdown_to_parts_marked(&over.value)
+        return text::markdown_to_parts_marked(&over.value, site.as_ref())
             .into_iter()
             .filter(|p| !p.text.is_empty())
             .map(|p| SourcePart { text: p.text, origin: origin.clone(), media: Vec::new(), dropped_images: Vec::new() })
             .collect();
     }
-    text::markdown_to_parts_marked(&post.body)
+    text::markdown_to_parts_marked(&post.body, site.as_ref())
         .into_iter()
         .filter(|p: &TextPart| !p.text.is_empty() || !p.images.is_empty())
         .map(|p| {

@@ -46,6 +46,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use unicode_segmentation::UnicodeSegmentation;
+use url::Url;
 
 /// One part of a Threads chain converted to plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,25 +87,26 @@ pub const LINK_END: char = '\u{E002}';
 /// parts (a break at the start or end, two breaks in a row) are dropped. Never
 /// returns an empty Vec for non-blank input; for blank input returns an empty Vec.
 pub fn markdown_to_parts(markdown: &str) -> Vec<TextPart> {
-    markdown_to_parts_with(markdown, LinkStyle::Inline)
+    markdown_to_parts_with(markdown, LinkStyle::Inline, None)
 }
 
-/// [`markdown_to_parts`] with a choice of link style.
-pub fn markdown_to_parts_with(markdown: &str, links: LinkStyle) -> Vec<TextPart> {
-    parts(markdown, links, false)
+/// [`markdown_to_parts`] with a choice of link style, and relative links made absolute
+/// against `site` (`site.base_url`), or left as their label without one.
+pub fn markdown_to_parts_with(markdown: &str, links: LinkStyle, site: Option<&Url>) -> Vec<TextPart> {
+    parts(markdown, links, false, site)
 }
 
 /// [`markdown_to_parts`] keeping each spoiler's bounds as [`SPOILER_OPEN`] and
 /// [`SPOILER_CLOSE`] (for Threads, which reads them with [`take_spoilers`]).
-pub fn markdown_to_parts_marked(markdown: &str) -> Vec<TextPart> {
-    parts(markdown, LinkStyle::Inline, true)
+pub fn markdown_to_parts_marked(markdown: &str, site: Option<&Url>) -> Vec<TextPart> {
+    parts(markdown, LinkStyle::Inline, true, site)
 }
 
-fn parts(markdown: &str, links: LinkStyle, keep_spoilers: bool) -> Vec<TextPart> {
+fn parts(markdown: &str, links: LinkStyle, keep_spoilers: bool, site: Option<&Url>) -> Vec<TextPart> {
     if markdown.trim().is_empty() {
         return Vec::new();
     }
-    let raw = Converter::new(markdown, true, links, keep_spoilers).run();
+    let raw = Converter::new(markdown, true, links, keep_spoilers, site).run();
     let mut kept: Vec<TextPart> = Vec::new();
     // Images of dropped parts wait here for the next kept part.
     let mut orphans: Vec<Range<usize>> = Vec::new();
@@ -131,12 +133,12 @@ fn parts(markdown: &str, links: LinkStyle, keep_spoilers: bool) -> Vec<TextPart>
 
 /// Converts without splitting: a thematic break becomes a paragraph separator.
 pub fn markdown_to_text(markdown: &str) -> String {
-    markdown_to_text_with(markdown, LinkStyle::Inline)
+    markdown_to_text_with(markdown, LinkStyle::Inline, None)
 }
 
-/// [`markdown_to_text`] with a choice of link style.
-pub fn markdown_to_text_with(markdown: &str, links: LinkStyle) -> String {
-    Converter::new(markdown, false, links, false).run().into_iter().next().map(|part| part.text).unwrap_or_default()
+/// [`markdown_to_text`] with a choice of link style and site (see [`markdown_to_parts_with`]).
+pub fn markdown_to_text_with(markdown: &str, links: LinkStyle, site: Option<&Url>) -> String {
+    Converter::new(markdown, false, links, false, site).run().into_iter().next().map(|part| part.text).unwrap_or_default()
 }
 
 /// Removes the markers of [`LinkStyle::Marked`] from `text`, returning the plain
@@ -181,8 +183,8 @@ pub fn take_marked_links(text: &str) -> (String, Vec<(Range<usize>, String)>) {
 }
 
 /// [`markdown_to_text`] keeping spoiler marks (see [`markdown_to_parts_marked`]).
-pub fn markdown_to_text_marked(markdown: &str) -> String {
-    Converter::new(markdown, false, LinkStyle::Inline, true)
+pub fn markdown_to_text_marked(markdown: &str, site: Option<&Url>) -> String {
+    Converter::new(markdown, false, LinkStyle::Inline, true, site)
         .run()
         .into_iter()
         .next()
@@ -350,6 +352,8 @@ struct Converter<'a> {
     input: &'a str,
     split: bool,
     link_style: LinkStyle,
+    /// `site.base_url`: what relative links are resolved against.
+    site: Option<&'a Url>,
     /// Keep spoiler marks (Threads) instead of removing them.
     keep_spoilers: bool,
     parts: Vec<TextPart>,
@@ -371,11 +375,12 @@ struct Converter<'a> {
 }
 
 impl<'a> Converter<'a> {
-    fn new(input: &'a str, split: bool, link_style: LinkStyle, keep_spoilers: bool) -> Self {
+    fn new(input: &'a str, split: bool, link_style: LinkStyle, keep_spoilers: bool, site: Option<&'a Url>) -> Self {
         Converter {
             input,
             split,
             link_style,
+            site,
             keep_spoilers,
             parts: Vec::new(),
             out: String::new(),
@@ -516,7 +521,13 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn close_link(&mut self, link: OpenLink) {
+    fn close_link(&mut self, mut link: OpenLink) {
+        match resolve_link(&link.dest, self.site) {
+            _ if link.link_type == LinkType::Email => {}
+            Some(dest) => link.dest = dest,
+            // A relative link without a site to resolve it against: its label, as plain text.
+            None => return,
+        }
         let label = self.out[link.label_start..].trim();
         let same = label.is_empty() || label == link.dest || link.dest.strip_prefix("mailto:") == Some(label);
         if self.link_style == LinkStyle::Marked && link.link_type != LinkType::Email {
@@ -834,12 +845,67 @@ pub fn find_hashtags(text: &str) -> Vec<Range<usize>> {
 /// parentheses) is written in the `<...>` form. A reference definition used
 /// by an image is rewritten once, which also affects links sharing it.
 pub fn rewrite_relative_images(markdown: &str, mut resolve: impl FnMut(&str) -> Option<String>) -> String {
-    struct OpenImage {
+    rewrite(markdown, |image, dest| {
+        (image && is_relative(dest)).then(|| resolve(dest)).flatten().map(Rewrite::Dest)
+    })
+}
+
+/// For Markdown sent as Markdown (dev.to): every relative link ([`is_relative_link`])
+/// made absolute against `site`, or without a site replaced by its label (plain text),
+/// as [`markdown_to_parts_with`] does for plain text. Images are left alone.
+pub fn rewrite_relative_links(markdown: &str, site: Option<&Url>) -> String {
+    rewrite(markdown, |image, dest| {
+        (!image && is_relative_link(dest)).then(|| resolve_link(dest, site).map_or(Rewrite::Label, Rewrite::Dest))
+    })
+}
+
+/// Every relative link of `markdown` ([`is_relative_link`]): its source range, its
+/// destination and its label as plain text.
+pub fn relative_links(markdown: &str) -> Vec<(Range<usize>, String, String)> {
+    let mut found = Vec::new();
+    let mut open: Vec<(Range<usize>, String, String)> = Vec::new();
+    for (event, range) in Parser::new_ext(markdown, markdown_options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Link { link_type, dest_url, .. }) => {
+                // An email autolink's destination is an address: never relative.
+                let dest = if link_type == LinkType::Email { String::new() } else { dest_url.into_string() };
+                open.push((range, dest, String::new()));
+            }
+            Event::End(TagEnd::Link) => {
+                if let Some(link) = open.pop().filter(|(_, dest, _)| is_relative_link(dest)) {
+                    found.push(link);
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, _, label)) = open.last_mut() {
+                    label.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// What [`rewrite`] does to one image or link.
+enum Rewrite {
+    /// Another destination.
+    Dest(String),
+    /// The label's own source instead of the whole link.
+    Label,
+}
+
+/// Rewrites images and links: `pick(is_image, dest)` says what to do with each.
+fn rewrite(markdown: &str, mut pick: impl FnMut(bool, &str) -> Option<Rewrite>) -> String {
+    struct Open {
         range: Range<usize>,
+        image: bool,
         inline: bool,
         dest: String,
         id: String,
+        inner_start: usize,
         inner_end: usize,
+        email: bool,
     }
     let mut iter = Parser::new_ext(markdown, markdown_options()).into_offset_iter();
     let defs: Vec<(String, String, Range<usize>)> = iter
@@ -848,54 +914,80 @@ pub fn rewrite_relative_images(markdown: &str, mut resolve: impl FnMut(&str) -> 
         .map(|(label, def)| (normalize_label(label), def.dest.to_string(), def.span.clone()))
         .collect();
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
-    let mut open: Vec<OpenImage> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
     for (event, range) in iter.by_ref() {
-        match event {
-            Event::Start(Tag::Image { link_type, dest_url, id, .. }) => {
-                open.push(OpenImage {
-                    inner_end: range.start + 2,
-                    range,
-                    inline: link_type == LinkType::Inline,
-                    dest: dest_url.into_string(),
-                    id: id.into_string(),
-                });
-                continue;
-            }
-            Event::End(TagEnd::Image) => {
-                let Some(image) = open.pop() else { continue };
-                let resolved = is_relative(&image.dest).then(|| resolve(&image.dest)).flatten();
-                if let Some(new_dest) = resolved {
-                    let target = if image.inline {
-                        markdown[image.inner_end..image.range.end]
+        let (image, link_type, dest_url, id) = match event {
+            Event::Start(Tag::Image { link_type, dest_url, id, .. }) => (true, link_type, dest_url, id),
+            Event::Start(Tag::Link { link_type, dest_url, id, .. }) => (false, link_type, dest_url, id),
+            Event::End(end @ (TagEnd::Image | TagEnd::Link)) => {
+                let Some(item) = open.pop() else { continue };
+                debug_assert_eq!(item.image, end == TagEnd::Image);
+                // The label (alt text) ends where its last event ends.
+                let label_end = item.inner_end;
+                let target = || {
+                    if item.inline {
+                        markdown[label_end..item.range.end]
                             .find("](")
-                            .map(|n| image.inner_end + n + 2)
-                            .and_then(|at| dest_span(markdown, at, image.range.end))
+                            .map(|n| label_end + n + 2)
+                            .and_then(|at| dest_span(markdown, at, item.range.end))
                     } else {
-                        let wanted = normalize_label(&image.id);
+                        let wanted = normalize_label(&item.id);
                         defs.iter()
                             .find(|(label, _, _)| *label == wanted)
-                            .or_else(|| defs.iter().find(|(_, dest, _)| *dest == image.dest))
+                            .or_else(|| defs.iter().find(|(_, dest, _)| *dest == item.dest))
                             .and_then(|(_, _, span)| def_dest_span(markdown, span.clone()))
-                    };
-                    if let Some(target) = target {
-                        let angle = markdown[..target.start].ends_with('<') && markdown[target.end..].starts_with('>');
-                        edits.push((target, format_dest(&new_dest, angle)));
                     }
+                };
+                // An email autolink's destination is an address, not a path.
+                let picked = if item.email { None } else { pick(item.image, &item.dest) };
+                match picked {
+                    Some(Rewrite::Dest(new_dest)) => {
+                        if let Some(target) = target() {
+                            let angle =
+                                markdown[..target.start].ends_with('<') && markdown[target.end..].starts_with('>');
+                            edits.push((target, format_dest(&new_dest, angle)));
+                        }
+                    }
+                    Some(Rewrite::Label) => {
+                        edits.push((item.range.clone(), markdown[item.inner_start..label_end].to_owned()));
+                    }
+                    None => {}
                 }
+                for outer in &mut open {
+                    outer.inner_end = outer.inner_end.max(range.end);
+                }
+                continue;
             }
-            _ => {}
+            _ => {
+                // Everything nested in an image or link belongs to its label.
+                for outer in &mut open {
+                    outer.inner_end = outer.inner_end.max(range.end);
+                }
+                continue;
+            }
+        };
+        let opening = if image { 2 } else { 1 };
+        let inner_start = (range.start + opening).min(range.end);
+        for outer in &mut open {
+            outer.inner_end = outer.inner_end.max(range.end);
         }
-        // Everything nested in an image belongs to its alt text.
-        for image in &mut open {
-            image.inner_end = image.inner_end.max(range.end);
-        }
+        open.push(Open {
+            inner_start,
+            inner_end: inner_start,
+            range,
+            image,
+            inline: link_type == LinkType::Inline,
+            email: link_type == LinkType::Email,
+            dest: dest_url.into_string(),
+            id: id.into_string(),
+        });
     }
     edits.sort_by_key(|(range, _)| range.start);
     let mut result = String::with_capacity(markdown.len());
     let mut copied = 0;
     for (range, new_dest) in edits {
         if range.start < copied {
-            continue; // The same definition used by several images.
+            continue; // The same definition used by several images, or a link inside a replaced one.
         }
         result.push_str(&markdown[copied..range.start]);
         result.push_str(&new_dest);
@@ -910,20 +1002,33 @@ fn normalize_label(label: &str) -> String {
     label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
+/// A relative file path (for images): no scheme, not `#…`, not `//host`.
 fn is_relative(dest: &str) -> bool {
-    if dest.is_empty() || dest.starts_with('#') || dest.starts_with("//") {
-        return false;
+    !(dest.is_empty() || dest.starts_with('#') || dest.starts_with("//") || has_scheme(dest))
+}
+
+/// A link that means something only on the site it was written for: `/docs/x`,
+/// `#setup`, `../y`, `//host/z` (no scheme).
+pub fn is_relative_link(dest: &str) -> bool {
+    !dest.is_empty() && !has_scheme(dest)
+}
+
+/// Where a link goes off its site: itself when absolute, resolved against `site` when
+/// relative (as a browser on that page would), `None` (no link at all) without a site.
+pub fn resolve_link(dest: &str, site: Option<&Url>) -> Option<String> {
+    if !is_relative_link(dest) {
+        return Some(dest.to_owned());
     }
-    // RFC 3986 scheme: a letter, then letters, digits, `+`, `-`, `.`, then `:`.
-    let has_scheme = match dest.find(':') {
-        Some(colon) => {
-            let scheme = &dest[..colon];
-            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        }
-        None => false,
-    };
-    !has_scheme
+    site.and_then(|s| s.join(dest).ok()).map(String::from)
+}
+
+/// RFC 3986 scheme: a letter, then letters, digits, `+`, `-`, `.`, then `:`.
+fn has_scheme(dest: &str) -> bool {
+    dest.find(':').is_some_and(|colon| {
+        let scheme = &dest[..colon];
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
 }
 
 /// The destination bytes of a link starting at `at` (just after `(` or `]:`),
@@ -1087,7 +1192,7 @@ mod tests {
             ("setext underline is not a rule", "text\n---\nmore", "text\n\nmore"),
             ("blank", " \n\n ", ""),
             // Found by fuzzing: a decoded `&#13;` used to leave a `\r` in the text.
-            ("cr entity is a line break", "a&#13;b &#x0d; [l](x&#13;y)", "a\nb\n l (x\ny)"),
+            ("cr entity is a line break", "a&#13;b &#x0d; [l](https://x&#13;y)", "a\nb\n l (https://x\ny)"),
         ];
         for (name, input, expected) in cases {
             assert_eq!(markdown_to_text(input), *expected, "case {name}");
@@ -1122,11 +1227,11 @@ mod tests {
         ];
         for (name, md, plain, marked) in cases {
             assert_eq!(markdown_to_text(md), *plain, "{name}: plain");
-            assert_eq!(shown(&markdown_to_text_marked(md)), *marked, "{name}: marked");
+            assert_eq!(shown(&markdown_to_text_marked(md, None)), *marked, "{name}: marked");
             assert_eq!(texts(&markdown_to_parts(md)), vec![*plain], "{name}: parts");
             // Bluesky's marked links keep no spoiler marks either (its links show their label only).
             if !md.contains("](") {
-                let (bluesky, _) = take_marked_links(&markdown_to_text_with(md, LinkStyle::Marked));
+                let (bluesky, _) = take_marked_links(&markdown_to_text_with(md, LinkStyle::Marked, None));
                 assert_eq!(bluesky, *plain, "{name}: marked links");
             }
         }
@@ -1476,6 +1581,57 @@ mod tests {
     }
 
     #[test]
+    fn relative_links_are_made_absolute_against_the_site_or_sent_as_their_label() {
+        let site = Url::parse("https://example.com/blog/").expect("url");
+        // (Markdown, plain text with a site, without one, Markdown with a site, without one)
+        let cases: &[(&str, &str, &str, &str, &str)] = &[
+            (
+                "[the guide](/docs/start)",
+                "the guide (https://example.com/docs/start)",
+                "the guide",
+                "[the guide](https://example.com/docs/start)",
+                "the guide",
+            ),
+            (
+                "see [below](#setup).",
+                "see below (https://example.com/blog/#setup).",
+                "see below.",
+                "see [below](https://example.com/blog/#setup).",
+                "see below.",
+            ),
+            (
+                "[**bold** `code`](../x \"T\")",
+                "bold code (https://example.com/x)",
+                "bold code",
+                "[**bold** `code`](https://example.com/x \"T\")",
+                "**bold** `code`",
+            ),
+            ("[ref][r]\n\n[r]: other.html\n", "ref (https://example.com/blog/other.html)", "ref", "[ref][r]\n\n[r]: https://example.com/blog/other.html\n", "ref\n\n[r]: other.html\n"),
+            ("[abs](https://x.test/a)", "abs (https://x.test/a)", "abs (https://x.test/a)", "[abs](https://x.test/a)", "[abs](https://x.test/a)"),
+            ("<me@x.test>", "me@x.test", "me@x.test", "<me@x.test>", "<me@x.test>"),
+            ("![img](/a.png)", "", "", "![img](/a.png)", "![img](/a.png)"),
+            ("`[code](/x)`", "[code](/x)", "[code](/x)", "`[code](/x)`", "`[code](/x)`"),
+        ];
+        for (md, with_site, without, md_with_site, md_without) in cases {
+            let plain = |site| markdown_to_text_with(md, LinkStyle::Inline, site);
+            assert_eq!(plain(Some(&site)), *with_site, "{md:?} with a site");
+            assert_eq!(plain(None), *without, "{md:?} without a site");
+            assert_eq!(rewrite_relative_links(md, Some(&site)), *md_with_site, "{md:?}: Markdown with a site");
+            assert_eq!(rewrite_relative_links(md, None), *md_without, "{md:?}: Markdown without a site");
+        }
+        // Bluesky: a facet to the absolute URL, or no facet at all.
+        let (text, links) = take_marked_links(&markdown_to_text_with("[g](/docs)", LinkStyle::Marked, Some(&site)));
+        assert_eq!((text.as_str(), links), ("g", vec![(0..1, "https://example.com/docs".to_owned())]));
+        let (text, links) = take_marked_links(&markdown_to_text_with("[g](/docs)", LinkStyle::Marked, None));
+        assert_eq!((text.as_str(), links.len()), ("g", 0));
+        // What `check` names: range, destination and label.
+        assert_eq!(
+            relative_links("a [the *guide*](/docs) b [x](https://x.test) <me@x.test> [c](#s)"),
+            [(2..22, "/docs".to_owned(), "the guide".to_owned()), (57..64, "#s".to_owned(), "c".to_owned())]
+        );
+    }
+
+    #[test]
     fn rewrite_formats_awkward_destinations() {
         let spaced = |_: &str| Some("a b.png".to_owned());
         assert_eq!(rewrite_relative_images("![x](i.png)", spaced), "![x](<a b.png>)");
@@ -1533,7 +1689,7 @@ mod tests {
             ("- [item](https://x.com)", "- item", &[("item", "https://x.com")]),
         ];
         for (md, text, links) in cases {
-            let marked = markdown_to_text_with(md, LinkStyle::Marked);
+            let marked = markdown_to_text_with(md, LinkStyle::Marked, None);
             let (plain, found) = take_marked_links(&marked);
             assert_eq!(&plain, text, "{md:?}");
             let found: Vec<(&str, &str)> = found.iter().map(|(r, u)| (&plain[r.clone()], u.as_str())).collect();

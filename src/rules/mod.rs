@@ -88,5 +88,43 @@ pub fn general(post: &Post, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Relative links (`/docs/x`, `#setup`) without `site.base_url`: sent as their label on
+/// every platform (a platform would refuse or misread them), so `check` says which.
+pub fn relative_links(post: &Post, config: &Config, out: &mut Vec<Diagnostic>) {
+    if config.site_url().is_some() {
+        return;
+    }
+    let f = &post.front;
+    let mut sources: Vec<(&str, Option<std::ops::Range<usize>>)> = vec![(post.body.as_str(), None)];
+    if let Some(thread) = &f.thread {
+        for item in &thread.value {
+            let at = item.value.text_at.as_ref().map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at));
+            sources.push((item.value.text.as_deref().unwrap_or(""), Some(at)));
+        }
+    }
+    let overrides = [
+        f.threads.as_ref().and_then(|o| o.value.text.as_ref()),
+        f.bluesky.as_ref().and_then(|o| o.value.text.as_ref()),
+        f.mastodon.as_ref().and_then(|o| o.value.text.as_ref()),
+    ];
+    for text in overrides.into_iter().flatten() {
+        sources.push((text.value.as_str(), Some(post.span_of(&text.referenced))));
+    }
+    for (markdown, at) in sources {
+        for (range, dest, label) in crate::render::text::relative_links(markdown) {
+            // In the body the link itself; in a YAML value, the value.
+            let span = at.clone().unwrap_or_else(|| post.body_span(range));
+            out.push(
+                Diagnostic::warning(
+                    "relative-link",
+                    format!("the link `{dest}` is relative: with no site to resolve it against, it is sent as the plain text `{label}`"),
+                )
+                .at(&post.source, span)
+                .with_hint("set `site: {base_url: https://your.site/}` in crier.yaml to make relative links absolute, or write the full URL"),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,7 @@ use crate::project::Project;
 
 /// Codes reported as warnings; every other code must be an error.
 const WARNINGS: &[&str] = &[
+    "relative-link",
     "threads-one-topic-tag",
     "threads-video-duration-unknown",
     "threads-inline-image",
@@ -594,7 +595,24 @@ fn threads_feature_cases() -> Vec<Case> {
             .passes("threads-spoiler-media-without-media"),
         md("ghost text post", th("threads:\n  ghost: true\n", "Gone tomorrow\n")).passes("threads-ghost-in-chain"),
         md("ghost with an attachment", th("threads:\n  ghost: true\n  split: attachment\n", "Lead\n\nMore\n"))
-            .passes("threads-ghost-with-media"),
+            .passes("threads-ghost-with-media")
+            .fires(&["threads-ghost-with-option"])
+            .at("threads-ghost-with-option", 5, 10),
+        md("ghost with a topic tag", th("threads:\n  ghost: true\n  topic_tag: rust\n", "Gone\n"))
+            .fires(&["threads-ghost-with-option"])
+            .at("threads-ghost-with-option", 5, 14),
+        md("ghost with a poll", th("threads:\n  ghost: true\n  poll:\n    options: [a, b]\n", "Gone?\n"))
+            .fires(&["threads-ghost-with-option"]),
+        md("ghost with a link attachment", th("threads:\n  ghost: true\n  link_attachment: https://example.com/\n", "Gone\n"))
+            .fires(&["threads-ghost-with-option"]),
+        md("ghost quoting a post", th("threads:\n  ghost: true\n  quote_post_id: \"1234\"\n", "Gone\n"))
+            .fires(&["threads-ghost-with-option"]),
+        md("ghost with reply control", th("threads:\n  ghost: true\n  reply_control: everyone\n", "Gone\n"))
+            .fires(&["threads-ghost-with-option"]),
+        md("ghost with a text spoiler", th("threads:\n  ghost: true\n", "Gone: ||boo||\n"))
+            .passes("threads-ghost-with-option"),
+        md("topic tag without ghost", th("threads:\n  ghost: false\n  topic_tag: rust\n", "Here\n"))
+            .passes("threads-ghost-with-option"),
         md("ghost with media", th(&format!("{}threads:\n  ghost: true\n", url_media(1)), "Look\n"))
             .fires(&["threads-ghost-with-media"]),
         md("ghost chain", th("threads:\n  ghost: true\n", "one\n\n---\n\ntwo\n"))
@@ -697,6 +715,23 @@ fn devto_cases() -> Vec<Case> {
             .fires(&["devto-url-invalid"]),
         md("canonical_url scheme only", dv("devto:\n  canonical_url: \"https://\"\n", "Body\n"))
             .fires(&["devto-url-invalid"]),
+        md("Liquid variable in prose", dv("", "Intro\n\nThe title is {{ page.title }} here.\n"))
+            .fires(&["devto-liquid-variable"])
+            .at("devto-liquid-variable", 7, 14),
+        md("unknown Liquid tag", dv("", "Use {% include card.html %} like this.\n"))
+            .fires(&["devto-liquid-tag"])
+            .at("devto-liquid-tag", 5, 5),
+        md("unclosed Liquid tag", dv("", "Jinja uses {% for x\n"))
+            .fires(&["devto-liquid-tag"]),
+        md("Liquid in a code span", dv("", "Write `{{ page.title }}` or `{% if x %}`.\n"))
+            .passes("devto-liquid-variable"),
+        md("Liquid in a code block", dv("", "Template:\n\n```liquid\n{% for p in posts %}{{ p.title }}{% endfor %}\n```\n"))
+            .passes("devto-liquid-tag"),
+        md("Liquid inside raw", dv("", "{% raw %}{{ page.title }} and {% foo %}{% endraw %} done\n"))
+            .passes("devto-liquid-variable"),
+        md("Forem's own tags", dv("", "{% embed https://example.com %}\n\n{% github crier-dev/crier %}\n\n{% details Why %}\nBecause\n{% enddetails %}\n"))
+            .passes("devto-liquid-tag"),
+        md("single braces", dv("", "A set {a, b} and a map { \"k\": 1 }.\n")).passes("devto-liquid-variable"),
     ]
 }
 
@@ -780,6 +815,13 @@ fn mastodon_cases() -> Vec<Case> {
         md("visibility misspelled", ms("mastodon:\n  visibility: publik\n", "Hi\n")).fires(&["mastodon-visibility"]),
         md("language en", ms("mastodon:\n  language: en\n", "Hi\n")).passes("mastodon-language"),
         md("language eng", ms("mastodon:\n  language: eng\n", "Hi\n")).fires(&["mastodon-language"]),
+        md("language zh-TW", ms("mastodon:\n  language: zh-TW\n", "Hi\n")).passes("mastodon-language"),
+        md("language pt-BR", ms("mastodon:\n  language: pt-BR\n", "Hi\n")).passes("mastodon-language"),
+        md("language ISO 639-3 kab", ms("mastodon:\n  language: kab\n", "Hi\n")).passes("mastodon-language"),
+        md("language english", ms("mastodon:\n  language: english\n", "Hi\n"))
+            .fires(&["mastodon-language"])
+            .at("mastodon-language", 4, 13),
+        md("language pt-", ms("mastodon:\n  language: pt-\n", "Hi\n")).fires(&["mastodon-language"]),
         md("only an inline image", ms("", "![a cat](media/cat.png)\n"))
             .fires(&["mastodon-inline-image", "mastodon-empty-part"]),
         with_pngs(md("4 media", ms(&png_media(4), "Photos\n")), 4).passes("mastodon-too-many-media"),
@@ -847,6 +889,16 @@ fn general_cases() -> Vec<Case> {
         md("no platforms but a default", "Hi\n")
             .file("crier.yaml", "defaults:\n  platforms: [threads]\n")
             .passes("no-platforms"),
+        md("relative links without a site", th("", "Read [the guide](/docs/start), then [setup](#setup).\n"))
+            .fires(&["relative-link", "relative-link"])
+            .at("relative-link", 4, 6),
+        yml("relative link in a thread item", "platforms: [threads]\nthread:\n  - see [x](/a)\n  - two\n")
+            .fires(&["relative-link"])
+            .at("relative-link", 3, 5),
+        md("relative links with a site", th("", "Read [the guide](/docs/start).\n"))
+            .file("crier.yaml", "site:\n  base_url: https://example.com/\n")
+            .passes("relative-link"),
+        md("absolute link", th("", "Read [the guide](https://example.com/docs).\n")).passes("relative-link"),
         md("front matter but no body", th("", "")).fires(&["empty-post"]),
         yml("YAML post without text", "platforms: [threads]\ntitle: x\n").fires(&["empty-post"]),
         yml("YAML post with text", "platforms: [threads]\ntext: Hi\n").passes("empty-post"),

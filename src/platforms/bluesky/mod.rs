@@ -300,6 +300,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
 /// marked so they become facets after templating.
 fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
     let f = &post.front;
+    let site = project.config.site_url();
     if let Some(thread) = &f.thread {
         return thread
             .value
@@ -308,7 +309,11 @@ fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
                 let origin =
                     item.value.text_at.as_ref().map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at));
                 SourcePart {
-                    text: text::markdown_to_text_with(item.value.text.as_deref().unwrap_or(""), LinkStyle::Marked),
+                    text: text::markdown_to_text_with(
+                        item.value.text.as_deref().unwrap_or(""),
+                        LinkStyle::Marked,
+                        site.as_ref(),
+                    ),
                     origin,
                     media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
                     dropped_images: Vec::new(),
@@ -318,13 +323,13 @@ fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
     }
     if let Some(over) = post.options.get::<BlueskyOptions>().and_then(|b| b.value.text.as_ref()) {
         let origin = post.span_of(&over.referenced);
-        return text::markdown_to_parts_with(&over.value, LinkStyle::Marked)
+        return text::markdown_to_parts_with(&over.value, LinkStyle::Marked, site.as_ref())
             .into_iter()
             .filter(|p| !p.text.is_empty())
             .map(|p| SourcePart { text: p.text, origin: origin.clone(), media: Vec::new(), dropped_images: Vec::new() })
             .collect();
     }
-    text::markdown_to_parts_with(&post.body, LinkStyle::Marked)
+    text::markdown_to_parts_with(&post.body, LinkStyle::Marked, site.as_ref())
         .into_iter()
         .filter(|p| !p.text.is_empty() || !p.images.is_empty())
         .map(|p| {

@@ -275,7 +275,7 @@ mod tests {
     use crate::render::text::{LinkStyle, markdown_to_text_with};
 
     fn rich(md: &str) -> RichText {
-        RichText::from_marked(&markdown_to_text_with(md, LinkStyle::Marked))
+        RichText::from_marked(&markdown_to_text_with(md, LinkStyle::Marked, None))
     }
 
     /// (facet text, feature) pairs, checked through the byte offsets.

@@ -38,7 +38,7 @@ use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
-use crate::render::text;
+use crate::render::text::{self, LinkStyle};
 use crate::rules::media::{self, MediaRef};
 use rules::Limits;
 
@@ -331,12 +331,14 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
 /// `mastodon.text` override or the body) split at thematic breaks.
 fn source_parts(project: &Project, post: &Post) -> Vec<MastodonPart> {
     let f = &post.front;
+    let site = project.config.site_url();
+    let site = site.as_ref();
     if let Some(thread) = &f.thread {
         return thread
             .value
             .iter()
             .map(|item| MastodonPart {
-                text: text::markdown_to_text(item.value.text.as_deref().unwrap_or("")),
+                text: text::markdown_to_text_with(item.value.text.as_deref().unwrap_or(""), LinkStyle::Inline, site),
                 media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
                 origin: item
                     .value
@@ -349,7 +351,7 @@ fn source_parts(project: &Project, post: &Post) -> Vec<MastodonPart> {
     }
     if let Some(over) = post.options.get::<MastodonOptions>().and_then(|m| m.value.text.as_ref()) {
         let origin = post.span_of(&over.referenced);
-        return text::markdown_to_parts(&over.value)
+        return text::markdown_to_parts_with(&over.value, LinkStyle::Inline, site)
             .into_iter()
             .filter(|p| !p.text.is_empty())
             .map(|p| MastodonPart {
@@ -360,7 +362,7 @@ fn source_parts(project: &Project, post: &Post) -> Vec<MastodonPart> {
             })
             .collect();
     }
-    text::markdown_to_parts(&post.body)
+    text::markdown_to_parts_with(&post.body, LinkStyle::Inline, site)
         .into_iter()
         .map(|p| {
             // Point at the first line of the part: enough to find it, short to show.
