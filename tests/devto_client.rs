@@ -68,6 +68,7 @@ fn output(title: &str, body: &str) -> DevtoOutput {
         organization_id: None,
         template: "devto".into(),
         post_dir: "content".into(),
+        local_images: Vec::new(),
     }
 }
 

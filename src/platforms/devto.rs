@@ -42,6 +42,10 @@ pub struct DevtoOutput {
     pub template: String,
     /// The post's folder in the repository (relative image links start there).
     pub post_dir: String,
+    /// Images linked relative to the post that the body links at their public URL:
+    /// (public URL, repository path). The preview shows them from the working tree,
+    /// since the URL exists only once the commit is pushed.
+    pub local_images: Vec<(String, String)>,
 }
 
 impl Output for DevtoOutput {
@@ -60,10 +64,15 @@ impl Output for DevtoOutput {
     /// The article as HTML; images linked relative to the post are served by the preview
     /// (they have no public URL while drafting).
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let body = text::rewrite_relative_images(&self.body_markdown, |dest| {
-            let rel = media::normalize(&join_post_dir(&self.post_dir, dest))?;
+        let mut serve = |rel: String| {
             let abs = cx.root.join(&rel);
             abs.is_file().then(|| cx.local_media(&rel, &abs))
+        };
+        let body = text::rewrite_relative_images(&self.body_markdown, |dest| {
+            serve(media::normalize(&join_post_dir(&self.post_dir, dest))?)
+        });
+        let body = text::rewrite_images(&body, |dest| {
+            serve(self.local_images.iter().find(|(url, _)| url == dest)?.1.clone())
         });
         format!(
             "<div class=\"platform\"><h3>dev.to</h3><article class=\"devto\"><h1>{}</h1><p class=\"tags\">{}</p>{}</article></div>",
@@ -189,8 +198,12 @@ impl Platform for Devto {
         let template = super::choose_template(project, post, o.and_then(|o| o.template.as_ref()), Self::id())?;
         let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
         // dev.to has no inline spoiler: `||words||` reads as the words.
+        let mut local_images = Vec::new();
         let body = text::rewrite_relative_images(&text::strip_spoiler_markers(&post.body), |dest| {
-            media::normalize(&join_post_dir(post_dir, dest)).and_then(|rel| project.public_url(&rel))
+            let rel = media::normalize(&join_post_dir(post_dir, dest))?;
+            let url = project.public_url(&rel)?;
+            local_images.push((url.clone(), rel));
+            Some(url)
         });
         let body = text::rewrite_relative_links(&body, project.config.site_url().as_ref());
         let mut ctx = super::template_context(project, post, targets, Self::id());
@@ -220,6 +233,7 @@ impl Platform for Devto {
             organization_id: o.and_then(|o| o.organization_id.as_ref()).map(|s| s.value),
             template,
             post_dir: post_dir.to_owned(),
+            local_images,
         }))
     }
 
@@ -245,6 +259,7 @@ mod tests {
             organization_id: None,
             template: "devto".into(),
             post_dir: post_dir.into(),
+            local_images: Vec::new(),
         }
     }
 

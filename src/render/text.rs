@@ -850,6 +850,11 @@ pub fn rewrite_relative_images(markdown: &str, mut resolve: impl FnMut(&str) -> 
     })
 }
 
+/// Rewrites the destination of every image (relative or not) for which `resolve` gives one.
+pub fn rewrite_images(markdown: &str, mut resolve: impl FnMut(&str) -> Option<String>) -> String {
+    rewrite(markdown, |image, dest| image.then(|| resolve(dest)).flatten().map(Rewrite::Dest))
+}
+
 /// For Markdown sent as Markdown (dev.to): every relative link ([`is_relative_link`])
 /// made absolute against `site`, or without a site replaced by its label (plain text),
 /// as [`markdown_to_parts_with`] does for plain text. Images are left alone.

@@ -209,3 +209,30 @@ fn content_type(path: &Path) -> &'static str {
         _ => "application/octet-stream",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Env;
+    use crate::project::Project;
+
+    /// This repository's own article: its crier.yaml sets `media.base_url` to
+    /// raw.githubusercontent.com at the commit, a URL that exists only once the
+    /// commit is pushed. The preview shows the picture from the working tree.
+    #[test]
+    fn the_preview_shows_an_articles_image_from_the_working_tree_whatever_its_public_url() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let project = Project::open(root, None, Env::from_pairs([])).expect("this repository is a project");
+        assert!(project.config.media.base_url.is_some(), "crier.yaml sets media.base_url");
+        let report = pipeline::check_post(&project, &root.join("content/2026/introducing-crier.md"));
+        let mut media = Vec::new();
+        let mut html = String::new();
+        for rendered in &report.rendered {
+            let mut cx = PreviewContext { root, post_path: &report.path, media: &mut media };
+            html.push_str(&rendered.preview_html(&mut cx));
+        }
+        assert!(html.contains("<img src=\"/media/media/check-output.png\""), "{html}");
+        assert!(!html.contains("raw.githubusercontent.com"), "{html}");
+        assert!(media.contains(&("media/check-output.png".to_owned(), root.join("media/check-output.png"))));
+    }
+}
