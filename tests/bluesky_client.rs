@@ -356,22 +356,16 @@ async fn a_bad_password_is_fatal_and_never_shown() {
 }
 
 #[tokio::test]
-async fn a_key_taken_by_another_post_moves_to_the_next_key_and_recorded_ones_are_never_adopted() {
+async fn a_key_taken_by_a_recorded_post_moves_to_the_next_key_and_recorded_ones_are_never_adopted() {
     let fake = FakeBluesky::start(cfg()).await;
     let slot0 = tid::slot(anchor(), "content/t.md", 0, 0);
-    // Someone else's record at this post's first key.
-    fake.seed(&slot0.rkey, json!({"$type": POST, "text": "other", "createdAt": "2020-01-01T00:00:00.000Z"}));
-    let mut p = connect(&fake).await;
-    let rec = publish(&mut p, &output(vec![part("mine")]), "content/t.md", &Notes::new()).await.expect("published");
-    assert_eq!(rkey(&rec.id), tid::slot(anchor(), "content/t.md", 0, 1).rkey);
-
-    // A record with this post's createdAt, but recorded by another file: not adopted either.
-    let fake = FakeBluesky::start(cfg()).await;
-    let seeded = fake.seed(&slot0.rkey, json!({"$type": POST, "text": "mine", "createdAt": slot0.created_at}));
+    // A record at this post's first key, with its text, but recorded by another file.
+    let seeded = fake.seed(&slot0.rkey, json!({"$type": POST, "text": "mine", "createdAt": NOW}));
     let mut p = connect(&fake).await;
     p.exclude([seeded.uri.clone()]);
     let rec = publish(&mut p, &output(vec![part("mine")]), "content/t.md", &Notes::new()).await.expect("published");
     assert_ne!(rec.id, seeded.uri);
+    assert_eq!(rkey(&rec.id), tid::slot(anchor(), "content/t.md", 0, 1).rkey);
     assert_eq!(fake.records().len(), 2);
 }
 

@@ -318,11 +318,7 @@ async fn delete_and_status_remote_through_the_binary() {
     std::fs::write(root.join("content/solo.md"), "---\nplatforms: [bluesky]\n---\nGone in the app\n").expect("write");
     let (code, out) = crier(&p, root, &["publish", "--no-commit"]);
     assert_eq!(code, 0, "{out}");
-    let record = |file: &str| -> Value {
-        let text = std::fs::read_to_string(root.join(file)).expect("read");
-        let yaml = text.split("---").nth(1).expect("front matter");
-        serde_saphyr::from_str::<Value>(yaml).expect("yaml")["published"]["bluesky"].clone()
-    };
+    let record = |file: &str| recorded(root, file);
     let chain = record("content/chain.md");
     let uris: Vec<String> =
         chain["parts"].as_array().expect("parts").iter().map(|p| p["id"].as_str().expect("id").to_owned()).collect();
@@ -362,4 +358,104 @@ async fn delete_and_status_remote_through_the_binary() {
     assert_eq!(code, 0, "{out}");
     assert!(client.get_record(POST, &key(&uris[0])).await.expect("getRecord").is_none(), "{out}");
     println!("deleted {} and {solo}", uris.join(" → "));
+}
+
+fn git(root: &std::path::Path, date: &str, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(root)
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .args(["-c", "user.name=e2e", "-c", "user.email=e2e@example.test", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn recorded(root: &std::path::Path, file: &str) -> Value {
+    let text = std::fs::read_to_string(root.join(file)).expect("read");
+    let yaml = text.split("---").nth(1).expect("front matter");
+    serde_saphyr::from_str::<Value>(yaml).expect("yaml")["published"]["bluesky"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a real PDS: run scripts/bluesky-pds-test.sh"]
+async fn a_post_drafted_long_ago_is_dated_when_it_is_released_and_stays_exactly_once() {
+    let p = pds();
+    let repo = tempfile::tempdir().expect("tempdir");
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("content")).expect("mkdir");
+    std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 20\n").expect("write");
+    let post = |draft: bool| format!("---\nplatforms: [bluesky]\ndraft: {draft}\n---\nDrafted long ago, out today\n");
+    let drafted = Utc::now() - chrono::Duration::days(10);
+    git(root, "2026-01-01T00:00:00Z", &["init", "-q", "-b", "main"]);
+    std::fs::write(root.join("content/old.md"), post(true)).expect("write");
+    git(root, &drafted.to_rfc3339(), &["add", "-A"]);
+    git(root, &drafted.to_rfc3339(), &["commit", "-qm", "draft"]);
+    std::fs::write(root.join("content/old.md"), post(false)).expect("write");
+    let now = Utc::now().to_rfc3339();
+    git(root, &now, &["commit", "-qam", "release"]);
+
+    let (code, out) = crier(&p, root, &["publish", "--no-commit"]);
+    assert_eq!(code, 0, "{out}");
+    let id = recorded(root, "content/old.md")["id"].as_str().expect("recorded").to_owned();
+    let c = connect(&p).await;
+    let view = fetch(c.client(), &id).await;
+    let created: DateTime<Utc> =
+        view.value["createdAt"].as_str().and_then(|t| t.parse().ok()).expect("createdAt is a date-time");
+    let age = Utc::now() - created;
+    assert!(age >= chrono::Duration::zero() && age < chrono::Duration::minutes(10), "createdAt {created}: {out}");
+    // The key keeps the stable anchor: the commit that added the file.
+    let (micros, _) = tid::decode(id.rsplit('/').next().expect("rkey")).expect("a TID");
+    let keyed = DateTime::from_timestamp_micros(micros as i64).expect("time");
+    assert!((keyed - drafted).num_seconds().abs() < 5, "key time {keyed}, drafted {drafted}");
+
+    // A lost reply, then a rerun in a fresh clone a moment later: the record is found, not posted again.
+    git(root, &now, &["checkout", "--", "content/old.md"]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (code, out) = crier(&p, root, &["publish", "--no-commit"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(recorded(root, "content/old.md")["id"].as_str(), Some(id.as_str()), "{out}");
+    let (page, _) = c.client().list_records(POST, 100, None).await.expect("listRecords");
+    let same = page.iter().filter(|r| r.value["text"] == "Drafted long ago, out today").count();
+    assert_eq!(same, 1, "one post, not two");
+    assert_eq!(fetch(c.client(), &id).await.value["createdAt"], view.value["createdAt"], "left as published");
+    println!("drafted {drafted}, released as {id} at {created}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a real PDS: run scripts/bluesky-pds-test.sh"]
+async fn relative_links_are_absolute_against_the_site_or_plain_text() {
+    let p = pds();
+    let c = connect(&p).await;
+    let body = "Read [the guide](/docs/start), then [setup](#setup).\n";
+    for (site, want) in [
+        (
+            "site:\n  base_url: https://example.com/blog/\n",
+            vec!["https://example.com/docs/start", "https://example.com/blog/#setup"],
+        ),
+        ("", vec![]),
+    ] {
+        let repo = tempfile::tempdir().expect("tempdir");
+        let root = repo.path();
+        std::fs::create_dir_all(root.join("content")).expect("mkdir");
+        std::fs::write(root.join("crier.yaml"), format!("publish:\n  request_timeout_secs: 20\n{site}")).expect("write");
+        // No card: the sandbox may have no way out to example.com.
+        let text = format!("---\nplatforms: [bluesky]\nbluesky:\n  link_card: false\n---\n{body}");
+        std::fs::write(root.join("content/links.md"), text).expect("write");
+        let (code, out) = crier(&p, root, &["check"]);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(out.contains("relative-link"), site.is_empty(), "a warning only without a site: {out}");
+        let (code, out) = crier(&p, root, &["publish", "--no-commit"]);
+        assert_eq!(code, 0, "the PDS took it: {out}");
+        let id = recorded(root, "content/links.md")["id"].as_str().expect("recorded").to_owned();
+        let view = fetch(c.client(), &id).await;
+        assert_eq!(view.value["text"], "Read the guide, then setup.");
+        let uris: Vec<&str> = view.value["facets"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|f| f["features"][0]["uri"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(uris, want, "{}", view.value);
+        println!("relative links ({}): {id}", if site.is_empty() { "no site" } else { "site" });
+    }
 }

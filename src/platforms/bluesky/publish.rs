@@ -11,11 +11,10 @@
 //! - a retry in the same run repeats the identical record (a no-op);
 //! - a rerun after a lost reply or a crash finds the key taken
 //!   (`InvalidSwap`), reads the record there (`getRecord`) and, when no post
-//!   file recorded it and it was not created before this post existed (its
-//!   key's time), takes it as published (uri and cid from the server) instead
-//!   of writing again;
-//! - a key taken by anything else (another file's record, a record older than
-//!   the post) moves the part to the next key of its sequence.
+//!   file recorded it, takes it as published (uri and cid from the server)
+//!   instead of writing again, whatever its `createdAt`;
+//! - a key taken by another file's record moves the part to the next key of
+//!   its sequence.
 //!
 //! A chain that failed at part k resumes at part k: parts before it are found
 //! at their keys, and each reply points at the real root and parent.
@@ -221,7 +220,7 @@ impl BlueskyPublisher {
                 Ok(sref) => return Ok((sref, slot.rkey)),
                 Err(e) if e.xrpc_name() == Some("InvalidSwap") || e.is_ambiguous() => {
                     match self.client.get_record(POST_COLLECTION, &slot.rkey).await? {
-                        Some(found) if self.is_ours(&found.uri, &found.value, job.anchor) => {
+                        Some(found) if self.is_ours(&found.uri) => {
                             if attempt == 0 {
                                 (job.progress)("already on Bluesky (an earlier run was interrupted): recording it");
                             }
@@ -250,13 +249,12 @@ impl BlueskyPublisher {
     }
 
     /// Whether the record at one of this post's keys is this post from an earlier run
-    /// (perhaps edited since): no file recorded it, and it was not created before the
-    /// post's anchor (a day of slack for the clocks of the machines that committed and
-    /// published). Its `createdAt` is the time that run published, so never compared
-    /// for equality.
-    fn is_ours(&self, uri: &str, value: &Value, anchor: DateTime<Utc>) -> bool {
-        let created = value.get("createdAt").and_then(Value::as_str).and_then(|c| DateTime::parse_from_rfc3339(c).ok());
-        !self.known.contains(uri) && created.is_some_and(|c| c.to_utc() >= anchor - chrono::Duration::days(1))
+    /// (perhaps edited since, and published at another time): any record no file
+    /// recorded. The key is a pure function of the post, and another client's TID
+    /// would have to hit its microsecond and clock id; `createdAt` is the time of the
+    /// run that wrote it, so it says nothing about whose record it is.
+    fn is_ours(&self, uri: &str) -> bool {
+        !self.known.contains(uri)
     }
 
     /// The record of one part, without `createdAt` (added when it is written).
