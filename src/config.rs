@@ -210,7 +210,9 @@ pub fn load(root: &Path, explicit: Option<&Path>, catalog: &Catalog) -> Result<L
         return Err(fail(
             Diagnostic::error("config-site-url", format!("`site.base_url` is `{raw}`, not an absolute http(s) URL"))
                 .at(&source, at..at + raw.len())
-                .with_hint("write the address of the site the posts' relative links belong to, e.g. `https://example.com/`"),
+                .with_hint(
+                    "write the address of the site the posts' relative links belong to, e.g. `https://example.com/`",
+                ),
         ));
     }
     for (key, dir) in [("content_dir", &config.content_dir), ("templates_dir", &config.templates_dir)] {

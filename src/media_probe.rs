@@ -227,7 +227,10 @@ pub fn exif_orientation(bytes: &[u8]) -> Option<Orientation> {
 /// Whether showing an image with `o` turns it a quarter (EXIF orientations 5–8): its
 /// width and height as shown are its stored height and width.
 pub fn swaps_sides(o: Orientation) -> bool {
-    matches!(o, Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH)
+    matches!(
+        o,
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    )
 }
 
 /// The orientation in a JPEG's EXIF segment (APP1 `Exif`), found by walking the segment
@@ -943,7 +946,11 @@ mod tests {
             let bytes = with_exif_orientation(&jpeg(100, 50), orientation);
             let info = probe_reader(Cursor::new(&bytes), bytes.len() as u64).unwrap();
             assert_eq!(info.dimensions, Some(shown), "orientation {orientation}");
-            assert_eq!(exif_orientation(&bytes).is_some_and(swaps_sides), shown.0 < shown.1, "orientation {orientation}");
+            assert_eq!(
+                exif_orientation(&bytes).is_some_and(swaps_sides),
+                shown.0 < shown.1,
+                "orientation {orientation}"
+            );
         }
         assert_eq!(probe_reader(Cursor::new(jpeg(100, 50)), 0).unwrap().dimensions, None, "no bytes, no header");
         assert_eq!(exif_orientation(&png(10, 20)), None);

@@ -188,7 +188,8 @@ async fn a_post_drafted_long_ago_is_dated_when_published_and_a_later_rerun_adopt
     let out = output(vec![part("released today"), part("and its reply")]);
     let notes = Notes::new();
     let progress = |s: &str| notes.0.lock().expect("lock").push(s.to_owned());
-    let job = |now| Job { out: &out, path: "content/old.md", anchor: drafted, hash: "sha256:abc", now, progress: &progress };
+    let job =
+        |now| Job { out: &out, path: "content/old.md", anchor: drafted, hash: "sha256:abc", now, progress: &progress };
     let first = connect(&fake).await.publish(&job(NOW)).await.expect("published");
     let records = fake.records();
     let created: Vec<&Value> = records.iter().map(|r| &r.value["createdAt"]).collect();

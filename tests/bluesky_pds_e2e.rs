@@ -439,7 +439,8 @@ async fn relative_links_are_absolute_against_the_site_or_plain_text() {
         let repo = tempfile::tempdir().expect("tempdir");
         let root = repo.path();
         std::fs::create_dir_all(root.join("content")).expect("mkdir");
-        std::fs::write(root.join("crier.yaml"), format!("publish:\n  request_timeout_secs: 20\n{site}")).expect("write");
+        std::fs::write(root.join("crier.yaml"), format!("publish:\n  request_timeout_secs: 20\n{site}"))
+            .expect("write");
         // No card: the sandbox may have no way out to example.com.
         let text = format!("---\nplatforms: [bluesky]\nbluesky:\n  link_card: false\n---\n{body}");
         std::fs::write(root.join("content/links.md"), text).expect("write");
@@ -458,4 +459,13 @@ async fn relative_links_are_absolute_against_the_site_or_plain_text() {
         assert_eq!(uris, want, "{}", view.value);
         println!("relative links ({}): {id}", if site.is_empty() { "no site" } else { "site" });
     }
+    // What the rule avoids: the PDS refuses a link facet to a relative URI (`format: uri`).
+    let record = json!({
+        "$type": POST, "text": "the guide", "createdAt": Utc::now().to_rfc3339(),
+        "facets": [{"index": {"byteStart": 0, "byteEnd": 9},
+                    "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "/docs/start"}]}],
+    });
+    let key = tid::encode(Utc::now().timestamp_micros() as u64, 7);
+    let e = c.client().put_record(POST, &key, &record, true).await.expect_err("a relative facet URI");
+    assert_eq!(e.xrpc_name(), Some("InvalidRequest"), "{e}");
 }

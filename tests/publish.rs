@@ -590,6 +590,25 @@ fn lost_chain_record_is_found_again_instead_of_publishing_twice() {
 }
 
 #[test]
+fn lost_record_of_a_chain_with_a_picture_only_part_is_found_again() {
+    // Reply endpoints give no `alt_text` (the fake refuses the field, as Threads may):
+    // the picture-only part is recognised by the alt text read from the post itself.
+    let w = World::new();
+    w.file("media/a.png", png(640, 480));
+    let post = md(
+        "platforms: [threads]\nthread:\n  - Look at this.\n  - media:\n      - path: media/a.png\n        alt: A bar chart\n",
+        "",
+    );
+    w.file("content/pic.md", &post);
+    w.publish(&[]).code(0);
+    assert_eq!(w.posts().len(), 2);
+    w.file("content/pic.md", &post);
+    let run = w.publish(&[]);
+    run.code(0);
+    assert_eq!(w.posts().len(), 2, "still exactly two posts\n{run}");
+}
+
+#[test]
 fn process_killed_after_publishing_does_not_publish_twice() {
     let w = World::new();
     w.file("content/a.md", TEXT_POST);

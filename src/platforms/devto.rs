@@ -71,9 +71,8 @@ impl Output for DevtoOutput {
         let body = text::rewrite_relative_images(&self.body_markdown, |dest| {
             serve(media::normalize(&join_post_dir(&self.post_dir, dest))?)
         });
-        let body = text::rewrite_images(&body, |dest| {
-            serve(self.local_images.iter().find(|(url, _)| url == dest)?.1.clone())
-        });
+        let body =
+            text::rewrite_images(&body, |dest| serve(self.local_images.iter().find(|(url, _)| url == dest)?.1.clone()));
         format!(
             "<div class=\"platform\"><h3>dev.to</h3><article class=\"devto\"><h1>{}</h1><p class=\"tags\">{}</p>{}</article></div>",
             escape(self.title.as_deref().unwrap_or("(no title)")),

@@ -138,7 +138,12 @@ pub fn markdown_to_text(markdown: &str) -> String {
 
 /// [`markdown_to_text`] with a choice of link style and site (see [`markdown_to_parts_with`]).
 pub fn markdown_to_text_with(markdown: &str, links: LinkStyle, site: Option<&Url>) -> String {
-    Converter::new(markdown, false, links, false, site).run().into_iter().next().map(|part| part.text).unwrap_or_default()
+    Converter::new(markdown, false, links, false, site)
+        .run()
+        .into_iter()
+        .next()
+        .map(|part| part.text)
+        .unwrap_or_default()
 }
 
 /// Removes the markers of [`LinkStyle::Marked`] from `text`, returning the plain
@@ -845,9 +850,7 @@ pub fn find_hashtags(text: &str) -> Vec<Range<usize>> {
 /// parentheses) is written in the `<...>` form. A reference definition used
 /// by an image is rewritten once, which also affects links sharing it.
 pub fn rewrite_relative_images(markdown: &str, mut resolve: impl FnMut(&str) -> Option<String>) -> String {
-    rewrite(markdown, |image, dest| {
-        (image && is_relative(dest)).then(|| resolve(dest)).flatten().map(Rewrite::Dest)
-    })
+    rewrite(markdown, |image, dest| (image && is_relative(dest)).then(|| resolve(dest)).flatten().map(Rewrite::Dest))
 }
 
 /// Rewrites the destination of every image (relative or not) for which `resolve` gives one.
@@ -1611,8 +1614,20 @@ mod tests {
                 "[**bold** `code`](https://example.com/x \"T\")",
                 "**bold** `code`",
             ),
-            ("[ref][r]\n\n[r]: other.html\n", "ref (https://example.com/blog/other.html)", "ref", "[ref][r]\n\n[r]: https://example.com/blog/other.html\n", "ref\n\n[r]: other.html\n"),
-            ("[abs](https://x.test/a)", "abs (https://x.test/a)", "abs (https://x.test/a)", "[abs](https://x.test/a)", "[abs](https://x.test/a)"),
+            (
+                "[ref][r]\n\n[r]: other.html\n",
+                "ref (https://example.com/blog/other.html)",
+                "ref",
+                "[ref][r]\n\n[r]: https://example.com/blog/other.html\n",
+                "ref\n\n[r]: other.html\n",
+            ),
+            (
+                "[abs](https://x.test/a)",
+                "abs (https://x.test/a)",
+                "abs (https://x.test/a)",
+                "[abs](https://x.test/a)",
+                "[abs](https://x.test/a)",
+            ),
             ("<me@x.test>", "me@x.test", "me@x.test", "<me@x.test>", "<me@x.test>"),
             ("![img](/a.png)", "", "", "![img](/a.png)", "![img](/a.png)"),
             ("`[code](/x)`", "[code](/x)", "[code](/x)", "`[code](/x)`", "`[code](/x)`"),

@@ -603,8 +603,11 @@ fn threads_feature_cases() -> Vec<Case> {
             .at("threads-ghost-with-option", 5, 14),
         md("ghost with a poll", th("threads:\n  ghost: true\n  poll:\n    options: [a, b]\n", "Gone?\n"))
             .fires(&["threads-ghost-with-option"]),
-        md("ghost with a link attachment", th("threads:\n  ghost: true\n  link_attachment: https://example.com/\n", "Gone\n"))
-            .fires(&["threads-ghost-with-option"]),
+        md(
+            "ghost with a link attachment",
+            th("threads:\n  ghost: true\n  link_attachment: https://example.com/\n", "Gone\n"),
+        )
+        .fires(&["threads-ghost-with-option"]),
         md("ghost quoting a post", th("threads:\n  ghost: true\n  quote_post_id: \"1234\"\n", "Gone\n"))
             .fires(&["threads-ghost-with-option"]),
         md("ghost with reply control", th("threads:\n  ghost: true\n  reply_control: everyone\n", "Gone\n"))
@@ -818,9 +821,11 @@ fn mastodon_cases() -> Vec<Case> {
         md("language zh-TW", ms("mastodon:\n  language: zh-TW\n", "Hi\n")).passes("mastodon-language"),
         md("language pt-BR", ms("mastodon:\n  language: pt-BR\n", "Hi\n")).passes("mastodon-language"),
         md("language ISO 639-3 kab", ms("mastodon:\n  language: kab\n", "Hi\n")).passes("mastodon-language"),
-        md("language english", ms("mastodon:\n  language: english\n", "Hi\n"))
-            .fires(&["mastodon-language"])
-            .at("mastodon-language", 4, 13),
+        md("language english", ms("mastodon:\n  language: english\n", "Hi\n")).fires(&["mastodon-language"]).at(
+            "mastodon-language",
+            4,
+            13,
+        ),
         md("language pt-", ms("mastodon:\n  language: pt-\n", "Hi\n")).fires(&["mastodon-language"]),
         md("only an inline image", ms("", "![a cat](media/cat.png)\n"))
             .fires(&["mastodon-inline-image", "mastodon-empty-part"]),

@@ -1111,7 +1111,9 @@ impl Threads {
             return Err(GErr::param("A ghost post cannot be a reply"));
         }
         // A ghost post carries text and text spoilers only.
-        for k in ["topic_tag", "poll_attachment", "link_attachment", "quote_post_id", "text_attachment", "reply_control"] {
+        for k in
+            ["topic_tag", "poll_attachment", "link_attachment", "quote_post_id", "text_attachment", "reply_control"]
+        {
             if get("is_ghost_post") == Some("true") && get(k).is_some() {
                 return Err(GErr::param(format!("Param {k} is not supported for ghost posts")));
             }
@@ -1500,9 +1502,26 @@ fn fields(p: &HashMap<String, String>, default: &[&str]) -> Vec<String> {
 /// Replies"): no `alt_text`, `topic_tag`, `link_attachment_url`, ….
 fn reply_fields(p: &HashMap<String, String>) -> Result<(), GErr> {
     const DOCUMENTED: [&str; 20] = [
-        "id", "text", "username", "permalink", "timestamp", "media_product_type", "media_type", "media_url",
-        "shortcode", "thumbnail_url", "children", "is_quote_post", "has_replies", "root_post", "replied_to",
-        "is_reply", "is_reply_owned_by_me", "hide_status", "reply_audience", "quoted_post",
+        "id",
+        "text",
+        "username",
+        "permalink",
+        "timestamp",
+        "media_product_type",
+        "media_type",
+        "media_url",
+        "shortcode",
+        "thumbnail_url",
+        "children",
+        "is_quote_post",
+        "has_replies",
+        "root_post",
+        "replied_to",
+        "is_reply",
+        "is_reply_owned_by_me",
+        "hide_status",
+        "reply_audience",
+        "quoted_post",
     ];
     match fields(p, &["id"]).into_iter().find(|f| !DOCUMENTED.contains(&f.as_str())) {
         Some(f) => Err(nonexisting_field(&f)),

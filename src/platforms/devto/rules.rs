@@ -126,14 +126,77 @@ pub fn validate(_project: &Project, post: &Post, out: &DevtoOutput) -> Vec<Diagn
 /// only `{% … %}` an article may hold. Liquid's `assign`, `capture`, `cycle` and
 /// `include` are disabled there, and any other name is a Liquid syntax error.
 const FOREM_TAGS: &[&str] = &[
-    "asciinema", "bandcamp", "blogcast", "bluesky", "card", "codepen", "codesandbox", "collapsible",
-    "endcollapsible", "comment", "devcomment", "cta", "endcta", "details", "enddetails", "dotnetfiddle", "embed",
-    "forem", "gist", "github", "gitlab", "glitch", "golang", "huggingface", "instagram", "jsfiddle", "jsitor",
-    "katex", "endkatex", "kotlin", "link", "post", "article", "listing", "livecodes", "loom", "medium", "mux",
-    "neon", "netlify", "nexttech", "observablehq", "organization", "org", "parler", "podcast", "poll", "reddit",
-    "replit", "runkit", "endrunkit", "slideshare", "soundcloud", "speakerdeck", "spoiler", "endspoiler", "spotify",
-    "stackblitz", "stackery", "stackexchange", "stackoverflow", "tag", "tweet", "twitter", "twitch", "unsplash",
-    "user", "video", "vimeo", "wikipedia", "youtube",
+    "asciinema",
+    "bandcamp",
+    "blogcast",
+    "bluesky",
+    "card",
+    "codepen",
+    "codesandbox",
+    "collapsible",
+    "endcollapsible",
+    "comment",
+    "devcomment",
+    "cta",
+    "endcta",
+    "details",
+    "enddetails",
+    "dotnetfiddle",
+    "embed",
+    "forem",
+    "gist",
+    "github",
+    "gitlab",
+    "glitch",
+    "golang",
+    "huggingface",
+    "instagram",
+    "jsfiddle",
+    "jsitor",
+    "katex",
+    "endkatex",
+    "kotlin",
+    "link",
+    "post",
+    "article",
+    "listing",
+    "livecodes",
+    "loom",
+    "medium",
+    "mux",
+    "neon",
+    "netlify",
+    "nexttech",
+    "observablehq",
+    "organization",
+    "org",
+    "parler",
+    "podcast",
+    "poll",
+    "reddit",
+    "replit",
+    "runkit",
+    "endrunkit",
+    "slideshare",
+    "soundcloud",
+    "speakerdeck",
+    "spoiler",
+    "endspoiler",
+    "spotify",
+    "stackblitz",
+    "stackery",
+    "stackexchange",
+    "stackoverflow",
+    "tag",
+    "tweet",
+    "twitter",
+    "twitch",
+    "unsplash",
+    "user",
+    "video",
+    "vimeo",
+    "wikipedia",
+    "youtube",
 ];
 
 /// dev.to runs an article's Markdown through Liquid (outside code, which it escapes):
@@ -162,20 +225,30 @@ fn check_liquid(post: &Post, d: &mut Vec<Diagnostic>) {
         let line_end = body[found..].find('\n').map_or(body.len(), |i| found + i);
         let end = body[found + 2..].find(close).map(|i| found + 2 + i + 2);
         let span = found..end.unwrap_or(line_end);
-        let inner = body[found + 2..end.map_or(line_end, |e| e - 2)].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let inner =
+            body[found + 2..end.map_or(line_end, |e| e - 2)].trim_matches(|c: char| c == '-' || c.is_whitespace());
         let name = inner.split_whitespace().next().unwrap_or("");
         at = span.end.max(at);
         if raw {
-            raw = !(!variable && name == "endraw");
+            // Everything up to `{% endraw %}` is text.
+            raw = variable || name != "endraw";
             continue;
         }
         let problem = match (variable, end) {
-            (true, None) => Some(("devto-liquid-variable", "`{{` is never closed: dev.to fails with a Liquid syntax error".to_owned())),
+            (true, None) => Some((
+                "devto-liquid-variable",
+                "`{{` is never closed: dev.to fails with a Liquid syntax error".to_owned(),
+            )),
             (true, Some(_)) => Some((
                 "devto-liquid-variable",
-                format!("`{}` is a Liquid variable, which dev.to refuses (\"Liquid variables are disabled\")", &body[span.clone()]),
+                format!(
+                    "`{}` is a Liquid variable, which dev.to refuses (\"Liquid variables are disabled\")",
+                    &body[span.clone()]
+                ),
             )),
-            (false, None) => Some(("devto-liquid-tag", "`{%` is never closed: dev.to fails with a Liquid syntax error".to_owned())),
+            (false, None) => {
+                Some(("devto-liquid-tag", "`{%` is never closed: dev.to fails with a Liquid syntax error".to_owned()))
+            }
             (false, Some(_)) if name == "raw" => {
                 raw = true;
                 None
@@ -183,7 +256,10 @@ fn check_liquid(post: &Post, d: &mut Vec<Diagnostic>) {
             (false, Some(_)) if FOREM_TAGS.contains(&name) => None,
             (false, Some(_)) => Some((
                 "devto-liquid-tag",
-                format!("`{}` is not a Liquid tag dev.to knows: the article fails with a Liquid syntax error", &body[span.clone()]),
+                format!(
+                    "`{}` is not a Liquid tag dev.to knows: the article fails with a Liquid syntax error",
+                    &body[span.clone()]
+                ),
             )),
         };
         if let Some((code, message)) = problem {

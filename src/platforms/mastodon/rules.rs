@@ -304,7 +304,9 @@ const MASTODON_REGIONAL: [&str; 4] = ["zh-CN", "zh-HK", "zh-TW", "zh-YUE"];
 /// language it lists, or one followed by a region (`pt-BR`, `en_US`: kept as `pt`, `en`).
 pub fn is_mastodon_language(code: &str) -> bool {
     let known = |c: &str| {
-        (c.len() == 2 && c.bytes().all(|b| b.is_ascii_lowercase())) || MASTODON_639_3.contains(&c) || MASTODON_REGIONAL.contains(&c)
+        (c.len() == 2 && c.bytes().all(|b| b.is_ascii_lowercase()))
+            || MASTODON_639_3.contains(&c)
+            || MASTODON_REGIONAL.contains(&c)
     };
     let segment = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
     match code.split_once(['-', '_']) {

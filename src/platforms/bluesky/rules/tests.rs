@@ -186,14 +186,45 @@ fn render_json_has_text_and_facets() {
 fn language_tags() {
     // As atproto's `isValidLanguage` (packages/syntax/src/language.ts) decides.
     for ok in [
-        "en", "pt-BR", "zh-Hant-TW", "ja", "x-private", "yue", "zh-yue-HK", "es-419", "de-CH-1901",
-        "sl-rozaj-biske", "en-US-u-ca-gregory", "en-a-bbb-x-a-ccc", "i-klingon", "en-GB-oed", "X-foo", "en-x-1",
+        "en",
+        "pt-BR",
+        "zh-Hant-TW",
+        "ja",
+        "x-private",
+        "yue",
+        "zh-yue-HK",
+        "es-419",
+        "de-CH-1901",
+        "sl-rozaj-biske",
+        "en-US-u-ca-gregory",
+        "en-a-bbb-x-a-ccc",
+        "i-klingon",
+        "en-GB-oed",
+        "X-foo",
+        "en-x-1",
     ] {
         assert!(super::is_language_tag(ok), "{ok}");
     }
     for bad in [
-        "", "english", "fr_FR", "e", "en-", "en--US", "i-foo", "en-a", "EN", "en-US-", "x", "x-", "en-x",
-        "en-abcdefghi", "en-Latn-abc", "en-u", "abcd", "en-x-abcdefghi", "de-1901-CH",
+        "",
+        "english",
+        "fr_FR",
+        "e",
+        "en-",
+        "en--US",
+        "i-foo",
+        "en-a",
+        "EN",
+        "en-US-",
+        "x",
+        "x-",
+        "en-x",
+        "en-abcdefghi",
+        "en-Latn-abc",
+        "en-u",
+        "abcd",
+        "en-x-abcdefghi",
+        "de-1901-CH",
     ] {
         assert!(!super::is_language_tag(bad), "{bad}");
     }
