@@ -271,6 +271,15 @@ async fn rerun_after_a_lost_reply_lands_on_the_same_record() {
     println!("exactly once: {} (rerun found it: {:?})", first.id, notes);
 }
 
+/// A content repository in a temp dir: `content/` and a crier.yaml with `config` added.
+fn project(config: &str) -> tempfile::TempDir {
+    let repo = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(repo.path().join("content")).expect("mkdir");
+    std::fs::write(repo.path().join("crier.yaml"), format!("publish:\n  request_timeout_secs: 20\n{config}"))
+        .expect("write");
+    repo
+}
+
 /// Runs the crier binary in `root` against the PDS.
 fn crier(p: &Pds, root: &std::path::Path, args: &[&str]) -> (i32, String) {
     use secrecy::ExposeSecret as _;
@@ -306,10 +315,8 @@ fn remote_state(json: &str, file: &str) -> String {
 #[ignore = "needs a real PDS: run scripts/bluesky-pds-test.sh"]
 async fn delete_and_status_remote_through_the_binary() {
     let p = pds();
-    let repo = tempfile::tempdir().expect("tempdir");
+    let repo = project("");
     let root = repo.path();
-    std::fs::create_dir_all(root.join("content")).expect("mkdir");
-    std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 20\n").expect("write");
     std::fs::write(
         root.join("content/chain.md"),
         "---\nplatforms: [bluesky]\n---\nDelete me, part one\n\n---\n\nDelete me, part two\n",
@@ -382,10 +389,8 @@ fn recorded(root: &std::path::Path, file: &str) -> Value {
 #[ignore = "needs a real PDS: run scripts/bluesky-pds-test.sh"]
 async fn a_post_drafted_long_ago_is_dated_when_it_is_released_and_stays_exactly_once() {
     let p = pds();
-    let repo = tempfile::tempdir().expect("tempdir");
+    let repo = project("");
     let root = repo.path();
-    std::fs::create_dir_all(root.join("content")).expect("mkdir");
-    std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 20\n").expect("write");
     let post = |draft: bool| format!("---\nplatforms: [bluesky]\ndraft: {draft}\n---\nDrafted long ago, out today\n");
     let drafted = Utc::now() - chrono::Duration::days(10);
     git(root, "2026-01-01T00:00:00Z", &["init", "-q", "-b", "main"]);
@@ -436,11 +441,8 @@ async fn relative_links_are_absolute_against_the_site_or_plain_text() {
         ),
         ("", vec![]),
     ] {
-        let repo = tempfile::tempdir().expect("tempdir");
+        let repo = project(site);
         let root = repo.path();
-        std::fs::create_dir_all(root.join("content")).expect("mkdir");
-        std::fs::write(root.join("crier.yaml"), format!("publish:\n  request_timeout_secs: 20\n{site}"))
-            .expect("write");
         // No card: the sandbox may have no way out to example.com.
         let text = format!("---\nplatforms: [bluesky]\nbluesky:\n  link_card: false\n---\n{body}");
         std::fs::write(root.join("content/links.md"), text).expect("write");
