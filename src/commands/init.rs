@@ -24,6 +24,11 @@ media:
   # https://raw.githubusercontent.com/$GITHUB_REPOSITORY/$GITHUB_SHA/.
   # base_url: https://raw.githubusercontent.com/OWNER/REPO/{sha}/
 
+site:
+  # Relative links in posts (`/docs/start`, `#setup`) are made absolute against
+  # this address; without it they are sent as plain text, with a warning.
+  # base_url: https://example.com/
+
 content_dir: content
 templates_dir: templates
 
