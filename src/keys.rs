@@ -222,6 +222,11 @@ impl Sections {
         self.found.iter().any(|(_, v)| v.text().is_some())
     }
 
+    /// Every `text` override, in file order.
+    pub fn texts(&self) -> impl Iterator<Item = &Spanned<String>> {
+        self.found.iter().filter_map(|(_, v)| v.text())
+    }
+
     /// Every `template` override, in file order.
     pub fn templates(&self) -> impl Iterator<Item = &Spanned<String>> {
         self.found.iter().filter_map(|(_, v)| v.template())

@@ -102,12 +102,7 @@ pub fn relative_links(post: &Post, config: &Config, out: &mut Vec<Diagnostic>) {
             sources.push((item.value.text.as_deref().unwrap_or(""), Some(at)));
         }
     }
-    let overrides = [
-        f.threads.as_ref().and_then(|o| o.value.text.as_ref()),
-        f.bluesky.as_ref().and_then(|o| o.value.text.as_ref()),
-        f.mastodon.as_ref().and_then(|o| o.value.text.as_ref()),
-    ];
-    for text in overrides.into_iter().flatten() {
+    for text in post.options.texts() {
         sources.push((text.value.as_str(), Some(post.span_of(&text.referenced))));
     }
     for (markdown, at) in sources {

@@ -11,7 +11,7 @@ use std::io::Cursor;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat};
 
-use crate::rules::media_probe;
+use crate::media_probe;
 
 /// An image ready to upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
