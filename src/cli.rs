@@ -53,7 +53,7 @@ pub enum Command {
     New(NewArgs),
     /// Scaffold crier.yaml (with its JSON Schemas), content/, templates/ and a GitHub Actions workflow.
     Init(InitArgs),
-    /// Get or refresh a Threads access token.
+    /// Sign in to a platform (`crier auth PLATFORM`), or renew tokens (`crier auth refresh`).
     Auth(AuthArgs),
     /// Check configuration, content, credentials and git: would publishing work?
     Doctor(DoctorArgs),
@@ -262,6 +262,10 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    subcommand_value_name = "PLATFORM",
+    after_help = "`crier auth PLATFORM --help` shows a platform's options. Platforms without a sign-in say how to get their credentials."
+)]
 pub struct AuthArgs {
     #[command(subcommand)]
     pub command: AuthCommand,
@@ -269,33 +273,20 @@ pub struct AuthArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
-    /// Authorize crier with Threads and get a long-lived (60-day) access token.
-    Threads(AuthThreadsArgs),
-    /// Exchange the current long-lived token for a new 60-day one.
+    /// Renew the tokens that can be renewed; say which must be authorized again, and when.
     Refresh(AuthRefreshArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct AuthThreadsArgs {
-    /// The authorization code, or the whole URL you were redirected to (a trailing `#_` is dropped).
-    #[arg(long, value_name = "CODE_OR_URL")]
-    pub code: Option<String>,
-
-    /// The redirect URI registered for the app (default: `THREADS_REDIRECT_URI`).
-    #[arg(long, value_name = "URI")]
-    pub redirect_uri: Option<String>,
-
-    /// Write the credentials into this `.env` file (other lines are kept) instead of printing them.
-    #[arg(long, value_name = "FILE")]
-    pub write_env: Option<PathBuf>,
-
-    /// How long to wait for the browser's redirect on a localhost redirect URI (seconds).
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
-    pub timeout: u64,
+    /// `crier auth PLATFORM [OPTIONS]`: sign in to PLATFORM and write its credentials
+    /// to `.env` (`--write-env`) or print them.
+    #[command(external_subcommand)]
+    SignIn(Vec<String>),
 }
 
 #[derive(Debug, Args)]
 pub struct AuthRefreshArgs {
+    /// Only this platform (default: every platform whose token is set).
+    #[arg(value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
     /// Print only the new token on stdout (e.g. `| gh secret set THREADS_ACCESS_TOKEN`); write no file.
     #[arg(long)]
     pub print_token: bool,

@@ -6,7 +6,6 @@
 //! [`commands`] holds one module per subcommand; `main.rs` only parses,
 //! dispatches and picks the exit code.
 
-pub mod auth;
 pub mod checklist;
 pub mod cli;
 pub mod commands;

@@ -1,30 +1,35 @@
-//! `crier auth threads`, `crier auth refresh` and `crier doctor` end to end: the real binary
-//! against the fake Threads server (OAuth endpoints included), in a scrubbed environment.
+//! `crier auth threads`, `crier auth mastodon`, `crier auth refresh` and `crier doctor` end
+//! to end: the real binary against the fake Threads and Mastodon servers (their OAuth
+//! endpoints included), in a scrubbed environment.
 //! Every run is checked for leaking a secret: no token, code or app secret on stderr, and
 //! on stdout only where `auth` hands the credentials over by design.
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/fake_mastodon.rs"]
+mod fake_mastodon;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
 use common::{Crier, Fixture, Run};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::Duration;
 
+use fake_mastodon::FakeMastodon;
 use fake_threads::{FakeConfig, FakeThreads};
 
 /// NOW + 60 days.
 const EXPIRES: &str = "2027-01-27T10:00:00Z";
 const REDIRECT: &str = "https://example.com/threads/callback";
-const SCOPES: &str = "threads_basic,threads_content_publish,threads_manage_replies,threads_delete";
+const SCOPES: &str = "threads_basic,threads_content_publish,threads_manage_replies,threads_read_replies,threads_delete,threads_manage_insights";
 const BIG_USER_ID: &str = "17841405793187218";
 
 struct World {
-    // The fake (its server task) goes before the runtime.
+    // The fakes (their server tasks) go before the runtime.
     fake: FakeThreads,
+    mastodon: FakeMastodon,
     rt: tokio::runtime::Runtime,
     dir: Fixture,
 }
@@ -46,8 +51,9 @@ impl World {
     fn with(cfg: FakeConfig) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let fake = rt.block_on(FakeThreads::start(cfg));
+        let mastodon = rt.block_on(FakeMastodon::start(fake_mastodon::FakeConfig::default()));
         let dir = Fixture::new("crier-auth-");
-        Self { fake, rt, dir }
+        Self { fake, mastodon, rt, dir }
     }
 
     /// `crier -C <dir> --color never ARGS…` with the app settings and the fake's URL; `env`
@@ -83,6 +89,7 @@ impl World {
     fn check_no_leak(&self, run: &Run, token_on_stdout: bool) {
         let mut secrets = self.fake.issued_tokens();
         secrets.push(self.fake.app_secret());
+        secrets.extend(self.mastodon.secrets());
         for s in &secrets {
             assert!(!run.stderr.contains(s.as_str()), "a secret leaked on stderr\n{run}");
             if !token_on_stdout {
@@ -90,6 +97,32 @@ impl World {
             }
         }
         assert!(!run.stdout.contains(&self.fake.app_secret()), "the app secret is never printed\n{run}");
+    }
+
+    /// Starts crier and reads its stderr up to the line that holds `needle` (the
+    /// authorize URL it prints before waiting); returns the URL from there on.
+    fn spawn_until(&self, args: &[&str], env: &[(&str, &str)], needle: &str) -> Waiting {
+        let mut child = self.command(args, env).spawn_with(Stdio::piped()).expect("spawn crier");
+        let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut seen = String::new();
+        let found = loop {
+            let mut line = String::new();
+            if err.read_line(&mut line).unwrap_or(0) == 0 {
+                break None;
+            }
+            seen.push_str(&line);
+            if let Some(i) = line.find(needle) {
+                break url::Url::parse(line[i..].trim()).ok();
+            }
+        };
+        match found {
+            Some(url) => Waiting { child, err, seen, url },
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("crier printed no authorization URL:\n{seen}");
+            }
+        }
     }
 
     fn code(&self, redirect: &str) -> String {
@@ -102,6 +135,40 @@ impl World {
         self.auth(&["threads", "--code", &code, "--write-env", ".env"], &[("THREADS_REDIRECT_URI", REDIRECT)]).code(0);
         let env = self.read(".env");
         env.lines().find_map(|l| l.strip_prefix("THREADS_ACCESS_TOKEN=")).expect("token in .env").to_owned()
+    }
+}
+
+/// crier waiting for the browser (or a paste), and what it printed so far.
+struct Waiting {
+    child: Child,
+    err: BufReader<ChildStderr>,
+    seen: String,
+    /// The authorize URL it printed.
+    url: url::Url,
+}
+
+impl Waiting {
+    fn query(&self, key: &str) -> String {
+        self.url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned()).unwrap_or_default()
+    }
+
+    /// Types `line` where crier asks for a paste.
+    fn paste(&mut self, line: &str) {
+        let mut stdin = self.child.stdin.take().expect("stdin");
+        writeln!(stdin, "{line}").expect("paste");
+    }
+
+    /// Waits for crier to end; checks it leaked nothing.
+    fn finish(mut self, w: &World) -> Run {
+        let mut rest = String::new();
+        self.err.read_to_string(&mut rest).expect("stderr");
+        self.seen.push_str(&rest);
+        let mut stdout = String::new();
+        self.child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("stdout");
+        let status = self.child.wait().expect("wait");
+        let run = Run { code: status.code().unwrap_or(-1), stdout, stderr: self.seen };
+        w.check_no_leak(&run, true);
+        run
     }
 }
 
@@ -245,45 +312,27 @@ fn browser_get(port: u16, target: &str) -> u16 {
 #[test]
 fn localhost_redirect_is_received_and_state_checked() {
     let w = World::new();
-    let mut child = w
-        .command(&["auth", "threads", "--timeout", "60"], &[("THREADS_REDIRECT_URI", "http://127.0.0.1:0/callback")])
-        .spawn()
-        .expect("spawn crier");
-    // The authorize URL (with the port crier got) is printed on stderr before it waits.
-    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut seen = String::new();
-    let authorize = loop {
-        let mut line = String::new();
-        assert!(err.read_line(&mut line).expect("read stderr") > 0, "crier ended early:\n{seen}");
-        seen.push_str(&line);
-        if let Some(i) = line.find("https://threads.net/oauth/authorize?") {
-            break url::Url::parse(line[i..].trim()).expect("authorize URL");
-        }
-    };
-    let q: std::collections::HashMap<String, String> = authorize.query_pairs().into_owned().collect();
-    assert_eq!(q["client_id"], w.fake.app_id());
-    assert_eq!(q["scope"], SCOPES);
-    assert_eq!(q["response_type"], "code");
-    assert!(authorize.as_str().contains(&format!("scope={SCOPES}&")), "{authorize}");
-    let redirect = q["redirect_uri"].clone();
-    let state = q["state"].clone();
+    let waiting = w.spawn_until(
+        &["auth", "threads", "--timeout", "60"],
+        &[("THREADS_REDIRECT_URI", "http://127.0.0.1:0/callback")],
+        "https://threads.net/oauth/authorize?",
+    );
+    assert_eq!(waiting.query("client_id"), w.fake.app_id());
+    assert_eq!(waiting.query("scope"), SCOPES, "every permission crier uses, threads_read_replies included");
+    assert_eq!(waiting.query("response_type"), "code");
+    assert!(waiting.url.as_str().contains(&format!("scope={SCOPES}&")), "{}", waiting.url);
+    let redirect = waiting.query("redirect_uri");
+    let state = waiting.query("state");
     assert!(state.len() >= 16);
     let port = url::Url::parse(&redirect).expect("redirect").port().expect("port");
     assert_ne!(port, 0);
 
-    let code = w.fake.authorize(&redirect, &q["scope"]).expect("authorize");
+    let code = w.fake.authorize(&redirect, &waiting.query("scope")).expect("authorize");
     assert_eq!(browser_get(port, "/favicon.ico"), 404);
     assert_eq!(browser_get(port, &format!("/callback?code={code}&state=not-{state}")), 400, "wrong state");
     assert_eq!(browser_get(port, &format!("/callback?code={code}&state={state}")), 200);
 
-    let mut rest = String::new();
-    err.read_to_string(&mut rest).expect("stderr");
-    seen.push_str(&rest);
-    let mut stdout = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("stdout");
-    let status = child.wait().expect("wait");
-    let run = Run { code: status.code().unwrap_or(-1), stdout, stderr: seen };
-    w.check_no_leak(&run, true);
+    let run = waiting.finish(&w);
     run.code(0).stderr_has("does not match").stdout_has(&format!("THREADS_USER_ID={BIG_USER_ID}\n"));
     assert!(!run.stderr.contains(&code), "{run}");
     assert!(w.fake.token_expires_in(&run.value("THREADS_ACCESS_TOKEN").expect("token")).is_some());
@@ -492,6 +541,7 @@ fn doctor_green() {
         .stdout_has("crier.yaml loaded")
         .stdout_has("1 post in `content`: 0 errors, 0 warnings")
         .stdout_has("token accepted: @crier_tester")
+        .stdout_has("permissions: every one crier uses")
         .stdout_has("publishing quota: 0 of 250")
         .stdout_has("API key accepted: @devto_tester")
         .stdout_has("push access to `origin`")
@@ -549,4 +599,220 @@ fn doctor_broken_config_exits_2() {
     let w = World::new();
     w.file("crier.yaml", "publish:\n  max_per_run: lots\n");
     w.run(&["doctor"], &[], false).code(2).stdout_has("invalid configuration");
+}
+
+// ---------------------------------------------------------------- permissions
+
+/// A token for `scopes` through `auth threads --code` into `.env`.
+fn token_with(w: &World, scopes: &str) -> String {
+    let code = w.fake.authorize(REDIRECT, scopes).expect("authorize");
+    w.auth(&["threads", "--code", &code, "--write-env", ".env"], &[("THREADS_REDIRECT_URI", REDIRECT)]).code(0);
+    w.read(".env").lines().find_map(|l| l.strip_prefix("THREADS_ACCESS_TOKEN=")).expect("token").to_owned()
+}
+
+#[test]
+fn doctor_names_the_permissions_a_token_lacks() {
+    let cases = [
+        // (granted, marks, what doctor says, whether publishing would work)
+        (SCOPES, "permissions: every one crier uses", None, true),
+        (
+            "threads_basic,threads_content_publish,threads_manage_replies,threads_delete",
+            "the token lacks the permissions threads_read_replies (for reading replies",
+            Some("threads_manage_insights (for `crier stats`)"),
+            true,
+        ),
+        ("threads_basic", "the token lacks the permissions threads_content_publish (for publishing)", None, false),
+    ];
+    for (granted, says, also, works) in cases {
+        let w = World::new();
+        let _origin = repo(&w, true);
+        token_with(&w, granted);
+        let run = w.run(&["doctor"], &[], false);
+        run.code(if works { 0 } else { 1 }).stdout_has(says);
+        if let Some(more) = also {
+            run.stdout_has(more);
+        }
+        if granted != SCOPES {
+            run.stdout_has("run `crier auth threads --write-env .env`: it asks for every permission crier uses");
+        }
+    }
+}
+
+#[test]
+fn fake_refuses_reply_reads_without_threads_read_replies() {
+    let w = World::new();
+    let http = reqwest::Client::new();
+    let base = w.fake.base_url();
+    let get = |path: &str, token: &str| {
+        let req = http.get(format!("{base}{path}")).query(&[("access_token", token), ("fields", "id,text")]);
+        w.rt.block_on(async {
+            let r = req.send().await.expect("send");
+            (r.status().as_u16(), r.text().await.expect("body"))
+        })
+    };
+    let full = token_with(&w, SCOPES);
+    let without = token_with(&w, "threads_basic,threads_content_publish,threads_manage_replies");
+    let post = w.fake.seed_foreign_post("17841400000000777", "someone", "a post with replies");
+    for path in ["/v1.0/me/replies".to_owned(), format!("/v1.0/{post}/conversation"), format!("/v1.0/{post}/replies")] {
+        let (status, body) = get(&path, &full);
+        assert_eq!(status, 200, "{path}: {body}");
+        let (status, body) = get(&path, &without);
+        assert_eq!(status, 400, "{path}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(v["error"]["code"], 10, "{body}");
+        assert_eq!(v["error"]["type"], "OAuthException", "{body}");
+        assert!(v["error"]["fbtrace_id"].is_string(), "Meta's error shape: {body}");
+    }
+    // What the token debugger says of each.
+    let (status, body) = get(&format!("/v1.0/debug_token?input_token={without}"), &without);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(r#""scopes":["threads_basic","threads_content_publish","threads_manage_replies"]"#),
+        "{body}"
+    );
+}
+
+// ---------------------------------------------------------------- auth PLATFORM
+
+#[test]
+fn platforms_without_a_sign_in_say_what_to_do_instead() {
+    let w = World::new();
+    let cases = [
+        (vec!["devto"], "dev.to has no sign-in in crier; instead, create an API key"),
+        (vec!["bluesky"], "BLUESKY_APP_PASSWORD"),
+        (vec!["mastdon"], "unknown platform `mastdon`: did you mean `mastodon`?"),
+        (vec!["refresh", "devto"], "crier renews no dev.to credentials"),
+        (vec!["threads", "--instance", "x"], "unexpected argument '--instance'"),
+    ];
+    for (args, says) in cases {
+        w.auth(&args, &[]).code(2).stderr_has(says);
+    }
+    w.auth(&["--help"], &[]).code(0).stdout_has("Platforms with a sign-in: threads, mastodon.");
+    w.auth(&["mastodon", "--help"], &[])
+        .code(0)
+        .stdout_has("Register crier on a Mastodon server")
+        .stdout_has("crier auth mastodon")
+        .stdout_has("--instance <URL>")
+        .stdout_has("--oob")
+        .stdout_has("--write-env <FILE>");
+}
+
+// ---------------------------------------------------------------- auth mastodon
+
+const MASTODON_SCOPES: &str = "write:statuses write:media read:accounts read:statuses";
+
+#[test]
+fn mastodon_sign_in_through_the_redirect_to_this_machine() {
+    let w = World::new();
+    w.file(".env", "# mine\nDEVTO_API_KEY=kept\n");
+    let instance = w.mastodon.base_url();
+    let waiting = w.spawn_until(
+        &["auth", "mastodon", "--instance", &instance, "--write-env", ".env", "--timeout", "60"],
+        &[],
+        &format!("{instance}/oauth/authorize?"),
+    );
+    assert_eq!(waiting.query("scope"), MASTODON_SCOPES);
+    assert_eq!(w.mastodon.apps(), 1, "crier registered itself");
+    let redirect = waiting.query("redirect_uri");
+    let port = url::Url::parse(&redirect).expect("redirect").port().expect("port");
+    let location = w.mastodon.approve(waiting.url.as_str()).expect("approve");
+    let target = location.strip_prefix(&format!("http://127.0.0.1:{port}")).expect("to this machine");
+    assert_eq!(browser_get(port, target), 200);
+
+    let run = waiting.finish(&w);
+    run.code(0).stderr_has("Authorized @crier_tester on 127.0.0.1").stderr_has("does not expire");
+    assert!(run.stdout.is_empty(), "with --write-env the token goes into the file only\n{run}");
+    let env = w.read(".env");
+    assert!(env.starts_with("# mine\nDEVTO_API_KEY=kept\n"), "{env}");
+    assert!(env.contains(&format!("\nMASTODON_INSTANCE={instance}\n")), "{env}");
+    let token = env.lines().find_map(|l| l.strip_prefix("MASTODON_ACCESS_TOKEN=")).expect("token").to_owned();
+    assert_eq!(w.mastodon.token_scopes(&token).expect("a token the server issued").join(" "), MASTODON_SCOPES);
+
+    // It publishes with what it wrote (`.env` is read by the next run).
+    w.run(&["auth", "refresh", "mastodon"], &[], false).code(0).stderr_has("do not expire");
+}
+
+#[test]
+fn mastodon_out_of_band_code_is_pasted() {
+    let w = World::new();
+    let instance = w.mastodon.base_url();
+    let authorize = format!("{instance}/oauth/authorize?");
+    let mut waiting = w.spawn_until(&["auth", "mastodon", "--oob"], &[("MASTODON_INSTANCE", &instance)], &authorize);
+    assert_eq!(waiting.query("redirect_uri"), "urn:ietf:wg:oauth:2.0:oob");
+    let code = w.mastodon.approve(waiting.url.as_str()).expect("approve");
+    waiting.paste(&code);
+    let run = waiting.finish(&w);
+    run.code(0).stdout_has(&format!("MASTODON_INSTANCE={instance}\n")).stderr_has("paste the authorization code");
+    let token = run.value("MASTODON_ACCESS_TOKEN").expect("token line");
+    assert!(w.mastodon.token_scopes(&token).is_some(), "{run}");
+    assert!(!run.stderr.contains(&code), "{run}");
+
+    // A code works once.
+    let mut again = w.spawn_until(&["auth", "mastodon", "--oob"], &[("MASTODON_INSTANCE", &instance)], &authorize);
+    again.paste(&code);
+    let run = again.finish(&w);
+    run.code(2).stderr_has("invalid_grant").stderr_has("run `crier auth mastodon` again");
+    assert!(run.stdout.is_empty(), "{run}");
+}
+
+#[test]
+fn mastodon_sign_in_needs_a_server() {
+    let w = World::new();
+    w.auth(&["mastodon"], &[]).code(2).stderr_has("pass --instance");
+    w.auth(&["mastodon", "--instance", "http://127.0.0.1:9", "--oob"], &[])
+        .code(2)
+        .stderr_has("registering crier on 127.0.0.1 failed: could not reach Mastodon");
+}
+
+#[test]
+fn fake_mastodon_sign_in_endpoints_follow_the_api() {
+    let w = World::new();
+    let base = w.mastodon.base_url();
+    let http = reqwest::Client::new();
+    let post = |path: &str, form: &[(&str, &str)]| {
+        let req = http.post(format!("{base}{path}")).form(form);
+        w.rt.block_on(async {
+            let r = req.send().await.expect("send");
+            let status = r.status().as_u16();
+            (status, serde_json::from_str::<serde_json::Value>(&r.text().await.expect("body")).expect("json"))
+        })
+    };
+    let redirect = "http://127.0.0.1:9/cb";
+    let (status, v) = post("/api/v1/apps", &[("client_name", "crier"), ("scopes", MASTODON_SCOPES)]);
+    assert_eq!((status, v["error"].as_str()), (422, Some("Validation failed: Redirect URI can't be blank")));
+    let (status, app) =
+        post("/api/v1/apps", &[("client_name", "crier"), ("redirect_uris", redirect), ("scopes", MASTODON_SCOPES)]);
+    assert_eq!(status, 200, "{app}");
+    let (id, secret) = (app["client_id"].as_str().expect("id"), app["client_secret"].as_str().expect("secret"));
+    let authorize = |uri: &str, scope: &str| {
+        w.mastodon.approve(&format!(
+            "{base}/oauth/authorize?client_id={id}&redirect_uri={}&response_type=code&scope={}",
+            url::form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>(),
+            url::form_urlencoded::byte_serialize(scope.as_bytes()).collect::<String>()
+        ))
+    };
+    assert_eq!(authorize("http://127.0.0.1:8/cb", MASTODON_SCOPES).unwrap_err(), "invalid_redirect_uri");
+    assert_eq!(authorize(redirect, "read write").unwrap_err(), "invalid_scope");
+    let location = authorize(redirect, MASTODON_SCOPES).expect("approved");
+    let code = location.split("code=").nth(1).expect("code").to_owned();
+    let token = |secret: &str, uri: &str| {
+        post(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", id),
+                ("client_secret", secret),
+                ("redirect_uri", uri),
+            ],
+        )
+    };
+    let (status, v) = token("wrong", redirect);
+    assert_eq!((status, v["error"].as_str()), (401, Some("invalid_client")));
+    let (status, v) = token(secret, "http://127.0.0.1:9/other");
+    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
+    let (status, v) = token(secret, redirect);
+    assert_eq!((status, v["scope"].as_str()), (200, Some(MASTODON_SCOPES)), "{v}");
+    let (status, v) = token(secret, redirect);
+    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")), "a code works once");
 }

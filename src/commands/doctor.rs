@@ -16,7 +16,6 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::check::print;
 use super::{Global, Outcome, open_project};
-use crate::auth::redact;
 use crate::checklist::Checklist;
 use crate::cli::DoctorArgs;
 use crate::diag::Severity;
@@ -25,6 +24,7 @@ use crate::error::Result;
 use crate::git::{self, RepoInfo};
 use crate::pipeline;
 use crate::platforms::http::HttpOptions;
+use crate::platforms::http::Redactor;
 use crate::platforms::{self, DoctorContext, PlatformId, Remote};
 use crate::publish::{self, State};
 
@@ -334,7 +334,8 @@ fn push_access(root: &Path, remote: &str, token: Option<SecretString>) -> std::r
         })();
         let _ = tx.send(result);
     });
-    let scrub = |s: String| redact_url(&redact(&s, &[secret.as_str()]));
+    let redactor = Redactor::new([secret.as_str()]);
+    let scrub = |s: String| redact_url(&redactor.redact(&s));
     match rx.recv_timeout(PUSH_CHECK_TIMEOUT) {
         Ok(r) => r.map(&scrub).map_err(&scrub),
         Err(_) => Err(format!("no answer within {} s", PUSH_CHECK_TIMEOUT.as_secs())),

@@ -13,6 +13,7 @@ pub mod bluesky;
 pub mod devto;
 pub mod http;
 pub mod mastodon;
+pub mod oauth;
 pub mod threads;
 
 use std::any::Any;
@@ -34,6 +35,7 @@ use crate::ledger::Record;
 use crate::project::Project;
 use crate::render::context;
 use http::HttpOptions;
+use oauth::SignIn;
 
 /// Every platform, in the order of [`crate::platform_id::NAMES`].
 pub static REGISTRY: &[&dyn Platform] = &[&threads::Threads, &devto::Devto, &bluesky::Bluesky, &mastodon::Mastodon];
@@ -195,6 +197,12 @@ pub trait Platform: Sync {
     /// Whether a published post that changed is updated in place (else left alone).
     fn edits_in_place(&self) -> bool {
         false
+    }
+
+    /// `crier auth <platform>` and its part of `crier auth refresh`, where the platform has
+    /// a sign-in; the others say how to get credentials ([`Platform::setup_hint`]).
+    fn sign_in(&self) -> Option<&'static dyn SignIn> {
+        None
     }
 
     /// Connects for a run (called only when something is due for this platform).

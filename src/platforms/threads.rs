@@ -3,6 +3,7 @@
 //! through the `threads` template.
 
 pub mod api;
+mod auth;
 mod delete;
 mod doctor;
 pub mod options;
@@ -18,7 +19,8 @@ use handlebars::Context;
 use serde_json::{Value, json};
 
 use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
+    Session, SignIn,
 };
 use crate::checklist::Checklist;
 use crate::content::Post;
@@ -235,6 +237,10 @@ impl Platform for Threads {
 
     fn setup_hint(&self) -> &'static str {
         "get a token with `crier auth threads --write-env .env` (locally), and add it as the repository secret THREADS_ACCESS_TOKEN for GitHub Actions"
+    }
+
+    fn sign_in(&self) -> Option<&'static dyn SignIn> {
+        Some(&auth::ThreadsSignIn)
     }
 
     async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {

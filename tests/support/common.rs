@@ -160,12 +160,17 @@ impl Crier {
 
     /// Starts it with stdin closed and stdout and stderr piped (a test that steers the run).
     pub(crate) fn spawn(&self) -> std::io::Result<Child> {
+        self.spawn_with(Stdio::null())
+    }
+
+    /// [`Crier::spawn`] with this stdin (`Stdio::piped()`: the test types into it).
+    pub(crate) fn spawn_with(&self, stdin: Stdio) -> std::io::Result<Child> {
         self.command(env!("CARGO_BIN_EXE_crier"))
             .arg("-C")
             .arg(&self.root)
             .args(["--color", "never"])
             .args(&self.args)
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -31,6 +31,14 @@
 //!   [`FakeMastodon::edit_in_app`] change a status the way the app does;
 //! - statuses are stored as HTML `content` the way Mastodon formats plain text (paragraphs,
 //!   `<br />`, escaped `&<>"'`, links with invisible spans, mentions without their domain);
+//! - sign-in (`methods/apps.md`, `methods/oauth.md`): `POST /api/v1/apps` (form or JSON;
+//!   `client_name` and `redirect_uris` required, absolute URIs or the out-of-band
+//!   `urn:ietf:wg:oauth:2.0:oob`, `scopes` among Mastodon's, default `read`) answers the
+//!   client id and secret; [`FakeMastodon::approve`] plays the user on `/oauth/authorize`
+//!   (the redirect URI must be one the app registered, the scopes among the app's);
+//!   `POST /oauth/token` (`authorization_code`) trades a code once, for the same client and
+//!   redirect URI, for a token that carries the approved scopes (Doorkeeper's
+//!   `invalid_client` 401 and `invalid_grant` 400 bodies);
 //! - a bad token → 401 `{"error":"The access token is invalid"}`; more than `rate_limit`
 //!   requests within `rate_window` → 429 `{"error":"Too many requests"}` with
 //!   `X-RateLimit-Limit/Remaining/Reset` (Reset an ISO 8601 time), as rack-attack answers.
@@ -139,6 +147,10 @@ pub(crate) enum Route {
     AccountStatuses,
     DeleteStatus,
     StatusSource,
+    /// `POST /api/v1/apps`.
+    Apps,
+    /// `POST /oauth/token`.
+    OAuthToken,
     /// Whatever request comes next.
     #[default]
     Any,
@@ -183,9 +195,50 @@ pub(crate) struct FakeStatus {
     pub(crate) account: (String, String),
 }
 
+/// An app registered with `POST /api/v1/apps`.
+#[derive(Debug, Clone)]
+struct FakeApp {
+    client_id: String,
+    client_secret: String,
+    redirect_uris: Vec<String>,
+    scopes: Vec<String>,
+}
+
+/// An authorization code the user's approval produced.
+#[derive(Debug, Clone)]
+struct FakeCode {
+    client_id: String,
+    redirect_uri: String,
+    scopes: Vec<String>,
+    used: bool,
+}
+
+/// Scopes Mastodon knows (`config/initializers/doorkeeper.rb`; the ones crier could ask for).
+const KNOWN_SCOPES: [&str; 12] = [
+    "read",
+    "write",
+    "follow",
+    "push",
+    "profile",
+    "read:accounts",
+    "read:statuses",
+    "read:notifications",
+    "write:statuses",
+    "write:media",
+    "write:accounts",
+    "write:favourites",
+];
+const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
+
 /// The fake's state.
 pub(crate) struct Mastodon {
     cfg: FakeConfig,
+    apps: Vec<FakeApp>,
+    codes: HashMap<String, FakeCode>,
+    /// Tokens issued by `POST /oauth/token`, with their scopes.
+    issued: HashMap<String, Vec<String>>,
+    /// Makes client ids, secrets, codes and tokens distinct.
+    next_secret: u64,
     next_id: u64,
     statuses: Vec<FakeStatus>,
     media: Vec<FakeMedia>,
@@ -205,6 +258,10 @@ impl FakeMastodon {
         Self::serve(
             Mastodon {
                 cfg,
+                apps: Vec::new(),
+                codes: HashMap::new(),
+                issued: HashMap::new(),
+                next_secret: 0,
                 next_id: 113_000_000_000_000_000,
                 statuses: Vec::new(),
                 media: Vec::new(),
@@ -225,6 +282,62 @@ impl FakeMastodon {
 
     pub(crate) fn username(&self) -> String {
         self.lock().cfg.username.clone()
+    }
+
+    /// The user on `/oauth/authorize`: signs in and approves the app of the authorize URL
+    /// crier printed. Returns where the browser is sent (`redirect_uri?code=…&state=…`),
+    /// or, for the out-of-band redirect URI, the code the page shows. Refuses as Doorkeeper
+    /// does: an unknown client, a redirect URI the app did not register, scopes beyond the
+    /// app's.
+    pub(crate) fn approve(&self, authorize_url: &str) -> Result<String, String> {
+        let url = url::Url::parse(authorize_url).map_err(|e| e.to_string())?;
+        if url.path() != "/oauth/authorize" {
+            return Err(format!("not the authorize page: {}", url.path()));
+        }
+        let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+        let mut g = self.lock();
+        let app = g.apps.iter().find(|a| a.client_id == get("client_id")).cloned().ok_or("invalid_client")?;
+        if get("response_type") != "code" {
+            return Err("unsupported_response_type".into());
+        }
+        let redirect_uri = get("redirect_uri");
+        if !app.redirect_uris.contains(&redirect_uri) {
+            return Err("invalid_redirect_uri".into());
+        }
+        let scopes: Vec<String> = get("scope").split([' ', '+']).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        if scopes.iter().any(|s| !app.scopes.contains(s)) {
+            return Err("invalid_scope".into());
+        }
+        g.next_secret += 1;
+        let code = format!("code{:08x}{:016x}", g.next_secret, g.next_id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let client_id = app.client_id.clone();
+        g.codes.insert(code.clone(), FakeCode { client_id, redirect_uri: redirect_uri.clone(), scopes, used: false });
+        if redirect_uri == OOB {
+            return Ok(code);
+        }
+        let state = q.get("state").map(|s| format!("&state={s}")).unwrap_or_default();
+        Ok(format!("{redirect_uri}?code={code}{state}"))
+    }
+
+    /// Every secret the fake handed out (client secrets, codes, tokens), for leak checks.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let g = self.lock();
+        let mut all = vec![g.cfg.token.clone()];
+        all.extend(g.apps.iter().map(|a| a.client_secret.clone()));
+        all.extend(g.codes.keys().cloned());
+        all.extend(g.issued.keys().cloned());
+        all
+    }
+
+    /// The scopes a token the fake issued carries.
+    pub(crate) fn token_scopes(&self, token: &str) -> Option<Vec<String>> {
+        self.lock().issued.get(token).cloned()
+    }
+
+    /// How many apps were registered.
+    pub(crate) fn apps(&self) -> usize {
+        self.lock().apps.len()
     }
 
     /// Adds a status directly (as if posted earlier), returning its id.
@@ -340,10 +453,21 @@ impl fake::Platform for Mastodon {
 
     fn answer(&mut self, route: Route, req: &Incoming) -> Response {
         let auth = req.header(header::AUTHORIZATION.as_str()).unwrap_or("");
-        // The instance document is public: a token is not checked there.
-        let result = if route != Route::Instance && auth != format!("Bearer {}", self.cfg.token) {
+        let bearer = auth.strip_prefix("Bearer ").unwrap_or("");
+        let scopes =
+            if bearer == self.cfg.token { Some(self.cfg.scopes.clone()) } else { self.issued.get(bearer).cloned() };
+        // The instance document and the sign-in endpoints are public: a token is not checked there.
+        let result = if matches!(route, Route::Instance | Route::Apps | Route::OAuthToken) {
+            let form: HashMap<String, String> = if req.content_type().starts_with("application/x-www-form-urlencoded") {
+                url::form_urlencoded::parse(&req.body).into_owned().collect()
+            } else {
+                HashMap::new()
+            };
+            self.sign_in(route, json_body(req).as_ref(), &form)
+                .unwrap_or_else(|| self.dispatch(route, &req.segments(), &req.query(), None, &[], None))
+        } else if scopes.is_none() {
             Err(Reply::Api(ApiErr::new(401, "The access token is invalid")))
-        } else if self.missing_scope(route).is_some() {
+        } else if self.missing_scope(route, scopes.as_deref().unwrap_or_default()).is_some() {
             // Doorkeeper's answer to a token without the route's scope.
             Err(Reply::Api(ApiErr::new(403, "This action is outside the authorized scopes")))
         } else if let Some(reset) = self.over_rate_limit() {
@@ -357,6 +481,9 @@ impl fake::Platform for Mastodon {
         match result {
             Ok((status, v)) => fake::json(status, &v),
             Err(Reply::Api(e)) => fake::json(e.status, &json!({ "error": e.message })),
+            Err(Reply::OAuth(status, error, description)) => {
+                fake::json(status, &json!({ "error": error, "error_description": description }))
+            }
             Err(Reply::RateLimited(reset)) => rate_limited(reset, 300),
         }
     }
@@ -369,6 +496,8 @@ fn json_body(req: &Incoming) -> Option<Value> {
 
 enum Reply {
     Api(ApiErr),
+    /// Doorkeeper's `{"error","error_description"}`.
+    OAuth(u16, &'static str, &'static str),
     RateLimited(Duration),
 }
 
@@ -390,6 +519,8 @@ fn route_of(method: &Method, segs: &[&str]) -> Route {
         ("GET", ["api", "v1", "accounts", _, "statuses"]) => Route::AccountStatuses,
         ("DELETE", ["api", "v1", "statuses", _]) => Route::DeleteStatus,
         ("GET", ["api", "v1", "statuses", _, "source"]) => Route::StatusSource,
+        ("POST", ["api", "v1", "apps"]) => Route::Apps,
+        ("POST", ["oauth", "token"]) => Route::OAuthToken,
         _ => Route::Any,
     }
 }
@@ -410,17 +541,110 @@ impl Mastodon {
     /// The scope `route` needs that the token lacks, as Mastodon's controllers ask for them
     /// (`authorize_if_got_token! :read, :'read:statuses'` on status reads, so a token without
     /// it is refused even for public statuses).
-    fn missing_scope(&self, route: Route) -> Option<&'static str> {
+    fn missing_scope(&self, route: Route, granted: &[String]) -> Option<&'static str> {
         let needed = match route {
-            Route::Instance | Route::Any => return None,
+            Route::Instance | Route::Any | Route::Apps | Route::OAuthToken => return None,
             Route::VerifyCredentials => "read:accounts",
             Route::Upload | Route::MediaStatus => "write:media",
             Route::CreateStatus | Route::EditStatus | Route::DeleteStatus => "write:statuses",
             Route::GetStatus | Route::AccountStatuses | Route::StatusSource => "read:statuses",
         };
         let family = needed.split(':').next().unwrap_or(needed);
-        let granted = self.cfg.scopes.iter().any(|s| s == needed || s == family);
+        let granted = granted.iter().any(|s| s == needed || s == family);
         (!granted).then_some(needed)
+    }
+
+    /// `POST /api/v1/apps` and `POST /oauth/token`; `None` for other routes.
+    fn sign_in(
+        &mut self,
+        route: Route,
+        json: Option<&Value>,
+        form: &HashMap<String, String>,
+    ) -> Option<Result<(u16, Value), Reply>> {
+        let get = |k: &str| {
+            form.get(k)
+                .cloned()
+                .or_else(|| json.and_then(|v| v.get(k)).and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_default()
+        };
+        match route {
+            Route::Apps => Some(self.register_app(&get("client_name"), &get("redirect_uris"), &get("scopes"))),
+            Route::OAuthToken => {
+                let args = ["grant_type", "code", "client_id", "client_secret", "redirect_uri"].map(get);
+                Some(self.token(&args))
+            }
+            _ => None,
+        }
+    }
+
+    fn register_app(&mut self, name: &str, redirect_uris: &str, scopes: &str) -> Result<(u16, Value), Reply> {
+        if name.trim().is_empty() {
+            return Err(ApiErr::invalid("Application name can't be blank").into());
+        }
+        let uris: Vec<String> =
+            redirect_uris.split('\n').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        if uris.is_empty() {
+            return Err(ApiErr::invalid("Redirect URI can't be blank").into());
+        }
+        if uris.iter().any(|u| u != OOB && url::Url::parse(u).is_err()) {
+            return Err(ApiErr::invalid("Redirect URI must be an absolute URI.").into());
+        }
+        let scopes: Vec<String> = if scopes.trim().is_empty() {
+            vec!["read".to_owned()]
+        } else {
+            scopes.split([' ', '+']).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        };
+        if scopes.iter().any(|s| !KNOWN_SCOPES.contains(&s.as_str())) {
+            return Err(ApiErr::invalid("Scopes must be a subset of the server's scopes").into());
+        }
+        self.next_secret += 1;
+        let app = FakeApp {
+            client_id: format!("client{:06}", self.next_secret),
+            client_secret: format!("clientSecret{:06}{:016x}", self.next_secret, self.next_id ^ 0x5DEE_CE66_D1CE_4E5B),
+            redirect_uris: uris,
+            scopes,
+        };
+        let v = json!({
+            "id": format!("{}", self.apps.len() + 1),
+            "name": name,
+            "website": Value::Null,
+            "redirect_uri": app.redirect_uris.join("\n"),
+            "redirect_uris": app.redirect_uris,
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "scopes": app.scopes,
+        });
+        self.apps.push(app);
+        Ok((200, v))
+    }
+
+    /// `[grant_type, code, client_id, client_secret, redirect_uri]`.
+    fn token(&mut self, [grant, code, client_id, secret, redirect_uri]: &[String; 5]) -> Result<(u16, Value), Reply> {
+        const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.";
+        const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
+        if !self.apps.iter().any(|a| a.client_id == *client_id && a.client_secret == *secret) {
+            return Err(Reply::OAuth(401, "invalid_client", INVALID_CLIENT));
+        }
+        if grant != "authorization_code" {
+            return Err(Reply::OAuth(
+                400,
+                "unsupported_grant_type",
+                "The authorization grant type is not supported by the authorization server.",
+            ));
+        }
+        let ok = |c: &FakeCode| !c.used && c.client_id == *client_id && c.redirect_uri == *redirect_uri;
+        let Some(c) = self.codes.get_mut(code.as_str()).filter(|c| ok(c)) else {
+            return Err(Reply::OAuth(400, "invalid_grant", INVALID_GRANT));
+        };
+        c.used = true;
+        let scopes = c.scopes.clone();
+        self.next_secret += 1;
+        let token = format!("mastoIssued{:06}{:016x}", self.next_secret, self.next_id.rotate_left(17));
+        self.issued.insert(token.clone(), scopes.clone());
+        Ok((
+            200,
+            json!({ "access_token": token, "token_type": "Bearer", "scope": scopes.join(" "), "created_at": 1_780_000_000 }),
+        ))
     }
 
     fn over_rate_limit(&mut self) -> Option<Duration> {
@@ -533,7 +757,7 @@ impl Mastodon {
                 let page: Vec<Value> = list.into_iter().take(limit).map(|s| self.status_json(s)).collect();
                 Ok((200, Value::Array(page)))
             }
-            Route::Any => Err(ApiErr::new(404, "Not found").into()),
+            Route::Any | Route::Apps | Route::OAuthToken => Err(ApiErr::new(404, "Not found").into()),
         }
     }
 

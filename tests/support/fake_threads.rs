@@ -18,8 +18,13 @@
 //! `{"error_type","code","error_message"}` shape —, `GET /access_token` (`th_exchange_token`)
 //! trades that for a long-lived one (60 days), and `GET /refresh_access_token`
 //! (`th_refresh_token`) renews a long-lived token that is at least 24 h old and unexpired.
-//! Every token it issues also works on the Graph routes until it expires; the configured
-//! [`FakeConfig::token`] counts as a long-lived token issued when the fake started. The
+//! Every token it issues also works on the Graph routes until it expires, with the
+//! permissions approved at [`FakeThreads::authorize`]; the configured [`FakeConfig::token`]
+//! counts as a long-lived token issued when the fake started, with [`FakeConfig::scopes`].
+//! A route refuses a token without its permission as Graph does (code 10, `OAuthException`):
+//! publishing needs `threads_content_publish`, deleting `threads_delete`, and every read of
+//! replies (`/{user}/replies`, `/{media}/replies`, `/{media}/conversation`)
+//! `threads_read_replies`. `GET /debug_token?input_token=…` tells a token's permissions. The
 //! refusals of a too-young token (flat shape) and an expired one (Graph code 190, subcode
 //! 463) are the fake's choice: Meta does not document those bodies.
 
@@ -117,6 +122,7 @@ impl Default for FakeConfig {
                 "threads_manage_replies",
                 "threads_read_replies",
                 "threads_delete",
+                "threads_manage_insights",
             ]
             .map(String::from)
             .to_vec(),
@@ -167,6 +173,8 @@ pub(crate) enum Route {
     ExchangeToken,
     /// `GET /refresh_access_token`.
     RefreshToken,
+    /// `GET /debug_token`.
+    DebugToken,
     /// Whatever request comes next.
     #[default]
     Any,
@@ -272,6 +280,8 @@ struct MediaObj {
 #[derive(Debug, Clone)]
 struct OAuthCode {
     redirect_uri: String,
+    /// The permissions the user approved.
+    scopes: Vec<String>,
     issued: Duration,
     used: bool,
 }
@@ -282,9 +292,11 @@ enum TokenKind {
     Long,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Issued {
     kind: TokenKind,
+    /// The permissions granted with it (the configured token's are `FakeConfig::scopes`).
+    scopes: Vec<String>,
     issued: Duration,
     expires: Duration,
 }
@@ -294,6 +306,8 @@ pub(crate) struct Threads {
     cfg: FakeConfig,
     codes: HashMap<String, OAuthCode>,
     tokens: HashMap<String, Issued>,
+    /// The permissions of the token of the request being served.
+    granted: Vec<String>,
     clock: Clock,
     token_expired: bool,
     next_container: u64,
@@ -400,7 +414,12 @@ impl FakeThreads {
         let mut tokens = HashMap::new();
         tokens.insert(
             cfg.token.clone(),
-            Issued { kind: TokenKind::Long, issued: Duration::ZERO, expires: Duration::from_secs(LONG_LIVED_SECS) },
+            Issued {
+                kind: TokenKind::Long,
+                scopes: Vec::new(),
+                issued: Duration::ZERO,
+                expires: Duration::from_secs(LONG_LIVED_SECS),
+            },
         );
         let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
         Self::serve(
@@ -409,6 +428,7 @@ impl FakeThreads {
                 cfg,
                 codes: HashMap::new(),
                 tokens,
+                granted: Vec::new(),
                 token_expired: false,
                 next_container: 17_920_000_000_000_001,
                 next_media: 18_050_000_000_000_001,
@@ -591,7 +611,8 @@ impl FakeThreads {
         }
         let code = format!("AQB{}", g.random_alnum(48));
         let issued = g.now();
-        g.codes.insert(code.clone(), OAuthCode { redirect_uri: redirect_uri.to_owned(), issued, used: false });
+        let scopes = list.iter().map(|s| (*s).to_owned()).collect();
+        g.codes.insert(code.clone(), OAuthCode { redirect_uri: redirect_uri.to_owned(), scopes, issued, used: false });
         Ok(code)
     }
 
@@ -681,7 +702,10 @@ impl fake::Platform for Threads {
         }
         let result = match route {
             Route::OAuthToken | Route::ExchangeToken | Route::RefreshToken => self.oauth(route, &params),
-            _ => self.check_token(&params).and_then(|()| self.dispatch(route, &req.method, &segments(req), &params)),
+            _ => self.check_token(&params).and_then(|scopes| {
+                self.granted = scopes;
+                self.dispatch(route, &req.method, &segments(req), &params)
+            }),
         };
         match result {
             Ok(v) => fake::json(200, &v),
@@ -719,6 +743,7 @@ impl Threads {
     fn route_of(&self, method: &Method, segs: &[String]) -> Route {
         let s: Vec<&str> = segs.iter().map(String::as_str).collect();
         match (method.as_str(), s.as_slice()) {
+            ("GET", ["v1.0", "debug_token"]) => Route::DebugToken,
             ("GET", ["v1.0", id]) if self.is_user(id) => Route::Me,
             ("GET", ["v1.0", id]) if self.containers.contains_key(*id) => Route::ContainerStatus,
             ("GET", ["v1.0", _]) => Route::Media,
@@ -736,18 +761,19 @@ impl Threads {
         }
     }
 
-    fn check_token(&self, params: &HashMap<String, String>) -> Result<(), GErr> {
+    /// The permissions of the request's token, or the refusal of a bad token.
+    fn check_token(&self, params: &HashMap<String, String>) -> Result<Vec<String>, GErr> {
         let issued = params.get("access_token").filter(|t| **t != self.cfg.token).and_then(|t| self.tokens.get(t));
         if let Some(i) = issued {
             return if self.now() < i.expires {
-                Ok(())
+                Ok(i.scopes.clone())
             } else {
                 Err(GErr::new(400, 190, "OAuthException", "Error validating access token: Session has expired.")
                     .subcode(463))
             };
         }
         match params.get("access_token") {
-            Some(t) if *t == self.cfg.token && !self.token_expired => Ok(()),
+            Some(t) if *t == self.cfg.token && !self.token_expired => Ok(self.cfg.scopes.clone()),
             Some(t) if *t == self.cfg.token => {
                 Err(GErr::new(400, 190, "OAuthException", "Error validating access token: Session has expired.")
                     .subcode(463))
@@ -765,7 +791,7 @@ impl Threads {
     }
 
     fn require_scope(&self, scope: &str) -> Result<(), GErr> {
-        if self.cfg.scopes.iter().any(|s| s == scope) {
+        if self.granted.iter().any(|s| s == scope) {
             Ok(())
         } else {
             Err(GErr::new(
@@ -804,6 +830,7 @@ impl Threads {
                 }
                 Ok(Value::Object(out))
             }
+            Route::DebugToken => Ok(self.debug_token(p)),
             Route::CreateContainer => {
                 own_user()?;
                 self.require_scope("threads_content_publish")?;
@@ -839,11 +866,12 @@ impl Threads {
                 self.page(items, p, segs)
             }
             Route::ListReplies => {
+                // Meta: "threads_read_replies" for GET calls on reply endpoints, the user's too.
+                self.require_scope("threads_read_replies")?;
                 let mut items: Vec<&MediaObj> = if self.is_user(target) {
                     self.media.values().filter(|m| !m.deleted && m.reply_to.is_some()).collect()
                 } else {
                     self.live_media(target, method)?;
-                    self.require_scope("threads_read_replies")?;
                     self.media.values().filter(|m| !m.deleted && m.reply_to.as_deref() == Some(target)).collect()
                 };
                 items.sort_by_key(|m| std::cmp::Reverse(m.seq));
@@ -916,15 +944,41 @@ impl Threads {
             .collect()
     }
 
-    fn mint(&mut self, kind: TokenKind) -> (String, Duration) {
+    fn mint(&mut self, kind: TokenKind, scopes: Vec<String>) -> (String, Duration) {
         let ttl = match kind {
             TokenKind::Short => HOUR,
             TokenKind::Long => Duration::from_secs(LONG_LIVED_SECS),
         };
         let token = format!("TH{}", self.random_alnum(120));
         let issued = self.now();
-        self.tokens.insert(token.clone(), Issued { kind, issued, expires: issued + ttl });
+        self.tokens.insert(token.clone(), Issued { kind, scopes, issued, expires: issued + ttl });
         (token, ttl)
+    }
+
+    /// `GET /debug_token?input_token=…`: what Meta's token debugger says of a token (the
+    /// caller's own token is allowed to inspect itself, as an app developer's is).
+    fn debug_token(&self, p: &HashMap<String, String>) -> Value {
+        let input = p.get("input_token").map(String::as_str).unwrap_or("");
+        let q = HashMap::from([("access_token".to_owned(), input.to_owned())]);
+        match (self.check_token(&q), self.tokens.get(input)) {
+            (Ok(scopes), Some(t)) => json!({"data": {
+                "type": "USER",
+                "application": "crier fake",
+                "is_valid": true,
+                "issued_at": self.clock.unix(t.issued),
+                "expires_at": self.clock.unix(t.expires),
+                "scopes": scopes,
+                "user_id": self.cfg.user_id,
+            }}),
+            (Ok(scopes), None) => {
+                json!({"data": {"type": "USER", "is_valid": true, "scopes": scopes, "user_id": self.cfg.user_id}})
+            }
+            (Err(e), _) => json!({"data": {
+                "is_valid": false,
+                "scopes": [],
+                "error": {"code": e.code, "message": e.message},
+            }}),
+        }
     }
 
     fn expired_token() -> GErr {
@@ -968,10 +1022,11 @@ impl Threads {
                         "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
                     ));
                 }
+                let scopes = c.scopes.clone();
                 if let Some(c) = self.codes.get_mut(code) {
                     c.used = true;
                 }
-                let (token, _) = self.mint(TokenKind::Short);
+                let (token, _) = self.mint(TokenKind::Short, scopes);
                 let user_id = if self.cfg.user_id_as_string {
                     json!(self.cfg.user_id)
                 } else {
@@ -993,8 +1048,9 @@ impl Threads {
                         Err(GErr::flat("Only a short-lived access token can be exchanged for a long-lived one"))
                     }
                     Some(t) if now >= t.expires => Err(Self::expired_token()),
-                    Some(_) => {
-                        let (token, ttl) = self.mint(TokenKind::Long);
+                    Some(t) => {
+                        let scopes = t.scopes.clone();
+                        let (token, ttl) = self.mint(TokenKind::Long, scopes);
                         Ok(json!({ "access_token": token, "token_type": "bearer", "expires_in": ttl.as_secs() }))
                     }
                 }
@@ -1012,8 +1068,9 @@ impl Threads {
                     Some(t) if now < t.issued + DAY => {
                         Err(GErr::flat("The access token must be at least 24 hours old to be refreshed"))
                     }
-                    Some(_) => {
-                        let (token, ttl) = self.mint(TokenKind::Long);
+                    Some(t) => {
+                        let scopes = t.scopes.clone();
+                        let (token, ttl) = self.mint(TokenKind::Long, scopes);
                         Ok(json!({ "access_token": token, "token_type": "bearer", "expires_in": ttl.as_secs() }))
                     }
                 }

@@ -9,6 +9,7 @@
 //! - [`html`]: status HTML back to text, to recognise statuses on the account.
 
 pub mod api;
+mod auth;
 pub mod count;
 mod doctor;
 pub mod html;
@@ -27,7 +28,8 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
+    Session, SignIn,
 };
 use crate::checklist::Checklist;
 use crate::config::Config;
@@ -233,11 +235,15 @@ impl Platform for Mastodon {
     }
 
     fn setup_hint(&self) -> &'static str {
-        "on your instance open Preferences → Development → New application with the scopes `write:statuses write:media read:accounts read:statuses`, then set MASTODON_ACCESS_TOKEN to its access token and MASTODON_INSTANCE to the instance URL (in .env, or as repository secrets)"
+        "run `crier auth mastodon --instance https://your.server --write-env .env` (or on your instance open Preferences → Development → New application with the scopes `write:statuses write:media read:accounts read:statuses`), then set MASTODON_ACCESS_TOKEN and MASTODON_INSTANCE as repository secrets for CI"
     }
 
     fn edits_in_place(&self) -> bool {
         true
+    }
+
+    fn sign_in(&self) -> Option<&'static dyn SignIn> {
+        Some(&auth::MastodonSignIn)
     }
 
     async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {

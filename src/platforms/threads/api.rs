@@ -713,6 +713,19 @@ impl ThreadsClient {
         decode(v, "me")
     }
 
+    /// `GET /debug_token?input_token=…` on the client's own token: the permissions it
+    /// was granted (`data.scopes`).
+    pub async fn granted_scopes(&self) -> Result<Vec<String>> {
+        let input = self.token.expose_secret().to_owned();
+        let v = self.get(&["debug_token"], vec![("input_token", input)]).await?;
+        let scopes = v
+            .get("data")
+            .and_then(|d| d.get("scopes"))
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad_shape("debug_token", "no `data.scopes`"))?;
+        Ok(scopes.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+    }
+
     /// `GET /{user}/threads_publishing_limit`.
     pub async fn publishing_limit(&self, user: &str) -> Result<Quota> {
         let v = self

@@ -1,11 +1,11 @@
-//! `crier doctor` for Threads: the token (and whose it is), the publishing quota, and
-//! the token's expiry when it is known.
+//! `crier doctor` for Threads: the token (and whose it is), the permissions it lacks,
+//! the publishing quota, and the token's expiry when it is known.
 
 use chrono::DateTime;
 use secrecy::SecretString;
 
 use super::api::{DEFAULT_BASE_URL, ThreadsClient, ThreadsError};
-use crate::auth::{KEY_EXPIRES_AT, KEY_TOKEN, KEY_USER_ID};
+use super::auth::{KEY_EXPIRES_AT, KEY_TOKEN, KEY_USER_ID, PERMISSIONS};
 use crate::checklist::Checklist;
 use crate::platforms::DoctorContext;
 
@@ -26,6 +26,7 @@ pub(super) async fn check(cx: &DoctorContext<'_>, r: &mut Checklist) {
                     &format!("set THREADS_USER_ID={} (or remove it: crier looks it up)", me.id),
                 );
             }
+            permissions(&client, r).await;
             match client.publishing_limit(&me.id).await {
                 Ok(q) if q.used >= q.total => r.warn(
                     &format!("publishing quota used up: {} of {} posts in the last 24 hours", q.used, q.total),
@@ -79,6 +80,32 @@ pub(super) async fn check(cx: &DoctorContext<'_>, r: &mut Checklist) {
                 r.ok(&format!("the token expires on {date} (in {})", human_duration(left)));
             }
         }
+    }
+}
+
+/// Which of the permissions crier asks for the token lacks, and what fails without them.
+async fn permissions(client: &ThreadsClient, r: &mut Checklist) {
+    let granted = match client.granted_scopes().await {
+        Ok(g) => g,
+        Err(e) => {
+            r.info(&format!("permissions: unknown, Threads did not say ({e})"));
+            return;
+        }
+    };
+    let missing: Vec<&(&str, &str)> = PERMISSIONS.iter().filter(|(p, _)| !granted.iter().any(|g| g == p)).collect();
+    if missing.is_empty() {
+        r.ok("permissions: every one crier uses");
+        return;
+    }
+    let list: Vec<String> = missing.iter().map(|(p, why)| format!("{p} (for {why})")).collect();
+    let msg =
+        format!("the token lacks the permission{} {}", if missing.len() == 1 { "" } else { "s" }, list.join(", "));
+    let fix = "run `crier auth threads --write-env .env`: it asks for every permission crier uses (then update THREADS_ACCESS_TOKEN wherever it is stored)";
+    // Without these two nothing can be published; the others fail single features.
+    if missing.iter().any(|(p, _)| matches!(*p, "threads_basic" | "threads_content_publish")) {
+        r.fail(&msg, fix);
+    } else {
+        r.warn(&msg, fix);
     }
 }
 
