@@ -156,29 +156,59 @@ admin account confirm --username alice
 start_server
 log "GoToSocial is up on $base"
 
-# --- a token through the OAuth code flow ------------------------------------
+# --- a token through `crier auth mastodon`, curl playing the browser --------
+# crier registers itself (POST /api/v1/apps), prints the authorization URL and
+# waits; curl signs in to GoToSocial's page and approves, then follows the
+# redirect to crier's listener (or, out of band, pastes the code it shows).
+cd "$root"
+# The binary as the tests build it (same features, so the build is shared).
+cargo test --locked --quiet --no-run --test mastodon_e2e
+crier_bin=${CARGO_TARGET_DIR:-$root/target}/debug/crier
+browser() { # URL: signs in and approves as a person would; prints where GoToSocial redirects to
+    local jar=$work/cookies.$RANDOM
+    curl -fsS -o /dev/null -c "$jar" -b "$jar" "${1/$base/$web}"
+    curl -fsS -o /dev/null -c "$jar" -b "$jar" -X POST "$web/auth/sign_in" \
+        --data-urlencode "username=$email" --data-urlencode "password=$password"
+    curl -sS -o /dev/null -c "$jar" -b "$jar" -X POST "$web/oauth/authorize" -w '%{redirect_url}'
+}
+authorize_url() { # ERRFILE: waits for the URL crier prints
+    for _ in $(seq 1 150); do
+        if grep -q "$base/oauth/authorize?" "$1"; then grep -o "$base/oauth/authorize?[^ ]*" "$1" | head -1; return 0; fi
+        sleep 0.2
+    done
+    echo "crier auth mastodon printed no authorization URL:" >&2; cat "$1" >&2; exit 1
+}
+sign_in() { # MODE (loopback|oob): runs crier auth mastodon to the end; prints the token
+    local dir=$work/auth-$1 pid paste
+    mkdir -p "$dir"
+    if [ "$1" = oob ]; then
+        mkfifo "$dir/paste"
+        "$crier_bin" -C "$dir" auth mastodon --instance "$base" --oob --write-env .env <"$dir/paste" 2>"$dir/err" &
+        pid=$!
+        exec 3>"$dir/paste"
+        location=$(browser "$(authorize_url "$dir/err")")
+        paste=$(python3 -c 'import sys, urllib.parse as u; print(u.parse_qs(u.urlparse(sys.argv[1]).query)["code"][0])' "$location")
+        echo "$paste" >&3
+        exec 3>&-
+    else
+        "$crier_bin" -C "$dir" auth mastodon --instance "$base" --write-env .env --timeout 60 </dev/null 2>"$dir/err" &
+        pid=$!
+        location=$(browser "$(authorize_url "$dir/err")")
+        curl -fsS -o /dev/null "$location"
+    fi
+    if ! wait "$pid"; then echo "crier auth mastodon ($1) failed:" >&2; cat "$dir/err" >&2; exit 1; fi
+    grep -q "^MASTODON_INSTANCE=$base\$" "$dir/.env" || { echo "no MASTODON_INSTANCE in .env" >&2; exit 1; }
+    sed -n 's/^MASTODON_ACCESS_TOKEN=//p' "$dir/.env"
+}
 scopes="write:statuses write:media read:accounts read:statuses"
-redirect=http://127.0.0.1:9/callback
-jar=$work/cookies
-app=$(curl -fsS -X POST "$base/api/v1/apps" --data-urlencode "client_name=crier-e2e" \
-    --data-urlencode "redirect_uris=$redirect" --data-urlencode "scopes=$scopes")
-json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-client_id=$(printf '%s' "$app" | json client_id)
-client_secret=$(printf '%s' "$app" | json client_secret)
-curl -fsS -o /dev/null -c "$jar" -b "$jar" -G "$web/oauth/authorize" --data-urlencode "client_id=$client_id" \
-    --data-urlencode "redirect_uri=$redirect" --data-urlencode "response_type=code" --data-urlencode "scope=$scopes"
-curl -fsS -o /dev/null -c "$jar" -b "$jar" -X POST "$web/auth/sign_in" \
-    --data-urlencode "username=$email" --data-urlencode "password=$password"
-location=$(curl -sS -o /dev/null -c "$jar" -b "$jar" -X POST "$web/oauth/authorize" -w '%{redirect_url}')
-code=$(python3 -c 'import sys, urllib.parse as u; print(u.parse_qs(u.urlparse(sys.argv[1]).query)["code"][0])' "$location")
-token=$(curl -fsS -X POST "$base/oauth/token" --data-urlencode "grant_type=authorization_code" \
-    --data-urlencode "code=$code" --data-urlencode "client_id=$client_id" \
-    --data-urlencode "client_secret=$client_secret" --data-urlencode "redirect_uri=$redirect" \
-    --data-urlencode "scope=$scopes" | json access_token)
-log "got a token for alice (scopes: $scopes)"
+oob_token=$(sign_in oob)
+token=$(sign_in loopback)
+for t in "$oob_token" "$token"; do
+    curl -fsS -o /dev/null -H "Authorization: Bearer $t" "$base/api/v1/accounts/verify_credentials"
+done
+log "crier auth mastodon signed in as alice, out of band and through the redirect (scopes: $scopes)"
 
 # --- crier's end-to-end tests -----------------------------------------------
-cd "$root"
 log "running crier's Mastodon end-to-end tests"
 CRIER_MASTODON_E2E_URL=$base CRIER_MASTODON_E2E_TOKEN=$token \
     cargo test --locked --test mastodon_e2e -- --ignored --nocapture --test-threads=1

@@ -53,9 +53,10 @@ impl SignIn for MastodonSignIn {
 
     async fn refresh(&self, cx: &SignInContext<'_>) -> Renewal {
         if cx.env.get(KEY_TOKEN).is_some() {
-            Renewal::NotNeeded(format!(
+            Renewal::NotNeeded(
                 "Mastodon access tokens do not expire: nothing to renew (a revoked one is replaced with `crier auth mastodon`)."
-            ))
+                    .to_owned(),
+            )
         } else {
             Renewal::NotSet(format!("{KEY_TOKEN} is not set (get one with `crier auth mastodon --instance URL`)"))
         }
