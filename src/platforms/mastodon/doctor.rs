@@ -26,6 +26,7 @@ pub(super) async fn check(cx: &DoctorContext<'_>, r: &mut Checklist) {
         request_timeout: cx.http.request_timeout,
         ..ClientOptions::default()
     };
+    let origin = instance.as_str().trim_end_matches('/').to_owned();
     let client = MastodonClient::new(instance, SecretString::from(token.to_owned()), opts);
     let quiet = |_: std::time::Duration| {};
     let host = client.host();
@@ -35,7 +36,7 @@ pub(super) async fn check(cx: &DoctorContext<'_>, r: &mut Checklist) {
             r.fail(
                 &e.to_string(),
                 &format!(
-                    "create a new token on {host}: Preferences → Development → New application, scopes `{SCOPES}`"
+                    "get a new token with `crier auth mastodon --instance {origin} --write-env .env` (or on {host}: Preferences → Development → New application, scopes `{SCOPES}`)"
                 ),
             );
             return;
