@@ -264,7 +264,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 #[command(
     subcommand_value_name = "PLATFORM",
-    after_help = "`crier auth PLATFORM --help` shows a platform's options. Platforms without a sign-in say how to get their credentials."
+    after_help = crate::platforms::oauth::help()
 )]
 pub struct AuthArgs {
     #[command(subcommand)]

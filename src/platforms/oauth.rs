@@ -39,7 +39,8 @@ pub trait SignIn: Sync {
     async fn refresh(&self, cx: &SignInContext<'_>) -> Renewal;
 }
 
-/// Flags every sign-in takes.
+// Flags every sign-in takes (a plain comment: a doc comment would replace the platform's
+// own `about` in `crier auth PLATFORM --help`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
     /// Write the credentials into this `.env` file (other lines are kept) instead of printing them.
@@ -53,6 +54,15 @@ pub struct CommonArgs {
     /// Do not open the authorization page in a browser (only print its URL).
     #[arg(long)]
     pub no_browser: bool,
+}
+
+/// The platforms `crier auth PLATFORM` signs in to, for `crier auth --help`.
+pub fn help() -> String {
+    let names: Vec<&str> = super::REGISTRY.iter().filter(|p| p.sign_in().is_some()).map(|p| p.id().name()).collect();
+    format!(
+        "Platforms with a sign-in: {}. `crier auth PLATFORM --help` shows a platform's options; the other platforms say how to get their credentials.",
+        names.join(", ")
+    )
 }
 
 /// What a sign-in gets.

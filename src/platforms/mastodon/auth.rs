@@ -41,9 +41,9 @@ pub(super) struct MastodonSignIn;
 #[async_trait::async_trait(?Send)]
 impl SignIn for MastodonSignIn {
     fn command(&self) -> clap::Command {
-        MastodonArgs::augment_args(
-            clap::Command::new("mastodon").about("Register crier on a Mastodon server and get an access token."),
-        )
+        // `about` after the flags: their struct's doc comment would replace it.
+        MastodonArgs::augment_args(clap::Command::new("mastodon"))
+            .about("Register crier on a Mastodon server and get an access token.")
     }
 
     async fn sign_in(&self, cx: &SignInContext<'_>, matches: &clap::ArgMatches) -> Result<Option<Credentials>> {

@@ -80,10 +80,9 @@ pub(super) struct ThreadsSignIn;
 #[async_trait::async_trait(?Send)]
 impl SignIn for ThreadsSignIn {
     fn command(&self) -> clap::Command {
-        ThreadsArgs::augment_args(
-            clap::Command::new("threads")
-                .about("Authorize crier with Threads and get a long-lived (60-day) access token."),
-        )
+        // `about` after the flags: their struct's doc comment would replace it.
+        ThreadsArgs::augment_args(clap::Command::new("threads"))
+            .about("Authorize crier with Threads and get a long-lived (60-day) access token.")
     }
 
     async fn sign_in(&self, cx: &SignInContext<'_>, matches: &clap::ArgMatches) -> Result<Option<Credentials>> {
