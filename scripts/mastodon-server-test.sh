@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs crier's Mastodon end-to-end tests against a real server speaking the
 # Mastodon client API: GoToSocial, built from source, on 127.0.0.1 with SQLite
-# and a 500-character limit.
+# and a 500-character limit. `crier auth mastodon` signs in first (out of band,
+# then through the redirect to its listener, curl playing the browser); the
+# tests run with the token it wrote.
 #
 #   scripts/mastodon-server-test.sh
 #

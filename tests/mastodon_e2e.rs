@@ -1,8 +1,8 @@
 //! Crier's Mastodon publisher against a real server speaking the Mastodon client API.
 //!
 //! `scripts/mastodon-server-test.sh` builds GoToSocial, starts it on loopback with a
-//! 500-character limit, makes a user and a token, and runs this file with
-//! `CRIER_MASTODON_E2E_URL` (the instance) and `CRIER_MASTODON_E2E_TOKEN` set, with
+//! 500-character limit, makes a user, gets a token with `crier auth mastodon`, and runs
+//! this file with `CRIER_MASTODON_E2E_URL` (the instance) and `CRIER_MASTODON_E2E_TOKEN` set, with
 //! `--ignored`: a plain `cargo test` stays offline and lists these tests as ignored.
 //!
 //! Covered: a text status, a rerun after a crash (no record: the status is found and adopted),
