@@ -222,7 +222,8 @@ mod tests {
     #[test]
     fn the_preview_shows_an_articles_image_from_the_working_tree_whatever_its_public_url() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let project = Project::open(root, None, Env::from_pairs([]), crate::platforms::catalog()).expect("this repository is a project");
+        let project = Project::open(root, None, Env::from_pairs([]), crate::platforms::catalog())
+            .expect("this repository is a project");
         assert!(project.config.media.base_url.is_some(), "crier.yaml sets media.base_url");
         let report = pipeline::check_post(&project, &root.join("content/2026/introducing-crier.md"));
         let mut media = Vec::new();
