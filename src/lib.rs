@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod content;
+pub mod crosslinks;
 pub mod diag;
 pub mod difference;
 pub mod drift;

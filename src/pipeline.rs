@@ -76,9 +76,7 @@ pub fn check_post(project: &Project, abs: &Path) -> PostReport {
             Err(errs) => diags.extend(errs),
         }
     }
-    if let Some(d) = link_cycle(project, &post, &report.rendered, &targets) {
-        diags.push(d);
-    }
+    diags.extend(crate::crosslinks::check(project, &post, &report.rendered, &targets));
     // Media shared by several parts or platforms reports its problem once.
     diags.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)).then(a.severity.cmp(&b.severity)));
     diags.dedup();
@@ -88,28 +86,19 @@ pub fn check_post(project: &Project, abs: &Path) -> PostReport {
     report
 }
 
-/// Templates that link each other's posts in a circle (the Threads teaser links the
-/// dev.to article, whose template links the Threads post): no run could publish them.
-fn link_cycle(project: &Project, post: &Post, rendered: &[Rendered], targets: &[PlatformId]) -> Option<Diagnostic> {
-    let edges: Vec<(PlatformId, Vec<PlatformId>)> =
-        rendered.iter().map(|r| (r.platform(), crate::publish::links(project, r.as_ref(), targets))).collect();
-    let cycle = crate::publish::link_cycle(&edges)?;
-    let mut names: Vec<String> = cycle
-        .iter()
-        .map(|p| {
-            let template = rendered.iter().find(|r| r.platform() == *p).map_or("", |r| r.template());
-            format!("{p} (template `{template}`)")
-        })
-        .collect();
-    names.push(cycle[0].to_string());
-    Some(
-        Diagnostic::error(
-            "cross-link-cycle",
-            format!("the templates link each other's posts in a circle: {}", names.join(" → ")),
-        )
-        .at(&post.source, post.head_span())
-        .with_hint("one of them must be published first: remove the `published.<platform>.url` link from one template"),
-    )
+/// The platforms of `post` as it is now, and the errors `check` would report for it on
+/// `id` rendered as `rendered`: a post read again at publish time (it may have been
+/// edited while the run was going) is held to the same rules as when it was checked.
+pub fn recheck(project: &Project, post: &Post, rendered: &dyn platforms::Output) -> (Vec<PlatformId>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let targets = rules::targets(post, &project.config, &mut diags);
+    rules::general(post, &mut diags);
+    let id = rendered.platform();
+    if targets.contains(&id) {
+        diags.extend(platforms::get(id).validate(project, post, rendered));
+    }
+    diags.retain(Diagnostic::is_error);
+    (targets, diags)
 }
 
 /// Checks posts in parallel, keeping the given order.
@@ -164,7 +153,7 @@ pub fn select(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<
     }
     let mut out = Vec::new();
     for p in paths {
-        let abs = if p.is_absolute() { p.clone() } else { project.root.join(p) };
+        let abs = normalize(&if p.is_absolute() { p.clone() } else { project.root.join(p) });
         if abs.is_dir() {
             out.extend(content::discover(&abs)?);
         } else if abs.is_file() {
@@ -173,7 +162,26 @@ pub fn select(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<
             return Err(crate::error::Error::usage(format!("`{}` does not exist", p.display())));
         }
     }
+    // One file named twice (`a.md`, `sub/../a.md`, a symbolic link) is one post: compare
+    // the files themselves, not the paths as given.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     out.sort();
-    out.dedup();
     Ok(out)
+}
+
+/// `path` with `.` and `name/..` removed, without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

@@ -299,7 +299,7 @@ async fn look(
 /// judged on a rendering with placeholder URLs.
 fn linked(project: &Project, post: &Post, id: PlatformId, among: &[PlatformId]) -> Vec<PlatformId> {
     match platforms::get(id).render(project, post, among) {
-        Ok(r) => publish::links(project, r.as_ref(), among),
+        Ok(r) => crate::crosslinks::links(project, r.as_ref(), among),
         Err(_) => Vec::new(),
     }
 }

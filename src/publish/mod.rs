@@ -1,6 +1,7 @@
 //! Publishing: the plan (where every post stands on every platform), and the run
 //! ([`run`]) that publishes what is due on every platform side by side.
 
+pub mod cancel;
 pub mod run;
 
 use std::fmt::Write as _;
@@ -133,49 +134,6 @@ pub fn plan(reports: &[PostReport], now: DateTime<Utc>) -> Vec<PlanEntry> {
     entries
 }
 
-/// The platforms `rendered`'s template links (`published.<platform>.url`) among
-/// `targets`: the post waits for them on `rendered`'s platform.
-pub fn links(project: &crate::project::Project, rendered: &dyn Output, targets: &[PlatformId]) -> Vec<PlatformId> {
-    let own = rendered.platform();
-    project
-        .templates
-        .linked_platforms(rendered.template())
-        .iter()
-        .filter_map(|name| PlatformId::parse(name))
-        .filter(|p| *p != own && targets.contains(p))
-        .collect()
-}
-
-/// A cycle of cross-links among a post's platforms (A's template links B's post and
-/// B's links A's), which no run could satisfy, as the platforms in the cycle.
-pub fn link_cycle(edges: &[(PlatformId, Vec<PlatformId>)]) -> Option<Vec<PlatformId>> {
-    // Depth-first search with the path on a stack; posts have a handful of platforms.
-    fn visit(
-        node: PlatformId,
-        edges: &[(PlatformId, Vec<PlatformId>)],
-        path: &mut Vec<PlatformId>,
-        done: &mut Vec<PlatformId>,
-    ) -> Option<Vec<PlatformId>> {
-        if let Some(i) = path.iter().position(|p| *p == node) {
-            return Some(path[i..].to_vec());
-        }
-        if done.contains(&node) {
-            return None;
-        }
-        path.push(node);
-        for next in edges.iter().filter(|(from, _)| *from == node).flat_map(|(_, to)| to) {
-            if let Some(c) = visit(*next, edges, path, done) {
-                return Some(c);
-            }
-        }
-        path.pop();
-        done.push(node);
-        None
-    }
-    let mut done = Vec::new();
-    edges.iter().find_map(|(from, _)| visit(*from, edges, &mut Vec::new(), &mut done))
-}
-
 /// The display name of a platform ("dev.to").
 pub fn display(p: PlatformId) -> &'static str {
     platforms::get(p).display_name()
@@ -253,16 +211,6 @@ mod tests {
         ];
         let got: Vec<(&str, &str, &str)> = got.iter().map(|(p, pl, s)| (p.as_str(), *pl, *s)).collect();
         assert_eq!(got, want);
-    }
-
-    #[test]
-    fn link_cycles_are_found() {
-        let ids: Vec<PlatformId> = PlatformId::all().collect();
-        let (a, b) = (ids[0], ids[1]);
-        assert_eq!(link_cycle(&[(a, vec![b]), (b, vec![])]), None);
-        assert_eq!(link_cycle(&[(a, vec![b]), (b, vec![a])]), Some(vec![a, b]));
-        assert_eq!(link_cycle(&[(a, vec![a])]), Some(vec![a]));
-        assert_eq!(link_cycle(&[]), None);
     }
 
     #[test]
