@@ -119,13 +119,29 @@ pub enum GitOutcome {
         attempts: u32,
         /// Things the user should know (files left alone, earlier commits pushed).
         notes: Vec<String>,
+        /// Records this run could not commit because the remote's version of the file
+        /// records another post for the same platform (both ids named): failures.
+        conflicts: Vec<String>,
     },
+}
+
+/// What a commit and push tells the user besides the commit.
+#[derive(Default)]
+struct Notes {
+    lines: Vec<String>,
+    conflicts: Vec<String>,
+}
+
+impl Notes {
+    fn push(&mut self, line: String) {
+        self.lines.push(line);
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error(
-        "another `crier publish` is running in this checkout ({holder}); wait for it to finish, or, if it is no longer running, delete `{}` and run again",
+        "another `crier publish` is running in this checkout ({holder}, holding `{}`); wait for it to finish",
         path.display()
     )]
     Locked { holder: String, path: PathBuf },
@@ -248,11 +264,13 @@ fn upstream(repo: &Repository, branch: &Branch) -> Result<(String, String), GitE
 // ---------------------------------------------------------------------------
 // Lock
 
-/// Held while `publish` runs; the lock file is removed on drop.
+/// Held while `publish` runs: an exclusive lock the operating system holds on
+/// `<gitdir>/crier-publish.lock` (`flock` on Linux and macOS, `LockFileEx` on Windows),
+/// so it ends with the process however the process ends; the file only names the holder.
 #[derive(Debug)]
 pub struct PublishLock {
     path: PathBuf,
-    content: String,
+    file: fs::File,
 }
 
 impl PublishLock {
@@ -263,10 +281,9 @@ impl PublishLock {
 
 impl Drop for PublishLock {
     fn drop(&mut self) {
-        // Only remove it if it is still ours.
-        if fs::read_to_string(&self.path).is_ok_and(|c| c == self.content) {
-            let _ = fs::remove_file(&self.path);
-        }
+        // The file stays (removing it would race a run that opened it meanwhile); it is
+        // emptied, and the lock ends with the handle.
+        let _ = self.file.set_len(0);
     }
 }
 
@@ -280,83 +297,57 @@ fn hostname() -> String {
         .unwrap_or_else(|| "unknown-host".to_owned())
 }
 
-struct Holder {
-    pid: Option<u32>,
-    host: Option<String>,
-    started: Option<String>,
-}
-
-impl Holder {
-    fn parse(text: &str) -> Self {
-        let field = |name: &str| {
-            text.lines()
-                .find_map(|l| l.split_once(':').filter(|(k, _)| k.trim() == name).map(|(_, v)| v.trim().to_owned()))
-        };
-        Self { pid: field("pid").and_then(|p| p.parse().ok()), host: field("host"), started: field("started") }
-    }
-
-    fn describe(&self) -> String {
-        match self.pid {
-            Some(pid) => format!(
-                "pid {pid} on {}, started {}",
-                self.host.as_deref().unwrap_or("an unknown host"),
-                self.started.as_deref().unwrap_or("at an unknown time")
-            ),
-            None => "unknown holder: the lock file is unreadable".to_owned(),
-        }
-    }
-
-    /// Only a lock taken on this host by a process that is gone is stale;
-    /// liveness is checked through `/proc` (Linux). Elsewhere a lock is never
-    /// taken over automatically.
-    fn is_stale(&self, host: &str) -> bool {
-        match (self.pid, &self.host) {
-            (Some(pid), Some(h)) if h == host && Path::new("/proc/self").exists() => {
-                !Path::new("/proc").join(pid.to_string()).exists()
-            }
-            _ => false,
-        }
+/// Who holds the lock, as its file says.
+fn describe_holder(text: &str) -> String {
+    let field = |name: &str| {
+        text.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim() == name).map(|(_, v)| v.trim().to_owned()))
+    };
+    match field("pid") {
+        Some(pid) => format!(
+            "pid {pid} on {}, started {}",
+            field("host").as_deref().unwrap_or("an unknown host"),
+            field("started").as_deref().unwrap_or("at an unknown time")
+        ),
+        // Windows does not let another process read a locked file.
+        None => "the lock file does not say who holds it".to_owned(),
     }
 }
 
-/// Takes `<gitdir>/crier-publish.lock` (pid, host, start time). Outside a
-/// repository there is nothing to lock: `Ok(None)`. A lock left by a process
-/// that no longer runs on this host is taken over.
+/// Takes `<gitdir>/crier-publish.lock` and writes pid, host and start time into it.
+/// Outside a repository there is nothing to lock: `Ok(None)`. A lock file left by a
+/// process that is gone (killed, crashed, a runner shut down) is not locked any more
+/// and is simply taken, on every operating system.
 pub fn lock(root: &Path) -> Result<Option<PublishLock>, GitError> {
     let Some(r) = Repo::open(root)? else { return Ok(None) };
     let path = r.repo.path().join(LOCK_FILE);
-    let host = hostname();
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| other(&format!("cannot open `{}`", path.display()), e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut file, &mut text);
+            return Err(GitError::Locked { holder: describe_holder(&text), path });
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(other(&format!("cannot lock `{}`", path.display()), e)),
+    }
     let content = format!(
-        "pid: {}\nhost: {host}\nstarted: {}\n",
+        "pid: {}\nhost: {}\nstarted: {}\n",
         std::process::id(),
+        hostname(),
         chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
-    for _ in 0..3 {
-        match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut f) => {
-                f.write_all(content.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| {
-                    let _ = fs::remove_file(&path);
-                    other(&format!("cannot write `{}`", path.display()), e)
-                })?;
-                return Ok(Some(PublishLock { path, content }));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let Ok(existing) = fs::read_to_string(&path) else { continue };
-                let holder = Holder::parse(&existing);
-                if !holder.is_stale(&host) {
-                    return Err(GitError::Locked { holder: holder.describe(), path });
-                }
-                match fs::remove_file(&path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(other(&format!("cannot remove the stale lock `{}`", path.display()), e)),
-                }
-            }
-            Err(e) => return Err(other(&format!("cannot create `{}`", path.display()), e)),
-        }
-    }
-    let holder = fs::read_to_string(&path).map(|t| Holder::parse(&t).describe()).unwrap_or_default();
-    Err(GitError::Locked { holder, path })
+    file.set_len(0)
+        .and_then(|()| std::io::Seek::rewind(&mut file))
+        .and_then(|()| file.write_all(content.as_bytes()))
+        .and_then(|()| file.sync_all())
+        .map_err(|e| other(&format!("cannot write `{}`", path.display()), e))?;
+    Ok(Some(PublishLock { path, file }))
 }
 
 // ---------------------------------------------------------------------------
@@ -472,7 +463,7 @@ fn build_commit<'r>(
     recs: &[Rec],
     fallback: &Fallback<'_>,
     sig: &Signature<'_>,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
 ) -> Result<Option<(Oid, Vec<FileWrite>)>, GitError> {
     let base_tree = match parent {
         Some(c) => c.tree().map_err(|e| other("cannot read a tree", e))?,
@@ -513,6 +504,17 @@ fn build_commit<'r>(
         let mut text = String::from_utf8(content)
             .map_err(|_| GitError::Other(format!("git: `{path}` is not UTF-8 text; commit its record by hand")))?;
         for r in file_recs {
+            // Another run recorded another post there meanwhile: keep its record, and say
+            // both ids (one of the two posts is a duplicate).
+            if let Ok(Some(theirs)) = ledger::get_record(&text, r.kind, &r.platform) {
+                if theirs.id != r.record.id {
+                    notes.conflicts.push(format!(
+                        "`{path}`: the remote records {} post {} ({}), written meanwhile by another run, and this run published {} ({}); the remote's record is kept: delete the duplicate post and keep one record",
+                        r.platform, theirs.id, theirs.url, r.record.id, r.record.url
+                    ));
+                    continue;
+                }
+            }
             text = ledger::set_record(&text, r.kind, &r.platform, &r.record).map_err(|e| {
                 GitError::Other(format!(
                     "git: cannot write the {} record into the committed version of `{path}`: {e}; commit it by hand",
@@ -563,7 +565,7 @@ fn worktree_mode(path: &Path) -> FileMode {
 /// After the first commit: the index entry of each committed file follows
 /// HEAD unless the file has staged changes of its own; a clean working file
 /// that lacks the record gets it. A working file with other edits keeps them.
-fn sync_after_commit(r: &Repo, writes: &[FileWrite], notes: &mut Vec<String>) -> Result<(), GitError> {
+fn sync_after_commit(r: &Repo, writes: &[FileWrite], notes: &mut Notes) -> Result<(), GitError> {
     let mut index = r.repo.index().map_err(|e| other("cannot read the index", e))?;
     for w in writes {
         let abs = r.workdir.join(&w.path);
@@ -663,7 +665,7 @@ pub fn commit_and_push(root: &Path, changes: &[RecordChange], opts: &GitOptions)
             record: c.record.clone(),
         })
         .collect();
-    let mut notes = Vec::new();
+    let mut notes = Notes::default();
     let head = r.head_commit()?;
     let old_head = head.as_ref().map(Commit::id);
     let fallback = |path: &str| {
@@ -681,7 +683,7 @@ pub fn commit_and_push(root: &Path, changes: &[RecordChange], opts: &GitOptions)
     let commit = head_id.to_string();
     if !opts.push {
         return Ok(if committed {
-            GitOutcome::Committed { commit, pushed: false, attempts: 0, notes }
+            GitOutcome::Committed { commit, pushed: false, attempts: 0, notes: notes.lines, conflicts: notes.conflicts }
         } else {
             GitOutcome::NothingToCommit
         });
@@ -715,7 +717,7 @@ fn push_loop(
     merge: &str,
     opts: &GitOptions,
     sig: &Signature<'_>,
-    mut notes: Vec<String>,
+    mut notes: Notes,
 ) -> Result<GitOutcome, GitError> {
     let token = opts.token.as_ref();
     let max = opts.max_push_attempts.max(1);
@@ -735,7 +737,15 @@ fn push_loop(
         attempts += 1;
         let head = head_id()?;
         match push_once(&r.repo, remote, &branch.refname, merge, token) {
-            Ok(()) => return Ok(GitOutcome::Committed { commit: head.to_string(), pushed: true, attempts, notes }),
+            Ok(()) => {
+                return Ok(GitOutcome::Committed {
+                    commit: head.to_string(),
+                    pushed: true,
+                    attempts,
+                    notes: notes.lines,
+                    conflicts: notes.conflicts,
+                });
+            }
             Err(PushError::Failed { message, transient }) => {
                 if !transient || attempts >= max {
                     return Err(failed(message, head));
@@ -760,7 +770,8 @@ fn push_loop(
                             commit: remote_head.to_string(),
                             pushed: true,
                             attempts,
-                            notes,
+                            notes: notes.lines,
+                            conflicts: notes.conflicts,
                         });
                     }
                     Err(e) => return Err(failed(format!("rejected ({reason}), and {e}"), head)),
@@ -869,7 +880,7 @@ fn reapply(
     branch: &Branch,
     remote_head: Oid,
     sig: &Signature<'_>,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
 ) -> Result<bool, String> {
     let repo = &r.repo;
     let head = repo.head().and_then(|h| h.peel_to_commit()).map_err(|e| e.message().to_owned())?;
@@ -1090,7 +1101,7 @@ mod tests {
         let token = GitOptions { token: Some(SecretString::from("ghs_secret_token_value")), ..opts() };
 
         let out = commit_and_push(&f.work, std::slice::from_ref(&c), &token).unwrap();
-        let GitOutcome::Committed { commit, pushed: true, attempts: 1, notes } = out else { panic!("{out:?}") };
+        let GitOutcome::Committed { commit, pushed: true, attempts: 1, notes, .. } = out else { panic!("{out:?}") };
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(f.origin_head().to_string(), commit);
         assert_eq!(git(&f.work, &["rev-parse", "HEAD~1"]), before);
@@ -1205,7 +1216,7 @@ mod tests {
         f.someone_else_pushes();
 
         let out = commit_and_push(&f.work, &[c], &opts()).unwrap();
-        let GitOutcome::Committed { commit, pushed: true, attempts: 2, notes } = out else { panic!("{out:?}") };
+        let GitOutcome::Committed { commit, pushed: true, attempts: 2, notes, .. } = out else { panic!("{out:?}") };
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(f.origin_head().to_string(), commit);
         let origin = f.origin.as_path();
@@ -1222,6 +1233,31 @@ mod tests {
         assert_eq!(fs::read_to_string(f.work.join("content/post.md")).unwrap(), post);
         assert!(fs::read_to_string(f.work.join("content/other.md")).unwrap().ends_with("More.\n"));
         assert_eq!(status(&f.work), " M README.md\n");
+    }
+
+    #[test]
+    fn a_record_another_run_pushed_meanwhile_is_kept_and_both_ids_are_reported() {
+        let f = Fixture::new(true);
+        // Another run published the same post and pushed its record first.
+        let other = f.dir.path().join("other-run");
+        git(f.dir.path(), &["clone", "-q", f.origin.to_str().unwrap(), other.to_str().unwrap()]);
+        write_back(&other, &change("content/post.md", 7));
+        git(&other, &["commit", "-q", "-am", "crier: record published posts [skip ci]"]);
+        git(&other, &["push", "-q", "origin", "main"]);
+        // This run's record for the same file and platform, another id.
+        let ours = change("content/post.md", 5);
+        write_back(&f.work, &ours);
+
+        let out = commit_and_push(&f.work, &[ours], &opts()).unwrap();
+        let GitOutcome::Committed { conflicts, .. } = out else { panic!("{out:?}") };
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+        assert!(conflicts[0].contains(&record(7).id) && conflicts[0].contains(&record(5).id), "{conflicts:?}");
+        let post = f.show(&f.origin, "main:content/post.md");
+        assert_eq!(
+            ledger::get_record(&post, FileKind::Markdown, "threads").unwrap(),
+            Some(record(7)),
+            "the record already on the remote is not replaced"
+        );
     }
 
     #[test]
@@ -1307,18 +1343,24 @@ mod tests {
         assert_eq!(path, f.work.join(".git").join(LOCK_FILE));
         let err = lock(&f.work).unwrap_err();
         assert!(matches!(err, GitError::Locked { .. }), "{err:?}");
-        assert!(err.to_string().contains(&format!("pid {}", std::process::id())), "{err}");
+        if cfg!(unix) {
+            // Windows keeps a locked file from being read by another handle.
+            assert!(err.to_string().contains(&format!("pid {}", std::process::id())), "{err}");
+        }
         drop(held);
-        assert!(!path.exists());
+        let again = lock(&f.work).unwrap().expect("free once released");
+        drop(again);
 
-        // A lock left by a process that is gone.
-        fs::write(&path, format!("pid: 999999999\nhost: {}\nstarted: 2026-01-01T00:00:00Z\n", hostname())).unwrap();
-        let taken = lock(&f.work).unwrap().expect("taken over");
-        assert!(fs::read_to_string(&path).unwrap().contains(&format!("pid: {}", std::process::id())));
-        drop(taken);
-        // Another host's lock cannot be checked, so it is respected.
-        fs::write(&path, "pid: 999999999\nhost: elsewhere\nstarted: x\n").unwrap();
-        assert!(matches!(lock(&f.work), Err(GitError::Locked { .. })));
+        // A lock file left by a process that is gone, here or on another host: no one
+        // holds it any more, so it is taken over.
+        for holder in
+            [format!("pid: 999999999\nhost: {}\nstarted: x\n", hostname()), "pid: 1\nhost: elsewhere\n".into()]
+        {
+            fs::write(&path, holder).unwrap();
+            let taken = lock(&f.work).unwrap().expect("taken over");
+            assert!(fs::read_to_string(&path).unwrap().contains(&format!("pid: {}", std::process::id())));
+            drop(taken);
+        }
     }
 
     #[test]

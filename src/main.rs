@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failure) => ExitCode::from(1),
+        Ok(Outcome::Cancelled(code)) => ExitCode::from(code),
         Err(err) => {
             report(&err);
             ExitCode::from(2)

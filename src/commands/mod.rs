@@ -28,6 +28,8 @@ pub enum Outcome {
     Success,
     /// Content errors, or a post that failed to publish (exit code 1).
     Failure,
+    /// Stopped by a signal after finishing what was in flight (exit code 128 + signal).
+    Cancelled(u8),
 }
 
 /// Global options every command sees.
@@ -157,7 +159,7 @@ impl RecordCommit<'_> {
                 author: project.config.git.author_name.clone().zip(project.config.git.author_email.clone()),
             };
             match git::commit_and_push(&project.root, changes, &opts) {
-                Ok(GitOutcome::Committed { commit, pushed, notes, .. }) => {
+                Ok(GitOutcome::Committed { commit, pushed, notes, conflicts, .. }) => {
                     let short = &commit[..commit.len().min(8)];
                     lines.push(if pushed {
                         format!("committed the records as {short} and pushed them")
@@ -167,6 +169,7 @@ impl RecordCommit<'_> {
                         format!("committed the records as {short}")
                     });
                     lines.extend(notes);
+                    failed.extend(conflicts.into_iter().map(|c| format!("git: conflict: {c}")));
                 }
                 Ok(GitOutcome::NothingToCommit | GitOutcome::NotARepository) => {}
                 Err(e) => failed.push(format!("git: {e}")),
