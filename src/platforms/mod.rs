@@ -64,6 +64,12 @@ pub trait Output: Any + Debug + Send + Sync {
     /// An HTML preview for `watch --serve`; local media it shows are added to `cx`.
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String;
 
+    /// Replies to its own first part it is published as (a chain's parts after the first),
+    /// for a platform that counts replies against a quota of their own.
+    fn replies(&self) -> u64 {
+        0
+    }
+
     fn as_any(&self) -> &dyn Any;
 }
 
@@ -128,6 +134,9 @@ pub struct Budget {
     pub remaining: u64,
     /// Said of a post deferred because the budget is used up.
     pub exhausted: String,
+    /// Replies left, where replies have a quota of their own (Threads): a chain that does
+    /// not fit waits whole for a later run rather than stopping part-way.
+    pub replies: Option<u64>,
 }
 
 /// What connecting a platform for a run gets.

@@ -104,6 +104,10 @@ impl Output for ThreadsOutput {
         &self.template
     }
 
+    fn replies(&self) -> u64 {
+        self.parts.len().saturating_sub(1) as u64
+    }
+
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }

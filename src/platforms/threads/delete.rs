@@ -38,7 +38,11 @@ impl Account {
             fatal: fatal(&e),
             published_parts: 0,
         })?;
-        Ok(Budget { remaining: q.total.saturating_sub(q.used), exhausted: quota_note(q.total, q.duration_secs) })
+        Ok(Budget {
+            remaining: q.total.saturating_sub(q.used),
+            exhausted: quota_note(q.total, q.duration_secs),
+            replies: None,
+        })
     }
 
     /// Deletes every part, the last first. `Failure::published_parts` counts the parts

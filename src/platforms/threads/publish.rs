@@ -153,10 +153,15 @@ pub struct Prepared {
 }
 
 struct Slot {
-    /// The part it was made for: used only if the part is still the same.
-    text: String,
-    urls: Vec<Option<String>>,
+    /// The part and options it was made for ([`slot_key`]): used only if every one of
+    /// them is still the same (text, media, alt text, topic tag, reply control, …).
+    key: String,
     container: ContainerFuture,
+}
+
+/// Everything that goes into a first-part container.
+fn slot_key(options: &PartOptions, part: &super::ThreadsPart) -> String {
+    format!("{options:?}\n{part:?}")
 }
 
 impl Prepared {
@@ -165,6 +170,7 @@ impl Prepared {
     pub async fn prepare(&self, post: &Post, out: &ThreadsOutput) {
         let Some(part) = out.parts.first().filter(|p| !p.media.is_empty()) else { return };
         let options = PartOptions::of(post, out);
+        let key = slot_key(&options, part);
         let (client, user, opts) = (self.client.clone(), self.user.clone(), self.opts);
         let p = part.clone();
         let container = async move {
@@ -176,7 +182,7 @@ impl Prepared {
         }
         .boxed_local()
         .shared();
-        let slot = Slot { text: part.text.clone(), urls: urls_of(&part.media), container: container.clone() };
+        let slot = Slot { key, container: container.clone() };
         self.slots.borrow_mut().insert(post.path.clone(), slot);
         // A failure is not reported here: publishing creates the container again, and reports.
         let _ = container.await;
@@ -184,9 +190,9 @@ impl Prepared {
 
     /// The container prepared for this part of `post`, if any: ready, or failed for a
     /// reason that creating it again would meet too (the media itself was refused).
-    async fn take(&self, post: &Post, text: &str, media: &[MediaRef]) -> Option<Result<ContainerId, ThreadsError>> {
+    async fn take(&self, post: &Post, key: &str) -> Option<Result<ContainerId, ThreadsError>> {
         let slot = self.slots.borrow_mut().remove(&post.path)?;
-        if slot.text != text || slot.urls != urls_of(media) {
+        if slot.key != key {
             return None;
         }
         match slot.container.await {
@@ -204,10 +210,6 @@ impl Prepared {
     pub fn calls(&self) -> u64 {
         self.client.calls()
     }
-}
-
-fn urls_of(media: &[MediaRef]) -> Vec<Option<String>> {
-    media.iter().map(|m| m.url.clone()).collect()
 }
 
 /// The post's `threads:` options that go into its containers.
@@ -329,9 +331,10 @@ impl ThreadsPublisher {
     }
 
     /// Posts that may still be published in the current 24-hour window.
-    pub async fn remaining_quota(&self) -> Result<u64, ThreadsError> {
+    /// Posts and replies left in Threads' moving 24-hour window.
+    pub async fn remaining_quota(&self) -> Result<(u64, u64), ThreadsError> {
         let q = self.client.publishing_limit(&self.user).await?;
-        Ok(q.total.saturating_sub(q.used))
+        Ok((q.total.saturating_sub(q.used), q.reply_total.saturating_sub(q.reply_used)))
     }
 
     pub fn calls(&self) -> u64 {
@@ -378,7 +381,7 @@ impl ThreadsPublisher {
             if n > 1 {
                 progress(&format!("part {}/{n}", i + 1));
             }
-            let prepared = if i == 0 { self.prepared.take(post, &part.text, &part.media).await } else { None };
+            let prepared = if i == 0 { self.prepared.take(post, &slot_key(&options, part)).await } else { None };
             let media = match prepared {
                 Some(Ok(container)) => self.publish_container(&container, &part.text, false).await,
                 Some(Err(e)) => Err(e),

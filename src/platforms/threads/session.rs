@@ -17,7 +17,8 @@ const QUOTA_NOTE: &str = "the Threads publishing quota (250 posts per 24 hours) 
 
 pub(super) struct ThreadsSession {
     publisher: Mutex<ThreadsPublisher>,
-    remaining: u64,
+    /// Posts and replies left in the quota.
+    remaining: (u64, u64),
     /// A copy of the client for work beside publishing (preparing containers).
     prepared: super::publish::Prepared,
     /// The same client, for deleting and looking posts up.
@@ -84,7 +85,8 @@ fn check_media_urls(out: &ThreadsOutput) -> Result<(), Failure> {
 #[async_trait::async_trait(?Send)]
 impl Session for ThreadsSession {
     fn budget(&self) -> Option<Budget> {
-        Some(Budget { remaining: self.remaining, exhausted: QUOTA_NOTE.to_owned() })
+        let (remaining, replies) = self.remaining;
+        Some(Budget { remaining, exhausted: QUOTA_NOTE.to_owned(), replies: Some(replies) })
     }
 
     async fn prepare(&self, job: &Job<'_>) {
