@@ -92,6 +92,8 @@ fn site_url(raw: &str) -> Option<url::Url> {
 pub struct PublishConfig {
     /// At most this many posts are published by one run (a safety net).
     pub max_per_run: u32,
+    /// At most this many edits in place (published posts changed since) by one run.
+    pub max_edits_per_run: u32,
     /// Total time one API request may spend waiting between retries.
     pub max_retry_wait_secs: u64,
     /// First retry delay when the server gives no `Retry-After` (it doubles).
@@ -110,6 +112,7 @@ impl Default for PublishConfig {
     fn default() -> Self {
         Self {
             max_per_run: 10,
+            max_edits_per_run: 10,
             max_retry_wait_secs: 120,
             retry_initial_delay_ms: 1000,
             request_timeout_secs: 30,

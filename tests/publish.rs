@@ -899,13 +899,20 @@ fn a_second_publish_in_the_same_checkout_is_refused() {
     let w = World::new();
     w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
     let _origin = with_origin(&w);
-    // A live process holds the lock: this test's own pid.
-    let lock = w.root().join(".git/crier-publish.lock");
-    std::fs::write(&lock, format!("pid: {}\nhost: {}\n", std::process::id(), hostname())).expect("write");
+    // A live process holds the lock as crier does (an exclusive lock on the file): this test.
+    let path = w.root().join(".git/crier-publish.lock");
+    std::fs::write(&path, format!("pid: {}\nhost: {}\n", std::process::id(), hostname())).expect("write");
+    let held = std::fs::OpenOptions::new().read(true).write(true).open(&path).expect("open");
+    held.try_lock().expect("lock");
     let run = w.publish(&[]);
     run.code(2);
     assert!(run.stderr.contains("another `crier publish` is running"), "{run}");
+    assert!(run.stderr.contains(&format!("pid {}", std::process::id())), "the holder is named\n{run}");
     assert!(w.posts().is_empty());
+    // Once the holder is gone (its lock ends with it), the file left behind blocks nothing.
+    drop(held);
+    w.publish(&[]).code(0);
+    assert_eq!(w.posts().len(), 1);
 }
 
 fn hostname() -> String {
@@ -1139,4 +1146,218 @@ fn a_spoiler_cut_by_split_auto_stays_hidden_in_both_parts_and_in_thread_items() 
     assert_eq!(posts[1].text.as_deref(), Some("It was the butler."));
     let e: Value = serde_json::from_str(posts[1].text_entities.as_deref().expect("entities on part 2")).unwrap();
     assert_eq!(e, serde_json::json!([{"entity_type": "SPOILER", "offset": 7, "length": 10}]));
+}
+
+// ---------------------------------------------------------------- engine hazards (issue 28, 21)
+
+/// Waits (bounded) until `ready` holds, while `child` runs.
+fn wait_for(child: &mut std::process::Child, what: &str, ready: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(child.try_wait().expect("wait").is_none(), "crier ended before {what}");
+        assert!(started.elapsed() < Duration::from_secs(30), "{what} never happened");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn one_file_named_twice_is_published_once() {
+    let w = World::new();
+    let a = md("platforms: [threads]\n", "Post A.\n");
+    w.file("content/a.md", &a).file("content/sub/b.md", md("platforms: [threads]\ndraft: true\n", "B.\n"));
+    let run = w.publish(&["--only", "content/a.md", "content/sub/../a.md", "./content/a.md"]);
+    run.code(0);
+    assert_eq!(w.posts().len(), 1, "one post, however the file is named\n{run}");
+    assert!(run.stdout.contains("published 1,"), "{run}");
+    assert!(record(&w.read("content/a.md")).is_some());
+}
+
+#[test]
+fn a_template_linking_its_own_platform_is_refused_naming_it() {
+    let w = World::new();
+    // One template for every platform, linking the dev.to article: on dev.to that is the
+    // article itself, whose URL does not exist before it is published.
+    w.file("templates/shared.hbs", "{{title}}. Discuss: {{published.devto.url}}\n");
+    let post = "---\ntitle: Launch\nplatforms: [threads, devto]\ntemplate: shared\n---\n\nBody.\n";
+    w.file("content/launch.md", post);
+    let run = w.publish(&[]);
+    run.code(1);
+    assert!(run.stderr.contains("self-link"), "{run}");
+    assert!(run.stderr.contains("template `shared`") && run.stderr.contains("published.devto.url"), "{run}");
+    assert!(w.posts().is_empty() && w.devto.articles().is_empty(), "nothing sent with a placeholder\n{run}");
+    assert_eq!(w.read("content/launch.md"), post);
+}
+
+#[test]
+fn a_post_whose_only_platform_is_misspelt_is_refused_not_skipped() {
+    let w = World::new();
+    let typo = md("platforms: [mastdon]\n", "Never silently skipped.\n");
+    w.file("content/typo.md", &typo);
+    for args in [&["--dry-run"][..], &[]] {
+        let run = w.publish(args);
+        run.code(1);
+        assert!(run.stderr.contains("unknown-platform") && run.stderr.contains("content/typo.md"), "{run}");
+        assert!(run.stderr.contains("nothing was published"), "{run}");
+        assert!(!run.stdout.contains("no posts"), "{run}");
+    }
+    assert_eq!(w.read("content/typo.md"), typo);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_mid_run_finishes_the_post_in_flight_records_commits_pushes_and_exits_143() {
+    // Every request takes 150 ms: the signal arrives while posts are still going out.
+    let w = World::new();
+    w.fake.set_latency(Duration::from_millis(150));
+    let names: Vec<String> = (1..=6).map(|n| format!("content/p{n}.md")).collect();
+    for (i, name) in names.iter().enumerate() {
+        w.file(name, md("platforms: [threads]\n", &format!("Post {}.\n", i + 1)));
+    }
+    let origin = with_origin(&w);
+    let mut child = w.command(&[], false).spawn().expect("spawn crier");
+    wait_for(&mut child, "the first post", || !w.posts().is_empty());
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(kill.success());
+    let run = w.finish(child);
+    run.code(143);
+    let posts = w.posts();
+    assert!(!posts.is_empty() && posts.len() < names.len(), "stopped starting posts\n{run}");
+    assert!(run.stdout.contains("cancelled by SIGTERM") && run.stdout.contains("not started"), "{run}");
+    // Every post that went out is recorded, committed and pushed: none depends on the next run.
+    let on_origin: Vec<String> = names.iter().map(|n| git(origin.path(), &["show", &format!("main:{n}")])).collect();
+    let recorded = on_origin.iter().filter(|t| record(t).is_some()).count();
+    assert_eq!(recorded, posts.len(), "{run}");
+    assert!(w.root().join(".git/crier-publish.lock").exists(), "the lock file stays, released");
+
+    // The next run is not blocked, and publishes the rest exactly once.
+    w.fake.set_latency(Duration::ZERO);
+    w.publish(&[]).code(0);
+    assert_eq!(w.posts().len(), names.len());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_signal_exits_at_once() {
+    let w = World::new();
+    // The first post's publish call hangs: the first signal waits for it, the second does not.
+    w.fake.fail_next(Route::Publish, Fault::Delay(Duration::from_secs(20)));
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    let mut child = w.command(&[], false).spawn().expect("spawn crier");
+    wait_for(&mut child, "the publish call", || w.fake.requests().iter().any(|(_, p)| p.ends_with("threads_publish")));
+    for _ in 0..2 {
+        Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let run = w.finish(child);
+    run.code(130);
+    assert!(run.stderr.contains("second signal"), "{run}");
+    assert!(!run.stdout.contains("published 0"), "gone before the call in flight ended and the summary\n{run}");
+}
+
+#[test]
+fn edits_made_while_the_run_is_going_are_checked_again() {
+    let w = World::new();
+    // The first post's reconciliation read hangs for a while: meanwhile the others are edited.
+    w.fake.fail_next(Route::ListThreads, Fault::Delay(Duration::from_secs(2)));
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    w.file("content/b.md", md("platforms: [threads]\n", "Post B.\n"));
+    w.file("content/c.md", md("platforms: [threads]\n", "Post C.\n"));
+    w.file("content/d.md", md("platforms: [threads]\n", "Post D.\n"));
+    let mut child = w.command(&[], false).spawn().expect("spawn crier");
+    wait_for(&mut child, "the first read", || {
+        w.fake.requests().iter().any(|(m, p)| m == "GET" && p.ends_with("/threads"))
+    });
+    w.file("content/b.md", md("platforms: [threads]\ndraft: true\n", "Post B.\n"));
+    w.file("content/c.md", md("platforms: [threads]\n", &format!("{}\n", "word ".repeat(120).trim_end())));
+    w.file("content/d.md", md("platforms: [devto]\ntitle: D\n", "Post D.\n"));
+    let run = w.finish(child);
+    run.code(1);
+    let texts: Vec<String> = w.posts().iter().filter_map(|p| p.text.clone()).collect();
+    assert_eq!(texts, ["Post A."], "only the post that is still as checked\n{run}");
+    assert!(run.stdout.contains("draft"), "{run}");
+    assert!(run.stdout.contains("`crier check` now refuses it"), "{run}");
+    assert!(run.stdout.contains("taken out of `platforms`"), "{run}");
+    for f in ["b", "c", "d"] {
+        assert!(record(&w.read(&format!("content/{f}.md"))).is_none(), "{f}");
+    }
+}
+
+#[test]
+fn a_prepared_container_is_not_reused_when_an_option_changed() {
+    let w = World::with(FakeConfig { media_delay: Duration::from_millis(300), ..fake_config() }, "");
+    w.file("media/a.png", png(640, 480));
+    w.fake.fail_next(Route::ListThreads, Fault::Delay(Duration::from_secs(2)));
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    let pic =
+        |alt: &str| md(&format!("platforms: [threads]\nmedia:\n  - path: media/a.png\n    alt: {alt}\n"), "Pic.\n");
+    w.file("content/b.md", pic("Old words"));
+    let mut child = w.command(&[], false).spawn().expect("spawn crier");
+    wait_for(&mut child, "the prepared container", || w.fake.containers_created() >= 1);
+    w.file("content/b.md", pic("New words"));
+    let run = w.finish(child);
+    run.code(0);
+    let img = w.posts().into_iter().find(|p| p.media_type == "IMAGE").expect("the picture");
+    assert_eq!(img.alt_text.as_deref(), Some("New words"), "{run}");
+}
+
+#[test]
+fn a_post_that_went_out_keeps_its_quota_even_if_it_then_fails() {
+    let w = World::with(FakeConfig { publish_limit: 2, ..fake_config() }, "");
+    for n in ["a", "b", "c"] {
+        w.file(&format!("content/{n}.md"), md("platforms: [threads]\n", &format!("Post {n}.\n")));
+    }
+    // The permalink read after a's publish fails: a is out, and counts.
+    w.fake.fail_next(Route::Media, Fault::GraphError { code: 10, subcode: None, transient: false });
+    let run = w.publish(&[]);
+    run.code(1);
+    assert_eq!(w.posts().len(), 2, "{run}");
+    assert!(run.stdout.contains("content/c.md → threads: the Threads publishing quota"), "c waits\n{run}");
+    assert!(!run.stdout.contains("publishing limit of"), "nothing over the quota is attempted\n{run}");
+}
+
+#[test]
+fn a_chain_that_does_not_fit_the_reply_quota_waits_whole() {
+    let w = World::with(FakeConfig { reply_limit: 1, ..fake_config() }, "");
+    w.file("content/chain.md", CHAIN_POST);
+    let run = w.publish(&[]);
+    run.code(0);
+    assert!(w.posts().is_empty(), "no part-way chain\n{run}");
+    assert!(run.stdout.contains("the whole chain waits"), "{run}");
+    assert!(record(&w.read("content/chain.md")).is_none());
+}
+
+#[test]
+fn containers_are_prepared_only_for_posts_within_the_quota() {
+    let w = World::with(FakeConfig { publish_limit: 1, ..fake_config() }, "");
+    w.file("media/a.png", png(640, 480));
+    for n in 1..=4 {
+        let front = format!("platforms: [threads]\nmedia:\n  - path: media/a.png\n    alt: Picture {n}\n");
+        w.file(&format!("content/p{n}.md"), md(&front, &format!("Picture {n}.\n")));
+    }
+    let run = w.publish(&[]);
+    run.code(0);
+    assert_eq!(w.posts().len(), 1, "{run}");
+    assert_eq!(w.fake.containers_created(), 1, "no container for a post the quota defers\n{run}");
+}
+
+#[test]
+fn edits_in_place_are_capped_per_run_and_the_plan_says_what_waits() {
+    let w = World::with(fake_config(), "  max_edits_per_run: 2\n");
+    w.file("templates/devto.hbs", "{{text}}");
+    for n in 1..=3 {
+        w.file(&format!("content/a{n}.md"), md(&format!("title: Article {n}\nplatforms: [devto]\n"), "Body.\n"));
+    }
+    w.publish(&[]).code(0);
+    assert_eq!(w.devto.articles().len(), 3);
+    // A shared template changes: every article is changed.
+    w.file("templates/devto.hbs", "{{text}}\n\nThanks for reading.\n");
+    let plan = w.publish(&["--dry-run"]);
+    assert_eq!(plan.stdout.matches("would update it in place").count(), 2, "{plan}");
+    assert!(plan.stdout.contains("waits for a later run (publish.max_edits_per_run is 2)"), "{plan}");
+    let run = w.publish(&[]);
+    run.code(0);
+    assert_eq!(w.devto.count("PUT", ""), 2, "{run}");
+    assert!(run.stdout.contains("publish.max_edits_per_run"), "{run}");
+    w.publish(&[]).code(0);
+    assert_eq!(w.devto.count("PUT", ""), 3, "the rest goes next run");
 }

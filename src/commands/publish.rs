@@ -14,6 +14,7 @@ use crate::diag;
 use crate::error::{Error, Result};
 use crate::pipeline::{self, PostReport};
 use crate::platforms::{self, PlatformId};
+use crate::publish::cancel::Cancel;
 use crate::publish::run::{self, RunSummary};
 use crate::publish::{self, PlanEntry, State};
 
@@ -34,20 +35,18 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     let mut entries = publish::plan(&reports, now);
     entries.retain(|e| only_platforms.is_empty() || only_platforms.contains(&e.platform));
 
-    // Any error in a due post: publish nothing.
-    let invalid: Vec<&PlanEntry> = entries.iter().filter(|e| e.state == State::Invalid).collect();
+    // Any error `check` reports: publish nothing. Every post counts, not only due ones:
+    // a post whose only platform is misspelt has no entry in the plan at all.
+    let invalid: Vec<&PostReport> = reports.iter().filter(|r| r.errors() > 0).collect();
     if !invalid.is_empty() || !project.templates.diagnostics.is_empty() {
         let sources = pipeline::sources(&project, &reports);
         let mut out = String::new();
         for d in &project.templates.diagnostics {
             out.push_str(&diag::render_human(d, &sources, g.style));
         }
-        let mut seen = std::collections::BTreeSet::new();
-        for e in &invalid {
-            if let Some(r) = reports.iter().find(|r| r.path == e.path).filter(|_| seen.insert(e.path.clone())) {
-                for d in r.diagnostics.iter().filter(|d| d.is_error()) {
-                    out.push_str(&diag::render_human(d, &sources, g.style));
-                }
+        for r in &invalid {
+            for d in r.diagnostics.iter().filter(|d| d.is_error()) {
+                out.push_str(&diag::render_human(d, &sources, g.style));
             }
         }
         let _ =
@@ -56,46 +55,46 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
         return Ok(Outcome::Failure);
     }
 
-    // The safety net: at most `max_per_run` posts per run.
-    let cap = project.config.publish.max_per_run as usize;
-    let mut due_posts: Vec<String> = Vec::new();
-    let mut capped = Vec::new();
-    for e in entries.iter().filter(|e| e.state == State::Due) {
-        if !due_posts.contains(&e.path) {
-            if due_posts.len() >= cap {
-                capped.push(e.path.clone());
-                continue;
-            }
-            due_posts.push(e.path.clone());
-        }
-    }
-
+    let caps = Caps::of(&project, &entries);
     if args.dry_run {
-        print(&dry_run_report(&project, &entries, &reports, &due_posts, &capped, cap));
+        print(&dry_run_report(&project, &entries, &reports, &caps));
         return Ok(Outcome::Success);
     }
 
+    // From here a signal lets the run finish what is in flight and record it.
+    let cancel = Cancel::on_signals().map_err(|e| Error::io("cannot listen for SIGINT/SIGTERM", e))?;
     // One publish at a time per checkout; refuse checkouts that cannot push.
     let recording = Recording::begin(&project.root, args.no_commit)?;
 
     let mut summary = RunSummary::default();
-    for path in &capped {
+    let cap = caps.max_posts;
+    for path in &caps.capped {
         summary.deferred.push(format!("{path}: over this run's limit of {cap} posts (publish.max_per_run); next run"));
+    }
+    let edit_cap = caps.max_edits;
+    for (path, platform) in &caps.edits_waiting {
+        summary.deferred.push(format!(
+            "{path} → {platform}: changed since published, over this run's limit of {edit_cap} edits (publish.max_edits_per_run); next run"
+        ));
     }
     // Due posts in order, plus published posts edited since, on platforms that update
     // in place (the others cannot be edited: they are left alone, with a warning).
     let work: Vec<&PlanEntry> = entries
         .iter()
-        .filter(|e| {
-            (e.state == State::Due && due_posts.contains(&e.path))
-                || (platforms::get(e.platform).edits_in_place()
-                    && matches!(e.state, State::Published { changed: true, .. }))
-        })
+        .filter(|e| (e.state == State::Due && caps.due_posts.contains(&e.path)) || caps.edit_goes(e))
         .collect();
     if !work.is_empty() {
         let others = if args.only.is_empty() { Vec::new() } else { other_posts(&project, &reports)? };
         let progress = Progress::new(g.quiet);
-        let done = run::publish_all(&project, &g.env, &reports, &others, &work, now, &progress)?;
+        let done = run::publish_all(
+            &project,
+            &g.env,
+            &reports,
+            &others,
+            &work,
+            now,
+            run::Watch { progress: &progress, cancel: &cancel },
+        )?;
         summary.published.extend(done.published);
         summary.deferred.extend(done.deferred);
         summary.failed.extend(done.failed);
@@ -110,6 +109,9 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     summary.git.extend(git_lines);
     summary.failed.extend(git_failed);
 
+    if cancel.is_cancelled() {
+        summary.git.push(format!("cancelled by {}: no post started after it", cancel.signal_name()));
+    }
     let text = summary_text(&summary, &entries);
     print(&text);
     if let Some(path) = g.env.get("GITHUB_STEP_SUMMARY") {
@@ -119,7 +121,57 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     if let Some(path) = g.env.get("GITHUB_OUTPUT") {
         append(path, &format!("published={}\n", published_json(&summary)));
     }
-    Ok(if summary.failed.is_empty() { Outcome::Success } else { Outcome::Failure })
+    Ok(match cancel.code() {
+        Some(code) => Outcome::Cancelled(code),
+        None if summary.failed.is_empty() => Outcome::Success,
+        None => Outcome::Failure,
+    })
+}
+
+/// The safety nets: at most `publish.max_per_run` new posts and `publish.max_edits_per_run`
+/// edits in place per run (a change to a shared template changes every post that uses
+/// it); the rest wait for the next run, in plan order.
+struct Caps {
+    max_posts: usize,
+    /// Due posts that go out in this run, and those over the cap.
+    due_posts: Vec<String>,
+    capped: Vec<String>,
+    max_edits: usize,
+    /// Published posts changed since, on platforms that edit in place: updated in this
+    /// run, and over the cap.
+    edits: Vec<(String, PlatformId)>,
+    edits_waiting: Vec<(String, PlatformId)>,
+}
+
+impl Caps {
+    fn of(project: &crate::project::Project, entries: &[PlanEntry]) -> Self {
+        let max_posts = project.config.publish.max_per_run as usize;
+        let max_edits = project.config.publish.max_edits_per_run as usize;
+        let mut caps = Self {
+            max_posts,
+            due_posts: Vec::new(),
+            capped: Vec::new(),
+            max_edits,
+            edits: Vec::new(),
+            edits_waiting: Vec::new(),
+        };
+        for e in entries {
+            if e.state == State::Due && !caps.due_posts.contains(&e.path) && !caps.capped.contains(&e.path) {
+                let list = if caps.due_posts.len() < max_posts { &mut caps.due_posts } else { &mut caps.capped };
+                list.push(e.path.clone());
+            }
+            if matches!(e.state, State::Published { changed: true, .. }) && platforms::get(e.platform).edits_in_place()
+            {
+                let list = if caps.edits.len() < max_edits { &mut caps.edits } else { &mut caps.edits_waiting };
+                list.push((e.path.clone(), e.platform));
+            }
+        }
+        caps
+    }
+
+    fn edit_goes(&self, e: &PlanEntry) -> bool {
+        self.edits.iter().any(|(p, id)| *p == e.path && *id == e.platform)
+    }
 }
 
 /// `[{file, platform, url}]` of every post published or updated by the run (one line).
@@ -154,9 +206,7 @@ fn dry_run_report(
     project: &crate::project::Project,
     entries: &[PlanEntry],
     reports: &[PostReport],
-    due_posts: &[String],
-    capped: &[String],
-    cap: usize,
+    caps: &Caps,
 ) -> String {
     let mut out = String::from("publish plan (dry run: nothing is sent, written or committed)\n");
     let section = |out: &mut String, title: &str, lines: Vec<String>| {
@@ -172,7 +222,7 @@ fn dry_run_report(
         let Some(report) = reports.iter().find(|r| r.path == e.path) else { return String::new() };
         let Some(rendered) = report.rendered.iter().find(|x| x.platform() == e.platform) else { return String::new() };
         let mut text = rendered.summary().split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
-        let waits: Vec<String> = publish::links(project, rendered.as_ref(), &report.targets)
+        let waits: Vec<String> = crate::crosslinks::links(project, rendered.as_ref(), &report.targets)
             .into_iter()
             .filter(|p| entries.iter().any(|o| o.path == e.path && o.platform == *p && o.state == State::Due))
             .map(|p| publish::display(p).to_owned())
@@ -183,14 +233,14 @@ fn dry_run_report(
         text
     };
     let mut publish_lines = Vec::new();
-    for e in entries.iter().filter(|e| e.state == State::Due && due_posts.contains(&e.path)) {
+    for e in entries.iter().filter(|e| e.state == State::Due && caps.due_posts.contains(&e.path)) {
         publish_lines.push(format!("{} → {}  ({})", e.path, e.platform, summary_of(e)));
     }
     section(&mut out, "would publish now", publish_lines);
     section(
         &mut out,
-        &format!("deferred to a later run (publish.max_per_run is {cap})"),
-        capped.iter().map(|p| p.to_string()).collect(),
+        &format!("deferred to a later run (publish.max_per_run is {})", caps.max_posts),
+        caps.capped.iter().map(|p| p.to_string()).collect(),
     );
     let mut sched = Vec::new();
     let mut done = Vec::new();
@@ -201,8 +251,13 @@ fn dry_run_report(
         match &e.state {
             State::Scheduled(t) => sched.push(format!("{} → {} at {}", e.path, e.platform, publish::rfc3339(*t))),
             State::Published { url, changed: false } => done.push(format!("{} → {}  {url}", e.path, e.platform)),
-            State::Published { url, changed: true } => changed.push(if platforms::get(e.platform).edits_in_place() {
+            State::Published { url, changed: true } => changed.push(if caps.edit_goes(e) {
                 format!("{} → {}  {url}: changed since it was published: would update it in place", e.path, e.platform)
+            } else if platforms::get(e.platform).edits_in_place() {
+                format!(
+                    "{} → {}  {url}: changed since it was published: waits for a later run (publish.max_edits_per_run is {})",
+                    e.path, e.platform, caps.max_edits
+                )
             } else {
                 format!(
                     "{} → {}  {url}: changed since it was published; {} posts cannot be edited, so it is left alone",

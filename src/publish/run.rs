@@ -19,8 +19,10 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use super::{PlanEntry, State, display, fingerprint, links, record_of, rfc3339};
+use super::cancel::{self, Cancel};
+use super::{PlanEntry, State, display, fingerprint, record_of, rfc3339};
 use crate::content::Post;
+use crate::crosslinks::links;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::git::RecordChange;
@@ -60,6 +62,12 @@ pub trait Progress {
     fn finish(&self, platform: PlatformId);
 }
 
+/// What looks on while the run goes: the progress display, and the signals that cancel it.
+pub struct Watch<'a> {
+    pub progress: &'a dyn Progress,
+    pub cancel: &'a Cancel,
+}
+
 /// How one (post, platform) ended, for posts that wait on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -73,6 +81,7 @@ struct Shared<'a> {
     reports: &'a [PostReport],
     others: &'a [Post],
     now: String,
+    now_t: DateTime<Utc>,
     progress: &'a dyn Progress,
     summary: RefCell<RunSummary>,
     outcomes: RefCell<HashMap<(String, PlatformId), Outcome>>,
@@ -83,6 +92,13 @@ struct Shared<'a> {
     by_path: HashMap<String, usize>,
     /// Held while a record is written.
     writer: tokio::sync::Mutex<()>,
+    /// Set by SIGINT/SIGTERM: no post starts after it.
+    cancel: &'a Cancel,
+    /// The posts whose calls are under way, to name them if the grace after a signal runs out.
+    in_flight: RefCell<BTreeSet<String>>,
+    /// The files (resolved) and platforms this run has started to publish: one file is
+    /// published once per platform, however it was named.
+    started: RefCell<HashSet<(std::path::PathBuf, PlatformId)>>,
 }
 
 impl Shared<'_> {
@@ -144,8 +160,9 @@ pub fn publish_all(
     others: &[Post],
     work: &[&PlanEntry],
     now: DateTime<Utc>,
-    progress: &dyn Progress,
+    watch: Watch<'_>,
 ) -> Result<RunSummary> {
+    let Watch { progress, cancel } = watch;
     check_credentials(env, work)?;
     let mut work_of: HashMap<String, Vec<PlatformId>> = HashMap::new();
     let mut queues: BTreeMap<PlatformId, Vec<&PlanEntry>> = BTreeMap::new();
@@ -159,6 +176,7 @@ pub fn publish_all(
         reports,
         others,
         now: rfc3339(now),
+        now_t: now,
         progress,
         summary: RefCell::new(RunSummary::default()),
         outcomes: RefCell::new(HashMap::new()),
@@ -166,13 +184,37 @@ pub fn publish_all(
         work_of,
         by_path: reports.iter().enumerate().map(|(i, r)| (r.path.clone(), i)).collect(),
         writer: tokio::sync::Mutex::new(()),
+        started: RefCell::new(HashSet::new()),
+        cancel,
+        in_flight: RefCell::new(BTreeSet::new()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the network runtime", e))?;
-    runtime.block_on(join_all(queues.into_iter().map(|(id, queue)| run_platform(&shared, id, queue))));
-    Ok(shared.summary.into_inner())
+    let all = join_all(queues.into_iter().map(|(id, queue)| run_platform(&shared, id, queue)));
+    // After a signal the calls in flight get a bounded time to finish and be recorded.
+    let grace = async {
+        cancel.cancelled().await;
+        tokio::time::sleep(cancel::GRACE).await;
+    };
+    let finished = runtime.block_on(async {
+        tokio::select! {
+            _ = all => true,
+            () = grace => false,
+        }
+    });
+    let mut summary = shared.summary.into_inner();
+    if !finished {
+        for label in shared.in_flight.into_inner() {
+            summary.failed.push(format!(
+                "{label}: still in flight {}s after {}, abandoned; the next run finds it if it went out",
+                cancel::GRACE.as_secs(),
+                cancel.signal_name()
+            ));
+        }
+    }
+    Ok(summary)
 }
 
 async fn run_platform(run: &Shared<'_>, id: PlatformId, queue: Vec<&PlanEntry>) {
@@ -195,8 +237,15 @@ async fn run_platform(run: &Shared<'_>, id: PlatformId, queue: Vec<&PlanEntry>) 
         }
     };
     let session = session.as_ref();
-    // Media of the coming posts is processed while earlier ones are published.
-    let prepare = stream::iter(queue.iter().filter(|e| e.state == State::Due).filter_map(|e| {
+    let turns = Turns::default();
+    let limits = Limits { budget: RefCell::new(session.budget()), stopped: RefCell::new(None), halt: Notify::new() };
+    // Media of the coming posts is processed while earlier ones are published: only of
+    // posts this run can publish (within the budget), and only until the platform stops
+    // or the run is cancelled.
+    let can_go =
+        limits.budget.borrow().as_ref().map_or(usize::MAX, |b| usize::try_from(b.remaining).unwrap_or(usize::MAX));
+    let due = queue.iter().filter(|e| e.state == State::Due).take(can_go);
+    let prepare = stream::iter(due.filter_map(|e| {
         let report = run.report(&e.path)?;
         let rendered = report.rendered.iter().find(|r| r.platform() == id)?;
         // A post waiting for another platform renders for real only once that is done.
@@ -216,10 +265,13 @@ async fn run_platform(run: &Shared<'_>, id: PlatformId, queue: Vec<&PlanEntry>) 
         };
         session.prepare(&job).await;
     });
-    let turns = Turns::default();
-    let budget = RefCell::new(session.budget());
-    let stopped: RefCell<Option<String>> = RefCell::new(None);
-    let limits = Limits { budget: &budget, stopped: &stopped };
+    let prepare = async {
+        tokio::select! {
+            () = prepare => {},
+            () = run.cancel.cancelled() => {},
+            () = limits.halted() => {},
+        }
+    };
     // Two posts in flight: one finishing (reading its permalink) while the next one's
     // publish call goes out; the turns keep the publish calls in plan order.
     let publish = stream::iter(queue.iter().enumerate())
@@ -239,9 +291,29 @@ async fn run_platform(run: &Shared<'_>, id: PlatformId, queue: Vec<&PlanEntry>) 
 
 /// What every job of one platform shares: the budget (reserved when a post starts,
 /// given back when it fails) and the reason the platform stopped, if it did.
-struct Limits<'a> {
-    budget: &'a RefCell<Option<platforms::Budget>>,
-    stopped: &'a RefCell<Option<String>>,
+struct Limits {
+    budget: RefCell<Option<platforms::Budget>>,
+    stopped: RefCell<Option<String>>,
+    /// Told when the platform stops.
+    halt: Notify,
+}
+
+impl Limits {
+    fn stop(&self, why: String) {
+        *self.stopped.borrow_mut() = Some(why);
+        self.halt.notify_waiters();
+    }
+
+    /// Resolves once the platform stopped.
+    async fn halted(&self) {
+        loop {
+            let notified = self.halt.notified();
+            if self.stopped.borrow().is_some() {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 /// The order of a platform's publish calls: job `i` has its turn once every earlier job
@@ -296,7 +368,7 @@ async fn publish_one(
     session: &dyn Session,
     entry: &PlanEntry,
     turn: &Turn<'_>,
-    limits: &Limits<'_>,
+    limits: &Limits,
 ) -> Outcome {
     let platform = platforms::get(id);
     let label = format!("{} → {id}", entry.path);
@@ -334,28 +406,59 @@ async fn publish_one(
     if let Some(why) = limits.stopped.borrow().as_ref() {
         return fail(format!("not attempted: {why}"));
     }
+    if run.cancel.is_cancelled() {
+        return defer(format!("not started: the run was cancelled ({}); next run", run.cancel.signal_name()));
+    }
     // Read the post again: this run may have recorded a platform it links.
     let post = match crate::content::parse_file(&run.project.root, &entry.abs_path, run.project.catalog) {
         Ok(p) => p,
         Err(d) => return fail(format!("cannot read the post again: {}", d.message)),
     };
+    // The record as it is now, not as planned: a post is published once per platform.
+    if !updating && record_of(&post, id).is_some() {
+        return defer(format!("already recorded for {}: not published again", display(id)));
+    }
+    let file = std::fs::canonicalize(&entry.abs_path).unwrap_or_else(|_| entry.abs_path.clone());
+    if !run.started.borrow_mut().insert((file, id)) {
+        return fail(format!("the same file is already being published on {} in this run", display(id)));
+    }
     // Render for real: cross-links only to platforms that are recorded.
     let Ok(rendered) = platform.render(run.project, &post, &[id]) else {
         return defer(
             "waits until the platforms its template links (published.<platform>.url) are published".to_owned(),
         );
     };
+    match changed_meanwhile(run, &post, rendered.as_ref(), updating) {
+        Some(Held::Waits(why)) => return defer(why),
+        Some(Held::Refused(why)) => return fail(why),
+        None => {}
+    }
+    let replies = rendered.replies();
     if !updating {
         if let Some(b) = limits.budget.borrow_mut().as_mut() {
             if b.remaining == 0 {
                 return defer(b.exhausted.clone());
             }
+            if let Some(left) = b.replies.filter(|left| *left < replies) {
+                return defer(format!(
+                    "its {} parts need {replies} replies and the {} reply quota has {left} left: the whole chain waits for the next run",
+                    replies + 1,
+                    display(id)
+                ));
+            }
             b.remaining -= 1;
+            b.replies = b.replies.map(|left| left - replies);
         }
     }
     let hash = fingerprint(rendered.as_ref());
     let step = |msg: &str| run.progress.step(id, &label, msg);
-    let ordered_done = || turn.done();
+    // The ordered part is over once the publish calls went out: the post is out then,
+    // whatever fails after (the permalink read), and its budget is spent.
+    let went_out = Cell::new(false);
+    let ordered_done = || {
+        went_out.set(true);
+        turn.done();
+    };
     let job = Job {
         post: &post,
         rendered: rendered.as_ref(),
@@ -365,6 +468,7 @@ async fn publish_one(
         ordered_done: &ordered_done,
     };
     run.progress.start(id, &label);
+    run.in_flight.borrow_mut().insert(label.clone());
     let result = if updating {
         match ledger::get_record(&post.source.text, post.kind, id.name()).ok().flatten() {
             Some(previous) => session.update(&job, &previous).await,
@@ -374,12 +478,14 @@ async fn publish_one(
         session.publish(&job).await
     };
     run.progress.finish(id);
-    match result {
+    let outcome = match result {
         Ok(record) => record_written(run, &post, id, record, updating).await,
         Err(f) => {
-            if !updating {
+            // Given back only when nothing went out: a part published uses the quota.
+            if !updating && f.published_parts == 0 && !went_out.get() {
                 if let Some(b) = limits.budget.borrow_mut().as_mut() {
                     b.remaining += 1;
+                    b.replies = b.replies.map(|left| left + replies);
                 }
             }
             let resume = if f.published_parts > 0 {
@@ -388,11 +494,45 @@ async fn publish_one(
                 String::new()
             };
             if let Some(why) = f.fatal {
-                *limits.stopped.borrow_mut() = Some(why);
+                limits.stop(why);
             }
             fail(format!("{}{resume}", f.message))
         }
+    };
+    run.in_flight.borrow_mut().remove(&label);
+    outcome
+}
+
+/// Why the post, read again just before it goes out, must not go out now: it was edited
+/// while the run was going into a draft, a later schedule, another platform list, or a
+/// post `check` refuses. The next run checks it from the start.
+fn changed_meanwhile(run: &Shared<'_>, post: &Post, rendered: &dyn platforms::Output, updating: bool) -> Option<Held> {
+    let id = rendered.platform();
+    if !updating {
+        if post.is_draft() {
+            return Some(Held::Waits("marked `draft: true` since the run started: not published".to_owned()));
+        }
+        if let Some(t) = super::publish_at(post).filter(|t| *t > run.now_t) {
+            return Some(Held::Waits(format!("rescheduled to {} since the run started: not published", rfc3339(t))));
+        }
     }
+    let (targets, errors) = crate::pipeline::recheck(run.project, post, rendered);
+    if !targets.contains(&id) {
+        return Some(Held::Waits(format!("{id} was taken out of `platforms` since the run started: not published")));
+    }
+    let first = errors.first()?;
+    Some(Held::Refused(format!(
+        "edited since the run started, and `crier check` now refuses it ({}: {}): not published",
+        first.code, first.message
+    )))
+}
+
+/// Why a post read again is held back.
+enum Held {
+    /// Not due any more (a draft, a later schedule, another platform list): deferred.
+    Waits(String),
+    /// It has errors now: a failure, as `check` would be.
+    Refused(String),
 }
 
 /// Writes the record into the post file and notes it for the commit.
@@ -412,7 +552,7 @@ async fn record_written(
         let (path, kind, rec) = (post.abs_path.clone(), post.kind, record.clone());
         tokio::task::spawn_blocking(move || write_record(&path, kind, id, &rec))
             .await
-            .unwrap_or_else(|e| Err(format!("the write was interrupted: {e}")))
+            .unwrap_or_else(|e| Err(WriteError::Io(format!("the write was interrupted: {e}"))))
     };
     let mut summary = run.summary.borrow_mut();
     match written {
@@ -427,7 +567,11 @@ async fn record_written(
             });
             Outcome::Published
         }
-        Err(e) => {
+        Err(WriteError::Conflict(e)) => {
+            summary.failed.push(format!("{label}: published as {url}, but {e}"));
+            Outcome::NotPublished
+        }
+        Err(WriteError::Io(e)) => {
             summary.failed.push(format!(
                 "{label}: published as {url}, but the record could not be written ({e}); the next run will find it on {} and record it",
                 display(id)
@@ -442,10 +586,30 @@ fn write_record(
     kind: crate::content::FileKind,
     id: PlatformId,
     record: &ledger::Record,
-) -> std::result::Result<(), String> {
-    let current = std::fs::read_to_string(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    let updated = ledger::set_record(&current, kind, id.name(), record).map_err(|e| e.to_string())?;
-    ledger::write_atomic(path, updated.as_bytes()).map_err(|e| format!("cannot write the file: {e}"))
+) -> std::result::Result<(), WriteError> {
+    let io = |e: String| WriteError::Io(e);
+    let current = std::fs::read_to_string(path).map_err(|e| io(format!("cannot read the file: {e}")))?;
+    // Never replace another post's record: both ids must be kept in sight.
+    if let Ok(Some(existing)) = ledger::get_record(&current, kind, id.name()) {
+        if existing.id != record.id {
+            return Err(WriteError::Conflict(format!(
+                "conflict: the file already records {} post {} ({}), so this one ({}) is not recorded; delete one of the two",
+                display(id),
+                existing.id,
+                existing.url,
+                record.url
+            )));
+        }
+    }
+    let updated = ledger::set_record(&current, kind, id.name(), record).map_err(|e| io(e.to_string()))?;
+    ledger::write_atomic(path, updated.as_bytes()).map_err(|e| io(format!("cannot write the file: {e}")))
+}
+
+/// Why a record was not written.
+enum WriteError {
+    /// The file records another post for the platform.
+    Conflict(String),
+    Io(String),
 }
 
 /// Every id (and part id) recorded for `platform` by any post of the repository.

@@ -1,0 +1,161 @@
+//! Cancelling a run: CI cancels with SIGTERM (a manual cancel, a timeout), a terminal
+//! with SIGINT (Ctrl-C). The first signal asks the run to stop starting posts, let the
+//! calls in flight finish (bounded by [`GRACE`]), write their records, commit and push,
+//! and exit with 128 + the signal number (130, 143); a second signal exits at once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// How long the calls in flight may take to finish after the first signal; past it they
+/// are abandoned (the next run reconciles them, as after a crash).
+pub const GRACE: Duration = Duration::from_secs(15);
+
+/// Shared between the signal listener and the run.
+#[derive(Clone, Default)]
+pub struct Cancel {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The exit code the signal asks for (128 + its number), 0 until one arrives.
+    code: AtomicU8,
+    notify: Notify,
+}
+
+impl Cancel {
+    /// A run that nothing cancels.
+    pub fn never() -> Self {
+        Self::default()
+    }
+
+    /// Listens for SIGINT and SIGTERM (Ctrl-C on Windows) until the process ends. The
+    /// handlers are in place when this returns.
+    pub fn on_signals() -> std::io::Result<Self> {
+        let cancel = Self::default();
+        let listener = cancel.clone();
+        let (ready, registered) = std::sync::mpsc::channel();
+        std::thread::Builder::new().name("crier-signals".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            };
+            runtime.block_on(listener.listen(ready));
+        })?;
+        registered.recv().unwrap_or_else(|_| Err(std::io::Error::other("the signal listener stopped")))?;
+        Ok(cancel)
+    }
+
+    #[cfg(unix)]
+    async fn listen(self, ready: std::sync::mpsc::Sender<std::io::Result<()>>) {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut int, mut term) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(i), Ok(t)) => (i, t),
+            (Err(e), _) | (_, Err(e)) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        loop {
+            let code = tokio::select! {
+                _ = int.recv() => 130,
+                _ = term.recv() => 143,
+            };
+            self.signalled(code);
+        }
+    }
+
+    #[cfg(windows)]
+    async fn listen(self, ready: std::sync::mpsc::Sender<std::io::Result<()>>) {
+        use tokio::signal::windows::{ctrl_break, ctrl_c};
+        let (mut c, mut b) = match (ctrl_c(), ctrl_break()) {
+            (Ok(c), Ok(b)) => (c, b),
+            (Err(e), _) | (_, Err(e)) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        loop {
+            tokio::select! {
+                _ = c.recv() => {},
+                _ = b.recv() => {},
+            }
+            self.signalled(130);
+        }
+    }
+
+    #[cfg(not(any(unix, windows)))]
+    async fn listen(self, ready: std::sync::mpsc::Sender<std::io::Result<()>>) {
+        let _ = ready.send(Ok(()));
+    }
+
+    /// The first signal cancels the run; a second one ends the process at once.
+    fn signalled(&self, code: u8) {
+        if self.inner.code.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+            eprintln!("crier: second signal: exiting now; the next run reconciles what was in flight");
+            std::process::exit(i32::from(code));
+        }
+        eprintln!("crier: cancelled: no new posts start; finishing the calls in flight, then recording and pushing");
+        self.inner.notify.notify_waiters();
+    }
+
+    /// The exit code the run ends with (130 or 143), once it is cancelled.
+    pub fn code(&self) -> Option<u8> {
+        match self.inner.code.load(Ordering::SeqCst) {
+            0 => None,
+            c => Some(c),
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.code().is_some()
+    }
+
+    /// The signal's name, for the summary.
+    pub fn signal_name(&self) -> &'static str {
+        match self.code() {
+            Some(143) => "SIGTERM",
+            _ => "SIGINT",
+        }
+    }
+
+    /// Resolves once the run is cancelled.
+    pub async fn cancelled(&self) {
+        loop {
+            // Registered before looking, so a signal in between is not missed.
+            let notified = self.inner.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_signal_cancels_and_wakes_the_run() {
+        let cancel = Cancel::never();
+        assert_eq!(cancel.code(), None);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let waiter = cancel.clone();
+        rt.block_on(async {
+            let wait = tokio::spawn(async move { waiter.cancelled().await });
+            tokio::task::yield_now().await;
+            cancel.signalled(143);
+            wait.await.expect("woken");
+        });
+        assert_eq!((cancel.code(), cancel.signal_name()), (Some(143), "SIGTERM"));
+    }
+}
