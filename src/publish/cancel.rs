@@ -55,14 +55,11 @@ impl Cancel {
     #[cfg(unix)]
     async fn listen(self, ready: std::sync::mpsc::Sender<std::io::Result<()>>) {
         use tokio::signal::unix::{SignalKind, signal};
-        let (mut int, mut term) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
-            (Ok(i), Ok(t)) => (i, t),
-            (Err(e), _) | (_, Err(e)) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
+        let Some((mut int, mut term)) =
+            registered(&ready, signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+        else {
+            return;
         };
-        let _ = ready.send(Ok(()));
         loop {
             let code = tokio::select! {
                 _ = int.recv() => 130,
@@ -75,14 +72,7 @@ impl Cancel {
     #[cfg(windows)]
     async fn listen(self, ready: std::sync::mpsc::Sender<std::io::Result<()>>) {
         use tokio::signal::windows::{ctrl_break, ctrl_c};
-        let (mut c, mut b) = match (ctrl_c(), ctrl_break()) {
-            (Ok(c), Ok(b)) => (c, b),
-            (Err(e), _) | (_, Err(e)) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
-        };
-        let _ = ready.send(Ok(()));
+        let Some((mut c, mut b)) = registered(&ready, ctrl_c(), ctrl_break()) else { return };
         loop {
             tokio::select! {
                 _ = c.recv() => {},
@@ -136,6 +126,25 @@ impl Cancel {
                 return;
             }
             notified.await;
+        }
+    }
+}
+
+/// Both handlers, once both are in place (the listener says so either way).
+#[cfg(any(unix, windows))]
+fn registered<A, B>(
+    ready: &std::sync::mpsc::Sender<std::io::Result<()>>,
+    a: std::io::Result<A>,
+    b: std::io::Result<B>,
+) -> Option<(A, B)> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            let _ = ready.send(Ok(()));
+            Some((a, b))
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            let _ = ready.send(Err(e));
+            None
         }
     }
 }

@@ -624,3 +624,45 @@ pub fn recorded_ids<'a>(posts: impl Iterator<Item = &'a Post>, platform: Platfor
     }
     ids
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> ledger::Record {
+        ledger::Record {
+            id: id.to_owned(),
+            url: format!("https://www.threads.com/@u/post/{id}"),
+            cid: None,
+            published_at: "2026-11-28T10:00:00Z".to_owned(),
+            hash: "sha256:0".to_owned(),
+            parts: Vec::new(),
+            deleted_at: None,
+        }
+    }
+
+    #[test]
+    fn a_record_naming_another_id_is_never_replaced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("p.md");
+        let threads = PlatformId::parse("threads").expect("threads");
+        let kind = crate::content::FileKind::Markdown;
+        std::fs::write(&path, "---\nplatforms: [threads]\n---\nHi\n").expect("write");
+        // (record written, accepted?) in order: the first, the same again (an update), another.
+        let cases = [("1", true), ("1", true), ("2", false)];
+        for (id, accepted) in cases {
+            let before = std::fs::read_to_string(&path).expect("read");
+            match write_record(&path, kind, threads, &record(id)) {
+                Ok(()) => assert!(accepted, "{id} replaced another record"),
+                Err(WriteError::Conflict(message)) => {
+                    assert!(!accepted, "{id}: {message}");
+                    assert!(message.contains("post/1") && message.contains("post/2"), "both named: {message}");
+                    assert_eq!(std::fs::read_to_string(&path).expect("read"), before, "the file is unchanged");
+                }
+                Err(WriteError::Io(e)) => panic!("{e}"),
+            }
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(ledger::get_record(&text, kind, "threads").expect("record").map(|r| r.id).as_deref(), Some("1"));
+    }
+}
