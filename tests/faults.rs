@@ -597,7 +597,7 @@ fn fault_matrix() {
         deletes.iter().filter_map(|(key, r)| r.as_ref().err().map(|e| format!("=== delete {key:?}: {e}"))).collect();
     let failures: Vec<String> = failures.into_iter().chain(delete_failures).collect();
 
-    let generated = table(&results) + &delete_table(&deletes);
+    let generated = table(&results) + &hazard_table() + &delete_table(&deletes);
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(DOC);
     if std::env::var_os("CRIER_UPDATE_RELIABILITY").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().expect("docs/")).expect("mkdir docs");
@@ -616,6 +616,83 @@ fn fault_matrix() {
         "{DOC} is out of date: run `CRIER_UPDATE_RELIABILITY=1 cargo test --test faults` to regenerate it\n\
          --- generated:\n{generated}"
     );
+}
+
+// ---------------------------------------------------------------- hazards of a run
+
+/// Situations of a whole run rather than of one call: (situation, what crier does, the test
+/// in tests/publish.rs that asserts it).
+const HAZARDS: [(&str, &str, &str); 11] = [
+    (
+        "SIGTERM (or SIGINT) while posts are going out",
+        "no new post starts; the calls in flight finish (15 s at most); their records are written, committed and pushed; exit 143 (130); the rerun publishes the rest once",
+        "sigterm_mid_run_finishes_the_post_in_flight_records_commits_pushes_and_exits_143",
+    ),
+    (
+        "a second signal",
+        "exits at once (130/143); the next run reconciles the post in flight",
+        "a_second_signal_exits_at_once",
+    ),
+    (
+        "a run killed outright (its lock file left behind)",
+        "the lock was the process's own OS lock: the next run is not blocked (Linux, macOS, Windows)",
+        "a_second_publish_in_the_same_checkout_is_refused",
+    ),
+    ("one file named twice (`--only a.md sub/../a.md`)", "published once", "one_file_named_twice_is_published_once"),
+    (
+        "a template links the URL of the platform it renders for",
+        "`check` and `publish` refuse it (`self-link`, naming the template and the platform); nothing is sent with a placeholder",
+        "a_template_linking_its_own_platform_is_refused_naming_it",
+    ),
+    (
+        "a post whose only platform is misspelt",
+        "`publish` (and `--dry-run`) refuse it like `check`: exit 1, nothing published",
+        "a_post_whose_only_platform_is_misspelt_is_refused_not_skipped",
+    ),
+    (
+        "a post edited during the run (into a draft, an over-long text, another platform list)",
+        "read again and checked again before it goes out: not published in this run",
+        "edits_made_while_the_run_is_going_are_checked_again",
+    ),
+    (
+        "an option changed after its container was prepared (alt text, topic tag, …)",
+        "the prepared container is not used; a new one carries the post as it is",
+        "a_prepared_container_is_not_reused_when_an_option_changed",
+    ),
+    (
+        "a post fails after it went out (the permalink read)",
+        "its quota stays spent: the posts over the quota wait, none is refused by Threads",
+        "a_post_that_went_out_keeps_its_quota_even_if_it_then_fails",
+    ),
+    (
+        "a chain longer than the Threads reply quota left",
+        "waits whole for the next run (never stops part-way)",
+        "a_chain_that_does_not_fit_the_reply_quota_waits_whole",
+    ),
+    (
+        "more changed posts than `publish.max_edits_per_run`",
+        "the first ones are updated; the plan and the summary say which wait for the next run",
+        "edits_in_place_are_capped_per_run_and_the_plan_says_what_waits",
+    ),
+];
+
+/// The hazards, each with the test that holds it (which must exist).
+fn hazard_table() -> String {
+    let tests = include_str!("publish.rs");
+    let mut s = String::from(
+        "\n## Hazards of a whole run\n\n\
+         Each row is asserted by the named test in `tests/publish.rs` (the real binary against the\n\
+         fakes). A record is never written over one that names another id: in the file\n\
+         (`publish::run::tests::a_record_naming_another_id_is_never_replaced`), and when a rejected\n\
+         push is redone on the remote's version (the remote's record is kept and both ids are\n\
+         reported: `git::tests::a_record_another_run_pushed_meanwhile_is_kept_and_both_ids_are_reported`).\n\n\
+         | situation | what crier does | test |\n|---|---|---|\n",
+    );
+    for (situation, result, test) in HAZARDS {
+        assert!(tests.contains(&format!("fn {test}(")), "tests/publish.rs has no test `{test}`");
+        let _ = writeln!(s, "| {situation} | {result} | `{test}` |");
+    }
+    s
 }
 
 // ---------------------------------------------------------------- crier delete
