@@ -46,6 +46,10 @@ pub enum Command {
     /// Show what a post becomes on each platform.
     Render(RenderArgs),
     /// Publish what is new and due, and record ids and URLs in the post files.
+    ///
+    /// Refuses to publish while `crier check` reports an error. On SIGINT or SIGTERM it
+    /// starts no new post, lets the calls in flight finish, records, commits and pushes
+    /// them, and exits 130 or 143; a second signal exits at once.
     Publish(PublishArgs),
     /// Show every post, platform and state (`--remote`: and what the platforms show).
     Status(StatusArgs),
