@@ -93,6 +93,14 @@ impl World {
         self.finish(self.command(args, true))
     }
 
+    /// Runs it like [`Self::finish`], steering the running process with `steer`.
+    #[track_caller]
+    fn finish_steered(&self, crier: Crier, steer: impl FnOnce(&mut std::process::Child)) -> Run {
+        let run = crier.run_steered(steer);
+        self.assert_kept_secret(&run, &self.token);
+        run
+    }
+
     /// Runs it and checks that no secret leaked.
     #[track_caller]
     fn finish(&self, crier: Crier) -> Run {
@@ -1150,6 +1158,13 @@ fn a_spoiler_cut_by_split_auto_stays_hidden_in_both_parts_and_in_thread_items() 
 
 // ---------------------------------------------------------------- engine hazards (issue 28, 21)
 
+/// Sends `SIG<name>` to `child`.
+#[cfg(unix)]
+fn signal(child: &std::process::Child, name: &str) {
+    let sent = std::process::Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status();
+    assert!(sent.expect("kill runs").success(), "kill -{name}");
+}
+
 /// Waits (bounded) until `ready` holds, while `child` runs.
 fn wait_for(child: &mut std::process::Child, what: &str, ready: impl Fn() -> bool) {
     let started = Instant::now();
@@ -1214,11 +1229,10 @@ fn sigterm_mid_run_finishes_the_post_in_flight_records_commits_pushes_and_exits_
         w.file(name, md("platforms: [threads]\n", &format!("Post {}.\n", i + 1)));
     }
     let origin = with_origin(&w);
-    let mut child = w.command(&[], false).spawn().expect("spawn crier");
-    wait_for(&mut child, "the first post", || !w.posts().is_empty());
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
-    assert!(kill.success());
-    let run = w.finish(child);
+    let run = w.finish_steered(w.command(&[], false), |child| {
+        wait_for(child, "the first post", || !w.posts().is_empty());
+        signal(child, "TERM");
+    });
     run.code(143);
     let posts = w.posts();
     assert!(!posts.is_empty() && posts.len() < names.len(), "stopped starting posts\n{run}");
@@ -1242,13 +1256,13 @@ fn a_second_signal_exits_at_once() {
     // The first post's publish call hangs: the first signal waits for it, the second does not.
     w.fake.fail_next(Route::Publish, Fault::Delay(Duration::from_secs(20)));
     w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
-    let mut child = w.command(&[], false).spawn().expect("spawn crier");
-    wait_for(&mut child, "the publish call", || w.fake.requests().iter().any(|(_, p)| p.ends_with("threads_publish")));
-    for _ in 0..2 {
-        Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    let run = w.finish_steered(w.command(&[], false), |child| {
+        wait_for(child, "the publish call", || w.fake.requests().iter().any(|(_, p)| p.ends_with("threads_publish")));
+        signal(child, "INT");
+        // The first signal is taken before the second one comes.
         std::thread::sleep(Duration::from_millis(200));
-    }
-    let run = w.finish(child);
+        signal(child, "INT");
+    });
     run.code(130);
     assert!(run.stderr.contains("second signal"), "{run}");
     assert!(!run.stdout.contains("published 0"), "gone before the call in flight ended and the summary\n{run}");
@@ -1263,14 +1277,14 @@ fn edits_made_while_the_run_is_going_are_checked_again() {
     w.file("content/b.md", md("platforms: [threads]\n", "Post B.\n"));
     w.file("content/c.md", md("platforms: [threads]\n", "Post C.\n"));
     w.file("content/d.md", md("platforms: [threads]\n", "Post D.\n"));
-    let mut child = w.command(&[], false).spawn().expect("spawn crier");
-    wait_for(&mut child, "the first read", || {
-        w.fake.requests().iter().any(|(m, p)| m == "GET" && p.ends_with("/threads"))
+    let run = w.finish_steered(w.command(&[], false), |child| {
+        wait_for(child, "the first read", || {
+            w.fake.requests().iter().any(|(m, p)| m == "GET" && p.ends_with("/threads"))
+        });
+        w.file("content/b.md", md("platforms: [threads]\ndraft: true\n", "Post B.\n"));
+        w.file("content/c.md", md("platforms: [threads]\n", &format!("{}\n", "word ".repeat(120).trim_end())));
+        w.file("content/d.md", md("platforms: [devto]\ntitle: D\n", "Post D.\n"));
     });
-    w.file("content/b.md", md("platforms: [threads]\ndraft: true\n", "Post B.\n"));
-    w.file("content/c.md", md("platforms: [threads]\n", &format!("{}\n", "word ".repeat(120).trim_end())));
-    w.file("content/d.md", md("platforms: [devto]\ntitle: D\n", "Post D.\n"));
-    let run = w.finish(child);
     run.code(1);
     let texts: Vec<String> = w.posts().iter().filter_map(|p| p.text.clone()).collect();
     assert_eq!(texts, ["Post A."], "only the post that is still as checked\n{run}");
@@ -1291,10 +1305,10 @@ fn a_prepared_container_is_not_reused_when_an_option_changed() {
     let pic =
         |alt: &str| md(&format!("platforms: [threads]\nmedia:\n  - path: media/a.png\n    alt: {alt}\n"), "Pic.\n");
     w.file("content/b.md", pic("Old words"));
-    let mut child = w.command(&[], false).spawn().expect("spawn crier");
-    wait_for(&mut child, "the prepared container", || w.fake.containers_created() >= 1);
-    w.file("content/b.md", pic("New words"));
-    let run = w.finish(child);
+    let run = w.finish_steered(w.command(&[], false), |child| {
+        wait_for(child, "the prepared container", || w.fake.containers_created() >= 1);
+        w.file("content/b.md", pic("New words"));
+    });
     run.code(0);
     let img = w.posts().into_iter().find(|p| p.media_type == "IMAGE").expect("the picture");
     assert_eq!(img.alt_text.as_deref(), Some("New words"), "{run}");

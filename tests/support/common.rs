@@ -178,6 +178,17 @@ impl Crier {
 
     /// Runs it; a hang, a death by signal, a panic or output that is not UTF-8 are errors.
     pub(crate) fn try_run(self) -> Result<Run, String> {
+        self.try_run_steered(|_| {})
+    }
+
+    /// Runs it like [`Self::run`], calling `steer` with the running process first (a test
+    /// that edits files or sends a signal while crier is at work).
+    #[track_caller]
+    pub(crate) fn run_steered(self, steer: impl FnOnce(&mut Child)) -> Run {
+        self.try_run_steered(steer).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn try_run_steered(self, steer: impl FnOnce(&mut Child)) -> Result<Run, String> {
         let mut child = self.spawn().map_err(|e| format!("spawn crier: {e}"))?;
         // Both pipes are drained while crier runs, so a full pipe cannot stall it.
         let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
@@ -189,6 +200,7 @@ impl Crier {
         };
         let t_out = drain(Box::new(child.stdout.take().expect("stdout")));
         let t_err = drain(Box::new(child.stderr.take().expect("stderr")));
+        steer(&mut child);
         let started = Instant::now();
         let status = loop {
             if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
