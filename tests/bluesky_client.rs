@@ -34,6 +34,7 @@ fn fast() -> PublishOptions {
             request_timeout: Duration::from_millis(700),
             max_total_wait: Duration::from_secs(5),
             initial_delay: Duration::from_millis(10),
+            ..ClientOptions::default()
         },
         max_image_bytes: 2_000_000,
         card_timeout: Duration::from_secs(2),
@@ -230,6 +231,25 @@ async fn server_errors_and_createrecord_500s_do_not_duplicate() {
     publish(&mut p, &output(vec![part("through 5xx")]), "content/x.md", &Notes::new()).await.expect("published");
     assert_eq!(fake.records().len(), 1);
     assert_eq!(fake.count("com.atproto.repo.putRecord"), 3);
+}
+
+#[tokio::test]
+async fn a_5xx_is_retried_on_the_backoff_whatever_ratelimit_reset_says() {
+    let fake = FakeBluesky::start(cfg()).await;
+    let client = XrpcClient::new(&fake.url(), fast().client);
+    client.sign_in(&fake.handle(), &SecretString::from(fake.password())).await.expect("in");
+    // Like the PDS, the fake sends the end of its rate-limit window (an hour away) on
+    // every response, far beyond the client's 5 s budget.
+    let url = format!("{}/xrpc/com.atproto.repo.getRecord", fake.url().trim_end_matches('/'));
+    let resp = reqwest::get(url).await.expect("any reply");
+    let reset: i64 = resp.headers().get("ratelimit-reset").and_then(|v| v.to_str().ok()?.parse().ok()).expect("reset");
+    assert!(reset - Utc::now().timestamp() > 1800, "{reset}");
+
+    let bad_gateway = || Fault::Status(502, "<html><title>502 Bad Gateway</title></html>".into());
+    fake.fail_next(Route::GetRecord, bad_gateway());
+    fake.fail_next(Route::GetRecord, bad_gateway());
+    assert!(client.get_record(POST, "3n3enpce6222b").await.expect("retried").is_none());
+    assert_eq!(fake.count("com.atproto.repo.getRecord"), 4, "the probe, two 502s, the answer");
 }
 
 #[tokio::test]

@@ -53,6 +53,7 @@ fn opts() -> PublishOptions {
             request_timeout: Duration::from_secs(20),
             max_total_wait: Duration::from_secs(20),
             initial_delay: Duration::from_millis(200),
+            ..ClientOptions::default()
         },
         max_image_bytes: 1_000_000,
         card_timeout: Duration::from_secs(5),

@@ -23,6 +23,7 @@ fn fast() -> ClientOptions {
         request_timeout: Duration::from_secs(1),
         min_write_interval: Duration::from_millis(10),
         default_retry_after: Duration::from_secs(1),
+        ..ClientOptions::default()
     }
 }
 

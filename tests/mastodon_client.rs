@@ -11,7 +11,7 @@ use crier::content::{FileKind, Post, parse_text};
 use crier::ledger::Record;
 use crier::media_probe::{MediaFormat, MediaInfo};
 use crier::platforms::mastodon::api::{
-    ClientOptions, MastodonClient, MastodonError, NewStatus, Upload, parse_instance,
+    ClientOptions, MastodonClient, MastodonError, NewStatus, StatusEdit, Upload, parse_instance,
 };
 use crier::platforms::mastodon::publish::{MastodonPublisher, PublishOptions, idempotency_key};
 use crier::platforms::mastodon::remote;
@@ -32,6 +32,7 @@ fn fast() -> ClientOptions {
         default_retry_after: Duration::from_millis(200),
         processing_timeout: Duration::from_secs(3),
         poll_interval: Duration::from_millis(20),
+        ..ClientOptions::default()
     }
 }
 
@@ -419,6 +420,34 @@ async fn a_5xx_on_a_read_is_retried_and_an_html_502_on_a_create_is_ambiguous() {
         .await
         .expect_err("ambiguous");
     assert!(e.is_ambiguous(), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_5xx_is_retried_on_the_backoff_whatever_the_rate_limit_reset_says() {
+    let fake = FakeMastodon::start(cfg()).await;
+    // Like Mastodon, the fake sends the end of its rate-limit window on every response,
+    // far beyond the client's 5 s budget.
+    let resp = reqwest::get(format!("{}/api/v2/instance", fake.base_url())).await.expect("instance");
+    let reset = resp.headers().get("x-ratelimit-reset").and_then(|v| v.to_str().ok()).expect("X-RateLimit-Reset");
+    let reset = chrono::DateTime::parse_from_rfc3339(reset).expect("ISO 8601").to_utc();
+    assert!(reset - chrono::Utc::now() > chrono::Duration::minutes(30), "{reset}");
+
+    let c = client(&fake);
+    let before = fake.calls();
+    fake.fail_next(Route::VerifyCredentials, Fault::Status(502, "<html><title>502 Bad Gateway</title></html>".into()));
+    fake.fail_next(Route::VerifyCredentials, Fault::Status(503, r#"{"error":"Service Unavailable"}"#.into()));
+    c.verify_credentials(&quiet).await.expect("a read is retried");
+    assert_eq!(fake.calls() - before, 3);
+
+    // An edit lands on the same status when repeated, so it is retried too.
+    let s = c
+        .create_status(&NewStatus { status: "x".into(), visibility: "public".into(), ..NewStatus::default() }, "k", &quiet)
+        .await
+        .expect("created");
+    fake.fail_next(Route::EditStatus, Fault::Status(502, r#"{"error":"Bad Gateway"}"#.into()));
+    let edit = StatusEdit { status: "y".into(), ..StatusEdit::default() };
+    c.edit_status(&s.id, &edit, &quiet).await.expect("an edit is retried");
+    assert_eq!(fake.count("PUT", &format!("/statuses/{}", s.id)), 2);
 }
 
 #[tokio::test]

@@ -53,6 +53,7 @@ fn opts() -> PublishOptions {
             default_retry_after: Duration::from_secs(2),
             processing_timeout: Duration::from_secs(60),
             poll_interval: Duration::from_millis(300),
+            ..ClientOptions::default()
         },
         list_page: 40,
         max_list_pages: 5,

@@ -508,6 +508,27 @@ fn rejected_token_stops_the_run_and_points_at_auth_refresh() {
 }
 
 #[test]
+fn an_invalid_parameter_fails_that_post_only_and_the_run_goes_on() {
+    // Meta's `(#100) Invalid parameter` is an OAuthException, but the token is fine.
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
+    w.file("content/b.md", md("platforms: [threads]\n", "Post B.\n"));
+    let body = r#"{"error":{"message":"(#100) Invalid parameter","type":"OAuthException","code":100,"fbtrace_id":"t"}}"#;
+    w.fake.fail_next(Route::CreateContainer, Fault::Status(400, body.into()));
+    let run = w.publish(&[]);
+    run.code(1);
+    assert!(run.all().contains("Invalid parameter"), "{run}");
+    assert!(!run.all().contains("crier auth refresh"), "not a token problem\n{run}");
+    assert_eq!(w.posts().len(), 1, "the other post still went out\n{run}");
+    let recorded: Vec<bool> = ["content/a.md", "content/b.md"].iter().map(|f| record(&w.read(f)).is_some()).collect();
+    assert_eq!(recorded.iter().filter(|r| **r).count(), 1, "{run}");
+
+    w.publish(&[]).code(0);
+    assert_eq!(w.posts().len(), 2);
+    assert!(record(&w.read("content/a.md")).is_some() && record(&w.read("content/b.md")).is_some());
+}
+
+#[test]
 fn lost_publish_reply_still_publishes_exactly_once_and_records_it() {
     let w = World::new();
     w.file("content/a.md", TEXT_POST);

@@ -16,6 +16,7 @@ fn fast() -> HttpOptions {
         max_total_wait: Duration::from_secs(2),
         initial_delay: Duration::from_millis(10),
         request_timeout: Duration::from_secs(2),
+        ..HttpOptions::default()
     }
 }
 
@@ -273,12 +274,49 @@ async fn invalid_token_stops_the_run() {
     let err = wrong.publishing_limit("me").await.unwrap_err();
     assert!(matches!(err, ThreadsError::TokenInvalid { .. }), "{err:?}");
 
-    // OAuthException without subcode on a 400 is a token problem too.
+    // Code 102 (an API session) is a token problem too.
     fake.set_token(&fake.token());
     let body = r#"{"error":{"message":"Error validating access token","type":"OAuthException","code":102}}"#;
     fake.fail_next(Route::Me, Fault::Status(400, body.into()));
     let err = client.me().await.unwrap_err();
     assert!(matches!(err, ThreadsError::TokenInvalid { code: 102, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn only_a_dead_token_is_a_token_problem() {
+    let (fake, client) = setup(FakeConfig::default()).await;
+    let user = fake.user_id();
+    let oauth = |code: i64, subcode: Option<i64>| {
+        let sub = subcode.map(|s| format!(r#","error_subcode":{s}"#)).unwrap_or_default();
+        format!(
+            r#"{{"error":{{"message":"(#{code}) Invalid parameter","type":"OAuthException","code":{code}{sub},"fbtrace_id":"t"}}}}"#
+        )
+    };
+    // (code, subcode, whether the token is dead)
+    let cases = [
+        (100, None, false),
+        (100, Some(2_207_052), false),
+        (10, None, false),
+        (190, None, true),
+        (102, None, true),
+        (100, Some(458), true),
+        (190, Some(463), true),
+        (100, Some(467), true),
+        (100, Some(468), false),
+    ];
+    for (code, subcode, dead) in cases {
+        fake.fail_next(Route::CreateContainer, Fault::Status(400, oauth(code, subcode)));
+        let err = client.create_container(&user, &ContainerRequest::text("x")).await.unwrap_err();
+        assert_eq!(err.is_fatal(), dead, "code {code} subcode {subcode:?}: {err:?}");
+        if dead {
+            assert!(matches!(err, ThreadsError::TokenInvalid { code: c, .. } if c == code), "{err:?}");
+        } else {
+            assert!(matches!(err, ThreadsError::Rejected { code: c, .. } if c == code), "{err:?}");
+            assert!(!err.to_string().contains("crier auth refresh"), "{err}");
+        }
+    }
+    // Not retried: each refusal cost one request.
+    assert_eq!(fake.requests().iter().filter(|(_, p)| p.ends_with("/threads")).count(), cases.len());
 }
 
 #[tokio::test]

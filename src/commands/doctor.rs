@@ -61,6 +61,7 @@ pub fn execute(g: &Global, _args: &DoctorArgs) -> Result<Outcome> {
         max_total_wait: Duration::from_secs(10),
         initial_delay: Duration::from_millis(500),
         request_timeout: Duration::from_secs(20),
+        ..HttpOptions::default()
     };
     if let Some(project) = &project {
         let p = &project.config.publish;

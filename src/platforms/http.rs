@@ -2,9 +2,16 @@
 //! redaction, reading what a server says about waiting, one bounded backoff
 //! policy, and describing bodies and transport failures without leaking secrets.
 //!
-//! Each client keeps its own error type (what a caller can do differs per API),
-//! but builds it from these pieces, so a retry, a redaction or a timeout works
-//! the same on every platform.
+//! The request loop itself is [`HttpClient::send`] (in `exchange.rs`): a platform
+//! supplies its requests and a [`Classifier`] of its error bodies, and keeps its own
+//! error type (what a caller can do differs per API), built from the loop's [`Failure`],
+//! so a retry, a wait, a redaction or a timeout works the same on every platform.
+
+mod exchange;
+
+pub use exchange::{
+    Class, Classifier, Failure, HttpClient, OnWait, Request, Verdict, json_reply, quiet, secret_header,
+};
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,15 +27,24 @@ use url::Url;
 /// Text replacing a secret wherever it could leak into a message.
 pub const REDACTED: &str = "[REDACTED]";
 
-/// Timeouts and retry bounds, from crier.yaml `publish:` (tests make them small).
+/// Timeouts, retry bounds and waits of every platform client, from crier.yaml `publish:`
+/// (tests make them small).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpOptions {
     /// Timeout of one HTTP exchange (connect, send, receive).
     pub request_timeout: Duration,
-    /// Upper bound on the time one call spends waiting between attempts.
+    /// Upper bound on the time one call spends waiting between attempts (rate limits included).
     pub max_total_wait: Duration,
     /// First backoff delay when the server says nothing; doubles each retry.
     pub initial_delay: Duration,
+    /// Wait for a 429 that names no time.
+    pub default_retry_after: Duration,
+    /// Minimum time between the starts of two writes of one client (zero: no spacing).
+    pub min_write_interval: Duration,
+    /// How long to wait for the server to process an upload.
+    pub processing_timeout: Duration,
+    /// How often to ask whether processing is done.
+    pub poll_interval: Duration,
 }
 
 impl Default for HttpOptions {
@@ -37,6 +53,10 @@ impl Default for HttpOptions {
             request_timeout: Duration::from_secs(30),
             max_total_wait: Duration::from_secs(120),
             initial_delay: Duration::from_secs(1),
+            default_retry_after: Duration::from_secs(60),
+            min_write_interval: Duration::ZERO,
+            processing_timeout: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(2),
         }
     }
 }
@@ -47,6 +67,7 @@ impl HttpOptions {
             request_timeout: Duration::from_secs(p.request_timeout_secs.max(1)),
             max_total_wait: Duration::from_secs(p.max_retry_wait_secs),
             initial_delay: Duration::from_millis(p.retry_initial_delay_ms),
+            ..Self::default()
         }
     }
 }
@@ -154,13 +175,22 @@ pub enum Safety {
     OnceOnly,
 }
 
-/// How long the server asks the client to wait, from the first header that says:
-/// `Retry-After` (seconds or an HTTP date), `RateLimit-Reset` (unix seconds, as
-/// Bluesky's PDS sends it) or `X-RateLimit-Reset` (an ISO 8601 time, as Mastodon
-/// sends it). A time in the past means "now".
-pub fn server_delay(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+/// How long the server asks the client to wait before trying again. `Retry-After`
+/// (seconds or an HTTP date) is an answer to any status. The rate-limit reset headers are
+/// read only on a 429: Mastodon and the PDS send them on every response, and the end of
+/// a rate-limit window says nothing about when a 5xx clears. In order: `X-RateLimit-Reset-After`
+/// (Discord: seconds, may be fractional), `RateLimit-Reset` (unix seconds, as Bluesky's PDS
+/// sends it, or seconds from now), `X-RateLimit-Reset` (an ISO 8601 time, as Mastodon sends
+/// it, or unix seconds, fractional on Discord), `x-rate-limit-reset` (X: unix seconds).
+/// A time in the past means "now".
+pub fn server_wait(headers: &HeaderMap, status: u16, now: DateTime<Utc>) -> Option<Duration> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     let until = |t: DateTime<Utc>| (t - now).to_std().unwrap_or(Duration::ZERO);
+    let unix = |v: &str| {
+        let secs = v.parse::<f64>().ok().filter(|s| s.is_finite())?;
+        DateTime::from_timestamp_millis((secs * 1000.0) as i64).map(until)
+    };
+    let seconds = |v: &str| v.parse::<f64>().ok().filter(|s| s.is_finite()).map(|s| Duration::from_secs_f64(s.max(0.0)));
     if let Some(v) = get("retry-after") {
         if let Ok(secs) = v.parse::<u64>() {
             return Some(Duration::from_secs(secs));
@@ -169,25 +199,29 @@ pub fn server_delay(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration>
             return Some(until(t.to_utc()));
         }
     }
-    if let Some(v) = get("ratelimit-reset") {
-        if let Ok(secs) = v.parse::<i64>() {
-            // Some servers send seconds from now instead of a unix time: a small number
-            // cannot be a date in this century.
-            if secs < 1_000_000_000 {
-                return Some(Duration::from_secs(secs.max(0) as u64));
-            }
-            return DateTime::from_timestamp(secs, 0).map(until);
+    if status != 429 {
+        return None;
+    }
+    if let Some(d) = get("x-ratelimit-reset-after").and_then(seconds) {
+        return Some(d);
+    }
+    if let Some(secs) = get("ratelimit-reset").and_then(|v| v.parse::<i64>().ok()) {
+        // Some servers send seconds from now instead of a unix time: a small number
+        // cannot be a date in this century.
+        if secs < 1_000_000_000 {
+            return Some(Duration::from_secs(secs.max(0) as u64));
         }
+        return DateTime::from_timestamp(secs, 0).map(until);
     }
     if let Some(v) = get("x-ratelimit-reset") {
         if let Ok(t) = DateTime::parse_from_rfc3339(v) {
             return Some(until(t.to_utc()));
         }
-        if let Ok(secs) = v.parse::<i64>() {
-            return DateTime::from_timestamp(secs, 0).map(until);
+        if let Some(d) = unix(v) {
+            return Some(d);
         }
     }
-    None
+    get("x-rate-limit-reset").and_then(unix)
 }
 
 /// One bounded backoff policy: the server's delay when it gave one, else exponential
@@ -238,7 +272,7 @@ pub fn jitter(d: Duration) -> Duration {
 
 /// Sleeps `total`, calling `on_wait` with the time left about once a second; waits
 /// under a second (quick retries) are not reported.
-pub async fn countdown(total: Duration, on_wait: &dyn Fn(Duration)) {
+pub async fn countdown<W: Fn(Duration) + ?Sized>(total: Duration, on_wait: &W) {
     if total < Duration::from_secs(1) {
         tokio::time::sleep(total).await;
         return;
@@ -326,25 +360,34 @@ mod tests {
     }
 
     #[test]
-    fn server_delay_reads_every_header_form() {
+    fn server_wait_reads_every_header_form() {
         let now = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").expect("now").to_utc();
-        type Case<'a> = (&'a [(&'static str, &'a str)], Option<u64>);
+        type Case<'a> = (u16, &'a [(&'static str, &'a str)], Option<u64>);
         let cases: &[Case<'_>] = &[
-            (&[("retry-after", "7")], Some(7)),
-            (&[("retry-after", "Sat, 28 Nov 2026 10:00:30 GMT")], Some(30)),
-            (&[("retry-after", "Sat, 28 Nov 2026 09:00:00 GMT")], Some(0)),
-            (&[("ratelimit-reset", "1795860045")], Some(45)), // 2026-11-28T10:00:45Z
-            (&[("ratelimit-reset", "12")], Some(12)),
-            (&[("x-ratelimit-reset", "2026-11-28T10:05:00.000Z")], Some(300)),
-            (&[("x-ratelimit-reset", "2026-11-28T09:59:00Z")], Some(0)),
-            (&[("retry-after", "soon")], None),
-            (&[], None),
+            (429, &[("retry-after", "7")], Some(7)),
+            (429, &[("retry-after", "Sat, 28 Nov 2026 10:00:30 GMT")], Some(30)),
+            (429, &[("retry-after", "Sat, 28 Nov 2026 09:00:00 GMT")], Some(0)),
+            (429, &[("ratelimit-reset", "1795860045")], Some(45)), // 2026-11-28T10:00:45Z
+            (429, &[("ratelimit-reset", "12")], Some(12)),
+            (429, &[("x-ratelimit-reset", "2026-11-28T10:05:00.000Z")], Some(300)),
+            (429, &[("x-ratelimit-reset", "2026-11-28T09:59:00Z")], Some(0)),
+            (429, &[("x-ratelimit-reset", "1795860060.5")], Some(60)), // Discord: unix, fractional
+            (429, &[("x-ratelimit-reset-after", "2.5")], Some(2)),
+            (429, &[("x-rate-limit-reset", "1795860090")], Some(90)), // X: unix seconds
+            (429, &[("retry-after", "soon")], None),
+            (429, &[], None),
             // Retry-After wins over the reset headers.
-            (&[("retry-after", "3"), ("x-ratelimit-reset", "2026-11-28T10:05:00Z")], Some(3)),
+            (429, &[("retry-after", "3"), ("x-ratelimit-reset", "2026-11-28T10:05:00Z")], Some(3)),
+            // A reset time says when a rate-limit window ends, nothing about a 5xx.
+            (502, &[("x-ratelimit-reset", "2026-11-28T11:00:00Z")], None),
+            (502, &[("ratelimit-reset", "1795863600")], None),
+            (200, &[("x-rate-limit-reset", "1795860090")], None),
+            // Retry-After is an answer to any status (a 503 asking for time).
+            (503, &[("retry-after", "4"), ("x-ratelimit-reset", "2026-11-28T11:00:00Z")], Some(4)),
         ];
-        for (pairs, want) in cases {
-            let got = server_delay(&headers(pairs), now).map(|d| d.as_secs());
-            assert_eq!(got, *want, "{pairs:?}");
+        for (status, pairs, want) in cases {
+            let got = server_wait(&headers(pairs), *status, now).map(|d| d.as_secs());
+            assert_eq!(got, *want, "{status} {pairs:?}");
         }
     }
 

@@ -48,6 +48,10 @@ pub(crate) trait Platform: Sized + Send + 'static {
     fn fault(&mut self, fault: Self::Fault) -> Effect;
     /// The answer to `req`, acting on the state.
     fn answer(&mut self, route: Self::Route, req: &Incoming) -> Response;
+    /// Headers the real server puts on every response, faults included (rate-limit windows).
+    fn every_response(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 /// A request as received.
@@ -211,7 +215,7 @@ impl<P: Platform> Fake<P> {
         let kit = Kit { state, faults: FaultQueue::default(), log: RequestLog::default(), latency, drop_hang };
         let shared = Arc::new(Mutex::new(kit));
         let app =
-            Router::new().fallback(handle::<P>).layer(DefaultBodyLimit::max(P::BODY_LIMIT)).with_state(shared.clone());
+            Router::new().fallback(with_headers::<P>).layer(DefaultBodyLimit::max(P::BODY_LIMIT)).with_state(shared.clone());
         Self { origin, shared, _server: Server::spawn(listener, app) }
     }
 
@@ -244,6 +248,23 @@ impl<P: Platform> Fake<P> {
     pub(crate) fn requests(&self) -> Vec<P::Entry> {
         self.lock().log.all()
     }
+}
+
+/// [`handle`], with the platform's [`Platform::every_response`] headers.
+async fn with_headers<P: Platform>(
+    State(shared): State<Shared<P>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut reply = handle(State(shared.clone()), method, uri, headers, body).await;
+    for (name, value) in lock(&shared).state.every_response() {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+            reply.headers_mut().entry(name).or_insert(v);
+        }
+    }
+    reply
 }
 
 async fn handle<P: Platform>(

@@ -326,6 +326,16 @@ impl fake::Platform for Bluesky {
             Err(e) => fake::json(e.status, &json!({"error": e.error, "message": e.message})),
         }
     }
+    /// The PDS's `RateLimit-*` (the repo-write window: 5000 points an hour), as it sends
+    /// them on its limited routes; a 429 keeps its own.
+    fn every_response(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("ratelimit-limit", "5000".into()),
+            ("ratelimit-remaining", "4999".into()),
+            ("ratelimit-reset", (fake::unix_now() + 3600).to_string()),
+            ("ratelimit-policy", "5000;w=3600".into()),
+        ]
+    }
 }
 
 impl From<&Incoming> for FakeRequest {

@@ -42,6 +42,8 @@
 //! - a bad token → 401 `{"error":"The access token is invalid"}`; more than `rate_limit`
 //!   requests within `rate_window` → 429 `{"error":"Too many requests"}` with
 //!   `X-RateLimit-Limit/Remaining/Reset` (Reset an ISO 8601 time), as rack-attack answers.
+//!   Every other response carries them too, as Mastodon's do, with a reset an hour away (the
+//!   end of a window, not a time to retry a failure at).
 //!
 //! Tests steer it with [`FakeMastodon::fail_next`] (one-shot faults per route) and inspect it
 //! with [`FakeMastodon::statuses`], [`FakeMastodon::media`], [`FakeMastodon::calls`] and
@@ -486,6 +488,15 @@ impl fake::Platform for Mastodon {
             }
             Err(Reply::RateLimited(reset)) => rate_limited(reset, 300),
         }
+    }
+    /// Mastodon's `X-RateLimit-*` on every response; the reset is the end of the window.
+    fn every_response(&self) -> Vec<(&'static str, String)> {
+        let reset = chrono::Utc::now() + chrono::Duration::hours(1);
+        vec![
+            ("x-ratelimit-limit", "300".into()),
+            ("x-ratelimit-remaining", "299".into()),
+            ("x-ratelimit-reset", reset.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        ]
     }
 }
 

@@ -17,6 +17,7 @@ pub(super) async fn check(cx: &DoctorContext<'_>, r: &mut Checklist) {
         request_timeout: cx.http.request_timeout,
         max_total_wait: cx.http.max_total_wait.min(std::time::Duration::from_secs(10)),
         initial_delay: cx.http.initial_delay,
+        ..ClientOptions::default()
     };
     let client = XrpcClient::new(service, opts);
     match client.sign_in(identifier, &SecretString::from(password.to_owned())).await {

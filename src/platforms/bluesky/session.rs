@@ -32,6 +32,7 @@ pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>,
             request_timeout: cx.http.request_timeout,
             max_total_wait: cx.http.max_total_wait,
             initial_delay: cx.http.initial_delay,
+            ..ClientOptions::default()
         },
         max_image_bytes: cx.project.config.sections.get_or_default::<BlueskyConfig>().max_image_bytes,
         card_timeout: cx.http.request_timeout.min(Duration::from_secs(10)),

@@ -21,19 +21,17 @@
 //! and `Debug` never shows them.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::platforms::http::{self, Backoff, REDACTED, Redactor};
+use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, REDACTED, Redactor, Request, Safety, Verdict};
 
 /// Bounds for retries and timeouts (crier.yaml `publish:`; tests make them small).
 pub use crate::platforms::http::HttpOptions as ClientOptions;
@@ -122,10 +120,8 @@ struct Tokens {
 /// A client for one account. Cheap to clone; clones share the session.
 #[derive(Clone)]
 pub struct XrpcClient {
-    http: reqwest::Client,
+    http: HttpClient,
     service: Url,
-    opts: ClientOptions,
-    calls: Arc<AtomicU64>,
     state: Arc<Mutex<State>>,
 }
 
@@ -174,9 +170,7 @@ impl XrpcClient {
     pub fn new(service: &str, opts: ClientOptions) -> Self {
         let service = http::base_url(service, super::DEFAULT_SERVICE);
         Self {
-            http: http::client(opts.request_timeout),
-            opts,
-            calls: Arc::default(),
+            http: HttpClient::new(opts),
             state: Arc::new(Mutex::new(State {
                 pds: service.clone(),
                 tokens: None,
@@ -189,7 +183,7 @@ impl XrpcClient {
 
     /// HTTP requests sent so far (every attempt).
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
+        self.http.calls()
     }
 
     /// The signed-in account, once [`Self::sign_in`] succeeded.
@@ -199,14 +193,6 @@ impl XrpcClient {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn redactor(&self) -> Redactor {
-        self.lock().redactor.clone()
-    }
-
-    fn redact(&self, text: &str) -> String {
-        self.redactor().redact(text)
     }
 
     fn remember_secret(&self, s: &str) {
@@ -442,7 +428,8 @@ impl XrpcClient {
         })
     }
 
-    /// One XRPC call with retries. Returns the reply's JSON (`{}` for an empty body).
+    /// One XRPC call through the shared loop (every call here lands on the same result
+    /// when repeated, so all are retried). Returns the reply's JSON (`{}` for an empty body).
     #[allow(clippy::too_many_arguments)]
     async fn call(
         &self,
@@ -454,158 +441,115 @@ impl XrpcClient {
         auth: Auth,
         kind: Kind,
     ) -> Result<Value> {
-        let mut backoff = Backoff::new(self.opts.initial_delay, self.opts.max_total_wait);
         let mut refreshed = false;
-        let mut sent_once = false;
         loop {
-            let (url, token) = {
+            let (url, token, redactor) = {
                 let g = self.lock();
                 // Sign-in and refresh go to the service; the rest to the account's PDS.
                 let base = if auth == Auth::Access { &g.pds } else { &self.service };
-                let mut url = base.clone();
-                if let Ok(mut segs) = url.path_segments_mut() {
-                    segs.pop_if_empty().push("xrpc").push(nsid);
-                }
                 let token = match auth {
                     Auth::None => None,
                     Auth::Access => g.tokens.as_ref().map(|t| t.access.expose_secret().to_owned()),
                     Auth::Refresh => g.tokens.as_ref().map(|t| t.refresh.expose_secret().to_owned()),
                 };
-                (url, token)
+                (http::join(base, &["xrpc", nsid]), token, g.redactor.clone())
             };
-            let mut req = self.http.request(method.clone(), url).query(query);
-            if let Some(token) = &token {
-                let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| XrpcError::Auth {
+            let bearer = match token {
+                Some(t) => Some(http::secret_header(&format!("Bearer {t}")).ok_or_else(|| XrpcError::Auth {
                     error: "InvalidToken".into(),
                     message: "the session token is not a valid header value".into(),
                     hint: "sign in again",
-                })?;
-                value.set_sensitive(true);
-                req = req.header(AUTHORIZATION, value);
-            }
-            req = match &body {
-                Body::Empty => req,
-                Body::Json(v) => req.json(v),
-                Body::Raw { bytes, mime } => req.header(CONTENT_TYPE, mime.as_str()).body(bytes.clone()),
+                })?),
+                None => None,
             };
-            self.calls.fetch_add(1, Ordering::Relaxed);
-            let (status, headers, bytes) = match req.send().await {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let headers = resp.headers().clone();
-                    match resp.bytes().await {
-                        Ok(b) => (status, headers, b.to_vec()),
-                        Err(e) => {
-                            let message = self.transport(e);
-                            sent_once = true;
-                            match backoff.next(None) {
-                                Some(d) => {
-                                    tokio::time::sleep(d).await;
-                                    continue;
-                                }
-                                None => return Err(self.lost(operation, kind, message)),
-                            }
-                        }
-                    }
+            let build = |c: &reqwest::Client| {
+                let mut req = c.request(method.clone(), url.clone()).query(query);
+                if let Some(b) = &bearer {
+                    req = req.header(AUTHORIZATION, b.clone());
                 }
-                Err(e) => {
-                    let connect = e.is_connect();
-                    let message = self.transport(e);
-                    sent_once |= !connect;
-                    match backoff.next(None) {
-                        Some(d) => {
-                            tokio::time::sleep(d).await;
-                            continue;
-                        }
-                        None if sent_once => return Err(self.lost(operation, kind, message)),
-                        None => return Err(XrpcError::Transient { operation, message }),
-                    }
+                match &body {
+                    Body::Empty => req,
+                    Body::Json(v) => req.json(v),
+                    Body::Raw { bytes, mime } => req.header(CONTENT_TYPE, mime.as_str()).body(bytes.clone()),
                 }
             };
-            if status.is_success() {
-                if bytes.iter().all(u8::is_ascii_whitespace) {
-                    return Ok(json!({}));
-                }
-                return serde_json::from_slice(&bytes).map_err(|_| XrpcError::BadResponse {
-                    operation,
-                    status: status.as_u16(),
-                    detail: self.describe(&bytes),
-                });
-            }
-            let (error, message) = self.error_of(status, &bytes);
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                let wait = http::server_delay(&headers, Utc::now()).unwrap_or(Duration::from_secs(60));
-                match backoff.next(Some(wait)) {
-                    Some(d) => {
-                        tokio::time::sleep(d).await;
-                        continue;
-                    }
-                    None => return Err(XrpcError::RateLimited { operation, retry_after: wait, message }),
-                }
-            }
+            let req = Request { operation, safety: Safety::Repeatable, write: false, build: &build };
+            let f = match self.http.send(&Xrpc, &redactor, &req, &http::quiet).await {
+                Ok((_, v)) => return Ok(v),
+                Err(f) => f,
+            };
+            let error = f.detail.clone().unwrap_or_default();
             // An expired access token: renew it once and send again.
             if auth == Auth::Access
                 && !refreshed
-                && (error == "ExpiredToken" || (status == StatusCode::UNAUTHORIZED && error == "InvalidToken"))
+                && (error == "ExpiredToken" || (f.status == Some(401) && error == "InvalidToken"))
             {
                 refreshed = true;
                 Box::pin(self.refresh()).await?;
                 continue;
             }
-            if status.is_server_error() {
-                sent_once = true;
-                match backoff.next(http::server_delay(&headers, Utc::now())) {
-                    Some(d) => {
-                        tokio::time::sleep(d).await;
-                        continue;
-                    }
-                    None => {
-                        let message = format!("HTTP {} {error}: {message}", status.as_u16());
-                        return Err(self.lost(operation, kind, message));
-                    }
-                }
-            }
-            if status == StatusCode::UNAUTHORIZED && auth == Auth::Access {
-                return Err(XrpcError::Auth {
-                    error,
-                    message,
-                    hint: "the session was refused; check the app password and sign in again",
-                });
-            }
-            return Err(XrpcError::Rejected { operation, status: status.as_u16(), error, message });
+            return Err(XrpcError::from_failure(f, error, auth, kind));
         }
     }
+}
 
-    /// A write that was sent but never answered may have landed; a read or a
-    /// write that never got through is just transient.
-    fn lost(&self, operation: &'static str, kind: Kind, message: String) -> XrpcError {
-        match kind {
-            Kind::Write => XrpcError::Ambiguous { operation, message },
-            Kind::Read => XrpcError::Transient { operation, message },
-        }
-    }
+/// XRPC's error shape, `{"error": "<Name>", "message": "…"}`; the status says the rest.
+struct Xrpc;
 
-    /// XRPC's `{"error", "message"}`, or a description of what came instead.
-    fn error_of(&self, status: StatusCode, bytes: &[u8]) -> (String, String) {
+impl Classifier for Xrpc {
+    /// The error name (`InvalidSwap`, `RecordNotFound`, …; the HTTP reason when the body has none).
+    type Detail = String;
+
+    fn classify(&self, status: u16, body: &[u8], _: &'static str) -> Verdict<String> {
         #[derive(Deserialize)]
         struct ErrBody {
             error: Option<String>,
             message: Option<String>,
         }
-        match serde_json::from_slice::<ErrBody>(bytes) {
-            Ok(ErrBody { error: Some(error), message }) => {
-                (self.redact(&error), self.redact(message.as_deref().unwrap_or("")))
+        let verdict = Verdict::by_status(status);
+        match serde_json::from_slice::<ErrBody>(body) {
+            Ok(ErrBody { error: Some(error), message }) => verdict.text(Some(message.unwrap_or_default())).detail(error),
+            _ => {
+                let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
+                verdict.detail(reason.replace(' ', ""))
             }
-            _ => (status.canonical_reason().unwrap_or("Error").replace(' ', ""), self.describe(bytes)),
         }
     }
 
-    fn transport(&self, e: reqwest::Error) -> String {
-        http::transport_error(e, self.opts.request_timeout, &self.redactor()).0
+    /// Any JSON; an empty body (some procedures answer nothing) is `{}`.
+    fn success(&self, _: u16, body: &[u8]) -> Option<Value> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Some(json!({}));
+        }
+        serde_json::from_slice(body).ok()
     }
+}
 
-    fn describe(&self, bytes: &[u8]) -> String {
-        http::describe_body(bytes, &self.redactor())
+impl XrpcError {
+    fn from_failure(f: Failure<String>, error: String, auth: Auth, kind: Kind) -> Self {
+        let operation = f.operation;
+        let status = f.status.unwrap_or(0);
+        match f.class {
+            Class::RateLimited => Self::RateLimited { operation, retry_after: f.retry_after.unwrap_or_default(), message: f.text },
+            Class::CredentialsInvalid if auth == Auth::Access => Self::Auth {
+                error,
+                message: f.text,
+                hint: "the session was refused; check the app password and sign in again",
+            },
+            Class::CredentialsInvalid | Class::Rejected => Self::Rejected { operation, status, error, message: f.text },
+            Class::Transient | Class::Throttled | Class::Ambiguous => {
+                if (200..300).contains(&status) {
+                    return Self::BadResponse { operation, status, detail: f.text };
+                }
+                let message = if f.status.is_some() { format!("HTTP {status} {error}: {}", f.text) } else { f.text };
+                // A write that reached the server but was never answered may have landed.
+                if kind == Kind::Write && f.reached {
+                    Self::Ambiguous { operation, message }
+                } else {
+                    Self::Transient { operation, message }
+                }
+            }
+        }
     }
 }
 
@@ -641,7 +585,8 @@ mod tests {
     fn debug_and_messages_hide_secrets() {
         let c = XrpcClient::new("https://pds.example", ClientOptions::default());
         c.remember_secret("app-pass-word-1234");
-        assert_eq!(c.redact("bad app-pass-word-1234 and app-pass-word-1234"), "bad [REDACTED] and [REDACTED]");
+        let redacted = c.lock().redactor.redact("bad app-pass-word-1234 and app-pass-word-1234");
+        assert_eq!(redacted, "bad [REDACTED] and [REDACTED]");
         assert!(!format!("{c:?}").contains("app-pass"));
     }
 }

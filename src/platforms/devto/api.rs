@@ -6,7 +6,8 @@
 //!
 //! Every request carries `api-key` and `Accept: application/vnd.forem.api-v1+json` (without
 //! the vendor type Forem routes to the deprecated v0 API). Failures are sorted into a
-//! [`DevtoError`] variant the caller can act on. Retries are built in and bounded by
+//! [`DevtoError`] variant the caller can act on. Requests go through the shared loop
+//! ([`crate::platforms::http::HttpClient`]); retries are bounded by
 //! [`ClientOptions::max_total_wait`]:
 //!
 //! - HTTP 429 means the request was refused, so any call waits `Retry-After` seconds (30 when
@@ -24,17 +25,17 @@
 //! server message is replaced with `[REDACTED]`.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::{ACCEPT, HeaderValue};
+use reqwest::header::ACCEPT;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::platforms::http::{self, Backoff, CallCounter, REDACTED, Redactor, Safety};
+use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, REDACTED, Redactor, Request, Safety, Verdict};
+pub use crate::platforms::http::{HttpOptions as ClientOptions, OnWait};
 
 /// Default API base (the spec's server).
 pub const DEFAULT_BASE_URL: &str = "https://dev.to/api";
@@ -51,35 +52,15 @@ pub const MAX_PER_PAGE: u32 = 1000;
 /// Result alias for this module.
 pub type Result<T, E = DevtoError> = std::result::Result<T, E>;
 
-/// Called about once a second while a call waits out a rate limit (or another wait of a
-/// second or more), with the time still to wait.
-pub type OnWait<'a> = &'a dyn Fn(Duration);
-
-/// Bounds for retries, timeouts and write spacing. Configurable so tests run in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientOptions {
-    /// Upper bound on the total time one call spends waiting between attempts (rate limits
-    /// included). dev.to asks new accounts to wait up to 300 s between articles.
-    pub max_total_wait: Duration,
-    /// First backoff delay for 5xx/timeouts on retryable calls; doubles each retry.
-    pub initial_delay: Duration,
-    /// Timeout for one HTTP exchange (connect, send, receive).
-    pub request_timeout: Duration,
-    /// Minimum time between the starts of two writes (POST/PUT) of this client.
-    pub min_write_interval: Duration,
-    /// Wait used for a 429 without a usable `Retry-After` header.
-    pub default_retry_after: Duration,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        Self {
-            max_total_wait: Duration::from_secs(360),
-            initial_delay: Duration::from_secs(1),
-            request_timeout: Duration::from_secs(30),
-            min_write_interval: Duration::from_secs(1),
-            default_retry_after: Duration::from_secs(30),
-        }
+/// dev.to's options: a rate-limited account may be asked to wait 300 s between articles,
+/// a 429 without `Retry-After` is waited out for 30 s, and writes are throttled to one a
+/// second per key.
+pub fn default_options() -> ClientOptions {
+    ClientOptions {
+        max_total_wait: Duration::from_secs(360),
+        min_write_interval: Duration::from_secs(1),
+        default_retry_after: Duration::from_secs(30),
+        ..ClientOptions::default()
     }
 }
 
@@ -320,14 +301,11 @@ fn de_tags<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, 
 /// dev.to API client. Cheap to clone; clones share the call counter and write spacing.
 #[derive(Clone)]
 pub struct DevtoClient {
-    http: reqwest::Client,
+    http: HttpClient,
     base: Url,
-    key: Arc<SecretString>,
+    /// The key as a sensitive header value; `None` when it cannot be sent in a header.
+    key: Option<reqwest::header::HeaderValue>,
     redactor: Redactor,
-    opts: ClientOptions,
-    calls: CallCounter,
-    /// Start time reserved for the latest write.
-    last_write: Arc<Mutex<Option<Instant>>>,
 }
 
 impl fmt::Debug for DevtoClient {
@@ -335,7 +313,7 @@ impl fmt::Debug for DevtoClient {
         f.debug_struct("DevtoClient")
             .field("base", &self.base.as_str())
             .field("api_key", &REDACTED)
-            .field("opts", &self.opts)
+            .field("opts", &self.options())
             .field("calls", &self.calls())
             .finish()
     }
@@ -346,24 +324,21 @@ impl DevtoClient {
     /// the default.
     pub fn new(base_url: &str, api_key: SecretString, opts: ClientOptions) -> Self {
         Self {
-            http: http::client(opts.request_timeout),
+            http: HttpClient::new(opts),
             base: http::base_url(base_url, DEFAULT_BASE_URL),
             redactor: Redactor::new([api_key.expose_secret()]),
-            key: Arc::new(api_key),
-            opts,
-            calls: CallCounter::default(),
-            last_write: Arc::new(Mutex::new(None)),
+            key: http::secret_header(api_key.expose_secret()),
         }
     }
 
     /// Number of HTTP requests sent so far (every attempt counts).
     pub fn calls(&self) -> u64 {
-        self.calls.get()
+        self.http.calls()
     }
 
     /// The options in use.
     pub fn options(&self) -> ClientOptions {
-        self.opts
+        self.http.options()
     }
 
     /// `POST /articles` (201). A lost reply is [`DevtoError::Ambiguous`]; a 429 is waited out.
@@ -434,7 +409,7 @@ impl DevtoClient {
         Ok(all)
     }
 
-    /// Sends a request with bounded retries and waits.
+    /// Sends a request through the shared loop.
     #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
@@ -446,130 +421,55 @@ impl DevtoClient {
         operation: &'static str,
         on_wait: OnWait<'_>,
     ) -> Result<Value> {
-        let url = self.url(path);
-        let is_write = method != Method::GET;
-        let mut backoff = Backoff::new(self.opts.initial_delay, self.opts.max_total_wait);
-        loop {
-            if is_write {
-                self.space_write().await;
+        let Some(key) = &self.key else {
+            return Err(DevtoError::Unauthorized {
+                message: "the key contains characters that cannot be sent in an HTTP header".to_owned(),
+            });
+        };
+        let url = http::join(&self.base, path);
+        let write = method != Method::GET;
+        let build = |c: &reqwest::Client| {
+            let mut req = c.request(method.clone(), url.clone()).header(API_KEY_HEADER, key.clone()).header(ACCEPT, ACCEPT_V1);
+            if !query.is_empty() {
+                req = req.query(query);
             }
-            let err = match self.attempt(method.clone(), &url, query, body, safety, operation).await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            let hint = match &err {
-                DevtoError::RateLimited { retry_after, .. } => Some(*retry_after),
-                DevtoError::Transient { retry_after, .. } => *retry_after,
-                _ => return Err(err),
-            };
-            let Some(delay) = backoff.next(hint) else { return Err(err) };
-            http::countdown(delay, on_wait).await;
-        }
+            match body {
+                // Also sets `Content-Type: application/json`.
+                Some(b) => req.json(b),
+                None => req,
+            }
+        };
+        let req = Request { operation, safety, write, build: &build };
+        self.http.send(&Forem, &self.redactor, &req, on_wait).await.map(|(_, v)| v).map_err(DevtoError::from)
     }
+}
 
-    async fn attempt(
-        &self,
-        method: Method,
-        url: &Url,
-        query: &[(&'static str, String)],
-        body: Option<&Value>,
-        safety: Safety,
-        operation: &'static str,
-    ) -> Result<Value> {
-        let mut key = HeaderValue::from_str(self.key.expose_secret()).map_err(|_| DevtoError::Unauthorized {
-            message: "the key contains characters that cannot be sent in an HTTP header".to_owned(),
-        })?;
-        key.set_sensitive(true);
-        let mut req = self.http.request(method, url.clone()).header(API_KEY_HEADER, key).header(ACCEPT, ACCEPT_V1);
-        if !query.is_empty() {
-            req = req.query(query);
-        }
-        if let Some(b) = body {
-            // Also sets `Content-Type: application/json`.
-            req = req.json(b);
-        }
-        self.calls.add();
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => return Err(self.transport_error(e, safety, operation)),
-        };
-        let status = resp.status().as_u16();
-        let retry_after = http::server_delay(resp.headers(), chrono::Utc::now());
-        let bytes = match resp.bytes().await {
-            Ok(b) => b,
-            Err(e) => return Err(self.transport_error(e, safety, operation)),
-        };
-        if (200..300).contains(&status) {
-            return match serde_json::from_slice::<Value>(&bytes) {
-                Ok(v) if v.is_object() || v.is_array() => Ok(v),
-                _ => {
-                    let message = format!("HTTP {status} with {}", self.describe_body(&bytes));
-                    Err(match safety {
-                        // The create went through, but we cannot tell what it produced.
-                        Safety::OnceOnly => DevtoError::Ambiguous { operation, message },
-                        Safety::Repeatable => DevtoError::Transient { status: Some(status), retry_after, message },
-                    })
-                }
-            };
-        }
-        let server_message = error_text(&bytes).map(|m| self.redact(&m));
-        let message = || server_message.clone().unwrap_or_else(|| self.describe_body(&bytes));
-        Err(match status {
-            401 => {
-                DevtoError::Unauthorized { message: server_message.clone().unwrap_or_else(|| "unauthorized".into()) }
+/// Forem's error shape: `{"error": "...", "status": N}`; the status says the rest.
+struct Forem;
+
+impl Classifier for Forem {
+    type Detail = ();
+
+    fn classify(&self, status: u16, body: &[u8], _: &'static str) -> Verdict<()> {
+        Verdict::by_status(status).text(error_text(body))
+    }
+}
+
+impl From<Failure<()>> for DevtoError {
+    fn from(f: Failure<()>) -> Self {
+        let message = f.message();
+        match f.class {
+            Class::CredentialsInvalid => {
+                Self::Unauthorized { message: f.server_text.unwrap_or_else(|| "unauthorized".into()) }
             }
-            429 => DevtoError::RateLimited {
-                retry_after: retry_after.unwrap_or(self.opts.default_retry_after),
-                message: server_message.clone().unwrap_or_else(|| "Too Many Requests".into()),
+            Class::RateLimited => Self::RateLimited {
+                retry_after: f.retry_after.unwrap_or_default(),
+                message: f.server_text.unwrap_or_else(|| "Too Many Requests".into()),
             },
-            500.. => {
-                let message = format!("HTTP {status}: {}", message());
-                match safety {
-                    // A gateway error does not tell whether the backend created the article.
-                    Safety::OnceOnly => DevtoError::Ambiguous { operation, message },
-                    Safety::Repeatable => DevtoError::Transient { status: Some(status), retry_after, message },
-                }
-            }
-            _ => DevtoError::Rejected { status, message: message() },
-        })
-    }
-
-    /// Waits until this write's slot: at least `min_write_interval` after the previous one.
-    async fn space_write(&self) {
-        let interval = self.opts.min_write_interval;
-        if interval.is_zero() {
-            return;
+            Class::Transient | Class::Throttled => Self::Transient { status: f.status, retry_after: f.retry_after, message },
+            Class::Ambiguous => Self::Ambiguous { operation: f.operation, message },
+            Class::Rejected => Self::Rejected { status: f.status.unwrap_or(0), message: f.text },
         }
-        let at = {
-            let mut last = self.last_write.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let now = Instant::now();
-            let at = last.map_or(now, |l| (l + interval).max(now));
-            *last = Some(at);
-            at
-        };
-        tokio::time::sleep_until(at.into()).await;
-    }
-
-    fn transport_error(&self, e: reqwest::Error, safety: Safety, operation: &'static str) -> DevtoError {
-        let (message, nothing_sent) = http::transport_error(e, self.opts.request_timeout, &self.redactor);
-        // A failed connect means nothing was sent, so even a create may be retried.
-        if nothing_sent || safety == Safety::Repeatable {
-            DevtoError::Transient { status: None, retry_after: None, message }
-        } else {
-            DevtoError::Ambiguous { operation, message }
-        }
-    }
-
-    fn url(&self, path: &[&str]) -> Url {
-        http::join(&self.base, path)
-    }
-
-    fn redact(&self, s: &str) -> String {
-        self.redactor.redact(s)
-    }
-
-    fn describe_body(&self, body: &[u8]) -> String {
-        http::describe_body(body, &self.redactor)
     }
 }
 

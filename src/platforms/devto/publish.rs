@@ -18,7 +18,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use super::DevtoOutput;
-use super::api::{Article, ArticleInput, ClientOptions, DevtoClient, DevtoError, MAX_PER_PAGE, OnWait};
+use super::api::{Article, ArticleInput, ClientOptions, DevtoClient, DevtoError, MAX_PER_PAGE, OnWait, default_options};
 use crate::ledger::Record;
 use crate::platforms::Adoption;
 
@@ -34,7 +34,7 @@ pub struct PublishOptions {
 
 impl Default for PublishOptions {
     fn default() -> Self {
-        Self { client: ClientOptions::default(), list_per_page: MAX_PER_PAGE, max_list_pages: 20 }
+        Self { client: default_options(), list_per_page: MAX_PER_PAGE, max_list_pages: 20 }
     }
 }
 

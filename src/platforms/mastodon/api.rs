@@ -39,7 +39,8 @@ use serde_json::Value;
 use url::Url;
 
 use super::rules::{LimitSource, Limits};
-use crate::platforms::http::{self, Backoff, CallCounter, REDACTED, Redactor, Safety};
+use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, REDACTED, Redactor, Request, Safety, Verdict};
+pub use crate::platforms::http::{HttpOptions as ClientOptions, OnWait};
 
 /// The scopes crier's token needs: posting, editing and deleting, uploading, knowing
 /// its account, and reading its own statuses (to find what an interrupted run posted,
@@ -51,39 +52,6 @@ pub const SCOPES: &str = "write:statuses write:media read:accounts read:statuses
 pub const MAX_PAGE: u32 = 40;
 
 pub type Result<T, E = MastodonError> = std::result::Result<T, E>;
-
-/// Called about once a second while a call waits out a rate limit, with the time still to wait.
-pub type OnWait<'a> = &'a dyn Fn(Duration);
-
-/// Bounds for retries, timeouts and media processing. Configurable so tests run in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientOptions {
-    /// Upper bound on the total time one call spends waiting between attempts.
-    pub max_total_wait: Duration,
-    /// First backoff delay for 5xx/timeouts; doubles each retry.
-    pub initial_delay: Duration,
-    /// Timeout for one HTTP exchange.
-    pub request_timeout: Duration,
-    /// Wait used for a 429 without a usable reset time.
-    pub default_retry_after: Duration,
-    /// How long to wait for the server to process an upload.
-    pub processing_timeout: Duration,
-    /// How often to ask whether processing is done.
-    pub poll_interval: Duration,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        Self {
-            max_total_wait: Duration::from_secs(120),
-            initial_delay: Duration::from_secs(1),
-            request_timeout: Duration::from_secs(30),
-            default_retry_after: Duration::from_secs(60),
-            processing_timeout: Duration::from_secs(300),
-            poll_interval: Duration::from_secs(2),
-        }
-    }
-}
 
 /// Failures of a Mastodon call, sorted by what the caller should do about them.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -327,12 +295,11 @@ enum Body<'a> {
 /// Mastodon API client. Cheap to clone; clones share the call counter.
 #[derive(Clone)]
 pub struct MastodonClient {
-    http: reqwest::Client,
+    http: HttpClient,
     base: Url,
-    token: Arc<SecretString>,
+    /// `Bearer <token>`, sensitive; `None` when the token cannot be sent in a header.
+    auth: Option<HeaderValue>,
     redactor: Redactor,
-    opts: ClientOptions,
-    calls: CallCounter,
 }
 
 impl fmt::Debug for MastodonClient {
@@ -340,7 +307,7 @@ impl fmt::Debug for MastodonClient {
         f.debug_struct("MastodonClient")
             .field("base", &self.base.as_str())
             .field("token", &REDACTED)
-            .field("opts", &self.opts)
+            .field("opts", &self.options())
             .field("calls", &self.calls())
             .finish()
     }
@@ -360,24 +327,21 @@ pub fn parse_instance(instance: &str) -> Option<Url> {
 impl MastodonClient {
     /// A client for the instance at `base` (see [`parse_instance`]).
     pub fn new(base: Url, token: SecretString, opts: ClientOptions) -> Self {
-        let redactor = Redactor::new([token.expose_secret()]);
         Self {
-            http: http::client(opts.request_timeout),
+            http: HttpClient::new(opts),
             base,
-            token: Arc::new(token),
-            redactor,
-            opts,
-            calls: CallCounter::default(),
+            auth: http::secret_header(&format!("Bearer {}", token.expose_secret())),
+            redactor: Redactor::new([token.expose_secret()]),
         }
     }
 
     /// Requests sent so far (every attempt counts).
     pub fn calls(&self) -> u64 {
-        self.calls.get()
+        self.http.calls()
     }
 
     pub fn options(&self) -> ClientOptions {
-        self.opts
+        self.http.options()
     }
 
     /// The instance's host, for messages.
@@ -440,7 +404,8 @@ impl MastodonClient {
 
     /// Polls `GET /api/v1/media/:id` until the attachment has a URL (200), as long as it says 206.
     pub async fn wait_processed(&self, id: &str, on_wait: OnWait<'_>) -> Result<Attachment> {
-        let deadline = tokio::time::Instant::now() + self.opts.processing_timeout;
+        let opts = self.options();
+        let deadline = tokio::time::Instant::now() + opts.processing_timeout;
         loop {
             let (status, v) = self
                 .send_with_status(
@@ -460,15 +425,15 @@ impl MastodonClient {
                     return Ok(a);
                 }
             }
-            if tokio::time::Instant::now() + self.opts.poll_interval > deadline {
+            if tokio::time::Instant::now() + opts.poll_interval > deadline {
                 return Err(MastodonError::Processing {
                     message: format!(
                         "media {id} was still being processed after {} s (publish.processing_timeout_secs)",
-                        self.opts.processing_timeout.as_secs()
+                        opts.processing_timeout.as_secs()
                     ),
                 });
             }
-            tokio::time::sleep(self.opts.poll_interval).await;
+            tokio::time::sleep(opts.poll_interval).await;
         }
     }
 
@@ -603,7 +568,7 @@ impl MastodonClient {
             .map(|(_, v)| v)
     }
 
-    /// Sends with bounded retries and waits; returns the 2xx status and JSON.
+    /// Sends through the shared loop; returns the 2xx status and JSON.
     #[allow(clippy::too_many_arguments)]
     async fn send_with_status(
         &self,
@@ -616,129 +581,81 @@ impl MastodonClient {
         operation: &'static str,
         on_wait: OnWait<'_>,
     ) -> Result<(u16, Value)> {
-        let url = http::join(&self.base, path);
-        let mut backoff = Backoff::new(self.opts.initial_delay, self.opts.max_total_wait);
-        loop {
-            let err = match self.attempt(method.clone(), &url, query, &body, idempotency_key, safety, operation).await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            let hint = match &err {
-                MastodonError::RateLimited { retry_after, .. } => Some(*retry_after),
-                MastodonError::Transient { retry_after, .. } => *retry_after,
-                _ => return Err(err),
-            };
-            let Some(delay) = backoff.next(hint) else { return Err(err) };
-            http::countdown(delay, on_wait).await;
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn attempt(
-        &self,
-        method: Method,
-        url: &Url,
-        query: &[(&'static str, String)],
-        body: &Body<'_>,
-        idempotency_key: Option<&str>,
-        safety: Safety,
-        operation: &'static str,
-    ) -> Result<(u16, Value)> {
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.expose_secret())).map_err(|_| {
-            MastodonError::Unauthorized {
+        let Some(auth) = &self.auth else {
+            return Err(MastodonError::Unauthorized {
                 message: "the token contains characters that cannot be sent in an HTTP header".into(),
+            });
+        };
+        if let Body::Upload(u) = &body {
+            if multipart::Part::text("").mime_str(&u.mime).is_err() {
+                return Err(MastodonError::Rejected { status: 0, message: format!("`{}` is not a MIME type", u.mime) });
             }
-        })?;
-        auth.set_sensitive(true);
-        let mut req =
-            self.http.request(method, url.clone()).header(AUTHORIZATION, auth).header("Accept", "application/json");
-        if !query.is_empty() {
-            req = req.query(query);
         }
-        if let Some(k) = idempotency_key {
-            req = req.header("Idempotency-Key", k);
-        }
-        req = match body {
-            Body::None => req,
-            Body::Json(v) => req.json(v),
-            Body::Upload(u) => {
-                let mut part = multipart::Part::bytes(u.bytes.as_ref().clone()).file_name(u.file_name.clone());
-                part = part.mime_str(&u.mime).map_err(|_| MastodonError::Rejected {
-                    status: 0,
-                    message: format!("`{}` is not a MIME type", u.mime),
-                })?;
-                let mut form = multipart::Form::new().part("file", part);
-                if let Some(d) = &u.description {
-                    form = form.text("description", d.clone());
-                }
-                req.multipart(form)
+        let url = http::join(&self.base, path);
+        let build = |c: &reqwest::Client| {
+            let mut req =
+                c.request(method.clone(), url.clone()).header(AUTHORIZATION, auth.clone()).header("Accept", "application/json");
+            if !query.is_empty() {
+                req = req.query(query);
+            }
+            if let Some(k) = idempotency_key {
+                req = req.header("Idempotency-Key", k);
+            }
+            match &body {
+                Body::None => req,
+                Body::Json(v) => req.json(v),
+                Body::Upload(u) => req.multipart(upload_form(u)),
             }
         };
-        self.calls.add();
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => return Err(self.transport_error(e, safety, operation)),
-        };
-        let status = resp.status().as_u16();
-        let server_delay = http::server_delay(resp.headers(), chrono::Utc::now());
-        let bytes = match resp.bytes().await {
-            Ok(b) => b,
-            Err(e) => return Err(self.transport_error(e, safety, operation)),
-        };
-        if (200..300).contains(&status) {
-            return match serde_json::from_slice::<Value>(&bytes) {
-                Ok(v) if v.is_object() || v.is_array() => Ok((status, v)),
-                // 206 Partial Content on a media poll carries the attachment, but some servers send nothing.
-                _ if status == 206 => Ok((status, Value::Null)),
-                _ => {
-                    let message = format!("HTTP {status} with {}", self.describe_body(&bytes));
-                    Err(match safety {
-                        Safety::OnceOnly => MastodonError::Ambiguous { operation, message },
-                        Safety::Repeatable => {
-                            MastodonError::Transient { status: Some(status), retry_after: server_delay, message }
-                        }
-                    })
-                }
-            };
-        }
-        let server_message = error_text(&bytes).map(|m| self.redactor.redact(&m));
-        let message = || server_message.clone().unwrap_or_else(|| self.describe_body(&bytes));
-        Err(match status {
-            401 => MastodonError::Unauthorized { message: message() },
-            429 => MastodonError::RateLimited {
-                retry_after: server_delay.unwrap_or(self.opts.default_retry_after),
-                message: server_message.clone().unwrap_or_else(|| "Too many requests".into()),
-            },
-            500.. => {
-                let message = format!("HTTP {status}: {}", message());
-                match safety {
-                    // A gateway error does not tell whether the status was created.
-                    Safety::OnceOnly => MastodonError::Ambiguous { operation, message },
-                    Safety::Repeatable => {
-                        MastodonError::Transient { status: Some(status), retry_after: server_delay, message }
-                    }
-                }
-            }
-            403 => MastodonError::Rejected {
-                status,
-                message: format!("{} (crier needs a token with the scopes `{SCOPES}`)", message()),
-            },
-            _ => MastodonError::Rejected { status, message: message() },
-        })
+        let req = Request { operation, safety, write: method != Method::GET, build: &build };
+        self.http.send(&MastodonApi, &self.redactor, &req, on_wait).await.map_err(MastodonError::from)
+    }
+}
+
+/// The multipart form of an upload (its MIME type checked before: a bad one is left out).
+fn upload_form(u: &Upload) -> multipart::Form {
+    let part = || multipart::Part::bytes(u.bytes.as_ref().clone()).file_name(u.file_name.clone());
+    let part = part().mime_str(&u.mime).unwrap_or_else(|_| part());
+    let mut form = multipart::Form::new().part("file", part);
+    if let Some(d) = &u.description {
+        form = form.text("description", d.clone());
+    }
+    form
+}
+
+/// Mastodon's error shape: `{"error", "error_description"?}`; the status says the rest.
+struct MastodonApi;
+
+impl Classifier for MastodonApi {
+    type Detail = ();
+
+    fn classify(&self, status: u16, body: &[u8], _: &'static str) -> Verdict<()> {
+        Verdict::by_status(status).text(error_text(body))
     }
 
-    fn transport_error(&self, e: reqwest::Error, safety: Safety, operation: &'static str) -> MastodonError {
-        let (message, not_sent) = http::transport_error(e, self.opts.request_timeout, &self.redactor);
-        // A failed connect means nothing was sent, so even a create may be retried.
-        if not_sent || safety == Safety::Repeatable {
-            MastodonError::Transient { status: None, retry_after: None, message }
-        } else {
-            MastodonError::Ambiguous { operation, message }
-        }
+    fn success(&self, status: u16, body: &[u8]) -> Option<Value> {
+        // 206 Partial Content on a media poll carries the attachment, but some servers send nothing.
+        http::json_reply(body).or_else(|| (status == 206).then_some(Value::Null))
     }
+}
 
-    fn describe_body(&self, body: &[u8]) -> String {
-        http::describe_body(body, &self.redactor)
+impl From<Failure<()>> for MastodonError {
+    fn from(f: Failure<()>) -> Self {
+        let message = f.message();
+        match f.class {
+            Class::CredentialsInvalid => Self::Unauthorized { message: f.text },
+            Class::RateLimited => Self::RateLimited {
+                retry_after: f.retry_after.unwrap_or_default(),
+                message: f.server_text.unwrap_or_else(|| "Too many requests".into()),
+            },
+            Class::Transient | Class::Throttled => Self::Transient { status: f.status, retry_after: f.retry_after, message },
+            Class::Ambiguous => Self::Ambiguous { operation: f.operation, message },
+            Class::Rejected if f.status == Some(403) => Self::Rejected {
+                status: 403,
+                message: format!("{} (crier needs a token with the scopes `{SCOPES}`)", f.text),
+            },
+            Class::Rejected => Self::Rejected { status: f.status.unwrap_or(0), message: f.text },
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
 
-use crate::platforms::http::{self, Backoff, CallCounter, REDACTED, Redactor, Safety};
+use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, REDACTED, Redactor, Request, Safety, Verdict};
 
 /// Default API host.
 pub const DEFAULT_BASE_URL: &str = "https://graph.threads.net";
@@ -41,6 +41,13 @@ const REPLY_FIELDS: &str = "id,permalink,shortcode,username,text,timestamp,media
 /// Graph codes meaning "try again later": unknown, service, app/user throttling, page
 /// throttling and "too many calls to this endpoint".
 const TRANSIENT_CODES: [i64; 6] = [1, 2, 4, 17, 32, 613];
+
+/// Graph codes of a token that no longer works: 190 (invalid or expired) and 102 (session).
+const TOKEN_CODES: [i64; 2] = [190, 102];
+
+/// Subcodes of a token that no longer works (app removed, checkpoint, password changed,
+/// expired, session invalid, …).
+const TOKEN_SUBCODES: std::ops::RangeInclusive<i64> = 458..=467;
 
 /// Subcode of code 24 when a container is published before it is `FINISHED`.
 const SUBCODE_NOT_READY: i64 = 4_279_009;
@@ -176,13 +183,6 @@ impl ThreadsError {
     /// Whether the token lacks a permission (Graph code 10 or 200–299).
     pub fn is_permission(&self) -> bool {
         matches!(self, Self::Rejected { code, .. } if *code == 10 || (200..300).contains(code))
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Transient { retry_after, .. } => *retry_after,
-            _ => None,
-        }
     }
 }
 
@@ -663,12 +663,10 @@ pub struct DeleteQuota {
 /// Threads Graph API client. Cheap to clone; clones share the call counter.
 #[derive(Clone)]
 pub struct ThreadsClient {
-    http: reqwest::Client,
+    http: HttpClient,
     base: Url,
     token: Arc<SecretString>,
     redactor: Redactor,
-    opts: HttpOptions,
-    calls: CallCounter,
 }
 
 impl fmt::Debug for ThreadsClient {
@@ -676,7 +674,7 @@ impl fmt::Debug for ThreadsClient {
         f.debug_struct("ThreadsClient")
             .field("base", &self.base.as_str())
             .field("token", &REDACTED)
-            .field("opts", &self.opts)
+            .field("opts", &self.options())
             .field("calls", &self.calls())
             .finish()
     }
@@ -686,25 +684,22 @@ impl ThreadsClient {
     /// A client for `base_url` (e.g. [`DEFAULT_BASE_URL`]); an unparsable URL falls back to
     /// the default host.
     pub fn new(base_url: &str, token: SecretString, opts: HttpOptions) -> Self {
-        let redactor = Redactor::new([token.expose_secret()]);
         Self {
-            http: http::client(opts.request_timeout),
+            http: HttpClient::new(opts),
             base: http::base_url(base_url, DEFAULT_BASE_URL),
+            redactor: Redactor::new([token.expose_secret()]),
             token: Arc::new(token),
-            redactor,
-            opts,
-            calls: CallCounter::default(),
         }
     }
 
     /// Number of HTTP requests sent so far (every attempt counts).
     pub fn calls(&self) -> u64 {
-        self.calls.get()
+        self.http.calls()
     }
 
     /// The retry options in use.
     pub fn options(&self) -> HttpOptions {
-        self.opts
+        self.http.options()
     }
 
     /// `GET /me?fields=id,username`.
@@ -965,8 +960,7 @@ impl ThreadsClient {
         self.send(Verb::Get, path, params, Safety::Repeatable, "read").await
     }
 
-    /// Sends a request with bounded retries (exponential backoff with jitter, or the
-    /// server's `Retry-After`).
+    /// Sends a request through the shared loop (Threads shows no countdown).
     async fn send(
         &self,
         verb: Verb,
@@ -975,135 +969,96 @@ impl ThreadsClient {
         safety: Safety,
         operation: &'static str,
     ) -> Result<Value> {
-        let url = self.url(path);
-        let mut backoff = Backoff::from_options(&self.opts);
-        loop {
-            let err = match self.attempt(verb, &url, &params, safety, operation).await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            if !err.is_retryable() {
-                return Err(err);
-            }
-            let Some(delay) = backoff.next(err.retry_after()) else { return Err(err) };
-            tokio::time::sleep(delay).await;
-        }
-    }
-
-    async fn attempt(
-        &self,
-        verb: Verb,
-        url: &Url,
-        params: &[(&'static str, String)],
-        safety: Safety,
-        operation: &'static str,
-    ) -> Result<Value> {
-        let token = [("access_token", self.token.expose_secret())];
-        let req = match verb {
-            Verb::Get => self.http.get(url.clone()).query(&token).query(params),
-            Verb::Post => self.http.post(url.clone()).query(&token).form(params),
-            Verb::Delete => self.http.delete(url.clone()).query(&token).query(params),
-        };
-        self.calls.add();
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => return Err(self.transport_error(e, safety, operation)),
-        };
-        let status = resp.status().as_u16();
-        let retry_after = http::server_delay(resp.headers(), chrono::Utc::now());
-        let body = match resp.bytes().await {
-            Ok(b) => b,
-            Err(e) => return Err(self.transport_error(e, safety, operation)),
-        };
-        if (200..300).contains(&status) {
-            return match serde_json::from_slice::<Value>(&body) {
-                Ok(v) if v.is_object() => Ok(v),
-                _ => {
-                    let detail = self.describe_body(&body);
-                    Err(match safety {
-                        // The write succeeded but we cannot tell what it produced.
-                        Safety::OnceOnly => {
-                            ThreadsError::Ambiguous { operation, message: format!("HTTP {status} with {detail}") }
-                        }
-                        Safety::Repeatable => ThreadsError::Transient {
-                            status: Some(status),
-                            code: None,
-                            retry_after,
-                            message: format!("HTTP {status} with {detail}"),
-                        },
-                    })
-                }
-            };
-        }
-        Err(self.classify(status, retry_after, &body, safety, operation))
-    }
-
-    fn classify(
-        &self,
-        status: u16,
-        retry_after: Option<Duration>,
-        body: &[u8],
-        safety: Safety,
-        operation: &'static str,
-    ) -> ThreadsError {
-        let Some(g) = parse_graph_error(body) else {
-            let detail = format!("HTTP {status} with {}", self.describe_body(body));
-            return if status == 429 {
-                ThreadsError::Transient { status: Some(status), code: None, retry_after, message: detail }
-            } else if status >= 500 {
-                match safety {
-                    // A gateway error page does not tell whether the backend acted.
-                    Safety::OnceOnly => ThreadsError::Ambiguous { operation, message: detail },
-                    Safety::Repeatable => {
-                        ThreadsError::Transient { status: Some(status), code: None, retry_after, message: detail }
-                    }
-                }
-            } else {
-                ThreadsError::BadResponse { status, detail: self.describe_body(body) }
-            };
-        };
-        let message = self.redact(&g.describe());
-        let code = g.code.unwrap_or(0);
-        let subcode = g.error_subcode;
-        let is_oauth = g.kind.as_deref() == Some("OAuthException");
-        let permission = code == 10 || (200..300).contains(&code);
-        if code == 190 {
-            ThreadsError::TokenInvalid { code, subcode, message }
-        } else if subcode == Some(SUBCODE_NOT_READY) && !MEDIA_OPERATIONS.contains(&operation) {
-            ThreadsError::NotReady { message }
-        } else if subcode == Some(SUBCODE_LINK_PREVIEW) {
-            ThreadsError::LinkPreview { message }
-        } else if TRANSIENT_CODES.contains(&code) || g.is_transient == Some(true) || status == 429 || status >= 500 {
-            ThreadsError::Transient { status: Some(status), code: g.code, retry_after, message }
-        } else if is_oauth && subcode.is_none() && matches!(status, 400 | 401) && !permission {
-            ThreadsError::TokenInvalid { code, subcode, message }
-        } else {
-            ThreadsError::Rejected { status, code, subcode, message }
-        }
-    }
-
-    fn transport_error(&self, e: reqwest::Error, safety: Safety, operation: &'static str) -> ThreadsError {
-        let (message, nothing_sent) = http::transport_error(e, self.opts.request_timeout, &self.redactor);
-        // A failed connect means nothing was sent, so even a publish may be retried.
-        if nothing_sent || safety == Safety::Repeatable {
-            ThreadsError::Transient { status: None, code: None, retry_after: None, message }
-        } else {
-            ThreadsError::Ambiguous { operation, message }
-        }
-    }
-
-    fn url(&self, path: &[&str]) -> Url {
         let mut segments = vec![API_VERSION];
         segments.extend_from_slice(path);
-        http::join(&self.base, &segments)
+        let url = http::join(&self.base, &segments);
+        let token = [("access_token", self.token.expose_secret())];
+        let build = |c: &reqwest::Client| match verb {
+            Verb::Get => c.get(url.clone()).query(&token).query(&params),
+            Verb::Post => c.post(url.clone()).query(&token).form(&params),
+            Verb::Delete => c.delete(url.clone()).query(&token).query(&params),
+        };
+        let req = Request { operation, safety, write: verb != Verb::Get, build: &build };
+        self.http.send(&Graph, &self.redactor, &req, &http::quiet).await.map(|(_, v)| v).map_err(ThreadsError::from)
     }
 
     fn redact(&self, s: &str) -> String {
         self.redactor.redact(s)
     }
+}
 
-    fn describe_body(&self, body: &[u8]) -> String {
-        http::describe_body(body, &self.redactor)
+/// The Graph error envelope, sorted. A token is dead only for codes 190 and 102 and
+/// subcodes 458–467; any other `OAuthException` (`(#100) Invalid parameter`, …) is this
+/// request's problem.
+struct Graph;
+
+/// What [`Graph`] keeps of an error body for [`ThreadsError`].
+#[derive(Debug, Clone)]
+enum GraphDetail {
+    /// A Graph error (code 0 when the body gave none).
+    Error { code: Option<i64>, subcode: Option<i64> },
+    NotReady,
+    LinkPreview,
+    /// No Graph body on a 4xx: the reply itself is the problem.
+    NotGraph,
+}
+
+impl Classifier for Graph {
+    type Detail = GraphDetail;
+
+    /// Graph replies are objects.
+    fn success(&self, _: u16, body: &[u8]) -> Option<Value> {
+        serde_json::from_slice::<Value>(body).ok().filter(Value::is_object)
+    }
+
+    fn classify(&self, status: u16, body: &[u8], operation: &'static str) -> Verdict<GraphDetail> {
+        let Some(g) = parse_graph_error(body) else {
+            return match status {
+                // A gateway error page does not tell whether the backend acted.
+                500.. => Verdict::new(Class::Transient),
+                429 => Verdict::new(Class::Throttled),
+                _ => Verdict::new(Class::Rejected).detail(GraphDetail::NotGraph),
+            };
+        };
+        let code = g.code.unwrap_or(0);
+        let subcode = g.error_subcode;
+        let error = |class| {
+            Verdict::new(class).text(Some(g.describe())).detail(GraphDetail::Error { code: g.code, subcode })
+        };
+        if TOKEN_CODES.contains(&code) || subcode.is_some_and(|s| TOKEN_SUBCODES.contains(&s)) {
+            error(Class::CredentialsInvalid)
+        } else if subcode == Some(SUBCODE_NOT_READY) && !MEDIA_OPERATIONS.contains(&operation) {
+            Verdict::new(Class::Throttled).text(Some(g.describe())).detail(GraphDetail::NotReady)
+        } else if subcode == Some(SUBCODE_LINK_PREVIEW) {
+            Verdict::new(Class::Rejected).text(Some(g.describe())).detail(GraphDetail::LinkPreview)
+        } else if TRANSIENT_CODES.contains(&code) || g.is_transient == Some(true) || status == 429 || status >= 500 {
+            // A Graph error body says the request was refused, even on a 5xx.
+            error(Class::Throttled)
+        } else {
+            error(Class::Rejected)
+        }
+    }
+}
+
+impl From<Failure<GraphDetail>> for ThreadsError {
+    fn from(f: Failure<GraphDetail>) -> Self {
+        let status = f.status.unwrap_or(0);
+        let (code, subcode) = match f.detail {
+            Some(GraphDetail::NotReady) => return Self::NotReady { message: f.text },
+            Some(GraphDetail::LinkPreview) => return Self::LinkPreview { message: f.text },
+            Some(GraphDetail::NotGraph) => return Self::BadResponse { status, detail: f.text },
+            Some(GraphDetail::Error { code, subcode }) => (code, subcode),
+            _ => (None, None),
+        };
+        let message = if f.server_text.is_some() { f.text.clone() } else { f.message() };
+        match f.class {
+            Class::CredentialsInvalid => Self::TokenInvalid { code: code.unwrap_or(0), subcode, message },
+            Class::Rejected => Self::Rejected { status, code: code.unwrap_or(0), subcode, message },
+            Class::Ambiguous => Self::Ambiguous { operation: f.operation, message },
+            Class::Transient | Class::Throttled | Class::RateLimited => {
+                Self::Transient { status: f.status, code, retry_after: f.retry_after, message }
+            }
+        }
     }
 }
 
@@ -1112,8 +1067,6 @@ impl ThreadsClient {
 struct GraphError {
     #[serde(default)]
     message: Option<String>,
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
     #[serde(default)]
     code: Option<i64>,
     #[serde(default)]
@@ -1152,7 +1105,6 @@ fn parse_graph_error(body: &[u8]) -> Option<GraphError> {
     if v.get("error_message").is_some() || v.get("error_type").is_some() {
         return Some(GraphError {
             message: v.get("error_message").and_then(Value::as_str).map(str::to_owned),
-            kind: v.get("error_type").and_then(Value::as_str).map(str::to_owned),
             code: v.get("code").and_then(Value::as_i64),
             ..GraphError::default()
         });
