@@ -87,7 +87,9 @@ fi
 # --- run the server ---------------------------------------------------------
 work=$(mktemp -d)
 server_pid=""
+proxy_pid=""
 cleanup() {
+    if [ -n "$proxy_pid" ]; then kill "$proxy_pid" 2>/dev/null || true; wait "$proxy_pid" 2>/dev/null || true; fi
     if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
     rm -rf "$work"
 }
@@ -107,7 +109,7 @@ db-type: "sqlite"
 db-address: "$work/sqlite.db"
 storage-local-base-path: "$work/storage"
 statuses-max-chars: 500
-advanced-rate-limit-requests: 0
+advanced-rate-limit-requests: 100000
 accounts-registration-open: false
 letsencrypt-enabled: false
 log-level: "warn"
@@ -210,7 +212,17 @@ for t in "$oob_token" "$token"; do
 done
 log "crier auth mastodon signed in as alice, out of band and through the redirect (scopes: $scopes)"
 
+# --- a proxy that injects failures (5xx on reads) in front of the server -----
+# GoToSocial sends X-RateLimit-* on every response once rate limiting is on (the
+# limit above is never reached); the proxy keeps them on the 502s it injects.
+python3 "$root/scripts/fault-proxy.py" "$base" "$work/proxy.port" >>"$work/proxy.log" 2>&1 &
+proxy_pid=$!
+for _ in $(seq 1 50); do [ -s "$work/proxy.port" ] && break; sleep 0.1; done
+[ -s "$work/proxy.port" ] || { echo "the fault proxy did not start:" >&2; cat "$work/proxy.log" >&2; exit 1; }
+fault_proxy=http://127.0.0.1:$(cat "$work/proxy.port")
+log "fault proxy on $fault_proxy"
+
 # --- crier's end-to-end tests -----------------------------------------------
 log "running crier's Mastodon end-to-end tests"
-CRIER_MASTODON_E2E_URL=$base CRIER_MASTODON_E2E_TOKEN=$token \
+CRIER_MASTODON_E2E_URL=$base CRIER_MASTODON_E2E_TOKEN=$token CRIER_MASTODON_E2E_FAULT_PROXY=$fault_proxy \
     cargo test --locked --test mastodon_e2e -- --ignored --nocapture --test-threads=1
