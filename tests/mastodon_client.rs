@@ -441,7 +441,11 @@ async fn a_5xx_is_retried_on_the_backoff_whatever_the_rate_limit_reset_says() {
 
     // An edit lands on the same status when repeated, so it is retried too.
     let s = c
-        .create_status(&NewStatus { status: "x".into(), visibility: "public".into(), ..NewStatus::default() }, "k", &quiet)
+        .create_status(
+            &NewStatus { status: "x".into(), visibility: "public".into(), ..NewStatus::default() },
+            "k",
+            &quiet,
+        )
         .await
         .expect("created");
     fake.fail_next(Route::EditStatus, Fault::Status(502, r#"{"error":"Bad Gateway"}"#.into()));

@@ -490,7 +490,8 @@ fn the_binary_recovers_from_a_502_on_a_read() {
     )
     .expect("yaml");
     let text = format!("Fault e2e {nonce}: published through two 502s.");
-    std::fs::write(root.join("content/fault.md"), format!("---\nplatforms: [mastodon]\n---\n\n{text}\n")).expect("post");
+    std::fs::write(root.join("content/fault.md"), format!("---\nplatforms: [mastodon]\n---\n\n{text}\n"))
+        .expect("post");
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
     let control = format!("{}/__fault__", proxy.trim_end_matches('/'));
@@ -514,7 +515,11 @@ fn the_binary_recovers_from_a_502_on_a_read() {
         .expect("run crier");
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!all.contains(&token), "token leaked");
-    println!("--- crier publish through the fault proxy, exit {}:\n{}", out.status.code().unwrap_or(-1), all.trim_end());
+    println!(
+        "--- crier publish through the fault proxy, exit {}:\n{}",
+        out.status.code().unwrap_or(-1),
+        all.trim_end()
+    );
 
     let seen: serde_json::Value =
         rt.block_on(async { reqwest::get(&control).await?.json().await }).expect("ask the proxy");

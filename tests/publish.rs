@@ -513,7 +513,8 @@ fn an_invalid_parameter_fails_that_post_only_and_the_run_goes_on() {
     let w = World::new();
     w.file("content/a.md", md("platforms: [threads]\n", "Post A.\n"));
     w.file("content/b.md", md("platforms: [threads]\n", "Post B.\n"));
-    let body = r#"{"error":{"message":"(#100) Invalid parameter","type":"OAuthException","code":100,"fbtrace_id":"t"}}"#;
+    let body =
+        r#"{"error":{"message":"(#100) Invalid parameter","type":"OAuthException","code":100,"fbtrace_id":"t"}}"#;
     w.fake.fail_next(Route::CreateContainer, Fault::Status(400, body.into()));
     let run = w.publish(&[]);
     run.code(1);

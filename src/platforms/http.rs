@@ -190,7 +190,8 @@ pub fn server_wait(headers: &HeaderMap, status: u16, now: DateTime<Utc>) -> Opti
         let secs = v.parse::<f64>().ok().filter(|s| s.is_finite())?;
         DateTime::from_timestamp_millis((secs * 1000.0) as i64).map(until)
     };
-    let seconds = |v: &str| v.parse::<f64>().ok().filter(|s| s.is_finite()).map(|s| Duration::from_secs_f64(s.max(0.0)));
+    let seconds =
+        |v: &str| v.parse::<f64>().ok().filter(|s| s.is_finite()).map(|s| Duration::from_secs_f64(s.max(0.0)));
     if let Some(v) = get("retry-after") {
         if let Ok(secs) = v.parse::<u64>() {
             return Some(Duration::from_secs(secs));

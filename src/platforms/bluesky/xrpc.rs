@@ -31,7 +31,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, REDACTED, Redactor, Request, Safety, Verdict};
+use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, Request, Safety, Verdict};
 
 /// Bounds for retries and timeouts (crier.yaml `publish:`; tests make them small).
 pub use crate::platforms::http::HttpOptions as ClientOptions;
@@ -121,7 +121,6 @@ struct Tokens {
 #[derive(Clone)]
 pub struct XrpcClient {
     http: HttpClient,
-    service: Url,
     state: Arc<Mutex<State>>,
 }
 
@@ -129,17 +128,11 @@ struct State {
     pds: Url,
     tokens: Option<Tokens>,
     account: Option<Account>,
-    /// Hides everything that must never be shown (password, JWTs).
-    redactor: Redactor,
 }
 
 impl fmt::Debug for XrpcClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("XrpcClient")
-            .field("service", &self.service.as_str())
-            .field("session", &REDACTED)
-            .field("calls", &self.calls())
-            .finish()
+        f.debug_struct("XrpcClient").field("http", &self.http).finish_non_exhaustive()
     }
 }
 
@@ -170,14 +163,9 @@ impl XrpcClient {
     pub fn new(service: &str, opts: ClientOptions) -> Self {
         let service = http::base_url(service, super::DEFAULT_SERVICE);
         Self {
-            http: HttpClient::new(opts),
-            state: Arc::new(Mutex::new(State {
-                pds: service.clone(),
-                tokens: None,
-                account: None,
-                redactor: Redactor::default(),
-            })),
-            service,
+            // Secrets are added as they come (the password, then the session's JWTs).
+            http: HttpClient::new(opts, service.clone(), std::iter::empty::<&str>()),
+            state: Arc::new(Mutex::new(State { pds: service, tokens: None, account: None })),
         }
     }
 
@@ -196,8 +184,7 @@ impl XrpcClient {
     }
 
     fn remember_secret(&self, s: &str) {
-        let mut g = self.lock();
-        g.redactor = g.redactor.with(&[s]);
+        self.http.hide(s);
     }
 
     /// `createSession` with a handle (or DID, or email) and an app password.
@@ -443,16 +430,16 @@ impl XrpcClient {
     ) -> Result<Value> {
         let mut refreshed = false;
         loop {
-            let (url, token, redactor) = {
+            let (url, token) = {
                 let g = self.lock();
                 // Sign-in and refresh go to the service; the rest to the account's PDS.
-                let base = if auth == Auth::Access { &g.pds } else { &self.service };
+                let base = if auth == Auth::Access { &g.pds } else { self.http.base() };
                 let token = match auth {
                     Auth::None => None,
                     Auth::Access => g.tokens.as_ref().map(|t| t.access.expose_secret().to_owned()),
                     Auth::Refresh => g.tokens.as_ref().map(|t| t.refresh.expose_secret().to_owned()),
                 };
-                (http::join(base, &["xrpc", nsid]), token, g.redactor.clone())
+                (http::join(base, &["xrpc", nsid]), token)
             };
             let bearer = match token {
                 Some(t) => Some(http::secret_header(&format!("Bearer {t}")).ok_or_else(|| XrpcError::Auth {
@@ -474,7 +461,7 @@ impl XrpcClient {
                 }
             };
             let req = Request { operation, safety: Safety::Repeatable, write: false, build: &build };
-            let f = match self.http.send(&Xrpc, &redactor, &req, &http::quiet).await {
+            let f = match self.http.send(&Xrpc, &req, &http::quiet).await {
                 Ok((_, v)) => return Ok(v),
                 Err(f) => f,
             };
@@ -508,7 +495,9 @@ impl Classifier for Xrpc {
         }
         let verdict = Verdict::by_status(status);
         match serde_json::from_slice::<ErrBody>(body) {
-            Ok(ErrBody { error: Some(error), message }) => verdict.text(Some(message.unwrap_or_default())).detail(error),
+            Ok(ErrBody { error: Some(error), message }) => {
+                verdict.text(Some(message.unwrap_or_default())).detail(error)
+            }
             _ => {
                 let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
                 verdict.detail(reason.replace(' ', ""))
@@ -530,7 +519,9 @@ impl XrpcError {
         let operation = f.operation;
         let status = f.status.unwrap_or(0);
         match f.class {
-            Class::RateLimited => Self::RateLimited { operation, retry_after: f.retry_after.unwrap_or_default(), message: f.text },
+            Class::RateLimited => {
+                Self::RateLimited { operation, retry_after: f.retry_after.unwrap_or_default(), message: f.text }
+            }
             Class::CredentialsInvalid if auth == Auth::Access => Self::Auth {
                 error,
                 message: f.text,
@@ -585,7 +576,7 @@ mod tests {
     fn debug_and_messages_hide_secrets() {
         let c = XrpcClient::new("https://pds.example", ClientOptions::default());
         c.remember_secret("app-pass-word-1234");
-        let redacted = c.lock().redactor.redact("bad app-pass-word-1234 and app-pass-word-1234");
+        let redacted = c.http.redactor().redact("bad app-pass-word-1234 and app-pass-word-1234");
         assert_eq!(redacted, "bad [REDACTED] and [REDACTED]");
         assert!(!format!("{c:?}").contains("app-pass"));
     }

@@ -24,7 +24,6 @@
 //! it is never part of an error message or of `Debug` output, and any occurrence of it in a
 //! server message is replaced with `[REDACTED]`.
 
-use std::fmt;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -32,9 +31,8 @@ use reqwest::header::ACCEPT;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
-use url::Url;
 
-use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, REDACTED, Redactor, Request, Safety, Verdict};
+use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, Request, Safety, Verdict};
 pub use crate::platforms::http::{HttpOptions as ClientOptions, OnWait};
 
 /// Default API base (the spec's server).
@@ -229,32 +227,24 @@ pub struct Article {
     #[serde(default)]
     pub url: String,
     /// Path part of the URL.
-    #[serde(default)]
     pub path: Option<String>,
     /// Slug.
-    #[serde(default)]
     pub slug: Option<String>,
     /// Canonical URL; dev.to reports the article's own URL when none was set.
-    #[serde(default)]
     pub canonical_url: Option<String>,
     /// Description.
-    #[serde(default)]
     pub description: Option<String>,
     /// Whether the article is published (list items only).
-    #[serde(default)]
     pub published: Option<bool>,
     /// Publication time (null for drafts).
-    #[serde(default)]
     pub published_at: Option<String>,
     /// Tags, read from `tags` whether it is an array ("show") or a comma-separated string
     /// (lists).
     #[serde(default, deserialize_with = "de_tags")]
     pub tags: Vec<String>,
     /// Markdown body, when the reply includes it.
-    #[serde(default)]
     pub body_markdown: Option<String>,
     /// The author.
-    #[serde(default)]
     pub user: Option<ArticleUser>,
 }
 
@@ -299,34 +289,20 @@ fn de_tags<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, 
 }
 
 /// dev.to API client. Cheap to clone; clones share the call counter and write spacing.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct DevtoClient {
     http: HttpClient,
-    base: Url,
-    /// The key as a sensitive header value; `None` when it cannot be sent in a header.
+    /// The key as a sensitive header value (never shown); `None` when it cannot be sent in a header.
     key: Option<reqwest::header::HeaderValue>,
-    redactor: Redactor,
-}
-
-impl fmt::Debug for DevtoClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DevtoClient")
-            .field("base", &self.base.as_str())
-            .field("api_key", &REDACTED)
-            .field("opts", &self.options())
-            .field("calls", &self.calls())
-            .finish()
-    }
 }
 
 impl DevtoClient {
     /// A client for `base_url` (e.g. [`DEFAULT_BASE_URL`]); an unparsable URL falls back to
     /// the default.
     pub fn new(base_url: &str, api_key: SecretString, opts: ClientOptions) -> Self {
+        let base = http::base_url(base_url, DEFAULT_BASE_URL);
         Self {
-            http: HttpClient::new(opts),
-            base: http::base_url(base_url, DEFAULT_BASE_URL),
-            redactor: Redactor::new([api_key.expose_secret()]),
+            http: HttpClient::new(opts, base, [api_key.expose_secret()]),
             key: http::secret_header(api_key.expose_secret()),
         }
     }
@@ -426,10 +402,11 @@ impl DevtoClient {
                 message: "the key contains characters that cannot be sent in an HTTP header".to_owned(),
             });
         };
-        let url = http::join(&self.base, path);
+        let url = self.http.url(path);
         let write = method != Method::GET;
         let build = |c: &reqwest::Client| {
-            let mut req = c.request(method.clone(), url.clone()).header(API_KEY_HEADER, key.clone()).header(ACCEPT, ACCEPT_V1);
+            let mut req =
+                c.request(method.clone(), url.clone()).header(API_KEY_HEADER, key.clone()).header(ACCEPT, ACCEPT_V1);
             if !query.is_empty() {
                 req = req.query(query);
             }
@@ -440,7 +417,7 @@ impl DevtoClient {
             }
         };
         let req = Request { operation, safety, write, build: &build };
-        self.http.send(&Forem, &self.redactor, &req, on_wait).await.map(|(_, v)| v).map_err(DevtoError::from)
+        self.http.send(&Forem, &req, on_wait).await.map(|(_, v)| v).map_err(DevtoError::from)
     }
 }
 
@@ -466,7 +443,9 @@ impl From<Failure<()>> for DevtoError {
                 retry_after: f.retry_after.unwrap_or_default(),
                 message: f.server_text.unwrap_or_else(|| "Too Many Requests".into()),
             },
-            Class::Transient | Class::Throttled => Self::Transient { status: f.status, retry_after: f.retry_after, message },
+            Class::Transient | Class::Throttled => {
+                Self::Transient { status: f.status, retry_after: f.retry_after, message }
+            }
             Class::Ambiguous => Self::Ambiguous { operation: f.operation, message },
             Class::Rejected => Self::Rejected { status: f.status.unwrap_or(0), message: f.text },
         }

@@ -18,7 +18,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use super::DevtoOutput;
-use super::api::{Article, ArticleInput, ClientOptions, DevtoClient, DevtoError, MAX_PER_PAGE, OnWait, default_options};
+use super::api::{
+    Article, ArticleInput, ClientOptions, DevtoClient, DevtoError, MAX_PER_PAGE, OnWait, default_options,
+};
 use crate::ledger::Record;
 use crate::platforms::Adoption;
 

@@ -8,12 +8,15 @@
 //! rule that a once-only write whose reply was lost is reported as ambiguous (the caller
 //! reconciles) instead of being sent again.
 
-use std::sync::{Arc, Mutex};
+use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Backoff, CallCounter, HttpOptions, Redactor, Safety, countdown, describe_body, server_wait, transport_error};
+use super::{
+    Backoff, CallCounter, HttpOptions, Redactor, Safety, countdown, describe_body, server_wait, transport_error,
+};
 
 /// Called about once a second while a call waits (a rate limit, a backoff of a second or
 /// more), with the time still to wait.
@@ -142,25 +145,62 @@ pub struct Request<'a> {
     pub build: &'a (dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Sync),
 }
 
-/// The HTTP side of a platform client: the connection pool, options, call counter and write
-/// spacing. Cheap to clone; clones share the counter and the spacing.
-#[derive(Debug, Clone)]
+/// The HTTP side of a platform client: the connection pool, the base URL, options, the
+/// secrets to hide, call counter and write spacing. Cheap to clone; clones share the
+/// counter, the spacing and the secrets. Its `Debug` shows no secret.
+#[derive(Clone)]
 pub struct HttpClient {
     http: reqwest::Client,
+    base: url::Url,
     opts: HttpOptions,
+    /// Grows when a token is obtained during the run (a session JWT).
+    redactor: Arc<RwLock<Redactor>>,
     calls: CallCounter,
     /// Start time reserved for the latest write.
     last_write: Arc<Mutex<Option<Instant>>>,
 }
 
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base", &self.base.as_str())
+            .field("opts", &self.opts)
+            .field("calls", &self.calls())
+            .finish_non_exhaustive()
+    }
+}
+
 impl HttpClient {
-    pub fn new(opts: HttpOptions) -> Self {
+    /// A client for `base` that hides `secrets` wherever they could show.
+    pub fn new<S: AsRef<str>>(opts: HttpOptions, base: url::Url, secrets: impl IntoIterator<Item = S>) -> Self {
         Self {
             http: super::client(opts.request_timeout),
+            base,
             opts,
+            redactor: Arc::new(RwLock::new(Redactor::new(secrets))),
             calls: CallCounter::default(),
             last_write: Arc::new(Mutex::new(None)),
         }
+    }
+
+    pub fn base(&self) -> &url::Url {
+        &self.base
+    }
+
+    /// The base URL with `segments` appended.
+    pub fn url(&self, segments: &[&str]) -> url::Url {
+        super::join(&self.base, segments)
+    }
+
+    /// What hides the secrets known so far.
+    pub fn redactor(&self) -> Redactor {
+        self.redactor.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Hides `secret` too from now on (a token obtained during the run).
+    pub fn hide(&self, secret: &str) {
+        let mut r = self.redactor.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *r = r.with(&[secret]);
     }
 
     pub fn options(&self) -> HttpOptions {
@@ -177,10 +217,10 @@ impl HttpClient {
     pub async fn send<C: Classifier, W: Fn(Duration) + ?Sized>(
         &self,
         classifier: &C,
-        redactor: &Redactor,
         req: &Request<'_>,
         on_wait: &W,
     ) -> Result<(u16, Value), Failure<C::Detail>> {
+        let redactor = &self.redactor();
         let mut backoff = Backoff::from_options(&self.opts);
         let mut reached = false;
         loop {
@@ -260,11 +300,7 @@ impl HttpClient {
             Class::Transient => (unclear, wait),
             class => (class, wait),
         };
-        Err(Failure {
-            server_text,
-            detail: verdict.detail,
-            ..failure(class, Some(status), wait, text)
-        })
+        Err(Failure { server_text, detail: verdict.detail, ..failure(class, Some(status), wait, text) })
     }
 
     /// Waits until this write's slot: at least `min_write_interval` after the previous one.

@@ -27,7 +27,6 @@
 //! message is replaced with `[REDACTED]`. Retries, waits, redaction and
 //! descriptions of failures come from the shared [`crate::platforms::http`].
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,7 +38,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::rules::{LimitSource, Limits};
-use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, REDACTED, Redactor, Request, Safety, Verdict};
+use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, Request, Safety, Verdict};
 pub use crate::platforms::http::{HttpOptions as ClientOptions, OnWait};
 
 /// The scopes crier's token needs: posting, editing and deleting, uploading, knowing
@@ -170,7 +169,6 @@ pub struct Account {
     pub username: String,
     #[serde(default)]
     pub acct: String,
-    #[serde(default)]
     pub url: Option<String>,
 }
 
@@ -181,9 +179,7 @@ pub struct Attachment {
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     /// `null` while the server is still processing.
-    #[serde(default)]
     pub url: Option<String>,
-    #[serde(default)]
     pub description: Option<String>,
 }
 
@@ -194,7 +190,6 @@ pub struct Status {
     #[serde(default)]
     pub uri: String,
     /// The HTML page; nullable.
-    #[serde(default)]
     pub url: Option<String>,
     #[serde(default)]
     pub created_at: String,
@@ -203,22 +198,17 @@ pub struct Status {
     pub content: String,
     #[serde(default)]
     pub spoiler_text: String,
-    #[serde(default)]
     pub in_reply_to_id: Option<String>,
     #[serde(default)]
     pub visibility: String,
     #[serde(default)]
     pub media_attachments: Vec<Attachment>,
-    #[serde(default)]
     pub reblog: Option<Value>,
-    #[serde(default)]
     pub edited_at: Option<String>,
     #[serde(default)]
     pub sensitive: bool,
-    #[serde(default)]
     pub language: Option<String>,
     /// Whose status it is.
-    #[serde(default)]
     pub account: Option<Account>,
 }
 
@@ -292,25 +282,34 @@ enum Body<'a> {
     Upload(&'a Upload),
 }
 
-/// Mastodon API client. Cheap to clone; clones share the call counter.
-#[derive(Clone)]
-pub struct MastodonClient {
-    http: HttpClient,
-    base: Url,
-    /// `Bearer <token>`, sensitive; `None` when the token cannot be sent in a header.
-    auth: Option<HeaderValue>,
-    redactor: Redactor,
+/// One request of this client.
+struct Call<'a> {
+    method: Method,
+    path: &'a [&'a str],
+    query: &'a [(&'static str, String)],
+    body: Body<'a>,
+    idempotency_key: Option<&'a str>,
+    safety: Safety,
+    operation: &'static str,
 }
 
-impl fmt::Debug for MastodonClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MastodonClient")
-            .field("base", &self.base.as_str())
-            .field("token", &REDACTED)
-            .field("opts", &self.options())
-            .field("calls", &self.calls())
-            .finish()
+impl<'a> Call<'a> {
+    fn get(path: &'a [&'a str], operation: &'static str) -> Self {
+        Self::write(Method::GET, path, Body::None, operation)
     }
+
+    /// A request that lands on the same result when repeated (edits, uploads, deletes).
+    fn write(method: Method, path: &'a [&'a str], body: Body<'a>, operation: &'static str) -> Self {
+        Self { method, path, query: &[], body, idempotency_key: None, safety: Safety::Repeatable, operation }
+    }
+}
+
+/// Mastodon API client. Cheap to clone; clones share the call counter.
+#[derive(Clone, Debug)]
+pub struct MastodonClient {
+    http: HttpClient,
+    /// `Bearer <token>`, sensitive (never shown); `None` when the token cannot be sent in a header.
+    auth: Option<HeaderValue>,
 }
 
 /// Parses an instance given as `https://host`, `host`, or with a trailing path.
@@ -328,10 +327,8 @@ impl MastodonClient {
     /// A client for the instance at `base` (see [`parse_instance`]).
     pub fn new(base: Url, token: SecretString, opts: ClientOptions) -> Self {
         Self {
-            http: HttpClient::new(opts),
-            base,
+            http: HttpClient::new(opts, base, [token.expose_secret()]),
             auth: http::secret_header(&format!("Bearer {}", token.expose_secret())),
-            redactor: Redactor::new([token.expose_secret()]),
         }
     }
 
@@ -346,8 +343,9 @@ impl MastodonClient {
 
     /// The instance's host, for messages.
     pub fn host(&self) -> String {
-        let host = self.base.host_str().unwrap_or("the instance");
-        match self.base.port() {
+        let base = self.http.base();
+        let host = base.host_str().unwrap_or("the instance");
+        match base.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.to_owned(),
         }
@@ -355,28 +353,13 @@ impl MastodonClient {
 
     /// `GET /api/v2/instance`.
     pub async fn instance(&self, on_wait: OnWait<'_>) -> Result<Instance> {
-        let v = self
-            .send(
-                Method::GET,
-                &["api", "v2", "instance"],
-                &[],
-                Body::None,
-                None,
-                Safety::Repeatable,
-                "instance",
-                on_wait,
-            )
-            .await?;
-        decode(v, "instance")
+        decode(self.send(Call::get(&["api", "v2", "instance"], "instance"), on_wait).await?, "instance")
     }
 
     /// `GET /api/v1/accounts/verify_credentials`: the token's account.
     pub async fn verify_credentials(&self, on_wait: OnWait<'_>) -> Result<Account> {
-        let path = ["api", "v1", "accounts", "verify_credentials"];
-        let v = self
-            .send(Method::GET, &path, &[], Body::None, None, Safety::Repeatable, "verify credentials", on_wait)
-            .await?;
-        decode(v, "account")
+        let call = Call::get(&["api", "v1", "accounts", "verify_credentials"], "verify credentials");
+        decode(self.send(call, on_wait).await?, "account")
     }
 
     /// `POST /api/v2/media`, then, while the server processes it (202, `url`
@@ -384,16 +367,7 @@ impl MastodonClient {
     /// within `processing_timeout`.
     pub async fn upload_media(&self, upload: &Upload, on_wait: OnWait<'_>) -> Result<Attachment> {
         let v = self
-            .send(
-                Method::POST,
-                &["api", "v2", "media"],
-                &[],
-                Body::Upload(upload),
-                None,
-                Safety::Repeatable,
-                "upload media",
-                on_wait,
-            )
+            .send(Call::write(Method::POST, &["api", "v2", "media"], Body::Upload(upload), "upload media"), on_wait)
             .await?;
         let attachment: Attachment = decode(v, "media attachment")?;
         if attachment.url.as_deref().is_some_and(|u| !u.is_empty()) {
@@ -407,18 +381,8 @@ impl MastodonClient {
         let opts = self.options();
         let deadline = tokio::time::Instant::now() + opts.processing_timeout;
         loop {
-            let (status, v) = self
-                .send_with_status(
-                    Method::GET,
-                    &["api", "v1", "media", id],
-                    &[],
-                    Body::None,
-                    None,
-                    Safety::Repeatable,
-                    "media status",
-                    on_wait,
-                )
-                .await?;
+            let (status, v) =
+                self.send_with_status(Call::get(&["api", "v1", "media", id], "media status"), on_wait).await?;
             if status == 200 {
                 let a: Attachment = decode(v, "media attachment")?;
                 if a.url.as_deref().is_some_and(|u| !u.is_empty()) {
@@ -442,18 +406,12 @@ impl MastodonClient {
     pub async fn create_status(&self, input: &NewStatus, key: &str, on_wait: OnWait<'_>) -> Result<Status> {
         let op = "create status";
         let body = serde_json::to_value(input).unwrap_or_default();
-        let v = self
-            .send(
-                Method::POST,
-                &["api", "v1", "statuses"],
-                &[],
-                Body::Json(&body),
-                Some(key),
-                Safety::OnceOnly,
-                op,
-                on_wait,
-            )
-            .await?;
+        let call = Call {
+            idempotency_key: Some(key),
+            safety: Safety::OnceOnly,
+            ..Call::write(Method::POST, &["api", "v1", "statuses"], Body::Json(&body), op)
+        };
+        let v = self.send(call, on_wait).await?;
         match decode::<Status>(v, op) {
             Ok(s) => Ok(s),
             // A 2xx means the status exists, but not which one it is.
@@ -463,19 +421,7 @@ impl MastodonClient {
 
     /// `GET /api/v1/statuses/:id`.
     pub async fn get_status(&self, id: &str, on_wait: OnWait<'_>) -> Result<Status> {
-        let v = self
-            .send(
-                Method::GET,
-                &["api", "v1", "statuses", id],
-                &[],
-                Body::None,
-                None,
-                Safety::Repeatable,
-                "get status",
-                on_wait,
-            )
-            .await?;
-        decode(v, "status")
+        decode(self.send(Call::get(&["api", "v1", "statuses", id], "get status"), on_wait).await?, "status")
     }
 
     /// `DELETE /api/v1/statuses/:id`. Only the account's own statuses can be deleted:
@@ -483,53 +429,21 @@ impl MastodonClient {
     /// gone. Repeating it is harmless (the repeat is a 404), so lost replies are retried.
     /// The reply (the status with its source text) is not needed.
     pub async fn delete_status(&self, id: &str, on_wait: OnWait<'_>) -> Result<()> {
-        self.send(
-            Method::DELETE,
-            &["api", "v1", "statuses", id],
-            &[],
-            Body::None,
-            None,
-            Safety::Repeatable,
-            "delete status",
-            on_wait,
-        )
-        .await
-        .map(|_| ())
+        let path = ["api", "v1", "statuses", id];
+        self.send(Call::write(Method::DELETE, &path, Body::None, "delete status"), on_wait).await.map(|_| ())
     }
 
     /// `GET /api/v1/statuses/:id/source` (own statuses only).
     pub async fn status_source(&self, id: &str, on_wait: OnWait<'_>) -> Result<StatusSource> {
-        let v = self
-            .send(
-                Method::GET,
-                &["api", "v1", "statuses", id, "source"],
-                &[],
-                Body::None,
-                None,
-                Safety::Repeatable,
-                "status source",
-                on_wait,
-            )
-            .await?;
-        decode(v, "status source")
+        let path = ["api", "v1", "statuses", id, "source"];
+        decode(self.send(Call::get(&path, "status source"), on_wait).await?, "status source")
     }
 
     /// `PUT /api/v1/statuses/:id` (the same edit twice leaves the same status).
     pub async fn edit_status(&self, id: &str, edit: &StatusEdit, on_wait: OnWait<'_>) -> Result<Status> {
         let body = serde_json::to_value(edit).unwrap_or_default();
-        let v = self
-            .send(
-                Method::PUT,
-                &["api", "v1", "statuses", id],
-                &[],
-                Body::Json(&body),
-                None,
-                Safety::Repeatable,
-                "edit status",
-                on_wait,
-            )
-            .await?;
-        decode(v, "status")
+        let path = ["api", "v1", "statuses", id];
+        decode(self.send(Call::write(Method::PUT, &path, Body::Json(&body), "edit status"), on_wait).await?, "status")
     }
 
     /// One page of the account's statuses, newest first, older than `max_id`.
@@ -545,42 +459,17 @@ impl MastodonClient {
             query.push(("max_id", m.to_owned()));
         }
         let path = ["api", "v1", "accounts", account_id, "statuses"];
-        let v = self
-            .send(Method::GET, &path, &query, Body::None, None, Safety::Repeatable, "list statuses", on_wait)
-            .await?;
-        decode(v, "status list")
+        let call = Call { query: &query, ..Call::get(&path, "list statuses") };
+        decode(self.send(call, on_wait).await?, "status list")
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn send(
-        &self,
-        method: Method,
-        path: &[&str],
-        query: &[(&'static str, String)],
-        body: Body<'_>,
-        idempotency_key: Option<&str>,
-        safety: Safety,
-        operation: &'static str,
-        on_wait: OnWait<'_>,
-    ) -> Result<Value> {
-        self.send_with_status(method, path, query, body, idempotency_key, safety, operation, on_wait)
-            .await
-            .map(|(_, v)| v)
+    async fn send(&self, call: Call<'_>, on_wait: OnWait<'_>) -> Result<Value> {
+        self.send_with_status(call, on_wait).await.map(|(_, v)| v)
     }
 
     /// Sends through the shared loop; returns the 2xx status and JSON.
-    #[allow(clippy::too_many_arguments)]
-    async fn send_with_status(
-        &self,
-        method: Method,
-        path: &[&str],
-        query: &[(&'static str, String)],
-        body: Body<'_>,
-        idempotency_key: Option<&str>,
-        safety: Safety,
-        operation: &'static str,
-        on_wait: OnWait<'_>,
-    ) -> Result<(u16, Value)> {
+    async fn send_with_status(&self, call: Call<'_>, on_wait: OnWait<'_>) -> Result<(u16, Value)> {
+        let Call { method, path, query, body, idempotency_key, safety, operation } = call;
         let Some(auth) = &self.auth else {
             return Err(MastodonError::Unauthorized {
                 message: "the token contains characters that cannot be sent in an HTTP header".into(),
@@ -591,10 +480,12 @@ impl MastodonClient {
                 return Err(MastodonError::Rejected { status: 0, message: format!("`{}` is not a MIME type", u.mime) });
             }
         }
-        let url = http::join(&self.base, path);
+        let url = self.http.url(path);
         let build = |c: &reqwest::Client| {
-            let mut req =
-                c.request(method.clone(), url.clone()).header(AUTHORIZATION, auth.clone()).header("Accept", "application/json");
+            let mut req = c
+                .request(method.clone(), url.clone())
+                .header(AUTHORIZATION, auth.clone())
+                .header("Accept", "application/json");
             if !query.is_empty() {
                 req = req.query(query);
             }
@@ -608,7 +499,7 @@ impl MastodonClient {
             }
         };
         let req = Request { operation, safety, write: method != Method::GET, build: &build };
-        self.http.send(&MastodonApi, &self.redactor, &req, on_wait).await.map_err(MastodonError::from)
+        self.http.send(&MastodonApi, &req, on_wait).await.map_err(MastodonError::from)
     }
 }
 
@@ -648,7 +539,9 @@ impl From<Failure<()>> for MastodonError {
                 retry_after: f.retry_after.unwrap_or_default(),
                 message: f.server_text.unwrap_or_else(|| "Too many requests".into()),
             },
-            Class::Transient | Class::Throttled => Self::Transient { status: f.status, retry_after: f.retry_after, message },
+            Class::Transient | Class::Throttled => {
+                Self::Transient { status: f.status, retry_after: f.retry_after, message }
+            }
             Class::Ambiguous => Self::Ambiguous { operation: f.operation, message },
             Class::Rejected if f.status == Some(403) => Self::Rejected {
                 status: 403,

@@ -21,9 +21,8 @@ use std::time::{Duration, Instant};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
-use url::Url;
 
-use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, REDACTED, Redactor, Request, Safety, Verdict};
+use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, Request, Safety, Verdict};
 
 /// Default API host.
 pub const DEFAULT_BASE_URL: &str = "https://graph.threads.net";
@@ -661,23 +660,11 @@ pub struct DeleteQuota {
 }
 
 /// Threads Graph API client. Cheap to clone; clones share the call counter.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ThreadsClient {
     http: HttpClient,
-    base: Url,
+    /// Sent as the `access_token` query parameter; `Debug` shows it as `[REDACTED]`.
     token: Arc<SecretString>,
-    redactor: Redactor,
-}
-
-impl fmt::Debug for ThreadsClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ThreadsClient")
-            .field("base", &self.base.as_str())
-            .field("token", &REDACTED)
-            .field("opts", &self.options())
-            .field("calls", &self.calls())
-            .finish()
-    }
 }
 
 impl ThreadsClient {
@@ -685,9 +672,7 @@ impl ThreadsClient {
     /// the default host.
     pub fn new(base_url: &str, token: SecretString, opts: HttpOptions) -> Self {
         Self {
-            http: HttpClient::new(opts),
-            base: http::base_url(base_url, DEFAULT_BASE_URL),
-            redactor: Redactor::new([token.expose_secret()]),
+            http: HttpClient::new(opts, http::base_url(base_url, DEFAULT_BASE_URL), [token.expose_secret()]),
             token: Arc::new(token),
         }
     }
@@ -971,7 +956,7 @@ impl ThreadsClient {
     ) -> Result<Value> {
         let mut segments = vec![API_VERSION];
         segments.extend_from_slice(path);
-        let url = http::join(&self.base, &segments);
+        let url = self.http.url(&segments);
         let token = [("access_token", self.token.expose_secret())];
         let build = |c: &reqwest::Client| match verb {
             Verb::Get => c.get(url.clone()).query(&token).query(&params),
@@ -979,11 +964,11 @@ impl ThreadsClient {
             Verb::Delete => c.delete(url.clone()).query(&token).query(&params),
         };
         let req = Request { operation, safety, write: verb != Verb::Get, build: &build };
-        self.http.send(&Graph, &self.redactor, &req, &http::quiet).await.map(|(_, v)| v).map_err(ThreadsError::from)
+        self.http.send(&Graph, &req, &http::quiet).await.map(|(_, v)| v).map_err(ThreadsError::from)
     }
 
     fn redact(&self, s: &str) -> String {
-        self.redactor.redact(s)
+        self.http.redactor().redact(s)
     }
 }
 
@@ -996,7 +981,10 @@ struct Graph;
 #[derive(Debug, Clone)]
 enum GraphDetail {
     /// A Graph error (code 0 when the body gave none).
-    Error { code: Option<i64>, subcode: Option<i64> },
+    Error {
+        code: Option<i64>,
+        subcode: Option<i64>,
+    },
     NotReady,
     LinkPreview,
     /// No Graph body on a 4xx: the reply itself is the problem.
@@ -1022,9 +1010,8 @@ impl Classifier for Graph {
         };
         let code = g.code.unwrap_or(0);
         let subcode = g.error_subcode;
-        let error = |class| {
-            Verdict::new(class).text(Some(g.describe())).detail(GraphDetail::Error { code: g.code, subcode })
-        };
+        let error =
+            |class| Verdict::new(class).text(Some(g.describe())).detail(GraphDetail::Error { code: g.code, subcode });
         if TOKEN_CODES.contains(&code) || subcode.is_some_and(|s| TOKEN_SUBCODES.contains(&s)) {
             error(Class::CredentialsInvalid)
         } else if subcode == Some(SUBCODE_NOT_READY) && !MEDIA_OPERATIONS.contains(&operation) {
