@@ -148,6 +148,27 @@ fn count_text(statuses: &[Status], text: &str) -> usize {
     statuses.iter().filter(|s| html::same_text(&s.content, text)).count()
 }
 
+/// `crier -C root ARGS…` against `instance` with `token`: the exit code and the output
+/// (printed, and checked for the token).
+fn crier_at(root: &std::path::Path, instance: &str, token: &str, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root)
+        .env("MASTODON_INSTANCE", instance)
+        .env("MASTODON_ACCESS_TOKEN", token)
+        .args(["--color", "never", "-C"])
+        .arg(root)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run crier");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains(token), "token leaked");
+    println!("--- crier {}, exit {}:\n{}", args.join(" "), out.status.code().unwrap_or(-1), text.trim_end());
+    (out.status.code().unwrap_or(-1), text)
+}
+
 /// Forwards every request to the server; the first status create is forwarded and its
 /// answer dropped (the proxy hangs past the client's timeout).
 #[derive(Clone)]
@@ -339,21 +360,8 @@ fn the_binary_publishes_edits_and_reruns_against_a_real_server() {
     );
     std::fs::write(root.join("content/post.md"), &post).expect("post");
     let run = |what: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_crier"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", root)
-            .env("MASTODON_INSTANCE", url.as_str())
-            .env("MASTODON_ACCESS_TOKEN", &token)
-            .args(["--color", "never", "-C"])
-            .arg(root)
-            .arg("publish")
-            .output()
-            .expect("run crier");
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(!text.contains(&token), "token leaked");
-        println!("--- crier publish ({what}), exit {}:\n{}", out.status.code().unwrap_or(-1), text.trim_end());
-        assert!(out.status.success(), "crier publish ({what}) failed");
+        let (code, _) = crier_at(root, url.as_str(), &token, &["publish"]);
+        assert_eq!(code, 0, "crier publish ({what}) failed");
     };
     run("first");
     let recorded = std::fs::read_to_string(root.join("content/post.md")).expect("read");
@@ -395,24 +403,7 @@ fn the_binary_deletes_and_inspects_against_a_real_server() {
         format!("---\nplatforms: [mastodon]\n---\n\nDelete e2e {nonce}: gone in the app.\n"),
     )
     .expect("post");
-    let crier = |args: &[&str]| -> (i32, String) {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_crier"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", root)
-            .env("MASTODON_INSTANCE", url.as_str())
-            .env("MASTODON_ACCESS_TOKEN", &token)
-            .args(["--color", "never", "-C"])
-            .arg(root)
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("run crier");
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(!text.contains(&token), "token leaked");
-        println!("--- crier {}, exit {}:\n{}", args.join(" "), out.status.code().unwrap_or(-1), text.trim_end());
-        (out.status.code().unwrap_or(-1), text)
-    };
+    let crier = |args: &[&str]| crier_at(root, url.as_str(), &token, args);
     let record = |file: &str| -> serde_json::Value {
         let text = std::fs::read_to_string(root.join(file)).expect("read");
         let yaml = text.split("---").nth(1).expect("front matter");
@@ -483,10 +474,11 @@ fn the_binary_recovers_from_a_502_on_a_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     std::fs::create_dir_all(root.join("content")).expect("mkdir");
-    // A retry budget far shorter than any rate-limit window.
+    // A retry budget (1 s) shorter than what is left of the rate-limit window but for its
+    // last second, and enough for two backoffs (0.1 s, 0.2 s).
     std::fs::write(
         root.join("crier.yaml"),
-        "publish:\n  request_timeout_secs: 5\n  max_retry_wait_secs: 10\n  retry_initial_delay_ms: 200\n",
+        "publish:\n  request_timeout_secs: 5\n  max_retry_wait_secs: 1\n  retry_initial_delay_ms: 100\n",
     )
     .expect("yaml");
     let text = format!("Fault e2e {nonce}: published through two 502s.");
@@ -502,31 +494,14 @@ fn the_binary_recovers_from_a_502_on_a_read() {
         .expect("arm the proxy");
     assert_eq!(armed["armed"], 2, "{armed}");
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crier"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root)
-        .env("MASTODON_INSTANCE", &proxy)
-        .env("MASTODON_ACCESS_TOKEN", &token)
-        .args(["--color", "never", "-C"])
-        .arg(root)
-        .arg("publish")
-        .output()
-        .expect("run crier");
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!all.contains(&token), "token leaked");
-    println!(
-        "--- crier publish through the fault proxy, exit {}:\n{}",
-        out.status.code().unwrap_or(-1),
-        all.trim_end()
-    );
+    let (code, _) = crier_at(root, &proxy, &token, &["publish"]);
 
     let seen: serde_json::Value =
         rt.block_on(async { reqwest::get(&control).await?.json().await }).expect("ask the proxy");
     println!("fault proxy: {seen}");
     assert_eq!(seen["served"], 2, "both 502s were answered: {seen}");
     assert!(seen["reset"].is_string(), "the 502s carried the server's X-RateLimit-Reset: {seen}");
-    assert!(out.status.success(), "crier publish failed after the 502s");
+    assert_eq!(code, 0, "crier publish failed after the 502s");
     let client = MastodonClient::new(url, SecretString::from(token), opts().client);
     assert_eq!(count_text(&rt.block_on(mine(&client)), &text), 1, "published exactly once");
     let recorded = std::fs::read_to_string(root.join("content/fault.md")).expect("read");
