@@ -214,8 +214,10 @@ impl<P: Platform> Fake<P> {
         state.listening(&origin);
         let kit = Kit { state, faults: FaultQueue::default(), log: RequestLog::default(), latency, drop_hang };
         let shared = Arc::new(Mutex::new(kit));
-        let app =
-            Router::new().fallback(with_headers::<P>).layer(DefaultBodyLimit::max(P::BODY_LIMIT)).with_state(shared.clone());
+        let app = Router::new()
+            .fallback(with_headers::<P>)
+            .layer(DefaultBodyLimit::max(P::BODY_LIMIT))
+            .with_state(shared.clone());
         Self { origin, shared, _server: Server::spawn(listener, app) }
     }
 
