@@ -183,6 +183,7 @@ async fn sign_in(cx: &SignInContext<'_>, args: &ThreadsArgs) -> Result<Option<Cr
             max_total_wait: Duration::from_secs(10),
             initial_delay: Duration::from_millis(500),
             request_timeout: REQUEST_TIMEOUT,
+            ..HttpOptions::default()
         },
     );
     let (user_id, username) = match threads.me().await {
