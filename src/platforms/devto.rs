@@ -8,6 +8,7 @@ pub mod options;
 pub mod publish;
 pub mod rules;
 mod session;
+mod stats;
 
 pub use options::DevtoOptions;
 

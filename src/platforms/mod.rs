@@ -13,6 +13,7 @@ pub mod bluesky;
 pub mod devto;
 pub mod http;
 pub mod mastodon;
+pub mod metrics;
 pub mod oauth;
 pub mod threads;
 
@@ -297,6 +298,15 @@ pub trait Session {
     async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {
         let _ = target;
         Ok(Remote::Unchecked("crier cannot look posts up on this platform".to_owned()))
+    }
+
+    /// `crier stats`: the engagement of each recorded post, in the order of `targets`,
+    /// read in as few calls as the platform's API allows. Read-only. An error means
+    /// nothing could be read here (a missing permission, a refused token): its message
+    /// says why and how to fix it.
+    async fn stats(&self, targets: &[Recorded<'_>]) -> Result<Vec<metrics::Engagement>, Failure> {
+        let _ = targets;
+        Err(Failure::new("crier cannot read engagement on this platform"))
     }
 
     /// HTTP requests sent so far.

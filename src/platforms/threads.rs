@@ -10,6 +10,7 @@ pub mod options;
 pub mod publish;
 pub mod rules;
 mod session;
+mod stats;
 
 pub use options::{ThreadsOptions, ThreadsSplit};
 

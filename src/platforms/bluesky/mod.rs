@@ -13,6 +13,7 @@ pub mod remote;
 pub mod richtext;
 pub mod rules;
 mod session;
+mod stats;
 pub mod tid;
 pub mod xrpc;
 

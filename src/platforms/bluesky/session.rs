@@ -12,6 +12,7 @@ use super::remote::{self, Part};
 use super::xrpc::{ClientOptions, XrpcClient};
 use super::{BlueskyOutput, DEFAULT_SERVICE, tid};
 use crate::ledger::{PartRecord, Record};
+use crate::platforms::metrics::Engagement;
 use crate::platforms::{ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
 
 const FATAL: &str = "Bluesky publishing stopped for this run: the sign-in was refused (check BLUESKY_IDENTIFIER and BLUESKY_APP_PASSWORD)";
@@ -88,6 +89,10 @@ impl Session for BlueskySession {
             .and_then(downcast::<BlueskyOutput>)
             .map(|out| out.parts.iter().map(|p| p.text.as_str()).collect());
         remote::inspect(&self.client, &parts, sent.as_deref()).await
+    }
+
+    async fn stats(&self, targets: &[Recorded<'_>]) -> Result<Vec<Engagement>, Failure> {
+        super::stats::read(&self.client, targets).await
     }
 
     fn calls(&self) -> u64 {

@@ -5,7 +5,7 @@
 //!   later calls go to the PDS named in the session's DID document (the
 //!   `#atproto_pds` service) when there is one, else to the sign-in service.
 //! - `com.atproto.repo.uploadBlob`, `putRecord`, `getRecord`, `listRecords`,
-//!   `deleteRecord`, `com.atproto.identity.resolveHandle`.
+//!   `deleteRecord`, `com.atproto.identity.resolveHandle`, `app.bsky.feed.getPosts`.
 //!
 //! Errors arrive as `{"error": "<Name>", "message": "…"}` and are sorted into
 //! an [`XrpcError`] the caller can act on: a bad password is fatal for Bluesky
@@ -32,6 +32,9 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, Request, Safety, Verdict};
+
+/// `app.bsky.feed.getPosts` takes at most this many URIs (`uris` `maxLength`).
+pub const GET_POSTS_MAX: usize = 25;
 
 /// Bounds for retries and timeouts (crier.yaml `publish:`; tests make them small).
 pub use crate::platforms::http::HttpOptions as ClientOptions;
@@ -384,6 +387,16 @@ impl XrpcClient {
             .unwrap_or_default();
         let next = reply.get("cursor").and_then(Value::as_str).map(str::to_owned);
         Ok((records, next))
+    }
+
+    /// `app.bsky.feed.getPosts` (at most [`GET_POSTS_MAX`] URIs): the `postView`s found,
+    /// through the PDS, which proxies it to the AppView. A post that is gone is left out.
+    pub async fn get_posts(&self, uris: &[&str]) -> Result<Vec<Value>> {
+        let query: Vec<(&str, &str)> = uris.iter().map(|u| ("uris", *u)).collect();
+        let reply = self
+            .call("read posts", Method::GET, "app.bsky.feed.getPosts", &query, Body::Empty, Auth::Access, Kind::Read)
+            .await?;
+        Ok(reply.get("posts").and_then(Value::as_array).cloned().unwrap_or_default())
     }
 
     /// `resolveHandle`: the DID, or `None` when the handle does not resolve.

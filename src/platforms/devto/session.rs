@@ -10,6 +10,7 @@ use super::DevtoOutput;
 use super::delete::Articles;
 use super::publish::{DevtoPublisher, PublishFailure, PublishOptions, describe_wait};
 use crate::ledger::Record;
+use crate::platforms::metrics::Engagement;
 use crate::platforms::{Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
 
 const DEFAULT_BASE_URL: &str = "https://dev.to/api";
@@ -81,6 +82,10 @@ impl Session for DevtoSession {
 
     async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {
         self.articles.inspect(target).await
+    }
+
+    async fn stats(&self, targets: &[Recorded<'_>]) -> Result<Vec<Engagement>, Failure> {
+        super::stats::read(&self.client, targets).await
     }
 
     fn calls(&self) -> u64 {

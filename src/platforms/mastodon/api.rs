@@ -41,6 +41,9 @@ use super::rules::{LimitSource, Limits};
 use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, Request, Safety, Verdict};
 pub use crate::platforms::http::{HttpOptions as ClientOptions, OnWait};
 
+/// `GET /api/v1/statuses` takes at most this many `id[]` (Mastodon's page size).
+pub const GET_STATUSES_MAX: usize = 20;
+
 /// The scopes crier's token needs: posting, editing and deleting, uploading, knowing
 /// its account, and reading its own statuses (to find what an interrupted run posted,
 /// to compare before an edit, and for `crier delete` and `crier status --remote`,
@@ -210,6 +213,15 @@ pub struct Status {
     pub language: Option<String>,
     /// Whose status it is.
     pub account: Option<Account>,
+    /// Counts as the home instance sees them (`crier stats`); `quotes_count` is 4.5+.
+    #[serde(default)]
+    pub replies_count: Option<u64>,
+    #[serde(default)]
+    pub reblogs_count: Option<u64>,
+    #[serde(default)]
+    pub favourites_count: Option<u64>,
+    #[serde(default)]
+    pub quotes_count: Option<u64>,
 }
 
 /// `GET /api/v1/statuses/:id/source`: the plain text the status was made from.
@@ -422,6 +434,25 @@ impl MastodonClient {
     /// `GET /api/v1/statuses/:id`.
     pub async fn get_status(&self, id: &str, on_wait: OnWait<'_>) -> Result<Status> {
         decode(self.send(Call::get(&["api", "v1", "statuses", id], "get status"), on_wait).await?, "status")
+    }
+
+    /// `GET /api/v1/statuses?id[]=…` (Mastodon 4.3+, at most [`GET_STATUSES_MAX`] ids): the
+    /// statuses found; one that is gone is left out. Older servers answer 404.
+    pub async fn get_statuses(&self, ids: &[&str], on_wait: OnWait<'_>) -> Result<Vec<Status>> {
+        let query: Vec<(&'static str, String)> = ids.iter().map(|id| ("id[]", (*id).to_owned())).collect();
+        let v = self
+            .send(
+                Method::GET,
+                &["api", "v1", "statuses"],
+                &query,
+                Body::None,
+                None,
+                Safety::Repeatable,
+                "get statuses",
+                on_wait,
+            )
+            .await?;
+        decode(v, "status list")
     }
 
     /// `DELETE /api/v1/statuses/:id`. Only the account's own statuses can be deleted:

@@ -18,6 +18,7 @@ pub mod publish;
 pub mod remote;
 pub mod rules;
 mod session;
+mod stats;
 
 pub use options::{MastodonConfig, MastodonOptions};
 

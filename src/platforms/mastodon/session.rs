@@ -11,6 +11,7 @@ use super::api::{Account, ClientOptions, MastodonClient};
 use super::publish::{MastodonPublisher, Preparer, PublishFailure, PublishOptions, describe_wait};
 use super::remote;
 use crate::ledger::Record;
+use crate::platforms::metrics::Engagement;
 use crate::platforms::{Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
 
 struct MastodonSession {
@@ -112,6 +113,10 @@ impl Session for MastodonSession {
         let me = self.account(&wait).await?;
         let sent = target.rendered.and_then(downcast::<MastodonOutput>);
         remote::inspect(&self.client, me, &target.part_ids(), sent, &wait).await
+    }
+
+    async fn stats(&self, targets: &[Recorded<'_>]) -> Result<Vec<Engagement>, Failure> {
+        super::stats::read(&self.client, targets).await
     }
 
     fn calls(&self) -> u64 {

@@ -780,6 +780,20 @@ impl ThreadsClient {
         })
     }
 
+    /// `GET /{media}/insights?metric=…`: `(metric name, value)` pairs, from
+    /// `data[].values[0].value` (permission `threads_manage_insights`).
+    pub async fn insights(&self, id: &MediaId, metrics: &str) -> Result<Vec<(String, u64)>> {
+        let v = self.get(&[id.as_str(), "insights"], vec![("metric", metrics.to_owned())]).await?;
+        let data = v.get("data").and_then(Value::as_array).ok_or_else(|| bad_shape("insights", "no `data`"))?;
+        Ok(data
+            .iter()
+            .filter_map(|d| {
+                let name = d.get("name")?.as_str()?.to_owned();
+                Some((name, d.get("values")?.get(0)?.get("value")?.as_u64()?))
+            })
+            .collect())
+    }
+
     /// `POST /{user}/threads`: creates a media container.
     pub async fn create_container(&self, user: &str, req: &ContainerRequest) -> Result<ContainerId> {
         let v =

@@ -10,6 +10,7 @@ use super::api::DEFAULT_BASE_URL;
 use super::delete::Account;
 use super::publish::{PublishOptions, ThreadsPublisher};
 use crate::ledger::Record;
+use crate::platforms::metrics::Engagement;
 use crate::platforms::{Adoption, Budget, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
 
 /// Threads allows this many posts per 24 hours (replies included).
@@ -138,6 +139,10 @@ impl Session for ThreadsSession {
 
     async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {
         self.account.inspect(target).await
+    }
+
+    async fn stats(&self, targets: &[Recorded<'_>]) -> Result<Vec<Engagement>, Failure> {
+        super::stats::read(&self.account.client, targets).await
     }
 
     fn calls(&self) -> u64 {
