@@ -71,6 +71,48 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Print the JSON Schema of a post's front matter or of crier.yaml (for editors).
     Schema(SchemaArgs),
+    /// How the published posts did: views, likes, replies, reposts… per post and platform.
+    Stats(StatsArgs),
+}
+
+/// `crier stats` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    Human,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "A metric a platform does not report is left out (never 0). A platform that cannot be \
+read (missing credentials or permission) is listed as unavailable with the reason; the others still report. \
+Exit 1 only when nothing could be read.")]
+pub struct StatsArgs {
+    /// Post files or folders (default: every post with a record).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Read only these platforms (threads, devto, bluesky, mastodon).
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub platform: Vec<String>,
+
+    /// Output format (json: contract section 4; csv: one row per post and platform).
+    #[arg(long, value_enum, default_value_t = StatsFormat::Human)]
+    pub format: StatsFormat,
+
+    /// Append the numbers that changed to `stats.file` (default `.crier/stats.jsonl`) and
+    /// commit and push it as `crier: record engagement [skip ci]`.
+    #[arg(long)]
+    pub record: bool,
+
+    /// Write a self-contained page of charts (engagement over time, from the history) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Sort by this metric, most first.
+    #[arg(long, value_name = "METRIC", default_value = "likes",
+          value_parser = ["views", "likes", "replies", "reposts", "quotes", "shares", "bookmarks"])]
+    pub sort: String,
 }
 
 #[derive(Debug, Args)]

@@ -40,9 +40,26 @@ pub struct Config {
     #[serde(deserialize_with = "null_as_default")]
     #[schemars(with = "Option<GitConfig>")]
     pub git: GitConfig,
+    #[serde(deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<StatsConfig>")]
+    pub stats: StatsConfig,
     /// Each platform's section, as the platform declares it.
     #[serde(skip)]
     pub sections: Sections,
+}
+
+/// `stats:`: where `crier stats --record` keeps the history.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatsConfig {
+    /// JSON Lines file the engagement history is appended to, relative to the repository root.
+    pub file: String,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        Self { file: ".crier/stats.jsonl".to_owned() }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -134,6 +151,7 @@ impl Default for Config {
             templates_dir: "templates".to_owned(),
             publish: PublishConfig::default(),
             git: GitConfig::default(),
+            stats: StatsConfig::default(),
             sections: Sections::default(),
         }
     }
@@ -150,7 +168,8 @@ where
 }
 
 /// The keys of [`Config`] (serde's struct fields, for the YAML deserializer).
-const KEYS: &[&str] = &["defaults", "vars", "media", "site", "content_dir", "templates_dir", "publish", "git"];
+const KEYS: &[&str] =
+    &["defaults", "vars", "media", "site", "content_dir", "templates_dir", "publish", "git", "stats"];
 
 /// The JSON Schema of crier.yaml: the generic keys and every platform's section.
 pub fn schema(catalog: &Catalog) -> schemars::Schema {

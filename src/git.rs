@@ -4,6 +4,8 @@
 //! * [`preflight`]: refuse a detached HEAD or a shallow clone before anything is published.
 //! * [`pending_records`]: records an interrupted earlier run wrote but did not commit.
 //! * [`commit_and_push`]: commit exactly the records and push the current branch.
+//! * [`commit_and_push_appends`]: the same for lines appended to a file (the
+//!   `crier stats --record` history), re-appended to the remote's version on a race.
 //!
 //! The commit is built from HEAD's version of each post file with
 //! [`ledger::set_record`] applied, never from the working file, so unrelated
@@ -41,6 +43,8 @@ use crate::ledger::{self, Record};
 pub const COMMIT_SUBJECT: &str = "crier: record published posts [skip ci]";
 /// First line of the commit `crier delete` makes.
 pub const DELETE_SUBJECT: &str = "crier: record deleted posts [skip ci]";
+/// First line of the commit `crier stats --record` makes.
+pub const STATS_SUBJECT: &str = "crier: record engagement [skip ci]";
 /// What every crier commit's subject starts with (to find unpushed ones).
 const SUBJECT_PREFIX: &str = "crier: record ";
 /// Author and committer when git config has no identity and none is given.
@@ -57,6 +61,15 @@ pub struct RecordChange {
     pub kind: FileKind,
     pub platform: String,
     pub record: Record,
+}
+
+/// Lines to append to a file (`crier stats --record`'s history), committed like records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Append {
+    /// Relative to `root`, `/`-separated.
+    pub rel_path: String,
+    /// Whole lines, each ending in a newline.
+    pub text: String,
 }
 
 /// What [`commit_and_push`] may do.
@@ -442,10 +455,19 @@ fn signature(repo: &Repository, opts: &GitOptions) -> Result<Signature<'static>,
     Signature::now(&name, &email).map_err(|e| other("invalid author", e))
 }
 
-fn commit_message(recs: &[Rec]) -> String {
+fn commit_message(recs: &[Rec], appends: &[Append]) -> String {
     let deleted = |r: &Rec| r.record.deleted_at.is_some();
-    let subject = if !recs.is_empty() && recs.iter().all(deleted) { DELETE_SUBJECT } else { COMMIT_SUBJECT };
+    let subject = if recs.is_empty() && !appends.is_empty() {
+        STATS_SUBJECT
+    } else if !recs.is_empty() && recs.iter().all(deleted) {
+        DELETE_SUBJECT
+    } else {
+        COMMIT_SUBJECT
+    };
     let mut msg = format!("{subject}\n\n");
+    for a in appends {
+        msg.push_str(&format!("- {}: {} line(s)\n", a.rel_path, a.text.lines().count()));
+    }
     for r in recs {
         let what = if deleted(r) { "deleted " } else { "" };
         msg.push_str(&format!("- {} → {}: {what}{}\n", r.path, r.platform, r.record.url));
@@ -461,6 +483,7 @@ fn build_commit<'r>(
     repo: &'r Repository,
     parent: Option<&Commit<'r>>,
     recs: &[Rec],
+    appends: &[Append],
     fallback: &Fallback<'_>,
     sig: &Signature<'_>,
     notes: &mut Notes,
@@ -529,6 +552,19 @@ fn build_commit<'r>(
         update.upsert(path, blob, mode);
         writes.push(FileWrite { path: path.to_owned(), before, after: text.into_bytes() });
     }
+    for a in appends.iter().filter(|a| !a.text.is_empty()) {
+        // Appended to the parent's version (a file it lacks starts empty), never the working file's.
+        let before = base_tree.get_path(Path::new(&a.rel_path)).ok().and_then(|e| repo.find_blob(e.id()).ok());
+        let before = before.map(|b| b.content().to_vec());
+        let mut after = before.clone().unwrap_or_default();
+        if !after.is_empty() && !after.ends_with(b"\n") {
+            after.push(b'\n');
+        }
+        after.extend_from_slice(a.text.as_bytes());
+        let blob = repo.blob(&after).map_err(|e| other("cannot write a blob", e))?;
+        update.upsert(&a.rel_path, blob, FileMode::Blob);
+        writes.push(FileWrite { path: a.rel_path.clone(), before, after });
+    }
     if writes.is_empty() {
         return Ok(None);
     }
@@ -536,7 +572,7 @@ fn build_commit<'r>(
     let tree = repo.find_tree(tree_id).map_err(|e| other("cannot read a tree", e))?;
     let parents: Vec<&Commit<'_>> = parent.into_iter().collect();
     let oid = repo
-        .commit(None, sig, sig, &commit_message(recs), &tree, &parents)
+        .commit(None, sig, sig, &commit_message(recs, appends), &tree, &parents)
         .map_err(|e| other("cannot create the commit", e))?;
     Ok(Some((oid, writes)))
 }
@@ -570,7 +606,13 @@ fn sync_after_commit(r: &Repo, writes: &[FileWrite], notes: &mut Notes) -> Resul
     for w in writes {
         let abs = r.workdir.join(&w.path);
         let mut working = fs::read(&abs).ok();
-        if working.is_some() && working == w.before {
+        if working.is_none() && w.before.is_none() {
+            // A file this commit creates (the stats history): the working tree gets it too.
+            if let Some(dir) = abs.parent() {
+                let _ = fs::create_dir_all(dir);
+            }
+        }
+        if working == w.before {
             // Clean file without the record (it was written elsewhere): bring it up to date.
             if ledger::write_atomic(&abs, &w.after).is_ok() {
                 working = Some(w.after.clone());
@@ -601,8 +643,9 @@ fn sync_after_commit(r: &Repo, writes: &[FileWrite], notes: &mut Notes) -> Resul
     index.write().map_err(|e| other("cannot write the index", e))
 }
 
-/// The records a crier commit added (compared with its first parent).
-fn records_in_commit(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<Rec>, GitError> {
+/// The records a crier commit added (compared with its first parent), and the lines it
+/// appended to other files.
+fn records_in_commit(repo: &Repository, commit: &Commit<'_>) -> Result<(Vec<Rec>, Vec<Append>), GitError> {
     let tree = commit.tree().map_err(|e| other("cannot read a tree", e))?;
     let parent_tree = match commit.parent(0) {
         Ok(p) => Some(p.tree().map_err(|e| other("cannot read a tree", e))?),
@@ -612,9 +655,21 @@ fn records_in_commit(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<Rec>,
         .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), None)
         .map_err(|e| other("cannot diff a commit", e))?;
     let mut out = Vec::new();
+    let mut appends = Vec::new();
     for delta in diff.deltas() {
         let Some(path) = delta.new_file().path().and_then(Path::to_str) else { continue };
-        if !is_post_path(path) || delta.new_file().id().is_zero() {
+        if delta.new_file().id().is_zero() {
+            continue;
+        }
+        if !is_post_path(path) {
+            let blob = |id: Oid| repo.find_blob(id).map(|b| b.content().to_vec()).unwrap_or_default();
+            let old = if delta.old_file().id().is_zero() { Vec::new() } else { blob(delta.old_file().id()) };
+            let new = blob(delta.new_file().id());
+            if let (Some(tail), true) = (new.get(old.len()..), new.starts_with(&old))
+                && let Ok(text) = String::from_utf8(tail.to_vec())
+            {
+                appends.push(Append { rel_path: path.to_owned(), text });
+            }
             continue;
         }
         let kind = FileKind::of(Path::new(path));
@@ -626,7 +681,7 @@ fn records_in_commit(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<Rec>,
             }
         }
     }
-    Ok(out)
+    Ok((out, appends))
 }
 
 fn is_crier_commit(c: &Commit<'_>) -> bool {
@@ -650,6 +705,22 @@ fn has_unpushed_records(repo: &Repository, head: Oid, remote: &str, merge: &str)
 /// Commits exactly the given records (see the module docs) and pushes the
 /// current branch. Commits left unpushed by an earlier run are pushed too.
 pub fn commit_and_push(root: &Path, changes: &[RecordChange], opts: &GitOptions) -> Result<GitOutcome, GitError> {
+    commit_and_push_all(root, changes, &[], opts)
+}
+
+/// Commits lines appended to files (their committed version plus the lines, never the
+/// working file) and pushes, like [`commit_and_push`]: on a race the lines are appended
+/// to the remote's version and pushed again. The working file follows when it was clean.
+pub fn commit_and_push_appends(root: &Path, appends: &[Append], opts: &GitOptions) -> Result<GitOutcome, GitError> {
+    commit_and_push_all(root, &[], appends, opts)
+}
+
+fn commit_and_push_all(
+    root: &Path,
+    changes: &[RecordChange],
+    appends: &[Append],
+    opts: &GitOptions,
+) -> Result<GitOutcome, GitError> {
     let Some(r) = Repo::open(root)? else { return Ok(GitOutcome::NotARepository) };
     if !opts.commit {
         return Ok(GitOutcome::NothingToCommit);
@@ -665,6 +736,8 @@ pub fn commit_and_push(root: &Path, changes: &[RecordChange], opts: &GitOptions)
             record: c.record.clone(),
         })
         .collect();
+    let appends: Vec<Append> =
+        appends.iter().map(|a| Append { rel_path: r.to_repo_path(&a.rel_path), text: a.text.clone() }).collect();
     let mut notes = Notes::default();
     let head = r.head_commit()?;
     let old_head = head.as_ref().map(Commit::id);
@@ -672,7 +745,7 @@ pub fn commit_and_push(root: &Path, changes: &[RecordChange], opts: &GitOptions)
         let abs = r.workdir.join(path);
         fs::read(&abs).ok().map(|c| (c, worktree_mode(&abs)))
     };
-    let built = build_commit(&r.repo, head.as_ref(), &recs, &fallback, &sig, &mut notes)?;
+    let built = build_commit(&r.repo, head.as_ref(), &recs, &appends, &fallback, &sig, &mut notes)?;
     drop(head);
     let committed = built.is_some();
     if let Some((oid, writes)) = built {
@@ -897,9 +970,11 @@ fn reapply(
             &base.id().to_string()[..10]
         ));
     }
-    let mut recs = Vec::new();
+    let (mut recs, mut appends) = (Vec::new(), Vec::new());
     for c in chain.iter().rev() {
-        recs.extend(records_in_commit(repo, c).map_err(|e| e.to_string())?);
+        let (r, a) = records_in_commit(repo, c).map_err(|e| e.to_string())?;
+        recs.extend(r);
+        appends.extend(a);
     }
     let remote_commit = repo.find_commit(remote_head).map_err(|e| e.message().to_owned())?;
     let head_tree = head.tree().map_err(|e| e.message().to_owned())?;
@@ -916,7 +991,8 @@ fn reapply(
         };
         Some((repo.find_blob(entry.id()).ok()?.content().to_vec(), mode))
     };
-    let built = build_commit(repo, Some(&remote_commit), &recs, &fallback, sig, notes).map_err(|e| e.to_string())?;
+    let built =
+        build_commit(repo, Some(&remote_commit), &recs, &appends, &fallback, sig, notes).map_err(|e| e.to_string())?;
     let new_head = built.as_ref().map_or(remote_head, |(oid, _)| *oid);
     let target = repo.find_commit(new_head).and_then(|c| c.tree()).map_err(|e| e.message().to_owned())?;
 

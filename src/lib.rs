@@ -30,5 +30,6 @@ pub mod project;
 pub mod publish;
 pub mod render;
 pub mod rules;
+pub mod stats;
 pub mod watch;
 pub mod yaml;

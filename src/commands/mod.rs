@@ -11,6 +11,7 @@ pub mod new;
 pub mod publish;
 pub mod render;
 pub mod schema;
+pub mod stats;
 pub mod status;
 pub mod watch;
 
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Adopt(args) => adopt::execute(&g, &args),
         Command::Import(args) => import::execute(&g, &args),
         Command::Delete(args) => delete::execute(&g, &args),
+        Command::Stats(args) => stats::execute(&g, &args),
         Command::Render(args) => render::execute(&g, &args),
         Command::Publish(args) => publish::execute(&g, &args),
         Command::Status(args) => status::execute(&g, &args),

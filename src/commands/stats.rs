@@ -1,0 +1,132 @@
+//! `crier stats`: how the recorded posts did on every platform (see [`crate::stats`]). This
+//! module reads the flags, prints, records the history and writes the chart page.
+
+use std::io::Write as _;
+
+use super::check::print;
+use super::{Global, Outcome, Recording, open_project, parse_platforms, runtime};
+use crate::cli::{StatsArgs, StatsFormat};
+use crate::error::{Error, Result};
+use crate::git::{self, Append, GitOptions, GitOutcome, RepoInfo};
+use crate::pipeline;
+use crate::platforms::http::HttpOptions;
+use crate::platforms::metrics::Metric;
+use crate::publish::rfc3339;
+use crate::stats::{self, history, html, table};
+
+/// Posts in the GitHub Actions job summary.
+const SUMMARY_TOP: usize = 10;
+
+pub fn execute(g: &Global, args: &StatsArgs) -> Result<Outcome> {
+    let project = open_project(g)?;
+    let now = rfc3339(g.env.now()?);
+    let only = parse_platforms(&args.platform)?;
+    let metric = Metric::parse(&args.sort).ok_or_else(|| Error::usage(format!("unknown metric `{}`", args.sort)))?;
+    // Before any request: the lock, and a checkout that can commit (exit 2 otherwise).
+    let recording = if args.record { Some(Recording::begin(&project.root, false)?) } else { None };
+    let files = pipeline::select(&project, &args.paths)?;
+    let reports = pipeline::check_all(&project, &files);
+
+    let quiet = g.quiet || args.format != StatsFormat::Human;
+    let progress = |msg: &str| {
+        if !quiet && g.verbose > 0 {
+            eprintln!("  {msg}");
+        }
+    };
+    let http = HttpOptions::from_config(&project.config.publish);
+    let mut collected =
+        runtime()?.block_on(stats::collect(&project, &g.env, &reports, &only, http, &progress));
+    table::sort(&mut collected.rows, metric);
+
+    let history_path = project.root.join(&project.config.stats.file);
+    let entries = history::read(&history_path)
+        .map_err(|e| Error::io(format!("cannot read `{}`", project.config.stats.file), e))?;
+    let previous = history::latest(&entries);
+
+    match args.format {
+        StatsFormat::Json => print(&format!("{}\n", collected.to_json())),
+        StatsFormat::Csv => print(&table::csv(&collected.rows)),
+        StatsFormat::Human => {
+            print(&table::human(&collected.rows, &collected.unavailable, &previous, g.style.color));
+        }
+    }
+    if let Some(path) = g.env.get("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let md = table::summary(&collected.rows, metric, SUMMARY_TOP);
+        let appended = std::fs::OpenOptions::new().create(true).append(true).open(path);
+        if appended.and_then(|mut f| f.write_all(format!("{md}\n").as_bytes())).is_err() {
+            eprintln!("warning: cannot write the job summary to GITHUB_STEP_SUMMARY");
+        }
+    }
+
+    let lines = history::new_lines(&entries, &collected.rows, &now);
+    let mut failed = false;
+    if let Some(recording) = &recording {
+        failed |= !record(g, &project, &recording.repo, &lines);
+    }
+    if let Some(out) = &args.html {
+        // The page shows this run too, recorded or not.
+        let mut all = entries;
+        if recording.is_none() {
+            all.extend(history::parse(&lines));
+        } else {
+            all = history::read(&history_path).unwrap_or(all);
+        }
+        let path = if out.is_absolute() { out.clone() } else { g.root.join(out) };
+        std::fs::write(&path, html::page(&all, metric))
+            .map_err(|e| Error::io(format!("cannot write `{}`", out.display()), e))?;
+        if !g.quiet {
+            eprintln!("wrote the chart page to {}", out.display());
+        }
+    }
+    let nothing_read = collected.rows.is_empty() && !collected.unavailable.is_empty();
+    Ok(if nothing_read || failed { Outcome::Failure } else { Outcome::Success })
+}
+
+/// Appends `lines` to the history and commits and pushes it; false when git failed.
+fn record(g: &Global, project: &crate::project::Project, repo: &RepoInfo, lines: &str) -> bool {
+    let rel = &project.config.stats.file;
+    let say = |msg: &str| {
+        if !g.quiet {
+            eprintln!("{msg}");
+        }
+    };
+    let rows = lines.lines().count();
+    if rows == 0 {
+        say(&format!("no numbers changed since the last row of {rel}: nothing recorded"));
+        return true;
+    }
+    if *repo == RepoInfo::NotARepository {
+        let path = project.root.join(rel);
+        let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| {
+            std::fs::OpenOptions::new().create(true).append(true).open(&path)?.write_all(lines.as_bytes())
+        });
+        if let Err(e) = written {
+            eprintln!("error: cannot write `{rel}`: {e}");
+            return false;
+        }
+        say(&format!("recorded {rows} row(s) in {rel}; not a git repository, so nothing was committed"));
+        return true;
+    }
+    let opts = GitOptions {
+        token: GitOptions::token_from(&g.env),
+        author: project.config.git.author_name.clone().zip(project.config.git.author_email.clone()),
+        ..GitOptions::default()
+    };
+    let append = Append { rel_path: rel.clone(), text: lines.to_owned() };
+    match git::commit_and_push_appends(&project.root, &[append], &opts) {
+        Ok(GitOutcome::Committed { commit, pushed, notes, .. }) => {
+            let short = &commit[..commit.len().min(8)];
+            let pushed = if pushed { " and pushed it" } else { "" };
+            say(&format!("recorded {rows} row(s) in {rel}: committed as {short}{pushed}"));
+            for n in notes {
+                say(&format!("  {n}"));
+            }
+            true
+        }
+        Ok(GitOutcome::NothingToCommit | GitOutcome::NotARepository) => true,
+        Err(e) => {
+            eprintln!("error: git: {e}");
+            false
+        }
+    }
+}
