@@ -552,27 +552,37 @@ fn build_commit<'r>(
         update.upsert(path, blob, mode);
         writes.push(FileWrite { path: path.to_owned(), before, after: text.into_bytes() });
     }
+    let mut appended: BTreeMap<&str, String> = BTreeMap::new();
     for a in appends.iter().filter(|a| !a.text.is_empty()) {
+        appended.entry(&a.rel_path).or_default().push_str(&a.text);
+    }
+    for (path, text) in appended {
         // Appended to the parent's version (a file it lacks starts empty), never the working file's.
-        let before = base_tree.get_path(Path::new(&a.rel_path)).ok().and_then(|e| repo.find_blob(e.id()).ok());
+        let before = base_tree.get_path(Path::new(path)).ok().and_then(|e| repo.find_blob(e.id()).ok());
         let before = before.map(|b| b.content().to_vec());
         let mut after = before.clone().unwrap_or_default();
         if !after.is_empty() && !after.ends_with(b"\n") {
             after.push(b'\n');
         }
-        after.extend_from_slice(a.text.as_bytes());
+        after.extend_from_slice(text.as_bytes());
         let blob = repo.blob(&after).map_err(|e| other("cannot write a blob", e))?;
-        update.upsert(&a.rel_path, blob, FileMode::Blob);
-        writes.push(FileWrite { path: a.rel_path.clone(), before, after });
+        update.upsert(path, blob, FileMode::Blob);
+        writes.push(FileWrite { path: path.to_owned(), before, after });
     }
     if writes.is_empty() {
         return Ok(None);
     }
+    // The message names what this commit changes (a rebuild after a race re-applies
+    // records the remote already has).
+    let changed = |path: &str| writes.iter().any(|w| w.path == path);
+    let recs: Vec<Rec> = recs.iter().filter(|r| changed(&r.path)).cloned().collect();
+    let appends: Vec<Append> = appends.iter().filter(|a| changed(&a.rel_path)).cloned().collect();
+    let message = commit_message(&recs, &appends);
     let tree_id = update.create_updated(repo, &base_tree).map_err(|e| other("cannot write a tree", e))?;
     let tree = repo.find_tree(tree_id).map_err(|e| other("cannot read a tree", e))?;
     let parents: Vec<&Commit<'_>> = parent.into_iter().collect();
     let oid = repo
-        .commit(None, sig, sig, &commit_message(recs, appends), &tree, &parents)
+        .commit(None, sig, sig, &message, &tree, &parents)
         .map_err(|e| other("cannot create the commit", e))?;
     Ok(Some((oid, writes)))
 }
@@ -974,7 +984,10 @@ fn reapply(
     for c in chain.iter().rev() {
         let (r, a) = records_in_commit(repo, c).map_err(|e| e.to_string())?;
         recs.extend(r);
-        appends.extend(a);
+        // Records are idempotent; appended lines the remote already has must not come twice.
+        if c.id() != remote_head && !repo.graph_descendant_of(remote_head, c.id()).unwrap_or(false) {
+            appends.extend(a);
+        }
     }
     let remote_commit = repo.find_commit(remote_head).map_err(|e| e.message().to_owned())?;
     let head_tree = head.tree().map_err(|e| e.message().to_owned())?;

@@ -105,6 +105,7 @@ pub(crate) enum Route {
     ListRecords,
     DeleteRecord,
     ResolveHandle,
+    GetPosts,
     #[default]
     Any,
 }
@@ -151,6 +152,8 @@ pub(crate) struct Bluesky {
     /// Other accounts' records: (did, collection, rkey) → record.
     foreign: BTreeMap<(String, String, String), FakeRecord>,
     sessions: u64,
+    /// What people did with each post (URI → `likeCount`, …), as the AppView reports it.
+    counts: HashMap<String, serde_json::Map<String, Value>>,
 }
 
 /// A running fake server. Stops when dropped.
@@ -170,6 +173,7 @@ impl FakeBluesky {
                 records: BTreeMap::new(),
                 foreign: BTreeMap::new(),
                 sessions: 0,
+                counts: HashMap::new(),
             },
             latency,
             drop_hang,
@@ -254,6 +258,13 @@ impl FakeBluesky {
         self.lock().blobs.len()
     }
 
+    /// Sets what the AppView reports for a post (`likeCount`, `repostCount`, …).
+    pub(crate) fn set_counts(&self, uri: &str, counts: &[(&str, u64)]) {
+        let mut g = self.lock();
+        let m = g.counts.entry(uri.to_owned()).or_default();
+        m.extend(counts.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))));
+    }
+
     /// Requests to `nsid`.
     pub(crate) fn count(&self, nsid: &str) -> usize {
         self.lock().log.count(|r| r.nsid == nsid)
@@ -281,6 +292,7 @@ fn route_of(nsid: &str) -> Route {
         "com.atproto.repo.listRecords" => Route::ListRecords,
         "com.atproto.repo.deleteRecord" => Route::DeleteRecord,
         "com.atproto.identity.resolveHandle" => Route::ResolveHandle,
+        "app.bsky.feed.getPosts" => Route::GetPosts,
         _ => Route::Any,
     }
 }
@@ -321,7 +333,12 @@ impl fake::Platform for Bluesky {
     }
 
     fn answer(&mut self, route: Route, req: &Incoming) -> Response {
-        match self.dispatch(&req.method, route, &req.headers, &req.query(), req.json().as_ref(), &req.body) {
+        let reply = if (req.method.as_str(), route) == ("GET", Route::GetPosts) {
+            self.authorize(&req.headers).and_then(|()| self.get_posts(&req.query_all("uris")))
+        } else {
+            self.dispatch(&req.method, route, &req.headers, &req.query(), req.json().as_ref(), &req.body)
+        };
+        match reply {
             Ok(v) => fake::json(200, &v),
             Err(e) => fake::json(e.status, &json!({"error": e.error, "message": e.message})),
         }
@@ -430,6 +447,35 @@ impl Bluesky {
             }
             _ => Err(err(501, "MethodNotImplemented", "Method Not Implemented")),
         }
+    }
+
+    /// `app.bsky.feed.getPosts`: a `postView` per URI found (own or foreign), at most 25.
+    fn get_posts(&self, uris: &[String]) -> Result<Value, XrpcErr> {
+        if uris.len() > 25 {
+            return Err(err(400, "InvalidRequest", "Error: uris must not have more than 25 elements"));
+        }
+        let all = self.records.values().chain(self.foreign.values());
+        let posts: Vec<Value> = uris
+            .iter()
+            .filter_map(|u| all.clone().find(|r| r.uri == *u))
+            .map(|r| {
+                let mut view = json!({
+                    "uri": r.uri,
+                    "cid": r.cid,
+                    "author": {"did": self.cfg.did, "handle": self.cfg.handle},
+                    "record": r.value,
+                    "likeCount": 0, "repostCount": 0, "replyCount": 0, "quoteCount": 0, "bookmarkCount": 0,
+                    "indexedAt": "2026-11-28T10:00:00.000Z",
+                    "viewer": {},
+                    "labels": []
+                });
+                for (k, v) in self.counts.get(&r.uri).into_iter().flatten() {
+                    view[k] = v.clone();
+                }
+                view
+            })
+            .collect();
+        Ok(json!({ "posts": posts }))
     }
 
     fn new_session(&mut self) -> Value {

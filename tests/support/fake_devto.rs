@@ -171,6 +171,8 @@ pub(crate) struct Devto {
     creates: Vec<Instant>,
     updates: Vec<Instant>,
     last_write: Option<Instant>,
+    /// Engagement per article id: (page views, reactions, comments).
+    counts: HashMap<u64, (u64, u64, u64)>,
 }
 
 /// A Forem error reply.
@@ -219,6 +221,7 @@ impl FakeDevto {
                 creates: Vec::new(),
                 updates: Vec::new(),
                 last_write: None,
+                counts: HashMap::new(),
             },
             latency,
             drop_hang,
@@ -293,6 +296,11 @@ impl FakeDevto {
     }
 
     /// Articles, in creation order.
+    /// Sets an article's engagement: page views, reactions, comments.
+    pub(crate) fn set_counts(&self, id: u64, views: u64, reactions: u64, comments: u64) {
+        self.lock().counts.insert(id, (views, reactions, comments));
+    }
+
     pub(crate) fn articles(&self) -> Vec<FakeArticle> {
         self.lock().articles.clone()
     }
@@ -788,8 +796,8 @@ impl Devto {
             "slug": a.slug,
             "path": format!("/{}/{}", a.author.as_ref().unwrap_or(&self.cfg.username), a.slug),
             "url": a.url,
-            "comments_count": 0,
-            "public_reactions_count": 0,
+            "comments_count": self.counts.get(&a.id).map_or(0, |c| c.2),
+            "public_reactions_count": self.counts.get(&a.id).map_or(0, |c| c.1),
             "collection_id": a.series.as_ref().map(|_| 11),
             "published_timestamp": published.clone().unwrap_or_default(),
             "positive_reactions_count": 0,
@@ -823,9 +831,9 @@ impl Devto {
             "slug": a.slug,
             "path": format!("/{}/{}", a.author.as_ref().unwrap_or(&self.cfg.username), a.slug),
             "url": a.url,
-            "comments_count": 0,
-            "public_reactions_count": 0,
-            "page_views_count": 0,
+            "comments_count": self.counts.get(&a.id).map_or(0, |c| c.2),
+            "public_reactions_count": self.counts.get(&a.id).map_or(0, |c| c.1),
+            "page_views_count": self.counts.get(&a.id).map_or(0, |c| c.0),
             "published_timestamp": published.clone().unwrap_or_default(),
             "body_markdown": a.body_markdown,
             "positive_reactions_count": 0,

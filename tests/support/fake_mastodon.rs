@@ -105,6 +105,9 @@ pub(crate) struct FakeConfig {
     pub(crate) delete_window: Duration,
     /// The answer to deleting another account's status (Mastodon 404, GoToSocial 403).
     pub(crate) foreign_delete_status: u16,
+    /// Serve `GET /api/v1/statuses?id[]=` (Mastodon 4.3+; GoToSocial and older Mastodon
+    /// answer 404).
+    pub(crate) batch_statuses: bool,
 }
 
 impl Default for FakeConfig {
@@ -132,6 +135,7 @@ impl Default for FakeConfig {
             delete_limit: 30,
             delete_window: Duration::from_secs(30 * 60),
             foreign_delete_status: 404,
+            batch_statuses: true,
         }
     }
 }
@@ -153,6 +157,7 @@ pub(crate) enum Route {
     Apps,
     /// `POST /oauth/token`.
     OAuthToken,
+    GetStatuses,
     /// Whatever request comes next.
     #[default]
     Any,
@@ -248,6 +253,8 @@ pub(crate) struct Mastodon {
     window: Vec<Instant>,
     deletions: Vec<Instant>,
     clock: u64,
+    /// Counts per status id: (replies, reblogs, favourites).
+    counts: HashMap<String, (u64, u64, u64)>,
 }
 
 /// A running fake server. Stops when dropped.
@@ -271,6 +278,7 @@ impl FakeMastodon {
                 window: Vec::new(),
                 deletions: Vec::new(),
                 clock: 0,
+                counts: HashMap::new(),
             },
             latency,
             drop_hang,
@@ -406,6 +414,11 @@ impl FakeMastodon {
     }
 
     /// How many requests of `method` hit a path ending in `suffix`.
+    /// Sets a status's counts as the instance sees them: (replies, reblogs, favourites).
+    pub(crate) fn set_counts(&self, id: &str, replies: u64, reblogs: u64, favourites: u64) {
+        self.lock().counts.insert(id.to_owned(), (replies, reblogs, favourites));
+    }
+
     pub(crate) fn count(&self, method: &str, suffix: &str) -> usize {
         self.lock().log.count(|r| r.method == method && r.path.ends_with(suffix))
     }
@@ -476,6 +489,8 @@ impl fake::Platform for Mastodon {
             Err(Reply::RateLimited(reset))
         } else if let Some(reset) = (route == Route::DeleteStatus).then(|| self.over_delete_limit()).flatten() {
             Err(Reply::RateLimited(reset))
+        } else if route == Route::GetStatuses && self.cfg.batch_statuses {
+            self.get_statuses(&req.query_all("id[]"))
         } else {
             let idem = req.header("idempotency-key");
             self.dispatch(route, &req.segments(), &req.query(), json_body(req).as_ref(), &req.form(), idem)
@@ -526,6 +541,7 @@ fn route_of(method: &Method, segs: &[&str]) -> Route {
         ("GET", ["api", "v1", "media", _]) => Route::MediaStatus,
         ("POST", ["api", "v1", "statuses"]) => Route::CreateStatus,
         ("GET", ["api", "v1", "statuses", _]) => Route::GetStatus,
+        ("GET", ["api", "v1", "statuses"]) => Route::GetStatuses,
         ("PUT", ["api", "v1", "statuses", _]) => Route::EditStatus,
         ("GET", ["api", "v1", "accounts", _, "statuses"]) => Route::AccountStatuses,
         ("DELETE", ["api", "v1", "statuses", _]) => Route::DeleteStatus,
@@ -558,7 +574,7 @@ impl Mastodon {
             Route::VerifyCredentials => "read:accounts",
             Route::Upload | Route::MediaStatus => "write:media",
             Route::CreateStatus | Route::EditStatus | Route::DeleteStatus => "write:statuses",
-            Route::GetStatus | Route::AccountStatuses | Route::StatusSource => "read:statuses",
+            Route::GetStatus | Route::AccountStatuses | Route::StatusSource | Route::GetStatuses => "read:statuses",
         };
         let family = needed.split(':').next().unwrap_or(needed);
         let granted = granted.iter().any(|s| s == needed || s == family);
@@ -693,6 +709,15 @@ impl Mastodon {
         t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     }
 
+    /// `GET /api/v1/statuses?id[]=…`: the statuses found, at most 20 ids.
+    fn get_statuses(&self, ids: &[String]) -> Result<(u16, Value), Reply> {
+        if ids.len() > 20 {
+            return Err(ApiErr::new(422, "Validation failed: too many ids").into());
+        }
+        let found = ids.iter().filter_map(|id| self.statuses.iter().find(|s| s.id == *id));
+        Ok((200, Value::Array(found.map(|s| self.status_json(s)).collect())))
+    }
+
     fn dispatch(
         &mut self,
         route: Route,
@@ -768,7 +793,7 @@ impl Mastodon {
                 let page: Vec<Value> = list.into_iter().take(limit).map(|s| self.status_json(s)).collect();
                 Ok((200, Value::Array(page)))
             }
-            Route::Any | Route::Apps | Route::OAuthToken => Err(ApiErr::new(404, "Not found").into()),
+            Route::Any | Route::Apps | Route::OAuthToken | Route::GetStatuses => Err(ApiErr::new(404, "Not found").into()),
         }
     }
 
@@ -1057,9 +1082,9 @@ impl Mastodon {
             "language": s.language,
             "uri": format!("{}/users/{}/statuses/{}", c.host, s.account.1, s.id),
             "url": format!("{}/@{}/{}", c.host, s.account.1, s.id),
-            "replies_count": 0,
-            "reblogs_count": 0,
-            "favourites_count": 0,
+            "replies_count": self.counts.get(&s.id).map_or(0, |c| c.0),
+            "reblogs_count": self.counts.get(&s.id).map_or(0, |c| c.1),
+            "favourites_count": self.counts.get(&s.id).map_or(0, |c| c.2),
             "edited_at": s.edited_at,
             "content": s.content,
             "reblog": null,

@@ -167,6 +167,8 @@ pub(crate) enum Route {
     Conversation,
     /// `DELETE /{media-id}`.
     Delete,
+    /// `GET /{media-id}/insights`.
+    Insights,
     /// `POST /oauth/access_token`.
     OAuthToken,
     /// `GET /access_token`.
@@ -320,6 +322,8 @@ pub(crate) struct Threads {
     next_container_error: Option<String>,
     publishes: Vec<(Duration, bool)>,
     deletes: Vec<Duration>,
+    /// Insight values per media id and metric (unset metrics read 0, as on a new post).
+    insights: HashMap<String, HashMap<String, u64>>,
 }
 
 /// A Graph error to send back.
@@ -440,6 +444,7 @@ impl FakeThreads {
                 next_container_error: None,
                 publishes: Vec::new(),
                 deletes: Vec::new(),
+                insights: HashMap::new(),
             },
             latency,
             drop_hang,
@@ -581,6 +586,13 @@ impl FakeThreads {
         let g = self.lock();
         let now = g.now();
         g.deletes.iter().filter(|t| now.saturating_sub(**t) < DAY).count()
+    }
+
+    /// Sets a post's insight values (what people did with it since).
+    pub(crate) fn set_insights(&self, media_id: &str, values: &[(&str, u64)]) {
+        let mut g = self.lock();
+        let m = g.insights.entry(media_id.to_owned()).or_default();
+        m.extend(values.iter().map(|(k, v)| ((*k).to_owned(), *v)));
     }
 
     /// Grants or withdraws a scope.
@@ -748,6 +760,7 @@ impl Threads {
             ("GET", ["v1.0", id]) if self.containers.contains_key(*id) => Route::ContainerStatus,
             ("GET", ["v1.0", _]) => Route::Media,
             ("DELETE", ["v1.0", _]) => Route::Delete,
+            ("GET", ["v1.0", _, "insights"]) => Route::Insights,
             ("POST", ["v1.0", _, "threads"]) => Route::CreateContainer,
             ("GET", ["v1.0", _, "threads"]) => Route::ListThreads,
             ("POST", ["v1.0", _, "threads_publish"]) => Route::Publish,
@@ -925,6 +938,33 @@ impl Threads {
                     m.deleted = true;
                 }
                 Ok(json!({ "success": true, "deleted_id": target }))
+            }
+            Route::Insights => {
+                self.present_media(target, method)?;
+                self.require_scope("threads_manage_insights")?;
+                const KNOWN: [&str; 7] = ["views", "likes", "replies", "reposts", "quotes", "shares", "clicks"];
+                let asked = p
+                    .get("metric")
+                    .filter(|m| !m.is_empty())
+                    .ok_or_else(|| GErr::param("(#100) The parameter metric is required"))?;
+                let mut data = Vec::new();
+                for name in asked.split(',') {
+                    if !KNOWN.contains(&name) {
+                        return Err(GErr::param(format!(
+                            "(#100) metric[0] must be one of the following values: {}",
+                            KNOWN.join(", ")
+                        )));
+                    }
+                    let value = self.insights.get(target).and_then(|m| m.get(name)).copied().unwrap_or(0);
+                    data.push(json!({
+                        "name": name,
+                        "period": "lifetime",
+                        "values": [{ "value": value }],
+                        "title": name,
+                        "id": format!("{target}/insights/{name}/lifetime"),
+                    }));
+                }
+                Ok(json!({ "data": data }))
             }
             Route::Any | Route::OAuthToken | Route::ExchangeToken | Route::RefreshToken => {
                 Err(GErr::unsupported(method, target))

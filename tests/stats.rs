@@ -1,0 +1,339 @@
+//! `crier stats` end to end: the real binary against the four fake platforms (which serve
+//! engagement counts and change them between runs), in a scrubbed environment, with a
+//! local bare `origin` for `--record`.
+
+#[path = "support/common.rs"]
+mod common;
+
+#[path = "support/fake_bluesky.rs"]
+mod fake_bluesky;
+#[path = "support/fake_devto.rs"]
+mod fake_devto;
+#[path = "support/fake_mastodon.rs"]
+mod fake_mastodon;
+#[path = "support/fake_threads.rs"]
+mod fake_threads;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Run, git};
+use serde_json::Value;
+
+const NOW: &str = "2026-11-28T10:00:00Z";
+const WEEK_LATER: &str = "2026-12-05T10:00:00Z";
+const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 2\n  \
+     processing_timeout_secs: 5\n  poll_interval_ms: 20\n  write_interval_ms: 10\n";
+
+const HELLO: &str = "---\nplatforms: [threads, bluesky, mastodon]\n---\n\nHello from crier.\n";
+const CHAIN: &str = "---\nplatforms: [threads]\n---\n\nChain part one.\n\n---\n\nChain part two.\n";
+const ARTICLE: &str = "---\ntitle: An article\nplatforms: [devto]\n---\n\nThe body of the article.\n";
+
+struct World {
+    // Field order matters: the fakes (their server tasks) go before the runtime.
+    threads: fake_threads::FakeThreads,
+    devto: fake_devto::FakeDevto,
+    bluesky: fake_bluesky::FakeBluesky,
+    mastodon: fake_mastodon::FakeMastodon,
+    _rt: tokio::runtime::Runtime,
+    repo: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with(fake_mastodon::FakeConfig::default())
+    }
+
+    fn with(mastodon: fake_mastodon::FakeConfig) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let hang = Duration::from_secs(5);
+        let threads = rt.block_on(fake_threads::FakeThreads::start(fake_threads::FakeConfig {
+            drop_hang: hang,
+            ..fake_threads::FakeConfig::default()
+        }));
+        let devto = rt.block_on(fake_devto::FakeDevto::start(fake_devto::FakeConfig {
+            drop_hang: hang,
+            ..fake_devto::FakeConfig::default()
+        }));
+        let bluesky = rt.block_on(fake_bluesky::FakeBluesky::start(fake_bluesky::FakeConfig {
+            drop_hang: hang,
+            ..fake_bluesky::FakeConfig::default()
+        }));
+        let mastodon =
+            rt.block_on(fake_mastodon::FakeMastodon::start(fake_mastodon::FakeConfig { drop_hang: hang, ..mastodon }));
+        let repo = tempfile::Builder::new().prefix("crier-stats-").tempdir().expect("tempdir");
+        let w = Self { threads, devto, bluesky, mastodon, _rt: rt, repo };
+        w.file("crier.yaml", CONFIG);
+        w
+    }
+
+    fn root(&self) -> &Path {
+        self.repo.path()
+    }
+
+    fn file(&self, rel: &str, contents: &str) {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, contents).expect("write");
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    fn secrets(&self) -> [String; 4] {
+        [self.threads.token(), self.devto.api_key(), self.bluesky.password(), self.mastodon.token()]
+    }
+
+    /// `crier -C <repo> --color never ARGS…` at `now` with every platform's credentials.
+    fn crier_at(&self, now: &str, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_crier"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("CRIER_NOW", now)
+            .env("CRIER_THREADS_API_URL", self.threads.base_url())
+            .env("THREADS_ACCESS_TOKEN", self.threads.token())
+            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
+            .env("DEVTO_API_KEY", self.devto.api_key())
+            .env("CRIER_BLUESKY_URL", self.bluesky.url())
+            .env("BLUESKY_IDENTIFIER", self.bluesky.handle())
+            .env("BLUESKY_APP_PASSWORD", self.bluesky.password())
+            .env("MASTODON_INSTANCE", self.mastodon.base_url())
+            .env("MASTODON_ACCESS_TOKEN", self.mastodon.token())
+            .arg("-C")
+            .arg(self.root())
+            .args(["--color", "never"])
+            .args(args)
+            .output()
+            .expect("run crier");
+        let run = Run {
+            code: out.status.code().expect("crier exited normally"),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        assert!(!run.stderr.contains("panicked"), "crier panicked\n{run}");
+        for secret in self.secrets() {
+            assert!(!run.all().contains(&secret), "a secret leaked into the output\n{run}");
+        }
+        run
+    }
+
+    fn crier(&self, args: &[&str]) -> Run {
+        self.crier_at(NOW, args)
+    }
+
+    /// Publishes the three posts (through the fakes) and pushes them to a new `origin`.
+    fn published(&self) -> tempfile::TempDir {
+        self.file("content/hello.md", HELLO);
+        self.file("content/chain.md", CHAIN);
+        self.file("content/article.md", ARTICLE);
+        let origin = common::push_to_new_origin(self.root());
+        self.crier(&["publish"]).code(0);
+        origin
+    }
+
+    fn threads_id(&self, text: &str) -> String {
+        let posts = self.threads.published_posts();
+        posts.into_iter().find(|p| p.text.as_deref() == Some(text)).unwrap_or_else(|| panic!("no {text}")).id
+    }
+
+    /// What people did since: the same numbers every test starts from.
+    fn engage(&self) {
+        let views = [("views", 120), ("likes", 7), ("replies", 1), ("reposts", 2), ("quotes", 0), ("shares", 3)];
+        self.threads.set_insights(&self.threads_id("Hello from crier."), &views);
+        self.threads.set_insights(&self.threads_id("Chain part one."), &[("views", 50), ("likes", 4)]);
+        self.threads.set_insights(&self.threads_id("Chain part two."), &[("views", 20), ("likes", 1)]);
+        let uri = self.bluesky.records()[0].uri.clone();
+        self.bluesky.set_counts(&uri, &[("likeCount", 9), ("repostCount", 2), ("replyCount", 1)]);
+        let status = self.mastodon.statuses()[0].id.clone();
+        self.mastodon.set_counts(&status, 0, 1, 5);
+        let article = self.devto.articles()[0].id;
+        self.devto.set_counts(article, 300, 12, 4);
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let run = self.crier(args);
+        run.code(0);
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("JSON: {e}\n{run}"))
+    }
+}
+
+fn post<'a>(json: &'a Value, file: &str, platform: &str) -> &'a Value {
+    json["posts"]
+        .as_array()
+        .and_then(|l| l.iter().find(|p| p["file"] == file && p["platform"] == platform))
+        .unwrap_or_else(|| panic!("no {file} on {platform} in {json}"))
+}
+
+#[test]
+fn json_has_every_platforms_numbers_and_leaves_unreported_metrics_out() {
+    let w = World::new();
+    let _origin = w.published();
+    w.engage();
+    let before = (
+        w.bluesky.count("app.bsky.feed.getPosts"),
+        w.devto.count("GET", "/articles/me/all"),
+        w.mastodon.count("GET", "/api/v1/statuses"),
+    );
+    let json = w.json(&["stats", "--format", "json"]);
+
+    let m = |file: &str, platform: &str| post(&json, file, platform)["metrics"].clone();
+    assert_eq!(
+        m("content/hello.md", "threads"),
+        serde_json::json!({"views": 120, "likes": 7, "replies": 1, "reposts": 2, "quotes": 0, "shares": 3})
+    );
+    // Bluesky reports no views and no shares: absent, not 0.
+    assert_eq!(
+        m("content/hello.md", "bluesky"),
+        serde_json::json!({"likes": 9, "reposts": 2, "replies": 1, "quotes": 0, "bookmarks": 0})
+    );
+    assert_eq!(m("content/hello.md", "mastodon"), serde_json::json!({"likes": 5, "reposts": 1, "replies": 0}));
+    assert_eq!(m("content/article.md", "devto"), serde_json::json!({"views": 300, "likes": 12, "replies": 4}));
+    // A chain: its parts summed, the first part beside.
+    let chain = post(&json, "content/chain.md", "threads");
+    assert_eq!(chain["metrics"]["views"], 70);
+    assert_eq!(chain["metrics"]["likes"], 5);
+    assert_eq!(chain["first_part"]["views"], 50);
+    assert!(chain["url"].as_str().is_some_and(|u| u.starts_with("https://")), "{chain}");
+    assert!(chain["published_at"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_eq!(json["unavailable"], serde_json::json!([]));
+
+    // Batches: one getPosts for Bluesky, one list for dev.to, one batch for Mastodon.
+    let after = (
+        w.bluesky.count("app.bsky.feed.getPosts"),
+        w.devto.count("GET", "/articles/me/all"),
+        w.mastodon.count("GET", "/api/v1/statuses"),
+    );
+    assert_eq!(after, (before.0 + 1, before.1 + 1, before.2 + 1));
+}
+
+#[test]
+fn csv_and_the_table_show_the_numbers_sorted_with_totals() {
+    let w = World::new();
+    let _origin = w.published();
+    w.engage();
+
+    let csv = w.crier(&["stats", "--format", "csv", "--sort", "views"]);
+    csv.code(0);
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    assert_eq!(lines[0], "file,platform,url,published_at,views,likes,replies,reposts,quotes,shares,bookmarks");
+    assert!(lines[1].starts_with("content/article.md,devto,"), "most views first:\n{csv}");
+    assert!(lines[1].ends_with(",300,12,4,,,,"), "absent metrics are empty:\n{csv}");
+    assert_eq!(lines.len(), 6, "a header and five posts\n{csv}");
+
+    let table = w.crier(&["stats", "--sort", "likes"]);
+    table.code(0);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.bind(|| insta::assert_snapshot!("stats_table", table.stdout));
+}
+
+#[test]
+fn record_twice_commits_only_what_changed_and_shows_the_change() {
+    let w = World::new();
+    let origin = w.published();
+    w.engage();
+
+    let first = w.crier(&["stats", "--record"]);
+    first.code(0).stderr_has("recorded 5 row(s) in .crier/stats.jsonl").stderr_has("pushed");
+    assert!(first.stdout.contains("new"), "nothing was recorded before:\n{first}");
+    let history = w.read(".crier/stats.jsonl");
+    assert_eq!(history.lines().count(), 5, "{history}");
+    let row: Value = serde_json::from_str(history.lines().next().expect("a row")).expect("JSON line");
+    assert_eq!(row["at"], NOW);
+    for key in ["file", "platform", "id", "metrics"] {
+        assert!(row.get(key).is_some(), "row lacks {key}: {row}");
+    }
+    let subject = git(origin.path(), &["log", "-1", "--format=%s", "main"]);
+    assert_eq!(subject.trim(), "crier: record engagement [skip ci]");
+
+    // A week later only the Bluesky post moved.
+    let uri = w.bluesky.records()[0].uri.clone();
+    w.bluesky.set_counts(&uri, &[("likeCount", 11), ("repostCount", 3)]);
+    let second = w.crier_at(WEEK_LATER, &["stats", "--record"]);
+    second.code(0).stderr_has("recorded 1 row(s)");
+    let bluesky_line = second.stdout.lines().find(|l| l.contains("bluesky")).expect("a bluesky row");
+    assert!(bluesky_line.ends_with("+2 likes +1 reposts"), "{second}");
+    let history = w.read(".crier/stats.jsonl");
+    assert_eq!(history.lines().count(), 6, "only the changed row is appended:\n{history}");
+    let origin_history = git(origin.path(), &["show", "main:.crier/stats.jsonl"]);
+    assert_eq!(origin_history, history, "the pushed history is the working one");
+    assert_eq!(git(w.root(), &["status", "--porcelain"]).trim(), "", "nothing left uncommitted");
+
+    // Nothing changed: nothing appended, nothing committed.
+    let head = git(w.root(), &["rev-parse", "HEAD"]);
+    w.crier_at(WEEK_LATER, &["stats", "--record"]).code(0).stderr_has("nothing recorded");
+    assert_eq!(git(w.root(), &["rev-parse", "HEAD"]), head);
+
+    // The chart page draws both runs.
+    w.crier_at(WEEK_LATER, &["stats", "--html", "stats.html"]).code(0);
+    let page = w.read("stats.html");
+    assert!(page.contains("<svg") && !page.contains("<script"), "self-contained SVG");
+    assert!(page.contains("content/hello.md · bluesky"));
+    assert!(page.contains("data-metric=\"likes\""));
+}
+
+#[test]
+fn a_push_race_rebases_the_history_onto_the_remote() {
+    let w = World::new();
+    let origin = w.published();
+    w.engage();
+    w.crier(&["stats", "--record"]).code(0);
+
+    // Meanwhile another checkout records too and pushes first.
+    let other = tempfile::tempdir().expect("tempdir");
+    git(other.path(), &["clone", "-q", &origin.path().display().to_string(), "."]);
+    let theirs = "{\"at\":\"2026-12-01T00:00:00Z\",\"file\":\"content/other.md\",\"platform\":\"devto\",\"id\":\"9\",\"metrics\":{\"likes\":1}}\n";
+    let path = other.path().join(".crier/stats.jsonl");
+    let mut text = std::fs::read_to_string(&path).expect("their history");
+    text.push_str(theirs);
+    std::fs::write(&path, text).expect("write");
+    git(other.path(), &["commit", "-qam", "their stats"]);
+    git(other.path(), &["push", "-q", "origin", "main"]);
+
+    let uri = w.bluesky.records()[0].uri.clone();
+    w.bluesky.set_counts(&uri, &[("likeCount", 20)]);
+    w.crier_at(WEEK_LATER, &["stats", "--record"]).code(0).stderr_has("pushed");
+    let pushed = git(origin.path(), &["show", "main:.crier/stats.jsonl"]);
+    assert_eq!(pushed.lines().count(), 7, "theirs and ours:\n{pushed}");
+    assert!(pushed.contains(theirs.trim()));
+    assert!(pushed.lines().last().is_some_and(|l| l.contains("\"likes\":20")), "{pushed}");
+    let log = git(origin.path(), &["log", "--format=%s", "main"]);
+    assert!(log.starts_with("crier: record engagement [skip ci]\ntheir stats\n"), "{log}");
+}
+
+#[test]
+fn a_platform_without_permission_is_unavailable_and_the_others_still_report() {
+    let w = World::new();
+    let _origin = w.published();
+    w.engage();
+    w.threads.set_scope("threads_manage_insights", false);
+
+    let run = w.crier(&["stats", "--format", "json"]);
+    run.code(0);
+    let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let unavailable = json["unavailable"].as_array().expect("a list");
+    assert_eq!(unavailable.len(), 1, "{json}");
+    assert_eq!(unavailable[0]["platform"], "threads");
+    let reason = unavailable[0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("threads_manage_insights") && reason.contains("crier auth threads"), "{reason}");
+    assert!(json["posts"].as_array().is_some_and(|p| p.len() == 3 && p.iter().all(|p| p["platform"] != "threads")));
+
+    let human = w.crier(&["stats", "--platform", "threads"]);
+    human.code(1).stdout_has("unavailable: threads: the token lacks the `threads_manage_insights` permission");
+}
+
+#[test]
+fn a_server_without_the_batch_read_is_asked_status_by_status() {
+    let w = World::with(fake_mastodon::FakeConfig { batch_statuses: false, ..fake_mastodon::FakeConfig::default() });
+    let _origin = w.published();
+    w.engage();
+    let status = w.mastodon.statuses()[0].id.clone();
+    let single = format!("/api/v1/statuses/{status}");
+    let before = w.mastodon.count("GET", &single);
+    let json = w.json(&["stats", "--format", "json", "--platform", "mastodon"]);
+    assert_eq!(post(&json, "content/hello.md", "mastodon")["metrics"]["likes"], 5);
+    assert_eq!(w.mastodon.count("GET", &single), before + 1, "read once, on its own");
+}
