@@ -141,6 +141,22 @@ fn the_workflow_written_by_init_runs() {
 }
 
 #[test]
+fn the_stats_workflow_written_by_init_records_weekly_and_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(dir.path(), &["init".to_owned()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wf = std::fs::read_to_string(dir.path().join(".github/workflows/crier-stats.yml")).expect("workflow");
+    let parsed = yaml(&wf);
+    assert_eq!(parsed["on"]["schedule"][0]["cron"], "17 6 * * 1", "weekly");
+    assert_eq!(parsed["concurrency"]["group"], "crier-publish", "never beside a publish run");
+    assert!(wf.contains("fetch-depth: 0") && wf.contains("contents: write"));
+    let expected: [&[&str]; 1] = [&["stats", "--record", "--html", "stats.html"]];
+    assert_eq!(action_invocations(&wf), expected);
+    assert_eq!(exercise(&wf, dir.path()), 1);
+    assert!(dir.path().join("stats.html").exists(), "the chart page the artifact step keeps");
+}
+
+#[test]
 fn the_workflow_written_by_init_uses_this_versions_release_of_the_action() {
     let dir = tempfile::tempdir().expect("tempdir");
     assert!(run(dir.path(), &["init".to_owned()]).status.success());

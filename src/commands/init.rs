@@ -129,6 +129,58 @@ jobs:
           GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
 "#;
 
+const STATS_WORKFLOW: &str = r#"# Engagement: every Monday (and by hand) crier reads how the published posts
+# did on each platform, appends the numbers that changed to .crier/stats.jsonl
+# (`stats.file` in crier.yaml) and commits it with [skip ci], so the history
+# stays in git. The job summary shows the top posts; the chart page is kept
+# as the run's `crier-stats` artifact. Threads needs the
+# threads_manage_insights permission (`crier auth threads` asks for it); a
+# platform crier cannot read is listed as unavailable, the others still report.
+name: crier stats
+
+on:
+  schedule:
+    - cron: "17 6 * * 1"
+  workflow_dispatch:
+
+# Never beside a publish run: both commit and push to the branch.
+concurrency:
+  group: crier-publish
+  cancel-in-progress: false
+
+jobs:
+  stats:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: write
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          # Full history and a branch (not a detached HEAD), so the history can be pushed.
+          fetch-depth: 0
+          ref: ${{ github.ref_name }}
+
+      - name: Record engagement
+        uses: @ACTION@
+        with:
+          args: stats --record --html stats.html
+        env:
+          THREADS_ACCESS_TOKEN: ${{ secrets.THREADS_ACCESS_TOKEN }}
+          THREADS_USER_ID: ${{ secrets.THREADS_USER_ID }}
+          DEVTO_API_KEY: ${{ secrets.DEVTO_API_KEY }}
+          BLUESKY_IDENTIFIER: ${{ secrets.BLUESKY_IDENTIFIER }}
+          BLUESKY_APP_PASSWORD: ${{ secrets.BLUESKY_APP_PASSWORD }}
+          MASTODON_ACCESS_TOKEN: ${{ secrets.MASTODON_ACCESS_TOKEN }}
+          MASTODON_INSTANCE: ${{ secrets.MASTODON_INSTANCE }}
+          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
+
+      - name: Keep the chart page
+        uses: actions/upload-artifact@v4
+        with:
+          name: crier-stats
+          path: stats.html
+"#;
+
 /// The GitHub Action the workflow uses: this crier's repository (from
 /// Cargo.toml's `repository`) at the release tag of this version, unless
 /// `--action-ref` names a ref or a whole `OWNER/REPO@REF`.
@@ -155,15 +207,18 @@ fn action(action_ref: Option<&str>) -> Result<String> {
 }
 
 pub fn execute(g: &Global, args: &InitArgs) -> Result<Outcome> {
-    let workflow = WORKFLOW.replace("@ACTION@", &action(args.action_ref.as_deref())?);
+    let uses = action(args.action_ref.as_deref())?;
+    let workflow = WORKFLOW.replace("@ACTION@", &uses);
+    let stats_workflow = STATS_WORKFLOW.replace("@ACTION@", &uses);
     let schemas = [SchemaKind::Config, SchemaKind::Post].map(|k| (schema::file(k), schema::text(k)));
-    let files: [(&str, &str); 6] = [
+    let files: [(&str, &str); 7] = [
         ("crier.yaml", CONFIG),
         (&schemas[0].0, &schemas[0].1),
         (&schemas[1].0, &schemas[1].1),
         ("content/hello.md", WELCOME),
         ("templates/threads.hbs", THREADS_TEMPLATE),
         (".github/workflows/crier.yml", &workflow),
+        (".github/workflows/crier-stats.yml", &stats_workflow),
     ];
     for (rel, text) in files {
         let path = g.root.join(rel);
