@@ -1,7 +1,8 @@
 //! `crier watch --serve`: a local page showing each post as it will look on
 //! each platform (Threads cards with byte counters, the dev.to article as
 //! HTML, diagnostics), reloaded through server-sent events on every change.
-//! Only repository files that posts reference are served.
+//! Only repository files that posts reference are served; `/stats` shows the
+//! engagement history as `crier stats --html` draws it.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -38,6 +39,8 @@ struct Model {
     /// Problems outside posts (broken templates, an unloadable config).
     header: String,
     version: u64,
+    /// The engagement history `/stats` draws (`stats.file`).
+    stats_file: Option<PathBuf>,
 }
 
 /// The page's state, shared by the watch loop and the server.
@@ -86,6 +89,8 @@ impl Page {
                 .collect();
             header.push_str(notes);
             m.header = header;
+            let project = session.project();
+            m.stats_file = Some(project.root.join(&project.config.stats.file));
             m.version += 1;
         }
         let version = lock(&self.model).version;
@@ -96,6 +101,7 @@ impl Page {
         Router::new()
             .route("/", get(index))
             .route("/events", get(events))
+            .route("/stats", get(stats))
             .route("/media/{*path}", get(media))
             .with_state(self.clone())
     }
@@ -163,6 +169,13 @@ fn render_page(m: &Model) -> String {
 
 async fn index(State(page): State<Page>) -> Html<String> {
     Html(render_page(&lock(&page.model)))
+}
+
+/// The `crier stats --html` page, from the history as it is now.
+async fn stats(State(page): State<Page>) -> Html<String> {
+    let file = lock(&page.model).stats_file.clone();
+    let history = file.and_then(|f| crate::stats::history::read(&f).ok()).unwrap_or_default();
+    Html(crate::stats::html::page(&history, crate::platforms::metrics::Metric::Likes))
 }
 
 /// Server-sent events: one `message` per update.
