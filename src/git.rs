@@ -581,9 +581,8 @@ fn build_commit<'r>(
     let tree_id = update.create_updated(repo, &base_tree).map_err(|e| other("cannot write a tree", e))?;
     let tree = repo.find_tree(tree_id).map_err(|e| other("cannot read a tree", e))?;
     let parents: Vec<&Commit<'_>> = parent.into_iter().collect();
-    let oid = repo
-        .commit(None, sig, sig, &message, &tree, &parents)
-        .map_err(|e| other("cannot create the commit", e))?;
+    let oid =
+        repo.commit(None, sig, sig, &message, &tree, &parents).map_err(|e| other("cannot create the commit", e))?;
     Ok(Some((oid, writes)))
 }
 

@@ -118,15 +118,7 @@ jobs:
         uses: @ACTION@
         with:
           args: ${{ github.event_name == 'workflow_dispatch' && inputs.dry_run && 'publish --dry-run' || 'publish' }}
-        env:
-          THREADS_ACCESS_TOKEN: ${{ secrets.THREADS_ACCESS_TOKEN }}
-          THREADS_USER_ID: ${{ secrets.THREADS_USER_ID }}
-          DEVTO_API_KEY: ${{ secrets.DEVTO_API_KEY }}
-          BLUESKY_IDENTIFIER: ${{ secrets.BLUESKY_IDENTIFIER }}
-          BLUESKY_APP_PASSWORD: ${{ secrets.BLUESKY_APP_PASSWORD }}
-          MASTODON_ACCESS_TOKEN: ${{ secrets.MASTODON_ACCESS_TOKEN }}
-          MASTODON_INSTANCE: ${{ secrets.MASTODON_INSTANCE }}
-          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
+@ENV@
 "#;
 
 const STATS_WORKFLOW: &str = r#"# Engagement: every Monday (and by hand) crier reads how the published posts
@@ -164,15 +156,7 @@ jobs:
         uses: @ACTION@
         with:
           args: stats --record --html stats.html
-        env:
-          THREADS_ACCESS_TOKEN: ${{ secrets.THREADS_ACCESS_TOKEN }}
-          THREADS_USER_ID: ${{ secrets.THREADS_USER_ID }}
-          DEVTO_API_KEY: ${{ secrets.DEVTO_API_KEY }}
-          BLUESKY_IDENTIFIER: ${{ secrets.BLUESKY_IDENTIFIER }}
-          BLUESKY_APP_PASSWORD: ${{ secrets.BLUESKY_APP_PASSWORD }}
-          MASTODON_ACCESS_TOKEN: ${{ secrets.MASTODON_ACCESS_TOKEN }}
-          MASTODON_INSTANCE: ${{ secrets.MASTODON_INSTANCE }}
-          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
+@ENV@
 
       - name: Keep the chart page
         uses: actions/upload-artifact@v4
@@ -180,6 +164,17 @@ jobs:
           name: crier-stats
           path: stats.html
 "#;
+
+/// The credentials both workflows hand to crier (a step's `env`).
+const ENV: &str = "        env:
+          THREADS_ACCESS_TOKEN: ${{ secrets.THREADS_ACCESS_TOKEN }}
+          THREADS_USER_ID: ${{ secrets.THREADS_USER_ID }}
+          DEVTO_API_KEY: ${{ secrets.DEVTO_API_KEY }}
+          BLUESKY_IDENTIFIER: ${{ secrets.BLUESKY_IDENTIFIER }}
+          BLUESKY_APP_PASSWORD: ${{ secrets.BLUESKY_APP_PASSWORD }}
+          MASTODON_ACCESS_TOKEN: ${{ secrets.MASTODON_ACCESS_TOKEN }}
+          MASTODON_INSTANCE: ${{ secrets.MASTODON_INSTANCE }}
+          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}";
 
 /// The GitHub Action the workflow uses: this crier's repository (from
 /// Cargo.toml's `repository`) at the release tag of this version, unless
@@ -208,8 +203,8 @@ fn action(action_ref: Option<&str>) -> Result<String> {
 
 pub fn execute(g: &Global, args: &InitArgs) -> Result<Outcome> {
     let uses = action(args.action_ref.as_deref())?;
-    let workflow = WORKFLOW.replace("@ACTION@", &uses);
-    let stats_workflow = STATS_WORKFLOW.replace("@ACTION@", &uses);
+    let workflow = WORKFLOW.replace("@ACTION@", &uses).replace("@ENV@", ENV);
+    let stats_workflow = STATS_WORKFLOW.replace("@ACTION@", &uses).replace("@ENV@", ENV);
     let schemas = [SchemaKind::Config, SchemaKind::Post].map(|k| (schema::file(k), schema::text(k)));
     let files: [(&str, &str); 7] = [
         ("crier.yaml", CONFIG),

@@ -34,8 +34,7 @@ pub fn execute(g: &Global, args: &StatsArgs) -> Result<Outcome> {
         }
     };
     let http = HttpOptions::from_config(&project.config.publish);
-    let mut collected =
-        runtime()?.block_on(stats::collect(&project, &g.env, &reports, &only, http, &progress));
+    let mut collected = runtime()?.block_on(stats::collect(&project, &g.env, &reports, &only, http, &progress));
     table::sort(&mut collected.rows, metric);
 
     let history_path = project.root.join(&project.config.stats.file);

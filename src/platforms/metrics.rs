@@ -86,6 +86,19 @@ impl Metrics {
 /// or why the post could not be read (it is gone).
 pub type Engagement = Result<Vec<Metrics>, String>;
 
+/// Each target's parts looked up in what a platform's batches `found` (by id); a part
+/// not found makes its post `gone(id)`.
+pub fn by_part(
+    targets: &[super::Recorded<'_>],
+    found: &std::collections::HashMap<String, Metrics>,
+    mut gone: impl FnMut(&str) -> String,
+) -> Vec<Engagement> {
+    targets
+        .iter()
+        .map(|t| t.part_ids().iter().map(|id| found.get(*id).copied().ok_or_else(|| gone(id))).collect())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

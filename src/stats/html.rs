@@ -55,7 +55,10 @@ fn ranking(series: &BTreeMap<(&str, &str), Vec<(i64, Metrics)>>, rank_by: Metric
     let mut latest: Vec<(&str, &str, Metrics)> =
         series.iter().filter_map(|((f, p), pts)| Some((*f, *p, pts.last()?.1))).collect();
     latest.sort_by_key(|(f, p, m)| (std::cmp::Reverse(m.get(rank_by).map_or(-1, |n| n as i128)), *f, *p));
-    let mut out = format!("<section><h2>Posts ranked by {}</h2><table><tr><th>#</th><th>post</th><th>platform</th>", rank_by.name());
+    let mut out = format!(
+        "<section><h2>Posts ranked by {}</h2><table><tr><th>#</th><th>post</th><th>platform</th>",
+        rank_by.name()
+    );
     for m in Metric::ALL {
         let _ = write!(out, "<th>{}</th>", m.name());
     }
@@ -120,8 +123,7 @@ fn chart(title: &str, points: &[(i64, Metrics)]) -> String {
     );
     let mut legend = 0.0;
     for (i, m) in Metric::ALL.into_iter().enumerate() {
-        let pts: Vec<(f64, f64)> =
-            points.iter().filter_map(|(t, ms)| Some((x(*t), y(ms.get(m)?)))).collect();
+        let pts: Vec<(f64, f64)> = points.iter().filter_map(|(t, ms)| Some((x(*t), y(ms.get(m)?)))).collect();
         if pts.is_empty() {
             continue;
         }

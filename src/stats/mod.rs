@@ -108,10 +108,9 @@ pub async fn collect(
             }
         }
     }
-    let results = join_all(
-        by_platform.iter().map(|(&id, targets)| read_platform(project, env, id, targets, http, progress)),
-    )
-    .await;
+    let results =
+        join_all(by_platform.iter().map(|(&id, targets)| read_platform(project, env, id, targets, http, progress)))
+            .await;
     let mut out = Collected::default();
     for ((id, targets), (read, calls)) in by_platform.iter().zip(results) {
         out.calls += calls;

@@ -81,9 +81,8 @@ pub fn human(rows: &[Row], unavailable: &[Unavailable], previous: &Previous, col
         lines.push(line);
         changes.push(String::new());
     }
-    let widths: Vec<usize> = (0..lines[0].len())
-        .map(|i| lines.iter().map(|l| l[i].chars().count()).max().unwrap_or(0))
-        .collect();
+    let widths: Vec<usize> =
+        (0..lines[0].len()).map(|i| lines.iter().map(|l| l[i].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for (n, (line, ch)) in lines.iter().zip(&changes).enumerate() {
         if n == first_total && !rows.is_empty() {
@@ -189,7 +188,8 @@ mod tests {
 
     #[test]
     fn sorting_puts_absent_metrics_last() {
-        let mut rows = vec![row("a.md", "bluesky", None, 9), row("b.md", "devto", Some(3), 1), row("c.md", "devto", Some(7), 0)];
+        let mut rows =
+            vec![row("a.md", "bluesky", None, 9), row("b.md", "devto", Some(3), 1), row("c.md", "devto", Some(7), 0)];
         sort(&mut rows, Metric::Views);
         let order: Vec<&str> = rows.iter().map(|r| r.file.as_str()).collect();
         assert_eq!(order, ["c.md", "b.md", "a.md"]);

@@ -7,7 +7,7 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 
 use super::xrpc::{GET_POSTS_MAX, XrpcClient};
-use crate::platforms::metrics::{Engagement, Metric, Metrics};
+use crate::platforms::metrics::{Engagement, Metric, Metrics, by_part};
 use crate::platforms::{Failure, Recorded};
 
 /// Batches in flight at once.
@@ -32,15 +32,7 @@ pub(super) async fn read(client: &XrpcClient, targets: &[Recorded<'_>]) -> Resul
             }
         }
     }
-    Ok(targets
-        .iter()
-        .map(|t| {
-            t.part_ids()
-                .iter()
-                .map(|id| found.get(*id).copied().ok_or_else(|| format!("{id} is no longer on Bluesky")))
-                .collect()
-        })
-        .collect())
+    Ok(by_part(targets, &found, |id| format!("{id} is no longer on Bluesky")))
 }
 
 /// A `postView`'s counts; Bluesky reports no views or shares.
@@ -63,10 +55,7 @@ mod tests {
     fn post_views_become_metrics() {
         let cases = [
             (json!({"likeCount": 3, "repostCount": 1, "replyCount": 0}), r#"{"likes":3,"replies":0,"reposts":1}"#),
-            (
-                json!({"likeCount": 0, "quoteCount": 2, "bookmarkCount": 5}),
-                r#"{"bookmarks":5,"likes":0,"quotes":2}"#,
-            ),
+            (json!({"likeCount": 0, "quoteCount": 2, "bookmarkCount": 5}), r#"{"bookmarks":5,"likes":0,"quotes":2}"#),
             (json!({}), "{}"),
         ];
         for (view, want) in cases {

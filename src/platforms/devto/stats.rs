@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::api::{Article, DevtoClient, MAX_PER_PAGE};
-use crate::platforms::metrics::{Engagement, Metric, Metrics};
+use crate::platforms::metrics::{Engagement, Metric, Metrics, by_part};
 use crate::platforms::{Failure, Recorded};
 
 /// Pages read at most (10,000 articles).
@@ -17,17 +17,7 @@ pub(super) async fn read(client: &DevtoClient, targets: &[Recorded<'_>]) -> Resu
         Failure::new(format!("{e}{fix}"))
     })?;
     let by_id: HashMap<String, Metrics> = articles.iter().map(|a| (a.id_string(), metrics(a))).collect();
-    Ok(targets
-        .iter()
-        .map(|t| {
-            t.part_ids()
-                .iter()
-                .map(|id| {
-                    by_id.get(*id).copied().ok_or_else(|| format!("article {id} is not among the account's articles"))
-                })
-                .collect()
-        })
-        .collect())
+    Ok(by_part(targets, &by_id, |id| format!("article {id} is not among the account's articles")))
 }
 
 /// Reactions are likes, comments replies; dev.to reports no reposts, quotes or shares.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use futures_util::stream::{self, StreamExt};
 
 use super::api::{GET_STATUSES_MAX, MastodonClient, MastodonError, Status};
-use crate::platforms::metrics::{Engagement, Metric, Metrics};
+use crate::platforms::metrics::{Engagement, Metric, Metrics, by_part};
 use crate::platforms::{Failure, Recorded};
 
 /// Calls in flight at once.
@@ -16,7 +16,6 @@ pub(super) async fn read(client: &MastodonClient, targets: &[Recorded<'_>]) -> R
     let ids: Vec<&str> = targets.iter().flat_map(Recorded::part_ids).collect();
     let on_wait = |_| {};
     let mut found: HashMap<String, Metrics> = HashMap::new();
-    let mut gone: HashMap<&str, String> = HashMap::new();
     let batches: Vec<Result<Vec<Status>, MastodonError>> = stream::iter(ids.chunks(GET_STATUSES_MAX))
         .map(|chunk| client.get_statuses(chunk, &on_wait))
         .buffer_unordered(IN_FLIGHT)
@@ -24,19 +23,18 @@ pub(super) async fn read(client: &MastodonClient, targets: &[Recorded<'_>]) -> R
         .await;
     if batches.iter().any(|b| matches!(b, Err(e) if unsupported(e))) {
         // No batch read on this server: one status at a time.
-        let singles: Vec<(&str, Result<Status, MastodonError>)> = stream::iter(ids.iter().copied())
-            .map(|id| async move { (id, client.get_status(id, &on_wait).await) })
+        let singles: Vec<Result<Status, MastodonError>> = stream::iter(ids.iter().copied())
+            .map(|id| client.get_status(id, &on_wait))
             .buffered(IN_FLIGHT)
             .collect()
             .await;
-        for (id, r) in singles {
+        for r in singles {
             match r {
                 Ok(s) => {
                     found.insert(s.id.clone(), metrics(&s));
                 }
-                Err(e) if e.status() == Some(404) => {
-                    gone.insert(id, format!("status {id} is no longer on the instance"));
-                }
+                // Gone: left out, as the batch read leaves it out.
+                Err(e) if e.status() == Some(404) => {}
                 Err(e) => return Err(failure(&e)),
             }
         }
@@ -47,19 +45,7 @@ pub(super) async fn read(client: &MastodonClient, targets: &[Recorded<'_>]) -> R
             }
         }
     }
-    Ok(targets
-        .iter()
-        .map(|t| {
-            t.part_ids()
-                .iter()
-                .map(|id| {
-                    found.get(*id).copied().ok_or_else(|| {
-                        gone.remove(id).unwrap_or_else(|| format!("status {id} is no longer on the instance"))
-                    })
-                })
-                .collect()
-        })
-        .collect())
+    Ok(by_part(targets, &found, |id| format!("status {id} is no longer on the instance")))
 }
 
 /// The server has no `GET /api/v1/statuses` (before Mastodon 4.3).
@@ -92,7 +78,10 @@ mod tests {
     #[test]
     fn status_counts_become_metrics() {
         let cases = [
-            (r#"{"id":"1","favourites_count":4,"reblogs_count":1,"replies_count":0}"#, r#"{"likes":4,"replies":0,"reposts":1}"#),
+            (
+                r#"{"id":"1","favourites_count":4,"reblogs_count":1,"replies_count":0}"#,
+                r#"{"likes":4,"replies":0,"reposts":1}"#,
+            ),
             (r#"{"id":"2","favourites_count":0,"quotes_count":3}"#, r#"{"likes":0,"quotes":3}"#),
         ];
         for (status, want) in cases {
