@@ -14,14 +14,12 @@ mod fake_mastodon;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use common::{Run, git};
+use common::{Fixture, Run, git};
 use serde_json::Value;
 
-const NOW: &str = "2026-11-28T10:00:00Z";
+const NOW: &str = common::NOW;
 const WEEK_LATER: &str = "2026-12-05T10:00:00Z";
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 2\n  \
      processing_timeout_secs: 5\n  poll_interval_ms: 20\n  write_interval_ms: 10\n";
@@ -37,8 +35,10 @@ struct World {
     bluesky: fake_bluesky::FakeBluesky,
     mastodon: fake_mastodon::FakeMastodon,
     _rt: tokio::runtime::Runtime,
-    repo: tempfile::TempDir,
+    repo: Fixture,
 }
+
+common::fixture_world!(World, repo);
 
 impl World {
     fn new() -> Self {
@@ -62,36 +62,17 @@ impl World {
         }));
         let mastodon =
             rt.block_on(fake_mastodon::FakeMastodon::start(fake_mastodon::FakeConfig { drop_hang: hang, ..mastodon }));
-        let repo = tempfile::Builder::new().prefix("crier-stats-").tempdir().expect("tempdir");
-        let w = Self { threads, devto, bluesky, mastodon, _rt: rt, repo };
+        let w = Self { threads, devto, bluesky, mastodon, _rt: rt, repo: Fixture::new("crier-stats-") };
         w.file("crier.yaml", CONFIG);
         w
     }
 
-    fn root(&self) -> &Path {
-        self.repo.path()
-    }
-
-    fn file(&self, rel: &str, contents: &str) {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, contents).expect("write");
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
-    }
-
-    fn secrets(&self) -> [String; 4] {
-        [self.threads.token(), self.devto.api_key(), self.bluesky.password(), self.mastodon.token()]
-    }
-
-    /// `crier -C <repo> --color never ARGS…` at `now` with every platform's credentials.
+    /// `crier -C <repo> --color never ARGS…` at `now` with every platform's credentials;
+    /// no secret may show in the output or the files.
     fn crier_at(&self, now: &str, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_crier"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
+        let run = self
+            .repo
+            .crier()
             .env("CRIER_NOW", now)
             .env("CRIER_THREADS_API_URL", self.threads.base_url())
             .env("THREADS_ACCESS_TOKEN", self.threads.token())
@@ -102,20 +83,10 @@ impl World {
             .env("BLUESKY_APP_PASSWORD", self.bluesky.password())
             .env("MASTODON_INSTANCE", self.mastodon.base_url())
             .env("MASTODON_ACCESS_TOKEN", self.mastodon.token())
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never"])
             .args(args)
-            .output()
-            .expect("run crier");
-        let run = Run {
-            code: out.status.code().expect("crier exited normally"),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
-        assert!(!run.stderr.contains("panicked"), "crier panicked\n{run}");
-        for secret in self.secrets() {
-            assert!(!run.all().contains(&secret), "a secret leaked into the output\n{run}");
+            .run();
+        for secret in [self.threads.token(), self.devto.api_key(), self.bluesky.password(), self.mastodon.token()] {
+            self.assert_kept_secret(&run, &secret);
         }
         run
     }
