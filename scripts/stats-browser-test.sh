@@ -56,8 +56,9 @@ const lines=[...document.querySelectorAll("svg.chart polyline.series")];
 const drawn=lines.filter(l=>l.getTotalLength()>0&&l.getBoundingClientRect().width>0);
 const shown=charts.filter(c=>c.getBoundingClientRect().width>100&&c.getBoundingClientRect().height>100);
 document.body.setAttribute("data-probe",`charts=${charts.length} shown=${shown.length} lines=${lines.length} drawn=${drawn.length}`);
-</script></body>'
-sed "s|</body>|${probe//$'\n'/ }|" "$tmp/stats.html" > "$tmp/probe.html"
+</script>'
+page=$(cat "$tmp/stats.html")
+printf '%s%s</body></html>\n' "${page%</body></html>}" "$probe" > "$tmp/probe.html"
 chrome=(chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
   --disable-component-update --disable-sync --user-data-dir="$tmp/chrome" --window-size=1200,1400)
 result=$("${chrome[@]}" --dump-dom "file://$tmp/probe.html" 2>/dev/null | grep -o 'data-probe="[^"]*"' || true)
