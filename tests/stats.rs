@@ -308,3 +308,17 @@ fn a_server_without_the_batch_read_is_asked_status_by_status() {
     assert_eq!(post(&json, "content/hello.md", "mastodon")["metrics"]["likes"], 5);
     assert_eq!(w.mastodon.count("GET", &single), before + 1, "read once, on its own");
 }
+
+#[test]
+fn record_without_a_remote_commits_locally() {
+    let w = World::new();
+    w.file("content/hello.md", HELLO);
+    git(w.root(), &["init", "-q", "-b", "main"]);
+    git(w.root(), &["add", "-A"]);
+    git(w.root(), &["commit", "-q", "-m", "posts"]);
+    w.crier(&["publish", "--no-push"]).code(0);
+    w.crier(&["stats", "--record"]).code(0).stderr_has("not pushed (the branch has no remote)");
+    let subject = git(w.root(), &["log", "-1", "--format=%s"]);
+    assert_eq!(subject.trim(), "crier: record engagement [skip ci]");
+    assert_eq!(w.read(".crier/stats.jsonl").lines().count(), 3, "threads, bluesky and mastodon");
+}

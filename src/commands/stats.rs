@@ -106,7 +106,10 @@ fn record(g: &Global, project: &crate::project::Project, repo: &RepoInfo, lines:
         say(&format!("recorded {rows} row(s) in {rel}; not a git repository, so nothing was committed"));
         return true;
     }
+    // A checkout without a remote (a local trial) keeps the commit local.
+    let push = matches!(repo, RepoInfo::Repository { remote: Some(_), .. });
     let opts = GitOptions {
+        push,
         token: GitOptions::token_from(&g.env),
         author: project.config.git.author_name.clone().zip(project.config.git.author_email.clone()),
         ..GitOptions::default()
@@ -115,7 +118,11 @@ fn record(g: &Global, project: &crate::project::Project, repo: &RepoInfo, lines:
     match git::commit_and_push_appends(&project.root, &[append], &opts) {
         Ok(GitOutcome::Committed { commit, pushed, notes, .. }) => {
             let short = &commit[..commit.len().min(8)];
-            let pushed = if pushed { " and pushed it" } else { "" };
+            let pushed = match (pushed, push) {
+                (true, _) => " and pushed it",
+                (false, false) => "; not pushed (the branch has no remote)",
+                (false, true) => "",
+            };
             say(&format!("recorded {rows} row(s) in {rel}: committed as {short}{pushed}"));
             for n in notes {
                 say(&format!("  {n}"));

@@ -79,8 +79,8 @@ impl Incoming {
 
     /// Every value of a repeated query parameter (`uris=a&uris=b`, `id[]=1&id[]=2`).
     pub(crate) fn query_all(&self, name: &str) -> Vec<String> {
-        let pairs = self.uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect());
-        pairs.unwrap_or_else(Vec::new).into_iter().filter(|(k, _)| k == name).map(|(_, v)| v).collect()
+        let pairs = self.uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned());
+        pairs.into_iter().flatten().filter(|(k, _)| k == name).map(|(_, v)| v).collect()
     }
 
     /// The body, when it parses as JSON.
