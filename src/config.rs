@@ -168,8 +168,7 @@ where
 }
 
 /// The keys of [`Config`] (serde's struct fields, for the YAML deserializer).
-const KEYS: &[&str] =
-    &["defaults", "vars", "media", "site", "content_dir", "templates_dir", "publish", "git", "stats"];
+const KEYS: &[&str] = &["defaults", "vars", "media", "site", "content_dir", "templates_dir", "publish", "git", "stats"];
 
 /// The JSON Schema of crier.yaml: the generic keys and every platform's section.
 pub fn schema(catalog: &Catalog) -> schemars::Schema {
