@@ -440,19 +440,8 @@ impl MastodonClient {
     /// statuses found; one that is gone is left out. Older servers answer 404.
     pub async fn get_statuses(&self, ids: &[&str], on_wait: OnWait<'_>) -> Result<Vec<Status>> {
         let query: Vec<(&'static str, String)> = ids.iter().map(|id| ("id[]", (*id).to_owned())).collect();
-        let v = self
-            .send(
-                Method::GET,
-                &["api", "v1", "statuses"],
-                &query,
-                Body::None,
-                None,
-                Safety::Repeatable,
-                "get statuses",
-                on_wait,
-            )
-            .await?;
-        decode(v, "status list")
+        let call = Call { query: &query, ..Call::get(&["api", "v1", "statuses"], "get statuses") };
+        decode(self.send(call, on_wait).await?, "status list")
     }
 
     /// `DELETE /api/v1/statuses/:id`. Only the account's own statuses can be deleted:
