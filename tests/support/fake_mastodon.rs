@@ -793,7 +793,9 @@ impl Mastodon {
                 let page: Vec<Value> = list.into_iter().take(limit).map(|s| self.status_json(s)).collect();
                 Ok((200, Value::Array(page)))
             }
-            Route::Any | Route::Apps | Route::OAuthToken | Route::GetStatuses => Err(ApiErr::new(404, "Not found").into()),
+            Route::Any | Route::Apps | Route::OAuthToken | Route::GetStatuses => {
+                Err(ApiErr::new(404, "Not found").into())
+            }
         }
     }
 
