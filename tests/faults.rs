@@ -625,7 +625,7 @@ fn fault_matrix() {
 const HAZARDS: [(&str, &str, &str); 11] = [
     (
         "SIGTERM (or SIGINT) while posts are going out",
-        "no new post starts; the calls in flight finish (15 s at most); their records are written, committed and pushed; exit 143 (130); the rerun publishes the rest once",
+        "no new post starts; the calls in flight finish (5 s at most); their records are written, committed and pushed; exit 143 (130); the rerun publishes the rest once",
         "sigterm_mid_run_finishes_the_post_in_flight_records_commits_pushes_and_exits_143",
     ),
     (

@@ -10,8 +10,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 /// How long the calls in flight may take to finish after the first signal; past it they
-/// are abandoned (the next run reconciles them, as after a crash).
-pub const GRACE: Duration = Duration::from_secs(15);
+/// are abandoned (the next run reconciles them, as after a crash). GitHub Actions cancels
+/// with SIGINT and sends SIGTERM 7.5 s later (then SIGKILL): 5 s leaves the records time
+/// to be written, committed and pushed before the second signal ends the run.
+pub const GRACE: Duration = Duration::from_secs(5);
 
 /// Shared between the signal listener and the run.
 #[derive(Clone, Default)]
