@@ -24,6 +24,58 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use url::Url;
 
+/// The methods and the `Failure` reading shared by REST errors with the variants
+/// `Unauthorized`, `Rejected`, `RateLimited`, `Transient`, `Ambiguous` and `BadResponse`
+/// (dev.to, Mastodon): written once so both read a failure the same way. Inherent methods
+/// (not a trait) so callers need no import.
+macro_rules! rest_error {
+    ($error:ty) => {
+        impl $error {
+            /// Whether publishing to this platform should stop for this run (no other call
+            /// can succeed with these credentials).
+            pub fn is_fatal(&self) -> bool {
+                matches!(self, Self::Unauthorized { .. })
+            }
+
+            /// Whether the request may or may not have taken effect.
+            pub fn is_ambiguous(&self) -> bool {
+                matches!(self, Self::Ambiguous { .. })
+            }
+
+            /// The HTTP status of a reply, when one arrived.
+            pub fn status(&self) -> Option<u16> {
+                match self {
+                    Self::Unauthorized { .. } => Some(401),
+                    Self::Rejected { status, .. } | Self::BadResponse { status, .. } => Some(*status),
+                    Self::RateLimited { .. } => Some(429),
+                    Self::Transient { status, .. } => *status,
+                    _ => None,
+                }
+            }
+
+            /// The error of a failed call: `unauthorized` is the message of a rejected
+            /// credential, `too_many` the words of a 429 whose body had none.
+            fn from_failure(f: $crate::platforms::http::Failure<()>, unauthorized: String, too_many: &str) -> Self {
+                use $crate::platforms::http::Class;
+                let message = f.message();
+                match f.class {
+                    Class::CredentialsInvalid => Self::Unauthorized { message: unauthorized },
+                    Class::RateLimited => Self::RateLimited {
+                        retry_after: f.retry_after.unwrap_or_default(),
+                        message: f.server_text.unwrap_or_else(|| too_many.into()),
+                    },
+                    Class::Transient | Class::Throttled => {
+                        Self::Transient { status: f.status, retry_after: f.retry_after, message }
+                    }
+                    Class::Ambiguous => Self::Ambiguous { operation: f.operation, message },
+                    Class::Rejected => Self::Rejected { status: f.status.unwrap_or(0), message: f.text },
+                }
+            }
+        }
+    };
+}
+pub(crate) use rest_error;
+
 /// Text replacing a secret wherever it could leak into a message.
 pub const REDACTED: &str = "[REDACTED]";
 

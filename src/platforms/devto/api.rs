@@ -32,7 +32,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
-use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, Request, Safety, Verdict};
+use crate::platforms::http::{self, Classifier, Failure, HttpClient, Request, Safety, Verdict};
 pub use crate::platforms::http::{HttpOptions as ClientOptions, OnWait};
 
 /// Default API base (the spec's server).
@@ -119,28 +119,7 @@ pub enum DevtoError {
     },
 }
 
-impl DevtoError {
-    /// Whether the whole run should stop (no other call can succeed with this key).
-    pub fn is_fatal(&self) -> bool {
-        matches!(self, Self::Unauthorized { .. })
-    }
-
-    /// Whether the request may or may not have taken effect.
-    pub fn is_ambiguous(&self) -> bool {
-        matches!(self, Self::Ambiguous { .. })
-    }
-
-    /// The HTTP status of a reply, when one arrived.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Unauthorized { .. } => Some(401),
-            Self::Rejected { status, .. } | Self::BadResponse { status, .. } => Some(*status),
-            Self::RateLimited { .. } => Some(429),
-            Self::Transient { status, .. } => *status,
-            Self::Ambiguous { .. } => None,
-        }
-    }
-}
+http::rest_error!(DevtoError);
 
 /// The `article` object of a create or update. `None` fields are left out of the request
 /// (on update: left unchanged by dev.to).
@@ -441,21 +420,8 @@ impl Classifier for Forem {
 
 impl From<Failure<()>> for DevtoError {
     fn from(f: Failure<()>) -> Self {
-        let message = f.message();
-        match f.class {
-            Class::CredentialsInvalid => {
-                Self::Unauthorized { message: f.server_text.unwrap_or_else(|| "unauthorized".into()) }
-            }
-            Class::RateLimited => Self::RateLimited {
-                retry_after: f.retry_after.unwrap_or_default(),
-                message: f.server_text.unwrap_or_else(|| "Too Many Requests".into()),
-            },
-            Class::Transient | Class::Throttled => {
-                Self::Transient { status: f.status, retry_after: f.retry_after, message }
-            }
-            Class::Ambiguous => Self::Ambiguous { operation: f.operation, message },
-            Class::Rejected => Self::Rejected { status: f.status.unwrap_or(0), message: f.text },
-        }
+        let unauthorized = f.server_text.clone().unwrap_or_else(|| "unauthorized".into());
+        Self::from_failure(f, unauthorized, "Too Many Requests")
     }
 }
 

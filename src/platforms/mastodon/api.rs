@@ -83,28 +83,7 @@ pub enum MastodonError {
     Processing { message: String },
 }
 
-impl MastodonError {
-    /// Whether publishing to Mastodon should stop for this run.
-    pub fn is_fatal(&self) -> bool {
-        matches!(self, Self::Unauthorized { .. })
-    }
-
-    /// Whether the request may or may not have taken effect.
-    pub fn is_ambiguous(&self) -> bool {
-        matches!(self, Self::Ambiguous { .. })
-    }
-
-    /// The HTTP status of a reply, when one arrived.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Unauthorized { .. } => Some(401),
-            Self::Rejected { status, .. } | Self::BadResponse { status, .. } => Some(*status),
-            Self::RateLimited { .. } => Some(429),
-            Self::Transient { status, .. } => *status,
-            Self::Ambiguous { .. } | Self::Processing { .. } => None,
-        }
-    }
-}
+http::rest_error!(MastodonError);
 
 /// `GET /api/v2/instance`, the parts crier reads.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -552,23 +531,12 @@ impl Classifier for MastodonApi {
 
 impl From<Failure<()>> for MastodonError {
     fn from(f: Failure<()>) -> Self {
-        let message = f.message();
-        match f.class {
-            Class::CredentialsInvalid => Self::Unauthorized { message: f.text },
-            Class::RateLimited => Self::RateLimited {
-                retry_after: f.retry_after.unwrap_or_default(),
-                message: f.server_text.unwrap_or_else(|| "Too many requests".into()),
-            },
-            Class::Transient | Class::Throttled => {
-                Self::Transient { status: f.status, retry_after: f.retry_after, message }
-            }
-            Class::Ambiguous => Self::Ambiguous { operation: f.operation, message },
-            Class::Rejected if f.status == Some(403) => Self::Rejected {
-                status: 403,
-                message: format!("{} (crier needs a token with the scopes `{SCOPES}`)", f.text),
-            },
-            Class::Rejected => Self::Rejected { status: f.status.unwrap_or(0), message: f.text },
+        if f.class == Class::Rejected && f.status == Some(403) {
+            let message = format!("{} (crier needs a token with the scopes `{SCOPES}`)", f.text);
+            return Self::Rejected { status: 403, message };
         }
+        let unauthorized = f.text.clone();
+        Self::from_failure(f, unauthorized, "Too many requests")
     }
 }
 
