@@ -364,7 +364,40 @@ pub enum Remote {
     Unchecked(String),
 }
 
+/// How a platform names its posts in the messages of [`Remote::found`].
+pub struct PostNouns {
+    /// A lone post: `the post`.
+    pub one: &'static str,
+    /// A part of a chain: `part`.
+    pub part: &'static str,
+    /// Parts of a chain: `parts`.
+    pub parts: &'static str,
+    /// Where they were: `on Bluesky`.
+    pub place: &'static str,
+}
+
 impl Remote {
+    /// What a check of a chain of `n` parts found: the parts gone (1-based) win over the
+    /// edits, and nothing found is [`Remote::Same`].
+    pub fn found(n: usize, gone: &[usize], edited: &[String], nouns: &PostNouns) -> Self {
+        let PostNouns { one, part, parts, place } = nouns;
+        if !gone.is_empty() {
+            Self::Gone(match (n, gone.len()) {
+                (1, _) => format!("{one} is no longer {place}"),
+                (n, g) if g == n => format!("all {n} {parts} are no longer {place}"),
+                (n, 1) => format!("{part} {} of {n} is no longer {place}", gone[0]),
+                (n, _) => format!(
+                    "{parts} {} of {n} are no longer {place}",
+                    gone.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            })
+        } else if !edited.is_empty() {
+            Self::Edited(edited.join("; "))
+        } else {
+            Self::Same
+        }
+    }
+
     /// The stable name used in `status --remote --format json`.
     pub fn name(&self) -> &'static str {
         match self {

@@ -13,7 +13,9 @@
 //! and a lookup reports another account.
 
 use super::xrpc::{XrpcClient, XrpcError};
-use crate::platforms::{Deletion, Failure, Remote};
+use crate::platforms::{Deletion, Failure, PostNouns, Remote};
+
+const NOUNS: PostNouns = PostNouns { one: "the post", part: "part", parts: "parts", place: "on Bluesky" };
 
 /// One recorded part: its AT URI and, when recorded, its content id.
 #[derive(Debug, Clone, Copy)]
@@ -133,21 +135,7 @@ pub async fn inspect(client: &XrpcClient, parts: &[Part<'_>], sent: Option<&[&st
             }
         }
     }
-    Ok(if !gone.is_empty() {
-        Remote::Gone(match (n, gone.len()) {
-            (1, _) => "the post is no longer on Bluesky".to_owned(),
-            (n, g) if g == n => format!("all {n} parts are no longer on Bluesky"),
-            (n, 1) => format!("part {} of {n} is no longer on Bluesky", gone[0]),
-            (n, _) => format!(
-                "parts {} of {n} are no longer on Bluesky",
-                gone.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
-            ),
-        })
-    } else if !edited.is_empty() {
-        Remote::Edited(edited.join("; "))
-    } else {
-        Remote::Same
-    })
+    Ok(Remote::found(n, &gone, &edited, &NOUNS))
 }
 
 /// Where two texts part, as short excerpts of both.

@@ -20,7 +20,9 @@
 
 use super::api::{Account, MastodonClient, MastodonError, OnWait, Status};
 use super::{MastodonOutput, html};
-use crate::platforms::{Deletion, Failure, Remote};
+use crate::platforms::{Deletion, Failure, PostNouns, Remote};
+
+const NOUNS: PostNouns = PostNouns { one: "the status", part: "status", parts: "statuses", place: "on the instance" };
 
 /// `crier delete`: deletes every status of `ids`, the last first. `me` is the token's account.
 pub async fn delete(
@@ -132,21 +134,7 @@ pub async fn inspect(
             edited.push(format!("{label}{}", differ(&text, &part.text)));
         }
     }
-    Ok(if !gone.is_empty() {
-        Remote::Gone(match (n, gone.len()) {
-            (1, _) => "the status is no longer on the instance".to_owned(),
-            (n, g) if g == n => format!("all {n} statuses are no longer on the instance"),
-            (n, 1) => format!("status {} of {n} is no longer on the instance", gone[0]),
-            (n, _) => format!(
-                "statuses {} of {n} are no longer on the instance",
-                gone.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
-            ),
-        })
-    } else if !edited.is_empty() {
-        Remote::Edited(edited.join("; "))
-    } else {
-        Remote::Same
-    })
+    Ok(Remote::found(n, &gone, &edited, &NOUNS))
 }
 
 /// Where two texts part, as short excerpts of both.
