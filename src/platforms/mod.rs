@@ -11,6 +11,7 @@
 
 pub mod bluesky;
 pub mod devto;
+pub mod entities;
 pub mod http;
 pub mod mastodon;
 pub mod metrics;

@@ -9,6 +9,7 @@
 //! servers change (whitespace runs, mention domains).
 
 use super::count::mention_domains;
+use crate::platforms::entities::decode as decode_entities;
 
 /// The visible text of status HTML: tags removed, `<br>` a line break,
 /// paragraphs separated by a blank line, entities decoded.
@@ -56,51 +57,6 @@ fn trim_trailing_newlines(s: &mut String) {
     while s.ends_with('\n') {
         s.pop();
     }
-}
-
-/// Decodes the named entities servers emit and every numeric one.
-pub fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        let decoded = after.find(';').filter(|&n| n <= 10).and_then(|semi| {
-            let name = &after[..semi];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some('\u{a0}'),
-                _ => {
-                    let num = name.strip_prefix('#')?;
-                    let code = match num.strip_prefix(['x', 'X']) {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                        None => num.parse::<u32>().ok()?,
-                    };
-                    char::from_u32(code)
-                }
-            }?;
-            Some((c, semi))
-        });
-        match decoded {
-            Some((c, semi)) => {
-                out.push(c);
-                rest = &after[semi + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The form both sides are compared in: mention domains dropped (servers show
