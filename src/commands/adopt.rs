@@ -15,7 +15,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::check::print;
-use super::{Global, Outcome, RecordCommit, Recording, open_project, parse_platforms, require_credentials, runtime};
+use super::{
+    Global, Outcome, RecordCommit, Recording, Row, open_project, parse_platforms, require_credentials, rows_table,
+    runtime,
+};
 use crate::cli::AdoptArgs;
 use crate::content::{self, Post};
 use crate::error::Result;
@@ -26,13 +29,6 @@ use crate::platforms::http::HttpOptions;
 use crate::platforms::{self, Adoption, ConnectContext, Job, PlatformId, Session};
 use crate::project::Project;
 use crate::publish::{self, fingerprint, record_of, rfc3339};
-
-/// One line of the table.
-struct Row {
-    post: String,
-    platform: String,
-    result: String,
-}
 
 /// A platform's connection for this run, made on first use.
 enum Conn {
@@ -321,12 +317,7 @@ fn table(rows: &[Row], t: &Tally, dry_run: bool, git: &[String]) -> String {
         out.push_str("every post is recorded on every platform it goes to: nothing to adopt\n");
         return out;
     }
-    let w_post = rows.iter().map(|r| r.post.chars().count()).max().unwrap_or(4).max(4);
-    let w_platform = rows.iter().map(|r| r.platform.len()).max().unwrap_or(8).max(8);
-    let _ = writeln!(out, "{:w_post$}  {:w_platform$}  result", "post", "platform");
-    for r in rows {
-        let _ = writeln!(out, "{:w_post$}  {:w_platform$}  {}", r.post, r.platform, r.result);
-    }
+    out.push_str(&rows_table(rows));
     let verb = if dry_run { "would adopt" } else { "adopted" };
     let _ = writeln!(
         out,

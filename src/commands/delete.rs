@@ -16,7 +16,10 @@ use std::fmt::Write as _;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
 use super::check::print;
-use super::{Global, Outcome, RecordCommit, Recording, open_project, parse_platforms, require_credentials, runtime};
+use super::{
+    Global, Outcome, RecordCommit, Recording, Row, open_project, parse_platforms, require_credentials, rows_table,
+    runtime,
+};
 use crate::cli::DeleteArgs;
 use crate::content::{self, Post};
 use crate::error::{Error, Result};
@@ -45,13 +48,6 @@ impl Target {
             if self.record.parts.len() > 1 { format!(" ({} parts)", self.record.parts.len()) } else { String::new() };
         format!("{} → {}  {}{parts}", self.post.path, self.platform, self.record.url)
     }
-}
-
-/// One line of the result table.
-struct Row {
-    post: String,
-    platform: String,
-    result: String,
 }
 
 /// A platform's connection for this run, made on first use.
@@ -156,7 +152,7 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
         out.push_str(&plan);
         if !rows.is_empty() {
             out.push('\n');
-            out.push_str(&table(&rows));
+            out.push_str(&rows_table(&rows));
         }
         print(&out);
         return Ok(if tally.failed == 0 { Outcome::Success } else { Outcome::Failure });
@@ -251,7 +247,7 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
     let commit = RecordCommit { repo: &recording.repo, no_commit: args.no_commit, no_push: args.no_push };
     let (git_lines, git_failed) = commit.run(g, &project, &changes, !written.is_empty());
     tally.failed += git_failed.len();
-    let mut out = table(&rows);
+    let mut out = rows_table(&rows);
     let _ = writeln!(out, "\ndeleted {}, failed {}", tally.deleted, tally.failed);
     if !git_lines.is_empty() || !git_failed.is_empty() {
         out.push_str("git:\n");
@@ -342,18 +338,4 @@ fn confirm(g: &Global, args: &DeleteArgs, plan: &str, targets: &[Target]) -> Res
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).map_err(|e| Error::io("cannot read the answer", e))?;
     Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
-}
-
-fn table(rows: &[Row]) -> String {
-    let mut out = String::new();
-    if rows.is_empty() {
-        return out;
-    }
-    let w_post = rows.iter().map(|r| r.post.chars().count()).max().unwrap_or(4).max(4);
-    let w_platform = rows.iter().map(|r| r.platform.len()).max().unwrap_or(8).max(8);
-    let _ = writeln!(out, "{:w_post$}  {:w_platform$}  result", "post", "platform");
-    for r in rows {
-        let _ = writeln!(out, "{:w_post$}  {:w_platform$}  {}", r.post, r.platform, r.result);
-    }
-    out
 }

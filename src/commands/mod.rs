@@ -210,6 +210,29 @@ pub(crate) fn require_credentials(g: &Global, ids: &[crate::platforms::PlatformI
     }
     Ok(())
 }
+/// One line of the post / platform / result table of `adopt` and `delete`.
+pub(crate) struct Row {
+    pub post: String,
+    pub platform: String,
+    pub result: String,
+}
+
+/// The rows as a table with a header, columns as wide as their longest cell; empty when
+/// there are no rows.
+pub(crate) fn rows_table(rows: &[Row]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if rows.is_empty() {
+        return out;
+    }
+    let w_post = rows.iter().map(|r| r.post.chars().count()).max().unwrap_or(4).max(4);
+    let w_platform = rows.iter().map(|r| r.platform.len()).max().unwrap_or(8).max(8);
+    let _ = writeln!(out, "{:w_post$}  {:w_platform$}  result", "post", "platform");
+    for r in rows {
+        let _ = writeln!(out, "{:w_post$}  {:w_platform$}  {}", r.post, r.platform, r.result);
+    }
+    out
+}
 
 pub(crate) fn open_project(g: &Global) -> Result<crate::project::Project> {
     crate::project::Project::open(&g.root, g.config.as_deref(), g.env.clone(), crate::platforms::catalog())
