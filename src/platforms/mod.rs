@@ -130,6 +130,12 @@ impl Failure {
     }
 }
 
+/// An [`http::OnWait`] body showing a server-requested wait on a progress line, counting
+/// down in whole seconds: `{who} asked crier to wait: N s left`.
+pub fn countdown<'a>(progress: &'a dyn Fn(&str), who: &'a str) -> impl Fn(std::time::Duration) + 'a {
+    move |left| progress(&format!("{who} asked crier to wait: {} s left", left.as_secs_f64().ceil() as u64))
+}
+
 /// How many more posts a platform accepts in this run, and why it stops there.
 #[derive(Debug, Clone)]
 pub struct Budget {

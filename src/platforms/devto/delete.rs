@@ -14,7 +14,8 @@ use tokio::sync::OnceCell;
 use super::DevtoOptions;
 use super::DevtoOutput;
 use super::api::{Article, DevtoClient, DevtoError, MAX_PER_PAGE};
-use super::publish::describe_wait;
+use super::publish::WAITER;
+use crate::platforms::countdown;
 use crate::platforms::{Deletion, Failure, Recorded, Remote, downcast};
 
 /// Said of every article taken down.
@@ -43,7 +44,7 @@ impl Articles {
     /// Unpublishes the article; one that is not there (404) is already gone.
     pub(super) async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
         let id = article_id(target)?;
-        let wait = |left: Duration| (target.progress)(&describe_wait(left));
+        let wait = countdown(target.progress, WAITER);
         let note = Some(UNPUBLISHED_NOTE.to_owned());
         match self.client.unpublish_article(id, &wait).await {
             Ok(_) => Ok(Deletion { deleted: 1, already_gone: 0, note }),
@@ -63,7 +64,7 @@ impl Articles {
     /// Whether the article is still published as sent.
     pub(super) async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {
         let id = article_id(target)?;
-        let wait = |left: Duration| (target.progress)(&describe_wait(left));
+        let wait = countdown(target.progress, WAITER);
         let mine = self.mine(&wait).await?;
         let Some(article) = mine.articles.iter().find(|a| a.id == id) else {
             return match self.client.get_article(id, &wait).await {

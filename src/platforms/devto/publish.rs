@@ -13,7 +13,6 @@
 //! one's title is published.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use secrecy::SecretString;
 
@@ -320,7 +319,5 @@ fn same_url(a: &str, b: &str) -> bool {
     a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
 }
 
-/// A countdown line for an [`OnWait`] report, in whole seconds.
-pub fn describe_wait(left: Duration) -> String {
-    format!("dev.to asked crier to wait: {} s left", left.as_secs_f64().ceil() as u64)
-}
+/// Who asks for a wait, in the countdown of [`crate::platforms::countdown`].
+pub const WAITER: &str = "dev.to";

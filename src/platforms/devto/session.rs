@@ -8,8 +8,9 @@ use tokio::sync::Mutex;
 
 use super::DevtoOutput;
 use super::delete::Articles;
-use super::publish::{DevtoPublisher, PublishFailure, PublishOptions, describe_wait};
+use super::publish::{DevtoPublisher, PublishFailure, PublishOptions, WAITER};
 use crate::ledger::Record;
+use crate::platforms::countdown;
 use crate::platforms::metrics::Engagement;
 use crate::platforms::{Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
 
@@ -57,21 +58,21 @@ fn output<'a>(job: &'a Job<'_>) -> Result<&'a DevtoOutput, Failure> {
 impl Session for DevtoSession {
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
         let out = output(job)?;
-        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let wait = countdown(job.progress, WAITER);
         let mut publisher = self.publisher.lock().await;
         publisher.publish(out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
     }
 
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
         let out = output(job)?;
-        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let wait = countdown(job.progress, WAITER);
         let mut publisher = self.publisher.lock().await;
         publisher.update(previous, out, job.hash, &wait).await.map_err(failure)
     }
 
     async fn adopt(&self, job: &Job<'_>, incomplete: Option<&Record>) -> Result<Adoption, Failure> {
         let out = output(job)?;
-        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let wait = countdown(job.progress, WAITER);
         let mut publisher = self.publisher.lock().await;
         publisher.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
     }

@@ -673,7 +673,5 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     outputs.into_iter().flatten().collect()
 }
 
-/// A countdown line for an [`OnWait`] report, in whole seconds.
-pub fn describe_wait(left: Duration) -> String {
-    format!("the Mastodon instance asked crier to wait: {} s left", left.as_secs_f64().ceil() as u64)
-}
+/// Who asks for a wait, in the countdown of [`crate::platforms::countdown`].
+pub const WAITER: &str = "the Mastodon instance";

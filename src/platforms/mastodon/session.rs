@@ -8,9 +8,10 @@ use tokio::sync::Mutex;
 
 use super::MastodonOutput;
 use super::api::{Account, ClientOptions, MastodonClient};
-use super::publish::{MastodonPublisher, Preparer, PublishFailure, PublishOptions, describe_wait};
+use super::publish::{MastodonPublisher, Preparer, PublishFailure, PublishOptions, WAITER};
 use super::remote;
 use crate::ledger::Record;
+use crate::platforms::countdown;
 use crate::platforms::metrics::Engagement;
 use crate::platforms::{Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
 
@@ -77,7 +78,7 @@ impl Session for MastodonSession {
 
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
         let out = output(job)?;
-        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let wait = countdown(job.progress, WAITER);
         let result = {
             let mut publisher = self.publisher.lock().await;
             publisher.publish(job.post, out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
@@ -90,26 +91,26 @@ impl Session for MastodonSession {
 
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
         let out = output(job)?;
-        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let wait = countdown(job.progress, WAITER);
         let mut publisher = self.publisher.lock().await;
         publisher.update(job.post, out, previous, job.hash, job.progress, &wait).await.map_err(failure)
     }
 
     async fn adopt(&self, job: &Job<'_>, incomplete: Option<&Record>) -> Result<Adoption, Failure> {
         let out = output(job)?;
-        let wait = |left: Duration| (job.progress)(&describe_wait(left));
+        let wait = countdown(job.progress, WAITER);
         let mut publisher = self.publisher.lock().await;
         publisher.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
     }
 
     async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
-        let wait = |left: Duration| (target.progress)(&describe_wait(left));
+        let wait = countdown(target.progress, WAITER);
         let me = self.account(&wait).await?;
         remote::delete(&self.client, me, &target.part_ids(), target.progress, &wait).await
     }
 
     async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {
-        let wait = |left: Duration| (target.progress)(&describe_wait(left));
+        let wait = countdown(target.progress, WAITER);
         let me = self.account(&wait).await?;
         let sent = target.rendered.and_then(downcast::<MastodonOutput>);
         remote::inspect(&self.client, me, &target.part_ids(), sent, &wait).await
