@@ -554,7 +554,9 @@ fn route_of(method: &Method, segs: &[&str]) -> Route {
 
 /// rack-attack's 429: JSON error, `X-RateLimit-*` headers, the reset as an ISO 8601 time.
 fn rate_limited(reset_in: Duration, limit: usize) -> Response {
-    let reset = chrono::Utc::now() + chrono::Duration::milliseconds(reset_in.as_millis() as i64);
+    // Rounded up to the millisecond the header carries, so a client waiting until the reset
+    // never arrives before the window has moved on.
+    let reset = chrono::Utc::now() + chrono::Duration::milliseconds(reset_in.as_millis() as i64 + 2);
     let mut resp = fake::json(429, &json!({ "error": "Too many requests" }));
     let h = resp.headers_mut();
     h.insert("x-ratelimit-limit", HeaderValue::from(limit));
