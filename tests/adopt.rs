@@ -10,15 +10,12 @@ mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use common::Run;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use common::{Fixture, Run, git};
 use std::time::Duration;
 
 use fake_threads::{FakeConfig, FakeThreads, Fault, Route};
 use serde_json::Value;
 
-const NOW: &str = "2026-11-28T10:00:00Z";
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 1\n  request_timeout_secs: 2\n  \
      write_interval_ms: 10\n";
 
@@ -27,8 +24,10 @@ struct World {
     threads: FakeThreads,
     devto: fake_devto::FakeDevto,
     rt: tokio::runtime::Runtime,
-    repo: tempfile::TempDir,
+    repo: Fixture,
 }
+
+common::fixture_world!(World, repo);
 
 impl World {
     fn new() -> Self {
@@ -36,50 +35,23 @@ impl World {
         let threads =
             rt.block_on(FakeThreads::start(FakeConfig { drop_hang: Duration::from_secs(5), ..FakeConfig::default() }));
         let devto = rt.block_on(fake_devto::FakeDevto::start(fake_devto::FakeConfig::default()));
-        let repo = tempfile::Builder::new().prefix("crier-adopt-").tempdir().expect("tempdir");
+        let repo = Fixture::new("crier-adopt-");
         let w = Self { threads, devto, rt, repo };
         w.file("crier.yaml", CONFIG);
         w
     }
 
-    fn root(&self) -> &Path {
-        self.repo.path()
-    }
-
-    fn file(&self, rel: &str, contents: &str) -> &Self {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, contents).expect("write");
-        self
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).expect("read")
-    }
-
     /// `crier -C <repo> --color never ARGS…` with both platforms' credentials.
     fn crier(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_crier"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
+        let run = self
+            .repo
+            .crier()
             .env("CRIER_THREADS_API_URL", self.threads.base_url())
             .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("CRIER_NOW", NOW)
             .env("THREADS_ACCESS_TOKEN", self.threads.token())
             .env("DEVTO_API_KEY", self.devto.api_key())
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never"])
             .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run crier");
-        let run = Run {
-            code: out.status.code().expect("exit code"),
-            stdout: String::from_utf8(out.stdout).expect("utf-8"),
-            stderr: String::from_utf8(out.stderr).expect("utf-8"),
-        };
+            .run();
         for secret in [self.threads.token(), self.devto.api_key()] {
             assert!(!run.all().contains(&secret), "a secret leaked\n{run}");
         }
@@ -306,11 +278,7 @@ fn adopted_records_are_committed_like_publish_records() {
     let w = World::new();
     w.thread("Committed adoption", None);
     w.file("content/a.md", &md("platforms: [threads]\n", "Committed adoption\n"));
-    let git = |args: &[&str]| {
-        let out = Command::new("git").args(args).current_dir(w.root()).output().expect("git");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let git = |args: &[&str]| git(w.root(), args);
     git(&["init", "-q", "-b", "main"]);
     git(&["config", "user.name", "Tester"]);
     git(&["config", "user.email", "tester@example.com"]);
@@ -488,17 +456,7 @@ fn an_unreadable_post_is_a_failure_and_the_others_go_on() {
 fn a_missing_credential_is_named_before_anything_is_read() {
     let w = World::new();
     w.file("content/a.md", &md("platforms: [threads]\n", "Text\n"));
-    let out = Command::new(env!("CARGO_BIN_EXE_crier"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.root())
-        .env("CRIER_THREADS_API_URL", w.threads.base_url())
-        .arg("-C")
-        .arg(w.root())
-        .args(["--color", "never", "adopt"])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("THREADS_ACCESS_TOKEN is not set"));
+    let run = w.repo.crier().env("CRIER_THREADS_API_URL", w.threads.base_url()).args(["adopt"]).run();
+    run.code(2).stderr_has("THREADS_ACCESS_TOKEN is not set");
     assert_eq!(w.threads.calls(), 0);
 }

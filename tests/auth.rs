@@ -6,6 +6,8 @@
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/fake_devto.rs"]
+mod fake_devto;
 #[path = "support/fake_mastodon.rs"]
 mod fake_mastodon;
 #[path = "support/fake_threads.rs"]
@@ -14,7 +16,7 @@ mod fake_threads;
 use common::{Crier, Fixture, Run};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::Path;
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::{Child, ChildStderr, Stdio};
 use std::time::Duration;
 
 use fake_mastodon::FakeMastodon;
@@ -464,66 +466,29 @@ fn fake_token_endpoints_follow_the_contract() {
 
 // ---------------------------------------------------------------- doctor
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Tester")
-        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
-        .env("GIT_COMMITTER_NAME", "Tester")
-        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 const POST: &str = "---\nplatforms: [threads]\n---\n\nHello from crier.\n";
 
 /// A content repository with a due Threads post, committed; `origin` when asked.
 fn repo(w: &World, with_origin: bool) -> Option<tempfile::TempDir> {
     w.file("crier.yaml", "publish:\n  request_timeout_secs: 5\n  max_retry_wait_secs: 1\n");
     w.file("content/hello.md", POST);
-    git(w.root(), &["init", "-q", "-b", "main"]);
-    git(w.root(), &["add", "-A"]);
-    git(w.root(), &["commit", "-q", "-m", "init"]);
-    if !with_origin {
-        return None;
+    if with_origin {
+        return Some(common::push_to_new_origin(w.root()));
     }
-    let origin = tempfile::tempdir().expect("tempdir");
-    git(origin.path(), &["init", "-q", "--bare", "-b", "main"]);
-    git(w.root(), &["remote", "add", "origin", &origin.path().display().to_string()]);
-    git(w.root(), &["push", "-q", "-u", "origin", "main"]);
-    Some(origin)
-}
-
-/// A fake dev.to `GET /users/me` that accepts one key.
-async fn fake_devto(key: &'static str) -> (String, tokio::task::JoinHandle<()>) {
-    use axum::http::{HeaderMap, StatusCode};
-    let app = axum::Router::new().route(
-        "/api/users/me",
-        axum::routing::get(move |headers: HeaderMap| async move {
-            if headers.get("api-key").and_then(|v| v.to_str().ok()) == Some(key) {
-                (StatusCode::OK, r#"{"type_of":"user","id":1,"username":"devto_tester"}"#)
-            } else {
-                (StatusCode::UNAUTHORIZED, r#"{"error":"unauthorized","status":401}"#)
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{addr}/api"), task)
+    common::commit_all(w.root());
+    None
 }
 
 #[test]
 fn doctor_green() {
     let w = World::new();
     let _origin = repo(&w, true);
-    let (devto_url, task) = w.rt.block_on(fake_devto("devto-secret-key-123"));
+    let devto = w.rt.block_on(fake_devto::FakeDevto::start(fake_devto::FakeConfig {
+        api_key: "devto-secret-key-123".into(),
+        username: "devto_tester".into(),
+        ..fake_devto::FakeConfig::default()
+    }));
+    let devto_url = devto.base_url();
     let token = w.fake.token();
     let run = w.run(
         &["doctor"],
@@ -536,7 +501,6 @@ fn doctor_green() {
         ],
         false,
     );
-    task.abort();
     run.code(0)
         .stdout_has("crier.yaml loaded")
         .stdout_has("1 post in `content`: 0 errors, 0 warnings")

@@ -8,6 +8,9 @@
 //! `cargo test`; the script runs them with `--ignored`, and then a missing
 //! variable fails loudly instead of passing.
 
+#[path = "support/common.rs"]
+mod common;
+
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -284,23 +287,17 @@ fn project(config: &str) -> tempfile::TempDir {
 /// Runs the crier binary in `root` against the PDS.
 fn crier(p: &Pds, root: &std::path::Path, args: &[&str]) -> (i32, String) {
     use secrecy::ExposeSecret as _;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crier"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root)
+    // A real PDS dates records by the real clock.
+    let run = common::Crier::new(root)
+        .env_remove("CRIER_NOW")
         .env("CRIER_BLUESKY_URL", &p.url)
         .env("BLUESKY_IDENTIFIER", &p.identifier)
         .env("BLUESKY_APP_PASSWORD", p.password.expose_secret())
-        .arg("-C")
-        .arg(root)
-        .args(["--color", "never"])
         .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run crier");
-    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        .run();
+    let text = run.all();
     assert!(!text.contains(p.password.expose_secret()), "the app password leaked:\n{text}");
-    (out.status.code().unwrap_or(-1), text)
+    (run.code, text)
 }
 
 fn remote_state(json: &str, file: &str) -> String {

@@ -502,7 +502,7 @@ fn invocation_errors_exit_2() {
     let repo = Repo::new();
     repo.file("content/a.md", THREADS_POST);
     let missing = repo.path().join("does-not-exist");
-    let run = Crier::new(repo.path()).arg("-C").arg(&missing).arg("check").run();
+    let run = Crier::new(repo.path()).directory(&missing).args(["check"]).run();
     run.code(2);
     assert!(run.stderr.contains("does-not-exist"), "{run}");
 
@@ -613,7 +613,7 @@ fn init_in_an_empty_folder_passes_check() {
 #[test]
 fn repository_content_passes_check() {
     let home = Repo::new();
-    let run = Crier::new(home.path()).arg("-C").arg(harness::manifest_dir()).args(&["check", "--format", "json"]).run();
+    let run = Crier::new(home.path()).directory(harness::manifest_dir()).args(["check", "--format", "json"]).run();
     run.code(0);
     let v = run.json();
     check_shape(&v);

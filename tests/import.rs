@@ -8,18 +8,18 @@ mod common;
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
 
-use common::Run;
+use common::{Fixture, Run};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/devto-cli/blog");
-const NOW: &str = "2026-11-28T10:00:00Z";
 
 struct World {
     devto: fake_devto::FakeDevto,
     _rt: tokio::runtime::Runtime,
-    repo: tempfile::TempDir,
+    repo: Fixture,
 }
+
+common::fixture_world!(World, repo);
 
 impl World {
     /// The fixture repository, and a dev.to account holding its two pushed articles
@@ -31,55 +31,18 @@ impl World {
         let part1 =
             devto.seed("Rust CLIs, part 1: arguments", "First", true, Some("https://blog.example.org/rust-clis-1"));
         assert_eq!((hello, part1), (2_345_678, 2_345_679), "the fixture's ids");
-        let repo = tempfile::Builder::new().prefix("crier-import-").tempdir().expect("tempdir");
-        copy_dir(Path::new(FIXTURE), repo.path());
+        let repo = Fixture::copy_of("crier-import-", Path::new(FIXTURE));
         Self { devto, _rt: rt, repo }
     }
 
-    fn root(&self) -> &Path {
-        self.repo.path()
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-    }
-
     fn crier(&self, args: &[&str], with_key: bool) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crier"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
-            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("CRIER_NOW", NOW)
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never"])
-            .args(args)
-            .stdin(Stdio::null());
+        let mut crier = self.repo.crier().env("CRIER_DEVTO_API_URL", self.devto.base_url()).args(args);
         if with_key {
-            cmd.env("DEVTO_API_KEY", self.devto.api_key());
+            crier = crier.env("DEVTO_API_KEY", self.devto.api_key());
         }
-        let out = cmd.output().expect("run crier");
-        let run = Run {
-            code: out.status.code().expect("exit code"),
-            stdout: String::from_utf8(out.stdout).expect("utf-8"),
-            stderr: String::from_utf8(out.stderr).expect("utf-8"),
-        };
+        let run = crier.run();
         assert!(!run.all().contains(&self.devto.api_key()), "the API key leaked\n{run}");
         run
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("fixture") {
-        let entry = entry.expect("entry");
-        let dest = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&dest).expect("mkdir");
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).expect("copy");
-        }
     }
 }
 

@@ -2,75 +2,27 @@
 //! outside the repository are handled quickly, without hanging or crashing.
 //! (`benches/scale.rs` measures memory on a 100,000-post repository.)
 
+#[path = "support/common.rs"]
+mod common;
+
+use common::{Crier, Fixture, Run};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 /// Each command must finish well within this.
 const LIMIT: Duration = Duration::from_secs(20);
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Out {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "--- exit code: {}\n--- stdout:\n{}\n--- stderr:\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
 /// `crier -C <root> --color never ARGS…`, killed (and failed) after [`LIMIT`].
-fn crier(root: &Path, args: &[&str]) -> Out {
-    let child = Command::new(env!("CARGO_BIN_EXE_crier"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root)
-        .env("CRIER_NOW", "2026-11-28T10:00:00Z")
-        .current_dir(root)
-        .arg("-C")
-        .arg(root)
-        .args(["--color", "never"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn crier");
-    let id = child.id();
-    let started = Instant::now();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = match rx.recv_timeout(LIMIT) {
-        Ok(out) => out.expect("wait for crier"),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &id.to_string()]).status();
-            panic!("crier {args:?} did not finish within {LIMIT:?}");
-        }
-    };
-    let out = Out {
-        code: out.status.code().expect("crier exited normally, not by a signal"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!out.stderr.contains("panicked"), "crier {args:?} panicked\n{out}");
-    assert!(started.elapsed() < LIMIT, "crier {args:?} was too slow");
-    out
+fn crier(root: &Path, args: &[&str]) -> Run {
+    Crier::new(root).timeout(LIMIT).args(args).run()
 }
 
-fn json(out: &Out) -> Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("JSON output: {e}\n{out}"))
-}
-
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("crier-limits-").tempdir().expect("tempdir");
-    write(dir.path(), "crier.yaml", "defaults:\n  platforms: [threads]\n");
-    write(dir.path(), "content/a.md", "---\ntitle: A\n---\n\nA small post.\n");
+fn repo() -> Fixture {
+    let dir = Fixture::new("crier-limits-");
+    dir.file("crier.yaml", "defaults:\n  platforms: [threads]\n");
+    dir.file("content/a.md", "---\ntitle: A\n---\n\nA small post.\n");
     dir
 }
 
@@ -99,7 +51,7 @@ fn codes(report: &Value) -> Vec<(String, String)> {
 #[test]
 fn an_oversized_post_is_rejected_without_being_read() {
     let dir = repo();
-    let root = dir.path();
+    let root = dir.root();
     // A sparse 64 GiB file: reading it (or allocating its size) could not finish in time.
     let big = std::fs::File::create(root.join("content/big.md")).expect("create");
     big.set_len(64 << 30).or_else(|_| big.set_len(11 << 20)).expect("sparse file");
@@ -112,7 +64,7 @@ fn an_oversized_post_is_rejected_without_being_read() {
 
     let out = crier(root, &["check", "--format", "json"]);
     assert_eq!(out.code, 1, "{out}");
-    let report = json(&out);
+    let report = out.json();
     assert_eq!(report["posts"], 3, "{out}");
     assert_eq!(
         codes(&report),
@@ -122,7 +74,7 @@ fn an_oversized_post_is_rejected_without_being_read() {
     // The other commands refuse it the same way.
     let status = crier(root, &["status", "--format", "json"]);
     assert_eq!(status.code, 0, "{status}");
-    let states: Vec<String> = json(&status)["posts"]
+    let states: Vec<String> = status.json()["posts"]
         .as_array()
         .expect("posts")
         .iter()
@@ -138,7 +90,7 @@ fn an_oversized_post_is_rejected_without_being_read() {
 #[test]
 fn symlink_loops_are_not_followed() {
     let dir = repo();
-    let root = dir.path();
+    let root = dir.root();
     std::os::unix::fs::symlink(".", root.join("content/loop")).expect("symlink");
     write(root, "content/sub/b.md", "---\ntitle: B\n---\n\nAnother post.\n");
     std::os::unix::fs::symlink("..", root.join("content/sub/up")).expect("symlink");
@@ -146,7 +98,7 @@ fn symlink_loops_are_not_followed() {
 
     let out = crier(root, &["check", "--format", "json"]);
     assert_eq!(out.code, 0, "{out}");
-    assert_eq!(json(&out)["posts"], 2, "each post once, through no link\n{out}");
+    assert_eq!(out.json()["posts"], 2, "each post once, through no link\n{out}");
     let status = crier(root, &["status"]);
     assert_eq!(status.code, 0, "{status}");
     assert_eq!(status.stdout.matches(".md").count(), 2, "{status}");
@@ -158,7 +110,7 @@ fn symlink_loops_are_not_followed() {
 #[test]
 fn a_very_deep_tree_is_checked() {
     let dir = repo();
-    let root = dir.path();
+    let root = dir.root();
     let mut rel = String::from("content");
     for i in 0..200 {
         rel.push_str(&format!("/d{i:03}"));
@@ -168,7 +120,7 @@ fn a_very_deep_tree_is_checked() {
 
     let out = crier(root, &["check", "--format", "json"]);
     assert_eq!(out.code, 1, "the broken post is reported\n{out}");
-    let report = json(&out);
+    let report = out.json();
     assert_eq!(report["posts"], 3, "{out}");
     let diags = codes(&report);
     assert!(!diags.is_empty() && diags.iter().all(|(f, _)| f == &format!("{rel}/bad.md")), "{out}");
@@ -187,13 +139,13 @@ fn symlinks_pointing_outside_the_repository_are_not_followed() {
     write(outside.path(), "secret.md", "---\ntitle: Outside\n---\n\nOUTSIDE-THE-REPO text.\n");
     write(outside.path(), "folder/other.md", "---\ntitle: Outside too\n---\n\nOUTSIDE-THE-REPO again.\n");
     let dir = repo();
-    let root = dir.path();
+    let root = dir.root();
     std::os::unix::fs::symlink(outside.path().join("secret.md"), root.join("content/linked.md")).expect("symlink");
     std::os::unix::fs::symlink(outside.path().join("folder"), root.join("content/linked")).expect("symlink");
 
     let out = crier(root, &["check", "--format", "json"]);
     assert_eq!(out.code, 0, "{out}");
-    assert_eq!(json(&out)["posts"], 1, "only content/a.md\n{out}");
+    assert_eq!(out.json()["posts"], 1, "only content/a.md\n{out}");
     for args in [&["status"][..], &["publish", "--dry-run"], &["render", "content/a.md"]] {
         let run = crier(root, args);
         assert_eq!(run.code, 0, "{run}");

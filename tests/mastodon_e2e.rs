@@ -12,6 +12,9 @@
 //! a post over the instance's limit refused before sending, and a publish through two 502s on
 //! a read (`scripts/fault-proxy.py`, `CRIER_MASTODON_E2E_FAULT_PROXY`).
 
+#[path = "support/common.rs"]
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -151,22 +154,17 @@ fn count_text(statuses: &[Status], text: &str) -> usize {
 /// `crier -C root ARGS…` against `instance` with `token`: the exit code and the output
 /// (printed, and checked for the token).
 fn crier_at(root: &std::path::Path, instance: &str, token: &str, args: &[&str]) -> (i32, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crier"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root)
+    // A real server dates statuses by the real clock.
+    let run = common::Crier::new(root)
+        .env_remove("CRIER_NOW")
         .env("MASTODON_INSTANCE", instance)
         .env("MASTODON_ACCESS_TOKEN", token)
-        .args(["--color", "never", "-C"])
-        .arg(root)
         .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run crier");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        .run();
+    let text = run.all();
     assert!(!text.contains(token), "token leaked");
-    println!("--- crier {}, exit {}:\n{}", args.join(" "), out.status.code().unwrap_or(-1), text.trim_end());
-    (out.status.code().unwrap_or(-1), text)
+    println!("--- crier {}, exit {}:\n{}", args.join(" "), run.code, text.trim_end());
+    (run.code, text)
 }
 
 /// Forwards every request to the server; the first status create is forwarded and its

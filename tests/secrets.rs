@@ -7,16 +7,17 @@
 //! `crier auth threads` prints its own token by design and is not run here; `auth refresh`
 //! writes the *new* token into `.env`, which is not one of the audited secrets.
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use common::{Fixture, git};
+use std::path::Path;
 use std::time::Duration;
 
-const NOW: &str = "2026-11-28T10:00:00Z";
 const THREADS_TOKEN: &str = "THauditToken_q7Zx3mK9vW2pL5nB8cR4";
 const DEVTO_KEY: &str = "devtoAuditKey_h6Tg1yU0iO3eA7sD9fJ2";
 const GITHUB_TOKEN: &str = "ghp_auditGithubToken_X4c8V2b6N1m5Q9w3";
@@ -53,7 +54,7 @@ struct Audit {
     threads: fake_threads::FakeThreads,
     devto: fake_devto::FakeDevto,
     _rt: tokio::runtime::Runtime,
-    repo: tempfile::TempDir,
+    repo: Fixture,
     origin: tempfile::TempDir,
     /// Every output so far, for the final check (and the failure message).
     outputs: Vec<(String, i32, String, String)>,
@@ -73,66 +74,38 @@ impl Audit {
             drop_hang: Duration::from_secs(3),
             ..fake_devto::FakeConfig::default()
         }));
-        let repo = tempfile::Builder::new().prefix("crier-secrets-").tempdir().expect("tempdir");
-        let origin = tempfile::Builder::new().prefix("crier-secrets-origin-").tempdir().expect("tempdir");
-        let a = Self { threads, devto, _rt: rt, repo, origin, outputs: Vec::new() };
-        a.file("crier.yaml", CONFIG);
-        a.file("content/hello.md", "---\nplatforms: [threads]\n---\n\nHello from the audit.\n");
-        a.file(
+        let repo = Fixture::new("crier-secrets-");
+        repo.file("crier.yaml", CONFIG);
+        repo.file("content/hello.md", "---\nplatforms: [threads]\n---\n\nHello from the audit.\n");
+        repo.file(
             "content/article.md",
             "---\ntitle: Audit article\nplatforms: [devto, threads]\ntags: [rust]\n---\n\nThe audited article.\n",
         );
-        a.file("notes.txt", "not a post\n");
-        git(a.origin.path(), &["init", "-q", "--bare", "-b", "main"]);
-        let root = a.root();
-        git(root, &["init", "-q", "-b", "main"]);
-        git(root, &["config", "user.name", "Tester"]);
-        git(root, &["config", "user.email", "tester@example.com"]);
-        git(root, &["add", "-A"]);
-        git(root, &["commit", "-q", "-m", "posts"]);
-        git(root, &["remote", "add", "origin", &a.origin.path().display().to_string()]);
-        git(root, &["push", "-q", "-u", "origin", "main"]);
-        a
+        repo.file("notes.txt", "not a post\n");
+        let origin = common::push_to_new_origin(repo.root());
+        Self { threads, devto, _rt: rt, repo, origin, outputs: Vec::new() }
     }
 
     fn root(&self) -> &Path {
-        self.repo.path()
-    }
-
-    fn file(&self, rel: &str, contents: &str) {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, contents).expect("write");
+        self.repo.root()
     }
 
     /// Runs `crier -C <repo> --color never ARGS…` with every secret in the environment.
     fn crier(&mut self, args: &[&str]) -> i32 {
-        let out = Command::new(env!("CARGO_BIN_EXE_crier"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
+        let run = self
+            .repo
+            .crier()
             .env("CRIER_THREADS_API_URL", self.threads.base_url())
             .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("CRIER_NOW", NOW)
             .env("THREADS_ACCESS_TOKEN", THREADS_TOKEN)
             .env("DEVTO_API_KEY", DEVTO_KEY)
             .env("GITHUB_TOKEN", GITHUB_TOKEN)
             .env("CRIER_GIT_TOKEN", GIT_TOKEN)
             .env("THREADS_APP_ID", self.threads.app_id())
             .env("THREADS_APP_SECRET", APP_SECRET)
-            .current_dir(self.root())
-            .arg("-C")
-            .arg(self.root())
-            .args(["--color", "never"])
             .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run crier");
-        let code = out.status.code().expect("crier exited normally, not by a signal");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!stderr.contains("panicked"), "crier {args:?} panicked\n{stderr}");
+            .run();
+        let (code, stdout, stderr) = (run.code, run.stdout, run.stderr);
         self.outputs.push((args.join(" "), code, stdout, stderr));
         code
     }
@@ -143,35 +116,6 @@ impl Audit {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Tester")
-        .env("GIT_AUTHOR_EMAIL", "tester@example.com")
-        .env("GIT_COMMITTER_NAME", "Tester")
-        .env("GIT_COMMITTER_EMAIL", "tester@example.com")
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Every file under `dir` (symlinks not followed), `.git/` included.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        match e.file_type() {
-            Ok(t) if t.is_dir() => out.extend(walk(&p)),
-            Ok(_) => out.push(p),
-            Err(_) => {}
-        }
-    }
-    out
-}
-
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
@@ -179,7 +123,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 /// Secrets found in the files and git objects of the repository at `dir`.
 fn leaks_in(dir: &Path) -> (Vec<String>, usize, usize) {
     let mut leaks = Vec::new();
-    let files = walk(dir);
+    let files = common::walk(dir);
     for path in &files {
         let bytes = std::fs::read(path).unwrap_or_default();
         for s in SECRETS {

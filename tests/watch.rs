@@ -2,9 +2,13 @@
 //! driven by edits and read with a deadline on every wait (nothing here can
 //! hang: a stuck watcher fails the test, and the process is killed on drop).
 
+#[path = "support/common.rs"]
+mod common;
+
+use common::Fixture;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
@@ -18,17 +22,8 @@ struct Watch {
 }
 
 impl Watch {
-    fn start(root: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_crier"))
-            .args(["-C"])
-            .arg(root)
-            .args(["watch", "--poll", "--debounce", "50"])
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start crier watch");
+    fn start(repo: &Fixture) -> Self {
+        let mut child = repo.crier().args(["watch", "--poll", "--debounce", "50"]).spawn().expect("start crier watch");
         let (tx, lines) = channel();
         for stream in [
             Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
@@ -101,13 +96,13 @@ const PLAIN: &str = "---\nplatforms: [threads]\n---\n\nA plain post.\n";
 
 #[test]
 fn watch_rechecks_what_changed_and_keeps_going() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
+    let dir = Fixture::new("crier-watch-");
+    let root = dir.root();
     write(root, "content/teaser.md", TEASER);
     write(root, "content/plain.md", PLAIN);
     write(root, "templates/teaser.hbs", "{{text}} #crier");
 
-    let mut w = Watch::start(root);
+    let mut w = Watch::start(&dir);
     let first = w.wait_for("watching ");
     assert!(first.contains("2 posts: 0 errors, 0 warnings"), "{first}");
 
@@ -163,11 +158,5 @@ fn watch_rechecks_what_changed_and_keeps_going() {
 
 #[test]
 fn debounce_must_be_positive() {
-    let out = Command::new(env!("CARGO_BIN_EXE_crier"))
-        .args(["watch", "--debounce", "0"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run crier");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--debounce"));
+    Fixture::new("crier-watch-").crier().args(["watch", "--debounce", "0"]).run().code(2).stderr_has("--debounce");
 }

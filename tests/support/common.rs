@@ -22,6 +22,25 @@ impl Fixture {
         Self { dir: tempfile::Builder::new().prefix(prefix).tempdir().expect("tempdir") }
     }
 
+    /// A copy of the directory `from` (a fixture repository kept under `tests/fixtures`).
+    pub(crate) fn copy_of(prefix: &str, from: &Path) -> Self {
+        fn copy(from: &Path, to: &Path) {
+            for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+                let entry = entry.expect("entry");
+                let dest = to.join(entry.file_name());
+                if entry.path().is_dir() {
+                    std::fs::create_dir_all(&dest).expect("mkdir");
+                    copy(&entry.path(), &dest);
+                } else {
+                    std::fs::copy(entry.path(), dest).expect("copy");
+                }
+            }
+        }
+        let fixture = Self::new(prefix);
+        copy(from, fixture.root());
+        fixture
+    }
+
     pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
@@ -32,6 +51,18 @@ impl Fixture {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(&path, contents).expect("write");
         self
+    }
+
+    /// Makes `rel` a file of `len` zero bytes without writing them (sparse where supported).
+    pub(crate) fn sized_file(&self, rel: &str, len: u64) -> &Self {
+        self.file(rel, "");
+        let f = std::fs::OpenOptions::new().write(true).open(self.root().join(rel)).expect("open for resize");
+        f.set_len(len).expect("resize file");
+        self
+    }
+
+    pub(crate) fn exists(&self, rel: &str) -> bool {
+        self.root().join(rel).exists()
     }
 
     /// The text of `rel`; a missing file fails the test.
@@ -59,6 +90,21 @@ impl Fixture {
     pub(crate) fn crier(&self) -> Crier {
         Crier::new(self.root())
     }
+
+    /// Runs `crier -C <root> --color never ARGS…`.
+    #[track_caller]
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        self.crier().args(args).run()
+    }
+
+    /// Replaces the root's absolute path (as given and canonical) with `[REPO]`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for p in [self.root().canonicalize().ok(), Some(self.root().to_path_buf())].into_iter().flatten() {
+            out = out.replace(&p.display().to_string(), "[REPO]");
+        }
+        out
+    }
 }
 
 /// Lets a test's world stand for its fixture repository (`w.file(…)`, `w.read(…)`, `w.root()`):
@@ -77,14 +123,15 @@ macro_rules! fixture_world {
 #[allow(unused_imports)]
 pub(crate) use fixture_world;
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir` (symlinks not followed), `.git/` included.
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
+        match e.file_type() {
+            Ok(t) if t.is_dir() => out.extend(walk(&p)),
+            Ok(_) => out.push(p),
+            Err(_) => {}
         }
     }
     out
@@ -95,13 +142,17 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// test adds. Nothing from the developer's shell (tokens, `CRIER_*`) reaches it.
 pub(crate) struct Crier {
     root: PathBuf,
+    /// What `-C` names: the root unless [`Crier::directory`] says otherwise.
+    dir: PathBuf,
     args: Vec<OsString>,
     env: Vec<(OsString, Option<OsString>)>,
     timeout: Duration,
 }
 
 impl Crier {
-    fn new(root: &Path) -> Self {
+    /// `crier -C <root> --color never …` on a directory that is not a [`Fixture`] (a
+    /// generated benchmark repository, say).
+    pub(crate) fn new(root: &Path) -> Self {
         let env = [
             ("PATH", std::env::var_os("PATH").unwrap_or_default()),
             ("HOME", root.as_os_str().to_owned()),
@@ -110,10 +161,17 @@ impl Crier {
         ];
         Self {
             root: root.to_owned(),
+            dir: root.to_owned(),
             args: Vec::new(),
             env: env.into_iter().map(|(k, v)| (k.into(), Some(v))).collect(),
             timeout: Duration::from_secs(120),
         }
+    }
+
+    /// Runs on `dir` (`-C dir`) while `HOME` and the working directory stay the root.
+    pub(crate) fn directory(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = dir.into();
+        self
     }
 
     /// Adds arguments after `-C <root> --color never`.
@@ -167,7 +225,7 @@ impl Crier {
     pub(crate) fn spawn_with(&self, stdin: Stdio) -> std::io::Result<Child> {
         self.command(env!("CARGO_BIN_EXE_crier"))
             .arg("-C")
-            .arg(&self.root)
+            .arg(&self.dir)
             .args(["--color", "never"])
             .args(&self.args)
             .stdin(stdin)
@@ -231,11 +289,8 @@ impl Crier {
     /// what a person at a prompt sees and does. The terminal merges stdout and stderr.
     pub(crate) fn run_on_terminal(self, answer: &str) -> Run {
         let quote = |a: &std::ffi::OsStr| format!("'{}'", a.to_string_lossy().replace('\'', r"'\''"));
-        let mut line = format!(
-            "{} -C {} --color never",
-            quote(env!("CARGO_BIN_EXE_crier").as_ref()),
-            quote(self.root.as_os_str())
-        );
+        let mut line =
+            format!("{} -C {} --color never", quote(env!("CARGO_BIN_EXE_crier").as_ref()), quote(self.dir.as_os_str()));
         for a in &self.args {
             line.push(' ');
             line.push_str(&quote(a));
@@ -269,6 +324,9 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
+        // Neither the system's nor the developer's git configuration.
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
         .env("GIT_AUTHOR_NAME", "Tester")
         .env("GIT_AUTHOR_EMAIL", "tester@example.com")
         .env("GIT_COMMITTER_NAME", "Tester")
@@ -279,16 +337,22 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Makes `root` a git repository on `main` with everything committed, pushed to a new
-/// bare `origin` (returned: it lives as long as the test keeps it).
-pub(crate) fn push_to_new_origin(root: &Path) -> tempfile::TempDir {
-    let origin = tempfile::tempdir().expect("tempdir");
-    git(origin.path(), &["init", "-q", "--bare", "-b", "main"]);
+/// Makes `root` a git repository on `main` with everything committed (as "Tester", who
+/// is also the repository's configured user, for the commits crier makes).
+pub(crate) fn commit_all(root: &Path) {
     git(root, &["init", "-q", "-b", "main"]);
     git(root, &["config", "user.name", "Tester"]);
     git(root, &["config", "user.email", "tester@example.com"]);
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", "posts"]);
+}
+
+/// [`commit_all`], pushed to a new bare `origin` (returned: it lives as long as the test
+/// keeps it).
+pub(crate) fn push_to_new_origin(root: &Path) -> tempfile::TempDir {
+    let origin = tempfile::tempdir().expect("tempdir");
+    git(origin.path(), &["init", "-q", "--bare", "-b", "main"]);
+    commit_all(root);
     git(root, &["remote", "add", "origin", &origin.path().display().to_string()]);
     git(root, &["push", "-q", "-u", "origin", "main"]);
     origin
@@ -324,6 +388,12 @@ impl Run {
     pub(crate) fn stderr_has(&self, s: &str) -> &Self {
         assert!(self.stderr.contains(s), "stderr lacks {s:?}\n{self}");
         self
+    }
+
+    /// stdout parsed as one JSON value.
+    #[track_caller]
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{self}"))
     }
 
     pub(crate) fn all(&self) -> String {
