@@ -1,8 +1,6 @@
-//! `crier publish` (and check, render, doctor) for Bluesky end to end: the real binary
-//! against the fake PDS, with a fault and crash matrix. Each fault cell runs publish with
-//! the fault queued, then a clean rerun, and asserts: no duplicate (each part exists once
-//! on the fake), no loss (after the rerun the post is published and recorded), a clear
-//! error (exit 0 or 1, the failure names Bluesky) and no secret in any output.
+//! `crier publish` (and check, render, doctor, delete, status) for Bluesky end to end: the
+//! real binary against the fake PDS, crashes and lost replies included, and no secret in
+//! any output. The fault matrix (every call × every fault) is in tests/faults.rs.
 
 #[path = "support/common.rs"]
 mod common;
@@ -93,18 +91,11 @@ impl World {
     }
 }
 
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 7]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).expect("encode");
-    out.into_inner()
-}
-
 const POST: &str = "---\nplatforms: [bluesky]\nbluesky: {langs: [en]}\nmedia:\n  - {path: media/a.png, alt: A square}\n---\nHello [crier](http://127.0.0.1:9/x) #rust @bob.test 😀\n\n---\n\nSecond part\n";
 
 fn world_with_post() -> World {
     let w = World::new();
-    w.file("media/a.png", png(30, 20));
+    w.file("media/a.png", common::encoded_png(30, 20));
     w.file("content/hello.md", POST);
     w
 }
@@ -226,45 +217,6 @@ fn dry_run_plans_without_writing() {
     assert!(run.all().to_lowercase().contains("bluesky"), "{run}");
     assert_eq!(w.fake.calls(), 0);
     assert!(w.record("content/hello.md").is_none());
-}
-
-/// Every call crier makes × the faults the fake injects: no duplicate, no loss.
-#[test]
-fn fault_matrix() {
-    let routes = [Route::CreateSession, Route::ResolveHandle, Route::UploadBlob, Route::PutRecord];
-    let faults: Vec<(&str, Fault)> = vec![
-        ("HTTP 500", Fault::Status(500, r#"{"error":"InternalServerError","message":"Internal Server Error"}"#.into())),
-        ("HTML 502", Fault::Status(502, "<html><title>502 Bad Gateway</title></html>".into())),
-        ("429", Fault::RateLimited { reset_in_secs: 1 }),
-        ("dropped reply", Fault::DropAfterAction),
-        ("expired token", Fault::ExpireToken),
-    ];
-    let mut table = Vec::new();
-    for route in routes {
-        for (label, fault) in &faults {
-            let w = world_with_post();
-            // Three in a row outlast the retries for the 5xx rows.
-            let repeat = if label.starts_with("HTTP") || label.starts_with("HTML") { 6 } else { 1 };
-            for _ in 0..repeat {
-                w.fake.fail_next(route, fault.clone());
-            }
-            let first = w.run(&["publish", "--no-commit"]);
-            assert!(matches!(first.code, 0 | 1), "{route:?} {label}: {first}");
-            if first.code == 1 {
-                assert!(
-                    first.all().contains("Bluesky") || first.all().contains("bluesky"),
-                    "{route:?} {label}: {first}"
-                );
-            }
-            let rerun = w.run(&["publish", "--no-commit"]);
-            rerun.code(0);
-            let records = w.fake.records();
-            assert_eq!(records.len(), 2, "{route:?} {label}: duplicate or loss\n{first}\n{rerun}");
-            assert!(w.record("content/hello.md").is_some(), "{route:?} {label}: not recorded");
-            table.push(format!("{route:?} × {label}: first run exit {}", first.code));
-        }
-    }
-    println!("{}", table.join("\n"));
 }
 
 // ---------------------------------------------------------------- delete and status --remote

@@ -1,7 +1,7 @@
 //! `crier` end to end for Mastodon: the real binary against the fake Mastodon server —
 //! check, dry run, publish (text, chain, image with alt text), records, reruns, edits,
-//! doctor, and a fault and crash matrix (every call × every fault, then a rerun: each post
-//! ends up published exactly once).
+//! doctor, a crash, delete and status. The fault matrix (every call × every fault, then a
+//! rerun: each post ends up published exactly once) is in tests/faults.rs.
 
 #[path = "support/common.rs"]
 mod common;
@@ -259,76 +259,6 @@ fn a_crash_right_after_the_create_is_recorded_by_the_next_run_without_a_second_s
         record(&w.read("content/a.md")).expect("recorded")["id"],
         Value::String(w.fake.statuses()[0].id.clone())
     );
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Html502,
-    LostReply,
-    RateLimited,
-    Slow,
-}
-
-/// Every call × every fault, then a rerun: the chain with an image is out exactly once.
-#[test]
-fn fault_matrix() {
-    let calls = [
-        Route::Instance,
-        Route::VerifyCredentials,
-        Route::AccountStatuses,
-        Route::Upload,
-        Route::MediaStatus,
-        Route::CreateStatus,
-    ];
-    let kinds = [Kind::Html502, Kind::LostReply, Kind::RateLimited, Kind::Slow];
-    let mut table = Vec::new();
-    for call in calls {
-        for kind in kinds {
-            // Whether the server honours Idempotency-Key matters only where a create is retried.
-            let honours: &[bool] = if call == Route::CreateStatus { &[true, false] } else { &[true] };
-            for &honour in honours {
-                let w = World::with(
-                    FakeConfig {
-                        honour_idempotency: honour,
-                        async_media: true,
-                        processing_polls: 1,
-                        ..FakeConfig::default()
-                    },
-                    "",
-                );
-                w.file("media/a.png", png(8, 8));
-                w.file(
-                    "content/c.md",
-                    md("platforms: [mastodon]\nthread:\n  - text: Part one.\n    media:\n      - path: media/a.png\n        alt: A dot\n  - Part two.\n", ""),
-                );
-                let fault = match kind {
-                    Kind::Html502 => Fault::HtmlPage,
-                    Kind::LostReply => Fault::DropAfterAction,
-                    Kind::RateLimited => Fault::RateLimited { reset_in: Duration::from_millis(300) },
-                    Kind::Slow => Fault::Delay(Duration::from_millis(2500)),
-                };
-                w.fake.fail_next(call, fault);
-                let first = w.run(&["publish"]);
-                let second = w.run(&["publish"]);
-                let ones = w.with_text("Part one.");
-                let twos = w.with_text("Part two.");
-                let rec = record(&w.read("content/c.md"));
-                let ok = ones == 1
-                    && twos == 1
-                    && rec.as_ref().is_some_and(|r| r["parts"].as_array().map(Vec::len) == Some(2))
-                    && second.code == 0;
-                table.push(format!(
-                    "{call:?} × {kind:?} (keys {}): first run exit {}, second exit {}, statuses {ones}+{twos} → {}",
-                    if honour { "honoured" } else { "ignored" },
-                    first.code,
-                    second.code,
-                    if ok { "ok" } else { "FAIL" }
-                ));
-                assert!(ok, "{}\nfirst:\n{first}\nsecond:\n{second}", table.last().expect("row"));
-            }
-        }
-    }
-    println!("{}", table.join("\n"));
 }
 
 // ---------------------------------------------------------------- delete and status --remote
