@@ -6,8 +6,7 @@
 
 #[path = "../tests/support/fake_bluesky.rs"]
 mod fake_bluesky;
-#[path = "support/run.rs"]
-mod run;
+mod support;
 
 use std::time::Duration;
 
@@ -61,7 +60,7 @@ fn main() {
         .expect("write post");
     }
 
-    let (wall, out) = run::publish(
+    let (wall, out) = support::publish(
         root,
         &[
             ("CRIER_BLUESKY_URL", fake.url()),
@@ -70,13 +69,8 @@ fn main() {
         ],
     );
     let published = fake.records().len();
-    if !out.status.success() || published != total {
-        panic!(
-            "crier publish failed ({}; {published} of {total} published):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    if out.code != 0 || published != total {
+        panic!("crier publish failed ({published} of {total} published):\n{out}");
     }
     let calls = fake.calls();
     let uploads = fake.count("com.atproto.repo.uploadBlob") as u64;

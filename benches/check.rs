@@ -9,8 +9,7 @@ mod support;
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn main() {
     let posts: usize = std::env::var("CRIER_BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
@@ -22,14 +21,13 @@ fn main() {
     generate(root, posts);
     eprintln!("generated {posts} posts in {:.2?}", t.elapsed());
 
-    let bin = env!("CARGO_BIN_EXE_crier");
     let mut times = Vec::new();
     let mut peak_kb = 0;
     for _ in 0..5 {
-        let (elapsed, kb, ok) = run(bin, root);
-        if !ok {
-            let out = Command::new(bin).args(["--color", "never", "check"]).current_dir(root).output().expect("run");
-            let text = String::from_utf8_lossy(&out.stdout);
+        let (elapsed, kb, run) = support::with_peak_rss(root, &["-q", "check", "--format", "json"]);
+        if run.code != 0 {
+            let (_, human) = support::crier(root, &[], &["check"]);
+            let text = &human.stdout;
             panic!("crier check reported errors on the generated repository:\n{}", &text[..text.len().min(3000)]);
         }
         times.push(elapsed);
@@ -43,30 +41,6 @@ fn main() {
         peak_kb as f64 / 1024.0,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-}
-
-/// Runs `crier check` and samples the child's high-water RSS (VmHWM) until it exits.
-fn run(bin: &str, root: &Path) -> (Duration, u64, bool) {
-    let start = Instant::now();
-    let mut child = Command::new(bin)
-        .args(["--color", "never", "-q", "check", "--format", "json"])
-        .current_dir(root)
-        .env_remove("GITHUB_ACTIONS")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn crier");
-    let pid = child.id();
-    let mut peak = 0;
-    loop {
-        if let Some(kb) = support::peak_rss_kb(pid) {
-            peak = peak.max(kb);
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            return (start.elapsed(), peak, status.success());
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 fn generate(root: &Path, posts: usize) {

@@ -6,8 +6,7 @@
 
 #[path = "../tests/support/fake_threads.rs"]
 mod fake_threads;
-#[path = "support/run.rs"]
-mod run;
+mod support;
 
 use std::time::Duration;
 
@@ -33,17 +32,17 @@ fn main() {
         .expect("write post");
     }
     let env = [("CRIER_THREADS_API_URL", fake.base_url()), ("THREADS_ACCESS_TOKEN", fake.token())];
-    let (_, out) = run::publish(root, &env);
-    assert!(out.status.success(), "publish failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let (_, out) = support::publish(root, &env);
+    assert_eq!(out.code, 0, "publish failed:\n{out}");
 
     fake.set_latency(LATENCY);
     let before = fake.calls();
-    let (wall, out) = run::crier(root, &env, &["status", "--remote", "--format", "json"]);
+    let (wall, out) = support::crier(root, &env, &["status", "--remote", "--format", "json"]);
     let calls = fake.calls() - before;
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status prints JSON");
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("status prints JSON");
     let checked = json["remote"]["checked"].as_u64().unwrap_or(0);
-    if !out.status.success() || checked != posts as u64 || json["remote"]["drift"] != 0 {
-        panic!("status --remote failed ({}): {}\n{}", out.status, json["remote"], String::from_utf8_lossy(&out.stderr));
+    if out.code != 0 || checked != posts as u64 || json["remote"]["drift"] != 0 {
+        panic!("status --remote failed: {}\n{out}", json["remote"]);
     }
     // `/me` and the quota read to connect come first, one after the other.
     let lookups = u32::try_from(calls).unwrap_or(u32::MAX).saturating_sub(2);

@@ -9,19 +9,17 @@
 //!    (dev.to writes spaced 1 s apart), run for each platform alone and then together.
 //!    Target: together at most 1.1 × the slower platform alone.
 
-#[path = "../tests/support/common.rs"]
-mod common;
 #[path = "../tests/support/fake_devto.rs"]
 mod fake_devto;
 #[path = "../tests/support/fake_threads.rs"]
 mod fake_threads;
+mod support;
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::png;
 use fake_threads::{FakeConfig, FakeThreads};
+use support::common::png;
 
 const LATENCY: Duration = Duration::from_millis(50);
 const PROCESSING: Duration = Duration::from_secs(1);
@@ -52,29 +50,10 @@ fn config(root: &Path, posts: usize) {
 
 /// Runs `crier publish ARGS…` and returns its wall time.
 fn publish(root: &Path, env: &[(&str, String)], args: &[&str]) -> Duration {
-    let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_crier"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root)
-        .env("CRIER_NOW", "2026-11-28T10:00:00Z")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .args(["--color", "never", "-q", "-C"])
-        .arg(root)
-        .arg("publish")
-        .args(["--no-commit"])
-        .args(args)
-        .output()
-        .expect("run crier publish");
-    let wall = start.elapsed();
-    if !out.status.success() {
-        panic!(
-            "crier publish failed ({}):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let mut all = vec!["publish", "--no-commit"];
+    all.extend_from_slice(args);
+    let (wall, out) = support::crier(root, env, &all);
+    assert_eq!(out.code, 0, "crier publish failed:\n{out}");
     wall
 }
 

@@ -6,12 +6,9 @@
 //! account, one page of its statuses).
 //! Run with `cargo bench --bench mastodon`.
 
-#[path = "../tests/support/common.rs"]
-mod common;
 #[path = "../tests/support/fake_mastodon.rs"]
 mod fake_mastodon;
-#[path = "support/run.rs"]
-mod run;
+mod support;
 
 use std::time::Duration;
 
@@ -38,7 +35,7 @@ fn main() {
     std::fs::create_dir_all(root.join("content")).expect("content");
     std::fs::create_dir_all(root.join("media")).expect("media");
     for i in 0..IMAGES {
-        std::fs::write(root.join(format!("media/{i}.png")), common::png(640, 480)).expect("png");
+        std::fs::write(root.join(format!("media/{i}.png")), support::common::png(640, 480)).expect("png");
     }
     for i in 0..TEXT_POSTS {
         std::fs::write(
@@ -57,15 +54,10 @@ fn main() {
     }
 
     let (wall, out) =
-        run::publish(root, &[("MASTODON_INSTANCE", fake.base_url()), ("MASTODON_ACCESS_TOKEN", fake.token())]);
+        support::publish(root, &[("MASTODON_INSTANCE", fake.base_url()), ("MASTODON_ACCESS_TOKEN", fake.token())]);
     let statuses = fake.statuses().len();
-    if !out.status.success() || statuses != posts {
-        panic!(
-            "crier publish failed ({}; {statuses} of {posts} statuses):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    if out.code != 0 || statuses != posts {
+        panic!("crier publish failed ({statuses} of {posts} statuses):\n{out}");
     }
     let calls = fake.calls();
     let uploads = fake.count("POST", "/api/v2/media") as u64;

@@ -5,8 +5,7 @@
 
 #[path = "../tests/support/fake_threads.rs"]
 mod fake_threads;
-#[path = "support/run.rs"]
-mod run;
+mod support;
 
 use std::time::Duration;
 
@@ -40,15 +39,10 @@ fn main() {
     }
 
     let (wall, out) =
-        run::publish(root, &[("CRIER_THREADS_API_URL", fake.base_url()), ("THREADS_ACCESS_TOKEN", fake.token())]);
+        support::publish(root, &[("CRIER_THREADS_API_URL", fake.base_url()), ("THREADS_ACCESS_TOKEN", fake.token())]);
     let published = fake.published_posts().len();
-    if !out.status.success() || published != posts {
-        panic!(
-            "crier publish failed ({}; {published} of {posts} published):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    if out.code != 0 || published != posts {
+        panic!("crier publish failed ({published} of {posts} published):\n{out}");
     }
     let calls = fake.calls();
     let ideal = LATENCY * u32::try_from(calls).unwrap_or(u32::MAX);

@@ -7,8 +7,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn main() {
     let posts: usize = std::env::var("CRIER_BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
@@ -18,9 +17,9 @@ fn main() {
     generate(root, posts);
     eprintln!("generated {posts} posts in {:.2?}", t.elapsed());
 
-    let bin = env!("CARGO_BIN_EXE_crier");
-    let (elapsed, peak_kb, output) = run(bin, root);
-    let report: serde_json::Value = serde_json::from_slice(&output).expect("crier check --format json prints JSON");
+    let (elapsed, peak_kb, run) = support::with_peak_rss(root, &["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "crier check failed on the generated repository");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("crier check --format json prints JSON");
     assert_eq!(report["posts"], posts, "every post was checked");
     assert_eq!(report["errors"], 0, "the generated posts are valid");
     let mb = peak_kb as f64 / 1024.0;
@@ -32,37 +31,6 @@ fn main() {
     );
     if let Some(max) = std::env::var("CRIER_BENCH_MAX_RSS_MB").ok().and_then(|v| v.parse::<f64>().ok()) {
         assert!(mb <= max, "peak RSS {mb:.1} MB is above CRIER_BENCH_MAX_RSS_MB={max}");
-    }
-}
-
-/// Runs `crier check --format json`, sampling the child's high-water RSS until it exits.
-fn run(bin: &str, root: &Path) -> (Duration, u64, Vec<u8>) {
-    let start = Instant::now();
-    let mut child = Command::new(bin)
-        .args(["--color", "never", "check", "--format", "json"])
-        .current_dir(root)
-        .env_remove("GITHUB_ACTIONS")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn crier");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut buf).map(|_| buf)
-    });
-    let pid = child.id();
-    let mut peak = 0;
-    loop {
-        if let Some(kb) = support::peak_rss_kb(pid) {
-            peak = peak.max(kb);
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            let elapsed = start.elapsed();
-            assert!(status.success(), "crier check failed on the generated repository ({status})");
-            return (elapsed, peak, reader.join().expect("join").expect("read stdout"));
-        }
-        std::thread::sleep(Duration::from_millis(2));
     }
 }
 

@@ -116,8 +116,8 @@ fn found_posts_are_recorded_without_publishing_and_the_next_publish_sends_nothin
     let article = w.devto.seed("Old article", "The article body\n", true, None);
     let post = md("platforms: [threads]\n# kept\n", "An old post from last spring\n");
     w.file("content/old.md", &post);
-    w.file("content/article.md", &md("title: Old article\nplatforms: [devto]\n", "The article body\n"));
-    w.file("content/new.md", &md("platforms: [threads, devto]\ntitle: Never posted\n", "Brand new\n"));
+    w.file("content/article.md", md("title: Old article\nplatforms: [devto]\n", "The article body\n"));
+    w.file("content/new.md", md("platforms: [threads, devto]\ntitle: Never posted\n", "Brand new\n"));
     let (posts, articles) = (w.threads_posts(), w.devto.articles().len());
 
     let run = w.crier(&["adopt", "--no-commit"]);
@@ -191,7 +191,7 @@ fn an_identical_body_settles_a_shared_title() {
     let w = World::new();
     w.devto.seed("Same title", "one\n", true, None);
     let two = w.devto.seed("Same title", "two\n", true, None);
-    w.file("content/b.md", &md("title: Same title\nplatforms: [devto]\n", "two\n"));
+    w.file("content/b.md", md("title: Same title\nplatforms: [devto]\n", "two\n"));
     w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
     assert_eq!(front(&w.read("content/b.md"))["published"]["devto"]["id"], two.to_string().as_str());
 }
@@ -204,7 +204,7 @@ fn a_chain_adopts_every_part_in_order() {
     let three = w.thread("Part three", Some(&two));
     w.file(
         "content/chain.md",
-        &md("platforms: [threads]\n", "Part one of the story\n\n---\n\nPart two\n\n---\n\nPart three\n"),
+        md("platforms: [threads]\n", "Part one of the story\n\n---\n\nPart two\n\n---\n\nPart three\n"),
     );
     w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
     let rec = front(&w.read("content/chain.md"))["published"]["threads"].clone();
@@ -265,7 +265,7 @@ fn a_teaser_linking_the_article_is_matched_with_the_real_url() {
     w.file("templates/teaser.hbs", "New article: {{published.devto.url}}");
     w.file(
         "content/long.md",
-        &md("title: The long read\nplatforms: [threads, devto]\nthreads:\n  template: teaser\n", "Body\n"),
+        md("title: The long read\nplatforms: [threads, devto]\nthreads:\n  template: teaser\n", "Body\n"),
     );
     w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 2");
     let f = front(&w.read("content/long.md"));
@@ -277,7 +277,7 @@ fn a_teaser_linking_the_article_is_matched_with_the_real_url() {
 fn adopted_records_are_committed_like_publish_records() {
     let w = World::new();
     w.thread("Committed adoption", None);
-    w.file("content/a.md", &md("platforms: [threads]\n", "Committed adoption\n"));
+    w.file("content/a.md", md("platforms: [threads]\n", "Committed adoption\n"));
     let git = |args: &[&str]| git(w.root(), args);
     git(&["init", "-q", "-b", "main"]);
     git(&["config", "user.name", "Tester"]);
@@ -296,7 +296,7 @@ fn an_id_without_url_is_looked_up() {
     let id = w.devto.seed("Imported", "Body\n", true, None);
     w.file(
         "content/i.md",
-        &md(
+        md(
             &format!(
                 "title: Imported\nplatforms: [devto]\npublished:\n  devto:\n    id: \"{id}\"\n    url: \"\"\n    published_at: \"2024-01-01T00:00:00Z\"\n    hash: \"sha256:x\"\n"
             ),
@@ -443,7 +443,7 @@ fn fault_matrix_of_adopts_reads() {
 fn an_unreadable_post_is_a_failure_and_the_others_go_on() {
     let w = World::new();
     w.thread("Fine post", None);
-    w.file("content/a.md", &md("platforms: [threads]\n", "Fine post\n"));
+    w.file("content/a.md", md("platforms: [threads]\n", "Fine post\n"));
     w.file("content/b.md", "---\nplatforms: [threads\n---\nbroken\n");
     let run = w.crier(&["adopt", "--no-commit"]);
     run.code(1)
@@ -455,7 +455,7 @@ fn an_unreadable_post_is_a_failure_and_the_others_go_on() {
 #[test]
 fn a_missing_credential_is_named_before_anything_is_read() {
     let w = World::new();
-    w.file("content/a.md", &md("platforms: [threads]\n", "Text\n"));
+    w.file("content/a.md", md("platforms: [threads]\n", "Text\n"));
     let run = w.repo.crier().env("CRIER_THREADS_API_URL", w.threads.base_url()).args(["adopt"]).run();
     run.code(2).stderr_has("THREADS_ACCESS_TOKEN is not set");
     assert_eq!(w.threads.calls(), 0);

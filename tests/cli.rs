@@ -279,7 +279,7 @@ fn check_github_annotations_and_step_summary() {
         .file("content/chain.yaml", "platforms: [threads]\nthread:\n  - First part.\n  - Second part.\n")
         .file("summary.md", "# earlier step\n");
     let summary = repo.path().join("summary.md");
-    let run = repo.crier().args(&["check", "--format", "github"]);
+    let run = repo.crier().args(["check", "--format", "github"]);
     let run = run.env("GITHUB_STEP_SUMMARY", &summary).run();
     run.code(1);
     let lines: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::")).collect();
@@ -634,13 +634,13 @@ fn delete_asks_for_paths_and_never_deletes_unconfirmed() {
     repo.run(&["delete"]).code(2);
     // No terminal (tests have none) and no --yes: refused before any network, file untouched.
     let run =
-        repo.crier().args(&["delete", "content/p.md"]).env("THREADS_ACCESS_TOKEN", "t").env("DEVTO_API_KEY", "k").run();
+        repo.crier().args(["delete", "content/p.md"]).env("THREADS_ACCESS_TOKEN", "t").env("DEVTO_API_KEY", "k").run();
     run.code(2);
     assert!(run.stderr.contains("--yes"), "{run}");
     // In CI too, whatever the terminal.
     let run = repo
         .crier()
-        .args(&["delete", "content/p.md"])
+        .args(["delete", "content/p.md"])
         .env("CI", "true")
         .env("THREADS_ACCESS_TOKEN", "t")
         .env("DEVTO_API_KEY", "k")

@@ -1,8 +1,68 @@
-//! Helpers shared by the benchmarks.
+//! What the benchmarks share: crier run by the tests' one runner (`tests/support/common.rs`:
+//! scrubbed environment, "now" fixed, panics and hangs fail), timed, and the peak memory of
+//! a run.
+#![allow(dead_code)]
+
+#[path = "../../tests/support/common.rs"]
+pub(crate) mod common;
+
+use common::{Crier, Run};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// `crier -C ROOT --color never -q ARGS…` with `env` set, and how long it took.
+pub(crate) fn crier(root: &Path, env: &[(&str, String)], args: &[&str]) -> (Duration, Run) {
+    let mut crier = Crier::new(root).timeout(Duration::from_secs(3600)).args(["-q"]).args(args);
+    for (k, v) in env {
+        crier = crier.env(k, v);
+    }
+    let start = Instant::now();
+    let run = crier.run();
+    (start.elapsed(), run)
+}
+
+/// `crier -C ROOT --color never -q publish` with `env` set, and how long it took.
+pub(crate) fn publish(root: &Path, env: &[(&str, String)]) -> (Duration, Run) {
+    crier(root, env, &["publish"])
+}
+
+/// Runs `crier -C ROOT --color never ARGS…`, sampling its high-water resident set size
+/// until it exits: the wall time, the peak in KiB and what it printed.
+pub(crate) fn with_peak_rss(root: &Path, args: &[&str]) -> (Duration, u64, Run) {
+    let start = Instant::now();
+    let mut child = Crier::new(root).args(args).spawn().expect("spawn crier");
+    // Both pipes are drained while crier runs, so a full pipe cannot stall it.
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+    let pid = child.id();
+    let mut peak = 0;
+    loop {
+        if let Some(kb) = peak_rss_kb(pid) {
+            peak = peak.max(kb);
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            let elapsed = start.elapsed();
+            let run = Run {
+                code: status.code().unwrap_or(-1),
+                stdout: stdout.join().unwrap_or_default(),
+                stderr: stderr.join().unwrap_or_default(),
+            };
+            return (elapsed, peak, run);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
 
 /// The high-water resident set size (VmHWM, in KiB) of a running process, read
 /// from `/proc`; `None` once it has exited or where `/proc` does not exist.
-pub(crate) fn peak_rss_kb(pid: u32) -> Option<u64> {
+fn peak_rss_kb(pid: u32) -> Option<u64> {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()?
         .lines()
