@@ -95,53 +95,6 @@ fn output(parts: &[String]) -> MastodonOutput {
     }
 }
 
-/// A valid 24×16 RGB PNG (stored, uncompressed deflate), so the server can decode it.
-fn real_png(width: u32, height: u32) -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    }
-    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut c = kind.to_vec();
-        c.extend_from_slice(data);
-        out.extend_from_slice(&c);
-        out.extend_from_slice(&crc32(&c).to_be_bytes());
-    }
-    let mut raw = Vec::new();
-    for y in 0..height {
-        raw.push(0); // filter: none
-        for x in 0..width {
-            raw.extend_from_slice(&[(x * 10) as u8, (y * 15) as u8, 200]);
-        }
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in &raw {
-        a = (a + u32::from(byte)) % 65521;
-        b = (b + a) % 65521;
-    }
-    let mut z = vec![0x78, 0x01, 0x01];
-    let len = raw.len() as u16;
-    z.extend_from_slice(&len.to_le_bytes());
-    z.extend_from_slice(&(!len).to_le_bytes());
-    z.extend_from_slice(&raw);
-    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
-    let mut ihdr = width.to_be_bytes().to_vec();
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &z);
-    chunk(&mut out, b"IEND", &[]);
-    out
-}
-
 async fn mine(client: &MastodonClient) -> Vec<Status> {
     let me = client.verify_credentials(&quiet).await.expect("verify_credentials");
     client.account_statuses(&me.id, None, 40, &quiet).await.expect("list")
@@ -268,7 +221,7 @@ async fn publishes_to_a_real_mastodon_api_server() {
 
     // 4. An image with alt text.
     let dir = tempfile::tempdir().expect("tempdir");
-    let png = real_png(24, 16);
+    let png = common::encoded_png(24, 16);
     let abs = dir.path().join("bell.png");
     std::fs::write(&abs, &png).expect("write png");
     let alt = "A blue gradient, 24 by 16 pixels";
@@ -350,7 +303,7 @@ fn the_binary_publishes_edits_and_reruns_against_a_real_server() {
     let root = dir.path();
     std::fs::create_dir_all(root.join("content")).expect("mkdir");
     std::fs::create_dir_all(root.join("media")).expect("mkdir");
-    std::fs::write(root.join("media/dot.png"), real_png(32, 20)).expect("png");
+    std::fs::write(root.join("media/dot.png"), common::encoded_png(32, 20)).expect("png");
     std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 5\n  poll_interval_ms: 300\n")
         .expect("yaml");
     let post = format!(

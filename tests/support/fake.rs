@@ -175,6 +175,22 @@ macro_rules! faults {
 }
 pub(crate) use faults;
 
+/// Getters for the configuration a test reads back (`token()`, `username()`…): each
+/// returns a copy of `cfg.<field>` (`config_getters!(FakeX { /// doc \n field, … })`).
+macro_rules! config_getters {
+    ($fake:ty { $($(#[$doc:meta])* $field:ident),* $(,)? }) => {
+        impl $fake {
+            $(
+                $(#[$doc])*
+                pub(crate) fn $field(&self) -> String {
+                    self.lock().cfg.$field.clone()
+                }
+            )*
+        }
+    };
+}
+pub(crate) use config_getters;
+
 /// The shared state: the platform's, its fault queue and its request log. Derefs to the
 /// platform's state.
 pub(crate) struct Kit<P: Platform> {

@@ -159,6 +159,8 @@ pub(crate) struct Bluesky {
 /// A running fake server. Stops when dropped.
 pub(crate) type FakeBluesky = fake::Fake<Bluesky>;
 
+fake::config_getters!(FakeBluesky { handle, did, password });
+
 impl FakeBluesky {
     pub(crate) async fn start(cfg: FakeConfig) -> Self {
         let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
@@ -184,18 +186,6 @@ impl FakeBluesky {
     /// `http://127.0.0.1:<port>`: the service URL (`CRIER_BLUESKY_URL`).
     pub(crate) fn url(&self) -> String {
         self.origin()
-    }
-
-    pub(crate) fn handle(&self) -> String {
-        self.lock().cfg.handle.clone()
-    }
-
-    pub(crate) fn did(&self) -> String {
-        self.lock().cfg.did.clone()
-    }
-
-    pub(crate) fn password(&self) -> String {
-        self.lock().cfg.password.clone()
     }
 
     /// The PDS the DID document of later sessions names.

@@ -203,6 +203,13 @@ impl ApiErr {
 /// A running fake server. Stops when dropped.
 pub(crate) type FakeDevto = fake::Fake<Devto>;
 
+fake::config_getters!(FakeDevto {
+    /// The valid key.
+    api_key,
+    /// The key owner's username.
+    username,
+});
+
 impl FakeDevto {
     /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
     pub(crate) async fn start(cfg: FakeConfig) -> Self {
@@ -227,16 +234,6 @@ impl FakeDevto {
             drop_hang,
         )
         .await
-    }
-
-    /// The valid key.
-    pub(crate) fn api_key(&self) -> String {
-        self.lock().cfg.api_key.clone()
-    }
-
-    /// The key owner's username.
-    pub(crate) fn username(&self) -> String {
-        self.lock().cfg.username.clone()
     }
 
     /// Whether the field types came from the spec file (else the embedded copy).

@@ -260,6 +260,8 @@ pub(crate) struct Mastodon {
 /// A running fake server. Stops when dropped.
 pub(crate) type FakeMastodon = fake::Fake<Mastodon>;
 
+fake::config_getters!(FakeMastodon { token, username });
+
 impl FakeMastodon {
     /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
     pub(crate) async fn start(cfg: FakeConfig) -> Self {
@@ -284,14 +286,6 @@ impl FakeMastodon {
             drop_hang,
         )
         .await
-    }
-
-    pub(crate) fn token(&self) -> String {
-        self.lock().cfg.token.clone()
-    }
-
-    pub(crate) fn username(&self) -> String {
-        self.lock().cfg.username.clone()
     }
 
     /// The user on `/oauth/authorize`: signs in and approves the app of the authorize URL

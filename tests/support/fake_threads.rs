@@ -412,6 +412,19 @@ impl GErr {
 /// A running fake server. Stops when dropped.
 pub(crate) type FakeThreads = fake::Fake<Threads>;
 
+fake::config_getters!(FakeThreads {
+    /// The valid token.
+    token,
+    /// The fake user's id.
+    user_id,
+    /// The fake user's handle.
+    username,
+    /// The Threads App ID.
+    app_id,
+    /// The Threads App secret.
+    app_secret,
+});
+
 impl FakeThreads {
     /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
     pub(crate) async fn start(cfg: FakeConfig) -> Self {
@@ -450,21 +463,6 @@ impl FakeThreads {
             drop_hang,
         )
         .await
-    }
-
-    /// The valid token.
-    pub(crate) fn token(&self) -> String {
-        self.lock().cfg.token.clone()
-    }
-
-    /// The fake user's id.
-    pub(crate) fn user_id(&self) -> String {
-        self.lock().cfg.user_id.clone()
-    }
-
-    /// The fake user's handle.
-    pub(crate) fn username(&self) -> String {
-        self.lock().cfg.username.clone()
     }
 
     /// The next container created ends in `ERROR` with this `error_message` once processed.
@@ -633,16 +631,6 @@ impl FakeThreads {
         let sep = if redirect_uri.contains('?') { '&' } else { '?' };
         let state: String = url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
         format!("{redirect_uri}{sep}code={code}&state={state}#_")
-    }
-
-    /// The Threads App ID.
-    pub(crate) fn app_id(&self) -> String {
-        self.lock().cfg.app_id.clone()
-    }
-
-    /// The Threads App secret.
-    pub(crate) fn app_secret(&self) -> String {
-        self.lock().cfg.app_secret.clone()
     }
 
     /// Every token the fake knows (the configured one and all it issued), for leak checks.
