@@ -7,6 +7,10 @@
 //! server laid out by `scripts/package-release.sh`, as the release workflow
 //! lays out a GitHub release.
 
+#[path = "support/common.rs"]
+mod common;
+
+use common::{Crier, Run};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -84,16 +88,8 @@ fn action_invocations(workflow: &str) -> Vec<Vec<String>> {
     out
 }
 
-fn run(root: &Path, args: &[String]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_crier"))
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("CRIER_NOW", "2026-11-28T10:00:00Z")
-        .output()
-        .expect("run crier")
+fn run(root: &Path, args: &[String]) -> Run {
+    Crier::new(root).args(args).run()
 }
 
 fn exercise(workflow: &str, root: &Path) -> usize {
@@ -107,13 +103,7 @@ fn exercise(workflow: &str, root: &Path) -> usize {
             args.push("--help".to_owned());
         }
         let out = run(root, &args);
-        assert!(
-            out.status.success(),
-            "`crier {}` failed:\n{}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_eq!(out.code, 0, "`crier {}` failed:\n{out}", args.join(" "));
     }
     calls.len()
 }
@@ -129,8 +119,7 @@ fn this_repositorys_workflow_commands_run() {
 #[test]
 fn the_workflow_written_by_init_runs() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(dir.path(), &["init".to_owned()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run(dir.path(), &["init".to_owned()]).code(0);
     let wf = std::fs::read_to_string(dir.path().join(".github/workflows/crier.yml")).expect("workflow");
     assert!(wf.contains("fetch-depth: 0") && wf.contains("contents: write") && wf.contains("concurrency:"));
     assert_eq!(invocations(&wf).len(), 0, "crier runs through the action, not from a `run:` step");
@@ -159,7 +148,7 @@ fn the_stats_workflow_written_by_init_records_weekly_and_runs() {
 #[test]
 fn the_workflow_written_by_init_uses_this_versions_release_of_the_action() {
     let dir = tempfile::tempdir().expect("tempdir");
-    assert!(run(dir.path(), &["init".to_owned()]).status.success());
+    run(dir.path(), &["init".to_owned()]).code(0);
     let wf = std::fs::read_to_string(dir.path().join(".github/workflows/crier.yml")).expect("workflow");
     let pinned = format!("uses: {}@v{}", repository(), env!("CARGO_PKG_VERSION"));
     assert_eq!(wf.matches(&pinned).count(), 2, "check and publish use the action:\n{wf}");
@@ -169,13 +158,13 @@ fn the_workflow_written_by_init_uses_this_versions_release_of_the_action() {
 
     let other = tempfile::tempdir().expect("tempdir");
     let args = ["init", "--action-ref", "me/crier-fork@0123456789abcdef0123456789abcdef01234567"].map(str::to_owned);
-    assert!(run(other.path(), &args).status.success());
+    run(other.path(), &args).code(0);
     let wf = std::fs::read_to_string(other.path().join(".github/workflows/crier.yml")).expect("workflow");
     assert_eq!(wf.matches("uses: me/crier-fork@0123456789abcdef0123456789abcdef01234567\n").count(), 2);
 
     let bad = tempfile::tempdir().expect("tempdir");
     let out = run(bad.path(), &["init", "--action-ref", "main\nrun: evil"].map(str::to_owned));
-    assert_eq!(out.status.code(), Some(2), "a ref that would break the YAML is refused");
+    assert_eq!(out.code, 2, "a ref that would break the YAML is refused\n{out}");
     assert!(!bad.path().join(".github/workflows/crier.yml").exists());
 }
 
@@ -387,7 +376,7 @@ fn the_install_step_downloads_verifies_caches_and_runs_a_release() {
 
     // The installed crier does the action's default job in a fresh repository.
     let repo = tempfile::tempdir().expect("tempdir");
-    assert!(run(repo.path(), &["init".to_owned()]).status.success());
+    run(repo.path(), &["init".to_owned()]).code(0);
     let installed = installed.display().to_string();
     let run_env = [("CRIER_BIN", installed.as_str()), ("CRIER_ARGS", "check --format github")];
     let out = runner.script("action-run.sh", repo.path(), &run_env);

@@ -31,16 +31,7 @@ pub(crate) fn publish(root: &Path, env: &[(&str, String)]) -> (Duration, Run) {
 pub(crate) fn with_peak_rss(root: &Path, args: &[&str]) -> (Duration, u64, Run) {
     let start = Instant::now();
     let mut child = Crier::new(root).args(args).spawn().expect("spawn crier");
-    // Both pipes are drained while crier runs, so a full pipe cannot stall it.
-    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
-    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+    let (stdout, stderr) = common::drain(&mut child);
     let pid = child.id();
     let mut peak = 0;
     loop {
@@ -51,8 +42,8 @@ pub(crate) fn with_peak_rss(root: &Path, args: &[&str]) -> (Duration, u64, Run) 
             let elapsed = start.elapsed();
             let run = Run {
                 code: status.code().unwrap_or(-1),
-                stdout: stdout.join().unwrap_or_default(),
-                stderr: stderr.join().unwrap_or_default(),
+                stdout: String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned(),
+                stderr: String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned(),
             };
             return (elapsed, peak, run);
         }

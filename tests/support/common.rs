@@ -248,16 +248,7 @@ impl Crier {
 
     fn try_run_steered(self, steer: impl FnOnce(&mut Child)) -> Result<Run, String> {
         let mut child = self.spawn().map_err(|e| format!("spawn crier: {e}"))?;
-        // Both pipes are drained while crier runs, so a full pipe cannot stall it.
-        let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
-            std::thread::spawn(move || {
-                let mut bytes = Vec::new();
-                let _ = pipe.read_to_end(&mut bytes);
-                bytes
-            })
-        };
-        let t_out = drain(Box::new(child.stdout.take().expect("stdout")));
-        let t_err = drain(Box::new(child.stderr.take().expect("stderr")));
+        let (t_out, t_err) = drain(&mut child);
         steer(&mut child);
         let started = Instant::now();
         let status = loop {
@@ -317,6 +308,19 @@ impl Crier {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
+}
+
+/// Reads a spawned crier's stdout and stderr to their ends on two threads, so a full pipe
+/// cannot stall it while it runs.
+pub(crate) fn drain(child: &mut Child) -> (std::thread::JoinHandle<Vec<u8>>, std::thread::JoinHandle<Vec<u8>>) {
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    (drain(Box::new(child.stdout.take().expect("stdout"))), drain(Box::new(child.stderr.take().expect("stderr"))))
 }
 
 /// Runs `git ARGS…` in `dir` as "Tester" and returns its stdout; a failing git fails the test.
