@@ -4,6 +4,8 @@
 #[path = "../support/common.rs"]
 mod common;
 
+// Each test crate that includes the harness uses a part of it.
+#[allow(unused_imports)]
 pub(crate) use common::{Crier, Fixture, png};
 use std::path::{Path, PathBuf};
 
