@@ -13,9 +13,7 @@ mod fake_devto;
 mod fake_mastodon;
 #[path = "../tests/support/fake_threads.rs"]
 mod fake_threads;
-#[path = "support/run.rs"]
-#[allow(dead_code)] // this bench does not publish
-mod run;
+mod support;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -79,17 +77,12 @@ fn main() {
         ("DEVTO_API_KEY", devto.api_key()),
     ];
     let before = [threads.calls(), bluesky.calls(), mastodon.calls(), devto.calls()];
-    let (wall, out) = run::crier(root, &env, &["stats", "--format", "json"]);
+    let (wall, out) = support::crier(root, &env, &["stats", "--format", "json"]);
     let after = [threads.calls(), bluesky.calls(), mastodon.calls(), devto.calls()];
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stats prints JSON");
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("stats prints JSON");
     let read = json["posts"].as_array().map_or(0, Vec::len);
-    if !out.status.success() || read != posts * 4 {
-        panic!(
-            "stats failed ({}): {read} rows, {}\n{}",
-            out.status,
-            json["unavailable"],
-            String::from_utf8_lossy(&out.stderr)
-        );
+    if out.code != 0 || read != posts * 4 {
+        panic!("stats failed: {read} rows, {}\n{out}", json["unavailable"]);
     }
     let names = ["threads", "bluesky", "mastodon", "devto"];
     let calls: Vec<u64> = after.iter().zip(before).map(|(a, b)| a - b).collect();
