@@ -394,9 +394,16 @@ fn the_binary_deletes_and_inspects_against_a_real_server() {
     assert!(out.contains("deleted, 2 parts"), "{out}");
     assert!(out.contains("deleted (it was already gone)"), "{out}");
     for id in chain.iter().chain([&solo]) {
-        match rt.block_on(client.get_status(id, &quiet)) {
-            Err(MastodonError::Rejected { status: 404, .. }) => {}
-            other => panic!("status {id} is still there: {other:?}"),
+        // GoToSocial answers the DELETE at once and removes the status in a background
+        // worker (`processing/status/delete.go` queues it), so it may linger a moment.
+        let mut lookups = 0;
+        loop {
+            match rt.block_on(client.get_status(id, &quiet)) {
+                Err(MastodonError::Rejected { status: 404, .. }) => break,
+                other if lookups == 50 => panic!("status {id} is still there after 10 s: {other:?}"),
+                _ => std::thread::sleep(std::time::Duration::from_millis(200)),
+            }
+            lookups += 1;
         }
         // What the design relies on: a DELETE of a status gone is a 404.
         match rt.block_on(client.delete_status(id, &quiet)) {
