@@ -475,6 +475,20 @@ fn fragment_duration<R: Read + Seek>(reader: &mut R, moov: BoxSpan, budget: &mut
     })
 }
 
+/// A PNG of `w` × `h` pixels as far as the probe reads it (signature and IHDR), for
+/// tests that need media bytes in memory.
+#[cfg(test)]
+pub(crate) fn test_png(w: u32, h: u32) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    v.extend_from_slice(&13u32.to_be_bytes());
+    v.extend_from_slice(b"IHDR");
+    v.extend_from_slice(&w.to_be_bytes());
+    v.extend_from_slice(&h.to_be_bytes());
+    v.extend_from_slice(&[8, 6, 0, 0, 0]);
+    v.extend_from_slice(&[0, 0, 0, 0]); // CRC: not checked by the probe
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,16 +496,7 @@ mod tests {
 
     // ---------- builders for tiny in-memory files ----------
 
-    fn png(w: u32, h: u32) -> Vec<u8> {
-        let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-        v.extend_from_slice(&13u32.to_be_bytes());
-        v.extend_from_slice(b"IHDR");
-        v.extend_from_slice(&w.to_be_bytes());
-        v.extend_from_slice(&h.to_be_bytes());
-        v.extend_from_slice(&[8, 6, 0, 0, 0]);
-        v.extend_from_slice(&[0, 0, 0, 0]); // CRC: not checked by the probe
-        v
-    }
+    use super::test_png as png;
 
     fn jpeg(w: u16, h: u16) -> Vec<u8> {
         let mut v = vec![0xFF, 0xD8];

@@ -254,16 +254,7 @@ fn url_media(n: usize) -> String {
     s
 }
 
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-    v.extend_from_slice(&13u32.to_be_bytes());
-    v.extend_from_slice(b"IHDR");
-    v.extend_from_slice(&w.to_be_bytes());
-    v.extend_from_slice(&h.to_be_bytes());
-    v.extend_from_slice(&[8, 6, 0, 0, 0]);
-    v.extend_from_slice(&[0, 0, 0, 0]); // CRC, not checked
-    v
-}
+use crate::media_probe::test_png as png;
 
 fn gif(w: u16, h: u16) -> Vec<u8> {
     let mut v = b"GIF89a".to_vec();

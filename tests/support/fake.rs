@@ -274,7 +274,7 @@ impl<P: Platform> Fake<P> {
     }
 }
 
-/// [`handle`], with the platform's [`Platform::every_response`] headers.
+/// Every request: [`handle`], then the platform's [`Platform::every_response`] headers.
 async fn with_headers<P: Platform>(
     State(shared): State<Shared<P>>,
     method: Method,
@@ -282,7 +282,7 @@ async fn with_headers<P: Platform>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut reply = handle(State(shared.clone()), method, uri, headers, body).await;
+    let mut reply = handle(shared.clone(), Incoming { method, uri, headers, body }).await;
     for (name, value) in lock(&shared).state.every_response() {
         if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
             reply.headers_mut().entry(name).or_insert(v);
@@ -291,14 +291,7 @@ async fn with_headers<P: Platform>(
     reply
 }
 
-async fn handle<P: Platform>(
-    State(shared): State<Shared<P>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let req = Incoming { method, uri, headers, body };
+async fn handle<P: Platform>(shared: Shared<P>, req: Incoming) -> Response {
     let latency = {
         let mut g = lock(&shared);
         g.log.record(P::Entry::from(&req));
