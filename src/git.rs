@@ -455,15 +455,52 @@ fn signature(repo: &Repository, opts: &GitOptions) -> Result<Signature<'static>,
     Signature::now(&name, &email).map_err(|e| other("invalid author", e))
 }
 
+/// What a commit records: its subject, and what a failed push tells the user is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    /// Records of posts published (or adopted).
+    Published,
+    /// `deleted_at` marks of posts taken down.
+    Deleted,
+    /// Engagement lines appended to the history.
+    Engagement,
+    /// Nothing new: only commits an earlier run left unpushed.
+    Earlier,
+}
+
+impl Work {
+    fn of(recs: &[Rec], appends: &[Append]) -> Self {
+        if recs.is_empty() {
+            if appends.is_empty() { Self::Earlier } else { Self::Engagement }
+        } else if recs.iter().all(|r| r.record.deleted_at.is_some()) {
+            Self::Deleted
+        } else {
+            Self::Published
+        }
+    }
+
+    fn subject(self) -> &'static str {
+        match self {
+            Self::Engagement => STATS_SUBJECT,
+            Self::Deleted => DELETE_SUBJECT,
+            Self::Published | Self::Earlier => COMMIT_SUBJECT,
+        }
+    }
+
+    /// What is already done when only the push failed.
+    fn done(self) -> &'static str {
+        match self {
+            Self::Published => "the posts are published and their records are committed",
+            Self::Deleted => "the posts are deleted and their deletion is recorded and committed",
+            Self::Engagement => "the engagement numbers are recorded and committed",
+            Self::Earlier => "the records an earlier run left unpushed are committed",
+        }
+    }
+}
+
 fn commit_message(recs: &[Rec], appends: &[Append]) -> String {
     let deleted = |r: &Rec| r.record.deleted_at.is_some();
-    let subject = if recs.is_empty() && !appends.is_empty() {
-        STATS_SUBJECT
-    } else if !recs.is_empty() && recs.iter().all(deleted) {
-        DELETE_SUBJECT
-    } else {
-        COMMIT_SUBJECT
-    };
+    let subject = Work::of(recs, appends).subject();
     let mut msg = format!("{subject}\n\n");
     for a in appends {
         msg.push_str(&format!("- {}: {} line(s)\n", a.rel_path, a.text.lines().count()));
@@ -777,7 +814,8 @@ fn commit_and_push_all(
         }
         notes.push("pushed records committed by an earlier run".to_owned());
     }
-    push_loop(&r, &branch, &remote, &merge, opts, &sig, notes)
+    let work = if committed { Work::of(&recs, &appends) } else { Work::Earlier };
+    push_loop(&r, &branch, (&remote, &merge), opts, &sig, notes, work)
 }
 
 // ---------------------------------------------------------------------------
@@ -795,11 +833,11 @@ enum PushError {
 fn push_loop(
     r: &Repo,
     branch: &Branch,
-    remote: &str,
-    merge: &str,
+    (remote, merge): (&str, &str),
     opts: &GitOptions,
     sig: &Signature<'_>,
     mut notes: Notes,
+    work: Work,
 ) -> Result<GitOutcome, GitError> {
     let token = opts.token.as_ref();
     let max = opts.max_push_attempts.max(1);
@@ -808,8 +846,9 @@ fn push_loop(
     let failed = |reason: String, head: Oid| GitError::PushFailed {
         commit: head.to_string(),
         message: format!(
-            "the posts are published and their records are committed on `{branch}` as {short}, but pushing to `{remote}` failed: {reason}. \
+            "{done} on `{branch}` as {short}, but pushing to `{remote}` failed: {reason}. \
              Keep that commit; to finish, run `git pull --rebase && git push`, or run `crier publish` again (it pushes records left by an earlier run)",
+            done = work.done(),
             branch = branch.name,
             short = &head.to_string()[..10],
             reason = redact(&reason, token),
@@ -1383,6 +1422,41 @@ mod tests {
         assert_eq!(git(&f.work, &["rev-parse", "HEAD"]).trim(), commit);
         assert!(f.show(&f.work, "HEAD:content/post.md").contains("P7"));
         assert_eq!(status(&f.work), "");
+    }
+
+    #[test]
+    fn a_failed_push_says_what_the_command_did() {
+        let mut deleted = change("content/post.md", 3);
+        deleted.record.deleted_at = Some("2026-12-01T10:00:00Z".into());
+        let history = Append { rel_path: ".crier/stats.jsonl".into(), text: "{\"likes\":1}\n".into() };
+        type Run = fn(&Path, &RecordChange, &Append) -> Result<GitOutcome, GitError>;
+        let cases: [(&str, Run, &str, &str); 2] = [
+            (
+                "delete",
+                |w, c, _| {
+                    write_back(w, c);
+                    commit_and_push(w, std::slice::from_ref(c), &opts())
+                },
+                "the posts are deleted",
+                "the posts are published",
+            ),
+            (
+                "stats --record",
+                |w, _, a| commit_and_push_appends(w, std::slice::from_ref(a), &opts()),
+                "the engagement numbers are recorded",
+                "posts",
+            ),
+        ];
+        for (command, run, says, never) in cases {
+            let f = Fixture::new(true);
+            let missing = f.dir.path().join("gone.git");
+            git(&f.work, &["remote", "set-url", "origin", missing.to_str().unwrap()]);
+            let err = run(&f.work, &deleted, &history).unwrap_err();
+            let GitError::PushFailed { message, .. } = &err else { panic!("{command}: {err:?}") };
+            assert!(message.starts_with(says), "{command}: {message}");
+            assert!(!message.contains(never), "{command}: {message}");
+            assert!(message.contains("`git pull --rebase && git push`"), "{command}: {message}");
+        }
     }
 
     #[test]
