@@ -16,7 +16,7 @@ mod fake_threads;
 
 use std::time::Duration;
 
-use common::{Fixture, Run, git};
+use common::{Crier, Fixture, Run, git};
 use serde_json::Value;
 
 const NOW: &str = common::NOW;
@@ -70,8 +70,16 @@ impl World {
     /// `crier -C <repo> --color never ARGS…` at `now` with every platform's credentials;
     /// no secret may show in the output or the files.
     fn crier_at(&self, now: &str, args: &[&str]) -> Run {
-        let run = self
-            .repo
+        let run = self.command(now, args).run();
+        for secret in [self.threads.token(), self.devto.api_key(), self.bluesky.password(), self.mastodon.token()] {
+            self.assert_kept_secret(&run, &secret);
+        }
+        run
+    }
+
+    /// The command [`Self::crier_at`] runs.
+    fn command(&self, now: &str, args: &[&str]) -> Crier {
+        self.repo
             .crier()
             .env("CRIER_NOW", now)
             .env("CRIER_THREADS_API_URL", self.threads.base_url())
@@ -84,11 +92,6 @@ impl World {
             .env("MASTODON_INSTANCE", self.mastodon.base_url())
             .env("MASTODON_ACCESS_TOKEN", self.mastodon.token())
             .args(args)
-            .run();
-        for secret in [self.threads.token(), self.devto.api_key(), self.bluesky.password(), self.mastodon.token()] {
-            self.assert_kept_secret(&run, &secret);
-        }
-        run
     }
 
     fn crier(&self, args: &[&str]) -> Run {
@@ -293,7 +296,54 @@ fn a_platform_without_permission_is_unavailable_and_the_others_still_report() {
     assert!(json["posts"].as_array().is_some_and(|p| p.len() == 3 && p.iter().all(|p| p["platform"] != "threads")));
 
     let human = w.crier(&["stats", "--platform", "threads"]);
-    human.code(1).stdout_has("unavailable: threads: the token lacks the `threads_manage_insights` permission");
+    human.code(1).stdout_has(
+        "nothing could be read:\nunavailable: threads: the token lacks the `threads_manage_insights` permission",
+    );
+}
+
+#[test]
+fn the_progress_bar_shows_on_a_terminal_only() {
+    let w = World::new();
+    let _origin = w.published();
+    w.engage();
+    let bar = "reading engagement [";
+    // A terminal as people have them (indicatif draws nothing without TERM, or with `dumb`).
+    let terminal = |args: &[&str]| w.command(NOW, args).env("TERM", "xterm-256color");
+    let term = terminal(&["stats"]).run_on_terminal("");
+    term.code(0).stdout_has(bar).stdout_has("content/hello.md");
+    // The bar is gone before the table is printed: no bar nor escape code inside the table.
+    let table = &term.stdout[term.stdout.rfind("post  ").expect("the table's header")..];
+    assert!(!table.contains(bar) && !table.contains('\x1b'), "{term}");
+
+    let piped = w.crier(&["stats"]);
+    piped.code(0);
+    assert!(!piped.all().contains(bar), "not on a pipe\n{piped}");
+    let under_ci = terminal(&["stats"]).env("CI", "true").run_on_terminal("");
+    under_ci.code(0).stdout_has("content/hello.md");
+    assert!(!under_ci.stdout.contains(bar), "not in CI\n{under_ci}");
+    for quiet in [&["stats", "--format", "json"][..], &["stats", "-q"]] {
+        let run = terminal(quiet).run_on_terminal("");
+        run.code(0);
+        assert!(!run.stdout.contains(bar), "not with {quiet:?}\n{run}");
+    }
+}
+
+#[test]
+fn nothing_published_yet_is_said_plainly_and_is_not_a_failure() {
+    let w = World::new();
+    w.file("content/hello.md", HELLO);
+    let _origin = common::push_to_new_origin(w.root());
+    let run = w.crier(&["stats", "--record"]);
+    run.code(0).stdout_has("nothing published yet: no post has a `published` record");
+    assert!(!run.all().contains("could be read"), "{run}");
+    assert!(!w.root().join(".crier/stats.jsonl").exists(), "nothing to record\n{run}");
+    assert_eq!(git(w.root(), &["log", "--format=%s"]).trim(), "posts", "no commit");
+    let json = w.json(&["stats", "--format", "json"]);
+    assert_eq!(json, serde_json::json!({"posts": [], "unavailable": []}));
+
+    // Published elsewhere only: nothing on the platform asked for.
+    w.crier(&["publish", "--no-push"]).code(0);
+    w.crier(&["stats", "--platform", "devto"]).code(0).stdout_has("nothing published on dev.to yet");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use crate::cli::{StatsArgs, StatsFormat};
 use crate::error::{Error, Result};
 use crate::git::{self, Append, GitOptions, GitOutcome, RepoInfo};
 use crate::pipeline;
+use crate::platforms::PlatformId;
 use crate::platforms::http::HttpOptions;
 use crate::platforms::metrics::Metric;
 use crate::publish::rfc3339;
@@ -28,23 +29,23 @@ pub fn execute(g: &Global, args: &StatsArgs) -> Result<Outcome> {
     let reports = pipeline::check_all(&project, &files);
 
     let quiet = g.quiet || args.format != StatsFormat::Human;
-    let progress = |msg: &str| {
-        if !quiet && g.verbose > 0 {
-            eprintln!("  {msg}");
-        }
-    };
+    let progress = Progress::new(g, quiet);
     let http = HttpOptions::from_config(&project.config.publish);
     let mut collected = runtime()?.block_on(stats::collect(&project, &g.env, &reports, &only, http, &progress));
+    drop(progress);
     table::sort(&mut collected.rows, metric);
 
     let history_path = project.root.join(&project.config.stats.file);
     let entries = history::read(&history_path)
         .map_err(|e| Error::io(format!("cannot read `{}`", project.config.stats.file), e))?;
     let previous = history::latest(&entries);
+    // No post has a live record (of these platforms): not a failure, there is just nothing yet.
+    let nothing_published = collected.rows.is_empty() && collected.unavailable.is_empty();
 
     match args.format {
         StatsFormat::Json => print(&format!("{}\n", collected.to_json())),
         StatsFormat::Csv => print(&table::csv(&collected.rows)),
+        StatsFormat::Human if nothing_published => print(&nothing_published_text(&only)),
         StatsFormat::Human => {
             print(&table::human(&collected.rows, &collected.unavailable, &previous, g.style.color));
         }
@@ -59,7 +60,7 @@ pub fn execute(g: &Global, args: &StatsArgs) -> Result<Outcome> {
 
     let lines = history::new_lines(&entries, &collected.rows, &now);
     let mut failed = false;
-    if let Some(recording) = &recording {
+    if let Some(recording) = recording.as_ref().filter(|_| !nothing_published) {
         failed |= !record(g, &project, &recording.repo, &lines);
     }
     if let Some(out) = &args.html {
@@ -133,6 +134,77 @@ fn record(g: &Global, project: &crate::project::Project, repo: &RepoInfo, lines:
         Err(e) => {
             eprintln!("error: git: {e}");
             false
+        }
+    }
+}
+
+/// What `crier stats` says when no post has a record to read (exit 0).
+fn nothing_published_text(only: &[PlatformId]) -> String {
+    let on = if only.is_empty() {
+        String::new()
+    } else {
+        format!(" on {}", only.iter().map(|p| crate::publish::display(*p)).collect::<Vec<_>>().join(" or "))
+    };
+    format!(
+        "nothing published{on} yet: no post has a `published` record to read numbers for \
+         (posts deleted with `crier delete` are not read); run `crier publish` first\n"
+    )
+}
+
+/// A bar of the posts read so far, on a terminal only (not in CI, nor with `--quiet` or a
+/// machine format, whose readers want stdout alone); elsewhere the steps as lines with `-v`.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+}
+
+impl Progress {
+    fn new(g: &Global, quiet: bool) -> Self {
+        use std::io::IsTerminal as _;
+        let shown = !quiet && !g.env.in_ci() && std::io::stderr().is_terminal();
+        let bar = shown.then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            let style =
+                indicatif::ProgressStyle::with_template("reading engagement [{bar:30}] {pos}/{len} posts  {wide_msg}")
+                    .map(|s| s.progress_chars("=> "));
+            if let Ok(style) = style {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Self { bar, lines: !quiet && g.verbose > 0 }
+    }
+}
+
+impl stats::Progress for Progress {
+    fn start(&self, posts: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(posts);
+            // Drawn at once, not at the first tick: a quick run shows it too.
+            bar.tick();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
+    }
+
+    fn step(&self, platform: PlatformId, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.set_message(format!("{platform}: {message}")),
+            None if self.lines => eprintln!("  {platform}: {message}"),
+            None => {}
+        }
+    }
+
+    fn done(&self, _: PlatformId, posts: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(posts);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }

@@ -80,6 +80,16 @@ impl Collected {
     }
 }
 
+/// What looks on while [`collect`] reads: told how many posts there are to read, each
+/// platform's steps, and when a platform is done.
+pub trait Progress {
+    /// Before any request: the posts (one per post and platform) to read.
+    fn start(&self, posts: u64);
+    fn step(&self, platform: PlatformId, message: &str);
+    /// A platform's `posts` are read (or could not be).
+    fn done(&self, platform: PlatformId, posts: u64);
+}
+
 /// A post's record on one platform, to read.
 struct Target<'a> {
     report: &'a PostReport,
@@ -95,7 +105,7 @@ pub async fn collect(
     reports: &[PostReport],
     only: &[PlatformId],
     http: HttpOptions,
-    progress: &dyn Fn(&str),
+    progress: &dyn Progress,
 ) -> Collected {
     let mut by_platform: BTreeMap<PlatformId, Vec<Target<'_>>> = BTreeMap::new();
     for report in reports {
@@ -108,9 +118,13 @@ pub async fn collect(
             }
         }
     }
-    let results =
-        join_all(by_platform.iter().map(|(&id, targets)| read_platform(project, env, id, targets, http, progress)))
-            .await;
+    progress.start(by_platform.values().map(|t| t.len() as u64).sum());
+    let results = join_all(by_platform.iter().map(|(&id, targets)| async move {
+        let read = read_platform(project, env, id, targets, http, progress).await;
+        progress.done(id, targets.len() as u64);
+        read
+    }))
+    .await;
     let mut out = Collected::default();
     for ((id, targets), (read, calls)) in by_platform.iter().zip(results) {
         out.calls += calls;
@@ -138,7 +152,7 @@ async fn read_platform(
     id: PlatformId,
     targets: &[Target<'_>],
     http: HttpOptions,
-    progress: &dyn Fn(&str),
+    progress: &dyn Progress,
 ) -> (Result<Vec<Engagement>, String>, u64) {
     let platform = platforms::get(id);
     if let Some(c) = platform.credentials().iter().find(|c| c.required && env.get(c.var).is_none()) {
@@ -149,8 +163,8 @@ async fn read_platform(
         Ok(s) => s,
         Err(f) => return (Err(format!("cannot connect: {}", f.fatal.unwrap_or(f.message))), 0),
     };
-    progress(&format!("{id}: reading {} post(s)", targets.len()));
-    let step = |msg: &str| progress(&format!("{id}: {msg}"));
+    progress.step(id, &format!("reading {} post(s)", targets.len()));
+    let step = |msg: &str| progress.step(id, msg);
     let recorded: Vec<Recorded<'_>> = targets
         .iter()
         .filter_map(|t| {

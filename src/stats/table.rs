@@ -102,7 +102,8 @@ pub fn human(rows: &[Row], unavailable: &[Unavailable], previous: &Previous, col
         let _ = writeln!(out, "{}", format!("{text}{ch}").trim_end());
     }
     if rows.is_empty() {
-        out = "no recorded posts could be read\n".to_owned();
+        // With nothing unavailable either there is nothing published to read: the command says so.
+        out = if unavailable.is_empty() { String::new() } else { "nothing could be read:\n".to_owned() };
     }
     for u in unavailable {
         let _ = writeln!(out, "{} {}: {}", paint("33", "unavailable:"), u.platform, u.reason);
