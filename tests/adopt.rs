@@ -10,7 +10,7 @@ mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use common::{Fixture, Run, git};
+use common::{Crier, Fixture, Run, git};
 use std::time::Duration;
 
 use fake_threads::{FakeConfig, FakeThreads, Fault, Route};
@@ -42,16 +42,19 @@ impl World {
     }
 
     /// `crier -C <repo> --color never ARGS…` with both platforms' credentials.
-    fn crier(&self, args: &[&str]) -> Run {
-        let run = self
-            .repo
+    fn command(&self, args: &[&str]) -> Crier {
+        self.repo
             .crier()
             .env("CRIER_THREADS_API_URL", self.threads.base_url())
             .env("CRIER_DEVTO_API_URL", self.devto.base_url())
             .env("THREADS_ACCESS_TOKEN", self.threads.token())
             .env("DEVTO_API_KEY", self.devto.api_key())
             .args(args)
-            .run();
+    }
+
+    /// Runs `crier … ARGS…` and checks that no secret leaked.
+    fn crier(&self, args: &[&str]) -> Run {
+        let run = self.command(args).run();
         for secret in [self.threads.token(), self.devto.api_key()] {
             assert!(!run.all().contains(&secret), "a secret leaked\n{run}");
         }
@@ -459,4 +462,35 @@ fn a_missing_credential_is_named_before_anything_is_read() {
     let run = w.repo.crier().env("CRIER_THREADS_API_URL", w.threads.base_url()).args(["adopt"]).run();
     run.code(2).stderr_has("THREADS_ACCESS_TOKEN is not set");
     assert_eq!(w.threads.calls(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_between_posts_and_records_commits_and_pushes_what_was_found() {
+    let w = World::new();
+    let names: Vec<String> = (1..=6).map(|n| format!("content/p{n}.md")).collect();
+    for (i, name) in names.iter().enumerate() {
+        let text = format!("Already out, number {}", i + 1);
+        w.thread(&text, None);
+        w.file(name, md("platforms: [threads]\n", &format!("{text}\n")));
+    }
+    let origin = common::push_to_new_origin(w.root());
+    // Every request takes a while: the signal arrives while posts are still looked for.
+    w.threads.set_latency(Duration::from_millis(150));
+    let reads = || w.threads.requests().iter().filter(|(m, _)| m == "GET").count();
+    let run = w.command(&["adopt"]).run_steered(|child| {
+        common::wait_for(child, "the first read", || reads() > 0);
+        common::signal(child, "TERM");
+    });
+    run.code(143);
+    assert!(run.stdout.contains("cancelled by SIGTERM") && run.stdout.contains("not checked: cancelled"), "{run}");
+    // What was found is recorded, committed and pushed; nothing was published.
+    let on_origin: Vec<String> = names.iter().map(|n| git(origin.path(), &["show", &format!("main:{n}")])).collect();
+    let found = on_origin.iter().filter(|t| !front(t)["published"]["threads"].is_null()).count();
+    assert!(found < names.len(), "stopped between posts ({found} found)\n{run}");
+    assert_eq!(w.threads_posts(), names.len());
+
+    // The next run finds the rest.
+    w.threads.set_latency(Duration::ZERO);
+    w.crier(&["adopt"]).code(0).stdout_has(&format!("adopted {}, not found 0", names.len() - found));
 }

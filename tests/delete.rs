@@ -345,3 +345,35 @@ fn on_a_terminal_delete_asks_and_only_yes_deletes() {
     assert!(w.threads.published_posts().iter().all(|p| p.deleted), "every part is gone\n{yes}");
     assert_eq!(record(&w.read("content/chain.md"), "threads")["deleted_at"], NOW);
 }
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_between_posts_and_records_commits_and_pushes_what_is_deleted() {
+    let w = World::new();
+    let names: Vec<String> = (1..=6).map(|n| format!("content/p{n}.md")).collect();
+    for (i, name) in names.iter().enumerate() {
+        w.file(name, format!("---\nplatforms: [threads]\n---\n\nPost {}.\n", i + 1));
+    }
+    let origin = with_origin(&w);
+    w.crier(&["publish"]).code(0);
+    // Every request takes a while: the signal arrives while posts are still being deleted.
+    w.threads.set_latency(Duration::from_millis(150));
+    let deletes = || w.threads.requests().iter().filter(|(m, _)| m == "DELETE").count();
+    let run = w.command(&["delete", "content", "--yes"]).run_steered(|child| {
+        common::wait_for(child, "the first delete", || deletes() > 0);
+        common::signal(child, "TERM");
+    });
+    run.code(143);
+    let gone = w.threads.published_posts().iter().filter(|p| p.deleted).count();
+    assert!(gone > 0 && gone < names.len(), "stopped between posts ({gone} deleted)\n{run}");
+    assert!(run.stdout.contains("cancelled by SIGTERM") && run.stdout.contains("not deleted: cancelled"), "{run}");
+    // Every post taken down is recorded, committed and pushed; the others are left as they were.
+    let on_origin: Vec<String> = names.iter().map(|n| git(origin.path(), &["show", &format!("main:{n}")])).collect();
+    let marked = on_origin.iter().filter(|t| record(t, "threads").get("deleted_at").is_some()).count();
+    assert_eq!(marked, gone, "{run}");
+
+    // The next run finishes the job.
+    w.threads.set_latency(Duration::ZERO);
+    w.crier(&["delete", "content", "--yes"]).code(0);
+    assert!(w.threads.published_posts().iter().all(|p| p.deleted));
+}

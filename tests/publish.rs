@@ -11,7 +11,9 @@ mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
-use common::{Crier, Fixture, NOW, Run, git, png};
+#[cfg(unix)]
+use common::signal;
+use common::{Crier, Fixture, NOW, Run, git, png, wait_for};
 use std::time::{Duration, Instant};
 
 use fake_threads::{FakeConfig, FakePost, FakeThreads, Fault, Route};
@@ -1179,23 +1181,6 @@ fn a_spoiler_cut_by_split_auto_stays_hidden_in_both_parts_and_in_thread_items() 
 }
 
 // ---------------------------------------------------------------- engine hazards (issue 28, 21)
-
-/// Sends `SIG<name>` to `child`.
-#[cfg(unix)]
-fn signal(child: &std::process::Child, name: &str) {
-    let sent = std::process::Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status();
-    assert!(sent.expect("kill runs").success(), "kill -{name}");
-}
-
-/// Waits (bounded) until `ready` holds, while `child` runs.
-fn wait_for(child: &mut std::process::Child, what: &str, ready: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !ready() {
-        assert!(child.try_wait().expect("wait").is_none(), "crier ended before {what}");
-        assert!(started.elapsed() < Duration::from_secs(30), "{what} never happened");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
 
 #[test]
 fn one_file_named_twice_is_published_once() {

@@ -21,13 +21,14 @@ use super::{
 };
 use crate::cli::AdoptArgs;
 use crate::content::{self, Post};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::git::RecordChange;
 use crate::ledger;
 use crate::pipeline;
 use crate::platforms::http::HttpOptions;
 use crate::platforms::{self, Adoption, ConnectContext, Job, PlatformId, Session};
 use crate::project::Project;
+use crate::publish::cancel::{self, Cancel};
 use crate::publish::{self, fingerprint, record_of, rfc3339};
 
 /// A platform's connection for this run, made on first use.
@@ -92,6 +93,8 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     needed.dedup();
     require_credentials(g, &needed, "look for posts on")?;
 
+    // From here a signal stops the run between posts; what was found is recorded and pushed.
+    let cancel = Cancel::on_signals().map_err(|e| Error::io("cannot listen for SIGINT/SIGTERM", e))?;
     // Records are written like publish's: one writer per checkout, into committable files.
     let recording = if args.dry_run { None } else { Some(Recording::begin(&project.root, args.no_commit)?) };
     let runtime = runtime()?;
@@ -104,6 +107,11 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
             let original = text.clone();
             let mut changes = Vec::new();
             for &id in platforms_ {
+                if cancel.is_cancelled() {
+                    let result = format!("not checked: cancelled by {}; run again to finish", cancel.signal_name());
+                    rows.push(Row { post: post.path.clone(), platform: id.name().to_owned(), result });
+                    continue;
+                }
                 let conn = match conns.get(&id) {
                     Some(c) => c,
                     None => {
@@ -126,7 +134,15 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
                         format!("not checked: {why}")
                     }
                     Conn::Ready(session) => {
-                        let outcome = look(&project, post, &text, id, session.as_ref(), &now, g.quiet).await;
+                        let look = look(&project, post, &text, id, session.as_ref(), &now, g.quiet);
+                        let outcome = cancel.bounded(look).await.unwrap_or_else(|| Looked::Failed {
+                            message: format!(
+                                "abandoned {}s after {}: run again to finish",
+                                cancel::GRACE.as_secs(),
+                                cancel.signal_name()
+                            ),
+                            fatal: None,
+                        });
                         match outcome {
                             Looked::Found(record) => match ledger::set_record(&text, post.kind, id.name(), &record) {
                                 Ok(new) => {
@@ -208,8 +224,16 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
         tally.failed += failed.len();
         git_lines.extend(failed);
     }
-    print(&table(&rows, &tally, args.dry_run, &git_lines));
-    Ok(if tally.failed == 0 { Outcome::Success } else { Outcome::Failure })
+    let mut out = table(&rows, &tally, args.dry_run, &git_lines);
+    if cancel.is_cancelled() {
+        let _ = writeln!(out, "cancelled by {}: no post was looked for after it", cancel.signal_name());
+    }
+    print(&out);
+    Ok(match cancel.code() {
+        Some(code) => Outcome::Cancelled(code),
+        None if tally.failed == 0 => Outcome::Success,
+        None => Outcome::Failure,
+    })
 }
 
 /// A record with an id but no URL (`crier import` writes them when it cannot ask dev.to).

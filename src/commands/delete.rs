@@ -29,6 +29,7 @@ use crate::pipeline;
 use crate::platform_id::NAMES;
 use crate::platforms::http::HttpOptions;
 use crate::platforms::{self, ConnectContext, PlatformId, Recorded, Session};
+use crate::publish::cancel::{self, Cancel};
 use crate::publish::{self, rfc3339};
 
 /// One post on one platform to take down.
@@ -167,6 +168,8 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
         return Ok(Outcome::Failure);
     }
 
+    // From here a signal stops the run between posts; what is deleted is recorded and pushed.
+    let cancel = Cancel::on_signals().map_err(|e| Error::io("cannot listen for SIGINT/SIGTERM", e))?;
     // Records are written like publish's: one writer per checkout, into committable files.
     let recording = Recording::begin(&project.root, args.no_commit)?;
     let runtime = runtime()?;
@@ -175,6 +178,11 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
         let mut conns: HashMap<PlatformId, Conn> = HashMap::new();
         for t in &targets {
             let id = t.platform;
+            if cancel.is_cancelled() {
+                let result = format!("not deleted: cancelled by {}; run again to finish", cancel.signal_name());
+                rows.push(Row { post: t.post.path.clone(), platform: id.name().to_owned(), result });
+                continue;
+            }
             if let std::collections::hash_map::Entry::Vacant(slot) = conns.entry(id) {
                 slot.insert(connect(&project, g, id).await);
             }
@@ -195,8 +203,16 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
                         }
                     };
                     let target = Recorded { post: &t.post, record: &t.record, rendered: None, progress: &progress };
-                    match session.delete(&target).await {
-                        Ok(done) => {
+                    match cancel.bounded(session.delete(&target)).await {
+                        None => {
+                            tally.failed += 1;
+                            format!(
+                                "abandoned {}s after {}: run again to finish (a post already gone is not an error)",
+                                cancel::GRACE.as_secs(),
+                                cancel.signal_name()
+                            )
+                        }
+                        Some(Ok(done)) => {
                             if let Some(b) = budget {
                                 b.remaining = b.remaining.saturating_sub(done.deleted as u64);
                             }
@@ -221,7 +237,7 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
                                 }
                             }
                         }
-                        Err(f) => {
+                        Some(Err(f)) => {
                             tally.failed += 1;
                             let gone = if f.published_parts > 0 {
                                 format!(" ({} of {} parts were deleted; run again to finish)", f.published_parts, t.parts())
@@ -255,11 +271,18 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
             let _ = writeln!(out, "  {l}");
         }
     }
-    if tally.failed > 0 {
+    if let Some(name) = cancel.code().map(|_| cancel.signal_name()) {
+        let _ = writeln!(out, "cancelled by {name}: no post started after it");
+    }
+    if tally.failed > 0 || cancel.is_cancelled() {
         out.push_str("\nrun the same `crier delete` again to retry: what is already deleted is recorded, and a post already gone is not an error\n");
     }
     print(&out);
-    Ok(if tally.failed == 0 { Outcome::Success } else { Outcome::Failure })
+    Ok(match cancel.code() {
+        Some(code) => Outcome::Cancelled(code),
+        None if tally.failed == 0 => Outcome::Success,
+        None => Outcome::Failure,
+    })
 }
 
 /// Connects `id` and reads its delete budget.

@@ -119,6 +119,19 @@ impl Cancel {
         }
     }
 
+    /// Runs `work` to its end, unless the run is cancelled and `work` is still going
+    /// [`GRACE`] later: then it is abandoned (None).
+    pub async fn bounded<F: std::future::Future>(&self, work: F) -> Option<F::Output> {
+        let grace = async {
+            self.cancelled().await;
+            tokio::time::sleep(GRACE).await;
+        };
+        tokio::select! {
+            out = work => Some(out),
+            () = grace => None,
+        }
+    }
+
     /// Resolves once the run is cancelled.
     pub async fn cancelled(&self) {
         loop {

@@ -194,16 +194,7 @@ pub fn publish_all(
         .map_err(|e| Error::io("cannot start the network runtime", e))?;
     let all = join_all(queues.into_iter().map(|(id, queue)| run_platform(&shared, id, queue)));
     // After a signal the calls in flight get a bounded time to finish and be recorded.
-    let grace = async {
-        cancel.cancelled().await;
-        tokio::time::sleep(cancel::GRACE).await;
-    };
-    let finished = runtime.block_on(async {
-        tokio::select! {
-            _ = all => true,
-            () = grace => false,
-        }
-    });
+    let finished = runtime.block_on(cancel.bounded(all)).is_some();
     let mut summary = shared.summary.into_inner();
     if !finished {
         for label in shared.in_flight.into_inner() {

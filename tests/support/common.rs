@@ -323,6 +323,23 @@ pub(crate) fn drain(child: &mut Child) -> (std::thread::JoinHandle<Vec<u8>>, std
     (drain(Box::new(child.stdout.take().expect("stdout"))), drain(Box::new(child.stderr.take().expect("stderr"))))
 }
 
+/// Sends `SIG<name>` to `child` (a test of how a run stops on Ctrl-C or a CI cancel).
+#[cfg(unix)]
+pub(crate) fn signal(child: &Child, name: &str) {
+    let sent = Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status();
+    assert!(sent.expect("kill runs").success(), "kill -{name}");
+}
+
+/// Waits (bounded) until `ready` holds, while `child` runs.
+pub(crate) fn wait_for(child: &mut Child, what: &str, ready: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(child.try_wait().expect("wait").is_none(), "crier ended before {what}");
+        assert!(started.elapsed() < Duration::from_secs(30), "{what} never happened");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Runs `git ARGS…` in `dir` as "Tester" and returns its stdout; a failing git fails the test.
 pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
