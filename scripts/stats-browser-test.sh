@@ -57,15 +57,31 @@ const drawn=lines.filter(l=>l.getTotalLength()>0&&l.getBoundingClientRect().widt
 const shown=charts.filter(c=>c.getBoundingClientRect().width>100&&c.getBoundingClientRect().height>100);
 document.body.setAttribute("data-probe",`charts=${charts.length} shown=${shown.length} lines=${lines.length} drawn=${drawn.length}`);
 </script>'
-page=$(cat "$tmp/stats.html")
-printf '%s%s</body></html>\n' "${page%</body></html>}" "$probe" > "$tmp/probe.html"
 chrome=(chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
   --disable-component-update --disable-sync --user-data-dir="$tmp/chrome" --window-size=1200,1400)
-result=$("${chrome[@]}" --dump-dom "file://$tmp/probe.html" 2>/dev/null | grep -o 'data-probe="[^"]*"' || true)
-echo "chromium: $result"
+# What the browser drew of PAGE: the probe's line, empty when it did not run.
+drew() {
+  local page
+  page=$(cat "$1")
+  printf '%s%s</body></html>\n' "${page%</body></html>}" "$probe" > "$tmp/probe.html"
+  "${chrome[@]}" --dump-dom "file://$tmp/probe.html" 2>/dev/null | grep -o 'data-probe="[^"]*"' || true
+}
 # 2 platform totals + 3 posts, 3 metrics each: 15 lines; c.md has one point only (a
 # dot, no line), so 12 lines have a length.
-[ "$result" = 'data-probe="charts=5 shown=5 lines=15 drawn=12"' ] || fail "charts not drawn as expected: $result"
+expected='data-probe="charts=5 shown=5 lines=15 drawn=12"'
+result=$(drew "$tmp/stats.html")
+echo "chromium: $result"
+[ "$result" = "$expected" ] || fail "charts not drawn as expected: $result"
+
+# The check itself fails when the charts do not draw: lines without points, and charts
+# a stylesheet hides, are both caught.
+sed 's/ points="[^"]*"//g' "$tmp/stats.html" > "$tmp/no-lines.html"
+sed 's|</style>|svg.chart{display:none}</style>|' "$tmp/stats.html" > "$tmp/hidden.html"
+for broken in no-lines hidden; do
+  result=$(drew "$tmp/$broken.html")
+  [ -n "$result" ] && [ "$result" != "$expected" ] || fail "the probe did not notice a broken page ($broken): $result"
+  echo "chromium, $broken (must differ): $result"
+done
 "${chrome[@]}" --screenshot="$out" "file://$tmp/stats.html" >/dev/null 2>&1 || fail "chromium failed"
 [ -s "$out" ] || fail "no screenshot"
 echo "ok: page self-contained, served at /stats, charts drawn; screenshot in $out"
