@@ -3,7 +3,8 @@
 # Mastodon client API: GoToSocial, built from source, on 127.0.0.1 with SQLite
 # and a 500-character limit. `crier auth mastodon` signs in first (out of band,
 # then through the redirect to its listener, curl playing the browser); the
-# tests run with the token it wrote.
+# tests run with the token it wrote. A second account (bob, with a token of the
+# test's own app) favourites, boosts and answers a status for `crier stats`.
 #
 #   scripts/mastodon-server-test.sh
 #
@@ -157,6 +158,11 @@ password='Crier-e2e-Passw0rd!'
 log "creating and confirming the account alice"
 admin account create --username alice --email "$email" --password "$password"
 admin account confirm --username alice
+# bob favourites, boosts and answers alice's statuses, for `crier stats` to read.
+fan_email=bob@example.org
+log "creating and confirming the account bob"
+admin account create --username bob --email "$fan_email" --password "$password"
+admin account confirm --username bob
 start_server
 log "GoToSocial is up on $base"
 
@@ -168,11 +174,11 @@ cd "$root"
 # The binary as the tests build it (same features, so the build is shared).
 cargo test --locked --quiet --no-run --test mastodon_e2e
 crier_bin=${CARGO_TARGET_DIR:-$root/target}/debug/crier
-browser() { # URL: signs in and approves as a person would; prints where GoToSocial redirects to
+browser() { # URL [EMAIL]: signs in (as alice) and approves as a person would; prints where GoToSocial redirects to
     local jar=$work/cookies.$RANDOM
     curl -fsS -o /dev/null -c "$jar" -b "$jar" "${1/$base/$web}"
     curl -fsS -o /dev/null -c "$jar" -b "$jar" -X POST "$web/auth/sign_in" \
-        --data-urlencode "username=$email" --data-urlencode "password=$password"
+        --data-urlencode "username=${2:-$email}" --data-urlencode "password=$password"
     curl -sS -o /dev/null -c "$jar" -b "$jar" -X POST "$web/oauth/authorize" -w '%{redirect_url}'
 }
 authorize_url() { # ERRFILE: waits for the URL crier prints
@@ -212,6 +218,22 @@ for t in "$oob_token" "$token"; do
 done
 log "crier auth mastodon signed in as alice, out of band and through the redirect (scopes: $scopes)"
 
+# bob's token: an app of the test's own with the scopes to favourite, boost and reply
+# (crier asks for none of them), signed in out of band.
+json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+oob=urn:ietf:wg:oauth:2.0:oob
+fan_app=$(curl -fsS -X POST "$base/api/v1/apps" --data-urlencode client_name=crier-e2e-fan \
+    --data-urlencode "redirect_uris=$oob" --data-urlencode "scopes=read write")
+fan_id=$(json_field client_id <<<"$fan_app")
+fan_secret=$(json_field client_secret <<<"$fan_app")
+location=$(browser "$base/oauth/authorize?client_id=$fan_id&redirect_uri=$oob&response_type=code&scope=read+write" "$fan_email")
+fan_code=$(python3 -c 'import sys, urllib.parse as u; print(u.parse_qs(u.urlparse(sys.argv[1]).query)["code"][0])' "$location")
+fan_token=$(curl -fsS -X POST "$base/oauth/token" --data-urlencode grant_type=authorization_code \
+    --data-urlencode "client_id=$fan_id" --data-urlencode "client_secret=$fan_secret" \
+    --data-urlencode "redirect_uri=$oob" --data-urlencode "code=$fan_code" | json_field access_token)
+curl -fsS -o /dev/null -H "Authorization: Bearer $fan_token" "$base/api/v1/accounts/verify_credentials"
+log "bob signed in (scopes: read write)"
+
 # --- a proxy that injects failures (5xx on reads) in front of the server -----
 # GoToSocial sends X-RateLimit-* on every response once rate limiting is on (the
 # limit above is never reached); the proxy keeps them on the 502s it injects.
@@ -225,4 +247,4 @@ log "fault proxy on $fault_proxy"
 # --- crier's end-to-end tests -----------------------------------------------
 log "running crier's Mastodon end-to-end tests"
 CRIER_MASTODON_E2E_URL=$base CRIER_MASTODON_E2E_TOKEN=$token CRIER_MASTODON_E2E_FAULT_PROXY=$fault_proxy \
-    cargo test --locked --test mastodon_e2e -- --ignored --nocapture --test-threads=1
+    CRIER_MASTODON_E2E_FAN_TOKEN=$fan_token cargo test --locked --test mastodon_e2e -- --ignored --nocapture --test-threads=1

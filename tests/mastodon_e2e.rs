@@ -9,8 +9,9 @@
 //! a chain, an image with alt text (a real PNG the server processes), an edit of one part of a
 //! chain, a rerun after a lost reply (a proxy forwards the create and drops the answer;
 //! GoToSocial ignores `Idempotency-Key`, so only reconciliation prevents the double post),
-//! a post over the instance's limit refused before sending, and a publish through two 502s on
-//! a read (`scripts/fault-proxy.py`, `CRIER_MASTODON_E2E_FAULT_PROXY`).
+//! a post over the instance's limit refused before sending, a publish through two 502s on
+//! a read (`scripts/fault-proxy.py`, `CRIER_MASTODON_E2E_FAULT_PROXY`), and `crier stats`
+//! reading a second account's favourite, boost and reply (`CRIER_MASTODON_E2E_FAN_TOKEN`).
 
 #[path = "support/common.rs"]
 mod common;
@@ -464,4 +465,77 @@ fn the_binary_recovers_from_a_502_on_a_read() {
     assert_eq!(count_text(&rt.block_on(mine(&client)), &text), 1, "published exactly once");
     let recorded = std::fs::read_to_string(root.join("content/fault.md")).expect("read");
     assert!(recorded.contains("published:\n  mastodon:\n"), "{recorded}");
+}
+
+/// The `crier` binary against the real server: a status published by crier is favourited,
+/// boosted and answered by a second account (bob, `CRIER_MASTODON_E2E_FAN_TOKEN`) through
+/// the API, and `crier stats --format json` reports it (GoToSocial has no batch read, so
+/// crier asks status by status).
+#[test]
+#[ignore = "needs a real Mastodon-API server: run scripts/mastodon-server-test.sh"]
+fn the_binary_reads_favourites_boosts_and_replies_from_a_real_server() {
+    let (url, token) = server();
+    let fan = std::env::var("CRIER_MASTODON_E2E_FAN_TOKEN")
+        .expect("set CRIER_MASTODON_E2E_FAN_TOKEN: run scripts/mastodon-server-test.sh");
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("content")).expect("mkdir");
+    std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 5\n").expect("yaml");
+    std::fs::write(
+        root.join("content/liked.md"),
+        format!("---\nplatforms: [mastodon]\n---\n\nStats e2e {nonce}: one to like.\n"),
+    )
+    .expect("post");
+    let crier = |args: &[&str]| crier_at(root, url.as_str(), &token, args);
+    let stats = || -> serde_json::Value {
+        let run = common::Crier::new(root)
+            .env_remove("CRIER_NOW")
+            .env("MASTODON_INSTANCE", url.as_str())
+            .env("MASTODON_ACCESS_TOKEN", &token)
+            .args(["stats", "--format", "json"])
+            .run();
+        assert_eq!(run.code, 0, "crier stats failed\n{run}");
+        assert!(!run.all().contains(&token), "token leaked");
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("JSON: {e}\n{run}"))
+    };
+    assert_eq!(crier(&["publish"]).0, 0);
+    let before = stats();
+    let metrics = &before["posts"][0]["metrics"];
+    assert_eq!(before["unavailable"], serde_json::json!([]), "{before}");
+    assert_eq!((&metrics["likes"], &metrics["reposts"], &metrics["replies"]), (&0.into(), &0.into(), &0.into()));
+    assert!(metrics.get("views").is_none(), "Mastodon reports no views: absent, not 0: {metrics}");
+
+    // bob favourites, boosts and answers it, as people do in their apps.
+    let text = std::fs::read_to_string(root.join("content/liked.md")).expect("read");
+    let yaml = text.split("---").nth(1).expect("front matter");
+    let record: serde_json::Value = serde_saphyr::from_str(yaml).expect("yaml");
+    let id = record["published"]["mastodon"]["id"].as_str().expect("id").to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    rt.block_on(async {
+        // GoToSocial answers requests without a User-Agent with 418.
+        let http = reqwest::Client::builder().user_agent("crier-e2e-bob").build().expect("client");
+        let api = |path: String| http.post(format!("{}api/v1/{path}", url.as_str())).bearer_auth(&fan);
+        for path in [format!("statuses/{id}/favourite"), format!("statuses/{id}/reblog")] {
+            let r = api(path.clone()).send().await.expect("send");
+            assert!(r.status().is_success(), "{path}: {} {}", r.status(), r.text().await.unwrap_or_default());
+        }
+        let reply = [("status", format!("Stats e2e {nonce}: a reply from bob")), ("in_reply_to_id", id.clone())];
+        let r = api("statuses".into()).form(&reply).send().await.expect("send");
+        assert!(r.status().is_success(), "reply: {}", r.status());
+    });
+
+    // The server counts in a background worker: asked again until the numbers arrive.
+    let mut after = stats();
+    for _ in 0..50 {
+        if after["posts"][0]["metrics"]["replies"] == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        after = stats();
+    }
+    let metrics = &after["posts"][0]["metrics"];
+    println!("crier stats after bob: {metrics}");
+    assert_eq!((&metrics["likes"], &metrics["reposts"], &metrics["replies"]), (&1.into(), &1.into(), &1.into()));
+    assert_eq!(after["posts"][0]["file"], "content/liked.md");
 }
