@@ -64,10 +64,16 @@ pub enum Command {
     /// Re-check posts as they change; `--serve` shows them in a browser.
     Watch(WatchArgs),
     /// Record posts that are already on the accounts, without publishing anything.
+    ///
+    /// On SIGINT or SIGTERM it looks for no further post, records, commits and pushes what
+    /// it found, and exits 130 or 143.
     Adopt(AdoptArgs),
     /// Convert posts written for another tool into crier posts.
     Import(ImportArgs),
     /// Take published posts down (every part of a chain) and record that in the files.
+    ///
+    /// On SIGINT or SIGTERM it deletes no further post, records, commits and pushes what it
+    /// deleted, and exits 130 or 143.
     Delete(DeleteArgs),
     /// Print the JSON Schema of a post's front matter or of crier.yaml (for editors).
     Schema(SchemaArgs),
@@ -86,7 +92,8 @@ pub enum StatsFormat {
 #[derive(Debug, Args)]
 #[command(after_help = "A metric a platform does not report is left out (never 0). A platform that cannot be \
 read (missing credentials or permission) is listed as unavailable with the reason; the others still report. \
-Exit 1 only when nothing could be read.")]
+Exit 1 only when nothing could be read; with nothing published yet it says so and exits 0. On a terminal a \
+progress bar (stderr) counts the posts read.")]
 pub struct StatsArgs {
     /// Post files or folders (default: every post with a record).
     #[arg(value_name = "PATH")]

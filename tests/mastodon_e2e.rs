@@ -121,6 +121,15 @@ fn crier_at(root: &std::path::Path, instance: &str, token: &str, args: &[&str]) 
     (run.code, text)
 }
 
+/// A fresh project folder with `content/`, and a nonce that sets this run's texts apart
+/// from earlier runs' on the same server.
+fn project() -> (tempfile::TempDir, u128) {
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("content")).expect("mkdir");
+    (dir, nonce)
+}
+
 /// Forwards every request to the server; the first status create is forwarded and its
 /// answer dropped (the proxy hangs past the client's timeout).
 #[derive(Clone)]
@@ -299,10 +308,8 @@ async fn publishes_to_a_real_mastodon_api_server() {
 #[ignore = "needs a real Mastodon-API server: run scripts/mastodon-server-test.sh"]
 fn the_binary_publishes_edits_and_reruns_against_a_real_server() {
     let (url, token) = server();
-    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir, nonce) = project();
     let root = dir.path();
-    std::fs::create_dir_all(root.join("content")).expect("mkdir");
     std::fs::create_dir_all(root.join("media")).expect("mkdir");
     std::fs::write(root.join("media/dot.png"), common::encoded_png(32, 20)).expect("png");
     std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 5\n  poll_interval_ms: 300\n")
@@ -340,10 +347,8 @@ fn the_binary_publishes_edits_and_reruns_against_a_real_server() {
 fn the_binary_deletes_and_inspects_against_a_real_server() {
     use crier::platforms::mastodon::api::{MastodonError, StatusEdit};
     let (url, token) = server();
-    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir, nonce) = project();
     let root = dir.path();
-    std::fs::create_dir_all(root.join("content")).expect("mkdir");
     std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 5\n").expect("yaml");
     std::fs::write(
         root.join("content/chain.md"),
@@ -429,10 +434,8 @@ fn the_binary_recovers_from_a_502_on_a_read() {
     let (url, token) = server();
     let proxy = std::env::var("CRIER_MASTODON_E2E_FAULT_PROXY")
         .expect("set CRIER_MASTODON_E2E_FAULT_PROXY: run scripts/mastodon-server-test.sh");
-    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir, nonce) = project();
     let root = dir.path();
-    std::fs::create_dir_all(root.join("content")).expect("mkdir");
     // A retry budget (1 s) shorter than what is left of the rate-limit window but for its
     // last second, and enough for two backoffs (0.1 s, 0.2 s).
     std::fs::write(
@@ -477,10 +480,8 @@ fn the_binary_reads_favourites_boosts_and_replies_from_a_real_server() {
     let (url, token) = server();
     let fan = std::env::var("CRIER_MASTODON_E2E_FAN_TOKEN")
         .expect("set CRIER_MASTODON_E2E_FAN_TOKEN: run scripts/mastodon-server-test.sh");
-    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir, nonce) = project();
     let root = dir.path();
-    std::fs::create_dir_all(root.join("content")).expect("mkdir");
     std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 5\n").expect("yaml");
     std::fs::write(
         root.join("content/liked.md"),
