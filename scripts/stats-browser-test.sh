@@ -8,8 +8,9 @@
 # with `crier stats --html` (no credentials: the page comes from the history),
 # checks that `watch --serve` serves the same page at /stats, then lets headless
 # Chromium lay the page out and reports, from a copy of the page with a probe
-# script appended, how many SVG charts and lines it drew and their sizes. Takes a
-# screenshot too. Exits non-zero on the first failed check.
+# script appended, how many SVG charts and lines it drew and their sizes; pages whose
+# charts do not draw must fail that check. Loads the served /stats in Chromium too,
+# and takes a screenshot of it. Exits non-zero on the first failed check.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-/tmp/crier-stats.png}
@@ -82,6 +83,10 @@ for broken in no-lines hidden; do
   [ -n "$result" ] && [ "$result" != "$expected" ] || fail "the probe did not notice a broken page ($broken): $result"
   echo "chromium, $broken (must differ): $result"
 done
-"${chrome[@]}" --screenshot="$out" "file://$tmp/stats.html" >/dev/null 2>&1 || fail "chromium failed"
+# The page as the watch server serves it: Chromium takes it as HTML and lays out every chart.
+served=$("${chrome[@]}" --dump-dom "http://127.0.0.1:$port/stats" 2>/dev/null | grep -o '<svg class="chart"' | wc -l)
+[ "$served" = 5 ] || fail "Chromium found $served charts on the served /stats page, not 5"
+echo "chromium, served /stats: $served charts"
+"${chrome[@]}" --screenshot="$out" "http://127.0.0.1:$port/stats" >/dev/null 2>&1 || fail "chromium failed"
 [ -s "$out" ] || fail "no screenshot"
 echo "ok: page self-contained, served at /stats, charts drawn; screenshot in $out"
