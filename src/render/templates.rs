@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError, RenderErrorReason};
+use handlebars::{
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError, RenderErrorReason,
+};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::content::relative_display;
@@ -99,11 +101,16 @@ impl Templates {
         let mut hb = Handlebars::new();
         hb.register_escape_fn(handlebars::no_escape);
         hb.set_strict_mode(true);
-        hb.register_helper("truncate", Box::new(truncate_helper));
-        hb.register_helper("hashtags", Box::new(hashtags_helper));
-        hb.register_helper("lower", Box::new(lower_helper));
-        hb.register_helper("upper", Box::new(upper_helper));
-        hb.register_helper("join", Box::new(join_helper));
+        let helpers: [(&str, HelperFn); 5] = [
+            ("truncate", truncate_helper),
+            ("hashtags", hashtags_helper),
+            ("lower", |h| Ok(param_str(h, 0, "lower")?.to_lowercase())),
+            ("upper", |h| Ok(param_str(h, 0, "upper")?.to_uppercase())),
+            ("join", join_helper),
+        ];
+        for (name, f) in helpers {
+            hb.register_helper(name, Box::new(TextHelper(f)));
+        }
         hb
     }
 
@@ -288,6 +295,26 @@ fn collect_hbs(dir: &Path, out: &mut Vec<std::path::PathBuf>, depth: usize) {
     }
 }
 
+/// A built-in helper: the text it writes, made from its parameters.
+type HelperFn = fn(&Helper<'_>) -> Result<String, RenderError>;
+
+/// Registers a [`HelperFn`] with Handlebars: writes what it makes.
+struct TextHelper(HelperFn);
+
+impl HelperDef for TextHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        out.write(&(self.0)(h)?)?;
+        Ok(())
+    }
+}
+
 fn param_str(h: &Helper<'_>, i: usize, helper: &str) -> Result<String, RenderError> {
     let v = h.param(i).ok_or_else(|| {
         RenderErrorReason::Other(format!("`{helper}` needs a value, for example `{{{{{helper} title}}}}`"))
@@ -301,20 +328,13 @@ fn param_str(h: &Helper<'_>, i: usize, helper: &str) -> Result<String, RenderErr
 
 /// `{{truncate text 100}}` or `{{truncate text 100 "…"}}`: at most N graphemes
 /// (never cutting inside an emoji or accent), the suffix included.
-fn truncate_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
+fn truncate_helper(h: &Helper<'_>) -> Result<String, RenderError> {
     let text = param_str(h, 0, "truncate")?;
     let max = h.param(1).and_then(|p| p.value().as_u64()).ok_or_else(|| {
         RenderErrorReason::Other("`truncate` needs a length, for example `{{truncate text 280}}`".to_owned())
     })?;
     let suffix = h.param(2).and_then(|p| p.value().as_str()).unwrap_or("…");
-    out.write(&truncate_graphemes(&text, usize::try_from(max).unwrap_or(usize::MAX), suffix))?;
-    Ok(())
+    Ok(truncate_graphemes(&text, usize::try_from(max).unwrap_or(usize::MAX), suffix))
 }
 
 pub fn truncate_graphemes(text: &str, max: usize, suffix: &str) -> String {
@@ -353,13 +373,7 @@ fn grapheme_prefix_len(text: &str, n: usize) -> Option<usize> {
 }
 
 /// `{{hashtags tags}}`: `#rust #opensource` (spaces and punctuation dropped).
-fn hashtags_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
+fn hashtags_helper(h: &Helper<'_>) -> Result<String, RenderError> {
     let v = h.param(0).map(|p| p.value().clone()).unwrap_or(serde_json::Value::Null);
     let tags: Vec<String> = match v {
         serde_json::Value::Array(items) => items.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
@@ -372,8 +386,7 @@ fn hashtags_helper(
             .into());
         }
     };
-    out.write(&hashtags(&tags))?;
-    Ok(())
+    Ok(hashtags(&tags))
 }
 
 pub fn hashtags(tags: &[String]) -> String {
@@ -385,36 +398,8 @@ pub fn hashtags(tags: &[String]) -> String {
         .join(" ")
 }
 
-fn lower_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    out.write(&param_str(h, 0, "lower")?.to_lowercase())?;
-    Ok(())
-}
-
-fn upper_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    out.write(&param_str(h, 0, "upper")?.to_uppercase())?;
-    Ok(())
-}
-
 /// `{{join tags ", "}}` (the separator defaults to `, `).
-fn join_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
+fn join_helper(h: &Helper<'_>) -> Result<String, RenderError> {
     let sep = h.param(1).and_then(|p| p.value().as_str()).unwrap_or(", ");
     let v = h.param(0).map(|p| p.value().clone()).unwrap_or(serde_json::Value::Null);
     let joined = match v {
@@ -434,8 +419,7 @@ fn join_helper(
             );
         }
     };
-    out.write(&joined)?;
-    Ok(())
+    Ok(joined)
 }
 
 #[cfg(test)]
