@@ -1094,22 +1094,27 @@ fn redact(message: &str, token: Option<&SecretString>) -> String {
     if let Some(t) = token.map(|t| t.expose_secret()).filter(|t| !t.is_empty()) {
         out = out.replace(t, "***");
     }
-    let mut result = String::with_capacity(out.len());
-    let mut rest = out.as_str();
+    redact_url(&out)
+}
+
+/// `https://user:secret@host/x` → `https://***@host/x`.
+pub(crate) fn redact_url(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i + 3);
-        result.push_str(head);
+        out.push_str(head);
         let end = tail.find(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"').unwrap_or(tail.len());
         match tail[..end].rfind('@') {
             Some(at) => {
-                result.push_str("***@");
+                out.push_str("***@");
                 rest = &tail[at + 1..];
             }
             None => rest = tail,
         }
     }
-    result.push_str(rest);
-    result
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

@@ -336,29 +336,9 @@ fn push_access(root: &Path, remote: &str, token: Option<SecretString>) -> std::r
         let _ = tx.send(result);
     });
     let redactor = Redactor::new([secret.as_str()]);
-    let scrub = |s: String| redact_url(&redactor.redact(&s));
+    let scrub = |s: String| crate::git::redact_url(&redactor.redact(&s));
     match rx.recv_timeout(PUSH_CHECK_TIMEOUT) {
         Ok(r) => r.map(&scrub).map_err(&scrub),
         Err(_) => Err(format!("no answer within {} s", PUSH_CHECK_TIMEOUT.as_secs())),
     }
-}
-
-/// `https://user:secret@host/x` → `https://***@host/x`.
-fn redact_url(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let end = tail.find(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"').unwrap_or(tail.len());
-        match tail[..end].rfind('@') {
-            Some(at) => {
-                out.push_str("***@");
-                rest = &tail[at + 1..];
-            }
-            None => rest = tail,
-        }
-    }
-    out.push_str(rest);
-    out
 }
