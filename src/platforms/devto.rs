@@ -22,7 +22,6 @@ use crate::checklist::Checklist;
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
-use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{escape, markdown_html};
 use crate::render::templates::TemplateFailure;
@@ -50,17 +49,7 @@ pub struct DevtoOutput {
 }
 
 impl Output for DevtoOutput {
-    fn platform(&self) -> PlatformId {
-        Devto::id()
-    }
-
-    fn template(&self) -> &str {
-        &self.template
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
+    super::output_basics!(Devto::id());
 
     /// The article as HTML; images linked relative to the post are served by the preview
     /// (they have no public URL while drafting).
@@ -143,13 +132,12 @@ const CREDENTIALS: &[Credential] = &[Credential { var: "DEVTO_API_KEY", required
 
 #[async_trait::async_trait(?Send)]
 impl Platform for Devto {
-    fn id(&self) -> PlatformId {
-        Self::id()
-    }
-
-    fn display_name(&self) -> &'static str {
-        "dev.to"
-    }
+    super::platform_basics!(
+        "dev.to",
+        CREDENTIALS,
+        "create an API key at https://dev.to/settings/extensions and set DEVTO_API_KEY (in .env, or as a repository secret)",
+        post: DevtoOptions
+    );
 
     fn post_noun(&self) -> &'static str {
         "article"
@@ -168,14 +156,6 @@ impl Platform for Devto {
         format!("https://dev.to/{user}/{}-xxxx", crate::render::context::slugify(title))
     }
 
-    fn credentials(&self) -> &'static [Credential] {
-        CREDENTIALS
-    }
-
-    fn setup_hint(&self) -> &'static str {
-        "create an API key at https://dev.to/settings/extensions and set DEVTO_API_KEY (in .env, or as a repository secret)"
-    }
-
     fn edits_in_place(&self) -> bool {
         true
     }
@@ -188,14 +168,10 @@ impl Platform for Devto {
         doctor::check(cx, report).await;
     }
 
-    fn post_options(&self) -> Option<Section> {
-        Some(Section::of::<DevtoOptions>())
-    }
-
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         let f = &post.front;
-        let o = post.options.get::<DevtoOptions>().map(|d| &d.value);
-        let template = super::choose_template(project, post, o.and_then(|o| o.template.as_ref()), Self::id())?;
+        let (o, template) =
+            super::options_and_template::<DevtoOptions>(project, post, Self::id(), |o| o.template.as_ref())?;
         let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
         // dev.to has no inline spoiler: `||words||` reads as the words.
         let mut local_images = Vec::new();

@@ -10,6 +10,7 @@
 //! value in [`REGISTRY`] (same position). `docs/adding-a-platform.md` has the recipe.
 
 pub mod bluesky;
+pub mod chain;
 pub mod devto;
 pub mod entities;
 pub mod http;
@@ -243,6 +244,62 @@ pub trait Platform: Sync {
     }
 }
 
+/// The [`Platform`] methods that only name the platform's parts: its id (the platform
+/// type's own `Self::id()`), its name, credentials and setup hint, and the types of the keys
+/// it declares. In `impl Platform for X`: `platform_basics!("X", CREDENTIALS, "hint",
+/// sign_in: &auth::XSignIn, post: XOptions, config: XConfig);` (the named ones are optional).
+macro_rules! platform_basics {
+    ($name:literal, $credentials:expr, $hint:literal $(, sign_in: $sign_in:expr)? $(, post: $post:ty)? $(, config: $config:ty)? $(,)?) => {
+        fn id(&self) -> $crate::platforms::PlatformId {
+            Self::id()
+        }
+
+        fn display_name(&self) -> &'static str {
+            $name
+        }
+
+        fn credentials(&self) -> &'static [$crate::platforms::Credential] {
+            $credentials
+        }
+
+        fn setup_hint(&self) -> &'static str {
+            $hint
+        }
+
+        $(fn sign_in(&self) -> Option<&'static dyn $crate::platforms::oauth::SignIn> {
+            Some($sign_in)
+        })?
+
+        $(fn post_options(&self) -> Option<$crate::keys::Section> {
+            Some($crate::keys::Section::of::<$post>())
+        })?
+
+        $(fn config_section(&self) -> Option<$crate::keys::Section> {
+            Some($crate::keys::Section::of::<$config>())
+        })?
+    };
+}
+pub(crate) use platform_basics;
+
+/// The [`Output`] methods every output writes alike, for a type with a `template: String`
+/// field: `impl Output for XOutput { output_basics!(X::id()); … }`.
+macro_rules! output_basics {
+    ($id:expr) => {
+        fn platform(&self) -> $crate::platforms::PlatformId {
+            $id
+        }
+
+        fn template(&self) -> &str {
+            &self.template
+        }
+
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    };
+}
+pub(crate) use output_basics;
+
 /// What every platform declares, for parsing posts and crier.yaml and for `crier schema`.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
@@ -475,6 +532,19 @@ pub(crate) fn choose_template(
                 known.join(", ")
             )),
     ])
+}
+
+/// The post's `<platform>:` options of type `T`, when it has them, and the template it
+/// renders with there ([`choose_template`] with the options' template key).
+pub(crate) fn options_and_template<'p, T: crate::keys::Options>(
+    project: &Project,
+    post: &'p Post,
+    platform: PlatformId,
+    template_key: fn(&T) -> Option<&serde_saphyr::Spanned<String>>,
+) -> Result<(Option<&'p T>, String), Vec<Diagnostic>> {
+    let opts = post.options.get::<T>().map(|o| &o.value);
+    let template = choose_template(project, post, opts.and_then(template_key), platform)?;
+    Ok((opts, template))
 }
 
 /// `rendered` as the platform's own output type.

@@ -19,20 +19,19 @@ use std::ops::Range;
 use handlebars::Context;
 use serde_json::{Value, json};
 
+use super::chain::{self, SourcePart};
 use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
-    Session, SignIn,
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
 };
 use crate::checklist::Checklist;
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
-use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
-use crate::render::text::{self, TextPart};
-use crate::rules::media::{self, MediaRef};
+use crate::render::text;
+use crate::rules::media::MediaRef;
 use api::{Spoiler, TextAttachment};
 
 /// Threads counts UTF-8 bytes, not characters.
@@ -97,20 +96,10 @@ pub struct ThreadsOutput {
 }
 
 impl Output for ThreadsOutput {
-    fn platform(&self) -> PlatformId {
-        Threads::id()
-    }
-
-    fn template(&self) -> &str {
-        &self.template
-    }
+    super::output_basics!(Threads::id());
 
     fn replies(&self) -> u64 {
         self.parts.len().saturating_sub(1) as u64
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
@@ -180,11 +169,7 @@ impl Output for ThreadsOutput {
                 out.push_str(&format!("[spoiler: {}]\n", &p.text[r.clone()]));
             }
             for m in &p.media {
-                let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("?");
-                match &m.alt {
-                    Some(alt) => out.push_str(&format!("[{} {what} — alt: {alt}]\n", m.kind_name())),
-                    None => out.push_str(&format!("[{} {what}]\n", m.kind_name())),
-                }
+                out.push_str(&m.human_line(""));
             }
         }
         if let Some(a) = &self.attachment {
@@ -207,13 +192,6 @@ impl Threads {
     }
 }
 
-struct SourcePart {
-    text: String,
-    origin: Range<usize>,
-    media: Vec<MediaRef>,
-    dropped_images: Vec<Range<usize>>,
-}
-
 const CREDENTIALS: &[Credential] = &[
     Credential { var: "THREADS_ACCESS_TOKEN", required: true },
     Credential { var: "THREADS_USER_ID", required: false },
@@ -222,30 +200,18 @@ const CREDENTIALS: &[Credential] = &[
 
 #[async_trait::async_trait(?Send)]
 impl Platform for Threads {
-    fn id(&self) -> PlatformId {
-        Self::id()
-    }
-
-    fn display_name(&self) -> &'static str {
-        "Threads"
-    }
+    super::platform_basics!(
+        "Threads",
+        CREDENTIALS,
+        "get a token with `crier auth threads --write-env .env` (locally), and add it as the repository secret THREADS_ACCESS_TOKEN for GitHub Actions",
+        sign_in: &auth::ThreadsSignIn,
+        post: ThreadsOptions
+    );
 
     fn placeholder_url(&self, _post: &Post, env: &Env) -> String {
         // Threads shortcodes are 11 characters.
         let user = env.get("THREADS_USERNAME").unwrap_or("username");
         format!("https://www.threads.com/@{user}/post/XXXXXXXXXXX")
-    }
-
-    fn credentials(&self) -> &'static [Credential] {
-        CREDENTIALS
-    }
-
-    fn setup_hint(&self) -> &'static str {
-        "get a token with `crier auth threads --write-env .env` (locally), and add it as the repository secret THREADS_ACCESS_TOKEN for GitHub Actions"
-    }
-
-    fn sign_in(&self) -> Option<&'static dyn SignIn> {
-        Some(&auth::ThreadsSignIn)
     }
 
     async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
@@ -256,35 +222,18 @@ impl Platform for Threads {
         doctor::check(cx, report).await;
     }
 
-    fn post_options(&self) -> Option<Section> {
-        Some(Section::of::<ThreadsOptions>())
-    }
-
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         let f = &post.front;
-        let opts = post.options.get::<ThreadsOptions>().map(|t| &t.value);
-        let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Self::id())?;
+        let (opts, template) =
+            super::options_and_template::<ThreadsOptions>(project, post, Self::id(), |o| o.template.as_ref())?;
 
         let attachment_mode = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Attachment);
         let (mut parts, attachment) = if attachment_mode && f.thread.is_none() {
             attachment_parts(project, post)
         } else {
-            (source_parts(project, post), None)
+            (chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN), None)
         };
-        if let Some(top) = &f.media {
-            let resolved: Vec<MediaRef> = top.value.iter().map(|m| media::resolve(project, post, m)).collect();
-            if parts.is_empty() {
-                parts.push(SourcePart {
-                    text: String::new(),
-                    origin: post.span_of(&top.referenced),
-                    media: Vec::new(),
-                    dropped_images: Vec::new(),
-                });
-            }
-            let mut first = resolved;
-            first.append(&mut parts[0].media);
-            parts[0].media = first;
-        }
+        chain::add_top_media(project, post, &mut parts);
 
         let base = super::template_context(project, post, targets, Self::id());
         // One context for every part: each part only replaces `text` and `part`.
@@ -293,13 +242,7 @@ impl Platform for Threads {
         let mut out = Vec::with_capacity(count);
         let mut errors = Vec::new();
         for (i, part) in parts.into_iter().enumerate() {
-            if let Value::Object(map) = ctx.data_mut() {
-                map.insert("text".into(), Value::String(part.text));
-                map.insert(
-                    "part".into(),
-                    json!({"number": i + 1, "count": count, "first": i == 0, "last": i + 1 == count}),
-                );
-            }
+            chain::set_part(&mut ctx, i, count, part.text);
             match project.templates.render_with_context(&template, &ctx, &post.path, "threads") {
                 Ok(rendered) => out.push(ThreadsPart {
                     text: rendered.trim().to_owned(),
@@ -381,53 +324,9 @@ fn attachment_parts(project: &Project, post: &Post) -> (Vec<SourcePart>, Option<
     (parts, attachment)
 }
 
-/// The chain before templating: `thread:` items, else the Markdown (the
-/// `threads.text` override or the body) split at thematic breaks.
-fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
-    let f = &post.front;
-    let site = project.config.site_url();
-    if let Some(thread) = &f.thread {
-        return thread
-            .value
-            .iter()
-            .map(|item| {
-                let origin =
-                    item.value.text_at.as_ref().map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at));
-                let md = item.value.text.as_deref().unwrap_or("");
-                SourcePart {
-                    text: text::markdown_to_text_marked(md, site.as_ref()),
-                    origin,
-                    media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
-                    dropped_images: Vec::new(),
-                }
-            })
-            .collect();
-    }
-    if let Some(over) = post.options.get::<ThreadsOptions>().and_then(|t| t.value.text.as_ref()) {
-        let origin = post.span_of(&over.referenced);
-        return text::markdown_to_parts_marked(&over.value, site.as_ref())
-            .into_iter()
-            .filter(|p| !p.text.is_empty())
-            .map(|p| SourcePart { text: p.text, origin: origin.clone(), media: Vec::new(), dropped_images: Vec::new() })
-            .collect();
-    }
-    text::markdown_to_parts_marked(&post.body, site.as_ref())
-        .into_iter()
-        .filter(|p: &TextPart| !p.text.is_empty() || !p.images.is_empty())
-        .map(|p| {
-            // Point at the first line of the part: enough to find it, short to show.
-            let start = p.source.start + (p.source.len() - post.body[p.source.clone()].trim_start().len());
-            let line_end = post.body[start..p.source.end].find('\n').map_or(p.source.end, |i| start + i);
-            SourcePart {
-                text: p.text,
-                origin: post.body_span(start..line_end.max(start + 1).min(post.body.len())),
-                media: Vec::new(),
-                dropped_images: p.images.iter().map(|r| post.body_span(r.clone())).collect(),
-            }
-        })
-        .filter(|p| !p.text.is_empty() || !p.dropped_images.is_empty())
-        .collect()
-}
+/// Threads shows plain text and keeps `||spoilers||` marked (they become spoiler entities).
+const MARKDOWN: chain::Markdown =
+    chain::Markdown { text: text::markdown_to_text_marked, parts: text::markdown_to_parts_marked };
 
 fn split_long_parts(parts: Vec<ThreadsPart>) -> Vec<ThreadsPart> {
     let mut out = Vec::new();

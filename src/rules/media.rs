@@ -33,6 +33,16 @@ impl MediaRef {
         if self.format.is_video() { "video" } else { "image" }
     }
 
+    /// The item as a human-readable rendering shows it: `[image media/a.png — alt: …]`,
+    /// with `no_alt` after the source when it has no alt text.
+    pub fn human_line(&self, no_alt: &str) -> String {
+        let what = self.path.as_deref().or(self.url.as_deref()).unwrap_or("?");
+        match &self.alt {
+            Some(alt) => format!("[{} {what} — alt: {alt}]\n", self.kind_name()),
+            None => format!("[{} {what}{no_alt}]\n", self.kind_name()),
+        }
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
         m.insert("type".into(), self.kind_name().into());

@@ -27,18 +27,18 @@ use serde_json::{Value, json};
 
 use self::richtext::{Facet, MAX_GRAPHEMES, MAX_TEXT_BYTES, RichText};
 use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
+    Session, chain,
 };
 use crate::checklist::Checklist;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
-use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
 use crate::render::text::{self, LinkStyle};
-use crate::rules::media::{self, MediaRef};
+use crate::rules::media::MediaRef;
 
 /// `maxSize` of a link card's thumb (`app.bsky.embed.external#external`).
 pub const MAX_THUMB_BYTES: u64 = 1_000_000;
@@ -82,17 +82,7 @@ pub struct BlueskyOutput {
 }
 
 impl Output for BlueskyOutput {
-    fn platform(&self) -> PlatformId {
-        Bluesky::id()
-    }
-
-    fn template(&self) -> &str {
-        &self.template
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
+    super::output_basics!(Bluesky::id());
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
         let items: Vec<Card<'_>> = self
@@ -152,11 +142,7 @@ impl Output for BlueskyOutput {
                 out.push_str(&format!("  [{shown}] {what}\n"));
             }
             for m in &p.media {
-                let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("?");
-                match &m.alt {
-                    Some(alt) => out.push_str(&format!("[{} {what} — alt: {alt}]\n", m.kind_name())),
-                    None => out.push_str(&format!("[{} {what}]\n", m.kind_name())),
-                }
+                out.push_str(&m.human_line(""));
             }
         }
         out
@@ -179,25 +165,16 @@ const CREDENTIALS: &[Credential] = &[
 
 #[async_trait::async_trait(?Send)]
 impl Platform for Bluesky {
-    fn id(&self) -> PlatformId {
-        Self::id()
-    }
-
-    fn display_name(&self) -> &'static str {
-        "Bluesky"
-    }
+    super::platform_basics!(
+        "Bluesky",
+        CREDENTIALS,
+        "set BLUESKY_IDENTIFIER to your handle (e.g. you.bsky.social) and BLUESKY_APP_PASSWORD to an app password made in the Bluesky app under Settings → Privacy and security → App passwords (in .env, or as repository secrets)",
+        post: BlueskyOptions, config: BlueskyConfig
+    );
 
     /// A DID and a record key of typical length.
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         format!("https://bsky.app/profile/did:plc:{}/post/{}", "x".repeat(24), "3".repeat(13))
-    }
-
-    fn credentials(&self) -> &'static [Credential] {
-        CREDENTIALS
-    }
-
-    fn setup_hint(&self) -> &'static str {
-        "set BLUESKY_IDENTIFIER to your handle (e.g. you.bsky.social) and BLUESKY_APP_PASSWORD to an app password made in the Bluesky app under Settings → Privacy and security → App passwords (in .env, or as repository secrets)"
     }
 
     async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
@@ -206,14 +183,6 @@ impl Platform for Bluesky {
 
     async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
         doctor::check(cx, report).await;
-    }
-
-    fn post_options(&self) -> Option<Section> {
-        Some(Section::of::<BlueskyOptions>())
-    }
-
-    fn config_section(&self) -> Option<Section> {
-        Some(Section::of::<BlueskyConfig>())
     }
 
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
@@ -227,48 +196,21 @@ impl Platform for Bluesky {
     }
 }
 
-struct SourcePart {
-    text: String,
-    origin: Range<usize>,
-    media: Vec<MediaRef>,
-    dropped_images: Vec<Range<usize>>,
-}
-
 /// Renders the post for Bluesky. `targets` are all platforms the post goes to
 /// (for cross-links such as `published.devto.url`).
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<BlueskyOutput, Vec<Diagnostic>> {
-    let f = &post.front;
-    let opts = post.options.get::<BlueskyOptions>().map(|b| &b.value);
-    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Bluesky::id())?;
+    let (opts, template) =
+        super::options_and_template::<BlueskyOptions>(project, post, Bluesky::id(), |o| o.template.as_ref())?;
 
-    let mut parts = source_parts(project, post);
-    if let Some(top) = &f.media {
-        let resolved: Vec<MediaRef> = top.value.iter().map(|m| media::resolve(project, post, m)).collect();
-        if parts.is_empty() {
-            parts.push(SourcePart {
-                text: String::new(),
-                origin: post.span_of(&top.referenced),
-                media: Vec::new(),
-                dropped_images: Vec::new(),
-            });
-        }
-        let mut first = resolved;
-        first.append(&mut parts[0].media);
-        parts[0].media = first;
-    }
+    let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN);
+    chain::add_top_media(project, post, &mut parts);
 
     let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, Bluesky::id())));
     let count = parts.len();
     let split = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto);
     let mut out = Vec::with_capacity(count);
     for (i, part) in parts.into_iter().enumerate() {
-        if let Value::Object(map) = ctx.data_mut() {
-            map.insert("text".into(), Value::String(part.text));
-            map.insert(
-                "part".into(),
-                json!({"number": i + 1, "count": count, "first": i == 0, "last": i + 1 == count}),
-            );
-        }
+        chain::set_part(&mut ctx, i, count, part.text);
         let rendered = match project.templates.render_with_context(&template, &ctx, &post.path, "bluesky") {
             Ok(r) => r,
             Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
@@ -296,53 +238,8 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     Ok(BlueskyOutput { parts: out, template, langs, link_card })
 }
 
-/// The chain before templating: `thread:` items, else the Markdown (the
-/// `bluesky.text` override or the body) split at thematic breaks; links are
-/// marked so they become facets after templating.
-fn source_parts(project: &Project, post: &Post) -> Vec<SourcePart> {
-    let f = &post.front;
-    let site = project.config.site_url();
-    if let Some(thread) = &f.thread {
-        return thread
-            .value
-            .iter()
-            .map(|item| {
-                let origin =
-                    item.value.text_at.as_ref().map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at));
-                SourcePart {
-                    text: text::markdown_to_text_with(
-                        item.value.text.as_deref().unwrap_or(""),
-                        LinkStyle::Marked,
-                        site.as_ref(),
-                    ),
-                    origin,
-                    media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
-                    dropped_images: Vec::new(),
-                }
-            })
-            .collect();
-    }
-    if let Some(over) = post.options.get::<BlueskyOptions>().and_then(|b| b.value.text.as_ref()) {
-        let origin = post.span_of(&over.referenced);
-        return text::markdown_to_parts_with(&over.value, LinkStyle::Marked, site.as_ref())
-            .into_iter()
-            .filter(|p| !p.text.is_empty())
-            .map(|p| SourcePart { text: p.text, origin: origin.clone(), media: Vec::new(), dropped_images: Vec::new() })
-            .collect();
-    }
-    text::markdown_to_parts_with(&post.body, LinkStyle::Marked, site.as_ref())
-        .into_iter()
-        .filter(|p| !p.text.is_empty() || !p.images.is_empty())
-        .map(|p| {
-            // Point at the first line of the part: enough to find it, short to show.
-            let start = p.source.start + (p.source.len() - post.body[p.source.clone()].trim_start().len());
-            let line_end = post.body[start..p.source.end].find('\n').map_or(p.source.end, |i| start + i);
-            SourcePart {
-                text: p.text,
-                origin: post.body_span(start..line_end.max(start + 1).min(post.body.len())),
-                media: Vec::new(),
-                dropped_images: p.images.iter().map(|r| post.body_span(r.clone())).collect(),
-            }
-        })
-        .collect()
-}
+/// Bluesky makes links facets: they are marked in the text until after templating.
+const MARKDOWN: chain::Markdown = chain::Markdown {
+    text: |md, site| text::markdown_to_text_with(md, LinkStyle::Marked, site),
+    parts: |md, site| text::markdown_to_parts_with(md, LinkStyle::Marked, site),
+};

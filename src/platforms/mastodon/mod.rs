@@ -22,27 +22,24 @@ mod stats;
 
 pub use options::{MastodonConfig, MastodonOptions};
 
-use std::ops::Range;
-
 use handlebars::Context;
 use serde_json::{Value, json};
 use url::Url;
 
 use super::{
     ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
-    Session, SignIn,
+    Session, chain,
 };
 use crate::checklist::Checklist;
 use crate::config::Config;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
-use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
 use crate::render::text::{self, LinkStyle};
-use crate::rules::media::{self, MediaRef};
+use crate::rules::media::MediaRef;
 use rules::Limits;
 
 /// The platform's name in posts, config and records.
@@ -51,15 +48,8 @@ pub const NAME: &str = "mastodon";
 /// Visibilities a status may have (`public` is the default).
 pub const VISIBILITIES: [&str; 4] = ["public", "unlisted", "private", "direct"];
 
-#[derive(Debug, Clone)]
-pub struct MastodonPart {
-    pub text: String,
-    pub media: Vec<MediaRef>,
-    /// Where the part comes from in the post file.
-    pub origin: Range<usize>,
-    /// Inline Markdown images left out of the text (file spans).
-    pub dropped_images: Vec<Range<usize>>,
-}
+/// A status of the chain: its text, media and where it comes from.
+pub type MastodonPart = chain::SourcePart;
 
 /// What a post becomes on Mastodon: one status per part, the later ones
 /// replying to the one before; the options apply to every status.
@@ -87,17 +77,7 @@ impl MastodonOutput {
 }
 
 impl Output for MastodonOutput {
-    fn platform(&self) -> PlatformId {
-        Mastodon::id()
-    }
-
-    fn template(&self) -> &str {
-        &self.template
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
+    super::output_basics!(Mastodon::id());
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
         let max = self.limits.max_characters;
@@ -161,11 +141,7 @@ impl Output for MastodonOutput {
                 out.push('\n');
             }
             for m in &p.media {
-                let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("?");
-                match &m.alt {
-                    Some(alt) => out.push_str(&format!("[{} {what} — alt: {alt}]\n", m.kind_name())),
-                    None => out.push_str(&format!("[{} {what} — no alt text]\n", m.kind_name())),
-                }
+                out.push_str(&m.human_line(" — no alt text"));
             }
         }
         out
@@ -209,13 +185,13 @@ pub fn instance_url(env: &Env, config: &Config) -> Result<Url, String> {
 
 #[async_trait::async_trait(?Send)]
 impl Platform for Mastodon {
-    fn id(&self) -> PlatformId {
-        Self::id()
-    }
-
-    fn display_name(&self) -> &'static str {
-        "Mastodon"
-    }
+    super::platform_basics!(
+        "Mastodon",
+        CREDENTIALS,
+        "run `crier auth mastodon --instance https://your.server --write-env .env` (or on your instance open Preferences → Development → New application with the scopes `write:statuses write:media read:accounts read:statuses`), then set MASTODON_ACCESS_TOKEN and MASTODON_INSTANCE as repository secrets for CI",
+        sign_in: &auth::MastodonSignIn,
+        post: MastodonOptions, config: MastodonConfig
+    );
 
     fn post_noun(&self) -> &'static str {
         "status"
@@ -231,20 +207,8 @@ impl Platform for Mastodon {
         format!("https://{host}/@username/113456789012345678")
     }
 
-    fn credentials(&self) -> &'static [Credential] {
-        CREDENTIALS
-    }
-
-    fn setup_hint(&self) -> &'static str {
-        "run `crier auth mastodon --instance https://your.server --write-env .env` (or on your instance open Preferences → Development → New application with the scopes `write:statuses write:media read:accounts read:statuses`), then set MASTODON_ACCESS_TOKEN and MASTODON_INSTANCE as repository secrets for CI"
-    }
-
     fn edits_in_place(&self) -> bool {
         true
-    }
-
-    fn sign_in(&self) -> Option<&'static dyn SignIn> {
-        Some(&auth::MastodonSignIn)
     }
 
     async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
@@ -253,14 +217,6 @@ impl Platform for Mastodon {
 
     async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
         doctor::check(cx, report).await;
-    }
-
-    fn post_options(&self) -> Option<Section> {
-        Some(Section::of::<MastodonOptions>())
-    }
-
-    fn config_section(&self) -> Option<Section> {
-        Some(Section::of::<MastodonConfig>())
     }
 
     /// The chain (from `thread:`, `mastodon.text` or the body split at
@@ -279,38 +235,18 @@ impl Platform for Mastodon {
 /// the body split at thematic breaks) as plain text, each part through the
 /// template, then `split: auto` against `limits` when asked.
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<MastodonOutput, Vec<Diagnostic>> {
-    let f = &post.front;
-    let opts = post.options.get::<MastodonOptions>().map(|m| &m.value);
+    let (opts, template) =
+        super::options_and_template::<MastodonOptions>(project, post, Mastodon::id(), |o| o.template.as_ref())?;
     let limits = Limits::from_config(&project.config.sections.get_or_default::<MastodonConfig>());
-    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Mastodon::id())?;
 
-    let mut parts = source_parts(project, post);
-    if let Some(top) = &f.media {
-        let resolved: Vec<MediaRef> = top.value.iter().map(|m| media::resolve(project, post, m)).collect();
-        if parts.is_empty() {
-            parts.push(MastodonPart {
-                text: String::new(),
-                media: Vec::new(),
-                origin: post.span_of(&top.referenced),
-                dropped_images: Vec::new(),
-            });
-        }
-        let mut first = resolved;
-        first.append(&mut parts[0].media);
-        parts[0].media = first;
-    }
+    let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN);
+    chain::add_top_media(project, post, &mut parts);
 
     let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, Mastodon::id())));
     let count = parts.len();
     let mut out = Vec::with_capacity(count);
     for (i, part) in parts.into_iter().enumerate() {
-        if let Value::Object(map) = ctx.data_mut() {
-            map.insert("text".into(), Value::String(part.text));
-            map.insert(
-                "part".into(),
-                json!({"number": i + 1, "count": count, "first": i == 0, "last": i + 1 == count}),
-            );
-        }
+        chain::set_part(&mut ctx, i, count, part.text);
         match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
             Ok(rendered) => out.push(MastodonPart { text: rendered.trim().to_owned(), ..part }),
             Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
@@ -334,57 +270,11 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     })
 }
 
-/// The chain before templating: `thread:` items, else the Markdown (the
-/// `mastodon.text` override or the body) split at thematic breaks.
-fn source_parts(project: &Project, post: &Post) -> Vec<MastodonPart> {
-    let f = &post.front;
-    let site = project.config.site_url();
-    let site = site.as_ref();
-    if let Some(thread) = &f.thread {
-        return thread
-            .value
-            .iter()
-            .map(|item| MastodonPart {
-                text: text::markdown_to_text_with(item.value.text.as_deref().unwrap_or(""), LinkStyle::Inline, site),
-                media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
-                origin: item
-                    .value
-                    .text_at
-                    .as_ref()
-                    .map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at)),
-                dropped_images: Vec::new(),
-            })
-            .collect();
-    }
-    if let Some(over) = post.options.get::<MastodonOptions>().and_then(|m| m.value.text.as_ref()) {
-        let origin = post.span_of(&over.referenced);
-        return text::markdown_to_parts_with(&over.value, LinkStyle::Inline, site)
-            .into_iter()
-            .filter(|p| !p.text.is_empty())
-            .map(|p| MastodonPart {
-                text: p.text,
-                media: Vec::new(),
-                origin: origin.clone(),
-                dropped_images: Vec::new(),
-            })
-            .collect();
-    }
-    text::markdown_to_parts_with(&post.body, LinkStyle::Inline, site)
-        .into_iter()
-        .map(|p| {
-            // Point at the first line of the part: enough to find it, short to show.
-            let start = p.source.start + (p.source.len() - post.body[p.source.clone()].trim_start().len());
-            let line_end = post.body[start..p.source.end].find('\n').map_or(p.source.end, |i| start + i);
-            MastodonPart {
-                text: p.text,
-                media: Vec::new(),
-                origin: post.body_span(start..line_end.max(start + 1).min(post.body.len())),
-                dropped_images: p.images.iter().map(|r| post.body_span(r.clone())).collect(),
-            }
-        })
-        .filter(|p| !p.text.is_empty() || !p.dropped_images.is_empty())
-        .collect()
-}
+/// Mastodon shows plain text: links as `label (url)`.
+const MARKDOWN: chain::Markdown = chain::Markdown {
+    text: |md, site| text::markdown_to_text_with(md, LinkStyle::Inline, site),
+    parts: |md, site| text::markdown_to_parts_with(md, LinkStyle::Inline, site),
+};
 
 fn split_long_parts(parts: Vec<MastodonPart>, limits: &Limits, reserve: usize) -> Vec<MastodonPart> {
     let per_url = limits.characters_reserved_per_url;
