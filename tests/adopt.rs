@@ -282,11 +282,7 @@ fn adopted_records_are_committed_like_publish_records() {
     w.thread("Committed adoption", None);
     w.file("content/a.md", md("platforms: [threads]\n", "Committed adoption\n"));
     let git = |args: &[&str]| git(w.root(), args);
-    git(&["init", "-q", "-b", "main"]);
-    git(&["config", "user.name", "Tester"]);
-    git(&["config", "user.email", "tester@example.com"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-q", "-m", "posts"]);
+    common::commit_all(w.root());
     w.crier(&["adopt", "--no-push"]).code(0).stdout_has("committed the records as");
     assert_eq!(git(&["log", "-1", "--format=%s"]).trim(), "crier: record published posts [skip ci]");
     assert_eq!(git(&["show", "--name-only", "--format=", "HEAD"]).trim(), "content/a.md");

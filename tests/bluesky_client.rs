@@ -1,5 +1,7 @@
 //! The Bluesky XRPC client and publisher against the fake PDS.
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_bluesky.rs"]
 mod fake_bluesky;
 
@@ -22,7 +24,7 @@ use fake_bluesky::{FakeBluesky, FakeConfig, Fault, POST, Route};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-const NOW: &str = "2026-11-28T10:00:00Z";
+use common::NOW;
 
 fn anchor() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-28T09:00:00Z").expect("valid").to_utc()
@@ -472,12 +474,7 @@ async fn site(card_png: Vec<u8>) -> String {
             "/card.png",
             get(move || async move { ([(header::CONTENT_TYPE, "image/png")], card_png.clone()).into_response() }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
+    common::serve(app).await.0
 }
 
 #[tokio::test]

@@ -126,12 +126,7 @@ async fn page_server() -> String {
             "/card.png",
             get(move || async move { ([(header::CONTENT_TYPE, "image/png")], png.clone()).into_response() }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
+    common::serve(app).await.0
 }
 
 #[tokio::test]

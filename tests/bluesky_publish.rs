@@ -89,6 +89,16 @@ impl World {
         let v: Value = serde_saphyr::from_str(yaml).ok()?;
         v.get("published")?.get("bluesky").cloned()
     }
+
+    /// `crier delete TARGET --yes --no-commit`.
+    fn delete(&self, target: &str) -> Run {
+        self.run(&["delete", target, "--yes", "--no-commit"])
+    }
+
+    /// When the record of `rel` says it was deleted (`null` when it does not).
+    fn deleted_at(&self, rel: &str) -> Value {
+        self.record(rel).expect("entry").get("deleted_at").cloned().unwrap_or(Value::Null)
+    }
 }
 
 const POST: &str = "---\nplatforms: [bluesky]\nbluesky: {langs: [en]}\nmedia:\n  - {path: media/a.png, alt: A square}\n---\nHello [crier](http://127.0.0.1:9/x) #rust @bob.test 😀\n\n---\n\nSecond part\n";
@@ -246,9 +256,7 @@ fn delete_calls(w: &World) -> Vec<String> {
 #[test]
 fn delete_takes_the_chain_down_records_and_commits_it_and_publish_leaves_it() {
     let w = world_with_post();
-    git(w.root(), &["init", "-q", "-b", "main"]);
-    git(w.root(), &["add", "-A"]);
-    git(w.root(), &["commit", "-q", "-m", "posts"]);
+    common::commit_all(w.root());
     w.run(&["publish", "--no-push"]).code(0);
     let keys = part_keys(&w, "content/hello.md");
     assert_eq!(keys.len(), 2);
@@ -302,9 +310,7 @@ fn status_remote_reports_gone_edited_and_another_account() {
 
     let run = w.run(&["status", "--remote"]);
     run.code(0);
-    let line = |file: &str| {
-        run.stdout.lines().find(|l| l.contains(&format!("content/{file}.md → bluesky"))).unwrap_or("").to_owned()
-    };
+    let line = |file: &str| run.status_line(file, "bluesky");
     assert!(line("gone").contains("gone: the post is no longer on Bluesky"), "{run}");
     assert!(line("chain").contains("gone: part 2 of 3 is no longer on Bluesky"), "{run}");
     assert!(
@@ -320,14 +326,8 @@ fn status_remote_reports_gone_edited_and_another_account() {
 
     let json = w.run(&["status", "--remote", "--format", "json"]);
     json.code(0);
-    let v: Value = serde_json::from_str(&json.stdout).expect("json");
-    let state = |file: &str| {
-        v["posts"]
-            .as_array()
-            .and_then(|l| l.iter().find(|p| p["file"] == format!("content/{file}.md") && p["platform"] == "bluesky"))
-            .map(|p| p["remote"]["state"].as_str().unwrap_or("").to_owned())
-            .unwrap_or_default()
-    };
+    let state = |file: &str| json.remote_state(file, "bluesky");
+    let v = json.json();
     assert_eq!(
         ["same", "gone", "edited", "chain", "theirs"].map(state),
         ["same", "gone", "edited", "gone", "other-account"],
@@ -358,10 +358,10 @@ fn delete_after_a_lost_reply_is_recorded_on_the_same_run() {
     w.run(&["publish", "--no-commit"]).code(0);
     // The PDS deletes, the reply never comes; the retry finds the key empty.
     w.fake.fail_next(Route::DeleteRecord, Fault::DropAfterAction);
-    let run = w.run(&["delete", "content/a.md", "--yes", "--no-commit"]);
+    let run = w.delete("content/a.md");
     run.code(0).stdout_has("deleted");
     assert!(w.fake.records().is_empty());
-    assert_eq!(w.record("content/a.md").expect("entry")["deleted_at"], NOW);
+    assert_eq!(w.deleted_at("content/a.md"), NOW);
 }
 
 #[test]
@@ -370,9 +370,9 @@ fn delete_of_a_post_already_gone_is_recorded() {
     w.file("content/a.md", "---\nplatforms: [bluesky]\n---\ngone in the app\n");
     w.run(&["publish", "--no-commit"]).code(0);
     assert!(w.fake.remove_in_app(&part_keys(&w, "content/a.md")[0]));
-    let run = w.run(&["delete", "content/a.md", "--yes", "--no-commit"]);
+    let run = w.delete("content/a.md");
     run.code(0).stdout_has("deleted (it was already gone)");
-    assert_eq!(w.record("content/a.md").expect("entry")["deleted_at"], NOW);
+    assert_eq!(w.deleted_at("content/a.md"), NOW);
 }
 
 #[test]
@@ -385,14 +385,14 @@ fn delete_failing_in_the_middle_of_a_chain_is_finished_by_the_rerun() {
         Route::DeleteRecord,
         Fault::Status(400, r#"{"error":"InvalidRequest","message":"something refused"}"#.into()),
     );
-    let first = w.run(&["delete", "content/hello.md", "--yes", "--no-commit"]);
+    let first = w.delete("content/hello.md");
     first.code(1).stdout_has("1 of 2 parts were deleted; run again to finish");
     assert_eq!(w.fake.records().len(), 1);
-    assert!(w.record("content/hello.md").expect("entry").get("deleted_at").is_none(), "not recorded yet");
-    let rerun = w.run(&["delete", "content/hello.md", "--yes", "--no-commit"]);
+    assert!(w.deleted_at("content/hello.md").is_null(), "not recorded yet");
+    let rerun = w.delete("content/hello.md");
     rerun.code(0).stdout_has("deleted, 2 parts (1 already gone)");
     assert!(w.fake.records().is_empty());
-    assert_eq!(w.record("content/hello.md").expect("entry")["deleted_at"], NOW);
+    assert_eq!(w.deleted_at("content/hello.md"), NOW);
 }
 
 #[test]
@@ -402,13 +402,13 @@ fn a_rate_limit_stops_deleting_on_bluesky_and_the_rerun_finishes() {
     w.file("content/b.md", "---\nplatforms: [bluesky]\n---\nsecond\n");
     w.run(&["publish", "--no-commit"]).code(0);
     w.fake.fail_next(Route::DeleteRecord, Fault::RateLimited { reset_in_secs: 3600 });
-    let first = w.run(&["delete", "content", "--yes", "--no-commit"]);
+    let first = w.delete("content");
     first.code(1);
     assert!(first.stdout.contains("rate limit"), "{first}");
     assert!(first.stdout.contains("not deleted: Bluesky's rate limit is reached"), "the other post waits: {first}");
     assert_eq!(w.fake.count("com.atproto.repo.deleteRecord"), 1, "no call after the limit");
     assert_eq!(w.fake.records().len(), 2);
-    let rerun = w.run(&["delete", "content", "--yes", "--no-commit"]);
+    let rerun = w.delete("content");
     rerun.code(0).stdout_has("deleted 2, failed 0");
     assert!(w.fake.records().is_empty());
 }
@@ -425,7 +425,7 @@ fn delete_refuses_a_record_of_another_account() {
             foreign.uri
         ),
     );
-    let run = w.run(&["delete", "content/theirs.md", "--yes", "--no-commit"]);
+    let run = w.delete("content/theirs.md");
     run.code(1);
     assert!(run.stdout.contains("belongs to another account"), "{run}");
     assert_eq!(w.fake.count("com.atproto.repo.deleteRecord"), 0);

@@ -10,6 +10,14 @@ use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- helpers
 
+/// `crier check --format json` on `repo`, which must exit with `code`.
+#[track_caller]
+fn check_json(repo: &Repo, code: i32) -> Value {
+    let run = repo.run(&["check", "--format", "json"]);
+    run.code(code);
+    run.json()
+}
+
 /// Asserts the documented `check --format json` shape and returns the diagnostics.
 #[track_caller]
 fn check_shape(v: &Value) -> &[Value] {
@@ -97,9 +105,7 @@ fn problem_repo() -> Repo {
 #[test]
 fn check_json_reports_each_problem_at_its_location() {
     let repo = problem_repo();
-    let run = repo.run(&["check", "--format", "json"]);
-    run.code(1);
-    let v = run.json();
+    let v = check_json(&repo, 1);
     let diags = check_shape(&v);
     assert_eq!(v["posts"], 23, "every post file is counted, broken ones included\n{v:#}");
 
@@ -164,9 +170,7 @@ fn check_json_unknown_template_variable_points_into_the_template() {
     let repo = Repo::new();
     repo.file("templates/threads.hbs", "Hello {{titel}} there\n")
         .file("content/a.md", "---\ntitle: A\nplatforms: [threads]\n---\n\nBody.\n");
-    let run = repo.run(&["check", "--format", "json"]);
-    run.code(1);
-    let v = run.json();
+    let v = check_json(&repo, 1);
     let diags = check_shape(&v);
     assert_eq!(diags.len(), 1, "{v:#}");
     let d = &diags[0];
@@ -190,9 +194,7 @@ fn check_json_cross_links_in_a_circle_are_an_error() {
         )
         // One direction alone is fine: the teaser waits for the article during the run.
         .file("content/b.md", "---\ntitle: B\nplatforms: [threads, devto]\nthreads: {template: teaser}\n---\n\nBody.\n");
-    let run = repo.run(&["check", "--format", "json"]);
-    run.code(1);
-    let v = run.json();
+    let v = check_json(&repo, 1);
     let diags = check_shape(&v);
     assert_eq!(diags.len(), 1, "{v:#}");
     let d = &diags[0];
@@ -210,9 +212,7 @@ fn check_json_warnings_alone_exit_zero() {
     // 497 ASCII letters and one curly apostrophe: exactly 500 bytes, allowed.
     repo.file("content/limit.md", format!("---\nplatforms: [threads]\n---\n\n{}’\n", "a".repeat(497)))
         .file("content/inline.md", "---\nplatforms: [threads]\n---\n\nSee ![x](media/a.png)\n");
-    let run = repo.run(&["check", "--format", "json"]);
-    run.code(0);
-    let v = run.json();
+    let v = check_json(&repo, 0);
     let diags = check_shape(&v);
     assert_eq!((v["errors"].as_u64(), v["warnings"].as_u64(), v["posts"].as_u64()), (Some(0), Some(1), Some(2)));
     assert_eq!(
@@ -530,9 +530,7 @@ fn discovery_skips_underscore_dot_and_gitignored_files() {
     repo.file("content/_broken.md", "---\ntitel: x\n---\n")
         .file("content/gen/broken.md", "---\ntitel: x\n---\n")
         .file(".gitignore", "content/gen/\n");
-    let run = repo.run(&["check", "--format", "json"]);
-    run.code(0);
-    let v = run.json();
+    let v = check_json(&repo, 0);
     check_shape(&v);
     assert_eq!(v["posts"], 3, "{v:#}");
 

@@ -1,5 +1,7 @@
 //! The dev.to client and publisher against the fake dev.to server.
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
 
@@ -14,16 +16,13 @@ use fake_devto::{FakeConfig, FakeDevto, Fault, Route};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-const NOW: &str = "2026-11-28T10:00:00Z";
+use common::NOW;
 
 fn fast() -> ClientOptions {
     ClientOptions {
-        max_total_wait: Duration::from_secs(5),
-        initial_delay: Duration::from_millis(10),
-        request_timeout: Duration::from_secs(1),
         min_write_interval: Duration::from_millis(10),
         default_retry_after: Duration::from_secs(1),
-        ..ClientOptions::default()
+        ..common::fast_http()
     }
 }
 

@@ -1,5 +1,7 @@
 //! The Mastodon client and publisher against the fake Mastodon server.
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_mastodon.rs"]
 mod fake_mastodon;
 
@@ -9,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crier::content::{FileKind, Post, parse_text};
 use crier::ledger::Record;
-use crier::media_probe::{MediaFormat, MediaInfo};
+
 use crier::platforms::mastodon::api::{
     ClientOptions, MastodonClient, MastodonError, NewStatus, StatusEdit, Upload, parse_instance,
 };
@@ -22,18 +24,20 @@ use crier::rules::media::MediaRef;
 use fake_mastodon::{FakeConfig, FakeMastodon, Fault, Route};
 use secrecy::SecretString;
 
-const NOW: &str = "2026-11-28T10:00:00Z";
+use common::NOW;
 
 fn fast() -> ClientOptions {
     ClientOptions {
-        max_total_wait: Duration::from_secs(5),
-        initial_delay: Duration::from_millis(10),
-        request_timeout: Duration::from_secs(1),
         default_retry_after: Duration::from_millis(200),
         processing_timeout: Duration::from_secs(3),
         poll_interval: Duration::from_millis(20),
-        ..ClientOptions::default()
+        ..common::fast_http()
     }
+}
+
+/// A public status of `text`.
+fn public(text: &str) -> NewStatus {
+    NewStatus { status: text.into(), visibility: "public".into(), ..NewStatus::default() }
 }
 
 /// Dropped replies hang longer than the client's 1 s timeout.
@@ -86,26 +90,9 @@ fn output(parts: &[&str]) -> MastodonOutput {
 
 /// A real file with the PNG header the probe reads.
 fn image(dir: &tempfile::TempDir, name: &str, alt: Option<&str>) -> MediaRef {
-    let abs = dir.path().join(name);
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0".to_vec();
     bytes.extend_from_slice(&[0u8; 64]);
-    std::fs::write(&abs, &bytes).expect("write image");
-    MediaRef {
-        path: Some(format!("media/{name}")),
-        abs: Some(abs),
-        url: None,
-        alt: alt.map(str::to_owned),
-        format: MediaFormat::Png,
-        info: Some(MediaInfo {
-            format: MediaFormat::Png,
-            size_bytes: bytes.len() as u64,
-            dimensions: Some((16, 16)),
-            duration_secs: None,
-        }),
-        span: 0..3,
-        alt_span: None,
-        problems: Vec::new(),
-    }
+    common::png_media(dir.path(), name, &bytes, (16, 16), alt)
 }
 
 async fn publish(p: &mut MastodonPublisher, post: &Post, out: &MastodonOutput) -> Result<Record, String> {
@@ -338,14 +325,7 @@ async fn errors_are_sorted_and_never_show_the_token() {
     assert!(e.to_string().contains("The access token is invalid"), "{e}");
     // 422: rejected with the server's words; a server echoing the token gets it redacted.
     fake.fail_next(Route::CreateStatus, Fault::Status(422, format!(r#"{{"error":"Validation failed: bad {token}"}}"#)));
-    let e = c
-        .create_status(
-            &NewStatus { status: "x".into(), visibility: "public".into(), ..NewStatus::default() },
-            "k",
-            &quiet,
-        )
-        .await
-        .expect_err("422");
+    let e = c.create_status(&public("x"), "k", &quiet).await.expect_err("422");
     assert!(matches!(e, MastodonError::Rejected { status: 422, .. }), "{e:?}");
     assert!(!e.to_string().contains(&token) && e.to_string().contains("[REDACTED]"), "{e}");
     assert!(!format!("{c:?}").contains(&token));
@@ -354,14 +334,7 @@ async fn errors_are_sorted_and_never_show_the_token() {
         Route::CreateStatus,
         Fault::Status(400, r#"{"error":"Bad Request: text with spoiler exceed max chars (500)"}"#.into()),
     );
-    let e = c
-        .create_status(
-            &NewStatus { status: "x".into(), visibility: "public".into(), ..NewStatus::default() },
-            "k2",
-            &quiet,
-        )
-        .await
-        .expect_err("400");
+    let e = c.create_status(&public("x"), "k2", &quiet).await.expect_err("400");
     assert_eq!(e.status(), Some(400));
     assert!(!e.is_fatal());
     // An HTML error page is described, not dumped.
@@ -376,14 +349,7 @@ async fn a_429_waits_until_the_reset_time() {
     fake.fail_next(Route::CreateStatus, Fault::RateLimited { reset_in: Duration::from_millis(600) });
     let c = client(&fake);
     let start = Instant::now();
-    let s = c
-        .create_status(
-            &NewStatus { status: "after the limit".into(), visibility: "public".into(), ..NewStatus::default() },
-            "k",
-            &quiet,
-        )
-        .await
-        .expect("created after waiting");
+    let s = c.create_status(&public("after the limit"), "k", &quiet).await.expect("created after waiting");
     assert!(start.elapsed() >= Duration::from_millis(500), "{:?}", start.elapsed());
     assert_eq!(fake.statuses()[0].id, s.id);
     assert_eq!(fake.statuses().len(), 1);
@@ -411,14 +377,7 @@ async fn a_5xx_on_a_read_is_retried_and_an_html_502_on_a_create_is_ambiguous() {
     let i = c.instance(&quiet).await.expect("retried");
     assert_eq!(i.configuration.statuses.max_characters, Some(500));
     fake.fail_next(Route::CreateStatus, Fault::HtmlPage);
-    let e = c
-        .create_status(
-            &NewStatus { status: "x".into(), visibility: "public".into(), ..NewStatus::default() },
-            "k",
-            &quiet,
-        )
-        .await
-        .expect_err("ambiguous");
+    let e = c.create_status(&public("x"), "k", &quiet).await.expect_err("ambiguous");
     assert!(e.is_ambiguous(), "{e:?}");
 }
 
@@ -440,14 +399,7 @@ async fn a_5xx_is_retried_on_the_backoff_whatever_the_rate_limit_reset_says() {
     assert_eq!(fake.calls() - before, 3);
 
     // An edit lands on the same status when repeated, so it is retried too.
-    let s = c
-        .create_status(
-            &NewStatus { status: "x".into(), visibility: "public".into(), ..NewStatus::default() },
-            "k",
-            &quiet,
-        )
-        .await
-        .expect("created");
+    let s = c.create_status(&public("x"), "k", &quiet).await.expect("created");
     fake.fail_next(Route::EditStatus, Fault::Status(502, r#"{"error":"Bad Gateway"}"#.into()));
     let edit = StatusEdit { status: "y".into(), ..StatusEdit::default() };
     c.edit_status(&s.id, &edit, &quiet).await.expect("an edit is retried");

@@ -27,13 +27,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use crier::content::{FileKind, Post, parse_text};
-use crier::media_probe::{MediaFormat, MediaInfo};
+
 use crier::platforms::mastodon::api::{ClientOptions, MastodonClient, Status, parse_instance};
 use crier::platforms::mastodon::html;
 use crier::platforms::mastodon::publish::{MastodonPublisher, PublishOptions};
 use crier::platforms::mastodon::rules::Limits;
 use crier::platforms::mastodon::{MastodonOutput, MastodonPart};
-use crier::rules::media::MediaRef;
 use secrecy::SecretString;
 use url::Url;
 
@@ -167,12 +166,8 @@ async fn forward(State(p): State<Proxy>, method: Method, uri: Uri, headers: Head
 async fn start_proxy(upstream: Url) -> (Url, tokio::task::JoinHandle<()>) {
     let state = Proxy { upstream, http: reqwest::Client::new(), dropped: Arc::new(AtomicBool::new(false)) };
     let app = Router::new().fallback(forward).with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-    let addr = listener.local_addr().expect("addr");
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (Url::parse(&format!("http://{addr}")).expect("url"), task)
+    let (origin, task) = common::serve(app).await;
+    (Url::parse(&origin).expect("url"), task)
 }
 
 #[tokio::test]
@@ -232,26 +227,9 @@ async fn publishes_to_a_real_mastodon_api_server() {
     // 4. An image with alt text.
     let dir = tempfile::tempdir().expect("tempdir");
     let png = common::encoded_png(24, 16);
-    let abs = dir.path().join("bell.png");
-    std::fs::write(&abs, &png).expect("write png");
     let alt = "A blue gradient, 24 by 16 pixels";
     let mut out = output(&[format!("crier e2e {nonce}: an image")]);
-    out.parts[0].media = vec![MediaRef {
-        path: Some("media/bell.png".into()),
-        abs: Some(abs),
-        url: None,
-        alt: Some(alt.into()),
-        format: MediaFormat::Png,
-        info: Some(MediaInfo {
-            format: MediaFormat::Png,
-            size_bytes: png.len() as u64,
-            dimensions: Some((24, 16)),
-            duration_secs: None,
-        }),
-        span: 30..34,
-        alt_span: None,
-        problems: Vec::new(),
-    }];
+    out.parts[0].media = vec![common::png_media(dir.path(), "bell.png", &png, (24, 16), Some(alt))];
     let img = p.publish(&post("content/image.md"), &out, "sha256:i", NOW, &say, &quiet).await.expect("image");
     let s = client.get_status(&img.id, &quiet).await.expect("get");
     assert_eq!(s.media_attachments.len(), 1);

@@ -298,9 +298,7 @@ fn delete_takes_the_chain_down_records_and_commits_it_and_publish_leaves_it() {
         "content/chain.md",
         md("platforms: [mastodon]\n", "First part.\n\n---\n\nSecond part.\n\n---\n\nThird part.\n"),
     );
-    git(w.root(), &["init", "-q", "-b", "main"]);
-    git(w.root(), &["add", "-A"]);
-    git(w.root(), &["commit", "-q", "-m", "posts"]);
+    common::commit_all(w.root());
     w.run(&["publish", "--no-push"]).code(0);
     let parts = ids(&w, "content/chain.md");
     assert_eq!(parts.len(), 3);
@@ -345,9 +343,7 @@ fn status_remote_reports_gone_edited_and_another_account() {
 
     let run = w.run(&["status", "--remote"]);
     run.code(0);
-    let line = |file: &str| {
-        run.stdout.lines().find(|l| l.contains(&format!("content/{file}.md → mastodon"))).unwrap_or("").to_owned()
-    };
+    let line = |file: &str| run.status_line(file, "mastodon");
     assert!(line("gone").contains("gone: the status is no longer on the instance"), "{run}");
     assert!(line("chain").contains("gone: statuses 2, 3 of 3 are no longer on the instance"), "{run}");
     assert!(
@@ -364,14 +360,7 @@ fn status_remote_reports_gone_edited_and_another_account() {
 
     let json = w.run(&["status", "--remote", "--format", "json"]);
     json.code(0);
-    let v: Value = serde_json::from_str(&json.stdout).expect("json");
-    let state = |file: &str| {
-        v["posts"]
-            .as_array()
-            .and_then(|l| l.iter().find(|p| p["file"] == format!("content/{file}.md") && p["platform"] == "mastodon"))
-            .map(|p| p["remote"]["state"].as_str().unwrap_or("").to_owned())
-            .unwrap_or_default()
-    };
+    let state = |file: &str| json.remote_state(file, "mastodon");
     assert_eq!(
         ["same", "gone", "edited", "chain", "theirs"].map(state),
         ["same", "gone", "edited", "gone", "other-account"],

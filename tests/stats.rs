@@ -363,9 +363,7 @@ fn a_server_without_the_batch_read_is_asked_status_by_status() {
 fn record_without_a_remote_commits_locally() {
     let w = World::new();
     w.file("content/hello.md", HELLO);
-    git(w.root(), &["init", "-q", "-b", "main"]);
-    git(w.root(), &["add", "-A"]);
-    git(w.root(), &["commit", "-q", "-m", "posts"]);
+    common::commit_all(w.root());
     w.crier(&["publish", "--no-push"]).code(0);
     w.crier(&["stats", "--record"]).code(0).stderr_has("not pushed (the branch has no remote)");
     let subject = git(w.root(), &["log", "-1", "--format=%s"]);

@@ -420,6 +420,23 @@ impl Run {
     pub(crate) fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// `crier status`: the line of `content/<file>.md` on `platform` ("" when it is not listed).
+    pub(crate) fn status_line(&self, file: &str, platform: &str) -> String {
+        let key = format!("content/{file}.md → {platform}");
+        self.stdout.lines().find(|l| l.contains(&key)).unwrap_or("").to_owned()
+    }
+
+    /// `crier status --remote --format json`: the `remote.state` of `content/<file>.md` on
+    /// `platform` ("" when it is not listed).
+    #[track_caller]
+    pub(crate) fn remote_state(&self, file: &str, platform: &str) -> String {
+        let path = format!("content/{file}.md");
+        let v = self.json();
+        let post =
+            v["posts"].as_array().and_then(|l| l.iter().find(|p| p["file"] == path && p["platform"] == platform));
+        post.map(|p| p["remote"]["state"].as_str().unwrap_or("").to_owned()).unwrap_or_default()
+    }
 }
 
 /// A minimal PNG (signature and IHDR) of the given size: all the media probe reads.
@@ -451,4 +468,55 @@ pub(crate) fn encoded_png(width: u32, height: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).expect("encode");
     out.into_inner()
+}
+
+/// A PNG `bytes` of `size` written to `dir/<name>`, as a post's `media/<name>` with `alt`.
+pub(crate) fn png_media(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    size: (u32, u32),
+    alt: Option<&str>,
+) -> crier::rules::media::MediaRef {
+    use crier::media_probe::{MediaFormat, MediaInfo};
+    let abs = dir.join(name);
+    std::fs::write(&abs, bytes).expect("write image");
+    crier::rules::media::MediaRef {
+        path: Some(format!("media/{name}")),
+        abs: Some(abs),
+        url: None,
+        alt: alt.map(str::to_owned),
+        format: MediaFormat::Png,
+        info: Some(MediaInfo {
+            format: MediaFormat::Png,
+            size_bytes: bytes.len() as u64,
+            dimensions: Some(size),
+            duration_secs: None,
+        }),
+        span: 0..3,
+        alt_span: None,
+        problems: Vec::new(),
+    }
+}
+
+/// Serves `app` on a loopback port until the runtime stops: its origin (`http://127.0.0.1:N`)
+/// and the server's task.
+pub(crate) async fn serve(app: axum::Router) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), task)
+}
+
+/// Client options for tests against a fake: short waits, and a 1 s request timeout (a
+/// dropped reply hangs longer).
+pub(crate) fn fast_http() -> crier::platforms::http::HttpOptions {
+    crier::platforms::http::HttpOptions {
+        max_total_wait: Duration::from_secs(5),
+        initial_delay: Duration::from_millis(10),
+        request_timeout: Duration::from_secs(1),
+        ..crier::platforms::http::HttpOptions::default()
+    }
 }
