@@ -32,32 +32,21 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let total = TEXT_POSTS + IMAGE_POSTS;
-    std::fs::write(
-        root.join("crier.yaml"),
-        format!("publish:\n  max_per_run: {total}\n  retry_initial_delay_ms: 10\n  request_timeout_secs: 5\n"),
-    )
-    .expect("write crier.yaml");
-    std::fs::create_dir_all(root.join("content")).expect("mkdir content");
-    std::fs::create_dir_all(root.join("media")).expect("mkdir media");
+    let config = format!("publish:\n  max_per_run: {total}\n  retry_initial_delay_ms: 10\n  request_timeout_secs: 5\n");
+    support::write(root, "crier.yaml", config);
     for i in 0..TEXT_POSTS {
-        std::fs::write(
-            root.join(format!("content/text-{i:04}.md")),
-            format!("---\nplatforms: [bluesky]\n---\nBenchmark post {i}: crier publishes from git #crier\n"),
-        )
-        .expect("write post");
+        let text = format!("---\nplatforms: [bluesky]\n---\nBenchmark post {i}: crier publishes from git #crier\n");
+        support::write(root, &format!("content/text-{i:04}.md"), text);
     }
     for i in 0..IMAGE_POSTS {
         let mut media = String::new();
         for j in 0..4 {
             let name = format!("media/img-{i}-{j}.png");
-            std::fs::write(root.join(&name), png((i * 4 + j) as u8)).expect("write image");
+            support::write(root, &name, png((i * 4 + j) as u8));
             media.push_str(&format!("  - {{path: {name}, alt: picture {j}}}\n"));
         }
-        std::fs::write(
-            root.join(format!("content/images-{i:04}.md")),
-            format!("---\nplatforms: [bluesky]\nmedia:\n{media}---\nFour pictures, post {i}\n"),
-        )
-        .expect("write post");
+        let text = format!("---\nplatforms: [bluesky]\nmedia:\n{media}---\nFour pictures, post {i}\n");
+        support::write(root, &format!("content/images-{i:04}.md"), text);
     }
 
     let (wall, out) = support::publish(

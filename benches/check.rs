@@ -44,20 +44,13 @@ fn main() {
 }
 
 fn generate(root: &Path, posts: usize) {
-    let w = |rel: &str, text: &[u8]| {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    };
+    let w = |rel: &str, text: &[u8]| support::write(root, rel, text);
     w("crier.yaml", b"defaults:\n  platforms: [threads]\nvars:\n  site: https://example.com\n");
     w("templates/teaser.hbs", b"{{title}}\n\n{{truncate text 200}}\n\n{{published.devto.url}} {{hashtags tags}}\n");
     w("templates/partials/sig.hbs", b"-- {{config.vars.site}}");
     w("templates/devto.hbs", b"{{text}}\n\n{{> partials/sig}}\n");
     // A 1200x630 PNG header is all the media probe reads.
-    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
-    png.extend_from_slice(&1200u32.to_be_bytes());
-    png.extend_from_slice(&630u32.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    let png = support::common::png(1200, 630);
     for i in 0..20 {
         w(&format!("media/img{i}.png"), &png);
     }

@@ -22,14 +22,10 @@ fn main() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    std::fs::write(root.join("crier.yaml"), format!("publish:\n  max_per_run: {posts}\n")).expect("write crier.yaml");
-    std::fs::create_dir_all(root.join("content")).expect("mkdir content");
+    support::write(root, "crier.yaml", format!("publish:\n  max_per_run: {posts}\n"));
     for i in 0..posts {
-        std::fs::write(
-            root.join(format!("content/post-{i:04}.md")),
-            format!("---\nplatforms: [threads]\n---\n\nBenchmark post number {i}: still there as sent?\n"),
-        )
-        .expect("write post");
+        let text = format!("---\nplatforms: [threads]\n---\n\nBenchmark post number {i}: still there as sent?\n");
+        support::write(root, &format!("content/post-{i:04}.md"), text);
     }
     let env = [("CRIER_THREADS_API_URL", fake.base_url()), ("THREADS_ACCESS_TOKEN", fake.token())];
     let (_, out) = support::publish(root, &env);

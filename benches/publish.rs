@@ -21,21 +21,14 @@ fn main() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    std::fs::write(
-        root.join("crier.yaml"),
-        format!(
-            "publish:\n  max_per_run: {posts}\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  \
-             request_timeout_secs: 5\n  processing_timeout_secs: 5\n  poll_interval_ms: 20\n"
-        ),
-    )
-    .expect("write crier.yaml");
-    std::fs::create_dir_all(root.join("content")).expect("mkdir content");
+    let config = format!(
+        "publish:\n  max_per_run: {posts}\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  \
+         request_timeout_secs: 5\n  processing_timeout_secs: 5\n  poll_interval_ms: 20\n"
+    );
+    support::write(root, "crier.yaml", config);
     for i in 0..posts {
-        std::fs::write(
-            root.join(format!("content/post-{i:04}.md")),
-            format!("---\nplatforms: [threads]\n---\n\nBenchmark post number {i}: crier publishes from git.\n"),
-        )
-        .expect("write post");
+        let text = format!("---\nplatforms: [threads]\n---\n\nBenchmark post number {i}: crier publishes from git.\n");
+        support::write(root, &format!("content/post-{i:04}.md"), text);
     }
 
     let (wall, out) =

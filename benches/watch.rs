@@ -6,6 +6,8 @@
 //! change that re-checks the 2,000 posts using it. Run with
 //! `cargo bench --bench watch`; `CRIER_BENCH_POSTS` changes the number of posts.
 
+mod support;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -94,18 +96,11 @@ fn post(i: usize, extra: &str) -> String {
 }
 
 fn generate(root: &Path, posts: usize) {
-    let w = |rel: &str, text: &[u8]| {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    };
+    let w = |rel: &str, text: &[u8]| support::write(root, rel, text);
     w("crier.yaml", b"defaults:\n  platforms: [threads]\n");
     w("templates/teaser.hbs", b"{{title}}\n\n{{truncate text 200}}\n");
     // A 1200x630 PNG header is all the media probe reads.
-    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
-    png.extend_from_slice(&1200u32.to_be_bytes());
-    png.extend_from_slice(&630u32.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    let png = support::common::png(1200, 630);
     for i in 0..20 {
         w(&format!("media/img{i}.png"), &png);
     }

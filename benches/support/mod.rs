@@ -10,6 +10,13 @@ use common::{Crier, Run};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Writes `text` to `root/rel`, making its folders.
+pub(crate) fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
 /// `crier -C ROOT --color never -q ARGS…` with `env` set, and how long it took.
 pub(crate) fn crier(root: &Path, env: &[(&str, String)], args: &[&str]) -> (Duration, Run) {
     let mut crier = Crier::new(root).timeout(Duration::from_secs(3600)).args(["-q"]).args(args);
