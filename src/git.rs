@@ -902,13 +902,15 @@ fn push_loop(
     }
 }
 
-fn callbacks<'a>(repo: &Repository, token: Option<&'a SecretString>) -> RemoteCallbacks<'a> {
+/// Credentials for talking to a remote: the SSH agent, else `token` (once) and the
+/// configured credential helper over https; gives up after `max_tries` asks.
+pub(crate) fn callbacks<'a>(repo: &Repository, token: Option<&'a SecretString>, max_tries: u32) -> RemoteCallbacks<'a> {
     let config = repo.config().ok();
     let mut tries = 0u32;
     let mut cbs = RemoteCallbacks::new();
     cbs.credentials(move |url, user, allowed| {
         tries += 1;
-        if tries > 4 {
+        if tries > max_tries {
             return Err(git2::Error::from_str("authentication failed"));
         }
         if allowed.contains(CredentialType::SSH_KEY) {
@@ -954,7 +956,7 @@ fn push_once(
     let mut remote = repo.find_remote(remote).map_err(failed)?;
     let rejected = RefCell::new(None::<String>);
     let result = {
-        let mut cbs = callbacks(repo, token);
+        let mut cbs = callbacks(repo, token, 4);
         cbs.push_update_reference(|refname, status| {
             if let Some(s) = status {
                 *rejected.borrow_mut() = Some(format!("{refname}: {s}"));
@@ -984,7 +986,7 @@ fn fetch(repo: &Repository, remote: &str, merge: &str, token: Option<&SecretStri
     let mut proxy = git2::ProxyOptions::new();
     proxy.auto();
     let mut fo = FetchOptions::new();
-    fo.remote_callbacks(callbacks(repo, token)).proxy_options(proxy);
+    fo.remote_callbacks(callbacks(repo, token, 4)).proxy_options(proxy);
     rem.fetch(&[format!("+{merge}:{tracking}")], Some(&mut fo), Some("crier: fetch before re-applying records"))
         .map_err(|e| redact(e.message(), token))?;
     repo.refname_to_id(&tracking).map_err(|e| redact(e.message(), token))

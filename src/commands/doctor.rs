@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use std::collections::BTreeMap;
 
-use git2::{CredentialType, Direction, RemoteCallbacks, Repository};
+use git2::{Direction, Repository};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::check::print;
@@ -300,36 +300,7 @@ fn push_access(root: &Path, remote: &str, token: Option<SecretString>) -> std::r
                 Ok(Some(u)) => u.to_owned(),
                 _ => remote.url().unwrap_or("").to_owned(),
             };
-            let config = repo.config().ok();
-            let mut tries = 0u32;
-            let mut cbs = RemoteCallbacks::new();
-            cbs.credentials(move |url, user, allowed| {
-                tries += 1;
-                if tries > 3 {
-                    return Err(git2::Error::from_str("authentication failed"));
-                }
-                if allowed.contains(CredentialType::SSH_KEY) {
-                    return git2::Cred::ssh_key_from_agent(user.unwrap_or("git"));
-                }
-                if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-                    if let (Some(t), 1) = (token.as_ref(), tries) {
-                        return git2::Cred::userpass_plaintext("x-access-token", t.expose_secret());
-                    }
-                    if let Some(c) = config.as_ref().and_then(|cfg| git2::Cred::credential_helper(cfg, url, user).ok())
-                    {
-                        return Ok(c);
-                    }
-                    return Err(git2::Error::from_str(if token.is_some() {
-                        "the token was refused (it needs write access)"
-                    } else {
-                        "no credentials for https: set CRIER_GIT_TOKEN (or GITHUB_TOKEN)"
-                    }));
-                }
-                if allowed.contains(CredentialType::USERNAME) {
-                    return git2::Cred::username(user.unwrap_or("git"));
-                }
-                git2::Cred::default()
-            });
+            let cbs = crate::git::callbacks(&repo, token.as_ref(), 3);
             remote.connect_auth(Direction::Push, Some(cbs), None).map_err(|e| e.message().to_owned())?;
             Ok(url)
         })();
