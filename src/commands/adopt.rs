@@ -16,8 +16,7 @@ use std::fmt::Write as _;
 
 use super::check::print;
 use super::{
-    Global, Outcome, RecordCommit, Recording, Row, open_project, parse_platforms, require_credentials, rows_table,
-    runtime,
+    Global, Outcome, RecordCommit, Recording, Row, Selection, require_credentials, rows_table, runtime, selection,
 };
 use crate::cli::AdoptArgs;
 use crate::content::{self, Post};
@@ -29,7 +28,7 @@ use crate::platforms::http::HttpOptions;
 use crate::platforms::{self, Adoption, ConnectContext, Job, PlatformId, Session};
 use crate::project::Project;
 use crate::publish::cancel::{self, Cancel};
-use crate::publish::{self, fingerprint, record_of, rfc3339};
+use crate::publish::{self, fingerprint, record_of};
 
 /// A platform's connection for this run, made on first use.
 enum Conn {
@@ -47,10 +46,7 @@ struct Tally {
 }
 
 pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
-    let project = open_project(g)?;
-    let now = rfc3339(g.env.now()?);
-    let only = parse_platforms(&args.platform)?;
-    let files = pipeline::select(&project, &args.paths)?;
+    let Selection { project, now, only, files } = selection(g, &args.paths, &args.platform)?;
     // Every post of the repository counts for "recorded elsewhere", not only the selected.
     let all: Vec<Post> = pipeline::select(&project, &[])?
         .iter()
@@ -66,12 +62,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
         let post = match content::parse_file(&project.root, abs, project.catalog) {
             Ok(p) => p,
             Err(d) => {
-                let path = content::relative_display(&project.root, abs);
-                rows.push(Row {
-                    post: path,
-                    platform: "-".to_owned(),
-                    result: format!("failed: cannot read it: {} (see `crier check`)", d.message),
-                });
+                rows.push(Row::unreadable(&project, abs, &d.message));
                 unreadable += 1;
                 continue;
             }

@@ -17,20 +17,18 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
 use super::check::print;
 use super::{
-    Global, Outcome, RecordCommit, Recording, Row, open_project, parse_platforms, require_credentials, rows_table,
-    runtime,
+    Global, Outcome, RecordCommit, Recording, Row, Selection, require_credentials, rows_table, runtime, selection,
 };
 use crate::cli::DeleteArgs;
 use crate::content::{self, Post};
 use crate::error::{Error, Result};
 use crate::git::RecordChange;
 use crate::ledger::{self, Record};
-use crate::pipeline;
 use crate::platform_id::NAMES;
 use crate::platforms::http::HttpOptions;
 use crate::platforms::{self, ConnectContext, PlatformId, Recorded, Session};
+use crate::publish;
 use crate::publish::cancel::{self, Cancel};
-use crate::publish::{self, rfc3339};
 
 /// One post on one platform to take down.
 struct Target {
@@ -68,10 +66,7 @@ struct Tally {
 }
 
 pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
-    let project = open_project(g)?;
-    let now = rfc3339(g.env.now()?);
-    let only = parse_platforms(&args.platform)?;
-    let files = pipeline::select(&project, &args.paths)?;
+    let Selection { project, now, only, files } = selection(g, &args.paths, &args.platform)?;
     if files.is_empty() {
         return Err(Error::usage("no post files at the given paths"));
     }
@@ -83,11 +78,7 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
         let post = match content::parse_file(&project.root, abs, project.catalog) {
             Ok(p) => p,
             Err(d) => {
-                rows.push(Row {
-                    post: content::relative_display(&project.root, abs),
-                    platform: "-".to_owned(),
-                    result: format!("failed: cannot read it: {} (see `crier check`)", d.message),
-                });
+                rows.push(Row::unreadable(&project, abs, &d.message));
                 tally.failed += 1;
                 continue;
             }

@@ -217,6 +217,34 @@ pub(crate) struct Row {
     pub result: String,
 }
 
+impl Row {
+    /// The row of a post file that cannot be read (`message` says why).
+    pub(crate) fn unreadable(project: &crate::project::Project, abs: &std::path::Path, message: &str) -> Self {
+        Self {
+            post: crate::content::relative_display(&project.root, abs),
+            platform: "-".to_owned(),
+            result: format!("failed: cannot read it: {message} (see `crier check`)"),
+        }
+    }
+}
+
+/// What `adopt` and `delete` start from: the project, the run's time (RFC 3339), the
+/// platforms asked for with `--platform` and the selected post files.
+pub(crate) struct Selection {
+    pub project: crate::project::Project,
+    pub now: String,
+    pub only: Vec<crate::platforms::PlatformId>,
+    pub files: Vec<std::path::PathBuf>,
+}
+
+pub(crate) fn selection(g: &Global, paths: &[std::path::PathBuf], platforms: &[String]) -> Result<Selection> {
+    let project = open_project(g)?;
+    let now = crate::publish::rfc3339(g.env.now()?);
+    let only = parse_platforms(platforms)?;
+    let files = crate::pipeline::select(&project, paths)?;
+    Ok(Selection { project, now, only, files })
+}
+
 /// The rows as a table with a header, columns as wide as their longest cell; empty when
 /// there are no rows.
 pub(crate) fn rows_table(rows: &[Row]) -> String {
