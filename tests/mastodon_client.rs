@@ -5,11 +5,10 @@ mod common;
 #[path = "support/fake_mastodon.rs"]
 mod fake_mastodon;
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crier::content::{FileKind, Post, parse_text};
+use crier::content::Post;
 use crier::ledger::Record;
 
 use crier::platforms::mastodon::api::{
@@ -62,14 +61,7 @@ fn quiet(_: Duration) {}
 fn silent(_: &str) {}
 
 fn post(path: &str) -> Post {
-    parse_text(
-        path.into(),
-        PathBuf::from(path),
-        FileKind::Markdown,
-        "---\nplatforms: [mastodon]\n---\nbody line\n",
-        crier::platforms::catalog(),
-    )
-    .expect("valid post")
+    common::markdown_post(path, "---\nplatforms: [mastodon]\n---\nbody line\n")
 }
 
 fn part(text: &str) -> MastodonPart {

@@ -16,7 +16,6 @@
 #[path = "support/common.rs"]
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -26,7 +25,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use crier::content::{FileKind, Post, parse_text};
+use crier::content::Post;
 
 use crier::platforms::mastodon::api::{ClientOptions, MastodonClient, Status, parse_instance};
 use crier::platforms::mastodon::html;
@@ -70,14 +69,7 @@ fn say(s: &str) {
 }
 
 fn post(path: &str) -> Post {
-    parse_text(
-        path.into(),
-        PathBuf::from(path),
-        FileKind::Markdown,
-        "---\nplatforms: [mastodon]\n---\nbody\n",
-        crier::platforms::catalog(),
-    )
-    .expect("valid post")
+    common::markdown_post(path, "---\nplatforms: [mastodon]\n---\nbody\n")
 }
 
 fn output(parts: &[String]) -> MastodonOutput {

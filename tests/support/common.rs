@@ -520,3 +520,11 @@ pub(crate) fn fast_http() -> crier::platforms::http::HttpOptions {
         ..crier::platforms::http::HttpOptions::default()
     }
 }
+
+/// The Markdown post `text` as crier parses it, at `path`.
+#[track_caller]
+pub(crate) fn markdown_post(path: &str, text: &str) -> crier::content::Post {
+    let kind = crier::content::FileKind::Markdown;
+    crier::content::parse_text(path.into(), PathBuf::from(path), kind, text, crier::platforms::catalog())
+        .expect("valid post")
+}
