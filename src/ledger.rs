@@ -170,15 +170,7 @@ pub fn layout(content: &str, kind: FileKind) -> Result<Layout, LedgerError> {
             i += 1;
             continue;
         };
-        let mut end = all[i + 1..].iter().position(|l| is_top_level(l.text(yaml))).map_or(all.len(), |p| i + 1 + p);
-        while end > i + 1 {
-            let t = all[end - 1].text(yaml);
-            if is_blank(t) || (is_comment(t) && indent_of(t) == 0) {
-                end -= 1;
-            } else {
-                break;
-            }
-        }
+        let end = entry_end(yaml, &all, i);
         let (first, last) = (all[i], all[end - 1]);
         entries.push(TopEntry {
             key,
@@ -397,6 +389,22 @@ fn is_comment(text: &str) -> bool {
 }
 
 /// A line that starts a new top-level node (a key, or a document marker).
+/// Where the top-level entry starting at line `start` ends (exclusive): at the next
+/// top-level line, less the blank lines and column-0 comments before it (they stay outside).
+fn entry_end(yaml: &str, lines: &[Line], start: usize) -> usize {
+    let mut end =
+        lines[start + 1..].iter().position(|l| is_top_level(l.text(yaml))).map_or(lines.len(), |p| start + 1 + p);
+    while end > start + 1 {
+        let t = lines[end - 1].text(yaml);
+        if is_blank(t) || (is_comment(t) && indent_of(t) == 0) {
+            end -= 1;
+        } else {
+            break;
+        }
+    }
+    end
+}
+
 fn is_top_level(text: &str) -> bool {
     !is_blank(text) && !text.starts_with([' ', '\t', '#'])
 }
@@ -500,15 +508,7 @@ fn splice(yaml: &str, platform: &str, record: &Record, eol: &str) -> Option<Stri
 
     // The `published` entry runs to the next top-level line; trailing blank
     // lines and column-0 comments are left where they are, outside it.
-    let mut end = lines[h + 1..].iter().position(|l| is_top_level(l.text(yaml))).map_or(lines.len(), |p| h + 1 + p);
-    while end > h + 1 {
-        let t = lines[end - 1].text(yaml);
-        if is_blank(t) || (is_comment(t) && indent_of(t) == 0) {
-            end -= 1;
-        } else {
-            break;
-        }
-    }
+    let end = entry_end(yaml, &lines, h);
     let children = &lines[h + 1..end];
 
     let head_line = lines[h];
