@@ -102,12 +102,7 @@ jobs:
           args: check --format github
   publish:
     if: github.event_name != 'pull_request'
-    runs-on: ubuntu-latest
-    permissions:
-      contents: write
-    steps:
-      - uses: actions/checkout@v4
-        with:
+@PUSHING_JOB@
           # Full history and a branch (not a detached HEAD), so the record can be pushed.
           fetch-depth: 0
           ref: ${{ github.ref_name }}
@@ -120,6 +115,15 @@ jobs:
           args: ${{ github.event_name == 'workflow_dispatch' && inputs.dry_run && 'publish --dry-run' || 'publish' }}
 @ENV@
 "#;
+
+/// The start of a job that commits and pushes: write access, a checkout it can push from
+/// (the `with:` continues in each workflow).
+const PUSHING_JOB: &str = "    runs-on: ubuntu-latest
+    permissions:
+      contents: write
+    steps:
+      - uses: actions/checkout@v4
+        with:";
 
 const STATS_WORKFLOW: &str = r#"# Engagement: every Monday (and by hand) crier reads how the published posts
 # did on each platform, appends the numbers that changed to .crier/stats.jsonl
@@ -142,12 +146,7 @@ concurrency:
 
 jobs:
   stats:
-    runs-on: ubuntu-latest
-    permissions:
-      contents: write
-    steps:
-      - uses: actions/checkout@v4
-        with:
+@PUSHING_JOB@
           # Full history and a branch (not a detached HEAD), so the history can be pushed.
           fetch-depth: 0
           ref: ${{ github.ref_name }}
@@ -203,8 +202,8 @@ fn action(action_ref: Option<&str>) -> Result<String> {
 
 pub fn execute(g: &Global, args: &InitArgs) -> Result<Outcome> {
     let uses = action(args.action_ref.as_deref())?;
-    let workflow = WORKFLOW.replace("@ACTION@", &uses).replace("@ENV@", ENV);
-    let stats_workflow = STATS_WORKFLOW.replace("@ACTION@", &uses).replace("@ENV@", ENV);
+    let fill = |w: &str| w.replace("@PUSHING_JOB@", PUSHING_JOB).replace("@ACTION@", &uses).replace("@ENV@", ENV);
+    let (workflow, stats_workflow) = (fill(WORKFLOW), fill(STATS_WORKFLOW));
     let schemas = [SchemaKind::Config, SchemaKind::Post].map(|k| (schema::file(k), schema::text(k)));
     let files: [(&str, &str); 7] = [
         ("crier.yaml", CONFIG),
