@@ -69,30 +69,17 @@ impl World {
         let (text, reply_to) = (text.to_owned(), reply_to.map(str::to_owned));
         self.rt.block_on(async move {
             let http = reqwest::Client::new();
+            let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+                let request = http.post(format!("{base}/{path}")).form(&form).send();
+                async move { request.await.expect(path).json::<Value>().await.expect("json") }
+            };
             let mut form = vec![("media_type", "TEXT".to_owned()), ("text", text), ("access_token", token.clone())];
             if let Some(r) = reply_to {
                 form.push(("reply_to_id", r));
             }
-            let c: Value = http
-                .post(format!("{base}/threads"))
-                .form(&form)
-                .send()
-                .await
-                .expect("create")
-                .json()
-                .await
-                .expect("json");
+            let c = post("threads", form).await;
             let creation = c["id"].as_str().expect("container id").to_owned();
-            let form = [("creation_id", creation), ("access_token", token)];
-            let p: Value = http
-                .post(format!("{base}/threads_publish"))
-                .form(&form)
-                .send()
-                .await
-                .expect("publish")
-                .json()
-                .await
-                .expect("json");
+            let p = post("threads_publish", vec![("creation_id", creation), ("access_token", token)]).await;
             p["id"].as_str().expect("media id").to_owned()
         })
     }

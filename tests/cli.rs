@@ -18,6 +18,14 @@ fn check_json(repo: &Repo, code: i32) -> Value {
     run.json()
 }
 
+/// The one diagnostic of a `check --format json` result (its shape checked).
+#[track_caller]
+fn only_diagnostic(v: &Value) -> &Value {
+    let diags = check_shape(v);
+    assert_eq!(diags.len(), 1, "{v:#}");
+    &diags[0]
+}
+
 /// Asserts the documented `check --format json` shape and returns the diagnostics.
 #[track_caller]
 fn check_shape(v: &Value) -> &[Value] {
@@ -171,9 +179,7 @@ fn check_json_unknown_template_variable_points_into_the_template() {
     repo.file("templates/threads.hbs", "Hello {{titel}} there\n")
         .file("content/a.md", "---\ntitle: A\nplatforms: [threads]\n---\n\nBody.\n");
     let v = check_json(&repo, 1);
-    let diags = check_shape(&v);
-    assert_eq!(diags.len(), 1, "{v:#}");
-    let d = &diags[0];
+    let d = only_diagnostic(&v);
     assert_eq!(
         (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
         (Some("templates/threads.hbs"), Some(1), Some(7))
@@ -195,9 +201,7 @@ fn check_json_cross_links_in_a_circle_are_an_error() {
         // One direction alone is fine: the teaser waits for the article during the run.
         .file("content/b.md", "---\ntitle: B\nplatforms: [threads, devto]\nthreads: {template: teaser}\n---\n\nBody.\n");
     let v = check_json(&repo, 1);
-    let diags = check_shape(&v);
-    assert_eq!(diags.len(), 1, "{v:#}");
-    let d = &diags[0];
+    let d = only_diagnostic(&v);
     assert_eq!(
         (d["file"].as_str(), d["code"].as_str(), d["line"].as_u64()),
         (Some("content/a.md"), Some("cross-link-cycle"), Some(1))

@@ -1,5 +1,7 @@
 //! The Threads client against the fake Threads server.
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
@@ -14,9 +16,8 @@ use secrecy::SecretString;
 fn fast() -> HttpOptions {
     HttpOptions {
         max_total_wait: Duration::from_secs(2),
-        initial_delay: Duration::from_millis(10),
         request_timeout: Duration::from_secs(2),
-        ..HttpOptions::default()
+        ..common::fast_http()
     }
 }
 

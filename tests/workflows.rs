@@ -108,6 +108,14 @@ fn exercise(workflow: &str, root: &Path) -> usize {
     calls.len()
 }
 
+/// A repository made by `crier init`, and the text of its workflow `name`.
+fn init_workflow(name: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    run(dir.path(), &["init".to_owned()]).code(0);
+    let wf = std::fs::read_to_string(dir.path().join(".github/workflows").join(name)).expect("workflow");
+    (dir, wf)
+}
+
 #[test]
 fn this_repositorys_workflow_commands_run() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -118,9 +126,7 @@ fn this_repositorys_workflow_commands_run() {
 
 #[test]
 fn the_workflow_written_by_init_runs() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    run(dir.path(), &["init".to_owned()]).code(0);
-    let wf = std::fs::read_to_string(dir.path().join(".github/workflows/crier.yml")).expect("workflow");
+    let (dir, wf) = init_workflow("crier.yml");
     assert!(wf.contains("fetch-depth: 0") && wf.contains("contents: write") && wf.contains("concurrency:"));
     assert_eq!(invocations(&wf).len(), 0, "crier runs through the action, not from a `run:` step");
     let expected: [&[&str]; 3] = [&["check", "--format", "github"], &["publish", "--dry-run"], &["publish"]];
@@ -131,9 +137,7 @@ fn the_workflow_written_by_init_runs() {
 
 #[test]
 fn the_stats_workflow_written_by_init_records_weekly_and_runs() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    run(dir.path(), &["init".to_owned()]).code(0);
-    let wf = std::fs::read_to_string(dir.path().join(".github/workflows/crier-stats.yml")).expect("workflow");
+    let (dir, wf) = init_workflow("crier-stats.yml");
     let parsed = yaml(&wf);
     assert_eq!(parsed["on"]["schedule"][0]["cron"], "17 6 * * 1", "weekly");
     assert_eq!(parsed["concurrency"]["group"], "crier-publish", "never beside a publish run");
@@ -146,9 +150,7 @@ fn the_stats_workflow_written_by_init_records_weekly_and_runs() {
 
 #[test]
 fn the_workflow_written_by_init_uses_this_versions_release_of_the_action() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    run(dir.path(), &["init".to_owned()]).code(0);
-    let wf = std::fs::read_to_string(dir.path().join(".github/workflows/crier.yml")).expect("workflow");
+    let (_dir, wf) = init_workflow("crier.yml");
     let pinned = format!("uses: {}@v{}", repository(), env!("CARGO_PKG_VERSION"));
     assert_eq!(wf.matches(&pinned).count(), 2, "check and publish use the action:\n{wf}");
     for slow in ["cargo install", "rust-toolchain", "cargo build"] {
