@@ -608,3 +608,28 @@ pub(crate) fn unix_now() -> u64 {
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// A fake's source of ids and codes: xorshift64, the same sequence on every run (good
+/// enough for distinct-looking codes).
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(u64);
+
+impl Default for Rng {
+    fn default() -> Self {
+        Self(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+impl Rng {
+    /// `n` characters drawn from `alphabet`.
+    pub(crate) fn string(&mut self, alphabet: &[u8], n: usize) -> String {
+        (0..n)
+            .map(|_| {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                alphabet[(self.0 % alphabet.len() as u64) as usize] as char
+            })
+            .collect()
+    }
+}

@@ -166,7 +166,7 @@ pub(crate) struct Devto {
     clock: Clock,
     next_id: u64,
     next_seq: u64,
-    rng: u64,
+    rng: fake::Rng,
     articles: Vec<FakeArticle>,
     creates: Vec<Instant>,
     updates: Vec<Instant>,
@@ -223,7 +223,7 @@ impl FakeDevto {
                 clock: Clock::new(None),
                 next_id: 2_345_678,
                 next_seq: 1,
-                rng: 0x9E37_79B9_7F4A_7C15,
+                rng: fake::Rng::default(),
                 articles: Vec::new(),
                 creates: Vec::new(),
                 updates: Vec::new(),
@@ -753,14 +753,7 @@ impl Devto {
     /// Four lower-case alphanumerics, as dev.to appends to slugs.
     fn suffix(&mut self) -> String {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        (0..4)
-            .map(|_| {
-                self.rng ^= self.rng << 13;
-                self.rng ^= self.rng >> 7;
-                self.rng ^= self.rng << 17;
-                ALPHABET[(self.rng % ALPHABET.len() as u64) as usize] as char
-            })
-            .collect()
+        self.rng.string(ALPHABET, 4)
     }
 
     fn user_json(&self, a: &FakeArticle) -> Value {

@@ -315,7 +315,7 @@ pub(crate) struct Threads {
     next_container: u64,
     next_media: u64,
     next_seq: u64,
-    rng: u64,
+    rng: fake::Rng,
     trace: u64,
     containers: HashMap<String, Container>,
     media: HashMap<String, MediaObj>,
@@ -450,7 +450,7 @@ impl FakeThreads {
                 next_container: 17_920_000_000_000_001,
                 next_media: 18_050_000_000_000_001,
                 next_seq: 1,
-                rng: 0x9E37_79B9_7F4A_7C15,
+                rng: fake::Rng::default(),
                 trace: 0,
                 containers: HashMap::new(),
                 media: HashMap::new(),
@@ -962,14 +962,7 @@ impl Threads {
 
     fn random_alnum(&mut self, n: usize) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..n)
-            .map(|_| {
-                self.rng ^= self.rng << 13;
-                self.rng ^= self.rng >> 7;
-                self.rng ^= self.rng << 17;
-                ALPHABET[(self.rng % ALPHABET.len() as u64) as usize] as char
-            })
-            .collect()
+        self.rng.string(ALPHABET, n)
     }
 
     fn mint(&mut self, kind: TokenKind, scopes: Vec<String>) -> (String, Duration) {
@@ -1127,16 +1120,7 @@ impl Threads {
     }
 
     fn shortcode(&mut self) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        let mut out = String::from("D");
-        for _ in 0..10 {
-            // xorshift64: deterministic, good enough for distinct-looking codes.
-            self.rng ^= self.rng << 13;
-            self.rng ^= self.rng >> 7;
-            self.rng ^= self.rng << 17;
-            out.push(ALPHABET[(self.rng % ALPHABET.len() as u64) as usize] as char);
-        }
-        out
+        format!("D{}", self.random_alnum(10))
     }
 
     fn permalink(&self, m: &MediaObj) -> String {
