@@ -39,6 +39,41 @@ pub trait SignIn: Sync {
     async fn refresh(&self, cx: &SignInContext<'_>) -> Renewal;
 }
 
+/// Declares `$name`, a platform's [`SignIn`]: `crier auth $command` (about: `$about`) takes
+/// the flags of the clap `Args` struct `$args` and runs `$sign_in(cx, &args)` (which returns
+/// the credentials, or an `Option` of them); `crier auth refresh` runs `$refresh(cx)`.
+macro_rules! sign_in {
+    ($name:ident, $args:ty, $command:literal, $about:literal, $sign_in:path, $refresh:path $(,)?) => {
+        pub(super) struct $name;
+
+        #[async_trait::async_trait(?Send)]
+        impl $crate::platforms::oauth::SignIn for $name {
+            fn command(&self) -> clap::Command {
+                // `about` after the flags: their struct's doc comment would replace it.
+                <$args as clap::Args>::augment_args(clap::Command::new($command)).about($about)
+            }
+
+            async fn sign_in(
+                &self,
+                cx: &$crate::platforms::oauth::SignInContext<'_>,
+                matches: &clap::ArgMatches,
+            ) -> $crate::error::Result<Option<$crate::platforms::oauth::Credentials>> {
+                let args = <$args as clap::FromArgMatches>::from_arg_matches(matches)
+                    .map_err(|e| $crate::error::Error::usage(e.to_string()))?;
+                $sign_in(cx, &args).await.map(Into::into)
+            }
+
+            async fn refresh(
+                &self,
+                cx: &$crate::platforms::oauth::SignInContext<'_>,
+            ) -> $crate::platforms::oauth::Renewal {
+                $refresh(cx).await
+            }
+        }
+    };
+}
+pub(crate) use sign_in;
+
 // Flags every sign-in takes (a plain comment: a doc comment would replace the platform's
 // own `about` in `crier auth PLATFORM --help`).
 #[derive(Debug, Clone, clap::Args)]

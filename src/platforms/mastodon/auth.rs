@@ -6,13 +6,12 @@
 
 use std::time::Duration;
 
-use clap::{Args as _, FromArgMatches as _};
 use secrecy::SecretString;
 use url::Url;
 
 use super::api::{self, ClientOptions, MastodonClient, SCOPES};
 use crate::error::{Error, Result};
-use crate::platforms::oauth::{self, Credentials, OAuthError, Renewal, SignIn, SignInContext, TokenClient};
+use crate::platforms::oauth::{self, Credentials, OAuthError, Renewal, SignInContext, TokenClient};
 
 /// The redirect URI that asks the server to show the code instead of redirecting.
 const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -36,30 +35,23 @@ struct MastodonArgs {
     oob: bool,
 }
 
-pub(super) struct MastodonSignIn;
+oauth::sign_in!(
+    MastodonSignIn,
+    MastodonArgs,
+    "mastodon",
+    "Register crier on a Mastodon server and get an access token.",
+    sign_in,
+    refresh,
+);
 
-#[async_trait::async_trait(?Send)]
-impl SignIn for MastodonSignIn {
-    fn command(&self) -> clap::Command {
-        // `about` after the flags: their struct's doc comment would replace it.
-        MastodonArgs::augment_args(clap::Command::new("mastodon"))
-            .about("Register crier on a Mastodon server and get an access token.")
-    }
-
-    async fn sign_in(&self, cx: &SignInContext<'_>, matches: &clap::ArgMatches) -> Result<Option<Credentials>> {
-        let args = MastodonArgs::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string()))?;
-        sign_in(cx, &args).await.map(Some)
-    }
-
-    async fn refresh(&self, cx: &SignInContext<'_>) -> Renewal {
-        if cx.env.get(KEY_TOKEN).is_some() {
-            Renewal::NotNeeded(
-                "Mastodon access tokens do not expire: nothing to renew (a revoked one is replaced with `crier auth mastodon`)."
-                    .to_owned(),
-            )
-        } else {
-            Renewal::NotSet(format!("{KEY_TOKEN} is not set (get one with `crier auth mastodon --instance URL`)"))
-        }
+async fn refresh(cx: &SignInContext<'_>) -> Renewal {
+    if cx.env.get(KEY_TOKEN).is_some() {
+        Renewal::NotNeeded(
+            "Mastodon access tokens do not expire: nothing to renew (a revoked one is replaced with `crier auth mastodon`)."
+                .to_owned(),
+        )
+    } else {
+        Renewal::NotSet(format!("{KEY_TOKEN} is not set (get one with `crier auth mastodon --instance URL`)"))
     }
 }
 

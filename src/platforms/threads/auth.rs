@@ -12,14 +12,13 @@ use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use clap::{Args as _, FromArgMatches as _};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::api::{DEFAULT_BASE_URL, HttpOptions, ThreadsClient};
 use crate::error::{Error, Result};
 use crate::platforms::http::Redactor;
-use crate::platforms::oauth::{self, Credentials, OAuthError, Renewal, SignIn, SignInContext, TokenClient};
+use crate::platforms::oauth::{self, Credentials, OAuthError, Renewal, SignInContext, TokenClient};
 
 /// Where the user approves the app (Meta's docs; not configurable by the API base URL).
 pub(super) const AUTHORIZE_URL: &str = "https://threads.net/oauth/authorize";
@@ -75,25 +74,14 @@ struct ThreadsArgs {
     redirect_uri: Option<String>,
 }
 
-pub(super) struct ThreadsSignIn;
-
-#[async_trait::async_trait(?Send)]
-impl SignIn for ThreadsSignIn {
-    fn command(&self) -> clap::Command {
-        // `about` after the flags: their struct's doc comment would replace it.
-        ThreadsArgs::augment_args(clap::Command::new("threads"))
-            .about("Authorize crier with Threads and get a long-lived (60-day) access token.")
-    }
-
-    async fn sign_in(&self, cx: &SignInContext<'_>, matches: &clap::ArgMatches) -> Result<Option<Credentials>> {
-        let args = ThreadsArgs::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string()))?;
-        sign_in(cx, &args).await
-    }
-
-    async fn refresh(&self, cx: &SignInContext<'_>) -> Renewal {
-        refresh(cx).await
-    }
-}
+oauth::sign_in!(
+    ThreadsSignIn,
+    ThreadsArgs,
+    "threads",
+    "Authorize crier with Threads and get a long-lived (60-day) access token.",
+    sign_in,
+    refresh,
+);
 
 fn env_error(message: String) -> Error {
     Error::Env { message }
