@@ -170,8 +170,7 @@ impl Platform for Devto {
 
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         let f = &post.front;
-        let (o, template) =
-            super::options_and_template::<DevtoOptions>(project, post, Self::id(), |o| o.template.as_ref())?;
+        let (o, template) = super::options_and_template::<DevtoOptions>(project, post, Self::id())?;
         let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
         // dev.to has no inline spoiler: `||words||` reads as the words.
         let mut local_images = Vec::new();

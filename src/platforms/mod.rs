@@ -535,15 +535,14 @@ pub(crate) fn choose_template(
 }
 
 /// The post's `<platform>:` options of type `T`, when it has them, and the template it
-/// renders with there ([`choose_template`] with the options' template key).
+/// renders with there ([`choose_template`] with the options' `template`).
 pub(crate) fn options_and_template<'p, T: crate::keys::Options>(
     project: &Project,
     post: &'p Post,
     platform: PlatformId,
-    template_key: fn(&T) -> Option<&serde_saphyr::Spanned<String>>,
 ) -> Result<(Option<&'p T>, String), Vec<Diagnostic>> {
     let opts = post.options.get::<T>().map(|o| &o.value);
-    let template = choose_template(project, post, opts.and_then(template_key), platform)?;
+    let template = choose_template(project, post, opts.and_then(|o| o.template()), platform)?;
     Ok((opts, template))
 }
 

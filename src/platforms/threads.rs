@@ -224,8 +224,7 @@ impl Platform for Threads {
 
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         let f = &post.front;
-        let (opts, template) =
-            super::options_and_template::<ThreadsOptions>(project, post, Self::id(), |o| o.template.as_ref())?;
+        let (opts, template) = super::options_and_template::<ThreadsOptions>(project, post, Self::id())?;
 
         let attachment_mode = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Attachment);
         let (mut parts, attachment) = if attachment_mode && f.thread.is_none() {

@@ -199,8 +199,7 @@ impl Platform for Bluesky {
 /// Renders the post for Bluesky. `targets` are all platforms the post goes to
 /// (for cross-links such as `published.devto.url`).
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<BlueskyOutput, Vec<Diagnostic>> {
-    let (opts, template) =
-        super::options_and_template::<BlueskyOptions>(project, post, Bluesky::id(), |o| o.template.as_ref())?;
+    let (opts, template) = super::options_and_template::<BlueskyOptions>(project, post, Bluesky::id())?;
 
     let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN);
     chain::add_top_media(project, post, &mut parts);

@@ -235,8 +235,7 @@ impl Platform for Mastodon {
 /// the body split at thematic breaks) as plain text, each part through the
 /// template, then `split: auto` against `limits` when asked.
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<MastodonOutput, Vec<Diagnostic>> {
-    let (opts, template) =
-        super::options_and_template::<MastodonOptions>(project, post, Mastodon::id(), |o| o.template.as_ref())?;
+    let (opts, template) = super::options_and_template::<MastodonOptions>(project, post, Mastodon::id())?;
     let limits = Limits::from_config(&project.config.sections.get_or_default::<MastodonConfig>());
 
     let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN);
