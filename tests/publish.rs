@@ -91,6 +91,22 @@ impl World {
         self.finish(self.command(args, false))
     }
 
+    /// Publishes `text` (`parts` posts) at `rel`, loses the record (killed before writing
+    /// it, a fresh clone without the commit, …) and publishes again, which must find the
+    /// posts instead of publishing them twice. Returns the file as the first run left it.
+    #[track_caller]
+    fn publish_and_lose_the_record(&self, rel: &str, text: &str, parts: usize) -> String {
+        self.file(rel, text);
+        self.publish(&[]).code(0);
+        let first = self.read(rel);
+        assert_eq!(self.posts().len(), parts);
+        self.file(rel, text);
+        let run = self.publish(&[]);
+        run.code(0);
+        assert_eq!(self.posts().len(), parts, "still exactly {parts} posts\n{run}");
+        first
+    }
+
     fn publish_without_token(&self, args: &[&str]) -> Run {
         self.finish(self.command(args, true))
     }
@@ -587,17 +603,8 @@ fn chain_failing_at_part_two_resumes_there_on_the_next_run() {
 #[test]
 fn lost_record_is_found_again_instead_of_publishing_twice() {
     let w = World::new();
-    w.file("content/a.md", TEXT_POST);
-    w.publish(&[]).code(0);
-    let first = w.read("content/a.md");
-    assert_eq!(w.posts().len(), 1);
-
-    // The record is lost (killed before writing, a fresh clone without the commit, …).
-    w.file("content/a.md", TEXT_POST);
-    let run = w.publish(&[]);
-    run.code(0);
+    let first = w.publish_and_lose_the_record("content/a.md", TEXT_POST, 1);
     let posts = w.posts();
-    assert_eq!(posts.len(), 1, "still exactly one post\n{run}");
     assert_recorded(TEXT_POST, &w.read("content/a.md"), &[&posts[0]]);
     let (a, b) = (record(&first).expect("first record"), record(&w.read("content/a.md")).expect("second record"));
     assert_eq!((&a["id"], &a["url"], &a["hash"]), (&b["id"], &b["url"], &b["hash"]));
@@ -606,16 +613,8 @@ fn lost_record_is_found_again_instead_of_publishing_twice() {
 #[test]
 fn lost_chain_record_is_found_again_instead_of_publishing_twice() {
     let w = World::new();
-    w.file("content/chain.md", CHAIN_POST);
-    w.publish(&[]).code(0);
-    let first = w.read("content/chain.md");
-    assert_eq!(w.posts().len(), 3);
-
-    w.file("content/chain.md", CHAIN_POST);
-    let run = w.publish(&[]);
-    run.code(0);
+    let first = w.publish_and_lose_the_record("content/chain.md", CHAIN_POST, 3);
     let posts = w.posts();
-    assert_eq!(posts.len(), 3, "still exactly three posts\n{run}");
     let refs: Vec<&FakePost> = posts.iter().collect();
     assert_recorded(CHAIN_POST, &w.read("content/chain.md"), &refs);
     assert_eq!(record(&first), record(&w.read("content/chain.md")));
@@ -631,13 +630,7 @@ fn lost_record_of_a_chain_with_a_picture_only_part_is_found_again() {
         "platforms: [threads]\nthread:\n  - Look at this.\n  - media:\n      - path: media/a.png\n        alt: A bar chart\n",
         "",
     );
-    w.file("content/pic.md", &post);
-    w.publish(&[]).code(0);
-    assert_eq!(w.posts().len(), 2);
-    w.file("content/pic.md", &post);
-    let run = w.publish(&[]);
-    run.code(0);
-    assert_eq!(w.posts().len(), 2, "still exactly two posts\n{run}");
+    w.publish_and_lose_the_record("content/pic.md", &post, 2);
 }
 
 #[test]
