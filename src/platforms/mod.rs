@@ -12,6 +12,7 @@
 pub mod bluesky;
 pub mod chain;
 pub mod devto;
+pub mod discord;
 pub mod entities;
 pub mod http;
 pub mod mastodon;
@@ -41,7 +42,8 @@ use http::HttpOptions;
 use oauth::SignIn;
 
 /// Every platform, in the order of [`crate::platform_id::NAMES`].
-pub static REGISTRY: &[&dyn Platform] = &[&threads::Threads, &devto::Devto, &bluesky::Bluesky, &mastodon::Mastodon];
+pub static REGISTRY: &[&dyn Platform] =
+    &[&threads::Threads, &devto::Devto, &bluesky::Bluesky, &mastodon::Mastodon, &discord::Discord];
 
 /// The implementation of `id`.
 pub fn get(id: PlatformId) -> &'static dyn Platform {

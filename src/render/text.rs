@@ -660,6 +660,40 @@ pub fn split_auto(text: &str, max_bytes: usize) -> Vec<String> {
     parts
 }
 
+/// [`split_auto`] for a platform that counts its own way (`count`): parts that each count
+/// at most `room`, as few as the splitter can make. The splitter measures bytes, so the
+/// largest byte budget whose pieces all fit is searched for: shrinking by `step` while a
+/// piece counts more than its bytes (Mastodon's fixed-length URLs), then growing while
+/// they fit (a multi-byte script counts fewer characters than bytes).
+pub fn split_counted(text: &str, room: usize, step: usize, count: impl Fn(&str) -> usize) -> Vec<String> {
+    let room = room.max(1);
+    let fits = |pieces: &[String]| pieces.iter().all(|p| count(p) <= room);
+    if count(text) <= room {
+        return vec![text.to_owned()];
+    }
+    let mut low = room;
+    let mut pieces = split_auto(text, low);
+    while !fits(&pieces) && low > 1 {
+        low = low.saturating_sub(step.max(1)).max(1);
+        pieces = split_auto(text, low);
+    }
+    // Every character is at most 4 bytes.
+    let mut high = text.len().min(room.saturating_mul(4)).max(low);
+    while high > low + 1 {
+        let mid = low + (high - low) / 2;
+        let candidate = split_auto(text, mid);
+        if fits(&candidate) {
+            low = mid;
+            if candidate.len() <= pieces.len() {
+                pieces = candidate;
+            }
+        } else {
+            high = mid;
+        }
+    }
+    pieces
+}
+
 /// Paragraphs (runs of non-blank lines), each without trailing whitespace.
 fn paragraphs(text: &str) -> Vec<&str> {
     let mut result = Vec::new();

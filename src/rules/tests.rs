@@ -849,6 +849,55 @@ fn mastodon_cases() -> Vec<Case> {
     ]
 }
 
+/// A Discord post: `extra` front-matter lines, then the body (on line 4 + lines of `extra`).
+fn dc(extra: &str, body: &str) -> String {
+    format!("---\nplatforms: [discord]\n{extra}---\n{body}")
+}
+
+fn discord_cases() -> Vec<Case> {
+    let a = |n: usize| "a".repeat(n);
+    vec![
+        md("2000 characters", dc("", &a(2000))).passes("discord-too-long"),
+        md("2001 characters", dc("", &a(2001))).fires(&["discord-too-long"]).at("discord-too-long", 4, 1),
+        // Characters, not bytes: 2000 CJK characters are 6000 bytes.
+        md("2000 CJK characters", dc("", &"日".repeat(2000))).passes("discord-too-long"),
+        md("2001 characters split", dc("discord:\n  split: auto\n", &format!("{}\n\n{}", a(1500), a(501))))
+            .passes("discord-too-long"),
+        md("empty text override", dc("discord:\n  text: \"\"\n", "Hi\n")).fires(&["discord-empty"]),
+        with_pngs(md("10 files", dc(&png_media(10), "Photos\n")), 10).passes("discord-too-many-files"),
+        with_pngs(md("11 files", dc(&png_media(11), "Photos\n")), 11).fires(&["discord-too-many-files"]),
+        md("media by URL", dc(&alt_media("A picture"), "Look\n")).fires(&["discord-media-url"]),
+        md("a file over 10 MiB", dc(&media_path("media/a.png"), "Look\n"))
+            .sparse("media/a.png", png(100, 100), 10 * 1024 * 1024 + 1)
+            .fires(&["discord-file-too-large"]),
+        md("alt of 1024 characters", dc(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(1024)), "Look\n"))
+            .file("media/1.png", png(10, 10))
+            .passes("discord-alt-too-long"),
+        md("alt of 1025 characters", dc(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(1025)), "Look\n"))
+            .file("media/1.png", png(10, 10))
+            .fires(&["discord-alt-too-long"]),
+        md("an image without alt", dc("media:\n  - path: media/1.png\n", "Look\n"))
+            .file("media/1.png", png(10, 10))
+            .fires(&["discord-alt-missing"]),
+        md("username of 80", dc(&format!("discord:\n  username: {}\n", a(80)), "Hi\n")).passes("discord-username"),
+        md("username of 81", dc(&format!("discord:\n  username: {}\n", a(81)), "Hi\n"))
+            .fires(&["discord-username"])
+            .at("discord-username", 4, 13),
+        md("avatar over https", dc("discord:\n  avatar_url: https://e.com/a.png\n", "Hi\n"))
+            .passes("discord-avatar-url"),
+        md("avatar as a path", dc("discord:\n  avatar_url: media/a.png\n", "Hi\n")).fires(&["discord-avatar-url"]),
+        md("thread name of 100", dc(&format!("discord:\n  thread_name: {}\n", a(100)), "Hi\n"))
+            .passes("discord-thread-name"),
+        md("thread name of 101", dc(&format!("discord:\n  thread_name: {}\n", a(101)), "Hi\n"))
+            .fires(&["discord-thread-name"]),
+    ]
+}
+
+#[test]
+fn discord_rules() {
+    run_table(&discord_cases());
+}
+
 #[test]
 fn bluesky_rules() {
     run_table(&bluesky_cases());
@@ -999,6 +1048,7 @@ fn every_rule_code_has_a_firing_case() {
         include_str!("../platforms/devto/rules.rs"),
         include_str!("../platforms/bluesky/rules.rs"),
         include_str!("../platforms/mastodon/rules.rs"),
+        include_str!("../platforms/discord/rules.rs"),
         include_str!("media.rs"),
         include_str!("../platforms/threads.rs"),
         include_str!("../platforms/devto.rs"),
@@ -1027,7 +1077,15 @@ fn every_rule_code_has_a_firing_case() {
         }
     }
     assert!(emitted.len() > 40, "the scan found too few codes: {emitted:?}");
-    let tables = [threads_cases(), media_cases(), devto_cases(), general_cases(), bluesky_cases(), mastodon_cases()];
+    let tables = [
+        threads_cases(),
+        media_cases(),
+        devto_cases(),
+        general_cases(),
+        bluesky_cases(),
+        mastodon_cases(),
+        discord_cases(),
+    ];
     let fired: std::collections::BTreeSet<&str> = tables.iter().flatten().flat_map(|c| c.fires.clone()).collect();
     let missing: Vec<&&str> =
         emitted.iter().filter(|c| !fired.contains(**c) && !UNTESTABLE.iter().any(|(u, _)| u == *c)).collect();

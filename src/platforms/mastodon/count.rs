@@ -108,35 +108,9 @@ fn is_word(c: char) -> bool {
 /// length. So the largest byte budget whose pieces all fit is searched for,
 /// which gives as few parts as the splitter can make.
 pub fn split_to_fit(text: &str, max: usize, reserve: usize, per_url: usize) -> Vec<String> {
-    let room = max.saturating_sub(reserve).max(1);
-    let fits = |pieces: &[String]| pieces.iter().all(|p| text_len(p, per_url) <= room);
-    if text_len(text, per_url) <= room {
-        return vec![text.to_owned()];
-    }
-    // Pieces of a budget of `room` bytes fit unless short URLs weigh more than
-    // their bytes; shrink by the URL surcharge until they do.
-    let mut low = room;
-    let mut pieces = text::split_auto(text, low);
-    while !fits(&pieces) && low > 1 {
-        low = low.saturating_sub(per_url.max(1)).max(1);
-        pieces = text::split_auto(text, low);
-    }
-    // A multi-byte script or long URLs leave room: grow the budget while the
-    // pieces still fit (every character is at most 4 bytes).
-    let mut high = text.len().min(room.saturating_mul(4)).max(low);
-    while high > low + 1 {
-        let mid = low + (high - low) / 2;
-        let candidate = text::split_auto(text, mid);
-        if fits(&candidate) {
-            low = mid;
-            if candidate.len() <= pieces.len() {
-                pieces = candidate;
-            }
-        } else {
-            high = mid;
-        }
-    }
-    pieces
+    // Pieces of a budget of `room` bytes fit unless short URLs weigh more than their
+    // bytes: the splitter shrinks by the URL surcharge until they do.
+    text::split_counted(text, max.saturating_sub(reserve), per_url, |p| text_len(p, per_url))
 }
 
 #[cfg(test)]

@@ -1,0 +1,261 @@
+//! Discord, through a channel webhook: the post's Markdown as it is written (Discord
+//! renders it), at most 2,000 characters a message (`split: auto` sends a run of
+//! messages), images attached with their alt text, never a ping.
+//!
+//! - [`api`]: the webhook client; [`rules`]: the limits and diagnostics;
+//! - `session`: publishing (never twice), edits, deletes, drift and reactions.
+
+pub mod api;
+mod doctor;
+pub mod options;
+pub mod rules;
+mod session;
+
+pub use options::DiscordOptions;
+
+use std::ops::Range;
+
+use handlebars::Context;
+use serde_json::{Value, json};
+
+use super::{
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+};
+use crate::checklist::Checklist;
+use crate::content::{Post, SplitMode};
+use crate::diag::Diagnostic;
+use crate::env::Env;
+use crate::keys::Section;
+use crate::project::Project;
+use crate::render::html::{Card, cards};
+use crate::render::templates::TemplateFailure;
+use crate::render::text;
+use crate::rules::media::{self, MediaRef};
+
+/// The platform's name in posts, config and records.
+pub const NAME: &str = "discord";
+
+/// Characters of a message's `content`.
+pub const MAX_CHARS: usize = 2000;
+
+/// The variable holding the webhook URL (a secret).
+pub const WEBHOOK_VAR: &str = "DISCORD_WEBHOOK_URL";
+
+/// Characters as Discord counts a message's content (Unicode code points).
+pub fn count(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// One message: its Markdown and the files attached to it.
+#[derive(Debug, Clone)]
+pub struct DiscordMessage {
+    pub text: String,
+    pub media: Vec<MediaRef>,
+}
+
+/// What a post becomes on Discord: one message, or a run of them (`split: auto`), the
+/// post's media attached to the first.
+#[derive(Debug, Clone)]
+pub struct DiscordOutput {
+    pub messages: Vec<DiscordMessage>,
+    pub username: Option<String>,
+    pub avatar_url: Option<String>,
+    pub thread_name: Option<String>,
+    pub suppress_embeds: bool,
+    pub split: bool,
+    pub template: String,
+    /// Where the text comes from in the post file.
+    pub origin: Range<usize>,
+}
+
+impl Output for DiscordOutput {
+    fn platform(&self) -> PlatformId {
+        Discord::id()
+    }
+
+    fn template(&self) -> &str {
+        &self.template
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
+        let list: Vec<Card<'_>> = self
+            .messages
+            .iter()
+            .map(|m| {
+                let n = count(&m.text);
+                Card {
+                    text: &m.text,
+                    counter: format!("{n}/{MAX_CHARS}"),
+                    over: n > MAX_CHARS,
+                    media: m.media.iter().map(|x| cx.card_media(x)).collect(),
+                }
+            })
+            .collect();
+        cards("Discord", &list)
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "parts": self.messages.iter().map(|m| json!({
+                "text": m.text,
+                "media": m.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "username": self.username,
+            "avatar_url": self.avatar_url,
+            "thread_name": self.thread_name,
+            "suppress_embeds": self.suppress_embeds,
+        })
+    }
+
+    fn summary(&self) -> String {
+        let n = self.messages.len();
+        let sizes: Vec<String> = self.messages.iter().map(|m| format!("{}/{MAX_CHARS}", count(&m.text))).collect();
+        format!("discord {n} message{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
+    }
+
+    fn to_human(&self) -> String {
+        let mut opts = Vec::new();
+        if let Some(u) = &self.username {
+            opts.push(format!("as: {u}"));
+        }
+        if let Some(t) = &self.thread_name {
+            opts.push(format!("new forum post: {t}"));
+        }
+        if self.suppress_embeds {
+            opts.push("no link previews".to_owned());
+        }
+        let mut out = String::new();
+        if !opts.is_empty() {
+            out.push_str(&opts.join(" · "));
+            out.push('\n');
+        }
+        let n = self.messages.len();
+        for (i, m) in self.messages.iter().enumerate() {
+            out.push_str(&format!("── message {}/{n} · {}/{MAX_CHARS} characters ──\n", i + 1, count(&m.text)));
+            if !m.text.is_empty() {
+                out.push_str(&m.text);
+                out.push('\n');
+            }
+            for x in &m.media {
+                let what = x.path.as_deref().or(x.url.as_deref()).unwrap_or("?");
+                match &x.alt {
+                    Some(alt) => out.push_str(&format!("[{} {what} — alt: {alt}]\n", x.kind_name())),
+                    None => out.push_str(&format!("[{} {what} — no alt text]\n", x.kind_name())),
+                }
+            }
+        }
+        out
+    }
+}
+
+pub struct Discord;
+
+impl Discord {
+    fn id() -> PlatformId {
+        PlatformId::parse(NAME).expect("discord is a known platform")
+    }
+}
+
+const CREDENTIALS: &[Credential] = &[Credential { var: WEBHOOK_VAR, required: true }];
+
+#[async_trait::async_trait(?Send)]
+impl Platform for Discord {
+    fn id(&self) -> PlatformId {
+        Self::id()
+    }
+
+    fn display_name(&self) -> &'static str {
+        "Discord"
+    }
+
+    fn post_noun(&self) -> &'static str {
+        "message"
+    }
+
+    fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
+        // Snowflakes are 18–19 digits.
+        "https://discord.com/channels/1180000000000000000/1180000000000000000/1182000000000000000".to_owned()
+    }
+
+    fn credentials(&self) -> &'static [Credential] {
+        CREDENTIALS
+    }
+
+    fn setup_hint(&self) -> &'static str {
+        "in Discord open the channel's Settings → Integrations → Webhooks → New Webhook, copy its URL and set DISCORD_WEBHOOK_URL (in .env, or as a repository secret: the URL is the credential)"
+    }
+
+    fn edits_in_place(&self) -> bool {
+        true
+    }
+
+    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
+        session::connect(cx)
+    }
+
+    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
+        doctor::check(cx, report).await;
+    }
+
+    fn post_options(&self) -> Option<Section> {
+        Some(Section::of::<DiscordOptions>())
+    }
+
+    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
+        render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
+    }
+
+    fn validate(&self, _project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
+        super::downcast::<DiscordOutput>(rendered).map(|o| rules::validate(post, o)).unwrap_or_default()
+    }
+}
+
+/// Renders `post` for Discord: the Markdown (`discord.text`, else the body) with relative
+/// links made absolute, through the template; `split: auto` cuts a long text into messages.
+pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<DiscordOutput, Vec<Diagnostic>> {
+    let opts = post.options.get::<DiscordOptions>().map(|m| &m.value);
+    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Discord::id())?;
+    let (markdown, origin) = match opts.and_then(|o| o.text.as_ref()) {
+        Some(t) => (t.value.clone(), post.span_of(&t.referenced)),
+        None => {
+            let body = post.body.trim();
+            let start = post.body.len() - post.body.trim_start().len();
+            (body.to_owned(), post.body_span(start..start + body.len().max(1).min(post.body.len() - start)))
+        }
+    };
+    let markdown = text::rewrite_relative_links(&markdown, project.config.site_url().as_ref());
+    let mut ctx = super::template_context(project, post, targets, Discord::id());
+    ctx.insert("text".into(), Value::String(markdown));
+    let ctx = Context::from(Value::Object(ctx));
+    let rendered = match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
+        Ok(s) => s.trim().to_owned(),
+        Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
+        Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
+    };
+    let split = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto);
+    let pieces = if split && count(&rendered) > MAX_CHARS {
+        text::split_counted(&rendered, MAX_CHARS, 1, count)
+    } else {
+        vec![rendered]
+    };
+    let mut messages: Vec<DiscordMessage> =
+        pieces.into_iter().map(|text| DiscordMessage { text, media: Vec::new() }).collect();
+    if let Some(top) = &post.front.media {
+        messages[0].media = top.value.iter().map(|m| media::resolve(project, post, m)).collect();
+    }
+    let value = |o: Option<&serde_saphyr::Spanned<String>>| o.map(|s| s.value.trim().to_owned());
+    Ok(DiscordOutput {
+        messages,
+        username: value(opts.and_then(|o| o.username.as_ref())),
+        avatar_url: value(opts.and_then(|o| o.avatar_url.as_ref())),
+        thread_name: value(opts.and_then(|o| o.thread_name.as_ref())),
+        suppress_embeds: opts.and_then(|o| o.suppress_embeds).unwrap_or(false),
+        split,
+        template,
+        origin,
+    })
+}

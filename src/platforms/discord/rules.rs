@@ -1,0 +1,159 @@
+//! Discord's rules for a webhook message (`shared/reference/platforms.md` §10 and the
+//! official OpenAPI definition's `IncomingWebhookRequestPartial`): content at most 2,000
+//! characters, at most 10 files of at most 10 MiB each, alt text (an attachment's
+//! `description`) at most 1,024 characters, `username` 1–80 characters, `avatar_url` an
+//! http(s) URL of at most 2,048 characters, `thread_name` at most 100 characters.
+
+use super::{DiscordOptions, DiscordOutput, MAX_CHARS, count};
+use crate::content::Post;
+use crate::diag::Diagnostic;
+use crate::rules::media::MediaRef;
+
+/// Files one message carries (`files[0]`…`files[9]`, `attachments` `maxItems: 10`).
+pub const MAX_FILES: usize = 10;
+/// Bytes of one file ("The default limit is `10 MiB`").
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// Characters of an attachment's `description`.
+pub const MAX_ALT: usize = 1024;
+pub const MAX_USERNAME: usize = 80;
+pub const MAX_AVATAR_URL: usize = 2048;
+pub const MAX_THREAD_NAME: usize = 100;
+
+/// Checks the rendered post.
+pub fn validate(post: &Post, out: &DiscordOutput) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let src = &post.source;
+    let opts = post.options.get::<DiscordOptions>().map(|m| &m.value);
+    let n = out.messages.len();
+    for (i, m) in out.messages.iter().enumerate() {
+        let which = if n > 1 { format!("message {} of {n}", i + 1) } else { "the message".to_owned() };
+        let chars = count(&m.text);
+        if chars > MAX_CHARS {
+            d.push(
+                Diagnostic::error(
+                    "discord-too-long",
+                    format!("{which} is {chars} characters; a Discord message holds at most {MAX_CHARS}"),
+                )
+                .at(src, out.origin.clone())
+                .with_label(format!("{chars}/{MAX_CHARS}"))
+                .with_hint(format!(
+                    "shorten it by {} characters, or set `discord: {{split: auto}}` to send it as several messages",
+                    chars - MAX_CHARS
+                )),
+            );
+        }
+        if m.text.is_empty() && m.media.is_empty() && crate::rules::has_content(post) {
+            d.push(
+                Diagnostic::error("discord-empty", "the post has nothing to send on Discord: no text and no media")
+                    .at(src, out.origin.clone())
+                    .with_hint("write the post's text, or remove `discord` from its platforms"),
+            );
+        }
+        if m.media.len() > MAX_FILES {
+            d.push(
+                Diagnostic::error(
+                    "discord-too-many-files",
+                    format!("{which} has {} files; a Discord message carries at most {MAX_FILES}", m.media.len()),
+                )
+                .at(src, m.media[MAX_FILES].span.clone())
+                .with_hint("keep the ten that matter most"),
+            );
+        }
+        for x in &m.media {
+            media_rules(post, x, &mut d);
+        }
+    }
+    if let Some(u) = opts.and_then(|o| o.username.as_ref()) {
+        let len = u.value.trim().chars().count();
+        if !(1..=MAX_USERNAME).contains(&len) {
+            d.push(
+                Diagnostic::error(
+                    "discord-username",
+                    format!("`username` is {len} characters; Discord takes 1 to {MAX_USERNAME}"),
+                )
+                .at(src, post.span_of(&u.referenced))
+                .with_hint("shorten it, or remove it to post under the webhook's own name"),
+            );
+        }
+    }
+    if let Some(a) = opts.and_then(|o| o.avatar_url.as_ref()) {
+        let v = a.value.trim();
+        let web = url::Url::parse(v).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !web || v.len() > MAX_AVATAR_URL {
+            d.push(
+                Diagnostic::error(
+                    "discord-avatar-url",
+                    "`avatar_url` must be an http(s) URL of at most 2,048 characters",
+                )
+                .at(src, post.span_of(&a.referenced))
+                .with_hint("link a picture on the web, e.g. https://example.com/logo.png"),
+            );
+        }
+    }
+    if let Some(t) = opts.and_then(|o| o.thread_name.as_ref()) {
+        let len = t.value.trim().chars().count();
+        if len == 0 || len > MAX_THREAD_NAME {
+            d.push(
+                Diagnostic::error(
+                    "discord-thread-name",
+                    format!("`thread_name` is {len} characters; a forum post's title has 1 to {MAX_THREAD_NAME}"),
+                )
+                .at(src, post.span_of(&t.referenced))
+                .with_hint("give the forum post a short title"),
+            );
+        }
+    }
+    d
+}
+
+fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
+    let src = &post.source;
+    if m.path.is_none() {
+        d.push(
+            Diagnostic::error(
+                "discord-media-url",
+                "Discord gets the file itself: media given by `url` cannot be attached",
+            )
+            .at(src, m.span.clone())
+            .with_hint(
+                "put the file in the repository and use `path:`, or link the URL in the text (Discord shows a preview)",
+            ),
+        );
+        return;
+    }
+    let what = m.path.as_deref().unwrap_or("the file");
+    if let Some(info) = &m.info {
+        if info.size_bytes > MAX_FILE_BYTES {
+            d.push(
+                Diagnostic::error(
+                    "discord-file-too-large",
+                    format!(
+                        "`{what}` is {} bytes; a webhook accepts files of at most {MAX_FILE_BYTES} bytes (10 MiB)",
+                        info.size_bytes
+                    ),
+                )
+                .at(src, m.span.clone())
+                .with_hint("compress or resize it"),
+            );
+        }
+    }
+    match &m.alt {
+        Some(alt) if alt.chars().count() > MAX_ALT => {
+            let n = alt.chars().count();
+            d.push(
+                Diagnostic::error(
+                    "discord-alt-too-long",
+                    format!("the alt text is {n} characters; Discord keeps at most {MAX_ALT}"),
+                )
+                .at(src, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
+                .with_hint(format!("shorten it by {} characters", n - MAX_ALT)),
+            );
+        }
+        Some(alt) if !alt.trim().is_empty() => {}
+        _ => d.push(
+            Diagnostic::warning("discord-alt-missing", format!("`{what}` has no alt text"))
+                .at(src, m.span.clone())
+                .with_hint("add `alt:` describing the image: Discord shows it to people using screen readers"),
+        ),
+    }
+}

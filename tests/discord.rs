@@ -1,0 +1,344 @@
+//! Discord through a channel webhook: the client against the fake webhook (each call, each
+//! error class, a lost reply), then `crier` end to end (check, publish with images, a run
+//! of messages, a forum post, edits, drift, reactions, delete), and every request crier
+//! sent checked against Discord's official OpenAPI definition. The fault matrix is in
+//! tests/faults.rs.
+
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/fake_discord.rs"]
+mod fake_discord;
+
+use std::time::Duration;
+
+use common::{Crier, Fixture, NOW, Run, png};
+use crier::platforms::discord::api::{
+    AllowedMentions, ClientOptions, DiscordClient, DiscordError, MessageBody, parse_webhook_url,
+};
+use fake_discord::{FakeConfig, FakeDiscord, Fault, Route};
+use serde_json::Value;
+
+struct World {
+    // Field order matters: the fake (its server task) goes before the runtime.
+    fake: FakeDiscord,
+    rt: tokio::runtime::Runtime,
+    repo: Fixture,
+}
+
+common::fixture_world!(World, repo);
+
+impl World {
+    fn new() -> Self {
+        Self::with(FakeConfig::default())
+    }
+
+    fn with(cfg: FakeConfig) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let fake = rt.block_on(FakeDiscord::start(cfg));
+        let repo = Fixture::new("crier-discord-");
+        repo.file(
+            "crier.yaml",
+            "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n",
+        );
+        Self { fake, rt, repo }
+    }
+
+    fn command(&self, args: &[&str]) -> Crier {
+        self.repo.crier().env("DISCORD_WEBHOOK_URL", self.fake.webhook_url()).args(args)
+    }
+
+    /// Runs crier; neither the webhook URL nor its token shows anywhere.
+    #[track_caller]
+    fn run(&self, args: &[&str]) -> Run {
+        let run = self.command(args).run();
+        self.assert_kept_secret(&run, &self.fake.token());
+        self.assert_kept_secret(&run, &self.fake.webhook_url());
+        run
+    }
+
+    fn client(&self, timeout: Duration) -> DiscordClient {
+        let hook = parse_webhook_url(&self.fake.webhook_url()).expect("the fake's URL is a webhook URL");
+        let opts = ClientOptions {
+            request_timeout: timeout,
+            initial_delay: Duration::from_millis(10),
+            max_total_wait: Duration::from_secs(3),
+            ..ClientOptions::default()
+        };
+        DiscordClient::new(&hook, opts)
+    }
+
+    fn executes(&self) -> usize {
+        self.fake.requests().iter().filter(|r| r.method == "POST").count()
+    }
+
+    /// Nothing crier sent broke the official definition, and nobody was pinged.
+    #[track_caller]
+    fn assert_conforms(&self) {
+        assert_eq!(self.fake.violations(), Vec::<String>::new(), "requests outside discord-openapi.json");
+        assert_eq!(self.fake.pings(), 0, "a message pinged someone");
+    }
+}
+
+fn md(front: &str, body: &str) -> String {
+    format!("---\n{front}---\n\n{body}")
+}
+
+fn record(text: &str) -> Option<Value> {
+    let yaml = text.split("---").nth(1)?;
+    let v: Value = serde_saphyr::from_str(yaml).ok()?;
+    Some(v["published"]["discord"].clone()).filter(|r| !r.is_null())
+}
+
+fn ids(w: &World, rel: &str) -> Vec<String> {
+    let r = record(&w.read(rel)).expect("recorded");
+    match r["parts"].as_array() {
+        Some(parts) => parts.iter().map(|p| p["id"].as_str().unwrap_or_default().to_owned()).collect(),
+        None => vec![r["id"].as_str().unwrap_or_default().to_owned()],
+    }
+}
+
+fn text(content: &str) -> MessageBody {
+    MessageBody { content: content.into(), allowed_mentions: AllowedMentions::default(), ..MessageBody::default() }
+}
+
+// ------------------------------------------------------------------------------- the client
+
+#[test]
+fn execute_waits_for_the_message_and_never_pings() {
+    let w = World::new();
+    let c = w.client(Duration::from_secs(2));
+    let msg = w.rt.block_on(c.execute(&text("Hello @everyone, <@42> and @here"), &[], None, &|_| {})).expect("sent");
+    let stored = w.fake.messages();
+    assert_eq!(stored.len(), 1);
+    assert_eq!((msg.id.as_str(), msg.channel_id.as_str()), (stored[0].id.as_str(), w.fake.channel_id().as_str()));
+    assert_eq!(w.fake.requests()[0].query.as_deref(), Some("wait=true"));
+    assert_eq!(w.fake.requests()[0].path, format!("/api/webhooks/{}/{{token}}", w.fake.webhook_id()));
+    w.assert_conforms();
+}
+
+#[test]
+fn a_rate_limit_is_waited_out_through_the_body_and_headers() {
+    let w = World::new();
+    w.fake.fail_next(Route::Execute, Fault::RateLimited { retry_after: 0.3 });
+    let c = w.client(Duration::from_secs(2));
+    w.rt.block_on(c.execute(&text("After the wait"), &[], None, &|_| {})).expect("sent after the wait");
+    assert_eq!((w.executes(), w.fake.messages().len()), (2, 1), "refused once, then sent once");
+}
+
+#[test]
+fn a_lost_reply_or_a_gateway_error_is_never_sent_again() {
+    for fault in [Fault::DropAfterAction, Fault::Status(502, "<html>502 Bad Gateway</html>".into())] {
+        let w = World::new();
+        w.fake.fail_next(Route::Execute, fault.clone());
+        let c = w.client(Duration::from_secs(1));
+        let e = w.rt.block_on(c.execute(&text("Once"), &[], None, &|_| {})).expect_err("no reply");
+        assert!(e.is_ambiguous(), "{fault:?}: {e}");
+        assert_eq!(w.executes(), 1, "{fault:?}: sent once, not again");
+        assert!(!e.to_string().contains(&w.fake.token()), "{e}");
+    }
+}
+
+#[test]
+fn errors_are_sorted_and_keep_the_webhook_secret() {
+    let w = World::new();
+    let c = w.client(Duration::from_secs(2));
+    let long = "a".repeat(2001);
+    match w.rt.block_on(c.execute(&text(&long), &[], None, &|_| {})) {
+        Err(DiscordError::Rejected { status: 400, message }) => {
+            assert_eq!(message, "Invalid Form Body (code 50035): content: Must be 2000 or fewer in length.");
+        }
+        other => panic!("expected a 400, got {other:?}"),
+    }
+    match w.rt.block_on(c.message("1182000000000000999", None, &|_| {})) {
+        Err(DiscordError::Rejected { status: 404, message }) => assert!(message.contains("10008"), "{message}"),
+        other => panic!("expected Unknown Message, got {other:?}"),
+    }
+    let wrong = format!("{}x", w.fake.webhook_url());
+    let hook = parse_webhook_url(&wrong).expect("still a webhook URL");
+    let c = DiscordClient::new(&hook, ClientOptions::default());
+    let e = w.rt.block_on(c.webhook(&|_| {})).expect_err("a wrong token");
+    assert!(e.is_fatal(), "{e}");
+    let shown = format!("{e} {e:?} {c:?}");
+    assert!(shown.contains("Invalid Webhook Token") && !shown.contains(&w.fake.token()), "{shown}");
+}
+
+#[test]
+fn the_definition_check_refuses_what_discord_would() {
+    let w = World::new();
+    let path = format!("/webhooks/{}/tok", w.fake.webhook_id());
+    let ok = serde_json::json!({"content": "hi", "allowed_mentions": {"parse": []}});
+    assert_eq!(w.fake.check("POST", &path, &[("wait", "true")], Some(ok.clone())), Vec::<String>::new());
+    let too_long = serde_json::json!({"content": "a".repeat(2001)});
+    assert!(!w.fake.check("POST", &path, &[("wait", "true")], Some(too_long)).is_empty());
+    assert!(!w.fake.check("POST", &path, &[("wait", "yes")], Some(ok.clone())).is_empty());
+    assert!(!w.fake.check("POST", &path, &[("nonce", "1")], Some(ok.clone())).is_empty());
+    let bad_mention = serde_json::json!({"content": "hi", "allowed_mentions": {"parse": ["nobody"]}});
+    assert!(!w.fake.check("POST", &path, &[], Some(bad_mention)).is_empty());
+    assert!(!w.fake.check("PUT", &format!("{path}/messages/1"), &[], Some(ok)).is_empty());
+}
+
+// ------------------------------------------------------------------------------ end to end
+
+#[test]
+fn check_counts_characters_and_points_at_the_text() {
+    let w = World::new();
+    w.file("content/long.md", md("platforms: [discord]\n", &"日本".repeat(1001)));
+    let run = w.run(&["check", "--format", "json"]);
+    run.code(1);
+    let d = &run.json()["diagnostics"][0];
+    assert_eq!(
+        (d["code"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("discord-too-long"), Some(5), Some(1))
+    );
+    assert!(d["message"].as_str().unwrap_or("").contains("2002 characters"), "{d}");
+}
+
+#[test]
+fn missing_webhook_url_is_an_environment_error() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [discord]\n", "Hello\n"));
+    let run = w.repo.crier().env_remove("DISCORD_WEBHOOK_URL").args(["publish", "--no-commit"]).run();
+    run.code(2).stderr_has("DISCORD_WEBHOOK_URL");
+    let run = w
+        .repo
+        .crier()
+        .env("DISCORD_WEBHOOK_URL", "https://discord.com/channels/1/2?secretTOKEN")
+        .args(["publish", "--no-commit"])
+        .run();
+    assert!(run.all().contains("not a Discord webhook URL"), "{run}");
+    assert!(!run.all().contains("secretTOKEN"), "{run}");
+    assert_eq!(w.fake.calls(), 0);
+}
+
+#[test]
+fn publish_sends_markdown_and_images_once_and_records_the_message_url() {
+    let w = World::new();
+    w.file("media/a.png", png(8, 8));
+    w.file("media/b.png", png(9, 9));
+    w.file(
+        "content/release.md",
+        md(
+            "platforms: [discord]\ndiscord:\n  username: Release bot\n  suppress_embeds: true\nmedia:\n  - {path: media/a.png, alt: The first chart}\n  - {path: media/b.png, alt: The second chart}\n",
+            "**crier 1.0** is out, @everyone: see [the notes](https://example.com/notes).\n\n```sh\ncargo install crier-cli\n```\n",
+        ),
+    );
+    let run = w.run(&["publish", "--no-commit"]);
+    run.code(0);
+    let m = w.fake.messages();
+    assert_eq!(m.len(), 1, "{run}");
+    assert_eq!(
+        m[0].content,
+        "**crier 1.0** is out, @everyone: see [the notes](https://example.com/notes).\n\n```sh\ncargo install crier-cli\n```"
+    );
+    assert_eq!(m[0].username.as_deref(), Some("Release bot"));
+    assert_eq!(m[0].flags, 1 << 2, "no link previews");
+    let files: Vec<(&str, Option<&str>)> =
+        m[0].attachments.iter().map(|(_, n, _, d)| (n.as_str(), d.as_deref())).collect();
+    assert_eq!(files, [("a.png", Some("The first chart")), ("b.png", Some("The second chart"))]);
+    let rec = record(&w.read("content/release.md")).expect("recorded");
+    assert_eq!(rec["id"].as_str(), Some(m[0].id.as_str()));
+    let url = format!("https://discord.com/channels/{}/{}/{}", w.fake.guild_id(), w.fake.channel_id(), m[0].id);
+    assert_eq!(rec["url"].as_str(), Some(url.as_str()));
+    assert_eq!(rec["published_at"].as_str(), Some(NOW));
+    assert!(rec.get("parts").is_none());
+
+    let calls = w.fake.calls();
+    w.run(&["publish", "--no-commit"]).code(0);
+    assert_eq!((w.fake.calls(), w.fake.messages().len()), (calls, 1), "a rerun sends nothing");
+    w.assert_conforms();
+}
+
+#[test]
+fn split_auto_sends_a_run_of_messages_and_edits_them_in_place() {
+    let w = World::new();
+    let para = |c: char| format!("{} end.", c.to_string().repeat(1200));
+    let body = format!("{}\n\n{}\n\n{}\n", para('a'), para('b'), para('c'));
+    w.file("content/long.md", md("platforms: [discord]\ndiscord:\n  split: auto\n", &body));
+    w.run(&["publish", "--no-commit"]).code(0);
+    let parts = ids(&w, "content/long.md");
+    assert_eq!(parts.len(), 3);
+    let m = w.fake.messages();
+    assert_eq!(m.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), parts, "in order");
+    assert!(m.iter().all(|m| m.content.chars().count() <= 2000));
+
+    w.file("content/long.md", w.read("content/long.md").replace("c end.", "c, edited."));
+    let run = w.run(&["publish", "--no-commit"]);
+    run.code(0);
+    let after = w.fake.messages();
+    assert_eq!(after.len(), 3, "edited, not sent again: {run}");
+    assert!(after[2].content.ends_with("c, edited.") && after[2].edited, "{:?}", after[2]);
+    assert!(!after[0].edited && !after[1].edited, "unchanged messages are left alone");
+    w.assert_conforms();
+}
+
+#[test]
+fn a_forum_post_starts_a_thread_and_later_calls_name_it() {
+    let w = World::with(FakeConfig { forum: true, ..FakeConfig::default() });
+    let body = format!("{}\n\n{}\n", "x".repeat(1500), "y".repeat(1500));
+    let front = "platforms: [discord]\ndiscord:\n  thread_name: crier 1.0\n  split: auto\n";
+    w.file("content/forum.md", md(front, &body));
+    w.run(&["publish", "--no-commit"]).code(0);
+    let m = w.fake.messages();
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].thread_name.as_deref(), Some("crier 1.0"));
+    assert!(m.iter().all(|x| x.channel_id == m[0].id), "both in the new post's thread: {m:?}");
+    let rec = record(&w.read("content/forum.md")).expect("recorded");
+    let url = format!("https://discord.com/channels/{}/{}/{}", w.fake.guild_id(), m[0].id, m[0].id);
+    assert_eq!(rec["url"].as_str(), Some(url.as_str()));
+
+    w.file("content/forum.md", w.read("content/forum.md").replace("yyy\n", "yyy, edited\n"));
+    w.run(&["publish", "--no-commit"]).code(0);
+    assert!(w.fake.messages()[1].content.ends_with("edited"));
+    let run = w.run(&["status", "--remote"]);
+    run.code(0);
+    assert!(!run.stdout.contains("gone"), "{run}");
+    w.run(&["delete", "content/forum.md", "--yes", "--no-commit"]).code(0);
+    assert!(w.fake.messages().is_empty());
+    w.assert_conforms();
+}
+
+#[test]
+fn status_remote_stats_and_delete_read_what_the_webhook_sees() {
+    let w = World::new();
+    for name in ["same", "gone", "edited"] {
+        w.file(&format!("content/{name}.md"), md("platforms: [discord]\n", &format!("The {name} post\n")));
+    }
+    w.run(&["publish", "--no-commit"]).code(0);
+    w.fake.delete_in_app(&ids(&w, "content/gone.md")[0]);
+    w.fake.edit_in_app(&ids(&w, "content/edited.md")[0], "The edited post, changed in the app");
+    let run = w.run(&["status", "--remote"]);
+    let line = |file: &str| {
+        run.stdout.lines().find(|l| l.contains(&format!("content/{file}.md → discord"))).unwrap_or("").to_owned()
+    };
+    assert!(line("gone").contains("the message is no longer in the channel"), "{run}");
+    assert!(line("edited").contains("the channel shows"), "{run}");
+    assert_eq!(line("same"), "", "no drift: {run}");
+
+    let same = ids(&w, "content/same.md")[0].clone();
+    w.fake.react(&same, "🎉", 3);
+    w.fake.react(&same, "👍", 2);
+    let stats = w.run(&["stats", "--format", "json", "content/same.md"]);
+    stats.code(0);
+    let v = stats.json();
+    assert_eq!(v["posts"][0]["metrics"], serde_json::json!({"likes": 5}), "{stats}");
+
+    let run = w.run(&["delete", "content/same.md", "content/gone.md", "--yes", "--no-commit"]);
+    run.code(0);
+    assert!(w.fake.messages().iter().all(|m| m.id != same), "{run}");
+    assert!(
+        record(&w.read("content/gone.md")).is_some_and(|r| r["deleted_at"] == NOW),
+        "a message already gone counts as deleted"
+    );
+    w.assert_conforms();
+}
+
+#[test]
+fn a_lost_reply_is_reported_and_the_message_is_not_sent_twice() {
+    let w = World::new();
+    w.fake.fail_next(Route::Execute, Fault::DropAfterAction);
+    w.file("content/a.md", md("platforms: [discord]\n", "Only once\n"));
+    let run = w.run(&["publish", "--no-commit"]);
+    run.code(1);
+    assert!(run.all().contains("sent, reply lost: check the channel"), "{run}");
+    assert_eq!((w.executes(), w.fake.all_messages().len()), (1, 1), "{run}");
+}
