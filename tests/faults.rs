@@ -17,6 +17,8 @@ mod common;
 mod fake_bluesky;
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
+#[path = "support/fake_discord.rs"]
+mod fake_discord;
 #[path = "support/fake_mastodon.rs"]
 mod fake_mastodon;
 #[path = "support/fake_threads.rs"]
@@ -1285,3 +1287,138 @@ const MASTODON_INTRO: &str = "# Reliability of `crier publish` on Mastodon\n\n\
      (**failed cleanly, rerun publishes**), and the token is in neither the output nor the\n\
      files. *429 + reset* `X-RateLimit-Reset` 0.3 s ahead; *slow* answers after crier's 2 s\n\
      request timeout.\n";
+
+/// The fake Discord webhook and a fixture repository with a post sent as two messages
+/// (`split: auto`), an image on the first.
+struct Discord {
+    fake: fake_discord::FakeDiscord,
+    _rt: tokio::runtime::Runtime,
+    repo: Fixture,
+}
+
+impl Discord {
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        let cfg = fake_discord::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_discord::FakeConfig::default() };
+        let fake = rt.block_on(fake_discord::FakeDiscord::start(cfg));
+        let repo = Fixture::new("crier-faults-discord-");
+        repo.file(
+            "crier.yaml",
+            "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n",
+        );
+        repo.file("media/a.png", png(8, 8));
+        repo.file(
+            "content/d.md",
+            format!(
+                "---\nplatforms: [discord]\ndiscord: {{split: auto}}\nmedia:\n  - {{path: media/a.png, alt: A dot}}\n---\n{}\n\n{}\n",
+                "a".repeat(1500),
+                "b".repeat(1500)
+            ),
+        );
+        Self { fake, _rt: rt, repo }
+    }
+
+    fn command(&self, args: &[&str]) -> common::Crier {
+        self.repo.crier().env("DISCORD_WEBHOOK_URL", self.fake.webhook_url()).args(args).timeout(TIMEOUT)
+    }
+
+    /// `crier publish --no-commit`; the webhook URL in neither the output nor the files.
+    fn publish(&self) -> Result<Run, String> {
+        let run = self.command(&["publish", "--no-commit"]).try_run()?;
+        self.repo.assert_kept_secret(&run, &self.fake.token());
+        Ok(run)
+    }
+
+    /// Messages in the channel whose text starts with `c` (`a`: the first, `b`: the second).
+    fn copies(&self, c: char) -> usize {
+        self.fake.all_messages().iter().filter(|m| m.content.starts_with(c)).count()
+    }
+}
+
+/// A fault of the Discord matrix: one the fake injects, or crier killed while the call's
+/// reply is outstanding (the call has acted).
+#[derive(Clone)]
+enum DiscordFault {
+    Inject(fake_discord::Fault),
+    Kill,
+}
+
+/// Discord: every call × the faults the fake injects and a kill; never two messages for one
+/// part, whatever the rerun does.
+#[test]
+fn discord_fault_matrix() {
+    use fake_discord::{Fault, Route};
+    let calls = [
+        ("Discord `GET {webhook}`", Route::Webhook),
+        ("Discord `POST {webhook}?wait=true` (message 1)", Route::Execute),
+        ("Discord `POST {webhook}?wait=true` (message 2)", Route::ExecuteLater),
+    ];
+    let faults = [
+        ("HTML 502", DiscordFault::Inject(Fault::HtmlPage)),
+        ("429 + retry_after", DiscordFault::Inject(Fault::RateLimited { retry_after: 0.3 })),
+        ("reply lost after acting", DiscordFault::Inject(Fault::DropAfterAction)),
+        ("slow (2.5 s)", DiscordFault::Inject(Fault::Delay(Duration::from_millis(2500)))),
+        ("killed while waiting for the reply", DiscordFault::Kill),
+    ];
+    platform_matrix(DISCORD_INTRO, &calls, &faults, |route, fault| {
+        let w = Discord::new();
+        let first = match fault {
+            DiscordFault::Inject(f) => {
+                w.fake.fail_next(route, f);
+                w.publish()?
+            }
+            DiscordFault::Kill => {
+                w.fake.fail_next(route, Fault::DropAfterAction);
+                let acted = |w: &Discord| match route {
+                    Route::Webhook => w.fake.calls() >= 1,
+                    Route::ExecuteLater => w.fake.all_messages().len() >= 2,
+                    _ => !w.fake.all_messages().is_empty(),
+                };
+                let mut child = w.command(&["publish", "--no-commit"]).spawn().map_err(|e| e.to_string())?;
+                let started = Instant::now();
+                while !acted(&w) && started.elapsed() < TIMEOUT {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                child.kill().map_err(|e| e.to_string())?;
+                let _ = child.wait();
+                Run { code: 1, stdout: String::new(), stderr: "killed (discord)".into() }
+            }
+        };
+        let outcome = match first.code {
+            0 => "published".to_owned(),
+            1 if first.all().contains("reply lost") => "reply lost: reported, not sent again".to_owned(),
+            1 if first.all().contains("killed") => "killed".to_owned(),
+            _ => first_run_outcome(&first, "discord")?,
+        };
+        let rerun = w.publish()?;
+        let (a, b) = (w.copies('a'), w.copies('b'));
+        if a > 1 || b > 1 {
+            return Err(format!("two messages for one part ({a}+{b})\n{first}\n{rerun}"));
+        }
+        let recorded = record(&w.repo.read("content/d.md"), "discord").is_some();
+        let rest = match (a, b, recorded, rerun.code) {
+            (1, 1, true, 0) => "rerun publishes the rest",
+            (_, _, false, _) if rerun.all().contains("reply lost") || rerun.all().contains("check the channel") => {
+                "rerun holds it until `crier adopt` or `publish --resend`"
+            }
+            _ => {
+                return Err(format!(
+                    "messages {a}+{b}, recorded {recorded}, rerun exit {}\n{first}\n{rerun}",
+                    rerun.code
+                ));
+            }
+        };
+        Ok(if first.code == 0 { outcome } else { format!("{outcome}; {rest}") })
+    });
+}
+
+const DISCORD_INTRO: &str = "# Reliability of `crier publish` on Discord\n\n\
+     Each cell injects one fault into one call of a `crier publish` run over a post sent as two\n\
+     messages (`split: auto`, an image on the first), then runs `crier publish` again without\n\
+     faults. A webhook message has no idempotency key and the webhook cannot list what it sent, so\n\
+     a message whose reply was lost is never sent again: the post is held, reported as \"sent,\n\
+     reply lost: check the channel\", until `crier adopt` or `crier publish --resend`. ✅ means: never\n\
+     two messages for one part, the post published and recorded after the rerun or held with\n\
+     that report, and the webhook URL in neither the output nor the files. *HTML 502* and *slow*\n\
+     (an answer after crier's 2 s request timeout) on a message are lost replies too: Discord may\n\
+     have posted it.\n";

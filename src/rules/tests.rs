@@ -26,6 +26,7 @@ const WARNINGS: &[&str] = &[
     "mastodon-alt-missing",
     "mastodon-inline-image",
     "mastodon-spoiler-empty",
+    "discord-alt-missing",
 ];
 
 const MB: u64 = 1024 * 1024;

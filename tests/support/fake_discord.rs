@@ -84,8 +84,10 @@ impl Default for FakeConfig {
 pub(crate) enum Route {
     /// `GET {webhook}`.
     Webhook,
-    /// `POST {webhook}`.
+    /// `POST {webhook}`, the first message.
     Execute,
+    /// `POST {webhook}` once a message is in the channel (the later messages of a run).
+    ExecuteLater,
     /// `GET {webhook}/messages/{id}`.
     GetMessage,
     /// `PATCH {webhook}/messages/{id}`.
@@ -547,7 +549,8 @@ impl fake::Platform for Discord {
         let segs = req.segments();
         match (&req.method, segs.as_slice()) {
             (&Method::GET, ["api", "webhooks", _, _]) => Route::Webhook,
-            (&Method::POST, ["api", "webhooks", _, _]) => Route::Execute,
+            (&Method::POST, ["api", "webhooks", _, _]) if self.messages.is_empty() => Route::Execute,
+            (&Method::POST, ["api", "webhooks", _, _]) => Route::ExecuteLater,
             (&Method::GET, ["api", "webhooks", _, _, "messages", _]) => Route::GetMessage,
             (&Method::PATCH, ["api", "webhooks", _, _, "messages", _]) => Route::EditMessage,
             (&Method::DELETE, ["api", "webhooks", _, _, "messages", _]) => Route::DeleteMessage,
@@ -581,7 +584,7 @@ impl fake::Platform for Discord {
                     "application_id": null, "token": self.cfg.token,
                 })),
             )),
-            Route::Execute => self.execute(req).map(|v| match v {
+            Route::Execute | Route::ExecuteLater => self.execute(req).map(|v| match v {
                 Some(v) => (200, Some(v)),
                 None => (204, None),
             }),
