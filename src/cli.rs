@@ -99,7 +99,7 @@ pub struct StatsArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Read only these platforms (threads, devto, bluesky, mastodon).
+    /// Read only these platforms (threads, devto, bluesky, mastodon, discord).
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
@@ -143,7 +143,7 @@ pub struct DeleteArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
-    /// Delete only on these platforms (threads, devto, bluesky, mastodon).
+    /// Delete only on these platforms (threads, devto, bluesky, mastodon, discord).
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
@@ -247,7 +247,7 @@ pub struct RenderArgs {
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
 
-    /// Render only for this platform (threads, devto, bluesky, mastodon).
+    /// Render only for this platform (threads, devto, bluesky, mastodon, discord).
     #[arg(long, value_name = "NAME")]
     pub platform: Option<String>,
 
@@ -266,7 +266,7 @@ pub struct PublishArgs {
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub only: Vec<PathBuf>,
 
-    /// Publish only to these platforms (threads, devto, bluesky, mastodon).
+    /// Publish only to these platforms (threads, devto, bluesky, mastodon, discord).
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
@@ -290,7 +290,7 @@ pub struct StatusArgs {
     #[arg(long)]
     pub remote: bool,
 
-    /// With --remote: ask only these platforms (threads, devto, bluesky, mastodon).
+    /// With --remote: ask only these platforms (threads, devto, bluesky, mastodon, discord).
     #[arg(long, value_name = "NAME", num_args = 1.., requires = "remote")]
     pub platform: Vec<String>,
 }

@@ -61,6 +61,20 @@ impl MediaFormat {
         matches!(self, Self::Mp4 | Self::Mov)
     }
 
+    /// The MIME type, as servers list what they accept and as an upload declares it.
+    pub fn mime(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Gif => "image/gif",
+            Self::Webp => "image/webp",
+            Self::Heif => "image/heic",
+            Self::Mp4 => "video/mp4",
+            Self::Mov => "video/quicktime",
+            Self::Unknown => return None,
+        })
+    }
+
     /// Human-readable name for diagnostics.
     pub fn name(self) -> &'static str {
         match self {

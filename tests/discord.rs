@@ -342,3 +342,18 @@ fn a_lost_reply_is_reported_and_the_message_is_not_sent_twice() {
     assert!(run.all().contains("sent, reply lost: check the channel"), "{run}");
     assert_eq!((w.executes(), w.fake.all_messages().len()), (1, 1), "{run}");
 }
+
+#[test]
+fn doctor_checks_the_webhook_without_sending_anything() {
+    let w = World::new();
+    let run = w.run(&["doctor"]);
+    assert!(
+        run.all().contains(&format!("webhook “crier” accepted: it posts to channel {}", w.fake.channel_id())),
+        "{run}"
+    );
+    let wrong = format!("{}x", w.fake.webhook_url());
+    let run = w.repo.crier().env("DISCORD_WEBHOOK_URL", &wrong).args(["doctor"]).run();
+    w.assert_kept_secret(&run, &w.fake.token());
+    assert!(run.all().contains("Invalid Webhook Token") && run.all().contains("create a new webhook"), "{run}");
+    assert_eq!(w.executes(), 0, "doctor sends nothing");
+}

@@ -1395,6 +1395,10 @@ fn discord_fault_matrix() {
         if a > 1 || b > 1 {
             return Err(format!("two messages for one part ({a}+{b})\n{first}\n{rerun}"));
         }
+        let violations = w.fake.violations();
+        if !violations.is_empty() {
+            return Err(format!("requests outside Discord's OpenAPI definition: {violations:?}"));
+        }
         let recorded = record(&w.repo.read("content/d.md"), "discord").is_some();
         let rest = match (a, b, recorded, rerun.code) {
             (1, 1, true, 0) => "rerun publishes the rest",

@@ -91,7 +91,7 @@ fn accepts_and_rejects(kind: &str, valid: &str, invalid: &[&str]) {
 
 #[test]
 fn the_schemas_know_every_platforms_keys_and_reject_unknown_ones() {
-    let valid = "title: Hi\nplatforms: [threads, devto, bluesky, mastodon]\nthread: [one, {text: two, media: [{path: a.png, alt: A}]}]\nthreads: {topic_tag: Rust, split: attachment, poll: {options: [a, b]}, ghost: true}\ndevto: {series: s, published: false, organization_id: 4}\nbluesky: {langs: [en], link_card: false, split: auto}\nmastodon: {visibility: unlisted, sensitive: true, language: en}\n";
+    let valid = "title: Hi\nplatforms: [threads, devto, bluesky, mastodon, discord]\nthread: [one, {text: two, media: [{path: a.png, alt: A}]}]\nthreads: {topic_tag: Rust, split: attachment, poll: {options: [a, b]}, ghost: true}\ndevto: {series: s, published: false, organization_id: 4}\nbluesky: {langs: [en], link_card: false, split: auto}\nmastodon: {visibility: unlisted, sensitive: true, language: en}\ndiscord: {username: Bot, thread_name: Hi, suppress_embeds: true, split: auto}\n";
     let invalid = [
         "titel: Hi\n",
         "threads: {topic: Rust}\n",
@@ -100,6 +100,8 @@ fn the_schemas_know_every_platforms_keys_and_reject_unknown_ones() {
         "devto: {organization_id: many}\n",
         "bluesky: {lang: [en]}\n",
         "mastodon: {visibility: [public]}\n",
+        "discord: {suppress_embeds: maybe}\n",
+        "discord: {webhook: https://discord.com/api/webhooks/1/t}\n",
         "thread: [{txt: a}]\n",
         // The contract lists linkedin's keys, but no linkedin platform exists yet.
         "linkedin: {text: hi}\n",

@@ -19,6 +19,7 @@ pub mod mastodon;
 pub mod metrics;
 pub mod oauth;
 pub mod threads;
+pub mod upload;
 
 use std::any::Any;
 use std::collections::HashSet;

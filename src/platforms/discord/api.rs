@@ -18,8 +18,6 @@
 //! The webhook URL is a secret (it is the credential): its token, and the whole URL, are
 //! redacted wherever they could show, and the client's `Debug` shows neither.
 
-use std::sync::Arc;
-
 use reqwest::{Method, multipart};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -220,14 +218,7 @@ pub struct MessageBody {
     pub attachments: Option<Vec<AttachmentSlot>>,
 }
 
-/// A file to attach.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    pub bytes: Arc<Vec<u8>>,
-    pub file_name: String,
-    pub mime: String,
-    pub description: Option<String>,
-}
+pub use crate::platforms::upload::Upload;
 
 /// The parts of a webhook URL: `…/webhooks/{id}/{token}`.
 pub struct WebhookUrl {

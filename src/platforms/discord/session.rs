@@ -8,8 +8,6 @@
 //! which messages are out. Messages of a forum post live in its thread: the thread is the
 //! channel of the recorded URL, passed as `thread_id` to later calls.
 
-use std::sync::Arc;
-
 use tokio::sync::OnceCell;
 
 use super::api::{
@@ -85,23 +83,7 @@ fn thread_of(url: &str, place: &Place) -> Option<String> {
 
 /// The files of a message, read before anything is sent.
 fn read_files(media: &[MediaRef]) -> Result<Vec<Upload>, Failure> {
-    media
-        .iter()
-        .map(|m| {
-            let (Some(abs), Some(rel)) = (&m.abs, &m.path) else {
-                return Err(Failure::new("Discord gets the file itself: media given by `url` cannot be attached"));
-            };
-            let bytes = std::fs::read(abs).map_err(|e| Failure::new(format!("cannot read `{rel}`: {e}")))?;
-            Ok(Upload {
-                bytes: Arc::new(bytes),
-                file_name: rel.rsplit('/').next().unwrap_or(rel).to_owned(),
-                mime: crate::platforms::mastodon::rules::mime_type(m.format)
-                    .unwrap_or("application/octet-stream")
-                    .to_owned(),
-                description: m.alt.clone().filter(|a| !a.trim().is_empty()),
-            })
-        })
-        .collect()
+    media.iter().map(|m| Upload::read(m, "Discord").map_err(Failure::new)).collect()
 }
 
 /// The `attachments` slots of `files`, in order.

@@ -27,7 +27,6 @@
 //! message is replaced with `[REDACTED]`. Retries, waits, redaction and
 //! descriptions of failures come from the shared [`crate::platforms::http`].
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
@@ -257,14 +256,7 @@ pub struct MediaAttribute {
     pub description: String,
 }
 
-/// A file to upload.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    pub bytes: Arc<Vec<u8>>,
-    pub file_name: String,
-    pub mime: String,
-    pub description: Option<String>,
-}
+pub use crate::platforms::upload::Upload;
 
 /// A request body.
 enum Body<'a> {

@@ -177,23 +177,7 @@ fn media_key(m: &MediaRef) -> String {
 }
 
 fn read_uploads(media: &[&MediaRef]) -> Result<Vec<Upload>, PublishFailure> {
-    media
-        .iter()
-        .map(|m| {
-            let (Some(abs), Some(rel)) = (&m.abs, &m.path) else {
-                return Err(PublishFailure::new(
-                    "Mastodon needs the file itself: media given by `url` cannot be uploaded",
-                ));
-            };
-            let bytes = std::fs::read(abs).map_err(|e| PublishFailure::new(format!("cannot read `{rel}`: {e}")))?;
-            Ok(Upload {
-                bytes: Arc::new(bytes),
-                file_name: rel.rsplit('/').next().unwrap_or(rel).to_owned(),
-                mime: rules::mime_type(m.format).unwrap_or("application/octet-stream").to_owned(),
-                description: m.alt.clone().filter(|a| !a.trim().is_empty()),
-            })
-        })
-        .collect()
+    media.iter().map(|m| Upload::read(m, "Mastodon").map_err(PublishFailure::new)).collect()
 }
 
 impl MastodonPublisher {

@@ -7,7 +7,6 @@
 use super::{MastodonConfig, MastodonOptions};
 use crate::content::Post;
 use crate::diag::Diagnostic;
-use crate::media_probe::MediaFormat;
 use crate::rules::media::MediaRef;
 
 use super::{MastodonOutput, VISIBILITIES, count};
@@ -78,20 +77,6 @@ impl Limits {
             LimitSource::Instance(host) => format!("the limit of {host}"),
         }
     }
-}
-
-/// The MIME type of a probed format, as instances list them.
-pub fn mime_type(format: MediaFormat) -> Option<&'static str> {
-    Some(match format {
-        MediaFormat::Jpeg => "image/jpeg",
-        MediaFormat::Png => "image/png",
-        MediaFormat::Gif => "image/gif",
-        MediaFormat::Webp => "image/webp",
-        MediaFormat::Heif => "image/heic",
-        MediaFormat::Mp4 => "video/mp4",
-        MediaFormat::Mov => "video/quicktime",
-        MediaFormat::Unknown => return None,
-    })
 }
 
 /// Checks the rendered post against `limits`.
@@ -219,7 +204,7 @@ fn media_rules(post: &Post, m: &MediaRef, limits: &Limits, d: &mut Vec<Diagnosti
     }
     let Some(info) = &m.info else { return };
     let what = m.path.as_deref().unwrap_or("the file");
-    let mime = mime_type(info.format);
+    let mime = info.format.mime();
     let accepted = match (&limits.supported_mime_types, mime) {
         (_, None) => false,
         (Some(list), Some(mime)) => list.iter().any(|t| t == mime),
