@@ -185,6 +185,11 @@ pub struct AdoptArgs {
     /// Commit the records but do not push them.
     #[arg(long)]
     pub no_push: bool,
+
+    /// The post's id on the platform, as you found it there (one PATH and one --platform):
+    /// records a post crier cannot look for, such as one whose reply was lost.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +282,11 @@ pub struct PublishArgs {
     /// Commit the records but do not push them.
     #[arg(long)]
     pub no_push: bool,
+
+    /// Send these posts again where their reply was lost (`unconfirmed` in the record),
+    /// after you checked that they are not on the platform.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub resend: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -61,6 +61,29 @@ pub struct RecordChange {
     pub kind: FileKind,
     pub platform: String,
     pub record: Record,
+    /// The entry's lost-reply note (`ledger::set_unconfirmed`), when the post was sent but
+    /// not confirmed.
+    pub unconfirmed: Option<String>,
+}
+
+impl RecordChange {
+    /// `text` with this change's entry written in.
+    pub fn apply(&self, text: &str) -> Result<String, ledger::LedgerError> {
+        apply_entry(text, self.kind, &self.platform, &self.record, self.unconfirmed.as_deref())
+    }
+}
+
+fn apply_entry(
+    text: &str,
+    kind: FileKind,
+    platform: &str,
+    record: &Record,
+    unconfirmed: Option<&str>,
+) -> Result<String, ledger::LedgerError> {
+    match unconfirmed {
+        Some(note) => ledger::set_unconfirmed(text, kind, platform, record, note),
+        None => ledger::set_record(text, kind, platform, record),
+    }
 }
 
 /// Lines to append to a file (`crier stats --record`'s history), committed like records.
@@ -379,11 +402,15 @@ fn is_post_path(path: &str) -> bool {
     [".md", ".yaml", ".yml"].iter().any(|ext| path.ends_with(ext))
 }
 
-fn records_of(content: &[u8], kind: FileKind) -> Vec<(&'static str, Record)> {
+/// Every platform's entry: its record and lost-reply note.
+fn records_of(content: &[u8], kind: FileKind) -> Vec<(&'static str, Record, Option<String>)> {
     let Ok(text) = std::str::from_utf8(content) else { return Vec::new() };
     crate::platform_id::NAMES
         .iter()
-        .filter_map(|p| Some((*p, ledger::get_record(text, kind, p).ok().flatten()?)))
+        .filter_map(|p| {
+            let record = ledger::get_record(text, kind, p).ok().flatten()?;
+            Some((*p, record, ledger::unconfirmed(text, kind, p).ok().flatten()))
+        })
         .collect()
 }
 
@@ -414,9 +441,15 @@ pub fn pending_records(root: &Path) -> Result<Vec<RecordChange>, GitError> {
             .and_then(|e| r.repo.find_blob(e.id()).ok())
             .map(|b| records_of(b.content(), kind))
             .unwrap_or_default();
-        for (platform, record) in records_of(&working, kind) {
-            if !committed.iter().any(|(p, rec)| *p == platform && *rec == record) {
-                out.push(RecordChange { rel_path: rel.to_owned(), kind, platform: platform.to_owned(), record });
+        for (platform, record, unconfirmed) in records_of(&working, kind) {
+            if !committed.iter().any(|(p, rec, note)| *p == platform && *rec == record && *note == unconfirmed) {
+                out.push(RecordChange {
+                    rel_path: rel.to_owned(),
+                    kind,
+                    platform: platform.to_owned(),
+                    record,
+                    unconfirmed,
+                });
             }
         }
     }
@@ -434,6 +467,7 @@ struct Rec {
     kind: FileKind,
     platform: String,
     record: Record,
+    unconfirmed: Option<String>,
 }
 
 /// Content (and mode) of a file the parent commit does not have.
@@ -566,8 +600,10 @@ fn build_commit<'r>(
         for r in file_recs {
             // Another run recorded another post there meanwhile: keep its record, and say
             // both ids (one of the two posts is a duplicate).
+            // (An unconfirmed entry is what this run replaces: its id may be unknown.)
+            let theirs_unconfirmed = matches!(ledger::unconfirmed(&text, r.kind, &r.platform), Ok(Some(_)));
             if let Ok(Some(theirs)) = ledger::get_record(&text, r.kind, &r.platform) {
-                if theirs.id != r.record.id {
+                if theirs.id != r.record.id && !theirs_unconfirmed {
                     notes.conflicts.push(format!(
                         "`{path}`: the remote records {} post {} ({}), written meanwhile by another run, and this run published {} ({}); the remote's record is kept: delete the duplicate post and keep one record",
                         r.platform, theirs.id, theirs.url, r.record.id, r.record.url
@@ -575,7 +611,7 @@ fn build_commit<'r>(
                     continue;
                 }
             }
-            text = ledger::set_record(&text, r.kind, &r.platform, &r.record).map_err(|e| {
+            text = apply_entry(&text, r.kind, &r.platform, &r.record, r.unconfirmed.as_deref()).map_err(|e| {
                 GitError::Other(format!(
                     "git: cannot write the {} record into the committed version of `{path}`: {e}; commit it by hand",
                     r.platform
@@ -721,9 +757,9 @@ fn records_in_commit(repo: &Repository, commit: &Commit<'_>) -> Result<(Vec<Rec>
         let kind = FileKind::of(Path::new(path));
         let read = |id: Oid| repo.find_blob(id).map(|b| records_of(b.content(), kind)).unwrap_or_default();
         let old = if delta.old_file().id().is_zero() { Vec::new() } else { read(delta.old_file().id()) };
-        for (platform, record) in read(delta.new_file().id()) {
-            if !old.iter().any(|(p, rec)| *p == platform && *rec == record) {
-                out.push(Rec { path: path.to_owned(), kind, platform: platform.to_owned(), record });
+        for (platform, record, unconfirmed) in read(delta.new_file().id()) {
+            if !old.iter().any(|(p, rec, note)| *p == platform && *rec == record && *note == unconfirmed) {
+                out.push(Rec { path: path.to_owned(), kind, platform: platform.to_owned(), record, unconfirmed });
             }
         }
     }
@@ -780,6 +816,7 @@ fn commit_and_push_all(
             kind: c.kind,
             platform: c.platform.clone(),
             record: c.record.clone(),
+            unconfirmed: c.unconfirmed.clone(),
         })
         .collect();
     let appends: Vec<Append> =
@@ -1157,6 +1194,7 @@ mod tests {
             kind: FileKind::of(Path::new(path)),
             platform: "threads".into(),
             record: record(n),
+            unconfirmed: None,
         }
     }
 
@@ -1164,7 +1202,7 @@ mod tests {
     fn write_back(work: &Path, c: &RecordChange) {
         let path = work.join(&c.rel_path);
         let text = fs::read_to_string(&path).unwrap();
-        fs::write(&path, ledger::set_record(&text, c.kind, &c.platform, &c.record).unwrap()).unwrap();
+        fs::write(&path, c.apply(&text).unwrap()).unwrap();
     }
 
     struct Fixture {

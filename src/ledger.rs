@@ -70,6 +70,8 @@ pub enum LedgerError {
 }
 
 const PUBLISHED: &str = "published";
+/// The key marking an entry whose post was sent but not confirmed (see [`set_unconfirmed`]).
+pub const UNCONFIRMED: &str = "unconfirmed";
 const BOM: &str = "\u{feff}";
 
 /// Returns the new file content with `published.<platform>` set to `record`.
@@ -80,6 +82,54 @@ const BOM: &str = "\u{feff}";
 /// unchanged, and (Markdown) the body bytes after the closing delimiter are
 /// identical.
 pub fn set_record(content: &str, kind: FileKind, platform: &str, record: &Record) -> Result<String, LedgerError> {
+    set_entry(content, kind, platform, &Entry { record, unconfirmed: None })
+}
+
+/// Like [`set_record`], for a post that was sent but whose reply was lost on a platform that
+/// cannot be asked what it did: the entry also says [`UNCONFIRMED`]`: "<note>"` (what to
+/// check). The entry holds what is known (the parts confirmed before, the time, the hash);
+/// a later [`set_record`] replaces it whole, marker included.
+pub fn set_unconfirmed(
+    content: &str,
+    kind: FileKind,
+    platform: &str,
+    record: &Record,
+    note: &str,
+) -> Result<String, LedgerError> {
+    set_entry(content, kind, platform, &Entry { record, unconfirmed: Some(note) })
+}
+
+/// The note of `published.<platform>` when it is marked [`UNCONFIRMED`].
+pub fn unconfirmed(content: &str, kind: FileKind, platform: &str) -> Result<Option<String>, LedgerError> {
+    let split = split(content, kind)?;
+    if !split.has_front_matter {
+        return Ok(None);
+    }
+    Ok(read_unconfirmed(&parse_yaml(split.yaml)?, platform))
+}
+
+/// Takes `published.<platform>` out (a send that never went out, whose entry was written
+/// ahead): every other byte stays, and a `published` left empty goes too.
+pub fn remove_record(content: &str, kind: FileKind, platform: &str) -> Result<String, LedgerError> {
+    let split = split(content, kind)?;
+    if !split.has_front_matter || get_record(content, kind, platform)?.is_none() {
+        return Ok(content.to_owned());
+    }
+    let eol = detect_eol(split.yaml, content);
+    let yaml = splice(split.yaml, platform, None, eol)
+        .ok_or(LedgerError::NotAMapping("a value crier cannot take an entry out of"))?;
+    let new = format!("{}{}{}{}", split.head, yaml, split.close, split.body);
+    verify(content, &new, kind, platform, None)?;
+    Ok(new)
+}
+
+/// A platform's entry as written: the record, and the lost-reply note if any.
+struct Entry<'a> {
+    record: &'a Record,
+    unconfirmed: Option<&'a str>,
+}
+
+fn set_entry(content: &str, kind: FileKind, platform: &str, entry: &Entry<'_>) -> Result<String, LedgerError> {
     let split = split(content, kind)?;
     let eol = detect_eol(split.yaml, content);
     let new = if split.has_front_matter {
@@ -96,9 +146,9 @@ pub fn set_record(content: &str, kind: FileKind, platform: &str, record: &Record
         {
             return Err(LedgerError::NotAMapping(type_name(p)));
         }
-        let yaml = match splice(split.yaml, platform, record, eol) {
+        let yaml = match splice(split.yaml, platform, Some(entry), eol) {
             Some(yaml) => yaml,
-            None => edit_with_yaml_edit(split.yaml, platform, record)?,
+            None => edit_with_yaml_edit(split.yaml, platform, entry)?,
         };
         format!("{}{}{}{}", split.head, yaml, split.close, split.body)
     } else {
@@ -111,13 +161,13 @@ pub fn set_record(content: &str, kind: FileKind, platform: &str, record: &Record
         out.push_str(PUBLISHED);
         out.push(':');
         out.push_str(eol);
-        out.push_str(&render_entry(platform, record, 2, 2, eol));
+        out.push_str(&render_entry(platform, entry, 2, 2, eol));
         out.push_str("---");
         out.push_str(eol);
         out.push_str(split.body);
         out
     };
-    verify(content, &new, kind, platform, record)?;
+    verify(content, &new, kind, platform, Some(entry))?;
     Ok(new)
 }
 
@@ -339,6 +389,16 @@ fn read_record(root: &Value, platform: &str) -> Result<Option<Record>, LedgerErr
     }
 }
 
+fn read_unconfirmed(root: &Value, platform: &str) -> Option<String> {
+    unconfirmed_note(root.get(PUBLISHED)?.get(platform)?)
+}
+
+/// The lost-reply note of a platform's entry (`published.<platform>` as a value), if marked.
+pub fn unconfirmed_note(entry: &Value) -> Option<String> {
+    let note = entry.get(UNCONFIRMED)?;
+    Some(note.as_str().map_or_else(|| note.to_string(), str::to_owned))
+}
+
 /// One physical line of the YAML text, as byte offsets into it.
 #[derive(Debug, Clone, Copy)]
 struct Line {
@@ -489,13 +549,15 @@ struct Edit {
 /// Sets `published.<platform>` by editing lines. Returns `None` when the
 /// `published` value is inline (flow mapping, anchor, tag) and a line-based
 /// edit cannot keep the other entries intact.
-fn splice(yaml: &str, platform: &str, record: &Record, eol: &str) -> Option<String> {
+/// `record` None takes the entry out (and `published` with it when nothing else is left).
+fn splice(yaml: &str, platform: &str, record: Option<&Entry<'_>>, eol: &str) -> Option<String> {
     let lines = lines(yaml);
     let header = lines.iter().position(|l| {
         let t = l.text(yaml);
         is_top_level(t) && parse_key(t).is_some_and(|(k, _)| k == PUBLISHED)
     });
     let mut edits = Vec::new();
+    let Some(record) = record else { return take_out(yaml, &lines, header?, platform) };
     let Some(h) = header else {
         // No `published` yet: append it as the last top-level key, after any
         // trailing comments, so it can never land inside a block scalar.
@@ -568,6 +630,30 @@ fn splice(yaml: &str, platform: &str, record: &Record, eol: &str) -> Option<Stri
     Some(apply(yaml, edits))
 }
 
+/// Takes the block entry `platform` out of the `published` entry at line `h`; `None` when
+/// `published` is inline or the entry is not a block child.
+fn take_out(yaml: &str, lines: &[Line], h: usize, platform: &str) -> Option<String> {
+    let end = lines[h + 1..].iter().position(|l| is_top_level(l.text(yaml))).map_or(lines.len(), |p| h + 1 + p);
+    if !inline_value(&lines[h].text(yaml)[parse_key(lines[h].text(yaml))?.1..]).is_empty() {
+        return None;
+    }
+    let children = &lines[h + 1..end];
+    let content = |l: &&Line| !is_blank(l.text(yaml)) && !is_comment(l.text(yaml));
+    let ci = children.iter().find(content).map(|l| indent_of(l.text(yaml)))?;
+    let k = children.iter().position(|l| {
+        let t = l.text(yaml);
+        content(&l) && indent_of(t) == ci && parse_key(&t[ci..]).is_some_and(|(k, _)| k == platform)
+    })?;
+    let stop = children[k + 1..]
+        .iter()
+        .position(|l| content(&l) && indent_of(l.text(yaml)) <= ci)
+        .map_or(children.len(), |p| k + 1 + p);
+    let others = children.iter().enumerate().any(|(i, l)| (i < k || i >= stop) && !is_blank(l.text(yaml)));
+    let (from, to) =
+        if others { (children[k].start, children[stop - 1].end) } else { (lines[h].start, children[stop - 1].end) };
+    Some(apply(yaml, vec![Edit { start: from, end: to, text: String::new() }]))
+}
+
 /// Inserts `block` (which ends with `eol`) after `after`, keeping a missing
 /// final newline missing.
 fn append_at(yaml: &str, after: Option<&Line>, block: String, eol: &str) -> Edit {
@@ -597,7 +683,7 @@ fn apply(yaml: &str, mut edits: Vec<Edit>) -> String {
 
 /// Fallback for inline `published` values (`{devto: {...}}`, anchors):
 /// yaml-edit understands flow syntax and adds the entry in the same style.
-fn edit_with_yaml_edit(yaml: &str, platform: &str, record: &Record) -> Result<String, LedgerError> {
+fn edit_with_yaml_edit(yaml: &str, platform: &str, record: &Entry<'_>) -> Result<String, LedgerError> {
     let doc = yaml_edit::Document::from_str(yaml).map_err(|e| LedgerError::Malformed(e.to_string()))?;
     let published = doc
         .as_mapping()
@@ -612,13 +698,14 @@ fn edit_with_yaml_edit(yaml: &str, platform: &str, record: &Record) -> Result<St
 }
 
 /// `<platform>:` and its record, `base` spaces in, nested by `step`.
-fn render_entry(platform: &str, record: &Record, base: usize, step: usize, eol: &str) -> String {
+fn render_entry(platform: &str, record: &Entry<'_>, base: usize, step: usize, eol: &str) -> String {
     let mut out = format!("{:base$}{}:{eol}", "", yaml_key(platform));
     out.push_str(&render_fields(record, base + step, step, eol));
     out
 }
 
-fn render_fields(record: &Record, indent: usize, step: usize, eol: &str) -> String {
+fn render_fields(entry: &Entry<'_>, indent: usize, step: usize, eol: &str) -> String {
+    let record = entry.record;
     let mut out = String::new();
     let fields = [
         ("id", Some(&record.id)),
@@ -628,10 +715,9 @@ fn render_fields(record: &Record, indent: usize, step: usize, eol: &str) -> Stri
         ("hash", Some(&record.hash)),
         ("deleted_at", record.deleted_at.as_ref()),
     ];
-    for (key, value) in fields {
-        if let Some(value) = value {
-            let _ = write!(out, "{:indent$}{key}: {}{eol}", "", quote(value));
-        }
+    let marker = entry.unconfirmed.map(|note| (UNCONFIRMED, note));
+    for (key, value) in fields.into_iter().filter_map(|(k, v)| Some((k, v?.as_str()))).chain(marker) {
+        let _ = write!(out, "{:indent$}{key}: {}{eol}", "", quote(value));
     }
     if !record.parts.is_empty() {
         let _ = write!(out, "{:indent$}parts:{eol}", "");
@@ -680,7 +766,7 @@ fn quote(s: &str) -> String {
 }
 
 /// Re-reads `new` and checks it against `old` and the intended record.
-fn verify(old: &str, new: &str, kind: FileKind, platform: &str, record: &Record) -> Result<(), LedgerError> {
+fn verify(old: &str, new: &str, kind: FileKind, platform: &str, entry: Option<&Entry<'_>>) -> Result<(), LedgerError> {
     let fail = |msg: String| LedgerError::Verification(msg);
     let before = split(old, kind)?;
     let after = split(new, kind).map_err(|e| fail(format!("result does not split: {e}")))?;
@@ -705,11 +791,14 @@ fn verify(old: &str, new: &str, kind: FileKind, platform: &str, record: &Record)
     let old_val = if before.has_front_matter { parse_yaml(before.yaml)? } else { Value::Null };
     let new_val = parse_yaml(after.yaml).map_err(|e| fail(format!("result does not parse: {e}")))?;
     match read_record(&new_val, platform) {
-        Ok(Some(r)) if r == *record => {}
+        Ok(got) if got.as_ref() == entry.map(|e| e.record) => {}
         Ok(got) => {
             return Err(fail(format!("`{PUBLISHED}.{platform}` reads back as {got:?}")));
         }
         Err(e) => return Err(fail(e.to_string())),
+    }
+    if read_unconfirmed(&new_val, platform).as_deref() != entry.and_then(|e| e.unconfirmed) {
+        return Err(fail(format!("`{PUBLISHED}.{platform}.{UNCONFIRMED}` does not read back as written")));
     }
 
     let empty = serde_json::Map::new();
@@ -1295,5 +1384,48 @@ published:
         write_atomic(&link, b"new").unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read(&real).unwrap(), b"new");
+    }
+
+    #[test]
+    fn an_unconfirmed_entry_is_marked_and_a_record_replaces_it_whole() {
+        let lost = Record { id: String::new(), url: String::new(), ..threads() };
+        // (file, platform entry style): block, flow `published`, no front matter.
+        let files = [
+            "---\ntitle: T # keep\npublished:\n  devto:\n    id: \"1\"\n    url: \"u\"\n    published_at: \"t\"\n    hash: \"h\"\n---\nBody\n",
+            "---\ntitle: T\npublished: {devto: {id: \"1\", url: \"u\", published_at: \"t\", hash: \"h\"}}\n---\nBody\n",
+            "Body\n",
+        ];
+        for file in files {
+            let note = "check the channel for \"Hello\": it may be there";
+            let marked = set_unconfirmed(file, FileKind::Markdown, "threads", &lost, note).unwrap();
+            assert_eq!(unconfirmed(&marked, FileKind::Markdown, "threads").unwrap().as_deref(), Some(note), "{marked}");
+            assert_eq!(get_record(&marked, FileKind::Markdown, "threads").unwrap(), Some(lost.clone()));
+            assert_eq!(unconfirmed(&marked, FileKind::Markdown, "devto").unwrap(), None);
+            assert!(marked.ends_with("Body\n"));
+            let recorded = set_record(&marked, FileKind::Markdown, "threads", &threads()).unwrap();
+            assert_eq!(unconfirmed(&recorded, FileKind::Markdown, "threads").unwrap(), None, "{recorded}");
+            assert_eq!(get_record(&recorded, FileKind::Markdown, "threads").unwrap(), Some(threads()));
+            assert_eq!(
+                get_record(&recorded, FileKind::Markdown, "devto").unwrap(),
+                get_record(file, FileKind::Markdown, "devto").unwrap(),
+                "the other entry is kept"
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_written_ahead_is_taken_out_byte_for_byte() {
+        let lost = Record { id: String::new(), url: String::new(), ..threads() };
+        let files = [
+            "---\ntitle: T # keep\n---\nBody\n",
+            "---\ntitle: T\npublished:\n  # mine\n  devto:\n    id: \"1\"\n    url: \"u\"\n    published_at: \"t\"\n    hash: \"h\"\ntags: [a]\n---\nBody\n",
+            "title: T\r\npublished:\r\n    devto:\r\n        id: \"1\"\r\n        url: \"u\"\r\n        published_at: \"t\"\r\n        hash: \"h\"\r\n",
+        ];
+        for file in files {
+            let kind = if file.starts_with("---") { FileKind::Markdown } else { FileKind::Yaml };
+            let marked = set_unconfirmed(file, kind, "threads", &lost, "sending").unwrap();
+            assert_eq!(remove_record(&marked, kind, "threads").unwrap(), file);
+            assert_eq!(remove_record(file, kind, "threads").unwrap(), file, "nothing to take out");
+        }
     }
 }

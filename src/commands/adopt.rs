@@ -47,6 +47,11 @@ struct Tally {
 
 pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     let Selection { project, now, only, files } = selection(g, &args.paths, &args.platform)?;
+    if args.id.is_some() && (only.len() != 1 || files.len() != 1) {
+        return Err(crate::error::Error::usage(
+            "--id names one post on one platform: give one PATH and one --platform".to_owned(),
+        ));
+    }
     // Every post of the repository counts for "recorded elsewhere", not only the selected.
     let all: Vec<Post> = pipeline::select(&project, &[])?
         .iter()
@@ -72,7 +77,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
         let missing: Vec<PlatformId> = targets
             .into_iter()
             .filter(|p| only.is_empty() || only.contains(p))
-            .filter(|p| record_of(&post, *p).is_none_or(url_missing))
+            .filter(|p| record_of(&post, *p).is_none_or(|r| url_missing(r) || ledger::unconfirmed_note(r).is_some()))
             .collect();
         if !missing.is_empty() {
             let ordered = order_by_links(&project, &post, missing);
@@ -125,7 +130,8 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
                         format!("not checked: {why}")
                     }
                     Conn::Ready(session) => {
-                        let look = look(&project, post, &text, id, session.as_ref(), &now, g.quiet);
+                        let at = Looking { now: &now, quiet: g.quiet, id: args.id.as_deref() };
+                        let look = look(&project, post, &text, id, session.as_ref(), &at);
                         let outcome = cancel.bounded(look).await.unwrap_or_else(|| Looked::Failed {
                             message: format!(
                                 "abandoned {}s after {}: run again to finish",
@@ -145,6 +151,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
                                         kind: post.kind,
                                         platform: id.name().to_owned(),
                                         record,
+                                        unconfirmed: None,
                                     });
                                     format!("found {url}")
                                 }
@@ -240,6 +247,13 @@ enum Looked {
     Failed { message: String, fatal: Option<String> },
 }
 
+/// How `look` looks: the run's time, quietly or not, and the id the user gave (`--id`).
+struct Looking<'a> {
+    now: &'a str,
+    quiet: bool,
+    id: Option<&'a str>,
+}
+
 /// Renders the post as `publish` would send it now (cross-links to recorded platforms
 /// only) and asks the session whether it is already there.
 async fn look(
@@ -248,9 +262,9 @@ async fn look(
     text: &str,
     id: PlatformId,
     session: &dyn Session,
-    now: &str,
-    quiet: bool,
+    at: &Looking<'_>,
 ) -> Looked {
+    let Looking { now, quiet, id: given } = *at;
     let current = match content::parse_text(
         post.path.clone(),
         post.abs_path.clone(),
@@ -288,8 +302,32 @@ async fn look(
         now,
         progress: &progress,
         ordered_done: &|| {},
+        write_ahead: &platforms::no_write_ahead,
     };
-    let incomplete = ledger::get_record(text, post.kind, id.name()).ok().flatten().filter(|r| r.url.trim().is_empty());
+    // What the platform is told to look up: an id without a URL (`crier import`), the
+    // confirmed beginning of a post whose reply was lost, or the id the user gave.
+    let unconfirmed = matches!(ledger::unconfirmed(text, post.kind, id.name()), Ok(Some(_)));
+    let recorded = ledger::get_record(text, post.kind, id.name())
+        .ok()
+        .flatten()
+        .filter(|r| r.url.trim().is_empty() || unconfirmed);
+    let incomplete = match given {
+        Some(given) => Some(ledger::Record {
+            id: given.trim().to_owned(),
+            url: String::new(),
+            parts: Vec::new(),
+            ..recorded.unwrap_or_else(|| ledger::Record {
+                id: String::new(),
+                url: String::new(),
+                cid: None,
+                published_at: now.to_owned(),
+                hash: hash.clone(),
+                parts: Vec::new(),
+                deleted_at: None,
+            })
+        }),
+        None => recorded,
+    };
     match session.adopt(&job, incomplete.as_ref()).await {
         Ok(Adoption::Found(record)) => Looked::Found(record),
         Ok(Adoption::NotFound) => Looked::NotFound(match &incomplete {

@@ -110,6 +110,16 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
                     platform: name.to_string(),
                     result: format!("already deleted at {at}"),
                 });
+            } else if let Ok(Some(note)) = ledger::unconfirmed(&post.source.text, post.kind, name) {
+                tally.failed += 1;
+                rows.push(Row {
+                    post: post.path.clone(),
+                    platform: name.to_string(),
+                    result: format!(
+                        "failed: sent, reply lost ({note}), so crier does not know what to delete; record it first with `crier adopt {} --platform {name} --id ID`",
+                        post.path
+                    ),
+                });
             } else if record.id.trim().is_empty() {
                 tally.failed += 1;
                 rows.push(Row {
@@ -217,6 +227,7 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
                                         kind: t.post.kind,
                                         platform: id.name().to_owned(),
                                         record,
+                                        unconfirmed: None,
                                     });
                                     deleted_text(t, &done)
                                 }

@@ -325,7 +325,7 @@ fn fill_urls(
             };
             let Ok(rendered) = platforms::get(id).render(project, &post, &[id]) else { continue };
             let quiet = |_: &str| {};
-            let job = Job { post: &post, rendered: rendered.as_ref(), hash: &record.hash, now, progress: &quiet, ordered_done: &|| {} };
+            let job = Job { post: &post, rendered: rendered.as_ref(), hash: &record.hash, now, progress: &quiet, ordered_done: &|| {}, write_ahead: &crate::platforms::no_write_ahead };
             match session.adopt(&job, Some(record)).await {
                 Ok(Adoption::Found(full)) => match ledger::set_record(&p.after, kind, id.name(), &full) {
                     Ok(t) => {

@@ -29,11 +29,15 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
                 .ok_or_else(|| Error::usage(format!("unknown platform `{name}`: {}", PlatformId::hint_for(name))))?,
         );
     }
-    let files =
-        if args.only.is_empty() { pipeline::select(&project, &[])? } else { pipeline::select(&project, &args.only)? };
+    let files = if args.only.is_empty() {
+        pipeline::select(&project, &[])?
+    } else {
+        pipeline::select(&project, &[args.only.as_slice(), args.resend.as_slice()].concat())?
+    };
     let reports = pipeline::check_all(&project, &files);
     let mut entries = publish::plan(&reports, now);
     entries.retain(|e| only_platforms.is_empty() || only_platforms.contains(&e.platform));
+    resend(&project, &args.resend, &mut entries)?;
 
     // Any error `check` reports: publish nothing. Every post counts, not only due ones:
     // a post whose only platform is misspelt has no entry in the plan at all.
@@ -126,6 +130,30 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
         None if summary.failed.is_empty() => Outcome::Success,
         None => Outcome::Failure,
     })
+}
+
+/// `--resend PATH…`: the posts' unconfirmed entries (sent, reply lost) become due again,
+/// because the user checked and wants them sent. A path without one is a usage error.
+fn resend(project: &crate::project::Project, paths: &[std::path::PathBuf], entries: &mut [PlanEntry]) -> Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    for abs in pipeline::select(project, paths)? {
+        let mut found = false;
+        for e in entries.iter_mut().filter(|e| e.abs_path == abs) {
+            if matches!(e.state, State::Unconfirmed { .. }) {
+                e.state = State::Due;
+                found = true;
+            }
+        }
+        if !found {
+            let path = crate::content::relative_display(&project.root, &abs);
+            return Err(Error::usage(format!(
+                "--resend {path}: no platform records it as sent with a lost reply (`unconfirmed`), so there is nothing to send again"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The safety nets: at most `publish.max_per_run` new posts and `publish.max_edits_per_run`
@@ -247,6 +275,7 @@ fn dry_run_report(
     let mut changed = Vec::new();
     let mut drafts = Vec::new();
     let mut deleted = Vec::new();
+    let mut held = Vec::new();
     for e in entries {
         match &e.state {
             State::Scheduled(t) => sched.push(format!("{} → {} at {}", e.path, e.platform, publish::rfc3339(*t))),
@@ -268,9 +297,11 @@ fn dry_run_report(
             }),
             State::Draft => drafts.push(format!("{} → {}", e.path, e.platform)),
             State::Deleted { url, at } => deleted.push(format!("{} → {}  {url}: deleted at {at}", e.path, e.platform)),
+            State::Unconfirmed { note } => held.push(held_line(e, note)),
             State::Due | State::Invalid => {}
         }
     }
+    section(&mut out, HELD, held);
     section(&mut out, "scheduled", sched);
     section(&mut out, "changed since published", changed);
     section(&mut out, "already published", done);
@@ -286,8 +317,24 @@ fn dry_run_report(
     out
 }
 
+/// The title of the posts held back because their reply was lost.
+const HELD: &str = "held back (sent, reply lost: never sent again on its own)";
+
+fn held_line(e: &PlanEntry, note: &str) -> String {
+    format!("{} → {}: {note}; {}", e.path, e.platform, publish::unconfirmed_hint(&e.path, e.platform))
+}
+
 fn summary_text(s: &RunSummary, entries: &[PlanEntry]) -> String {
     let mut out = String::new();
+    // Held posts are listed on every run until the user settles them (not a failure: the
+    // run that lost the reply failed).
+    let held: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match &e.state {
+            State::Unconfirmed { note } => Some(held_line(e, note)),
+            _ => None,
+        })
+        .collect();
     let scheduled = entries.iter().filter(|e| matches!(e.state, State::Scheduled(_))).count();
     let _ = writeln!(
         out,
@@ -298,7 +345,7 @@ fn summary_text(s: &RunSummary, entries: &[PlanEntry]) -> String {
         scheduled
     );
     for (title, lines) in
-        [("published", &s.published), ("deferred", &s.deferred), ("failed", &s.failed), ("git", &s.git)]
+        [("published", &s.published), ("deferred", &s.deferred), ("failed", &s.failed), (HELD, &held), ("git", &s.git)]
     {
         if !lines.is_empty() {
             let _ = writeln!(out, "{title}:");

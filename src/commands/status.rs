@@ -74,6 +74,9 @@ pub fn execute(g: &Global, args: &StatusArgs) -> Result<Outcome> {
                     State::Published { url, changed: true } => format!("{url} (changed since published)"),
                     State::Invalid => "has errors: run `crier check`".to_owned(),
                     State::Deleted { url, at } => format!("{url} (deleted at {at})"),
+                    State::Unconfirmed { note } => {
+                        format!("sent, reply lost: {note}; {}", publish::unconfirmed_hint(&e.path, e.platform))
+                    }
                     State::Draft | State::Due => String::new(),
                 };
                 let _ = writeln!(out, "{:width$}  {:8} {:10} {detail}", e.path, e.platform.name(), e.state.name());

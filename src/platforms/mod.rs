@@ -175,6 +175,13 @@ pub struct Job<'a> {
     /// out), so the platform's next post may start while this one finishes (reads its
     /// URL). A session that never calls it publishes strictly one post after another.
     pub ordered_done: &'a dyn Fn(),
+    /// For a platform that can neither repeat a send nor look its posts up: called before
+    /// each such send, it writes into the post's entry what is known (the parts confirmed
+    /// so far) marked `unconfirmed: <check>`, so a crash before the reply is recorded
+    /// holds the post back instead of sending it again. `Err`: the entry could not be
+    /// written, and nothing may be sent. A session that returns a record, or a failure
+    /// with nothing sent, needs nothing more: the engine replaces or takes the entry out.
+    pub write_ahead: &'a dyn Fn(LostReply) -> futures_util::future::LocalBoxFuture<'a, Result<(), String>>,
 }
 
 /// What `doctor` gives a platform.
@@ -378,6 +385,54 @@ pub trait Session {
 
     /// HTTP requests sent so far.
     fn calls(&self) -> u64;
+
+    /// What the engine calls to publish a post: [`Session::publish`], for a platform that
+    /// can always find out what a lost reply did. A platform that cannot (no idempotency
+    /// key, no way to read its posts back) overrides it and answers [`Sent::ReplyLost`]
+    /// when a send went out but its reply was lost: the engine records that at once and
+    /// never sends the post again on its own.
+    async fn send(&self, job: &Job<'_>) -> Result<Sent, Failure> {
+        self.publish(job).await.map(Sent::Recorded)
+    }
+}
+
+/// What [`Session::send`] did with a post.
+#[derive(Debug, Clone)]
+pub enum Sent {
+    /// Published (or found published): the record to write back.
+    Recorded(Record),
+    /// A send went out and its reply was lost, and the platform cannot tell whether the
+    /// post exists: the engine writes `record` with the marker `unconfirmed: <check>`
+    /// (`ledger::set_unconfirmed`) and holds the post back until the user records it
+    /// (`crier adopt PATH --platform P --id N`) or clears it (`crier publish --resend PATH`).
+    ReplyLost(LostReply),
+}
+
+/// [`Job::write_ahead`] where nothing is sent (`adopt`, `prepare`): refuses.
+pub fn no_write_ahead<'a>(_: LostReply) -> futures_util::future::LocalBoxFuture<'a, Result<(), String>> {
+    Box::pin(async { Err("crier sends nothing here".to_owned()) })
+}
+
+/// What is known of a post whose reply was lost.
+#[derive(Debug, Clone)]
+pub struct LostReply {
+    /// What is confirmed: `parts` sent before the lost one (ids and URLs; the first as
+    /// `id`/`url`), else empty `id` and `url`; `published_at` is when it was sent, `hash`
+    /// what was sent.
+    pub record: Record,
+    /// What the user should look for, in the platform's words (where, which text).
+    pub check: String,
+}
+
+impl Sent {
+    /// The record of a post sent and confirmed; a lost reply is a failure that says what
+    /// to check (for callers that cannot record an unconfirmed send).
+    pub fn confirmed(self) -> Result<Record, Failure> {
+        match self {
+            Self::Recorded(r) => Ok(r),
+            Self::ReplyLost(lost) => Err(Failure::new(format!("sent, reply lost: {}", lost.check))),
+        }
+    }
 }
 
 /// A recorded post that `crier delete` takes down or `crier status --remote` looks up.

@@ -26,6 +26,10 @@ pub enum State {
     Published { url: String, changed: bool },
     /// Taken down by `crier delete` at `at` (the record stays: never published again).
     Deleted { url: String, at: String },
+    /// Sent, but the reply was lost on a platform that cannot say what it did: held back
+    /// until the user records it (`crier adopt --id`) or clears it (`publish --resend`).
+    /// `note` says what to check.
+    Unconfirmed { note: String },
     /// New and due.
     Due,
     /// The post has errors (see `crier check`).
@@ -40,6 +44,7 @@ impl State {
             Self::Published { changed: false, .. } => "published",
             Self::Published { changed: true, .. } => "changed",
             Self::Deleted { .. } => "deleted",
+            Self::Unconfirmed { .. } => "unconfirmed",
             Self::Due => "due",
             Self::Invalid => "invalid",
         }
@@ -78,6 +83,13 @@ pub fn record_of(post: &Post, platform: PlatformId) -> Option<&Value> {
     post.front.published.as_ref()?.get(platform.name()).filter(|v| !v.is_null())
 }
 
+/// What a user does about an unconfirmed post: the two commands, for `path` on `platform`.
+pub fn unconfirmed_hint(path: &str, platform: PlatformId) -> String {
+    format!(
+        "once you know, record it (`crier adopt {path} --platform {platform} --id ID`) or send it again (`crier publish --resend {path}`)"
+    )
+}
+
 /// Every (post, platform) pair and its state, in publishing order: by
 /// `publish_at` (posts without one first), then path.
 pub fn plan(reports: &[PostReport], now: DateTime<Utc>) -> Vec<PlanEntry> {
@@ -103,9 +115,10 @@ pub fn plan(reports: &[PostReport], now: DateTime<Utc>) -> Vec<PlanEntry> {
                 let url = rec.get("url").and_then(Value::as_str).unwrap_or_default().to_owned();
                 let recorded = rec.get("hash").and_then(Value::as_str);
                 let changed = matches!((recorded, &hash), (Some(a), Some(b)) if a != b);
-                match rec.get("deleted_at").and_then(Value::as_str) {
-                    Some(at) => State::Deleted { url, at: at.to_owned() },
-                    None => State::Published { url, changed },
+                match (crate::ledger::unconfirmed_note(rec), rec.get("deleted_at").and_then(Value::as_str)) {
+                    (Some(note), _) => State::Unconfirmed { note },
+                    (None, Some(at)) => State::Deleted { url, at: at.to_owned() },
+                    (None, None) => State::Published { url, changed },
                 }
             } else if post.is_draft() {
                 State::Draft
@@ -156,6 +169,7 @@ pub fn plan_json(entries: &[PlanEntry]) -> Value {
                         v["url"] = json!(url);
                         v["deleted_at"] = json!(at);
                     }
+                    State::Unconfirmed { note } => v["unconfirmed"] = json!(note),
                     _ => {}
                 }
                 v

@@ -14,7 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use futures_util::future::join_all;
+use futures_util::future::{LocalBoxFuture, join_all};
 use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -253,6 +253,7 @@ async fn run_platform(run: &Shared<'_>, id: PlatformId, queue: Vec<&PlanEntry>) 
             now: &run.now,
             progress: &quiet,
             ordered_done: &|| {},
+            write_ahead: &platforms::no_write_ahead,
         };
         session.prepare(&job).await;
     });
@@ -405,8 +406,10 @@ async fn publish_one(
         Ok(p) => p,
         Err(d) => return fail(format!("cannot read the post again: {}", d.message)),
     };
-    // The record as it is now, not as planned: a post is published once per platform.
-    if !updating && record_of(&post, id).is_some() {
+    // The record as it is now, not as planned: a post is published once per platform. An
+    // unconfirmed entry planned as due is one the user asked to send again (`--resend`).
+    let resend = entry.state == State::Due;
+    if !updating && record_of(&post, id).is_some_and(|r| !resend || ledger::unconfirmed_note(r).is_none()) {
         return defer(format!("already recorded for {}: not published again", display(id)));
     }
     let file = std::fs::canonicalize(&entry.abs_path).unwrap_or_else(|_| entry.abs_path.clone());
@@ -450,6 +453,18 @@ async fn publish_one(
         went_out.set(true);
         turn.done();
     };
+    // The entry written ahead of a send the platform can neither repeat nor look up: the
+    // last one, and the unconfirmed entry a resend started from (put back if nothing went out).
+    let ahead: RefCell<Option<platforms::LostReply>> = RefCell::new(None);
+    let write_ahead = |lost: platforms::LostReply| -> LocalBoxFuture<'_, Result<(), String>> {
+        let (ahead, post) = (&ahead, &post);
+        Box::pin(async move {
+            let change = change_of(post, id, lost.record.clone(), Some(lost.check.clone()));
+            write_change(run, post, id, change).await.map_err(|e| e.to_string())?;
+            *ahead.borrow_mut() = Some(lost);
+            Ok(())
+        })
+    };
     let job = Job {
         post: &post,
         rendered: rendered.as_ref(),
@@ -457,20 +472,24 @@ async fn publish_one(
         now: &run.now,
         progress: &step,
         ordered_done: &ordered_done,
+        write_ahead: &write_ahead,
     };
     run.progress.start(id, &label);
     run.in_flight.borrow_mut().insert(label.clone());
     let result = if updating {
         match ledger::get_record(&post.source.text, post.kind, id.name()).ok().flatten() {
-            Some(previous) => session.update(&job, &previous).await,
+            Some(previous) => session.update(&job, &previous).await.map(platforms::Sent::Recorded),
             None => Err(Failure::new("the record could not be read back from the file")),
         }
     } else {
-        session.publish(&job).await
+        session.send(&job).await
     };
     run.progress.finish(id);
     let outcome = match result {
-        Ok(record) => record_written(run, &post, id, record, updating).await,
+        Ok(platforms::Sent::Recorded(record)) => {
+            record_written(run, &post, id, Written::Record(record, updating)).await
+        }
+        Ok(platforms::Sent::ReplyLost(lost)) => record_written(run, &post, id, Written::Lost(lost)).await,
         Err(f) => {
             // Given back only when nothing went out: a part published uses the quota.
             if !updating && f.published_parts == 0 && !went_out.get() {
@@ -484,14 +503,56 @@ async fn publish_one(
             } else {
                 String::new()
             };
-            if let Some(why) = f.fatal {
+            if let Some(why) = f.fatal.clone() {
                 limits.stop(why);
             }
-            fail(format!("{}{resume}", f.message))
+            match ahead.take() {
+                Some(last) => fail(undo_ahead(run, &post, id, last, &f).await),
+                None => fail(format!("{}{resume}", f.message)),
+            }
         }
     };
     run.in_flight.borrow_mut().remove(&label);
     outcome
+}
+
+/// After a failure, the entry written ahead of the sends: taken out (or the unconfirmed
+/// entry a resend started from put back) when nothing went out, so the next run sends it;
+/// kept as unconfirmed, holding the confirmed parts, when some went out. Returns the
+/// failure as the summary says it.
+async fn undo_ahead(run: &Shared<'_>, post: &Post, id: PlatformId, last: platforms::LostReply, f: &Failure) -> String {
+    let path = &post.path;
+    let before = ledger::unconfirmed(&post.source.text, post.kind, id.name()).ok().flatten().and_then(|note| {
+        Some(change_of(post, id, ledger::get_record(&post.source.text, post.kind, id.name()).ok()??, Some(note)))
+    });
+    let (change, said) = if f.published_parts == 0 {
+        (before, String::new())
+    } else {
+        let note =
+            format!("{} part(s) went out, then a send failed ({}): check the channel", f.published_parts, f.message);
+        let said = format!(
+            " ({} part(s) are out and recorded as unconfirmed: {})",
+            f.published_parts,
+            super::unconfirmed_hint(path, id)
+        );
+        (Some(change_of(post, id, last.record, Some(note))), said)
+    };
+    let written = match change {
+        Some(change) => write_change(run, post, id, change.clone()).await.map(|()| Some(change)),
+        None => remove_entry(run, post, id).await.map(|()| None),
+    };
+    match written {
+        Ok(Some(change)) => {
+            run.summary.borrow_mut().written.push(change);
+            format!("{}{said}", f.message)
+        }
+        Ok(None) => f.message.clone(),
+        Err(e) => format!(
+            "{}; the entry written before sending could not be updated ({e}), so the post is held back: {}",
+            f.message,
+            super::unconfirmed_hint(path, id)
+        ),
+    }
 }
 
 /// Why the post, read again just before it goes out, must not go out now: it was edited
@@ -526,63 +587,103 @@ enum Held {
     Refused(String),
 }
 
+/// What a run writes into a post's entry.
+enum Written {
+    /// Published (`true`: updated in place).
+    Record(ledger::Record, bool),
+    /// Sent, reply lost: written with its `unconfirmed` note.
+    Lost(platforms::LostReply),
+}
+
 /// Writes the record into the post file and notes it for the commit.
 /// One write at a time, on the blocking pool: a post's file may get records from several
 /// platforms, and the next post's calls go on while the file is written and synced.
-async fn record_written(
-    run: &Shared<'_>,
-    post: &Post,
-    id: PlatformId,
-    record: ledger::Record,
-    updated: bool,
-) -> Outcome {
+async fn record_written(run: &Shared<'_>, post: &Post, id: PlatformId, what: Written) -> Outcome {
     let label = format!("{} → {id}", post.path);
-    let url = record.url.clone();
-    let written = {
-        let _writer = run.writer.lock().await;
-        let (path, kind, rec) = (post.abs_path.clone(), post.kind, record.clone());
-        tokio::task::spawn_blocking(move || write_record(&path, kind, id, &rec))
-            .await
-            .unwrap_or_else(|e| Err(WriteError::Io(format!("the write was interrupted: {e}"))))
+    let (record, updated, unconfirmed) = match what {
+        Written::Record(record, updated) => (record, updated, None),
+        Written::Lost(lost) => (lost.record, false, Some(lost.check)),
     };
+    let url = record.url.clone();
+    let change = change_of(post, id, record, unconfirmed);
+    let written = write_change(run, post, id, change.clone()).await;
     let mut summary = run.summary.borrow_mut();
-    match written {
-        Ok(()) => {
+    let hint = super::unconfirmed_hint(&post.path, id);
+    match (written, &change.unconfirmed) {
+        (Ok(()), None) => {
             summary.published.push(if updated { format!("{label}: updated {url}") } else { format!("{label}: {url}") });
             summary.urls.push((post.path.clone(), id, url));
-            summary.written.push(RecordChange {
-                rel_path: post.path.clone(),
-                kind: post.kind,
-                platform: id.name().to_owned(),
-                record,
-            });
+            summary.written.push(change);
             Outcome::Published
         }
-        Err(WriteError::Conflict(e)) => {
+        (Ok(()), Some(check)) => {
+            summary.failed.push(format!(
+                "{label}: sent, reply lost: {check}; recorded as unconfirmed, so crier will not send it again: {hint}"
+            ));
+            summary.written.push(change);
+            Outcome::NotPublished
+        }
+        (Err(WriteError::Conflict(e)), _) => {
             summary.failed.push(format!("{label}: published as {url}, but {e}"));
             Outcome::NotPublished
         }
-        Err(WriteError::Io(e)) => {
+        (Err(WriteError::Io(e)), None) => {
             summary.failed.push(format!(
                 "{label}: published as {url}, but the record could not be written ({e}); the next run will find it on {} and record it",
                 display(id)
             ));
             Outcome::NotPublished
         }
+        (Err(WriteError::Io(e)), Some(check)) => {
+            summary.failed.push(format!(
+                "{label}: sent, reply lost: {check}; and the file could not be marked ({e}): do not run `crier publish` for this post before you checked; then {hint}"
+            ));
+            Outcome::NotPublished
+        }
     }
 }
 
-fn write_record(
-    path: &std::path::Path,
-    kind: crate::content::FileKind,
+fn change_of(post: &Post, id: PlatformId, record: ledger::Record, unconfirmed: Option<String>) -> RecordChange {
+    RecordChange { rel_path: post.path.clone(), kind: post.kind, platform: id.name().to_owned(), record, unconfirmed }
+}
+
+/// Writes `change` into the post's file: one write at a time, on the blocking pool.
+async fn write_change(
+    run: &Shared<'_>,
+    post: &Post,
     id: PlatformId,
-    record: &ledger::Record,
+    change: RecordChange,
 ) -> std::result::Result<(), WriteError> {
+    let _writer = run.writer.lock().await;
+    let path = post.abs_path.clone();
+    tokio::task::spawn_blocking(move || write_record(&path, id, &change))
+        .await
+        .unwrap_or_else(|e| Err(WriteError::Io(format!("the write was interrupted: {e}"))))
+}
+
+/// Takes the platform's entry out of the post's file (see [`undo_ahead`]).
+async fn remove_entry(run: &Shared<'_>, post: &Post, id: PlatformId) -> std::result::Result<(), WriteError> {
+    let _writer = run.writer.lock().await;
+    let (path, kind) = (post.abs_path.clone(), post.kind);
+    tokio::task::spawn_blocking(move || {
+        let io = |e: String| WriteError::Io(e);
+        let current = std::fs::read_to_string(&path).map_err(|e| io(format!("cannot read the file: {e}")))?;
+        let updated = ledger::remove_record(&current, kind, id.name()).map_err(|e| io(e.to_string()))?;
+        ledger::write_atomic(&path, updated.as_bytes()).map_err(|e| io(format!("cannot write the file: {e}")))
+    })
+    .await
+    .unwrap_or_else(|e| Err(WriteError::Io(format!("the write was interrupted: {e}"))))
+}
+
+fn write_record(path: &std::path::Path, id: PlatformId, change: &RecordChange) -> std::result::Result<(), WriteError> {
     let io = |e: String| WriteError::Io(e);
+    let (kind, platform, record) = (change.kind, change.platform.as_str(), &change.record);
     let current = std::fs::read_to_string(path).map_err(|e| io(format!("cannot read the file: {e}")))?;
-    // Never replace another post's record: both ids must be kept in sight.
-    if let Ok(Some(existing)) = ledger::get_record(&current, kind, id.name()) {
-        if existing.id != record.id {
+    // Never replace another post's record: both ids must be kept in sight. An unconfirmed
+    // entry is replaced (its id, if any, is only the confirmed beginning).
+    let unconfirmed = matches!(ledger::unconfirmed(&current, kind, platform), Ok(Some(_)));
+    if let Ok(Some(existing)) = ledger::get_record(&current, kind, platform) {
+        if existing.id != record.id && !unconfirmed {
             return Err(WriteError::Conflict(format!(
                 "conflict: the file already records {} post {} ({}), so this one ({}) is not recorded; delete one of the two",
                 display(id),
@@ -592,7 +693,7 @@ fn write_record(
             )));
         }
     }
-    let updated = ledger::set_record(&current, kind, id.name(), record).map_err(|e| io(e.to_string()))?;
+    let updated = change.apply(&current).map_err(|e| io(e.to_string()))?;
     ledger::write_atomic(path, updated.as_bytes()).map_err(|e| io(format!("cannot write the file: {e}")))
 }
 
@@ -603,12 +704,20 @@ enum WriteError {
     Io(String),
 }
 
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Conflict(e) | Self::Io(e) => f.write_str(e),
+        }
+    }
+}
+
 /// Every id (and part id) recorded for `platform` by any post of the repository.
 pub fn recorded_ids<'a>(posts: impl Iterator<Item = &'a Post>, platform: PlatformId) -> HashSet<String> {
     let mut ids = HashSet::new();
     for post in posts {
         let Some(rec) = record_of(post, platform) else { continue };
-        ids.extend(rec.get("id").and_then(Value::as_str).map(str::to_owned));
+        ids.extend(rec.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()).map(str::to_owned));
         if let Some(parts) = rec.get("parts").and_then(Value::as_array) {
             ids.extend(parts.iter().filter_map(|p| p.get("id").and_then(Value::as_str)).map(str::to_owned));
         }
@@ -643,7 +752,14 @@ mod tests {
         let cases = [("1", true), ("1", true), ("2", false)];
         for (id, accepted) in cases {
             let before = std::fs::read_to_string(&path).expect("read");
-            match write_record(&path, kind, threads, &record(id)) {
+            let change = RecordChange {
+                rel_path: "p.md".to_owned(),
+                kind,
+                platform: threads.name().to_owned(),
+                record: record(id),
+                unconfirmed: None,
+            };
+            match write_record(&path, threads, &change) {
                 Ok(()) => assert!(accepted, "{id} replaced another record"),
                 Err(WriteError::Conflict(message)) => {
                     assert!(!accepted, "{id}: {message}");

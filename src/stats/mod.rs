@@ -111,8 +111,10 @@ pub async fn collect(
     for report in reports {
         let Some(post) = &report.post else { continue };
         for id in PlatformId::all().filter(|p| only.is_empty() || only.contains(p)) {
+            // An unconfirmed entry (sent, reply lost) has nothing to read yet.
             if let Ok(Some(record)) = ledger::get_record(&post.source.text, post.kind, id.name())
                 && record.deleted_at.is_none()
+                && !matches!(ledger::unconfirmed(&post.source.text, post.kind, id.name()), Ok(Some(_)))
             {
                 by_platform.entry(id).or_default().push(Target { report, record });
             }
