@@ -333,14 +333,67 @@ fn status_remote_stats_and_delete_read_what_the_webhook_sees() {
 }
 
 #[test]
-fn a_lost_reply_is_reported_and_the_message_is_not_sent_twice() {
+fn a_lost_reply_is_held_until_adopted_and_never_sent_twice() {
     let w = World::new();
     w.fake.fail_next(Route::Execute, Fault::DropAfterAction);
-    w.file("content/a.md", md("platforms: [discord]\n", "Only once\n"));
+    w.file("content/a.md", md("platforms: [discord]\n", "Only once, please.\n"));
     let run = w.run(&["publish", "--no-commit"]);
     run.code(1);
-    assert!(run.all().contains("sent, reply lost: check the channel"), "{run}");
-    assert_eq!((w.executes(), w.fake.all_messages().len()), (1, 1), "{run}");
+    assert!(run.all().contains("sent, reply lost"), "{run}");
+    assert!(run.all().contains("starting “Only once, please.”"), "says what to look for: {run}");
+    let rec = record(&w.read("content/a.md")).expect("recorded as unconfirmed at once");
+    assert!(rec["unconfirmed"].as_str().is_some_and(|n| n.contains("Only once")), "{rec}");
+
+    let rerun = w.run(&["publish", "--no-commit"]);
+    rerun.code(0);
+    assert_eq!((w.executes(), w.fake.all_messages().len()), (1, 1), "never sent again on its own: {rerun}");
+
+    let id = w.fake.messages()[0].id.clone();
+    let adopt = w.run(&["adopt", "content/a.md", "--platform", "discord", "--id", &id, "--no-commit"]);
+    adopt.code(0);
+    let rec = record(&w.read("content/a.md")).expect("recorded");
+    let url = format!("https://discord.com/channels/{}/{}/{id}", w.fake.guild_id(), w.fake.channel_id());
+    assert_eq!((rec["id"].as_str(), rec["url"].as_str()), (Some(id.as_str()), Some(url.as_str())), "{adopt}");
+    assert!(rec.get("unconfirmed").is_none(), "{rec}");
+    w.assert_conforms();
+}
+
+#[test]
+fn a_run_of_messages_that_lost_a_reply_resends_only_what_the_user_asks() {
+    let w = World::new();
+    let body = format!("{}\n\n{}\n\n{}\n", "a".repeat(1500), "b".repeat(1500), "c".repeat(1500));
+    w.file("content/run.md", md("platforms: [discord]\ndiscord:\n  split: auto\n", &body));
+    w.fake.fail_next(Route::ExecuteLater, Fault::DropAfterAction);
+    w.run(&["publish", "--no-commit"]).code(1);
+    let rec = record(&w.read("content/run.md")).expect("unconfirmed");
+    assert_eq!(rec["parts"].as_array().map(Vec::len), Some(1), "the first message is confirmed: {rec}");
+    // The user looked, did not find the second message (removed here), and sends the rest:
+    // `--resend` goes on after the confirmed message.
+    w.fake.delete_in_app(&w.fake.all_messages()[1].id);
+    let run = w.run(&["publish", "--no-commit", "--resend", "content/run.md"]);
+    run.code(0);
+    let texts: Vec<char> = w.fake.messages().iter().filter_map(|m| m.content.chars().next()).collect();
+    assert_eq!(texts, ['a', 'b', 'c'], "the first message is not sent again: {run}");
+    assert_eq!(ids(&w, "content/run.md").len(), 3);
+}
+
+#[test]
+fn a_crash_while_the_message_is_sent_never_sends_it_twice() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [discord]\n", "Crash while sending.\n"));
+    w.fake.fail_next(Route::Execute, Fault::DropAfterAction);
+    let mut child = w.command(&["publish", "--no-commit"]).spawn().expect("spawn");
+    let started = std::time::Instant::now();
+    while w.fake.messages().is_empty() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("kill crier");
+    let _ = child.wait();
+    let rec = record(&w.read("content/a.md")).expect("written ahead before the send");
+    assert!(rec["unconfirmed"].is_string(), "{rec}");
+    let run = w.run(&["publish", "--no-commit"]);
+    run.code(0);
+    assert_eq!(w.fake.all_messages().len(), 1, "{run}");
 }
 
 #[test]

@@ -18,7 +18,8 @@ use super::{DiscordMessage, DiscordOutput, WEBHOOK_VAR};
 use crate::ledger::{PartRecord, Record};
 use crate::platforms::metrics::{Engagement, Metric, Metrics, by_part};
 use crate::platforms::{
-    Adoption, ConnectContext, Deletion, Failure, Job, PostNouns, Recorded, Remote, Session, countdown, downcast,
+    Adoption, ConnectContext, Deletion, Failure, Job, LostReply, PostNouns, Recorded, Remote, Sent, Session, countdown,
+    downcast,
 };
 use crate::rules::media::MediaRef;
 
@@ -122,17 +123,30 @@ fn same_files(found: &Message, m: &DiscordMessage) -> bool {
 #[async_trait::async_trait(?Send)]
 impl Session for DiscordSession {
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
+        self.send(job).await?.confirmed()
+    }
+
+    /// Sends the post's messages, each written ahead as `unconfirmed` first, so neither a
+    /// lost reply nor a crash can make the next run send one again.
+    async fn send(&self, job: &Job<'_>) -> Result<Sent, Failure> {
         let out = output(job.rendered)?;
         let wait = countdown(job.progress, WAITER);
         // Everything that can fail before a message goes out does so first.
         let place = self.place(&wait).await?;
         let files: Vec<Vec<Upload>> = out.messages.iter().map(|m| read_files(&m.media)).collect::<Result<_, _>>()?;
         let n = out.messages.len();
-        let mut made: Vec<Message> = Vec::with_capacity(n);
-        let mut thread: Option<String> = None;
-        for (i, (m, files)) in out.messages.iter().zip(&files).enumerate() {
+        // `publish --resend` of a run that stopped part-way: the confirmed messages stay.
+        let mut made = resumed(job, n);
+        let mut thread = made.first().map(|m| m.channel.clone()).filter(|c| *c != place.channel);
+        for (i, (m, files)) in out.messages.iter().zip(&files).enumerate().skip(made.len()) {
             if n > 1 {
                 (job.progress)(&format!("sending message {} of {n}", i + 1));
+            }
+            let check = check(&place, thread.as_deref(), m, i, n, job.now);
+            let known = record(&made, n, &place, job.now, job.hash);
+            if let Err(e) = (job.write_ahead)(LostReply { record: known.clone(), check: check.clone() }).await {
+                (job.ordered_done)();
+                return Err(Failure { published_parts: i, ..Failure::new(format!("nothing more was sent: {e}")) });
             }
             let body = MessageBody {
                 content: m.text.clone(),
@@ -149,7 +163,11 @@ impl Session for DiscordSession {
                     if i == 0 && msg.channel_id != place.channel {
                         thread = Some(msg.channel_id.clone());
                     }
-                    made.push(msg);
+                    made.push(Out { id: msg.id, channel: msg.channel_id });
+                }
+                Err(e) if e.is_ambiguous() => {
+                    (job.ordered_done)();
+                    return Ok(Sent::ReplyLost(LostReply { record: known, check }));
                 }
                 Err(e) => {
                     (job.ordered_done)();
@@ -158,7 +176,7 @@ impl Session for DiscordSession {
             }
         }
         (job.ordered_done)();
-        Ok(record(&made, &place, job.now, job.hash))
+        Ok(Sent::Recorded(record(&made, n, &place, job.now, job.hash)))
     }
 
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
@@ -205,23 +223,53 @@ impl Session for DiscordSession {
         Ok(Record { hash: job.hash.to_owned(), deleted_at: None, ..previous.clone() })
     }
 
+    /// `crier adopt PATH --platform discord --id ID[,ID…]`: the webhook cannot list what it
+    /// sent, so only messages named by their ids (every message of the post, first first)
+    /// are looked up and recorded.
     async fn adopt(&self, job: &Job<'_>, incomplete: Option<&Record>) -> Result<Adoption, Failure> {
-        // The webhook cannot list what it sent: only a message named by its id is found.
-        let Some(rec) = incomplete else { return Ok(Adoption::Unsupported) };
+        let out = output(job.rendered)?;
+        let n = out.messages.len();
+        let ids: Vec<&str> =
+            incomplete.map(|r| r.id.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+        if ids.is_empty() {
+            return Ok(Adoption::Partial(
+                "a Discord webhook cannot list the messages it sent: give the message's id with `--id` (in Discord: right-click the message → Copy Message ID, with Developer Mode on)".to_owned(),
+            ));
+        }
+        if ids.len() != n {
+            return Ok(Adoption::Partial(format!(
+                "the post is {n} message(s) on Discord and {} id(s) were given: give every one, the first first (`--id A,B`)",
+                ids.len()
+            )));
+        }
         let wait = countdown(job.progress, WAITER);
         let place = self.place(&wait).await?;
-        match self.client.message(rec.id.trim(), None, &wait).await {
-            Ok(msg) => {
-                let mut found = record(std::slice::from_ref(&msg), &place, job.now, job.hash);
-                found.published_at = msg.timestamp.filter(|t| !t.is_empty()).unwrap_or(found.published_at);
-                if !rec.published_at.is_empty() {
-                    found.published_at.clone_from(&rec.published_at);
-                }
-                Ok(Adoption::Found(found))
+        let mut made: Vec<Out> = Vec::with_capacity(n);
+        let mut first_at = None;
+        for id in ids {
+            let thread = made.first().map(|m| m.channel.clone()).filter(|c| *c != place.channel);
+            let mut found = self.client.message(id, thread.as_deref(), &wait).await;
+            // A forum post's first message is in the thread of its own id.
+            if made.is_empty()
+                && out.thread_name.is_some()
+                && matches!(found, Err(DiscordError::Rejected { status: 404, .. }))
+            {
+                found = self.client.message(id, Some(id), &wait).await;
             }
-            Err(DiscordError::Rejected { status: 404, .. }) => Ok(Adoption::NotFound),
-            Err(e) => Err(failure(e)),
+            match found {
+                Ok(msg) => {
+                    first_at = first_at.or(msg.timestamp.filter(|t| !t.is_empty()));
+                    made.push(Out { id: msg.id, channel: msg.channel_id });
+                }
+                Err(DiscordError::Rejected { status: 404, .. }) => return Ok(Adoption::NotFound),
+                Err(e) => return Err(failure(e)),
+            }
         }
+        let mut rec = record(&made, n, &place, job.now, job.hash);
+        if let Some(at) = incomplete.map(|r| r.published_at.clone()).filter(|t| !t.is_empty()).or(first_at) {
+            rec.published_at = at;
+        }
+        Ok(Adoption::Found(rec))
     }
 
     async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
@@ -313,37 +361,62 @@ impl DiscordSession {
             .cloned()
     }
 
-    /// The failure of message `i` of `n`: what went out, and for a lost reply what to check.
-    fn failed(&self, e: DiscordError, made: &[Message], i: usize, n: usize, place: &Place) -> Failure {
-        let out: Vec<String> = made.iter().map(|m| message_url(&place.guild, &m.channel_id, &m.id)).collect();
+    /// The failure of message `i` of `n` (a refusal: it did not go out), and what did.
+    fn failed(&self, e: DiscordError, made: &[Out], i: usize, n: usize, place: &Place) -> Failure {
+        let out: Vec<String> = made.iter().map(|m| message_url(&place.guild, &m.channel, &m.id)).collect();
         let sent = if out.is_empty() { String::new() } else { format!("; already in the channel: {}", out.join(", ")) };
-        let which = if n > 1 { format!("message {} of {n}", i + 1) } else { "the message".to_owned() };
-        if e.is_ambiguous() {
-            return Failure {
-                message: format!(
-                    "sent, reply lost: check the channel. {e}; {which} may or may not be in the channel and Discord gives no way to find out, so crier did not send it again{sent}"
-                ),
-                fatal: None,
-                published_parts: i,
-            };
-        }
-        Failure { published_parts: i, message: format!("{}{sent}", failure(e.clone()).message), ..failure(e) }
+        let which = if n > 1 { format!("message {} of {n}: ", i + 1) } else { String::new() };
+        let f = failure(e);
+        Failure { published_parts: i, message: format!("{which}{}{sent}", f.message), ..f }
     }
+}
+
+/// A message that went out: its id and channel (a forum post's thread).
+#[derive(Debug, Clone)]
+struct Out {
+    id: String,
+    channel: String,
+}
+
+/// The messages confirmed by an earlier run of this post that lost a later reply, when
+/// the entry describes what is sent now (its hash); the rest is sent after them.
+fn resumed(job: &Job<'_>, n: usize) -> Vec<Out> {
+    let post = job.post;
+    let Ok(Some(rec)) = crate::ledger::get_record(&post.source.text, post.kind, super::NAME) else { return Vec::new() };
+    if rec.hash != job.hash || n < 2 {
+        return Vec::new();
+    }
+    let channel = |url: &str| url.trim_end_matches('/').rsplit('/').nth(1).unwrap_or_default().to_owned();
+    rec.parts.iter().take(n - 1).map(|p| Out { id: p.id.clone(), channel: channel(&p.url) }).collect()
+}
+
+/// What to look for when message `i` of `n`'s reply is lost: where, and how it starts.
+fn check(place: &Place, thread: Option<&str>, m: &DiscordMessage, i: usize, n: usize, now: &str) -> String {
+    let which = if n > 1 { format!("message {} of {n}", i + 1) } else { "a message".to_owned() };
+    let start: String = m.text.chars().take(40).collect();
+    let more = if m.text.chars().count() > 40 { "…" } else { "" };
+    let channel = thread.unwrap_or(&place.channel);
+    format!(
+        "{which} starting “{start}{more}” in https://discord.com/channels/{}/{channel}, sent {now} (Discord cannot be asked whether it arrived)",
+        place.guild
+    )
 }
 
 fn part_ids(r: &Record) -> Vec<&str> {
     if r.parts.is_empty() { vec![r.id.as_str()] } else { r.parts.iter().map(|p| p.id.as_str()).collect() }
 }
 
-fn record(made: &[Message], place: &Place, now: &str, hash: &str) -> Record {
-    let url = |m: &Message| message_url(&place.guild, &m.channel_id, &m.id);
+/// The record of the messages that went out (empty id and URL when none did yet); a run
+/// of `n` > 1 messages lists each as a part, so a `--resend` knows where to go on.
+fn record(made: &[Out], n: usize, place: &Place, now: &str, hash: &str) -> Record {
+    let url = |m: &Out| message_url(&place.guild, &m.channel, &m.id);
     Record {
-        id: made[0].id.clone(),
-        url: url(&made[0]),
+        id: made.first().map(|m| m.id.clone()).unwrap_or_default(),
+        url: made.first().map(url).unwrap_or_default(),
         cid: None,
         published_at: now.to_owned(),
         hash: hash.to_owned(),
-        parts: if made.len() > 1 {
+        parts: if n > 1 {
             made.iter().map(|m| PartRecord { id: m.id.clone(), url: url(m), cid: None }).collect()
         } else {
             Vec::new()
