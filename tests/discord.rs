@@ -410,3 +410,24 @@ fn doctor_checks_the_webhook_without_sending_anything() {
     assert!(run.all().contains("Invalid Webhook Token") && run.all().contains("create a new webhook"), "{run}");
     assert_eq!(w.executes(), 0, "doctor sends nothing");
 }
+
+/// How long a message is in the channel before its record is in the file: the window in
+/// which a crash leaves the post held as unconfirmed (never sent twice). Measured, not
+/// asserted (printed with `--nocapture`).
+#[test]
+fn the_window_between_a_message_and_its_record_is_measured() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [discord]\n", "Measured.\n"));
+    let mut child = w.command(&["publish", "--no-commit"]).spawn().expect("spawn");
+    let recorded = loop {
+        let text = w.read("content/a.md");
+        if record(&text).is_some_and(|r| r.get("unconfirmed").is_none()) {
+            break std::time::Instant::now();
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    let _ = child.wait();
+    let stored = w.fake.messages()[0].stored_at;
+    eprintln!("message stored → record in the file: {:?}", recorded.saturating_duration_since(stored));
+    assert!(recorded >= stored, "the record follows the message");
+}

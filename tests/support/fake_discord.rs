@@ -128,6 +128,8 @@ pub(crate) struct FakeMessage {
     /// Reactions by users, as `stats` reads them.
     pub(crate) reactions: Vec<(String, u64)>,
     pub(crate) timestamp: String,
+    /// When the fake stored it (the reply leaves right after).
+    pub(crate) stored_at: std::time::Instant,
 }
 
 /// One request as the log keeps it: the token replaced by `{token}`.
@@ -497,6 +499,7 @@ impl Discord {
             deleted: false,
             reactions: Vec::new(),
             timestamp: "2026-11-28T10:00:00.000000+00:00".into(),
+            stored_at: std::time::Instant::now(),
         };
         let json = self.message_json(&m);
         self.messages.push(m);
