@@ -109,6 +109,9 @@ fake::faults! {
     },
 }
 
+/// An attachment: (attachment id, file name, size, description).
+pub(crate) type Attached = (String, String, usize, Option<String>);
+
 /// A message as the fake stores it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct FakeMessage {
@@ -119,8 +122,7 @@ pub(crate) struct FakeMessage {
     pub(crate) username: Option<String>,
     pub(crate) avatar_url: Option<String>,
     pub(crate) flags: u64,
-    /// (attachment id, file name, size, description).
-    pub(crate) attachments: Vec<(String, String, usize, Option<String>)>,
+    pub(crate) attachments: Vec<Attached>,
     /// The forum post this message started.
     pub(crate) thread_name: Option<String>,
     pub(crate) edited: bool,
@@ -417,7 +419,7 @@ impl Discord {
     }
 
     /// Files against `attachments`: each slot names a file by index.
-    fn attach(&mut self, p: &Payload) -> Result<Vec<(String, String, usize, Option<String>)>, ApiErr> {
+    fn attach(&mut self, p: &Payload) -> Result<Vec<Attached>, ApiErr> {
         if p.files.len() > MAX_FILES {
             return Err(ApiErr::form("files", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length."));
         }

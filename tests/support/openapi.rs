@@ -15,6 +15,9 @@ use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
+/// Path parameters: (name, value).
+type Params = Vec<(String, String)>;
+
 /// A loaded definition, with its compiled validators (by JSON pointer).
 pub(crate) struct Spec {
     doc: Value,
@@ -91,9 +94,10 @@ impl Spec {
 
     /// The path template `path` matches (a literal segment wins over a `{param}`), and
     /// the parameters it binds.
-    fn path_item(&self, path: &str) -> Option<(String, Vec<(String, String)>)> {
+    fn path_item(&self, path: &str) -> Option<(String, Params)> {
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut best: Option<(usize, String, Vec<(String, String)>)> = None;
+        // (literal segments matched, template, parameters)
+        let mut best: Option<(usize, String, Params)> = None;
         for template in self.doc["paths"].as_object()?.keys() {
             let tsegs: Vec<&str> = template.trim_matches('/').split('/').collect();
             if tsegs.len() != segs.len() {

@@ -63,7 +63,7 @@ fn failure(e: DiscordError) -> Failure {
     Failure { message: e.to_string(), fatal, published_parts: 0 }
 }
 
-fn output<'a>(rendered: &'a dyn crate::platforms::Output) -> Result<&'a DiscordOutput, Failure> {
+fn output(rendered: &dyn crate::platforms::Output) -> Result<&DiscordOutput, Failure> {
     downcast::<DiscordOutput>(rendered).ok_or_else(|| Failure::new("internal: not a Discord rendering"))
 }
 
