@@ -26,7 +26,7 @@ use crate::project::Project;
 use crate::render::html::{escape, markdown_html};
 use crate::render::templates::TemplateFailure;
 use crate::render::text;
-use crate::rules::media;
+use crate::rules::media::{self, join_post_dir};
 
 #[derive(Debug, Clone)]
 pub struct DevtoOutput {
@@ -107,16 +107,6 @@ impl Output for DevtoOutput {
         out.push_str(self.body_markdown.trim_end());
         out.push('\n');
         out
-    }
-}
-
-/// `dest` (an image link of the post) as a repository path: `/x` from the root, else
-/// from the post's folder.
-fn join_post_dir(post_dir: &str, dest: &str) -> String {
-    match dest.strip_prefix('/') {
-        Some(abs) => abs.to_owned(),
-        None if post_dir.is_empty() => dest.to_owned(),
-        None => format!("{post_dir}/{dest}"),
     }
 }
 
@@ -254,12 +244,5 @@ mod tests {
         assert!(html.contains("src=\"missing.png\""), "a missing file is left as written: {html}");
         assert!(html.contains("src=\"https://cdn.example/y.png\""), "{html}");
         assert_eq!(media, vec![("media/x.png".to_owned(), dir.path().join("media/x.png")); 2]);
-    }
-
-    #[test]
-    fn join_post_dir_resolves_from_the_post_or_the_root() {
-        assert_eq!(join_post_dir("content/a", "img.png"), "content/a/img.png");
-        assert_eq!(join_post_dir("content/a", "/media/img.png"), "media/img.png");
-        assert_eq!(join_post_dir("", "img.png"), "img.png");
     }
 }

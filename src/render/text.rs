@@ -887,6 +887,19 @@ pub fn rewrite_relative_images(markdown: &str, mut resolve: impl FnMut(&str) -> 
     rewrite(markdown, |image, dest| (image && is_relative(dest)).then(|| resolve(dest)).flatten().map(Rewrite::Dest))
 }
 
+/// For Markdown shown where image syntax is not rendered (Discord): every image becomes
+/// its URL as a bare link (the client previews it), `resolve` giving the URL of a relative
+/// one; an image it gives none for becomes its alt text.
+pub fn images_as_urls(markdown: &str, mut resolve: impl FnMut(&str) -> Option<String>) -> String {
+    rewrite(markdown, |image, dest| {
+        if !image {
+            return None;
+        }
+        let url = if is_relative(dest) { resolve(dest) } else { Some(dest.to_owned()) };
+        Some(url.map_or(Rewrite::Label, Rewrite::Whole))
+    })
+}
+
 /// Rewrites the destination of every image (relative or not) for which `resolve` gives one.
 pub fn rewrite_images(markdown: &str, mut resolve: impl FnMut(&str) -> Option<String>) -> String {
     rewrite(markdown, |image, dest| image.then(|| resolve(dest)).flatten().map(Rewrite::Dest))
@@ -935,6 +948,8 @@ enum Rewrite {
     Dest(String),
     /// The label's own source instead of the whole link.
     Label,
+    /// This text instead of the whole image or link.
+    Whole(String),
 }
 
 /// Rewrites images and links: `pick(is_image, dest)` says what to do with each.
@@ -993,6 +1008,7 @@ fn rewrite(markdown: &str, mut pick: impl FnMut(bool, &str) -> Option<Rewrite>) 
                     Some(Rewrite::Label) => {
                         edits.push((item.range.clone(), markdown[item.inner_start..label_end].to_owned()));
                     }
+                    Some(Rewrite::Whole(text)) => edits.push((item.range.clone(), text)),
                     None => {}
                 }
                 for outer in &mut open {
@@ -1168,6 +1184,20 @@ fn format_dest(dest: &str, angle: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_become_their_urls_or_their_alt_text() {
+        let resolve = |d: &str| (d == "media/a.png").then(|| "https://cdn.example/media/a.png".to_owned());
+        let cases = [
+            ("See ![a chart](media/a.png) here", "See https://cdn.example/media/a.png here"),
+            ("![web](https://e.com/x.png)", "https://e.com/x.png"),
+            ("![not public](media/b.png)", "not public"),
+            ("A [link](media/a.png) stays", "A [link](media/a.png) stays"),
+        ];
+        for (md, want) in cases {
+            assert_eq!(images_as_urls(md, resolve), want, "{md}");
+        }
+    }
 
     const FAMILY: &str = "👨\u{200d}👩\u{200d}👧\u{200d}👦";
     const FLAG: &str = "🇫🇷";

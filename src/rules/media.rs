@@ -170,6 +170,16 @@ fn resolve_path(project: &Project, post: &Post, p: &Spanned<String>, r: &mut Med
     r.abs = Some(abs);
 }
 
+/// `dest` (an image link of the post) as a repository path: `/x` from the root, else
+/// from the post's folder.
+pub fn join_post_dir(post_dir: &str, dest: &str) -> String {
+    match dest.strip_prefix('/') {
+        Some(abs) => abs.to_owned(),
+        None if post_dir.is_empty() => dest.to_owned(),
+        None => format!("{post_dir}/{dest}"),
+    }
+}
+
 /// Lexically normalises a repository-relative path; `None` if it is absolute
 /// or climbs above the root.
 pub fn normalize(path: &str) -> Option<String> {
@@ -190,6 +200,13 @@ pub fn normalize(path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_post_dir_resolves_from_the_post_or_the_root() {
+        assert_eq!(join_post_dir("content/a", "img.png"), "content/a/img.png");
+        assert_eq!(join_post_dir("content/a", "/media/img.png"), "media/img.png");
+        assert_eq!(join_post_dir("", "img.png"), "img.png");
+    }
 
     #[test]
     fn normalize_rejects_escapes() {

@@ -27,6 +27,7 @@ const WARNINGS: &[&str] = &[
     "mastodon-inline-image",
     "mastodon-spoiler-empty",
     "discord-alt-missing",
+    "discord-inline-image",
 ];
 
 const MB: u64 = 1024 * 1024;
@@ -880,6 +881,11 @@ fn discord_cases() -> Vec<Case> {
         md("an image without alt", dc("media:\n  - path: media/1.png\n", "Look\n"))
             .file("media/1.png", png(10, 10))
             .fires(&["discord-alt-missing"]),
+        md("an inline image with a public URL", dc("", "See ![chart](media/1.png)\n"))
+            .file("media/1.png", png(10, 10))
+            .passes("discord-inline-image"),
+        md("an inline image outside the repository", dc("", "See ![chart](../../outside.png)\n"))
+            .fires(&["discord-inline-image"]),
         md("username of 80", dc(&format!("discord:\n  username: {}\n", a(80)), "Hi\n")).passes("discord-username"),
         md("username of 81", dc(&format!("discord:\n  username: {}\n", a(81)), "Hi\n"))
             .fires(&["discord-username"])

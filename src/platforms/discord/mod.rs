@@ -63,6 +63,8 @@ pub struct DiscordOutput {
     pub thread_name: Option<String>,
     pub suppress_embeds: bool,
     pub split: bool,
+    /// Inline images sent as their alt text (no public URL to show them by).
+    pub unshown_images: usize,
     pub template: String,
     /// Where the text comes from in the post file.
     pub origin: Range<usize>,
@@ -228,6 +230,15 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         }
     };
     let markdown = text::rewrite_relative_links(&markdown, project.config.site_url().as_ref());
+    // Discord does not render image syntax: an image becomes its URL (Discord previews it),
+    // one without a public URL its alt text.
+    let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut unshown = 0;
+    let markdown = text::images_as_urls(&markdown, |dest| {
+        let url = media::normalize(&media::join_post_dir(post_dir, dest)).and_then(|rel| project.public_url(&rel));
+        unshown += usize::from(url.is_none());
+        url
+    });
     let mut ctx = super::template_context(project, post, targets, Discord::id());
     ctx.insert("text".into(), Value::String(markdown));
     let ctx = Context::from(Value::Object(ctx));
@@ -255,6 +266,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         thread_name: value(opts.and_then(|o| o.thread_name.as_ref())),
         suppress_embeds: opts.and_then(|o| o.suppress_embeds).unwrap_or(false),
         split,
+        unshown_images: unshown,
         template,
         origin,
     })

@@ -63,6 +63,16 @@ pub fn validate(post: &Post, out: &DiscordOutput) -> Vec<Diagnostic> {
             media_rules(post, x, &mut d);
         }
     }
+    if out.unshown_images > 0 {
+        d.push(
+            Diagnostic::warning(
+                "discord-inline-image",
+                format!("{} inline image(s) have no public URL and are sent as their alt text", out.unshown_images),
+            )
+            .at(src, out.origin.clone())
+            .with_hint("attach the file with `media:` (with `alt:`), or set `media.base_url` in crier.yaml"),
+        );
+    }
     if let Some(u) = opts.and_then(|o| o.username.as_ref()) {
         let len = u.value.trim().chars().count();
         if !(1..=MAX_USERNAME).contains(&len) {
