@@ -25,7 +25,6 @@ use crate::checklist::Checklist;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
-use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
@@ -71,17 +70,7 @@ pub struct DiscordOutput {
 }
 
 impl Output for DiscordOutput {
-    fn platform(&self) -> PlatformId {
-        Discord::id()
-    }
-
-    fn template(&self) -> &str {
-        &self.template
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
+    super::output_basics!(Discord::id());
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
         let list: Vec<Card<'_>> = self
@@ -166,13 +155,12 @@ const CREDENTIALS: &[Credential] = &[Credential { var: WEBHOOK_VAR, required: tr
 
 #[async_trait::async_trait(?Send)]
 impl Platform for Discord {
-    fn id(&self) -> PlatformId {
-        Self::id()
-    }
-
-    fn display_name(&self) -> &'static str {
-        "Discord"
-    }
+    super::platform_basics!(
+        "Discord",
+        CREDENTIALS,
+        "in Discord open the channel's Settings → Integrations → Webhooks → New Webhook, copy its URL and set DISCORD_WEBHOOK_URL (in .env, or as a repository secret: the URL is the credential)",
+        post: DiscordOptions
+    );
 
     fn post_noun(&self) -> &'static str {
         "message"
@@ -181,14 +169,6 @@ impl Platform for Discord {
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         // Snowflakes are 18–19 digits.
         "https://discord.com/channels/1180000000000000000/1180000000000000000/1182000000000000000".to_owned()
-    }
-
-    fn credentials(&self) -> &'static [Credential] {
-        CREDENTIALS
-    }
-
-    fn setup_hint(&self) -> &'static str {
-        "in Discord open the channel's Settings → Integrations → Webhooks → New Webhook, copy its URL and set DISCORD_WEBHOOK_URL (in .env, or as a repository secret: the URL is the credential)"
     }
 
     fn edits_in_place(&self) -> bool {
@@ -203,10 +183,6 @@ impl Platform for Discord {
         doctor::check(cx, report).await;
     }
 
-    fn post_options(&self) -> Option<Section> {
-        Some(Section::of::<DiscordOptions>())
-    }
-
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
     }
@@ -219,8 +195,7 @@ impl Platform for Discord {
 /// Renders `post` for Discord: the Markdown (`discord.text`, else the body) with relative
 /// links made absolute, through the template; `split: auto` cuts a long text into messages.
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<DiscordOutput, Vec<Diagnostic>> {
-    let opts = post.options.get::<DiscordOptions>().map(|m| &m.value);
-    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Discord::id())?;
+    let (opts, template) = super::options_and_template::<DiscordOptions>(project, post, Discord::id())?;
     let (markdown, origin) = match opts.and_then(|o| o.text.as_ref()) {
         Some(t) => (t.value.clone(), post.span_of(&t.referenced)),
         None => {
