@@ -15,6 +15,7 @@ pub mod devto;
 pub mod discord;
 pub mod entities;
 pub mod http;
+pub mod linkedin;
 pub mod mastodon;
 pub mod metrics;
 pub mod oauth;
@@ -43,8 +44,14 @@ use http::HttpOptions;
 use oauth::SignIn;
 
 /// Every platform, in the order of [`crate::platform_id::NAMES`].
-pub static REGISTRY: &[&dyn Platform] =
-    &[&threads::Threads, &devto::Devto, &bluesky::Bluesky, &mastodon::Mastodon, &discord::Discord];
+pub static REGISTRY: &[&dyn Platform] = &[
+    &threads::Threads,
+    &devto::Devto,
+    &bluesky::Bluesky,
+    &mastodon::Mastodon,
+    &linkedin::Linkedin,
+    &discord::Discord,
+];
 
 /// The implementation of `id`.
 pub fn get(id: PlatformId) -> &'static dyn Platform {

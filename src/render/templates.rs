@@ -21,6 +21,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("devto", include_str!("../../templates_builtin/devto.hbs")),
     ("bluesky", include_str!("../../templates_builtin/bluesky.hbs")),
     ("mastodon", include_str!("../../templates_builtin/mastodon.hbs")),
+    ("linkedin", include_str!("../../templates_builtin/linkedin.hbs")),
     ("discord", include_str!("../../templates_builtin/discord.hbs")),
 ];
 

@@ -100,6 +100,12 @@ pub trait Classifier {
     fn success(&self, _status: u16, body: &[u8]) -> Option<Value> {
         json_reply(body)
     }
+
+    /// [`Classifier::success`] for an API whose 2xx reply says what it made in a header
+    /// (LinkedIn's `x-restli-id` on an empty 201). By default the headers are not read.
+    fn success_with_headers(&self, status: u16, _headers: &reqwest::header::HeaderMap, body: &[u8]) -> Option<Value> {
+        self.success(status, body)
+    }
 }
 
 /// How a call ended when it did not succeed, for the platform to turn into its error.
@@ -276,6 +282,7 @@ impl HttpClient {
         };
         let status = resp.status().as_u16();
         let wait = server_wait(resp.headers(), status, chrono::Utc::now());
+        let headers = resp.headers().clone();
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
@@ -284,7 +291,7 @@ impl HttpClient {
             }
         };
         if (200..300).contains(&status) {
-            return match classifier.success(status, &body) {
+            return match classifier.success_with_headers(status, &headers, &body) {
                 Some(v) => Ok((status, v)),
                 // The write went through, but what it produced cannot be told.
                 None => Err(failure(unclear, Some(status), wait, describe_body(&body, redactor))),

@@ -1,0 +1,55 @@
+//! `linkedin:` in a post and in crier.yaml (contract section 2).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::keys::Options;
+
+/// Default of crier.yaml `linkedin.version`: a recent `LinkedIn-Version` (YYYYMM). LinkedIn
+/// sunsets a version about a year after its release, so this moves with crier's releases.
+pub const DEFAULT_VERSION: &str = "202510";
+
+/// `linkedin:` overrides of a post.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkedinOptions {
+    /// The text on LinkedIn instead of the post's.
+    #[schemars(with = "Option<String>")]
+    pub text: Option<Spanned<String>>,
+    /// The template to render with on LinkedIn.
+    #[schemars(with = "Option<String>")]
+    pub template: Option<Spanned<String>>,
+    /// `PUBLIC` (default) or `CONNECTIONS`.
+    #[schemars(with = "Option<String>")]
+    pub visibility: Option<Spanned<String>>,
+    /// An article card for the first link of a post without media (default true).
+    #[schemars(with = "Option<bool>")]
+    pub link_card: Option<Spanned<bool>>,
+}
+
+impl Options for LinkedinOptions {
+    fn text(&self) -> Option<&Spanned<String>> {
+        self.text.as_ref()
+    }
+    fn template(&self) -> Option<&Spanned<String>> {
+        self.template.as_ref()
+    }
+}
+
+/// `linkedin:` in crier.yaml.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinkedinConfig {
+    /// The `LinkedIn-Version` header (YYYYMM) sent with every `/rest` call. A version
+    /// LinkedIn has sunset fails every call (HTTP 426): set a supported month here.
+    pub version: String,
+}
+
+impl Default for LinkedinConfig {
+    fn default() -> Self {
+        Self { version: DEFAULT_VERSION.to_owned() }
+    }
+}
+
+impl Options for LinkedinConfig {}

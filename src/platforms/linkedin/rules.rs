@@ -1,0 +1,121 @@
+//! LinkedIn's rules (reference §6.3–6.5): the text length, the images (JPG, GIF or PNG; one,
+//! or 2–20 as a multi-image post), alt text length, the visibility.
+
+use super::{LinkedinOptions, LinkedinOutput, VISIBILITIES};
+use crate::content::Post;
+use crate::diag::Diagnostic;
+use crate::media_probe::MediaFormat;
+use crate::rules::media::MediaRef;
+
+/// LinkedIn's limit on a post's text.
+pub const MAX_CHARS: usize = 3000;
+/// Kept free below [`MAX_CHARS`]: LinkedIn does not say whether its count is of the escaped
+/// commentary or of the text, nor in which unit, so crier counts the text in UTF-16 units
+/// (the larger of the usual counts) and leaves this much room for the difference.
+pub const MARGIN: usize = 100;
+/// Images in a multi-image post.
+pub const MAX_IMAGES: usize = 20;
+/// `altText` "Maximum length is 4,086 characters".
+pub const MAX_ALT: usize = 4086;
+
+/// Checks the rendered post.
+pub fn validate(post: &Post, out: &LinkedinOutput) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let src = &post.source;
+    let opts = post.options.get::<LinkedinOptions>().map(|m| &m.value);
+    if out.text.is_empty() && out.media.is_empty() {
+        d.push(
+            Diagnostic::error("linkedin-empty", "the post has nothing to publish on LinkedIn: no text and no media")
+                .at(src, out.origin.clone())
+                .with_hint("write the post's text, or remove `linkedin` from its platforms"),
+        );
+    }
+    let n = out.count();
+    if n > MAX_CHARS - MARGIN {
+        let room = MAX_CHARS - MARGIN;
+        d.push(
+            Diagnostic::error(
+                "linkedin-too-long",
+                format!(
+                    "the post counts {n} characters; LinkedIn takes at most {MAX_CHARS}, and crier keeps {MARGIN} of them in reserve (LinkedIn does not say how it counts escaped characters), so at most {room}"
+                ),
+            )
+            .at(src, out.origin.clone())
+            .with_label(format!("{n}/{room}"))
+            .with_hint(format!("shorten it by {} characters, or give LinkedIn its own `linkedin: {{text: …}}`", n - room)),
+        );
+    }
+    if let Some(v) = opts.and_then(|o| o.visibility.as_ref()) {
+        if !VISIBILITIES.contains(&v.value.as_str()) {
+            let hint = match crate::diag::did_you_mean(&v.value, VISIBILITIES) {
+                Some(s) => format!("did you mean `{s}`? One of: {}", VISIBILITIES.join(", ")),
+                None => format!("one of: {}", VISIBILITIES.join(", ")),
+            };
+            d.push(
+                Diagnostic::error("linkedin-visibility", format!("visibility `{}` is not one LinkedIn knows", v.value))
+                    .at(src, post.span_of(&v.referenced))
+                    .with_hint(hint),
+            );
+        }
+    }
+    for img in &out.dropped_images {
+        d.push(
+            Diagnostic::warning("linkedin-inline-image", "inline images do not show on LinkedIn and are left out")
+                .at(src, img.clone())
+                .with_hint("attach it with `media:` (with `alt:`) instead"),
+        );
+    }
+    if out.media.len() > MAX_IMAGES {
+        d.push(
+            Diagnostic::error(
+                "linkedin-too-many-media",
+                format!("the post has {} images; a LinkedIn post holds at most {MAX_IMAGES}", out.media.len()),
+            )
+            .at(src, out.media[MAX_IMAGES].span.clone())
+            .with_hint("remove images, or spread them over several posts"),
+        );
+    }
+    for m in &out.media {
+        d.extend(m.problems.iter().cloned());
+        media_rules(post, m, &mut d);
+    }
+    d
+}
+
+/// Whether LinkedIn takes the format as an image.
+pub fn accepted(format: MediaFormat) -> bool {
+    matches!(format, MediaFormat::Jpeg | MediaFormat::Gif | MediaFormat::Png)
+}
+
+fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
+    let src = &post.source;
+    let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("the file");
+    // A local file is known by its bytes; a URL by its extension (fetched when publishing).
+    let known = m.info.is_some() || m.format != MediaFormat::Unknown;
+    if known && !accepted(m.format) {
+        d.push(
+            Diagnostic::error(
+                "linkedin-media-format",
+                format!("`{what}` is {}; LinkedIn posts take JPG, GIF and PNG images", m.format),
+            )
+            .at(src, m.span.clone())
+            .with_hint("convert it to JPG or PNG (crier does not post videos to LinkedIn)"),
+        );
+    }
+    match &m.alt {
+        Some(alt) if alt.chars().count() > MAX_ALT => {
+            let n = alt.chars().count();
+            d.push(
+                Diagnostic::error("linkedin-alt-too-long", format!("the alt text is {n} characters; at most {MAX_ALT}"))
+                    .at(src, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
+                    .with_hint(format!("shorten it by {} characters", n - MAX_ALT)),
+            );
+        }
+        Some(alt) if !alt.trim().is_empty() => {}
+        _ => d.push(
+            Diagnostic::warning("linkedin-alt-missing", format!("`{what}` has no alt text"))
+                .at(src, m.span.clone())
+                .with_hint("add `alt:` describing the image: people using screen readers depend on it"),
+        ),
+    }
+}
