@@ -104,6 +104,7 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
         summary.failed.extend(done.failed);
         summary.written.extend(done.written);
         summary.urls.extend(done.urls);
+        summary.misconfigured.extend(done.misconfigured);
     }
 
     let mut changes = recording.pending.clone();
@@ -124,6 +125,10 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     // A later step of the workflow (and the GitHub Action's `published` output) can use the URLs.
     if let Some(path) = g.env.get("GITHUB_OUTPUT") {
         append(path, &format!("published={}\n", published_json(&summary)));
+    }
+    if cancel.code().is_none() && !summary.misconfigured.is_empty() {
+        // The posts are recorded and committed above; the configuration is what to fix.
+        return Err(Error::Env { message: summary.misconfigured.join("\n") });
     }
     Ok(match cancel.code() {
         Some(code) => Outcome::Cancelled(code),

@@ -393,6 +393,12 @@ pub trait Session {
     /// HTTP requests sent so far.
     fn calls(&self) -> u64;
 
+    /// Set once the platform has refused crier's configuration (a sunset API version in
+    /// crier.yaml): why. The run then exits 2, as for any invocation or environment error.
+    fn misconfigured(&self) -> Option<String> {
+        None
+    }
+
     /// What the engine calls to publish a post: [`Session::publish`], for a platform that
     /// can always find out what a lost reply did. A platform that cannot (no idempotency
     /// key, no way to read its posts back) overrides it and answers [`Sent::ReplyLost`]

@@ -50,6 +50,8 @@ pub struct RunSummary {
     pub git: Vec<String>,
     /// `{file, platform, url}` of every post published or updated.
     pub urls: Vec<(String, PlatformId, String)>,
+    /// Platforms that refused crier's configuration, and why (the run exits 2).
+    pub misconfigured: Vec<String>,
 }
 
 /// Where the run reports its progress (a terminal spinner, or plain lines).
@@ -279,6 +281,9 @@ async fn run_platform(run: &Shared<'_>, id: PlatformId, queue: Vec<&PlanEntry>) 
         .buffered(IN_FLIGHT)
         .for_each(|()| std::future::ready(()));
     futures_util::future::join(prepare, publish).await;
+    if let Some(why) = session.misconfigured() {
+        run.summary.borrow_mut().misconfigured.push(format!("{id}: {why}"));
+    }
 }
 
 /// What every job of one platform shares: the budget (reserved when a post starts,

@@ -116,6 +116,8 @@ pub struct LinkedinPublisher {
     known: Mutex<HashSet<String>>,
     pending: PendingStore,
     fetcher: Fetcher,
+    /// Why LinkedIn refused crier's configuration (a sunset `linkedin.version`), once it did.
+    misconfigured: Mutex<Option<String>>,
 }
 
 /// A failed call as the run reports it: LinkedIn's other posts stop where nothing else can
@@ -138,7 +140,22 @@ impl LinkedinPublisher {
             known: Mutex::new(known),
             pending: PendingStore::new(root),
             fetcher: Fetcher::new(card_timeout),
+            misconfigured: Mutex::new(None),
         }
+    }
+
+    /// The run's failure for `e`, noting a refused configuration.
+    fn fail(&self, e: &LinkedinError) -> Failure {
+        if let LinkedinError::Version { version, .. } = e {
+            let why = format!("LinkedIn does not serve API version {version}: set `linkedin.version` in crier.yaml to a supported month (YYYYMM)");
+            *self.misconfigured.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
+        }
+        failure(e)
+    }
+
+    /// Set once LinkedIn refused the configured API version.
+    pub fn misconfigured(&self) -> Option<String> {
+        self.misconfigured.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     pub fn client(&self) -> &LinkedinClient {
@@ -194,8 +211,8 @@ impl LinkedinPublisher {
             let urn = self.resume(post, &p, hash, now, progress, on_wait).await?;
             return Ok(record(&urn));
         }
-        let author = self.author(on_wait).await.map_err(|e| failure(&e))?.to_owned();
-        let content = self.content(&author, out, progress, on_wait).await.map_err(|e| failure(&e))?;
+        let author = self.author(on_wait).await.map_err(|e| self.fail(&e))?.to_owned();
+        let content = self.content(&author, out, progress, on_wait).await.map_err(|e| self.fail(&e))?;
         let mut body = json!({
             "author": author,
             "commentary": out.commentary,
@@ -215,16 +232,14 @@ impl LinkedinPublisher {
                 // Nothing of this post was sent before (no pending entry): the same text was
                 // posted by hand, or by another file.
                 self.settle(&post.path)?;
-                return match self.owner_of(&urn) {
-                    None => {
-                        progress(&format!("LinkedIn already has this post ({urn}): recording it"));
-                        self.remember(&urn);
-                        Ok(record(&urn))
-                    }
-                    Some(_) => Err(Failure::new(format!(
+                if self.is_known(&urn) {
+                    return Err(Failure::new(format!(
                         "LinkedIn refused the post as a duplicate of {urn}, which another post of the repository records ({message}); LinkedIn refuses identical text for about 10 minutes: change the text, or publish it later"
-                    ))),
-                };
+                    )));
+                }
+                progress(&format!("LinkedIn already has this post ({urn}): recording it"));
+                self.remember(&urn);
+                return Ok(record(&urn));
             }
             Err(LinkedinError::Ambiguous { .. }) => {
                 progress("the reply was lost: sending the identical post again to learn whether it went out");
@@ -232,7 +247,7 @@ impl LinkedinPublisher {
             }
             Err(e) => {
                 self.settle(&post.path)?;
-                return Err(failure(&e));
+                return Err(self.fail(&e));
             }
         };
         self.settle(&post.path)?;
@@ -282,7 +297,7 @@ impl LinkedinPublisher {
                 self.remember(&urn);
                 Ok(urn)
             }
-            Err(LinkedinError::Duplicate { urn: Some(urn), .. }) if self.owner_of(&urn).is_none() => {
+            Err(LinkedinError::Duplicate { urn: Some(urn), .. }) if !self.is_known(&urn) => {
                 progress(&format!("LinkedIn has the post already ({urn}): recording it"));
                 self.settle(&post.path)?;
                 self.remember(&urn);
@@ -295,18 +310,13 @@ impl LinkedinPublisher {
                 // A definite answer: nothing of this post is out (a duplicate of another
                 // file's post is that file's).
                 self.settle(&post.path)?;
-                Err(failure(&e))
+                Err(self.fail(&e))
             }
         }
     }
 
     fn settle(&self, path: &str) -> Result<(), Failure> {
         self.pending.set(path, None).map_err(Failure::new)
-    }
-
-    /// Which recorded post has `urn` (`Some` when the repository records it).
-    fn owner_of(&self, urn: &str) -> Option<()> {
-        self.is_known(urn).then_some(())
     }
 
     /// `content` of the post: its images, else an article card, else nothing.
@@ -403,7 +413,7 @@ impl LinkedinPublisher {
                     previous.id
                 )));
             }
-            Err(e) => return Err(failure(&e)),
+            Err(e) => return Err(self.fail(&e)),
         }
         if !out.media.is_empty() || out.card_url.is_some() {
             progress(
@@ -418,7 +428,7 @@ impl LinkedinPublisher {
         match self.client.delete_post(urn.trim(), on_wait).await {
             Ok(()) => Ok(Deletion { deleted: 1, ..Deletion::default() }),
             Err(LinkedinError::Rejected { status: 404, .. }) => Ok(Deletion { already_gone: 1, ..Deletion::default() }),
-            Err(e) => Err(failure(&e)),
+            Err(e) => Err(self.fail(&e)),
         }
     }
 }

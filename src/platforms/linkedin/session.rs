@@ -94,4 +94,8 @@ impl Session for LinkedinSession {
     fn calls(&self) -> u64 {
         self.publisher.client().calls()
     }
+
+    fn misconfigured(&self) -> Option<String> {
+        self.publisher.misconfigured()
+    }
 }
