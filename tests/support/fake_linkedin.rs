@@ -17,7 +17,7 @@
 //! - images: an image in a post must be uploaded (not `WAITING_UPLOAD`) and the author's;
 //!   `content.media` holds one, `content.multiImage` 2–20; an article needs `source` and
 //!   `title`, its thumbnail an uploaded image;
-//! - duplicates: the same author and body within `duplicate_window` (10 minutes, on the
+//! - duplicates: the same author, commentary and content within `duplicate_window` (10 minutes, on the
 //!   fake's clock) is 422 `DUPLICATE_POST` naming the first post, even once it is deleted;
 //! - the new post's URN in `x-restli-id` (URL-encoded when `encode_id`), an empty 201.
 
@@ -191,7 +191,10 @@ impl FakeLinkedin {
         let mut g = self.lock();
         let author = g.author();
         let body = json!({"author": author, "commentary": commentary, "visibility": "PUBLIC"});
-        g.insert(&body)
+        let urn = g.insert(&body);
+        let now = g.clock.elapsed();
+        g.recent.push((duplicate_key(&body), urn.clone(), now));
+        urn
     }
 
     /// How many requests of `method` hit a path starting with `prefix`.
@@ -390,7 +393,7 @@ impl Linkedin {
         if let Some(problem) = self.invalid(&body) {
             return error(422, "UNPROCESSABLE_ENTITY", &problem);
         }
-        let key = body.to_string();
+        let key = duplicate_key(&body);
         let now = self.clock.elapsed();
         let window = self.cfg.duplicate_window;
         if let Some((_, urn, _)) = self.recent.iter().find(|(k, _, at)| *k == key && now.saturating_sub(*at) < window) {
@@ -495,6 +498,11 @@ impl Linkedin {
             None => error(404, "NOT_FOUND", &format!("Post {urn} not found")),
         }
     }
+}
+
+/// What makes two posts the same to the duplicate check: the author, the text, the content.
+fn duplicate_key(body: &Value) -> String {
+    json!([body["author"], body["commentary"], body.get("content")]).to_string()
 }
 
 /// A path segment URL-decoded.
