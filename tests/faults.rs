@@ -19,6 +19,8 @@ mod fake_bluesky;
 mod fake_devto;
 #[path = "support/fake_discord.rs"]
 mod fake_discord;
+#[path = "support/fake_linkedin.rs"]
+mod fake_linkedin;
 #[path = "support/fake_mastodon.rs"]
 mod fake_mastodon;
 #[path = "support/fake_threads.rs"]
@@ -1424,3 +1426,131 @@ const DISCORD_INTRO: &str = "# Reliability of `crier publish` on Discord\n\n\
      that report, and the webhook URL in neither the output nor the files. *HTML 502* and *slow*\n\
      (an answer after crier's 2 s request timeout) on a message are lost replies too: Discord may\n\
      have posted it.\n";
+
+/// The fake LinkedIn and a fixture repository with a post of two images.
+struct Linkedin {
+    fake: fake_linkedin::FakeLinkedin,
+    _rt: tokio::runtime::Runtime,
+    repo: Fixture,
+}
+
+/// How a LinkedIn cell disturbs its call: a fault so many times in a row, or crier killed
+/// once the server acted on the call (its reply held back).
+#[derive(Clone)]
+enum Disturb {
+    Times(fake_linkedin::Fault, usize),
+    Kill,
+}
+
+impl Linkedin {
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        // Dropped replies hang longer than crier's 2 s request timeout.
+        let cfg = fake_linkedin::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_linkedin::FakeConfig::default() };
+        let fake = rt.block_on(fake_linkedin::FakeLinkedin::start(cfg));
+        let repo = Fixture::new("crier-faults-linkedin-");
+        repo.file(
+            "crier.yaml",
+            "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n",
+        );
+        repo.file("media/a.png", png(8, 8));
+        repo.file("media/b.png", png(9, 9));
+        repo.file(
+            "content/l.md",
+            "---\nplatforms: [linkedin]\nmedia:\n  - {path: media/a.png, alt: A dot}\n  - {path: media/b.png, alt: Another dot}\n---\n\nTwo dots (small) #rust\n",
+        );
+        Self { fake, _rt: rt, repo }
+    }
+
+    fn command(&self) -> common::Crier {
+        self.repo
+            .crier()
+            .env("CRIER_LINKEDIN_API_URL", self.fake.origin())
+            .env("LINKEDIN_ACCESS_TOKEN", self.fake.token())
+            .args(["publish", "--no-commit"])
+            .timeout(TIMEOUT)
+    }
+
+    /// `crier publish`; the token in neither the output nor the files.
+    fn publish(&self) -> Result<Run, String> {
+        let run = self.command().try_run()?;
+        self.repo.assert_kept_secret(&run, &self.fake.token());
+        Ok(run)
+    }
+
+    /// `crier publish`, killed once the fake has acted on `route` (whose reply it holds back).
+    fn publish_killed(&self, route: fake_linkedin::Route) -> Result<(), String> {
+        self.fake.fail_next(route, fake_linkedin::Fault::DropAfterAction);
+        let mut child = self.command().spawn().map_err(|e| format!("spawn crier: {e}"))?;
+        let started = Instant::now();
+        while self.fake.requests_on(route) == 0 {
+            if started.elapsed() > TIMEOUT || child.try_wait().map_err(|e| e.to_string())?.is_some() {
+                let _ = child.kill();
+                return Err(format!("crier never reached {route:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // The fake acts as soon as the request is in; give it that moment.
+        std::thread::sleep(Duration::from_millis(200));
+        child.kill().map_err(|e| e.to_string())?;
+        child.wait().map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+/// LinkedIn: every call × the faults the fake injects and a kill; the post is on LinkedIn
+/// exactly once and recorded after the rerun (LinkedIn has no idempotency key: a lost create
+/// is resolved by resending it, which LinkedIn refuses as a duplicate naming the post).
+#[test]
+fn linkedin_fault_matrix() {
+    use fake_linkedin::{Fault, Route};
+    let calls = [
+        ("LinkedIn `GET /v2/userinfo`", Route::Userinfo),
+        ("LinkedIn `POST /rest/images?action=initializeUpload`", Route::InitializeUpload),
+        ("LinkedIn `PUT` of the image bytes", Route::Upload),
+        ("LinkedIn `POST /rest/posts`", Route::CreatePost),
+    ];
+    let faults = [
+        ("HTTP 500", Disturb::Times(Fault::Status(500, r#"{"status":500,"message":"Internal Server Error"}"#.into()), 1)),
+        ("HTML 502 ×2", Disturb::Times(Fault::HtmlPage, 2)),
+        ("429 + Retry-After", Disturb::Times(Fault::RateLimited { retry_after_secs: Some(1) }, 1)),
+        ("reply lost after acting", Disturb::Times(Fault::DropAfterAction, 1)),
+        ("reply lost twice", Disturb::Times(Fault::DropAfterAction, 2)),
+        ("killed after acting", Disturb::Kill),
+    ];
+    platform_matrix(LINKEDIN_INTRO, &calls, &faults, |route, disturb| {
+        let w = Linkedin::new();
+        let outcome = match disturb {
+            Disturb::Times(fault, times) => {
+                for _ in 0..times {
+                    w.fake.fail_next(route, fault.clone());
+                }
+                let first = w.publish()?;
+                first_run_outcome(&first, "linkedin")?
+            }
+            Disturb::Kill => {
+                w.publish_killed(route)?;
+                "killed, rerun publishes".to_owned()
+            }
+        };
+        let rerun = w.publish()?;
+        let live = w.fake.live().len();
+        let recorded = record(&w.repo.read("content/l.md"), "linkedin");
+        let same = recorded.as_ref().and_then(|r| r["id"].as_str()).is_some_and(|id| w.fake.live().iter().any(|p| p.urn == id));
+        if rerun.code != 0 || live != 1 || !same {
+            return Err(format!("{live} posts on LinkedIn, recorded {recorded:?}, rerun exit {}\n{rerun}", rerun.code));
+        }
+        Ok(outcome)
+    });
+}
+
+const LINKEDIN_INTRO: &str = "# Reliability of `crier publish` on LinkedIn\n\n\
+     Each cell disturbs one call of a `crier publish` run over a post with two images, then\n\
+     runs `crier publish` again without faults. ✅ means: the post is on LinkedIn exactly once\n\
+     and recorded with its URN after the rerun, the first run ended with exit code 0\n\
+     (**published**) or 1 naming LinkedIn (**failed cleanly, rerun publishes**), and the token\n\
+     is in neither the output nor the files. *×2*: two answers in a row; *reply lost*: the\n\
+     server acted and the reply never came (crier resends the identical post, which LinkedIn\n\
+     refuses as a duplicate naming the first); *killed after acting*: crier is killed while\n\
+     waiting for the reply (the next run finds the create it wrote down, and resends it inside\n\
+     LinkedIn's 10-minute duplicate window).\n";

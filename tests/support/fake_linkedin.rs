@@ -197,6 +197,20 @@ impl FakeLinkedin {
         urn
     }
 
+    /// How many requests came in on `route`.
+    pub(crate) fn requests_on(&self, route: Route) -> usize {
+        let g = self.lock();
+        g.log.count(|r| {
+            let segs: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+            let query: HashMap<String, String> = r
+                .query
+                .as_deref()
+                .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .unwrap_or_default();
+            Method::from_bytes(r.method.as_bytes()).is_ok_and(|m| route_of(&m, &segs, &query) == route)
+        })
+    }
+
     /// How many requests of `method` hit a path starting with `prefix`.
     pub(crate) fn count(&self, method: &str, prefix: &str) -> usize {
         self.lock().log.count(|r| r.method == method && r.path.starts_with(prefix))
