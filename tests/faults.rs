@@ -1446,7 +1446,8 @@ impl Linkedin {
     fn new() -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         // Dropped replies hang longer than crier's 2 s request timeout.
-        let cfg = fake_linkedin::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_linkedin::FakeConfig::default() };
+        let cfg =
+            fake_linkedin::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_linkedin::FakeConfig::default() };
         let fake = rt.block_on(fake_linkedin::FakeLinkedin::start(cfg));
         let repo = Fixture::new("crier-faults-linkedin-");
         repo.file(
@@ -1511,7 +1512,10 @@ fn linkedin_fault_matrix() {
         ("LinkedIn `POST /rest/posts`", Route::CreatePost),
     ];
     let faults = [
-        ("HTTP 500", Disturb::Times(Fault::Status(500, r#"{"status":500,"message":"Internal Server Error"}"#.into()), 1)),
+        (
+            "HTTP 500",
+            Disturb::Times(Fault::Status(500, r#"{"status":500,"message":"Internal Server Error"}"#.into()), 1),
+        ),
         ("HTML 502 ×2", Disturb::Times(Fault::HtmlPage, 2)),
         ("429 + Retry-After", Disturb::Times(Fault::RateLimited { retry_after_secs: Some(1) }, 1)),
         ("reply lost after acting", Disturb::Times(Fault::DropAfterAction, 1)),
@@ -1536,7 +1540,10 @@ fn linkedin_fault_matrix() {
         let rerun = w.publish()?;
         let live = w.fake.live().len();
         let recorded = record(&w.repo.read("content/l.md"), "linkedin");
-        let same = recorded.as_ref().and_then(|r| r["id"].as_str()).is_some_and(|id| w.fake.live().iter().any(|p| p.urn == id));
+        let same = recorded
+            .as_ref()
+            .and_then(|r| r["id"].as_str())
+            .is_some_and(|id| w.fake.live().iter().any(|p| p.urn == id));
         if rerun.code != 0 || live != 1 || !same {
             return Err(format!("{live} posts on LinkedIn, recorded {recorded:?}, rerun exit {}\n{rerun}", rerun.code));
         }

@@ -90,7 +90,7 @@ fn publishes_text_images_and_a_card_once_and_records_them() {
         "content/b.md",
         "---\nplatforms: [linkedin]\nmedia:\n  - {path: media/a.png, alt: A red dot}\n  - {path: media/b.png, alt: A blue dot}\n---\n\nTwo dots\n",
     );
-    w.file("content/c.md", &format!("---\nplatforms: [linkedin]\n---\n\nRead this: {}\n", w.fake.page_url()));
+    w.file("content/c.md", format!("---\nplatforms: [linkedin]\n---\n\nRead this: {}\n", w.fake.page_url()));
     let run = w.run(&["publish", "--no-commit"]);
     run.code(0);
 
@@ -127,7 +127,7 @@ fn an_edited_post_is_updated_in_place_and_delete_takes_it_down() {
     w.run(&["publish", "--no-commit"]).code(0);
     let before = record(&w.read("content/a.md")).expect("recorded");
     let edited = w.read("content/a.md").replace("today", "tomorrow");
-    w.file("content/a.md", &edited);
+    w.file("content/a.md", edited);
     w.run(&["publish", "--no-commit"]).code(0);
     let posts = w.fake.posts();
     assert_eq!(posts.len(), 1, "edited, not posted again");

@@ -907,21 +907,29 @@ fn linkedin_cases() -> Vec<Case> {
     let a = |n: usize| "a".repeat(n);
     vec![
         md("2,900 characters", li("", &a(2900))).passes("linkedin-too-long"),
-        md("2,901 characters (the margin)", li("", &a(2901))).fires(&["linkedin-too-long"]).at("linkedin-too-long", 4, 1),
+        md("2,901 characters (the margin)", li("", &a(2901))).fires(&["linkedin-too-long"]).at(
+            "linkedin-too-long",
+            4,
+            1,
+        ),
         md("escapes do not count", li("", &"(".repeat(2900))).passes("linkedin-too-long"),
         md("emoji count two UTF-16 units", li("", &"\u{1F600}".repeat(1451))).fires(&["linkedin-too-long"]),
         md("nothing at all", li("linkedin:\n  text: \"\"\n", "")).fires(&["linkedin-empty"]),
-        md("visibility CONNECTIONS", li("linkedin:\n  visibility: CONNECTIONS\n", "Hi\n")).passes("linkedin-visibility"),
+        md("visibility CONNECTIONS", li("linkedin:\n  visibility: CONNECTIONS\n", "Hi\n"))
+            .passes("linkedin-visibility"),
         md("visibility lower case", li("linkedin:\n  visibility: public\n", "Hi\n"))
             .fires(&["linkedin-visibility"])
             .at("linkedin-visibility", 4, 15),
-        md("only an inline image", li("", "![a cat](media/cat.png)\n")).fires(&["linkedin-inline-image", "linkedin-empty"]),
+        md("only an inline image", li("", "![a cat](media/cat.png)\n"))
+            .fires(&["linkedin-inline-image", "linkedin-empty"]),
         with_pngs(md("20 images", li(&png_media(20), "Photos\n")), 20).passes("linkedin-too-many-media"),
         with_pngs(md("21 images", li(&png_media(21), "Photos\n")), 21).fires(&["linkedin-too-many-media"]),
         md("a WebP image", li(&media_path("media/a.webp"), "Look\n"))
             .file("media/a.webp", webp(10, 10))
             .fires(&["linkedin-media-format"]),
-        md("a video", li(&media_path("media/v.mp4"), "Watch\n")).file("media/v.mp4", mp4(1000, 5000)).fires(&["linkedin-media-format"]),
+        md("a video", li(&media_path("media/v.mp4"), "Watch\n"))
+            .file("media/v.mp4", mp4(1000, 5000))
+            .fires(&["linkedin-media-format"]),
         md("a JPG by URL", li(&alt_media("A picture"), "Look\n")).passes("linkedin-media-format"),
         md("alt of 4,086 characters", li(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(4086)), "Look\n"))
             .file("media/1.png", png(10, 10))

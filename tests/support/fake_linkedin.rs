@@ -302,7 +302,11 @@ impl fake::Platform for Linkedin {
     fn fault(&mut self, fault: Fault) -> Effect {
         match fault {
             Fault::RateLimited { retry_after_secs } => {
-                let mut r = error(429, "TOO_MANY_REQUESTS", "Resource level throttle limit for calls to this resource is reached.");
+                let mut r = error(
+                    429,
+                    "TOO_MANY_REQUESTS",
+                    "Resource level throttle limit for calls to this resource is reached.",
+                );
                 if let Some(s) = retry_after_secs {
                     r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
                 }
@@ -390,7 +394,11 @@ impl Linkedin {
 
     fn check_version(&self, req: &Incoming) -> Option<Response> {
         let Some(version) = req.header("linkedin-version") else {
-            return Some(error(400, "VERSION_MISSING", "A version must be present. Please specify a version by adding the LinkedIn-Version header."));
+            return Some(error(
+                400,
+                "VERSION_MISSING",
+                "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
+            ));
         };
         if req.header("x-restli-protocol-version") != Some("2.0.0") {
             return Some(error(400, "INVALID_PROTOCOL_VERSION", "X-Restli-Protocol-Version must be 2.0.0"));

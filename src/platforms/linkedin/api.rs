@@ -48,7 +48,9 @@ pub enum LinkedinError {
     )]
     Version { version: String, message: String },
     /// The token lacks a scope.
-    #[error("LinkedIn refused the {operation} call (HTTP 403: {message}); the token needs the scope `{scope}`: {RENEW_HINT}")]
+    #[error(
+        "LinkedIn refused the {operation} call (HTTP 403: {message}); the token needs the scope `{scope}`: {RENEW_HINT}"
+    )]
     Forbidden { operation: &'static str, scope: &'static str, message: String },
     /// 422 `DUPLICATE_POST`: an identical post was made within LinkedIn's duplicate window;
     /// `urn` is the post the message names.
@@ -78,7 +80,10 @@ http::rest_error!(LinkedinError);
 impl LinkedinError {
     /// Whether nothing else can succeed on LinkedIn in this run.
     pub fn stops_linkedin(&self) -> bool {
-        matches!(self, Self::Unauthorized { .. } | Self::Version { .. } | Self::RateLimited { .. } | Self::Forbidden { .. })
+        matches!(
+            self,
+            Self::Unauthorized { .. } | Self::Version { .. } | Self::RateLimited { .. } | Self::Forbidden { .. }
+        )
     }
 }
 
@@ -233,7 +238,8 @@ impl LinkedinClient {
         let build = |c: &reqwest::Client| {
             let mut req = c.request(method.clone(), url.clone()).header(AUTHORIZATION, auth.clone());
             if versioned {
-                req = req.header("LinkedIn-Version", self.version.as_str()).header("X-Restli-Protocol-Version", "2.0.0");
+                req =
+                    req.header("LinkedIn-Version", self.version.as_str()).header("X-Restli-Protocol-Version", "2.0.0");
             }
             if let Some(m) = restli_method {
                 req = req.header("X-RestLi-Method", m);
@@ -287,9 +293,10 @@ impl Classifier for LinkedinApi {
         let v: Option<Value> = serde_json::from_slice(body).ok();
         let message = v.as_ref().and_then(|v| v.get("message")).and_then(Value::as_str).map(str::to_owned);
         let code = v.as_ref().and_then(|v| {
-            v.get("code").and_then(Value::as_str).map(str::to_owned).or_else(|| {
-                v.pointer("/errorDetails/inputErrors/0/code").and_then(Value::as_str).map(str::to_owned)
-            })
+            v.get("code")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| v.pointer("/errorDetails/inputErrors/0/code").and_then(Value::as_str).map(str::to_owned))
         });
         let text = match (&code, &message) {
             (Some(c), Some(m)) if !m.contains(c.as_str()) => Some(format!("{c}: {m}")),
@@ -359,11 +366,16 @@ mod tests {
         let d = v.detail.unwrap_or_default();
         assert_eq!((d.code.as_deref(), d.duplicate_of.as_deref()), (Some("DUPLICATE_POST"), Some("urn:li:share:7")));
 
-        let old = br#"{"status":426,"code":"NONEXISTENT_VERSION","message":"Requested version 20241101 is not active"}"#;
+        let old =
+            br#"{"status":426,"code":"NONEXISTENT_VERSION","message":"Requested version 20241101 is not active"}"#;
         let v = LinkedinApi.classify(426, old, "create post");
         assert_eq!(v.text.as_deref(), Some("NONEXISTENT_VERSION: Requested version 20241101 is not active"));
 
-        let v = LinkedinApi.classify(401, br#"{"status":401,"code":"EXPIRED_ACCESS_TOKEN","message":"The token used in the request has expired"}"#, "userinfo");
+        let v = LinkedinApi.classify(
+            401,
+            br#"{"status":401,"code":"EXPIRED_ACCESS_TOKEN","message":"The token used in the request has expired"}"#,
+            "userinfo",
+        );
         assert_eq!(v.class, Class::CredentialsInvalid);
         assert_eq!(LinkedinApi.classify(429, b"", "create post").class, Class::RateLimited);
     }
@@ -375,7 +387,10 @@ mod tests {
         let v = LinkedinApi.success_with_headers(201, &h, b"").unwrap_or_default();
         assert_eq!(v[CREATED_ID], "urn:li:share:7240");
         h.insert(CREATED_ID, HeaderValue::from_static("urn:li:ugcPost:9"));
-        assert_eq!(LinkedinApi.success_with_headers(201, &h, b"  ").unwrap_or_default()[CREATED_ID], "urn:li:ugcPost:9");
+        assert_eq!(
+            LinkedinApi.success_with_headers(201, &h, b"  ").unwrap_or_default()[CREATED_ID],
+            "urn:li:ugcPost:9"
+        );
         assert!(LinkedinApi.success_with_headers(200, &HeaderMap::new(), b"{oops").is_none());
     }
 

@@ -19,9 +19,10 @@ pub(super) const EXPIRY_WARNING_DAYS: i64 = 14;
 pub(super) async fn check(cx: &DoctorContext<'_>, r: &mut Checklist) {
     let Some(token) = cx.env.get("LINKEDIN_ACCESS_TOKEN") else { return };
     let base = cx.env.get("CRIER_LINKEDIN_API_URL").unwrap_or(DEFAULT_BASE_URL);
-    let version = cx
-        .project
-        .map_or_else(|| LinkedinConfig::default().version, |p| p.config.sections.get_or_default::<LinkedinConfig>().version.clone());
+    let version = cx.project.map_or_else(
+        || LinkedinConfig::default().version,
+        |p| p.config.sections.get_or_default::<LinkedinConfig>().version.clone(),
+    );
     let client = LinkedinClient::new(base, &SecretString::from(token.trim().to_owned()), &version, cx.http);
     let quiet = |_| {};
     match client.userinfo(&quiet).await {

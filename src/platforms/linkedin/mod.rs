@@ -202,8 +202,11 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     let site = project.config.site_url();
     let site = site.as_ref();
 
-    let mut media: Vec<MediaRef> =
-        f.media.as_ref().map(|m| m.value.iter().map(|i| media::resolve(project, post, i)).collect()).unwrap_or_default();
+    let mut media: Vec<MediaRef> = f
+        .media
+        .as_ref()
+        .map(|m| m.value.iter().map(|i| media::resolve(project, post, i)).collect())
+        .unwrap_or_default();
     let mut dropped_images = Vec::new();
     let (source, origin) = if let Some(over) = opts.and_then(|o| o.text.as_ref()) {
         (text::markdown_to_text_with(&over.value, LinkStyle::Inline, site), post.span_of(&over.referenced))

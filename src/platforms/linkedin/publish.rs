@@ -123,7 +123,7 @@ pub struct LinkedinPublisher {
 /// A failed call as the run reports it: LinkedIn's other posts stop where nothing else can
 /// succeed (a refused token, a sunset version, a missing scope, the daily limit).
 pub fn failure(e: &LinkedinError) -> Failure {
-    let fatal = e.stops_linkedin().then(|| match e {
+    let fatal = e.stops_linkedin().then_some(match e {
         LinkedinError::Version { .. } => "LinkedIn does not serve the configured API version (`linkedin.version`)",
         LinkedinError::RateLimited { .. } => "LinkedIn's daily limit is reached (it resets at 00:00 UTC)",
         LinkedinError::Forbidden { .. } => "the LinkedIn token lacks a scope (see the error above)",
@@ -147,7 +147,9 @@ impl LinkedinPublisher {
     /// The run's failure for `e`, noting a refused configuration.
     fn fail(&self, e: &LinkedinError) -> Failure {
         if let LinkedinError::Version { version, .. } = e {
-            let why = format!("LinkedIn does not serve API version {version}: set `linkedin.version` in crier.yaml to a supported month (YYYYMM)");
+            let why = format!(
+                "LinkedIn does not serve API version {version}: set `linkedin.version` in crier.yaml to a supported month (YYYYMM)"
+            );
             *self.misconfigured.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
         }
         failure(e)

@@ -106,9 +106,12 @@ fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
         Some(alt) if alt.chars().count() > MAX_ALT => {
             let n = alt.chars().count();
             d.push(
-                Diagnostic::error("linkedin-alt-too-long", format!("the alt text is {n} characters; at most {MAX_ALT}"))
-                    .at(src, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
-                    .with_hint(format!("shorten it by {} characters", n - MAX_ALT)),
+                Diagnostic::error(
+                    "linkedin-alt-too-long",
+                    format!("the alt text is {n} characters; at most {MAX_ALT}"),
+                )
+                .at(src, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
+                .with_hint(format!("shorten it by {} characters", n - MAX_ALT)),
             );
         }
         Some(alt) if !alt.trim().is_empty() => {}

@@ -47,7 +47,8 @@ impl LinkedinSession {
         if self.warned.replace(true) {
             return;
         }
-        let now = chrono::DateTime::parse_from_rfc3339(job.now).map(|t| t.to_utc()).unwrap_or_else(|_| chrono::Utc::now());
+        let now =
+            chrono::DateTime::parse_from_rfc3339(job.now).map(|t| t.to_utc()).unwrap_or_else(|_| chrono::Utc::now());
         let warning = match expiry_warning(self.expires_at.as_deref(), now) {
             Expiry::Soon(m) => m,
             Expiry::Expired(date) => format!("the LinkedIn token expired on {date}"),
