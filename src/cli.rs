@@ -187,7 +187,8 @@ pub struct AdoptArgs {
     pub no_push: bool,
 
     /// The post's id on the platform, as you found it there (one PATH and one --platform):
-    /// records a post crier cannot look for, such as one whose reply was lost.
+    /// records a post crier cannot look for, such as one whose reply was lost or one on a
+    /// platform that cannot search the account.
     #[arg(long, value_name = "ID")]
     pub id: Option<String>,
 }

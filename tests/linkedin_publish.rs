@@ -181,6 +181,17 @@ fn a_post_whose_fate_is_unknown_is_resent_inside_the_window_only() {
             assert!(record(&w.read("content/a.md")).is_none());
             let out = rerun.all();
             assert!(out.contains("crier adopt") && out.contains("linkedin-pending.json"), "{out}");
+            // The user finds the post in their activity and records it.
+            let urn = w.fake.posts()[0].urn.clone();
+            let adopt = w.run(&["adopt", "content/a.md", "--platform", "linkedin", "--id", &urn, "--no-commit"]);
+            adopt.code(0);
+            let rec = record(&w.read("content/a.md")).expect("adopted");
+            assert_eq!(
+                (rec["id"].as_str(), rec["url"].as_str()),
+                (Some(urn.as_str()), Some(&*format!("https://www.linkedin.com/feed/update/{urn}/")))
+            );
+            w.run(&["publish", "--no-commit"]).code(0);
+            assert_eq!(w.fake.posts().len(), 1);
         }
     }
 }

@@ -255,7 +255,8 @@ struct Looking<'a> {
 }
 
 /// Renders the post as `publish` would send it now (cross-links to recorded platforms
-/// only) and asks the session whether it is already there.
+/// only) and asks the session whether it is already there (`given_id`: under that id).
+#[allow(clippy::too_many_arguments)] // each is a separate input of one look-up
 async fn look(
     project: &Project,
     post: &Post,

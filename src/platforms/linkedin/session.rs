@@ -9,10 +9,12 @@ use super::LinkedinOutput;
 use super::api::{ClientOptions, DEFAULT_BASE_URL, LinkedinClient, RENEW_HINT};
 use super::doctor::{Expiry, KEY_EXPIRES_AT, expiry_warning};
 use super::options::LinkedinConfig;
-use super::publish::{LinkedinPublisher, WAITER};
+use super::publish::{LinkedinPublisher, WAITER, post_url};
 use crate::ledger::Record;
 use crate::platforms::metrics::Engagement;
-use crate::platforms::{ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, countdown, downcast};
+use crate::platforms::{
+    Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, countdown, downcast,
+};
 
 /// Why `status --remote` and `stats` cannot read LinkedIn posts.
 pub(super) const UNREADABLE: &str = "LinkedIn lets only approved partners read posts back (the restricted permissions `r_member_social` and `r_member_postAnalytics`); a member token with `w_member_social` can publish, edit and delete, but cannot see a post or its numbers";
@@ -77,6 +79,28 @@ impl Session for LinkedinSession {
         let out = output(job)?;
         let wait = countdown(job.progress, WAITER);
         self.publisher.update(out, previous, job.hash, job.progress, &wait).await
+    }
+
+    /// LinkedIn cannot be searched: only a post named by its URN (`crier adopt --id`) is
+    /// recorded, as given (a member token cannot read it back to check).
+    async fn adopt(&self, job: &Job<'_>, incomplete: Option<&Record>) -> Result<Adoption, Failure> {
+        let Some(given) = incomplete.map(|r| r.id.trim()).filter(|id| !id.is_empty()) else {
+            return Ok(Adoption::Unsupported);
+        };
+        if !given.starts_with("urn:li:") {
+            return Err(Failure::new(format!(
+                "`{given}` is not a LinkedIn post URN: it looks like urn:li:share:7240000000000000000 (the part of the post's link after /feed/update/)"
+            )));
+        }
+        Ok(Adoption::Found(Record {
+            id: given.to_owned(),
+            url: post_url(given),
+            cid: None,
+            published_at: job.now.to_owned(),
+            hash: job.hash.to_owned(),
+            parts: Vec::new(),
+            deleted_at: None,
+        }))
     }
 
     async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
