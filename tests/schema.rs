@@ -91,7 +91,7 @@ fn accepts_and_rejects(kind: &str, valid: &str, invalid: &[&str]) {
 
 #[test]
 fn the_schemas_know_every_platforms_keys_and_reject_unknown_ones() {
-    let valid = "title: Hi\nplatforms: [threads, devto, bluesky, mastodon, discord]\nthread: [one, {text: two, media: [{path: a.png, alt: A}]}]\nthreads: {topic_tag: Rust, split: attachment, poll: {options: [a, b]}, ghost: true}\ndevto: {series: s, published: false, organization_id: 4}\nbluesky: {langs: [en], link_card: false, split: auto}\nmastodon: {visibility: unlisted, sensitive: true, language: en}\ndiscord: {username: Bot, thread_name: Hi, suppress_embeds: true, split: auto}\n";
+    let valid = "title: Hi\nplatforms: [threads, devto, bluesky, mastodon, linkedin, discord]\nthread: [one, {text: two, media: [{path: a.png, alt: A}]}]\nthreads: {topic_tag: Rust, split: attachment, poll: {options: [a, b]}, ghost: true}\ndevto: {series: s, published: false, organization_id: 4}\nbluesky: {langs: [en], link_card: false, split: auto}\nmastodon: {visibility: unlisted, sensitive: true, language: en}\nlinkedin: {text: hi, visibility: CONNECTIONS, link_card: false}\ndiscord: {username: Bot, thread_name: Hi, suppress_embeds: true, split: auto}\n";
     let invalid = [
         "titel: Hi\n",
         "threads: {topic: Rust}\n",
@@ -103,16 +103,16 @@ fn the_schemas_know_every_platforms_keys_and_reject_unknown_ones() {
         "discord: {suppress_embeds: maybe}\n",
         "discord: {webhook: https://discord.com/api/webhooks/1/t}\n",
         "thread: [{txt: a}]\n",
-        // The contract lists linkedin's keys, but no linkedin platform exists yet.
-        "linkedin: {text: hi}\n",
+        "linkedin: {link_cards: false}\n",
         "platforms: [threads, x]\n",
     ];
     accepts_and_rejects("post", valid, &invalid);
 
-    let valid = "defaults: {platforms: [threads]}\nmedia:\npublish: {max_per_run: 3}\nbluesky: {max_image_bytes: 1000000}\nmastodon: {instance: https://example.social, max_characters: 1000}\n";
+    let valid = "defaults: {platforms: [threads]}\nmedia:\npublish: {max_per_run: 3}\nbluesky: {max_image_bytes: 1000000}\nmastodon: {instance: https://example.social, max_characters: 1000}\nlinkedin: {version: \"202510\"}\n";
     let invalid = [
         "mastodon: {max_charcters: 5}\n",
         "bluesky: {max_image_bytes: big}\n",
+        "linkedin: {versions: \"202510\"}\n",
         "publsh: {}\n",
         "threads: {}\n",
         "defaults: {platforms: [tiktok]}\n",
