@@ -9,6 +9,30 @@ use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::platform_id::PlatformId;
 
+/// `code` when `value` (the key `key` of a platform's options) is none of `allowed`, with a
+/// "did you mean" hint: the one check of a key that takes one word of a list.
+pub fn one_of(
+    code: &'static str,
+    post: &Post,
+    value: &serde_saphyr::Spanned<String>,
+    allowed: &[&str],
+    key: &str,
+    platform: &str,
+) -> Option<Diagnostic> {
+    if allowed.contains(&value.value.as_str()) {
+        return None;
+    }
+    let hint = match crate::diag::did_you_mean(&value.value, allowed.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? One of: {}", allowed.join(", ")),
+        None => format!("one of: {}", allowed.join(", ")),
+    };
+    Some(
+        Diagnostic::error(code, format!("{key} `{}` is not one {platform} knows", value.value))
+            .at(&post.source, post.span_of(&value.referenced))
+            .with_hint(hint),
+    )
+}
+
 /// The platforms a post goes to (its own list, else the configured default),
 /// with diagnostics for unknown names and for none at all.
 pub fn targets(post: &Post, config: &Config, out: &mut Vec<Diagnostic>) -> Vec<PlatformId> {

@@ -46,17 +46,7 @@ pub fn validate(post: &Post, out: &LinkedinOutput) -> Vec<Diagnostic> {
         );
     }
     if let Some(v) = opts.and_then(|o| o.visibility.as_ref()) {
-        if !VISIBILITIES.contains(&v.value.as_str()) {
-            let hint = match crate::diag::did_you_mean(&v.value, VISIBILITIES) {
-                Some(s) => format!("did you mean `{s}`? One of: {}", VISIBILITIES.join(", ")),
-                None => format!("one of: {}", VISIBILITIES.join(", ")),
-            };
-            d.push(
-                Diagnostic::error("linkedin-visibility", format!("visibility `{}` is not one LinkedIn knows", v.value))
-                    .at(src, post.span_of(&v.referenced))
-                    .with_hint(hint),
-            );
-        }
+        d.extend(crate::rules::one_of("linkedin-visibility", post, v, &VISIBILITIES, "visibility", "LinkedIn"));
     }
     for img in &out.dropped_images {
         d.push(

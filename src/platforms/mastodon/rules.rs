@@ -97,17 +97,7 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
         );
     }
     if let Some(v) = opts.and_then(|o| o.visibility.as_ref()) {
-        if !VISIBILITIES.contains(&v.value.as_str()) {
-            let hint = match crate::diag::did_you_mean(&v.value, VISIBILITIES) {
-                Some(s) => format!("did you mean `{s}`? One of: {}", VISIBILITIES.join(", ")),
-                None => format!("one of: {}", VISIBILITIES.join(", ")),
-            };
-            d.push(
-                Diagnostic::error("mastodon-visibility", format!("visibility `{}` is not one Mastodon knows", v.value))
-                    .at(src, post.span_of(&v.referenced))
-                    .with_hint(hint),
-            );
-        }
+        d.extend(crate::rules::one_of("mastodon-visibility", post, v, &VISIBILITIES, "visibility", "Mastodon"));
     }
     if let Some(l) = opts.and_then(|o| o.language.as_ref()) {
         if !is_mastodon_language(l.value.trim()) {
