@@ -440,6 +440,57 @@ pub struct Loopback {
     pub path: String,
 }
 
+/// A sign-in whose app has a registered redirect URI (Threads, LinkedIn): how it reads the code.
+pub struct CodeFlow<'a> {
+    pub service: &'static str,
+    /// The command to run again (`crier auth threads`).
+    pub again: &'a str,
+    /// How long a code is valid ("1 hour"), said with the `--code` hint.
+    pub lifetime: &'a str,
+}
+
+/// The authorization code and the redirect URI it was issued for: from `--code`
+/// (`code_arg`), from the browser's redirect to a listener on this machine (when
+/// `redirect_uri` points here), or from the redirect URL pasted on a terminal.
+/// `authorize(redirect_uri, state)` is the authorize URL. `None`: there is no terminal to
+/// paste on, and the user was told to run again with `--code`.
+pub async fn authorization_code(
+    cx: &SignInContext<'_>,
+    flow: &CodeFlow<'_>,
+    code_arg: Option<&str>,
+    redirect_uri: &str,
+    authorize: &dyn Fn(&str, &str) -> String,
+) -> Result<Option<(String, String)>> {
+    if let Some(input) = code_arg {
+        return Ok(Some((parse_code_input(input)?.code, redirect_uri.to_owned())));
+    }
+    let state = random_state();
+    if let Some(listening) = listen(redirect_uri).await? {
+        let redirect_uri = listening.redirect_uri.clone();
+        show_authorize_url(cx, flow.service, &authorize(&redirect_uri, &state));
+        let code = receive_redirect(cx, listening, &state, flow.again).await?;
+        return Ok(Some((code, redirect_uri)));
+    }
+    show_authorize_url(cx, flow.service, &authorize(redirect_uri, &state));
+    if !io::stdin().is_terminal() {
+        // Not a failure: the next step is the user's.
+        eprintln!(
+            "{} then sends the browser to {redirect_uri}?code=…. Copy that whole URL from the address bar and run:\n\n  {} --code '<the URL>'\n\n(The code is valid for {} and works once.)",
+            flow.service, flow.again, flow.lifetime
+        );
+        return Ok(None);
+    }
+    let line =
+        read_pasted(&format!("Then paste the URL the browser was sent to (it starts with {redirect_uri}?code=):"))?;
+    let input = parse_code_input(&line)?;
+    if input.state.as_deref().is_some_and(|s| s != state) {
+        return Err(Error::Env {
+            message: "the pasted URL's `state` does not match this run; open the URL printed above (not an older one) and paste its redirect".into(),
+        });
+    }
+    Ok(Some((input.code, redirect_uri.to_owned())))
+}
+
 /// `Some` when the redirect URI points at this machine over plain http.
 pub fn loopback(redirect_uri: &str) -> Option<Loopback> {
     let url = Url::parse(redirect_uri).ok()?;

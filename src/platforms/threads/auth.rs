@@ -8,7 +8,6 @@
 //! shape `{"error_type","code","error_message"}` or in the Graph envelope `{"error":{…}}`;
 //! both are read into [`OAuthError::Rejected`].
 
-use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -109,7 +108,7 @@ async fn sign_in(cx: &SignInContext<'_>, args: &ThreadsArgs) -> Result<Option<Cr
         )?
         .to_owned(),
     );
-    let mut redirect_uri = match args.redirect_uri.as_deref().filter(|s| !s.is_empty()) {
+    let redirect_uri = match args.redirect_uri.as_deref().filter(|s| !s.is_empty()) {
         Some(r) => r.to_owned(),
         None => cx
             .required(
@@ -121,33 +120,12 @@ async fn sign_in(cx: &SignInContext<'_>, args: &ThreadsArgs) -> Result<Option<Cr
     if url::Url::parse(&redirect_uri).is_err() {
         return Err(Error::usage(format!("the redirect URI `{redirect_uri}` is not an absolute URL")));
     }
-    let state = oauth::random_state();
-
-    let code = if let Some(input) = &args.code {
-        oauth::parse_code_input(input)?.code
-    } else if let Some(listening) = oauth::listen(&redirect_uri).await? {
-        redirect_uri = listening.redirect_uri.clone();
-        oauth::show_authorize_url(cx, SERVICE, &authorize_url(app_id, &redirect_uri, &state));
-        oauth::receive_redirect(cx, listening, &state, "crier auth threads").await?
-    } else {
-        oauth::show_authorize_url(cx, SERVICE, &authorize_url(app_id, &redirect_uri, &state));
-        if !std::io::stdin().is_terminal() {
-            // Not a failure: the next step is the user's.
-            eprintln!(
-                "Threads then sends the browser to {redirect_uri}?code=…#_. Copy that whole URL from the address bar and run:\n\n  crier auth threads --code '<the URL>'\n\n(The code is valid for 1 hour and works once.)"
-            );
-            return Ok(None);
-        }
-        let line = oauth::read_pasted(&format!(
-            "Then paste the URL the browser was sent to (it starts with {redirect_uri}?code=):"
-        ))?;
-        let input = oauth::parse_code_input(&line)?;
-        if input.state.as_deref().is_some_and(|s| s != state) {
-            return Err(env_error(
-                "the pasted URL's `state` does not match this run; open the URL printed above (not an older one) and paste its redirect".into(),
-            ));
-        }
-        input.code
+    let flow = oauth::CodeFlow { service: SERVICE, again: "crier auth threads", lifetime: "1 hour" };
+    let authorize = |redirect: &str, state: &str| authorize_url(app_id, redirect, state);
+    let Some((code, redirect_uri)) =
+        oauth::authorization_code(cx, &flow, args.code.as_deref(), &redirect_uri, &authorize).await?
+    else {
+        return Ok(None);
     };
 
     let client = token_client(cx).map_err(|e| Error::usage(e.to_string()))?;
