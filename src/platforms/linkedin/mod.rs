@@ -8,6 +8,7 @@
 //! - [`api`]: the HTTP client; [`publish`]: exactly-once publishing, edits, deletes.
 
 pub mod api;
+mod auth;
 mod doctor;
 pub mod little;
 pub mod options;
@@ -23,7 +24,8 @@ use handlebars::Context;
 use serde_json::{Value, json};
 
 use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
+    Session, SignIn,
 };
 use crate::checklist::Checklist;
 use crate::content::Post;
@@ -166,6 +168,10 @@ impl Platform for Linkedin {
 
     fn edits_in_place(&self) -> bool {
         true
+    }
+
+    fn sign_in(&self) -> Option<&'static dyn SignIn> {
+        Some(&auth::LinkedinSignIn)
     }
 
     async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
