@@ -224,3 +224,92 @@ fn a_sunset_api_version_is_a_configuration_error() {
     assert!(run.all().contains("linkedin.version"), "{}", run.all());
     assert!(w.fake.posts().is_empty());
 }
+
+// ---------------------------------------------------------------- crier auth linkedin
+
+const REDIRECT: &str = "https://example.com/linkedin/callback";
+
+impl World {
+    /// `crier auth linkedin ARGS…` with the app's settings and the fake's endpoints.
+    fn auth(&self, args: &[&str], redirect: &str) -> Crier {
+        let cfg = fake_linkedin::FakeConfig::default();
+        self.repo
+            .crier()
+            .env("CRIER_LINKEDIN_API_URL", self.fake.origin())
+            .env("CRIER_LINKEDIN_OAUTH_URL", format!("{}/oauth/v2", self.fake.origin()))
+            .env("LINKEDIN_CLIENT_ID", &cfg.client_id)
+            .env("LINKEDIN_CLIENT_SECRET", &cfg.client_secret)
+            .env("LINKEDIN_REDIRECT_URI", redirect)
+            .env_remove("LINKEDIN_ACCESS_TOKEN")
+            .args(["auth", "linkedin"])
+            .args(args)
+    }
+}
+
+#[test]
+fn auth_writes_the_token_and_its_end_and_a_code_works_once() {
+    let w = World::new();
+    let code = w.fake.code(REDIRECT);
+    let run = w.auth(&["--code", &code, "--write-env", ".env"], REDIRECT).run();
+    run.code(0);
+    let secret = fake_linkedin::FakeConfig::default().client_secret;
+    assert!(!run.all().contains(&secret) && !run.all().contains(&w.token), "{}", run.all());
+    let env = w.read(".env");
+    assert!(env.contains(&format!("LINKEDIN_ACCESS_TOKEN={}", w.token)), "{env}");
+    // 60 days after CRIER_NOW (2026-11-28T10:00:00Z).
+    assert!(env.contains("LINKEDIN_TOKEN_EXPIRES_AT=2027-01-27T10:00:00Z"), "{env}");
+
+    let again = w.auth(&["--code", &code], REDIRECT).run();
+    again.code(2);
+    assert!(again.all().contains("works once"), "{}", again.all());
+
+    let refresh =
+        w.command(&["auth", "refresh", "linkedin"]).env("LINKEDIN_TOKEN_EXPIRES_AT", "2026-12-05T00:00:00Z").run();
+    assert!(refresh.all().contains("crier auth linkedin"), "{}", refresh.all());
+}
+
+#[test]
+fn auth_receives_the_redirect_on_this_machine() {
+    use std::io::BufRead as _;
+    let w = World::new();
+    let mut child = w
+        .auth(&["--no-browser", "--write-env", ".env"], "http://127.0.0.1:0/callback")
+        .spawn_with(std::process::Stdio::null())
+        .expect("spawn");
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let url = loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap_or(0) > 0, "no authorize URL printed");
+        if let Some(i) = line.find("http://") {
+            break line[i..].trim().to_owned();
+        }
+    };
+    assert!(url.contains("scope=openid%20profile%20w_member_social"), "{url}");
+    // The browser: LinkedIn's page redirects to crier's listener with the code.
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let location = w._rt.block_on(async {
+        let r = http.get(&url).send().await.expect("authorize");
+        r.headers()[reqwest::header::LOCATION].to_str().expect("location").to_owned()
+    });
+    let page =
+        w._rt.block_on(async { http.get(&location).send().await.expect("redirect").text().await.unwrap_or_default() });
+    assert!(page.contains("authorized"), "{page}");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    assert!(w.read(".env").contains(&format!("LINKEDIN_ACCESS_TOKEN={}", w.token)));
+}
+
+#[test]
+fn doctor_and_publish_warn_fourteen_days_before_the_token_ends() {
+    let w = World::new();
+    w.file("content/a.md", TEXT_POST);
+    let soon = "2026-12-05T10:00:00Z"; // 7 days after CRIER_NOW
+    let doctor = w.command(&["doctor"]).env("LINKEDIN_TOKEN_EXPIRES_AT", soon).run();
+    let out = doctor.all();
+    assert!(out.contains("Ada Lovelace") && out.contains("expires on 2026-12-05"), "{out}");
+    let publish = w.command(&["publish", "--no-commit"]).env("LINKEDIN_TOKEN_EXPIRES_AT", soon).run();
+    publish.code(0);
+    assert!(publish.all().contains("expires on 2026-12-05"), "{}", publish.all());
+    let fine = w.command(&["doctor"]).env("LINKEDIN_TOKEN_EXPIRES_AT", "2027-01-20T10:00:00Z").run();
+    assert!(!fine.all().contains("in 7 day"), "{}", fine.all());
+}

@@ -56,6 +56,9 @@ pub(crate) struct FakeConfig {
     pub(crate) encode_id: bool,
     pub(crate) latency: Duration,
     pub(crate) drop_hang: Duration,
+    /// The app of the OAuth endpoints.
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
 }
 
 impl Default for FakeConfig {
@@ -69,6 +72,8 @@ impl Default for FakeConfig {
             encode_id: true,
             latency: Duration::ZERO,
             drop_hang: Duration::from_secs(30),
+            client_id: "86fakeclientid".into(),
+            client_secret: "WPL_AP1.fakeClientSecret.SECRET".into(),
         }
     }
 }
@@ -84,6 +89,9 @@ pub(crate) enum Route {
     Upload,
     /// The web page and its image (link cards).
     Page,
+    /// `GET /oauth/v2/authorization` (the browser's side) and `POST /oauth/v2/accessToken`.
+    Authorize,
+    AccessToken,
     #[default]
     Any,
 }
@@ -133,6 +141,8 @@ pub(crate) struct Linkedin {
     expired: bool,
     /// The page served for link cards.
     page: String,
+    /// Authorization codes not used yet, and the redirect URI each was issued for.
+    codes: HashMap<String, String>,
 }
 
 pub(crate) type FakeLinkedin = fake::Fake<Linkedin>;
@@ -157,6 +167,7 @@ impl FakeLinkedin {
             recent: Vec::new(),
             expired: false,
             page: String::new(),
+            codes: HashMap::new(),
         };
         Self::serve(state, latency, drop_hang).await
     }
@@ -195,6 +206,15 @@ impl FakeLinkedin {
         let now = g.clock.elapsed();
         g.recent.push((duplicate_key(&body), urn.clone(), now));
         urn
+    }
+
+    /// A code for the member, as the authorization page would give it for `redirect_uri`.
+    pub(crate) fn code(&self, redirect_uri: &str) -> String {
+        let mut g = self.lock();
+        g.next_id += 1;
+        let code = format!("AQTfakeCode{}", g.next_id);
+        g.codes.insert(code.clone(), redirect_uri.to_owned());
+        code
     }
 
     /// How many requests came in on `route`.
@@ -277,6 +297,8 @@ fn route_of(method: &Method, segs: &[&str], query: &HashMap<String, String>) -> 
         }
         ("PUT", ["dms-uploads", _]) => Route::Upload,
         ("GET", ["blog", _]) | ("GET", ["og.png"]) => Route::Page,
+        ("GET", ["oauth", "v2", "authorization"]) => Route::Authorize,
+        ("POST", ["oauth", "v2", "accessToken"]) => Route::AccessToken,
         _ => Route::Any,
     }
 }
@@ -327,6 +349,11 @@ impl fake::Platform for Linkedin {
             } else {
                 fake::html(200, self.page.clone())
             };
+        }
+        match route {
+            Route::Authorize => return self.authorize(req),
+            Route::AccessToken => return self.access_token(req),
+            _ => {}
         }
         let bearer = req.header("authorization").and_then(|a| a.strip_prefix("Bearer "));
         if bearer != Some(self.cfg.token.as_str()) {
@@ -382,7 +409,9 @@ impl fake::Platform for Linkedin {
                 Some(_) => error(400, "EMPTY_UPLOAD", "No bytes were uploaded"),
                 None => error(404, "NOT_FOUND", "Unknown upload URL"),
             },
-            Route::Page | Route::Any => error(404, "NOT_FOUND", &format!("No route {} {}", req.method, req.path())),
+            Route::Page | Route::Any | Route::Authorize | Route::AccessToken => {
+                error(404, "NOT_FOUND", &format!("No route {} {}", req.method, req.path()))
+            }
         }
     }
 }
@@ -390,6 +419,49 @@ impl fake::Platform for Linkedin {
 impl Linkedin {
     fn author(&self) -> String {
         format!("urn:li:person:{}", self.cfg.sub)
+    }
+
+    /// The member consents: a redirect to `redirect_uri` with a code and the `state`.
+    fn authorize(&mut self, req: &Incoming) -> Response {
+        let q = req.query();
+        let scope = q.get("scope").map(String::as_str).unwrap_or_default();
+        if q.get("client_id") != Some(&self.cfg.client_id) || scope != "openid profile w_member_social" {
+            return error(400, "invalid_request", "unknown client_id, or not the scopes crier needs");
+        }
+        let redirect = q.get("redirect_uri").cloned().unwrap_or_default();
+        self.next_id += 1;
+        let code = format!("AQTfakeCode{}", self.next_id);
+        self.codes.insert(code.clone(), redirect.clone());
+        let state = q.get("state").cloned().unwrap_or_default();
+        let to = format!("{redirect}?code={code}&state={state}");
+        let mut r = raw(302, "text/html", String::new());
+        r.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&to).expect("ascii"));
+        r
+    }
+
+    /// `grant_type=authorization_code`: a code works once, for the redirect URI it was issued for.
+    fn access_token(&mut self, req: &Incoming) -> Response {
+        let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body).into_owned().collect();
+        let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+        let oauth_error = |d: &str| fake::json(400, &json!({"error": "invalid_request", "error_description": d}));
+        if get("grant_type") != "authorization_code" {
+            return oauth_error("grant_type must be authorization_code");
+        }
+        if get("client_id") != self.cfg.client_id || get("client_secret") != self.cfg.client_secret {
+            return fake::json(
+                401,
+                &json!({"error": "invalid_client", "error_description": "Client authentication failed"}),
+            );
+        }
+        match self.codes.remove(get("code")) {
+            Some(redirect) if redirect == get("redirect_uri") => fake::json(
+                200,
+                &json!({"access_token": self.cfg.token, "expires_in": 5_184_000, "scope": "email,openid,profile,w_member_social"}),
+            ),
+            _ => oauth_error(
+                "Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code. Or authorization code expired.",
+            ),
+        }
     }
 
     fn check_version(&self, req: &Incoming) -> Option<Response> {
