@@ -1,8 +1,6 @@
 //! LinkedIn connected for one run. Connecting sends nothing: the author is looked up on the
 //! first publish, so `delete`, `status --remote` and `stats` cost no extra call.
 
-use std::time::Duration;
-
 use secrecy::SecretString;
 
 use super::LinkedinOutput;
@@ -31,10 +29,8 @@ pub(super) fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failu
         let m = "LINKEDIN_ACCESS_TOKEN is not set".to_owned();
         return Err(Failure { fatal: Some(m.clone()), ..Failure::new(m) });
     };
-    let opts = ClientOptions {
-        min_write_interval: Duration::from_millis(cx.project.config.publish.write_interval_ms),
-        ..cx.http
-    };
+    // LinkedIn's limits are per day (reset at 00:00 UTC), not per second: writes are not spaced.
+    let opts: ClientOptions = cx.http;
     let base = cx.env.get("CRIER_LINKEDIN_API_URL").unwrap_or(DEFAULT_BASE_URL);
     let version = cx.project.config.sections.get_or_default::<LinkedinConfig>().version.clone();
     let client = LinkedinClient::new(base, &SecretString::from(token.trim().to_owned()), &version, opts);
