@@ -277,10 +277,17 @@ impl LinkedinPublisher {
                 progress("an earlier run did not learn whether this post went out: sending the identical post again");
                 self.resend(post, p, progress, on_wait).await
             }
-            _ => Err(Failure::new(format!(
-                "an earlier run sent this post to LinkedIn at {} and never learned whether it went out; LinkedIn's duplicate window (about 10 minutes) is over, so sending it again could publish it twice, and crier does not. Look at your LinkedIn activity: if the post is there, record it with `crier adopt {} --platform linkedin --id urn:li:share:…` (the URN is in the post's link); if it is not, remove the entry for `{}` from {PENDING_FILE} and publish again",
-                p.at, post.path, post.path
-            ))),
+            _ => {
+                let why = if p.hash == hash {
+                    "LinkedIn's duplicate window (about 10 minutes) is over, so sending it again could publish it twice, and crier does not"
+                } else {
+                    "the post has changed since, so LinkedIn could not tell a resend from a new post, and crier does not send it"
+                };
+                Err(Failure::new(format!(
+                    "an earlier run sent this post to LinkedIn at {} and never learned whether it went out; {why}. Look at your LinkedIn activity: if the post is there, record it with `crier adopt {} --platform linkedin --id urn:li:share:…` (the URN is in the post's link); if it is not, remove the entry for `{}` from {PENDING_FILE} and publish again",
+                    p.at, post.path, post.path
+                )))
+            }
         }
     }
 
@@ -305,14 +312,23 @@ impl LinkedinPublisher {
                 self.remember(&urn);
                 Ok(urn)
             }
-            Err(e @ LinkedinError::Ambiguous { .. }) => Err(Failure::new(format!(
-                "{e}; crier could not learn whether the post went out and did not send it again: run `crier publish` again within a few minutes (LinkedIn's duplicate window) to finish"
-            ))),
-            Err(e) => {
-                // A definite answer: nothing of this post is out (a duplicate of another
-                // file's post is that file's).
+            Err(e @ (LinkedinError::Duplicate { urn: Some(_), .. } | LinkedinError::Rejected { .. })) => {
+                // The earlier create was refused alike: a duplicate of another file's post
+                // (that file's), or a request LinkedIn does not take.
                 self.settle(&post.path)?;
                 Err(self.fail(&e))
+            }
+            Err(e) => {
+                // The resend did not land, and says nothing of the earlier create: it stays
+                // pending for the next run.
+                let f = self.fail(&e);
+                Err(Failure {
+                    message: format!(
+                        "{}; crier could not learn whether the post went out and did not send it again: run `crier publish` again within a few minutes (LinkedIn's duplicate window) to finish",
+                        f.message
+                    ),
+                    ..f
+                })
             }
         }
     }
