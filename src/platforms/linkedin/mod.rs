@@ -86,8 +86,8 @@ impl Output for LinkedinOutput {
         let n = self.count();
         let card = Card {
             text: &self.text,
-            counter: format!("{n}/{}", rules::MAX_CHARS),
-            over: n > rules::MAX_CHARS,
+            counter: format!("{n}/{}", rules::ALLOWED),
+            over: n > rules::ALLOWED,
             media: self.media.iter().map(|m| cx.card_media(m)).collect(),
         };
         cards("LinkedIn", &[card])
@@ -109,12 +109,12 @@ impl Output for LinkedinOutput {
             1 => "  1 image".to_owned(),
             n => format!("  {n} images"),
         };
-        format!("linkedin 1 post  {}/{}{media}", self.count(), rules::MAX_CHARS)
+        format!("linkedin 1 post  {}/{}{media}", self.count(), rules::ALLOWED)
     }
 
     fn to_human(&self) -> String {
         let mut out = format!("visibility: {}\n", self.visibility);
-        out.push_str(&format!("── post · {}/{} characters ──\n", self.count(), rules::MAX_CHARS));
+        out.push_str(&format!("── post · {}/{} characters ──\n", self.count(), rules::ALLOWED));
         if !self.text.is_empty() {
             out.push_str(&self.text);
             out.push('\n');

@@ -13,6 +13,8 @@ pub const MAX_CHARS: usize = 3000;
 /// commentary or of the text, nor in which unit, so crier counts the text in UTF-16 units
 /// (the larger of the usual counts) and leaves this much room for the difference.
 pub const MARGIN: usize = 100;
+/// What `check` lets through: [`MAX_CHARS`] less [`MARGIN`].
+pub const ALLOWED: usize = MAX_CHARS - MARGIN;
 /// Images in a multi-image post.
 pub const MAX_IMAGES: usize = 20;
 /// `altText` "Maximum length is 4,086 characters".
@@ -31,8 +33,8 @@ pub fn validate(post: &Post, out: &LinkedinOutput) -> Vec<Diagnostic> {
         );
     }
     let n = out.count();
-    if n > MAX_CHARS - MARGIN {
-        let room = MAX_CHARS - MARGIN;
+    if n > ALLOWED {
+        let room = ALLOWED;
         d.push(
             Diagnostic::error(
                 "linkedin-too-long",
