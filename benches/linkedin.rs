@@ -27,31 +27,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let posts = TEXT_POSTS + IMAGE_POSTS;
-    std::fs::write(
-        root.join("crier.yaml"),
-        format!("publish:\n  max_per_run: {posts}\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 5\n"),
-    )
-    .expect("crier.yaml");
-    std::fs::create_dir_all(root.join("content")).expect("content");
-    std::fs::create_dir_all(root.join("media")).expect("media");
-    for i in 0..IMAGES {
-        std::fs::write(root.join(format!("media/{i}.png")), support::common::png(640, 480)).expect("png");
-    }
-    for i in 0..TEXT_POSTS {
-        std::fs::write(
-            root.join(format!("content/text-{i:03}.md")),
-            format!("---\nplatforms: [linkedin]\n---\n\nBenchmark post {i}: crier publishes from git.\n"),
-        )
-        .expect("post");
-    }
-    let media: String = (0..IMAGES).map(|i| format!("  - path: media/{i}.png\n    alt: Picture {i}\n")).collect();
-    for i in 0..IMAGE_POSTS {
-        std::fs::write(
-            root.join(format!("content/image-{i:03}.md")),
-            format!("---\nplatforms: [linkedin]\nmedia:\n{media}---\n\nFour pictures, number {i}.\n"),
-        )
-        .expect("post");
-    }
+    support::text_and_image_posts(root, "linkedin", TEXT_POSTS, IMAGE_POSTS, IMAGES);
 
     let (wall, out) =
         support::publish(root, &[("CRIER_LINKEDIN_API_URL", fake.origin()), ("LINKEDIN_ACCESS_TOKEN", fake.token())]);

@@ -27,22 +27,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let posts = TEXT_POSTS + IMAGE_POSTS;
-    let config = format!(
-        "publish:\n  max_per_run: {posts}\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 5\n"
-    );
-    support::write(root, "crier.yaml", config);
-    for i in 0..IMAGES {
-        support::write(root, &format!("media/{i}.png"), support::common::png(640, 480));
-    }
-    for i in 0..TEXT_POSTS {
-        let text = format!("---\nplatforms: [mastodon]\n---\n\nBenchmark status {i}: crier publishes from git.\n");
-        support::write(root, &format!("content/text-{i:03}.md"), text);
-    }
-    let media: String = (0..IMAGES).map(|i| format!("  - path: media/{i}.png\n    alt: Picture {i}\n")).collect();
-    for i in 0..IMAGE_POSTS {
-        let text = format!("---\nplatforms: [mastodon]\nmedia:\n{media}---\n\nFour pictures, number {i}.\n");
-        support::write(root, &format!("content/image-{i:03}.md"), text);
-    }
+    support::text_and_image_posts(root, "mastodon", TEXT_POSTS, IMAGE_POSTS, IMAGES);
 
     let (wall, out) =
         support::publish(root, &[("MASTODON_INSTANCE", fake.base_url()), ("MASTODON_ACCESS_TOKEN", fake.token())]);

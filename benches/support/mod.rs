@@ -28,6 +28,29 @@ pub(crate) fn crier(root: &Path, env: &[(&str, String)], args: &[&str]) -> (Dura
     (start.elapsed(), run)
 }
 
+/// Writes the repository of the per-platform publish benchmarks into `root`: crier.yaml
+/// (every post in one run), `text_posts` text posts and `image_posts` posts of `images`
+/// PNG images each, all for `platform`.
+pub(crate) fn text_and_image_posts(root: &Path, platform: &str, text_posts: usize, image_posts: usize, images: usize) {
+    let posts = text_posts + image_posts;
+    let config = format!(
+        "publish:\n  max_per_run: {posts}\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 5\n"
+    );
+    write(root, "crier.yaml", config);
+    for i in 0..images {
+        write(root, &format!("media/{i}.png"), common::png(640, 480));
+    }
+    for i in 0..text_posts {
+        let text = format!("---\nplatforms: [{platform}]\n---\n\nBenchmark post {i}: crier publishes from git.\n");
+        write(root, &format!("content/text-{i:03}.md"), text);
+    }
+    let media: String = (0..images).map(|i| format!("  - path: media/{i}.png\n    alt: Picture {i}\n")).collect();
+    for i in 0..image_posts {
+        let text = format!("---\nplatforms: [{platform}]\nmedia:\n{media}---\n\nFour pictures, number {i}.\n");
+        write(root, &format!("content/image-{i:03}.md"), text);
+    }
+}
+
 /// `crier -C ROOT --color never -q publish` with `env` set, and how long it took.
 pub(crate) fn publish(root: &Path, env: &[(&str, String)]) -> (Duration, Run) {
     crier(root, env, &["publish"])
