@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, TimeDelta};
-use clap::{Args as _, FromArgMatches as _};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
 
@@ -16,7 +15,7 @@ use super::api::{ClientOptions, DEFAULT_BASE_URL, LinkedinClient, SCOPES};
 use super::doctor::{Expiry, KEY_EXPIRES_AT, expiry_warning};
 use super::options::DEFAULT_VERSION;
 use crate::error::{Error, Result};
-use crate::platforms::oauth::{self, Credentials, OAuthError, Renewal, SignIn, SignInContext, TokenClient};
+use crate::platforms::oauth::{self, Credentials, OAuthError, Renewal, SignInContext, TokenClient};
 
 /// Where LinkedIn's OAuth endpoints are (`CRIER_LINKEDIN_OAUTH_URL` moves them, for tests).
 const DEFAULT_OAUTH_URL: &str = "https://www.linkedin.com/oauth/v2";
@@ -39,36 +38,29 @@ struct LinkedinArgs {
     redirect_uri: Option<String>,
 }
 
-pub(super) struct LinkedinSignIn;
+oauth::sign_in!(
+    LinkedinSignIn,
+    LinkedinArgs,
+    "linkedin",
+    "Authorize crier with LinkedIn and get a member access token (valid 60 days).",
+    sign_in,
+    refresh,
+);
 
-#[async_trait::async_trait(?Send)]
-impl SignIn for LinkedinSignIn {
-    fn command(&self) -> clap::Command {
-        // `about` after the flags: their struct's doc comment would replace it.
-        LinkedinArgs::augment_args(clap::Command::new("linkedin"))
-            .about("Authorize crier with LinkedIn and get a member access token (valid 60 days).")
+async fn refresh(cx: &SignInContext<'_>) -> Renewal {
+    if cx.env.get(KEY_TOKEN).is_none() {
+        return Renewal::NotSet(format!("{KEY_TOKEN} is not set (get one with `crier auth linkedin`; {HOW_TO})"));
     }
-
-    async fn sign_in(&self, cx: &SignInContext<'_>, matches: &clap::ArgMatches) -> Result<Option<Credentials>> {
-        let args = LinkedinArgs::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string()))?;
-        sign_in(cx, &args).await
-    }
-
-    async fn refresh(&self, cx: &SignInContext<'_>) -> Renewal {
-        if cx.env.get(KEY_TOKEN).is_none() {
-            return Renewal::NotSet(format!("{KEY_TOKEN} is not set (get one with `crier auth linkedin`; {HOW_TO})"));
-        }
-        let again = "LinkedIn gives self-serve apps no refresh token: run `crier auth linkedin` again";
-        match expiry_warning(cx.env.get(KEY_EXPIRES_AT), cx.now) {
-            Expiry::Fine(date) => Renewal::NotNeeded(format!(
-                "The LinkedIn token is valid until {date}; {again} before then (crier warns 14 days ahead)."
-            )),
-            Expiry::Soon(m) => Renewal::Failed(format!("{m}: {again}")),
-            Expiry::Expired(date) => Renewal::Failed(format!("the LinkedIn token expired on {date}: {again}")),
-            Expiry::Unknown | Expiry::Unreadable => Renewal::Failed(format!(
-                "the LinkedIn token's end is not known ({KEY_EXPIRES_AT}); {again} within 60 days of getting it"
-            )),
-        }
+    let again = "LinkedIn gives self-serve apps no refresh token: run `crier auth linkedin` again";
+    match expiry_warning(cx.env.get(KEY_EXPIRES_AT), cx.now) {
+        Expiry::Fine(date) => Renewal::NotNeeded(format!(
+            "The LinkedIn token is valid until {date}; {again} before then (crier warns 14 days ahead)."
+        )),
+        Expiry::Soon(m) => Renewal::Failed(format!("{m}: {again}")),
+        Expiry::Expired(date) => Renewal::Failed(format!("the LinkedIn token expired on {date}: {again}")),
+        Expiry::Unknown | Expiry::Unreadable => Renewal::Failed(format!(
+            "the LinkedIn token's end is not known ({KEY_EXPIRES_AT}); {again} within 60 days of getting it"
+        )),
     }
 }
 

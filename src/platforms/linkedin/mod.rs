@@ -24,14 +24,12 @@ use handlebars::Context;
 use serde_json::{Value, json};
 
 use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
-    Session, SignIn,
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
 };
 use crate::checklist::Checklist;
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
-use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
@@ -70,17 +68,7 @@ impl LinkedinOutput {
 }
 
 impl Output for LinkedinOutput {
-    fn platform(&self) -> PlatformId {
-        Linkedin::id()
-    }
-
-    fn template(&self) -> &str {
-        &self.template
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
+    super::output_basics!(Linkedin::id());
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
         let n = self.count();
@@ -145,33 +133,21 @@ const CREDENTIALS: &[Credential] = &[Credential { var: "LINKEDIN_ACCESS_TOKEN", 
 
 #[async_trait::async_trait(?Send)]
 impl Platform for Linkedin {
-    fn id(&self) -> PlatformId {
-        Self::id()
-    }
-
-    fn display_name(&self) -> &'static str {
-        "LinkedIn"
-    }
+    super::platform_basics!(
+        "LinkedIn",
+        CREDENTIALS,
+        "run `crier auth linkedin --write-env .env` with LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REDIRECT_URI of an app (https://www.linkedin.com/developers/apps) that has the products \"Sign In with LinkedIn using OpenID Connect\" and \"Share on LinkedIn\" (or generate a token with the scopes `openid profile w_member_social` in the Developer Portal), then set LINKEDIN_ACCESS_TOKEN as a repository secret for CI; tokens last 60 days",
+        sign_in: &auth::LinkedinSignIn,
+        post: LinkedinOptions, config: LinkedinConfig
+    );
 
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         // Share URNs are 19 digits.
         "https://www.linkedin.com/feed/update/urn:li:share:7240000000000000000/".to_owned()
     }
 
-    fn credentials(&self) -> &'static [Credential] {
-        CREDENTIALS
-    }
-
-    fn setup_hint(&self) -> &'static str {
-        "create an app at https://www.linkedin.com/developers/apps with the products \"Sign In with LinkedIn using OpenID Connect\" and \"Share on LinkedIn\", generate a token with the scopes `openid profile w_member_social` (valid 60 days), and set LINKEDIN_ACCESS_TOKEN (in .env, or as a repository secret)"
-    }
-
     fn edits_in_place(&self) -> bool {
         true
-    }
-
-    fn sign_in(&self) -> Option<&'static dyn SignIn> {
-        Some(&auth::LinkedinSignIn)
     }
 
     async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
@@ -180,14 +156,6 @@ impl Platform for Linkedin {
 
     async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
         doctor::check(cx, report).await;
-    }
-
-    fn post_options(&self) -> Option<Section> {
-        Some(Section::of::<LinkedinOptions>())
-    }
-
-    fn config_section(&self) -> Option<Section> {
-        Some(Section::of::<LinkedinConfig>())
     }
 
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
@@ -203,8 +171,7 @@ impl Platform for Linkedin {
 /// `thread:` joined by blank lines) as plain text through the template, then the commentary.
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<LinkedinOutput, Vec<Diagnostic>> {
     let f = &post.front;
-    let opts = post.options.get::<LinkedinOptions>().map(|m| &m.value);
-    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Linkedin::id())?;
+    let (opts, template) = super::options_and_template::<LinkedinOptions>(project, post, Linkedin::id())?;
     let site = project.config.site_url();
     let site = site.as_ref();
 
