@@ -1,5 +1,7 @@
 //! The LinkedIn client against the fake LinkedIn (tests/support/fake_linkedin.rs).
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_linkedin.rs"]
 mod fake_linkedin;
 
@@ -12,13 +14,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 fn fast() -> ClientOptions {
-    ClientOptions {
-        max_total_wait: Duration::from_secs(5),
-        initial_delay: Duration::from_millis(10),
-        request_timeout: Duration::from_secs(1),
-        default_retry_after: Duration::from_millis(200),
-        ..ClientOptions::default()
-    }
+    ClientOptions { default_retry_after: Duration::from_millis(200), ..common::fast_http() }
 }
 
 async fn start() -> FakeLinkedin {
