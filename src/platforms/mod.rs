@@ -44,14 +44,8 @@ use http::HttpOptions;
 use oauth::SignIn;
 
 /// Every platform, in the order of [`crate::platform_id::NAMES`].
-pub static REGISTRY: &[&dyn Platform] = &[
-    &threads::Threads,
-    &devto::Devto,
-    &bluesky::Bluesky,
-    &mastodon::Mastodon,
-    &linkedin::Linkedin,
-    &discord::Discord,
-];
+pub static REGISTRY: &[&dyn Platform] =
+    &[&threads::Threads, &devto::Devto, &bluesky::Bluesky, &mastodon::Mastodon, &linkedin::Linkedin, &discord::Discord];
 
 /// The implementation of `id`.
 pub fn get(id: PlatformId) -> &'static dyn Platform {

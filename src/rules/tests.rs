@@ -899,6 +899,9 @@ fn discord_cases() -> Vec<Case> {
             .passes("discord-thread-name"),
         md("thread name of 101", dc(&format!("discord:\n  thread_name: {}\n", a(101)), "Hi\n"))
             .fires(&["discord-thread-name"]),
+    ]
+}
+
 fn li(extra: &str, body: &str) -> String {
     format!("---\nplatforms: [linkedin]\n{extra}---\n{body}")
 }
