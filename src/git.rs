@@ -1178,6 +1178,8 @@ mod tests {
 
     fn record(n: u32) -> Record {
         Record {
+            relays: Vec::new(),
+            d: None,
             id: format!("1789000000000000{n}"),
             url: format!("https://www.threads.com/@someone/post/P{n}"),
             cid: None,

@@ -41,10 +41,16 @@ pub struct Record {
     /// Content id of the record (Bluesky).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<String>,
+    /// The relays that hold the post (Nostr).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relays: Vec<String>,
     pub published_at: String,
     pub hash: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<PartRecord>,
+    /// The article's `d` tag, its address across edits (Nostr articles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub d: Option<String>,
     /// When `crier delete` took the post down (RFC 3339). The entry stays, so the post is
     /// never published again unless the user removes the entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -707,17 +713,23 @@ fn render_entry(platform: &str, record: &Entry<'_>, base: usize, step: usize, eo
 fn render_fields(entry: &Entry<'_>, indent: usize, step: usize, eol: &str) -> String {
     let record = entry.record;
     let mut out = String::new();
+    let relays = (!record.relays.is_empty())
+        .then(|| format!("[{}]", record.relays.iter().map(|r| quote(r)).collect::<Vec<_>>().join(", ")));
     let fields = [
-        ("id", Some(&record.id)),
-        ("url", Some(&record.url)),
-        ("cid", record.cid.as_ref()),
-        ("published_at", Some(&record.published_at)),
-        ("hash", Some(&record.hash)),
-        ("deleted_at", record.deleted_at.as_ref()),
+        ("id", Some(quote(&record.id))),
+        ("url", Some(quote(&record.url))),
+        ("cid", record.cid.as_deref().map(quote)),
+        ("relays", relays),
+        ("published_at", Some(quote(&record.published_at))),
+        ("hash", Some(quote(&record.hash))),
+        ("d", record.d.as_deref().map(quote)),
+        ("deleted_at", record.deleted_at.as_deref().map(quote)),
     ];
-    let marker = entry.unconfirmed.map(|note| (UNCONFIRMED, note));
-    for (key, value) in fields.into_iter().filter_map(|(k, v)| Some((k, v?.as_str()))).chain(marker) {
-        let _ = write!(out, "{:indent$}{key}: {}{eol}", "", quote(value));
+    let marker = entry.unconfirmed.map(|note| (UNCONFIRMED, Some(quote(note))));
+    for (key, value) in fields.into_iter().chain(marker) {
+        if let Some(value) = value {
+            let _ = write!(out, "{:indent$}{key}: {value}{eol}", "");
+        }
     }
     if !record.parts.is_empty() {
         let _ = write!(out, "{:indent$}parts:{eol}", "");
@@ -843,6 +855,8 @@ mod tests {
 
     fn threads() -> Record {
         Record {
+            relays: Vec::new(),
+            d: None,
             id: "17890000000000001".into(),
             url: "https://www.threads.com/@someone/post/DCkkKl_OGb1".into(),
             cid: None,
@@ -855,6 +869,8 @@ mod tests {
 
     fn chain() -> Record {
         Record {
+            relays: Vec::new(),
+            d: None,
             parts: vec![
                 PartRecord {
                     id: "17890000000000001".into(),
@@ -1264,6 +1280,8 @@ published:
     fn second_platform_and_replacement_keep_each_other() {
         let mut content = "---\ntitle: x\n---\nbody\n".to_string();
         let devto = Record {
+            relays: Vec::new(),
+            d: None,
             id: "2345678".into(),
             url: "https://dev.to/someone/slug".into(),
             cid: None,
@@ -1287,6 +1305,8 @@ published:
     #[test]
     fn awkward_strings_are_escaped() {
         let record = Record {
+            relays: Vec::new(),
+            d: None,
             id: "007".into(),
             url: "https://x/a b?q=\"1\"&p=\\ #not-comment: yes\n\ttab\u{1}\u{2028}é".into(),
             cid: Some("bafy: #1".into()),

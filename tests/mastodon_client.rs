@@ -477,6 +477,8 @@ async fn an_edit_of_a_deleted_status_says_how_to_publish_again() {
     let fake = FakeMastodon::start(cfg()).await;
     let mut p = publisher(&fake);
     let rec = Record {
+        relays: Vec::new(),
+        d: None,
         id: "999".into(),
         url: "u".into(),
         cid: None,

@@ -196,6 +196,8 @@ fn record() -> impl Strategy<Value = Record> {
         prop::collection::vec((text(), text(), prop::option::of(text())), 0..3),
     )
         .prop_map(|(id, url, cid, hash, parts)| Record {
+            relays: Vec::new(),
+            d: None,
             id,
             url,
             cid,

@@ -318,6 +318,8 @@ async fn look(
             url: String::new(),
             parts: Vec::new(),
             ..recorded.unwrap_or_else(|| ledger::Record {
+                relays: Vec::new(),
+                d: None,
                 id: String::new(),
                 url: String::new(),
                 cid: None,

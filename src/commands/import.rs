@@ -104,6 +104,8 @@ fn devto(g: &Global, args: &ImportDevtoArgs) -> Result<Outcome> {
                 }
             };
             let record = Record {
+                relays: Vec::new(),
+                d: None,
                 id: id.clone(),
                 url: String::new(),
                 cid: None,

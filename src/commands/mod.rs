@@ -207,6 +207,7 @@ pub(crate) fn require_credentials(g: &Global, ids: &[crate::platforms::PlatformI
                 ),
             });
         }
+        platform.check_env(&g.env).map_err(|message| Error::Env { message })?;
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod http;
 pub mod linkedin;
 pub mod mastodon;
 pub mod metrics;
+pub mod nostr;
 pub mod oauth;
 pub mod threads;
 pub mod upload;
@@ -44,8 +45,15 @@ use http::HttpOptions;
 use oauth::SignIn;
 
 /// Every platform, in the order of [`crate::platform_id::NAMES`].
-pub static REGISTRY: &[&dyn Platform] =
-    &[&threads::Threads, &devto::Devto, &bluesky::Bluesky, &mastodon::Mastodon, &linkedin::Linkedin, &discord::Discord];
+pub static REGISTRY: &[&dyn Platform] = &[
+    &threads::Threads,
+    &devto::Devto,
+    &bluesky::Bluesky,
+    &mastodon::Mastodon,
+    &linkedin::Linkedin,
+    &nostr::Nostr,
+    &discord::Discord,
+];
 
 /// The implementation of `id`.
 pub fn get(id: PlatformId) -> &'static dyn Platform {
@@ -252,6 +260,12 @@ pub trait Platform: Sync {
     /// `config.sections.get_or_default::<T>()`).
     fn config_section(&self) -> Option<Section> {
         None
+    }
+
+    /// Checks the form of credentials that are set (a malformed key is exit 2 before
+    /// anything is sent); the message names the variable, never its value.
+    fn check_env(&self, _env: &Env) -> Result<(), String> {
+        Ok(())
     }
 }
 

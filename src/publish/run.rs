@@ -145,6 +145,7 @@ pub fn check_credentials(env: &Env, work: &[&PlanEntry]) -> Result<()> {
                 ),
             });
         }
+        platform.check_env(env).map_err(|message| Error::Env { message })?;
     }
     Ok(())
 }
@@ -465,7 +466,7 @@ async fn publish_one(
         let (ahead, post) = (&ahead, &post);
         Box::pin(async move {
             let change = change_of(post, id, lost.record.clone(), Some(lost.check.clone()));
-            write_change(run, post, id, change).await.map_err(|e| e.to_string())?;
+            write_change(run, post, id, change, false).await.map_err(|e| e.to_string())?;
             *ahead.borrow_mut() = Some(lost);
             Ok(())
         })
@@ -543,7 +544,7 @@ async fn undo_ahead(run: &Shared<'_>, post: &Post, id: PlatformId, last: platfor
         (Some(change_of(post, id, last.record, Some(note))), said)
     };
     let written = match change {
-        Some(change) => write_change(run, post, id, change.clone()).await.map(|()| Some(change)),
+        Some(change) => write_change(run, post, id, change.clone(), false).await.map(|()| Some(change)),
         None => remove_entry(run, post, id).await.map(|()| None),
     };
     match written {
@@ -611,7 +612,7 @@ async fn record_written(run: &Shared<'_>, post: &Post, id: PlatformId, what: Wri
     };
     let url = record.url.clone();
     let change = change_of(post, id, record, unconfirmed);
-    let written = write_change(run, post, id, change.clone()).await;
+    let written = write_change(run, post, id, change.clone(), updated).await;
     let mut summary = run.summary.borrow_mut();
     let hint = super::unconfirmed_hint(&post.path, id);
     match (written, &change.unconfirmed) {
@@ -658,10 +659,11 @@ async fn write_change(
     post: &Post,
     id: PlatformId,
     change: RecordChange,
+    updated: bool,
 ) -> std::result::Result<(), WriteError> {
     let _writer = run.writer.lock().await;
     let path = post.abs_path.clone();
-    tokio::task::spawn_blocking(move || write_record(&path, id, &change))
+    tokio::task::spawn_blocking(move || write_record(&path, id, &change, updated))
         .await
         .unwrap_or_else(|e| Err(WriteError::Io(format!("the write was interrupted: {e}"))))
 }
@@ -680,7 +682,14 @@ async fn remove_entry(run: &Shared<'_>, post: &Post, id: PlatformId) -> std::res
     .unwrap_or_else(|e| Err(WriteError::Io(format!("the write was interrupted: {e}"))))
 }
 
-fn write_record(path: &std::path::Path, id: PlatformId, change: &RecordChange) -> std::result::Result<(), WriteError> {
+/// `updated`: the change replaces the record an update was given (a Nostr article's new
+/// version has a new id).
+fn write_record(
+    path: &std::path::Path,
+    id: PlatformId,
+    change: &RecordChange,
+    updated: bool,
+) -> std::result::Result<(), WriteError> {
     let io = |e: String| WriteError::Io(e);
     let (kind, platform, record) = (change.kind, change.platform.as_str(), &change.record);
     let current = std::fs::read_to_string(path).map_err(|e| io(format!("cannot read the file: {e}")))?;
@@ -688,7 +697,7 @@ fn write_record(path: &std::path::Path, id: PlatformId, change: &RecordChange) -
     // entry is replaced (its id, if any, is only the confirmed beginning).
     let unconfirmed = matches!(ledger::unconfirmed(&current, kind, platform), Ok(Some(_)));
     if let Ok(Some(existing)) = ledger::get_record(&current, kind, platform) {
-        if existing.id != record.id && !unconfirmed {
+        if existing.id != record.id && !unconfirmed && !updated {
             return Err(WriteError::Conflict(format!(
                 "conflict: the file already records {} post {} ({}), so this one ({}) is not recorded; delete one of the two",
                 display(id),
@@ -736,6 +745,8 @@ mod tests {
 
     fn record(id: &str) -> ledger::Record {
         ledger::Record {
+            relays: Vec::new(),
+            d: None,
             id: id.to_owned(),
             url: format!("https://www.threads.com/@u/post/{id}"),
             cid: None,
@@ -764,7 +775,7 @@ mod tests {
                 record: record(id),
                 unconfirmed: None,
             };
-            match write_record(&path, threads, &change) {
+            match write_record(&path, threads, &change, false) {
                 Ok(()) => assert!(accepted, "{id} replaced another record"),
                 Err(WriteError::Conflict(message)) => {
                     assert!(!accepted, "{id}: {message}");

@@ -22,6 +22,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("bluesky", include_str!("../../templates_builtin/bluesky.hbs")),
     ("mastodon", include_str!("../../templates_builtin/mastodon.hbs")),
     ("linkedin", include_str!("../../templates_builtin/linkedin.hbs")),
+    ("nostr", include_str!("../../templates_builtin/nostr.hbs")),
     ("discord", include_str!("../../templates_builtin/discord.hbs")),
 ];
 

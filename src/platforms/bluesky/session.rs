@@ -63,6 +63,8 @@ impl Session for BlueskySession {
         // Every write of this post is done: the next post may go while this record is saved.
         (job.ordered_done)();
         Ok(Record {
+            relays: Vec::new(),
+            d: None,
             id: rec.id,
             url: rec.url,
             cid: Some(rec.cid),

@@ -164,6 +164,8 @@ impl DevtoPublisher {
         self.known.insert(id);
         let url = Some(article.url_or_path()).filter(|u| !u.is_empty()).unwrap_or_else(|| previous.url.clone());
         Ok(Record {
+            relays: Vec::new(),
+            d: None,
             id: previous.id.clone(),
             url,
             cid: None,
@@ -177,6 +179,8 @@ impl DevtoPublisher {
     fn record(&mut self, a: &Article, now: &str, hash: &str) -> Record {
         self.known.insert(a.id);
         Record {
+            relays: Vec::new(),
+            d: None,
             id: a.id_string(),
             url: a.url_or_path(),
             cid: None,

@@ -411,6 +411,8 @@ fn part_ids(r: &Record) -> Vec<&str> {
 fn record(made: &[Out], n: usize, place: &Place, now: &str, hash: &str) -> Record {
     let url = |m: &Out| message_url(&place.guild, &m.channel, &m.id);
     Record {
+        relays: Vec::new(),
+        d: None,
         id: made.first().map(|m| m.id.clone()).unwrap_or_default(),
         url: made.first().map(url).unwrap_or_default(),
         cid: None,

@@ -201,6 +201,8 @@ impl LinkedinPublisher {
         on_wait: OnWait<'_>,
     ) -> Result<Record, Failure> {
         let record = |urn: &str| Record {
+            relays: Vec::new(),
+            d: None,
             id: urn.to_owned(),
             url: post_url(urn),
             cid: None,

@@ -89,6 +89,8 @@ impl Session for LinkedinSession {
             )));
         }
         Ok(Adoption::Found(Record {
+            relays: Vec::new(),
+            d: None,
             id: given.to_owned(),
             url: post_url(given),
             cid: None,

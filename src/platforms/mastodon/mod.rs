@@ -269,8 +269,8 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     })
 }
 
-/// Mastodon shows plain text: links as `label (url)`.
-const MARKDOWN: chain::Markdown = chain::Markdown {
+/// Mastodon shows plain text: links as `label (url)` (Nostr notes too).
+pub(crate) const MARKDOWN: chain::Markdown = chain::Markdown {
     text: |md, site| text::markdown_to_text_with(md, LinkStyle::Inline, site),
     parts: |md, site| text::markdown_to_parts_with(md, LinkStyle::Inline, site),
 };

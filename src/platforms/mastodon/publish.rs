@@ -426,6 +426,8 @@ impl MastodonPublisher {
             links.get(i).filter(|u| !u.is_empty()).cloned().unwrap_or_else(|| fallback.to_owned())
         };
         Ok(Record {
+            relays: Vec::new(),
+            d: None,
             id: previous.id.clone(),
             url: url_of(0, &previous.url),
             cid: None,
@@ -623,6 +625,8 @@ pub fn idempotency_key(path: &str, index: usize, out: &MastodonOutput, part: &Ma
 fn record(made: &[Status], now: &str, hash: &str) -> Record {
     let first = &made[0];
     Record {
+        relays: Vec::new(),
+        d: None,
         id: first.id.clone(),
         url: first.link(),
         cid: None,

@@ -95,6 +95,8 @@ impl Finisher {
             Vec::new()
         };
         Ok(Record {
+            relays: Vec::new(),
+            d: None,
             id: id.0,
             url,
             cid: None,

@@ -1,0 +1,369 @@
+//! Nostr: notes (kind 1, a chain replying per NIP-10) and long-form articles (kind
+//! 30023, edited in place), signed with the account's key and sent to several relays.
+//!
+//! - [`event`]: ids, signatures, tags and NIP-19 links (rust-nostr);
+//! - [`relay`]: one relay over a WebSocket; [`session`]: exactly-once publishing to
+//!   many relays, deletion, drift and engagement;
+//! - [`rules`]: what `check` says about a post for Nostr.
+
+mod doctor;
+pub mod event;
+pub mod options;
+pub mod relay;
+pub mod rules;
+mod session;
+
+pub use options::{NostrConfig, NostrKind, NostrOptions};
+
+use std::ops::Range;
+
+use handlebars::Context;
+use serde_json::{Value, json};
+
+use super::chain;
+use super::mastodon::MARKDOWN;
+use super::{
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+};
+use crate::checklist::Checklist;
+use crate::config::Config;
+use crate::content::Post;
+use crate::diag::Diagnostic;
+use crate::env::Env;
+use crate::keys::Section;
+use crate::project::Project;
+use crate::render::html::{Card, cards};
+use crate::render::templates::TemplateFailure;
+use crate::render::text;
+use crate::rules::media::{self, MediaRef};
+
+/// The platform's name in posts, config and records.
+pub const NAME: &str = "nostr";
+
+/// The default `nostr.link_template`.
+pub const DEFAULT_LINK_TEMPLATE: &str = "https://njump.me/{nip19}";
+
+/// One note (or the article).
+#[derive(Debug, Clone)]
+pub struct NostrPart {
+    /// The event's `content`: the text, then the media URLs (NIP-92).
+    pub content: String,
+    pub media: Vec<MediaRef>,
+    /// Where the part comes from in the post file.
+    pub origin: Range<usize>,
+    /// Inline Markdown images left out of a note's text (file spans).
+    pub dropped_images: Vec<Range<usize>>,
+}
+
+/// What a post becomes on Nostr.
+#[derive(Debug, Clone)]
+pub struct NostrOutput {
+    pub kind: NostrKind,
+    /// Notes: one per part of the chain. Article: one, its Markdown.
+    pub parts: Vec<NostrPart>,
+    /// Article only: `title`, `summary`, `image` and the post's `tags`.
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub image: Option<String>,
+    pub tags: Vec<String>,
+    pub template: String,
+}
+
+impl NostrOutput {
+    /// `t` tags of part `i`: the note's `#hashtags`, or an article's `tags`.
+    pub fn hashtags(&self, i: usize) -> Vec<Vec<String>> {
+        match self.kind {
+            NostrKind::Article => event::hashtag_tags(self.tags.iter().map(String::as_str)),
+            NostrKind::Note => {
+                let c = &self.parts[i].content;
+                event::hashtag_tags(text::find_hashtags(c).into_iter().map(|r| &c[r]))
+            }
+        }
+    }
+
+    /// NIP-92 `imeta` tags of part `i`'s media (those with a public URL).
+    pub fn imeta(&self, i: usize) -> Vec<Vec<String>> {
+        self.parts[i]
+            .media
+            .iter()
+            .filter_map(|m| {
+                let url = m.url.as_deref()?;
+                let dim = m.info.as_ref().and_then(|i| i.dimensions);
+                Some(event::imeta(url, m.format.mime(), dim, m.alt.as_deref()))
+            })
+            .collect()
+    }
+}
+
+impl Output for NostrOutput {
+    fn platform(&self) -> PlatformId {
+        Nostr::id()
+    }
+
+    fn template(&self) -> &str {
+        &self.template
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
+        let list: Vec<Card<'_>> = self
+            .parts
+            .iter()
+            .map(|part| Card {
+                text: &part.content,
+                counter: format!("{} characters", part.content.chars().count()),
+                over: false,
+                media: part.media.iter().map(|m| cx.card_media(m)).collect(),
+            })
+            .collect();
+        cards("Nostr", &list)
+    }
+
+    fn to_json(&self) -> Value {
+        let parts: Vec<Value> = (0..self.parts.len())
+            .map(|i| {
+                let p = &self.parts[i];
+                json!({
+                    "text": p.content,
+                    "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
+                    "tags": self.hashtags(i).into_iter().chain(self.imeta(i)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let mut v = json!({"kind": self.kind_number(), "parts": parts});
+        if self.kind == NostrKind::Article {
+            v["title"] = json!(self.title);
+            v["summary"] = json!(self.summary);
+            v["image"] = json!(self.image);
+        }
+        v
+    }
+
+    fn summary(&self) -> String {
+        let n = self.parts.len();
+        match self.kind {
+            NostrKind::Article => format!("nostr article  {} characters", self.parts[0].content.chars().count()),
+            NostrKind::Note => {
+                let sizes: Vec<String> = self.parts.iter().map(|p| p.content.chars().count().to_string()).collect();
+                format!("nostr {n} note{}  {} characters", if n == 1 { "" } else { "s" }, sizes.join("  "))
+            }
+        }
+    }
+
+    fn to_human(&self) -> String {
+        let mut out = String::new();
+        let n = self.parts.len();
+        for (i, p) in self.parts.iter().enumerate() {
+            match self.kind {
+                NostrKind::Article => {
+                    out.push_str(&format!("── article (kind 30023): {} ──\n", self.title.as_deref().unwrap_or("")));
+                }
+                NostrKind::Note => out.push_str(&format!("── note {}/{n} (kind 1) ──\n", i + 1)),
+            }
+            out.push_str(&p.content);
+            out.push('\n');
+            let tags: Vec<String> = self.hashtags(i).iter().map(|t| format!("#{}", t[1])).collect();
+            if !tags.is_empty() {
+                out.push_str(&format!("[t: {}]\n", tags.join(" ")));
+            }
+        }
+        out
+    }
+}
+
+impl NostrOutput {
+    pub fn kind_number(&self) -> u16 {
+        match self.kind {
+            NostrKind::Note => event::NOTE,
+            NostrKind::Article => event::ARTICLE,
+        }
+    }
+}
+
+pub struct Nostr;
+
+impl Nostr {
+    fn id() -> PlatformId {
+        PlatformId::parse(NAME).expect("nostr is a known platform")
+    }
+}
+
+const CREDENTIALS: &[Credential] = &[
+    Credential { var: "NOSTR_SECRET_KEY", required: true },
+    // Or `nostr.relays` in crier.yaml; `connect` says when neither is set.
+    Credential { var: "NOSTR_RELAYS", required: false },
+];
+
+/// The relays: `NOSTR_RELAYS` (comma-separated), else crier.yaml `nostr.relays`; each a
+/// `wss://` (or `ws://`) URL, each once.
+pub fn relays(env: &Env, config: &Config) -> Result<Vec<String>, String> {
+    let (given, from): (Vec<String>, &str) = match env.get("NOSTR_RELAYS").filter(|v| !v.trim().is_empty()) {
+        Some(v) => (v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(), "NOSTR_RELAYS"),
+        None => (config.sections.get_or_default::<NostrConfig>().relays.clone(), "crier.yaml `nostr.relays`"),
+    };
+    if given.is_empty() {
+        return Err("no Nostr relays are set: set NOSTR_RELAYS (e.g. wss://relay.damus.io,wss://nos.lol) or `nostr: {relays: [...]}` in crier.yaml".to_owned());
+    }
+    let mut out = Vec::new();
+    for r in given {
+        let u = relay::parse_url(&r).map_err(|e| format!("{from}: {e}"))?;
+        if !out.contains(&u) {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
+
+/// `nostr.link_template`, or the default.
+pub fn link_template(config: &Config) -> String {
+    config
+        .sections
+        .get_or_default::<NostrConfig>()
+        .link_template
+        .clone()
+        .unwrap_or_else(|| DEFAULT_LINK_TEMPLATE.to_owned())
+}
+
+#[async_trait::async_trait(?Send)]
+impl Platform for Nostr {
+    fn id(&self) -> PlatformId {
+        Self::id()
+    }
+
+    fn display_name(&self) -> &'static str {
+        "Nostr"
+    }
+
+    fn post_noun(&self) -> &'static str {
+        "note"
+    }
+
+    fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
+        // A nevent with an id, the author, the kind and two relay hints is ~200 characters.
+        format!("https://njump.me/nevent1{}", "q".repeat(190))
+    }
+
+    fn credentials(&self) -> &'static [Credential] {
+        CREDENTIALS
+    }
+
+    fn setup_hint(&self) -> &'static str {
+        "set NOSTR_SECRET_KEY to the account's secret key (nsec1… or 64 hex digits; from your Nostr client's key export) and NOSTR_RELAYS to comma-separated wss:// relay URLs (or `nostr: {relays: [...]}` in crier.yaml); in CI, make NOSTR_SECRET_KEY a repository secret"
+    }
+
+    /// Articles are replaced in place (a newer event with the same `d`); a changed note
+    /// is left alone with a warning (`update` says so).
+    fn edits_in_place(&self) -> bool {
+        true
+    }
+
+    /// The key must be an nsec1… key or 64 hex digits, and the relays URLs.
+    fn check_env(&self, env: &Env) -> Result<(), String> {
+        let hint = "; set it to the account's secret key: nsec1… or 64 hex digits";
+        if let Some(k) = env.get("NOSTR_SECRET_KEY") {
+            event::Signer::parse(k).map(|_| ()).map_err(|e| format!("{e}{hint}"))?;
+        }
+        if let Some(r) = env.get("NOSTR_RELAYS") {
+            for url in r.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                relay::parse_url(url).map_err(|e| format!("NOSTR_RELAYS: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
+        session::connect(cx).await
+    }
+
+    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
+        doctor::check(cx, report).await;
+    }
+
+    fn post_options(&self) -> Option<Section> {
+        Some(Section::of::<NostrOptions>())
+    }
+
+    fn config_section(&self) -> Option<Section> {
+        Some(Section::of::<NostrConfig>())
+    }
+
+    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
+        render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
+    }
+
+    fn validate(&self, _project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
+        super::downcast::<NostrOutput>(rendered).map(|o| rules::validate(post, o)).unwrap_or_default()
+    }
+}
+
+/// Renders `post` for Nostr: notes are plain text made like Threads text (each part of
+/// the chain through the template, media URLs after the text); an article is the
+/// Markdown body through the template, relative images and links made absolute.
+pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<NostrOutput, Vec<Diagnostic>> {
+    let f = &post.front;
+    let opts = post.options.get::<NostrOptions>().map(|m| &m.value);
+    let kind = opts.and_then(|o| o.kind.as_ref()).map(|k| k.value).unwrap_or_default();
+    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Nostr::id())?;
+    let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, Nostr::id())));
+    let mut run = |text: String, part: Value| {
+        if let Value::Object(map) = ctx.data_mut() {
+            map.insert("text".into(), Value::String(text));
+            map.insert("part".into(), part);
+        }
+        match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
+            Ok(rendered) => Ok(rendered.trim().to_owned()),
+            Err(TemplateFailure::AlreadyReported) => Err(Vec::new()),
+            Err(TemplateFailure::Error(d)) => Err(vec![*d]),
+        }
+    };
+    let top: Vec<MediaRef> = f
+        .media
+        .as_ref()
+        .map(|m| m.value.iter().map(|i| media::resolve(project, post, i)).collect())
+        .unwrap_or_default();
+    let parts = match kind {
+        NostrKind::Article => {
+            let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+            let source = opts.and_then(|o| o.text.as_ref()).map_or(post.body.as_str(), |t| t.value.as_str());
+            let body = text::rewrite_relative_images(&text::strip_spoiler_markers(source), |dest| {
+                project.public_url(&media::normalize(&format!("{post_dir}/{dest}"))?)
+            });
+            let body = text::rewrite_relative_links(&body, project.config.site_url().as_ref());
+            let content = run(body, json!({"number": 1, "count": 1, "first": true, "last": true}))?;
+            vec![NostrPart { content, media: Vec::new(), origin: post.head_span(), dropped_images: Vec::new() }]
+        }
+        NostrKind::Note => {
+            let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN);
+            chain::add_top_media(project, post, &mut parts);
+            let count = parts.len();
+            let mut out = Vec::with_capacity(count);
+            for (i, p) in parts.into_iter().enumerate() {
+                let part = json!({"number": i + 1, "count": count, "first": i == 0, "last": i + 1 == count});
+                let mut content = run(p.text, part)?;
+                // NIP-92: the URLs are in the text, each described by an `imeta` tag.
+                for url in p.media.iter().filter_map(|m| m.url.as_deref()) {
+                    if !content.is_empty() {
+                        content.push('\n');
+                    }
+                    content.push_str(url);
+                }
+                out.push(NostrPart { content, media: p.media, origin: p.origin, dropped_images: p.dropped_images });
+            }
+            out
+        }
+    };
+    let tags: Vec<String> =
+        f.tags.as_ref().map(|t| t.value.iter().map(|s| s.value.clone()).collect()).unwrap_or_default();
+    Ok(NostrOutput {
+        kind,
+        parts,
+        title: f.title.as_ref().map(|t| t.value.trim().to_owned()).filter(|t| !t.is_empty()),
+        summary: f.vars.as_ref().and_then(|v| v.get("summary")).and_then(Value::as_str).map(str::to_owned),
+        image: top.first().and_then(|m| m.url.clone()),
+        tags,
+        template,
+    })
+}

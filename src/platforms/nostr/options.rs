@@ -1,0 +1,103 @@
+//! `nostr:` in a post and in crier.yaml (contract section 2).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::content::SplitMode;
+use crate::keys::Options;
+
+/// What a post becomes on Nostr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NostrKind {
+    /// A kind-1 note (a chain replies per NIP-10).
+    #[default]
+    Note,
+    /// A kind-30023 long-form article (NIP-23), edited in place.
+    Article,
+}
+
+/// `nostr:` overrides of a post.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NostrOptions {
+    /// The text on Nostr instead of the post's.
+    #[schemars(with = "Option<String>")]
+    pub text: Option<Spanned<String>>,
+    /// The template to render with on Nostr.
+    #[schemars(with = "Option<String>")]
+    pub template: Option<Spanned<String>>,
+    #[schemars(with = "Option<SplitMode>")]
+    pub split: Option<Spanned<SplitMode>>,
+    /// `note` (default) or `article` (needs `title`).
+    #[schemars(with = "Option<NostrKind>")]
+    pub kind: Option<Spanned<NostrKind>>,
+}
+
+impl Options for NostrOptions {
+    fn text(&self) -> Option<&Spanned<String>> {
+        self.text.as_ref()
+    }
+    fn template(&self) -> Option<&Spanned<String>> {
+        self.template.as_ref()
+    }
+}
+
+/// `nostr:` in crier.yaml.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct NostrConfig {
+    /// Relay URLs (`wss://…`) to publish to (`NOSTR_RELAYS` wins).
+    pub relays: Vec<String>,
+    /// The web link recorded as `url`: `{nip19}` is the `nevent1…` (notes) or `naddr1…`
+    /// (articles) with relay hints, `{id}` the hex event id. Default
+    /// `https://njump.me/{nip19}`.
+    pub link_template: Option<String>,
+}
+
+impl Options for NostrConfig {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    fn load(yaml: &str) -> Result<crate::config::Config, Error> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(crate::config::FILE_NAME), yaml).expect("write");
+        crate::config::load(dir.path(), None, crate::platforms::catalog()).map(|l| l.config)
+    }
+
+    #[test]
+    fn the_crier_yaml_section_is_read_or_defaults() {
+        let c = load("nostr:\n  relays: [wss://a.example, wss://b.example]\n").expect("valid");
+        let n = c.sections.get_or_default::<NostrConfig>();
+        assert_eq!(n.relays, ["wss://a.example", "wss://b.example"]);
+        assert!(n.link_template.is_none());
+        let c = load("nostr:\n  link_template: https://primal.net/e/{id}\n").expect("valid");
+        assert_eq!(
+            c.sections.get_or_default::<NostrConfig>().link_template.as_deref(),
+            Some("https://primal.net/e/{id}")
+        );
+    }
+
+    #[test]
+    fn section_mistakes_point_at_the_key() {
+        for (yaml, code, at, hint) in [
+            ("nostr:\n  relay: [wss://a]\n", "unknown-key", (2, 3), Some("did you mean `relays`?")),
+            ("nostr:\n  relays: 5\n", "yaml-type", (2, 11), None),
+        ] {
+            match load(yaml) {
+                Err(Error::Config { diagnostics, .. }) => {
+                    let d = &diagnostics[0];
+                    assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");
+                    if hint.is_some() {
+                        assert_eq!(d.hint.as_deref(), hint, "{yaml}");
+                    }
+                }
+                other => panic!("{yaml}: expected a config error, got {other:?}"),
+            }
+        }
+    }
+}
