@@ -30,6 +30,7 @@ const WARNINGS: &[&str] = &[
     "discord-inline-image",
     "linkedin-alt-missing",
     "linkedin-inline-image",
+    "nostr-inline-image",
 ];
 
 const MB: u64 = 1024 * 1024;
@@ -966,6 +967,31 @@ fn mastodon_rules() {
     run_table(&mastodon_cases());
 }
 
+fn ns(extra: &str, body: &str) -> String {
+    format!("---\nplatforms: [nostr]\n{extra}---\n{body}")
+}
+
+fn nostr_cases() -> Vec<Case> {
+    vec![
+        md("an article with a title", ns("title: T\nnostr:\n  kind: article\n", "Body\n"))
+            .passes("nostr-article-title"),
+        md("an article without a title", ns("nostr:\n  kind: article\n", "Body\n")).fires(&["nostr-article-title"]).at(
+            "nostr-article-title",
+            4,
+            9,
+        ),
+        md("an inline image", ns("", "Look ![a cat](media/cat.png) here\n")).fires(&["nostr-inline-image"]),
+        md("a note with text", ns("", "Hi\n")).passes("nostr-empty-part"),
+        md("only an inline image", ns("", "![a cat](media/cat.png)\n"))
+            .fires(&["nostr-inline-image", "nostr-empty-part"]),
+    ]
+}
+
+#[test]
+fn nostr_rules() {
+    run_table(&nostr_cases());
+}
+
 fn ten_mb_post() -> Vec<u8> {
     let mut v = th("", "Hi\n").into_bytes();
     v.resize(usize::try_from(10 * MB).expect("fits"), b'\n');
@@ -1108,6 +1134,7 @@ fn every_rule_code_has_a_firing_case() {
         include_str!("../platforms/mastodon/rules.rs"),
         include_str!("../platforms/discord/rules.rs"),
         include_str!("../platforms/linkedin/rules.rs"),
+        include_str!("../platforms/nostr/rules.rs"),
         include_str!("media.rs"),
         include_str!("../platforms/threads.rs"),
         include_str!("../platforms/devto.rs"),
@@ -1145,6 +1172,7 @@ fn every_rule_code_has_a_firing_case() {
         mastodon_cases(),
         linkedin_cases(),
         discord_cases(),
+        nostr_cases(),
     ];
     let fired: std::collections::BTreeSet<&str> = tables.iter().flatten().flat_map(|c| c.fires.clone()).collect();
     let missing: Vec<&&str> =

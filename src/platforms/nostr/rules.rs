@@ -1,5 +1,6 @@
 //! What `check` says about a post for Nostr. Nostr itself has no length limit (a relay
-//! may: `crier doctor` shows each relay's `max_content_length`).
+//! may: `crier doctor` shows each relay's `max_content_length`). Local media need a
+//! public URL, which `publish` checks (as for Threads: CI has one, a laptop may not).
 
 use super::{NostrKind, NostrOptions, NostrOutput};
 use crate::content::Post;
@@ -24,13 +25,6 @@ pub fn validate(post: &Post, out: &NostrOutput) -> Vec<Diagnostic> {
     for part in &out.parts {
         for m in &part.media {
             d.extend(m.problems.iter().cloned());
-            if m.url.is_none() && m.path.is_some() {
-                d.push(
-                    Diagnostic::error("nostr-media-url", "Nostr notes link media by public URL, and this file has none")
-                        .at(src, m.span.clone())
-                        .with_hint("set media.base_url in crier.yaml (or publish from GitHub Actions), or give `url:` instead of `path:`"),
-                );
-            }
         }
         for img in &part.dropped_images {
             d.push(
@@ -46,13 +40,6 @@ pub fn validate(post: &Post, out: &NostrOutput) -> Vec<Diagnostic> {
                     .with_hint("give the part some text or media"),
             );
         }
-    }
-    if out.kind == NostrKind::Article && out.parts.iter().all(|p| p.content.trim().is_empty()) {
-        d.push(
-            Diagnostic::error("nostr-empty-part", "the Nostr article would be empty")
-                .at(src, post.head_span())
-                .with_hint("write the article's Markdown after the front matter"),
-        );
     }
     d
 }

@@ -280,6 +280,13 @@ impl NostrSession {
 
     async fn put_notes(&self, job: &Job<'_>, out: &NostrOutput) -> Result<Record, Failure> {
         let now = unix(job.now);
+        // Notes link media by URL (NIP-92): a local file needs a public one.
+        if let Some(m) = out.parts.iter().flat_map(|p| &p.media).find(|m| m.url.is_none()) {
+            return Err(Failure::new(format!(
+                "no public URL for {}: set media.base_url in crier.yaml (Nostr notes link media by URL), or publish from GitHub Actions",
+                m.path.as_deref().unwrap_or("a media file")
+            )));
+        }
         let mut ids: Vec<String> = Vec::new();
         let mut holders: Option<Vec<String>> = None;
         let mut first_at = now;
