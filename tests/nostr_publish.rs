@@ -99,6 +99,22 @@ fn a_note_with_a_tag_and_a_link_goes_to_both_relays_once() {
 }
 
 #[test]
+fn a_changed_note_is_left_alone_with_a_warning() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [nostr]\n", "First words.\n"));
+    w.run(&["publish"]).code(0);
+    let before = record(&w.read("content/a.md")).expect("recorded");
+    let text = w.read("content/a.md").replace("First words.", "Second thoughts.");
+    w.file("content/a.md", &text);
+    let dry = w.run(&["publish", "--dry-run"]);
+    assert!(dry.all().contains("cannot be edited, so it is left alone"), "{dry}");
+    let run = w.run(&["publish"]);
+    run.code(0);
+    assert_eq!(w.a.events(1).len(), 1, "no second note: {run}");
+    assert_eq!(record(&w.read("content/a.md")).expect("kept"), before);
+}
+
+#[test]
 fn a_chain_replies_per_nip10_with_root_on_every_part() {
     let w = World::new();
     w.file("content/chain.md", md("platforms: [nostr]\n", "One.\n\n---\n\nTwo.\n\n---\n\nThree.\n"));

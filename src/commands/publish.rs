@@ -59,7 +59,7 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
         return Ok(Outcome::Failure);
     }
 
-    let caps = Caps::of(&project, &entries);
+    let caps = Caps::of(&project, &entries, &reports);
     if args.dry_run {
         print(&dry_run_report(&project, &entries, &reports, &caps));
         return Ok(Outcome::Success);
@@ -177,7 +177,7 @@ struct Caps {
 }
 
 impl Caps {
-    fn of(project: &crate::project::Project, entries: &[PlanEntry]) -> Self {
+    fn of(project: &crate::project::Project, entries: &[PlanEntry], reports: &[PostReport]) -> Self {
         let max_posts = project.config.publish.max_per_run as usize;
         let max_edits = project.config.publish.max_edits_per_run as usize;
         let mut caps = Self {
@@ -193,8 +193,7 @@ impl Caps {
                 let list = if caps.due_posts.len() < max_posts { &mut caps.due_posts } else { &mut caps.capped };
                 list.push(e.path.clone());
             }
-            if matches!(e.state, State::Published { changed: true, .. }) && platforms::get(e.platform).edits_in_place()
-            {
+            if matches!(e.state, State::Published { changed: true, .. }) && edits_in_place(reports, e) {
                 let list = if caps.edits.len() < max_edits { &mut caps.edits } else { &mut caps.edits_waiting };
                 list.push((e.path.clone(), e.platform));
             }
@@ -205,6 +204,15 @@ impl Caps {
     fn edit_goes(&self, e: &PlanEntry) -> bool {
         self.edits.iter().any(|(p, id)| *p == e.path && *id == e.platform)
     }
+}
+
+/// Whether the entry's post, as it renders now, is updated in place on its platform
+/// (a Nostr article is; a Nostr note is not).
+fn edits_in_place(reports: &[PostReport], e: &PlanEntry) -> bool {
+    let platform = platforms::get(e.platform);
+    let rendered =
+        reports.iter().find(|r| r.path == e.path).and_then(|r| r.rendered.iter().find(|x| x.platform() == e.platform));
+    rendered.map_or_else(|| platform.edits_in_place(), |r| platform.edits_output_in_place(r.as_ref()))
 }
 
 /// `[{file, platform, url}]` of every post published or updated by the run (one line).
@@ -287,7 +295,7 @@ fn dry_run_report(
             State::Published { url, changed: false } => done.push(format!("{} → {}  {url}", e.path, e.platform)),
             State::Published { url, changed: true } => changed.push(if caps.edit_goes(e) {
                 format!("{} → {}  {url}: changed since it was published: would update it in place", e.path, e.platform)
-            } else if platforms::get(e.platform).edits_in_place() {
+            } else if edits_in_place(reports, e) {
                 format!(
                     "{} → {}  {url}: changed since it was published: waits for a later run (publish.max_edits_per_run is {})",
                     e.path, e.platform, caps.max_edits

@@ -267,6 +267,12 @@ pub trait Platform: Sync {
     fn check_env(&self, _env: &Env) -> Result<(), String> {
         Ok(())
     }
+
+    /// Whether a published post that renders to `rendered` is updated in place when it
+    /// changes (a platform may edit some kinds of posts and not others).
+    fn edits_output_in_place(&self, _rendered: &dyn Output) -> bool {
+        self.edits_in_place()
+    }
 }
 
 /// The [`Platform`] methods that only name the platform's parts: its id (the platform

@@ -255,9 +255,14 @@ impl Platform for Nostr {
     }
 
     /// Articles are replaced in place (a newer event with the same `d`); a changed note
-    /// is left alone with a warning (`update` says so).
+    /// is left alone with a warning ([`Platform::edits_output_in_place`]).
     fn edits_in_place(&self) -> bool {
         true
+    }
+
+    /// Articles only: a note cannot be edited.
+    fn edits_output_in_place(&self, rendered: &dyn Output) -> bool {
+        super::downcast::<NostrOutput>(rendered).is_some_and(|o| o.kind == NostrKind::Article)
     }
 
     /// The key must be an nsec1… key or 64 hex digits, and the relays URLs.
