@@ -202,6 +202,26 @@ fn a_lost_ok_then_a_rerun_in_a_fresh_clone_sends_the_same_event_not_a_second() {
 }
 
 #[test]
+fn a_relay_down_at_first_gets_the_same_events_on_the_next_run() {
+    let w = World::new();
+    w.file("content/chain.md", md("platforms: [nostr]\n", "One.\n\n---\n\nTwo.\n"));
+    w.b.set_down(true);
+    let run = w.run(&["publish"]);
+    run.code(0);
+    assert_eq!(record(&w.read("content/chain.md")).expect("recorded")["relays"], json!([w.a.url()]), "{run}");
+    w.b.set_down(false);
+    let run = w.run(&["publish"]);
+    run.code(0);
+    let rec = record(&w.read("content/chain.md")).expect("recorded");
+    assert_eq!(rec["relays"], json!([w.a.url(), w.b.url()]), "{run}");
+    let ids = |r: &FakeRelay| r.events(1).iter().map(|e| e["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&w.b), ids(&w.a), "the same events, not new ones");
+    let sent = w.b.sent_events().len();
+    w.run(&["publish"]).code(0);
+    assert_eq!(w.b.sent_events().len(), sent, "nothing left to do: nothing sent");
+}
+
+#[test]
 fn a_refusing_relay_is_explained_and_left_out_of_the_record() {
     let w = World::new();
     w.file("content/a.md", md("platforms: [nostr]\n", "Hi.\n"));
@@ -213,6 +233,7 @@ fn a_refusing_relay_is_explained_and_left_out_of_the_record() {
     let rec = record(&w.read("content/a.md")).expect("recorded");
     assert_eq!(rec["relays"], json!([w.a.url()]));
     // No relay accepts: the post fails and nothing is recorded.
+    let w = World::new();
     w.file("content/b.md", md("platforms: [nostr]\n", "Nobody wants this.\n"));
     w.a.fail_next(Fault::Refuse("rate-limited: slow down".into()));
     w.b.fail_next(Fault::Refuse("invalid: bad".into()));

@@ -8,7 +8,8 @@
 //! Covered, through the real binary: a note with a tag and a link, a 3-part chain, an
 //! article and its edit, a delete, a rerun after a lost `OK` in a fresh clone (the relay
 //! has the event, the repository has no record), a second relay down during the first
-//! run (a proxy in front of it refuses connections), and reactions read back by `stats`.
+//! run (a proxy in front of it refuses connections) and up for the next, and reactions
+//! read back by `stats`.
 //! Each test signs with a key of its own, so the relays' other events do not matter.
 
 #[path = "support/common.rs"]
@@ -217,6 +218,13 @@ fn a_lost_ok_and_a_relay_down_then_up_on_real_relays() {
     assert_eq!(rec["relays"], json!([a]));
     assert_eq!(w.events(&a, event::NOTE).len(), 1);
     assert!(w.events(&b, event::NOTE).is_empty());
+    // B is back: the next run sends it the same event.
     sw.down.store(false, Ordering::SeqCst);
+    w.run(&["publish"]).code(0);
+    let rec = record(&w.read("content/once.md"));
+    assert_eq!(rec["relays"], json!([a, sw.url]));
+    let on_b = w.events(&b, event::NOTE);
+    assert_eq!(on_b.len(), 1);
+    assert_eq!(on_b[0]["id"], stored.id.to_hex());
     drop(rt);
 }

@@ -193,7 +193,12 @@ impl Caps {
                 let list = if caps.due_posts.len() < max_posts { &mut caps.due_posts } else { &mut caps.capped };
                 list.push(e.path.clone());
             }
-            if matches!(e.state, State::Published { changed: true, .. }) && edits_in_place(reports, e) {
+            let edit = match e.state {
+                State::Published { changed: true, .. } => edits_in_place(reports, e),
+                State::Published { changed: false, .. } => unfinished(project, reports, e),
+                _ => false,
+            };
+            if edit {
                 let list = if caps.edits.len() < max_edits { &mut caps.edits } else { &mut caps.edits_waiting };
                 list.push((e.path.clone(), e.platform));
             }
@@ -213,6 +218,13 @@ fn edits_in_place(reports: &[PostReport], e: &PlanEntry) -> bool {
     let rendered =
         reports.iter().find(|r| r.path == e.path).and_then(|r| r.rendered.iter().find(|x| x.platform() == e.platform));
     rendered.map_or_else(|| platform.edits_in_place(), |r| platform.edits_output_in_place(r.as_ref()))
+}
+
+/// Whether the entry's unchanged published post has something left to finish.
+fn unfinished(project: &crate::project::Project, reports: &[PostReport], e: &PlanEntry) -> bool {
+    let post = reports.iter().find(|r| r.path == e.path).and_then(|r| r.post.as_ref());
+    let record = post.and_then(|p| crate::ledger::get_record(&p.source.text, p.kind, e.platform.name()).ok().flatten());
+    record.is_some_and(|r| platforms::get(e.platform).unfinished(&r, project))
 }
 
 /// `[{file, platform, url}]` of every post published or updated by the run (one line).

@@ -273,6 +273,13 @@ pub trait Platform: Sync {
     fn edits_output_in_place(&self, _rendered: &dyn Output) -> bool {
         self.edits_in_place()
     }
+
+    /// Whether an unchanged published post still has something to finish (a Nostr post
+    /// not yet on a relay configured since): `publish` then hands it to
+    /// [`Session::update`] with its record, as if it had changed.
+    fn unfinished(&self, _record: &Record, _project: &Project) -> bool {
+        false
+    }
 }
 
 /// The [`Platform`] methods that only name the platform's parts: its id (the platform

@@ -265,6 +265,13 @@ impl Platform for Nostr {
         super::downcast::<NostrOutput>(rendered).is_some_and(|o| o.kind == NostrKind::Article)
     }
 
+    /// A post not yet on every configured relay: the next `publish` sends it the same
+    /// events (a relay that was down, or added since).
+    fn unfinished(&self, record: &crate::ledger::Record, project: &Project) -> bool {
+        let configured = relays(&project.env, &project.config).unwrap_or_default();
+        record.deleted_at.is_none() && configured.iter().any(|r| !record.relays.contains(r))
+    }
+
     /// The key must be an nsec1… key or 64 hex digits, and the relays URLs.
     fn check_env(&self, env: &Env) -> Result<(), String> {
         let hint = "; set it to the account's secret key: nsec1… or 64 hex digits";

@@ -338,6 +338,44 @@ impl NostrSession {
         })
     }
 
+    /// Sends the recorded events, unchanged (same ids), to the configured relays missing
+    /// from the record.
+    async fn complete(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
+        let ids: Vec<String> = if previous.parts.is_empty() {
+            vec![previous.id.clone()]
+        } else {
+            previous.parts.iter().map(|p| p.id.clone()).collect()
+        };
+        let (found, _) = self.pool.query(&self.holders(previous), &[json!({"ids": ids})]).await;
+        let missing: Vec<String> = self.relays.iter().filter(|r| !previous.relays.contains(r)).cloned().collect();
+        let mut now_on: Option<Vec<String>> = None;
+        for id in &ids {
+            let Some((ev, _)) = found.iter().find(|(e, _)| e.id.to_hex() == *id) else {
+                return Err(Failure::new(format!(
+                    "event {id} is on none of the relays in the record ({}): it cannot be sent to the others",
+                    previous.relays.join(", ")
+                )));
+            };
+            let results = self.pool.send(ev, &missing).await;
+            let stored: Vec<String> =
+                results.iter().filter(|(_, s)| *s == Sent::Stored).map(|(u, _)| u.clone()).collect();
+            for (u, s) in results.iter().filter(|(_, s)| *s != Sent::Stored) {
+                (job.progress)(&said(u, s));
+            }
+            now_on = Some(match now_on {
+                None => stored,
+                Some(prev) => prev.into_iter().filter(|r| stored.contains(r)).collect(),
+            });
+        }
+        let mut relays = previous.relays.clone();
+        relays.extend(now_on.unwrap_or_default());
+        if relays.len() == previous.relays.len() {
+            return Err(Failure::new(format!("no relay of {} took the post's events", missing.join(", "))));
+        }
+        relays.sort_by_key(|h| self.relays.iter().position(|r| r == h).unwrap_or(usize::MAX));
+        Ok(Record { relays, ..previous.clone() })
+    }
+
     /// The relays to ask about a recorded post: those recorded, else all configured.
     fn holders(&self, record: &Record) -> Vec<String> {
         if record.relays.is_empty() { self.relays.clone() } else { record.relays.clone() }
@@ -356,6 +394,9 @@ impl Session for NostrSession {
 
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
         let out = output(job)?;
+        if previous.hash == job.hash {
+            return self.complete(job, previous).await;
+        }
         match out.kind {
             NostrKind::Article => self.put_article(job, out, Some(previous)).await,
             NostrKind::Note => Err(Failure::new(
