@@ -386,10 +386,14 @@ impl NostrSession {
 impl Session for NostrSession {
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
         let out = output(job)?;
-        match out.kind {
+        let result = match out.kind {
             NostrKind::Article => self.put_article(job, out, None).await,
             NostrKind::Note => self.put_notes(job, out).await,
-        }
+        };
+        // Every event of this post went out: the next post may start while this one's
+        // record is written.
+        (job.ordered_done)();
+        result
     }
 
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {

@@ -1,0 +1,65 @@
+//! Benchmark: `crier publish` of 100 notes to 3 fake relays that each take 50 ms to answer
+//! every message. The ideal is one send per note to all relays side by side (100 × 50 ms),
+//! plus the run's one look for earlier events; the target is wall ≤ 1.1 × that ideal.
+//! Then a rerun, which finds nothing to do, must send no event.
+//! Run with `cargo bench --bench nostr`.
+
+#[path = "../tests/support/fake_nostr.rs"]
+mod fake_nostr;
+mod support;
+
+use std::time::Duration;
+
+use fake_nostr::FakeRelay;
+
+const NOTES: usize = 100;
+const KEY: &str = "4f3e2d1c0b0a09080706050403020100f0e0d0c0b0a090807060504030201000";
+
+fn main() {
+    let latency_ms = std::env::var("CRIER_BENCH_LATENCY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let latency = Duration::from_millis(latency_ms);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let relays: Vec<FakeRelay> = rt.block_on(async {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(FakeRelay::with_latency(latency).await);
+        }
+        v
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::write(root.join("crier.yaml"), format!("publish:\n  max_per_run: {NOTES}\n  request_timeout_secs: 5\n"))
+        .expect("crier.yaml");
+    std::fs::create_dir_all(root.join("content")).expect("content");
+    for i in 0..NOTES {
+        std::fs::write(
+            root.join(format!("content/note-{i:03}.md")),
+            format!("---\nplatforms: [nostr]\n---\n\nBenchmark note {i}: crier publishes from #git.\n"),
+        )
+        .expect("post");
+    }
+    let urls: Vec<String> = relays.iter().map(FakeRelay::url).collect();
+    let env = [("NOSTR_SECRET_KEY", KEY.to_owned()), ("NOSTR_RELAYS", urls.join(","))];
+    let (wall, out) = support::publish(root, &env);
+    let stored: Vec<usize> = relays.iter().map(|r| r.events(1).len()).collect();
+    if out.code != 0 || stored.iter().any(|n| *n != NOTES) {
+        panic!("crier publish failed ({stored:?} of {NOTES} notes per relay):\n{out}");
+    }
+    let ideal = latency * u32::try_from(NOTES + 1).unwrap_or(u32::MAX);
+    let sent: usize = relays.iter().map(|r| r.sent_events().len()).sum();
+    let (rerun_wall, rerun) = support::publish(root, &env);
+    let resent = relays.iter().map(|r| r.sent_events().len()).sum::<usize>() - sent;
+    if rerun.code != 0 {
+        panic!("the rerun failed:\n{rerun}");
+    }
+    println!(
+        "crier publish, {NOTES} notes to 3 relays, {} ms per answer: wall {:.2} s; ideal {:.2} s (one send per note to \
+         all relays side by side, plus one look for earlier events); wall/ideal {:.2}; {sent} EVENT messages; \
+         rerun {:.2} s, {resent} EVENT messages",
+        latency.as_millis(),
+        wall.as_secs_f64(),
+        ideal.as_secs_f64(),
+        wall.as_secs_f64() / ideal.as_secs_f64(),
+        rerun_wall.as_secs_f64(),
+    );
+}
