@@ -244,6 +244,27 @@ fn a_refusing_relay_is_explained_and_left_out_of_the_record() {
 }
 
 #[test]
+fn doctor_names_the_key_and_each_relays_limits() {
+    let w = World::new();
+    let run = w.run(&["doctor"]);
+    let npub = {
+        use nostr::nips::nip19::ToBech32;
+        Signer::parse(KEY).expect("key").public_key().to_bech32().expect("npub")
+    };
+    assert!(run.all().contains(&npub), "{run}");
+    for relay in [w.a.url(), w.b.url()] {
+        assert!(
+            run.all()
+                .contains(&format!("{relay} answers a test subscription; counts (NIP-45); max_content_length 131072")),
+            "{run}"
+        );
+    }
+    w.b.set_down(true);
+    let run = w.run(&["doctor"]);
+    assert!(run.all().contains(&format!("{} does not answer a subscription", w.b.url())), "{run}");
+}
+
+#[test]
 fn a_bad_key_is_exit_2_with_a_hint_and_never_shown() {
     let w = World::new();
     w.file("content/a.md", md("platforms: [nostr]\n", "Hi.\n"));
