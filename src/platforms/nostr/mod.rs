@@ -30,7 +30,6 @@ use crate::config::Config;
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
-use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
@@ -96,17 +95,7 @@ impl NostrOutput {
 }
 
 impl Output for NostrOutput {
-    fn platform(&self) -> PlatformId {
-        Nostr::id()
-    }
-
-    fn template(&self) -> &str {
-        &self.template
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
+    super::output_basics!(Nostr::id());
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
         let list: Vec<Card<'_>> = self
@@ -229,13 +218,12 @@ pub fn link_template(config: &Config) -> String {
 
 #[async_trait::async_trait(?Send)]
 impl Platform for Nostr {
-    fn id(&self) -> PlatformId {
-        Self::id()
-    }
-
-    fn display_name(&self) -> &'static str {
-        "Nostr"
-    }
+    super::platform_basics!(
+        "Nostr",
+        CREDENTIALS,
+        "set NOSTR_SECRET_KEY to the account's secret key (nsec1… or 64 hex digits; from your Nostr client's key export) and NOSTR_RELAYS to comma-separated wss:// relay URLs (or `nostr: {relays: [...]}` in crier.yaml); in CI, make NOSTR_SECRET_KEY a repository secret",
+        post: NostrOptions, config: NostrConfig
+    );
 
     fn post_noun(&self) -> &'static str {
         "note"
@@ -244,14 +232,6 @@ impl Platform for Nostr {
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         // A nevent with an id, the author, the kind and two relay hints is ~200 characters.
         format!("https://njump.me/nevent1{}", "q".repeat(190))
-    }
-
-    fn credentials(&self) -> &'static [Credential] {
-        CREDENTIALS
-    }
-
-    fn setup_hint(&self) -> &'static str {
-        "set NOSTR_SECRET_KEY to the account's secret key (nsec1… or 64 hex digits; from your Nostr client's key export) and NOSTR_RELAYS to comma-separated wss:// relay URLs (or `nostr: {relays: [...]}` in crier.yaml); in CI, make NOSTR_SECRET_KEY a repository secret"
     }
 
     /// Articles are replaced in place (a newer event with the same `d`); a changed note
@@ -294,14 +274,6 @@ impl Platform for Nostr {
         doctor::check(cx, report).await;
     }
 
-    fn post_options(&self) -> Option<Section> {
-        Some(Section::of::<NostrOptions>())
-    }
-
-    fn config_section(&self) -> Option<Section> {
-        Some(Section::of::<NostrConfig>())
-    }
-
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
     }
@@ -316,9 +288,8 @@ impl Platform for Nostr {
 /// Markdown body through the template, relative images and links made absolute.
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<NostrOutput, Vec<Diagnostic>> {
     let f = &post.front;
-    let opts = post.options.get::<NostrOptions>().map(|m| &m.value);
+    let (opts, template) = super::options_and_template::<NostrOptions>(project, post, Nostr::id())?;
     let kind = opts.and_then(|o| o.kind.as_ref()).map(|k| k.value).unwrap_or_default();
-    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Nostr::id())?;
     let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, Nostr::id())));
     let mut run = |text: String, part: Value| {
         if let Value::Object(map) = ctx.data_mut() {
