@@ -60,10 +60,7 @@ fn md(front: &str, body: &str) -> String {
 }
 
 fn record(text: &str) -> Option<Value> {
-    let rest = text.strip_prefix("---\n")?;
-    let end = rest.find("\n---\n")?;
-    let v: Value = serde_saphyr::from_str(&rest[..=end]).ok()?;
-    v.get("published")?.get("nostr").cloned()
+    common::record(text, "nostr")
 }
 
 fn tags(e: &Value) -> Vec<Vec<String>> {

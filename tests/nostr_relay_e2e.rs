@@ -117,10 +117,7 @@ fn md(front: &str, body: &str) -> String {
 }
 
 fn record(text: &str) -> Value {
-    let rest = text.strip_prefix("---\n").expect("front matter");
-    let end = rest.find("\n---\n").expect("end");
-    let v: Value = serde_saphyr::from_str(&rest[..=end]).expect("yaml");
-    v["published"]["nostr"].clone()
+    common::record(text, "nostr").expect("recorded")
 }
 
 #[test]

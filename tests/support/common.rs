@@ -528,3 +528,11 @@ pub(crate) fn markdown_post(path: &str, text: &str) -> crier::content::Post {
     crier::content::parse_text(path.into(), PathBuf::from(path), kind, text, crier::platforms::catalog())
         .expect("valid post")
 }
+
+/// `published.<platform>` of a Markdown post's text, when it has one.
+pub(crate) fn record(text: &str, platform: &str) -> Option<serde_json::Value> {
+    let rest = text.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    let v: serde_json::Value = serde_saphyr::from_str(&rest[..=end]).ok()?;
+    v.get("published")?.get(platform).cloned()
+}

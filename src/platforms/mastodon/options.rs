@@ -63,18 +63,13 @@ mod tests {
     use super::*;
     use crate::error::Error;
 
-    fn load(yaml: &str) -> Result<crate::config::Config, Error> {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(crate::config::FILE_NAME), yaml).expect("write");
-        crate::config::load(dir.path(), None, crate::platforms::catalog()).map(|l| l.config)
-    }
-
     #[test]
     fn the_crier_yaml_section_is_read_or_defaults() {
-        let c = load("mastodon:\n  instance: https://example.social\n  max_characters: 1000\n").expect("valid");
+        let c = crate::config::load_yaml("mastodon:\n  instance: https://example.social\n  max_characters: 1000\n")
+            .expect("valid");
         let m = c.sections.get_or_default::<MastodonConfig>();
         assert_eq!((m.instance.as_deref(), m.max_characters), (Some("https://example.social"), Some(1000)));
-        let c = load("mastodon:\n  # later\n").expect("valid");
+        let c = crate::config::load_yaml("mastodon:\n  # later\n").expect("valid");
         assert!(c.sections.get_or_default::<MastodonConfig>().instance.is_none());
     }
 
@@ -85,7 +80,7 @@ mod tests {
             ("mastodon:\n  max_characters: lots\n", "yaml-type", (2, 19), None),
             ("mastodn:\n  instance: x\n", "unknown-key", (1, 1), Some("did you mean `mastodon`?")),
         ] {
-            match load(yaml) {
+            match crate::config::load_yaml(yaml) {
                 Err(Error::Config { diagnostics, .. }) => {
                     let d = &diagnostics[0];
                     assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");
