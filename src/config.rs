@@ -183,14 +183,6 @@ pub struct Loaded {
 }
 
 /// Loads `explicit` (which must exist) or `root/crier.yaml` (which may not).
-/// crier.yaml holding `yaml`, loaded as `load` does (for the tests of a platform's section).
-#[cfg(test)]
-pub(crate) fn load_yaml(yaml: &str) -> Result<Config> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join(FILE_NAME), yaml).expect("write");
-    load(dir.path(), None, crate::platforms::catalog()).map(|l| l.config)
-}
-
 pub fn load(root: &Path, explicit: Option<&Path>, catalog: &Catalog) -> Result<Loaded> {
     let path = match explicit {
         Some(p) => {

@@ -638,6 +638,15 @@ pub(crate) fn options_and_template<'p, T: crate::keys::Options>(
     Ok((opts, template))
 }
 
+/// crier.yaml holding `yaml`, loaded as `crier` loads it (for the tests of a platform's
+/// section).
+#[cfg(test)]
+pub(crate) fn load_config_yaml(yaml: &str) -> crate::error::Result<crate::config::Config> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(crate::config::FILE_NAME), yaml).expect("write");
+    crate::config::load(dir.path(), None, catalog()).map(|l| l.config)
+}
+
 /// `rendered` as the platform's own output type.
 pub(crate) fn downcast<T: Output>(rendered: &dyn Output) -> Option<&T> {
     rendered.as_any().downcast_ref::<T>()

@@ -65,11 +65,13 @@ mod tests {
 
     #[test]
     fn the_crier_yaml_section_is_read_or_defaults() {
-        let c = crate::config::load_yaml("mastodon:\n  instance: https://example.social\n  max_characters: 1000\n")
-            .expect("valid");
+        let c = crate::platforms::load_config_yaml(
+            "mastodon:\n  instance: https://example.social\n  max_characters: 1000\n",
+        )
+        .expect("valid");
         let m = c.sections.get_or_default::<MastodonConfig>();
         assert_eq!((m.instance.as_deref(), m.max_characters), (Some("https://example.social"), Some(1000)));
-        let c = crate::config::load_yaml("mastodon:\n  # later\n").expect("valid");
+        let c = crate::platforms::load_config_yaml("mastodon:\n  # later\n").expect("valid");
         assert!(c.sections.get_or_default::<MastodonConfig>().instance.is_none());
     }
 
@@ -80,7 +82,7 @@ mod tests {
             ("mastodon:\n  max_characters: lots\n", "yaml-type", (2, 19), None),
             ("mastodn:\n  instance: x\n", "unknown-key", (1, 1), Some("did you mean `mastodon`?")),
         ] {
-            match crate::config::load_yaml(yaml) {
+            match crate::platforms::load_config_yaml(yaml) {
                 Err(Error::Config { diagnostics, .. }) => {
                     let d = &diagnostics[0];
                     assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");

@@ -65,11 +65,13 @@ mod tests {
 
     #[test]
     fn the_crier_yaml_section_is_read_or_defaults() {
-        let c = crate::config::load_yaml("nostr:\n  relays: [wss://a.example, wss://b.example]\n").expect("valid");
+        let c = crate::platforms::load_config_yaml("nostr:\n  relays: [wss://a.example, wss://b.example]\n")
+            .expect("valid");
         let n = c.sections.get_or_default::<NostrConfig>();
         assert_eq!(n.relays, ["wss://a.example", "wss://b.example"]);
         assert!(n.link_template.is_none());
-        let c = crate::config::load_yaml("nostr:\n  link_template: https://primal.net/e/{id}\n").expect("valid");
+        let c =
+            crate::platforms::load_config_yaml("nostr:\n  link_template: https://primal.net/e/{id}\n").expect("valid");
         assert_eq!(
             c.sections.get_or_default::<NostrConfig>().link_template.as_deref(),
             Some("https://primal.net/e/{id}")
@@ -82,7 +84,7 @@ mod tests {
             ("nostr:\n  relay: [wss://a]\n", "unknown-key", (2, 3), Some("did you mean `relays`?")),
             ("nostr:\n  relays: 5\n", "yaml-type", (2, 11), None),
         ] {
-            match crate::config::load_yaml(yaml) {
+            match crate::platforms::load_config_yaml(yaml) {
                 Err(Error::Config { diagnostics, .. }) => {
                     let d = &diagnostics[0];
                     assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");
