@@ -23,6 +23,8 @@ mod fake_discord;
 mod fake_linkedin;
 #[path = "support/fake_mastodon.rs"]
 mod fake_mastodon;
+#[path = "support/fake_nostr.rs"]
+mod fake_nostr;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
@@ -1561,3 +1563,122 @@ const LINKEDIN_INTRO: &str = "# Reliability of `crier publish` on LinkedIn\n\n\
      refuses as a duplicate naming the first); *killed after acting*: crier is killed while\n\
      waiting for the reply (the next run finds the create it wrote down, and resends it inside\n\
      LinkedIn's 10-minute duplicate window).\n";
+
+/// Two fake relays and a fixture repository with a two-part Nostr chain.
+struct Nostr {
+    a: fake_nostr::FakeRelay,
+    b: fake_nostr::FakeRelay,
+    _rt: tokio::runtime::Runtime,
+    repo: Fixture,
+}
+
+/// A Nostr key for the fault matrix (hex; never printed).
+const NOSTR_KEY: &str = "3b7c1f0e2d4a59687766554433221100ffeeddccbbaa99887766554433221100";
+
+impl Nostr {
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        let (a, b) =
+            rt.block_on(async { (fake_nostr::FakeRelay::start().await, fake_nostr::FakeRelay::start().await) });
+        let repo = Fixture::new("crier-faults-nostr-");
+        repo.file("crier.yaml", "publish:\n  request_timeout_secs: 1\n");
+        repo.file("content/n.md", "---\nplatforms: [nostr]\n---\n\nPart #one.\n\n---\n\nPart two.\n");
+        Self { a, b, _rt: rt, repo }
+    }
+
+    fn publish(&self) -> Result<Run, String> {
+        let run = self
+            .repo
+            .crier()
+            .env("NOSTR_SECRET_KEY", NOSTR_KEY)
+            .env("NOSTR_RELAYS", format!("{},{}", self.a.url(), self.b.url()))
+            .args(["publish"])
+            .timeout(TIMEOUT)
+            .try_run()?;
+        self.repo.assert_kept_secret(&run, NOSTR_KEY);
+        Ok(run)
+    }
+
+    /// Distinct events with `text` across both relays.
+    fn with_text(&self, text: &str) -> usize {
+        let mut ids: Vec<Value> = [&self.a, &self.b]
+            .iter()
+            .flat_map(|r| r.events(1))
+            .filter(|e| e["content"] == text)
+            .map(|e| e["id"].clone())
+            .collect();
+        ids.sort_by_key(Value::to_string);
+        ids.dedup();
+        ids.len()
+    }
+}
+
+/// A fault of the Nostr matrix: one of the fake relay's, or the relay down for the run.
+#[derive(Clone)]
+enum NostrFault {
+    Relay(fake_nostr::Fault),
+    Down,
+}
+
+/// Nostr: an `EVENT` of either part, on one relay or both, × what relays do; each part is
+/// one event (the same id wherever it is stored) after the rerun, and the post recorded.
+#[test]
+fn nostr_fault_matrix() {
+    use fake_nostr::Fault;
+    // (which relays, which part: 0 the first EVENT, 1 the second).
+    let calls = [
+        ("Nostr `EVENT` part 1, relay A", ("a", 0)),
+        ("Nostr `EVENT` part 2, relay A", ("a", 1)),
+        ("Nostr `EVENT` part 1, both relays", ("ab", 0)),
+        ("Nostr `EVENT` part 2, both relays", ("ab", 1)),
+    ];
+    let faults = [
+        ("`OK` lost after storing", NostrFault::Relay(Fault::LoseOk)),
+        ("`OK false` rate-limited", NostrFault::Relay(Fault::Refuse("rate-limited: slow down".into()))),
+        ("`OK false` error", NostrFault::Relay(Fault::Refuse("error: could not save".into()))),
+        ("slow (1.5 s)", NostrFault::Relay(Fault::Delay(Duration::from_millis(1500)))),
+        ("relay down for the run", NostrFault::Down),
+    ];
+    platform_matrix(NOSTR_INTRO, &calls, &faults, |(which, part), fault| {
+        let w = Nostr::new();
+        let relays: Vec<&fake_nostr::FakeRelay> = which.chars().map(|c| if c == 'a' { &w.a } else { &w.b }).collect();
+        for r in &relays {
+            match &fault {
+                NostrFault::Relay(f) => {
+                    // The first EVENT passes untouched when the fault is for the second.
+                    if part == 1 {
+                        r.fail_next(Fault::Delay(Duration::ZERO));
+                    }
+                    r.fail_next(f.clone());
+                }
+                NostrFault::Down => r.set_down(true),
+            }
+        }
+        let first = w.publish()?;
+        let outcome = first_run_outcome(&first, "nostr")?;
+        for r in &relays {
+            r.set_down(false);
+        }
+        let rerun = w.publish()?;
+        let (ones, twos) = (w.with_text("Part #one."), w.with_text("Part two."));
+        let parts = record(&w.repo.read("content/n.md"), "nostr")
+            .and_then(|r| r["parts"].as_array().map(Vec::len))
+            .unwrap_or(0);
+        if rerun.code != 0 || ones != 1 || twos != 1 || parts != 2 {
+            return Err(format!(
+                "events {ones}+{twos}, {parts} parts recorded, rerun exit {}\n{first}\n{rerun}",
+                rerun.code
+            ));
+        }
+        Ok(outcome)
+    });
+}
+
+const NOSTR_INTRO: &str = "# Reliability of `crier publish` on Nostr\n\n\
+     Each cell injects one fault into the `EVENT` of one part of a two-part chain, on relay A\n\
+     or on both of the two relays, then runs `crier publish` again without faults. ✅ means:\n\
+     each part is one event after the rerun (the same id on every relay that has it: no\n\
+     second, different event), the chain is recorded, the first run ended with exit code 0\n\
+     (**published**, on the relays that stored it) or 1 naming Nostr (**failed cleanly, rerun\n\
+     publishes**), and the key is in neither the output nor the files. *slow* answers after\n\
+     crier's 1 s timeout; *relay down* refuses the WebSocket for the whole first run.\n";
