@@ -20,6 +20,7 @@ pub mod mastodon;
 pub mod metrics;
 pub mod nostr;
 pub mod oauth;
+pub mod telegram;
 pub mod threads;
 pub mod upload;
 
@@ -52,6 +53,7 @@ pub static REGISTRY: &[&dyn Platform] = &[
     &mastodon::Mastodon,
     &linkedin::Linkedin,
     &nostr::Nostr,
+    &telegram::Telegram,
     &discord::Discord,
 ];
 

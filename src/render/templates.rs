@@ -23,6 +23,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("mastodon", include_str!("../../templates_builtin/mastodon.hbs")),
     ("linkedin", include_str!("../../templates_builtin/linkedin.hbs")),
     ("nostr", include_str!("../../templates_builtin/nostr.hbs")),
+    ("telegram", include_str!("../../templates_builtin/telegram.hbs")),
     ("discord", include_str!("../../templates_builtin/discord.hbs")),
 ];
 

@@ -26,6 +26,7 @@ const WARNINGS: &[&str] = &[
     "mastodon-alt-missing",
     "mastodon-inline-image",
     "mastodon-spoiler-empty",
+    "telegram-alt-ignored",
     "discord-alt-missing",
     "discord-inline-image",
     "linkedin-alt-missing",
@@ -992,6 +993,48 @@ fn nostr_rules() {
     run_table(&nostr_cases());
 }
 
+fn tg(extra: &str, body: &str) -> String {
+    format!("---\nplatforms: [telegram]\n{extra}---\n{body}")
+}
+
+fn telegram_cases() -> Vec<Case> {
+    // 4,096 UTF-16 units: an emoji outside the BMP counts two.
+    let emoji = "\u{1F389}";
+    vec![
+        md("4096 units", tg("", &"a".repeat(4096))).passes("telegram-text-too-long"),
+        md("4097 units", tg("", &"a".repeat(4097))).fires(&["telegram-text-too-long"]),
+        md("2048 emoji are 4096 units", tg("", &emoji.repeat(2048))).passes("telegram-text-too-long"),
+        md("2049 emoji", tg("", &emoji.repeat(2049))).fires(&["telegram-text-too-long"]),
+        md("split: auto sends a chain", tg("telegram:\n  split: auto\n", &"a ".repeat(3000)))
+            .passes("telegram-text-too-long"),
+        md("only an inline image", tg("", "![a cat](media/cat.png)\n")).fires(&["telegram-empty"]),
+        with_pngs(md("10 media", tg(&png_media(10), "Photos\n")), 10)
+            .fires(&["telegram-alt-ignored"])
+            .passes("telegram-too-many-media"),
+        with_pngs(md("11 media", tg(&png_media(11), "Photos\n")), 11)
+            .fires(&["telegram-too-many-media", "telegram-alt-ignored"]),
+        md("alt text is a note", tg(&alt_media("A picture"), "Look\n")).fires(&["telegram-alt-ignored"]).at(
+            "telegram-alt-ignored",
+            5,
+            10,
+        ),
+        md("a GIF", tg("media:\n  - path: media/a.gif\n", "Look\n"))
+            .file("media/a.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec())
+            .fires(&["telegram-media-format"]),
+        md("a photo over 10 MB", tg("media:\n  - path: media/a.png\n", "Look\n"))
+            .sparse("media/a.png", png(100, 100), 10 * MB + 1)
+            .fires(&["telegram-media-too-large"]),
+        md("a video of 50 MB", tg("media:\n  - path: media/v.mp4\n", "Watch\n"))
+            .sparse("media/v.mp4", mp4(1000, 5000), 50 * MB)
+            .passes("telegram-media-too-large"),
+    ]
+}
+
+#[test]
+fn telegram_rules() {
+    run_table(&telegram_cases());
+}
+
 fn ten_mb_post() -> Vec<u8> {
     let mut v = th("", "Hi\n").into_bytes();
     v.resize(usize::try_from(10 * MB).expect("fits"), b'\n');
@@ -1132,6 +1175,7 @@ fn every_rule_code_has_a_firing_case() {
         include_str!("../platforms/devto/rules.rs"),
         include_str!("../platforms/bluesky/rules.rs"),
         include_str!("../platforms/mastodon/rules.rs"),
+        include_str!("../platforms/telegram/rules.rs"),
         include_str!("../platforms/discord/rules.rs"),
         include_str!("../platforms/linkedin/rules.rs"),
         include_str!("../platforms/nostr/rules.rs"),
@@ -1171,6 +1215,7 @@ fn every_rule_code_has_a_firing_case() {
         bluesky_cases(),
         mastodon_cases(),
         linkedin_cases(),
+        telegram_cases(),
         discord_cases(),
         nostr_cases(),
     ];

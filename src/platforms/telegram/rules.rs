@@ -1,0 +1,122 @@
+//! Telegram's rules: 4,096 UTF-16 units a message (a longer text needs `split: auto`),
+//! at most 10 media (one album), photos (JPEG, PNG, WebP) and MP4 videos within the Bot
+//! API's upload limits, and a note that alt text has no place on Telegram.
+
+use super::{MAX_ALBUM, MAX_TEXT, Send, TelegramOptions, TelegramOutput};
+use crate::content::Post;
+use crate::diag::Diagnostic;
+use crate::media_probe::MediaFormat;
+use crate::rules::media::MediaRef;
+
+/// `sendPhoto`: "The photo must be at most 10 MB in size".
+pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
+/// Bots upload other files "of up to 50 MB".
+pub const MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
+
+/// The MIME type an upload of `format` is sent with.
+pub fn mime(format: MediaFormat) -> &'static str {
+    match format {
+        MediaFormat::Png => "image/png",
+        MediaFormat::Webp => "image/webp",
+        MediaFormat::Mp4 => "video/mp4",
+        _ => "image/jpeg",
+    }
+}
+
+pub fn validate(post: &Post, out: &TelegramOutput) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let src = &post.source;
+    if out.sends.is_empty() && crate::rules::has_content(post) {
+        d.push(
+            Diagnostic::error("telegram-empty", "the post has nothing to send on Telegram: no text and no media")
+                .at(src, out.origin.clone())
+                .with_hint("write the post's text, or remove `telegram` from its platforms"),
+        );
+    }
+    for s in &out.sends {
+        if let Send::Text(t) = s {
+            if t.len() > MAX_TEXT {
+                let split_span = post
+                    .options
+                    .get::<TelegramOptions>()
+                    .and_then(|o| o.value.split.as_ref())
+                    .map(|s| post.span_of(&s.referenced));
+                d.push(
+                    Diagnostic::error(
+                        "telegram-text-too-long",
+                        format!("the text counts {} characters (UTF-16 units, as Telegram counts); a message holds at most {MAX_TEXT}", t.len()),
+                    )
+                    .at(src, split_span.unwrap_or_else(|| out.origin.clone()))
+                    .with_label(format!("{}/{MAX_TEXT}", t.len()))
+                    .with_hint(format!("shorten it by {} characters, or set `telegram: {{split: auto}}` to send a chain of messages", t.len() - MAX_TEXT)),
+                );
+            }
+        }
+    }
+    let media = out.media();
+    if media.len() > MAX_ALBUM {
+        d.push(
+            Diagnostic::error(
+                "telegram-too-many-media",
+                format!("the post has {} media; a Telegram album holds at most {MAX_ALBUM}", media.len()),
+            )
+            .at(src, media[MAX_ALBUM].span.clone())
+            .with_hint("keep ten, or make a second post for the rest"),
+        );
+    }
+    // One note for the post, at its first alt text.
+    let with_alt: Vec<&MediaRef> =
+        media.iter().filter(|m| m.alt.as_deref().is_some_and(|a| !a.trim().is_empty())).collect();
+    if let Some(first) = with_alt.first() {
+        let n = with_alt.len();
+        d.push(
+            Diagnostic::warning(
+                "telegram-alt-ignored",
+                format!(
+                    "Telegram has no alt text for media: {} not sent there",
+                    if n == 1 { "this `alt:` is".to_owned() } else { format!("the {n} `alt:` texts are") }
+                ),
+            )
+            .at(src, first.alt_span.clone().unwrap_or_else(|| first.span.clone()))
+            .with_hint(
+                "say what matters in the text (the caption) if people need it; other platforms still get the alt text",
+            ),
+        );
+    }
+    for m in media {
+        media_rules(post, m, &mut d);
+    }
+    d
+}
+
+fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
+    let src = &post.source;
+    let Some(info) = &m.info else { return };
+    let what = m.path.as_deref().unwrap_or("the file");
+    if !matches!(info.format, MediaFormat::Jpeg | MediaFormat::Png | MediaFormat::Webp | MediaFormat::Mp4) {
+        d.push(
+            Diagnostic::error(
+                "telegram-media-format",
+                format!("`{what}` is {}, which crier does not send to Telegram", info.format),
+            )
+            .at(src, m.span.clone())
+            .with_hint("use JPEG, PNG or WebP images and MP4 videos"),
+        );
+        return;
+    }
+    let limit = if info.format.is_video() { MAX_UPLOAD_BYTES } else { MAX_PHOTO_BYTES };
+    if info.size_bytes > limit {
+        d.push(
+            Diagnostic::error(
+                "telegram-media-too-large",
+                format!(
+                    "`{what}` is {} bytes; a bot may send a {} of at most {limit} bytes",
+                    info.size_bytes,
+                    m.kind_name()
+                ),
+            )
+            .at(src, m.span.clone())
+            .with_hint(format!("compress or resize the {}", m.kind_name())),
+        );
+    }
+}
