@@ -244,15 +244,22 @@ impl TelegramClient {
         let base =
             move || Form::new().text("chat_id", chat.to_owned()).text("disable_notification", opts.silent.to_string());
         if let [one] = media {
+            // A single medium is the `photo`/`video` field itself: the file, or its URL.
             let (method, field) = if one.video() { ("sendVideo", "video") } else { ("sendPhoto", "photo") };
             let mut extra = serde_json::Map::new();
             caption_fields(&mut extra);
             let form = || {
-                let mut form = base().text(field, media_field(0, one));
+                let mut form = base();
                 for (k, v) in &extra {
                     form = form.text(k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned));
                 }
-                files(form)
+                match one {
+                    Media::File { name, mime, bytes, .. } => {
+                        let part = || Part::bytes(bytes.as_ref().clone()).file_name(name.clone());
+                        form.part(field, part().mime_str(mime).unwrap_or_else(|_| part()))
+                    }
+                    Media::Url { url, .. } => form.text(field, url.clone()),
+                }
             };
             let reply = self.call(method, Body::Form(&form), Safety::OnceOnly, on_wait).await?;
             return decode(reply, method).map(|m| vec![m]);
