@@ -25,6 +25,8 @@ mod fake_linkedin;
 mod fake_mastodon;
 #[path = "support/fake_nostr.rs"]
 mod fake_nostr;
+#[path = "support/fake_telegram.rs"]
+mod fake_telegram;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
 
@@ -1682,3 +1684,208 @@ const NOSTR_INTRO: &str = "# Reliability of `crier publish` on Nostr\n\n\
      (**published**, on the relays that stored it) or 1 naming Nostr (**failed cleanly, rerun\n\
      publishes**), and the key is in neither the output nor the files. *slow* answers after\n\
      crier's 1 s timeout; *relay down* refuses the WebSocket for the whole first run.\n";
+
+/// The fake Bot API and a fixture repository with a post that makes every kind of send: a
+/// text longer than a caption, split in two messages, then an album of two images.
+struct Telegram {
+    fake: fake_telegram::FakeTelegram,
+    _rt: tokio::runtime::Runtime,
+    repo: Fixture,
+}
+
+/// Messages the post makes: two texts and two album items.
+const TELEGRAM_MESSAGES: usize = 4;
+
+impl Telegram {
+    fn new(request_timeout_secs: u64) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        // Dropped replies hang longer than crier's request timeout (a kill comes first).
+        let cfg =
+            fake_telegram::FakeConfig { drop_hang: Duration::from_secs(30), ..fake_telegram::FakeConfig::default() };
+        let fake = rt.block_on(fake_telegram::FakeTelegram::start(cfg));
+        let repo = Fixture::new("crier-faults-telegram-");
+        repo.file(
+            "crier.yaml",
+            format!(
+                "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: {request_timeout_secs}\n\
+                 telegram:\n  chat: \"@crier_news\"\n"
+            ),
+        );
+        repo.file("media/a.png", png(8, 8));
+        repo.file("media/b.png", png(9, 9));
+        let words = "word ".repeat(700);
+        repo.file(
+            "content/t.md",
+            format!(
+                "---\nplatforms: [telegram]\ntelegram: {{split: auto}}\nmedia:\n  - path: media/a.png\n  - path: media/b.png\n---\n\
+                 One {words}\n\nTwo {words}\n"
+            ),
+        );
+        Self { fake, _rt: rt, repo }
+    }
+
+    fn crier(&self) -> common::Crier {
+        self.repo
+            .crier()
+            .env("CRIER_TELEGRAM_API_URL", self.fake.base_url())
+            .env("TELEGRAM_BOT_TOKEN", self.fake.token())
+            .args(["publish", "--no-commit"])
+            .timeout(TIMEOUT)
+    }
+
+    fn publish(&self) -> Result<Run, String> {
+        let run = self.crier().try_run()?;
+        self.repo.assert_kept_secret(&run, &self.fake.token());
+        Ok(run)
+    }
+
+    /// Each message of the post by what it is (the first word of a text, the file of an
+    /// image), counted over every message ever sent.
+    fn copies(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut out = std::collections::BTreeMap::new();
+        for m in self.fake.sent() {
+            let key = match (&m.text, &m.media) {
+                (Some(t), _) => t.split_whitespace().next().unwrap_or("").to_owned(),
+                (None, Some((_, file, _))) => file.clone(),
+                _ => "?".to_owned(),
+            };
+            *out.entry(key).or_insert(0) += 1;
+        }
+        out
+    }
+}
+
+/// How a Telegram cell fails its call.
+#[derive(Debug, Clone)]
+enum TelegramFault {
+    /// Queued on the call.
+    Fault(fake_telegram::Fault),
+    /// crier is killed while the call hangs after acting.
+    Killed,
+}
+
+/// Telegram: every call × the faults, the kill included. A bot cannot read a channel back,
+/// so the promise is "never twice": after the faulty run and a clean rerun no message of
+/// the post is in the channel twice, and the post is either recorded whole or held back as
+/// unconfirmed (listed by the rerun, nothing sent) for the user to check.
+#[test]
+fn telegram_fault_matrix() {
+    use fake_telegram::{Fault, Route};
+    // (route, which request on it: 1 = the first).
+    let calls = [
+        ("Telegram `getChat`", (Route::GetChat, 1)),
+        ("Telegram `sendMessage` (message 1 of 2)", (Route::SendMessage, 1)),
+        ("Telegram `sendMessage` (message 2 of 2)", (Route::SendMessage, 2)),
+        ("Telegram `sendMediaGroup` (album of 2)", (Route::SendMediaGroup, 1)),
+    ];
+    let faults = [
+        (
+            "HTTP 500",
+            TelegramFault::Fault(Fault::Status(
+                500,
+                r#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#.into(),
+            )),
+        ),
+        ("429 `retry_after`", TelegramFault::Fault(Fault::TooManyRequests { retry_after: 1 })),
+        (
+            "403 not a member",
+            TelegramFault::Fault(Fault::Status(
+                403,
+                r#"{"ok":false,"error_code":403,"description":"Forbidden: bot is not a member of the channel chat"}"#
+                    .into(),
+            )),
+        ),
+        ("reply lost after acting", TelegramFault::Fault(Fault::DropAfterAction)),
+        ("killed after acting", TelegramFault::Killed),
+    ];
+    platform_matrix(TELEGRAM_INTRO, &calls, &faults, |(route, nth), fault| {
+        let killed = matches!(fault, TelegramFault::Killed);
+        let w = Telegram::new(if killed { 20 } else { 2 });
+        // Earlier requests on the route pass (a zero delay), the nth gets the fault.
+        for _ in 1..nth {
+            w.fake.fail_next(route, Fault::Delay(Duration::ZERO));
+        }
+        let first = match fault {
+            TelegramFault::Fault(f) => {
+                w.fake.fail_next(route, f);
+                let first = w.publish()?;
+                if first.code != 0 && first.code != 1 {
+                    return Err(format!("unexpected exit code\n{first}"));
+                }
+                Some(first)
+            }
+            TelegramFault::Killed => {
+                w.fake.fail_next(route, Fault::DropAfterAction);
+                let method = match route {
+                    Route::GetChat => "getChat",
+                    Route::SendMessage => "sendMessage",
+                    _ => "sendMediaGroup",
+                };
+                let mut child = w.crier().spawn().map_err(|e| e.to_string())?;
+                let started = Instant::now();
+                // Killed once the call acted (its messages are in the channel).
+                while w.fake.count(method) < nth
+                    || (route != Route::GetChat && w.fake.sent().len() < expected_before(route, nth) + 1)
+                {
+                    if started.elapsed() > TIMEOUT {
+                        let _ = child.kill();
+                        return Err("the call never came".into());
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                child.kill().map_err(|e| e.to_string())?;
+                child.wait().map_err(|e| e.to_string())?;
+                None
+            }
+        };
+        let rerun = w.publish()?;
+        let first_text = first.as_ref().map_or_else(|| "(killed)".to_owned(), ToString::to_string);
+        let twice: Vec<String> =
+            w.copies().into_iter().filter(|(_, n)| *n > 1).map(|(k, n)| format!("{k} ×{n}")).collect();
+        if !twice.is_empty() {
+            return Err(format!("sent twice: {}\n{first_text}\n{rerun}", twice.join(", ")));
+        }
+        let rec = record(&w.repo.read("content/t.md"), "telegram");
+        let held = rec.as_ref().is_some_and(|r| r.get("unconfirmed").is_some());
+        if rerun.code != 0 {
+            return Err(format!("the clean rerun failed\n{first_text}\n{rerun}"));
+        }
+        if held {
+            if !rerun.stdout.contains("held back") {
+                return Err(format!("held, but the rerun does not say so\n{rerun}"));
+            }
+            return Ok("held back: check, then `adopt --id` or `--resend`".to_owned());
+        }
+        let parts = rec.as_ref().and_then(|r| r["parts"].as_array().map(Vec::len)).unwrap_or(0);
+        if parts != TELEGRAM_MESSAGES || w.fake.messages().len() != TELEGRAM_MESSAGES {
+            return Err(format!("{parts} parts recorded, {} messages\n{first_text}\n{rerun}", w.fake.messages().len()));
+        }
+        match first {
+            Some(first) => first_run_outcome(&first, "telegram"),
+            None => Ok("killed, rerun publishes".to_owned()),
+        }
+    });
+}
+
+/// Messages in the channel before request `nth` on `route` (the post's order: two texts, the album).
+fn expected_before(route: fake_telegram::Route, nth: usize) -> usize {
+    match route {
+        fake_telegram::Route::SendMessage => nth - 1,
+        fake_telegram::Route::SendMediaGroup => 2,
+        _ => 0,
+    }
+}
+
+const TELEGRAM_INTRO: &str = "# Reliability of `crier publish` on Telegram\n\n\
+     A bot can neither repeat a send safely (no idempotency key) nor read the channel back, so\n\
+     on Telegram crier promises *never twice*: each send is written ahead into the post's\n\
+     entry as `unconfirmed`, and a send whose outcome is unknown holds the post back until the\n\
+     user records it (`crier adopt PATH --platform telegram --id N`) or sends it again\n\
+     (`crier publish --resend PATH`). Each cell injects one fault into one call of a run over a\n\
+     post of two text messages and an album of two images, then runs `crier publish` again\n\
+     without faults. ✅ means: no message is in the channel twice, and the post is either\n\
+     recorded whole (**published**, **failed cleanly, rerun publishes**, **killed, rerun\n\
+     publishes**) or held back with its entry `unconfirmed` and the rerun says so and sends\n\
+     nothing (**held back**); the token is in neither the output nor the files. A 5xx on a\n\
+     send is held back too: Telegram may have acted before failing. *killed after acting*:\n\
+     crier is killed while the call hangs after Telegram acted.\n";
