@@ -143,7 +143,7 @@ pub struct DeleteArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
-    /// Delete only on these platforms (threads, devto, bluesky, mastodon, discord).
+    /// Delete only on these platforms (threads, devto, bluesky, mastodon, telegram, discord).
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
@@ -253,7 +253,7 @@ pub struct RenderArgs {
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
 
-    /// Render only for this platform (threads, devto, bluesky, mastodon, discord).
+    /// Render only for this platform (threads, devto, bluesky, mastodon, telegram, discord).
     #[arg(long, value_name = "NAME")]
     pub platform: Option<String>,
 
@@ -272,7 +272,7 @@ pub struct PublishArgs {
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub only: Vec<PathBuf>,
 
-    /// Publish only to these platforms (threads, devto, bluesky, mastodon, discord).
+    /// Publish only to these platforms (threads, devto, bluesky, mastodon, telegram, discord).
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
