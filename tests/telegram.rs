@@ -41,16 +41,18 @@ impl World {
         Self { fake, _rt: rt, repo, _origin: origin }
     }
 
-    fn crier(&self, args: &[&str]) -> Run {
-        let token = self.fake.token();
-        let run = self
-            .repo
+    /// `crier -C <repo> … ARGS…` against the fake, with the bot token.
+    fn command(&self, args: &[&str]) -> common::Crier {
+        self.repo
             .crier()
             .env("CRIER_TELEGRAM_API_URL", self.fake.base_url())
-            .env("TELEGRAM_BOT_TOKEN", &token)
+            .env("TELEGRAM_BOT_TOKEN", self.fake.token())
             .args(args)
-            .run();
-        self.assert_kept_secret(&run, &token);
+    }
+
+    fn crier(&self, args: &[&str]) -> Run {
+        let run = self.command(args).run();
+        self.assert_kept_secret(&run, &self.fake.token());
         run
     }
 
@@ -194,15 +196,8 @@ fn a_crash_between_a_send_and_its_record_holds_the_post_back() {
     let w = World::new(cfg, &post("", "Crash test\n"));
     w.file("crier.yaml", "publish:\n  request_timeout_secs: 20\ntelegram:\n  chat: \"@crier_news\"\n");
     w.fake.fail_next(Route::SendMessage, Fault::DropAfterAction);
-    let token = w.fake.token();
-    let crier = w
-        .repo
-        .crier()
-        .env("CRIER_TELEGRAM_API_URL", w.fake.base_url())
-        .env("TELEGRAM_BOT_TOKEN", &token)
-        .args(["publish"]);
     // Killed once the message is in the channel and before its reply comes back.
-    let mut child = crier.spawn().expect("spawn");
+    let mut child = w.command(&["publish"]).spawn().expect("spawn");
     while w.fake.messages().is_empty() {
         std::thread::sleep(Duration::from_millis(20));
     }
