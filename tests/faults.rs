@@ -1707,8 +1707,8 @@ impl Telegram {
         repo.file(
             "crier.yaml",
             format!(
-                "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: {request_timeout_secs}\n\
-                 telegram:\n  chat: \"@crier_news\"\n"
+                "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: {request_timeout_secs}\n  \
+                 write_interval_ms: 10\ntelegram:\n  chat: \"@crier_news\"\n"
             ),
         );
         repo.file("media/a.png", png(8, 8));

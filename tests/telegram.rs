@@ -14,7 +14,7 @@ use std::time::Duration;
 use fake_telegram::{FakeConfig, FakeTelegram, Fault, Route};
 use serde_json::Value;
 
-const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n";
+const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n  write_interval_ms: 10\n";
 const POST: &str = "content/hello.md";
 
 struct World {
@@ -194,7 +194,10 @@ fn resend_resumes_a_chain_after_the_messages_confirmed() {
 fn a_crash_between_a_send_and_its_record_holds_the_post_back() {
     let cfg = FakeConfig { drop_hang: Duration::from_secs(30), ..FakeConfig::default() };
     let w = World::new(cfg, &post("", "Crash test\n"));
-    w.file("crier.yaml", "publish:\n  request_timeout_secs: 20\ntelegram:\n  chat: \"@crier_news\"\n");
+    w.file(
+        "crier.yaml",
+        "publish:\n  request_timeout_secs: 20\n  write_interval_ms: 10\ntelegram:\n  chat: \"@crier_news\"\n",
+    );
     w.fake.fail_next(Route::SendMessage, Fault::DropAfterAction);
     // Killed once the message is in the channel and before its reply comes back.
     let mut child = w.command(&["publish"]).spawn().expect("spawn");

@@ -56,7 +56,12 @@ fn client(env: &crate::env::Env, http: crate::platforms::http::HttpOptions) -> T
 pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
     let chat = super::chat_of(cx.env, Some(cx.project))
         .map_err(|why| Failure { fatal: Some(why.clone()), ..Failure::new(why) })?;
-    let client = client(cx.env, cx.http);
+    // Telegram asks bots to send at most about one message a second to a chat.
+    let http = crate::platforms::http::HttpOptions {
+        min_write_interval: std::time::Duration::from_millis(cx.project.config.publish.write_interval_ms),
+        ..cx.http
+    };
+    let client = client(cx.env, http);
     let info = client.get_chat(&chat, &crate::platforms::http::quiet).await.map_err(|e| {
         let why = format!("cannot open the channel {chat}: {e}");
         Failure { fatal: Some(why.clone()), ..Failure::new(why) }
