@@ -62,8 +62,8 @@ const WORKFLOW: &str = r#"# Posts: checked on pull requests (annotations and a p
 # summary), published from the default branch on push, every 15 minutes (for
 # `publish_at`) and by hand. Secrets: THREADS_ACCESS_TOKEN (and THREADS_USER_ID),
 # DEVTO_API_KEY, BLUESKY_IDENTIFIER and BLUESKY_APP_PASSWORD, MASTODON_ACCESS_TOKEN
-# and MASTODON_INSTANCE (or `mastodon.instance` in crier.yaml); set only those
-# of the platforms you use.
+# and MASTODON_INSTANCE (or `mastodon.instance` in crier.yaml), TELEGRAM_BOT_TOKEN
+# and TELEGRAM_CHAT_ID (or `telegram.chat`); set only those of the platforms you use.
 # The record commit says [skip ci], so it never triggers a loop.
 # The crier action downloads a released, checksum-verified crier binary: no
 # Rust toolchain, seconds per run.
@@ -173,6 +173,8 @@ const ENV: &str = "        env:
           BLUESKY_APP_PASSWORD: ${{ secrets.BLUESKY_APP_PASSWORD }}
           MASTODON_ACCESS_TOKEN: ${{ secrets.MASTODON_ACCESS_TOKEN }}
           MASTODON_INSTANCE: ${{ secrets.MASTODON_INSTANCE }}
+          TELEGRAM_BOT_TOKEN: ${{ secrets.TELEGRAM_BOT_TOKEN }}
+          TELEGRAM_CHAT_ID: ${{ secrets.TELEGRAM_CHAT_ID }}
           GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}";
 
 /// The GitHub Action the workflow uses: this crier's repository (from
