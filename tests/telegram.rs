@@ -252,3 +252,16 @@ fn edits_go_in_place_and_deletes_say_the_48_hours() {
     assert_eq!(w.fake.messages().len(), 1);
     assert!(w.record()["deleted_at"].as_str().is_some());
 }
+
+#[test]
+fn doctor_checks_the_token_and_the_channel() {
+    let w = World::new(FakeConfig::default(), &post("", "Hello\n"));
+    w.crier(&["doctor"]).stdout_has("bot token accepted: @crier_bot").stdout_has("channel Crier News found (public)");
+    let wrong = w.command(&["doctor"]).env("TELEGRAM_BOT_TOKEN", "1:WRONGtokenSECRET").run();
+    assert!(wrong.all().contains("rejected the bot token") && !wrong.all().contains("WRONGtoken"), "{wrong}");
+    let other = w.command(&["doctor"]).env("TELEGRAM_CHAT_ID", "@elsewhere").run();
+    assert!(
+        other.all().contains("cannot open the channel @elsewhere") && other.all().contains("administrator"),
+        "{other}"
+    );
+}
