@@ -32,7 +32,6 @@ use crate::checklist::Checklist;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
-use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
@@ -127,17 +126,7 @@ pub fn layout(text: Formatted, media: Vec<MediaRef>, split: bool) -> Vec<Send> {
 }
 
 impl Output for TelegramOutput {
-    fn platform(&self) -> PlatformId {
-        Telegram::id()
-    }
-
-    fn template(&self) -> &str {
-        &self.template
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
+    super::output_basics!(Telegram::id());
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
         let list: Vec<Card<'_>> = self
@@ -257,13 +246,12 @@ pub fn chat_of(env: &Env, project: Option<&Project>) -> Result<String, String> {
 
 #[async_trait::async_trait(?Send)]
 impl Platform for Telegram {
-    fn id(&self) -> PlatformId {
-        Self::id()
-    }
-
-    fn display_name(&self) -> &'static str {
-        "Telegram"
-    }
+    super::platform_basics!(
+        "Telegram",
+        CREDENTIALS,
+        "create a bot with @BotFather (/newbot) and set its token as TELEGRAM_BOT_TOKEN; add the bot to the channel as an administrator allowed to post messages; set TELEGRAM_CHAT_ID to `@channelname` (or the channel's id, -100…) or `telegram: {chat: …}` in crier.yaml",
+        post: TelegramOptions, config: TelegramConfig
+    );
 
     fn post_noun(&self) -> &'static str {
         "message"
@@ -272,14 +260,6 @@ impl Platform for Telegram {
     fn placeholder_url(&self, _post: &Post, env: &Env) -> String {
         let chat = env.get("TELEGRAM_CHAT_ID").and_then(|c| c.strip_prefix('@')).unwrap_or("channelname");
         format!("https://t.me/{chat}/1234")
-    }
-
-    fn credentials(&self) -> &'static [Credential] {
-        CREDENTIALS
-    }
-
-    fn setup_hint(&self) -> &'static str {
-        "create a bot with @BotFather (/newbot) and set its token as TELEGRAM_BOT_TOKEN; add the bot to the channel as an administrator allowed to post messages; set TELEGRAM_CHAT_ID to `@channelname` (or the channel's id, -100…) or `telegram: {chat: …}` in crier.yaml"
     }
 
     fn edits_in_place(&self) -> bool {
@@ -294,14 +274,6 @@ impl Platform for Telegram {
         session::doctor(cx, report).await;
     }
 
-    fn post_options(&self) -> Option<Section> {
-        Some(Section::of::<TelegramOptions>())
-    }
-
-    fn config_section(&self) -> Option<Section> {
-        Some(Section::of::<TelegramConfig>())
-    }
-
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
         render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
     }
@@ -314,8 +286,7 @@ impl Platform for Telegram {
 /// Renders `post`: the Markdown (`telegram.text` or the body) through the template, then
 /// text and entities, laid out with the post's `media:`.
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<TelegramOutput, Vec<Diagnostic>> {
-    let opts = post.options.get::<TelegramOptions>().map(|o| &o.value);
-    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), Telegram::id())?;
+    let (opts, template) = super::options_and_template::<TelegramOptions>(project, post, Telegram::id())?;
     let site = project.config.site_url();
     let (markdown, origin) = match opts.and_then(|o| o.text.as_ref()) {
         Some(t) => (t.value.clone(), post.span_of(&t.referenced)),
