@@ -113,6 +113,8 @@ fn record(parts: &[PartRecord], job: &Job<'_>) -> Record {
         hash: job.hash.to_owned(),
         parts: if parts.len() > 1 { parts.to_vec() } else { Vec::new() },
         deleted_at: None,
+        relays: Vec::new(),
+        d: None,
     }
 }
 
