@@ -123,6 +123,9 @@ pub struct PublishConfig {
     pub poll_interval_ms: u64,
     /// Minimum time between two writes to a platform that limits their rate.
     pub write_interval_ms: u64,
+    /// At most this many US dollars spent on X by one run (a safety net): what would
+    /// exceed it waits for a later run.
+    pub x_max_cost_per_run: Option<f64>,
 }
 
 impl Default for PublishConfig {
@@ -136,6 +139,7 @@ impl Default for PublishConfig {
             processing_timeout_secs: 300,
             poll_interval_ms: 5000,
             write_interval_ms: 1000,
+            x_max_cost_per_run: None,
         }
     }
 }

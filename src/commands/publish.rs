@@ -105,6 +105,7 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
         summary.written.extend(done.written);
         summary.urls.extend(done.urls);
         summary.misconfigured.extend(done.misconfigured);
+        summary.spent.extend(done.spent);
     }
 
     let mut changes = recording.pending.clone();
@@ -290,6 +291,22 @@ fn dry_run_report(
         publish_lines.push(format!("{} → {}  ({})", e.path, e.platform, summary_of(e)));
     }
     section(&mut out, "would publish now", publish_lines);
+    // What the posts due would cost where the platform charges for them (X).
+    let notes: Vec<String> = platforms::REGISTRY
+        .iter()
+        .filter_map(|p| {
+            let due: Vec<&dyn platforms::Output> = entries
+                .iter()
+                .filter(|e| e.platform == p.id() && e.state == State::Due && caps.due_posts.contains(&e.path))
+                .filter_map(|e| {
+                    reports.iter().find(|r| r.path == e.path)?.rendered.iter().find(|x| x.platform() == e.platform)
+                })
+                .map(|r| r.as_ref())
+                .collect();
+            if due.is_empty() { None } else { p.dry_run_note(project, &due) }
+        })
+        .collect();
+    section(&mut out, "cost", notes);
     section(
         &mut out,
         &format!("deferred to a later run (publish.max_per_run is {})", caps.max_posts),
@@ -369,9 +386,14 @@ fn summary_text(s: &RunSummary, entries: &[PlanEntry]) -> String {
         s.failed.len(),
         scheduled
     );
-    for (title, lines) in
-        [("published", &s.published), ("deferred", &s.deferred), ("failed", &s.failed), (HELD, &held), ("git", &s.git)]
-    {
+    for (title, lines) in [
+        ("published", &s.published),
+        ("deferred", &s.deferred),
+        ("failed", &s.failed),
+        (HELD, &held),
+        ("spent", &s.spent),
+        ("git", &s.git),
+    ] {
         if !lines.is_empty() {
             let _ = writeln!(out, "{title}:");
             for l in lines {

@@ -23,6 +23,7 @@ pub mod oauth;
 pub mod telegram;
 pub mod threads;
 pub mod upload;
+pub mod x;
 
 use std::any::Any;
 use std::collections::HashSet;
@@ -52,6 +53,7 @@ pub static REGISTRY: &[&dyn Platform] = &[
     &bluesky::Bluesky,
     &mastodon::Mastodon,
     &linkedin::Linkedin,
+    &x::X,
     &nostr::Nostr,
     &telegram::Telegram,
     &discord::Discord,
@@ -282,6 +284,12 @@ pub trait Platform: Sync {
     fn unfinished(&self, _record: &Record, _project: &Project) -> bool {
         false
     }
+
+    /// A line for `publish --dry-run` about the posts due here (what they would cost, on a
+    /// pay-per-use API).
+    fn dry_run_note(&self, _project: &Project, _due: &[&dyn Output]) -> Option<String> {
+        None
+    }
 }
 
 /// The [`Platform`] methods that only name the platform's parts: its id (the platform
@@ -429,6 +437,18 @@ pub trait Session {
     /// never sends the post again on its own.
     async fn send(&self, job: &Job<'_>) -> Result<Sent, Failure> {
         self.publish(job).await.map(Sent::Recorded)
+    }
+
+    /// Whether a post may start now, checked just before [`Session::publish`] (never for an
+    /// update): `Some(why)` defers it to a later run (a spending cap, X's
+    /// `publish.x_max_cost_per_run`).
+    fn admit(&self, _rendered: &dyn Output) -> Option<String> {
+        None
+    }
+
+    /// A line for the run's summary about what the session spent, on a pay-per-use API.
+    fn spent(&self) -> Option<String> {
+        None
     }
 }
 

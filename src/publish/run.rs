@@ -52,6 +52,8 @@ pub struct RunSummary {
     pub urls: Vec<(String, PlatformId, String)>,
     /// Platforms that refused crier's configuration, and why (the run exits 2).
     pub misconfigured: Vec<String>,
+    /// What pay-per-use platforms charged for the run (X), one line each.
+    pub spent: Vec<String>,
 }
 
 /// Where the run reports its progress (a terminal spinner, or plain lines).
@@ -285,6 +287,9 @@ async fn run_platform(run: &Shared<'_>, id: PlatformId, queue: Vec<&PlanEntry>) 
     if let Some(why) = session.misconfigured() {
         run.summary.borrow_mut().misconfigured.push(format!("{id}: {why}"));
     }
+    if let Some(line) = session.spent() {
+        run.summary.borrow_mut().spent.push(line);
+    }
 }
 
 /// What every job of one platform shares: the budget (reserved when a post starts,
@@ -435,6 +440,10 @@ async fn publish_one(
     }
     let replies = rendered.replies();
     if !updating {
+        // A spending cap (X) defers what would pass it.
+        if let Some(why) = session.admit(rendered.as_ref()) {
+            return defer(why);
+        }
         if let Some(b) = limits.budget.borrow_mut().as_mut() {
             if b.remaining == 0 {
                 return defer(b.exhausted.clone());

@@ -1,0 +1,353 @@
+//! X (API v2): plain text made like Threads text, counted the way X counts (280 weighted
+//! characters), a chain of posts replying to each other, a poll, who may reply, and what a
+//! run costs (X is pay-per-use).
+//!
+//! - [`count`]: twitter-text's weighted length, and `split: auto`;
+//! - [`rules`]: the limits as check errors;
+//! - [`oauth1`]: OAuth 1.0a signing; [`api`]: the HTTP client;
+//! - [`cost`]: the prices and what a post costs;
+//! - `publish`: exactly-once publishing through the account's own timeline.
+
+pub mod api;
+pub mod cost;
+pub mod count;
+mod doctor;
+pub mod oauth1;
+pub mod options;
+pub mod publish;
+pub mod rules;
+mod session;
+
+pub use options::{XConfig, XOptions, XPoll, XPrices};
+
+use std::ops::Range;
+
+use handlebars::Context;
+use serde_json::{Value, json};
+
+use super::{
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+};
+use crate::checklist::Checklist;
+use crate::content::{Post, SplitMode};
+use crate::diag::Diagnostic;
+use crate::env::Env;
+use crate::keys::Section;
+use crate::project::Project;
+use crate::render::html::{Card, cards};
+use crate::render::templates::TemplateFailure;
+use crate::render::text::{self, LinkStyle};
+use crate::rules::media::{self, MediaRef};
+
+/// The platform's name in posts, config and records.
+pub const NAME: &str = "x";
+
+/// `reply_settings` X knows (absent: everyone may reply).
+pub const REPLY_SETTINGS: [&str; 4] = ["following", "mentionedUsers", "subscribers", "verified"];
+
+/// The environment variables of the OAuth 1.0a user context.
+pub const KEY_VARS: [&str; 4] = ["X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"];
+
+#[derive(Debug, Clone)]
+pub struct XPart {
+    /// NFC-normalised, as X receives it.
+    pub text: String,
+    pub media: Vec<MediaRef>,
+    /// Where the part comes from in the post file.
+    pub origin: Range<usize>,
+}
+
+/// What a post becomes on X: one post per part, the later ones replying to the one before.
+#[derive(Debug, Clone)]
+pub struct XOutput {
+    pub parts: Vec<XPart>,
+    pub reply_settings: Option<String>,
+    /// On the first part.
+    pub poll: Option<api::NewPoll>,
+    pub template: String,
+    /// The prices the cost is counted with (crier.yaml `x.prices`).
+    pub prices: XPrices,
+}
+
+impl XOutput {
+    /// What publishing it costs, in US dollars (without reconciliation reads).
+    pub fn cost(&self) -> f64 {
+        cost::of_output(self, &self.prices)
+    }
+}
+
+impl Output for XOutput {
+    fn platform(&self) -> PlatformId {
+        X::id()
+    }
+
+    fn template(&self) -> &str {
+        &self.template
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
+        let max = count::MAX_WEIGHTED;
+        let list: Vec<Card<'_>> = self
+            .parts
+            .iter()
+            .map(|part| {
+                let n = count::weighted_len(&part.text);
+                Card {
+                    text: &part.text,
+                    counter: format!("{n}/{max}"),
+                    over: n > max,
+                    media: part.media.iter().map(|m| cx.card_media(m)).collect(),
+                }
+            })
+            .collect();
+        cards("X", &list)
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "parts": self.parts.iter().map(|p| json!({
+                "text": p.text,
+                "weighted_length": count::weighted_len(&p.text),
+                "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "reply_settings": self.reply_settings,
+            "poll": self.poll.as_ref().map(|p| json!({"options": p.options, "duration_minutes": p.duration_minutes})),
+            "cost_usd": cost::round(self.cost()),
+        })
+    }
+
+    fn summary(&self) -> String {
+        let n = self.parts.len();
+        let max = count::MAX_WEIGHTED;
+        let sizes: Vec<String> = self.parts.iter().map(|p| format!("{}/{max}", count::weighted_len(&p.text))).collect();
+        format!("x {n} part{}  {}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "), cost::dollars(self.cost()))
+    }
+
+    fn to_human(&self) -> String {
+        let mut out = String::new();
+        let mut opts = vec![format!("cost: {}", cost::dollars(self.cost()))];
+        if let Some(r) = &self.reply_settings {
+            opts.push(format!("replies: {r}"));
+        }
+        if let Some(p) = &self.poll {
+            opts.push(format!("poll: {} ({} min)", p.options.join(" / "), p.duration_minutes));
+        }
+        out.push_str(&opts.join(" · "));
+        out.push('\n');
+        let n = self.parts.len();
+        for (i, p) in self.parts.iter().enumerate() {
+            let len = count::weighted_len(&p.text);
+            out.push_str(&format!("── post {}/{n} · {len}/{} weighted characters ──\n", i + 1, count::MAX_WEIGHTED));
+            if !p.text.is_empty() {
+                out.push_str(&p.text);
+                out.push('\n');
+            }
+            for m in &p.media {
+                let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("?");
+                match &m.alt {
+                    Some(alt) => out.push_str(&format!("[{} {what} — alt: {alt}]\n", m.kind_name())),
+                    None => out.push_str(&format!("[{} {what} — no alt text]\n", m.kind_name())),
+                }
+            }
+        }
+        out
+    }
+}
+
+pub struct X;
+
+impl X {
+    fn id() -> PlatformId {
+        PlatformId::parse(NAME).expect("x is a known platform")
+    }
+}
+
+const CREDENTIALS: &[Credential] = &[
+    Credential { var: "X_API_KEY", required: true },
+    Credential { var: "X_API_SECRET", required: true },
+    Credential { var: "X_ACCESS_TOKEN", required: true },
+    Credential { var: "X_ACCESS_TOKEN_SECRET", required: true },
+];
+
+/// The four credentials from the environment, when all are set.
+pub fn credentials(env: &Env) -> Option<oauth1::Credentials> {
+    let get = |k: &str| env.get(k).filter(|v| !v.trim().is_empty()).map(|v| secrecy::SecretString::from(v.to_owned()));
+    Some(oauth1::Credentials {
+        consumer_key: get(KEY_VARS[0])?,
+        consumer_secret: get(KEY_VARS[1])?,
+        token: get(KEY_VARS[2])?,
+        token_secret: get(KEY_VARS[3])?,
+    })
+}
+
+/// The API base: `CRIER_X_API_URL`, else `https://api.x.com`.
+pub fn base_url(env: &Env) -> &str {
+    env.get("CRIER_X_API_URL").unwrap_or(api::DEFAULT_BASE_URL)
+}
+
+#[async_trait::async_trait(?Send)]
+impl Platform for X {
+    fn id(&self) -> PlatformId {
+        Self::id()
+    }
+
+    fn display_name(&self) -> &'static str {
+        "X"
+    }
+
+    fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
+        // A link counts 23 on X whatever its length; ids are 19 digits.
+        "https://x.com/username/status/1346889436626259968".to_owned()
+    }
+
+    fn credentials(&self) -> &'static [Credential] {
+        CREDENTIALS
+    }
+
+    fn setup_hint(&self) -> &'static str {
+        "in the X developer console (console.x.com) create an app with read and write permission, then copy its API key and secret and generate an access token and secret for your account; set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET (as repository secrets for CI; the tokens do not expire)"
+    }
+
+    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
+        session::connect(cx)
+    }
+
+    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
+        doctor::check(cx, report).await;
+    }
+
+    fn post_options(&self) -> Option<Section> {
+        Some(Section::of::<XOptions>())
+    }
+
+    fn config_section(&self) -> Option<Section> {
+        Some(Section::of::<XConfig>())
+    }
+
+    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
+        render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
+    }
+
+    fn dry_run_note(&self, project: &Project, due: &[&dyn Output]) -> Option<String> {
+        let outs: Vec<&XOutput> = due.iter().filter_map(|o| super::downcast::<XOutput>(*o)).collect();
+        Some(cost::plan(
+            &outs,
+            &project.config.sections.get_or_default::<XConfig>().prices,
+            project.config.publish.x_max_cost_per_run,
+        ))
+    }
+
+    fn validate(&self, _project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
+        super::downcast::<XOutput>(rendered).map(|o| rules::validate(post, o)).unwrap_or_default()
+    }
+}
+
+/// Renders `post` for X: the chain (from `thread:`, `x.text` or the body split at
+/// thematic breaks) as plain text, each part through the template, NFC-normalised, then
+/// `split: auto` at 280 weighted characters when asked.
+pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<XOutput, Vec<Diagnostic>> {
+    let f = &post.front;
+    let opts = post.options.get::<XOptions>().map(|m| &m.value);
+    let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), X::id())?;
+
+    let mut parts = source_parts(project, post);
+    if let Some(top) = &f.media {
+        let resolved: Vec<MediaRef> = top.value.iter().map(|m| media::resolve(project, post, m)).collect();
+        if parts.is_empty() {
+            parts.push(XPart { text: String::new(), media: Vec::new(), origin: post.span_of(&top.referenced) });
+        }
+        let mut first = resolved;
+        first.append(&mut parts[0].media);
+        parts[0].media = first;
+    }
+
+    let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, X::id())));
+    let n = parts.len();
+    let mut out = Vec::with_capacity(n);
+    for (i, part) in parts.into_iter().enumerate() {
+        if let Value::Object(map) = ctx.data_mut() {
+            map.insert("text".into(), Value::String(part.text));
+            map.insert("part".into(), json!({"number": i + 1, "count": n, "first": i == 0, "last": i + 1 == n}));
+        }
+        match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
+            Ok(rendered) => out.push(XPart { text: count::normalize(rendered.trim()), ..part }),
+            Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
+            Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
+        }
+    }
+    if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto) {
+        out = out
+            .into_iter()
+            .flat_map(|part| {
+                if count::weighted_len(&part.text) <= count::MAX_WEIGHTED {
+                    return vec![part];
+                }
+                let mut media = Some(part.media);
+                count::split_to_fit(&part.text)
+                    .into_iter()
+                    .map(|text| XPart { text, media: media.take().unwrap_or_default(), origin: part.origin.clone() })
+                    .collect()
+            })
+            .collect();
+    }
+    let poll = opts.and_then(|o| o.poll.as_ref()).map(|p| api::NewPoll {
+        options: p.value.options.value.iter().map(|o| o.value.trim().to_owned()).collect(),
+        duration_minutes: p.value.duration_minutes.value,
+    });
+    Ok(XOutput {
+        parts: out,
+        reply_settings: opts.and_then(|o| o.reply_settings.as_ref()).map(|r| r.value.trim().to_owned()),
+        poll,
+        template,
+        prices: project.config.sections.get_or_default::<XConfig>().prices,
+    })
+}
+
+/// The chain before templating: `thread:` items, else the Markdown (the `x.text` override
+/// or the body) split at thematic breaks.
+fn source_parts(project: &Project, post: &Post) -> Vec<XPart> {
+    let f = &post.front;
+    let site = project.config.site_url();
+    let site = site.as_ref();
+    if let Some(thread) = &f.thread {
+        return thread
+            .value
+            .iter()
+            .map(|item| XPart {
+                text: text::markdown_to_text_with(item.value.text.as_deref().unwrap_or(""), LinkStyle::Inline, site),
+                media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
+                origin: item
+                    .value
+                    .text_at
+                    .as_ref()
+                    .map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at)),
+            })
+            .collect();
+    }
+    if let Some(over) = post.options.get::<XOptions>().and_then(|m| m.value.text.as_ref()) {
+        let origin = post.span_of(&over.referenced);
+        return text::markdown_to_parts_with(&over.value, LinkStyle::Inline, site)
+            .into_iter()
+            .filter(|p| !p.text.is_empty())
+            .map(|p| XPart { text: p.text, media: Vec::new(), origin: origin.clone() })
+            .collect();
+    }
+    text::markdown_to_parts_with(&post.body, LinkStyle::Inline, site)
+        .into_iter()
+        .filter(|p| !p.text.is_empty())
+        .map(|p| {
+            // Point at the first line of the part: enough to find it, short to show.
+            let start = p.source.start + (p.source.len() - post.body[p.source.clone()].trim_start().len());
+            let line_end = post.body[start..p.source.end].find('\n').map_or(p.source.end, |i| start + i);
+            XPart {
+                text: p.text,
+                media: Vec::new(),
+                origin: post.body_span(start..line_end.max(start + 1).min(post.body.len())),
+            }
+        })
+        .collect()
+}

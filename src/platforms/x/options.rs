@@ -1,0 +1,129 @@
+//! `x:` in a post and in crier.yaml (contract section 2; issue 24).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::content::SplitMode;
+use crate::keys::Options;
+
+/// `x:` overrides of a post.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct XOptions {
+    /// The text on X instead of the post's.
+    #[schemars(with = "Option<String>")]
+    pub text: Option<Spanned<String>>,
+    /// The template to render with on X.
+    #[schemars(with = "Option<String>")]
+    pub template: Option<Spanned<String>>,
+    /// `none` (default), or `auto`: a part over 280 weighted characters becomes several.
+    #[schemars(with = "Option<SplitMode>")]
+    pub split: Option<Spanned<SplitMode>>,
+    /// Who may reply: `following`, `mentionedUsers`, `subscribers`, `verified` (default: everyone).
+    #[schemars(with = "Option<String>")]
+    pub reply_settings: Option<Spanned<String>>,
+    #[schemars(with = "Option<XPoll>")]
+    pub poll: Option<Spanned<XPoll>>,
+}
+
+/// A poll on the first part: 2 to 4 options of 1 to 25 characters, open 5 to 10080 minutes.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct XPoll {
+    #[schemars(with = "Vec<String>")]
+    pub options: Spanned<Vec<Spanned<String>>>,
+    #[schemars(with = "u64")]
+    pub duration_minutes: Spanned<u64>,
+}
+
+impl Options for XOptions {
+    fn text(&self) -> Option<&Spanned<String>> {
+        self.text.as_ref()
+    }
+    fn template(&self) -> Option<&Spanned<String>> {
+        self.template.as_ref()
+    }
+}
+
+/// `x:` in crier.yaml.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct XConfig {
+    /// What X charges, in US dollars (defaults: X's pricing page of 2026-08-13).
+    pub prices: XPrices,
+}
+
+impl Options for XConfig {}
+
+/// X's prices in US dollars, per request or per resource read.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct XPrices {
+    /// A post without a URL (`POST /2/tweets`).
+    pub post: f64,
+    /// A post containing a URL.
+    pub post_with_url: f64,
+    /// One post read from the account's own timeline (`GET /2/users/:id/tweets`).
+    pub owned_read: f64,
+    /// One post looked up by id (`GET /2/tweets`: `status --remote`, `stats`).
+    pub post_read: f64,
+    /// One user read (`GET /2/users/me`).
+    pub user_read: f64,
+    /// A deletion (`DELETE /2/tweets/:id`).
+    pub delete: f64,
+    /// Alt text set on an uploaded medium (`POST /2/media/metadata`).
+    pub media_metadata: f64,
+}
+
+impl Default for XPrices {
+    /// X's pricing page (docs.x.com `x-api/getting-started/pricing.mdx`, 2026-08-13).
+    fn default() -> Self {
+        Self {
+            post: 0.015,
+            post_with_url: 0.20,
+            owned_read: 0.001,
+            post_read: 0.005,
+            user_read: 0.010,
+            delete: 0.010,
+            media_metadata: 0.005,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    fn load(yaml: &str) -> Result<crate::config::Config, Error> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(crate::config::FILE_NAME), yaml).expect("write");
+        crate::config::load(dir.path(), None, crate::platforms::catalog()).map(|l| l.config)
+    }
+
+    #[test]
+    fn prices_default_to_the_pricing_page_and_can_be_overridden() {
+        let c = load("x:\n  prices:\n    post_with_url: 0.25\n").expect("valid");
+        let p = c.sections.get_or_default::<XConfig>().prices;
+        assert_eq!((p.post, p.post_with_url, p.owned_read), (0.015, 0.25, 0.001));
+        let c = load("publish:\n  x_max_cost_per_run: 1.5\n").expect("valid");
+        assert_eq!(c.publish.x_max_cost_per_run, Some(1.5));
+    }
+
+    #[test]
+    fn section_mistakes_point_at_the_key() {
+        for (yaml, code, at) in [
+            ("x:\n  prices:\n    post_with_link: 1\n", "unknown-key", (3, 5)),
+            ("x:\n  prices:\n    post: free\n", "yaml-type", (3, 11)),
+        ] {
+            match load(yaml) {
+                Err(Error::Config { diagnostics, .. }) => {
+                    let d = &diagnostics[0];
+                    assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");
+                }
+                other => panic!("{yaml}: expected a config error, got {other:?}"),
+            }
+        }
+    }
+}

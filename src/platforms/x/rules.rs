@@ -1,0 +1,201 @@
+//! X's rules (reference §7): 280 weighted characters per post, at most 4 images or 1 video
+//! or 1 GIF, image 5 MB, GIF 15 MB, video 512 MB, alt text 1000 characters, polls of 2–4
+//! options of 1–25 characters open 5–10080 minutes and never beside media, and who may
+//! reply.
+
+use super::{REPLY_SETTINGS, XOptions, XOutput, count};
+use crate::content::Post;
+use crate::diag::Diagnostic;
+use crate::media_probe::MediaFormat;
+use crate::rules::media::MediaRef;
+
+const MB: u64 = 1024 * 1024;
+/// Image, GIF and video size limits (`x-api/media/introduction.mdx`).
+const IMAGE_MAX: u64 = 5 * MB;
+const GIF_MAX: u64 = 15 * MB;
+const VIDEO_MAX: u64 = 512 * MB;
+const ALT_MAX: usize = 1000;
+const POLL_OPTION_MAX: usize = 25;
+const POLL_MINUTES: std::ops::RangeInclusive<u64> = 5..=10080;
+
+/// Checks the rendered post against X's rules.
+pub fn validate(post: &Post, out: &XOutput) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let src = &post.source;
+    let opts = post.options.get::<XOptions>().map(|m| &m.value);
+    let n = out.parts.len();
+    if out.parts.is_empty() && crate::rules::has_content(post) {
+        let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
+        d.push(
+            Diagnostic::error("x-empty-part", "the post has nothing to publish on X: no text and no media")
+                .at(src, span)
+                .with_hint("write the post's text, or remove `x` from its platforms"),
+        );
+    }
+    for (i, part) in out.parts.iter().enumerate() {
+        let which = if n > 1 { format!("post {} of {n}", i + 1) } else { "the post".to_owned() };
+        let len = count::weighted_len(&part.text);
+        if len > count::MAX_WEIGHTED {
+            let max = count::MAX_WEIGHTED;
+            d.push(
+                Diagnostic::error("x-too-long", format!("{which} counts {len} weighted characters; X allows {max}"))
+                    .at(src, part.origin.clone())
+                    .with_label(format!("{len}/{max}"))
+                    .with_hint(format!(
+                        "shorten it by {} (a link counts 23, an emoji or a CJK character 2), split it with a `---` line (blank line before it), or set `x: {{split: auto}}`",
+                        len - max
+                    )),
+            );
+        }
+        if count::has_invalid(&part.text) {
+            d.push(
+                Diagnostic::error(
+                    "x-invalid-character",
+                    format!("{which} contains a character X refuses (U+FFFE, U+FFFF or U+FEFF)"),
+                )
+                .at(src, part.origin.clone())
+                .with_hint("remove the invisible character (often pasted with the text)"),
+            );
+        }
+        if part.text.is_empty() && part.media.is_empty() {
+            d.push(
+                Diagnostic::error("x-empty-part", format!("{which} has no text and no media"))
+                    .at(src, part.origin.clone())
+                    .with_hint("write its text or remove the empty part"),
+            );
+        }
+        media_count(post, &which, &part.media, &mut d);
+        for m in &part.media {
+            media_rules(post, m, &mut d);
+        }
+    }
+    if let Some(r) = opts.and_then(|o| o.reply_settings.as_ref()) {
+        if !REPLY_SETTINGS.contains(&r.value.trim()) {
+            let hint = match crate::diag::did_you_mean(&r.value, REPLY_SETTINGS) {
+                Some(s) => format!(
+                    "did you mean `{s}`? One of: {} (leave it out to let everyone reply)",
+                    REPLY_SETTINGS.join(", ")
+                ),
+                None => format!("one of: {} (leave it out to let everyone reply)", REPLY_SETTINGS.join(", ")),
+            };
+            d.push(
+                Diagnostic::error("x-reply-settings", format!("reply_settings `{}` is not one X knows", r.value))
+                    .at(src, post.span_of(&r.referenced))
+                    .with_hint(hint),
+            );
+        }
+    }
+    if let Some(poll) = opts.and_then(|o| o.poll.as_ref()) {
+        let options = &poll.value.options;
+        if !(2..=4).contains(&options.value.len()) {
+            d.push(
+                Diagnostic::error("x-poll", format!("the poll has {} options; X wants 2 to 4", options.value.len()))
+                    .at(src, post.span_of(&options.referenced))
+                    .with_hint("give 2, 3 or 4 options"),
+            );
+        }
+        for o in &options.value {
+            let len = o.value.trim().chars().count();
+            if len == 0 || len > POLL_OPTION_MAX {
+                d.push(
+                    Diagnostic::error(
+                        "x-poll",
+                        format!("a poll option has {len} characters; X wants 1 to {POLL_OPTION_MAX}"),
+                    )
+                    .at(src, post.span_of(&o.referenced))
+                    .with_hint("shorten the option"),
+                );
+            }
+        }
+        let minutes = &poll.value.duration_minutes;
+        if !POLL_MINUTES.contains(&minutes.value) {
+            d.push(
+                Diagnostic::error(
+                    "x-poll",
+                    format!("the poll is open {} minutes; X wants 5 to 10080 (a week)", minutes.value),
+                )
+                .at(src, post.span_of(&minutes.referenced))
+                .with_hint("e.g. 1440 for a day"),
+            );
+        }
+        if out.parts.first().is_some_and(|p| !p.media.is_empty()) {
+            d.push(
+                Diagnostic::error("x-poll-with-media", "X does not take a poll and media in the same post")
+                    .at(src, post.span_of(&poll.referenced))
+                    .with_hint("move the media to a later part of the chain, or drop the poll"),
+            );
+        }
+    }
+    d
+}
+
+/// At most 4 images, or 1 video, or 1 GIF.
+fn media_count(post: &Post, which: &str, media: &[MediaRef], d: &mut Vec<Diagnostic>) {
+    let moving = media.iter().filter(|m| m.format.is_video() || m.format == MediaFormat::Gif).count();
+    let too_many = if moving > 0 { media.len() > 1 } else { media.len() > 4 };
+    if too_many {
+        let span = media[0].span.start..media[media.len() - 1].span.end;
+        d.push(
+            Diagnostic::error(
+                "x-too-many-media",
+                format!("{which} has {} media; X takes at most 4 images, or 1 video, or 1 GIF", media.len()),
+            )
+            .at(&post.source, span)
+            .with_hint("spread them over the parts of a chain (`thread:`), or leave some out"),
+        );
+    }
+}
+
+fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
+    let src = &post.source;
+    if m.path.is_none() && m.url.is_some() {
+        d.push(
+            Diagnostic::error("x-media-url", "X needs the file itself: media given by `url` cannot be uploaded")
+                .at(src, m.span.clone())
+                .with_hint("put the file in the repository and use `path:`"),
+        );
+        return;
+    }
+    let Some(info) = &m.info else { return };
+    let what = m.path.as_deref().unwrap_or("the file");
+    let limit = match info.format {
+        MediaFormat::Jpeg | MediaFormat::Png | MediaFormat::Webp => Some((IMAGE_MAX, "an image", "x-image-too-large")),
+        MediaFormat::Gif => Some((GIF_MAX, "a GIF", "x-image-too-large")),
+        MediaFormat::Mp4 | MediaFormat::Mov => Some((VIDEO_MAX, "a video", "x-video-too-large")),
+        MediaFormat::Heif | MediaFormat::Unknown => None,
+    };
+    let Some((max, kind, code)) = limit else {
+        d.push(
+            Diagnostic::error("x-media-format", format!("`{what}` is {}, which X does not take", info.format))
+                .at(src, m.span.clone())
+                .with_hint("use JPEG, PNG, WebP or GIF images, or an MP4 or MOV video"),
+        );
+        return;
+    };
+    if info.size_bytes > max {
+        d.push(
+            Diagnostic::error(
+                code,
+                format!("`{what}` is {} bytes; {kind} may be at most {} MB on X", info.size_bytes, max / MB),
+            )
+            .at(src, m.span.clone())
+            .with_hint("compress or resize it"),
+        );
+    }
+    match &m.alt {
+        Some(alt) if alt.chars().count() > ALT_MAX => {
+            let n = alt.chars().count();
+            d.push(
+                Diagnostic::error("x-alt-too-long", format!("the alt text is {n} characters; X allows {ALT_MAX}"))
+                    .at(src, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
+                    .with_hint(format!("shorten it by {} characters", n - ALT_MAX)),
+            );
+        }
+        Some(alt) if !alt.trim().is_empty() => {}
+        _ => d.push(
+            Diagnostic::warning("x-alt-missing", format!("`{what}` has no alt text"))
+                .at(src, m.span.clone())
+                .with_hint("add `alt:` describing it: people using screen readers depend on it"),
+        ),
+    }
+}
