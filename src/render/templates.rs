@@ -25,6 +25,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("nostr", include_str!("../../templates_builtin/nostr.hbs")),
     ("telegram", include_str!("../../templates_builtin/telegram.hbs")),
     ("discord", include_str!("../../templates_builtin/discord.hbs")),
+    ("x", include_str!("../../templates_builtin/x.hbs")),
 ];
 
 /// Where a template came from, for diagnostics.
