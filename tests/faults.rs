@@ -29,6 +29,8 @@ mod fake_nostr;
 mod fake_telegram;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
+#[path = "support/fake_x.rs"]
+mod fake_x;
 
 use common::{Fixture, NOW, Run, png};
 use std::fmt::Write as _;
@@ -1889,3 +1891,106 @@ const TELEGRAM_INTRO: &str = "# Reliability of `crier publish` on Telegram\n\n\
      nothing (**held back**); the token is in neither the output nor the files. A 5xx on a\n\
      send is held back too: Telegram may have acted before failing. *killed after acting*:\n\
      crier is killed while the call hangs after Telegram acted.\n";
+
+/// The fake X server and a fixture repository with a two-part post, the first with a link.
+struct XWorld {
+    fake: fake_x::FakeX,
+    _rt: tokio::runtime::Runtime,
+    repo: Fixture,
+}
+
+impl XWorld {
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        // Dropped replies hang longer than crier's 2 s request timeout.
+        let cfg = fake_x::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_x::FakeConfig::default() };
+        let fake = rt.block_on(fake_x::FakeX::start(cfg));
+        let repo = Fixture::new("crier-faults-x-");
+        repo.file(
+            "crier.yaml",
+            "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n",
+        );
+        repo.file("media/a.png", png(8, 8));
+        repo.file(
+            "content/c.md",
+            "---\nplatforms: [x]\nthread:\n  - \"Part one: https://example.com/a\"\n  - text: Part two.\n    media:\n      - path: media/a.png\n        alt: A dot\n---\n\n",
+        );
+        Self { fake, _rt: rt, repo }
+    }
+
+    /// `crier publish`; none of the four secrets in the output or the files.
+    fn publish(&self) -> Result<Run, String> {
+        let f = &self.fake;
+        let secrets = [f.api_key(), f.api_secret(), f.access_token(), f.access_token_secret()];
+        let run = self
+            .repo
+            .crier()
+            .env("CRIER_X_API_URL", f.base_url())
+            .env("X_API_KEY", &secrets[0])
+            .env("X_API_SECRET", &secrets[1])
+            .env("X_ACCESS_TOKEN", &secrets[2])
+            .env("X_ACCESS_TOKEN_SECRET", &secrets[3])
+            .args(["publish"])
+            .timeout(TIMEOUT)
+            .try_run()?;
+        for s in &secrets {
+            self.repo.assert_kept_secret(&run, s);
+        }
+        Ok(run)
+    }
+}
+
+/// X: every call × the faults the fake injects; each part is a post exactly once after the
+/// rerun (X has no idempotency key: a lost create is found on the account's timeline).
+#[test]
+fn x_fault_matrix() {
+    use fake_x::{Fault, Route};
+    let calls = [
+        ("X `GET /2/users/me`", Route::Me),
+        ("X `GET /2/users/{id}/tweets`", Route::Timeline),
+        ("X `POST /2/media/upload`", Route::Upload),
+        ("X `POST /2/media/metadata`", Route::Metadata),
+        ("X `POST /2/tweets`", Route::Create),
+    ];
+    let faults = [
+        ("HTML 502", (Fault::HtmlPage, 1)),
+        ("HTTP 503 once", (Fault::Status(503, r#"{"title":"Service Unavailable","detail":"Service Unavailable","type":"about:blank","status":503}"#.into()), 1)),
+        ("reply lost after acting", (Fault::DropAfterAction, 1)),
+        ("truncated reply", (Fault::TruncatedJson, 1)),
+        ("429 + x-rate-limit-reset", (Fault::RateLimited { reset_in_secs: 1 }, 1)),
+        ("slow (2.5 s)", (Fault::Delay(Duration::from_millis(2500)), 1)),
+    ];
+    platform_matrix(X_INTRO, &calls, &faults, |route, (fault, times)| {
+        let w = XWorld::new();
+        for _ in 0..times {
+            w.fake.fail_next(route, fault.clone());
+        }
+        let first = w.publish()?;
+        let outcome = first_run_outcome(&first, "→ x")?;
+        let rerun = w.publish()?;
+        let (ones, twos) = (w.fake.with_text("Part one: https://example.com/a"), w.fake.with_text("Part two."));
+        let parts =
+            record(&w.repo.read("content/c.md"), "x").and_then(|r| r["parts"].as_array().map(Vec::len)).unwrap_or(0);
+        if rerun.code != 0 || ones != 1 || twos != 1 || parts != 2 {
+            return Err(format!(
+                "posts {ones}+{twos}, {parts} parts recorded, rerun exit {}\n{first}\n{rerun}",
+                rerun.code
+            ));
+        }
+        if !w.fake.nonconforming().is_empty() {
+            return Err(format!("requests off the OpenAPI definition: {:?}", w.fake.nonconforming()));
+        }
+        Ok(outcome)
+    });
+}
+
+const X_INTRO: &str = "# Reliability of `crier publish` on X\n\n\
+     Each cell injects one fault into one call of a `crier publish` run over a two-part post\n\
+     (the first with a link, the second with an image and its alt text), then runs\n\
+     `crier publish` again without faults. ✅ means: each\n\
+     part is a post exactly once and both are recorded after the rerun (X has no idempotency\n\
+     key: a create whose reply was lost is looked for on the account's own timeline, never\n\
+     sent again), the first run ended with exit code 0 (**published**) or 1 naming X\n\
+     (**failed cleanly, rerun publishes**), every request conformed to X's OpenAPI\n\
+     definition, and none of the four OAuth 1.0a secrets is in the output or the files.\n\
+     *429 + x-rate-limit-reset* the reset one second ahead; *slow* answers after crier's 2 s request timeout.\n";
