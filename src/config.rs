@@ -54,11 +54,13 @@ pub struct Config {
 pub struct StatsConfig {
     /// JSON Lines file the engagement history is appended to, relative to the repository root.
     pub file: String,
+    /// Read X's numbers too (X charges for every post read, $0.005 each).
+    pub x: bool,
 }
 
 impl Default for StatsConfig {
     fn default() -> Self {
-        Self { file: ".crier/stats.jsonl".to_owned() }
+        Self { file: ".crier/stats.jsonl".to_owned(), x: false }
     }
 }
 

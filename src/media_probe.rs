@@ -51,17 +51,7 @@ pub enum MediaFormat {
 }
 
 impl MediaFormat {
-    /// True for still-image formats (whether or not Threads accepts them).
-    pub fn is_image(self) -> bool {
-        matches!(self, Self::Jpeg | Self::Png | Self::Gif | Self::Webp | Self::Heif)
-    }
-
-    /// True for video container formats.
-    pub fn is_video(self) -> bool {
-        matches!(self, Self::Mp4 | Self::Mov)
-    }
-
-    /// The MIME type, as servers list what they accept and as an upload declares it.
+    /// The MIME type (as platforms list the types they take).
     pub fn mime(self) -> Option<&'static str> {
         Some(match self {
             Self::Jpeg => "image/jpeg",
@@ -73,6 +63,16 @@ impl MediaFormat {
             Self::Mov => "video/quicktime",
             Self::Unknown => return None,
         })
+    }
+
+    /// True for still-image formats (whether or not Threads accepts them).
+    pub fn is_image(self) -> bool {
+        matches!(self, Self::Jpeg | Self::Png | Self::Gif | Self::Webp | Self::Heif)
+    }
+
+    /// True for video container formats.
+    pub fn is_video(self) -> bool {
+        matches!(self, Self::Mp4 | Self::Mov)
     }
 
     /// Human-readable name for diagnostics.

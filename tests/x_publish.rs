@@ -11,12 +11,15 @@ mod fake_x;
 
 use std::time::Duration;
 
-use common::{Crier, Fixture, Run};
+use common::{Crier, Fixture, Run, png};
 use fake_x::{FakeConfig, FakeX, Fault, Route};
 use serde_json::Value;
 
 fn config(extra: &str) -> String {
-    format!("publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n{extra}")
+    format!(
+        "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n  \
+         processing_timeout_secs: 5\n  poll_interval_ms: 20\n{extra}"
+    )
 }
 
 struct World {
@@ -312,4 +315,41 @@ fn check_counts_as_x_counts() {
     run.code(0);
     let v: Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(v["platforms"]["x"]["parts"].as_array().map(Vec::len), Some(2), "{run}");
+}
+
+#[test]
+fn images_with_alt_text_and_a_video_are_uploaded_and_found_again_after_a_lost_reply() {
+    let w = World::new();
+    w.file("media/a.png", png(64, 32));
+    w.file("media/b.png", png(16, 16));
+    w.file("media/v.mp4", b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".repeat(1000));
+    w.file(
+        "content/pics.md",
+        md(
+            "platforms: [x]\nmedia:\n  - path: media/a.png\n    alt: A bell above the words \"posts in git\"\n  - path: media/b.png\n    alt: A dot\n",
+            "Two pictures.\n",
+        ),
+    );
+    w.file(
+        "content/film.md",
+        md("platforms: [x]\nmedia:\n  - path: media/v.mp4\n    alt: A short film\n", "A film.\n"),
+    );
+    // The reply to the post with pictures is lost: it is found on the account (its text
+    // ends in the media's link there), not posted twice.
+    w.fake.fail_next(Route::Create, Fault::DropAfterAction);
+    let run = w.run(&["publish"]);
+    run.code(0);
+    let tweets = w.fake.tweets();
+    assert_eq!(tweets.len(), 2, "{run}");
+    let media = w.fake.media();
+    let pics = tweets.iter().find(|t| t.text == "Two pictures.").expect("pictures");
+    assert_eq!(pics.media_ids.len(), 2);
+    let alts: Vec<Option<String>> =
+        pics.media_ids.iter().map(|id| media.iter().find(|m| &m.id == id).and_then(|m| m.alt.clone())).collect();
+    assert_eq!(alts, [Some("A bell above the words \"posts in git\"".to_owned()), Some("A dot".to_owned())]);
+    let film = tweets.iter().find(|t| t.text == "A film.").expect("film");
+    let video = media.iter().find(|m| m.id == film.media_ids[0]).expect("video");
+    assert_eq!((video.category.as_str(), video.state.as_str()), ("tweet_video", "succeeded"));
+    assert!(w.fake.count("POST", "/2/media/upload/") >= 3, "initialize, append, finalize");
+    assert!(ids(&w, "content/pics.md") == [pics.id.clone()]);
 }

@@ -32,6 +32,7 @@ const WARNINGS: &[&str] = &[
     "linkedin-alt-missing",
     "linkedin-inline-image",
     "nostr-inline-image",
+    "x-alt-missing",
 ];
 
 const MB: u64 = 1024 * 1024;
@@ -988,6 +989,66 @@ fn nostr_cases() -> Vec<Case> {
     ]
 }
 
+fn xs(extra: &str, body: &str) -> String {
+    format!("---\nplatforms: [x]\n{extra}---\n{body}")
+}
+
+/// An `x.poll` (line 4 of an `xs` post holds `poll:`).
+fn x_poll(options: &str, minutes: u64) -> String {
+    format!("x:\n  poll:\n    options: {options}\n    duration_minutes: {minutes}\n")
+}
+
+fn x_cases() -> Vec<Case> {
+    let a = |n: usize| "a".repeat(n);
+    vec![
+        md("280 weighted", xs("", &a(280))).passes("x-too-long"),
+        md("281 weighted", xs("", &a(281))).fires(&["x-too-long"]).at("x-too-long", 4, 1),
+        md("140 CJK weigh 280", xs("", &"の".repeat(140))).passes("x-too-long"),
+        md("141 CJK weigh 282", xs("", &"の".repeat(141))).fires(&["x-too-long"]),
+        md("a long link counts 23", xs("", &format!("{} https://example.com/{}", a(256), a(300)))).passes("x-too-long"),
+        md("a refused character", xs("", "Hi\u{FEFF}there\n")).fires(&["x-invalid-character"]),
+        md("x.text empty", xs("x:\n  text: \"\"\n", "Hi\n")).fires(&["x-empty-part"]),
+        md("reply_settings following", xs("x:\n  reply_settings: following\n", "Hi\n")).passes("x-reply-settings"),
+        md("reply_settings misspelled", xs("x:\n  reply_settings: folowing\n", "Hi\n"))
+            .fires(&["x-reply-settings"])
+            .at("x-reply-settings", 4, 19),
+        md("a poll of 2", xs(&x_poll("[Tabs, Spaces]", 60), "Which?\n")).passes("x-poll"),
+        md("a poll of 1", xs(&x_poll("[Tabs]", 60), "Which?\n")).fires(&["x-poll"]),
+        md("a poll option of 26", xs(&x_poll(&format!("[{}, b]", a(26)), 60), "Which?\n")).fires(&["x-poll"]),
+        md("a poll of 4 minutes", xs(&x_poll("[a, b]", 4), "Which?\n")).fires(&["x-poll"]),
+        with_pngs(md("a poll with media", xs(&format!("{}{}", png_media(1), x_poll("[a, b]", 60)), "Which?\n")), 1)
+            .fires(&["x-poll-with-media"]),
+        with_pngs(md("4 images", xs(&png_media(4), "Photos\n")), 4).passes("x-too-many-media"),
+        with_pngs(md("5 images", xs(&png_media(5), "Photos\n")), 5).fires(&["x-too-many-media"]),
+        md(
+            "a video and an image",
+            xs("media:\n  - path: media/v.mp4\n    alt: V\n  - path: media/1.png\n    alt: P\n", "Look\n"),
+        )
+        .file("media/v.mp4", mp4(1000, 5000))
+        .file("media/1.png", png(10, 10))
+        .fires(&["x-too-many-media"]),
+        md("media by URL", xs(&alt_media("A picture"), "Look\n")).fires(&["x-media-url"]),
+        md("a file of no known format", xs(&media_path("media/a.png"), "Look\n"))
+            .file("media/a.png", b"not an image at all".to_vec())
+            .fires(&["x-media-format"]),
+        md("an image over 5 MB", xs(&media_path("media/a.png"), "Look\n"))
+            .sparse("media/a.png", png(100, 100), 5 * MB + 1)
+            .fires(&["x-image-too-large"]),
+        md("a GIF of 10 MB", xs(&media_path("media/a.gif"), "Look\n"))
+            .sparse("media/a.gif", gif(10, 10), 10 * MB)
+            .passes("x-image-too-large"),
+        md("a video over 512 MB", xs(&media_path("media/v.mp4"), "Watch\n"))
+            .sparse("media/v.mp4", mp4(1000, 5000), 512 * MB + 1)
+            .fires(&["x-video-too-large"]),
+        md("alt of 1001 characters", xs(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(1001)), "Look\n"))
+            .file("media/1.png", png(10, 10))
+            .fires(&["x-alt-too-long"]),
+        md("an image without alt", xs("media:\n  - path: media/1.png\n", "Look\n"))
+            .file("media/1.png", png(10, 10))
+            .fires(&["x-alt-missing"]),
+    ]
+}
+
 #[test]
 fn nostr_rules() {
     run_table(&nostr_cases());
@@ -1033,6 +1094,11 @@ fn telegram_cases() -> Vec<Case> {
 #[test]
 fn telegram_rules() {
     run_table(&telegram_cases());
+}
+
+#[test]
+fn x_rules() {
+    run_table(&x_cases());
 }
 
 fn ten_mb_post() -> Vec<u8> {
@@ -1179,6 +1245,7 @@ fn every_rule_code_has_a_firing_case() {
         include_str!("../platforms/discord/rules.rs"),
         include_str!("../platforms/linkedin/rules.rs"),
         include_str!("../platforms/nostr/rules.rs"),
+        include_str!("../platforms/x/rules.rs"),
         include_str!("media.rs"),
         include_str!("../platforms/threads.rs"),
         include_str!("../platforms/devto.rs"),
@@ -1218,6 +1285,7 @@ fn every_rule_code_has_a_firing_case() {
         telegram_cases(),
         discord_cases(),
         nostr_cases(),
+        x_cases(),
     ];
     let fired: std::collections::BTreeSet<&str> = tables.iter().flatten().flat_map(|c| c.fires.clone()).collect();
     let missing: Vec<&&str> =

@@ -57,6 +57,8 @@ pub(crate) struct FakeConfig {
     pub(crate) username: String,
     /// Replies are refused (X's 2026 reply rules) once this many replies were accepted.
     pub(crate) refuse_replies_after: Option<usize>,
+    /// STATUS polls a video or GIF answers `in_progress` before `succeeded`.
+    pub(crate) processing_polls: usize,
     pub(crate) drop_hang: Duration,
     pub(crate) latency: Duration,
 }
@@ -71,6 +73,7 @@ impl Default for FakeConfig {
             user_id: "1234567890".into(),
             username: "crier_tester".into(),
             refuse_replies_after: None,
+            processing_polls: 1,
             drop_hang: Duration::from_secs(30),
             latency: Duration::ZERO,
         }
@@ -89,6 +92,14 @@ pub(crate) enum Route {
     Timeline,
     /// `GET /2/users/me`.
     Me,
+    /// `POST /2/media/upload`.
+    Upload,
+    /// `POST /2/media/upload/initialize`, `…/{id}/append`, `…/{id}/finalize`.
+    Chunked,
+    /// `GET /2/media/upload?command=STATUS`.
+    UploadStatus,
+    /// `POST /2/media/metadata`.
+    Metadata,
     #[default]
     Any,
 }
@@ -106,7 +117,21 @@ pub(crate) struct FakeTweet {
     pub(crate) reply_to: Option<String>,
     pub(crate) poll: Option<Value>,
     pub(crate) reply_settings: Option<String>,
+    pub(crate) media_ids: Vec<String>,
     pub(crate) likes: u64,
+}
+
+/// An upload as the fake keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FakeMedia {
+    pub(crate) id: String,
+    pub(crate) category: String,
+    pub(crate) total_bytes: usize,
+    pub(crate) received: usize,
+    /// `initialized`, `in_progress`, `succeeded`.
+    pub(crate) state: String,
+    pub(crate) polls_left: usize,
+    pub(crate) alt: Option<String>,
 }
 
 pub(crate) struct X {
@@ -116,6 +141,7 @@ pub(crate) struct X {
     spec: Value,
     next_id: u64,
     tweets: Vec<FakeTweet>,
+    media: Vec<FakeMedia>,
     nonces: HashSet<String>,
     replies: usize,
     nonconforming: Vec<String>,
@@ -137,6 +163,7 @@ impl FakeX {
             spec,
             next_id: 1_866_000_000_000_000_001,
             tweets: Vec::new(),
+            media: Vec::new(),
             nonces: HashSet::new(),
             replies: 0,
             nonconforming: Vec::new(),
@@ -147,6 +174,11 @@ impl FakeX {
     /// The account's posts, oldest first.
     pub(crate) fn tweets(&self) -> Vec<FakeTweet> {
         self.lock().tweets.clone()
+    }
+
+    /// Every upload.
+    pub(crate) fn media(&self) -> Vec<FakeMedia> {
+        self.lock().media.clone()
     }
 
     /// Posts with exactly this text.
@@ -214,6 +246,7 @@ impl X {
             reply_to,
             poll,
             reply_settings,
+            media_ids: Vec::new(),
             likes: 0,
         });
         id
@@ -229,6 +262,10 @@ impl X {
             at = url.end;
         }
         text.push_str(&t.text[at..]);
+        if !t.media_ids.is_empty() {
+            // X ends the text of a post with media with the media's link.
+            text.push_str(&format!(" https://t.co/m{}", t.media_ids[0]));
+        }
         let text = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         let mut v = json!({"id": t.id, "text": text, "edit_history_tweet_ids": [t.id]});
         let wanted: Vec<&str> = fields.split(',').collect();
@@ -319,6 +356,22 @@ impl X {
                 return Some(format!("{} {template}: required query parameter `{name}` missing", req.method));
             }
         }
+        if req.content_type().starts_with("multipart/form-data") {
+            let Some(r) = op["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].as_str() else {
+                return Some(format!("{} {template}: takes no multipart body", req.method));
+            };
+            let schema = &self.spec["components"]["schemas"][r.rsplit('/').next().unwrap_or("")];
+            let names: Vec<String> = req.form().iter().map(|f| f.name.clone()).collect();
+            for required in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if !names.iter().any(|n| n == required) {
+                    return Some(format!("{} {template}: multipart field `{required}` missing", req.method));
+                }
+            }
+            if let Some(extra) = names.iter().find(|n| schema["properties"].get(n.as_str()).is_none()) {
+                return Some(format!("{} {template}: undeclared multipart field `{extra}`", req.method));
+            }
+            return None;
+        }
         if let Some(schema) = op["requestBody"]["content"]["application/json"]["schema"].as_object() {
             let Some(body) = req.json() else {
                 return Some(format!("{} {template}: the body is not JSON", req.method));
@@ -387,6 +440,21 @@ impl X {
             }
             self.replies += 1;
         }
+        let media_ids: Vec<String> = body["media"]["media_ids"]
+            .as_array()
+            .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        if body.get("poll").is_some() && !media_ids.is_empty() {
+            return invalid("poll and media are mutually exclusive");
+        }
+        let uploaded: Vec<&FakeMedia> = media_ids
+            .iter()
+            .filter_map(|id| self.media.iter().find(|m| &m.id == id && m.state == "succeeded"))
+            .collect();
+        let moving = uploaded.iter().any(|m| m.category != "tweet_image");
+        if uploaded.len() != media_ids.len() || media_ids.len() > 4 || (moving && media_ids.len() > 1) {
+            return invalid("Your media IDs are invalid.");
+        }
         let id = self.insert(
             &text,
             &me,
@@ -394,7 +462,124 @@ impl X {
             body.get("poll").cloned(),
             body["reply_settings"].as_str().map(str::to_owned),
         );
+        if let Some(t) = self.tweets.last_mut() {
+            t.media_ids = media_ids;
+        }
         fake::json(201, &json!({"data": {"id": id, "text": text, "edit_history_tweet_ids": [id]}}))
+    }
+
+    fn new_media(&mut self, category: &str, total_bytes: usize, state: &str) -> String {
+        let id = self.next_id.to_string();
+        self.next_id += 1;
+        let polls_left = self.cfg.processing_polls;
+        self.media.push(FakeMedia {
+            id: id.clone(),
+            category: category.to_owned(),
+            total_bytes,
+            received: 0,
+            state: state.to_owned(),
+            polls_left,
+            alt: None,
+        });
+        id
+    }
+
+    fn media_view(m: &FakeMedia) -> Value {
+        let mut v =
+            json!({"id": m.id, "media_key": format!("3_{}", m.id), "size": m.total_bytes, "expires_after_secs": 86400});
+        if m.category != "tweet_image" {
+            v["processing_info"] = match m.state.as_str() {
+                "succeeded" => json!({"state": "succeeded", "progress_percent": 100}),
+                _ => json!({"state": m.state, "check_after_secs": 0, "progress_percent": 50}),
+            };
+        }
+        json!({"data": v})
+    }
+
+    fn media_route(&mut self, route: Route, req: &Incoming) -> Response {
+        let segments = req.segments();
+        match (route, segments.as_slice()) {
+            (Route::Upload, _) => {
+                let form = req.form();
+                let file = form.iter().find(|f| f.name == "media");
+                let category = form
+                    .iter()
+                    .find(|f| f.name == "media_category")
+                    .map(|f| String::from_utf8_lossy(&f.data).into_owned());
+                let (Some(file), Some(category)) = (file, category) else {
+                    return invalid("media and media_category are required");
+                };
+                if category != "tweet_image" || file.data.len() > 5 * 1024 * 1024 {
+                    return invalid(
+                        "an image of at most 5 MB (tweet_image) in one request; GIFs and videos are uploaded in chunks",
+                    );
+                }
+                let id = self.new_media(&category, file.data.len(), "succeeded");
+                let m = self.media.last().cloned().expect("just added");
+                let _ = id;
+                fake::json(200, &Self::media_view(&m))
+            }
+            (Route::Chunked, [_, _, _, "initialize"]) => {
+                let body = req.json().unwrap_or_default();
+                let total = body["total_bytes"].as_u64().unwrap_or(0) as usize;
+                let category = body["media_category"].as_str().unwrap_or("").to_owned();
+                self.new_media(&category, total, "initialized");
+                let m = self.media.last().cloned().expect("just added");
+                fake::json(200, &Self::media_view(&FakeMedia { category: "tweet_image".into(), ..m }))
+            }
+            (Route::Chunked, [_, _, _, id, action]) => {
+                let (id, action) = ((*id).to_owned(), (*action).to_owned());
+                let form = req.form();
+                let Some(m) = self.media.iter_mut().find(|m| m.id == id) else {
+                    return problem(
+                        404,
+                        "Not Found Error",
+                        "no such upload",
+                        "https://api.x.com/2/problems/resource-not-found",
+                    );
+                };
+                if action == "append" {
+                    let bytes = form.iter().find(|f| f.name == "media").map_or(0, |f| f.data.len());
+                    m.received += bytes;
+                    return fake::json(200, &json!({"data": {"expires_at": 1_900_000_000}}));
+                }
+                if m.received != m.total_bytes {
+                    return invalid("finalize: the segments do not add up to total_bytes");
+                }
+                m.state = if m.polls_left == 0 { "succeeded".into() } else { "pending".into() };
+                let m = m.clone();
+                fake::json(200, &Self::media_view(&m))
+            }
+            (Route::UploadStatus, _) => {
+                let id = req.query().get("media_id").cloned().unwrap_or_default();
+                let Some(m) = self.media.iter_mut().find(|m| m.id == id) else {
+                    return problem(
+                        404,
+                        "Not Found Error",
+                        "no such upload",
+                        "https://api.x.com/2/problems/resource-not-found",
+                    );
+                };
+                if m.polls_left > 0 {
+                    m.polls_left -= 1;
+                    m.state = "in_progress".into();
+                } else {
+                    m.state = "succeeded".into();
+                }
+                let m = m.clone();
+                fake::json(200, &Self::media_view(&m))
+            }
+            (Route::Metadata, _) => {
+                let body = req.json().unwrap_or_default();
+                let id = body["id"].as_str().unwrap_or("").to_owned();
+                let Some(m) = self.media.iter_mut().find(|m| m.id == id) else {
+                    return invalid("id: no such media");
+                };
+                m.alt = body["metadata"]["alt_text"]["text"].as_str().map(str::to_owned);
+                fake::json(200, &json!({"data": {"id": id, "associated_metadata": true}}))
+            }
+            _ => problem(404, "Not Found", "no such route in the fake", "about:blank"),
+        }
     }
 
     fn timeline(&self, user: &str, q: &HashMap<String, String>) -> Response {
@@ -466,6 +651,10 @@ impl fake::Platform for X {
             (Method::GET, ["2", "tweets"]) => Route::Lookup,
             (Method::GET, ["2", "users", "me"]) => Route::Me,
             (Method::GET, ["2", "users", _, "tweets"]) => Route::Timeline,
+            (Method::POST, ["2", "media", "upload"]) => Route::Upload,
+            (Method::POST, ["2", "media", "upload", ..]) => Route::Chunked,
+            (Method::GET, ["2", "media", "upload"]) => Route::UploadStatus,
+            (Method::POST, ["2", "media", "metadata"]) => Route::Metadata,
             _ => Route::Any,
         }
     }
@@ -524,6 +713,7 @@ impl fake::Platform for X {
                 let user = req.segments()[2].to_owned();
                 self.timeline(&user, &q)
             }
+            Route::Upload | Route::Chunked | Route::UploadStatus | Route::Metadata => self.media_route(route, req),
             Route::Any => problem(404, "Not Found", "no such route in the fake", "about:blank"),
         }
     }

@@ -177,6 +177,44 @@ pub struct PageMeta {
     pub result_count: Option<u64>,
 }
 
+/// A file to upload.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub bytes: std::sync::Arc<Vec<u8>>,
+    pub file_name: String,
+    pub mime: String,
+}
+
+/// A request body.
+enum Body<'a> {
+    None,
+    Json(&'a Value),
+    /// Multipart text fields, and the file (as `media`) when given.
+    Form(Vec<(&'static str, String)>, Option<&'a [u8]>, Option<&'a Upload>),
+}
+
+/// `processing_info` of an upload: `pending`, `in_progress`, `failed` or `succeeded`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Processing {
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub check_after_secs: Option<u64>,
+    #[serde(default)]
+    pub error: Option<Value>,
+}
+
+/// `data` of an upload reply.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Media {
+    pub id: String,
+    #[serde(default)]
+    pub processing_info: Option<Processing>,
+}
+
+/// Largest chunk of a chunked upload (X takes up to 5 MB a segment).
+pub const CHUNK: usize = 4 * 1024 * 1024;
+
 /// X API client. Cheap to clone; clones share the call counter.
 #[derive(Clone, Debug)]
 pub struct XClient {
@@ -197,14 +235,18 @@ impl XClient {
 
     /// `GET /2/users/me`.
     pub async fn me(&self, on_wait: OnWait<'_>) -> Result<User> {
-        data(self.send(Method::GET, &["2", "users", "me"], &[], None, Safety::Repeatable, "who am I", on_wait).await?)
+        data(
+            self.send(Method::GET, &["2", "users", "me"], &[], Body::None, Safety::Repeatable, "who am I", on_wait)
+                .await?,
+        )
     }
 
     /// `POST /2/tweets`. A lost reply is [`XError::Ambiguous`].
     pub async fn create(&self, tweet: &NewTweet, on_wait: OnWait<'_>) -> Result<Tweet> {
         let op = "create post";
         let body = serde_json::to_value(tweet).unwrap_or_default();
-        let v = self.send(Method::POST, &["2", "tweets"], &[], Some(&body), Safety::OnceOnly, op, on_wait).await?;
+        let v =
+            self.send(Method::POST, &["2", "tweets"], &[], Body::Json(&body), Safety::OnceOnly, op, on_wait).await?;
         // A 2xx means the post exists, but not which one it is.
         data(v).map_err(|e| XError::Ambiguous { operation: op, message: e.to_string() })
     }
@@ -212,7 +254,7 @@ impl XClient {
     /// `DELETE /2/tweets/:id`; a post already gone is a 404 (repeating is harmless).
     pub async fn delete(&self, id: &str, on_wait: OnWait<'_>) -> Result<()> {
         let path = ["2", "tweets", id];
-        self.send(Method::DELETE, &path, &[], None, Safety::Repeatable, "delete post", on_wait).await.map(|_| ())
+        self.send(Method::DELETE, &path, &[], Body::None, Safety::Repeatable, "delete post", on_wait).await.map(|_| ())
     }
 
     /// `GET /2/tweets?ids=…` (at most [`MAX_PAGE`]): the posts found, with `public_metrics`
@@ -223,7 +265,7 @@ impl XClient {
             (FIELDS_PARAM, "author_id,created_at,public_metrics,referenced_tweets".to_owned()),
         ];
         let v = self
-            .send(Method::GET, &["2", "tweets"], &query, None, Safety::Repeatable, "look posts up", on_wait)
+            .send(Method::GET, &["2", "tweets"], &query, Body::None, Safety::Repeatable, "look posts up", on_wait)
             .await?;
         Ok(serde_json::from_value::<Page>(v).unwrap_or_default().data)
     }
@@ -246,11 +288,106 @@ impl XClient {
             query.push(("pagination_token", t.to_owned()));
         }
         let path = ["2", "users", user_id, "tweets"];
-        let v = self.send(Method::GET, &path, &query, None, Safety::Repeatable, "list own posts", on_wait).await?;
+        let v =
+            self.send(Method::GET, &path, &query, Body::None, Safety::Repeatable, "list own posts", on_wait).await?;
         serde_json::from_value(v).map_err(|e| XError::BadResponse {
             status: 200,
             detail: format!("the post list has an unexpected shape: {e}"),
         })
+    }
+
+    /// `POST /2/media/upload` (an image, in one request). Repeating it is harmless: an
+    /// upload never attached expires.
+    pub async fn upload_image(&self, upload: &Upload, on_wait: OnWait<'_>) -> Result<Media> {
+        let fields = vec![("media_category", "tweet_image".to_owned())];
+        let body = Body::Form(fields, None, Some(upload));
+        let path = ["2", "media", "upload"];
+        data(self.send(Method::POST, &path, &[], body, Safety::Repeatable, "upload media", on_wait).await?)
+    }
+
+    /// The chunked upload of a video or GIF: `initialize`, `append` each chunk, `finalize`,
+    /// then `GET /2/media/upload?command=STATUS` until processing ends (within the
+    /// options' processing timeout).
+    pub async fn upload_chunked(&self, upload: &Upload, category: &str, on_wait: OnWait<'_>) -> Result<Media> {
+        let init = serde_json::json!({
+            "media_type": upload.mime,
+            "total_bytes": upload.bytes.len(),
+            "media_category": category,
+        });
+        let path = ["2", "media", "upload", "initialize"];
+        let media: Media = data(
+            self.send(Method::POST, &path, &[], Body::Json(&init), Safety::Repeatable, "initialize upload", on_wait)
+                .await?,
+        )?;
+        for (i, chunk) in upload.bytes.chunks(CHUNK).enumerate() {
+            let fields = vec![("segment_index", i.to_string())];
+            let path = ["2", "media", "upload", media.id.as_str(), "append"];
+            self.send(
+                Method::POST,
+                &path,
+                &[],
+                Body::Form(fields, Some(chunk), None),
+                Safety::Repeatable,
+                "append upload",
+                on_wait,
+            )
+            .await?;
+        }
+        let path = ["2", "media", "upload", media.id.as_str(), "finalize"];
+        let done: Media = data(
+            self.send(Method::POST, &path, &[], Body::None, Safety::Repeatable, "finalize upload", on_wait).await?,
+        )?;
+        self.wait_processed(done, on_wait).await
+    }
+
+    /// Polls the upload's status until it is `succeeded` (or has no processing to do).
+    async fn wait_processed(&self, mut media: Media, on_wait: OnWait<'_>) -> Result<Media> {
+        let opts = self.http.options();
+        let deadline = tokio::time::Instant::now() + opts.processing_timeout;
+        loop {
+            let Some(info) = media.processing_info.clone() else { return Ok(media) };
+            match info.state.as_str() {
+                "succeeded" | "" => return Ok(media),
+                "failed" => {
+                    return Err(XError::Rejected {
+                        status: 200,
+                        message: format!(
+                            "X could not process media {}: {}",
+                            media.id,
+                            info.error.map_or_else(|| "no reason given".to_owned(), |e| e.to_string())
+                        ),
+                    });
+                }
+                _ => {}
+            }
+            let wait = info.check_after_secs.map_or(opts.poll_interval, Duration::from_secs).max(opts.poll_interval);
+            if tokio::time::Instant::now() + wait > deadline {
+                return Err(XError::Transient {
+                    status: None,
+                    retry_after: None,
+                    message: format!(
+                        "media {} was still being processed after {} s (publish.processing_timeout_secs)",
+                        media.id,
+                        opts.processing_timeout.as_secs()
+                    ),
+                });
+            }
+            tokio::time::sleep(wait).await;
+            let query = [("command", "STATUS".to_owned()), ("media_id", media.id.clone())];
+            let path = ["2", "media", "upload"];
+            media = data(
+                self.send(Method::GET, &path, &query, Body::None, Safety::Repeatable, "upload status", on_wait).await?,
+            )?;
+        }
+    }
+
+    /// `POST /2/media/metadata`: the alt text of an upload.
+    pub async fn set_alt_text(&self, media_id: &str, alt: &str, on_wait: OnWait<'_>) -> Result<()> {
+        let body = serde_json::json!({"id": media_id, "metadata": {"alt_text": {"text": alt}}});
+        let path = ["2", "media", "metadata"];
+        self.send(Method::POST, &path, &[], Body::Json(&body), Safety::Repeatable, "set alt text", on_wait)
+            .await
+            .map(|_| ())
     }
 
     #[allow(clippy::too_many_arguments)] // one private funnel for every call
@@ -259,7 +396,7 @@ impl XClient {
         method: Method,
         path: &[&str],
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Body<'_>,
         safety: Safety,
         operation: &'static str,
         on_wait: OnWait<'_>,
@@ -275,14 +412,32 @@ impl XClient {
             if let Some(h) = http::secret_header(&auth) {
                 req = req.header(AUTHORIZATION, h);
             }
-            match body {
-                Some(b) => req.json(b),
-                None => req,
+            match &body {
+                Body::None => req,
+                Body::Json(b) => req.json(b),
+                Body::Form(fields, chunk, upload) => req.multipart(form(fields, *chunk, *upload)),
             }
         };
         let req = Request { operation, safety, write: method != Method::GET, build: &build };
         self.http.send(&XApi, &req, on_wait).await.map(|(_, v)| v).map_err(XError::from)
     }
+}
+
+/// A multipart body: the text fields, then the bytes as `media`.
+fn form(fields: &[(&'static str, String)], chunk: Option<&[u8]>, upload: Option<&Upload>) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(*k, v.clone());
+    }
+    let part = match (chunk, upload) {
+        (Some(c), _) => reqwest::multipart::Part::bytes(c.to_vec()).file_name("chunk"),
+        (None, Some(u)) => {
+            let p = || reqwest::multipart::Part::bytes(u.bytes.as_ref().clone()).file_name(u.file_name.clone());
+            p().mime_str(&u.mime).unwrap_or_else(|_| p())
+        }
+        (None, None) => return form,
+    };
+    form.part("media", part)
 }
 
 /// X's error shapes; the status says most, the problem type the rest.

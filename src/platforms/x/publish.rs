@@ -17,10 +17,12 @@
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use super::api::{NewMedia, NewTweet, OnWait, ReplyTo, Tweet, User, XClient, XError};
+use super::api::{NewMedia, NewTweet, OnWait, ReplyTo, Tweet, Upload, User, XClient, XError};
 use super::cost::{self, Meter};
 use super::{XOutput, XPart, XPrices, count};
 use crate::ledger::{PartRecord, Record};
+use crate::media_probe::MediaFormat;
+use crate::rules::media::MediaRef;
 
 /// Tunables (tests make them small).
 #[derive(Debug, Clone, Copy)]
@@ -122,20 +124,16 @@ impl XPublisher {
                 made.push(found);
                 continue;
             }
-            if !part.media.is_empty() {
-                return Err(fail(PublishFailure::new(
-                    "crier cannot upload media to X yet: publish this post's media on X by hand, or leave them out of its X version",
-                )));
-            }
             if n > 1 {
                 progress(&format!("post {} of {n}", i + 1));
             }
+            let media_ids = self.upload_all(&part.media, progress, on_wait).await.map_err(fail)?;
             let tweet = NewTweet {
                 text: part.text.clone(),
                 reply: reply_to.clone().map(|id| ReplyTo { in_reply_to_tweet_id: id }),
                 poll: if i == 0 { out.poll.clone() } else { None },
                 reply_settings: out.reply_settings.clone(),
-                media: None::<NewMedia>,
+                media: (!media_ids.is_empty()).then_some(NewMedia { media_ids }),
             };
             let price = cost::of_post(&part.text, &self.prices);
             let id = match self.client.create(&tweet, on_wait).await {
@@ -177,6 +175,40 @@ impl XPublisher {
         Ok(record(&me.username, &made, now, hash))
     }
 
+    /// Uploads a part's media in order (images in one request, GIFs and videos in chunks,
+    /// waiting for X to process them) and sets their alt texts; their ids.
+    async fn upload_all(
+        &self,
+        media: &[MediaRef],
+        progress: &dyn Fn(&str),
+        on_wait: OnWait<'_>,
+    ) -> Result<Vec<String>, PublishFailure> {
+        let mut ids = Vec::with_capacity(media.len());
+        for m in media {
+            let (Some(abs), Some(rel)) = (&m.abs, &m.path) else {
+                return Err(PublishFailure::new("X needs the file itself: media given by `url` cannot be uploaded"));
+            };
+            let bytes = std::fs::read(abs).map_err(|e| PublishFailure::new(format!("cannot read `{rel}`: {e}")))?;
+            let upload = Upload {
+                bytes: std::sync::Arc::new(bytes),
+                file_name: rel.rsplit('/').next().unwrap_or(rel).to_owned(),
+                mime: m.format.mime().unwrap_or("application/octet-stream").to_owned(),
+            };
+            progress(&format!("uploading {rel}"));
+            let uploaded = match m.format {
+                MediaFormat::Gif => self.client.upload_chunked(&upload, "tweet_gif", on_wait).await?,
+                f if f.is_video() => self.client.upload_chunked(&upload, "tweet_video", on_wait).await?,
+                _ => self.client.upload_image(&upload, on_wait).await?,
+            };
+            if let Some(alt) = m.alt.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+                self.client.set_alt_text(&uploaded.id, alt, on_wait).await?;
+                self.meter.add(cost::micros(self.prices.media_metadata));
+            }
+            ids.push(uploaded.id);
+        }
+        Ok(ids)
+    }
+
     /// The id of a post of the account that is `part` (see the module docs). `fresh` reads
     /// the timeline again (after a write whose outcome is unknown).
     async fn find(
@@ -205,12 +237,13 @@ impl XPublisher {
             self.mine = Some(all);
         }
         let want = comparable(&part.text);
+        let media = !part.media.is_empty();
         Ok(self
             .mine
             .as_deref()
             .unwrap_or_default()
             .iter()
-            .find(|t| !self.known.contains(&t.id) && t.replied_to() == reply_to && comparable(&t.text) == want)
+            .find(|t| !self.known.contains(&t.id) && t.replied_to() == reply_to && same_text(&t.text, &want, media))
             .map(|t| t.id.clone()))
     }
 }
@@ -229,6 +262,13 @@ pub fn comparable(text: &str) -> String {
     }
     out.push_str(&normalized[at..]);
     out.trim().to_owned()
+}
+
+/// Whether X's `text` of a post is `want` (made [`comparable`]); a post with media ends
+/// in the media's t.co link, which X adds.
+fn same_text(text: &str, want: &str, media: bool) -> bool {
+    let got = comparable(text);
+    got == want || (media && got.strip_suffix('\u{1}').map(str::trim_end) == Some(want))
 }
 
 /// `https://x.com/<username>/status/<id>`.
@@ -268,8 +308,11 @@ mod tests {
             ("one text", "another text", false),
             ("Read https://example.com/a", "Read https://t.co/x and https://t.co/y", false),
         ] {
-            assert_eq!(comparable(sent) == comparable(returned), same, "{sent:?} / {returned:?}");
+            assert_eq!(same_text(returned, &comparable(sent), false), same, "{sent:?} / {returned:?}");
         }
+        // A post with media ends in the media's link.
+        assert!(same_text("Look https://t.co/media1", &comparable("Look"), true));
+        assert!(!same_text("Look https://t.co/media1", &comparable("Look"), false));
     }
 
     #[test]

@@ -26,6 +26,8 @@ struct XSession {
     /// `publish.x_max_cost_per_run`, and what admitted posts may still cost.
     cap: Option<Micros>,
     reserved: Cell<Micros>,
+    /// `stats.x: true` in crier.yaml (reading numbers costs money).
+    stats: bool,
 }
 
 pub(super) fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
@@ -36,6 +38,8 @@ pub(super) fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failu
         max_total_wait: cx.http.max_total_wait,
         initial_delay: cx.http.initial_delay,
         request_timeout: cx.http.request_timeout,
+        processing_timeout: std::time::Duration::from_secs(cx.project.config.publish.processing_timeout_secs),
+        poll_interval: std::time::Duration::from_millis(cx.project.config.publish.poll_interval_ms.max(1)),
         ..ClientOptions::default()
     };
     let client = XClient::new(super::base_url(cx.env), credentials, opts);
@@ -50,6 +54,7 @@ pub(super) fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failu
         meter,
         cap: cx.project.config.publish.x_max_cost_per_run.map(cost::micros),
         reserved: Cell::new(0),
+        stats: cx.project.config.stats.x,
     }))
 }
 
@@ -149,8 +154,17 @@ impl Session for XSession {
     }
 
     async fn stats(&self, targets: &[Recorded<'_>]) -> Result<Vec<Engagement>, Failure> {
+        if !self.stats {
+            return Err(Failure::new(format!(
+                "X charges for every post read ({} each): set `stats: {{x: true}}` in crier.yaml to read X's numbers",
+                cost::dollars(self.prices.post_read)
+            )));
+        }
         let ids: Vec<&str> = targets.iter().flat_map(Recorded::part_ids).collect();
         let found = self.lookup(&ids, &crate::platforms::http::quiet).await?;
+        if let Some(t) = targets.first() {
+            (t.progress)(&self.meter.line());
+        }
         let metrics: HashMap<String, Metrics> = found
             .into_iter()
             .map(|(id, t)| {
