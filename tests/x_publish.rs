@@ -353,3 +353,54 @@ fn images_with_alt_text_and_a_video_are_uploaded_and_found_again_after_a_lost_re
     assert!(w.fake.count("POST", "/2/media/upload/") >= 3, "initialize, append, finalize");
     assert!(ids(&w, "content/pics.md") == [pics.id.clone()]);
 }
+
+#[test]
+fn stats_read_x_only_when_asked_and_say_what_it_cost() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [x]\n", "Count me\n"));
+    w.file("content/chain.md", md("platforms: [x]\n", "One\n\n---\n\nTwo\n"));
+    w.run(&["publish", "--no-commit"]).code(0);
+    let [a] = ids(&w, "content/a.md").try_into().expect("one part");
+    let chain = ids(&w, "content/chain.md");
+    w.fake.set_likes(&a, 7);
+    w.fake.set_likes(&chain[0], 2);
+    w.fake.set_likes(&chain[1], 3);
+    // Without `stats.x`, X is not read (it costs money) and the output says how to ask.
+    let lookups = w.fake.count("GET", "/2/tweets");
+    let run = w.run(&["stats", "--format", "json"]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    assert!(v["unavailable"].to_string().contains("stats: {x: true}"), "{run}");
+    assert_eq!(w.fake.count("GET", "/2/tweets"), lookups, "nothing read");
+
+    w.file("crier.yaml", config("stats:\n  x: true\n"));
+    let run = w.run(&["stats", "--format", "json"]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    let metrics = |file: &str| {
+        v["posts"]
+            .as_array()
+            .and_then(|l| l.iter().find(|p| p["file"] == file && p["platform"] == "x"))
+            .map(|p| p["metrics"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(metrics("content/a.md")["likes"], 7, "{run}");
+    assert_eq!(metrics("content/a.md")["views"], 70, "{run}");
+    assert_eq!(metrics("content/chain.md")["likes"], 5, "the parts summed: {run}");
+    assert_eq!(w.fake.count("GET", "/2/tweets") - lookups, 1, "three posts, one lookup");
+    // What the reads cost is said among the steps (`-v`).
+    let run = w.run(&["stats", "-v"]);
+    assert!(run.stderr.contains("X: spent about $0.015 (0 posts, 3 posts read"), "{run}");
+}
+
+#[test]
+fn a_hundred_posts_read_the_timeline_once() {
+    let w = World::with(FakeConfig::default(), "  max_per_run: 100\n");
+    for i in 0..100 {
+        w.file(&format!("content/p{i:03}.md"), md("platforms: [x]\n", &format!("Post number {i}\n")));
+    }
+    let run = w.run(&["publish", "--no-commit"]);
+    run.code(0);
+    assert_eq!(w.fake.tweets().len(), 100, "{run}");
+    assert_eq!(w.fake.count("POST", "/2/tweets"), 100);
+    assert_eq!(w.fake.count("GET", "/2/users/1234567890/tweets"), 1, "read once, kept for the run");
+    assert_eq!(w.fake.count("GET", "/2/users/me"), 1);
+}
