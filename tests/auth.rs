@@ -651,7 +651,7 @@ fn platforms_without_a_sign_in_say_what_to_do_instead() {
     for (args, says) in cases {
         w.auth(&args, &[]).code(2).stderr_has(says);
     }
-    w.auth(&["--help"], &[]).code(0).stdout_has("Platforms with a sign-in: threads, mastodon, linkedin.");
+    w.auth(&["--help"], &[]).code(0).stdout_has("Platforms with a sign-in: threads, mastodon, linkedin, x.");
     w.auth(&["mastodon", "--help"], &[])
         .code(0)
         .stdout_has("Register crier on a Mastodon server")

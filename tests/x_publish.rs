@@ -404,3 +404,37 @@ fn a_hundred_posts_read_the_timeline_once() {
     assert_eq!(w.fake.count("GET", "/2/users/1234567890/tweets"), 1, "read once, kept for the run");
     assert_eq!(w.fake.count("GET", "/2/users/me"), 1);
 }
+
+#[test]
+fn crier_auth_x_gets_the_tokens_with_the_pin_and_writes_them_to_env() {
+    use std::io::Write as _;
+    let w = World::new();
+    let crier = w
+        .repo
+        .crier()
+        .env("CRIER_X_API_URL", w.fake.base_url())
+        .env("X_API_KEY", w.fake.api_key())
+        .env("X_API_SECRET", w.fake.api_secret())
+        .args(["auth", "x", "--no-browser", "--write-env", ".env"]);
+    let mut child = crier.spawn_with(std::process::Stdio::piped()).expect("spawn crier");
+    writeln!(child.stdin.take().expect("stdin"), "7654321").expect("paste the PIN");
+    let out = child.wait_with_output().expect("crier ends");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("/oauth/authorize?oauth_token=req-token-4711"), "{stderr}");
+    let env = w.read(".env");
+    for (k, v) in [
+        ("X_API_KEY", w.fake.api_key()),
+        ("X_API_SECRET", w.fake.api_secret()),
+        ("X_ACCESS_TOKEN", w.fake.access_token()),
+        ("X_ACCESS_TOKEN_SECRET", w.fake.access_token_secret()),
+    ] {
+        assert!(env.lines().any(|l| l == format!("{k}={v}")), "{k} in .env:\n{env}");
+        assert!(!stdout.contains(&v) && !stderr.contains(&v), "{k} leaked:\n{stdout}\n{stderr}");
+    }
+    assert!(format!("{stdout}{stderr}").contains("@crier_tester"), "{stdout}\n{stderr}");
+    // The tokens work: a post goes out with them.
+    w.file("content/a.md", md("platforms: [x]\n", "Signed in\n"));
+    w.run(&["publish", "--no-commit"]).code(0);
+    assert_eq!(w.fake.with_text("Signed in"), 1);
+}

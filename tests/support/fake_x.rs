@@ -57,6 +57,8 @@ pub(crate) struct FakeConfig {
     pub(crate) username: String,
     /// Replies are refused (X's 2026 reply rules) once this many replies were accepted.
     pub(crate) refuse_replies_after: Option<usize>,
+    /// The PIN X shows the user in the PIN flow.
+    pub(crate) pin: String,
     /// STATUS polls a video or GIF answers `in_progress` before `succeeded`.
     pub(crate) processing_polls: usize,
     pub(crate) drop_hang: Duration,
@@ -74,6 +76,7 @@ impl Default for FakeConfig {
             username: "crier_tester".into(),
             refuse_replies_after: None,
             processing_polls: 1,
+            pin: "7654321".into(),
             drop_hang: Duration::from_secs(30),
             latency: Duration::ZERO,
         }
@@ -100,6 +103,8 @@ pub(crate) enum Route {
     UploadStatus,
     /// `POST /2/media/metadata`.
     Metadata,
+    /// `POST /oauth/request_token`, `POST /oauth/access_token` (the PIN flow).
+    OAuth,
     #[default]
     Any,
 }
@@ -285,6 +290,13 @@ impl X {
 
     /// Checks the OAuth 1.0a signature and nonce of `req`.
     fn authorized(&mut self, req: &Incoming) -> bool {
+        let (token, secret) = (self.cfg.access_token.clone(), self.cfg.access_token_secret.clone());
+        self.signed_by(req, Some(&token), &secret)
+    }
+
+    /// Checks the OAuth 1.0a signature and nonce of `req`, made with `token` (none: the
+    /// request-token step) and its secret.
+    fn signed_by(&mut self, req: &Incoming, token: Option<&str>, token_secret: &str) -> bool {
         let Some(header) = req.header("authorization").and_then(|h| h.strip_prefix("OAuth ")) else { return false };
         let params: HashMap<String, String> = header
             .split(", ")
@@ -293,7 +305,7 @@ impl X {
             .collect();
         let get = |k: &str| params.get(k).cloned().unwrap_or_default();
         if get("oauth_consumer_key") != self.cfg.api_key
-            || get("oauth_token") != self.cfg.access_token
+            || params.get("oauth_token").map(String::as_str) != token
             || get("oauth_signature_method") != "HMAC-SHA1"
             || get("oauth_version") != "1.0"
             || !self.nonces.insert(get("oauth_nonce"))
@@ -317,7 +329,7 @@ impl X {
         let normalized: Vec<String> = signed.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let url = format!("{}{}", self.origin, req.path());
         let base = format!("{}&{}&{}", req.method.as_str(), pct(&url), pct(&normalized.join("&")));
-        let key = format!("{}&{}", pct(&self.cfg.api_secret), pct(&self.cfg.access_token_secret));
+        let key = format!("{}&{}", pct(&self.cfg.api_secret), pct(token_secret));
         let mut mac = Hmac::<Sha1>::new_from_slice(key.as_bytes()).expect("any key length");
         mac.update(base.as_bytes());
         base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()) == get("oauth_signature")
@@ -582,6 +594,30 @@ impl X {
         }
     }
 
+    /// The request token (`oauth_callback=oob`), then the access token for the PIN.
+    fn oauth(&mut self, req: &Incoming) -> Response {
+        const REQUEST_TOKEN: &str = "req-token-4711";
+        const REQUEST_SECRET: &str = "req-secret-4711SECRET";
+        let header = req.header("authorization").unwrap_or("").to_owned();
+        let form = |s: String| fake::raw(200, "text/html; charset=utf-8", s);
+        if req.path() == "/oauth/request_token" {
+            if !header.contains("oauth_callback=\"oob\"") || !self.signed_by(req, None, "") {
+                return problem(401, "Unauthorized", "Could not authenticate you.", "about:blank");
+            }
+            return form(format!(
+                "oauth_token={REQUEST_TOKEN}&oauth_token_secret={REQUEST_SECRET}&oauth_callback_confirmed=true"
+            ));
+        }
+        let pin = format!("oauth_verifier=\"{}\"", self.cfg.pin);
+        if !header.contains(&pin) || !self.signed_by(req, Some(REQUEST_TOKEN), REQUEST_SECRET) {
+            return problem(401, "Unauthorized", "Invalid oauth_verifier parameter", "about:blank");
+        }
+        form(format!(
+            "oauth_token={}&oauth_token_secret={}&user_id={}&screen_name={}",
+            self.cfg.access_token, self.cfg.access_token_secret, self.cfg.user_id, self.cfg.username
+        ))
+    }
+
     fn timeline(&self, user: &str, q: &HashMap<String, String>) -> Response {
         if user != self.cfg.user_id {
             return problem(
@@ -655,6 +691,7 @@ impl fake::Platform for X {
             (Method::POST, ["2", "media", "upload", ..]) => Route::Chunked,
             (Method::GET, ["2", "media", "upload"]) => Route::UploadStatus,
             (Method::POST, ["2", "media", "metadata"]) => Route::Metadata,
+            (Method::POST, ["oauth", _]) => Route::OAuth,
             _ => Route::Any,
         }
     }
@@ -673,6 +710,10 @@ impl fake::Platform for X {
     }
 
     fn answer(&mut self, route: Route, req: &Incoming) -> Response {
+        if route == Route::OAuth {
+            // The PIN flow is OAuth 1.0a itself, outside the v2 definition.
+            return self.oauth(req);
+        }
         if let Some(why) = self.conformance(req) {
             self.nonconforming.push(why.clone());
             return invalid(&why);
@@ -714,6 +755,7 @@ impl fake::Platform for X {
                 self.timeline(&user, &q)
             }
             Route::Upload | Route::Chunked | Route::UploadStatus | Route::Metadata => self.media_route(route, req),
+            Route::OAuth => self.oauth(req),
             Route::Any => problem(404, "Not Found", "no such route in the fake", "about:blank"),
         }
     }

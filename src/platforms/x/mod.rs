@@ -9,6 +9,7 @@
 //! - `publish`: exactly-once publishing through the account's own timeline.
 
 pub mod api;
+mod auth;
 pub mod cost;
 pub mod count;
 mod doctor;
@@ -26,7 +27,8 @@ use handlebars::Context;
 use serde_json::{Value, json};
 
 use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
+    Session, SignIn,
 };
 use crate::checklist::Checklist;
 use crate::content::{Post, SplitMode};
@@ -210,6 +212,10 @@ impl Platform for X {
 
     fn setup_hint(&self) -> &'static str {
         "in the X developer console (console.x.com) create an app with read and write permission, then copy its API key and secret and generate an access token and secret for your account; set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET (as repository secrets for CI; the tokens do not expire)"
+    }
+
+    fn sign_in(&self) -> Option<&'static dyn SignIn> {
+        Some(&auth::XSignIn)
     }
 
     async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {

@@ -56,36 +56,66 @@ impl Credentials {
         nonce: &str,
         timestamp: u64,
     ) -> String {
-        let timestamp = timestamp.to_string();
-        let oauth = [
-            ("oauth_consumer_key", self.consumer_key.expose_secret()),
-            ("oauth_nonce", nonce),
+        let request = Signed { method, url, form, oauth: &[], nonce, timestamp };
+        let token = Some((self.token.expose_secret(), self.token_secret.expose_secret()));
+        request.header(self.consumer_key.expose_secret(), self.consumer_secret.expose_secret(), token)
+    }
+}
+
+/// One request to sign (RFC 5849 §3.4.1): what is signed besides the `oauth_*` basics.
+pub struct Signed<'a> {
+    pub method: &'a str,
+    /// Its query is signed.
+    pub url: &'a url::Url,
+    /// Form parameters of the body.
+    pub form: &'a [(&'a str, &'a str)],
+    /// More `oauth_*` parameters (`oauth_callback`, `oauth_verifier`).
+    pub oauth: &'a [(&'a str, &'a str)],
+    pub nonce: &'a str,
+    pub timestamp: u64,
+}
+
+impl Signed<'_> {
+    /// The `Authorization` header, signed with the consumer secret and, when there is one
+    /// yet, the token's secret.
+    pub fn header(&self, consumer_key: &str, consumer_secret: &str, token: Option<(&str, &str)>) -> String {
+        let timestamp = self.timestamp.to_string();
+        let mut oauth = vec![
+            ("oauth_consumer_key", consumer_key),
+            ("oauth_nonce", self.nonce),
             ("oauth_signature_method", "HMAC-SHA1"),
             ("oauth_timestamp", timestamp.as_str()),
-            ("oauth_token", self.token.expose_secret()),
-            ("oauth_version", "1.0"),
         ];
-        let query: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        if let Some((t, _)) = token {
+            oauth.push(("oauth_token", t));
+        }
+        oauth.push(("oauth_version", "1.0"));
+        oauth.extend_from_slice(self.oauth);
+        let query: Vec<(String, String)> =
+            self.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let mut params: Vec<(String, String)> = oauth
             .iter()
-            .map(|(k, v)| (*k, *v))
-            .chain(form.iter().copied())
+            .copied()
+            .chain(self.form.iter().copied())
             .chain(query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map(|(k, v)| (encode(k), encode(v)))
             .collect();
         params.sort();
         let normalized: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let mut base_url = url.clone();
+        let mut base_url = self.url.clone();
         base_url.set_query(None);
         base_url.set_fragment(None);
-        let base =
-            format!("{}&{}&{}", method.to_ascii_uppercase(), encode(base_url.as_str()), encode(&normalized.join("&")));
-        let key =
-            format!("{}&{}", encode(self.consumer_secret.expose_secret()), encode(self.token_secret.expose_secret()));
+        let base = format!(
+            "{}&{}&{}",
+            self.method.to_ascii_uppercase(),
+            encode(base_url.as_str()),
+            encode(&normalized.join("&"))
+        );
+        let key = format!("{}&{}", encode(consumer_secret), encode(token.map_or("", |(_, s)| s)));
         let signature = sign(key.as_bytes(), base.as_bytes());
         let header: Vec<String> = oauth
             .iter()
-            .map(|(k, v)| (*k, *v))
+            .copied()
             .chain([("oauth_signature", signature.as_str())])
             .map(|(k, v)| format!("{}=\"{}\"", encode(k), encode(v)))
             .collect();
