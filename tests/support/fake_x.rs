@@ -150,6 +150,7 @@ pub(crate) struct X {
     nonces: HashSet<String>,
     replies: usize,
     nonconforming: Vec<String>,
+    validators: HashMap<String, jsonschema::Validator>,
 }
 
 pub(crate) type FakeX = fake::Fake<X>;
@@ -172,6 +173,7 @@ impl FakeX {
             nonces: HashSet::new(),
             replies: 0,
             nonconforming: Vec::new(),
+            validators: HashMap::new(),
         };
         Self::serve(state, latency, drop_hang).await
     }
@@ -336,7 +338,7 @@ impl X {
     }
 
     /// Checks `req` against the OpenAPI definition; a description of what does not conform.
-    fn conformance(&self, req: &Incoming) -> Option<String> {
+    fn conformance(&mut self, req: &Incoming) -> Option<String> {
         let segments = req.segments();
         let paths = self.spec["paths"].as_object()?;
         let Some((template, item)) = paths.iter().find(|(t, _)| {
@@ -388,10 +390,14 @@ impl X {
             let Some(body) = req.json() else {
                 return Some(format!("{} {template}: the body is not JSON", req.method));
             };
-            let root = json!({"$ref": schema.get("$ref").cloned().unwrap_or(Value::Null), "components": self.spec["components"]});
-            let validator = jsonschema::options()
-                .build(&root)
-                .unwrap_or_else(|e| panic!("the definition's schema for {template} does not compile: {e}"));
+            let key = format!("{} {template}", req.method);
+            // Compiled once per operation (the definition is large).
+            let validator = self.validators.entry(key).or_insert_with(|| {
+                let root = json!({"$ref": schema.get("$ref").cloned().unwrap_or(Value::Null), "components": self.spec["components"]});
+                jsonschema::options()
+                    .build(&root)
+                    .unwrap_or_else(|e| panic!("the definition's schema for {template} does not compile: {e}"))
+            });
             let errors: Vec<String> =
                 validator.iter_errors(&body).map(|e| format!("{e} at {}", e.instance_path())).collect();
             if !errors.is_empty() {

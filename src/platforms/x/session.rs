@@ -79,6 +79,11 @@ impl Session for XSession {
         };
         // What it was admitted for is spent now (the meter has what really went out).
         self.reserved.set(self.reserved.get().saturating_sub(cost::micros(out.cost())));
+        // Every create of this post went out: the next post may start while this one's
+        // record is written (after a failure it waits, so a stop is seen first).
+        if result.is_ok() {
+            (job.ordered_done)();
+        }
         result
     }
 
