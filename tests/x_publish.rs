@@ -271,6 +271,8 @@ fn delete_status_and_doctor() {
     let w = World::new();
     w.file("content/chain.md", md("platforms: [x]\n", "Chain one\n\n---\n\nChain two\n"));
     w.file("content/gone.md", md("platforms: [x]\n", "Soon gone\n"));
+    w.file("media/a.png", png(8, 8));
+    w.file("content/pic.md", md("platforms: [x]\nmedia:\n  - path: media/a.png\n    alt: A dot\n", "A picture\n"));
     w.run(&["publish", "--no-commit"]).code(0);
     let gone = ids(&w, "content/gone.md");
     w.fake.lock().tweets_remove(&gone[0]);
@@ -281,11 +283,12 @@ fn delete_status_and_doctor() {
     };
     assert!(line("gone").contains("the post is no longer on X"), "{run}");
     assert!(line("chain").is_empty(), "{run}");
+    assert!(line("pic").is_empty(), "X's media link at the end is not an edit: {run}");
 
     let chain = ids(&w, "content/chain.md");
     let run = w.run(&["delete", "content/chain.md", "--yes", "--no-commit"]);
     run.code(0);
-    assert!(w.fake.tweets().is_empty(), "{run}");
+    assert_eq!(w.fake.tweets().iter().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["A picture"], "{run}");
     assert_eq!(w.fake.count("DELETE", "/2/tweets/"), 2);
     assert_eq!(
         w.fake.requests().iter().filter(|r| r.method == "DELETE").map(|r| r.path.clone()).collect::<Vec<_>>(),

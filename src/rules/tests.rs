@@ -33,6 +33,7 @@ const WARNINGS: &[&str] = &[
     "linkedin-inline-image",
     "nostr-inline-image",
     "x-alt-missing",
+    "x-inline-image",
 ];
 
 const MB: u64 = 1024 * 1024;
@@ -1008,6 +1009,7 @@ fn x_cases() -> Vec<Case> {
         md("a long link counts 23", xs("", &format!("{} https://example.com/{}", a(256), a(300)))).passes("x-too-long"),
         md("a refused character", xs("", "Hi\u{FEFF}there\n")).fires(&["x-invalid-character"]),
         md("x.text empty", xs("x:\n  text: \"\"\n", "Hi\n")).fires(&["x-empty-part"]),
+        md("only an inline image", xs("", "![a cat](media/cat.png)\n")).fires(&["x-inline-image", "x-empty-part"]),
         md("reply_settings following", xs("x:\n  reply_settings: following\n", "Hi\n")).passes("x-reply-settings"),
         md("reply_settings misspelled", xs("x:\n  reply_settings: folowing\n", "Hi\n"))
             .fires(&["x-reply-settings"])

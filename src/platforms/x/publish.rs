@@ -266,7 +266,7 @@ pub fn comparable(text: &str) -> String {
 
 /// Whether X's `text` of a post is `want` (made [`comparable`]); a post with media ends
 /// in the media's t.co link, which X adds.
-fn same_text(text: &str, want: &str, media: bool) -> bool {
+pub fn same_text(text: &str, want: &str, media: bool) -> bool {
     let got = comparable(text);
     got == want || (media && got.strip_suffix('\u{1}').map(str::trim_end) == Some(want))
 }

@@ -64,6 +64,13 @@ pub fn validate(post: &Post, out: &XOutput) -> Vec<Diagnostic> {
                     .with_hint("write its text or remove the empty part"),
             );
         }
+        for img in &part.dropped_images {
+            d.push(
+                Diagnostic::warning("x-inline-image", "inline images do not show on X and are left out")
+                    .at(src, img.clone())
+                    .with_hint("attach it with `media:` (with `alt:`) instead"),
+            );
+        }
         media_count(post, &which, &part.media, &mut d);
         for m in &part.media {
             media_rules(post, m, &mut d);

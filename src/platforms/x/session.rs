@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 
 use super::api::{ClientOptions, MAX_PAGE, Tweet, XClient, XError};
 use super::cost::{self, Meter, Micros};
-use super::publish::{PublishFailure, PublishOptions, WAITER, XPublisher, comparable};
+use super::publish::{PublishFailure, PublishOptions, WAITER, XPublisher, comparable, same_text};
 use super::{XConfig, XOutput, XPrices};
 use crate::ledger::Record;
 use crate::platforms::countdown;
@@ -144,7 +144,7 @@ impl Session for XSession {
                 .enumerate()
                 .filter_map(|(i, (id, part))| {
                     let t = found.get(*id)?;
-                    (comparable(&t.text) != comparable(&part.text)).then(|| {
+                    (!same_text(&t.text, &comparable(&part.text), !part.media.is_empty())).then(|| {
                         if ids.len() > 1 {
                             format!("post {} of {} has other text on X", i + 1, ids.len())
                         } else {
