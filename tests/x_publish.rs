@@ -441,3 +441,22 @@ fn crier_auth_x_gets_the_tokens_with_the_pin_and_writes_them_to_env() {
     w.run(&["publish", "--no-commit"]).code(0);
     assert_eq!(w.fake.with_text("Signed in"), 1);
 }
+
+#[test]
+fn adopt_records_a_post_made_in_the_app_and_refuses_to_guess() {
+    let w = World::new();
+    let one = w.fake.seed("Made in the app", None);
+    let two = w.fake.seed("Made in the app, then continued", Some(&one));
+    w.file("content/a.md", md("platforms: [x]\n", "Made in the app\n\n---\n\nMade in the app, then continued\n"));
+    let run = w.run(&["adopt", "--no-commit"]);
+    run.code(0);
+    assert_eq!(ids(&w, "content/a.md"), [one, two], "{run}");
+    assert_eq!(w.fake.count("POST", "/2/tweets"), 0, "adopt posts nothing");
+    // Two posts with the same text: none is taken.
+    w.fake.seed("Twice", None);
+    w.fake.seed("Twice", None);
+    w.file("content/b.md", md("platforms: [x]\n", "Twice\n"));
+    let run = w.run(&["adopt", "content/b.md", "--no-commit"]);
+    assert!(run.all().contains("2 posts have this text"), "{run}");
+    assert!(record(&w.read("content/b.md")).is_none());
+}

@@ -22,6 +22,7 @@ use super::cost::{self, Meter};
 use super::{XOutput, XPart, XPrices, count};
 use crate::ledger::{PartRecord, Record};
 use crate::media_probe::MediaFormat;
+use crate::platforms::Adoption;
 use crate::rules::media::MediaRef;
 
 /// Tunables (tests make them small).
@@ -236,15 +237,60 @@ impl XPublisher {
             }
             self.mine = Some(all);
         }
+        Ok(self.candidates(part, reply_to).into_iter().next())
+    }
+
+    /// Every post read from the account that is `part`, newest first.
+    fn candidates(&self, part: &XPart, reply_to: Option<&str>) -> Vec<String> {
         let want = comparable(&part.text);
         let media = !part.media.is_empty();
-        Ok(self
-            .mine
+        self.mine
             .as_deref()
             .unwrap_or_default()
             .iter()
-            .find(|t| !self.known.contains(&t.id) && t.replied_to() == reply_to && same_text(&t.text, &want, media))
-            .map(|t| t.id.clone()))
+            .filter(|t| !self.known.contains(&t.id) && t.replied_to() == reply_to && same_text(&t.text, &want, media))
+            .map(|t| t.id.clone())
+            .collect()
+    }
+
+    /// `crier adopt`: the post's parts on the account, found the way [`Self::publish`]
+    /// reconciles, as a record; nothing is posted.
+    pub async fn adopt(
+        &mut self,
+        out: &XOutput,
+        hash: &str,
+        now: &str,
+        on_wait: OnWait<'_>,
+    ) -> Result<Adoption, PublishFailure> {
+        let me = self.me(on_wait).await?;
+        let n = out.parts.len();
+        let mut made: Vec<String> = Vec::with_capacity(n);
+        for (i, part) in out.parts.iter().enumerate() {
+            let reply_to = made.last().cloned();
+            self.find(&me, part, reply_to.as_deref(), false, on_wait).await?;
+            let found = self.candidates(part, reply_to.as_deref());
+            match (i, found.as_slice()) {
+                (0, []) => return Ok(Adoption::NotFound),
+                (0, [_, _, ..]) => {
+                    let urls: Vec<String> = found.iter().map(|id| post_url(&me.username, id)).collect();
+                    return Ok(Adoption::Ambiguous(format!(
+                        "{} posts have this text: {}",
+                        found.len(),
+                        urls.join(", ")
+                    )));
+                }
+                (_, []) => {
+                    return Ok(Adoption::Partial(format!(
+                        "only {i} of the chain's {n} posts are on X; `crier publish` posts the rest"
+                    )));
+                }
+                (_, [first, ..]) => {
+                    self.known.insert(first.clone());
+                    made.push(first.clone());
+                }
+            }
+        }
+        Ok(Adoption::Found(record(&me.username, &made, now, hash)))
     }
 }
 

@@ -15,7 +15,7 @@ use crate::ledger::Record;
 use crate::platforms::countdown;
 use crate::platforms::metrics::{Engagement, Metric, Metrics, by_part};
 use crate::platforms::{
-    ConnectContext, Deletion, Failure, Job, Output, PostNouns, Recorded, Remote, Session, downcast,
+    Adoption, ConnectContext, Deletion, Failure, Job, Output, PostNouns, Recorded, Remote, Session, downcast,
 };
 
 struct XSession {
@@ -85,6 +85,13 @@ impl Session for XSession {
             (job.ordered_done)();
         }
         result
+    }
+
+    async fn adopt(&self, job: &Job<'_>, _incomplete: Option<&Record>) -> Result<Adoption, Failure> {
+        let out = downcast::<XOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not an X rendering"))?;
+        let wait = countdown(job.progress, WAITER);
+        let mut publisher = self.publisher.lock().await;
+        publisher.adopt(out, job.hash, job.now, &wait).await.map_err(failure)
     }
 
     fn admit(&self, rendered: &dyn Output) -> Option<String> {
