@@ -91,7 +91,7 @@ fn accepts_and_rejects(kind: &str, valid: &str, invalid: &[&str]) {
 
 #[test]
 fn the_schemas_know_every_platforms_keys_and_reject_unknown_ones() {
-    let valid = "title: Hi\nplatforms: [threads, devto, bluesky, mastodon, linkedin, discord]\nthread: [one, {text: two, media: [{path: a.png, alt: A}]}]\nthreads: {topic_tag: Rust, split: attachment, poll: {options: [a, b]}, ghost: true}\ndevto: {series: s, published: false, organization_id: 4}\nbluesky: {langs: [en], link_card: false, split: auto}\nmastodon: {visibility: unlisted, sensitive: true, language: en}\nlinkedin: {text: hi, visibility: CONNECTIONS, link_card: false}\ndiscord: {username: Bot, thread_name: Hi, suppress_embeds: true, split: auto}\n";
+    let valid = "title: Hi\nplatforms: [threads, devto, bluesky, mastodon, linkedin, discord, x]\nthread: [one, {text: two, media: [{path: a.png, alt: A}]}]\nthreads: {topic_tag: Rust, split: attachment, poll: {options: [a, b]}, ghost: true}\ndevto: {series: s, published: false, organization_id: 4}\nbluesky: {langs: [en], link_card: false, split: auto}\nmastodon: {visibility: unlisted, sensitive: true, language: en}\nlinkedin: {text: hi, visibility: CONNECTIONS, link_card: false}\ndiscord: {username: Bot, thread_name: Hi, suppress_embeds: true, split: auto}\nx: {split: auto, reply_settings: following, poll: {options: [a, b], duration_minutes: 60}}\n";
     let invalid = [
         "titel: Hi\n",
         "threads: {topic: Rust}\n",
@@ -104,11 +104,13 @@ fn the_schemas_know_every_platforms_keys_and_reject_unknown_ones() {
         "discord: {webhook: https://discord.com/api/webhooks/1/t}\n",
         "thread: [{txt: a}]\n",
         "linkedin: {link_cards: false}\n",
-        "platforms: [threads, x]\n",
+        "platforms: [threads, myspace]\n",
+        "x: {poll: {options: [a, b], minutes: 60}}\n",
+        "x: {reply_settings: [following]}\n",
     ];
     accepts_and_rejects("post", valid, &invalid);
 
-    let valid = "defaults: {platforms: [threads]}\nmedia:\npublish: {max_per_run: 3}\nbluesky: {max_image_bytes: 1000000}\nmastodon: {instance: https://example.social, max_characters: 1000}\nlinkedin: {version: \"202510\"}\n";
+    let valid = "defaults: {platforms: [threads]}\nmedia:\npublish: {max_per_run: 3, x_max_cost_per_run: 1.5}\nbluesky: {max_image_bytes: 1000000}\nmastodon: {instance: https://example.social, max_characters: 1000}\nlinkedin: {version: \"202510\"}\nx: {prices: {post: 0.02, post_with_url: 0.25}}\nstats: {x: true}\n";
     let invalid = [
         "mastodon: {max_charcters: 5}\n",
         "bluesky: {max_image_bytes: big}\n",
@@ -116,6 +118,8 @@ fn the_schemas_know_every_platforms_keys_and_reject_unknown_ones() {
         "publsh: {}\n",
         "threads: {}\n",
         "defaults: {platforms: [tiktok]}\n",
+        "x: {prices: {post: free}}\n",
+        "publish: {x_max_cost_per_run: lots}\n",
     ];
     accepts_and_rejects("config", valid, &invalid);
 }
