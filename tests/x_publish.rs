@@ -230,7 +230,7 @@ fn the_fake_refuses_requests_off_the_definition() {
 
 #[test]
 fn the_spending_cap_defers_what_would_pass_it() {
-    let w = World::with(FakeConfig::default(), "  x_max_cost_per_run: 0.30\n");
+    let w = World::with(FakeConfig::default(), "  x_max_cost_per_run: 0.40\n");
     for name in ["a", "b", "c"] {
         w.file(
             &format!("content/{name}.md"),
@@ -240,7 +240,7 @@ fn the_spending_cap_defers_what_would_pass_it() {
     let run = w.run(&["publish"]);
     run.code(0);
     assert_eq!(w.fake.tweets().len(), 1, "{run}");
-    assert!(run.stdout.contains("publish.x_max_cost_per_run ($0.30): next run"), "{run}");
+    assert!(run.stdout.contains("publish.x_max_cost_per_run ($0.40): next run"), "{run}");
     assert!(run.stdout.contains("deferred 2"), "{run}");
 }
 
@@ -459,4 +459,16 @@ fn adopt_records_a_post_made_in_the_app_and_refuses_to_guess() {
     let run = w.run(&["adopt", "content/b.md", "--no-commit"]);
     assert!(run.all().contains("2 posts have this text"), "{run}");
     assert!(record(&w.read("content/b.md")).is_none());
+}
+
+#[test]
+fn the_cap_counts_the_first_reads_too() {
+    // $0.20 for the post, $0.01 for the account and up to $0.10 for a page of its posts.
+    let w = World::with(FakeConfig::default(), "  x_max_cost_per_run: 0.25\n");
+    w.file("content/a.md", md("platforms: [x]\n", "Post a: https://example.com/a\n"));
+    let run = w.run(&["publish"]);
+    run.code(0);
+    assert!(w.fake.tweets().is_empty(), "{run}");
+    assert!(run.stdout.contains("it would cost $0.31 on X"), "{run}");
+    assert_eq!(w.fake.calls(), 0, "{run}");
 }

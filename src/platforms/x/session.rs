@@ -77,8 +77,9 @@ impl Session for XSession {
             let mut publisher = self.publisher.lock().await;
             publisher.publish(out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
         };
-        // What it was admitted for is spent now (the meter has what really went out).
-        self.reserved.set(self.reserved.get().saturating_sub(cost::micros(out.cost())));
+        // What it was admitted for is spent now: the meter has what really went out (the
+        // first reads included).
+        self.reserved.set(0);
         // Every create of this post went out: the next post may start while this one's
         // record is written (after a failure it waits, so a stop is seen first).
         if result.is_ok() {
@@ -96,7 +97,12 @@ impl Session for XSession {
 
     fn admit(&self, rendered: &dyn Output) -> Option<String> {
         let cap = self.cap?;
-        let price = downcast::<XOutput>(rendered).map_or(0, |o| cost::micros(o.cost()));
+        let mut price = downcast::<XOutput>(rendered).map_or(0, |o| cost::micros(o.cost()));
+        if self.meter.spent.get() == 0 && self.reserved.get() == 0 {
+            // The first post also pays for the run's first reads: the account, and a page of
+            // its own posts.
+            price += cost::micros(self.prices.user_read) + MAX_PAGE as Micros * cost::micros(self.prices.owned_read);
+        }
         let committed = self.meter.spent.get() + self.reserved.get();
         if committed + price > cap {
             return Some(format!(
