@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::content::Post;
 use crate::project::Project;
-use crate::render::text::TextPart;
+use crate::render::text::{LinkStyle, TextPart};
 use crate::rules::media::{self, MediaRef};
 
 /// How a platform turns Markdown into its plain text (links and spoilers its way).
@@ -21,6 +21,12 @@ pub struct Markdown {
     /// Markdown split at thematic breaks (`---`).
     pub parts: fn(&str, Option<&Url>) -> Vec<TextPart>,
 }
+
+/// Plain text with links as `label (url)` (Mastodon, X).
+pub const INLINE_LINKS: Markdown = Markdown {
+    text: |md, site| crate::render::text::markdown_to_text_with(md, LinkStyle::Inline, site),
+    parts: |md, site| crate::render::text::markdown_to_parts_with(md, LinkStyle::Inline, site),
+};
 
 /// One part of the chain before templating.
 #[derive(Debug, Clone, Default)]

@@ -38,7 +38,6 @@ use crate::env::Env;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
-use crate::render::text::{self, LinkStyle};
 use crate::rules::media::MediaRef;
 use rules::Limits;
 
@@ -238,7 +237,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     let (opts, template) = super::options_and_template::<MastodonOptions>(project, post, Mastodon::id())?;
     let limits = Limits::from_config(&project.config.sections.get_or_default::<MastodonConfig>());
 
-    let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN);
+    let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), chain::INLINE_LINKS);
     chain::add_top_media(project, post, &mut parts);
 
     let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, Mastodon::id())));
@@ -270,10 +269,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
 }
 
 /// Mastodon shows plain text: links as `label (url)` (Nostr notes too).
-pub(crate) const MARKDOWN: chain::Markdown = chain::Markdown {
-    text: |md, site| text::markdown_to_text_with(md, LinkStyle::Inline, site),
-    parts: |md, site| text::markdown_to_parts_with(md, LinkStyle::Inline, site),
-};
+pub(crate) const MARKDOWN: chain::Markdown = chain::INLINE_LINKS;
 
 fn split_long_parts(parts: Vec<MastodonPart>, limits: &Limits, reserve: usize) -> Vec<MastodonPart> {
     let per_url = limits.characters_reserved_per_url;

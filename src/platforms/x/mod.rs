@@ -21,11 +21,10 @@ mod session;
 
 pub use options::{XConfig, XOptions, XPoll, XPrices};
 
-use std::ops::Range;
-
 use handlebars::Context;
 use serde_json::{Value, json};
 
+use super::chain;
 use super::{
     ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
     Session, SignIn,
@@ -38,8 +37,7 @@ use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
-use crate::render::text::{self, LinkStyle};
-use crate::rules::media::{self, MediaRef};
+use crate::rules::media::MediaRef;
 
 /// The platform's name in posts, config and records.
 pub const NAME: &str = "x";
@@ -50,14 +48,8 @@ pub const REPLY_SETTINGS: [&str; 4] = ["following", "mentionedUsers", "subscribe
 /// The environment variables of the OAuth 1.0a user context.
 pub const KEY_VARS: [&str; 4] = ["X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"];
 
-#[derive(Debug, Clone)]
-pub struct XPart {
-    /// NFC-normalised, as X receives it.
-    pub text: String,
-    pub media: Vec<MediaRef>,
-    /// Where the part comes from in the post file.
-    pub origin: Range<usize>,
-}
+/// One post of the chain (its text NFC-normalised, as X receives it).
+pub type XPart = super::chain::SourcePart;
 
 /// What a post becomes on X: one post per part, the later ones replying to the one before.
 #[derive(Debug, Clone)]
@@ -256,29 +248,17 @@ impl Platform for X {
 /// thematic breaks) as plain text, each part through the template, NFC-normalised, then
 /// `split: auto` at 280 weighted characters when asked.
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<XOutput, Vec<Diagnostic>> {
-    let f = &post.front;
     let opts = post.options.get::<XOptions>().map(|m| &m.value);
     let template = super::choose_template(project, post, opts.and_then(|o| o.template.as_ref()), X::id())?;
 
-    let mut parts = source_parts(project, post);
-    if let Some(top) = &f.media {
-        let resolved: Vec<MediaRef> = top.value.iter().map(|m| media::resolve(project, post, m)).collect();
-        if parts.is_empty() {
-            parts.push(XPart { text: String::new(), media: Vec::new(), origin: post.span_of(&top.referenced) });
-        }
-        let mut first = resolved;
-        first.append(&mut parts[0].media);
-        parts[0].media = first;
-    }
+    let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), chain::INLINE_LINKS);
+    chain::add_top_media(project, post, &mut parts);
 
     let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, X::id())));
     let n = parts.len();
     let mut out = Vec::with_capacity(n);
     for (i, part) in parts.into_iter().enumerate() {
-        if let Value::Object(map) = ctx.data_mut() {
-            map.insert("text".into(), Value::String(part.text));
-            map.insert("part".into(), json!({"number": i + 1, "count": n, "first": i == 0, "last": i + 1 == n}));
-        }
+        chain::set_part(&mut ctx, i, n, part.text);
         match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
             Ok(rendered) => out.push(XPart { text: count::normalize(rendered.trim()), ..part }),
             Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
@@ -292,10 +272,15 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
                 if count::weighted_len(&part.text) <= count::MAX_WEIGHTED {
                     return vec![part];
                 }
-                let mut media = Some(part.media);
+                let (mut media, mut dropped) = (Some(part.media), Some(part.dropped_images));
                 count::split_to_fit(&part.text)
                     .into_iter()
-                    .map(|text| XPart { text, media: media.take().unwrap_or_default(), origin: part.origin.clone() })
+                    .map(|text| XPart {
+                        text,
+                        media: media.take().unwrap_or_default(),
+                        origin: part.origin.clone(),
+                        dropped_images: dropped.take().unwrap_or_default(),
+                    })
                     .collect()
             })
             .collect();
@@ -311,49 +296,4 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         template,
         prices: project.config.sections.get_or_default::<XConfig>().prices,
     })
-}
-
-/// The chain before templating: `thread:` items, else the Markdown (the `x.text` override
-/// or the body) split at thematic breaks.
-fn source_parts(project: &Project, post: &Post) -> Vec<XPart> {
-    let f = &post.front;
-    let site = project.config.site_url();
-    let site = site.as_ref();
-    if let Some(thread) = &f.thread {
-        return thread
-            .value
-            .iter()
-            .map(|item| XPart {
-                text: text::markdown_to_text_with(item.value.text.as_deref().unwrap_or(""), LinkStyle::Inline, site),
-                media: item.value.media.iter().map(|m| media::resolve(project, post, m)).collect(),
-                origin: item
-                    .value
-                    .text_at
-                    .as_ref()
-                    .map_or_else(|| post.span_of(&item.referenced), |at| post.span_of(at)),
-            })
-            .collect();
-    }
-    if let Some(over) = post.options.get::<XOptions>().and_then(|m| m.value.text.as_ref()) {
-        let origin = post.span_of(&over.referenced);
-        return text::markdown_to_parts_with(&over.value, LinkStyle::Inline, site)
-            .into_iter()
-            .filter(|p| !p.text.is_empty())
-            .map(|p| XPart { text: p.text, media: Vec::new(), origin: origin.clone() })
-            .collect();
-    }
-    text::markdown_to_parts_with(&post.body, LinkStyle::Inline, site)
-        .into_iter()
-        .filter(|p| !p.text.is_empty())
-        .map(|p| {
-            // Point at the first line of the part: enough to find it, short to show.
-            let start = p.source.start + (p.source.len() - post.body[p.source.clone()].trim_start().len());
-            let line_end = post.body[start..p.source.end].find('\n').map_or(p.source.end, |i| start + i);
-            XPart {
-                text: p.text,
-                media: Vec::new(),
-                origin: post.body_span(start..line_end.max(start + 1).min(post.body.len())),
-            }
-        })
-        .collect()
 }
