@@ -96,11 +96,7 @@ mod tests {
     use super::*;
     use crate::error::Error;
 
-    fn load(yaml: &str) -> Result<crate::config::Config, Error> {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(crate::config::FILE_NAME), yaml).expect("write");
-        crate::config::load(dir.path(), None, crate::platforms::catalog()).map(|l| l.config)
-    }
+    use crate::config::load_yaml as load;
 
     #[test]
     fn prices_default_to_the_pricing_page_and_can_be_overridden() {
