@@ -10,14 +10,13 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use clap::Args as _;
 use secrecy::SecretString;
 
 use super::api::{ClientOptions, XClient};
 use super::oauth1::{self, Signed};
 use crate::error::{Error, Result};
 use crate::platforms::http::{self, Redactor};
-use crate::platforms::oauth::{self, Credentials, Renewal, SignIn, SignInContext};
+use crate::platforms::oauth::{self, Credentials, Renewal, SignInContext};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -25,33 +24,27 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, clap::Args)]
 struct XArgs {}
 
-pub(super) struct XSignIn;
+oauth::sign_in!(
+    XSignIn,
+    XArgs,
+    "x",
+    "Get an X access token and secret for your account with the PIN flow (needs X_API_KEY and X_API_SECRET of your app).",
+    sign_in,
+    refresh,
+);
 
-#[async_trait::async_trait(?Send)]
-impl SignIn for XSignIn {
-    fn command(&self) -> clap::Command {
-        XArgs::augment_args(clap::Command::new("x")).about(
-            "Get an X access token and secret for your account with the PIN flow (needs X_API_KEY and X_API_SECRET of your app).",
+async fn refresh(cx: &SignInContext<'_>) -> Renewal {
+    if cx.env.get(super::KEY_VARS[2]).is_some() {
+        Renewal::NotNeeded(
+            "X's OAuth 1.0a access tokens do not expire: nothing to renew (a revoked one is replaced with `crier auth x`)."
+                .to_owned(),
         )
-    }
-
-    async fn sign_in(&self, cx: &SignInContext<'_>, _matches: &clap::ArgMatches) -> Result<Option<Credentials>> {
-        sign_in(cx).await.map(Some)
-    }
-
-    async fn refresh(&self, cx: &SignInContext<'_>) -> Renewal {
-        if cx.env.get(super::KEY_VARS[2]).is_some() {
-            Renewal::NotNeeded(
-                "X's OAuth 1.0a access tokens do not expire: nothing to renew (a revoked one is replaced with `crier auth x`)."
-                    .to_owned(),
-            )
-        } else {
-            Renewal::NotSet(format!("{} is not set (get one with `crier auth x`)", super::KEY_VARS[2]))
-        }
+    } else {
+        Renewal::NotSet(format!("{} is not set (get one with `crier auth x`)", super::KEY_VARS[2]))
     }
 }
 
-async fn sign_in(cx: &SignInContext<'_>) -> Result<Credentials> {
+async fn sign_in(cx: &SignInContext<'_>, _args: &XArgs) -> Result<Credentials> {
     let what = "the API key and secret of your app in the X developer console (console.x.com)";
     let key = cx.required(super::KEY_VARS[0], what)?.to_owned();
     let secret = cx.required(super::KEY_VARS[1], what)?.to_owned();

@@ -26,14 +26,12 @@ use serde_json::{Value, json};
 
 use super::chain;
 use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
-    Session, SignIn,
+    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
 };
 use crate::checklist::Checklist;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
-use crate::keys::Section;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
 use crate::render::templates::TemplateFailure;
@@ -71,17 +69,7 @@ impl XOutput {
 }
 
 impl Output for XOutput {
-    fn platform(&self) -> PlatformId {
-        X::id()
-    }
-
-    fn template(&self) -> &str {
-        &self.template
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
+    super::output_basics!(X::id());
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
         let max = count::MAX_WEIGHTED;
@@ -185,29 +173,18 @@ pub fn base_url(env: &Env) -> &str {
 
 #[async_trait::async_trait(?Send)]
 impl Platform for X {
-    fn id(&self) -> PlatformId {
-        Self::id()
-    }
-
-    fn display_name(&self) -> &'static str {
-        "X"
-    }
+    super::platform_basics!(
+        "X",
+        CREDENTIALS,
+        "in the X developer console (console.x.com) create an app with read and write permission and set its API key and secret as X_API_KEY and X_API_SECRET; then run `crier auth x --write-env .env` (or generate an access token and secret in the console) for X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET; set all four as repository secrets for CI (the tokens do not expire)",
+        sign_in: &auth::XSignIn,
+        post: XOptions,
+        config: XConfig,
+    );
 
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         // A link counts 23 on X whatever its length; ids are 19 digits.
         "https://x.com/username/status/1346889436626259968".to_owned()
-    }
-
-    fn credentials(&self) -> &'static [Credential] {
-        CREDENTIALS
-    }
-
-    fn setup_hint(&self) -> &'static str {
-        "in the X developer console (console.x.com) create an app with read and write permission, then copy its API key and secret and generate an access token and secret for your account; set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET (as repository secrets for CI; the tokens do not expire)"
-    }
-
-    fn sign_in(&self) -> Option<&'static dyn SignIn> {
-        Some(&auth::XSignIn)
     }
 
     async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
@@ -216,14 +193,6 @@ impl Platform for X {
 
     async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
         doctor::check(cx, report).await;
-    }
-
-    fn post_options(&self) -> Option<Section> {
-        Some(Section::of::<XOptions>())
-    }
-
-    fn config_section(&self) -> Option<Section> {
-        Some(Section::of::<XConfig>())
     }
 
     fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
