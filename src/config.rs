@@ -260,15 +260,6 @@ pub fn load(root: &Path, explicit: Option<&Path>, catalog: &Catalog) -> Result<L
     Ok(Loaded { config, path: Some(path) })
 }
 
-/// `yaml` as crier.yaml of a fresh directory, loaded with every platform's sections (for
-/// tests of a section's keys).
-#[cfg(test)]
-pub(crate) fn load_yaml(yaml: &str) -> Result<Config> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join(FILE_NAME), yaml).expect("write");
-    load(dir.path(), None, crate::platforms::catalog()).map(|l| l.config)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
