@@ -24,6 +24,7 @@ use serde_json::Value;
 use super::oauth1::{self, Credentials};
 use crate::platforms::http::{self, Classifier, Failure, HttpClient, Request, Safety, Verdict};
 pub use crate::platforms::http::{HttpOptions as ClientOptions, OnWait};
+pub use crate::platforms::upload::Upload;
 
 /// Default API base (the definition's server).
 pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
@@ -175,14 +176,6 @@ pub struct PageMeta {
     pub next_token: Option<String>,
     #[serde(default)]
     pub result_count: Option<u64>,
-}
-
-/// A file to upload.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    pub bytes: std::sync::Arc<Vec<u8>>,
-    pub file_name: String,
-    pub mime: String,
 }
 
 /// A request body.

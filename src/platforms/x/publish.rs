@@ -186,22 +186,15 @@ impl XPublisher {
     ) -> Result<Vec<String>, PublishFailure> {
         let mut ids = Vec::with_capacity(media.len());
         for m in media {
-            let (Some(abs), Some(rel)) = (&m.abs, &m.path) else {
-                return Err(PublishFailure::new("X needs the file itself: media given by `url` cannot be uploaded"));
-            };
-            let bytes = std::fs::read(abs).map_err(|e| PublishFailure::new(format!("cannot read `{rel}`: {e}")))?;
-            let upload = Upload {
-                bytes: std::sync::Arc::new(bytes),
-                file_name: rel.rsplit('/').next().unwrap_or(rel).to_owned(),
-                mime: m.format.mime().unwrap_or("application/octet-stream").to_owned(),
-            };
+            let upload = Upload::read(m, "X").map_err(PublishFailure::new)?;
+            let rel = m.path.as_deref().unwrap_or("");
             progress(&format!("uploading {rel}"));
             let uploaded = match m.format {
                 MediaFormat::Gif => self.client.upload_chunked(&upload, "tweet_gif", on_wait).await?,
                 f if f.is_video() => self.client.upload_chunked(&upload, "tweet_video", on_wait).await?,
                 _ => self.client.upload_image(&upload, on_wait).await?,
             };
-            if let Some(alt) = m.alt.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            if let Some(alt) = upload.description.as_deref().map(str::trim) {
                 self.client.set_alt_text(&uploaded.id, alt, on_wait).await?;
                 self.meter.add(cost::micros(self.prices.media_metadata));
             }
