@@ -348,15 +348,6 @@ macro_rules! output_basics {
 }
 pub(crate) use output_basics;
 
-/// `yaml` as crier.yaml of a fresh directory, loaded with every platform's sections (for
-/// tests of a platform's section).
-#[cfg(test)]
-pub(crate) fn load_config(yaml: &str) -> crate::error::Result<crate::config::Config> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join(crate::config::FILE_NAME), yaml).expect("write");
-    crate::config::load(dir.path(), None, catalog()).map(|l| l.config)
-}
-
 /// What every platform declares, for parsing posts and crier.yaml and for `crier schema`.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();

@@ -96,7 +96,7 @@ mod tests {
     use super::*;
     use crate::error::Error;
 
-    use crate::platforms::load_config as load;
+    use crate::platforms::load_config_yaml as load;
 
     #[test]
     fn prices_default_to_the_pricing_page_and_can_be_overridden() {

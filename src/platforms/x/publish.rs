@@ -328,6 +328,8 @@ fn record(username: &str, made: &[String], now: &str, hash: &str) -> Record {
             Vec::new()
         },
         deleted_at: None,
+        relays: Vec::new(),
+        d: None,
     }
 }
 
