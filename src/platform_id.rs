@@ -9,7 +9,8 @@
 use std::fmt;
 
 /// The platforms crier publishes to, in registry order.
-pub const NAMES: &[&str] = &["threads", "devto", "bluesky", "mastodon", "linkedin", "x", "nostr", "telegram", "discord"];
+pub const NAMES: &[&str] =
+    &["threads", "devto", "bluesky", "mastodon", "linkedin", "x", "nostr", "telegram", "discord"];
 
 /// One platform, by name. Ordered like [`NAMES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
