@@ -318,8 +318,11 @@ impl PublishLock {
 impl Drop for PublishLock {
     fn drop(&mut self) {
         // The file stays (removing it would race a run that opened it meanwhile); it is
-        // emptied, and the lock ends with the handle.
+        // emptied and unlocked explicitly: a child process forked by another thread (git,
+        // a credential helper) shares the handle until it execs, and would otherwise keep
+        // the lock a moment after this handle closes.
         let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
     }
 }
 
