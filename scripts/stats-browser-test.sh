@@ -18,7 +18,7 @@ port=${CRIER_WATCH_PORT:-4518}
 command -v chromium >/dev/null || { echo "chromium not found: apt-get install -y chromium" >&2; exit 2; }
 
 cargo build --quiet --manifest-path "$here/Cargo.toml"
-bin="$here/target/debug/crier"
+bin="${CARGO_TARGET_DIR:-$here/target}/debug/crier"
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
