@@ -4,7 +4,12 @@
 //! The text is NFC-normalised, then:
 //! - every URL counts 23 (`transformedURLLength`): an `http://` or `https://` URL whose
 //!   host labels each fit 63 characters once punycoded (a longer label is no host, so
-//!   twitter-text counts such a "URL" character by character);
+//!   twitter-text counts such a "URL" character by character), and a URL without a scheme
+//!   (`example.com`, `docs.rs/crate`): ASCII host labels (letters, digits, inner hyphens)
+//!   whose last label is a top-level domain twitter-text knows (`tlds.txt` here),
+//!   not glued to a letter, digit, `@`, `$`, `#`, `-`, `_`, `.` or `/` before it nor to
+//!   `@`, `+` or `-` after it (so no e-mail address), with an optional `/path`. Like
+//!   twitter-text's extractor (v3) a bare country-code domain (`foo.jp`) counts too;
 //! - an emoji (a grapheme cluster that is an emoji sequence: ZWJ families, skin tones,
 //!   flags, keycaps, tag sequences) counts 2 whatever its length;
 //! - every other code point weighs 1 in the ranges U+0000–U+10FF, U+2000–U+200D,
@@ -70,16 +75,101 @@ pub fn has_url(text: &str) -> bool {
 
 /// Byte ranges of the URLs X counts as 23 (see the module docs).
 pub fn urls(text: &str) -> Vec<Range<usize>> {
-    text::find_urls(text)
-        .into_iter()
-        .filter_map(|r| {
-            // Directional marks and refused code points end a URL.
-            let cut = text[r.clone()].find(is_url_stop).map_or(r.end, |n| r.start + n);
-            let url = text[r.start..cut].trim_end_matches(|c: char| ".,;:!?'\"".contains(c));
-            let r = r.start..r.start + url.len();
-            valid_host(url).then_some(r)
-        })
-        .collect()
+    let with_scheme = text::find_urls(text).into_iter().filter_map(|r| {
+        // Directional marks and refused code points end a URL.
+        let cut = text[r.clone()].find(is_url_stop).map_or(r.end, |n| r.start + n);
+        let url = text[r.start..cut].trim_end_matches(|c: char| ".,;:!?'\"".contains(c));
+        let r = r.start..r.start + url.len();
+        valid_host(url).then_some(r)
+    });
+    let mut all = Vec::new();
+    let mut at = 0;
+    for url in with_scheme {
+        all.extend(bare_urls(text, at..url.start));
+        at = url.end;
+        all.push(url);
+    }
+    all.extend(bare_urls(text, at..text.len()));
+    all
+}
+
+/// The top-level domains twitter-text recognises (see `tlds.txt`), sorted.
+fn tlds() -> &'static [&'static str] {
+    static TLDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    TLDS.get_or_init(|| {
+        include_str!("tlds.txt").lines().filter(|l| !l.starts_with('#')).flat_map(str::split_whitespace).collect()
+    })
+}
+
+fn is_tld(label: &str) -> bool {
+    let label = label.to_ascii_lowercase();
+    // twitter-text also takes any punycoded top-level domain.
+    label.starts_with("xn--") || tlds().binary_search(&label.as_str()).is_ok()
+}
+
+/// Byte ranges of URLs without a scheme in `text[span]` (see the module docs).
+fn bare_urls(text: &str, span: Range<usize>) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let in_host = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'.';
+    let mut found = Vec::new();
+    let mut i = span.start;
+    while i < span.end {
+        if !bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        // `i` is an ASCII byte, so a char boundary; only a run's first byte may start a URL.
+        let run_end = bytes[i..span.end].iter().position(|b| !in_host(b)).map_or(span.end, |n| i + n);
+        let before_ok = text[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || "@\u{FF20}$#\u{FF03}-_./".contains(c) || is_url_stop(c)));
+        if let Some(host_end) = before_ok.then(|| host_end(text, i, run_end)).flatten() {
+            let end = path_end(text, host_end, span.end);
+            found.push(i..end);
+        }
+        i = run_end;
+    }
+    found
+}
+
+/// Where the longest host starting at `start` (within `start..run_end`) ends, if any.
+fn host_end(text: &str, start: usize, run_end: usize) -> Option<usize> {
+    let labels: Vec<&str> = text[start..run_end].split('.').collect();
+    (2..=labels.len()).rev().find_map(|k| {
+        let host = &labels[..k];
+        let end = start + host.iter().map(|l| l.len() + 1).sum::<usize>() - 1;
+        let valid = host.iter().all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && l.len() <= 63);
+        let free = text[end..].chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || "@+-".contains(c)));
+        (valid && free && is_tld(host[k - 1])).then_some(end)
+    })
+}
+
+/// The end of the `/path` after a host ending at `at`, or `at` without one. A path stops
+/// at white space, `<`, `>` and characters outside ASCII, Latin and Cyrillic, and loses
+/// trailing punctuation and an unbalanced `)`.
+fn path_end(text: &str, at: usize, limit: usize) -> usize {
+    if !text[at..limit].starts_with('/') {
+        return at;
+    }
+    let ends = |c: char| {
+        c.is_whitespace()
+            || c == '<'
+            || c == '>'
+            || is_url_stop(c)
+            || !(c.is_ascii() || ('\u{C0}'..='\u{4FF}').contains(&c))
+    };
+    let mut end = text[at..limit].find(ends).map_or(limit, |n| at + n);
+    while let Some(last) = text[at..end].chars().next_back() {
+        let url = &text[at..end];
+        let unbalanced = last == ')' && url.matches('(').count() < url.matches(')').count();
+        if ".,;:!?'\"".contains(last) || unbalanced {
+            end -= last.len_utf8();
+        } else {
+            break;
+        }
+    }
+    end
 }
 
 fn is_url_stop(c: char) -> bool {
@@ -213,6 +303,74 @@ mod tests {
     fn url_detection_prices_a_link() {
         assert!(has_url("release notes: https://example.com/v2"));
         assert!(!has_url("no link here, just example dot com"));
+        assert!(has_url("release notes on docs.rs/crier"));
+        assert!(!has_url("write to me@example.com"));
+    }
+
+    #[test]
+    fn urls_without_a_scheme() {
+        let cases: &[(&str, &[&str])] = &[
+            ("example.com", &["example.com"]),
+            ("see docs.rs/crate.", &["docs.rs/crate"]),
+            ("www.rust-lang.org/learn", &["www.rust-lang.org/learn"]),
+            ("(example.com)", &["example.com"]),
+            ("Example.COM", &["Example.COM"]),
+            ("foo.jp", &["foo.jp"]),
+            ("a sentence.Another one", &[]),
+            ("me@example.com", &[]),
+            ("#example.com $example.com", &[]),
+            ("foo-example.com foo_example.com /example.com", &[]),
+            ("example.com-x example.com+x", &[]),
+            ("file.rs main.txt", &["file.rs"]),
+            ("https://a.com b.org", &["https://a.com", "b.org"]),
+            ("http://localhost example.com", &["example.com"]),
+            ("-foo.com foo-.com", &[]),
+            // From twitter/twitter-text's conformance/extract.yml, "urls".
+            ("foo.com foo.net foo.org foo.edu foo.gov", &["foo.com", "foo.net", "foo.org", "foo.edu", "foo.gov"]),
+            (
+                "foo.baz foo.co.jp www.xxxxxxx.baz www.foo.co.uk wwwww.xxxxxxx foo.comm foo.somecom foo.govedu foo.jp",
+                &["foo.co.jp", "www.foo.co.uk", "foo.jp"],
+            ),
+            ("t.co/abcde bit.ly/abcde", &["t.co/abcde", "bit.ly/abcde"]),
+            (
+                "これは日本語です。example.com/path/index.html中国語example.com/path한국",
+                &["example.com/path/index.html", "example.com/path"],
+            ),
+            (
+                "twitter.comこれは日本語です。example.com中国語t.co/abcde한국twitter.com example2.comテストtwitter.com/abcde",
+                &["twitter.com", "example.com", "t.co/abcde", "twitter.com", "example2.com", "twitter.com/abcde"],
+            ),
+            ("twitter.jp日本語it.so中国語foo.jp it.so foo.jp", &["twitter.jp", "it.so", "foo.jp", "it.so", "foo.jp"]),
+            ("MLB.tv vine.co twitch.tv t.co", &["MLB.tv", "vine.co", "twitch.tv", "t.co"]),
+            ("john.doe.jp@mail.com", &[]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<&str> = urls(text).into_iter().map(|r| &text[r]).collect();
+            assert_eq!(&got, want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn counts_urls_without_a_scheme() {
+        let cases: &[(&str, usize)] = &[
+            ("example.com", 23),
+            ("read docs.rs/a/very/long/path/that/is/longer/than/twenty-three", 5 + 23),
+            ("see www.rust-lang.org/learn.", 4 + 23 + 1),
+            ("me@example.com", 14),
+            ("not.atld", 8),
+        ];
+        for (text, want) in cases {
+            assert_eq!(weighted_len(text), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn tld_list_is_sorted_lowercase_and_unique() {
+        let tlds = tlds();
+        assert!(tlds.len() > 1000, "{}", tlds.len());
+        assert!(tlds.windows(2).all(|w| w[0] < w[1]));
+        assert!(tlds.iter().all(|t| t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')));
+        assert!(["com", "rs", "org", "jp", "dev"].iter().all(|t| is_tld(t)));
     }
 
     #[test]
