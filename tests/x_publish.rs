@@ -389,9 +389,12 @@ fn stats_read_x_only_when_asked_and_say_what_it_cost() {
     assert_eq!(metrics("content/a.md")["views"], 70, "{run}");
     assert_eq!(metrics("content/chain.md")["likes"], 5, "the parts summed: {run}");
     assert_eq!(w.fake.count("GET", "/2/tweets") - lookups, 1, "three posts, one lookup");
-    // What the reads cost is said among the steps (`-v`).
+    // What the reads cost is said among the steps (`-v`), and as a note on stderr anyway.
     let run = w.run(&["stats", "-v"]);
     assert!(run.stderr.contains("X: spent about $0.015 (0 posts, 3 posts read"), "{run}");
+    let run = w.run(&["stats"]);
+    assert!(run.stderr.contains("spent: X: spent about $0.015 (0 posts, 3 posts read"), "{run}");
+    assert!(!run.stdout.contains("spent"), "stdout stays the table: {run}");
 }
 
 #[test]

@@ -50,6 +50,12 @@ pub fn execute(g: &Global, args: &StatsArgs) -> Result<Outcome> {
             print(&table::human(&collected.rows, &collected.unavailable, &previous, g.style.color));
         }
     }
+    // A note on stderr, like the publish summary's `spent:` (stdout stays the table).
+    if !g.quiet {
+        for line in &collected.spent {
+            eprintln!("spent: {line}");
+        }
+    }
     if let Some(path) = g.env.get("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let md = table::summary(&collected.rows, metric, SUMMARY_TOP);
         let appended = std::fs::OpenOptions::new().create(true).append(true).open(path);

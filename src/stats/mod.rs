@@ -52,6 +52,8 @@ pub struct Collected {
     pub unavailable: Vec<Unavailable>,
     /// HTTP requests sent, all platforms together.
     pub calls: u64,
+    /// What pay-per-use platforms charged for the reads ([`platforms::Session::spent`]).
+    pub spent: Vec<String>,
 }
 
 impl Collected {
@@ -128,8 +130,9 @@ pub async fn collect(
     }))
     .await;
     let mut out = Collected::default();
-    for ((id, targets), (read, calls)) in by_platform.iter().zip(results) {
+    for ((id, targets), (read, calls, spent)) in by_platform.iter().zip(results) {
         out.calls += calls;
+        out.spent.extend(spent);
         match read {
             Err(reason) => out.unavailable.push(Unavailable { platform: *id, reason }),
             Ok(list) => {
@@ -147,7 +150,7 @@ pub async fn collect(
     out
 }
 
-/// One platform's numbers (or why there are none) and the calls it took.
+/// One platform's numbers (or why there are none), the calls it took and what it spent.
 async fn read_platform(
     project: &Project,
     env: &Env,
@@ -155,15 +158,15 @@ async fn read_platform(
     targets: &[Target<'_>],
     http: HttpOptions,
     progress: &dyn Progress,
-) -> (Result<Vec<Engagement>, String>, u64) {
+) -> (Result<Vec<Engagement>, String>, u64, Option<String>) {
     let platform = platforms::get(id);
     if let Some(c) = platform.credentials().iter().find(|c| c.required && env.get(c.var).is_none()) {
-        return (Err(format!("{} is not set ({})", c.var, platform.setup_hint())), 0);
+        return (Err(format!("{} is not set ({})", c.var, platform.setup_hint())), 0, None);
     }
     let cx = ConnectContext { project, env, recorded_ids: Default::default(), http };
     let session = match platform.connect(&cx).await {
         Ok(s) => s,
-        Err(f) => return (Err(format!("cannot connect: {}", f.fatal.unwrap_or(f.message))), 0),
+        Err(f) => return (Err(format!("cannot connect: {}", f.fatal.unwrap_or(f.message))), 0, None),
     };
     progress.step(id, &format!("reading {} post(s)", targets.len()));
     let step = |msg: &str| progress.step(id, msg);
@@ -174,7 +177,7 @@ async fn read_platform(
         })
         .collect();
     let read = session.stats(&recorded).await.map_err(|f| f.message);
-    (read, session.calls())
+    (read, session.calls(), session.spent())
 }
 
 fn row(t: &Target<'_>, platform: PlatformId, parts: &[Metrics]) -> Row {
