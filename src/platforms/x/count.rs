@@ -319,7 +319,7 @@ mod tests {
             ("a sentence.Another one", &[]),
             ("me@example.com", &[]),
             ("#example.com $example.com", &[]),
-            ("foo-example.com foo_example.com /example.com", &[]),
+            ("foo-example.com foo_example.com /example.com", &["foo-example.com"]),
             ("example.com-x example.com+x", &[]),
             ("file.rs main.txt", &["file.rs"]),
             ("https://a.com b.org", &["https://a.com", "b.org"]),
