@@ -44,10 +44,12 @@ grep -Eq '(src|href)="https?:' "$tmp/stats.html" && fail "the page loads somethi
 
 "$bin" -C "$tmp/repo" --color never watch --serve "127.0.0.1:$port" > "$tmp/watch.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
+# Up to 60 s: on a busy machine the server takes a while to answer its first request.
+for _ in $(seq 600); do
   curl -fs "http://127.0.0.1:$port/stats" -o "$tmp/served.html" && break
   sleep 0.1
 done
+[ -s "$tmp/served.html" ] || fail "watch --serve did not answer /stats within 60 s: $(cat "$tmp/watch.log")"
 cmp -s "$tmp/stats.html" "$tmp/served.html" || fail "/stats differs from the --html page"
 
 # A copy with a probe: the browser's own layout of every chart and line.
