@@ -132,11 +132,7 @@ impl Output for DiscordOutput {
                 out.push('\n');
             }
             for x in &m.media {
-                let what = x.path.as_deref().or(x.url.as_deref()).unwrap_or("?");
-                match &x.alt {
-                    Some(alt) => out.push_str(&format!("[{} {what} — alt: {alt}]\n", x.kind_name())),
-                    None => out.push_str(&format!("[{} {what} — no alt text]\n", x.kind_name())),
-                }
+                out.push_str(&x.human_line(" — no alt text"));
             }
         }
         out

@@ -108,11 +108,7 @@ impl Output for LinkedinOutput {
             out.push('\n');
         }
         for m in &self.media {
-            let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("?");
-            match &m.alt {
-                Some(alt) => out.push_str(&format!("[image {what} — alt: {alt}]\n")),
-                None => out.push_str(&format!("[image {what} — no alt text]\n")),
-            }
+            out.push_str(&m.human_line(" — no alt text"));
         }
         if let Some(url) = &self.card_url {
             out.push_str(&format!("[article card for {url}]\n"));

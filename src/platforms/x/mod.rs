@@ -129,11 +129,7 @@ impl Output for XOutput {
                 out.push('\n');
             }
             for m in &p.media {
-                let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("?");
-                match &m.alt {
-                    Some(alt) => out.push_str(&format!("[{} {what} — alt: {alt}]\n", m.kind_name())),
-                    None => out.push_str(&format!("[{} {what} — no alt text]\n", m.kind_name())),
-                }
+                out.push_str(&m.human_line(" — no alt text"));
             }
         }
         out
