@@ -33,6 +33,139 @@ pub trait Options: DeserializeOwned + Serialize + JsonSchema + Debug + Send + Sy
     }
 }
 
+/// How a key's type shows in a JSON Schema: without its [`Spanned`] wrappers (an
+/// `Option<Spanned<Vec<Spanned<String>>>>` is an optional list of strings). `Spanned` is
+/// foreign and has no schema of its own; [`spanned_keys!`] builds a struct's schema from this.
+pub trait Unspanned {
+    type Plain: JsonSchema;
+}
+
+impl<T: Unspanned> Unspanned for Spanned<T> {
+    type Plain = T::Plain;
+}
+
+impl<T: Unspanned> Unspanned for Option<T> {
+    type Plain = Option<T::Plain>;
+}
+
+impl<T: Unspanned> Unspanned for Vec<T> {
+    type Plain = Vec<T::Plain>;
+}
+
+/// Types whose schema is their own: `plain!(SplitMode, NostrKind);`.
+macro_rules! plain {
+    ($($t:ty),* $(,)?) => {
+        $(impl $crate::keys::Unspanned for $t {
+            type Plain = Self;
+        })*
+    };
+}
+pub(crate) use plain;
+
+plain!(String, bool, u64);
+
+/// A mapping of keys that keep their positions: the struct, with the derives and
+/// `deny_unknown_fields` every such mapping has, and its JSON Schema from the same fields
+/// seen through [`Unspanned`] (so no field needs `#[schemars(with = …)]`). With
+/// `: Options(text, template)` it is a platform's [`Options`] and those fields are its
+/// overrides. The attributes above the struct (its docs, `#[derive(Default)]`) go to both.
+///
+/// ```ignore
+/// spanned_keys! {
+///     /// `demo:` overrides of a post.
+///     #[derive(Default)]
+///     pub struct DemoOptions: Options(text) {
+///         pub text: Option<Spanned<String>>,
+///         pub count: Option<Spanned<u64>>,
+///     }
+/// }
+/// ```
+macro_rules! spanned_keys {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident $(: Options($($accessor:ident),* $(,)?))? {
+            $($(#[$field_meta:meta])* $field_vis:vis $field:ident: $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, ::serde::Deserialize, ::serde::Serialize)]
+        #[serde(deny_unknown_fields)]
+        $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $ty,)*
+        }
+
+        impl $crate::keys::Unspanned for $name {
+            type Plain = Self;
+        }
+
+        const _: () = {
+            // The schema's view of the struct: the same docs and keys, plain types.
+            $(#[$meta])*
+            #[derive(::schemars::JsonSchema)]
+            #[serde(deny_unknown_fields)]
+            #[allow(dead_code)]
+            struct Plain {
+                $($(#[$field_meta])* $field: <$ty as $crate::keys::Unspanned>::Plain,)*
+            }
+
+            impl ::schemars::JsonSchema for $name {
+                fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                    stringify!($name).into()
+                }
+
+                fn schema_id() -> ::std::borrow::Cow<'static, str> {
+                    concat!(module_path!(), "::", stringify!($name)).into()
+                }
+
+                fn json_schema(generator: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                    <Plain as ::schemars::JsonSchema>::json_schema(generator)
+                }
+            }
+        };
+
+        $(impl $crate::keys::Options for $name {
+            $(fn $accessor(&self) -> Option<&::serde_saphyr::Spanned<String>> {
+                self.$accessor.as_ref()
+            })*
+        })?
+    };
+}
+pub(crate) use spanned_keys;
+
+/// A platform's `<platform>:` mapping in a post: [`spanned_keys!`] with the `text` and
+/// `template` overrides every platform that writes a text has, their docs naming the
+/// platform (`text` takes more words after `with text`), then the platform's own keys.
+///
+/// ```ignore
+/// post_options! {
+///     /// `demo:` overrides of a post.
+///     pub struct DemoOptions for "Demo" {
+///         pub count: Option<Spanned<u64>>,
+///     }
+/// }
+/// ```
+macro_rules! post_options {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident for $platform:literal $(with text $more:literal)? {
+            $($fields:tt)*
+        }
+    ) => {
+        $crate::keys::spanned_keys! {
+            $(#[$meta])*
+            #[derive(Default)]
+            $vis struct $name: Options(text, template) {
+                #[doc = concat!("The text on ", $platform, " instead of the post's", $($more,)? ".")]
+                pub text: Option<::serde_saphyr::Spanned<String>>,
+                #[doc = concat!("The template to render with on ", $platform, ".")]
+                pub template: Option<::serde_saphyr::Spanned<String>>,
+                $($fields)*
+            }
+        }
+    };
+}
+pub(crate) use post_options;
+
 /// A platform's name, as schemas list it: one of [`crate::platform_id::NAMES`] (for
 /// `#[schemars(with = …)]` on a list of names).
 pub struct PlatformName;

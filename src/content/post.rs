@@ -152,6 +152,8 @@ pub enum SplitMode {
     Auto,
 }
 
+keys::plain!(SplitMode);
+
 /// A parsed post with everything needed to point back into its file.
 #[derive(Debug, Clone)]
 pub struct Post {

@@ -11,32 +11,14 @@ use crate::keys::Options;
 /// `app.bsky.embed.images#image` in the lexicon (older servers took 1,000,000).
 pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 2_000_000;
 
-/// `bluesky:` overrides of a post.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BlueskyOptions {
-    /// The text on Bluesky instead of the post's.
-    #[schemars(with = "Option<String>")]
-    pub text: Option<Spanned<String>>,
-    /// The template to render with on Bluesky.
-    #[schemars(with = "Option<String>")]
-    pub template: Option<Spanned<String>>,
-    #[schemars(with = "Option<SplitMode>")]
-    pub split: Option<Spanned<SplitMode>>,
-    /// BCP-47 language tags (at most 3).
-    #[schemars(with = "Option<Vec<String>>")]
-    pub langs: Option<Spanned<Vec<Spanned<String>>>>,
-    /// A card for the first link of a part without media (default true).
-    #[schemars(with = "Option<bool>")]
-    pub link_card: Option<Spanned<bool>>,
-}
-
-impl Options for BlueskyOptions {
-    fn text(&self) -> Option<&Spanned<String>> {
-        self.text.as_ref()
-    }
-    fn template(&self) -> Option<&Spanned<String>> {
-        self.template.as_ref()
+crate::keys::post_options! {
+    /// `bluesky:` overrides of a post.
+    pub struct BlueskyOptions for "Bluesky" {
+        pub split: Option<Spanned<SplitMode>>,
+        /// BCP-47 language tags (at most 3).
+        pub langs: Option<Spanned<Vec<Spanned<String>>>>,
+        /// A card for the first link of a part without media (default true).
+        pub link_card: Option<Spanned<bool>>,
     }
 }
 

@@ -10,30 +10,13 @@ use crate::keys::Options;
 /// sunsets a version about a year after its release, so this moves with crier's releases.
 pub const DEFAULT_VERSION: &str = "202510";
 
-/// `linkedin:` overrides of a post.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LinkedinOptions {
-    /// The text on LinkedIn instead of the post's.
-    #[schemars(with = "Option<String>")]
-    pub text: Option<Spanned<String>>,
-    /// The template to render with on LinkedIn.
-    #[schemars(with = "Option<String>")]
-    pub template: Option<Spanned<String>>,
-    /// `PUBLIC` (default) or `CONNECTIONS`.
-    #[schemars(with = "Option<String>")]
-    pub visibility: Option<Spanned<String>>,
-    /// An article card for the first link of a post without media (default true).
-    #[schemars(with = "Option<bool>")]
-    pub link_card: Option<Spanned<bool>>,
-}
-
-impl Options for LinkedinOptions {
-    fn text(&self) -> Option<&Spanned<String>> {
-        self.text.as_ref()
-    }
-    fn template(&self) -> Option<&Spanned<String>> {
-        self.template.as_ref()
+crate::keys::post_options! {
+    /// `linkedin:` overrides of a post.
+    pub struct LinkedinOptions for "LinkedIn" {
+        /// `PUBLIC` (default) or `CONNECTIONS`.
+        pub visibility: Option<Spanned<String>>,
+        /// An article card for the first link of a post without media (default true).
+        pub link_card: Option<Spanned<bool>>,
     }
 }
 

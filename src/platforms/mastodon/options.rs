@@ -7,36 +7,17 @@ use serde_saphyr::Spanned;
 use crate::content::SplitMode;
 use crate::keys::Options;
 
-/// `mastodon:` overrides of a post.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MastodonOptions {
-    /// The text on Mastodon instead of the post's.
-    #[schemars(with = "Option<String>")]
-    pub text: Option<Spanned<String>>,
-    /// The template to render with on Mastodon.
-    #[schemars(with = "Option<String>")]
-    pub template: Option<Spanned<String>>,
-    #[schemars(with = "Option<SplitMode>")]
-    pub split: Option<Spanned<SplitMode>>,
-    /// `public` (default), `unlisted`, `private` or `direct`.
-    #[schemars(with = "Option<String>")]
-    pub visibility: Option<Spanned<String>>,
-    /// Content warning shown instead of the text; it counts toward the limit.
-    #[schemars(with = "Option<String>")]
-    pub spoiler_text: Option<Spanned<String>>,
-    pub sensitive: Option<bool>,
-    /// ISO 639-1 code.
-    #[schemars(with = "Option<String>")]
-    pub language: Option<Spanned<String>>,
-}
-
-impl Options for MastodonOptions {
-    fn text(&self) -> Option<&Spanned<String>> {
-        self.text.as_ref()
-    }
-    fn template(&self) -> Option<&Spanned<String>> {
-        self.template.as_ref()
+crate::keys::post_options! {
+    /// `mastodon:` overrides of a post.
+    pub struct MastodonOptions for "Mastodon" {
+        pub split: Option<Spanned<SplitMode>>,
+        /// `public` (default), `unlisted`, `private` or `direct`.
+        pub visibility: Option<Spanned<String>>,
+        /// Content warning shown instead of the text; it counts toward the limit.
+        pub spoiler_text: Option<Spanned<String>>,
+        pub sensitive: Option<bool>,
+        /// ISO 639-1 code.
+        pub language: Option<Spanned<String>>,
     }
 }
 

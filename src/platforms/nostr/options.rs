@@ -18,29 +18,14 @@ pub enum NostrKind {
     Article,
 }
 
-/// `nostr:` overrides of a post.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NostrOptions {
-    /// The text on Nostr instead of the post's.
-    #[schemars(with = "Option<String>")]
-    pub text: Option<Spanned<String>>,
-    /// The template to render with on Nostr.
-    #[schemars(with = "Option<String>")]
-    pub template: Option<Spanned<String>>,
-    #[schemars(with = "Option<SplitMode>")]
-    pub split: Option<Spanned<SplitMode>>,
-    /// `note` (default) or `article` (needs `title`).
-    #[schemars(with = "Option<NostrKind>")]
-    pub kind: Option<Spanned<NostrKind>>,
-}
+crate::keys::plain!(NostrKind);
 
-impl Options for NostrOptions {
-    fn text(&self) -> Option<&Spanned<String>> {
-        self.text.as_ref()
-    }
-    fn template(&self) -> Option<&Spanned<String>> {
-        self.template.as_ref()
+crate::keys::post_options! {
+    /// `nostr:` overrides of a post.
+    pub struct NostrOptions for "Nostr" {
+        pub split: Option<Spanned<SplitMode>>,
+        /// `note` (default) or `article` (needs `title`).
+        pub kind: Option<Spanned<NostrKind>>,
     }
 }
 

@@ -7,32 +7,17 @@ use serde_saphyr::Spanned;
 use crate::content::SplitMode;
 use crate::keys::Options;
 
-/// `telegram:` overrides of a post.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TelegramOptions {
-    /// The text on Telegram instead of the post's (Markdown: bold, italic, code and links
-    /// are kept as Telegram formatting).
-    #[schemars(with = "Option<String>")]
-    pub text: Option<Spanned<String>>,
-    /// The template to render with on Telegram.
-    #[schemars(with = "Option<String>")]
-    pub template: Option<Spanned<String>>,
-    /// Send without a notification sound.
-    pub silent: Option<bool>,
-    /// Show a preview of the first link (default true).
-    pub link_preview: Option<bool>,
-    /// `auto`: a text over 4,096 characters goes out as a chain of messages.
-    #[schemars(with = "Option<SplitMode>")]
-    pub split: Option<Spanned<SplitMode>>,
-}
-
-impl Options for TelegramOptions {
-    fn text(&self) -> Option<&Spanned<String>> {
-        self.text.as_ref()
-    }
-    fn template(&self) -> Option<&Spanned<String>> {
-        self.template.as_ref()
+crate::keys::post_options! {
+    /// `telegram:` overrides of a post.
+    pub struct TelegramOptions for "Telegram"
+        with text " (Markdown: bold, italic, code and links\nare kept as Telegram formatting)"
+    {
+        /// Send without a notification sound.
+        pub silent: Option<bool>,
+        /// Show a preview of the first link (default true).
+        pub link_preview: Option<bool>,
+        /// `auto`: a text over 4,096 characters goes out as a chain of messages.
+        pub split: Option<Spanned<SplitMode>>,
     }
 }
 

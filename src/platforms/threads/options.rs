@@ -4,8 +4,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::keys::Options;
-
 /// Threads' `split`: `none`, `auto`, or `attachment` (the whole text as a text attachment
 /// behind a short visible text), which only Threads has.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -17,54 +15,32 @@ pub enum ThreadsSplit {
     Attachment,
 }
 
-/// `threads:` overrides of a post.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ThreadsOptions {
-    /// The text on Threads instead of the post's.
-    #[schemars(with = "Option<String>")]
-    pub text: Option<Spanned<String>>,
-    /// The template to render with on Threads.
-    #[schemars(with = "Option<String>")]
-    pub template: Option<Spanned<String>>,
-    /// Who may reply: `everyone`, `accounts_you_follow`, `mentioned_only`, `parent_post_author_only`, `followers_only`.
-    #[schemars(with = "Option<String>")]
-    pub reply_control: Option<Spanned<String>>,
-    /// The post's topic tag (else its first hashtag).
-    #[schemars(with = "Option<String>")]
-    pub topic_tag: Option<Spanned<String>>,
-    /// A link shown as a preview card.
-    #[schemars(with = "Option<String>")]
-    pub link_attachment: Option<Spanned<String>>,
-    /// The id of a post to quote.
-    #[schemars(with = "Option<String>")]
-    pub quote_post_id: Option<Spanned<String>>,
-    #[schemars(with = "Option<Poll>")]
-    pub poll: Option<Spanned<Poll>>,
-    #[schemars(with = "Option<ThreadsSplit>")]
-    pub split: Option<Spanned<ThreadsSplit>>,
-    /// `is_spoiler_media`: the media show blurred until tapped.
-    #[schemars(with = "Option<bool>")]
-    pub spoiler_media: Option<Spanned<bool>>,
-    /// `is_ghost_post`: a text post that archives itself after 24 hours.
-    #[schemars(with = "Option<bool>")]
-    pub ghost: Option<Spanned<bool>>,
-}
+crate::keys::plain!(ThreadsSplit);
 
-/// A poll of 2 to 4 options.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Poll {
-    #[schemars(with = "Vec<String>")]
-    pub options: Spanned<Vec<Spanned<String>>>,
-}
-
-impl Options for ThreadsOptions {
-    fn text(&self) -> Option<&Spanned<String>> {
-        self.text.as_ref()
+crate::keys::post_options! {
+    /// `threads:` overrides of a post.
+    pub struct ThreadsOptions for "Threads" {
+        /// Who may reply: `everyone`, `accounts_you_follow`, `mentioned_only`, `parent_post_author_only`, `followers_only`.
+        pub reply_control: Option<Spanned<String>>,
+        /// The post's topic tag (else its first hashtag).
+        pub topic_tag: Option<Spanned<String>>,
+        /// A link shown as a preview card.
+        pub link_attachment: Option<Spanned<String>>,
+        /// The id of a post to quote.
+        pub quote_post_id: Option<Spanned<String>>,
+        pub poll: Option<Spanned<Poll>>,
+        pub split: Option<Spanned<ThreadsSplit>>,
+        /// `is_spoiler_media`: the media show blurred until tapped.
+        pub spoiler_media: Option<Spanned<bool>>,
+        /// `is_ghost_post`: a text post that archives itself after 24 hours.
+        pub ghost: Option<Spanned<bool>>,
     }
-    fn template(&self) -> Option<&Spanned<String>> {
-        self.template.as_ref()
+}
+
+crate::keys::spanned_keys! {
+    /// A poll of 2 to 4 options.
+    pub struct Poll {
+        pub options: Spanned<Vec<Spanned<String>>>,
     }
 }
 

@@ -7,42 +7,22 @@ use serde_saphyr::Spanned;
 use crate::content::SplitMode;
 use crate::keys::Options;
 
-/// `x:` overrides of a post.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct XOptions {
-    /// The text on X instead of the post's.
-    #[schemars(with = "Option<String>")]
-    pub text: Option<Spanned<String>>,
-    /// The template to render with on X.
-    #[schemars(with = "Option<String>")]
-    pub template: Option<Spanned<String>>,
-    /// `none` (default), or `auto`: a part over 280 weighted characters becomes several.
-    #[schemars(with = "Option<SplitMode>")]
-    pub split: Option<Spanned<SplitMode>>,
-    /// Who may reply: `following`, `mentionedUsers`, `subscribers`, `verified` (default: everyone).
-    #[schemars(with = "Option<String>")]
-    pub reply_settings: Option<Spanned<String>>,
-    #[schemars(with = "Option<XPoll>")]
-    pub poll: Option<Spanned<XPoll>>,
-}
-
-/// A poll on the first part: 2 to 4 options of 1 to 25 characters, open 5 to 10080 minutes.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct XPoll {
-    #[schemars(with = "Vec<String>")]
-    pub options: Spanned<Vec<Spanned<String>>>,
-    #[schemars(with = "u64")]
-    pub duration_minutes: Spanned<u64>,
-}
-
-impl Options for XOptions {
-    fn text(&self) -> Option<&Spanned<String>> {
-        self.text.as_ref()
+crate::keys::post_options! {
+    /// `x:` overrides of a post.
+    pub struct XOptions for "X" {
+        /// `none` (default), or `auto`: a part over 280 weighted characters becomes several.
+        pub split: Option<Spanned<SplitMode>>,
+        /// Who may reply: `following`, `mentionedUsers`, `subscribers`, `verified` (default: everyone).
+        pub reply_settings: Option<Spanned<String>>,
+        pub poll: Option<Spanned<XPoll>>,
     }
-    fn template(&self) -> Option<&Spanned<String>> {
-        self.template.as_ref()
+}
+
+crate::keys::spanned_keys! {
+    /// A poll on the first part: 2 to 4 options of 1 to 25 characters, open 5 to 10080 minutes.
+    pub struct XPoll {
+        pub options: Spanned<Vec<Spanned<String>>>,
+        pub duration_minutes: Spanned<u64>,
     }
 }
 
