@@ -166,6 +166,36 @@ macro_rules! post_options {
 }
 pub(crate) use post_options;
 
+/// A key whose value is one of a few lower-case words (`split: auto`, `kind: article`):
+/// the enum, with the derives such a value has, and its schema as its own
+/// ([`Unspanned`]). Mark the default variant `#[default]`.
+macro_rules! key_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ::serde::Deserialize, ::serde::Serialize, ::schemars::JsonSchema)]
+        #[serde(rename_all = "lowercase")]
+        $vis enum $name { $($body)* }
+
+        $crate::keys::plain!($name);
+    };
+}
+pub(crate) use key_enum;
+
+/// A platform's `crier.yaml` section: the struct, with the derives every section has,
+/// `deny_unknown_fields`, `default` (a key left out keeps its default; write
+/// `#[derive(Default)]` or an `impl Default`), and its [`Options`] impl.
+macro_rules! config_section {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, ::serde::Deserialize, ::serde::Serialize, ::schemars::JsonSchema)]
+        #[serde(deny_unknown_fields, default)]
+        $vis struct $name { $($body)* }
+
+        impl $crate::keys::Options for $name {}
+    };
+}
+pub(crate) use config_section;
+
 /// A platform's name, as schemas list it: one of [`crate::platform_id::NAMES`] (for
 /// `#[schemars(with = …)]` on a list of names).
 pub struct PlatformName;

@@ -74,16 +74,14 @@ pub struct FrontMatter {
 const FRONT_FIELDS: &[&str] =
     &["platforms", "draft", "publish_at", "title", "text", "thread", "media", "tags", "template", "vars", "published"];
 
-/// An image or video: a repository `path` or a public `url`, and its `alt` text.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MediaItem {
-    #[schemars(with = "Option<String>")]
-    pub path: Option<Spanned<String>>,
-    #[schemars(with = "Option<String>")]
-    pub url: Option<Spanned<String>>,
-    #[schemars(with = "Option<String>")]
-    pub alt: Option<Spanned<String>>,
+keys::spanned_keys! {
+    /// An image or video: a repository `path` or a public `url`, and its `alt` text.
+    #[derive(Default)]
+    pub struct MediaItem {
+        pub path: Option<Spanned<String>>,
+        pub url: Option<Spanned<String>>,
+        pub alt: Option<Spanned<String>>,
+    }
 }
 
 /// One part of an explicit chain: a string, or `{text, media}`.
@@ -95,13 +93,11 @@ pub struct ThreadItem {
     pub media: Vec<Spanned<MediaItem>>,
 }
 
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct ThreadItemMap {
-    #[schemars(with = "Option<String>")]
-    text: Option<Spanned<String>>,
-    #[schemars(with = "Option<Vec<MediaItem>>")]
-    media: Option<Vec<Spanned<MediaItem>>>,
+keys::spanned_keys! {
+    struct ThreadItemMap {
+        text: Option<Spanned<String>>,
+        media: Option<Vec<Spanned<MediaItem>>>,
+    }
 }
 
 impl JsonSchema for ThreadItem {
@@ -142,17 +138,15 @@ impl<'de> Deserialize<'de> for ThreadItem {
     }
 }
 
-/// `split` of a platform that chains posts: `none` (default) or `auto` (a text over the
-/// limit becomes a chain).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SplitMode {
-    #[default]
-    None,
-    Auto,
+keys::key_enum! {
+    /// `split` of a platform that chains posts: `none` (default) or `auto` (a text over the
+    /// limit becomes a chain).
+    pub enum SplitMode {
+        #[default]
+        None,
+        Auto,
+    }
 }
-
-keys::plain!(SplitMode);
 
 /// A parsed post with everything needed to point back into its file.
 #[derive(Debug, Clone)]
@@ -369,23 +363,15 @@ fn locate_lines(file: &str, value_at: usize, value: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::{Declared, Options, Section};
+    use crate::keys::{Declared, Section};
 
-    /// A platform's mapping as the tests declare one (the real ones live in their folders).
-    #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-    #[serde(deny_unknown_fields)]
-    struct DemoOptions {
-        #[schemars(with = "Option<String>")]
-        text: Option<Spanned<String>>,
-        #[schemars(with = "Option<SplitMode>")]
-        split: Option<Spanned<SplitMode>>,
-        #[schemars(with = "Option<u64>")]
-        count: Option<Spanned<u64>>,
-    }
-
-    impl Options for DemoOptions {
-        fn text(&self) -> Option<&Spanned<String>> {
-            self.text.as_ref()
+    keys::spanned_keys! {
+        /// A platform's mapping as the tests declare one (the real ones live in their folders).
+        #[derive(Default)]
+        struct DemoOptions: Options(text) {
+            text: Option<Spanned<String>>,
+            split: Option<Spanned<SplitMode>>,
+            count: Option<Spanned<u64>>,
         }
     }
 

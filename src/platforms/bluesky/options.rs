@@ -1,11 +1,8 @@
 //! `bluesky:` in a post and in crier.yaml (contract section 2).
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::content::SplitMode;
-use crate::keys::Options;
 
 /// Default of crier.yaml `bluesky.max_image_bytes`: the `maxSize` of
 /// `app.bsky.embed.images#image` in the lexicon (older servers took 1,000,000).
@@ -22,13 +19,13 @@ crate::keys::post_options! {
     }
 }
 
-/// `bluesky:` in crier.yaml.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct BlueskyConfig {
-    /// Largest image blob sent in an images embed; larger JPEG/PNG files are
-    /// scaled down at publish. The one place this limit comes from.
-    pub max_image_bytes: u64,
+crate::keys::config_section! {
+    /// `bluesky:` in crier.yaml.
+    pub struct BlueskyConfig {
+        /// Largest image blob sent in an images embed; larger JPEG/PNG files are
+        /// scaled down at publish. The one place this limit comes from.
+        pub max_image_bytes: u64,
+    }
 }
 
 impl Default for BlueskyConfig {
@@ -36,5 +33,3 @@ impl Default for BlueskyConfig {
         Self { max_image_bytes: DEFAULT_MAX_IMAGE_BYTES }
     }
 }
-
-impl Options for BlueskyConfig {}

@@ -1,10 +1,6 @@
 //! `linkedin:` in a post and in crier.yaml (contract section 2).
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
-
-use crate::keys::Options;
 
 /// Default of crier.yaml `linkedin.version`: a recent `LinkedIn-Version` (YYYYMM). LinkedIn
 /// sunsets a version about a year after its release, so this moves with crier's releases.
@@ -20,13 +16,13 @@ crate::keys::post_options! {
     }
 }
 
-/// `linkedin:` in crier.yaml.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct LinkedinConfig {
-    /// The `LinkedIn-Version` header (YYYYMM) sent with every `/rest` call. A version
-    /// LinkedIn has sunset fails every call (HTTP 426): set a supported month here.
-    pub version: String,
+crate::keys::config_section! {
+    /// `linkedin:` in crier.yaml.
+    pub struct LinkedinConfig {
+        /// The `LinkedIn-Version` header (YYYYMM) sent with every `/rest` call. A version
+        /// LinkedIn has sunset fails every call (HTTP 426): set a supported month here.
+        pub version: String,
+    }
 }
 
 impl Default for LinkedinConfig {
@@ -34,5 +30,3 @@ impl Default for LinkedinConfig {
         Self { version: DEFAULT_VERSION.to_owned() }
     }
 }
-
-impl Options for LinkedinConfig {}

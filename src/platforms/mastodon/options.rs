@@ -1,11 +1,8 @@
 //! `mastodon:` in a post and in crier.yaml (contract section 2).
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::content::SplitMode;
-use crate::keys::Options;
 
 crate::keys::post_options! {
     /// `mastodon:` overrides of a post.
@@ -21,23 +18,22 @@ crate::keys::post_options! {
     }
 }
 
-/// `mastodon:` in crier.yaml: the instance, and limits for `check` when it differs from
-/// Mastodon's defaults (`publish` reads the real ones from the instance).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct MastodonConfig {
-    /// Base URL such as `https://mastodon.social` (`MASTODON_INSTANCE` wins).
-    pub instance: Option<String>,
-    pub max_characters: Option<u64>,
-    pub max_media_attachments: Option<u64>,
-    pub characters_reserved_per_url: Option<u64>,
-    pub image_size_limit: Option<u64>,
-    pub image_matrix_limit: Option<u64>,
-    pub video_size_limit: Option<u64>,
-    pub description_limit: Option<u64>,
+crate::keys::config_section! {
+    /// `mastodon:` in crier.yaml: the instance, and limits for `check` when it differs from
+    /// Mastodon's defaults (`publish` reads the real ones from the instance).
+    #[derive(Default)]
+    pub struct MastodonConfig {
+        /// Base URL such as `https://mastodon.social` (`MASTODON_INSTANCE` wins).
+        pub instance: Option<String>,
+        pub max_characters: Option<u64>,
+        pub max_media_attachments: Option<u64>,
+        pub characters_reserved_per_url: Option<u64>,
+        pub image_size_limit: Option<u64>,
+        pub image_matrix_limit: Option<u64>,
+        pub video_size_limit: Option<u64>,
+        pub description_limit: Option<u64>,
+    }
 }
-
-impl Options for MastodonConfig {}
 
 #[cfg(test)]
 mod tests {

@@ -1,24 +1,19 @@
 //! `nostr:` in a post and in crier.yaml (contract section 2).
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::content::SplitMode;
-use crate::keys::Options;
 
-/// What a post becomes on Nostr.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum NostrKind {
-    /// A kind-1 note (a chain replies per NIP-10).
-    #[default]
-    Note,
-    /// A kind-30023 long-form article (NIP-23), edited in place.
-    Article,
+crate::keys::key_enum! {
+    /// What a post becomes on Nostr.
+    pub enum NostrKind {
+        /// A kind-1 note (a chain replies per NIP-10).
+        #[default]
+        Note,
+        /// A kind-30023 long-form article (NIP-23), edited in place.
+        Article,
+    }
 }
-
-crate::keys::plain!(NostrKind);
 
 crate::keys::post_options! {
     /// `nostr:` overrides of a post.
@@ -29,19 +24,18 @@ crate::keys::post_options! {
     }
 }
 
-/// `nostr:` in crier.yaml.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct NostrConfig {
-    /// Relay URLs (`wss://…`) to publish to (`NOSTR_RELAYS` wins).
-    pub relays: Vec<String>,
-    /// The web link recorded as `url`: `{nip19}` is the `nevent1…` (notes) or `naddr1…`
-    /// (articles) with relay hints, `{id}` the hex event id. Default
-    /// `https://njump.me/{nip19}`.
-    pub link_template: Option<String>,
+crate::keys::config_section! {
+    /// `nostr:` in crier.yaml.
+    #[derive(Default)]
+    pub struct NostrConfig {
+        /// Relay URLs (`wss://…`) to publish to (`NOSTR_RELAYS` wins).
+        pub relays: Vec<String>,
+        /// The web link recorded as `url`: `{nip19}` is the `nevent1…` (notes) or `naddr1…`
+        /// (articles) with relay hints, `{id}` the hex event id. Default
+        /// `https://njump.me/{nip19}`.
+        pub link_template: Option<String>,
+    }
 }
-
-impl Options for NostrConfig {}
 
 #[cfg(test)]
 mod tests {

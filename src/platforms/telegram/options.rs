@@ -1,11 +1,8 @@
 //! `telegram:` in a post and in crier.yaml (contract section 2).
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::content::SplitMode;
-use crate::keys::Options;
 
 crate::keys::post_options! {
     /// `telegram:` overrides of a post.
@@ -21,15 +18,14 @@ crate::keys::post_options! {
     }
 }
 
-/// `telegram:` in crier.yaml.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct TelegramConfig {
-    /// The channel: `@channelname` or its numeric id (`TELEGRAM_CHAT_ID` wins).
-    pub chat: Option<String>,
+crate::keys::config_section! {
+    /// `telegram:` in crier.yaml.
+    #[derive(Default)]
+    pub struct TelegramConfig {
+        /// The channel: `@channelname` or its numeric id (`TELEGRAM_CHAT_ID` wins).
+        pub chat: Option<String>,
+    }
 }
-
-impl Options for TelegramConfig {}
 
 #[cfg(test)]
 mod tests {

@@ -1,21 +1,17 @@
 //! `threads:` in a post (contract section 2).
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-/// Threads' `split`: `none`, `auto`, or `attachment` (the whole text as a text attachment
-/// behind a short visible text), which only Threads has.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ThreadsSplit {
-    #[default]
-    None,
-    Auto,
-    Attachment,
+crate::keys::key_enum! {
+    /// Threads' `split`: `none`, `auto`, or `attachment` (the whole text as a text attachment
+    /// behind a short visible text), which only Threads has.
+    pub enum ThreadsSplit {
+        #[default]
+        None,
+        Auto,
+        Attachment,
+    }
 }
-
-crate::keys::plain!(ThreadsSplit);
 
 crate::keys::post_options! {
     /// `threads:` overrides of a post.

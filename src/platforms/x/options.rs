@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::content::SplitMode;
-use crate::keys::Options;
 
 crate::keys::post_options! {
     /// `x:` overrides of a post.
@@ -26,15 +25,14 @@ crate::keys::spanned_keys! {
     }
 }
 
-/// `x:` in crier.yaml.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct XConfig {
-    /// What X charges, in US dollars (defaults: X's pricing page of 2026-08-13).
-    pub prices: XPrices,
+crate::keys::config_section! {
+    /// `x:` in crier.yaml.
+    #[derive(Default)]
+    pub struct XConfig {
+        /// What X charges, in US dollars (defaults: X's pricing page of 2026-08-13).
+        pub prices: XPrices,
+    }
 }
-
-impl Options for XConfig {}
 
 /// X's prices in US dollars, per request or per resource read.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize, JsonSchema)]
