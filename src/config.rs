@@ -260,6 +260,38 @@ pub fn load(root: &Path, explicit: Option<&Path>, catalog: &Catalog) -> Result<L
     Ok(Loaded { config, path: Some(path) })
 }
 
+/// The one diagnostic a `crier.yaml` that does not load stops at (for tests: `loaded` is
+/// the loading of `yaml`).
+#[cfg(test)]
+pub(crate) fn mistake<T: std::fmt::Debug>(loaded: Result<T>, yaml: &str) -> Diagnostic {
+    match loaded {
+        Err(Error::Config { mut diagnostics, .. }) if !diagnostics.is_empty() => diagnostics.swap_remove(0),
+        other => panic!("{yaml}: expected a config error, got {other:?}"),
+    }
+}
+
+/// Tests of a platform's section: each `(yaml, code, (line, column), hint)` fails to load
+/// with that diagnostic (and that "did you mean" hint, when one is given).
+#[cfg(test)]
+pub(crate) fn assert_mistakes(
+    load: impl Fn(&str) -> Result<Config>,
+    cases: &[(&str, &str, (usize, usize), Option<&str>)],
+) {
+    for &(yaml, code, at, hint) in cases {
+        let d = mistake(load(yaml), yaml);
+        assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");
+        if hint.is_some() {
+            assert_eq!(d.hint.as_deref(), hint, "{yaml}");
+        }
+    }
+}
+
+/// The section `T` of a `crier.yaml` that loads (its defaults when the file has none).
+#[cfg(test)]
+pub(crate) fn section<T: keys::Options + Default + Clone>(loaded: Result<Config>) -> T {
+    loaded.expect("valid").sections.get_or_default::<T>().into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,14 +346,9 @@ mod tests {
             ("site:\n  base_url: ftp://example.com/\n", "config-site-url", 2, 13),
         ];
         for (yaml, code, line, col) in cases {
-            match load_str(yaml) {
-                Err(Error::Config { diagnostics, .. }) => {
-                    let d = &diagnostics[0];
-                    assert_eq!((d.code, d.line, d.column), (*code, *line, *col), "{yaml}: {d:?}");
-                    assert_eq!(d.file, "crier.yaml");
-                }
-                other => panic!("{yaml}: expected a config error, got {other:?}"),
-            }
+            let d = mistake(load_str(yaml), yaml);
+            assert_eq!((d.code, d.line, d.column), (*code, *line, *col), "{yaml}: {d:?}");
+            assert_eq!(d.file, "crier.yaml");
         }
     }
 }

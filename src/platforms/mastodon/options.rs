@@ -38,37 +38,26 @@ crate::keys::config_section! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
+    use crate::config::{assert_mistakes, section};
+    use crate::platforms::load_config_yaml as load;
 
     #[test]
     fn the_crier_yaml_section_is_read_or_defaults() {
-        let c = crate::platforms::load_config_yaml(
-            "mastodon:\n  instance: https://example.social\n  max_characters: 1000\n",
-        )
-        .expect("valid");
-        let m = c.sections.get_or_default::<MastodonConfig>();
+        let m: MastodonConfig =
+            section(load("mastodon:\n  instance: https://example.social\n  max_characters: 1000\n"));
         assert_eq!((m.instance.as_deref(), m.max_characters), (Some("https://example.social"), Some(1000)));
-        let c = crate::platforms::load_config_yaml("mastodon:\n  # later\n").expect("valid");
-        assert!(c.sections.get_or_default::<MastodonConfig>().instance.is_none());
+        assert!(section::<MastodonConfig>(load("mastodon:\n  # later\n")).instance.is_none());
     }
 
     #[test]
     fn section_mistakes_point_at_the_key() {
-        for (yaml, code, at, hint) in [
-            ("mastodon:\n  max_charcters: 5\n", "unknown-key", (2, 3), Some("did you mean `max_characters`?")),
-            ("mastodon:\n  max_characters: lots\n", "yaml-type", (2, 19), None),
-            ("mastodn:\n  instance: x\n", "unknown-key", (1, 1), Some("did you mean `mastodon`?")),
-        ] {
-            match crate::platforms::load_config_yaml(yaml) {
-                Err(Error::Config { diagnostics, .. }) => {
-                    let d = &diagnostics[0];
-                    assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");
-                    if hint.is_some() {
-                        assert_eq!(d.hint.as_deref(), hint, "{yaml}");
-                    }
-                }
-                other => panic!("{yaml}: expected a config error, got {other:?}"),
-            }
-        }
+        assert_mistakes(
+            load,
+            &[
+                ("mastodon:\n  max_charcters: 5\n", "unknown-key", (2, 3), Some("did you mean `max_characters`?")),
+                ("mastodon:\n  max_characters: lots\n", "yaml-type", (2, 19), None),
+                ("mastodn:\n  instance: x\n", "unknown-key", (1, 1), Some("did you mean `mastodon`?")),
+            ],
+        );
     }
 }

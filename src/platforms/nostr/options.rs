@@ -40,39 +40,26 @@ crate::keys::config_section! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
+    use crate::config::{assert_mistakes, section};
+    use crate::platforms::load_config_yaml as load;
 
     #[test]
     fn the_crier_yaml_section_is_read_or_defaults() {
-        let c = crate::platforms::load_config_yaml("nostr:\n  relays: [wss://a.example, wss://b.example]\n")
-            .expect("valid");
-        let n = c.sections.get_or_default::<NostrConfig>();
+        let n: NostrConfig = section(load("nostr:\n  relays: [wss://a.example, wss://b.example]\n"));
         assert_eq!(n.relays, ["wss://a.example", "wss://b.example"]);
         assert!(n.link_template.is_none());
-        let c =
-            crate::platforms::load_config_yaml("nostr:\n  link_template: https://primal.net/e/{id}\n").expect("valid");
-        assert_eq!(
-            c.sections.get_or_default::<NostrConfig>().link_template.as_deref(),
-            Some("https://primal.net/e/{id}")
-        );
+        let n: NostrConfig = section(load("nostr:\n  link_template: https://primal.net/e/{id}\n"));
+        assert_eq!(n.link_template.as_deref(), Some("https://primal.net/e/{id}"));
     }
 
     #[test]
     fn section_mistakes_point_at_the_key() {
-        for (yaml, code, at, hint) in [
-            ("nostr:\n  relay: [wss://a]\n", "unknown-key", (2, 3), Some("did you mean `relays`?")),
-            ("nostr:\n  relays: 5\n", "yaml-type", (2, 11), None),
-        ] {
-            match crate::platforms::load_config_yaml(yaml) {
-                Err(Error::Config { diagnostics, .. }) => {
-                    let d = &diagnostics[0];
-                    assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");
-                    if hint.is_some() {
-                        assert_eq!(d.hint.as_deref(), hint, "{yaml}");
-                    }
-                }
-                other => panic!("{yaml}: expected a config error, got {other:?}"),
-            }
-        }
+        assert_mistakes(
+            load,
+            &[
+                ("nostr:\n  relay: [wss://a]\n", "unknown-key", (2, 3), Some("did you mean `relays`?")),
+                ("nostr:\n  relays: 5\n", "yaml-type", (2, 11), None),
+            ],
+        );
     }
 }

@@ -30,19 +30,14 @@ crate::keys::config_section! {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn load(yaml: &str) -> Result<crate::config::Config, crate::error::Error> {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(crate::config::FILE_NAME), yaml).expect("write");
-        crate::config::load(dir.path(), None, crate::platforms::catalog()).map(|l| l.config)
-    }
+    use crate::config::section;
+    use crate::platforms::load_config_yaml as load;
 
     #[test]
     fn the_crier_yaml_section_is_read_or_defaults() {
-        let c = load("telegram:\n  chat: \"@crier_news\"\n").expect("valid");
-        assert_eq!(c.sections.get_or_default::<TelegramConfig>().chat.as_deref(), Some("@crier_news"));
-        let c = load("publish:\n  max_per_run: 3\n").expect("valid");
-        assert!(c.sections.get_or_default::<TelegramConfig>().chat.is_none());
+        let t: TelegramConfig = section(load("telegram:\n  chat: \"@crier_news\"\n"));
+        assert_eq!(t.chat.as_deref(), Some("@crier_news"));
+        assert!(section::<TelegramConfig>(load("publish:\n  max_per_run: 3\n")).chat.is_none());
         assert!(load("telegram:\n  chan: x\n").is_err(), "unknown keys are refused");
     }
 }

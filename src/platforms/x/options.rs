@@ -72,14 +72,12 @@ impl Default for XPrices {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
-
+    use crate::config::{assert_mistakes, section};
     use crate::platforms::load_config_yaml as load;
 
     #[test]
     fn prices_default_to_the_pricing_page_and_can_be_overridden() {
-        let c = load("x:\n  prices:\n    post_with_url: 0.25\n").expect("valid");
-        let p = c.sections.get_or_default::<XConfig>().prices;
+        let p = section::<XConfig>(load("x:\n  prices:\n    post_with_url: 0.25\n")).prices;
         assert_eq!((p.post, p.post_with_url, p.owned_read), (0.015, 0.25, 0.001));
         let c = load("publish:\n  x_max_cost_per_run: 1.5\n").expect("valid");
         assert_eq!(c.publish.x_max_cost_per_run, Some(1.5));
@@ -87,17 +85,12 @@ mod tests {
 
     #[test]
     fn section_mistakes_point_at_the_key() {
-        for (yaml, code, at) in [
-            ("x:\n  prices:\n    post_with_link: 1\n", "unknown-key", (3, 5)),
-            ("x:\n  prices:\n    post: free\n", "yaml-type", (3, 11)),
-        ] {
-            match load(yaml) {
-                Err(Error::Config { diagnostics, .. }) => {
-                    let d = &diagnostics[0];
-                    assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");
-                }
-                other => panic!("{yaml}: expected a config error, got {other:?}"),
-            }
-        }
+        assert_mistakes(
+            load,
+            &[
+                ("x:\n  prices:\n    post_with_link: 1\n", "unknown-key", (3, 5), None),
+                ("x:\n  prices:\n    post: free\n", "yaml-type", (3, 11), None),
+            ],
+        );
     }
 }
