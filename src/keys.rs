@@ -182,10 +182,46 @@ macro_rules! key_enum {
 pub(crate) use key_enum;
 
 /// A platform's `crier.yaml` section: the struct, with the derives every section has,
-/// `deny_unknown_fields`, `default` (a key left out keeps its default; write
-/// `#[derive(Default)]` or an `impl Default`), and its [`Options`] impl.
+/// `deny_unknown_fields`, `default` (a key left out keeps its default), its `Default` and
+/// its [`Options`] impl. Each field's default is its type's, or, when every field names
+/// one, the value after `=`:
+///
+/// ```ignore
+/// config_section! {
+///     /// `demo:` in crier.yaml.
+///     pub struct DemoConfig {
+///         pub max_bytes: u64 = 2_000_000,
+///     }
+/// }
+/// ```
 macro_rules! config_section {
-    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($body:tt)* }) => {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$field_meta:meta])* $field_vis:vis $field:ident: $ty:ty = $default:expr),* $(,)?
+        }
+    ) => {
+        $crate::keys::config_section!(@struct $(#[$meta])* $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $ty,)*
+        });
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $($field: $default,)* }
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$field_meta:meta])* $field_vis:vis $field:ident: $ty:ty),* $(,)?
+        }
+    ) => {
+        $crate::keys::config_section!(@struct $(#[$meta])* #[derive(Default)] $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $ty,)*
+        });
+    };
+    (@struct $(#[$meta:meta])* $vis:vis struct $name:ident { $($body:tt)* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, ::serde::Deserialize, ::serde::Serialize, ::schemars::JsonSchema)]
         #[serde(deny_unknown_fields, default)]

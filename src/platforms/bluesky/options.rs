@@ -24,12 +24,6 @@ crate::keys::config_section! {
     pub struct BlueskyConfig {
         /// Largest image blob sent in an images embed; larger JPEG/PNG files are
         /// scaled down at publish. The one place this limit comes from.
-        pub max_image_bytes: u64,
-    }
-}
-
-impl Default for BlueskyConfig {
-    fn default() -> Self {
-        Self { max_image_bytes: DEFAULT_MAX_IMAGE_BYTES }
+        pub max_image_bytes: u64 = DEFAULT_MAX_IMAGE_BYTES,
     }
 }

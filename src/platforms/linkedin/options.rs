@@ -21,12 +21,6 @@ crate::keys::config_section! {
     pub struct LinkedinConfig {
         /// The `LinkedIn-Version` header (YYYYMM) sent with every `/rest` call. A version
         /// LinkedIn has sunset fails every call (HTTP 426): set a supported month here.
-        pub version: String,
-    }
-}
-
-impl Default for LinkedinConfig {
-    fn default() -> Self {
-        Self { version: DEFAULT_VERSION.to_owned() }
+        pub version: String = DEFAULT_VERSION.to_owned(),
     }
 }

@@ -21,7 +21,6 @@ crate::keys::post_options! {
 crate::keys::config_section! {
     /// `mastodon:` in crier.yaml: the instance, and limits for `check` when it differs from
     /// Mastodon's defaults (`publish` reads the real ones from the instance).
-    #[derive(Default)]
     pub struct MastodonConfig {
         /// Base URL such as `https://mastodon.social` (`MASTODON_INSTANCE` wins).
         pub instance: Option<String>,

@@ -26,7 +26,6 @@ crate::keys::post_options! {
 
 crate::keys::config_section! {
     /// `nostr:` in crier.yaml.
-    #[derive(Default)]
     pub struct NostrConfig {
         /// Relay URLs (`wss://…`) to publish to (`NOSTR_RELAYS` wins).
         pub relays: Vec<String>,

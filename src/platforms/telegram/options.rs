@@ -20,7 +20,6 @@ crate::keys::post_options! {
 
 crate::keys::config_section! {
     /// `telegram:` in crier.yaml.
-    #[derive(Default)]
     pub struct TelegramConfig {
         /// The channel: `@channelname` or its numeric id (`TELEGRAM_CHAT_ID` wins).
         pub chat: Option<String>,

@@ -27,7 +27,6 @@ crate::keys::spanned_keys! {
 
 crate::keys::config_section! {
     /// `x:` in crier.yaml.
-    #[derive(Default)]
     pub struct XConfig {
         /// What X charges, in US dollars (defaults: X's pricing page of 2026-08-13).
         pub prices: XPrices,
