@@ -270,13 +270,14 @@ pub(crate) fn mistake<T: std::fmt::Debug>(loaded: Result<T>, yaml: &str) -> Diag
     }
 }
 
-/// Tests of a platform's section: each `(yaml, code, (line, column), hint)` fails to load
-/// with that diagnostic (and that "did you mean" hint, when one is given).
+/// A `crier.yaml` and the diagnostic it fails with: `(yaml, code, (line, column), hint)`.
 #[cfg(test)]
-pub(crate) fn assert_mistakes(
-    load: impl Fn(&str) -> Result<Config>,
-    cases: &[(&str, &str, (usize, usize), Option<&str>)],
-) {
+pub(crate) type Mistake<'a> = (&'a str, &'a str, (usize, usize), Option<&'a str>);
+
+/// Tests of a platform's section: each case fails to load with its diagnostic (and its
+/// "did you mean" hint, when one is given).
+#[cfg(test)]
+pub(crate) fn assert_mistakes(load: impl Fn(&str) -> Result<Config>, cases: &[Mistake<'_>]) {
     for &(yaml, code, at, hint) in cases {
         let d = mistake(load(yaml), yaml);
         assert_eq!((d.code, (d.line, d.column)), (code, at), "{yaml}: {d:?}");
