@@ -191,6 +191,64 @@ macro_rules! config_getters {
 }
 pub(crate) use config_getters;
 
+/// How long a lost reply hangs unless a fake says otherwise: longer than a client's timeout.
+pub(crate) const DROP_HANG: Duration = Duration::from_secs(30);
+
+/// What the kit reads from a fake's configuration (implemented by [`config!`]).
+pub(crate) trait KitConfig {
+    /// Added to every request.
+    fn latency(&self) -> Duration;
+    /// How long a lost reply ([`Effect::DropAfterAction`]) hangs.
+    fn drop_hang(&self) -> Duration;
+}
+
+/// Declares a fake's configuration: each field with its default, said once
+/// (`name: Type = default,`), then the fields every fake has: `latency` (none) and
+/// `drop_hang` ([`DROP_HANG`], or the `drop_hang = …;` after the struct).
+macro_rules! config {
+    (
+        $(#[$meta:meta])*
+        pub(crate) struct $name:ident {
+            $($(#[$fdoc:meta])* pub(crate) $field:ident : $ty:ty = $default:expr),* $(,)?
+        }
+        $(drop_hang = $hang:expr;)?
+    ) => {
+        /// How the fake behaves. Every field has a sensible default.
+        $(#[$meta])*
+        #[derive(Debug, Clone)]
+        pub(crate) struct $name {
+            $($(#[$fdoc])* pub(crate) $field: $ty,)*
+            /// Added to every request.
+            pub(crate) latency: std::time::Duration,
+            /// How long [`Fault::DropAfterAction`] hangs before answering (longer than the
+            /// client's timeout, so the client gives up).
+            pub(crate) drop_hang: std::time::Duration,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self {
+                    $($field: $default,)*
+                    latency: std::time::Duration::ZERO,
+                    drop_hang: fake::config!(@or $($hang)?; fake::DROP_HANG),
+                }
+            }
+        }
+
+        impl fake::KitConfig for $name {
+            fn latency(&self) -> std::time::Duration {
+                self.latency
+            }
+            fn drop_hang(&self) -> std::time::Duration {
+                self.drop_hang
+            }
+        }
+    };
+    (@or ; $default:expr) => { $default };
+    (@or $given:expr; $default:expr) => { $given };
+}
+pub(crate) use config;
+
 /// The shared state: the platform's, its fault queue and its request log. Derefs to the
 /// platform's state.
 pub(crate) struct Kit<P: Platform> {
@@ -226,9 +284,18 @@ pub(crate) struct Fake<P: Platform> {
 }
 
 impl<P: Platform> Fake<P> {
-    /// Serves `state` on 127.0.0.1 (a random port) in the current tokio runtime, adding
-    /// `latency` to every request; a lost reply hangs for `drop_hang`.
-    pub(crate) async fn serve(mut state: P, latency: Duration, drop_hang: Duration) -> Self {
+    /// Starts the fake on 127.0.0.1 (a random port) in the current tokio runtime, in the
+    /// state `P` starts in with `cfg` (its `From<FakeConfig>`).
+    pub(crate) async fn start<C: KitConfig>(cfg: C) -> Self
+    where
+        P: From<C>,
+    {
+        let (latency, drop_hang) = (cfg.latency(), cfg.drop_hang());
+        Self::serve(P::from(cfg), latency, drop_hang).await
+    }
+
+    /// Serves `state`, adding `latency` to every request; a lost reply hangs for `drop_hang`.
+    async fn serve(mut state: P, latency: Duration, drop_hang: Duration) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("bind fake {} server: {e}", std::any::type_name::<P>()));
@@ -571,6 +638,13 @@ pub(crate) struct Clock {
     started: Instant,
     start_unix: u64,
     offset: Duration,
+}
+
+impl Default for Clock {
+    /// A clock that starts now.
+    fn default() -> Self {
+        Self::new(None)
+    }
 }
 
 impl Clock {

@@ -45,7 +45,6 @@
 mod fake;
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
@@ -56,41 +55,21 @@ use unicode_segmentation::UnicodeSegmentation;
 
 pub(crate) const POST: &str = "app.bsky.feed.post";
 
-#[derive(Debug, Clone)]
-pub(crate) struct FakeConfig {
-    pub(crate) handle: String,
-    pub(crate) did: String,
-    /// The app password.
-    pub(crate) password: String,
-    /// Authenticated calls one access token allows before `ExpiredToken` (None: no limit).
-    pub(crate) access_uses: Option<u32>,
-    /// The PDS the DID document names (None: this server).
-    pub(crate) did_doc_pds: Option<String>,
-    /// Other handles `resolveHandle` knows.
-    pub(crate) handles: HashMap<String, String>,
-    pub(crate) max_upload_bytes: usize,
-    /// The images embed's `maxSize` (the lexicon's 2,000,000).
-    pub(crate) max_embed_image_bytes: usize,
-    /// Added to every request.
-    pub(crate) latency: Duration,
-    /// How long [`Fault::DropAfterAction`] hangs (longer than the client's timeout).
-    pub(crate) drop_hang: Duration,
-}
-
-impl Default for FakeConfig {
-    fn default() -> Self {
-        Self {
-            handle: "crier-tester.bsky.social".into(),
-            did: "did:plc:crierfaketester0000000001".into(),
-            password: "abcd-efgh-ijkl-mnop".into(),
-            access_uses: None,
-            did_doc_pds: None,
-            handles: HashMap::from([("bob.test".to_owned(), "did:plc:bobbobbobbobbobbobbobbob1".to_owned())]),
-            max_upload_bytes: 5 * 1024 * 1024,
-            max_embed_image_bytes: 2_000_000,
-            latency: Duration::ZERO,
-            drop_hang: Duration::from_secs(30),
-        }
+fake::config! {
+    pub(crate) struct FakeConfig {
+        pub(crate) handle: String = "crier-tester.bsky.social".into(),
+        pub(crate) did: String = "did:plc:crierfaketester0000000001".into(),
+        /// The app password.
+        pub(crate) password: String = "abcd-efgh-ijkl-mnop".into(),
+        /// Authenticated calls one access token allows before `ExpiredToken` (None: no limit).
+        pub(crate) access_uses: Option<u32> = None,
+        /// The PDS the DID document names (None: this server).
+        pub(crate) did_doc_pds: Option<String> = None,
+        /// Other handles `resolveHandle` knows.
+        pub(crate) handles: HashMap<String, String> = HashMap::from([("bob.test".to_owned(), "did:plc:bobbobbobbobbobbobbobbob1".to_owned())]),
+        pub(crate) max_upload_bytes: usize = 5 * 1024 * 1024,
+        /// The images embed's `maxSize` (the lexicon's 2,000,000).
+        pub(crate) max_embed_image_bytes: usize = 2_000_000,
     }
 }
 
@@ -139,6 +118,7 @@ pub(crate) struct FakeRequest {
 }
 
 /// The fake's state.
+#[derive(Default)]
 pub(crate) struct Bluesky {
     cfg: FakeConfig,
     base_url: String,
@@ -156,33 +136,19 @@ pub(crate) struct Bluesky {
     counts: HashMap<String, serde_json::Map<String, Value>>,
 }
 
+/// The state a fake starts in.
+impl From<FakeConfig> for Bluesky {
+    fn from(cfg: FakeConfig) -> Self {
+        Bluesky { cfg, next_token: 1, ..Bluesky::default() }
+    }
+}
+
 /// A running fake server. Stops when dropped.
 pub(crate) type FakeBluesky = fake::Fake<Bluesky>;
 
 fake::config_getters!(FakeBluesky { handle, did, password });
 
 impl FakeBluesky {
-    pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
-        Self::serve(
-            Bluesky {
-                cfg,
-                base_url: String::new(),
-                access: HashMap::new(),
-                refresh: Vec::new(),
-                next_token: 1,
-                blobs: HashMap::new(),
-                records: BTreeMap::new(),
-                foreign: BTreeMap::new(),
-                sessions: 0,
-                counts: HashMap::new(),
-            },
-            latency,
-            drop_hang,
-        )
-        .await
-    }
-
     /// `http://127.0.0.1:<port>`: the service URL (`CRIER_BLUESKY_URL`).
     pub(crate) fn url(&self) -> String {
         self.origin()

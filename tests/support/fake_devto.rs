@@ -49,52 +49,28 @@ const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/spec
 const ACCEPT_V1: &str = "application/vnd.forem.api-v1+json";
 const MAX_BODY_BYTES: usize = 800 * 1024;
 
-/// How the fake behaves. Every field has a sensible default.
-#[derive(Debug, Clone)]
-pub(crate) struct FakeConfig {
-    /// The valid API key.
-    pub(crate) api_key: String,
-    /// The key owner's username (in URLs).
-    pub(crate) username: String,
-    /// The key owner's user id.
-    pub(crate) user_id: u64,
-    /// Organizations the user belongs to (other `organization_id`s are ignored).
-    pub(crate) organizations: Vec<u64>,
-    /// Scheme and host of article URLs.
-    pub(crate) host: String,
-    /// Creates allowed within `rate_window`; one more gets a 429.
-    pub(crate) create_limit: usize,
-    /// Updates allowed within `rate_window`.
-    pub(crate) update_limit: usize,
-    /// The rate-limit window.
-    pub(crate) rate_window: Duration,
-    /// `Retry-After` (and message) of a rate-limit 429, in seconds.
-    pub(crate) rate_retry_after_secs: u64,
-    /// When set, writes closer together than this get rack-attack's 429 (`Retry-After: 1`).
-    pub(crate) write_throttle: Option<Duration>,
-    /// How long [`Fault::DropAfterAction`] hangs before answering (longer than the client's
-    /// timeout, so the client gives up).
-    pub(crate) drop_hang: Duration,
-    /// Added to every request.
-    pub(crate) latency: Duration,
-}
-
-impl Default for FakeConfig {
-    fn default() -> Self {
-        Self {
-            api_key: "devtoFakeKey0123456789abcdefSECRET".into(),
-            username: "crier_tester".into(),
-            user_id: 1304,
-            organizations: vec![42],
-            host: "https://dev.to".into(),
-            create_limit: 9,
-            update_limit: 30,
-            rate_window: Duration::from_secs(30),
-            rate_retry_after_secs: 30,
-            write_throttle: None,
-            drop_hang: Duration::from_secs(30),
-            latency: Duration::ZERO,
-        }
+fake::config! {
+    pub(crate) struct FakeConfig {
+        /// The valid API key.
+        pub(crate) api_key: String = "devtoFakeKey0123456789abcdefSECRET".into(),
+        /// The key owner's username (in URLs).
+        pub(crate) username: String = "crier_tester".into(),
+        /// The key owner's user id.
+        pub(crate) user_id: u64 = 1304,
+        /// Organizations the user belongs to (other `organization_id`s are ignored).
+        pub(crate) organizations: Vec<u64> = vec![42],
+        /// Scheme and host of article URLs.
+        pub(crate) host: String = "https://dev.to".into(),
+        /// Creates allowed within `rate_window`; one more gets a 429.
+        pub(crate) create_limit: usize = 9,
+        /// Updates allowed within `rate_window`.
+        pub(crate) update_limit: usize = 30,
+        /// The rate-limit window.
+        pub(crate) rate_window: Duration = Duration::from_secs(30),
+        /// `Retry-After` (and message) of a rate-limit 429, in seconds.
+        pub(crate) rate_retry_after_secs: u64 = 30,
+        /// When set, writes closer together than this get rack-attack's 429 (`Retry-After: 1`).
+        pub(crate) write_throttle: Option<Duration> = None,
     }
 }
 
@@ -159,6 +135,7 @@ struct FieldType {
 }
 
 /// The fake's state.
+#[derive(Default)]
 pub(crate) struct Devto {
     cfg: FakeConfig,
     schema: HashMap<String, FieldType>,
@@ -173,6 +150,14 @@ pub(crate) struct Devto {
     last_write: Option<Instant>,
     /// Engagement per article id: (page views, reactions, comments).
     counts: HashMap<u64, (u64, u64, u64)>,
+}
+
+/// The state a fake starts in.
+impl From<FakeConfig> for Devto {
+    fn from(cfg: FakeConfig) -> Self {
+        let (schema, schema_from_spec) = load_schema();
+        Devto { cfg, schema, schema_from_spec, next_id: 2_345_678, next_seq: 1, ..Devto::default() }
+    }
 }
 
 /// A Forem error reply.
@@ -211,31 +196,6 @@ fake::config_getters!(FakeDevto {
 });
 
 impl FakeDevto {
-    /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
-    pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let (schema, schema_from_spec) = load_schema();
-        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
-        Self::serve(
-            Devto {
-                cfg,
-                schema,
-                schema_from_spec,
-                clock: Clock::new(None),
-                next_id: 2_345_678,
-                next_seq: 1,
-                rng: fake::Rng::default(),
-                articles: Vec::new(),
-                creates: Vec::new(),
-                updates: Vec::new(),
-                last_write: None,
-                counts: HashMap::new(),
-            },
-            latency,
-            drop_hang,
-        )
-        .await
-    }
-
     /// Whether the field types came from the spec file (else the embedded copy).
     pub(crate) fn schema_from_spec(&self) -> bool {
         self.lock().schema_from_spec

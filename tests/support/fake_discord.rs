@@ -52,31 +52,16 @@ const MAX_FILES: usize = 10;
 const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 const SUPPRESS_EMBEDS: u64 = 1 << 2;
 
-/// How the fake behaves. Every field has a sensible default.
-#[derive(Debug, Clone)]
-pub(crate) struct FakeConfig {
-    pub(crate) webhook_id: String,
-    pub(crate) token: String,
-    pub(crate) guild_id: String,
-    pub(crate) channel_id: String,
-    /// The webhook's channel is a forum: messages need `thread_name` or `thread_id`.
-    pub(crate) forum: bool,
-    pub(crate) drop_hang: Duration,
-    pub(crate) latency: Duration,
-}
-
-impl Default for FakeConfig {
-    fn default() -> Self {
-        Self {
-            webhook_id: "1180000000000000042".into(),
-            token: "dcFakeWebhookToken_0123456789abcdefSECRET".into(),
-            guild_id: "613425648685547541".into(),
-            channel_id: "697138785317814292".into(),
-            forum: false,
-            drop_hang: Duration::from_secs(5),
-            latency: Duration::ZERO,
-        }
+fake::config! {
+    pub(crate) struct FakeConfig {
+        pub(crate) webhook_id: String = "1180000000000000042".into(),
+        pub(crate) token: String = "dcFakeWebhookToken_0123456789abcdefSECRET".into(),
+        pub(crate) guild_id: String = "613425648685547541".into(),
+        pub(crate) channel_id: String = "697138785317814292".into(),
+        /// The webhook's channel is a forum: messages need `thread_name` or `thread_id`.
+        pub(crate) forum: bool = false,
     }
+    drop_hang = Duration::from_secs(5);
 }
 
 /// Routes a fault can be attached to.
@@ -185,14 +170,10 @@ pub(crate) struct Discord {
     pings: usize,
 }
 
-pub(crate) type FakeDiscord = fake::Fake<Discord>;
-
-fake::config_getters!(FakeDiscord { token, guild_id, channel_id, webhook_id });
-
-impl FakeDiscord {
-    pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
-        let state = Discord {
+/// The state a fake starts in.
+impl From<FakeConfig> for Discord {
+    fn from(cfg: FakeConfig) -> Self {
+        Discord {
             cfg,
             spec: Arc::new(openapi::Spec::load(SPEC_PATH)),
             next_id: 1_182_000_000_000_000_000,
@@ -200,10 +181,15 @@ impl FakeDiscord {
             threads: Vec::new(),
             violations: Vec::new(),
             pings: 0,
-        };
-        Self::serve(state, latency, drop_hang).await
+        }
     }
+}
 
+pub(crate) type FakeDiscord = fake::Fake<Discord>;
+
+fake::config_getters!(FakeDiscord { token, guild_id, channel_id, webhook_id });
+
+impl FakeDiscord {
     /// The webhook URL crier is given (`DISCORD_WEBHOOK_URL`).
     pub(crate) fn webhook_url(&self) -> String {
         let g = self.lock();

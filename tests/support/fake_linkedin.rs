@@ -42,39 +42,20 @@ use fake::{Clock, Effect, Incoming, raw};
 const RESERVED: &str = "|{}@[]()<>#\\*_~";
 const HASHTAG_OPEN: &str = "{hashtag|\\#|";
 
-/// How the fake behaves. Every field has a sensible default.
-#[derive(Debug, Clone)]
-pub(crate) struct FakeConfig {
-    pub(crate) token: String,
-    /// The member's OpenID `sub`.
-    pub(crate) sub: String,
-    pub(crate) name: String,
-    /// The oldest `LinkedIn-Version` still served.
-    pub(crate) min_version: String,
-    pub(crate) duplicate_window: Duration,
-    /// Send `x-restli-id` URL-encoded.
-    pub(crate) encode_id: bool,
-    pub(crate) latency: Duration,
-    pub(crate) drop_hang: Duration,
-    /// The app of the OAuth endpoints.
-    pub(crate) client_id: String,
-    pub(crate) client_secret: String,
-}
-
-impl Default for FakeConfig {
-    fn default() -> Self {
-        Self {
-            token: "AQVliFakeMemberToken0123456789SECRET".into(),
-            sub: "782bbtaQ".into(),
-            name: "Ada Lovelace".into(),
-            min_version: "202505".into(),
-            duplicate_window: Duration::from_secs(600),
-            encode_id: true,
-            latency: Duration::ZERO,
-            drop_hang: Duration::from_secs(30),
-            client_id: "86fakeclientid".into(),
-            client_secret: "WPL_AP1.fakeClientSecret.SECRET".into(),
-        }
+fake::config! {
+    pub(crate) struct FakeConfig {
+        pub(crate) token: String = "AQVliFakeMemberToken0123456789SECRET".into(),
+        /// The member's OpenID `sub`.
+        pub(crate) sub: String = "782bbtaQ".into(),
+        pub(crate) name: String = "Ada Lovelace".into(),
+        /// The oldest `LinkedIn-Version` still served.
+        pub(crate) min_version: String = "202505".into(),
+        pub(crate) duplicate_window: Duration = Duration::from_secs(600),
+        /// Send `x-restli-id` URL-encoded.
+        pub(crate) encode_id: bool = true,
+        /// The app of the OAuth endpoints.
+        pub(crate) client_id: String = "86fakeclientid".into(),
+        pub(crate) client_secret: String = "WPL_AP1.fakeClientSecret.SECRET".into(),
     }
 }
 
@@ -127,6 +108,7 @@ struct FakeImage {
 }
 
 /// The fake's state.
+#[derive(Default)]
 pub(crate) struct Linkedin {
     cfg: FakeConfig,
     origin: String,
@@ -145,6 +127,13 @@ pub(crate) struct Linkedin {
     codes: HashMap<String, String>,
 }
 
+/// The state a fake starts in.
+impl From<FakeConfig> for Linkedin {
+    fn from(cfg: FakeConfig) -> Self {
+        Linkedin { cfg, next_id: 7_240_000_000_000_000_001, ..Linkedin::default() }
+    }
+}
+
 pub(crate) type FakeLinkedin = fake::Fake<Linkedin>;
 
 fake::config_getters!(FakeLinkedin {
@@ -154,24 +143,6 @@ fake::config_getters!(FakeLinkedin {
 });
 
 impl FakeLinkedin {
-    pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
-        let state = Linkedin {
-            cfg,
-            origin: String::new(),
-            clock: Clock::new(None),
-            next_id: 7_240_000_000_000_000_001,
-            posts: Vec::new(),
-            uploads: HashMap::new(),
-            images: HashMap::new(),
-            recent: Vec::new(),
-            expired: false,
-            page: String::new(),
-            codes: HashMap::new(),
-        };
-        Self::serve(state, latency, drop_hang).await
-    }
-
     /// Every post made, deleted ones included.
     pub(crate) fn posts(&self) -> Vec<FakePost> {
         self.lock().posts.clone()

@@ -69,74 +69,40 @@ use unicode_segmentation::UnicodeSegmentation;
 pub(crate) use fake::FakeRequest;
 use fake::{Effect, FormField, Incoming};
 
-/// How the fake behaves. Every field has a sensible default.
-#[derive(Debug, Clone)]
-pub(crate) struct FakeConfig {
-    pub(crate) token: String,
-    /// Scopes the token was granted (`read`/`write` cover their `:…` scopes).
-    pub(crate) scopes: Vec<String>,
-    pub(crate) username: String,
-    pub(crate) account_id: String,
-    /// Scheme and host of status URLs.
-    pub(crate) host: String,
-    pub(crate) max_characters: usize,
-    pub(crate) max_media_attachments: usize,
-    pub(crate) characters_reserved_per_url: usize,
-    pub(crate) image_size_limit: u64,
-    pub(crate) video_size_limit: u64,
-    pub(crate) description_limit: usize,
-    /// 206 replies to `GET /api/v1/media/:id` before an asynchronous upload is done.
-    pub(crate) processing_polls: u32,
-    /// Process every upload asynchronously (202), not only videos.
-    pub(crate) async_media: bool,
-    /// How long an `Idempotency-Key` is remembered (Mastodon: one hour).
-    pub(crate) idempotency_ttl: Duration,
-    /// GoToSocial ignores the header.
-    pub(crate) honour_idempotency: bool,
-    /// Requests allowed per `rate_window`; one more gets a 429.
-    pub(crate) rate_limit: usize,
-    pub(crate) rate_window: Duration,
-    /// How long [`Fault::DropAfterAction`] hangs (longer than the client's timeout).
-    pub(crate) drop_hang: Duration,
-    /// Added to every request.
-    pub(crate) latency: Duration,
-    /// Deletions allowed per `delete_window`; one more gets a 429.
-    pub(crate) delete_limit: usize,
-    pub(crate) delete_window: Duration,
-    /// The answer to deleting another account's status (Mastodon 404, GoToSocial 403).
-    pub(crate) foreign_delete_status: u16,
-    /// Serve `GET /api/v1/statuses?id[]=` (Mastodon 4.3+; GoToSocial and older Mastodon
-    /// answer 404).
-    pub(crate) batch_statuses: bool,
-}
-
-impl Default for FakeConfig {
-    fn default() -> Self {
-        Self {
-            token: "mastoFakeToken0123456789abcdefSECRET".into(),
-            scopes: ["write:statuses", "write:media", "read:accounts", "read:statuses"].map(String::from).to_vec(),
-            username: "crier_tester".into(),
-            account_id: "109000000000000001".into(),
-            host: "https://mastodon.example".into(),
-            max_characters: 500,
-            max_media_attachments: 4,
-            characters_reserved_per_url: 23,
-            image_size_limit: 16 * 1024 * 1024,
-            video_size_limit: 103_809_024,
-            description_limit: 1500,
-            processing_polls: 2,
-            async_media: false,
-            idempotency_ttl: Duration::from_secs(3600),
-            honour_idempotency: true,
-            rate_limit: 300,
-            rate_window: Duration::from_secs(300),
-            drop_hang: Duration::from_secs(30),
-            latency: Duration::ZERO,
-            delete_limit: 30,
-            delete_window: Duration::from_secs(30 * 60),
-            foreign_delete_status: 404,
-            batch_statuses: true,
-        }
+fake::config! {
+    pub(crate) struct FakeConfig {
+        pub(crate) token: String = "mastoFakeToken0123456789abcdefSECRET".into(),
+        /// Scopes the token was granted (`read`/`write` cover their `:…` scopes).
+        pub(crate) scopes: Vec<String> = ["write:statuses", "write:media", "read:accounts", "read:statuses"].map(String::from).to_vec(),
+        pub(crate) username: String = "crier_tester".into(),
+        pub(crate) account_id: String = "109000000000000001".into(),
+        /// Scheme and host of status URLs.
+        pub(crate) host: String = "https://mastodon.example".into(),
+        pub(crate) max_characters: usize = 500,
+        pub(crate) max_media_attachments: usize = 4,
+        pub(crate) characters_reserved_per_url: usize = 23,
+        pub(crate) image_size_limit: u64 = 16 * 1024 * 1024,
+        pub(crate) video_size_limit: u64 = 103_809_024,
+        pub(crate) description_limit: usize = 1500,
+        /// 206 replies to `GET /api/v1/media/:id` before an asynchronous upload is done.
+        pub(crate) processing_polls: u32 = 2,
+        /// Process every upload asynchronously (202), not only videos.
+        pub(crate) async_media: bool = false,
+        /// How long an `Idempotency-Key` is remembered (Mastodon: one hour).
+        pub(crate) idempotency_ttl: Duration = Duration::from_secs(3600),
+        /// GoToSocial ignores the header.
+        pub(crate) honour_idempotency: bool = true,
+        /// Requests allowed per `rate_window`; one more gets a 429.
+        pub(crate) rate_limit: usize = 300,
+        pub(crate) rate_window: Duration = Duration::from_secs(300),
+        /// Deletions allowed per `delete_window`; one more gets a 429.
+        pub(crate) delete_limit: usize = 30,
+        pub(crate) delete_window: Duration = Duration::from_secs(30 * 60),
+        /// The answer to deleting another account's status (Mastodon 404, GoToSocial 403).
+        pub(crate) foreign_delete_status: u16 = 404,
+        /// Serve `GET /api/v1/statuses?id[]=` (Mastodon 4.3+; GoToSocial and older Mastodon
+        /// answer 404).
+        pub(crate) batch_statuses: bool = true,
     }
 }
 
@@ -238,6 +204,7 @@ const KNOWN_SCOPES: [&str; 12] = [
 const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 
 /// The fake's state.
+#[derive(Default)]
 pub(crate) struct Mastodon {
     cfg: FakeConfig,
     apps: Vec<FakeApp>,
@@ -257,37 +224,19 @@ pub(crate) struct Mastodon {
     counts: HashMap<String, (u64, u64, u64)>,
 }
 
+/// The state a fake starts in.
+impl From<FakeConfig> for Mastodon {
+    fn from(cfg: FakeConfig) -> Self {
+        Mastodon { cfg, next_id: 113_000_000_000_000_000, ..Mastodon::default() }
+    }
+}
+
 /// A running fake server. Stops when dropped.
 pub(crate) type FakeMastodon = fake::Fake<Mastodon>;
 
 fake::config_getters!(FakeMastodon { token, username });
 
 impl FakeMastodon {
-    /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
-    pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
-        Self::serve(
-            Mastodon {
-                cfg,
-                apps: Vec::new(),
-                codes: HashMap::new(),
-                issued: HashMap::new(),
-                next_secret: 0,
-                next_id: 113_000_000_000_000_000,
-                statuses: Vec::new(),
-                media: Vec::new(),
-                keys: HashMap::new(),
-                window: Vec::new(),
-                deletions: Vec::new(),
-                clock: 0,
-                counts: HashMap::new(),
-            },
-            latency,
-            drop_hang,
-        )
-        .await
-    }
-
     /// The user on `/oauth/authorize`: signs in and approves the app of the authorize URL
     /// crier printed. Returns where the browser is sent (`redirect_uri?code=…&state=…`),
     /// or, for the out-of-band redirect URI, the code the page shows. Refuses as Doorkeeper

@@ -41,39 +41,22 @@ use serde_json::{Value, json};
 
 use fake::{Clock, Effect, Incoming};
 
-#[derive(Debug, Clone)]
-pub(crate) struct FakeConfig {
-    pub(crate) token: String,
-    /// The channel's public username (`None`: a private channel).
-    pub(crate) username: Option<String>,
-    pub(crate) chat_id: i64,
-    pub(crate) title: String,
-    /// Whether the bot may post in the channel.
-    pub(crate) bot_is_admin: bool,
-    /// Sends allowed within `send_window`; one more gets a 429.
-    pub(crate) send_limit: usize,
-    pub(crate) send_window: Duration,
-    /// `retry_after` of that 429.
-    pub(crate) retry_after_secs: u64,
-    pub(crate) drop_hang: Duration,
-    pub(crate) latency: Duration,
-}
-
-impl Default for FakeConfig {
-    fn default() -> Self {
-        Self {
-            token: "123456789:AAFakeTelegramBotTokenSECRETxyz0123".into(),
-            username: Some("crier_news".into()),
-            chat_id: -1_001_234_567_890,
-            title: "Crier News".into(),
-            bot_is_admin: true,
-            send_limit: 20,
-            send_window: Duration::from_secs(60),
-            retry_after_secs: 1,
-            drop_hang: Duration::from_secs(5),
-            latency: Duration::ZERO,
-        }
+fake::config! {
+    pub(crate) struct FakeConfig {
+        pub(crate) token: String = "123456789:AAFakeTelegramBotTokenSECRETxyz0123".into(),
+        /// The channel's public username (`None`: a private channel).
+        pub(crate) username: Option<String> = Some("crier_news".into()),
+        pub(crate) chat_id: i64 = -1_001_234_567_890,
+        pub(crate) title: String = "Crier News".into(),
+        /// Whether the bot may post in the channel.
+        pub(crate) bot_is_admin: bool = true,
+        /// Sends allowed within `send_window`; one more gets a 429.
+        pub(crate) send_limit: usize = 20,
+        pub(crate) send_window: Duration = Duration::from_secs(60),
+        /// `retry_after` of that 429.
+        pub(crate) retry_after_secs: u64 = 1,
     }
+    drop_hang = Duration::from_secs(5);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,6 +126,7 @@ impl From<&Incoming> for TgRequest {
     }
 }
 
+#[derive(Default)]
 pub(crate) struct Telegram {
     pub(crate) cfg: FakeConfig,
     messages: Vec<FakeMessage>,
@@ -152,24 +136,18 @@ pub(crate) struct Telegram {
     sends: Vec<Duration>,
 }
 
+/// The state a fake starts in.
+impl From<FakeConfig> for Telegram {
+    fn from(cfg: FakeConfig) -> Self {
+        Telegram { cfg, next_id: 41, next_group: 1, ..Telegram::default() }
+    }
+}
+
 pub(crate) type FakeTelegram = fake::Fake<Telegram>;
 
 fake::config_getters!(FakeTelegram { token });
 
 impl FakeTelegram {
-    pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
-        let state = Telegram {
-            cfg,
-            messages: Vec::new(),
-            next_id: 41,
-            next_group: 1,
-            clock: Clock::new(None),
-            sends: Vec::new(),
-        };
-        Self::serve(state, latency, drop_hang).await
-    }
-
     /// The channel's messages, not deleted, in order.
     pub(crate) fn messages(&self) -> Vec<FakeMessage> {
         self.lock().messages.iter().filter(|m| !m.deleted).cloned().collect()

@@ -66,81 +66,51 @@ const KNOWN_SCOPES: [&str; 11] = [
 const CODE_NOT_FOUND: &str = "Matching code was not found or was already used";
 const USER_ROUTE_ERROR: &str = "Unsupported request. Object with ID does not exist, cannot be loaded due to missing permissions, or does not support this operation";
 
-/// How the fake behaves. Every field has a sensible default.
-#[derive(Debug, Clone)]
-pub(crate) struct FakeConfig {
-    /// The one user this fake serves.
-    pub(crate) user_id: String,
-    /// That user's handle.
-    pub(crate) username: String,
-    /// The valid access token.
-    pub(crate) token: String,
-    /// Granted scopes.
-    pub(crate) scopes: Vec<String>,
-    /// Time a TEXT container stays `IN_PROGRESS`.
-    pub(crate) text_delay: Duration,
-    /// Time an IMAGE/VIDEO/CAROUSEL container stays `IN_PROGRESS`.
-    pub(crate) media_delay: Duration,
-    /// Added to every request (benchmarks use 50 ms).
-    pub(crate) latency: Duration,
-    /// Scheme and host of permalinks.
-    pub(crate) permalink_host: String,
-    /// Leave `permalink` out of reads (as Threads does for copyrighted material).
-    pub(crate) omit_permalink: bool,
-    /// How long [`Fault::DropAfterAction`] hangs before answering (longer than the client's
-    /// timeout, so the client gives up and the connection is dropped).
-    pub(crate) drop_hang: Duration,
-    /// Posts per moving 24 h.
-    pub(crate) publish_limit: u64,
-    /// Replies per moving 24 h.
-    pub(crate) reply_limit: u64,
-    /// Deletes per moving 24 h.
-    pub(crate) delete_limit: u64,
-    /// Unix time of the fake clock's start (default: now).
-    pub(crate) start_unix: Option<u64>,
-    /// Threads App ID (`client_id`).
-    pub(crate) app_id: String,
-    /// Threads App secret (`client_secret`).
-    pub(crate) app_secret: String,
-    /// Send `user_id` as a JSON string (as Meta's Postman sample) instead of a number.
-    pub(crate) user_id_as_string: bool,
-    /// Answer a read or delete of a deleted post with code 24 subcode 4279009 "Media Not
-    /// Found" instead of the generic code 100 subcode 33 (Threads' exact answer is not
-    /// documented; crier must take both for "gone").
-    pub(crate) gone_as_media_not_found: bool,
-}
-
-impl Default for FakeConfig {
-    fn default() -> Self {
-        Self {
-            user_id: "17841400000000001".into(),
-            username: "crier_tester".into(),
-            token: "THfakeToken0123456789abcdefSECRET".into(),
-            scopes: [
-                "threads_basic",
-                "threads_content_publish",
-                "threads_manage_replies",
-                "threads_read_replies",
-                "threads_delete",
-                "threads_manage_insights",
-            ]
-            .map(String::from)
-            .to_vec(),
-            text_delay: Duration::ZERO,
-            media_delay: Duration::from_millis(150),
-            latency: Duration::ZERO,
-            permalink_host: "https://www.threads.com".into(),
-            omit_permalink: false,
-            drop_hang: Duration::from_secs(30),
-            publish_limit: 250,
-            reply_limit: 1000,
-            delete_limit: 100,
-            start_unix: None,
-            app_id: "1234567890123456".into(),
-            app_secret: "fakeAppSecret0123456789abcdef".into(),
-            user_id_as_string: false,
-            gone_as_media_not_found: false,
-        }
+fake::config! {
+    pub(crate) struct FakeConfig {
+        /// The one user this fake serves.
+        pub(crate) user_id: String = "17841400000000001".into(),
+        /// That user's handle.
+        pub(crate) username: String = "crier_tester".into(),
+        /// The valid access token.
+        pub(crate) token: String = "THfakeToken0123456789abcdefSECRET".into(),
+        /// Granted scopes.
+        pub(crate) scopes: Vec<String> = [
+            "threads_basic",
+            "threads_content_publish",
+            "threads_manage_replies",
+            "threads_read_replies",
+            "threads_delete",
+            "threads_manage_insights",
+        ]
+        .map(String::from)
+        .to_vec(),
+        /// Time a TEXT container stays `IN_PROGRESS`.
+        pub(crate) text_delay: Duration = Duration::ZERO,
+        /// Time an IMAGE/VIDEO/CAROUSEL container stays `IN_PROGRESS`.
+        pub(crate) media_delay: Duration = Duration::from_millis(150),
+        /// Scheme and host of permalinks.
+        pub(crate) permalink_host: String = "https://www.threads.com".into(),
+        /// Leave `permalink` out of reads (as Threads does for copyrighted material).
+        pub(crate) omit_permalink: bool = false,
+        /// Posts per moving 24 h.
+        pub(crate) publish_limit: u64 = 250,
+        /// Replies per moving 24 h.
+        pub(crate) reply_limit: u64 = 1000,
+        /// Deletes per moving 24 h.
+        pub(crate) delete_limit: u64 = 100,
+        /// Unix time of the fake clock's start (default: now).
+        pub(crate) start_unix: Option<u64> = None,
+        /// Threads App ID (`client_id`).
+        pub(crate) app_id: String = "1234567890123456".into(),
+        /// Threads App secret (`client_secret`).
+        pub(crate) app_secret: String = "fakeAppSecret0123456789abcdef".into(),
+        /// Send `user_id` as a JSON string (as Meta's Postman sample) instead of a number.
+        pub(crate) user_id_as_string: bool = false,
+        /// Answer a read or delete of a deleted post with code 24 subcode 4279009 "Media Not
+        /// Found" instead of the generic code 100 subcode 33 (Threads' exact answer is not
+        /// documented; crier must take both for "gone").
+        pub(crate) gone_as_media_not_found: bool = false,
     }
 }
 
@@ -304,6 +274,7 @@ struct Issued {
 }
 
 /// The fake's state.
+#[derive(Default)]
 pub(crate) struct Threads {
     cfg: FakeConfig,
     codes: HashMap<String, OAuthCode>,
@@ -324,6 +295,27 @@ pub(crate) struct Threads {
     deletes: Vec<Duration>,
     /// Insight values per media id and metric (unset metrics read 0, as on a new post).
     insights: HashMap<String, HashMap<String, u64>>,
+}
+
+/// The state a fake starts in.
+impl From<FakeConfig> for Threads {
+    fn from(cfg: FakeConfig) -> Self {
+        let long_lived = Issued {
+            kind: TokenKind::Long,
+            scopes: Vec::new(),
+            issued: Duration::ZERO,
+            expires: Duration::from_secs(LONG_LIVED_SECS),
+        };
+        Threads {
+            clock: Clock::new(cfg.start_unix),
+            tokens: HashMap::from([(cfg.token.clone(), long_lived)]),
+            cfg,
+            next_container: 17_920_000_000_000_001,
+            next_media: 18_050_000_000_000_001,
+            next_seq: 1,
+            ..Threads::default()
+        }
+    }
 }
 
 /// A Graph error to send back.
@@ -426,45 +418,6 @@ fake::config_getters!(FakeThreads {
 });
 
 impl FakeThreads {
-    /// Starts the fake on 127.0.0.1 (random port) in the current tokio runtime.
-    pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let mut tokens = HashMap::new();
-        tokens.insert(
-            cfg.token.clone(),
-            Issued {
-                kind: TokenKind::Long,
-                scopes: Vec::new(),
-                issued: Duration::ZERO,
-                expires: Duration::from_secs(LONG_LIVED_SECS),
-            },
-        );
-        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
-        Self::serve(
-            Threads {
-                clock: Clock::new(cfg.start_unix),
-                cfg,
-                codes: HashMap::new(),
-                tokens,
-                granted: Vec::new(),
-                token_expired: false,
-                next_container: 17_920_000_000_000_001,
-                next_media: 18_050_000_000_000_001,
-                next_seq: 1,
-                rng: fake::Rng::default(),
-                trace: 0,
-                containers: HashMap::new(),
-                media: HashMap::new(),
-                next_container_error: None,
-                publishes: Vec::new(),
-                deletes: Vec::new(),
-                insights: HashMap::new(),
-            },
-            latency,
-            drop_hang,
-        )
-        .await
-    }
-
     /// The next container created ends in `ERROR` with this `error_message` once processed.
     pub(crate) fn fail_next_container(&self, error_message: &str) {
         self.lock().next_container_error = Some(error_message.to_owned());

@@ -30,7 +30,6 @@
 mod fake;
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use axum::http::Method;
 use axum::response::Response;
@@ -47,39 +46,20 @@ use fake::{Clock, Effect, Incoming};
 /// A copy of shared/specs/x-api-v2-openapi.json (xdevplatform/xdk `specs/openapi.json`, 2.167).
 const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/specs/x-api-v2-openapi.json");
 
-#[derive(Debug, Clone)]
-pub(crate) struct FakeConfig {
-    pub(crate) api_key: String,
-    pub(crate) api_secret: String,
-    pub(crate) access_token: String,
-    pub(crate) access_token_secret: String,
-    pub(crate) user_id: String,
-    pub(crate) username: String,
-    /// Replies are refused (X's 2026 reply rules) once this many replies were accepted.
-    pub(crate) refuse_replies_after: Option<usize>,
-    /// The PIN X shows the user in the PIN flow.
-    pub(crate) pin: String,
-    /// STATUS polls a video or GIF answers `in_progress` before `succeeded`.
-    pub(crate) processing_polls: usize,
-    pub(crate) drop_hang: Duration,
-    pub(crate) latency: Duration,
-}
-
-impl Default for FakeConfig {
-    fn default() -> Self {
-        Self {
-            api_key: "xFakeConsumerKey0123SECRET".into(),
-            api_secret: "xFakeConsumerSecret4567SECRET".into(),
-            access_token: "1234567890-xFakeAccessTokenSECRET".into(),
-            access_token_secret: "xFakeAccessTokenSecret89SECRET".into(),
-            user_id: "1234567890".into(),
-            username: "crier_tester".into(),
-            refuse_replies_after: None,
-            processing_polls: 1,
-            pin: "7654321".into(),
-            drop_hang: Duration::from_secs(30),
-            latency: Duration::ZERO,
-        }
+fake::config! {
+    pub(crate) struct FakeConfig {
+        pub(crate) api_key: String = "xFakeConsumerKey0123SECRET".into(),
+        pub(crate) api_secret: String = "xFakeConsumerSecret4567SECRET".into(),
+        pub(crate) access_token: String = "1234567890-xFakeAccessTokenSECRET".into(),
+        pub(crate) access_token_secret: String = "xFakeAccessTokenSecret89SECRET".into(),
+        pub(crate) user_id: String = "1234567890".into(),
+        pub(crate) username: String = "crier_tester".into(),
+        /// Replies are refused (X's 2026 reply rules) once this many replies were accepted.
+        pub(crate) refuse_replies_after: Option<usize> = None,
+        /// The PIN X shows the user in the PIN flow.
+        pub(crate) pin: String = "7654321".into(),
+        /// STATUS polls a video or GIF answers `in_progress` before `succeeded`.
+        pub(crate) processing_polls: usize = 1,
     }
 }
 
@@ -139,6 +119,7 @@ pub(crate) struct FakeMedia {
     pub(crate) alt: Option<String>,
 }
 
+#[derive(Default)]
 pub(crate) struct X {
     cfg: FakeConfig,
     clock: Clock,
@@ -153,31 +134,20 @@ pub(crate) struct X {
     validators: HashMap<String, jsonschema::Validator>,
 }
 
+/// The state a fake starts in.
+impl From<FakeConfig> for X {
+    fn from(cfg: FakeConfig) -> Self {
+        let spec = serde_json::from_slice(&std::fs::read(SPEC_PATH).expect("the X OpenAPI copy"))
+            .expect("the X OpenAPI copy parses");
+        X { cfg, spec, next_id: 1_866_000_000_000_000_001, ..X::default() }
+    }
+}
+
 pub(crate) type FakeX = fake::Fake<X>;
 
 fake::config_getters!(FakeX { api_key, api_secret, access_token, access_token_secret, username, user_id });
 
 impl FakeX {
-    pub(crate) async fn start(cfg: FakeConfig) -> Self {
-        let spec: Value = serde_json::from_slice(&std::fs::read(SPEC_PATH).expect("the X OpenAPI copy"))
-            .expect("the X OpenAPI copy parses");
-        let (latency, drop_hang) = (cfg.latency, cfg.drop_hang);
-        let state = X {
-            cfg,
-            clock: Clock::new(None),
-            origin: String::new(),
-            spec,
-            next_id: 1_866_000_000_000_000_001,
-            tweets: Vec::new(),
-            media: Vec::new(),
-            nonces: HashSet::new(),
-            replies: 0,
-            nonconforming: Vec::new(),
-            validators: HashMap::new(),
-        };
-        Self::serve(state, latency, drop_hang).await
-    }
-
     /// The account's posts, oldest first.
     pub(crate) fn tweets(&self) -> Vec<FakeTweet> {
         self.lock().tweets.clone()
