@@ -200,6 +200,10 @@ fn invalid(detail: &str) -> Response {
     problem(400, "Invalid Request", detail, "https://api.x.com/2/problems/invalid-request")
 }
 
+fn not_found(detail: &str) -> Response {
+    problem(404, "Not Found Error", detail, "https://api.x.com/2/problems/resource-not-found")
+}
+
 impl X {
     /// Deletes a post as if in the app.
     pub(crate) fn tweets_remove(&mut self, id: &str) {
@@ -519,12 +523,7 @@ impl X {
                 let (id, action) = ((*id).to_owned(), (*action).to_owned());
                 let form = req.form();
                 let Some(m) = self.media.iter_mut().find(|m| m.id == id) else {
-                    return problem(
-                        404,
-                        "Not Found Error",
-                        "no such upload",
-                        "https://api.x.com/2/problems/resource-not-found",
-                    );
+                    return not_found("no such upload");
                 };
                 if action == "append" {
                     let bytes = form.iter().find(|f| f.name == "media").map_or(0, |f| f.data.len());
@@ -541,12 +540,7 @@ impl X {
             (Route::UploadStatus, _) => {
                 let id = req.query().get("media_id").cloned().unwrap_or_default();
                 let Some(m) = self.media.iter_mut().find(|m| m.id == id) else {
-                    return problem(
-                        404,
-                        "Not Found Error",
-                        "no such upload",
-                        "https://api.x.com/2/problems/resource-not-found",
-                    );
+                    return not_found("no such upload");
                 };
                 if m.polls_left > 0 {
                     m.polls_left -= 1;
@@ -717,12 +711,7 @@ impl fake::Platform for X {
                         self.tweets.remove(i);
                         fake::json(200, &json!({"data": {"deleted": true}}))
                     }
-                    None => problem(
-                        404,
-                        "Not Found Error",
-                        &format!("Could not find tweet with id: [{id}]."),
-                        "https://api.x.com/2/problems/resource-not-found",
-                    ),
+                    None => not_found(&format!("Could not find tweet with id: [{id}].")),
                 }
             }
             Route::Lookup => self.lookup(&q),
