@@ -99,6 +99,16 @@ impl Incoming {
         if ctype.starts_with("multipart/form-data") { parse_multipart(ctype, &self.body) } else { Vec::new() }
     }
 
+    /// The multipart fields as a log keeps them: (name, value), a file as
+    /// `<file NAME, N bytes>`.
+    pub(crate) fn logged_form(&self) -> Vec<(String, String)> {
+        let shown = |f: &FormField| match &f.file_name {
+            Some(name) => format!("<file {name}, {} bytes>", f.data.len()),
+            None => String::from_utf8_lossy(&f.data).into_owned(),
+        };
+        self.form().iter().map(|f| (f.name.clone(), shown(f))).collect()
+    }
+
     /// `Content-Type`, or "".
     pub(crate) fn content_type(&self) -> &str {
         self.header(header::CONTENT_TYPE.as_str()).unwrap_or("")
@@ -582,14 +592,7 @@ impl From<&Incoming> for FakeRequest {
             query: req.uri.query().map(str::to_owned),
             body: req.json(),
             idempotency_key: req.header("idempotency-key").map(str::to_owned),
-            form: req
-                .form()
-                .iter()
-                .map(|f| match &f.file_name {
-                    Some(name) => (f.name.clone(), format!("<file {name}, {} bytes>", f.data.len())),
-                    None => (f.name.clone(), String::from_utf8_lossy(&f.data).into_owned()),
-                })
-                .collect(),
+            form: req.logged_form(),
         }
     }
 }

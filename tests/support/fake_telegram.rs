@@ -111,17 +111,7 @@ impl From<&Incoming> for TgRequest {
         Self {
             method: req.segments().last().copied().unwrap_or_default().to_owned(),
             body: req.json(),
-            form: req
-                .form()
-                .iter()
-                .map(|f| {
-                    let value = match &f.file_name {
-                        Some(name) => format!("<file {name}, {} bytes>", f.data.len()),
-                        None => String::from_utf8_lossy(&f.data).into_owned(),
-                    };
-                    (f.name.clone(), value)
-                })
-                .collect(),
+            form: req.logged_form(),
         }
     }
 }
