@@ -212,21 +212,17 @@ pub(crate) trait KitConfig {
     fn drop_hang(&self) -> Duration;
 }
 
-/// Declares a fake's configuration: each field with its default, said once
+/// Declares a fake's `FakeConfig`: each field with its default, said once
 /// (`name: Type = default,`), then the fields every fake has: `latency` (none) and
-/// `drop_hang` ([`DROP_HANG`], or the `drop_hang = …;` after the struct).
+/// `drop_hang` ([`DROP_HANG`], or the `drop_hang = …;` after the fields, ended by `;`).
 macro_rules! config {
     (
-        $(#[$meta:meta])*
-        pub(crate) struct $name:ident {
-            $($(#[$fdoc:meta])* pub(crate) $field:ident : $ty:ty = $default:expr),* $(,)?
-        }
-        $(drop_hang = $hang:expr;)?
+        $($(#[$fdoc:meta])* $field:ident : $ty:ty = $default:expr),* $(,)?
+        $(; drop_hang = $hang:expr;)?
     ) => {
         /// How the fake behaves. Every field has a sensible default.
-        $(#[$meta])*
         #[derive(Debug, Clone)]
-        pub(crate) struct $name {
+        pub(crate) struct FakeConfig {
             $($(#[$fdoc])* pub(crate) $field: $ty,)*
             /// Added to every request.
             pub(crate) latency: std::time::Duration,
@@ -235,7 +231,7 @@ macro_rules! config {
             pub(crate) drop_hang: std::time::Duration,
         }
 
-        impl Default for $name {
+        impl Default for FakeConfig {
             fn default() -> Self {
                 Self {
                     $($field: $default,)*
@@ -245,7 +241,7 @@ macro_rules! config {
             }
         }
 
-        impl fake::KitConfig for $name {
+        impl fake::KitConfig for FakeConfig {
             fn latency(&self) -> std::time::Duration {
                 self.latency
             }

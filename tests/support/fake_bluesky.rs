@@ -56,21 +56,19 @@ use unicode_segmentation::UnicodeSegmentation;
 pub(crate) const POST: &str = "app.bsky.feed.post";
 
 fake::config! {
-    pub(crate) struct FakeConfig {
-        pub(crate) handle: String = "crier-tester.bsky.social".into(),
-        pub(crate) did: String = "did:plc:crierfaketester0000000001".into(),
-        /// The app password.
-        pub(crate) password: String = "abcd-efgh-ijkl-mnop".into(),
-        /// Authenticated calls one access token allows before `ExpiredToken` (None: no limit).
-        pub(crate) access_uses: Option<u32> = None,
-        /// The PDS the DID document names (None: this server).
-        pub(crate) did_doc_pds: Option<String> = None,
-        /// Other handles `resolveHandle` knows.
-        pub(crate) handles: HashMap<String, String> = HashMap::from([("bob.test".to_owned(), "did:plc:bobbobbobbobbobbobbobbob1".to_owned())]),
-        pub(crate) max_upload_bytes: usize = 5 * 1024 * 1024,
-        /// The images embed's `maxSize` (the lexicon's 2,000,000).
-        pub(crate) max_embed_image_bytes: usize = 2_000_000,
-    }
+    handle: String = "crier-tester.bsky.social".into(),
+    did: String = "did:plc:crierfaketester0000000001".into(),
+    /// The app password.
+    password: String = "abcd-efgh-ijkl-mnop".into(),
+    /// Authenticated calls one access token allows before `ExpiredToken` (None: no limit).
+    access_uses: Option<u32> = None,
+    /// The PDS the DID document names (None: this server).
+    did_doc_pds: Option<String> = None,
+    /// Other handles `resolveHandle` knows.
+    handles: HashMap<String, String> = HashMap::from([("bob.test".to_owned(), "did:plc:bobbobbobbobbobbobbobbob1".to_owned())]),
+    max_upload_bytes: usize = 5 * 1024 * 1024,
+    /// The images embed's `maxSize` (the lexicon's 2,000,000).
+    max_embed_image_bytes: usize = 2_000_000,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

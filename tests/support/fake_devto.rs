@@ -50,28 +50,26 @@ const ACCEPT_V1: &str = "application/vnd.forem.api-v1+json";
 const MAX_BODY_BYTES: usize = 800 * 1024;
 
 fake::config! {
-    pub(crate) struct FakeConfig {
-        /// The valid API key.
-        pub(crate) api_key: String = "devtoFakeKey0123456789abcdefSECRET".into(),
-        /// The key owner's username (in URLs).
-        pub(crate) username: String = "crier_tester".into(),
-        /// The key owner's user id.
-        pub(crate) user_id: u64 = 1304,
-        /// Organizations the user belongs to (other `organization_id`s are ignored).
-        pub(crate) organizations: Vec<u64> = vec![42],
-        /// Scheme and host of article URLs.
-        pub(crate) host: String = "https://dev.to".into(),
-        /// Creates allowed within `rate_window`; one more gets a 429.
-        pub(crate) create_limit: usize = 9,
-        /// Updates allowed within `rate_window`.
-        pub(crate) update_limit: usize = 30,
-        /// The rate-limit window.
-        pub(crate) rate_window: Duration = Duration::from_secs(30),
-        /// `Retry-After` (and message) of a rate-limit 429, in seconds.
-        pub(crate) rate_retry_after_secs: u64 = 30,
-        /// When set, writes closer together than this get rack-attack's 429 (`Retry-After: 1`).
-        pub(crate) write_throttle: Option<Duration> = None,
-    }
+    /// The valid API key.
+    api_key: String = "devtoFakeKey0123456789abcdefSECRET".into(),
+    /// The key owner's username (in URLs).
+    username: String = "crier_tester".into(),
+    /// The key owner's user id.
+    user_id: u64 = 1304,
+    /// Organizations the user belongs to (other `organization_id`s are ignored).
+    organizations: Vec<u64> = vec![42],
+    /// Scheme and host of article URLs.
+    host: String = "https://dev.to".into(),
+    /// Creates allowed within `rate_window`; one more gets a 429.
+    create_limit: usize = 9,
+    /// Updates allowed within `rate_window`.
+    update_limit: usize = 30,
+    /// The rate-limit window.
+    rate_window: Duration = Duration::from_secs(30),
+    /// `Retry-After` (and message) of a rate-limit 429, in seconds.
+    rate_retry_after_secs: u64 = 30,
+    /// When set, writes closer together than this get rack-attack's 429 (`Retry-After: 1`).
+    write_throttle: Option<Duration> = None,
 }
 
 /// Routes a fault can be attached to.

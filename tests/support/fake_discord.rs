@@ -53,14 +53,12 @@ const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 const SUPPRESS_EMBEDS: u64 = 1 << 2;
 
 fake::config! {
-    pub(crate) struct FakeConfig {
-        pub(crate) webhook_id: String = "1180000000000000042".into(),
-        pub(crate) token: String = "dcFakeWebhookToken_0123456789abcdefSECRET".into(),
-        pub(crate) guild_id: String = "613425648685547541".into(),
-        pub(crate) channel_id: String = "697138785317814292".into(),
-        /// The webhook's channel is a forum: messages need `thread_name` or `thread_id`.
-        pub(crate) forum: bool = false,
-    }
+    webhook_id: String = "1180000000000000042".into(),
+    token: String = "dcFakeWebhookToken_0123456789abcdefSECRET".into(),
+    guild_id: String = "613425648685547541".into(),
+    channel_id: String = "697138785317814292".into(),
+    /// The webhook's channel is a forum: messages need `thread_name` or `thread_id`.
+    forum: bool = false;
     drop_hang = Duration::from_secs(5);
 }
 

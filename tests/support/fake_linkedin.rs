@@ -43,20 +43,18 @@ const RESERVED: &str = "|{}@[]()<>#\\*_~";
 const HASHTAG_OPEN: &str = "{hashtag|\\#|";
 
 fake::config! {
-    pub(crate) struct FakeConfig {
-        pub(crate) token: String = "AQVliFakeMemberToken0123456789SECRET".into(),
-        /// The member's OpenID `sub`.
-        pub(crate) sub: String = "782bbtaQ".into(),
-        pub(crate) name: String = "Ada Lovelace".into(),
-        /// The oldest `LinkedIn-Version` still served.
-        pub(crate) min_version: String = "202505".into(),
-        pub(crate) duplicate_window: Duration = Duration::from_secs(600),
-        /// Send `x-restli-id` URL-encoded.
-        pub(crate) encode_id: bool = true,
-        /// The app of the OAuth endpoints.
-        pub(crate) client_id: String = "86fakeclientid".into(),
-        pub(crate) client_secret: String = "WPL_AP1.fakeClientSecret.SECRET".into(),
-    }
+    token: String = "AQVliFakeMemberToken0123456789SECRET".into(),
+    /// The member's OpenID `sub`.
+    sub: String = "782bbtaQ".into(),
+    name: String = "Ada Lovelace".into(),
+    /// The oldest `LinkedIn-Version` still served.
+    min_version: String = "202505".into(),
+    duplicate_window: Duration = Duration::from_secs(600),
+    /// Send `x-restli-id` URL-encoded.
+    encode_id: bool = true,
+    /// The app of the OAuth endpoints.
+    client_id: String = "86fakeclientid".into(),
+    client_secret: String = "WPL_AP1.fakeClientSecret.SECRET".into(),
 }
 
 /// Routes a fault can be attached to.

@@ -70,40 +70,38 @@ pub(crate) use fake::FakeRequest;
 use fake::{Effect, FormField, Incoming};
 
 fake::config! {
-    pub(crate) struct FakeConfig {
-        pub(crate) token: String = "mastoFakeToken0123456789abcdefSECRET".into(),
-        /// Scopes the token was granted (`read`/`write` cover their `:…` scopes).
-        pub(crate) scopes: Vec<String> = ["write:statuses", "write:media", "read:accounts", "read:statuses"].map(String::from).to_vec(),
-        pub(crate) username: String = "crier_tester".into(),
-        pub(crate) account_id: String = "109000000000000001".into(),
-        /// Scheme and host of status URLs.
-        pub(crate) host: String = "https://mastodon.example".into(),
-        pub(crate) max_characters: usize = 500,
-        pub(crate) max_media_attachments: usize = 4,
-        pub(crate) characters_reserved_per_url: usize = 23,
-        pub(crate) image_size_limit: u64 = 16 * 1024 * 1024,
-        pub(crate) video_size_limit: u64 = 103_809_024,
-        pub(crate) description_limit: usize = 1500,
-        /// 206 replies to `GET /api/v1/media/:id` before an asynchronous upload is done.
-        pub(crate) processing_polls: u32 = 2,
-        /// Process every upload asynchronously (202), not only videos.
-        pub(crate) async_media: bool = false,
-        /// How long an `Idempotency-Key` is remembered (Mastodon: one hour).
-        pub(crate) idempotency_ttl: Duration = Duration::from_secs(3600),
-        /// GoToSocial ignores the header.
-        pub(crate) honour_idempotency: bool = true,
-        /// Requests allowed per `rate_window`; one more gets a 429.
-        pub(crate) rate_limit: usize = 300,
-        pub(crate) rate_window: Duration = Duration::from_secs(300),
-        /// Deletions allowed per `delete_window`; one more gets a 429.
-        pub(crate) delete_limit: usize = 30,
-        pub(crate) delete_window: Duration = Duration::from_secs(30 * 60),
-        /// The answer to deleting another account's status (Mastodon 404, GoToSocial 403).
-        pub(crate) foreign_delete_status: u16 = 404,
-        /// Serve `GET /api/v1/statuses?id[]=` (Mastodon 4.3+; GoToSocial and older Mastodon
-        /// answer 404).
-        pub(crate) batch_statuses: bool = true,
-    }
+    token: String = "mastoFakeToken0123456789abcdefSECRET".into(),
+    /// Scopes the token was granted (`read`/`write` cover their `:…` scopes).
+    scopes: Vec<String> = ["write:statuses", "write:media", "read:accounts", "read:statuses"].map(String::from).to_vec(),
+    username: String = "crier_tester".into(),
+    account_id: String = "109000000000000001".into(),
+    /// Scheme and host of status URLs.
+    host: String = "https://mastodon.example".into(),
+    max_characters: usize = 500,
+    max_media_attachments: usize = 4,
+    characters_reserved_per_url: usize = 23,
+    image_size_limit: u64 = 16 * 1024 * 1024,
+    video_size_limit: u64 = 103_809_024,
+    description_limit: usize = 1500,
+    /// 206 replies to `GET /api/v1/media/:id` before an asynchronous upload is done.
+    processing_polls: u32 = 2,
+    /// Process every upload asynchronously (202), not only videos.
+    async_media: bool = false,
+    /// How long an `Idempotency-Key` is remembered (Mastodon: one hour).
+    idempotency_ttl: Duration = Duration::from_secs(3600),
+    /// GoToSocial ignores the header.
+    honour_idempotency: bool = true,
+    /// Requests allowed per `rate_window`; one more gets a 429.
+    rate_limit: usize = 300,
+    rate_window: Duration = Duration::from_secs(300),
+    /// Deletions allowed per `delete_window`; one more gets a 429.
+    delete_limit: usize = 30,
+    delete_window: Duration = Duration::from_secs(30 * 60),
+    /// The answer to deleting another account's status (Mastodon 404, GoToSocial 403).
+    foreign_delete_status: u16 = 404,
+    /// Serve `GET /api/v1/statuses?id[]=` (Mastodon 4.3+; GoToSocial and older Mastodon
+    /// answer 404).
+    batch_statuses: bool = true,
 }
 
 /// Routes a fault can be attached to.

@@ -42,20 +42,18 @@ use serde_json::{Value, json};
 use fake::{Clock, Effect, Incoming};
 
 fake::config! {
-    pub(crate) struct FakeConfig {
-        pub(crate) token: String = "123456789:AAFakeTelegramBotTokenSECRETxyz0123".into(),
-        /// The channel's public username (`None`: a private channel).
-        pub(crate) username: Option<String> = Some("crier_news".into()),
-        pub(crate) chat_id: i64 = -1_001_234_567_890,
-        pub(crate) title: String = "Crier News".into(),
-        /// Whether the bot may post in the channel.
-        pub(crate) bot_is_admin: bool = true,
-        /// Sends allowed within `send_window`; one more gets a 429.
-        pub(crate) send_limit: usize = 20,
-        pub(crate) send_window: Duration = Duration::from_secs(60),
-        /// `retry_after` of that 429.
-        pub(crate) retry_after_secs: u64 = 1,
-    }
+    token: String = "123456789:AAFakeTelegramBotTokenSECRETxyz0123".into(),
+    /// The channel's public username (`None`: a private channel).
+    username: Option<String> = Some("crier_news".into()),
+    chat_id: i64 = -1_001_234_567_890,
+    title: String = "Crier News".into(),
+    /// Whether the bot may post in the channel.
+    bot_is_admin: bool = true,
+    /// Sends allowed within `send_window`; one more gets a 429.
+    send_limit: usize = 20,
+    send_window: Duration = Duration::from_secs(60),
+    /// `retry_after` of that 429.
+    retry_after_secs: u64 = 1;
     drop_hang = Duration::from_secs(5);
 }
 

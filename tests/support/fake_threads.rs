@@ -67,51 +67,49 @@ const CODE_NOT_FOUND: &str = "Matching code was not found or was already used";
 const USER_ROUTE_ERROR: &str = "Unsupported request. Object with ID does not exist, cannot be loaded due to missing permissions, or does not support this operation";
 
 fake::config! {
-    pub(crate) struct FakeConfig {
-        /// The one user this fake serves.
-        pub(crate) user_id: String = "17841400000000001".into(),
-        /// That user's handle.
-        pub(crate) username: String = "crier_tester".into(),
-        /// The valid access token.
-        pub(crate) token: String = "THfakeToken0123456789abcdefSECRET".into(),
-        /// Granted scopes.
-        pub(crate) scopes: Vec<String> = [
-            "threads_basic",
-            "threads_content_publish",
-            "threads_manage_replies",
-            "threads_read_replies",
-            "threads_delete",
-            "threads_manage_insights",
-        ]
-        .map(String::from)
-        .to_vec(),
-        /// Time a TEXT container stays `IN_PROGRESS`.
-        pub(crate) text_delay: Duration = Duration::ZERO,
-        /// Time an IMAGE/VIDEO/CAROUSEL container stays `IN_PROGRESS`.
-        pub(crate) media_delay: Duration = Duration::from_millis(150),
-        /// Scheme and host of permalinks.
-        pub(crate) permalink_host: String = "https://www.threads.com".into(),
-        /// Leave `permalink` out of reads (as Threads does for copyrighted material).
-        pub(crate) omit_permalink: bool = false,
-        /// Posts per moving 24 h.
-        pub(crate) publish_limit: u64 = 250,
-        /// Replies per moving 24 h.
-        pub(crate) reply_limit: u64 = 1000,
-        /// Deletes per moving 24 h.
-        pub(crate) delete_limit: u64 = 100,
-        /// Unix time of the fake clock's start (default: now).
-        pub(crate) start_unix: Option<u64> = None,
-        /// Threads App ID (`client_id`).
-        pub(crate) app_id: String = "1234567890123456".into(),
-        /// Threads App secret (`client_secret`).
-        pub(crate) app_secret: String = "fakeAppSecret0123456789abcdef".into(),
-        /// Send `user_id` as a JSON string (as Meta's Postman sample) instead of a number.
-        pub(crate) user_id_as_string: bool = false,
-        /// Answer a read or delete of a deleted post with code 24 subcode 4279009 "Media Not
-        /// Found" instead of the generic code 100 subcode 33 (Threads' exact answer is not
-        /// documented; crier must take both for "gone").
-        pub(crate) gone_as_media_not_found: bool = false,
-    }
+    /// The one user this fake serves.
+    user_id: String = "17841400000000001".into(),
+    /// That user's handle.
+    username: String = "crier_tester".into(),
+    /// The valid access token.
+    token: String = "THfakeToken0123456789abcdefSECRET".into(),
+    /// Granted scopes.
+    scopes: Vec<String> = [
+        "threads_basic",
+        "threads_content_publish",
+        "threads_manage_replies",
+        "threads_read_replies",
+        "threads_delete",
+        "threads_manage_insights",
+    ]
+    .map(String::from)
+    .to_vec(),
+    /// Time a TEXT container stays `IN_PROGRESS`.
+    text_delay: Duration = Duration::ZERO,
+    /// Time an IMAGE/VIDEO/CAROUSEL container stays `IN_PROGRESS`.
+    media_delay: Duration = Duration::from_millis(150),
+    /// Scheme and host of permalinks.
+    permalink_host: String = "https://www.threads.com".into(),
+    /// Leave `permalink` out of reads (as Threads does for copyrighted material).
+    omit_permalink: bool = false,
+    /// Posts per moving 24 h.
+    publish_limit: u64 = 250,
+    /// Replies per moving 24 h.
+    reply_limit: u64 = 1000,
+    /// Deletes per moving 24 h.
+    delete_limit: u64 = 100,
+    /// Unix time of the fake clock's start (default: now).
+    start_unix: Option<u64> = None,
+    /// Threads App ID (`client_id`).
+    app_id: String = "1234567890123456".into(),
+    /// Threads App secret (`client_secret`).
+    app_secret: String = "fakeAppSecret0123456789abcdef".into(),
+    /// Send `user_id` as a JSON string (as Meta's Postman sample) instead of a number.
+    user_id_as_string: bool = false,
+    /// Answer a read or delete of a deleted post with code 24 subcode 4279009 "Media Not
+    /// Found" instead of the generic code 100 subcode 33 (Threads' exact answer is not
+    /// documented; crier must take both for "gone").
+    gone_as_media_not_found: bool = false,
 }
 
 /// Routes a fault can be attached to.

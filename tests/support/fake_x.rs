@@ -47,20 +47,18 @@ use fake::{Clock, Effect, Incoming};
 const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/specs/x-api-v2-openapi.json");
 
 fake::config! {
-    pub(crate) struct FakeConfig {
-        pub(crate) api_key: String = "xFakeConsumerKey0123SECRET".into(),
-        pub(crate) api_secret: String = "xFakeConsumerSecret4567SECRET".into(),
-        pub(crate) access_token: String = "1234567890-xFakeAccessTokenSECRET".into(),
-        pub(crate) access_token_secret: String = "xFakeAccessTokenSecret89SECRET".into(),
-        pub(crate) user_id: String = "1234567890".into(),
-        pub(crate) username: String = "crier_tester".into(),
-        /// Replies are refused (X's 2026 reply rules) once this many replies were accepted.
-        pub(crate) refuse_replies_after: Option<usize> = None,
-        /// The PIN X shows the user in the PIN flow.
-        pub(crate) pin: String = "7654321".into(),
-        /// STATUS polls a video or GIF answers `in_progress` before `succeeded`.
-        pub(crate) processing_polls: usize = 1,
-    }
+    api_key: String = "xFakeConsumerKey0123SECRET".into(),
+    api_secret: String = "xFakeConsumerSecret4567SECRET".into(),
+    access_token: String = "1234567890-xFakeAccessTokenSECRET".into(),
+    access_token_secret: String = "xFakeAccessTokenSecret89SECRET".into(),
+    user_id: String = "1234567890".into(),
+    username: String = "crier_tester".into(),
+    /// Replies are refused (X's 2026 reply rules) once this many replies were accepted.
+    refuse_replies_after: Option<usize> = None,
+    /// The PIN X shows the user in the PIN flow.
+    pin: String = "7654321".into(),
+    /// STATUS polls a video or GIF answers `in_progress` before `succeeded`.
+    processing_polls: usize = 1,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
