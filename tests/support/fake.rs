@@ -1,11 +1,12 @@
 //! The fake-server kit every fake platform (`fake_<platform>.rs`) is built on.
 //!
-//! A fake supplies only what is its own: its state (a type implementing [`Platform`]: the
+//! A fake supplies only what is its own: its configuration ([`config!`]: fields and
+//! defaults), its state (built `From` that configuration, implementing [`Platform`]: the
 //! routes, how a request is answered, its own faults) and its test-side methods on
-//! [`Fake<State>`]. The kit supplies the rest, once: the server on a loopback port that stops
-//! when dropped, the shared state behind one lock, the queue of one-shot faults per route
-//! with the faults every fake has ([`faults!`]), the request log, latency and lost replies,
-//! and a clock tests can move. A request goes: log → latency → route → fault → answer.
+//! [`Fake<State>`]. The kit supplies the rest, once: [`Fake::start`], the server on a
+//! loopback port that stops when dropped, the shared state behind one lock, the queue of
+//! one-shot faults per route with the faults every fake has ([`faults!`]), the request log,
+//! latency and lost replies, and a clock tests can move. A request goes: log → latency → route → fault → answer.
 //!
 //! Each fake includes this file as its own `fake` module.
 
