@@ -15,10 +15,7 @@ pub use options::DevtoOptions;
 use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
-};
-use crate::checklist::Checklist;
+use super::{Credential, Output, PlatformId, PreviewContext};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
@@ -110,24 +107,20 @@ impl Output for DevtoOutput {
     }
 }
 
-pub struct Devto;
-
-impl Devto {
-    fn id() -> PlatformId {
-        PlatformId::parse("devto").expect("devto is a known platform")
-    }
-}
-
 const CREDENTIALS: &[Credential] = &[Credential { var: "DEVTO_API_KEY", required: true }];
 
-#[async_trait::async_trait(?Send)]
-impl Platform for Devto {
-    super::platform_basics!(
-        "dev.to",
-        CREDENTIALS,
-        "create an API key at https://dev.to/settings/extensions and set DEVTO_API_KEY (in .env, or as a repository secret)",
-        post: DevtoOptions
-    );
+super::platform! {
+    pub struct Devto("devto") {
+        display: "dev.to",
+        credentials: CREDENTIALS,
+        hint: "create an API key at https://dev.to/settings/extensions and set DEVTO_API_KEY (in .env, or as a repository secret)",
+        post: DevtoOptions,
+        edits_in_place: true,
+        connect: |cx| Ok(session::connect(cx)),
+        doctor: doctor::check,
+        render: render,
+        validate: rules::validate,
+    }
 
     fn post_noun(&self) -> &'static str {
         "article"
@@ -145,66 +138,52 @@ impl Platform for Devto {
             .map_or(post.slug.as_str(), |t| t.value.as_str());
         format!("https://dev.to/{user}/{}-xxxx", crate::render::context::slugify(title))
     }
+}
 
-    fn edits_in_place(&self) -> bool {
-        true
-    }
-
-    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
-        Ok(session::connect(cx))
-    }
-
-    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
-        doctor::check(cx, report).await;
-    }
-
-    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
-        let f = &post.front;
-        let (o, template) = super::options_and_template::<DevtoOptions>(project, post, Self::id())?;
-        let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
-        // dev.to has no inline spoiler: `||words||` reads as the words.
-        let mut local_images = Vec::new();
-        let body = text::rewrite_relative_images(&text::strip_spoiler_markers(&post.body), |dest| {
-            let rel = media::normalize(&join_post_dir(post_dir, dest))?;
-            let url = project.public_url(&rel)?;
-            local_images.push((url.clone(), rel));
-            Some(url)
-        });
-        let body = text::rewrite_relative_links(&body, project.config.site_url().as_ref());
-        let mut ctx = super::template_context(project, post, targets, Self::id());
-        ctx.insert("text".into(), Value::String(body));
-        let ctx = Context::from(Value::Object(ctx));
-        let body_markdown = match project.templates.render_with_context(&template, &ctx, &post.path, "devto") {
-            Ok(s) => s,
-            Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
-            Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
-        };
-        let title = o.and_then(|o| o.title.as_ref()).or(f.title.as_ref()).map(|t| t.value.clone());
-        let tags = o
-            .and_then(|o| o.tags.as_ref())
-            .or(f.tags.as_ref())
-            .map(|t| t.value.iter().map(|s| s.value.clone()).collect())
-            .unwrap_or_default();
-        let cover = o.and_then(|o| o.cover_image.as_ref()).map(|c| c.value.clone());
-        Ok(std::sync::Arc::new(DevtoOutput {
-            title,
-            body_markdown,
-            tags,
-            series: o.and_then(|o| o.series.as_ref()).map(|s| s.value.clone()),
-            canonical_url: o.and_then(|o| o.canonical_url.as_ref()).map(|s| s.value.clone()),
-            description: o.and_then(|o| o.description.as_ref()).map(|s| s.value.clone()),
-            main_image: cover,
-            published: o.and_then(|o| o.published).unwrap_or(true),
-            organization_id: o.and_then(|o| o.organization_id.as_ref()).map(|s| s.value),
-            template,
-            post_dir: post_dir.to_owned(),
-            local_images,
-        }))
-    }
-
-    fn validate(&self, project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<DevtoOutput>(rendered).map(|d| rules::validate(project, post, d)).unwrap_or_default()
-    }
+/// Renders `post` for dev.to: the body with relative images and links made absolute,
+/// through the template, and the article's fields.
+pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<DevtoOutput, Vec<Diagnostic>> {
+    let f = &post.front;
+    let (o, template) = super::options_and_template::<DevtoOptions>(project, post, Devto::id())?;
+    let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    // dev.to has no inline spoiler: `||words||` reads as the words.
+    let mut local_images = Vec::new();
+    let body = text::rewrite_relative_images(&text::strip_spoiler_markers(&post.body), |dest| {
+        let rel = media::normalize(&join_post_dir(post_dir, dest))?;
+        let url = project.public_url(&rel)?;
+        local_images.push((url.clone(), rel));
+        Some(url)
+    });
+    let body = text::rewrite_relative_links(&body, project.config.site_url().as_ref());
+    let mut ctx = super::template_context(project, post, targets, Devto::id());
+    ctx.insert("text".into(), Value::String(body));
+    let ctx = Context::from(Value::Object(ctx));
+    let body_markdown = match project.templates.render_with_context(&template, &ctx, &post.path, "devto") {
+        Ok(s) => s,
+        Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
+        Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
+    };
+    let title = o.and_then(|o| o.title.as_ref()).or(f.title.as_ref()).map(|t| t.value.clone());
+    let tags = o
+        .and_then(|o| o.tags.as_ref())
+        .or(f.tags.as_ref())
+        .map(|t| t.value.iter().map(|s| s.value.clone()).collect())
+        .unwrap_or_default();
+    let cover = o.and_then(|o| o.cover_image.as_ref()).map(|c| c.value.clone());
+    Ok(DevtoOutput {
+        title,
+        body_markdown,
+        tags,
+        series: o.and_then(|o| o.series.as_ref()).map(|s| s.value.clone()),
+        canonical_url: o.and_then(|o| o.canonical_url.as_ref()).map(|s| s.value.clone()),
+        description: o.and_then(|o| o.description.as_ref()).map(|s| s.value.clone()),
+        main_image: cover,
+        published: o.and_then(|o| o.published).unwrap_or(true),
+        organization_id: o.and_then(|o| o.organization_id.as_ref()).map(|s| s.value),
+        template,
+        post_dir: post_dir.to_owned(),
+        local_images,
+    })
 }
 
 #[cfg(test)]

@@ -292,42 +292,125 @@ pub trait Platform: Sync {
     }
 }
 
-/// The [`Platform`] methods that only name the platform's parts: its id (the platform
-/// type's own `Self::id()`), its name, credentials and setup hint, and the types of the keys
-/// it declares. In `impl Platform for X`: `platform_basics!("X", CREDENTIALS, "hint",
-/// sign_in: &auth::XSignIn, post: XOptions, config: XConfig);` (the named ones are optional).
-macro_rules! platform_basics {
-    ($name:literal, $credentials:expr, $hint:literal $(, sign_in: $sign_in:expr)? $(, post: $post:ty)? $(, config: $config:ty)? $(,)?) => {
-        fn id(&self) -> $crate::platforms::PlatformId {
-            Self::id()
+/// A platform's unit type and its [`Platform`] impl, with the methods that only name the
+/// platform's parts written from one argument each: its id (also the type's own
+/// `Self::id()`), name, credentials and setup hint, the key types it declares, whether it
+/// edits in place, how it connects and checks credentials, and its render and validate
+/// functions. The methods it overrides besides follow the braces.
+///
+/// ```ignore
+/// platform! {
+///     pub struct Example(NAME) {
+///         display: "Example",
+///         credentials: CREDENTIALS,
+///         hint: "create an API key at https://example.com/settings and set EXAMPLE_API_KEY",
+///         sign_in: &auth::ExampleSignIn, // optional
+///         post: ExampleOptions,          // optional
+///         config: ExampleConfig,         // optional
+///         edits_in_place: true,          // optional (default false)
+///         connect: |cx| session::connect(cx).await,
+///         doctor: doctor::check,
+///         render: render,                // fn(&Project, &Post, &[PlatformId]) -> Result<ExampleOutput, _>
+///         validate: |_project, post, out: &ExampleOutput| rules::validate(post, out),
+///     }
+///     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String { … }
+/// }
+/// ```
+macro_rules! platform {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $ty:ident($name:expr) {
+            display: $display:literal,
+            credentials: $credentials:expr,
+            hint: $hint:literal,
+            $(sign_in: $sign_in:expr,)?
+            $(post: $post:ty,)?
+            $(config: $config:ty,)?
+            $(edits_in_place: $edits:literal,)?
+            connect: |$cx:ident| $connect:expr,
+            doctor: $doctor:path,
+            render: $render:path,
+            validate: $validate:expr $(,)?
+        }
+        $($rest:tt)*
+    ) => {
+        $(#[$attr])*
+        $vis struct $ty;
+
+        impl $ty {
+            fn id() -> $crate::platforms::PlatformId {
+                $crate::platforms::PlatformId::parse($name).expect("a platform of the registry")
+            }
         }
 
-        fn display_name(&self) -> &'static str {
-            $name
+        #[async_trait::async_trait(?Send)]
+        impl $crate::platforms::Platform for $ty {
+            fn id(&self) -> $crate::platforms::PlatformId {
+                Self::id()
+            }
+
+            fn display_name(&self) -> &'static str {
+                $display
+            }
+
+            fn credentials(&self) -> &'static [$crate::platforms::Credential] {
+                $credentials
+            }
+
+            fn setup_hint(&self) -> &'static str {
+                $hint
+            }
+
+            $(fn sign_in(&self) -> Option<&'static dyn $crate::platforms::oauth::SignIn> {
+                Some($sign_in)
+            })?
+
+            $(fn post_options(&self) -> Option<$crate::keys::Section> {
+                Some($crate::keys::Section::of::<$post>())
+            })?
+
+            $(fn config_section(&self) -> Option<$crate::keys::Section> {
+                Some($crate::keys::Section::of::<$config>())
+            })?
+
+            $(fn edits_in_place(&self) -> bool {
+                $edits
+            })?
+
+            async fn connect(
+                &self,
+                $cx: &$crate::platforms::ConnectContext<'_>,
+            ) -> Result<Box<dyn $crate::platforms::Session>, $crate::platforms::Failure> {
+                $connect
+            }
+
+            async fn doctor(&self, cx: &$crate::platforms::DoctorContext<'_>, report: &mut $crate::checklist::Checklist) {
+                $doctor(cx, report).await;
+            }
+
+            fn render(
+                &self,
+                project: &$crate::project::Project,
+                post: &$crate::content::Post,
+                targets: &[$crate::platforms::PlatformId],
+            ) -> Result<$crate::platforms::Rendered, Vec<$crate::diag::Diagnostic>> {
+                $render(project, post, targets).map(|o| std::sync::Arc::new(o) as $crate::platforms::Rendered)
+            }
+
+            fn validate(
+                &self,
+                project: &$crate::project::Project,
+                post: &$crate::content::Post,
+                rendered: &dyn $crate::platforms::Output,
+            ) -> Vec<$crate::diag::Diagnostic> {
+                $crate::platforms::validate_as(project, post, rendered, $validate)
+            }
+
+            $($rest)*
         }
-
-        fn credentials(&self) -> &'static [$crate::platforms::Credential] {
-            $credentials
-        }
-
-        fn setup_hint(&self) -> &'static str {
-            $hint
-        }
-
-        $(fn sign_in(&self) -> Option<&'static dyn $crate::platforms::oauth::SignIn> {
-            Some($sign_in)
-        })?
-
-        $(fn post_options(&self) -> Option<$crate::keys::Section> {
-            Some($crate::keys::Section::of::<$post>())
-        })?
-
-        $(fn config_section(&self) -> Option<$crate::keys::Section> {
-            Some($crate::keys::Section::of::<$config>())
-        })?
     };
 }
-pub(crate) use platform_basics;
+pub(crate) use platform;
 
 /// The [`Output`] methods every output writes alike, for a type with a `template: String`
 /// field: `impl Output for XOutput { output_basics!(X::id()); … }`.
@@ -672,6 +755,17 @@ pub(crate) fn load_config_yaml(yaml: &str) -> crate::error::Result<crate::config
 /// `rendered` as the platform's own output type.
 pub(crate) fn downcast<T: Output>(rendered: &dyn Output) -> Option<&T> {
     rendered.as_any().downcast_ref::<T>()
+}
+
+/// [`Platform::validate`] through a platform's own check of its output type (nothing to
+/// say about another platform's output).
+pub(crate) fn validate_as<T: Output>(
+    project: &Project,
+    post: &Post,
+    rendered: &dyn Output,
+    check: impl Fn(&Project, &Post, &T) -> Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    downcast::<T>(rendered).map(|o| check(project, post, o)).unwrap_or_default()
 }
 
 #[cfg(test)]

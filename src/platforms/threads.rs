@@ -20,10 +20,7 @@ use handlebars::Context;
 use serde_json::{Value, json};
 
 use super::chain::{self, SourcePart};
-use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
-};
-use crate::checklist::Checklist;
+use super::{Credential, Output, PlatformId, PreviewContext};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
@@ -184,95 +181,81 @@ impl Output for ThreadsOutput {
     }
 }
 
-pub struct Threads;
-
-impl Threads {
-    fn id() -> PlatformId {
-        PlatformId::parse("threads").expect("threads is a known platform")
-    }
-}
-
 const CREDENTIALS: &[Credential] = &[
     Credential { var: "THREADS_ACCESS_TOKEN", required: true },
     Credential { var: "THREADS_USER_ID", required: false },
     Credential { var: "THREADS_USERNAME", required: false },
 ];
 
-#[async_trait::async_trait(?Send)]
-impl Platform for Threads {
-    super::platform_basics!(
-        "Threads",
-        CREDENTIALS,
-        "get a token with `crier auth threads --write-env .env` (locally), and add it as the repository secret THREADS_ACCESS_TOKEN for GitHub Actions",
+super::platform! {
+    pub struct Threads("threads") {
+        display: "Threads",
+        credentials: CREDENTIALS,
+        hint: "get a token with `crier auth threads --write-env .env` (locally), and add it as the repository secret THREADS_ACCESS_TOKEN for GitHub Actions",
         sign_in: &auth::ThreadsSignIn,
-        post: ThreadsOptions
-    );
+        post: ThreadsOptions,
+        connect: |cx| session::connect(cx).await,
+        doctor: doctor::check,
+        render: render,
+        validate: rules::validate,
+    }
 
     fn placeholder_url(&self, _post: &Post, env: &Env) -> String {
         // Threads shortcodes are 11 characters.
         let user = env.get("THREADS_USERNAME").unwrap_or("username");
         format!("https://www.threads.com/@{user}/post/XXXXXXXXXXX")
     }
+}
 
-    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
-        session::connect(cx).await
-    }
+/// Renders `post` for Threads: the chain (from `thread:`, `threads.text` or the body split
+/// at thematic breaks, or `split: attachment`) as plain text, each part through the
+/// template, then `split: auto` and the spoilers.
+pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<ThreadsOutput, Vec<Diagnostic>> {
+    let f = &post.front;
+    let (opts, template) = super::options_and_template::<ThreadsOptions>(project, post, Threads::id())?;
 
-    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
-        doctor::check(cx, report).await;
-    }
+    let attachment_mode = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Attachment);
+    let (mut parts, attachment) = if attachment_mode && f.thread.is_none() {
+        attachment_parts(project, post)
+    } else {
+        (chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN), None)
+    };
+    chain::add_top_media(project, post, &mut parts);
 
-    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
-        let f = &post.front;
-        let (opts, template) = super::options_and_template::<ThreadsOptions>(project, post, Self::id())?;
-
-        let attachment_mode = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Attachment);
-        let (mut parts, attachment) = if attachment_mode && f.thread.is_none() {
-            attachment_parts(project, post)
-        } else {
-            (chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN), None)
-        };
-        chain::add_top_media(project, post, &mut parts);
-
-        let base = super::template_context(project, post, targets, Self::id());
-        // One context for every part: each part only replaces `text` and `part`.
-        let mut ctx = Context::from(Value::Object(base));
-        let count = parts.len();
-        let mut out = Vec::with_capacity(count);
-        let mut errors = Vec::new();
-        for (i, part) in parts.into_iter().enumerate() {
-            chain::set_part(&mut ctx, i, count, part.text);
-            match project.templates.render_with_context(&template, &ctx, &post.path, "threads") {
-                Ok(rendered) => out.push(ThreadsPart {
-                    text: rendered.trim().to_owned(),
-                    media: part.media,
-                    origin: part.origin,
-                    dropped_images: part.dropped_images,
-                    spoilers: Vec::new(),
-                }),
-                Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
-                Err(TemplateFailure::Error(d)) => {
-                    errors.push(*d);
-                    break;
-                }
+    let base = super::template_context(project, post, targets, Threads::id());
+    // One context for every part: each part only replaces `text` and `part`.
+    let mut ctx = Context::from(Value::Object(base));
+    let count = parts.len();
+    let mut out = Vec::with_capacity(count);
+    let mut errors = Vec::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        chain::set_part(&mut ctx, i, count, part.text);
+        match project.templates.render_with_context(&template, &ctx, &post.path, "threads") {
+            Ok(rendered) => out.push(ThreadsPart {
+                text: rendered.trim().to_owned(),
+                media: part.media,
+                origin: part.origin,
+                dropped_images: part.dropped_images,
+                spoilers: Vec::new(),
+            }),
+            Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
+            Err(TemplateFailure::Error(d)) => {
+                errors.push(*d);
+                break;
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Auto) {
-            out = split_long_parts(out);
-        }
-        // The spoiler marks went through the template and the split: now they become entities.
-        for part in &mut out {
-            (part.text, part.spoilers) = spoilers_of(&part.text);
-        }
-        Ok(std::sync::Arc::new(ThreadsOutput { parts: out, template, attachment }))
     }
-
-    fn validate(&self, project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<ThreadsOutput>(rendered).map(|t| rules::validate(project, post, t)).unwrap_or_default()
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Auto) {
+        out = split_long_parts(out);
+    }
+    // The spoiler marks went through the template and the split: now they become entities.
+    for part in &mut out {
+        (part.text, part.spoilers) = spoilers_of(&part.text);
+    }
+    Ok(ThreadsOutput { parts: out, template, attachment })
 }
 
 /// Marked text without its marks, trimmed, and its spoilers' byte ranges.

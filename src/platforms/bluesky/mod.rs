@@ -20,17 +20,12 @@ pub mod xrpc;
 pub use options::{BlueskyConfig, BlueskyOptions, DEFAULT_MAX_IMAGE_BYTES};
 
 use std::ops::Range;
-use std::sync::Arc;
 
 use handlebars::Context;
 use serde_json::{Value, json};
 
 use self::richtext::{Facet, MAX_GRAPHEMES, MAX_TEXT_BYTES, RichText};
-use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
-    Session, chain,
-};
-use crate::checklist::Checklist;
+use super::{Credential, Output, PlatformId, PreviewContext, chain};
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
@@ -149,50 +144,28 @@ impl Output for BlueskyOutput {
     }
 }
 
-pub struct Bluesky;
-
-impl Bluesky {
-    fn id() -> PlatformId {
-        PlatformId::parse("bluesky").expect("bluesky is a known platform")
-    }
-}
-
 const CREDENTIALS: &[Credential] = &[
     Credential { var: "BLUESKY_IDENTIFIER", required: true },
     Credential { var: "BLUESKY_APP_PASSWORD", required: true },
     Credential { var: "CRIER_BLUESKY_URL", required: false },
 ];
 
-#[async_trait::async_trait(?Send)]
-impl Platform for Bluesky {
-    super::platform_basics!(
-        "Bluesky",
-        CREDENTIALS,
-        "set BLUESKY_IDENTIFIER to your handle (e.g. you.bsky.social) and BLUESKY_APP_PASSWORD to an app password made in the Bluesky app under Settings → Privacy and security → App passwords (in .env, or as repository secrets)",
-        post: BlueskyOptions, config: BlueskyConfig
-    );
+super::platform! {
+    pub struct Bluesky("bluesky") {
+        display: "Bluesky",
+        credentials: CREDENTIALS,
+        hint: "set BLUESKY_IDENTIFIER to your handle (e.g. you.bsky.social) and BLUESKY_APP_PASSWORD to an app password made in the Bluesky app under Settings → Privacy and security → App passwords (in .env, or as repository secrets)",
+        post: BlueskyOptions,
+        config: BlueskyConfig,
+        connect: |cx| session::connect(cx).await,
+        doctor: doctor::check,
+        render: render,
+        validate: |project, post, out: &BlueskyOutput| rules::validate(&project.config, post, out),
+    }
 
     /// A DID and a record key of typical length.
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         format!("https://bsky.app/profile/did:plc:{}/post/{}", "x".repeat(24), "3".repeat(13))
-    }
-
-    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
-        session::connect(cx).await
-    }
-
-    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
-        doctor::check(cx, report).await;
-    }
-
-    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
-        render(project, post, targets).map(|out| Arc::new(out) as Rendered)
-    }
-
-    fn validate(&self, project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<BlueskyOutput>(rendered)
-            .map(|out| rules::validate(&project.config, post, out))
-            .unwrap_or_default()
     }
 }
 

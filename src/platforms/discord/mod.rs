@@ -18,10 +18,7 @@ use std::ops::Range;
 use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
-};
-use crate::checklist::Checklist;
+use super::{Credential, Output, PlatformId, PreviewContext};
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
@@ -139,24 +136,20 @@ impl Output for DiscordOutput {
     }
 }
 
-pub struct Discord;
-
-impl Discord {
-    fn id() -> PlatformId {
-        PlatformId::parse(NAME).expect("discord is a known platform")
-    }
-}
-
 const CREDENTIALS: &[Credential] = &[Credential { var: WEBHOOK_VAR, required: true }];
 
-#[async_trait::async_trait(?Send)]
-impl Platform for Discord {
-    super::platform_basics!(
-        "Discord",
-        CREDENTIALS,
-        "in Discord open the channel's Settings → Integrations → Webhooks → New Webhook, copy its URL and set DISCORD_WEBHOOK_URL (in .env, or as a repository secret: the URL is the credential)",
-        post: DiscordOptions
-    );
+super::platform! {
+    pub struct Discord(NAME) {
+        display: "Discord",
+        credentials: CREDENTIALS,
+        hint: "in Discord open the channel's Settings → Integrations → Webhooks → New Webhook, copy its URL and set DISCORD_WEBHOOK_URL (in .env, or as a repository secret: the URL is the credential)",
+        post: DiscordOptions,
+        edits_in_place: true,
+        connect: |cx| session::connect(cx),
+        doctor: doctor::check,
+        render: render,
+        validate: |_project, post, o: &DiscordOutput| rules::validate(post, o),
+    }
 
     fn post_noun(&self) -> &'static str {
         "message"
@@ -165,26 +158,6 @@ impl Platform for Discord {
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         // Snowflakes are 18–19 digits.
         "https://discord.com/channels/1180000000000000000/1180000000000000000/1182000000000000000".to_owned()
-    }
-
-    fn edits_in_place(&self) -> bool {
-        true
-    }
-
-    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
-        session::connect(cx)
-    }
-
-    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
-        doctor::check(cx, report).await;
-    }
-
-    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
-        render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
-    }
-
-    fn validate(&self, _project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<DiscordOutput>(rendered).map(|o| rules::validate(post, o)).unwrap_or_default()
     }
 }
 

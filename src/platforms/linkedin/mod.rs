@@ -23,10 +23,7 @@ use std::ops::Range;
 use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
-};
-use crate::checklist::Checklist;
+use super::{Credential, Output, PlatformId, PreviewContext};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
@@ -117,49 +114,26 @@ impl Output for LinkedinOutput {
     }
 }
 
-pub struct Linkedin;
-
-impl Linkedin {
-    fn id() -> PlatformId {
-        PlatformId::parse(NAME).expect("linkedin is a known platform")
-    }
-}
-
 const CREDENTIALS: &[Credential] = &[Credential { var: "LINKEDIN_ACCESS_TOKEN", required: true }];
 
-#[async_trait::async_trait(?Send)]
-impl Platform for Linkedin {
-    super::platform_basics!(
-        "LinkedIn",
-        CREDENTIALS,
-        "run `crier auth linkedin --write-env .env` with LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REDIRECT_URI of an app (https://www.linkedin.com/developers/apps) that has the products \"Sign In with LinkedIn using OpenID Connect\" and \"Share on LinkedIn\" (or generate a token with the scopes `openid profile w_member_social` in the Developer Portal), then set LINKEDIN_ACCESS_TOKEN as a repository secret for CI; tokens last 60 days",
+super::platform! {
+    pub struct Linkedin(NAME) {
+        display: "LinkedIn",
+        credentials: CREDENTIALS,
+        hint: "run `crier auth linkedin --write-env .env` with LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REDIRECT_URI of an app (https://www.linkedin.com/developers/apps) that has the products \"Sign In with LinkedIn using OpenID Connect\" and \"Share on LinkedIn\" (or generate a token with the scopes `openid profile w_member_social` in the Developer Portal), then set LINKEDIN_ACCESS_TOKEN as a repository secret for CI; tokens last 60 days",
         sign_in: &auth::LinkedinSignIn,
-        post: LinkedinOptions, config: LinkedinConfig
-    );
+        post: LinkedinOptions,
+        config: LinkedinConfig,
+        edits_in_place: true,
+        connect: |cx| session::connect(cx),
+        doctor: doctor::check,
+        render: render,
+        validate: |_project, post, o: &LinkedinOutput| rules::validate(post, o),
+    }
 
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         // Share URNs are 19 digits.
         "https://www.linkedin.com/feed/update/urn:li:share:7240000000000000000/".to_owned()
-    }
-
-    fn edits_in_place(&self) -> bool {
-        true
-    }
-
-    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
-        session::connect(cx)
-    }
-
-    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
-        doctor::check(cx, report).await;
-    }
-
-    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
-        render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
-    }
-
-    fn validate(&self, _project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<LinkedinOutput>(rendered).map(|o| rules::validate(post, o)).unwrap_or_default()
     }
 }
 

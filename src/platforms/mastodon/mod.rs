@@ -26,11 +26,7 @@ use handlebars::Context;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered,
-    Session, chain,
-};
-use crate::checklist::Checklist;
+use super::{Credential, Output, PlatformId, PreviewContext, chain};
 use crate::config::Config;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
@@ -147,14 +143,6 @@ impl Output for MastodonOutput {
     }
 }
 
-pub struct Mastodon;
-
-impl Mastodon {
-    fn id() -> PlatformId {
-        PlatformId::parse(NAME).expect("mastodon is a known platform")
-    }
-}
-
 const CREDENTIALS: &[Credential] = &[
     Credential { var: "MASTODON_ACCESS_TOKEN", required: true },
     // Or `mastodon.instance` in crier.yaml; `connect` says when neither is set.
@@ -182,15 +170,23 @@ pub fn instance_url(env: &Env, config: &Config) -> Result<Url, String> {
         .ok_or_else(|| format!("{from} is `{given}`, not an http(s) URL such as https://mastodon.social"))
 }
 
-#[async_trait::async_trait(?Send)]
-impl Platform for Mastodon {
-    super::platform_basics!(
-        "Mastodon",
-        CREDENTIALS,
-        "run `crier auth mastodon --instance https://your.server --write-env .env` (or on your instance open Preferences → Development → New application with the scopes `write:statuses write:media read:accounts read:statuses`), then set MASTODON_ACCESS_TOKEN and MASTODON_INSTANCE as repository secrets for CI",
+super::platform! {
+    pub struct Mastodon(NAME) {
+        display: "Mastodon",
+        credentials: CREDENTIALS,
+        hint: "run `crier auth mastodon --instance https://your.server --write-env .env` (or on your instance open Preferences → Development → New application with the scopes `write:statuses write:media read:accounts read:statuses`), then set MASTODON_ACCESS_TOKEN and MASTODON_INSTANCE as repository secrets for CI",
         sign_in: &auth::MastodonSignIn,
-        post: MastodonOptions, config: MastodonConfig
-    );
+        post: MastodonOptions,
+        config: MastodonConfig,
+        edits_in_place: true,
+        connect: |cx| session::connect(cx).await,
+        doctor: doctor::check,
+        // The chain (from `thread:`, `mastodon.text` or the body split at thematic breaks)
+        // as plain text, each part through the template, then `split: auto` against the
+        // configured limits when asked.
+        render: render,
+        validate: |_project, post, o: &MastodonOutput| rules::validate(post, o, &o.limits),
+    }
 
     fn post_noun(&self) -> &'static str {
         "status"
@@ -204,29 +200,6 @@ impl Platform for Mastodon {
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_else(|| "mastodon.social".to_owned());
         format!("https://{host}/@username/113456789012345678")
-    }
-
-    fn edits_in_place(&self) -> bool {
-        true
-    }
-
-    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
-        session::connect(cx).await
-    }
-
-    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
-        doctor::check(cx, report).await;
-    }
-
-    /// The chain (from `thread:`, `mastodon.text` or the body split at
-    /// thematic breaks) as plain text, each part through the template, then
-    /// `split: auto` against the configured limits when asked.
-    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
-        render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
-    }
-
-    fn validate(&self, _project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<MastodonOutput>(rendered).map(|o| rules::validate(post, o, &o.limits)).unwrap_or_default()
     }
 }
 

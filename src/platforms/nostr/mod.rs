@@ -22,10 +22,7 @@ use serde_json::{Value, json};
 
 use super::chain;
 use super::mastodon::MARKDOWN;
-use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
-};
-use crate::checklist::Checklist;
+use super::{Credential, Output, PlatformId, PreviewContext};
 use crate::config::Config;
 use crate::content::Post;
 use crate::diag::Diagnostic;
@@ -172,14 +169,6 @@ impl NostrOutput {
     }
 }
 
-pub struct Nostr;
-
-impl Nostr {
-    fn id() -> PlatformId {
-        PlatformId::parse(NAME).expect("nostr is a known platform")
-    }
-}
-
 const CREDENTIALS: &[Credential] = &[
     Credential { var: "NOSTR_SECRET_KEY", required: true },
     // Or `nostr.relays` in crier.yaml; `connect` says when neither is set.
@@ -216,14 +205,21 @@ pub fn link_template(config: &Config) -> String {
         .unwrap_or_else(|| DEFAULT_LINK_TEMPLATE.to_owned())
 }
 
-#[async_trait::async_trait(?Send)]
-impl Platform for Nostr {
-    super::platform_basics!(
-        "Nostr",
-        CREDENTIALS,
-        "set NOSTR_SECRET_KEY to the account's secret key (nsec1… or 64 hex digits; from your Nostr client's key export) and NOSTR_RELAYS to comma-separated wss:// relay URLs (or `nostr: {relays: [...]}` in crier.yaml); in CI, make NOSTR_SECRET_KEY a repository secret",
-        post: NostrOptions, config: NostrConfig
-    );
+super::platform! {
+    pub struct Nostr(NAME) {
+        display: "Nostr",
+        credentials: CREDENTIALS,
+        hint: "set NOSTR_SECRET_KEY to the account's secret key (nsec1… or 64 hex digits; from your Nostr client's key export) and NOSTR_RELAYS to comma-separated wss:// relay URLs (or `nostr: {relays: [...]}` in crier.yaml); in CI, make NOSTR_SECRET_KEY a repository secret",
+        post: NostrOptions,
+        config: NostrConfig,
+        // Articles are replaced in place (a newer event with the same `d`); a changed note
+        // is left alone with a warning ([`Platform::edits_output_in_place`]).
+        edits_in_place: true,
+        connect: |cx| session::connect(cx).await,
+        doctor: doctor::check,
+        render: render,
+        validate: |_project, post, o: &NostrOutput| rules::validate(post, o),
+    }
 
     fn post_noun(&self) -> &'static str {
         "note"
@@ -232,12 +228,6 @@ impl Platform for Nostr {
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         // A nevent with an id, the author, the kind and two relay hints is ~200 characters.
         format!("https://njump.me/nevent1{}", "q".repeat(190))
-    }
-
-    /// Articles are replaced in place (a newer event with the same `d`); a changed note
-    /// is left alone with a warning ([`Platform::edits_output_in_place`]).
-    fn edits_in_place(&self) -> bool {
-        true
     }
 
     /// Articles only: a note cannot be edited.
@@ -264,22 +254,6 @@ impl Platform for Nostr {
             }
         }
         Ok(())
-    }
-
-    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
-        session::connect(cx).await
-    }
-
-    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
-        doctor::check(cx, report).await;
-    }
-
-    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
-        render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
-    }
-
-    fn validate(&self, _project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<NostrOutput>(rendered).map(|o| rules::validate(post, o)).unwrap_or_default()
     }
 }
 

@@ -25,10 +25,7 @@ use std::ops::Range;
 use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
-};
-use crate::checklist::Checklist;
+use super::{Credential, Output, PlatformId, PreviewContext};
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
@@ -218,14 +215,6 @@ impl Output for TelegramOutput {
     }
 }
 
-pub struct Telegram;
-
-impl Telegram {
-    fn id() -> PlatformId {
-        PlatformId::parse(NAME).expect("telegram is a known platform")
-    }
-}
-
 const CREDENTIALS: &[Credential] = &[
     Credential { var: "TELEGRAM_BOT_TOKEN", required: true },
     // Or `telegram.chat` in crier.yaml; `connect` says when neither is set.
@@ -244,14 +233,19 @@ pub fn chat_of(env: &Env, project: Option<&Project>) -> Result<String, String> {
         })
 }
 
-#[async_trait::async_trait(?Send)]
-impl Platform for Telegram {
-    super::platform_basics!(
-        "Telegram",
-        CREDENTIALS,
-        "create a bot with @BotFather (/newbot) and set its token as TELEGRAM_BOT_TOKEN; add the bot to the channel as an administrator allowed to post messages; set TELEGRAM_CHAT_ID to `@channelname` (or the channel's id, -100…) or `telegram: {chat: …}` in crier.yaml",
-        post: TelegramOptions, config: TelegramConfig
-    );
+super::platform! {
+    pub struct Telegram(NAME) {
+        display: "Telegram",
+        credentials: CREDENTIALS,
+        hint: "create a bot with @BotFather (/newbot) and set its token as TELEGRAM_BOT_TOKEN; add the bot to the channel as an administrator allowed to post messages; set TELEGRAM_CHAT_ID to `@channelname` (or the channel's id, -100…) or `telegram: {chat: …}` in crier.yaml",
+        post: TelegramOptions,
+        config: TelegramConfig,
+        edits_in_place: true,
+        connect: |cx| session::connect(cx).await,
+        doctor: session::doctor,
+        render: render,
+        validate: |_project, post, o: &TelegramOutput| rules::validate(post, o),
+    }
 
     fn post_noun(&self) -> &'static str {
         "message"
@@ -260,26 +254,6 @@ impl Platform for Telegram {
     fn placeholder_url(&self, _post: &Post, env: &Env) -> String {
         let chat = env.get("TELEGRAM_CHAT_ID").and_then(|c| c.strip_prefix('@')).unwrap_or("channelname");
         format!("https://t.me/{chat}/1234")
-    }
-
-    fn edits_in_place(&self) -> bool {
-        true
-    }
-
-    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
-        session::connect(cx).await
-    }
-
-    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
-        session::doctor(cx, report).await;
-    }
-
-    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
-        render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
-    }
-
-    fn validate(&self, _project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<TelegramOutput>(rendered).map(|o| rules::validate(post, o)).unwrap_or_default()
     }
 }
 

@@ -25,10 +25,7 @@ use handlebars::Context;
 use serde_json::{Value, json};
 
 use super::chain;
-use super::{
-    ConnectContext, Credential, DoctorContext, Failure, Output, Platform, PlatformId, PreviewContext, Rendered, Session,
-};
-use crate::checklist::Checklist;
+use super::{Credential, Output, PlatformId, PreviewContext};
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
@@ -136,14 +133,6 @@ impl Output for XOutput {
     }
 }
 
-pub struct X;
-
-impl X {
-    fn id() -> PlatformId {
-        PlatformId::parse(NAME).expect("x is a known platform")
-    }
-}
-
 const CREDENTIALS: &[Credential] = &[
     Credential { var: "X_API_KEY", required: true },
     Credential { var: "X_API_SECRET", required: true },
@@ -167,32 +156,23 @@ pub fn base_url(env: &Env) -> &str {
     env.get("CRIER_X_API_URL").unwrap_or(api::DEFAULT_BASE_URL)
 }
 
-#[async_trait::async_trait(?Send)]
-impl Platform for X {
-    super::platform_basics!(
-        "X",
-        CREDENTIALS,
-        "in the X developer console (console.x.com) create an app with read and write permission and set its API key and secret as X_API_KEY and X_API_SECRET; then run `crier auth x --write-env .env` (or generate an access token and secret in the console) for X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET; set all four as repository secrets for CI (the tokens do not expire)",
+super::platform! {
+    pub struct X(NAME) {
+        display: "X",
+        credentials: CREDENTIALS,
+        hint: "in the X developer console (console.x.com) create an app with read and write permission and set its API key and secret as X_API_KEY and X_API_SECRET; then run `crier auth x --write-env .env` (or generate an access token and secret in the console) for X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET; set all four as repository secrets for CI (the tokens do not expire)",
         sign_in: &auth::XSignIn,
         post: XOptions,
         config: XConfig,
-    );
+        connect: |cx| session::connect(cx),
+        doctor: doctor::check,
+        render: render,
+        validate: |_project, post, o: &XOutput| rules::validate(post, o),
+    }
 
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         // A link counts 23 on X whatever its length; ids are 19 digits.
         "https://x.com/username/status/1346889436626259968".to_owned()
-    }
-
-    async fn connect(&self, cx: &ConnectContext<'_>) -> Result<Box<dyn Session>, Failure> {
-        session::connect(cx)
-    }
-
-    async fn doctor(&self, cx: &DoctorContext<'_>, report: &mut Checklist) {
-        doctor::check(cx, report).await;
-    }
-
-    fn render(&self, project: &Project, post: &Post, targets: &[PlatformId]) -> Result<Rendered, Vec<Diagnostic>> {
-        render(project, post, targets).map(|o| std::sync::Arc::new(o) as Rendered)
     }
 
     fn dry_run_note(&self, project: &Project, due: &[&dyn Output]) -> Option<String> {
@@ -202,10 +182,6 @@ impl Platform for X {
             &project.config.sections.get_or_default::<XConfig>().prices,
             project.config.publish.x_max_cost_per_run,
         ))
-    }
-
-    fn validate(&self, _project: &Project, post: &Post, rendered: &dyn Output) -> Vec<Diagnostic> {
-        super::downcast::<XOutput>(rendered).map(|o| rules::validate(post, o)).unwrap_or_default()
     }
 }
 
