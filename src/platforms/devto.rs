@@ -12,16 +12,14 @@ mod stats;
 
 pub use options::DevtoOptions;
 
-use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::{Credential, Output, PlatformId, PreviewContext};
+use super::{Credential, Output, PlatformId, PreviewContext, parts};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
 use crate::render::html::{escape, markdown_html};
-use crate::render::templates::TemplateFailure;
 use crate::render::text;
 use crate::rules::media::{self, join_post_dir};
 
@@ -155,14 +153,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         Some(url)
     });
     let body = text::rewrite_relative_links(&body, project.config.site_url().as_ref());
-    let mut ctx = super::template_context(project, post, targets, Devto::id());
-    ctx.insert("text".into(), Value::String(body));
-    let ctx = Context::from(Value::Object(ctx));
-    let body_markdown = match project.templates.render_with_context(&template, &ctx, &post.path, "devto") {
-        Ok(s) => s,
-        Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
-        Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
-    };
+    let body_markdown = parts::render_text(project, post, targets, Devto::id(), &template, body)?;
     let title = o.and_then(|o| o.title.as_ref()).or(f.title.as_ref()).map(|t| t.value.clone());
     let tags = o
         .and_then(|o| o.tags.as_ref())

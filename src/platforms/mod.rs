@@ -20,6 +20,7 @@ pub mod mastodon;
 pub mod metrics;
 pub mod nostr;
 pub mod oauth;
+pub mod parts;
 pub mod telegram;
 pub mod threads;
 pub mod upload;

@@ -16,17 +16,16 @@ pub use options::{ThreadsOptions, ThreadsSplit};
 
 use std::ops::Range;
 
-use handlebars::Context;
 use serde_json::{Value, json};
 
 use super::chain::{self, SourcePart};
+use super::parts;
 use super::{Credential, Output, PlatformId, PreviewContext};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
-use crate::render::templates::TemplateFailure;
 use crate::render::text;
 use crate::rules::media::MediaRef;
 use api::{Spoiler, TextAttachment};
@@ -100,16 +99,8 @@ impl Output for ThreadsOutput {
     }
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let mut cards_: Vec<Card<'_>> = self
-            .parts
-            .iter()
-            .map(|part| Card {
-                text: &part.text,
-                counter: format!("{}/{MAX_TEXT_BYTES}", part.text.len()),
-                over: part.text.len() > MAX_TEXT_BYTES,
-                media: part.media.iter().map(|m| cx.card_media(m)).collect(),
-            })
-            .collect();
+        let mut cards_: Vec<Card<'_>> =
+            self.parts.iter().map(|p| cx.card(&p.text, p.text.len(), MAX_TEXT_BYTES, &p.media)).collect();
         // The attachment shows as one more card, behind the post's short text.
         if let Some(a) = &self.attachment {
             cards_.push(Card {
@@ -126,10 +117,7 @@ impl Output for ThreadsOutput {
     fn to_json(&self) -> Value {
         let mut out = json!({
             "parts": self.parts.iter().map(|p| {
-                let mut part = json!({
-                    "text": p.text,
-                    "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
-                });
+                let mut part = parts::part_json(&p.text, &p.media);
                 if !p.spoilers.is_empty() {
                     part["text_entities"] = api::spoilers_json(&p.spoiler_entities());
                 }
@@ -143,31 +131,23 @@ impl Output for ThreadsOutput {
     }
 
     fn summary(&self) -> String {
-        let n = self.parts.len();
-        let sizes: Vec<String> = self.parts.iter().map(|p| format!("{}/{MAX_TEXT_BYTES}", p.text.len())).collect();
+        let sizes = parts::sizes(self.parts.iter().map(|p| p.text.len()), MAX_TEXT_BYTES);
         let attachment = self
             .attachment
             .as_ref()
             .map(|a| format!("  attachment {}/{} chars", a.chars(), rules::MAX_ATTACHMENT_CHARS))
             .unwrap_or_default();
-        format!("threads  {n} part{}  {}{attachment}", if n == 1 { "" } else { "s" }, sizes.join("  "))
+        format!("threads  {}  {sizes}{attachment}", parts::plural(self.parts.len(), "part"))
     }
 
     fn to_human(&self) -> String {
         let mut out = String::new();
         let n = self.parts.len();
         for (i, p) in self.parts.iter().enumerate() {
-            out.push_str(&format!("── part {}/{n} · {}/{MAX_TEXT_BYTES} bytes ──\n", i + 1, p.text.len()));
-            if !p.text.is_empty() {
-                out.push_str(&p.text);
-                out.push('\n');
-            }
-            for r in &p.spoilers {
-                out.push_str(&format!("[spoiler: {}]\n", &p.text[r.clone()]));
-            }
-            for m in &p.media {
-                out.push_str(&m.human_line(""));
-            }
+            let header = format!("part {}/{n} · {}/{MAX_TEXT_BYTES} bytes", i + 1, p.text.len());
+            let spoilers: Vec<String> =
+                p.spoilers.iter().map(|r| format!("[spoiler: {}]", &p.text[r.clone()])).collect();
+            parts::human_part(&mut out, &header, &p.text, &spoilers, &p.media, "");
         }
         if let Some(a) = &self.attachment {
             out.push_str(&format!(
@@ -222,39 +202,21 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     };
     chain::add_top_media(project, post, &mut parts);
 
-    let base = super::template_context(project, post, targets, Threads::id());
-    // One context for every part: each part only replaces `text` and `part`.
-    let mut ctx = Context::from(Value::Object(base));
-    let count = parts.len();
-    let mut out = Vec::with_capacity(count);
-    let mut errors = Vec::new();
-    for (i, part) in parts.into_iter().enumerate() {
-        chain::set_part(&mut ctx, i, count, part.text);
-        match project.templates.render_with_context(&template, &ctx, &post.path, "threads") {
-            Ok(rendered) => out.push(ThreadsPart {
-                text: rendered.trim().to_owned(),
-                media: part.media,
-                origin: part.origin,
-                dropped_images: part.dropped_images,
-                spoilers: Vec::new(),
-            }),
-            Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
-            Err(TemplateFailure::Error(d)) => {
-                errors.push(*d);
-                break;
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let mut out: Vec<SourcePart> = parts::render_chain(project, post, targets, Threads::id(), &template, parts)?
+        .into_iter()
+        .map(|(text, part)| SourcePart { text: text.trim().to_owned(), ..part })
+        .collect();
     if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == ThreadsSplit::Auto) {
         out = split_long_parts(out);
     }
     // The spoiler marks went through the template and the split: now they become entities.
-    for part in &mut out {
-        (part.text, part.spoilers) = spoilers_of(&part.text);
-    }
+    let out = out
+        .into_iter()
+        .map(|part| {
+            let (text, spoilers) = spoilers_of(&part.text);
+            ThreadsPart { text, media: part.media, origin: part.origin, dropped_images: part.dropped_images, spoilers }
+        })
+        .collect();
     Ok(ThreadsOutput { parts: out, template, attachment })
 }
 
@@ -310,24 +272,15 @@ fn attachment_parts(project: &Project, post: &Post) -> (Vec<SourcePart>, Option<
 const MARKDOWN: chain::Markdown =
     chain::Markdown { text: text::markdown_to_text_marked, parts: text::markdown_to_parts_marked };
 
-fn split_long_parts(parts: Vec<ThreadsPart>) -> Vec<ThreadsPart> {
+fn split_long_parts(parts: Vec<SourcePart>) -> Vec<SourcePart> {
     let mut out = Vec::new();
     for part in parts {
         if part.text.len() <= MAX_TEXT_BYTES {
             out.push(part);
             continue;
         }
-        let mut media = Some(part.media);
-        let mut dropped = Some(part.dropped_images);
-        for piece in text::split_auto(&part.text, MAX_TEXT_BYTES) {
-            out.push(ThreadsPart {
-                text: piece,
-                media: media.take().unwrap_or_default(),
-                origin: part.origin.clone(),
-                dropped_images: dropped.take().unwrap_or_default(),
-                spoilers: Vec::new(),
-            });
-        }
+        let pieces = text::split_auto(&part.text, MAX_TEXT_BYTES);
+        out.extend(parts::spread(part, pieces, |text, p| SourcePart { text, ..p }));
     }
     out
 }

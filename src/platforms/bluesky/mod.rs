@@ -21,17 +21,15 @@ pub use options::{BlueskyConfig, BlueskyOptions, DEFAULT_MAX_IMAGE_BYTES};
 
 use std::ops::Range;
 
-use handlebars::Context;
 use serde_json::{Value, json};
 
 use self::richtext::{Facet, MAX_GRAPHEMES, MAX_TEXT_BYTES, RichText};
-use super::{Credential, Output, PlatformId, PreviewContext, chain};
+use super::{Credential, Output, PlatformId, PreviewContext, chain, parts};
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
-use crate::render::templates::TemplateFailure;
 use crate::render::text::{self, LinkStyle};
 use crate::rules::media::MediaRef;
 
@@ -87,7 +85,7 @@ impl Output for BlueskyOutput {
                 text: &part.text,
                 counter: format!("{}/{MAX_GRAPHEMES}", part.graphemes()),
                 over: !richtext::fits(&part.text),
-                media: part.media.iter().map(|m| cx.card_media(m)).collect(),
+                media: cx.cards_media(&part.media),
             })
             .collect();
         cards("Bluesky", &items)
@@ -97,48 +95,45 @@ impl Output for BlueskyOutput {
     /// mention shows the handle it will be resolved from) and media.
     fn to_json(&self) -> Value {
         json!({
-            "parts": self.parts.iter().map(|p| json!({
-                "text": p.text,
-                "facets": p.facets.iter().map(|f| f.to_json(None)).collect::<Vec<_>>(),
-                "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "parts": self.parts.iter().map(|p| {
+                let mut part = parts::part_json(&p.text, &p.media);
+                part["facets"] = json!(p.facets.iter().map(|f| f.to_json(None)).collect::<Vec<_>>());
+                part
+            }).collect::<Vec<_>>(),
             "langs": self.langs,
             "link_card": self.link_card,
         })
     }
 
     fn summary(&self) -> String {
-        let n = self.parts.len();
-        let sizes: Vec<String> = self.parts.iter().map(|p| format!("{}/{MAX_GRAPHEMES}", p.graphemes())).collect();
-        format!("bluesky  {n} part{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
+        let sizes = parts::sizes(self.parts.iter().map(BlueskyPart::graphemes), MAX_GRAPHEMES);
+        format!("bluesky  {}  {sizes}", parts::plural(self.parts.len(), "part"))
     }
 
     fn to_human(&self) -> String {
         let mut out = String::new();
         let n = self.parts.len();
         for (i, p) in self.parts.iter().enumerate() {
-            out.push_str(&format!(
-                "── part {}/{n} · {}/{MAX_GRAPHEMES} graphemes · {}/{MAX_TEXT_BYTES} bytes ──\n",
+            let header = format!(
+                "part {}/{n} · {}/{MAX_GRAPHEMES} graphemes · {}/{MAX_TEXT_BYTES} bytes",
                 i + 1,
                 p.graphemes(),
                 p.text.len()
-            ));
-            if !p.text.is_empty() {
-                out.push_str(&p.text);
-                out.push('\n');
-            }
-            for f in &p.facets {
-                let shown = p.text.get(f.range.clone()).unwrap_or("");
-                let what = match &f.feature {
-                    richtext::Feature::Link(u) => format!("link → {u}"),
-                    richtext::Feature::Tag(t) => format!("tag #{t}"),
-                    richtext::Feature::Mention(h) => format!("mention @{h}"),
-                };
-                out.push_str(&format!("  [{shown}] {what}\n"));
-            }
-            for m in &p.media {
-                out.push_str(&m.human_line(""));
-            }
+            );
+            let facets: Vec<String> = p
+                .facets
+                .iter()
+                .map(|f| {
+                    let shown = p.text.get(f.range.clone()).unwrap_or("");
+                    let what = match &f.feature {
+                        richtext::Feature::Link(u) => format!("link → {u}"),
+                        richtext::Feature::Tag(t) => format!("tag #{t}"),
+                        richtext::Feature::Mention(h) => format!("mention @{h}"),
+                    };
+                    format!("  [{shown}] {what}")
+                })
+                .collect();
+            parts::human_part(&mut out, &header, &p.text, &facets, &p.media, "");
         }
         out
     }
@@ -177,30 +172,18 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN);
     chain::add_top_media(project, post, &mut parts);
 
-    let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, Bluesky::id())));
-    let count = parts.len();
     let split = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto);
-    let mut out = Vec::with_capacity(count);
-    for (i, part) in parts.into_iter().enumerate() {
-        chain::set_part(&mut ctx, i, count, part.text);
-        let rendered = match project.templates.render_with_context(&template, &ctx, &post.path, "bluesky") {
-            Ok(r) => r,
-            Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
-            Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
-        };
+    let mut out = Vec::with_capacity(parts.len());
+    for (rendered, part) in parts::render_chain(project, post, targets, Bluesky::id(), &template, parts)? {
         let rich = RichText::from_marked(rendered.trim());
         let pieces = if split { rich.split_to_fit() } else { vec![rich] };
-        let mut media = Some(part.media);
-        let mut dropped = Some(part.dropped_images);
-        for piece in pieces {
-            out.push(BlueskyPart {
-                text: piece.text,
-                facets: piece.facets,
-                media: media.take().unwrap_or_default(),
-                origin: part.origin.clone(),
-                dropped_images: dropped.take().unwrap_or_default(),
-            });
-        }
+        out.extend(parts::spread(part, pieces, |piece, p| BlueskyPart {
+            text: piece.text,
+            facets: piece.facets,
+            media: p.media,
+            origin: p.origin,
+            dropped_images: p.dropped_images,
+        }));
     }
     let langs = opts
         .and_then(|o| o.langs.as_ref())

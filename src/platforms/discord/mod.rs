@@ -15,16 +15,14 @@ pub use options::DiscordOptions;
 
 use std::ops::Range;
 
-use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::{Credential, Output, PlatformId, PreviewContext};
+use super::{Credential, Output, PlatformId, PreviewContext, parts};
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
-use crate::render::templates::TemplateFailure;
 use crate::render::text;
 use crate::rules::media::{self, MediaRef};
 
@@ -70,28 +68,14 @@ impl Output for DiscordOutput {
     super::output_basics!(Discord::id());
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let list: Vec<Card<'_>> = self
-            .messages
-            .iter()
-            .map(|m| {
-                let n = count(&m.text);
-                Card {
-                    text: &m.text,
-                    counter: format!("{n}/{MAX_CHARS}"),
-                    over: n > MAX_CHARS,
-                    media: m.media.iter().map(|x| cx.card_media(x)).collect(),
-                }
-            })
-            .collect();
+        let list: Vec<Card<'_>> =
+            self.messages.iter().map(|m| cx.card(&m.text, count(&m.text), MAX_CHARS, &m.media)).collect();
         cards("Discord", &list)
     }
 
     fn to_json(&self) -> Value {
         json!({
-            "parts": self.messages.iter().map(|m| json!({
-                "text": m.text,
-                "media": m.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "parts": self.messages.iter().map(|m| parts::part_json(&m.text, &m.media)).collect::<Vec<_>>(),
             "username": self.username,
             "avatar_url": self.avatar_url,
             "thread_name": self.thread_name,
@@ -100,9 +84,8 @@ impl Output for DiscordOutput {
     }
 
     fn summary(&self) -> String {
-        let n = self.messages.len();
-        let sizes: Vec<String> = self.messages.iter().map(|m| format!("{}/{MAX_CHARS}", count(&m.text))).collect();
-        format!("discord {n} message{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
+        let sizes = parts::sizes(self.messages.iter().map(|m| count(&m.text)), MAX_CHARS);
+        format!("discord {}  {sizes}", parts::plural(self.messages.len(), "message"))
     }
 
     fn to_human(&self) -> String {
@@ -117,20 +100,11 @@ impl Output for DiscordOutput {
             opts.push("no link previews".to_owned());
         }
         let mut out = String::new();
-        if !opts.is_empty() {
-            out.push_str(&opts.join(" · "));
-            out.push('\n');
-        }
+        parts::options_line(&mut out, &opts);
         let n = self.messages.len();
         for (i, m) in self.messages.iter().enumerate() {
-            out.push_str(&format!("── message {}/{n} · {}/{MAX_CHARS} characters ──\n", i + 1, count(&m.text)));
-            if !m.text.is_empty() {
-                out.push_str(&m.text);
-                out.push('\n');
-            }
-            for x in &m.media {
-                out.push_str(&x.human_line(" — no alt text"));
-            }
+            let header = format!("message {}/{n} · {}/{MAX_CHARS} characters", i + 1, count(&m.text));
+            parts::human_part(&mut out, &header, &m.text, &[], &m.media, " — no alt text");
         }
         out
     }
@@ -183,14 +157,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         unshown += usize::from(url.is_none());
         url
     });
-    let mut ctx = super::template_context(project, post, targets, Discord::id());
-    ctx.insert("text".into(), Value::String(markdown));
-    let ctx = Context::from(Value::Object(ctx));
-    let rendered = match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
-        Ok(s) => s.trim().to_owned(),
-        Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
-        Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
-    };
+    let rendered = parts::render_text(project, post, targets, Discord::id(), &template, markdown)?.trim().to_owned();
     let split = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto);
     let pieces = if split && count(&rendered) > MAX_CHARS {
         text::split_counted(&rendered, MAX_CHARS, 1, count)

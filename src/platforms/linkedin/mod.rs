@@ -20,16 +20,14 @@ pub use options::{LinkedinConfig, LinkedinOptions};
 
 use std::ops::Range;
 
-use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::{Credential, Output, PlatformId, PreviewContext};
+use super::{Credential, Output, PlatformId, PreviewContext, parts};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
-use crate::render::html::{Card, cards};
-use crate::render::templates::TemplateFailure;
+use crate::render::html::cards;
 use crate::render::text::{self, LinkStyle};
 use crate::rules::media::{self, MediaRef};
 
@@ -68,14 +66,7 @@ impl Output for LinkedinOutput {
     super::output_basics!(Linkedin::id());
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let n = self.count();
-        let card = Card {
-            text: &self.text,
-            counter: format!("{n}/{}", rules::ALLOWED),
-            over: n > rules::ALLOWED,
-            media: self.media.iter().map(|m| cx.card_media(m)).collect(),
-        };
-        cards("LinkedIn", &[card])
+        cards("LinkedIn", &[cx.card(&self.text, self.count(), rules::ALLOWED, &self.media)])
     }
 
     fn to_json(&self) -> Value {
@@ -99,14 +90,8 @@ impl Output for LinkedinOutput {
 
     fn to_human(&self) -> String {
         let mut out = format!("visibility: {}\n", self.visibility);
-        out.push_str(&format!("── post · {}/{} characters ──\n", self.count(), rules::ALLOWED));
-        if !self.text.is_empty() {
-            out.push_str(&self.text);
-            out.push('\n');
-        }
-        for m in &self.media {
-            out.push_str(&m.human_line(" — no alt text"));
-        }
+        let header = format!("post · {}/{} characters", self.count(), rules::ALLOWED);
+        parts::human_part(&mut out, &header, &self.text, &[], &self.media, " — no alt text");
         if let Some(url) = &self.card_url {
             out.push_str(&format!("[article card for {url}]\n"));
         }
@@ -173,14 +158,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         (texts.join("\n\n"), post.body_span(start..end.max(start + 1).min(post.body.len().max(start))))
     };
 
-    let mut ctx = super::template_context(project, post, targets, Linkedin::id());
-    ctx.insert("text".into(), Value::String(source));
-    let ctx = Context::from(Value::Object(ctx));
-    let rendered = match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
-        Ok(r) => r.trim().to_owned(),
-        Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
-        Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
-    };
+    let rendered = parts::render_text(project, post, targets, Linkedin::id(), &template, source)?.trim().to_owned();
     let link_card = opts.and_then(|o| o.link_card.as_ref()).is_none_or(|c| c.value);
     let card_url = (link_card && media.is_empty())
         .then(|| text::find_urls(&rendered).first().map(|r| rendered[r.clone()].to_owned()))

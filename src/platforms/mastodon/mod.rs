@@ -22,19 +22,16 @@ mod stats;
 
 pub use options::{MastodonConfig, MastodonOptions};
 
-use handlebars::Context;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::{Credential, Output, PlatformId, PreviewContext, chain};
+use super::{Credential, Output, PlatformId, PreviewContext, chain, parts};
 use crate::config::Config;
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
-use crate::render::templates::TemplateFailure;
-use crate::rules::media::MediaRef;
 use rules::Limits;
 
 /// The platform's name in posts, config and records.
@@ -80,25 +77,14 @@ impl Output for MastodonOutput {
             .parts
             .iter()
             .enumerate()
-            .map(|(i, part)| {
-                let n = self.count(i, &self.limits);
-                Card {
-                    text: &part.text,
-                    counter: format!("{n}/{max}"),
-                    over: n > max,
-                    media: part.media.iter().map(|m| cx.card_media(m)).collect(),
-                }
-            })
+            .map(|(i, p)| cx.card(&p.text, self.count(i, &self.limits), max, &p.media))
             .collect();
         cards("Mastodon", &list)
     }
 
     fn to_json(&self) -> Value {
         json!({
-            "parts": self.parts.iter().map(|p| json!({
-                "text": p.text,
-                "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "parts": self.parts.iter().map(|p| parts::part_json(&p.text, &p.media)).collect::<Vec<_>>(),
             "visibility": self.visibility,
             "spoiler_text": self.spoiler_text,
             "sensitive": self.sensitive,
@@ -108,9 +94,8 @@ impl Output for MastodonOutput {
 
     fn summary(&self) -> String {
         let n = self.parts.len();
-        let max = self.limits.max_characters;
-        let sizes: Vec<String> = (0..n).map(|i| format!("{}/{max}", self.count(i, &self.limits))).collect();
-        format!("mastodon {n} part{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
+        let sizes = parts::sizes((0..n).map(|i| self.count(i, &self.limits)), self.limits.max_characters);
+        format!("mastodon {}  {sizes}", parts::plural(n, "part"))
     }
 
     fn to_human(&self) -> String {
@@ -125,19 +110,12 @@ impl Output for MastodonOutput {
         if let Some(l) = &self.language {
             opts.push(format!("language: {l}"));
         }
-        out.push_str(&opts.join(" · "));
-        out.push('\n');
+        parts::options_line(&mut out, &opts);
         let n = self.parts.len();
         let max = self.limits.max_characters;
         for (i, p) in self.parts.iter().enumerate() {
-            out.push_str(&format!("── status {}/{n} · {}/{max} characters ──\n", i + 1, self.count(i, &self.limits)));
-            if !p.text.is_empty() {
-                out.push_str(&p.text);
-                out.push('\n');
-            }
-            for m in &p.media {
-                out.push_str(&m.human_line(" — no alt text"));
-            }
+            let header = format!("status {}/{n} · {}/{max} characters", i + 1, self.count(i, &self.limits));
+            parts::human_part(&mut out, &header, &p.text, &[], &p.media, " — no alt text");
         }
         out
     }
@@ -213,17 +191,10 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), chain::INLINE_LINKS);
     chain::add_top_media(project, post, &mut parts);
 
-    let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, Mastodon::id())));
-    let count = parts.len();
-    let mut out = Vec::with_capacity(count);
-    for (i, part) in parts.into_iter().enumerate() {
-        chain::set_part(&mut ctx, i, count, part.text);
-        match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
-            Ok(rendered) => out.push(MastodonPart { text: rendered.trim().to_owned(), ..part }),
-            Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
-            Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
-        }
-    }
+    let mut out: Vec<MastodonPart> = parts::render_chain(project, post, targets, Mastodon::id(), &template, parts)?
+        .into_iter()
+        .map(|(text, part)| MastodonPart { text: text.trim().to_owned(), ..part })
+        .collect();
     let spoiler_text = opts.and_then(|o| o.spoiler_text.as_ref()).map(|s| s.value.trim().to_owned());
     let spoiler_text = spoiler_text.filter(|s| !s.is_empty());
     if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto) {
@@ -252,16 +223,8 @@ fn split_long_parts(parts: Vec<MastodonPart>, limits: &Limits, reserve: usize) -
             out.push(part);
             continue;
         }
-        let mut media = Some(part.media);
-        let mut dropped = Some(part.dropped_images);
-        for piece in count::split_to_fit(&part.text, limits.max_characters, reserve, per_url) {
-            out.push(MastodonPart {
-                text: piece,
-                media: media.take().unwrap_or_default(),
-                origin: part.origin.clone(),
-                dropped_images: dropped.take().unwrap_or_default(),
-            });
-        }
+        let pieces = count::split_to_fit(&part.text, limits.max_characters, reserve, per_url);
+        out.extend(parts::spread(part, pieces, |text, p| MastodonPart { text, ..p }));
     }
     out
 }

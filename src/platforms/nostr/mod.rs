@@ -17,11 +17,11 @@ pub use options::{NostrConfig, NostrKind, NostrOptions};
 
 use std::ops::Range;
 
-use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::chain;
+use super::chain::{self, SourcePart};
 use super::mastodon::MARKDOWN;
+use super::parts;
 use super::{Credential, Output, PlatformId, PreviewContext};
 use crate::config::Config;
 use crate::content::Post;
@@ -29,7 +29,6 @@ use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
-use crate::render::templates::TemplateFailure;
 use crate::render::text;
 use crate::rules::media::{self, MediaRef};
 
@@ -102,7 +101,7 @@ impl Output for NostrOutput {
                 text: &part.content,
                 counter: format!("{} characters", part.content.chars().count()),
                 over: false,
-                media: part.media.iter().map(|m| cx.card_media(m)).collect(),
+                media: cx.cards_media(&part.media),
             })
             .collect();
         cards("Nostr", &list)
@@ -111,12 +110,9 @@ impl Output for NostrOutput {
     fn to_json(&self) -> Value {
         let parts: Vec<Value> = (0..self.parts.len())
             .map(|i| {
-                let p = &self.parts[i];
-                json!({
-                    "text": p.content,
-                    "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
-                    "tags": self.hashtags(i).into_iter().chain(self.imeta(i)).collect::<Vec<_>>(),
-                })
+                let mut part = parts::part_json(&self.parts[i].content, &self.parts[i].media);
+                part["tags"] = json!(self.hashtags(i).into_iter().chain(self.imeta(i)).collect::<Vec<_>>());
+                part
             })
             .collect();
         let mut v = json!({"kind": self.kind_number(), "parts": parts});
@@ -134,7 +130,7 @@ impl Output for NostrOutput {
             NostrKind::Article => format!("nostr article  {} characters", self.parts[0].content.chars().count()),
             NostrKind::Note => {
                 let sizes: Vec<String> = self.parts.iter().map(|p| p.content.chars().count().to_string()).collect();
-                format!("nostr {n} note{}  {} characters", if n == 1 { "" } else { "s" }, sizes.join("  "))
+                format!("nostr {}  {} characters", parts::plural(n, "note"), sizes.join("  "))
             }
         }
     }
@@ -264,18 +260,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     let f = &post.front;
     let (opts, template) = super::options_and_template::<NostrOptions>(project, post, Nostr::id())?;
     let kind = opts.and_then(|o| o.kind.as_ref()).map(|k| k.value).unwrap_or_default();
-    let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, Nostr::id())));
-    let mut run = |text: String, part: Value| {
-        if let Value::Object(map) = ctx.data_mut() {
-            map.insert("text".into(), Value::String(text));
-            map.insert("part".into(), part);
-        }
-        match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
-            Ok(rendered) => Ok(rendered.trim().to_owned()),
-            Err(TemplateFailure::AlreadyReported) => Err(Vec::new()),
-            Err(TemplateFailure::Error(d)) => Err(vec![*d]),
-        }
-    };
+    let run = |parts: Vec<SourcePart>| parts::render_chain(project, post, targets, Nostr::id(), &template, parts);
     let top: Vec<MediaRef> = f
         .media
         .as_ref()
@@ -289,17 +274,17 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
                 project.public_url(&media::normalize(&format!("{post_dir}/{dest}"))?)
             });
             let body = text::rewrite_relative_links(&body, project.config.site_url().as_ref());
-            let content = run(body, json!({"number": 1, "count": 1, "first": true, "last": true}))?;
+            // The article is a chain of one part.
+            let article = run(vec![SourcePart { text: body, ..SourcePart::default() }])?;
+            let content = article.into_iter().map(|(text, _)| text.trim().to_owned()).collect();
             vec![NostrPart { content, media: Vec::new(), origin: post.head_span(), dropped_images: Vec::new() }]
         }
         NostrKind::Note => {
             let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN);
             chain::add_top_media(project, post, &mut parts);
-            let count = parts.len();
-            let mut out = Vec::with_capacity(count);
-            for (i, p) in parts.into_iter().enumerate() {
-                let part = json!({"number": i + 1, "count": count, "first": i == 0, "last": i + 1 == count});
-                let mut content = run(p.text, part)?;
+            let mut out = Vec::with_capacity(parts.len());
+            for (rendered, p) in run(parts)? {
+                let mut content = rendered.trim().to_owned();
                 // NIP-92: the URLs are in the text, each described by an `imeta` tag.
                 for url in p.media.iter().filter_map(|m| m.url.as_deref()) {
                     if !content.is_empty() {

@@ -22,16 +22,14 @@ pub use options::{TelegramConfig, TelegramOptions};
 
 use std::ops::Range;
 
-use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::{Credential, Output, PlatformId, PreviewContext};
+use super::{Credential, Output, PlatformId, PreviewContext, parts};
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
-use crate::render::templates::TemplateFailure;
 use crate::rules::media::{self, MediaRef};
 use format::Formatted;
 
@@ -130,21 +128,13 @@ impl Output for TelegramOutput {
             .sends
             .iter()
             .map(|s| match s {
-                Send::Text(t) => Card {
-                    text: &t.text,
-                    counter: format!("{}/{MAX_TEXT}", t.len()),
-                    over: t.len() > MAX_TEXT,
-                    media: Vec::new(),
-                },
-                Send::Media { media, caption } => {
-                    let n = caption.as_ref().map_or(0, Formatted::len);
-                    Card {
-                        text: caption.as_ref().map_or("", |c| c.text.as_str()),
-                        counter: format!("{n}/{MAX_CAPTION}"),
-                        over: n > MAX_CAPTION,
-                        media: media.iter().map(|m| cx.card_media(m)).collect(),
-                    }
-                }
+                Send::Text(t) => cx.card(&t.text, t.len(), MAX_TEXT, &[]),
+                Send::Media { media, caption } => cx.card(
+                    caption.as_ref().map_or("", |c| c.text.as_str()),
+                    caption.as_ref().map_or(0, Formatted::len),
+                    MAX_CAPTION,
+                    media,
+                ),
             })
             .collect();
         cards("Telegram", &list)
@@ -171,8 +161,7 @@ impl Output for TelegramOutput {
                 ),
             })
             .collect();
-        let n = self.sends.len();
-        format!("telegram {n} message{}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "))
+        format!("telegram {}  {}", parts::plural(self.sends.len(), "message"), sizes.join("  "))
     }
 
     fn to_human(&self) -> String {
@@ -184,10 +173,7 @@ impl Output for TelegramOutput {
         if !self.link_preview {
             opts.push("no link preview");
         }
-        if !opts.is_empty() {
-            out.push_str(&opts.join(" · "));
-            out.push('\n');
-        }
+        parts::options_line(&mut out, &opts);
         let n = self.sends.len();
         for (i, s) in self.sends.iter().enumerate() {
             match s {
@@ -271,14 +257,8 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
             (post.body.clone(), post.body_span(start..end.max(start + 1).min(post.body.len())))
         }
     };
-    let mut ctx = super::template_context(project, post, targets, Telegram::id());
-    ctx.insert("text".into(), Value::String(crate::render::text::strip_spoiler_markers(&markdown)));
-    let ctx = Context::from(Value::Object(ctx));
-    let rendered = match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
-        Ok(s) => s,
-        Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
-        Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
-    };
+    let markdown = crate::render::text::strip_spoiler_markers(&markdown);
+    let rendered = parts::render_text(project, post, targets, Telegram::id(), &template, markdown)?;
     let text = format::from_markdown(&rendered, site.as_ref());
     let media: Vec<MediaRef> = post
         .front

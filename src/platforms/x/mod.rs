@@ -21,18 +21,15 @@ mod session;
 
 pub use options::{XConfig, XOptions, XPoll, XPrices};
 
-use handlebars::Context;
 use serde_json::{Value, json};
 
-use super::chain;
 use super::{Credential, Output, PlatformId, PreviewContext};
+use super::{chain, parts};
 use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
 use crate::render::html::{Card, cards};
-use crate::render::templates::TemplateFailure;
-use crate::rules::media::MediaRef;
 
 /// The platform's name in posts, config and records.
 pub const NAME: &str = "x";
@@ -69,30 +66,21 @@ impl Output for XOutput {
     super::output_basics!(X::id());
 
     fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let max = count::MAX_WEIGHTED;
         let list: Vec<Card<'_>> = self
             .parts
             .iter()
-            .map(|part| {
-                let n = count::weighted_len(&part.text);
-                Card {
-                    text: &part.text,
-                    counter: format!("{n}/{max}"),
-                    over: n > max,
-                    media: part.media.iter().map(|m| cx.card_media(m)).collect(),
-                }
-            })
+            .map(|p| cx.card(&p.text, count::weighted_len(&p.text), count::MAX_WEIGHTED, &p.media))
             .collect();
         cards("X", &list)
     }
 
     fn to_json(&self) -> Value {
         json!({
-            "parts": self.parts.iter().map(|p| json!({
-                "text": p.text,
-                "weighted_length": count::weighted_len(&p.text),
-                "media": p.media.iter().map(MediaRef::to_json).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "parts": self.parts.iter().map(|p| {
+                let mut part = parts::part_json(&p.text, &p.media);
+                part["weighted_length"] = json!(count::weighted_len(&p.text));
+                part
+            }).collect::<Vec<_>>(),
             "reply_settings": self.reply_settings,
             "poll": self.poll.as_ref().map(|p| json!({"options": p.options, "duration_minutes": p.duration_minutes})),
             "cost_usd": cost::round(self.cost()),
@@ -100,10 +88,8 @@ impl Output for XOutput {
     }
 
     fn summary(&self) -> String {
-        let n = self.parts.len();
-        let max = count::MAX_WEIGHTED;
-        let sizes: Vec<String> = self.parts.iter().map(|p| format!("{}/{max}", count::weighted_len(&p.text))).collect();
-        format!("x {n} part{}  {}  {}", if n == 1 { "" } else { "s" }, sizes.join("  "), cost::dollars(self.cost()))
+        let sizes = parts::sizes(self.parts.iter().map(|p| count::weighted_len(&p.text)), count::MAX_WEIGHTED);
+        format!("x {}  {sizes}  {}", parts::plural(self.parts.len(), "part"), cost::dollars(self.cost()))
     }
 
     fn to_human(&self) -> String {
@@ -115,19 +101,12 @@ impl Output for XOutput {
         if let Some(p) = &self.poll {
             opts.push(format!("poll: {} ({} min)", p.options.join(" / "), p.duration_minutes));
         }
-        out.push_str(&opts.join(" · "));
-        out.push('\n');
+        parts::options_line(&mut out, &opts);
         let n = self.parts.len();
         for (i, p) in self.parts.iter().enumerate() {
             let len = count::weighted_len(&p.text);
-            out.push_str(&format!("── post {}/{n} · {len}/{} weighted characters ──\n", i + 1, count::MAX_WEIGHTED));
-            if !p.text.is_empty() {
-                out.push_str(&p.text);
-                out.push('\n');
-            }
-            for m in &p.media {
-                out.push_str(&m.human_line(" — no alt text"));
-            }
+            let header = format!("post {}/{n} · {len}/{} weighted characters", i + 1, count::MAX_WEIGHTED);
+            parts::human_part(&mut out, &header, &p.text, &[], &p.media, " — no alt text");
         }
         out
     }
@@ -195,17 +174,10 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), chain::INLINE_LINKS);
     chain::add_top_media(project, post, &mut parts);
 
-    let mut ctx = Context::from(Value::Object(super::template_context(project, post, targets, X::id())));
-    let n = parts.len();
-    let mut out = Vec::with_capacity(n);
-    for (i, part) in parts.into_iter().enumerate() {
-        chain::set_part(&mut ctx, i, n, part.text);
-        match project.templates.render_with_context(&template, &ctx, &post.path, NAME) {
-            Ok(rendered) => out.push(XPart { text: count::normalize(rendered.trim()), ..part }),
-            Err(TemplateFailure::AlreadyReported) => return Err(Vec::new()),
-            Err(TemplateFailure::Error(d)) => return Err(vec![*d]),
-        }
-    }
+    let mut out: Vec<XPart> = parts::render_chain(project, post, targets, X::id(), &template, parts)?
+        .into_iter()
+        .map(|(text, part)| XPart { text: count::normalize(text.trim()), ..part })
+        .collect();
     if opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto) {
         out = out
             .into_iter()
@@ -213,16 +185,8 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
                 if count::weighted_len(&part.text) <= count::MAX_WEIGHTED {
                     return vec![part];
                 }
-                let (mut media, mut dropped) = (Some(part.media), Some(part.dropped_images));
-                count::split_to_fit(&part.text)
-                    .into_iter()
-                    .map(|text| XPart {
-                        text,
-                        media: media.take().unwrap_or_default(),
-                        origin: part.origin.clone(),
-                        dropped_images: dropped.take().unwrap_or_default(),
-                    })
-                    .collect()
+                let pieces = count::split_to_fit(&part.text);
+                parts::spread(part, pieces, |text, p| XPart { text, ..p })
             })
             .collect();
     }
