@@ -112,16 +112,11 @@ super::platform! {
         display: "dev.to",
         credentials: CREDENTIALS,
         hint: "create an API key at https://dev.to/settings/extensions and set DEVTO_API_KEY (in .env, or as a repository secret)",
+        noun: "article",
         post: DevtoOptions,
         edits_in_place: true,
         connect: |cx| Ok(session::connect(cx)),
-        doctor: doctor::check,
-        render: render,
         validate: rules::validate,
-    }
-
-    fn post_noun(&self) -> &'static str {
-        "article"
     }
 
     fn placeholder_url(&self, post: &Post, env: &Env) -> String {

@@ -81,8 +81,11 @@ pub trait Output: Any + Debug + Send + Sync {
     /// One line: the platform, its parts and sizes against the limits.
     fn summary(&self) -> String;
 
-    /// An HTML preview for `watch --serve`; local media it shows are added to `cx`.
-    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String;
+    /// An HTML preview for `watch --serve`; local media it shows are added to `cx`. By
+    /// default the platform's column of [`Output::cards`].
+    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
+        crate::render::html::cards(get(self.platform()).display_name(), &self.cards(cx))
+    }
 
     /// Replies to its own first part it is published as (a chain's parts after the first),
     /// for a platform that counts replies against a quota of their own.
@@ -91,6 +94,11 @@ pub trait Output: Any + Debug + Send + Sync {
     }
 
     fn as_any(&self) -> &dyn Any;
+
+    /// The cards of the default [`Output::preview_html`], a part each.
+    fn cards<'a>(&'a self, _cx: &mut PreviewContext<'_>) -> Vec<crate::render::html::Card<'a>> {
+        Vec::new()
+    }
 }
 
 /// A rendered post, cheap to clone.
@@ -295,9 +303,11 @@ pub trait Platform: Sync {
 
 /// A platform's unit type and its [`Platform`] impl, with the methods that only name the
 /// platform's parts written from one argument each: its id (also the type's own
-/// `Self::id()`), name, credentials and setup hint, the key types it declares, whether it
-/// edits in place, how it connects and checks credentials, and its render and validate
-/// functions. The methods it overrides besides follow the braces.
+/// `Self::id()`), name, credentials and setup hint, what a post is called there, the key
+/// types it declares, whether it edits in place, how it connects, checks credentials
+/// (`doctor::check` of the folder unless named) and validates. It renders with the
+/// folder's `fn render(&Project, &Post, &[PlatformId]) -> Result<ExampleOutput, Vec<Diagnostic>>`.
+/// The methods it overrides besides follow the braces.
 ///
 /// ```ignore
 /// platform! {
@@ -305,32 +315,38 @@ pub trait Platform: Sync {
 ///         display: "Example",
 ///         credentials: CREDENTIALS,
 ///         hint: "create an API key at https://example.com/settings and set EXAMPLE_API_KEY",
+///         noun: "note",                  // optional (default "post")
 ///         sign_in: &auth::ExampleSignIn, // optional
 ///         post: ExampleOptions,          // optional
 ///         config: ExampleConfig,         // optional
 ///         edits_in_place: true,          // optional (default false)
 ///         connect: |cx| session::connect(cx).await,
-///         doctor: doctor::check,
-///         render: render,                // fn(&Project, &Post, &[PlatformId]) -> Result<ExampleOutput, _>
+///         doctor: session::doctor,       // optional (default doctor::check)
 ///         validate: |_project, post, out: &ExampleOutput| rules::validate(post, out),
 ///     }
 ///     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String { … }
 /// }
 /// ```
 macro_rules! platform {
+    (@doctor) => {
+        doctor::check
+    };
+    (@doctor $doctor:path) => {
+        $doctor
+    };
     (
         $(#[$attr:meta])*
         $vis:vis struct $ty:ident($name:expr) {
             display: $display:literal,
             credentials: $credentials:expr,
             hint: $hint:literal,
+            $(noun: $noun:literal,)?
             $(sign_in: $sign_in:expr,)?
             $(post: $post:ty,)?
             $(config: $config:ty,)?
             $(edits_in_place: $edits:literal,)?
             connect: |$cx:ident| $connect:expr,
-            doctor: $doctor:path,
-            render: $render:path,
+            $(doctor: $doctor:path,)?
             validate: $validate:expr $(,)?
         }
         $($rest:tt)*
@@ -362,6 +378,10 @@ macro_rules! platform {
                 $hint
             }
 
+            $(fn post_noun(&self) -> &'static str {
+                $noun
+            })?
+
             $(fn sign_in(&self) -> Option<&'static dyn $crate::platforms::oauth::SignIn> {
                 Some($sign_in)
             })?
@@ -386,7 +406,7 @@ macro_rules! platform {
             }
 
             async fn doctor(&self, cx: &$crate::platforms::DoctorContext<'_>, report: &mut $crate::checklist::Checklist) {
-                $doctor(cx, report).await;
+                $crate::platforms::platform!(@doctor $($doctor)?)(cx, report).await;
             }
 
             fn render(
@@ -395,7 +415,7 @@ macro_rules! platform {
                 post: &$crate::content::Post,
                 targets: &[$crate::platforms::PlatformId],
             ) -> Result<$crate::platforms::Rendered, Vec<$crate::diag::Diagnostic>> {
-                $render(project, post, targets).map(|o| std::sync::Arc::new(o) as $crate::platforms::Rendered)
+                render(project, post, targets).map(|o| std::sync::Arc::new(o) as $crate::platforms::Rendered)
             }
 
             fn validate(

@@ -143,9 +143,9 @@ mod tests {
 
     #[test]
     fn a_long_part_spreads_its_media_on_the_first_piece() {
-        let part = SourcePart { text: "ab".into(), origin: 3..9, media: Vec::new(), dropped_images: vec![4..5] };
+        let part = SourcePart { text: "ab".into(), origin: 3..9, media: Vec::new(), dropped_images: vec![4..5, 7..8] };
         let pieces = spread(part, vec!["a", "b"], |t, p| (t, p.origin, p.dropped_images));
-        assert_eq!(pieces, vec![("a", 3..9, vec![4..5]), ("b", 3..9, Vec::new())]);
+        assert_eq!(pieces, vec![("a", 3..9, vec![4..5, 7..8]), ("b", 3..9, Vec::new())]);
     }
 
     #[test]

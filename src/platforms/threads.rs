@@ -25,7 +25,7 @@ use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
-use crate::render::html::{Card, cards};
+use crate::render::html::Card;
 use crate::render::text;
 use crate::rules::media::MediaRef;
 use api::{Spoiler, TextAttachment};
@@ -98,8 +98,8 @@ impl Output for ThreadsOutput {
         self.parts.len().saturating_sub(1) as u64
     }
 
-    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let mut cards_: Vec<Card<'_>> =
+    fn cards<'a>(&'a self, cx: &mut PreviewContext<'_>) -> Vec<Card<'a>> {
+        let mut cards_: Vec<Card<'a>> =
             self.parts.iter().map(|p| cx.card(&p.text, p.text.len(), MAX_TEXT_BYTES, &p.media)).collect();
         // The attachment shows as one more card, behind the post's short text.
         if let Some(a) = &self.attachment {
@@ -110,7 +110,7 @@ impl Output for ThreadsOutput {
                 media: Vec::new(),
             });
         }
-        cards("Threads", &cards_)
+        cards_
     }
 
     // New keys appear only when used: the record's hash is taken over this shape.
@@ -175,8 +175,6 @@ super::platform! {
         sign_in: &auth::ThreadsSignIn,
         post: ThreadsOptions,
         connect: |cx| session::connect(cx).await,
-        doctor: doctor::check,
-        render: render,
         validate: rules::validate,
     }
 

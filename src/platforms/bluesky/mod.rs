@@ -29,7 +29,7 @@ use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
-use crate::render::html::{Card, cards};
+use crate::render::html::Card;
 use crate::render::text::{self, LinkStyle};
 use crate::rules::media::MediaRef;
 
@@ -77,9 +77,8 @@ pub struct BlueskyOutput {
 impl Output for BlueskyOutput {
     super::output_basics!(Bluesky::id());
 
-    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let items: Vec<Card<'_>> = self
-            .parts
+    fn cards<'a>(&'a self, cx: &mut PreviewContext<'_>) -> Vec<Card<'a>> {
+        self.parts
             .iter()
             .map(|part| Card {
                 text: &part.text,
@@ -87,8 +86,7 @@ impl Output for BlueskyOutput {
                 over: !richtext::fits(&part.text),
                 media: cx.cards_media(&part.media),
             })
-            .collect();
-        cards("Bluesky", &items)
+            .collect()
     }
 
     /// `render --format json`: each part's text, facets (lexicon shape; a
@@ -153,8 +151,6 @@ super::platform! {
         post: BlueskyOptions,
         config: BlueskyConfig,
         connect: |cx| session::connect(cx).await,
-        doctor: doctor::check,
-        render: render,
         validate: |project, post, out: &BlueskyOutput| rules::validate(&project.config, post, out),
     }
 

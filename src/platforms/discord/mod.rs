@@ -22,7 +22,7 @@ use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
-use crate::render::html::{Card, cards};
+use crate::render::html::Card;
 use crate::render::text;
 use crate::rules::media::{self, MediaRef};
 
@@ -67,10 +67,8 @@ pub struct DiscordOutput {
 impl Output for DiscordOutput {
     super::output_basics!(Discord::id());
 
-    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let list: Vec<Card<'_>> =
-            self.messages.iter().map(|m| cx.card(&m.text, count(&m.text), MAX_CHARS, &m.media)).collect();
-        cards("Discord", &list)
+    fn cards<'a>(&'a self, cx: &mut PreviewContext<'_>) -> Vec<Card<'a>> {
+        self.messages.iter().map(|m| cx.card(&m.text, count(&m.text), MAX_CHARS, &m.media)).collect()
     }
 
     fn to_json(&self) -> Value {
@@ -117,16 +115,11 @@ super::platform! {
         display: "Discord",
         credentials: CREDENTIALS,
         hint: "in Discord open the channel's Settings → Integrations → Webhooks → New Webhook, copy its URL and set DISCORD_WEBHOOK_URL (in .env, or as a repository secret: the URL is the credential)",
+        noun: "message",
         post: DiscordOptions,
         edits_in_place: true,
         connect: |cx| session::connect(cx),
-        doctor: doctor::check,
-        render: render,
         validate: |_project, post, o: &DiscordOutput| rules::validate(post, o),
-    }
-
-    fn post_noun(&self) -> &'static str {
-        "message"
     }
 
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {

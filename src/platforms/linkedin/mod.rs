@@ -27,7 +27,7 @@ use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
-use crate::render::html::cards;
+use crate::render::html::Card;
 use crate::render::text::{self, LinkStyle};
 use crate::rules::media::{self, MediaRef};
 
@@ -65,8 +65,8 @@ impl LinkedinOutput {
 impl Output for LinkedinOutput {
     super::output_basics!(Linkedin::id());
 
-    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        cards("LinkedIn", &[cx.card(&self.text, self.count(), rules::ALLOWED, &self.media)])
+    fn cards<'a>(&'a self, cx: &mut PreviewContext<'_>) -> Vec<Card<'a>> {
+        vec![cx.card(&self.text, self.count(), rules::ALLOWED, &self.media)]
     }
 
     fn to_json(&self) -> Value {
@@ -111,8 +111,6 @@ super::platform! {
         config: LinkedinConfig,
         edits_in_place: true,
         connect: |cx| session::connect(cx),
-        doctor: doctor::check,
-        render: render,
         validate: |_project, post, o: &LinkedinOutput| rules::validate(post, o),
     }
 

@@ -31,7 +31,7 @@ use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
-use crate::render::html::{Card, cards};
+use crate::render::html::Card;
 use rules::Limits;
 
 /// The platform's name in posts, config and records.
@@ -71,15 +71,13 @@ impl MastodonOutput {
 impl Output for MastodonOutput {
     super::output_basics!(Mastodon::id());
 
-    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
+    fn cards<'a>(&'a self, cx: &mut PreviewContext<'_>) -> Vec<Card<'a>> {
         let max = self.limits.max_characters;
-        let list: Vec<Card<'_>> = self
-            .parts
+        self.parts
             .iter()
             .enumerate()
             .map(|(i, p)| cx.card(&p.text, self.count(i, &self.limits), max, &p.media))
-            .collect();
-        cards("Mastodon", &list)
+            .collect()
     }
 
     fn to_json(&self) -> Value {
@@ -153,21 +151,13 @@ super::platform! {
         display: "Mastodon",
         credentials: CREDENTIALS,
         hint: "run `crier auth mastodon --instance https://your.server --write-env .env` (or on your instance open Preferences → Development → New application with the scopes `write:statuses write:media read:accounts read:statuses`), then set MASTODON_ACCESS_TOKEN and MASTODON_INSTANCE as repository secrets for CI",
+        noun: "status",
         sign_in: &auth::MastodonSignIn,
         post: MastodonOptions,
         config: MastodonConfig,
         edits_in_place: true,
         connect: |cx| session::connect(cx).await,
-        doctor: doctor::check,
-        // The chain (from `thread:`, `mastodon.text` or the body split at thematic breaks)
-        // as plain text, each part through the template, then `split: auto` against the
-        // configured limits when asked.
-        render: render,
         validate: |_project, post, o: &MastodonOutput| rules::validate(post, o, &o.limits),
-    }
-
-    fn post_noun(&self) -> &'static str {
-        "status"
     }
 
     fn placeholder_url(&self, _post: &Post, env: &Env) -> String {

@@ -28,7 +28,7 @@ use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
-use crate::render::html::{Card, cards};
+use crate::render::html::Card;
 use crate::render::text;
 use crate::rules::media::{self, MediaRef};
 
@@ -93,9 +93,8 @@ impl NostrOutput {
 impl Output for NostrOutput {
     super::output_basics!(Nostr::id());
 
-    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let list: Vec<Card<'_>> = self
-            .parts
+    fn cards<'a>(&'a self, cx: &mut PreviewContext<'_>) -> Vec<Card<'a>> {
+        self.parts
             .iter()
             .map(|part| Card {
                 text: &part.content,
@@ -103,8 +102,7 @@ impl Output for NostrOutput {
                 over: false,
                 media: cx.cards_media(&part.media),
             })
-            .collect();
-        cards("Nostr", &list)
+            .collect()
     }
 
     fn to_json(&self) -> Value {
@@ -206,19 +204,14 @@ super::platform! {
         display: "Nostr",
         credentials: CREDENTIALS,
         hint: "set NOSTR_SECRET_KEY to the account's secret key (nsec1… or 64 hex digits; from your Nostr client's key export) and NOSTR_RELAYS to comma-separated wss:// relay URLs (or `nostr: {relays: [...]}` in crier.yaml); in CI, make NOSTR_SECRET_KEY a repository secret",
+        noun: "note",
         post: NostrOptions,
         config: NostrConfig,
         // Articles are replaced in place (a newer event with the same `d`); a changed note
         // is left alone with a warning ([`Platform::edits_output_in_place`]).
         edits_in_place: true,
         connect: |cx| session::connect(cx).await,
-        doctor: doctor::check,
-        render: render,
         validate: |_project, post, o: &NostrOutput| rules::validate(post, o),
-    }
-
-    fn post_noun(&self) -> &'static str {
-        "note"
     }
 
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {

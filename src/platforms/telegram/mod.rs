@@ -29,7 +29,7 @@ use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
-use crate::render::html::{Card, cards};
+use crate::render::html::Card;
 use crate::rules::media::{self, MediaRef};
 use format::Formatted;
 
@@ -123,9 +123,8 @@ pub fn layout(text: Formatted, media: Vec<MediaRef>, split: bool) -> Vec<Send> {
 impl Output for TelegramOutput {
     super::output_basics!(Telegram::id());
 
-    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let list: Vec<Card<'_>> = self
-            .sends
+    fn cards<'a>(&'a self, cx: &mut PreviewContext<'_>) -> Vec<Card<'a>> {
+        self.sends
             .iter()
             .map(|s| match s {
                 Send::Text(t) => cx.card(&t.text, t.len(), MAX_TEXT, &[]),
@@ -136,8 +135,7 @@ impl Output for TelegramOutput {
                     media,
                 ),
             })
-            .collect();
-        cards("Telegram", &list)
+            .collect()
     }
 
     fn to_json(&self) -> Value {
@@ -224,17 +222,13 @@ super::platform! {
         display: "Telegram",
         credentials: CREDENTIALS,
         hint: "create a bot with @BotFather (/newbot) and set its token as TELEGRAM_BOT_TOKEN; add the bot to the channel as an administrator allowed to post messages; set TELEGRAM_CHAT_ID to `@channelname` (or the channel's id, -100…) or `telegram: {chat: …}` in crier.yaml",
+        noun: "message",
         post: TelegramOptions,
         config: TelegramConfig,
         edits_in_place: true,
         connect: |cx| session::connect(cx).await,
         doctor: session::doctor,
-        render: render,
         validate: |_project, post, o: &TelegramOutput| rules::validate(post, o),
-    }
-
-    fn post_noun(&self) -> &'static str {
-        "message"
     }
 
     fn placeholder_url(&self, _post: &Post, env: &Env) -> String {

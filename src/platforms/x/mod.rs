@@ -29,7 +29,7 @@ use crate::content::{Post, SplitMode};
 use crate::diag::Diagnostic;
 use crate::env::Env;
 use crate::project::Project;
-use crate::render::html::{Card, cards};
+use crate::render::html::Card;
 
 /// The platform's name in posts, config and records.
 pub const NAME: &str = "x";
@@ -65,13 +65,11 @@ impl XOutput {
 impl Output for XOutput {
     super::output_basics!(X::id());
 
-    fn preview_html(&self, cx: &mut PreviewContext<'_>) -> String {
-        let list: Vec<Card<'_>> = self
-            .parts
+    fn cards<'a>(&'a self, cx: &mut PreviewContext<'_>) -> Vec<Card<'a>> {
+        self.parts
             .iter()
             .map(|p| cx.card(&p.text, count::weighted_len(&p.text), count::MAX_WEIGHTED, &p.media))
-            .collect();
-        cards("X", &list)
+            .collect()
     }
 
     fn to_json(&self) -> Value {
@@ -144,8 +142,6 @@ super::platform! {
         post: XOptions,
         config: XConfig,
         connect: |cx| session::connect(cx),
-        doctor: doctor::check,
-        render: render,
         validate: |_project, post, o: &XOutput| rules::validate(post, o),
     }
 
