@@ -43,6 +43,21 @@ impl MediaRef {
         }
     }
 
+    /// The repository path, else the URL, else `fallback`: how diagnostics name the item.
+    pub fn name_or<'a>(&'a self, fallback: &'a str) -> &'a str {
+        self.path.as_deref().or(self.url.as_deref()).unwrap_or(fallback)
+    }
+
+    /// An error about this item, at its place in the post.
+    pub fn error(&self, post: &Post, code: &'static str, message: impl Into<String>, hint: &str) -> Diagnostic {
+        Diagnostic::error(code, message).at(&post.source, self.span.clone()).with_hint(hint)
+    }
+
+    /// A warning about this item, at its place in the post.
+    pub fn warning(&self, post: &Post, code: &'static str, message: impl Into<String>, hint: &str) -> Diagnostic {
+        Diagnostic::warning(code, message).at(&post.source, self.span.clone()).with_hint(hint)
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
         m.insert("type".into(), self.kind_name().into());
@@ -57,6 +72,61 @@ impl MediaRef {
         }
         serde_json::Value::Object(m)
     }
+}
+
+/// A platform's limit on alt text, and the words of its two diagnostics.
+pub struct AltText<'a> {
+    /// Characters the platform keeps.
+    pub max: usize,
+    /// The limit as the platform words it, after "the alt text is N characters; ".
+    pub limit: &'a str,
+    pub too_long: &'static str,
+    pub missing: &'static str,
+    /// The hint of `missing`: why alt text matters there.
+    pub why: &'a str,
+}
+
+impl AltText<'_> {
+    /// Alt text over the limit is an error (at the alt text); none is a warning (at the item,
+    /// named `what`).
+    pub fn check(&self, post: &Post, m: &MediaRef, what: &str, d: &mut Vec<Diagnostic>) {
+        match &m.alt {
+            Some(alt) if alt.chars().count() > self.max => {
+                let n = alt.chars().count();
+                d.push(
+                    Diagnostic::error(self.too_long, format!("the alt text is {n} characters; {}", self.limit))
+                        .at(&post.source, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
+                        .with_hint(format!("shorten it by {} characters", n - self.max)),
+                );
+            }
+            Some(alt) if !alt.trim().is_empty() => {}
+            _ => d.push(m.warning(post, self.missing, format!("`{what}` has no alt text"), self.why)),
+        }
+    }
+}
+
+/// `code` when `media` holds more than `max` items, at the first one too many.
+pub fn too_many<M: std::borrow::Borrow<MediaRef>>(
+    post: &Post,
+    media: &[M],
+    max: usize,
+    code: &'static str,
+    message: impl FnOnce(usize) -> String,
+    hint: &str,
+) -> Option<Diagnostic> {
+    let extra = media.get(max)?.borrow();
+    Some(extra.error(post, code, message(media.len()), hint))
+}
+
+/// `code` when an item is given by `url` to a platform that is sent the file itself (it
+/// takes no URL); true when it is, and the item needs no further checks.
+pub fn needs_file(post: &Post, m: &MediaRef, code: &'static str, platform: &str, d: &mut Vec<Diagnostic>) -> bool {
+    if m.path.is_some() || m.url.is_none() {
+        return false;
+    }
+    let message = format!("{platform} needs the file itself: media given by `url` cannot be uploaded");
+    d.push(m.error(post, code, message, "put the file in the repository and use `path:`"));
+    true
 }
 
 /// Resolves one media item of `post`.

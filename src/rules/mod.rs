@@ -33,6 +33,56 @@ pub fn one_of(
     )
 }
 
+/// Where a platform's text of the post stands: its own `text` key when it has one, else the
+/// head of the post.
+pub fn text_span(post: &Post, text: Option<&serde_saphyr::Spanned<String>>) -> std::ops::Range<usize> {
+    text.map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced))
+}
+
+/// The error of a post that has content but renders to nothing on the platform `id` (its
+/// name in `platforms:`).
+pub fn nothing_to_publish(
+    post: &Post,
+    at: std::ops::Range<usize>,
+    code: &'static str,
+    message: &str,
+    id: &str,
+) -> Diagnostic {
+    Diagnostic::error(code, message)
+        .at(&post.source, at)
+        .with_hint(format!("write the post's text, or remove `{id}` from its platforms"))
+}
+
+/// What to do with an empty part of a chain.
+pub const EMPTY_PART_HINT: &str = "remove the empty part or write something in it";
+
+/// The error of a part of a chain (`which`, see [`part_name`]) that has neither text nor media.
+pub fn empty_part(post: &Post, at: std::ops::Range<usize>, code: &'static str, which: &str, hint: &str) -> Diagnostic {
+    Diagnostic::error(code, format!("{which} has no text and no media")).at(&post.source, at).with_hint(hint)
+}
+
+/// How diagnostics name part `i` of a chain of `n`: `{noun} 2 of 3`, or `one` when alone.
+pub fn part_name(noun: &str, one: &str, i: usize, n: usize) -> String {
+    if n > 1 { format!("{noun} {} of {n}", i + 1) } else { one.to_owned() }
+}
+
+/// Where an inline image a platform leaves out should go instead.
+pub const INLINE_IMAGE_HINT: &str = "attach it with `media:` (with `alt:`) instead";
+
+/// A warning for each inline Markdown image a platform leaves out of the text.
+pub fn inline_images(
+    post: &Post,
+    images: &[std::ops::Range<usize>],
+    code: &'static str,
+    message: &str,
+    hint: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    for img in images {
+        out.push(Diagnostic::warning(code, message).at(&post.source, img.clone()).with_hint(hint));
+    }
+}
+
 /// The platforms a post goes to (its own list, else the configured default),
 /// with diagnostics for unknown names and for none at all.
 pub fn targets(post: &Post, config: &Config, out: &mut Vec<Diagnostic>) -> Vec<PlatformId> {

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::media_probe::MediaFormat;
+use crate::rules::{self, media::MediaRef};
 
 pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagnostic> {
     let mut d = Vec::new();
@@ -17,19 +18,13 @@ pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagno
     let opts = post.options.get::<BlueskyOptions>().map(|b| &b.value);
     let max_image = config.sections.get_or_default::<BlueskyConfig>().max_image_bytes;
     let n = out.parts.len();
-    if out.parts.is_empty() && crate::rules::has_content(post) {
-        let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
-        d.push(
-            Diagnostic::error(
-                "bluesky-empty-part",
-                "the post has nothing to publish on Bluesky: no text and no images",
-            )
-            .at(src, span)
-            .with_hint("write the post's text, or remove `bluesky` from its platforms"),
-        );
+    if out.parts.is_empty() && rules::has_content(post) {
+        let at = rules::text_span(post, opts.and_then(|o| o.text.as_ref()));
+        let message = "the post has nothing to publish on Bluesky: no text and no images";
+        d.push(rules::nothing_to_publish(post, at, "bluesky-empty-part", message, "bluesky"));
     }
     for (i, part) in out.parts.iter().enumerate() {
-        let which = if n > 1 { format!("part {} of {n}", i + 1) } else { "the post".to_owned() };
+        let which = rules::part_name("part", "the post", i, n);
         let graphemes = part.graphemes();
         let bytes = part.text.len();
         if graphemes > MAX_GRAPHEMES || bytes > MAX_TEXT_BYTES {
@@ -49,7 +44,7 @@ pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagno
             d.push(
                 Diagnostic::error("bluesky-empty-part", format!("{which} has no text and no images"))
                     .at(src, part.origin.clone())
-                    .with_hint("remove the empty part or write something in it"),
+                    .with_hint(rules::EMPTY_PART_HINT),
             );
         }
         let images = part.media.iter().filter(|m| !m.format.is_video()).count();
@@ -67,73 +62,17 @@ pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagno
         }
         for m in &part.media {
             d.extend(m.problems.iter().cloned());
-            let name = m.path.as_deref().or(m.url.as_deref()).unwrap_or("media");
-            if m.format.is_video() {
-                d.push(
-                    Diagnostic::error(
-                        "bluesky-video-unsupported",
-                        format!("`{name}` is a video; crier does not publish videos to Bluesky yet"),
-                    )
-                    .at(src, m.span.clone())
-                    .with_hint("post an image instead, or remove `bluesky` from this post's platforms"),
-                );
-                continue;
-            }
-            let accepted =
-                matches!(m.format, MediaFormat::Jpeg | MediaFormat::Png | MediaFormat::Webp | MediaFormat::Gif);
-            let known = m.info.is_some() || m.format != MediaFormat::Unknown;
-            if known && !accepted {
-                d.push(
-                    Diagnostic::error(
-                        "bluesky-image-format",
-                        format!("`{name}` is {}; Bluesky shows JPEG, PNG, WebP or GIF images", m.format.name()),
-                    )
-                    .at(src, m.span.clone())
-                    .with_hint("convert the file, for example to JPEG"),
-                );
-                continue;
-            }
-            if let Some(info) = &m.info {
-                if info.size_bytes > max_image {
-                    if matches!(info.format, MediaFormat::Jpeg | MediaFormat::Png) {
-                        d.push(
-                            Diagnostic::warning(
-                                "bluesky-image-scaled",
-                                format!(
-                                    "image `{name}` is {} bytes, over Bluesky's limit of {max_image}; crier will scale it down and re-encode it when publishing",
-                                    info.size_bytes
-                                ),
-                            )
-                            .at(src, m.span.clone())
-                            .with_hint("to control the result, resize the image yourself (the limit is crier.yaml `bluesky.max_image_bytes`)"),
-                        );
-                    } else {
-                        d.push(
-                            Diagnostic::error(
-                                "bluesky-image-too-large",
-                                format!("image `{name}` is {} bytes; Bluesky accepts at most {max_image}", info.size_bytes),
-                            )
-                            .at(src, m.span.clone())
-                            .with_hint("make it smaller, or convert it to JPEG (crier scales JPEG and PNG images down by itself)"),
-                        );
-                    }
-                }
-            }
-            if m.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
-                d.push(
-                    Diagnostic::warning("bluesky-alt-missing", format!("image `{name}` has no alt text"))
-                        .at(src, m.span.clone())
-                        .with_hint("add `alt:` describing the image; Bluesky shows it to people using screen readers"),
-                );
-            }
+            image_rules(post, m, max_image, &mut d);
         }
-        for img in &part.dropped_images {
-            d.push(
-                Diagnostic::warning("bluesky-inline-image", "an inline Markdown image does not show on Bluesky")
-                    .at(src, img.clone())
-                    .with_hint("attach images with `media:`"),
-            );
-        }
+        let inline = "an inline Markdown image does not show on Bluesky";
+        rules::inline_images(
+            post,
+            &part.dropped_images,
+            "bluesky-inline-image",
+            inline,
+            "attach images with `media:`",
+            &mut d,
+        );
     }
     if let Some(langs) = opts.and_then(|o| o.langs.as_ref()) {
         if langs.value.len() > MAX_LANGS {
@@ -157,6 +96,49 @@ pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagno
         }
     }
     d
+}
+
+/// One media item: an image Bluesky shows, within `max_image` bytes (JPEG and PNG are
+/// scaled down instead), with alt text.
+fn image_rules(post: &Post, m: &MediaRef, max_image: u64, d: &mut Vec<Diagnostic>) {
+    let name = m.name_or("media");
+    if m.format.is_video() {
+        let message = format!("`{name}` is a video; crier does not publish videos to Bluesky yet");
+        let hint = "post an image instead, or remove `bluesky` from this post's platforms";
+        d.push(m.error(post, "bluesky-video-unsupported", message, hint));
+        return;
+    }
+    let accepted = matches!(m.format, MediaFormat::Jpeg | MediaFormat::Png | MediaFormat::Webp | MediaFormat::Gif);
+    let known = m.info.is_some() || m.format != MediaFormat::Unknown;
+    if known && !accepted {
+        let message = format!("`{name}` is {}; Bluesky shows JPEG, PNG, WebP or GIF images", m.format.name());
+        d.push(m.error(post, "bluesky-image-format", message, "convert the file, for example to JPEG"));
+        return;
+    }
+    if let Some(info) = m.info.as_ref().filter(|i| i.size_bytes > max_image) {
+        let size = info.size_bytes;
+        if matches!(info.format, MediaFormat::Jpeg | MediaFormat::Png) {
+            d.push(m.warning(
+                post,
+                "bluesky-image-scaled",
+                format!(
+                    "image `{name}` is {size} bytes, over Bluesky's limit of {max_image}; crier will scale it down and re-encode it when publishing"
+                ),
+                "to control the result, resize the image yourself (the limit is crier.yaml `bluesky.max_image_bytes`)",
+            ));
+        } else {
+            d.push(m.error(
+                post,
+                "bluesky-image-too-large",
+                format!("image `{name}` is {size} bytes; Bluesky accepts at most {max_image}"),
+                "make it smaller, or convert it to JPEG (crier scales JPEG and PNG images down by itself)",
+            ));
+        }
+    }
+    if m.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
+        let hint = "add `alt:` describing the image; Bluesky shows it to people using screen readers";
+        d.push(m.warning(post, "bluesky-alt-missing", format!("image `{name}` has no alt text"), hint));
+    }
 }
 
 /// Tags RFC 5646 keeps for compatibility (`grandfathered`), which the grammar below

@@ -7,7 +7,10 @@
 use super::{DiscordOptions, DiscordOutput, MAX_CHARS, count};
 use crate::content::Post;
 use crate::diag::Diagnostic;
-use crate::rules::media::MediaRef;
+use crate::rules::{
+    self,
+    media::{self, AltText, MediaRef},
+};
 
 /// Files one message carries (`files[0]`…`files[9]`, `attachments` `maxItems: 10`).
 pub const MAX_FILES: usize = 10;
@@ -26,7 +29,7 @@ pub fn validate(post: &Post, out: &DiscordOutput) -> Vec<Diagnostic> {
     let opts = post.options.get::<DiscordOptions>().map(|m| &m.value);
     let n = out.messages.len();
     for (i, m) in out.messages.iter().enumerate() {
-        let which = if n > 1 { format!("message {} of {n}", i + 1) } else { "the message".to_owned() };
+        let which = rules::part_name("message", "the message", i, n);
         let chars = count(&m.text);
         if chars > MAX_CHARS {
             d.push(
@@ -42,23 +45,18 @@ pub fn validate(post: &Post, out: &DiscordOutput) -> Vec<Diagnostic> {
                 )),
             );
         }
-        if m.text.is_empty() && m.media.is_empty() && crate::rules::has_content(post) {
-            d.push(
-                Diagnostic::error("discord-empty", "the post has nothing to send on Discord: no text and no media")
-                    .at(src, out.origin.clone())
-                    .with_hint("write the post's text, or remove `discord` from its platforms"),
-            );
+        if m.text.is_empty() && m.media.is_empty() && rules::has_content(post) {
+            let message = "the post has nothing to send on Discord: no text and no media";
+            d.push(rules::nothing_to_publish(post, out.origin.clone(), "discord-empty", message, "discord"));
         }
-        if m.media.len() > MAX_FILES {
-            d.push(
-                Diagnostic::error(
-                    "discord-too-many-files",
-                    format!("{which} has {} files; a Discord message carries at most {MAX_FILES}", m.media.len()),
-                )
-                .at(src, m.media[MAX_FILES].span.clone())
-                .with_hint("keep the ten that matter most"),
-            );
-        }
+        d.extend(media::too_many(
+            post,
+            &m.media,
+            MAX_FILES,
+            "discord-too-many-files",
+            |n| format!("{which} has {n} files; a Discord message carries at most {MAX_FILES}"),
+            "keep the ten that matter most",
+        ));
         for x in &m.media {
             media_rules(post, x, &mut d);
         }
@@ -117,53 +115,26 @@ pub fn validate(post: &Post, out: &DiscordOutput) -> Vec<Diagnostic> {
 }
 
 fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
-    let src = &post.source;
-    if m.path.is_none() {
-        d.push(
-            Diagnostic::error(
-                "discord-media-url",
-                "Discord gets the file itself: media given by `url` cannot be attached",
-            )
-            .at(src, m.span.clone())
-            .with_hint(
-                "put the file in the repository and use `path:`, or link the URL in the text (Discord shows a preview)",
-            ),
-        );
+    let Some(what) = m.path.as_deref() else {
+        let message = "Discord gets the file itself: media given by `url` cannot be attached";
+        let hint =
+            "put the file in the repository and use `path:`, or link the URL in the text (Discord shows a preview)";
+        d.push(m.error(post, "discord-media-url", message, hint));
         return;
+    };
+    if let Some(info) = m.info.as_ref().filter(|i| i.size_bytes > MAX_FILE_BYTES) {
+        let message = format!(
+            "`{what}` is {} bytes; a webhook accepts files of at most {MAX_FILE_BYTES} bytes (10 MiB)",
+            info.size_bytes
+        );
+        d.push(m.error(post, "discord-file-too-large", message, "compress or resize it"));
     }
-    let what = m.path.as_deref().unwrap_or("the file");
-    if let Some(info) = &m.info {
-        if info.size_bytes > MAX_FILE_BYTES {
-            d.push(
-                Diagnostic::error(
-                    "discord-file-too-large",
-                    format!(
-                        "`{what}` is {} bytes; a webhook accepts files of at most {MAX_FILE_BYTES} bytes (10 MiB)",
-                        info.size_bytes
-                    ),
-                )
-                .at(src, m.span.clone())
-                .with_hint("compress or resize it"),
-            );
-        }
-    }
-    match &m.alt {
-        Some(alt) if alt.chars().count() > MAX_ALT => {
-            let n = alt.chars().count();
-            d.push(
-                Diagnostic::error(
-                    "discord-alt-too-long",
-                    format!("the alt text is {n} characters; Discord keeps at most {MAX_ALT}"),
-                )
-                .at(src, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
-                .with_hint(format!("shorten it by {} characters", n - MAX_ALT)),
-            );
-        }
-        Some(alt) if !alt.trim().is_empty() => {}
-        _ => d.push(
-            Diagnostic::warning("discord-alt-missing", format!("`{what}` has no alt text"))
-                .at(src, m.span.clone())
-                .with_hint("add `alt:` describing the image: Discord shows it to people using screen readers"),
-        ),
-    }
+    let alt = AltText {
+        max: MAX_ALT,
+        limit: &format!("Discord keeps at most {MAX_ALT}"),
+        too_long: "discord-alt-too-long",
+        missing: "discord-alt-missing",
+        why: "add `alt:` describing the image: Discord shows it to people using screen readers",
+    };
+    alt.check(post, m, what, d);
 }

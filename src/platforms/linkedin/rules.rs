@@ -5,7 +5,10 @@ use super::{LinkedinOptions, LinkedinOutput, VISIBILITIES};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::media_probe::MediaFormat;
-use crate::rules::media::MediaRef;
+use crate::rules::{
+    self,
+    media::{self, AltText, MediaRef},
+};
 
 /// LinkedIn's limit on a post's text.
 pub const MAX_CHARS: usize = 3000;
@@ -26,11 +29,8 @@ pub fn validate(post: &Post, out: &LinkedinOutput) -> Vec<Diagnostic> {
     let src = &post.source;
     let opts = post.options.get::<LinkedinOptions>().map(|m| &m.value);
     if out.text.is_empty() && out.media.is_empty() {
-        d.push(
-            Diagnostic::error("linkedin-empty", "the post has nothing to publish on LinkedIn: no text and no media")
-                .at(src, out.origin.clone())
-                .with_hint("write the post's text, or remove `linkedin` from its platforms"),
-        );
+        let message = "the post has nothing to publish on LinkedIn: no text and no media";
+        d.push(rules::nothing_to_publish(post, out.origin.clone(), "linkedin-empty", message, "linkedin"));
     }
     let n = out.count();
     if n > ALLOWED {
@@ -50,23 +50,16 @@ pub fn validate(post: &Post, out: &LinkedinOutput) -> Vec<Diagnostic> {
     if let Some(v) = opts.and_then(|o| o.visibility.as_ref()) {
         d.extend(crate::rules::one_of("linkedin-visibility", post, v, &VISIBILITIES, "visibility", "LinkedIn"));
     }
-    for img in &out.dropped_images {
-        d.push(
-            Diagnostic::warning("linkedin-inline-image", "inline images do not show on LinkedIn and are left out")
-                .at(src, img.clone())
-                .with_hint("attach it with `media:` (with `alt:`) instead"),
-        );
-    }
-    if out.media.len() > MAX_IMAGES {
-        d.push(
-            Diagnostic::error(
-                "linkedin-too-many-media",
-                format!("the post has {} images; a LinkedIn post holds at most {MAX_IMAGES}", out.media.len()),
-            )
-            .at(src, out.media[MAX_IMAGES].span.clone())
-            .with_hint("remove images, or spread them over several posts"),
-        );
-    }
+    let inline = "inline images do not show on LinkedIn and are left out";
+    rules::inline_images(post, &out.dropped_images, "linkedin-inline-image", inline, rules::INLINE_IMAGE_HINT, &mut d);
+    d.extend(media::too_many(
+        post,
+        &out.media,
+        MAX_IMAGES,
+        "linkedin-too-many-media",
+        |n| format!("the post has {n} images; a LinkedIn post holds at most {MAX_IMAGES}"),
+        "remove images, or spread them over several posts",
+    ));
     for m in &out.media {
         d.extend(m.problems.iter().cloned());
         media_rules(post, m, &mut d);
@@ -80,37 +73,20 @@ pub fn accepted(format: MediaFormat) -> bool {
 }
 
 fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
-    let src = &post.source;
-    let what = m.path.as_deref().or(m.url.as_deref()).unwrap_or("the file");
+    let what = m.name_or("the file");
     // A local file is known by its bytes; a URL by its extension (fetched when publishing).
     let known = m.info.is_some() || m.format != MediaFormat::Unknown;
     if known && !accepted(m.format) {
-        d.push(
-            Diagnostic::error(
-                "linkedin-media-format",
-                format!("`{what}` is {}; LinkedIn posts take JPG, GIF and PNG images", m.format),
-            )
-            .at(src, m.span.clone())
-            .with_hint("convert it to JPG or PNG (crier does not post videos to LinkedIn)"),
-        );
+        let message = format!("`{what}` is {}; LinkedIn posts take JPG, GIF and PNG images", m.format);
+        let hint = "convert it to JPG or PNG (crier does not post videos to LinkedIn)";
+        d.push(m.error(post, "linkedin-media-format", message, hint));
     }
-    match &m.alt {
-        Some(alt) if alt.chars().count() > MAX_ALT => {
-            let n = alt.chars().count();
-            d.push(
-                Diagnostic::error(
-                    "linkedin-alt-too-long",
-                    format!("the alt text is {n} characters; at most {MAX_ALT}"),
-                )
-                .at(src, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
-                .with_hint(format!("shorten it by {} characters", n - MAX_ALT)),
-            );
-        }
-        Some(alt) if !alt.trim().is_empty() => {}
-        _ => d.push(
-            Diagnostic::warning("linkedin-alt-missing", format!("`{what}` has no alt text"))
-                .at(src, m.span.clone())
-                .with_hint("add `alt:` describing the image: people using screen readers depend on it"),
-        ),
-    }
+    let alt = AltText {
+        max: MAX_ALT,
+        limit: &format!("at most {MAX_ALT}"),
+        too_long: "linkedin-alt-too-long",
+        missing: "linkedin-alt-missing",
+        why: "add `alt:` describing the image: people using screen readers depend on it",
+    };
+    alt.check(post, m, what, d);
 }

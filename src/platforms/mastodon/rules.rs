@@ -7,7 +7,10 @@
 use super::{MastodonConfig, MastodonOptions};
 use crate::content::Post;
 use crate::diag::Diagnostic;
-use crate::rules::media::MediaRef;
+use crate::rules::{
+    self,
+    media::{self, AltText, MediaRef},
+};
 
 use super::{MastodonOutput, VISIBILITIES, count};
 
@@ -85,16 +88,10 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
     let src = &post.source;
     let opts = post.options.get::<MastodonOptions>().map(|m| &m.value);
     let n = out.parts.len();
-    if out.parts.is_empty() && crate::rules::has_content(post) {
-        let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
-        d.push(
-            Diagnostic::error(
-                "mastodon-empty-part",
-                "the post has nothing to publish on Mastodon: no text and no media",
-            )
-            .at(src, span)
-            .with_hint("write the post's text, or remove `mastodon` from its platforms"),
-        );
+    if out.parts.is_empty() && rules::has_content(post) {
+        let at = rules::text_span(post, opts.and_then(|o| o.text.as_ref()));
+        let message = "the post has nothing to publish on Mastodon: no text and no media";
+        d.push(rules::nothing_to_publish(post, at, "mastodon-empty-part", message, "mastodon"));
     }
     if let Some(v) = opts.and_then(|o| o.visibility.as_ref()) {
         d.extend(crate::rules::one_of("mastodon-visibility", post, v, &VISIBILITIES, "visibility", "Mastodon"));
@@ -111,7 +108,7 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
     let cw = out.spoiler_text.as_deref().unwrap_or("");
     let cw_span = opts.and_then(|o| o.spoiler_text.as_ref()).map(|s| post.span_of(&s.referenced));
     for (i, part) in out.parts.iter().enumerate() {
-        let which = if n > 1 { format!("status {} of {n}", i + 1) } else { "the post".to_owned() };
+        let which = rules::part_name("status", "the post", i, n);
         let chars = count::weighted_len(&part.text, cw, limits.characters_reserved_per_url);
         if chars > limits.max_characters {
             let max = limits.max_characters;
@@ -131,35 +128,26 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
             );
         }
         if part.text.is_empty() && part.media.is_empty() {
-            d.push(
-                Diagnostic::error("mastodon-empty-part", format!("{which} has no text and no media"))
-                    .at(src, part.origin.clone())
-                    .with_hint("remove the empty part or write something in it"),
-            );
+            d.push(rules::empty_part(post, part.origin.clone(), "mastodon-empty-part", &which, rules::EMPTY_PART_HINT));
         }
-        for img in &part.dropped_images {
-            d.push(
-                Diagnostic::warning("mastodon-inline-image", "inline images do not show on Mastodon and are left out")
-                    .at(src, img.clone())
-                    .with_hint("attach it with `media:` (with `alt:`) instead"),
-            );
-        }
-        if part.media.len() > limits.max_media_attachments {
-            let at = part.media[limits.max_media_attachments].span.clone();
-            d.push(
-                Diagnostic::error(
-                    "mastodon-too-many-media",
-                    format!(
-                        "{which} has {} media; a status holds at most {} ({})",
-                        part.media.len(),
-                        limits.max_media_attachments,
-                        limits.origin()
-                    ),
-                )
-                .at(src, at)
-                .with_hint("move the rest to a later part of the chain (`thread:` items take `media:`)"),
-            );
-        }
+        let inline = "inline images do not show on Mastodon and are left out";
+        rules::inline_images(
+            post,
+            &part.dropped_images,
+            "mastodon-inline-image",
+            inline,
+            rules::INLINE_IMAGE_HINT,
+            &mut d,
+        );
+        let max = limits.max_media_attachments;
+        d.extend(media::too_many(
+            post,
+            &part.media,
+            max,
+            "mastodon-too-many-media",
+            |n| format!("{which} has {n} media; a status holds at most {max} ({})", limits.origin()),
+            "move the rest to a later part of the chain (`thread:` items take `media:`)",
+        ));
         for m in &part.media {
             media_rules(post, m, limits, &mut d);
         }
@@ -181,15 +169,7 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
 
 fn media_rules(post: &Post, m: &MediaRef, limits: &Limits, d: &mut Vec<Diagnostic>) {
     let src = &post.source;
-    if m.path.is_none() && m.url.is_some() {
-        d.push(
-            Diagnostic::error(
-                "mastodon-media-url",
-                "Mastodon needs the file itself: media given by `url` cannot be uploaded",
-            )
-            .at(src, m.span.clone())
-            .with_hint("put the file in the repository and use `path:`"),
-        );
+    if media::needs_file(post, m, "mastodon-media-url", "Mastodon", d) {
         return;
     }
     let Some(info) = &m.info else { return };
@@ -248,25 +228,14 @@ fn media_rules(post: &Post, m: &MediaRef, limits: &Limits, d: &mut Vec<Diagnosti
             );
         }
     }
-    match &m.alt {
-        Some(alt) if alt.chars().count() > limits.description_limit => {
-            let n = alt.chars().count();
-            d.push(
-                Diagnostic::error(
-                    "mastodon-alt-too-long",
-                    format!("the alt text is {n} characters; at most {} ({})", limits.description_limit, limits.origin()),
-                )
-                .at(src, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
-                .with_hint(format!("shorten it by {} characters", n - limits.description_limit)),
-            );
-        }
-        Some(alt) if !alt.trim().is_empty() => {}
-        _ => d.push(
-            Diagnostic::warning("mastodon-alt-missing", format!("`{what}` has no alt text"))
-                .at(src, m.span.clone())
-                .with_hint("add `alt:` describing the image: people using screen readers depend on it, and many on Mastodon do not boost media without it"),
-        ),
-    }
+    let alt = AltText {
+        max: limits.description_limit,
+        limit: &format!("at most {} ({})", limits.description_limit, limits.origin()),
+        too_long: "mastodon-alt-too-long",
+        missing: "mastodon-alt-missing",
+        why: "add `alt:` describing the image: people using screen readers depend on it, and many on Mastodon do not boost media without it",
+    };
+    alt.check(post, m, what, d);
 }
 
 /// Mastodon's ISO 639-3 codes and regional languages (app/helpers/languages_helper.rb);

@@ -6,7 +6,10 @@ use super::{MAX_ALBUM, MAX_TEXT, Send, TelegramOptions, TelegramOutput};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::media_probe::MediaFormat;
-use crate::rules::media::MediaRef;
+use crate::rules::{
+    self,
+    media::{self, MediaRef},
+};
 
 /// `sendPhoto`: "The photo must be at most 10 MB in size".
 pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
@@ -26,12 +29,9 @@ pub fn mime(format: MediaFormat) -> &'static str {
 pub fn validate(post: &Post, out: &TelegramOutput) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     let src = &post.source;
-    if out.sends.is_empty() && crate::rules::has_content(post) {
-        d.push(
-            Diagnostic::error("telegram-empty", "the post has nothing to send on Telegram: no text and no media")
-                .at(src, out.origin.clone())
-                .with_hint("write the post's text, or remove `telegram` from its platforms"),
-        );
+    if out.sends.is_empty() && rules::has_content(post) {
+        let message = "the post has nothing to send on Telegram: no text and no media";
+        d.push(rules::nothing_to_publish(post, out.origin.clone(), "telegram-empty", message, "telegram"));
     }
     for s in &out.sends {
         if let Send::Text(t) = s {
@@ -54,16 +54,14 @@ pub fn validate(post: &Post, out: &TelegramOutput) -> Vec<Diagnostic> {
         }
     }
     let media = out.media();
-    if media.len() > MAX_ALBUM {
-        d.push(
-            Diagnostic::error(
-                "telegram-too-many-media",
-                format!("the post has {} media; a Telegram album holds at most {MAX_ALBUM}", media.len()),
-            )
-            .at(src, media[MAX_ALBUM].span.clone())
-            .with_hint("keep ten, or make a second post for the rest"),
-        );
-    }
+    d.extend(media::too_many(
+        post,
+        &media,
+        MAX_ALBUM,
+        "telegram-too-many-media",
+        |n| format!("the post has {n} media; a Telegram album holds at most {MAX_ALBUM}"),
+        "keep ten, or make a second post for the rest",
+    ));
     // One note for the post, at its first alt text.
     let with_alt: Vec<&MediaRef> =
         media.iter().filter(|m| m.alt.as_deref().is_some_and(|a| !a.trim().is_empty())).collect();
@@ -90,33 +88,18 @@ pub fn validate(post: &Post, out: &TelegramOutput) -> Vec<Diagnostic> {
 }
 
 fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
-    let src = &post.source;
     let Some(info) = &m.info else { return };
     let what = m.path.as_deref().unwrap_or("the file");
     if !matches!(info.format, MediaFormat::Jpeg | MediaFormat::Png | MediaFormat::Webp | MediaFormat::Mp4) {
-        d.push(
-            Diagnostic::error(
-                "telegram-media-format",
-                format!("`{what}` is {}, which crier does not send to Telegram", info.format),
-            )
-            .at(src, m.span.clone())
-            .with_hint("use JPEG, PNG or WebP images and MP4 videos"),
-        );
+        let message = format!("`{what}` is {}, which crier does not send to Telegram", info.format);
+        d.push(m.error(post, "telegram-media-format", message, "use JPEG, PNG or WebP images and MP4 videos"));
         return;
     }
     let limit = if info.format.is_video() { MAX_UPLOAD_BYTES } else { MAX_PHOTO_BYTES };
     if info.size_bytes > limit {
-        d.push(
-            Diagnostic::error(
-                "telegram-media-too-large",
-                format!(
-                    "`{what}` is {} bytes; a bot may send a {} of at most {limit} bytes",
-                    info.size_bytes,
-                    m.kind_name()
-                ),
-            )
-            .at(src, m.span.clone())
-            .with_hint(format!("compress or resize the {}", m.kind_name())),
-        );
+        let kind = m.kind_name();
+        let message =
+            format!("`{what}` is {} bytes; a bot may send a {kind} of at most {limit} bytes", info.size_bytes);
+        d.push(m.error(post, "telegram-media-too-large", message, &format!("compress or resize the {kind}")));
     }
 }

@@ -11,7 +11,10 @@ use crate::diag::Diagnostic;
 use crate::media_probe::MediaFormat;
 use crate::project::Project;
 use crate::render::text::{find_hashtags, find_urls};
-use crate::rules::media::MediaRef;
+use crate::rules::{
+    self,
+    media::{self, MediaRef},
+};
 
 pub const MAX_LINKS: usize = 5;
 pub const MAX_CAROUSEL: usize = 20;
@@ -36,17 +39,14 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
     let n = out.parts.len();
     let link_attachment = opts.and_then(|o| o.link_attachment.as_ref());
     // An entirely empty post is reported once, as `empty-post`.
-    if out.parts.is_empty() && crate::rules::has_content(post) {
-        let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
-        d.push(
-            Diagnostic::error("threads-empty-part", "the post has nothing to publish on Threads: no text and no media")
-                .at(src, span)
-                .with_hint("write the post's text, or remove `threads` from its platforms"),
-        );
+    if out.parts.is_empty() && rules::has_content(post) {
+        let at = rules::text_span(post, opts.and_then(|o| o.text.as_ref()));
+        let message = "the post has nothing to publish on Threads: no text and no media";
+        d.push(rules::nothing_to_publish(post, at, "threads-empty-part", message, "threads"));
     }
 
     for (i, part) in out.parts.iter().enumerate() {
-        let which = if n > 1 { format!("part {} of {n}", i + 1) } else { "the post".to_owned() };
+        let which = rules::part_name("part", "the post", i, n);
         let bytes = part.text.len();
         if bytes > MAX_TEXT_BYTES {
             let chars = part.text.chars().count();
@@ -71,11 +71,7 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
             );
         }
         if part.text.is_empty() && part.media.is_empty() {
-            d.push(
-                Diagnostic::error("threads-empty-part", format!("{which} has no text and no media"))
-                    .at(src, part.origin.clone())
-                    .with_hint("remove the empty part or write something in it"),
-            );
+            d.push(rules::empty_part(post, part.origin.clone(), "threads-empty-part", &which, rules::EMPTY_PART_HINT));
         }
 
         // Links: distinct URLs in the text, plus the link attachment on the first part.
@@ -155,13 +151,9 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
         }
 
         check_media(post, part, &which, link_attachment.is_some() && i == 0, &mut d);
-        for img in &part.dropped_images {
-            d.push(
-                Diagnostic::warning("threads-inline-image", "an inline Markdown image does not show on Threads")
-                    .at(src, img.clone())
-                    .with_hint("attach images with `media:` (the image stays in the dev.to article)"),
-            );
-        }
+        let inline = "an inline Markdown image does not show on Threads";
+        let hint = "attach images with `media:` (the image stays in the dev.to article)";
+        rules::inline_images(post, &part.dropped_images, "threads-inline-image", inline, hint, &mut d);
     }
 
     if let Some(o) = opts {
@@ -435,27 +427,21 @@ fn check_media(
     has_link_attachment: bool,
     d: &mut Vec<Diagnostic>,
 ) {
-    let src = &post.source;
-    let count = part.media.len();
-    if count > MAX_CAROUSEL {
-        d.push(
-            Diagnostic::error(
-                "threads-too-many-media",
-                format!("{which} has {count} media items; a Threads carousel holds at most {MAX_CAROUSEL}"),
-            )
-            .at(src, part.media[MAX_CAROUSEL].span.clone())
-            .with_hint("remove items or move them to another part of the chain"),
-        );
-    }
-    if has_link_attachment && count > 0 {
-        d.push(
-            Diagnostic::error(
-                "threads-link-attachment-with-media",
-                "`link_attachment` works only on text posts, and this post has media",
-            )
-            .at(src, part.media[0].span.clone())
-            .with_hint("remove the media, or drop `link_attachment` (the URL in the text still gets a preview)"),
-        );
+    d.extend(media::too_many(
+        post,
+        &part.media,
+        MAX_CAROUSEL,
+        "threads-too-many-media",
+        |count| format!("{which} has {count} media items; a Threads carousel holds at most {MAX_CAROUSEL}"),
+        "remove items or move them to another part of the chain",
+    ));
+    if let Some(first) = part.media.first().filter(|_| has_link_attachment) {
+        d.push(first.error(
+            post,
+            "threads-link-attachment-with-media",
+            "`link_attachment` works only on text posts, and this post has media",
+            "remove the media, or drop `link_attachment` (the URL in the text still gets a preview)",
+        ));
     }
     for m in &part.media {
         d.extend(m.problems.iter().cloned());
@@ -464,8 +450,6 @@ fn check_media(
 }
 
 fn check_one_media(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
-    let src = &post.source;
-    let at = m.span.clone();
     if let (Some(alt), Some(alt_at)) = (&m.alt, &m.alt_span) {
         let chars = alt.chars().count();
         if chars > MAX_ALT_CHARS {
@@ -474,93 +458,59 @@ fn check_one_media(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
                     "threads-alt-too-long",
                     format!("alt text is {chars} characters; Threads allows at most {MAX_ALT_CHARS}"),
                 )
-                .at(src, alt_at.clone())
+                .at(&post.source, alt_at.clone())
                 .with_hint("describe the image in fewer words"),
             );
         }
     }
-    let name = m.path.as_deref().or(m.url.as_deref()).unwrap_or("media");
+    let name = m.name_or("media");
     let accepted = matches!(m.format, MediaFormat::Jpeg | MediaFormat::Png | MediaFormat::Mp4 | MediaFormat::Mov);
     if m.path.is_some() && m.info.is_some() && !accepted {
-        d.push(
-            Diagnostic::error(
-                "threads-media-format",
-                format!(
-                    "`{name}` is {} (judged by its bytes); Threads accepts JPEG or PNG images and MP4 or MOV videos",
-                    m.format.name()
-                ),
-            )
-            .at(src, at.clone())
-            .with_hint("convert the file, for example to JPEG"),
+        let message = format!(
+            "`{name}` is {} (judged by its bytes); Threads accepts JPEG or PNG images and MP4 or MOV videos",
+            m.format.name()
         );
+        d.push(m.error(post, "threads-media-format", message, "convert the file, for example to JPEG"));
         return;
     }
     if m.path.is_none() && m.url.is_some() && m.format == MediaFormat::Unknown {
-        d.push(
-            Diagnostic::warning(
-                "threads-media-kind-unknown",
-                format!("cannot tell from `{name}` whether it is an image or a video; crier will send it as an image"),
-            )
-            .at(src, at.clone())
-            .with_hint("use a URL ending in .jpg, .png, .mp4 or .mov"),
-        );
+        let message =
+            format!("cannot tell from `{name}` whether it is an image or a video; crier will send it as an image");
+        d.push(m.warning(post, "threads-media-kind-unknown", message, "use a URL ending in .jpg, .png, .mp4 or .mov"));
     }
     let Some(info) = &m.info else { return };
+    let size = human_size(info.size_bytes);
     if info.format.is_image() {
         if info.size_bytes > MAX_IMAGE_BYTES {
-            d.push(
-                Diagnostic::error(
-                    "threads-image-too-large",
-                    format!("image `{name}` is {}; Threads accepts images up to 8 MB", human_size(info.size_bytes)),
-                )
-                .at(src, at.clone())
-                .with_hint("compress or resize the image"),
-            );
+            let message = format!("image `{name}` is {size}; Threads accepts images up to 8 MB");
+            d.push(m.error(post, "threads-image-too-large", message, "compress or resize the image"));
         }
         if let Some((w, h)) = info.dimensions {
             let ratio = f64::from(w.max(h)) / f64::from(w.min(h).max(1));
             if ratio > MAX_ASPECT {
-                d.push(
-                    Diagnostic::error(
-                        "threads-image-aspect-ratio",
-                        format!(
-                            "image `{name}` is {w}×{h}, an aspect ratio of {ratio:.1}:1; Threads allows at most 10:1"
-                        ),
-                    )
-                    .at(src, at.clone())
-                    .with_hint("crop the image"),
-                );
+                let message =
+                    format!("image `{name}` is {w}×{h}, an aspect ratio of {ratio:.1}:1; Threads allows at most 10:1");
+                d.push(m.error(post, "threads-image-aspect-ratio", message, "crop the image"));
             }
         }
     } else if info.format.is_video() {
         if info.size_bytes > MAX_VIDEO_BYTES {
-            d.push(
-                Diagnostic::error(
-                    "threads-video-too-large",
-                    format!("video `{name}` is {}; Threads accepts videos up to 1 GB", human_size(info.size_bytes)),
-                )
-                .at(src, at.clone())
-                .with_hint("compress the video"),
-            );
+            let message = format!("video `{name}` is {size}; Threads accepts videos up to 1 GB");
+            d.push(m.error(post, "threads-video-too-large", message, "compress the video"));
         }
         match info.duration_secs {
-            Some(secs) if secs > MAX_VIDEO_SECS => d.push(
-                Diagnostic::error(
-                    "threads-video-too-long",
-                    format!("video `{name}` lasts {secs:.0} s; Threads accepts videos up to 300 s (5 minutes)"),
-                )
-                .at(src, at.clone())
-                .with_hint("trim the video"),
-            ),
+            Some(secs) if secs > MAX_VIDEO_SECS => {
+                let message =
+                    format!("video `{name}` lasts {secs:.0} s; Threads accepts videos up to 300 s (5 minutes)");
+                d.push(m.error(post, "threads-video-too-long", message, "trim the video"));
+            }
             Some(_) => {}
-            None => d.push(
-                Diagnostic::warning(
-                    "threads-video-duration-unknown",
-                    format!("cannot read the duration of video `{name}` from its header"),
-                )
-                .at(src, at.clone())
-                .with_hint("Threads rejects videos over 300 s; check its length yourself"),
-            ),
+            None => d.push(m.warning(
+                post,
+                "threads-video-duration-unknown",
+                format!("cannot read the duration of video `{name}` from its header"),
+                "Threads rejects videos over 300 s; check its length yourself",
+            )),
         }
     }
 }

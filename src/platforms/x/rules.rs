@@ -7,7 +7,10 @@ use super::{REPLY_SETTINGS, XOptions, XOutput, count};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::media_probe::MediaFormat;
-use crate::rules::media::MediaRef;
+use crate::rules::{
+    self,
+    media::{self, AltText, MediaRef},
+};
 
 const MB: u64 = 1024 * 1024;
 /// Image, GIF and video size limits (`x-api/media/introduction.mdx`).
@@ -24,16 +27,13 @@ pub fn validate(post: &Post, out: &XOutput) -> Vec<Diagnostic> {
     let src = &post.source;
     let opts = post.options.get::<XOptions>().map(|m| &m.value);
     let n = out.parts.len();
-    if out.parts.is_empty() && crate::rules::has_content(post) {
-        let span = opts.and_then(|o| o.text.as_ref()).map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced));
-        d.push(
-            Diagnostic::error("x-empty-part", "the post has nothing to publish on X: no text and no media")
-                .at(src, span)
-                .with_hint("write the post's text, or remove `x` from its platforms"),
-        );
+    if out.parts.is_empty() && rules::has_content(post) {
+        let at = rules::text_span(post, opts.and_then(|o| o.text.as_ref()));
+        let message = "the post has nothing to publish on X: no text and no media";
+        d.push(rules::nothing_to_publish(post, at, "x-empty-part", message, "x"));
     }
     for (i, part) in out.parts.iter().enumerate() {
-        let which = if n > 1 { format!("post {} of {n}", i + 1) } else { "the post".to_owned() };
+        let which = rules::part_name("post", "the post", i, n);
         let len = count::weighted_len(&part.text);
         if len > count::MAX_WEIGHTED {
             let max = count::MAX_WEIGHTED;
@@ -58,19 +58,11 @@ pub fn validate(post: &Post, out: &XOutput) -> Vec<Diagnostic> {
             );
         }
         if part.text.is_empty() && part.media.is_empty() {
-            d.push(
-                Diagnostic::error("x-empty-part", format!("{which} has no text and no media"))
-                    .at(src, part.origin.clone())
-                    .with_hint("write its text or remove the empty part"),
-            );
+            let hint = "write its text or remove the empty part";
+            d.push(rules::empty_part(post, part.origin.clone(), "x-empty-part", &which, hint));
         }
-        for img in &part.dropped_images {
-            d.push(
-                Diagnostic::warning("x-inline-image", "inline images do not show on X and are left out")
-                    .at(src, img.clone())
-                    .with_hint("attach it with `media:` (with `alt:`) instead"),
-            );
-        }
+        let inline = "inline images do not show on X and are left out";
+        rules::inline_images(post, &part.dropped_images, "x-inline-image", inline, rules::INLINE_IMAGE_HINT, &mut d);
         media_count(post, &which, &part.media, &mut d);
         for m in &part.media {
             media_rules(post, m, &mut d);
@@ -155,12 +147,7 @@ fn media_count(post: &Post, which: &str, media: &[MediaRef], d: &mut Vec<Diagnos
 
 fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
     let src = &post.source;
-    if m.path.is_none() && m.url.is_some() {
-        d.push(
-            Diagnostic::error("x-media-url", "X needs the file itself: media given by `url` cannot be uploaded")
-                .at(src, m.span.clone())
-                .with_hint("put the file in the repository and use `path:`"),
-        );
+    if media::needs_file(post, m, "x-media-url", "X", d) {
         return;
     }
     let Some(info) = &m.info else { return };
@@ -189,20 +176,12 @@ fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
             .with_hint("compress or resize it"),
         );
     }
-    match &m.alt {
-        Some(alt) if alt.chars().count() > ALT_MAX => {
-            let n = alt.chars().count();
-            d.push(
-                Diagnostic::error("x-alt-too-long", format!("the alt text is {n} characters; X allows {ALT_MAX}"))
-                    .at(src, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
-                    .with_hint(format!("shorten it by {} characters", n - ALT_MAX)),
-            );
-        }
-        Some(alt) if !alt.trim().is_empty() => {}
-        _ => d.push(
-            Diagnostic::warning("x-alt-missing", format!("`{what}` has no alt text"))
-                .at(src, m.span.clone())
-                .with_hint("add `alt:` describing it: people using screen readers depend on it"),
-        ),
-    }
+    let alt = AltText {
+        max: ALT_MAX,
+        limit: &format!("X allows {ALT_MAX}"),
+        too_long: "x-alt-too-long",
+        missing: "x-alt-missing",
+        why: "add `alt:` describing it: people using screen readers depend on it",
+    };
+    alt.check(post, m, what, d);
 }
