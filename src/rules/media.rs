@@ -75,47 +75,38 @@ impl MediaRef {
 }
 
 /// A platform's limit on alt text, and the words of its two diagnostics.
-pub struct AltText<'a> {
+pub struct AltText {
     /// Characters the platform keeps.
     pub max: usize,
-    /// The limit as the platform words it, after "the alt text is N characters; ".
-    pub limit: &'a str,
-    pub too_long: &'static str,
-    pub missing: &'static str,
-    /// The hint of `missing`: why alt text matters there.
-    pub why: &'a str,
+    /// The words before the limit, after "the alt text is N characters; " (`X allows`).
+    pub limit: &'static str,
+    /// The codes of alt text that is too long (an error) and of none (a warning).
+    pub codes: [&'static str; 2],
+    /// The hint when there is none: why alt text matters there.
+    pub why: &'static str,
 }
 
-impl AltText<'_> {
-    /// Alt text over the limit is an error (at the alt text); none is a warning (at the item,
-    /// named `what`).
-    pub fn check(&self, post: &Post, m: &MediaRef, what: &str, d: &mut Vec<Diagnostic>) {
+impl AltText {
+    /// Alt text over the limit is an error (at the alt text; `note` follows the limit); none
+    /// is a warning (at the item, named `what`).
+    pub fn check(&self, post: &Post, m: &MediaRef, what: &str, note: &str, d: &mut Vec<Diagnostic>) {
+        let [too_long, missing] = self.codes;
         match &m.alt {
             Some(alt) if alt.chars().count() > self.max => {
                 let n = alt.chars().count();
                 d.push(
-                    Diagnostic::error(self.too_long, format!("the alt text is {n} characters; {}", self.limit))
-                        .at(&post.source, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
-                        .with_hint(format!("shorten it by {} characters", n - self.max)),
+                    Diagnostic::error(
+                        too_long,
+                        format!("the alt text is {n} characters; {} {}{note}", self.limit, self.max),
+                    )
+                    .at(&post.source, m.alt_span.clone().unwrap_or_else(|| m.span.clone()))
+                    .with_hint(format!("shorten it by {} characters", n - self.max)),
                 );
             }
             Some(alt) if !alt.trim().is_empty() => {}
-            _ => d.push(m.warning(post, self.missing, format!("`{what}` has no alt text"), self.why)),
+            _ => d.push(m.warning(post, missing, format!("`{what}` has no alt text"), self.why)),
         }
     }
-}
-
-/// `code` when `media` holds more than `max` items, at the first one too many.
-pub fn too_many<M: std::borrow::Borrow<MediaRef>>(
-    post: &Post,
-    media: &[M],
-    max: usize,
-    code: &'static str,
-    message: impl FnOnce(usize) -> String,
-    hint: &str,
-) -> Option<Diagnostic> {
-    let extra = media.get(max)?.borrow();
-    Some(extra.error(post, code, message(media.len()), hint))
 }
 
 /// `code` when an item is given by `url` to a platform that is sent the file itself (it

@@ -33,9 +33,20 @@ pub fn one_of(
     )
 }
 
+/// An error at the value of a key of the post, with `hint`.
+pub fn at_value<T>(
+    post: &Post,
+    value: &serde_saphyr::Spanned<T>,
+    code: &'static str,
+    message: impl Into<String>,
+    hint: impl Into<String>,
+) -> Diagnostic {
+    Diagnostic::error(code, message).at(&post.source, post.span_of(&value.referenced)).with_hint(hint)
+}
+
 /// Where a platform's text of the post stands: its own `text` key when it has one, else the
 /// head of the post.
-pub fn text_span(post: &Post, text: Option<&serde_saphyr::Spanned<String>>) -> std::ops::Range<usize> {
+fn text_span(post: &Post, text: Option<&serde_saphyr::Spanned<String>>) -> std::ops::Range<usize> {
     text.map_or_else(|| post.head_span(), |t| post.span_of(&t.referenced))
 }
 
@@ -56,9 +67,55 @@ pub fn nothing_to_publish(
 /// What to do with an empty part of a chain.
 pub const EMPTY_PART_HINT: &str = "remove the empty part or write something in it";
 
-/// The error of a part of a chain (`which`, see [`part_name`]) that has neither text nor media.
-pub fn empty_part(post: &Post, at: std::ops::Range<usize>, code: &'static str, which: &str, hint: &str) -> Diagnostic {
-    Diagnostic::error(code, format!("{which} has no text and no media")).at(&post.source, at).with_hint(hint)
+/// How a platform that publishes a post as a chain of parts words the checks all such
+/// platforms make (see [`chain!`]).
+pub struct Chain {
+    /// Its name in `platforms:`.
+    pub id: &'static str,
+    /// Its name for people.
+    pub name: &'static str,
+    /// The code of a post, or a part, with nothing to publish.
+    pub empty: &'static str,
+    /// What a part is called (`part 2 of 3`).
+    pub noun: &'static str,
+    /// What a part carries besides text (`media`, `images`).
+    pub things: &'static str,
+}
+
+/// A [`Chain`] whose code for an empty post or part is `{id}-empty-part`.
+macro_rules! chain {
+    ($id:literal, $name:literal, $noun:literal, $things:literal) => {
+        $crate::rules::Chain { id: $id, name: $name, empty: concat!($id, "-empty-part"), noun: $noun, things: $things }
+    };
+}
+pub(crate) use chain;
+
+impl Chain {
+    /// The parts with their index and their name in diagnostics (`{noun} 2 of 3`, or `the
+    /// post` when alone); a post that has content but no part at all is `empty`, at the
+    /// platform's own `text` when it has one, else at the post's head.
+    pub fn parts<'p, P>(
+        &self,
+        post: &Post,
+        text: Option<&serde_saphyr::Spanned<String>>,
+        parts: &'p [P],
+        out: &mut Vec<Diagnostic>,
+    ) -> impl Iterator<Item = (usize, String, &'p P)> + use<'p, P> {
+        // A post with no content at all is reported once, as `empty-post`.
+        if parts.is_empty() && has_content(post) {
+            let message = format!("the post has nothing to publish on {}: no text and no {}", self.name, self.things);
+            out.push(nothing_to_publish(post, text_span(post, text), self.empty, &message, self.id));
+        }
+        let (noun, n) = (self.noun, parts.len());
+        parts.iter().enumerate().map(move |(i, p)| (i, part_name(noun, "the post", i, n), p))
+    }
+
+    /// The error of a part (`which`) that has neither text nor anything else.
+    pub fn empty_part(&self, post: &Post, which: &str, at: std::ops::Range<usize>, hint: &str) -> Diagnostic {
+        Diagnostic::error(self.empty, format!("{which} has no text and no {}", self.things))
+            .at(&post.source, at)
+            .with_hint(hint)
+    }
 }
 
 /// How diagnostics name part `i` of a chain of `n`: `{noun} 2 of 3`, or `one` when alone.

@@ -12,19 +12,14 @@ use crate::diag::Diagnostic;
 use crate::media_probe::MediaFormat;
 use crate::rules::{self, media::MediaRef};
 
+const CHAIN: rules::Chain = rules::chain!("bluesky", "Bluesky", "part", "images");
+
 pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     let src = &post.source;
     let opts = post.options.get::<BlueskyOptions>().map(|b| &b.value);
     let max_image = config.sections.get_or_default::<BlueskyConfig>().max_image_bytes;
-    let n = out.parts.len();
-    if out.parts.is_empty() && rules::has_content(post) {
-        let at = rules::text_span(post, opts.and_then(|o| o.text.as_ref()));
-        let message = "the post has nothing to publish on Bluesky: no text and no images";
-        d.push(rules::nothing_to_publish(post, at, "bluesky-empty-part", message, "bluesky"));
-    }
-    for (i, part) in out.parts.iter().enumerate() {
-        let which = rules::part_name("part", "the post", i, n);
+    for (_, which, part) in CHAIN.parts(post, opts.and_then(|o| o.text.as_ref()), &out.parts, &mut d) {
         let graphemes = part.graphemes();
         let bytes = part.text.len();
         if graphemes > MAX_GRAPHEMES || bytes > MAX_TEXT_BYTES {
@@ -41,11 +36,7 @@ pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagno
             );
         }
         if part.text.is_empty() && part.media.is_empty() {
-            d.push(
-                Diagnostic::error("bluesky-empty-part", format!("{which} has no text and no images"))
-                    .at(src, part.origin.clone())
-                    .with_hint(rules::EMPTY_PART_HINT),
-            );
+            d.push(CHAIN.empty_part(post, &which, part.origin.clone(), rules::EMPTY_PART_HINT));
         }
         let images = part.media.iter().filter(|m| !m.format.is_video()).count();
         if images > MAX_IMAGES {

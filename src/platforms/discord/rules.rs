@@ -9,7 +9,7 @@ use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::rules::{
     self,
-    media::{self, AltText, MediaRef},
+    media::{AltText, MediaRef},
 };
 
 /// Files one message carries (`files[0]`…`files[9]`, `attachments` `maxItems: 10`).
@@ -17,7 +17,12 @@ pub const MAX_FILES: usize = 10;
 /// Bytes of one file ("The default limit is `10 MiB`").
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 /// Characters of an attachment's `description`.
-pub const MAX_ALT: usize = 1024;
+const ALT: AltText = AltText {
+    max: 1024,
+    limit: "Discord keeps at most",
+    codes: ["discord-alt-too-long", "discord-alt-missing"],
+    why: "add `alt:` describing the image: Discord shows it to people using screen readers",
+};
 pub const MAX_USERNAME: usize = 80;
 pub const MAX_AVATAR_URL: usize = 2048;
 pub const MAX_THREAD_NAME: usize = 100;
@@ -49,14 +54,10 @@ pub fn validate(post: &Post, out: &DiscordOutput) -> Vec<Diagnostic> {
             let message = "the post has nothing to send on Discord: no text and no media";
             d.push(rules::nothing_to_publish(post, out.origin.clone(), "discord-empty", message, "discord"));
         }
-        d.extend(media::too_many(
-            post,
-            &m.media,
-            MAX_FILES,
-            "discord-too-many-files",
-            |n| format!("{which} has {n} files; a Discord message carries at most {MAX_FILES}"),
-            "keep the ten that matter most",
-        ));
+        if let Some(extra) = m.media.get(MAX_FILES) {
+            let message = format!("{which} has {} files; a Discord message carries at most {MAX_FILES}", m.media.len());
+            d.push(extra.error(post, "discord-too-many-files", message, "keep the ten that matter most"));
+        }
         for x in &m.media {
             media_rules(post, x, &mut d);
         }
@@ -71,45 +72,27 @@ pub fn validate(post: &Post, out: &DiscordOutput) -> Vec<Diagnostic> {
             .with_hint("attach the file with `media:` (with `alt:`), or set `media.base_url` in crier.yaml"),
         );
     }
-    if let Some(u) = opts.and_then(|o| o.username.as_ref()) {
-        let len = u.value.trim().chars().count();
-        if !(1..=MAX_USERNAME).contains(&len) {
-            d.push(
-                Diagnostic::error(
-                    "discord-username",
-                    format!("`username` is {len} characters; Discord takes 1 to {MAX_USERNAME}"),
-                )
-                .at(src, post.span_of(&u.referenced))
-                .with_hint("shorten it, or remove it to post under the webhook's own name"),
-            );
-        }
+    let chars = |v: &str| v.trim().chars().count();
+    if let Some(u) = opts.and_then(|o| o.username.as_ref()).filter(|u| !(1..=MAX_USERNAME).contains(&chars(&u.value))) {
+        let message = format!("`username` is {} characters; Discord takes 1 to {MAX_USERNAME}", chars(&u.value));
+        let hint = "shorten it, or remove it to post under the webhook's own name";
+        d.push(rules::at_value(post, u, "discord-username", message, hint));
     }
     if let Some(a) = opts.and_then(|o| o.avatar_url.as_ref()) {
         let v = a.value.trim();
         let web = url::Url::parse(v).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https"));
         if !web || v.len() > MAX_AVATAR_URL {
-            d.push(
-                Diagnostic::error(
-                    "discord-avatar-url",
-                    "`avatar_url` must be an http(s) URL of at most 2,048 characters",
-                )
-                .at(src, post.span_of(&a.referenced))
-                .with_hint("link a picture on the web, e.g. https://example.com/logo.png"),
-            );
+            let message = "`avatar_url` must be an http(s) URL of at most 2,048 characters";
+            let hint = "link a picture on the web, e.g. https://example.com/logo.png";
+            d.push(rules::at_value(post, a, "discord-avatar-url", message, hint));
         }
     }
-    if let Some(t) = opts.and_then(|o| o.thread_name.as_ref()) {
-        let len = t.value.trim().chars().count();
-        if len == 0 || len > MAX_THREAD_NAME {
-            d.push(
-                Diagnostic::error(
-                    "discord-thread-name",
-                    format!("`thread_name` is {len} characters; a forum post's title has 1 to {MAX_THREAD_NAME}"),
-                )
-                .at(src, post.span_of(&t.referenced))
-                .with_hint("give the forum post a short title"),
-            );
-        }
+    if let Some(t) =
+        opts.and_then(|o| o.thread_name.as_ref()).filter(|t| !(1..=MAX_THREAD_NAME).contains(&chars(&t.value)))
+    {
+        let len = chars(&t.value);
+        let message = format!("`thread_name` is {len} characters; a forum post's title has 1 to {MAX_THREAD_NAME}");
+        d.push(rules::at_value(post, t, "discord-thread-name", message, "give the forum post a short title"));
     }
     d
 }
@@ -129,12 +112,5 @@ fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
         );
         d.push(m.error(post, "discord-file-too-large", message, "compress or resize it"));
     }
-    let alt = AltText {
-        max: MAX_ALT,
-        limit: &format!("Discord keeps at most {MAX_ALT}"),
-        too_long: "discord-alt-too-long",
-        missing: "discord-alt-missing",
-        why: "add `alt:` describing the image: Discord shows it to people using screen readers",
-    };
-    alt.check(post, m, what, d);
+    ALT.check(post, m, what, "", d);
 }

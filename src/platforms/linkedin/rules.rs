@@ -7,7 +7,7 @@ use crate::diag::Diagnostic;
 use crate::media_probe::MediaFormat;
 use crate::rules::{
     self,
-    media::{self, AltText, MediaRef},
+    media::{AltText, MediaRef},
 };
 
 /// LinkedIn's limit on a post's text.
@@ -21,7 +21,12 @@ pub const ALLOWED: usize = MAX_CHARS - MARGIN;
 /// Images in a multi-image post.
 pub const MAX_IMAGES: usize = 20;
 /// `altText` "Maximum length is 4,086 characters".
-pub const MAX_ALT: usize = 4086;
+const ALT: AltText = AltText {
+    max: 4086,
+    limit: "at most",
+    codes: ["linkedin-alt-too-long", "linkedin-alt-missing"],
+    why: "add `alt:` describing the image: people using screen readers depend on it",
+};
 
 /// Checks the rendered post.
 pub fn validate(post: &Post, out: &LinkedinOutput) -> Vec<Diagnostic> {
@@ -52,14 +57,15 @@ pub fn validate(post: &Post, out: &LinkedinOutput) -> Vec<Diagnostic> {
     }
     let inline = "inline images do not show on LinkedIn and are left out";
     rules::inline_images(post, &out.dropped_images, "linkedin-inline-image", inline, rules::INLINE_IMAGE_HINT, &mut d);
-    d.extend(media::too_many(
-        post,
-        &out.media,
-        MAX_IMAGES,
-        "linkedin-too-many-media",
-        |n| format!("the post has {n} images; a LinkedIn post holds at most {MAX_IMAGES}"),
-        "remove images, or spread them over several posts",
-    ));
+    if let Some(extra) = out.media.get(MAX_IMAGES) {
+        let message = format!("the post has {} images; a LinkedIn post holds at most {MAX_IMAGES}", out.media.len());
+        d.push(extra.error(
+            post,
+            "linkedin-too-many-media",
+            message,
+            "remove images, or spread them over several posts",
+        ));
+    }
     for m in &out.media {
         d.extend(m.problems.iter().cloned());
         media_rules(post, m, &mut d);
@@ -81,12 +87,5 @@ fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
         let hint = "convert it to JPG or PNG (crier does not post videos to LinkedIn)";
         d.push(m.error(post, "linkedin-media-format", message, hint));
     }
-    let alt = AltText {
-        max: MAX_ALT,
-        limit: &format!("at most {MAX_ALT}"),
-        too_long: "linkedin-alt-too-long",
-        missing: "linkedin-alt-missing",
-        why: "add `alt:` describing the image: people using screen readers depend on it",
-    };
-    alt.check(post, m, what, d);
+    ALT.check(post, m, what, "", d);
 }

@@ -14,6 +14,9 @@ use crate::rules::{
 
 use super::{MastodonOutput, VISIBILITIES, count};
 
+const ALT_CODES: [&str; 2] = ["mastodon-alt-too-long", "mastodon-alt-missing"];
+const CHAIN: rules::Chain = rules::chain!("mastodon", "Mastodon", "status", "media");
+
 /// Where a set of limits came from (said in diagnostics).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LimitSource {
@@ -87,12 +90,6 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
     let mut d = Vec::new();
     let src = &post.source;
     let opts = post.options.get::<MastodonOptions>().map(|m| &m.value);
-    let n = out.parts.len();
-    if out.parts.is_empty() && rules::has_content(post) {
-        let at = rules::text_span(post, opts.and_then(|o| o.text.as_ref()));
-        let message = "the post has nothing to publish on Mastodon: no text and no media";
-        d.push(rules::nothing_to_publish(post, at, "mastodon-empty-part", message, "mastodon"));
-    }
     if let Some(v) = opts.and_then(|o| o.visibility.as_ref()) {
         d.extend(crate::rules::one_of("mastodon-visibility", post, v, &VISIBILITIES, "visibility", "Mastodon"));
     }
@@ -107,8 +104,7 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
     }
     let cw = out.spoiler_text.as_deref().unwrap_or("");
     let cw_span = opts.and_then(|o| o.spoiler_text.as_ref()).map(|s| post.span_of(&s.referenced));
-    for (i, part) in out.parts.iter().enumerate() {
-        let which = rules::part_name("status", "the post", i, n);
+    for (_, which, part) in CHAIN.parts(post, opts.and_then(|o| o.text.as_ref()), &out.parts, &mut d) {
         let chars = count::weighted_len(&part.text, cw, limits.characters_reserved_per_url);
         if chars > limits.max_characters {
             let max = limits.max_characters;
@@ -128,7 +124,7 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
             );
         }
         if part.text.is_empty() && part.media.is_empty() {
-            d.push(rules::empty_part(post, part.origin.clone(), "mastodon-empty-part", &which, rules::EMPTY_PART_HINT));
+            d.push(CHAIN.empty_part(post, &which, part.origin.clone(), rules::EMPTY_PART_HINT));
         }
         let inline = "inline images do not show on Mastodon and are left out";
         rules::inline_images(
@@ -140,14 +136,12 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
             &mut d,
         );
         let max = limits.max_media_attachments;
-        d.extend(media::too_many(
-            post,
-            &part.media,
-            max,
-            "mastodon-too-many-media",
-            |n| format!("{which} has {n} media; a status holds at most {max} ({})", limits.origin()),
-            "move the rest to a later part of the chain (`thread:` items take `media:`)",
-        ));
+        if let Some(extra) = part.media.get(max) {
+            let (n, origin) = (part.media.len(), limits.origin());
+            let message = format!("{which} has {n} media; a status holds at most {max} ({origin})");
+            let hint = "move the rest to a later part of the chain (`thread:` items take `media:`)";
+            d.push(extra.error(post, "mastodon-too-many-media", message, hint));
+        }
         for m in &part.media {
             media_rules(post, m, limits, &mut d);
         }
@@ -228,14 +222,9 @@ fn media_rules(post: &Post, m: &MediaRef, limits: &Limits, d: &mut Vec<Diagnosti
             );
         }
     }
-    let alt = AltText {
-        max: limits.description_limit,
-        limit: &format!("at most {} ({})", limits.description_limit, limits.origin()),
-        too_long: "mastodon-alt-too-long",
-        missing: "mastodon-alt-missing",
-        why: "add `alt:` describing the image: people using screen readers depend on it, and many on Mastodon do not boost media without it",
-    };
-    alt.check(post, m, what, d);
+    let why = "add `alt:` describing the image: people using screen readers depend on it, and many on Mastodon do not boost media without it";
+    let alt = AltText { max: limits.description_limit, limit: "at most", codes: ALT_CODES, why };
+    alt.check(post, m, what, &format!(" ({})", limits.origin()), d);
 }
 
 /// Mastodon's ISO 639-3 codes and regional languages (app/helpers/languages_helper.rb);

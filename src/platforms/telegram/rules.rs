@@ -6,10 +6,7 @@ use super::{MAX_ALBUM, MAX_TEXT, Send, TelegramOptions, TelegramOutput};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::media_probe::MediaFormat;
-use crate::rules::{
-    self,
-    media::{self, MediaRef},
-};
+use crate::rules::{self, media::MediaRef};
 
 /// `sendPhoto`: "The photo must be at most 10 MB in size".
 pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
@@ -54,14 +51,10 @@ pub fn validate(post: &Post, out: &TelegramOutput) -> Vec<Diagnostic> {
         }
     }
     let media = out.media();
-    d.extend(media::too_many(
-        post,
-        &media,
-        MAX_ALBUM,
-        "telegram-too-many-media",
-        |n| format!("the post has {n} media; a Telegram album holds at most {MAX_ALBUM}"),
-        "keep ten, or make a second post for the rest",
-    ));
+    if let Some(extra) = media.get(MAX_ALBUM) {
+        let message = format!("the post has {} media; a Telegram album holds at most {MAX_ALBUM}", media.len());
+        d.push(extra.error(post, "telegram-too-many-media", message, "keep ten, or make a second post for the rest"));
+    }
     // One note for the post, at its first alt text.
     let with_alt: Vec<&MediaRef> =
         media.iter().filter(|m| m.alt.as_deref().is_some_and(|a| !a.trim().is_empty())).collect();

@@ -11,11 +11,10 @@ use crate::diag::Diagnostic;
 use crate::media_probe::MediaFormat;
 use crate::project::Project;
 use crate::render::text::{find_hashtags, find_urls};
-use crate::rules::{
-    self,
-    media::{self, MediaRef},
-};
+use crate::rules::{self, media::MediaRef};
+use serde_saphyr::Spanned;
 
+const CHAIN: rules::Chain = rules::chain!("threads", "Threads", "part", "media");
 pub const MAX_LINKS: usize = 5;
 pub const MAX_CAROUSEL: usize = 20;
 pub const MAX_ALT_CHARS: usize = 1000;
@@ -36,17 +35,8 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
     let mut d = Vec::new();
     let src = &post.source;
     let opts = post.options.get::<ThreadsOptions>().map(|t| &t.value);
-    let n = out.parts.len();
     let link_attachment = opts.and_then(|o| o.link_attachment.as_ref());
-    // An entirely empty post is reported once, as `empty-post`.
-    if out.parts.is_empty() && rules::has_content(post) {
-        let at = rules::text_span(post, opts.and_then(|o| o.text.as_ref()));
-        let message = "the post has nothing to publish on Threads: no text and no media";
-        d.push(rules::nothing_to_publish(post, at, "threads-empty-part", message, "threads"));
-    }
-
-    for (i, part) in out.parts.iter().enumerate() {
-        let which = rules::part_name("part", "the post", i, n);
+    for (i, which, part) in CHAIN.parts(post, opts.and_then(|o| o.text.as_ref()), &out.parts, &mut d) {
         let bytes = part.text.len();
         if bytes > MAX_TEXT_BYTES {
             let chars = part.text.chars().count();
@@ -71,7 +61,7 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
             );
         }
         if part.text.is_empty() && part.media.is_empty() {
-            d.push(rules::empty_part(post, part.origin.clone(), "threads-empty-part", &which, rules::EMPTY_PART_HINT));
+            d.push(CHAIN.empty_part(post, &which, part.origin.clone(), rules::EMPTY_PART_HINT));
         }
 
         // Links: distinct URLs in the text, plus the link attachment on the first part.
@@ -161,85 +151,25 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
         if let Some(tag) = &o.topic_tag {
             check_topic(&tag.value, post.span_of(&tag.referenced), "`topic_tag`", src, &mut d);
         }
-        if let Some(rc) = &o.reply_control {
-            if !REPLY_CONTROLS.contains(&rc.value.as_str()) {
-                d.push(
-                    Diagnostic::error(
-                        "threads-reply-control",
-                        format!("`reply_control` is `{}`, not a value Threads accepts", rc.value),
-                    )
-                    .at(src, post.span_of(&rc.referenced))
-                    .with_hint(format!("use one of: {}", REPLY_CONTROLS.join(", "))),
-                );
-            }
+        if let Some(rc) = o.reply_control.as_ref().filter(|rc| !REPLY_CONTROLS.contains(&rc.value.as_str())) {
+            let message = format!("`reply_control` is `{}`, not a value Threads accepts", rc.value);
+            let hint = format!("use one of: {}", REPLY_CONTROLS.join(", "));
+            d.push(rules::at_value(post, rc, "threads-reply-control", message, hint));
         }
-        if let Some(la) = &o.link_attachment {
-            if !(la.value.starts_with("https://") || la.value.starts_with("http://")) {
-                d.push(
-                    Diagnostic::error(
-                        "threads-link-attachment",
-                        format!("`link_attachment` `{}` is not an http(s) URL", la.value),
-                    )
-                    .at(src, post.span_of(&la.referenced))
-                    .with_hint("give the full URL, for example https://example.com/article"),
-                );
-            }
+        let web = |v: &str| v.starts_with("https://") || v.starts_with("http://");
+        if let Some(la) = o.link_attachment.as_ref().filter(|la| !web(&la.value)) {
+            let message = format!("`link_attachment` `{}` is not an http(s) URL", la.value);
+            let hint = "give the full URL, for example https://example.com/article";
+            d.push(rules::at_value(post, la, "threads-link-attachment", message, hint));
         }
-        if let Some(q) = &o.quote_post_id {
-            if q.value.is_empty() || !q.value.chars().all(|c| c.is_ascii_digit()) {
-                d.push(
-                    Diagnostic::error(
-                        "threads-quote-post-id",
-                        format!("`quote_post_id` `{}` is not a Threads media id", q.value),
-                    )
-                    .at(src, post.span_of(&q.referenced))
-                    .with_hint("a media id is a number such as \"17890000000000001\" (quote it as a string)"),
-                );
-            }
+        let media_id = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit());
+        if let Some(q) = o.quote_post_id.as_ref().filter(|q| !media_id(&q.value)) {
+            let message = format!("`quote_post_id` `{}` is not a Threads media id", q.value);
+            let hint = "a media id is a number such as \"17890000000000001\" (quote it as a string)";
+            d.push(rules::at_value(post, q, "threads-quote-post-id", message, hint));
         }
         if let Some(poll) = &o.poll {
-            let opts_list = &poll.value.options;
-            let count = opts_list.value.len();
-            if !(2..=4).contains(&count) {
-                d.push(
-                    Diagnostic::error(
-                        "threads-poll-options",
-                        format!("the poll has {count} options; Threads polls have 2 to 4"),
-                    )
-                    .at(src, post.span_of(&opts_list.referenced))
-                    .with_hint("give between 2 and 4 options"),
-                );
-            }
-            for opt in &opts_list.value {
-                let chars = opt.value.chars().count();
-                if !(1..=25).contains(&chars) {
-                    d.push(
-                        Diagnostic::error(
-                            "threads-poll-option-length",
-                            format!("poll option is {chars} characters; options are 1 to 25 characters"),
-                        )
-                        .at(src, post.span_of(&opt.referenced))
-                        .with_hint("shorten the option"),
-                    );
-                }
-            }
-            if out.parts.first().is_some_and(|p| !p.media.is_empty()) {
-                d.push(
-                    Diagnostic::error(
-                        "threads-poll-with-media",
-                        "a poll can only go on a text post, and this post has media",
-                    )
-                    .at(src, post.span_of(&poll.referenced))
-                    .with_hint("remove the media or the poll"),
-                );
-            }
-            if o.link_attachment.is_some() {
-                d.push(
-                    Diagnostic::error("threads-poll-with-link", "a poll cannot be combined with `link_attachment`")
-                        .at(src, post.span_of(&poll.referenced))
-                        .with_hint("remove one of them"),
-                );
-            }
+            check_poll(post, poll, o, out, &mut d);
         }
     }
     d
@@ -400,6 +330,35 @@ fn check_features(post: &Post, o: &ThreadsOptions, out: &ThreadsOutput, d: &mut 
     }
 }
 
+/// A poll: 2 to 4 options of 1 to 25 characters, on a text post without a link attachment.
+fn check_poll(
+    post: &Post,
+    poll: &Spanned<super::options::Poll>,
+    o: &ThreadsOptions,
+    out: &ThreadsOutput,
+    d: &mut Vec<Diagnostic>,
+) {
+    let options = &poll.value.options;
+    let count = options.value.len();
+    if !(2..=4).contains(&count) {
+        let message = format!("the poll has {count} options; Threads polls have 2 to 4");
+        d.push(rules::at_value(post, options, "threads-poll-options", message, "give between 2 and 4 options"));
+    }
+    for opt in options.value.iter().filter(|opt| !(1..=25).contains(&opt.value.chars().count())) {
+        let message =
+            format!("poll option is {} characters; options are 1 to 25 characters", opt.value.chars().count());
+        d.push(rules::at_value(post, opt, "threads-poll-option-length", message, "shorten the option"));
+    }
+    if out.parts.first().is_some_and(|p| !p.media.is_empty()) {
+        let message = "a poll can only go on a text post, and this post has media";
+        d.push(rules::at_value(post, poll, "threads-poll-with-media", message, "remove the media or the poll"));
+    }
+    if o.link_attachment.is_some() {
+        let message = "a poll cannot be combined with `link_attachment`";
+        d.push(rules::at_value(post, poll, "threads-poll-with-link", message, "remove one of them"));
+    }
+}
+
 fn check_topic(
     tag: &str,
     span: std::ops::Range<usize>,
@@ -427,14 +386,16 @@ fn check_media(
     has_link_attachment: bool,
     d: &mut Vec<Diagnostic>,
 ) {
-    d.extend(media::too_many(
-        post,
-        &part.media,
-        MAX_CAROUSEL,
-        "threads-too-many-media",
-        |count| format!("{which} has {count} media items; a Threads carousel holds at most {MAX_CAROUSEL}"),
-        "remove items or move them to another part of the chain",
-    ));
+    if let Some(extra) = part.media.get(MAX_CAROUSEL) {
+        let count = part.media.len();
+        let message = format!("{which} has {count} media items; a Threads carousel holds at most {MAX_CAROUSEL}");
+        d.push(extra.error(
+            post,
+            "threads-too-many-media",
+            message,
+            "remove items or move them to another part of the chain",
+        ));
+    }
     if let Some(first) = part.media.first().filter(|_| has_link_attachment) {
         d.push(first.error(
             post,

@@ -17,7 +17,13 @@ const MB: u64 = 1024 * 1024;
 const IMAGE_MAX: u64 = 5 * MB;
 const GIF_MAX: u64 = 15 * MB;
 const VIDEO_MAX: u64 = 512 * MB;
-const ALT_MAX: usize = 1000;
+const ALT: AltText = AltText {
+    max: 1000,
+    limit: "X allows",
+    codes: ["x-alt-too-long", "x-alt-missing"],
+    why: "add `alt:` describing it: people using screen readers depend on it",
+};
+const CHAIN: rules::Chain = rules::chain!("x", "X", "post", "media");
 const POLL_OPTION_MAX: usize = 25;
 const POLL_MINUTES: std::ops::RangeInclusive<u64> = 5..=10080;
 
@@ -26,14 +32,7 @@ pub fn validate(post: &Post, out: &XOutput) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     let src = &post.source;
     let opts = post.options.get::<XOptions>().map(|m| &m.value);
-    let n = out.parts.len();
-    if out.parts.is_empty() && rules::has_content(post) {
-        let at = rules::text_span(post, opts.and_then(|o| o.text.as_ref()));
-        let message = "the post has nothing to publish on X: no text and no media";
-        d.push(rules::nothing_to_publish(post, at, "x-empty-part", message, "x"));
-    }
-    for (i, part) in out.parts.iter().enumerate() {
-        let which = rules::part_name("post", "the post", i, n);
+    for (_, which, part) in CHAIN.parts(post, opts.and_then(|o| o.text.as_ref()), &out.parts, &mut d) {
         let len = count::weighted_len(&part.text);
         if len > count::MAX_WEIGHTED {
             let max = count::MAX_WEIGHTED;
@@ -58,8 +57,7 @@ pub fn validate(post: &Post, out: &XOutput) -> Vec<Diagnostic> {
             );
         }
         if part.text.is_empty() && part.media.is_empty() {
-            let hint = "write its text or remove the empty part";
-            d.push(rules::empty_part(post, part.origin.clone(), "x-empty-part", &which, hint));
+            d.push(CHAIN.empty_part(post, &which, part.origin.clone(), "write its text or remove the empty part"));
         }
         let inline = "inline images do not show on X and are left out";
         rules::inline_images(post, &part.dropped_images, "x-inline-image", inline, rules::INLINE_IMAGE_HINT, &mut d);
@@ -77,52 +75,32 @@ pub fn validate(post: &Post, out: &XOutput) -> Vec<Diagnostic> {
                 ),
                 None => format!("one of: {} (leave it out to let everyone reply)", REPLY_SETTINGS.join(", ")),
             };
-            d.push(
-                Diagnostic::error("x-reply-settings", format!("reply_settings `{}` is not one X knows", r.value))
-                    .at(src, post.span_of(&r.referenced))
-                    .with_hint(hint),
-            );
+            let message = format!("reply_settings `{}` is not one X knows", r.value);
+            d.push(rules::at_value(post, r, "x-reply-settings", message, hint));
         }
     }
     if let Some(poll) = opts.and_then(|o| o.poll.as_ref()) {
         let options = &poll.value.options;
         if !(2..=4).contains(&options.value.len()) {
-            d.push(
-                Diagnostic::error("x-poll", format!("the poll has {} options; X wants 2 to 4", options.value.len()))
-                    .at(src, post.span_of(&options.referenced))
-                    .with_hint("give 2, 3 or 4 options"),
-            );
+            let message = format!("the poll has {} options; X wants 2 to 4", options.value.len());
+            d.push(rules::at_value(post, options, "x-poll", message, "give 2, 3 or 4 options"));
         }
         for o in &options.value {
             let len = o.value.trim().chars().count();
             if len == 0 || len > POLL_OPTION_MAX {
-                d.push(
-                    Diagnostic::error(
-                        "x-poll",
-                        format!("a poll option has {len} characters; X wants 1 to {POLL_OPTION_MAX}"),
-                    )
-                    .at(src, post.span_of(&o.referenced))
-                    .with_hint("shorten the option"),
-                );
+                let message = format!("a poll option has {len} characters; X wants 1 to {POLL_OPTION_MAX}");
+                d.push(rules::at_value(post, o, "x-poll", message, "shorten the option"));
             }
         }
         let minutes = &poll.value.duration_minutes;
         if !POLL_MINUTES.contains(&minutes.value) {
-            d.push(
-                Diagnostic::error(
-                    "x-poll",
-                    format!("the poll is open {} minutes; X wants 5 to 10080 (a week)", minutes.value),
-                )
-                .at(src, post.span_of(&minutes.referenced))
-                .with_hint("e.g. 1440 for a day"),
-            );
+            let message = format!("the poll is open {} minutes; X wants 5 to 10080 (a week)", minutes.value);
+            d.push(rules::at_value(post, minutes, "x-poll", message, "e.g. 1440 for a day"));
         }
         if out.parts.first().is_some_and(|p| !p.media.is_empty()) {
-            d.push(
-                Diagnostic::error("x-poll-with-media", "X does not take a poll and media in the same post")
-                    .at(src, post.span_of(&poll.referenced))
-                    .with_hint("move the media to a later part of the chain, or drop the poll"),
-            );
+            let message = "X does not take a poll and media in the same post";
+            let hint = "move the media to a later part of the chain, or drop the poll";
+            d.push(rules::at_value(post, poll, "x-poll-with-media", message, hint));
         }
     }
     d
@@ -176,12 +154,5 @@ fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
             .with_hint("compress or resize it"),
         );
     }
-    let alt = AltText {
-        max: ALT_MAX,
-        limit: &format!("X allows {ALT_MAX}"),
-        too_long: "x-alt-too-long",
-        missing: "x-alt-missing",
-        why: "add `alt:` describing it: people using screen readers depend on it",
-    };
-    alt.check(post, m, what, d);
+    ALT.check(post, m, what, "", d);
 }
