@@ -243,9 +243,14 @@ fn run_table(cases: &[Case]) {
 
 // ---------- post and media builders ----------
 
-/// A Threads post: `extra` front-matter lines, then the body. The body starts on line 4 + lines of `extra`.
+/// A post for `platform`: `extra` front-matter lines, then the body (on line 4 + lines of `extra`).
+fn post_for(platform: &str, extra: &str, body: &str) -> String {
+    format!("---\nplatforms: [{platform}]\n{extra}---\n{body}")
+}
+
+/// A Threads post (see [`post_for`]).
 fn th(extra: &str, body: &str) -> String {
-    format!("---\nplatforms: [threads]\n{extra}---\n{body}")
+    post_for("threads", extra, body)
 }
 
 /// A dev.to post with a title; the body starts on line 5 + lines of `extra`.
@@ -253,13 +258,18 @@ fn dv(extra: &str, body: &str) -> String {
     format!("---\nplatforms: [devto]\ntitle: A title\n{extra}---\n{body}")
 }
 
-/// `n` https media items (`.jpg` URLs: no file needed).
-fn url_media(n: usize) -> String {
+/// A `media:` list of `n` items, item `i` written by `item`.
+fn media_list(n: usize, item: impl Fn(usize) -> String) -> String {
     let mut s = String::from("media:\n");
     for i in 1..=n {
-        s.push_str(&format!("  - url: https://example.com/{i}.jpg\n"));
+        s.push_str(&item(i));
     }
     s
+}
+
+/// `n` https media items (`.jpg` URLs: no file needed).
+fn url_media(n: usize) -> String {
+    media_list(n, |i| format!("  - url: https://example.com/{i}.jpg\n"))
 }
 
 use crate::media_probe::test_png as png;
@@ -742,21 +752,32 @@ fn devto_cases() -> Vec<Case> {
 /// A valid post padded with blank lines to exactly 10 MB.
 /// A Bluesky post: `extra` front-matter lines, then the body (on line 4 + lines of `extra`).
 fn bs(extra: &str, body: &str) -> String {
-    format!("---\nplatforms: [bluesky]\n{extra}---\n{body}")
+    post_for("bluesky", extra, body)
 }
 
 /// A Mastodon post: `extra` front-matter lines, then the body (on line 4 + lines of `extra`).
 fn ms(extra: &str, body: &str) -> String {
-    format!("---\nplatforms: [mastodon]\n{extra}---\n{body}")
+    post_for("mastodon", extra, body)
+}
+
+/// The alt text rule of a platform that keeps `max` characters: at the limit, one over it,
+/// and none at all.
+fn alt_cases(post: fn(&str, &str) -> String, max: usize, [too_long, missing]: [&'static str; 2]) -> Vec<Case> {
+    let item = |alt: String| format!("media:\n  - path: media/1.png\n{alt}");
+    let alt_of = |n: usize| item(format!("    alt: {}\n", "a".repeat(n)));
+    vec![
+        md(&format!("alt of {max} characters"), post(&alt_of(max), "Look\n")).passes(too_long),
+        md(&format!("alt of {} characters", max + 1), post(&alt_of(max + 1), "Look\n")).fires(&[too_long]),
+        md("an image without alt", post(&item(String::new()), "Look\n")).fires(&[missing]),
+    ]
+    .into_iter()
+    .map(|case| case.file("media/1.png", png(10, 10)))
+    .collect()
 }
 
 /// `n` local PNG items with alt text, `media/1.png` … (the files are added by `with_pngs`).
 fn png_media(n: usize) -> String {
-    let mut s = String::from("media:\n");
-    for i in 1..=n {
-        s.push_str(&format!("  - path: media/{i}.png\n    alt: Picture {i}\n"));
-    }
-    s
+    media_list(n, |i| format!("  - path: media/{i}.png\n    alt: Picture {i}\n"))
 }
 
 fn with_pngs(mut case: Case, n: usize) -> Case {
@@ -808,7 +829,7 @@ fn bluesky_cases() -> Vec<Case> {
 
 fn mastodon_cases() -> Vec<Case> {
     let a = |n: usize| "a".repeat(n);
-    vec![
+    let mut cases = vec![
         md("500 characters", ms("", &a(500))).passes("mastodon-text-too-long"),
         md("501 characters", ms("", &a(501))).fires(&["mastodon-text-too-long"]),
         md("the content warning counts", ms("mastodon:\n  spoiler_text: Spoilers\n", &a(495)))
@@ -843,28 +864,21 @@ fn mastodon_cases() -> Vec<Case> {
         md("a video over 99 MB", ms(&media_path("media/v.mp4"), "Watch\n"))
             .sparse("media/v.mp4", mp4(1000, 5000), 103_809_025)
             .fires(&["mastodon-video-too-large"]),
-        md("alt of 1500 characters", ms(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(1500)), "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .passes("mastodon-alt-too-long"),
-        md("alt of 1501 characters", ms(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(1501)), "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .fires(&["mastodon-alt-too-long"]),
-        md("an image without alt", ms("media:\n  - path: media/1.png\n", "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .fires(&["mastodon-alt-missing"]),
         md("an empty content warning", ms("mastodon:\n  spoiler_text: \"\"\n", "Hi\n"))
             .fires(&["mastodon-spoiler-empty"]),
-    ]
+    ];
+    cases.extend(alt_cases(ms, 1500, ["mastodon-alt-too-long", "mastodon-alt-missing"]));
+    cases
 }
 
 /// A Discord post: `extra` front-matter lines, then the body (on line 4 + lines of `extra`).
 fn dc(extra: &str, body: &str) -> String {
-    format!("---\nplatforms: [discord]\n{extra}---\n{body}")
+    post_for("discord", extra, body)
 }
 
 fn discord_cases() -> Vec<Case> {
     let a = |n: usize| "a".repeat(n);
-    vec![
+    let mut cases = vec![
         md("2000 characters", dc("", &a(2000))).passes("discord-too-long"),
         md("2001 characters", dc("", &a(2001))).fires(&["discord-too-long"]).at("discord-too-long", 4, 1),
         // Characters, not bytes: 2000 CJK characters are 6000 bytes.
@@ -878,15 +892,6 @@ fn discord_cases() -> Vec<Case> {
         md("a file over 10 MiB", dc(&media_path("media/a.png"), "Look\n"))
             .sparse("media/a.png", png(100, 100), 10 * 1024 * 1024 + 1)
             .fires(&["discord-file-too-large"]),
-        md("alt of 1024 characters", dc(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(1024)), "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .passes("discord-alt-too-long"),
-        md("alt of 1025 characters", dc(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(1025)), "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .fires(&["discord-alt-too-long"]),
-        md("an image without alt", dc("media:\n  - path: media/1.png\n", "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .fires(&["discord-alt-missing"]),
         md("an inline image with a public URL", dc("", "See ![chart](media/1.png)\n"))
             .file("media/1.png", png(10, 10))
             .passes("discord-inline-image"),
@@ -903,16 +908,18 @@ fn discord_cases() -> Vec<Case> {
             .passes("discord-thread-name"),
         md("thread name of 101", dc(&format!("discord:\n  thread_name: {}\n", a(101)), "Hi\n"))
             .fires(&["discord-thread-name"]),
-    ]
+    ];
+    cases.extend(alt_cases(dc, 1024, ["discord-alt-too-long", "discord-alt-missing"]));
+    cases
 }
 
 fn li(extra: &str, body: &str) -> String {
-    format!("---\nplatforms: [linkedin]\n{extra}---\n{body}")
+    post_for("linkedin", extra, body)
 }
 
 fn linkedin_cases() -> Vec<Case> {
     let a = |n: usize| "a".repeat(n);
-    vec![
+    let mut cases = vec![
         md("2,900 characters", li("", &a(2900))).passes("linkedin-too-long"),
         md("2,901 characters (the margin)", li("", &a(2901))).fires(&["linkedin-too-long"]).at(
             "linkedin-too-long",
@@ -938,16 +945,9 @@ fn linkedin_cases() -> Vec<Case> {
             .file("media/v.mp4", mp4(1000, 5000))
             .fires(&["linkedin-media-format"]),
         md("a JPG by URL", li(&alt_media("A picture"), "Look\n")).passes("linkedin-media-format"),
-        md("alt of 4,086 characters", li(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(4086)), "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .passes("linkedin-alt-too-long"),
-        md("alt of 4,087 characters", li(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(4087)), "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .fires(&["linkedin-alt-too-long"]),
-        md("an image without alt", li("media:\n  - path: media/1.png\n", "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .fires(&["linkedin-alt-missing"]),
-    ]
+    ];
+    cases.extend(alt_cases(li, 4086, ["linkedin-alt-too-long", "linkedin-alt-missing"]));
+    cases
 }
 
 #[test]
@@ -971,7 +971,7 @@ fn mastodon_rules() {
 }
 
 fn ns(extra: &str, body: &str) -> String {
-    format!("---\nplatforms: [nostr]\n{extra}---\n{body}")
+    post_for("nostr", extra, body)
 }
 
 fn nostr_cases() -> Vec<Case> {
@@ -991,7 +991,7 @@ fn nostr_cases() -> Vec<Case> {
 }
 
 fn xs(extra: &str, body: &str) -> String {
-    format!("---\nplatforms: [x]\n{extra}---\n{body}")
+    post_for("x", extra, body)
 }
 
 /// An `x.poll` (line 4 of an `xs` post holds `poll:`).
@@ -1001,7 +1001,7 @@ fn x_poll(options: &str, minutes: u64) -> String {
 
 fn x_cases() -> Vec<Case> {
     let a = |n: usize| "a".repeat(n);
-    vec![
+    let mut cases = vec![
         md("280 weighted", xs("", &a(280))).passes("x-too-long"),
         md("281 weighted", xs("", &a(281))).fires(&["x-too-long"]).at("x-too-long", 4, 1),
         md("140 CJK weigh 280", xs("", &"の".repeat(140))).passes("x-too-long"),
@@ -1042,13 +1042,9 @@ fn x_cases() -> Vec<Case> {
         md("a video over 512 MB", xs(&media_path("media/v.mp4"), "Watch\n"))
             .sparse("media/v.mp4", mp4(1000, 5000), 512 * MB + 1)
             .fires(&["x-video-too-large"]),
-        md("alt of 1001 characters", xs(&format!("media:\n  - path: media/1.png\n    alt: {}\n", a(1001)), "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .fires(&["x-alt-too-long"]),
-        md("an image without alt", xs("media:\n  - path: media/1.png\n", "Look\n"))
-            .file("media/1.png", png(10, 10))
-            .fires(&["x-alt-missing"]),
-    ]
+    ];
+    cases.extend(alt_cases(xs, 1000, ["x-alt-too-long", "x-alt-missing"]));
+    cases
 }
 
 #[test]
@@ -1057,7 +1053,7 @@ fn nostr_rules() {
 }
 
 fn tg(extra: &str, body: &str) -> String {
-    format!("---\nplatforms: [telegram]\n{extra}---\n{body}")
+    post_for("telegram", extra, body)
 }
 
 fn telegram_cases() -> Vec<Case> {
