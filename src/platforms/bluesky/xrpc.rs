@@ -262,9 +262,7 @@ impl XrpcClient {
     /// `uploadBlob`: returns the blob object to put into a record as-is.
     pub async fn upload_blob(&self, bytes: Vec<u8>, mime: &str) -> Result<Value> {
         let body = Body::Raw { bytes, mime: mime.to_owned() };
-        let reply = self
-            .call("upload an image", Method::POST, "com.atproto.repo.uploadBlob", &[], body, Auth::Access, Kind::Write)
-            .await?;
+        let reply = self.write("upload an image", "com.atproto.repo.uploadBlob", body).await?;
         match reply.get("blob") {
             Some(blob) if blob.get("ref").is_some() => Ok(blob.clone()),
             _ => Err(XrpcError::BadResponse {
@@ -290,17 +288,7 @@ impl XrpcClient {
         if only_if_absent {
             body["swapRecord"] = Value::Null;
         }
-        let reply = self
-            .call(
-                "write a post",
-                Method::POST,
-                "com.atproto.repo.putRecord",
-                &[],
-                Body::Json(body),
-                Auth::Access,
-                Kind::Write,
-            )
-            .await?;
+        let reply = self.write("write a post", "com.atproto.repo.putRecord", Body::Json(body)).await?;
         serde_json::from_value(reply).map_err(|e| XrpcError::BadResponse {
             operation: "write a post",
             status: 200,
@@ -340,17 +328,7 @@ impl XrpcClient {
     pub async fn delete_record(&self, collection: &str, rkey: &str) -> Result<bool> {
         let did = self.did()?;
         let body = json!({"repo": did, "collection": collection, "rkey": rkey});
-        let reply = self
-            .call(
-                "delete a post",
-                Method::POST,
-                "com.atproto.repo.deleteRecord",
-                &[],
-                Body::Json(body),
-                Auth::Access,
-                Kind::Write,
-            )
-            .await?;
+        let reply = self.write("delete a post", "com.atproto.repo.deleteRecord", Body::Json(body)).await?;
         Ok(reply.get("commit").is_some_and(|c| !c.is_null()))
     }
 
@@ -426,6 +404,11 @@ impl XrpcClient {
             message: "not signed in".into(),
             hint: "sign in first",
         })
+    }
+
+    /// A signed-in POST that changes the repository.
+    async fn write(&self, operation: &'static str, nsid: &str, body: Body) -> Result<Value> {
+        self.call(operation, Method::POST, nsid, &[], body, Auth::Access, Kind::Write).await
     }
 
     /// One XRPC call through the shared loop (every call here lands on the same result
