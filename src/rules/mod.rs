@@ -44,6 +44,18 @@ pub fn at_value<T>(
     Diagnostic::error(code, message).at(&post.source, post.span_of(&value.referenced)).with_hint(hint)
 }
 
+/// A text over a platform's limit: an error at the text, labelled with what was counted.
+pub fn too_long(
+    post: &Post,
+    at: std::ops::Range<usize>,
+    code: &'static str,
+    message: String,
+    label: String,
+    hint: String,
+) -> Diagnostic {
+    Diagnostic::error(code, message).at(&post.source, at).with_label(label).with_hint(hint)
+}
+
 /// Where a platform's text of the post stands: its own `text` key when it has one, else the
 /// head of the post.
 fn text_span(post: &Post, text: Option<&serde_saphyr::Spanned<String>>) -> std::ops::Range<usize> {

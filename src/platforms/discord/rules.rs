@@ -37,18 +37,13 @@ pub fn validate(post: &Post, out: &DiscordOutput) -> Vec<Diagnostic> {
         let which = rules::part_name("message", "the message", i, n);
         let chars = count(&m.text);
         if chars > MAX_CHARS {
-            d.push(
-                Diagnostic::error(
-                    "discord-too-long",
-                    format!("{which} is {chars} characters; a Discord message holds at most {MAX_CHARS}"),
-                )
-                .at(src, out.origin.clone())
-                .with_label(format!("{chars}/{MAX_CHARS}"))
-                .with_hint(format!(
-                    "shorten it by {} characters, or set `discord: {{split: auto}}` to send it as several messages",
-                    chars - MAX_CHARS
-                )),
+            let message = format!("{which} is {chars} characters; a Discord message holds at most {MAX_CHARS}");
+            let hint = format!(
+                "shorten it by {} characters, or set `discord: {{split: auto}}` to send it as several messages",
+                chars - MAX_CHARS
             );
+            let label = format!("{chars}/{MAX_CHARS}");
+            d.push(rules::too_long(post, out.origin.clone(), "discord-too-long", message, label, hint));
         }
         if m.text.is_empty() && m.media.is_empty() && rules::has_content(post) {
             let message = "the post has nothing to send on Discord: no text and no media";

@@ -31,7 +31,6 @@ const ALT: AltText = AltText {
 /// Checks the rendered post.
 pub fn validate(post: &Post, out: &LinkedinOutput) -> Vec<Diagnostic> {
     let mut d = Vec::new();
-    let src = &post.source;
     let opts = post.options.get::<LinkedinOptions>().map(|m| &m.value);
     if out.text.is_empty() && out.media.is_empty() {
         let message = "the post has nothing to publish on LinkedIn: no text and no media";
@@ -40,17 +39,11 @@ pub fn validate(post: &Post, out: &LinkedinOutput) -> Vec<Diagnostic> {
     let n = out.count();
     if n > ALLOWED {
         let room = ALLOWED;
-        d.push(
-            Diagnostic::error(
-                "linkedin-too-long",
-                format!(
-                    "the post counts {n} characters; LinkedIn takes at most {MAX_CHARS}, and crier keeps {MARGIN} of them in reserve (LinkedIn does not say how it counts escaped characters), so at most {room}"
-                ),
-            )
-            .at(src, out.origin.clone())
-            .with_label(format!("{n}/{room}"))
-            .with_hint(format!("shorten it by {} characters, or give LinkedIn its own `linkedin: {{text: …}}`", n - room)),
+        let message = format!(
+            "the post counts {n} characters; LinkedIn takes at most {MAX_CHARS}, and crier keeps {MARGIN} of them in reserve (LinkedIn does not say how it counts escaped characters), so at most {room}"
         );
+        let hint = format!("shorten it by {} characters, or give LinkedIn its own `linkedin: {{text: …}}`", n - room);
+        d.push(rules::too_long(post, out.origin.clone(), "linkedin-too-long", message, format!("{n}/{room}"), hint));
     }
     if let Some(v) = opts.and_then(|o| o.visibility.as_ref()) {
         d.extend(crate::rules::one_of("linkedin-visibility", post, v, &VISIBILITIES, "visibility", "LinkedIn"));

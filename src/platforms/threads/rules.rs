@@ -40,25 +40,22 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
         let bytes = part.text.len();
         if bytes > MAX_TEXT_BYTES {
             let chars = part.text.chars().count();
-            d.push(
-                Diagnostic::error(
-                    "threads-text-too-long",
-                    format!("{which} is {bytes} bytes; Threads allows at most {MAX_TEXT_BYTES} UTF-8 bytes ({chars} characters)"),
-                )
-                .at(src, part.origin.clone())
-                .with_label(format!("{bytes} bytes"))
-                .with_hint(if out.attachment.is_some() {
-                    format!(
-                        "with `split: attachment` this is the visible text: shorten it by {} bytes, or give a shorter `threads.text`",
-                        bytes - MAX_TEXT_BYTES
-                    )
-                } else {
-                    format!(
-                        "shorten it by {} bytes, split it with a `---` line (blank line before it), or set `threads: {{split: auto}}`; emoji and curly quotes count 3–4 bytes each",
-                        bytes - MAX_TEXT_BYTES
-                    )
-                }),
+            let message = format!(
+                "{which} is {bytes} bytes; Threads allows at most {MAX_TEXT_BYTES} UTF-8 bytes ({chars} characters)"
             );
+            let hint = if out.attachment.is_some() {
+                format!(
+                    "with `split: attachment` this is the visible text: shorten it by {} bytes, or give a shorter `threads.text`",
+                    bytes - MAX_TEXT_BYTES
+                )
+            } else {
+                format!(
+                    "shorten it by {} bytes, split it with a `---` line (blank line before it), or set `threads: {{split: auto}}`; emoji and curly quotes count 3–4 bytes each",
+                    bytes - MAX_TEXT_BYTES
+                )
+            };
+            let label = format!("{bytes} bytes");
+            d.push(rules::too_long(post, part.origin.clone(), "threads-text-too-long", message, label, hint));
         }
         if part.text.is_empty() && part.media.is_empty() {
             d.push(CHAIN.empty_part(post, &which, part.origin.clone(), rules::EMPTY_PART_HINT));
@@ -220,20 +217,14 @@ fn check_features(post: &Post, o: &ThreadsOptions, out: &ThreadsOutput, d: &mut 
         if let Some(a) = &out.attachment {
             let chars = a.chars();
             if chars > MAX_ATTACHMENT_CHARS {
-                d.push(
-                    Diagnostic::error(
-                        "threads-attachment-too-long",
-                        format!(
-                            "the text attachment is {chars} characters; Threads allows at most {MAX_ATTACHMENT_CHARS}"
-                        ),
-                    )
-                    .at(src, a.origin.clone())
-                    .with_label(format!("{chars} characters"))
-                    .with_hint(format!(
-                        "shorten the text by {} characters, or use `split: auto` for a chain",
-                        chars - MAX_ATTACHMENT_CHARS
-                    )),
+                let message =
+                    format!("the text attachment is {chars} characters; Threads allows at most {MAX_ATTACHMENT_CHARS}");
+                let hint = format!(
+                    "shorten the text by {} characters, or use `split: auto` for a chain",
+                    chars - MAX_ATTACHMENT_CHARS
                 );
+                let label = format!("{chars} characters");
+                d.push(rules::too_long(post, a.origin.clone(), "threads-attachment-too-long", message, label, hint));
             }
             if a.links.len() > MAX_ATTACHMENT_LINKS {
                 let second = &a.links[MAX_ATTACHMENT_LINKS];
