@@ -29,10 +29,9 @@ use tokio::sync::OnceCell;
 
 use super::LinkedinOutput;
 use super::api::{ImageSlot, LinkedinClient, LinkedinError, OnWait};
-use crate::content::Post;
 use crate::ledger::Record;
 use crate::platforms::bluesky::card::Fetcher;
-use crate::platforms::{Deletion, Failure};
+use crate::platforms::{Deletion, Failure, Job};
 use crate::rules::media::MediaRef;
 
 /// Who asks for a wait, in the countdown of [`crate::platforms::countdown`].
@@ -191,15 +190,8 @@ impl LinkedinPublisher {
     }
 
     /// Publishes the post (or adopts what a lost reply made) and returns its record.
-    pub async fn publish(
-        &self,
-        post: &Post,
-        out: &LinkedinOutput,
-        hash: &str,
-        now: &str,
-        progress: &dyn Fn(&str),
-        on_wait: OnWait<'_>,
-    ) -> Result<Record, Failure> {
+    pub async fn publish(&self, job: &Job<'_>, out: &LinkedinOutput, on_wait: OnWait<'_>) -> Result<Record, Failure> {
+        let Job { post, hash, now, progress, .. } = *job;
         let record = |urn: &str| Record {
             relays: Vec::new(),
             d: None,
@@ -212,7 +204,7 @@ impl LinkedinPublisher {
             deleted_at: None,
         };
         if let Some(p) = self.pending.get(&post.path) {
-            let urn = self.resume(post, &p, hash, now, progress, on_wait).await?;
+            let urn = self.resume(job, &p, on_wait).await?;
             return Ok(record(&urn));
         }
         let author = self.author(on_wait).await.map_err(|e| self.fail(&e))?.to_owned();
@@ -247,7 +239,7 @@ impl LinkedinPublisher {
             }
             Err(LinkedinError::Ambiguous { .. }) => {
                 progress("the reply was lost: sending the identical post again to learn whether it went out");
-                self.resend(post, &pending, progress, on_wait).await?
+                self.resend(job, &pending, on_wait).await?
             }
             Err(e) => {
                 self.settle(&post.path)?;
@@ -261,15 +253,8 @@ impl LinkedinPublisher {
 
     /// A pending create found at the start of the post's publish: sent again inside the
     /// window, else left for the user to check.
-    async fn resume(
-        &self,
-        post: &Post,
-        p: &Pending,
-        hash: &str,
-        now: &str,
-        progress: &dyn Fn(&str),
-        on_wait: OnWait<'_>,
-    ) -> Result<String, Failure> {
+    async fn resume(&self, job: &Job<'_>, p: &Pending, on_wait: OnWait<'_>) -> Result<String, Failure> {
+        let Job { post, hash, now, progress, .. } = *job;
         let age = match (DateTime::parse_from_rfc3339(&p.at), DateTime::parse_from_rfc3339(now)) {
             (Ok(at), Ok(now)) => (now.to_utc() - at.to_utc()).to_std().ok(),
             _ => None,
@@ -277,7 +262,7 @@ impl LinkedinPublisher {
         match age {
             Some(age) if age < RESEND_WITHIN && p.hash == hash => {
                 progress("an earlier run did not learn whether this post went out: sending the identical post again");
-                self.resend(post, p, progress, on_wait).await
+                self.resend(job, p, on_wait).await
             }
             _ => {
                 let why = if p.hash == hash {
@@ -295,13 +280,8 @@ impl LinkedinPublisher {
 
     /// Sends `p.body` again: a new URN means the earlier create never landed; a duplicate
     /// refusal names the post it made.
-    async fn resend(
-        &self,
-        post: &Post,
-        p: &Pending,
-        progress: &dyn Fn(&str),
-        on_wait: OnWait<'_>,
-    ) -> Result<String, Failure> {
+    async fn resend(&self, job: &Job<'_>, p: &Pending, on_wait: OnWait<'_>) -> Result<String, Failure> {
+        let Job { post, progress, .. } = *job;
         match self.client.create_post(&p.body, on_wait).await {
             Ok(urn) => {
                 self.settle(&post.path)?;
@@ -418,12 +398,12 @@ impl LinkedinPublisher {
     /// a card: said when the post has them).
     pub async fn update(
         &self,
+        job: &Job<'_>,
         out: &LinkedinOutput,
         previous: &Record,
-        hash: &str,
-        progress: &dyn Fn(&str),
         on_wait: OnWait<'_>,
     ) -> Result<Record, Failure> {
+        let Job { hash, progress, .. } = *job;
         progress("updating the post's text");
         match self.client.update_commentary(previous.id.trim(), &out.commentary, on_wait).await {
             Ok(()) => {}

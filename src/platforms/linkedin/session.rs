@@ -66,7 +66,7 @@ impl Session for LinkedinSession {
         let out = output(job)?;
         self.warn_expiry(job);
         let wait = countdown(job.progress, WAITER);
-        let result = self.publisher.publish(job.post, out, job.hash, job.now, job.progress, &wait).await;
+        let result = self.publisher.publish(job, out, &wait).await;
         (job.ordered_done)();
         result
     }
@@ -74,7 +74,7 @@ impl Session for LinkedinSession {
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
         let out = output(job)?;
         let wait = countdown(job.progress, WAITER);
-        self.publisher.update(out, previous, job.hash, job.progress, &wait).await
+        self.publisher.update(job, out, previous, &wait).await
     }
 
     /// LinkedIn cannot be searched: only a post named by its URN (`crier adopt --id`) is

@@ -22,7 +22,7 @@ use super::cost::{self, Meter};
 use super::{XOutput, XPart, XPrices, count};
 use crate::ledger::{PartRecord, Record};
 use crate::media_probe::MediaFormat;
-use crate::platforms::Adoption;
+use crate::platforms::{Adoption, Job};
 use crate::rules::media::MediaRef;
 
 /// Tunables (tests make them small).
@@ -101,12 +101,11 @@ impl XPublisher {
     /// record to write back.
     pub async fn publish(
         &mut self,
+        job: &Job<'_>,
         out: &XOutput,
-        hash: &str,
-        now: &str,
-        progress: &dyn Fn(&str),
         on_wait: OnWait<'_>,
     ) -> Result<Record, PublishFailure> {
+        let Job { hash, now, progress, .. } = *job;
         let me = self.me(on_wait).await?;
         let n = out.parts.len();
         let mut made: Vec<String> = Vec::with_capacity(n);
@@ -250,11 +249,11 @@ impl XPublisher {
     /// reconciles, as a record; nothing is posted.
     pub async fn adopt(
         &mut self,
+        job: &Job<'_>,
         out: &XOutput,
-        hash: &str,
-        now: &str,
         on_wait: OnWait<'_>,
     ) -> Result<Adoption, PublishFailure> {
+        let Job { hash, now, .. } = *job;
         let me = self.me(on_wait).await?;
         let n = out.parts.len();
         let mut made: Vec<String> = Vec::with_capacity(n);

@@ -75,7 +75,7 @@ impl Session for XSession {
         let wait = countdown(job.progress, WAITER);
         let result = {
             let mut publisher = self.publisher.lock().await;
-            publisher.publish(out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
+            publisher.publish(job, out, &wait).await.map_err(failure)
         };
         // What it was admitted for is spent now: the meter has what really went out (the
         // first reads included).
@@ -92,7 +92,7 @@ impl Session for XSession {
         let out = downcast::<XOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not an X rendering"))?;
         let wait = countdown(job.progress, WAITER);
         let mut publisher = self.publisher.lock().await;
-        publisher.adopt(out, job.hash, job.now, &wait).await.map_err(failure)
+        publisher.adopt(job, out, &wait).await.map_err(failure)
     }
 
     fn admit(&self, rendered: &dyn Output) -> Option<String> {
