@@ -155,6 +155,13 @@ pub struct DeleteArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
+    #[command(flatten)]
+    pub commit: CommitArgs,
+}
+
+/// What to do with the records a command writes into the post files.
+#[derive(Debug, Args)]
+pub struct CommitArgs {
     /// Write the records into the files but do not commit them.
     #[arg(long)]
     pub no_commit: bool,
@@ -178,13 +185,8 @@ pub struct AdoptArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Write the records into the files but do not commit them.
-    #[arg(long)]
-    pub no_commit: bool,
-
-    /// Commit the records but do not push them.
-    #[arg(long)]
-    pub no_push: bool,
+    #[command(flatten)]
+    pub commit: CommitArgs,
 
     /// The post's id on the platform, as you found it there (one PATH and one --platform):
     /// records a post crier cannot look for, such as one whose reply was lost or one on a
@@ -276,13 +278,8 @@ pub struct PublishArgs {
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
-    /// Write the records into the files but do not commit them.
-    #[arg(long)]
-    pub no_commit: bool,
-
-    /// Commit the records but do not push them.
-    #[arg(long)]
-    pub no_push: bool,
+    #[command(flatten)]
+    pub commit: CommitArgs,
 
     /// Send these posts again where their reply was lost (`unconfirmed` in the record),
     /// after you checked that they are not on the platform.

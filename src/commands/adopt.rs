@@ -92,7 +92,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     // From here a signal stops the run between posts; what was found is recorded and pushed.
     let cancel = Cancel::on_signals().map_err(|e| Error::io("cannot listen for SIGINT/SIGTERM", e))?;
     // Records are written like publish's: one writer per checkout, into committable files.
-    let recording = if args.dry_run { None } else { Some(Recording::begin(&project.root, args.no_commit)?) };
+    let recording = if args.dry_run { None } else { Some(Recording::begin(&project.root, args.commit.no_commit)?) };
     let runtime = runtime()?;
     let mut written: Vec<RecordChange> = Vec::new();
     let mut tally = Tally { failed: unreadable, ..Tally::default() };
@@ -216,7 +216,7 @@ pub fn execute(g: &Global, args: &AdoptArgs) -> Result<Outcome> {
     if let Some(recording) = &recording {
         let mut changes = recording.pending.clone();
         changes.extend(written.iter().cloned());
-        let commit = RecordCommit { repo: &recording.repo, no_commit: args.no_commit, no_push: args.no_push };
+        let commit = RecordCommit { repo: &recording.repo, flags: &args.commit };
         let (lines, failed) = commit.run(g, &project, &changes, !written.is_empty());
         git_lines = lines;
         tally.failed += failed.len();

@@ -172,7 +172,7 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
     // From here a signal stops the run between posts; what is deleted is recorded and pushed.
     let cancel = Cancel::on_signals().map_err(|e| Error::io("cannot listen for SIGINT/SIGTERM", e))?;
     // Records are written like publish's: one writer per checkout, into committable files.
-    let recording = Recording::begin(&project.root, args.no_commit)?;
+    let recording = Recording::begin(&project.root, args.commit.no_commit)?;
     let runtime = runtime()?;
     let mut written: Vec<RecordChange> = Vec::new();
     runtime.block_on(async {
@@ -262,7 +262,7 @@ pub fn execute(g: &Global, args: &DeleteArgs) -> Result<Outcome> {
 
     let mut changes = recording.pending.clone();
     changes.extend(written.iter().cloned());
-    let commit = RecordCommit { repo: &recording.repo, no_commit: args.no_commit, no_push: args.no_push };
+    let commit = RecordCommit { repo: &recording.repo, flags: &args.commit };
     let (git_lines, git_failed) = commit.run(g, &project, &changes, !written.is_empty());
     tally.failed += git_failed.len();
     let mut out = rows_table(&rows);

@@ -124,8 +124,8 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 pub(crate) struct RecordCommit<'a> {
     /// What `git::preflight` found (`NotARepository` with `--no-commit`).
     pub(crate) repo: &'a crate::git::RepoInfo,
-    pub(crate) no_commit: bool,
-    pub(crate) no_push: bool,
+    /// `--no-commit` and `--no-push`.
+    pub(crate) flags: &'a crate::cli::CommitArgs,
 }
 
 impl RecordCommit<'_> {
@@ -141,7 +141,7 @@ impl RecordCommit<'_> {
     ) -> (Vec<String>, Vec<String>) {
         use crate::git::{self, GitOptions, GitOutcome, RepoInfo};
         let (mut lines, mut failed) = (Vec::new(), Vec::new());
-        if self.no_commit {
+        if self.flags.no_commit {
             if wrote {
                 lines.push("records written to the files; not committed (--no-commit)".to_owned());
             }
@@ -155,7 +155,7 @@ impl RecordCommit<'_> {
         } else {
             let opts = GitOptions {
                 commit: true,
-                push: !self.no_push,
+                push: !self.flags.no_push,
                 max_push_attempts: 5,
                 token: GitOptions::token_from(&g.env),
                 author: project.config.git.author_name.clone().zip(project.config.git.author_email.clone()),
@@ -165,7 +165,7 @@ impl RecordCommit<'_> {
                     let short = &commit[..commit.len().min(8)];
                     lines.push(if pushed {
                         format!("committed the records as {short} and pushed them")
-                    } else if self.no_push {
+                    } else if self.flags.no_push {
                         format!("committed the records as {short}; not pushed (--no-push)")
                     } else {
                         format!("committed the records as {short}")

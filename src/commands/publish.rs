@@ -68,7 +68,7 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     // From here a signal lets the run finish what is in flight and record it.
     let cancel = Cancel::on_signals().map_err(|e| Error::io("cannot listen for SIGINT/SIGTERM", e))?;
     // One publish at a time per checkout; refuse checkouts that cannot push.
-    let recording = Recording::begin(&project.root, args.no_commit)?;
+    let recording = Recording::begin(&project.root, args.commit.no_commit)?;
 
     let mut summary = RunSummary::default();
     let cap = caps.max_posts;
@@ -110,7 +110,7 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
 
     let mut changes = recording.pending.clone();
     changes.extend(summary.written.iter().cloned());
-    let commit = RecordCommit { repo: &recording.repo, no_commit: args.no_commit, no_push: args.no_push };
+    let commit = RecordCommit { repo: &recording.repo, flags: &args.commit };
     let (git_lines, git_failed) = commit.run(g, &project, &changes, !summary.written.is_empty());
     summary.git.extend(git_lines);
     summary.failed.extend(git_failed);
