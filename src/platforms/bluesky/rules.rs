@@ -28,12 +28,16 @@ pub fn validate(config: &Config, post: &Post, out: &BlueskyOutput) -> Vec<Diagno
             } else {
                 (format!("{bytes} bytes"), format!("{MAX_TEXT_BYTES} UTF-8 bytes"))
             };
-            d.push(
-                Diagnostic::error("bluesky-text-too-long", format!("{which} is {found}; Bluesky allows at most {limit} per post"))
-                    .at(src, part.origin.clone())
-                    .with_label(found)
-                    .with_hint("shorten it, split it with a `---` line (blank line before it), or set `bluesky: {split: auto}`; a link shows only its label, a bare URL is shortened"),
-            );
+            let message = format!("{which} is {found}; Bluesky allows at most {limit} per post");
+            let hint = "shorten it, split it with a `---` line (blank line before it), or set `bluesky: {split: auto}`; a link shows only its label, a bare URL is shortened";
+            d.push(rules::too_long(
+                post,
+                part.origin.clone(),
+                "bluesky-text-too-long",
+                message,
+                found,
+                hint.to_owned(),
+            ));
         }
         if part.text.is_empty() && part.media.is_empty() {
             d.push(CHAIN.empty_part(post, &which, part.origin.clone(), rules::EMPTY_PART_HINT));

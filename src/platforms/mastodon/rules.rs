@@ -109,19 +109,14 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
         if chars > limits.max_characters {
             let max = limits.max_characters;
             let with_cw = if cw.is_empty() { String::new() } else { " (the content warning included)".to_owned() };
-            d.push(
-                Diagnostic::error(
-                    "mastodon-text-too-long",
-                    format!("{which} counts {chars} characters{with_cw}; at most {max} ({})", limits.origin()),
-                )
-                .at(src, part.origin.clone())
-                .with_label(format!("{chars}/{max}"))
-                .with_hint(format!(
-                    "shorten it by {} characters, split it with a `---` line (blank line before it), or set `mastodon: {{split: auto}}`; every link counts {} characters",
-                    chars - max,
-                    limits.characters_reserved_per_url
-                )),
+            let message = format!("{which} counts {chars} characters{with_cw}; at most {max} ({})", limits.origin());
+            let hint = format!(
+                "shorten it by {} characters, split it with a `---` line (blank line before it), or set `mastodon: {{split: auto}}`; every link counts {} characters",
+                chars - max,
+                limits.characters_reserved_per_url
             );
+            let label = format!("{chars}/{max}");
+            d.push(rules::too_long(post, part.origin.clone(), "mastodon-text-too-long", message, label, hint));
         }
         if part.text.is_empty() && part.media.is_empty() {
             d.push(CHAIN.empty_part(post, &which, part.origin.clone(), rules::EMPTY_PART_HINT));

@@ -38,15 +38,17 @@ pub fn validate(post: &Post, out: &TelegramOutput) -> Vec<Diagnostic> {
                     .get::<TelegramOptions>()
                     .and_then(|o| o.value.split.as_ref())
                     .map(|s| post.span_of(&s.referenced));
-                d.push(
-                    Diagnostic::error(
-                        "telegram-text-too-long",
-                        format!("the text counts {} characters (UTF-16 units, as Telegram counts); a message holds at most {MAX_TEXT}", t.len()),
-                    )
-                    .at(src, split_span.unwrap_or_else(|| out.origin.clone()))
-                    .with_label(format!("{}/{MAX_TEXT}", t.len()))
-                    .with_hint(format!("shorten it by {} characters, or set `telegram: {{split: auto}}` to send a chain of messages", t.len() - MAX_TEXT)),
+                let message = format!(
+                    "the text counts {} characters (UTF-16 units, as Telegram counts); a message holds at most {MAX_TEXT}",
+                    t.len()
                 );
+                let hint = format!(
+                    "shorten it by {} characters, or set `telegram: {{split: auto}}` to send a chain of messages",
+                    t.len() - MAX_TEXT
+                );
+                let at = split_span.unwrap_or_else(|| out.origin.clone());
+                let label = format!("{}/{MAX_TEXT}", t.len());
+                d.push(rules::too_long(post, at, "telegram-text-too-long", message, label, hint));
             }
         }
     }

@@ -36,15 +36,12 @@ pub fn validate(post: &Post, out: &XOutput) -> Vec<Diagnostic> {
         let len = count::weighted_len(&part.text);
         if len > count::MAX_WEIGHTED {
             let max = count::MAX_WEIGHTED;
-            d.push(
-                Diagnostic::error("x-too-long", format!("{which} counts {len} weighted characters; X allows {max}"))
-                    .at(src, part.origin.clone())
-                    .with_label(format!("{len}/{max}"))
-                    .with_hint(format!(
-                        "shorten it by {} (a link counts 23, an emoji or a CJK character 2), split it with a `---` line (blank line before it), or set `x: {{split: auto}}`",
-                        len - max
-                    )),
+            let message = format!("{which} counts {len} weighted characters; X allows {max}");
+            let hint = format!(
+                "shorten it by {} (a link counts 23, an emoji or a CJK character 2), split it with a `---` line (blank line before it), or set `x: {{split: auto}}`",
+                len - max
             );
+            d.push(rules::too_long(post, part.origin.clone(), "x-too-long", message, format!("{len}/{max}"), hint));
         }
         if count::has_invalid(&part.text) {
             d.push(
