@@ -24,12 +24,58 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use url::Url;
 
-/// The methods and the `Failure` reading shared by REST errors with the variants
-/// `Unauthorized`, `Rejected`, `RateLimited`, `Transient`, `Ambiguous` and `BadResponse`
-/// (dev.to, Mastodon): written once so both read a failure the same way. Inherent methods
-/// (not a trait) so callers need no import.
+/// Declares a platform's REST error: the variants every client's failures end in
+/// (`Unauthorized`, `Rejected`, `RateLimited`, `Transient`, `Ambiguous`, `BadResponse`,
+/// with the same fields everywhere), the platform's own variants, and the methods and the
+/// `Failure` reading they share, so every platform reads a failure the same way.
+///
+/// The platform gives the words of the first three (`rate_limited` with the method chain
+/// that shows the wait, e.g. `.as_secs()`, where its words show it); the other three are
+/// said in its `name` (`reply_from` names the server where it is not the platform;
+/// `may_exist` names what a lost create may have made). Inherent methods (not a trait) so callers need no
+/// import.
 macro_rules! rest_error {
-    ($error:ty) => {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $error:ident for $name:literal {
+            $(reply_from: $from:literal,)?
+            $(may_exist: $what:literal,)?
+            unauthorized: $unauthorized:tt,
+            rejected: $rejected:tt,
+            rate_limited: ($rate:literal $(, $($wait:tt)+)?),
+            $($own:tt)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, thiserror::Error)]
+        $vis enum $error {
+            $($own)*
+            /// The credentials are missing, wrong or revoked: stop publishing here.
+            #[error $unauthorized]
+            Unauthorized { message: String },
+            /// The platform refused the request; sending it again fails again.
+            #[error $rejected]
+            Rejected { status: u16, message: String },
+            /// Still rate limited when the wait bound ran out.
+            // The wait shows through the caller's method chain (`.as_secs()`); the field is
+            // named here, where it is declared, for macro hygiene.
+            #[error($rate $(, .retry_after $($wait)+)?)]
+            RateLimited { retry_after: ::std::time::Duration, message: String },
+            /// A temporary failure (5xx, timeout, connection error) that outlasted the retries.
+            #[error("temporary {} failure: {message}", $name)]
+            Transient { status: Option<u16>, retry_after: Option<::std::time::Duration>, message: String },
+            /// A once-only write was sent but its reply was lost: it may have taken effect.
+            #[error(
+                "the {} {operation} request was sent but its reply was lost ({message}){}",
+                $name,
+                $crate::platforms::http::rest_error!(@may_exist $($what)?)
+            )]
+            Ambiguous { operation: &'static str, message: String },
+            /// A 2xx reply that is not the expected shape.
+            #[error("unexpected reply from {} (HTTP {status}): {detail}", $crate::platforms::http::rest_error!(@first $($from)? $name))]
+            BadResponse { status: u16, detail: String },
+        }
+
         impl $error {
             /// Whether publishing to this platform should stop for this run (no other call
             /// can succeed with these credentials).
@@ -73,6 +119,11 @@ macro_rules! rest_error {
             }
         }
     };
+    (@may_exist) => { "" };
+    (@may_exist $what:literal) => {
+        concat!("; the ", $what, " may or may not exist, so crier must check before trying again")
+    };
+    (@first $first:literal $($rest:literal)?) => { $first };
 }
 pub(crate) use rest_error;
 

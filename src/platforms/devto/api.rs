@@ -62,64 +62,15 @@ pub fn default_options() -> ClientOptions {
     }
 }
 
-/// Failures of a dev.to call, sorted by what the caller should do about them.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum DevtoError {
-    /// The key is missing, wrong or revoked: stop the run.
-    #[error("dev.to rejected the API key (HTTP 401: {message}); check DEVTO_API_KEY")]
-    Unauthorized {
-        /// Server message (`unauthorized`), redacted.
-        message: String,
-    },
-    /// dev.to refused the request (422 validation errors, 404, 403, …); sending the same
-    /// request again will fail again.
-    #[error("dev.to rejected the request (HTTP {status}): {message}")]
-    Rejected {
-        /// HTTP status.
-        status: u16,
-        /// The server's `error` text verbatim (redacted), or a description of the body.
-        message: String,
-    },
-    /// Still rate limited when the wait bound ran out.
-    #[error("dev.to rate limit reached (HTTP 429): {message}; try again in {} s", .retry_after.as_secs())]
-    RateLimited {
-        /// What the server asked for (`Retry-After`, or the fallback).
-        retry_after: Duration,
-        /// Server message, redacted.
-        message: String,
-    },
-    /// A temporary failure (5xx, timeout, connection error) that outlasted the retries.
-    #[error("temporary dev.to failure: {message}")]
-    Transient {
-        /// HTTP status, when a reply arrived.
-        status: Option<u16>,
-        /// Server-requested delay, when given.
-        retry_after: Option<Duration>,
-        /// What happened, redacted.
-        message: String,
-    },
-    /// A create was sent but its reply was lost: the article may exist. Reconcile through
-    /// [`DevtoClient::list_all_my_articles`] instead of creating again.
-    #[error(
-        "the dev.to {operation} request was sent but its reply was lost ({message}); the article may or may not exist, so crier must check before trying again"
-    )]
-    Ambiguous {
-        /// Which call (e.g. `create article`).
-        operation: &'static str,
-        /// What happened, redacted.
-        message: String,
-    },
-    /// A 2xx reply that is not the expected JSON shape.
-    #[error("unexpected reply from dev.to (HTTP {status}): {detail}")]
-    BadResponse {
-        /// HTTP status.
-        status: u16,
-        /// Description, redacted.
-        detail: String,
-    },
+http::rest_error! {
+    /// Failures of a dev.to call, sorted by what the caller should do about them.
+    pub enum DevtoError for "dev.to" {
+        may_exist: "article",
+        unauthorized: ("dev.to rejected the API key (HTTP 401: {message}); check DEVTO_API_KEY"),
+        rejected: ("dev.to rejected the request (HTTP {status}): {message}"),
+        rate_limited: ("dev.to rate limit reached (HTTP 429): {message}; try again in {} s", .as_secs()),
+    }
 }
-
-http::rest_error!(DevtoError);
 
 /// The `article` object of a create or update. `None` fields are left out of the request
 /// (on update: left unchanged by dev.to).

@@ -37,30 +37,14 @@ const DEAD_WEBHOOK: [u64; 2] = [10015, 50027];
 /// What to do when the webhook is refused.
 const FIX: &str = "the webhook was deleted or DISCORD_WEBHOOK_URL is wrong: copy the URL again from the channel's Settings → Integrations → Webhooks";
 
-/// Failures of a Discord call, sorted by what the caller should do about them.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum DiscordError {
-    /// The webhook is gone or its token wrong: nothing will work with this URL.
-    #[error("Discord refused the webhook ({message}); {FIX}")]
-    Unauthorized { message: String },
-    /// Discord refused the request (400 with the fields it objects to, 403, 404, 413…).
-    #[error("Discord rejected the request (HTTP {status}): {message}")]
-    Rejected { status: u16, message: String },
-    /// Still rate limited when the wait bound ran out.
-    #[error("Discord rate limit reached (HTTP 429: {message}); try again in {} s", .retry_after.as_secs().max(1))]
-    RateLimited { retry_after: std::time::Duration, message: String },
-    /// A temporary failure (5xx, timeout, connection error) that outlasted the retries.
-    #[error("temporary Discord failure: {message}")]
-    Transient { status: Option<u16>, retry_after: Option<std::time::Duration>, message: String },
-    /// The message was sent but the reply was lost: it may be in the channel.
-    #[error("the Discord {operation} request was sent but its reply was lost ({message})")]
-    Ambiguous { operation: &'static str, message: String },
-    /// A 2xx reply that is not the expected JSON shape.
-    #[error("unexpected reply from Discord (HTTP {status}): {detail}")]
-    BadResponse { status: u16, detail: String },
+http::rest_error! {
+    /// Failures of a Discord call, sorted by what the caller should do about them.
+    pub enum DiscordError for "Discord" {
+        unauthorized: ("Discord refused the webhook ({message}); {FIX}"),
+        rejected: ("Discord rejected the request (HTTP {status}): {message}"),
+        rate_limited: ("Discord rate limit reached (HTTP 429: {message}); try again in {} s", .as_secs().max(1)),
+    }
 }
-
-http::rest_error!(DiscordError);
 
 impl From<Failure<()>> for DiscordError {
     fn from(f: Failure<()>) -> Self {

@@ -11,8 +11,6 @@
 //! the existing post), a rate limit (429). The token travels only in a header marked
 //! sensitive and is redacted from every message.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -36,46 +34,28 @@ const CREATED_ID: &str = "x-restli-id";
 
 pub type Result<T, E = LinkedinError> = std::result::Result<T, E>;
 
-/// Failures of a LinkedIn call, sorted by what the caller should do about them.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum LinkedinError {
-    /// The token is invalid, expired or revoked: stop the run.
-    #[error("LinkedIn rejected the access token (HTTP 401: {message}); {RENEW_HINT}")]
-    Unauthorized { message: String },
-    /// `linkedin.version` names a version LinkedIn no longer serves (or never did).
-    #[error(
-        "LinkedIn does not serve API version {version} (HTTP 426: {message}); set `linkedin: {{version: \"YYYYMM\"}}` in crier.yaml to a month LinkedIn supports (versions are sunset about a year after release)"
-    )]
-    Version { version: String, message: String },
-    /// The token lacks a scope.
-    #[error(
-        "LinkedIn refused the {operation} call (HTTP 403: {message}); the token needs the scope `{scope}`: {RENEW_HINT}"
-    )]
-    Forbidden { operation: &'static str, scope: &'static str, message: String },
-    /// 422 `DUPLICATE_POST`: an identical post was made within LinkedIn's duplicate window;
-    /// `urn` is the post the message names.
-    #[error("LinkedIn refused the post as a duplicate (HTTP 422: {message})")]
-    Duplicate { urn: Option<String>, message: String },
-    /// LinkedIn refused the request (400, 404, 422 validation); sending it again fails again.
-    #[error("LinkedIn rejected the request (HTTP {status}): {message}")]
-    Rejected { status: u16, message: String },
-    /// Still rate limited when the wait bound ran out.
-    #[error(
-        "LinkedIn rate limit reached (HTTP 429: {message}); LinkedIn's daily limits reset at 00:00 UTC, try again after that"
-    )]
-    RateLimited { retry_after: Duration, message: String },
-    /// A temporary failure (5xx, timeout, connection error) that outlasted the retries.
-    #[error("temporary LinkedIn failure: {message}")]
-    Transient { status: Option<u16>, retry_after: Option<Duration>, message: String },
-    /// A create was sent but its reply was lost: the post may exist.
-    #[error("the LinkedIn {operation} request was sent but its reply was lost ({message})")]
-    Ambiguous { operation: &'static str, message: String },
-    /// A 2xx reply that is not the expected shape.
-    #[error("unexpected reply from LinkedIn (HTTP {status}): {detail}")]
-    BadResponse { status: u16, detail: String },
+http::rest_error! {
+    /// Failures of a LinkedIn call, sorted by what the caller should do about them.
+    pub enum LinkedinError for "LinkedIn" {
+        unauthorized: ("LinkedIn rejected the access token (HTTP 401: {message}); {RENEW_HINT}"),
+        rejected: ("LinkedIn rejected the request (HTTP {status}): {message}"),
+        rate_limited: ("LinkedIn rate limit reached (HTTP 429: {message}); LinkedIn's daily limits reset at 00:00 UTC, try again after that"),
+        /// `linkedin.version` names a version LinkedIn no longer serves (or never did).
+        #[error(
+            "LinkedIn does not serve API version {version} (HTTP 426: {message}); set `linkedin: {{version: \"YYYYMM\"}}` in crier.yaml to a month LinkedIn supports (versions are sunset about a year after release)"
+        )]
+        Version { version: String, message: String },
+        /// The token lacks a scope.
+        #[error(
+            "LinkedIn refused the {operation} call (HTTP 403: {message}); the token needs the scope `{scope}`: {RENEW_HINT}"
+        )]
+        Forbidden { operation: &'static str, scope: &'static str, message: String },
+        /// 422 `DUPLICATE_POST`: an identical post was made within LinkedIn's duplicate window;
+        /// `urn` is the post the message names.
+        #[error("LinkedIn refused the post as a duplicate (HTTP 422: {message})")]
+        Duplicate { urn: Option<String>, message: String },
+    }
 }
-
-http::rest_error!(LinkedinError);
 
 impl LinkedinError {
     /// Whether nothing else can succeed on LinkedIn in this run.

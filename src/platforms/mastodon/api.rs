@@ -27,8 +27,6 @@
 //! message is replaced with `[REDACTED]`. Retries, waits, redaction and
 //! descriptions of failures come from the shared [`crate::platforms::http`].
 
-use std::time::Duration;
-
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, multipart};
 use secrecy::{ExposeSecret, SecretString};
@@ -54,35 +52,19 @@ pub const MAX_PAGE: u32 = 40;
 
 pub type Result<T, E = MastodonError> = std::result::Result<T, E>;
 
-/// Failures of a Mastodon call, sorted by what the caller should do about them.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum MastodonError {
-    /// The token is missing, wrong or revoked: stop publishing to Mastodon.
-    #[error("the Mastodon instance rejected the access token (HTTP 401: {message}); check MASTODON_ACCESS_TOKEN")]
-    Unauthorized { message: String },
-    /// The server refused the request (422, 400, 404, 403, …); sending it again fails again.
-    #[error("the Mastodon instance rejected the request (HTTP {status}): {message}")]
-    Rejected { status: u16, message: String },
-    /// Still rate limited when the wait bound ran out.
-    #[error("Mastodon rate limit reached (HTTP 429: {message}); try again in {} s", .retry_after.as_secs())]
-    RateLimited { retry_after: Duration, message: String },
-    /// A temporary failure (5xx, timeout, connection error) that outlasted the retries.
-    #[error("temporary Mastodon failure: {message}")]
-    Transient { status: Option<u16>, retry_after: Option<Duration>, message: String },
-    /// A status create was sent but its reply was lost: the status may exist.
-    #[error(
-        "the Mastodon {operation} request was sent but its reply was lost ({message}); the status may or may not exist, so crier must check before trying again"
-    )]
-    Ambiguous { operation: &'static str, message: String },
-    /// A 2xx reply that is not the expected JSON shape.
-    #[error("unexpected reply from the Mastodon instance (HTTP {status}): {detail}")]
-    BadResponse { status: u16, detail: String },
-    /// An upload the server could not process, or did not finish in time.
-    #[error("media processing failed: {message}")]
-    Processing { message: String },
+http::rest_error! {
+    /// Failures of a Mastodon call, sorted by what the caller should do about them.
+    pub enum MastodonError for "Mastodon" {
+        reply_from: "the Mastodon instance",
+        may_exist: "status",
+        unauthorized: ("the Mastodon instance rejected the access token (HTTP 401: {message}); check MASTODON_ACCESS_TOKEN"),
+        rejected: ("the Mastodon instance rejected the request (HTTP {status}): {message}"),
+        rate_limited: ("Mastodon rate limit reached (HTTP 429: {message}); try again in {} s", .as_secs()),
+        /// An upload the server could not process, or did not finish in time.
+        #[error("media processing failed: {message}")]
+        Processing { message: String },
+    }
 }
-
-http::rest_error!(MastodonError);
 
 /// `GET /api/v2/instance`, the parts crier reads.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -25,23 +25,13 @@ pub const DEFAULT_BASE_URL: &str = "https://api.telegram.org";
 
 pub type Result<T, E = TelegramError> = std::result::Result<T, E>;
 
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum TelegramError {
-    #[error("Telegram rejected the bot token ({message}); check TELEGRAM_BOT_TOKEN (from @BotFather)")]
-    Unauthorized { message: String },
-    #[error("Telegram refused the request (HTTP {status}): {message}")]
-    Rejected { status: u16, message: String },
-    #[error("Telegram rate limit (HTTP 429): {message}; try again in {} s", .retry_after.as_secs())]
-    RateLimited { retry_after: std::time::Duration, message: String },
-    #[error("temporary Telegram failure: {message}")]
-    Transient { status: Option<u16>, retry_after: Option<std::time::Duration>, message: String },
-    #[error("the Telegram {operation} request was sent but its reply was lost ({message})")]
-    Ambiguous { operation: &'static str, message: String },
-    #[error("unexpected reply from Telegram (HTTP {status}): {detail}")]
-    BadResponse { status: u16, detail: String },
+http::rest_error! {
+    pub enum TelegramError for "Telegram" {
+        unauthorized: ("Telegram rejected the bot token ({message}); check TELEGRAM_BOT_TOKEN (from @BotFather)"),
+        rejected: ("Telegram refused the request (HTTP {status}): {message}"),
+        rate_limited: ("Telegram rate limit (HTTP 429): {message}; try again in {} s", .as_secs()),
+    }
 }
-
-http::rest_error!(TelegramError);
 
 impl TelegramError {
     /// The server's description, for the errors Telegram words precisely.

@@ -39,41 +39,24 @@ pub const FIELDS_PARAM: &str = "tweet.fields";
 
 pub type Result<T, E = XError> = std::result::Result<T, E>;
 
-/// Failures of an X call, sorted by what the caller should do about them.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum XError {
-    /// The tokens are wrong or revoked: stop publishing to X.
-    #[error("X rejected the credentials (HTTP 401: {message}); run `crier auth x` to get new tokens")]
-    Unauthorized { message: String },
-    /// X refused the request; sending it again fails again.
-    #[error("X rejected the request (HTTP {status}): {message}")]
-    Rejected { status: u16, message: String },
-    /// The account's plan or credits do not allow the call (402, `usage-capped`,
-    /// `client-forbidden`).
-    #[error(
-        "X refused the call for the account's plan (HTTP {status}): {message}; check the app's credits, spending limit and access level at console.x.com"
-    )]
-    Plan { status: u16, message: String },
-    /// 403 "duplicate content": a post with this text exists (its id is not given).
-    #[error("X says a post with this text already exists (HTTP 403: {message})")]
-    Duplicate { message: String },
-    /// Still rate limited when the wait bound ran out.
-    #[error("X rate limit reached (HTTP 429: {message}); try again in {} s", .retry_after.as_secs())]
-    RateLimited { retry_after: Duration, message: String },
-    /// A temporary failure (5xx, timeout, connection error) that outlasted the retries.
-    #[error("temporary X failure: {message}")]
-    Transient { status: Option<u16>, retry_after: Option<Duration>, message: String },
-    /// A create was sent but its reply was lost: the post may exist.
-    #[error(
-        "the X {operation} request was sent but its reply was lost ({message}); the post may or may not exist, so crier must check before trying again"
-    )]
-    Ambiguous { operation: &'static str, message: String },
-    /// A 2xx reply that is not the expected JSON shape.
-    #[error("unexpected reply from X (HTTP {status}): {detail}")]
-    BadResponse { status: u16, detail: String },
+http::rest_error! {
+    /// Failures of an X call, sorted by what the caller should do about them.
+    pub enum XError for "X" {
+        may_exist: "post",
+        unauthorized: ("X rejected the credentials (HTTP 401: {message}); run `crier auth x` to get new tokens"),
+        rejected: ("X rejected the request (HTTP {status}): {message}"),
+        rate_limited: ("X rate limit reached (HTTP 429: {message}); try again in {} s", .as_secs()),
+        /// The account's plan or credits do not allow the call (402, `usage-capped`,
+        /// `client-forbidden`).
+        #[error(
+            "X refused the call for the account's plan (HTTP {status}): {message}; check the app's credits, spending limit and access level at console.x.com"
+        )]
+        Plan { status: u16, message: String },
+        /// 403 "duplicate content": a post with this text exists (its id is not given).
+        #[error("X says a post with this text already exists (HTTP 403: {message})")]
+        Duplicate { message: String },
+    }
 }
-
-http::rest_error!(XError);
 
 /// `GET /2/users/me`.
 #[derive(Debug, Clone, Deserialize)]
