@@ -27,7 +27,7 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::ACCEPT;
+use reqwest::header::{ACCEPT, HeaderName};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
@@ -228,9 +228,8 @@ fn de_tags<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, 
 /// dev.to API client. Cheap to clone; clones share the call counter and write spacing.
 #[derive(Clone, Debug)]
 pub struct DevtoClient {
+    /// Sends the key in `api-key` (a sensitive header, never shown).
     http: HttpClient,
-    /// The key as a sensitive header value (never shown); `None` when it cannot be sent in a header.
-    key: Option<reqwest::header::HeaderValue>,
 }
 
 impl DevtoClient {
@@ -238,10 +237,8 @@ impl DevtoClient {
     /// the default.
     pub fn new(base_url: &str, api_key: SecretString, opts: ClientOptions) -> Self {
         let base = http::base_url(base_url, DEFAULT_BASE_URL);
-        Self {
-            http: HttpClient::new(opts, base, [api_key.expose_secret()]),
-            key: http::secret_header(api_key.expose_secret()),
-        }
+        let http = HttpClient::new(opts, base, [api_key.expose_secret()]);
+        Self { http: http.with_credential(HeaderName::from_static(API_KEY_HEADER), api_key.expose_secret(), "key") }
     }
 
     /// Number of HTTP requests sent so far (every attempt counts).
@@ -334,16 +331,10 @@ impl DevtoClient {
         operation: &'static str,
         on_wait: OnWait<'_>,
     ) -> Result<Value> {
-        let Some(key) = &self.key else {
-            return Err(DevtoError::Unauthorized {
-                message: "the key contains characters that cannot be sent in an HTTP header".to_owned(),
-            });
-        };
         let url = self.http.url(path);
         let write = method != Method::GET;
         let build = |c: &reqwest::Client| {
-            let mut req =
-                c.request(method.clone(), url.clone()).header(API_KEY_HEADER, key.clone()).header(ACCEPT, ACCEPT_V1);
+            let mut req = c.request(method.clone(), url.clone()).header(ACCEPT, ACCEPT_V1);
             if !query.is_empty() {
                 req = req.query(query);
             }

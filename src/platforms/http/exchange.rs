@@ -164,6 +164,16 @@ pub struct HttpClient {
     calls: CallCounter,
     /// Start time reserved for the latest write.
     last_write: Arc<Mutex<Option<Instant>>>,
+    /// The credential every request carries (see [`HttpClient::with_credential`]).
+    credential: Option<Credential>,
+}
+
+/// A header carrying the credential on every request.
+#[derive(Clone)]
+struct Credential {
+    name: reqwest::header::HeaderName,
+    /// `Err` names what cannot be sent (`the token contains characters …`).
+    value: Result<reqwest::header::HeaderValue, String>,
 }
 
 impl fmt::Debug for HttpClient {
@@ -186,7 +196,18 @@ impl HttpClient {
             redactor: Arc::new(RwLock::new(Redactor::new(secrets))),
             calls: CallCounter::default(),
             last_write: Arc::new(Mutex::new(None)),
+            credential: None,
         }
+    }
+
+    /// Sends `value` (a secret, `what` names it: `key`, `token`) in the header `name` on every
+    /// request, marked sensitive. A value that cannot be sent in a header fails every call
+    /// as [`Class::CredentialsInvalid`] before anything is sent.
+    pub fn with_credential(mut self, name: reqwest::header::HeaderName, value: &str, what: &str) -> Self {
+        let value = secret_header(value)
+            .ok_or_else(|| format!("the {what} contains characters that cannot be sent in an HTTP header"));
+        self.credential = Some(Credential { name, value });
+        self
     }
 
     pub fn base(&self) -> &url::Url {
@@ -226,6 +247,18 @@ impl HttpClient {
         req: &Request<'_>,
         on_wait: &W,
     ) -> Result<(u16, Value), Failure<C::Detail>> {
+        if let Some(Credential { value: Err(text), .. }) = &self.credential {
+            return Err(Failure {
+                class: Class::CredentialsInvalid,
+                operation: req.operation,
+                status: None,
+                retry_after: None,
+                server_text: Some(text.clone()),
+                text: text.clone(),
+                detail: None,
+                reached: false,
+            });
+        }
         let redactor = &self.redactor();
         let mut backoff = Backoff::from_options(&self.opts);
         let mut reached = false;
@@ -271,7 +304,11 @@ impl HttpClient {
         // A write that may have reached the server is ambiguous when it may not be repeated.
         let unclear = if req.safety == Safety::OnceOnly { Class::Ambiguous } else { Class::Transient };
         self.calls.add();
-        let resp = match (req.build)(&self.http).send().await {
+        let mut request = (req.build)(&self.http);
+        if let Some(Credential { name, value: Ok(value) }) = &self.credential {
+            request = request.header(name, value.clone());
+        }
+        let resp = match request.send().await {
             Ok(r) => r,
             Err(e) => {
                 let (message, not_sent) = transport_error(e, self.opts.request_timeout, redactor);
@@ -338,4 +375,37 @@ pub fn secret_header(value: &str) -> Option<reqwest::header::HeaderValue> {
     let mut v = reqwest::header::HeaderValue::from_str(value).ok()?;
     v.set_sensitive(true);
     Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A credential that cannot be a header fails every call, naming what it is, before
+    /// anything is sent (and without showing it).
+    #[tokio::test]
+    async fn an_unsendable_credential_fails_before_sending() {
+        let base = url::Url::parse("http://127.0.0.1:9/").expect("url");
+        let client = HttpClient::new(HttpOptions::default(), base, ["bad\nsecret"]).with_credential(
+            reqwest::header::AUTHORIZATION,
+            "Bearer bad\nsecret",
+            "token",
+        );
+        let build = |c: &reqwest::Client| c.get("http://127.0.0.1:9/");
+        let req = Request { operation: "read", safety: Safety::Repeatable, write: false, build: &build };
+        let Err(f) = client.send(&NoBody, &req, &quiet).await else { panic!("sent with a bad credential") };
+        assert_eq!((f.class, f.reached, client.calls()), (Class::CredentialsInvalid, false, 0));
+        assert_eq!(f.text, "the token contains characters that cannot be sent in an HTTP header");
+        assert!(!format!("{client:?}").contains("secret"));
+    }
+
+    struct NoBody;
+
+    impl Classifier for NoBody {
+        type Detail = ();
+
+        fn classify(&self, status: u16, _: &[u8], _: &'static str) -> Verdict<()> {
+            Verdict::by_status(status)
+        }
+    }
 }

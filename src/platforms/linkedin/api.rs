@@ -12,7 +12,7 @@
 //! sensitive and is redacted from every message.
 
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use url::Url;
@@ -88,9 +88,8 @@ pub struct Detail {
 /// LinkedIn API client. Cheap to clone; clones share the call counter.
 #[derive(Clone, Debug)]
 pub struct LinkedinClient {
+    /// Sends `Bearer <token>` on every request (a sensitive header, never shown).
     http: HttpClient,
-    /// `Bearer <token>`, sensitive; `None` when the token cannot be sent in a header.
-    auth: Option<HeaderValue>,
     /// `LinkedIn-Version`.
     version: String,
 }
@@ -105,8 +104,8 @@ enum Body<'a> {
 impl LinkedinClient {
     pub fn new(base: &str, token: &SecretString, version: &str, opts: ClientOptions) -> Self {
         Self {
-            http: HttpClient::new(opts, http::base_url(base, DEFAULT_BASE_URL), [token.expose_secret()]),
-            auth: http::secret_header(&format!("Bearer {}", token.expose_secret())),
+            http: HttpClient::new(opts, http::base_url(base, DEFAULT_BASE_URL), [token.expose_secret()])
+                .with_credential(AUTHORIZATION, &format!("Bearer {}", token.expose_secret()), "token"),
             version: version.trim().to_owned(),
         }
     }
@@ -207,16 +206,11 @@ impl LinkedinClient {
         operation: &'static str,
         on_wait: OnWait<'_>,
     ) -> Result<Value> {
-        let Some(auth) = &self.auth else {
-            return Err(LinkedinError::Unauthorized {
-                message: "the token contains characters that cannot be sent in an HTTP header".into(),
-            });
-        };
         // The versioned API is everything under `/rest/` of the base (not `/v2/userinfo`, not
         // the upload URL LinkedIn hands out).
         let versioned = url.as_str().starts_with(&format!("{}/", self.http.url(&["rest"])));
         let build = |c: &reqwest::Client| {
-            let mut req = c.request(method.clone(), url.clone()).header(AUTHORIZATION, auth.clone());
+            let mut req = c.request(method.clone(), url.clone());
             if versioned {
                 req =
                     req.header("LinkedIn-Version", self.version.as_str()).header("X-Restli-Protocol-Version", "2.0.0");
@@ -321,6 +315,7 @@ pub fn duplicate_urn(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderValue;
 
     #[test]
     fn duplicate_messages_name_the_post() {

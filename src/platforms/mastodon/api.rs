@@ -27,7 +27,7 @@
 //! message is replaced with `[REDACTED]`. Retries, waits, redaction and
 //! descriptions of failures come from the shared [`crate::platforms::http`].
 
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::AUTHORIZATION;
 use reqwest::{Method, multipart};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -272,9 +272,8 @@ impl<'a> Call<'a> {
 /// Mastodon API client. Cheap to clone; clones share the call counter.
 #[derive(Clone, Debug)]
 pub struct MastodonClient {
+    /// Sends `Bearer <token>` on every request (a sensitive header, never shown).
     http: HttpClient,
-    /// `Bearer <token>`, sensitive (never shown); `None` when the token cannot be sent in a header.
-    auth: Option<HeaderValue>,
 }
 
 /// Parses an instance given as `https://host`, `host`, or with a trailing path.
@@ -292,8 +291,11 @@ impl MastodonClient {
     /// A client for the instance at `base` (see [`parse_instance`]).
     pub fn new(base: Url, token: SecretString, opts: ClientOptions) -> Self {
         Self {
-            http: HttpClient::new(opts, base, [token.expose_secret()]),
-            auth: http::secret_header(&format!("Bearer {}", token.expose_secret())),
+            http: HttpClient::new(opts, base, [token.expose_secret()]).with_credential(
+                AUTHORIZATION,
+                &format!("Bearer {}", token.expose_secret()),
+                "token",
+            ),
         }
     }
 
@@ -443,11 +445,6 @@ impl MastodonClient {
     /// Sends through the shared loop; returns the 2xx status and JSON.
     async fn send_with_status(&self, call: Call<'_>, on_wait: OnWait<'_>) -> Result<(u16, Value)> {
         let Call { method, path, query, body, idempotency_key, safety, operation } = call;
-        let Some(auth) = &self.auth else {
-            return Err(MastodonError::Unauthorized {
-                message: "the token contains characters that cannot be sent in an HTTP header".into(),
-            });
-        };
         if let Body::Upload(u) = &body {
             if multipart::Part::text("").mime_str(&u.mime).is_err() {
                 return Err(MastodonError::Rejected { status: 0, message: format!("`{}` is not a MIME type", u.mime) });
@@ -455,10 +452,7 @@ impl MastodonClient {
         }
         let url = self.http.url(path);
         let build = |c: &reqwest::Client| {
-            let mut req = c
-                .request(method.clone(), url.clone())
-                .header(AUTHORIZATION, auth.clone())
-                .header("Accept", "application/json");
+            let mut req = c.request(method.clone(), url.clone()).header("Accept", "application/json");
             if !query.is_empty() {
                 req = req.query(query);
             }
