@@ -789,6 +789,12 @@ pub(crate) fn validate_as<T: Output>(
     downcast::<T>(rendered).map(|o| check(project, post, o)).unwrap_or_default()
 }
 
+/// `rendered` as the platform's own output type; another platform's rendering is an internal
+/// failure (`expected` names what was expected: `a dev.to`).
+pub(crate) fn rendered_as<'a, T: Output>(rendered: &'a dyn Output, expected: &str) -> Result<&'a T, Failure> {
+    downcast::<T>(rendered).ok_or_else(|| Failure::new(format!("internal: not {expected} rendering")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use super::publish::{DevtoPublisher, PublishFailure, PublishOptions, WAITER};
 use crate::ledger::Record;
 use crate::platforms::countdown;
 use crate::platforms::metrics::Engagement;
-use crate::platforms::{Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
+use crate::platforms::{Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, rendered_as};
 
 const DEFAULT_BASE_URL: &str = "https://dev.to/api";
 
@@ -50,31 +50,26 @@ fn failure(f: PublishFailure) -> Failure {
     }
 }
 
-fn output<'a>(job: &'a Job<'_>) -> Result<&'a DevtoOutput, Failure> {
-    downcast::<DevtoOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not a dev.to rendering"))
+/// What every call on a post starts from: its rendering and the line that shows a wait.
+fn begin<'a>(job: &'a Job<'_>) -> Result<(&'a DevtoOutput, impl Fn(Duration) + 'a), Failure> {
+    Ok((rendered_as(job.rendered, "a dev.to")?, countdown(job.progress, WAITER)))
 }
 
 #[async_trait::async_trait(?Send)]
 impl Session for DevtoSession {
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
-        let out = output(job)?;
-        let wait = countdown(job.progress, WAITER);
-        let mut publisher = self.publisher.lock().await;
-        publisher.publish(out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
+        let (out, wait) = begin(job)?;
+        self.publisher.lock().await.publish(out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
     }
 
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
-        let out = output(job)?;
-        let wait = countdown(job.progress, WAITER);
-        let mut publisher = self.publisher.lock().await;
-        publisher.update(previous, out, job.hash, &wait).await.map_err(failure)
+        let (out, wait) = begin(job)?;
+        self.publisher.lock().await.update(previous, out, job.hash, &wait).await.map_err(failure)
     }
 
     async fn adopt(&self, job: &Job<'_>, incomplete: Option<&Record>) -> Result<Adoption, Failure> {
-        let out = output(job)?;
-        let wait = countdown(job.progress, WAITER);
-        let mut publisher = self.publisher.lock().await;
-        publisher.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
+        let (out, wait) = begin(job)?;
+        self.publisher.lock().await.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
     }
 
     async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {

@@ -11,7 +11,7 @@ use super::publish::{LinkedinPublisher, WAITER, post_url};
 use crate::ledger::Record;
 use crate::platforms::metrics::Engagement;
 use crate::platforms::{
-    Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, countdown, downcast,
+    Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, countdown, rendered_as,
 };
 
 /// Why `status --remote` and `stats` cannot read LinkedIn posts.
@@ -56,14 +56,10 @@ impl LinkedinSession {
     }
 }
 
-fn output<'a>(job: &'a Job<'_>) -> Result<&'a LinkedinOutput, Failure> {
-    downcast::<LinkedinOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not a LinkedIn rendering"))
-}
-
 #[async_trait::async_trait(?Send)]
 impl Session for LinkedinSession {
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
-        let out = output(job)?;
+        let out: &LinkedinOutput = rendered_as(job.rendered, "a LinkedIn")?;
         self.warn_expiry(job);
         let wait = countdown(job.progress, WAITER);
         let result = self.publisher.publish(job, out, &wait).await;
@@ -72,7 +68,7 @@ impl Session for LinkedinSession {
     }
 
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
-        let out = output(job)?;
+        let out: &LinkedinOutput = rendered_as(job.rendered, "a LinkedIn")?;
         let wait = countdown(job.progress, WAITER);
         self.publisher.update(job, out, previous, &wait).await
     }

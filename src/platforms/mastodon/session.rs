@@ -13,7 +13,9 @@ use super::remote;
 use crate::ledger::Record;
 use crate::platforms::countdown;
 use crate::platforms::metrics::Engagement;
-use crate::platforms::{Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
+use crate::platforms::{
+    Adoption, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast, rendered_as,
+};
 
 struct MastodonSession {
     publisher: Mutex<MastodonPublisher>,
@@ -65,7 +67,12 @@ fn failure(f: PublishFailure) -> Failure {
 }
 
 fn output<'a>(job: &'a Job<'_>) -> Result<&'a MastodonOutput, Failure> {
-    downcast::<MastodonOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not a Mastodon rendering"))
+    rendered_as(job.rendered, "a Mastodon")
+}
+
+/// What every call on a post starts from: its rendering and the line that shows a wait.
+fn begin<'a>(job: &'a Job<'_>) -> Result<(&'a MastodonOutput, impl Fn(Duration) + 'a), Failure> {
+    Ok((output(job)?, countdown(job.progress, WAITER)))
 }
 
 #[async_trait::async_trait(?Send)]
@@ -77,8 +84,7 @@ impl Session for MastodonSession {
     }
 
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
-        let out = output(job)?;
-        let wait = countdown(job.progress, WAITER);
+        let (out, wait) = begin(job)?;
         let result = {
             let mut publisher = self.publisher.lock().await;
             publisher.publish(job.post, out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
@@ -90,17 +96,18 @@ impl Session for MastodonSession {
     }
 
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
-        let out = output(job)?;
-        let wait = countdown(job.progress, WAITER);
-        let mut publisher = self.publisher.lock().await;
-        publisher.update(job.post, out, previous, job.hash, job.progress, &wait).await.map_err(failure)
+        let (out, wait) = begin(job)?;
+        self.publisher
+            .lock()
+            .await
+            .update(job.post, out, previous, job.hash, job.progress, &wait)
+            .await
+            .map_err(failure)
     }
 
     async fn adopt(&self, job: &Job<'_>, incomplete: Option<&Record>) -> Result<Adoption, Failure> {
-        let out = output(job)?;
-        let wait = countdown(job.progress, WAITER);
-        let mut publisher = self.publisher.lock().await;
-        publisher.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
+        let (out, wait) = begin(job)?;
+        self.publisher.lock().await.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
     }
 
     async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
