@@ -13,12 +13,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
+use secrecy::SecretString;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use url::Url;
 
-use super::http::{self, Redactor};
+use super::http::{self, HttpOptions, Redactor};
 use crate::env::Env;
 use crate::error::{Error, Result};
 
@@ -125,6 +126,32 @@ impl SignInContext<'_> {
     pub fn redirect_timeout(&self) -> Duration {
         Duration::from_secs(self.common.timeout.max(1))
     }
+
+    /// A secret that must be set (the app's client secret), kept out of `Debug`.
+    pub fn required_secret(&self, key: &str, what: &str) -> Result<SecretString> {
+        Ok(SecretString::from(self.required(key, what)?.to_owned()))
+    }
+
+    /// The redirect URI registered for the app: `given` (`--redirect-uri`), else `key`; an
+    /// absolute URL.
+    pub fn redirect_uri(&self, given: Option<&str>, key: &str, what: &str) -> Result<String> {
+        let uri = match given.filter(|s| !s.is_empty()) {
+            Some(r) => r.to_owned(),
+            None => self.required(key, what)?.to_owned(),
+        };
+        if Url::parse(&uri).is_err() {
+            return Err(Error::usage(format!("the redirect URI `{uri}` is not an absolute URL")));
+        }
+        Ok(uri)
+    }
+}
+
+/// The timeout of a sign-in's requests.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The options of the call that checks a new token: a short wait, the sign-in's timeout.
+pub fn check_options() -> HttpOptions {
+    HttpOptions { max_total_wait: Duration::from_secs(10), request_timeout: REQUEST_TIMEOUT, ..HttpOptions::default() }
 }
 
 /// What a sign-in obtained.

@@ -5,13 +5,11 @@
 //! `GET /v2/userinfo`. Self-serve apps get no refresh token: the token's end (60 days) is
 //! written as LINKEDIN_TOKEN_EXPIRES_AT, and `crier auth refresh` says when to sign in again.
 
-use std::time::Duration;
-
 use chrono::{DateTime, SecondsFormat, TimeDelta};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
 
-use super::api::{ClientOptions, DEFAULT_BASE_URL, LinkedinClient, SCOPES};
+use super::api::{DEFAULT_BASE_URL, LinkedinClient, SCOPES};
 use super::doctor::{Expiry, KEY_EXPIRES_AT, expiry_warning};
 use super::options::DEFAULT_VERSION;
 use crate::error::{Error, Result};
@@ -21,7 +19,6 @@ use crate::platforms::oauth::{self, Credentials, OAuthError, Renewal, SignInCont
 const DEFAULT_OAUTH_URL: &str = "https://www.linkedin.com/oauth/v2";
 const KEY_TOKEN: &str = "LINKEDIN_ACCESS_TOKEN";
 const SERVICE: &str = "LinkedIn";
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const HOW_TO: &str = "see \"LinkedIn\" in the README";
 /// A token's life when the reply does not say (`expires_in` is 5184000 s).
 const DEFAULT_LIFETIME: TimeDelta = TimeDelta::days(60);
@@ -82,25 +79,15 @@ async fn sign_in(cx: &SignInContext<'_>, args: &LinkedinArgs) -> Result<Option<C
         "LINKEDIN_CLIENT_ID",
         &format!("the app's Client ID (Developer Portal > your app > Auth; {HOW_TO})"),
     )?;
-    let secret = SecretString::from(
-        cx.required(
-            "LINKEDIN_CLIENT_SECRET",
-            &format!("the app's Primary Client Secret (Developer Portal > your app > Auth; {HOW_TO})"),
-        )?
-        .to_owned(),
-    );
-    let redirect_uri = match args.redirect_uri.as_deref().filter(|s| !s.is_empty()) {
-        Some(r) => r.to_owned(),
-        None => cx
-            .required(
-                "LINKEDIN_REDIRECT_URI",
-                &format!("a redirect URL registered for the app (Developer Portal > your app > Auth), or pass --redirect-uri ({HOW_TO})"),
-            )?
-            .to_owned(),
-    };
-    if url::Url::parse(&redirect_uri).is_err() {
-        return Err(Error::usage(format!("the redirect URI `{redirect_uri}` is not an absolute URL")));
-    }
+    let secret = cx.required_secret(
+        "LINKEDIN_CLIENT_SECRET",
+        &format!("the app's Primary Client Secret (Developer Portal > your app > Auth; {HOW_TO})"),
+    )?;
+    let redirect_uri = cx.redirect_uri(
+        args.redirect_uri.as_deref(),
+        "LINKEDIN_REDIRECT_URI",
+        &format!("a redirect URL registered for the app (Developer Portal > your app > Auth), or pass --redirect-uri ({HOW_TO})"),
+    )?;
     let oauth_base = cx.env.get("CRIER_LINKEDIN_OAUTH_URL").unwrap_or(DEFAULT_OAUTH_URL).to_owned();
     let flow = oauth::CodeFlow { service: SERVICE, again: "crier auth linkedin", lifetime: "30 minutes" };
     let authorize = |redirect: &str, state: &str| authorize_url(&oauth_base, client_id, redirect, state);
@@ -110,9 +97,14 @@ async fn sign_in(cx: &SignInContext<'_>, args: &LinkedinArgs) -> Result<Option<C
         return Ok(None);
     };
 
-    let client =
-        TokenClient::new(SERVICE, &oauth_base, "CRIER_LINKEDIN_OAUTH_URL", REQUEST_TIMEOUT, oauth::standard_error)
-            .map_err(|e| Error::usage(e.to_string()))?;
+    let client = TokenClient::new(
+        SERVICE,
+        &oauth_base,
+        "CRIER_LINKEDIN_OAUTH_URL",
+        oauth::REQUEST_TIMEOUT,
+        oauth::standard_error,
+    )
+    .map_err(|e| Error::usage(e.to_string()))?;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -134,12 +126,7 @@ async fn sign_in(cx: &SignInContext<'_>, args: &LinkedinArgs) -> Result<Option<C
     let expires_at = cx.now + lifetime;
 
     let api = cx.env.get("CRIER_LINKEDIN_API_URL").unwrap_or(DEFAULT_BASE_URL);
-    let opts = ClientOptions {
-        max_total_wait: Duration::from_secs(10),
-        request_timeout: REQUEST_TIMEOUT,
-        ..ClientOptions::default()
-    };
-    let info = LinkedinClient::new(api, &SecretString::from(token.clone()), DEFAULT_VERSION, opts)
+    let info = LinkedinClient::new(api, &SecretString::from(token.clone()), DEFAULT_VERSION, oauth::check_options())
         .userinfo(&|_| {})
         .await
         .map_err(|e| Error::Env { message: format!("the new token does not work: {e}") })?;

@@ -4,12 +4,10 @@
 //! (`POST /oauth/token`) and checks the token (`GET /api/v1/accounts/verify_credentials`).
 //! Mastodon tokens do not expire, so `crier auth refresh` has nothing to renew.
 
-use std::time::Duration;
-
 use secrecy::SecretString;
 use url::Url;
 
-use super::api::{self, ClientOptions, MastodonClient, SCOPES};
+use super::api::{self, MastodonClient, SCOPES};
 use crate::error::{Error, Result};
 use crate::platforms::oauth::{self, Credentials, OAuthError, Renewal, SignInContext, TokenClient};
 
@@ -20,7 +18,6 @@ const LOOPBACK: &str = "http://127.0.0.1:0/callback";
 const KEY_INSTANCE: &str = "MASTODON_INSTANCE";
 const KEY_TOKEN: &str = "MASTODON_ACCESS_TOKEN";
 const SERVICE: &str = "Mastodon";
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The flags of `crier auth mastodon`.
 #[derive(Debug, clap::Args)]
@@ -63,7 +60,8 @@ async fn sign_in(cx: &SignInContext<'_>, args: &MastodonArgs) -> Result<Credenti
     })?;
     let instance = api::parse_instance(given)
         .ok_or_else(|| Error::usage(format!("`{given}` is not a server address (e.g. https://mastodon.social)")))?;
-    let client = TokenClient::new(SERVICE, instance.as_str(), "--instance", REQUEST_TIMEOUT, oauth::standard_error)?;
+    let client =
+        TokenClient::new(SERVICE, instance.as_str(), "--instance", oauth::REQUEST_TIMEOUT, oauth::standard_error)?;
     let oob = args.oob || oauth::remote_session(cx.env);
     if oob && !args.oob {
         cx.info("Connected over SSH, so the browser is elsewhere: the server will show a code to paste here.");
@@ -91,12 +89,7 @@ async fn sign_in(cx: &SignInContext<'_>, args: &MastodonArgs) -> Result<Credenti
             e.to_string().trim_end_matches('.')
         ),
     })?;
-    let opts = ClientOptions {
-        max_total_wait: Duration::from_secs(10),
-        request_timeout: REQUEST_TIMEOUT,
-        ..ClientOptions::default()
-    };
-    let account = MastodonClient::new(instance.clone(), SecretString::from(token.clone()), opts)
+    let account = MastodonClient::new(instance.clone(), SecretString::from(token.clone()), oauth::check_options())
         .verify_credentials(&|_| {})
         .await
         .map_err(|e| Error::Env { message: format!("the new token does not work: {e}") })?;

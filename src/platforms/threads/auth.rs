@@ -42,7 +42,6 @@ pub(super) const KEY_EXPIRES_AT: &str = "THREADS_TOKEN_EXPIRES_AT";
 pub(super) const LONG_LIVED: chrono::TimeDelta = chrono::TimeDelta::days(60);
 
 const SERVICE: &str = "Threads";
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const HOW_TO: &str = "see \"Getting a Threads token\" in the README";
 
 /// The comma-separated `scope` of the authorize URL.
@@ -88,7 +87,7 @@ fn env_error(message: String) -> Error {
 
 fn token_client(cx: &SignInContext<'_>) -> std::result::Result<TokenClient, OAuthError> {
     let base = cx.env.get("CRIER_THREADS_API_URL").unwrap_or(DEFAULT_BASE_URL);
-    TokenClient::new(SERVICE, base, "CRIER_THREADS_API_URL", REQUEST_TIMEOUT, read_error)
+    TokenClient::new(SERVICE, base, "CRIER_THREADS_API_URL", oauth::REQUEST_TIMEOUT, read_error)
 }
 
 fn date(t: DateTime<Utc>) -> String {
@@ -101,25 +100,15 @@ fn date(t: DateTime<Utc>) -> String {
 async fn sign_in(cx: &SignInContext<'_>, args: &ThreadsArgs) -> Result<Option<Credentials>> {
     let app_id =
         cx.required("THREADS_APP_ID", &format!("the Threads App ID (App Dashboard > App settings > Basic; {HOW_TO})"))?;
-    let app_secret = SecretString::from(
-        cx.required(
-            "THREADS_APP_SECRET",
-            &format!("the Threads App secret (App Dashboard > App settings > Basic; {HOW_TO})"),
-        )?
-        .to_owned(),
-    );
-    let redirect_uri = match args.redirect_uri.as_deref().filter(|s| !s.is_empty()) {
-        Some(r) => r.to_owned(),
-        None => cx
-            .required(
-                "THREADS_REDIRECT_URI",
-                &format!("the redirect URI registered for the app (Use cases > Threads API > Settings), or pass --redirect-uri ({HOW_TO})"),
-            )?
-            .to_owned(),
-    };
-    if url::Url::parse(&redirect_uri).is_err() {
-        return Err(Error::usage(format!("the redirect URI `{redirect_uri}` is not an absolute URL")));
-    }
+    let app_secret = cx.required_secret(
+        "THREADS_APP_SECRET",
+        &format!("the Threads App secret (App Dashboard > App settings > Basic; {HOW_TO})"),
+    )?;
+    let redirect_uri = cx.redirect_uri(
+        args.redirect_uri.as_deref(),
+        "THREADS_REDIRECT_URI",
+        &format!("the redirect URI registered for the app (Use cases > Threads API > Settings), or pass --redirect-uri ({HOW_TO})"),
+    )?;
     let flow = oauth::CodeFlow { service: SERVICE, again: "crier auth threads", lifetime: "1 hour" };
     let authorize = |redirect: &str, state: &str| authorize_url(app_id, redirect, state);
     let Some((code, redirect_uri)) =
@@ -145,12 +134,7 @@ async fn sign_in(cx: &SignInContext<'_>, args: &ThreadsArgs) -> Result<Option<Cr
     let threads = ThreadsClient::new(
         client.base().as_str(),
         long.access_token.clone(),
-        HttpOptions {
-            max_total_wait: Duration::from_secs(10),
-            initial_delay: Duration::from_millis(500),
-            request_timeout: REQUEST_TIMEOUT,
-            ..HttpOptions::default()
-        },
+        HttpOptions { initial_delay: Duration::from_millis(500), ..oauth::check_options() },
     );
     let (user_id, username) = match threads.me().await {
         Ok(me) => (me.id, Some(me.username).filter(|u| !u.is_empty())),

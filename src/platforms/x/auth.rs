@@ -8,17 +8,15 @@
 //! The PIN flow needs no callback registered with the app and works over SSH and in CI.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use secrecy::SecretString;
 
-use super::api::{ClientOptions, XClient};
+use super::api::XClient;
 use super::oauth1::{self, Signed};
 use crate::error::{Error, Result};
 use crate::platforms::http::{self, Redactor};
 use crate::platforms::oauth::{self, Credentials, Renewal, SignInContext};
-
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The flags of `crier auth x` (none of its own yet).
 #[derive(Debug, clap::Args)]
@@ -50,7 +48,7 @@ async fn sign_in(cx: &SignInContext<'_>, _args: &XArgs) -> Result<Credentials> {
     let secret = cx.required(super::KEY_VARS[1], what)?.to_owned();
     let base = http::base_url(super::base_url(cx.env), super::api::DEFAULT_BASE_URL);
     let redactor = Redactor::new([key.as_str(), secret.as_str()]);
-    let client = http::client(REQUEST_TIMEOUT);
+    let client = http::client(oauth::REQUEST_TIMEOUT);
 
     let url = http::join(&base, &["oauth", "request_token"]);
     let request = Signed {
@@ -99,12 +97,7 @@ async fn sign_in(cx: &SignInContext<'_>, _args: &XArgs) -> Result<Credentials> {
         token: SecretString::from(token.clone()),
         token_secret: SecretString::from(token_secret.clone()),
     };
-    let opts = ClientOptions {
-        max_total_wait: Duration::from_secs(10),
-        request_timeout: REQUEST_TIMEOUT,
-        ..ClientOptions::default()
-    };
-    let user = XClient::new(base.as_str(), credentials, opts)
+    let user = XClient::new(base.as_str(), credentials, oauth::check_options())
         .me(&http::quiet)
         .await
         .map_err(|e| Error::Env { message: format!("the new token does not work: {e}") })?;
@@ -139,7 +132,7 @@ async fn post(
         req = req.header(reqwest::header::AUTHORIZATION, h);
     }
     let resp = req.send().await.map_err(|e| Error::Env {
-        message: format!("cannot reach X: {}", http::transport_error(e, REQUEST_TIMEOUT, redactor).0),
+        message: format!("cannot reach X: {}", http::transport_error(e, oauth::REQUEST_TIMEOUT, redactor).0),
     })?;
     let status = resp.status().as_u16();
     let body = resp.bytes().await.unwrap_or_default();
