@@ -179,6 +179,20 @@ pub enum Renewal {
     Failed(String),
 }
 
+impl Renewal {
+    /// The renewal of a token that does not expire (`tokens` says whose: `Mastodon access
+    /// tokens`): nothing to do when `key` is set; `command` gets one, `get_one` says how.
+    pub fn never_expires(cx: &SignInContext<'_>, key: &str, tokens: &str, command: &str, get_one: &str) -> Self {
+        if cx.env.get(key).is_some() {
+            Self::NotNeeded(format!(
+                "{tokens} do not expire: nothing to renew (a revoked one is replaced with `{command}`)."
+            ))
+        } else {
+            Self::NotSet(format!("{key} is not set (get one with `{get_one}`)"))
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Errors
 

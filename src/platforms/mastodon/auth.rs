@@ -42,14 +42,8 @@ oauth::sign_in!(
 );
 
 async fn refresh(cx: &SignInContext<'_>) -> Renewal {
-    if cx.env.get(KEY_TOKEN).is_some() {
-        Renewal::NotNeeded(
-            "Mastodon access tokens do not expire: nothing to renew (a revoked one is replaced with `crier auth mastodon`)."
-                .to_owned(),
-        )
-    } else {
-        Renewal::NotSet(format!("{KEY_TOKEN} is not set (get one with `crier auth mastodon --instance URL`)"))
-    }
+    let get_one = "crier auth mastodon --instance URL";
+    Renewal::never_expires(cx, KEY_TOKEN, "Mastodon access tokens", "crier auth mastodon", get_one)
 }
 
 async fn sign_in(cx: &SignInContext<'_>, args: &MastodonArgs) -> Result<Credentials> {

@@ -32,14 +32,7 @@ oauth::sign_in!(
 );
 
 async fn refresh(cx: &SignInContext<'_>) -> Renewal {
-    if cx.env.get(super::KEY_VARS[2]).is_some() {
-        Renewal::NotNeeded(
-            "X's OAuth 1.0a access tokens do not expire: nothing to renew (a revoked one is replaced with `crier auth x`)."
-                .to_owned(),
-        )
-    } else {
-        Renewal::NotSet(format!("{} is not set (get one with `crier auth x`)", super::KEY_VARS[2]))
-    }
+    Renewal::never_expires(cx, super::KEY_VARS[2], "X's OAuth 1.0a access tokens", "crier auth x", "crier auth x")
 }
 
 async fn sign_in(cx: &SignInContext<'_>, _args: &XArgs) -> Result<Credentials> {
