@@ -630,6 +630,37 @@ pub struct Deletion {
     pub note: Option<String>,
 }
 
+impl Deletion {
+    /// Deletes the parts `ids` the last first, so an interrupted run never leaves the end of
+    /// a chain without its start; for a chain, `step(i, n)` is the progress line of part `i`
+    /// (from 1). `delete(i, id)` says whether the part was there (`false`: already gone); a
+    /// failure stops, counting the parts done before it in `published_parts`.
+    pub async fn last_first<'a, F, Fut>(
+        ids: &[&'a str],
+        progress: &dyn Fn(&str),
+        step: impl Fn(usize, usize) -> String,
+        mut delete: F,
+    ) -> Result<Self, Failure>
+    where
+        F: FnMut(usize, &'a str) -> Fut,
+        Fut: std::future::Future<Output = Result<bool, Failure>>,
+    {
+        let n = ids.len();
+        let mut done = Self::default();
+        for (i, id) in ids.iter().enumerate().rev() {
+            if n > 1 {
+                progress(&step(i + 1, n));
+            }
+            match delete(i, id).await {
+                Ok(true) => done.deleted += 1,
+                Ok(false) => done.already_gone += 1,
+                Err(f) => return Err(Failure { published_parts: done.deleted + done.already_gone, ..f }),
+            }
+        }
+        Ok(done)
+    }
+}
+
 /// What [`Session::inspect`] found for one recorded post.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Remote {

@@ -276,21 +276,16 @@ impl Session for DiscordSession {
         let wait = countdown(target.progress, WAITER);
         let place = self.place(&wait).await?;
         let thread = thread_of(&target.record.url, &place);
-        let ids = target.part_ids();
-        let n = ids.len();
-        let mut done = Deletion::default();
-        // The last first, so an interrupted run never leaves the end of a run without its start.
-        for (i, id) in ids.iter().enumerate().rev() {
-            if n > 1 {
-                (target.progress)(&format!("deleting message {} of {n}", i + 1));
+        let (thread, wait) = (thread.as_deref(), &wait);
+        let step = |i, n| format!("deleting message {i} of {n}");
+        Deletion::last_first(&target.part_ids(), target.progress, step, |_, id| async move {
+            match self.client.delete(id.trim(), thread, wait).await {
+                Ok(()) => Ok(true),
+                Err(DiscordError::Rejected { status: 404, .. }) => Ok(false),
+                Err(e) => Err(failure(e)),
             }
-            match self.client.delete(id.trim(), thread.as_deref(), &wait).await {
-                Ok(()) => done.deleted += 1,
-                Err(DiscordError::Rejected { status: 404, .. }) => done.already_gone += 1,
-                Err(e) => return Err(Failure { published_parts: done.deleted + done.already_gone, ..failure(e) }),
-            }
-        }
-        Ok(done)
+        })
+        .await
     }
 
     async fn inspect(&self, target: &Recorded<'_>) -> Result<Remote, Failure> {

@@ -50,24 +50,15 @@ impl Account {
     pub(super) async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
         let ids = target.part_ids();
         let n = ids.len();
-        let mut done = Deletion::default();
-        for (i, id) in ids.iter().enumerate().rev() {
-            if n > 1 {
-                (target.progress)(&format!("deleting part {}/{n}", i + 1));
+        let step = |i, n| format!("deleting part {i}/{n}");
+        Deletion::last_first(&ids, target.progress, step, |i, id| async move {
+            match self.delete_part(&MediaId(id.to_owned())).await {
+                Ok(part) => Ok(matches!(part, Part::Deleted)),
+                Err(f) if n > 1 => Err(Failure { message: format!("part {}/{n}: {}", i + 1, f.message), ..f }),
+                Err(f) => Err(f),
             }
-            match self.delete_part(&MediaId((*id).to_owned())).await {
-                Ok(Part::Deleted) => done.deleted += 1,
-                Ok(Part::AlreadyGone) => done.already_gone += 1,
-                Err(mut f) => {
-                    f.published_parts = done.deleted + done.already_gone;
-                    if n > 1 {
-                        f.message = format!("part {}/{n}: {}", i + 1, f.message);
-                    }
-                    return Err(f);
-                }
-            }
-        }
-        Ok(done)
+        })
+        .await
     }
 
     async fn delete_part(&self, id: &MediaId) -> Result<Part, Failure> {
