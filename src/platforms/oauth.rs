@@ -127,23 +127,30 @@ impl SignInContext<'_> {
         Duration::from_secs(self.common.timeout.max(1))
     }
 
-    /// A secret that must be set (the app's client secret), kept out of `Debug`.
-    pub fn required_secret(&self, key: &str, what: &str) -> Result<SecretString> {
-        Ok(SecretString::from(self.required(key, what)?.to_owned()))
-    }
-
-    /// The redirect URI registered for the app: `given` (`--redirect-uri`), else `key`; an
-    /// absolute URL.
-    pub fn redirect_uri(&self, given: Option<&str>, key: &str, what: &str) -> Result<String> {
-        let uri = match given.filter(|s| !s.is_empty()) {
+    /// The app registered with the service that an authorization-code flow signs in
+    /// through: its id, secret and redirect URI, each from its variable `(key, what it is)`;
+    /// `redirect_given` (`--redirect-uri`) wins over the redirect URI's variable, and the
+    /// URI must be absolute.
+    pub fn app(&self, keys: [(&str, String); 3], redirect_given: Option<&str>) -> Result<App> {
+        let [(id_key, id_what), (secret_key, secret_what), (redirect_key, redirect_what)] = keys;
+        let id = self.required(id_key, &id_what)?.to_owned();
+        let secret = SecretString::from(self.required(secret_key, &secret_what)?.to_owned());
+        let redirect_uri = match redirect_given.filter(|s| !s.is_empty()) {
             Some(r) => r.to_owned(),
-            None => self.required(key, what)?.to_owned(),
+            None => self.required(redirect_key, &redirect_what)?.to_owned(),
         };
-        if Url::parse(&uri).is_err() {
-            return Err(Error::usage(format!("the redirect URI `{uri}` is not an absolute URL")));
+        if Url::parse(&redirect_uri).is_err() {
+            return Err(Error::usage(format!("the redirect URI `{redirect_uri}` is not an absolute URL")));
         }
-        Ok(uri)
+        Ok(App { id, secret, redirect_uri })
     }
+}
+
+/// An app registered with a service, as [`SignInContext::app`] reads it.
+pub struct App {
+    pub id: String,
+    pub secret: SecretString,
+    pub redirect_uri: String,
 }
 
 /// The timeout of a sign-in's requests.

@@ -75,22 +75,19 @@ fn authorize_url(oauth_base: &str, client_id: &str, redirect_uri: &str, state: &
 }
 
 async fn sign_in(cx: &SignInContext<'_>, args: &LinkedinArgs) -> Result<Option<Credentials>> {
-    let client_id = cx.required(
-        "LINKEDIN_CLIENT_ID",
-        &format!("the app's Client ID (Developer Portal > your app > Auth; {HOW_TO})"),
-    )?;
-    let secret = cx.required_secret(
-        "LINKEDIN_CLIENT_SECRET",
-        &format!("the app's Primary Client Secret (Developer Portal > your app > Auth; {HOW_TO})"),
-    )?;
-    let redirect_uri = cx.redirect_uri(
-        args.redirect_uri.as_deref(),
-        "LINKEDIN_REDIRECT_URI",
-        &format!("a redirect URL registered for the app (Developer Portal > your app > Auth), or pass --redirect-uri ({HOW_TO})"),
-    )?;
+    let portal = "Developer Portal > your app > Auth";
+    let keys = [
+        ("LINKEDIN_CLIENT_ID", format!("the app's Client ID ({portal}; {HOW_TO})")),
+        ("LINKEDIN_CLIENT_SECRET", format!("the app's Primary Client Secret ({portal}; {HOW_TO})")),
+        (
+            "LINKEDIN_REDIRECT_URI",
+            format!("a redirect URL registered for the app ({portal}), or pass --redirect-uri ({HOW_TO})"),
+        ),
+    ];
+    let oauth::App { id: client_id, secret, redirect_uri } = cx.app(keys, args.redirect_uri.as_deref())?;
     let oauth_base = cx.env.get("CRIER_LINKEDIN_OAUTH_URL").unwrap_or(DEFAULT_OAUTH_URL).to_owned();
     let flow = oauth::CodeFlow { service: SERVICE, again: "crier auth linkedin", lifetime: "30 minutes" };
-    let authorize = |redirect: &str, state: &str| authorize_url(&oauth_base, client_id, redirect, state);
+    let authorize = |redirect: &str, state: &str| authorize_url(&oauth_base, &client_id, redirect, state);
     let Some((code, redirect_uri)) =
         oauth::authorization_code(cx, &flow, args.code.as_deref(), &redirect_uri, &authorize).await?
     else {
@@ -109,7 +106,7 @@ async fn sign_in(cx: &SignInContext<'_>, args: &LinkedinArgs) -> Result<Option<C
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
         ("redirect_uri", redirect_uri.as_str()),
-        ("client_id", client_id),
+        ("client_id", client_id.as_str()),
         ("client_secret", secret.expose_secret()),
     ];
     let reply = client.send(client.post("accessToken").form(&form), &[secret.expose_secret(), &code]).await;

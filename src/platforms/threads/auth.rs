@@ -98,19 +98,20 @@ fn date(t: DateTime<Utc>) -> String {
 // auth threads
 
 async fn sign_in(cx: &SignInContext<'_>, args: &ThreadsArgs) -> Result<Option<Credentials>> {
-    let app_id =
-        cx.required("THREADS_APP_ID", &format!("the Threads App ID (App Dashboard > App settings > Basic; {HOW_TO})"))?;
-    let app_secret = cx.required_secret(
-        "THREADS_APP_SECRET",
-        &format!("the Threads App secret (App Dashboard > App settings > Basic; {HOW_TO})"),
-    )?;
-    let redirect_uri = cx.redirect_uri(
-        args.redirect_uri.as_deref(),
-        "THREADS_REDIRECT_URI",
-        &format!("the redirect URI registered for the app (Use cases > Threads API > Settings), or pass --redirect-uri ({HOW_TO})"),
-    )?;
+    let dashboard = "App Dashboard > App settings > Basic";
+    let keys = [
+        ("THREADS_APP_ID", format!("the Threads App ID ({dashboard}; {HOW_TO})")),
+        ("THREADS_APP_SECRET", format!("the Threads App secret ({dashboard}; {HOW_TO})")),
+        (
+            "THREADS_REDIRECT_URI",
+            format!(
+                "the redirect URI registered for the app (Use cases > Threads API > Settings), or pass --redirect-uri ({HOW_TO})"
+            ),
+        ),
+    ];
+    let oauth::App { id: app_id, secret: app_secret, redirect_uri } = cx.app(keys, args.redirect_uri.as_deref())?;
     let flow = oauth::CodeFlow { service: SERVICE, again: "crier auth threads", lifetime: "1 hour" };
-    let authorize = |redirect: &str, state: &str| authorize_url(app_id, redirect, state);
+    let authorize = |redirect: &str, state: &str| authorize_url(&app_id, redirect, state);
     let Some((code, redirect_uri)) =
         oauth::authorization_code(cx, &flow, args.code.as_deref(), &redirect_uri, &authorize).await?
     else {
@@ -118,7 +119,7 @@ async fn sign_in(cx: &SignInContext<'_>, args: &ThreadsArgs) -> Result<Option<Cr
     };
 
     let client = token_client(cx).map_err(|e| Error::usage(e.to_string()))?;
-    let short = exchange_code(&client, app_id, &app_secret, &code, &redirect_uri).await.map_err(|e| {
+    let short = exchange_code(&client, &app_id, &app_secret, &code, &redirect_uri).await.map_err(|e| {
         env_error(match &e {
             OAuthError::Rejected { .. } => format!(
                 "exchanging the code failed: {e}. A code works once and for 1 hour, and the redirect URI must be exactly the one used to authorize (`{redirect_uri}`); run `crier auth threads` again"
