@@ -99,6 +99,14 @@ macro_rules! rest_error {
                 }
             }
 
+            /// A 2xx reply's JSON read as `T`, else [`Self::BadResponse`] saying what is wrong.
+            pub fn decode<T: serde::de::DeserializeOwned>(v: serde_json::Value, what: &str) -> Result<T, Self> {
+                serde_json::from_value(v).map_err(|e| Self::BadResponse {
+                    status: 200,
+                    detail: format!("{what} reply has an unexpected shape: {e}"),
+                })
+            }
+
             /// The error of a failed call: `unauthorized` is the message of a rejected
             /// credential, `too_many` the words of a 429 whose body had none.
             fn from_failure(f: $crate::platforms::http::Failure<()>, unauthorized: String, too_many: &str) -> Self {

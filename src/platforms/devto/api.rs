@@ -256,7 +256,7 @@ impl DevtoClient {
         let op = "create article";
         let v =
             self.send(Method::POST, &["articles"], &[], Some(&input.to_body()), Safety::OnceOnly, op, on_wait).await?;
-        match decode::<Article>(v, op) {
+        match DevtoError::decode::<Article>(v, op) {
             Ok(a) => Ok(a),
             // A 2xx means the article exists, but we cannot tell which one it is.
             Err(e) => Err(DevtoError::Ambiguous { operation: op, message: e.to_string() }),
@@ -270,7 +270,7 @@ impl DevtoClient {
         let v = self
             .send(Method::PUT, &["articles", &id], &[], Some(&input.to_body()), Safety::Repeatable, op, on_wait)
             .await?;
-        decode(v, op)
+        DevtoError::decode(v, op)
     }
 
     /// `PUT /articles/{id}` with `{"article":{"published":false}}`: the article becomes a
@@ -285,7 +285,7 @@ impl DevtoClient {
     pub async fn get_article(&self, id: u64, on_wait: OnWait<'_>) -> Result<Article> {
         let id = id.to_string();
         let v = self.send(Method::GET, &["articles", &id], &[], None, Safety::Repeatable, "read", on_wait).await?;
-        decode(v, "article")
+        DevtoError::decode(v, "article")
     }
 
     /// `GET /articles/me/all?page=&per_page=`: one page of the key owner's articles,
@@ -295,7 +295,7 @@ impl DevtoClient {
         let v = self
             .send(Method::GET, &["articles", "me", "all"], &query, None, Safety::Repeatable, "list", on_wait)
             .await?;
-        decode(v, "article list")
+        DevtoError::decode(v, "article list")
     }
 
     /// Every article of the key owner, paging with `per_page` until a short page, reading at
@@ -374,11 +374,4 @@ fn error_text(body: &[u8]) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
-    serde_json::from_value(v).map_err(|e| DevtoError::BadResponse {
-        status: 200,
-        detail: format!("{what} reply has an unexpected shape: {e}"),
-    })
 }

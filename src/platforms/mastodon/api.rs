@@ -320,13 +320,13 @@ impl MastodonClient {
 
     /// `GET /api/v2/instance`.
     pub async fn instance(&self, on_wait: OnWait<'_>) -> Result<Instance> {
-        decode(self.send(Call::get(&["api", "v2", "instance"], "instance"), on_wait).await?, "instance")
+        MastodonError::decode(self.send(Call::get(&["api", "v2", "instance"], "instance"), on_wait).await?, "instance")
     }
 
     /// `GET /api/v1/accounts/verify_credentials`: the token's account.
     pub async fn verify_credentials(&self, on_wait: OnWait<'_>) -> Result<Account> {
         let call = Call::get(&["api", "v1", "accounts", "verify_credentials"], "verify credentials");
-        decode(self.send(call, on_wait).await?, "account")
+        MastodonError::decode(self.send(call, on_wait).await?, "account")
     }
 
     /// `POST /api/v2/media`, then, while the server processes it (202, `url`
@@ -336,7 +336,7 @@ impl MastodonClient {
         let v = self
             .send(Call::write(Method::POST, &["api", "v2", "media"], Body::Upload(upload), "upload media"), on_wait)
             .await?;
-        let attachment: Attachment = decode(v, "media attachment")?;
+        let attachment: Attachment = MastodonError::decode(v, "media attachment")?;
         if attachment.url.as_deref().is_some_and(|u| !u.is_empty()) {
             return Ok(attachment);
         }
@@ -351,7 +351,7 @@ impl MastodonClient {
             let (status, v) =
                 self.send_with_status(Call::get(&["api", "v1", "media", id], "media status"), on_wait).await?;
             if status == 200 {
-                let a: Attachment = decode(v, "media attachment")?;
+                let a: Attachment = MastodonError::decode(v, "media attachment")?;
                 if a.url.as_deref().is_some_and(|u| !u.is_empty()) {
                     return Ok(a);
                 }
@@ -379,7 +379,7 @@ impl MastodonClient {
             ..Call::write(Method::POST, &["api", "v1", "statuses"], Body::Json(&body), op)
         };
         let v = self.send(call, on_wait).await?;
-        match decode::<Status>(v, op) {
+        match MastodonError::decode::<Status>(v, op) {
             Ok(s) => Ok(s),
             // A 2xx means the status exists, but not which one it is.
             Err(e) => Err(MastodonError::Ambiguous { operation: op, message: e.to_string() }),
@@ -388,7 +388,10 @@ impl MastodonClient {
 
     /// `GET /api/v1/statuses/:id`.
     pub async fn get_status(&self, id: &str, on_wait: OnWait<'_>) -> Result<Status> {
-        decode(self.send(Call::get(&["api", "v1", "statuses", id], "get status"), on_wait).await?, "status")
+        MastodonError::decode(
+            self.send(Call::get(&["api", "v1", "statuses", id], "get status"), on_wait).await?,
+            "status",
+        )
     }
 
     /// `GET /api/v1/statuses?id[]=…` (Mastodon 4.3+, at most [`GET_STATUSES_MAX`] ids): the
@@ -396,7 +399,7 @@ impl MastodonClient {
     pub async fn get_statuses(&self, ids: &[&str], on_wait: OnWait<'_>) -> Result<Vec<Status>> {
         let query: Vec<(&'static str, String)> = ids.iter().map(|id| ("id[]", (*id).to_owned())).collect();
         let call = Call { query: &query, ..Call::get(&["api", "v1", "statuses"], "get statuses") };
-        decode(self.send(call, on_wait).await?, "status list")
+        MastodonError::decode(self.send(call, on_wait).await?, "status list")
     }
 
     /// `DELETE /api/v1/statuses/:id`. Only the account's own statuses can be deleted:
@@ -411,14 +414,17 @@ impl MastodonClient {
     /// `GET /api/v1/statuses/:id/source` (own statuses only).
     pub async fn status_source(&self, id: &str, on_wait: OnWait<'_>) -> Result<StatusSource> {
         let path = ["api", "v1", "statuses", id, "source"];
-        decode(self.send(Call::get(&path, "status source"), on_wait).await?, "status source")
+        MastodonError::decode(self.send(Call::get(&path, "status source"), on_wait).await?, "status source")
     }
 
     /// `PUT /api/v1/statuses/:id` (the same edit twice leaves the same status).
     pub async fn edit_status(&self, id: &str, edit: &StatusEdit, on_wait: OnWait<'_>) -> Result<Status> {
         let body = serde_json::to_value(edit).unwrap_or_default();
         let path = ["api", "v1", "statuses", id];
-        decode(self.send(Call::write(Method::PUT, &path, Body::Json(&body), "edit status"), on_wait).await?, "status")
+        MastodonError::decode(
+            self.send(Call::write(Method::PUT, &path, Body::Json(&body), "edit status"), on_wait).await?,
+            "status",
+        )
     }
 
     /// One page of the account's statuses, newest first, older than `max_id`.
@@ -435,7 +441,7 @@ impl MastodonClient {
         }
         let path = ["api", "v1", "accounts", account_id, "statuses"];
         let call = Call { query: &query, ..Call::get(&path, "list statuses") };
-        decode(self.send(call, on_wait).await?, "status list")
+        MastodonError::decode(self.send(call, on_wait).await?, "status list")
     }
 
     async fn send(&self, call: Call<'_>, on_wait: OnWait<'_>) -> Result<Value> {
@@ -518,13 +524,6 @@ fn error_text(body: &[u8]) -> Option<String> {
     Some(match v.get("error_description").and_then(Value::as_str) {
         Some(d) if !d.is_empty() && d != error => format!("{error}: {d}"),
         _ => error,
-    })
-}
-
-fn decode<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
-    serde_json::from_value(v).map_err(|e| MastodonError::BadResponse {
-        status: 200,
-        detail: format!("{what} reply has an unexpected shape: {e}"),
     })
 }
 

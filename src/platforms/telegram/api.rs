@@ -130,10 +130,9 @@ impl From<Failure<()>> for TelegramError {
     }
 }
 
+/// The `result` of a reply.
 fn decode<T: serde::de::DeserializeOwned>(reply: Value, what: &str) -> Result<T> {
-    serde_json::from_value(reply.get("result").cloned().unwrap_or(Value::Null)).map_err(|e| {
-        TelegramError::BadResponse { status: 200, detail: format!("{what} reply has an unexpected shape: {e}") }
-    })
+    TelegramError::decode(reply.get("result").cloned().unwrap_or(Value::Null), what)
 }
 
 /// The Bot API client of one bot.
