@@ -13,7 +13,7 @@ use super::xrpc::{ClientOptions, XrpcClient};
 use super::{BlueskyOutput, DEFAULT_SERVICE, tid};
 use crate::ledger::{PartRecord, Record};
 use crate::platforms::metrics::Engagement;
-use crate::platforms::{ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
+use crate::platforms::{ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast, rendered_as};
 
 const FATAL: &str = "Bluesky publishing stopped for this run: the sign-in was refused (check BLUESKY_IDENTIFIER and BLUESKY_APP_PASSWORD)";
 
@@ -53,8 +53,7 @@ fn failure(f: PublishFailure) -> Failure {
 #[async_trait::async_trait(?Send)]
 impl Session for BlueskySession {
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
-        let out =
-            downcast::<BlueskyOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not a Bluesky rendering"))?;
+        let out = rendered_as::<BlueskyOutput>(job.rendered, "a Bluesky")?;
         let publish_at = job.post.front.publish_at.as_ref().map(|p| p.value.as_str());
         let (anchor, _) = tid::anchor(&self.root, &job.post.path, publish_at);
         let pjob =

@@ -19,7 +19,7 @@ use crate::ledger::{PartRecord, Record};
 use crate::platforms::metrics::{Engagement, Metric, Metrics, by_part};
 use crate::platforms::{
     Adoption, ConnectContext, Deletion, Failure, Job, LostReply, PostNouns, Recorded, Remote, Sent, Session, countdown,
-    downcast,
+    downcast, rendered_as,
 };
 use crate::rules::media::MediaRef;
 
@@ -64,7 +64,7 @@ fn failure(e: DiscordError) -> Failure {
 }
 
 fn output(rendered: &dyn crate::platforms::Output) -> Result<&DiscordOutput, Failure> {
-    downcast::<DiscordOutput>(rendered).ok_or_else(|| Failure::new("internal: not a Discord rendering"))
+    rendered_as(rendered, "a Discord")
 }
 
 /// `https://discord.com/channels/<guild>/<channel>/<message>`.

@@ -22,7 +22,7 @@ use super::relay::{Relay, Sent};
 use super::{NostrKind, NostrOutput};
 use crate::ledger::{PartRecord, Record};
 use crate::platforms::metrics::{Engagement, Metric, Metrics};
-use crate::platforms::{ConnectContext, Deletion, Failure, Job, PostNouns, Recorded, Remote, Session, downcast};
+use crate::platforms::{ConnectContext, Deletion, Failure, Job, PostNouns, Recorded, Remote, Session, rendered_as};
 
 /// How far back a run looks for events an interrupted run sent.
 const LOOKBACK_SECS: u64 = 30 * 24 * 3600;
@@ -133,7 +133,7 @@ pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>,
 }
 
 fn output<'a>(job: &'a Job<'_>) -> Result<&'a NostrOutput, Failure> {
-    downcast::<NostrOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not a Nostr rendering"))
+    rendered_as(job.rendered, "a Nostr")
 }
 
 fn unix(rfc3339: &str) -> u64 {

@@ -21,7 +21,7 @@ use crate::ledger::{self, PartRecord, Record};
 use crate::platforms::metrics::Engagement;
 use crate::platforms::{
     Adoption, ConnectContext, Deletion, DoctorContext, Failure, Job, LostReply, Recorded, Remote, Sent, Session,
-    countdown, downcast,
+    countdown, rendered_as,
 };
 
 const WAITER: &str = "Telegram";
@@ -99,7 +99,7 @@ pub(super) async fn doctor(cx: &DoctorContext<'_>, r: &mut Checklist) {
 }
 
 fn output<'a>(job: &'a Job<'_>) -> Result<&'a TelegramOutput, Failure> {
-    downcast::<TelegramOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not a Telegram rendering"))
+    rendered_as(job.rendered, "a Telegram")
 }
 
 /// The record of the messages `parts` (the first is the post's id).

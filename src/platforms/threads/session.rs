@@ -11,7 +11,9 @@ use super::delete::Account;
 use super::publish::{PublishOptions, ThreadsPublisher};
 use crate::ledger::Record;
 use crate::platforms::metrics::Engagement;
-use crate::platforms::{Adoption, Budget, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, downcast};
+use crate::platforms::{
+    Adoption, Budget, ConnectContext, Deletion, Failure, Job, Recorded, Remote, Session, rendered_as,
+};
 
 /// Threads allows this many posts per 24 hours (replies included).
 const QUOTA_NOTE: &str = "the Threads publishing quota (250 posts per 24 hours) is used up; next run";
@@ -67,7 +69,7 @@ fn connect_failure(e: &super::api::ThreadsError, published_parts: usize) -> Fail
 }
 
 fn output<'a>(job: &'a Job<'_>) -> Result<&'a ThreadsOutput, Failure> {
-    downcast::<ThreadsOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not a Threads rendering"))
+    rendered_as(job.rendered, "a Threads")
 }
 
 /// Local media need a public URL: Threads fetches media by URL.

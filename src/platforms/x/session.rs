@@ -16,6 +16,7 @@ use crate::platforms::countdown;
 use crate::platforms::metrics::{Engagement, Metric, Metrics, by_part};
 use crate::platforms::{
     Adoption, ConnectContext, Deletion, Failure, Job, Output, PostNouns, Recorded, Remote, Session, downcast,
+    rendered_as,
 };
 
 struct XSession {
@@ -71,7 +72,7 @@ const NOUNS: PostNouns = PostNouns { one: "the post", part: "post", parts: "post
 #[async_trait::async_trait(?Send)]
 impl Session for XSession {
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
-        let out = downcast::<XOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not an X rendering"))?;
+        let out = rendered_as::<XOutput>(job.rendered, "an X")?;
         let wait = countdown(job.progress, WAITER);
         let result = {
             let mut publisher = self.publisher.lock().await;
@@ -89,7 +90,7 @@ impl Session for XSession {
     }
 
     async fn adopt(&self, job: &Job<'_>, _incomplete: Option<&Record>) -> Result<Adoption, Failure> {
-        let out = downcast::<XOutput>(job.rendered).ok_or_else(|| Failure::new("internal: not an X rendering"))?;
+        let out = rendered_as::<XOutput>(job.rendered, "an X")?;
         let wait = countdown(job.progress, WAITER);
         let mut publisher = self.publisher.lock().await;
         publisher.adopt(job, out, &wait).await.map_err(failure)
