@@ -177,11 +177,8 @@ pub struct Article {
     /// The author.
     pub user: Option<ArticleUser>,
     /// Engagement (`crier stats`); only the `/articles/me/*` lists carry page views.
-    #[serde(default)]
     pub page_views_count: Option<u64>,
-    #[serde(default)]
     pub public_reactions_count: Option<u64>,
-    #[serde(default)]
     pub comments_count: Option<u64>,
 }
 

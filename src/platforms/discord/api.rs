@@ -121,11 +121,8 @@ fn field_errors(v: &Value, path: &str, out: &mut Vec<String>) {
 /// `GET {webhook}`: where it posts.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Webhook {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub guild_id: Option<String>,
-    #[serde(default)]
     pub channel_id: Option<String>,
 }
 
@@ -142,7 +139,6 @@ pub struct Attachment {
     pub id: String,
     #[serde(default)]
     pub filename: String,
-    #[serde(default)]
     pub description: Option<String>,
 }
 
@@ -153,9 +149,7 @@ pub struct Message {
     pub channel_id: String,
     #[serde(default)]
     pub content: String,
-    #[serde(default)]
     pub timestamp: Option<String>,
-    #[serde(default)]
     pub edited_timestamp: Option<String>,
     #[serde(default)]
     pub flags: u64,

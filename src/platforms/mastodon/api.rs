@@ -174,13 +174,9 @@ pub struct Status {
     /// Whose status it is.
     pub account: Option<Account>,
     /// Counts as the home instance sees them (`crier stats`); `quotes_count` is 4.5+.
-    #[serde(default)]
     pub replies_count: Option<u64>,
-    #[serde(default)]
     pub reblogs_count: Option<u64>,
-    #[serde(default)]
     pub favourites_count: Option<u64>,
-    #[serde(default)]
     pub quotes_count: Option<u64>,
 }
 

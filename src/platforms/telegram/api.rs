@@ -46,9 +46,7 @@ pub struct Chat {
     pub id: i64,
     #[serde(default, rename = "type")]
     pub kind: String,
-    #[serde(default)]
     pub title: Option<String>,
-    #[serde(default)]
     pub username: Option<String>,
 }
 
@@ -61,7 +59,6 @@ pub struct Message {
 #[derive(Debug, Clone, Deserialize)]
 pub struct User {
     pub id: i64,
-    #[serde(default)]
     pub username: Option<String>,
 }
 

@@ -567,25 +567,18 @@ pub struct Media {
     #[serde(deserialize_with = "de_id")]
     pub id: String,
     /// Public URL; omitted e.g. for copyrighted material.
-    #[serde(default)]
     pub permalink: Option<String>,
     /// Alphanumeric post code used in URLs.
-    #[serde(default)]
     pub shortcode: Option<String>,
     /// Author handle.
-    #[serde(default)]
     pub username: Option<String>,
     /// Post text.
-    #[serde(default)]
     pub text: Option<String>,
     /// Creation time, `YYYY-MM-DDTHH:MM:SS+0000`.
-    #[serde(default)]
     pub timestamp: Option<String>,
     /// Read-side media type (`TEXT_POST`, `IMAGE`, `VIDEO`, `CAROUSEL_ALBUM`, …).
-    #[serde(default)]
     pub media_type: Option<String>,
     /// Alt text of an image or video post.
-    #[serde(default)]
     pub alt_text: Option<String>,
 }
 

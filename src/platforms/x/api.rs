@@ -73,13 +73,10 @@ pub struct Tweet {
     pub id: String,
     #[serde(default)]
     pub text: String,
-    #[serde(default)]
     pub author_id: Option<String>,
-    #[serde(default)]
     pub created_at: Option<String>,
     #[serde(default)]
     pub referenced_tweets: Vec<Reference>,
-    #[serde(default)]
     pub public_metrics: Option<PublicMetrics>,
 }
 
@@ -102,15 +99,10 @@ pub struct Reference {
 pub struct PublicMetrics {
     #[serde(default, alias = "retweet_count")]
     pub repost_count: Option<u64>,
-    #[serde(default)]
     pub reply_count: Option<u64>,
-    #[serde(default)]
     pub like_count: Option<u64>,
-    #[serde(default)]
     pub quote_count: Option<u64>,
-    #[serde(default)]
     pub bookmark_count: Option<u64>,
-    #[serde(default)]
     pub impression_count: Option<u64>,
 }
 
@@ -155,9 +147,7 @@ pub struct Page {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PageMeta {
-    #[serde(default)]
     pub next_token: Option<String>,
-    #[serde(default)]
     pub result_count: Option<u64>,
 }
 
@@ -174,9 +164,7 @@ enum Body<'a> {
 pub struct Processing {
     #[serde(default)]
     pub state: String,
-    #[serde(default)]
     pub check_after_secs: Option<u64>,
-    #[serde(default)]
     pub error: Option<Value>,
 }
 
@@ -184,7 +172,6 @@ pub struct Processing {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Media {
     pub id: String,
-    #[serde(default)]
     pub processing_info: Option<Processing>,
 }
 
