@@ -32,8 +32,8 @@ use url::Url;
 /// The platform gives the words of the first three (`rate_limited` with the method chain
 /// that shows the wait, e.g. `.as_secs()`, where its words show it); the other three are
 /// said in its `name` (`reply_from` names the server where it is not the platform;
-/// `may_exist` names what a lost create may have made). Inherent methods (not a trait) so callers need no
-/// import.
+/// `may_exist` names what a lost create may have made). Inherent methods (not a trait) so
+/// callers need no import. `devto/api.rs` shows the smallest use.
 macro_rules! rest_error {
     (
         $(#[$meta:meta])*
