@@ -10,26 +10,21 @@ mod fake_mastodon;
 
 use std::time::{Duration, Instant};
 
-use common::{Crier, Fixture, NOW, Run, git, png};
+use common::{Crier, NOW, git, png};
 use fake_mastodon::{FakeConfig, FakeMastodon, Fault, Route};
 use serde_json::Value;
 
-fn config(extra: &str) -> String {
-    format!(
-        "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n  \
-         processing_timeout_secs: 5\n  poll_interval_ms: 20\n{extra}"
-    )
-}
+type World = common::World<FakeMastodon>;
 
-struct World {
-    // Field order matters: the fake (its server task) goes before the runtime.
-    fake: FakeMastodon,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
-    token: String,
-}
+impl common::Fakes for FakeMastodon {
+    fn env(&self, crier: Crier) -> Crier {
+        crier.env("MASTODON_INSTANCE", self.base_url()).env("MASTODON_ACCESS_TOKEN", self.token())
+    }
 
-common::fixture_world!(World, repo);
+    fn secrets(&self) -> Vec<String> {
+        vec![self.token()]
+    }
+}
 
 impl World {
     fn new() -> Self {
@@ -37,35 +32,9 @@ impl World {
     }
 
     fn with(cfg: FakeConfig, extra_config: &str) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         // Dropped replies hang longer than crier's 2 s request timeout.
-        let fake = rt.block_on(FakeMastodon::start(FakeConfig { drop_hang: Duration::from_secs(5), ..cfg }));
-        let repo = Fixture::new("crier-mastodon-");
-        let token = fake.token();
-        let w = Self { fake, _rt: rt, repo, token };
-        w.file("crier.yaml", config(extra_config));
-        w
-    }
-
-    /// `crier -C <repo> --color never ARGS…` against the fake, with its instance and token.
-    fn command(&self, args: &[&str]) -> Crier {
-        self.repo
-            .crier()
-            .env("MASTODON_INSTANCE", self.fake.base_url())
-            .env("MASTODON_ACCESS_TOKEN", &self.token)
-            .args(args)
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.finish(self.command(args))
-    }
-
-    /// Runs it and checks that the token leaked nowhere.
-    #[track_caller]
-    fn finish(&self, crier: Crier) -> Run {
-        let run = crier.run();
-        self.assert_kept_secret(&run, &self.token);
-        run
+        let cfg = FakeConfig { drop_hang: Duration::from_secs(5), ..cfg };
+        Self::configured(2, "crier-mastodon-", common::fast_config(extra_config), || FakeMastodon::start(cfg))
     }
 
     /// Statuses whose text is `text`.
@@ -172,10 +141,10 @@ fn check_counts_like_mastodon_and_crier_yaml_changes_the_limits() {
         (Some("content/long.md"), Some(5), Some(1))
     );
     assert!(d["message"].as_str().is_some_and(|m| m.contains("504 characters")), "{d}");
-    w.file("crier.yaml", config("mastodon:\n  max_characters: 1000\n"));
+    w.file("crier.yaml", common::fast_config("mastodon:\n  max_characters: 1000\n"));
     w.run(&["check"]).code(0);
     // `split: auto` makes a chain instead.
-    w.file("crier.yaml", config(""));
+    w.file("crier.yaml", common::fast_config(""));
     w.file("content/long.md", md("platforms: [mastodon]\nmastodon:\n  split: auto\n", &long));
     let run = w.run(&["render", "content/long.md", "--format", "json"]);
     run.code(0);
@@ -217,7 +186,7 @@ fn without_an_instance_crier_says_how_to_set_one() {
     assert_ne!(run.code, 0);
     assert!(run.all().contains("MASTODON_INSTANCE"), "{run}");
     // crier.yaml `mastodon.instance` works too.
-    w.file("crier.yaml", config(&format!("mastodon:\n  instance: {}\n", w.fake.base_url())));
+    w.file("crier.yaml", common::fast_config(&format!("mastodon:\n  instance: {}\n", w.fake.base_url())));
     w.finish(w.command(&["publish"]).env_remove("MASTODON_INSTANCE")).code(0);
     assert_eq!(w.with_text("One."), 1);
 }

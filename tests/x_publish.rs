@@ -11,25 +11,32 @@ mod fake_x;
 
 use std::time::Duration;
 
-use common::{Crier, Fixture, Run, png};
+use common::{Crier, Run, png};
 use fake_x::{FakeConfig, FakeX, Fault, Route};
 use serde_json::Value;
 
-fn config(extra: &str) -> String {
-    format!(
-        "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n  \
-         processing_timeout_secs: 5\n  poll_interval_ms: 20\n{extra}"
-    )
-}
+type World = common::World<FakeX>;
 
-struct World {
-    // Field order matters: the fake (its server task) goes before the runtime.
-    fake: FakeX,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
-}
+impl common::Fakes for FakeX {
+    fn env(&self, crier: Crier) -> Crier {
+        crier
+            .env("CRIER_X_API_URL", self.base_url())
+            .env("X_API_KEY", self.api_key())
+            .env("X_API_SECRET", self.api_secret())
+            .env("X_ACCESS_TOKEN", self.access_token())
+            .env("X_ACCESS_TOKEN_SECRET", self.access_token_secret())
+    }
 
-common::fixture_world!(World, repo);
+    fn secrets(&self) -> Vec<String> {
+        vec![self.api_key(), self.api_secret(), self.access_token(), self.access_token_secret()]
+    }
+
+    /// Every request conformed to the OpenAPI definition.
+    #[track_caller]
+    fn check(&self, run: &Run) {
+        assert_eq!(self.nonconforming(), Vec::<String>::new(), "requests off the OpenAPI definition\n{run}");
+    }
+}
 
 impl World {
     fn new() -> Self {
@@ -37,43 +44,9 @@ impl World {
     }
 
     fn with(cfg: FakeConfig, extra_config: &str) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         // Dropped replies hang longer than crier's 2 s request timeout.
-        let fake = rt.block_on(FakeX::start(FakeConfig { drop_hang: Duration::from_secs(5), ..cfg }));
-        let w = Self { fake, _rt: rt, repo: Fixture::new("crier-x-") };
-        w.file("crier.yaml", config(extra_config));
-        w
-    }
-
-    fn secrets(&self) -> [String; 4] {
-        [self.fake.api_key(), self.fake.api_secret(), self.fake.access_token(), self.fake.access_token_secret()]
-    }
-
-    fn command(&self, args: &[&str]) -> Crier {
-        let [k, s, t, ts] = self.secrets();
-        self.repo
-            .crier()
-            .env("CRIER_X_API_URL", self.fake.base_url())
-            .env("X_API_KEY", k)
-            .env("X_API_SECRET", s)
-            .env("X_ACCESS_TOKEN", t)
-            .env("X_ACCESS_TOKEN_SECRET", ts)
-            .args(args)
-    }
-
-    /// Runs it, and checks that no secret leaked and that every request conformed.
-    #[track_caller]
-    fn finish(&self, crier: Crier) -> Run {
-        let run = crier.run();
-        for s in self.secrets() {
-            self.assert_kept_secret(&run, &s);
-        }
-        assert_eq!(self.fake.nonconforming(), Vec::<String>::new(), "requests off the OpenAPI definition\n{run}");
-        run
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.finish(self.command(args))
+        let cfg = FakeConfig { drop_hang: Duration::from_secs(5), ..cfg };
+        Self::configured(2, "crier-x-", common::fast_config(extra_config), || FakeX::start(cfg))
     }
 }
 
@@ -107,7 +80,7 @@ fn the_dry_run_says_what_the_run_would_cost_and_sends_nothing() {
     assert!(run.stdout.contains("content/a.md → x  (1 part 34/280 $0.20)"), "{run}");
     assert_eq!(w.fake.calls(), 0, "a dry run asks nothing of X");
     // `x.prices` overrides the pricing page.
-    w.file("crier.yaml", config("x:\n  prices:\n    post_with_url: 0.25\n"));
+    w.file("crier.yaml", common::fast_config("x:\n  prices:\n    post_with_url: 0.25\n"));
     let run = w.run(&["publish", "--dry-run"]);
     assert!(run.stdout.contains("X: about $0.265 for 2 posts"), "{run}");
 }
@@ -214,7 +187,7 @@ fn a_chain_the_reply_rules_stop_fails_at_that_part_and_resumes_there() {
 fn the_fake_refuses_requests_off_the_definition() {
     let w = World::new();
     let base = w.fake.base_url();
-    w._rt.block_on(async {
+    w.rt.block_on(async {
         let client = reqwest::Client::new();
         let tweets = format!("{base}/2/tweets");
         let _ = client.post(&tweets).json(&serde_json::json!({"text": "hi", "bogus": true})).send().await;
@@ -375,7 +348,7 @@ fn stats_read_x_only_when_asked_and_say_what_it_cost() {
     assert!(v["unavailable"].to_string().contains("stats: {x: true}"), "{run}");
     assert_eq!(w.fake.count("GET", "/2/tweets"), lookups, "nothing read");
 
-    w.file("crier.yaml", config("stats:\n  x: true\n"));
+    w.file("crier.yaml", common::fast_config("stats:\n  x: true\n"));
     let run = w.run(&["stats", "--format", "json"]);
     let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
     let metrics = |file: &str| {

@@ -123,6 +123,105 @@ macro_rules! fixture_world {
 #[allow(unused_imports)]
 pub(crate) use fixture_world;
 
+/// `crier.yaml` for runs against a fake: short waits and timeouts, then `extra`.
+pub(crate) fn fast_config(extra: &str) -> String {
+    format!(
+        "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n  \
+         processing_timeout_secs: 5\n  poll_interval_ms: 20\n{extra}"
+    )
+}
+
+/// A runtime of `workers` threads for the fakes' servers.
+pub(crate) fn runtime(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build().expect("runtime")
+}
+
+/// The fakes a [`World`] starts, and how crier reaches them.
+pub(crate) trait Fakes {
+    /// crier's environment for the fakes: their URLs and credentials.
+    fn env(&self, crier: Crier) -> Crier;
+
+    /// What no output and no file of the repository but `.env` may hold.
+    fn secrets(&self) -> Vec<String>;
+
+    /// What every run must also keep (its requests conform to the API definition, say).
+    #[track_caller]
+    fn check(&self, _run: &Run) {}
+}
+
+/// An end-to-end test's world: fakes on their own runtime, and the fixture repository crier
+/// runs on (the world stands for it: `w.file(…)`, `w.read(…)`, `w.root()`).
+pub(crate) struct World<F> {
+    // Field order matters: the fakes (their server tasks) go before the runtime.
+    pub(crate) fake: F,
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) repo: Fixture,
+    /// The bare `origin` the repository pushes to, once [`World::pushed`].
+    pub(crate) origin: Option<tempfile::TempDir>,
+}
+
+impl<F> World<F> {
+    /// The fakes `start` makes on a runtime of `workers` threads, and `repo`.
+    pub(crate) fn start<Fut: std::future::Future<Output = F>>(
+        workers: usize,
+        repo: Fixture,
+        start: impl FnOnce() -> Fut,
+    ) -> Self {
+        let rt = runtime(workers);
+        let fake = rt.block_on(start());
+        Self { fake, rt, repo, origin: None }
+    }
+
+    /// [`World::start`] on an empty repository `<prefix>…` whose `crier.yaml` is `config`.
+    pub(crate) fn configured<Fut: std::future::Future<Output = F>>(
+        workers: usize,
+        prefix: &str,
+        config: impl AsRef<[u8]>,
+        start: impl FnOnce() -> Fut,
+    ) -> Self {
+        let w = Self::start(workers, Fixture::new(prefix), start);
+        w.file("crier.yaml", config);
+        w
+    }
+
+    /// Everything committed and pushed to a new bare `origin`.
+    pub(crate) fn pushed(mut self) -> Self {
+        self.origin = Some(push_to_new_origin(self.repo.root()));
+        self
+    }
+}
+
+impl<F: Fakes> World<F> {
+    /// `crier -C <repo> --color never ARGS…` against the fakes, with their credentials.
+    pub(crate) fn command(&self, args: &[&str]) -> Crier {
+        self.fake.env(self.repo.crier()).args(args)
+    }
+
+    /// Runs it, and checks that no secret leaked and what the fakes check.
+    #[track_caller]
+    pub(crate) fn finish(&self, crier: Crier) -> Run {
+        let run = crier.run();
+        for secret in self.fake.secrets() {
+            self.repo.assert_kept_secret(&run, &secret);
+        }
+        self.fake.check(&run);
+        run
+    }
+
+    /// Runs `crier … ARGS…` against the fakes (see [`World::finish`]).
+    #[track_caller]
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        self.finish(self.command(args))
+    }
+}
+
+impl<F> std::ops::Deref for World<F> {
+    type Target = Fixture;
+    fn deref(&self) -> &Fixture {
+        &self.repo
+    }
+}
+
 /// Every file under `dir` (symlinks not followed), `.git/` included.
 pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
