@@ -11,21 +11,23 @@ mod fake_linkedin;
 
 use std::time::Duration;
 
-use common::{Crier, Fixture, Run, png};
+use common::{Crier, png};
 use fake_linkedin::{FakeConfig, FakeLinkedin, Fault, Route};
 use serde_json::Value;
 
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n";
 
-struct World {
-    // Field order matters: the fake (its server task) goes before the runtime.
-    fake: FakeLinkedin,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
-    token: String,
-}
+type World = common::World<FakeLinkedin>;
 
-common::fixture_world!(World, repo);
+impl common::Fakes for FakeLinkedin {
+    fn env(&self, crier: Crier) -> Crier {
+        crier.env("CRIER_LINKEDIN_API_URL", self.origin()).env("LINKEDIN_ACCESS_TOKEN", self.token())
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        vec![self.token()]
+    }
+}
 
 impl World {
     fn new() -> Self {
@@ -33,38 +35,14 @@ impl World {
     }
 
     fn with(config: &str) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         // Dropped replies hang longer than crier's 2 s request timeout.
         let cfg = FakeConfig { drop_hang: Duration::from_secs(5), ..FakeConfig::default() };
-        let fake = rt.block_on(FakeLinkedin::start(cfg));
-        let repo = Fixture::new("crier-linkedin-");
-        let token = fake.token();
-        repo.file("crier.yaml", config);
-        Self { fake, _rt: rt, repo, token }
-    }
-
-    fn command(&self, args: &[&str]) -> Crier {
-        self.repo
-            .crier()
-            .env("CRIER_LINKEDIN_API_URL", self.fake.origin())
-            .env("LINKEDIN_ACCESS_TOKEN", &self.token)
-            .args(args)
-    }
-
-    /// Runs it and checks that the token leaked nowhere.
-    #[track_caller]
-    fn run(&self, args: &[&str]) -> Run {
-        let run = self.command(args).run();
-        self.assert_kept_secret(&run, &self.token);
-        run
+        Self::configured(2, "crier-linkedin-", config, || FakeLinkedin::start(cfg))
     }
 }
 
 fn record(text: &str) -> Option<Value> {
-    let rest = text.strip_prefix("---\n")?;
-    let end = rest.find("\n---\n")?;
-    let v: Value = serde_saphyr::from_str(&rest[..=end]).ok()?;
-    v.get("published")?.get("linkedin").cloned()
+    common::record(text, "linkedin")
 }
 
 const TEXT_POST: &str = "---\nplatforms: [linkedin]\n---\n\nShipping **crier** (v1) today: #rust_lang & friends.\n";
@@ -253,9 +231,9 @@ fn auth_writes_the_token_and_its_end_and_a_code_works_once() {
     let run = w.auth(&["--code", &code, "--write-env", ".env"], REDIRECT).run();
     run.code(0);
     let secret = fake_linkedin::FakeConfig::default().client_secret;
-    assert!(!run.all().contains(&secret) && !run.all().contains(&w.token), "{}", run.all());
+    assert!(!run.all().contains(&secret) && !run.all().contains(&w.fake.token()), "{}", run.all());
     let env = w.read(".env");
-    assert!(env.contains(&format!("LINKEDIN_ACCESS_TOKEN={}", w.token)), "{env}");
+    assert!(env.contains(&format!("LINKEDIN_ACCESS_TOKEN={}", w.fake.token())), "{env}");
     // 60 days after CRIER_NOW (2026-11-28T10:00:00Z).
     assert!(env.contains("LINKEDIN_TOKEN_EXPIRES_AT=2027-01-27T10:00:00Z"), "{env}");
 
@@ -287,16 +265,16 @@ fn auth_receives_the_redirect_on_this_machine() {
     assert!(url.contains("scope=openid%20profile%20w_member_social"), "{url}");
     // The browser: LinkedIn's page redirects to crier's listener with the code.
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let location = w._rt.block_on(async {
+    let location = w.rt.block_on(async {
         let r = http.get(&url).send().await.expect("authorize");
         r.headers()[reqwest::header::LOCATION].to_str().expect("location").to_owned()
     });
     let page =
-        w._rt.block_on(async { http.get(&location).send().await.expect("redirect").text().await.unwrap_or_default() });
+        w.rt.block_on(async { http.get(&location).send().await.expect("redirect").text().await.unwrap_or_default() });
     assert!(page.contains("authorized"), "{page}");
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0));
-    assert!(w.read(".env").contains(&format!("LINKEDIN_ACCESS_TOKEN={}", w.token)));
+    assert!(w.read(".env").contains(&format!("LINKEDIN_ACCESS_TOKEN={}", w.fake.token())));
 }
 
 #[test]
