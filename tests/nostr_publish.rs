@@ -8,7 +8,7 @@ mod common;
 #[path = "support/fake_nostr.rs"]
 mod fake_nostr;
 
-use common::{Crier, Fixture, Run};
+use common::Crier;
 use crier::platforms::nostr::event::{self, Draft, Signer};
 use fake_nostr::{FakeRelay, Fault};
 use serde_json::{Value, json};
@@ -16,38 +16,30 @@ use serde_json::{Value, json};
 /// The account's key (hex), as a user would put it in `.env`.
 const KEY: &str = "5e1a3f4d2b0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f";
 
-struct World {
-    // Field order matters: the relays (their server tasks) go before the runtime.
+/// The account's two relays.
+struct Relays {
     a: FakeRelay,
     b: FakeRelay,
-    rt: tokio::runtime::Runtime,
-    repo: Fixture,
 }
 
-common::fixture_world!(World, repo);
+type World = common::World<Relays>;
+
+impl common::Fakes for Relays {
+    fn env(&self, crier: Crier) -> Crier {
+        crier.env("NOSTR_SECRET_KEY", KEY).env("NOSTR_RELAYS", format!("{},{}", self.a.url(), self.b.url()))
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        vec![KEY.to_owned()]
+    }
+}
 
 impl World {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let (a, b) = rt.block_on(async { (FakeRelay::start().await, FakeRelay::start().await) });
-        let w = Self { a, b, rt, repo: Fixture::new("crier-nostr-") };
-        w.file("crier.yaml", "publish:\n  request_timeout_secs: 1\n  retry_initial_delay_ms: 10\n");
-        w
-    }
-
-    fn command(&self, args: &[&str]) -> Crier {
-        self.repo
-            .crier()
-            .env("NOSTR_SECRET_KEY", KEY)
-            .env("NOSTR_RELAYS", format!("{},{}", self.a.url(), self.b.url()))
-            .args(args)
-    }
-
-    #[track_caller]
-    fn run(&self, args: &[&str]) -> Run {
-        let run = self.command(args).run();
-        self.assert_kept_secret(&run, KEY);
-        run
+        let config = "publish:\n  request_timeout_secs: 1\n  retry_initial_delay_ms: 10\n";
+        Self::configured(2, "crier-nostr-", config, || async {
+            Relays { a: FakeRelay::start().await, b: FakeRelay::start().await }
+        })
     }
 
     fn me(&self) -> String {
@@ -76,7 +68,7 @@ fn a_note_with_a_tag_and_a_link_goes_to_both_relays_once() {
     );
     let run = w.run(&["publish"]);
     run.code(0);
-    let (on_a, on_b) = (w.a.events(1), w.b.events(1));
+    let (on_a, on_b) = (w.fake.a.events(1), w.fake.b.events(1));
     assert_eq!((on_a.len(), on_b.len()), (1, 1), "{run}");
     assert_eq!(on_a[0]["id"], on_b[0]["id"], "the same event on both relays");
     let e = &on_a[0];
@@ -85,14 +77,18 @@ fn a_note_with_a_tag_and_a_link_goes_to_both_relays_once() {
     assert_eq!(e["pubkey"], w.me());
     let rec = record(&w.read("content/hello.md")).expect("recorded");
     assert_eq!(rec["id"], e["id"]);
-    assert_eq!(rec["relays"], json!([w.a.url(), w.b.url()]));
+    assert_eq!(rec["relays"], json!([w.fake.a.url(), w.fake.b.url()]));
     assert!(rec["url"].as_str().is_some_and(|u| u.starts_with("https://njump.me/nevent1")), "{rec}");
     // Dated when it was sent (CRIER_NOW), not when the file was written.
     assert_eq!(rec["published_at"], common::NOW);
     assert_eq!(e["created_at"].as_i64(), chrono::DateTime::parse_from_rfc3339(common::NOW).ok().map(|t| t.timestamp()));
-    let sent = w.a.sent_events().len() + w.b.sent_events().len();
+    let sent = w.fake.a.sent_events().len() + w.fake.b.sent_events().len();
     w.run(&["publish"]).code(0);
-    assert_eq!(w.a.sent_events().len() + w.b.sent_events().len(), sent, "a rerun with nothing to do sends no event");
+    assert_eq!(
+        w.fake.a.sent_events().len() + w.fake.b.sent_events().len(),
+        sent,
+        "a rerun with nothing to do sends no event"
+    );
 }
 
 #[test]
@@ -107,7 +103,7 @@ fn a_changed_note_is_left_alone_with_a_warning() {
     assert!(dry.all().contains("cannot be edited, so it is left alone"), "{dry}");
     let run = w.run(&["publish"]);
     run.code(0);
-    assert_eq!(w.a.events(1).len(), 1, "no second note: {run}");
+    assert_eq!(w.fake.a.events(1).len(), 1, "no second note: {run}");
     assert_eq!(record(&w.read("content/a.md")).expect("kept"), before);
 }
 
@@ -117,7 +113,7 @@ fn a_chain_replies_per_nip10_with_root_on_every_part() {
     w.file("content/chain.md", md("platforms: [nostr]\n", "One.\n\n---\n\nTwo.\n\n---\n\nThree.\n"));
     let run = w.run(&["publish"]);
     run.code(0);
-    let notes = w.a.events(1);
+    let notes = w.fake.a.events(1);
     assert_eq!(notes.len(), 3, "{run}");
     let by_text = |t: &str| notes.iter().find(|e| e["content"] == t).expect(t).clone();
     let (one, two, three) = (by_text("One."), by_text("Two."), by_text("Three."));
@@ -139,7 +135,7 @@ fn an_article_is_replaced_in_place_and_keeps_its_first_publication() {
     let front = "platforms: [nostr]\ntitle: Posts in git\ntags: [Rust, git]\nnostr:\n  kind: article\n";
     w.file("content/posts-in-git.md", md(front, "# Why\n\nBecause *Markdown* stays.\n"));
     w.run(&["publish"]).code(0);
-    let first = w.a.events(30023);
+    let first = w.fake.a.events(30023);
     assert_eq!(first.len(), 1);
     assert_eq!(first[0]["content"], "# Why\n\nBecause *Markdown* stays.");
     let at = first[0]["created_at"].as_u64().unwrap();
@@ -160,7 +156,7 @@ fn an_article_is_replaced_in_place_and_keeps_its_first_publication() {
     w.file("content/posts-in-git.md", &text);
     let run = w.command(&["publish"]).env("CRIER_NOW", "2026-11-28T10:00:00Z").run();
     run.code(0);
-    let now = w.a.events(30023);
+    let now = w.fake.a.events(30023);
     assert_eq!(now.len(), 1, "the relay keeps the newest version only: {run}");
     assert_ne!(now[0]["id"], first[0]["id"]);
     assert!(now[0]["created_at"].as_u64().unwrap() > at, "later than the version it replaces, even at the same clock");
@@ -178,62 +174,62 @@ fn a_lost_ok_then_a_rerun_in_a_fresh_clone_sends_the_same_event_not_a_second() {
     let w = World::new();
     w.file("content/once.md", md("platforms: [nostr]\n", "Exactly once.\n"));
     // Relay A stores the note but its OK is lost; relay B is down.
-    w.a.fail_next(Fault::LoseOk);
-    w.b.set_down(true);
+    w.fake.a.fail_next(Fault::LoseOk);
+    w.fake.b.set_down(true);
     let run = w.run(&["publish"]);
     run.code(1);
     assert!(run.all().contains("no relay accepted event"), "{run}");
     assert!(record(&w.read("content/once.md")).is_none(), "nothing recorded");
-    assert_eq!(w.a.events(1).len(), 1);
+    assert_eq!(w.fake.a.events(1).len(), 1);
     // An hour later, in a clone without any trace of that run, B is back.
-    w.b.set_down(false);
+    w.fake.b.set_down(false);
     let run = w.command(&["publish"]).env("CRIER_NOW", "2026-11-28T11:00:00Z").run();
     run.code(0);
-    let (on_a, on_b) = (w.a.events(1), w.b.events(1));
+    let (on_a, on_b) = (w.fake.a.events(1), w.fake.b.events(1));
     assert_eq!((on_a.len(), on_b.len()), (1, 1), "{run}");
     assert_eq!(on_a[0]["id"], on_b[0]["id"], "B got the event A stored, not a new one");
     let rec = record(&w.read("content/once.md")).expect("recorded");
     assert_eq!(rec["id"], on_a[0]["id"]);
     assert_eq!(rec["published_at"], common::NOW, "dated when it was first sent");
-    assert_eq!(w.a.sent_events().len(), 1, "A was not sent it again");
+    assert_eq!(w.fake.a.sent_events().len(), 1, "A was not sent it again");
 }
 
 #[test]
 fn a_relay_down_at_first_gets_the_same_events_on_the_next_run() {
     let w = World::new();
     w.file("content/chain.md", md("platforms: [nostr]\n", "One.\n\n---\n\nTwo.\n"));
-    w.b.set_down(true);
+    w.fake.b.set_down(true);
     let run = w.run(&["publish"]);
     run.code(0);
-    assert_eq!(record(&w.read("content/chain.md")).expect("recorded")["relays"], json!([w.a.url()]), "{run}");
-    w.b.set_down(false);
+    assert_eq!(record(&w.read("content/chain.md")).expect("recorded")["relays"], json!([w.fake.a.url()]), "{run}");
+    w.fake.b.set_down(false);
     let run = w.run(&["publish"]);
     run.code(0);
     let rec = record(&w.read("content/chain.md")).expect("recorded");
-    assert_eq!(rec["relays"], json!([w.a.url(), w.b.url()]), "{run}");
+    assert_eq!(rec["relays"], json!([w.fake.a.url(), w.fake.b.url()]), "{run}");
     let ids = |r: &FakeRelay| r.events(1).iter().map(|e| e["id"].clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&w.b), ids(&w.a), "the same events, not new ones");
-    let sent = w.b.sent_events().len();
+    assert_eq!(ids(&w.fake.b), ids(&w.fake.a), "the same events, not new ones");
+    let sent = w.fake.b.sent_events().len();
     w.run(&["publish"]).code(0);
-    assert_eq!(w.b.sent_events().len(), sent, "nothing left to do: nothing sent");
+    assert_eq!(w.fake.b.sent_events().len(), sent, "nothing left to do: nothing sent");
 }
 
 #[test]
 fn a_refusing_relay_is_explained_and_left_out_of_the_record() {
     let w = World::new();
     w.file("content/a.md", md("platforms: [nostr]\n", "Hi.\n"));
-    w.b.fail_next(Fault::Refuse("blocked: pubkey not on the whitelist".into()));
+    w.fake.b.fail_next(Fault::Refuse("blocked: pubkey not on the whitelist".into()));
     let run = w.run(&["publish"]);
     run.code(0);
     assert!(run.all().contains("blocked: pubkey not on the whitelist"), "{run}");
     assert!(run.all().contains("register the key"), "{run}");
     let rec = record(&w.read("content/a.md")).expect("recorded");
-    assert_eq!(rec["relays"], json!([w.a.url()]));
+    assert_eq!(rec["relays"], json!([w.fake.a.url()]));
     // No relay accepts: the post fails and nothing is recorded.
     let w = World::new();
     w.file("content/b.md", md("platforms: [nostr]\n", "Nobody wants this.\n"));
-    w.a.fail_next(Fault::Refuse("rate-limited: slow down".into()));
-    w.b.fail_next(Fault::Refuse("invalid: bad".into()));
+    w.fake.a.fail_next(Fault::Refuse("rate-limited: slow down".into()));
+    w.fake.b.fail_next(Fault::Refuse("invalid: bad".into()));
     let run = w.run(&["publish"]);
     run.code(1);
     assert!(run.all().contains("rate-limited: slow down"), "{run}");
@@ -249,16 +245,16 @@ fn doctor_names_the_key_and_each_relays_limits() {
         Signer::parse(KEY).expect("key").public_key().to_bech32().expect("npub")
     };
     assert!(run.all().contains(&npub), "{run}");
-    for relay in [w.a.url(), w.b.url()] {
+    for relay in [w.fake.a.url(), w.fake.b.url()] {
         assert!(
             run.all()
                 .contains(&format!("{relay} answers a test subscription; counts (NIP-45); max_content_length 131072")),
             "{run}"
         );
     }
-    w.b.set_down(true);
+    w.fake.b.set_down(true);
     let run = w.run(&["doctor"]);
-    assert!(run.all().contains(&format!("{} does not answer a subscription", w.b.url())), "{run}");
+    assert!(run.all().contains(&format!("{} does not answer a subscription", w.fake.b.url())), "{run}");
 }
 
 #[test]
@@ -271,7 +267,7 @@ fn a_bad_key_is_exit_2_with_a_hint_and_never_shown() {
         assert!(run.all().contains("NOSTR_SECRET_KEY"), "{run}");
         assert!(!run.all().contains(bad), "the key is printed: {run}");
     }
-    assert!(w.a.sent_events().is_empty());
+    assert!(w.fake.a.sent_events().is_empty());
 }
 
 #[test]
@@ -290,8 +286,8 @@ fn delete_names_every_part_and_drift_and_stats_read_the_relays() {
     let reply = fan.sign(&Draft::new(event::NOTE, vec![event::tag(["e", &root, "", "root"])], "Nice"), 1_800_000_001);
     for e in [&like, &reply] {
         let v = serde_json::to_value(e).expect("json");
-        w.a.seed(v.clone());
-        w.b.seed(v);
+        w.fake.a.seed(v.clone());
+        w.fake.b.seed(v);
     }
     let run = w.run(&["stats", "--format", "json"]);
     run.code(0);
@@ -303,17 +299,17 @@ fn delete_names_every_part_and_drift_and_stats_read_the_relays() {
         "{run}"
     );
     w.run(&["status", "--remote"]).code(0);
-    w.a.forget(rec["parts"][1]["id"].as_str().unwrap());
-    w.b.forget(rec["parts"][1]["id"].as_str().unwrap());
+    w.fake.a.forget(rec["parts"][1]["id"].as_str().unwrap());
+    w.fake.b.forget(rec["parts"][1]["id"].as_str().unwrap());
     let run = w.run(&["status", "--remote"]);
     assert!(run.all().contains("note 2 of 2 is no longer on its relays"), "{run}");
     let run = w.run(&["delete", "content/chain.md", "--yes"]);
     run.code(0);
-    let del = w.a.events(5);
+    let del = w.fake.a.events(5);
     assert_eq!(del.len(), 1, "{run}");
     let named: Vec<Vec<String>> = tags(&del[0]).into_iter().filter(|t| t[0] == "e").collect();
     assert_eq!(named.len(), 2);
-    assert!(w.a.events(1).iter().all(|e| e["pubkey"] != w.me()), "the relay dropped the notes");
+    assert!(w.fake.a.events(1).iter().all(|e| e["pubkey"] != w.me()), "the relay dropped the notes");
     assert!(record(&w.read("content/chain.md")).expect("kept")["deleted_at"].is_string());
     let _ = &w.rt;
 }
