@@ -12,22 +12,37 @@ mod fake_threads;
 
 use std::time::{Duration, Instant};
 
-use common::{Crier, Fixture, NOW, Run, git};
+use common::{Crier, NOW, Run, git};
 use fake_bluesky::{FakeBluesky, FakeConfig, Fault, Route};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n";
 
-struct World {
-    fake: FakeBluesky,
+/// The PDS, and Threads beside it (a post on both goes on where Bluesky stops).
+struct Fakes {
+    pds: FakeBluesky,
     threads: fake_threads::FakeThreads,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
-    password: String,
 }
 
-common::fixture_world!(World, repo);
+type World = common::World<Fakes>;
+
+impl common::Fakes for Fakes {
+    fn env(&self, crier: Crier) -> Crier {
+        crier
+            .timeout(TIMEOUT)
+            .env("CRIER_BLUESKY_URL", self.pds.url())
+            .env("BLUESKY_IDENTIFIER", self.pds.handle())
+            .env("BLUESKY_APP_PASSWORD", self.pds.password())
+            .env("CRIER_THREADS_API_URL", self.threads.base_url())
+            .env("THREADS_ACCESS_TOKEN", self.threads.token())
+    }
+
+    /// The app password, and any session token.
+    fn secrets(&self) -> Vec<String> {
+        vec![self.pds.password(), "eyJfake".to_owned()]
+    }
+}
 
 impl World {
     fn new() -> Self {
@@ -35,52 +50,10 @@ impl World {
     }
 
     fn with(cfg: FakeConfig) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let fake = rt.block_on(FakeBluesky::start(cfg));
-        let threads = rt.block_on(fake_threads::FakeThreads::start(fake_threads::FakeConfig::default()));
-        let repo = Fixture::new("crier-bluesky-");
-        let password = fake.password();
-        let w = Self { fake, threads, _rt: rt, repo, password };
-        w.file("crier.yaml", CONFIG);
-        w
-    }
-
-    /// `crier -C <repo> --color never ARGS…` against the fakes, signing in with `password`.
-    fn command(&self, args: &[&str], password: &str) -> Crier {
-        self.repo
-            .crier()
-            .env("CRIER_BLUESKY_URL", self.fake.url())
-            .env("BLUESKY_IDENTIFIER", self.fake.handle())
-            .env("BLUESKY_APP_PASSWORD", password)
-            .env("CRIER_THREADS_API_URL", self.threads.base_url())
-            .env("THREADS_ACCESS_TOKEN", self.threads.token())
-            .args(args)
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.finish(self.command(args, &self.password))
-    }
-
-    /// Runs it and checks that no secret leaked.
-    fn finish(&self, crier: Crier) -> Run {
-        let run = crier.timeout(TIMEOUT).run();
-        self.assert_no_secrets(&run.all());
-        run
-    }
-
-    /// No password or session token in output, files or the request log's non-login bodies.
-    fn assert_no_secrets(&self, text: &str) {
-        assert!(!text.contains(&self.password), "the app password leaked:\n{text}");
-        assert!(!text.contains("eyJfake"), "a session token leaked:\n{text}");
-        for entry in self.files() {
-            let content = std::fs::read(&entry).unwrap_or_default();
-            let content = String::from_utf8_lossy(&content);
-            assert!(
-                !content.contains(&self.password) && !content.contains("eyJfake"),
-                "a secret in {}",
-                entry.display()
-            );
-        }
+        Self::configured(2, "crier-bluesky-", CONFIG, || async {
+            let pds = FakeBluesky::start(cfg).await;
+            Fakes { pds, threads: fake_threads::FakeThreads::start(fake_threads::FakeConfig::default()).await }
+        })
     }
 
     fn record(&self, rel: &str) -> Option<Value> {
@@ -115,7 +88,7 @@ fn publishes_a_chain_with_facets_and_an_image_once() {
     let w = world_with_post();
     let run = w.run(&["publish", "--no-commit"]);
     run.code(0);
-    let records = w.fake.records();
+    let records = w.fake.pds.records();
     assert_eq!(records.len(), 2, "{run}");
     let first = &records.iter().find(|r| r.value.get("reply").is_none()).expect("root").value;
     assert_eq!(first["text"], "Hello crier #rust @bob.test 😀");
@@ -124,19 +97,23 @@ fn publishes_a_chain_with_facets_and_an_image_once() {
     assert_eq!(first["embed"]["images"][0]["alt"], "A square");
     assert_eq!(first["embed"]["images"][0]["aspectRatio"]["width"], 30);
     let rec = w.record("content/hello.md").expect("recorded");
-    assert!(rec["id"].as_str().is_some_and(|id| id.starts_with(&format!("at://{}/app.bsky.feed.post/", w.fake.did()))));
     assert!(
-        rec["url"].as_str().is_some_and(|u| u.starts_with(&format!("https://bsky.app/profile/{}/post/", w.fake.did())))
+        rec["id"].as_str().is_some_and(|id| id.starts_with(&format!("at://{}/app.bsky.feed.post/", w.fake.pds.did())))
+    );
+    assert!(
+        rec["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&format!("https://bsky.app/profile/{}/post/", w.fake.pds.did())))
     );
     assert!(rec["cid"].as_str().is_some_and(|c| !c.is_empty()));
     assert_eq!(rec["parts"].as_array().map(Vec::len), Some(2));
     assert!(rec["parts"][1]["cid"].is_string());
-    assert_eq!(w.fake.sessions(), 1);
+    assert_eq!(w.fake.pds.sessions(), 1);
 
     // Recorded: the next run does nothing, not even sign in.
-    let calls = w.fake.calls();
+    let calls = w.fake.pds.calls();
     w.run(&["publish", "--no-commit"]).code(0);
-    assert_eq!(w.fake.calls(), calls);
+    assert_eq!(w.fake.pds.calls(), calls);
 }
 
 #[test]
@@ -153,7 +130,7 @@ fn a_lost_write_back_is_found_again_not_posted_twice() {
     w.file("content/hello.md", POST);
     std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(modified)).expect("set mtime");
     w.run(&["publish", "--no-commit"]).code(0);
-    assert_eq!(w.fake.records().len(), 2);
+    assert_eq!(w.fake.pds.records().len(), 2);
     let again = w.record("content/hello.md").expect("recorded again");
     assert_eq!(again["id"], recorded["id"]);
     assert_eq!(again["cid"], recorded["cid"]);
@@ -163,19 +140,19 @@ fn a_lost_write_back_is_found_again_not_posted_twice() {
 fn killed_while_the_reply_hangs_then_rerun_publishes_once() {
     let w = World::with(FakeConfig { drop_hang: Duration::from_secs(30), ..FakeConfig::default() });
     w.file("content/solo.md", "---\nplatforms: [bluesky]\n---\nkilled mid-flight\n");
-    w.fake.fail_next(Route::PutRecord, Fault::DropAfterAction);
-    let mut child = w.command(&["publish", "--no-commit"], &w.password).spawn().expect("spawn");
+    w.fake.pds.fail_next(Route::PutRecord, Fault::DropAfterAction);
+    let mut child = w.command(&["publish", "--no-commit"]).spawn().expect("spawn");
     let started = Instant::now();
-    while w.fake.records().is_empty() && started.elapsed() < TIMEOUT {
+    while w.fake.pds.records().is_empty() && started.elapsed() < TIMEOUT {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(w.fake.records().len(), 1, "the write landed");
+    assert_eq!(w.fake.pds.records().len(), 1, "the write landed");
     child.kill().expect("kill");
     let _ = child.wait();
     assert!(w.record("content/solo.md").is_none(), "killed before recording");
     w.run(&["publish", "--no-commit"]).code(0);
-    assert_eq!(w.fake.records().len(), 1);
-    assert_eq!(w.record("content/solo.md").expect("recorded")["id"], w.fake.records()[0].uri.as_str());
+    assert_eq!(w.fake.pds.records().len(), 1);
+    assert_eq!(w.record("content/solo.md").expect("recorded")["id"], w.fake.pds.records()[0].uri.as_str());
 }
 
 #[test]
@@ -183,12 +160,12 @@ fn a_bad_password_stops_bluesky_only() {
     let w = World::new();
     w.file("content/b.md", "---\nplatforms: [bluesky]\n---\nto bluesky\n");
     w.file("content/t.md", "---\nplatforms: [threads]\n---\nto threads\n");
-    let run = w.finish(w.command(&["publish", "--no-commit"], "wrong-pass-word-0000"));
+    let run = w.finish(w.command(&["publish", "--no-commit"]).env("BLUESKY_APP_PASSWORD", "wrong-pass-word-0000"));
     run.code(1);
     assert!(!run.all().contains("wrong-pass-word-0000"));
     assert!(run.all().contains("BLUESKY_APP_PASSWORD"), "{run}");
-    assert!(w.fake.records().is_empty());
-    assert_eq!(w.threads.published_posts().len(), 1, "Threads went on: {run}");
+    assert!(w.fake.pds.records().is_empty());
+    assert_eq!(w.fake.threads.published_posts().len(), 1, "Threads went on: {run}");
 }
 
 #[test]
@@ -214,8 +191,8 @@ fn check_render_and_doctor_speak_bluesky() {
     assert_eq!(parts[1]["text"], "Second part");
 
     let run = w.run(&["doctor"]);
-    assert!(run.all().contains(&format!("signed in as @{}", w.fake.handle())), "{run}");
-    let bad = w.finish(w.command(&["doctor"], "wrong-pass-word-0000"));
+    assert!(run.all().contains(&format!("signed in as @{}", w.fake.pds.handle())), "{run}");
+    let bad = w.finish(w.command(&["doctor"]).env("BLUESKY_APP_PASSWORD", "wrong-pass-word-0000"));
     assert!(bad.all().contains("Bluesky refused the sign-in"), "{bad}");
 }
 
@@ -225,7 +202,7 @@ fn dry_run_plans_without_writing() {
     let run = w.run(&["publish", "--dry-run"]);
     run.code(0);
     assert!(run.all().to_lowercase().contains("bluesky"), "{run}");
-    assert_eq!(w.fake.calls(), 0);
+    assert_eq!(w.fake.pds.calls(), 0);
     assert!(w.record("content/hello.md").is_none());
 }
 
@@ -246,6 +223,7 @@ fn part_keys(w: &World, rel: &str) -> Vec<String> {
 
 fn delete_calls(w: &World) -> Vec<String> {
     w.fake
+        .pds
         .requests()
         .iter()
         .filter(|r| r.nsid == "com.atproto.repo.deleteRecord")
@@ -265,11 +243,11 @@ fn delete_takes_the_chain_down_records_and_commits_it_and_publish_leaves_it() {
     let refused = w.run(&["delete", "content/hello.md"]);
     refused.code(2);
     assert!(refused.all().contains("--yes"), "{refused}");
-    assert_eq!(w.fake.records().len(), 2);
+    assert_eq!(w.fake.pds.records().len(), 2);
 
     let run = w.run(&["delete", "content/hello.md", "--yes", "--no-push"]);
     run.code(0).stdout_has("deleted, 2 parts").stdout_has("deleted 1, failed 0");
-    assert!(w.fake.records().is_empty(), "every part is gone: {run}");
+    assert!(w.fake.pds.records().is_empty(), "every part is gone: {run}");
     assert_eq!(delete_calls(&w), vec![keys[1].clone(), keys[0].clone()], "the last part first");
     let rec = w.record("content/hello.md").expect("the entry stays");
     assert_eq!(rec["deleted_at"], NOW);
@@ -278,10 +256,10 @@ fn delete_takes_the_chain_down_records_and_commits_it_and_publish_leaves_it() {
     assert_eq!(git(w.root(), &["status", "--porcelain"]).trim(), "");
 
     // Deleted means never published again, and a second delete has nothing to do.
-    let puts = w.fake.count("com.atproto.repo.putRecord");
+    let puts = w.fake.pds.count("com.atproto.repo.putRecord");
     w.run(&["publish", "--no-push"]).code(0);
-    assert!(w.fake.records().is_empty());
-    assert_eq!(w.fake.count("com.atproto.repo.putRecord"), puts);
+    assert!(w.fake.pds.records().is_empty());
+    assert_eq!(w.fake.pds.count("com.atproto.repo.putRecord"), puts);
     let again = w.run(&["delete", "content/hello.md", "--yes", "--no-push"]);
     again.code(0).stdout_has("already deleted at");
     assert_eq!(delete_calls(&w).len(), 2);
@@ -295,11 +273,14 @@ fn status_remote_reports_gone_edited_and_another_account() {
     }
     w.file("content/chain.md", "---\nplatforms: [bluesky]\n---\nChain one\n\n---\n\nChain two\n\n---\n\nChain three\n");
     w.run(&["publish", "--no-commit"]).code(0);
-    assert!(w.fake.remove_in_app(&part_keys(&w, "content/gone.md")[0]));
-    w.fake.rewrite_in_app(&part_keys(&w, "content/edited.md")[0], "The edited post, changed elsewhere").expect("there");
-    assert!(w.fake.remove_in_app(&part_keys(&w, "content/chain.md")[1]));
+    assert!(w.fake.pds.remove_in_app(&part_keys(&w, "content/gone.md")[0]));
+    w.fake
+        .pds
+        .rewrite_in_app(&part_keys(&w, "content/edited.md")[0], "The edited post, changed elsewhere")
+        .expect("there");
+    assert!(w.fake.pds.remove_in_app(&part_keys(&w, "content/chain.md")[1]));
     let other = "did:plc:someoneelse00000000000001";
-    let foreign = w.fake.seed_foreign(other, "3lbbbbbbbbbb2", serde_json::json!({"text": "theirs"}));
+    let foreign = w.fake.pds.seed_foreign(other, "3lbbbbbbbbbb2", serde_json::json!({"text": "theirs"}));
     w.file(
         "content/theirs.md",
         format!(
@@ -334,7 +315,7 @@ fn status_remote_reports_gone_edited_and_another_account() {
         "{json}"
     );
     assert_eq!(v["remote"]["drift"], 4);
-    assert_eq!(w.fake.count("com.atproto.repo.deleteRecord"), 0, "read-only");
+    assert_eq!(w.fake.pds.count("com.atproto.repo.deleteRecord"), 0, "read-only");
 }
 
 #[test]
@@ -342,7 +323,7 @@ fn status_remote_notices_a_rewritten_record_even_when_the_file_changed() {
     let w = World::new();
     w.file("content/a.md", "---\nplatforms: [bluesky]\n---\nOriginal words\n");
     w.run(&["publish", "--no-commit"]).code(0);
-    w.fake.rewrite_in_app(&part_keys(&w, "content/a.md")[0], "Other words").expect("there");
+    w.fake.pds.rewrite_in_app(&part_keys(&w, "content/a.md")[0], "Other words").expect("there");
     // The file no longer renders to what was sent: the content id still tells.
     let text = w.read("content/a.md").replace("Original words", "Reworded locally");
     w.file("content/a.md", text);
@@ -357,10 +338,10 @@ fn delete_after_a_lost_reply_is_recorded_on_the_same_run() {
     w.file("content/a.md", "---\nplatforms: [bluesky]\n---\nto be deleted\n");
     w.run(&["publish", "--no-commit"]).code(0);
     // The PDS deletes, the reply never comes; the retry finds the key empty.
-    w.fake.fail_next(Route::DeleteRecord, Fault::DropAfterAction);
+    w.fake.pds.fail_next(Route::DeleteRecord, Fault::DropAfterAction);
     let run = w.delete("content/a.md");
     run.code(0).stdout_has("deleted");
-    assert!(w.fake.records().is_empty());
+    assert!(w.fake.pds.records().is_empty());
     assert_eq!(w.deleted_at("content/a.md"), NOW);
 }
 
@@ -369,7 +350,7 @@ fn delete_of_a_post_already_gone_is_recorded() {
     let w = World::new();
     w.file("content/a.md", "---\nplatforms: [bluesky]\n---\ngone in the app\n");
     w.run(&["publish", "--no-commit"]).code(0);
-    assert!(w.fake.remove_in_app(&part_keys(&w, "content/a.md")[0]));
+    assert!(w.fake.pds.remove_in_app(&part_keys(&w, "content/a.md")[0]));
     let run = w.delete("content/a.md");
     run.code(0).stdout_has("deleted (it was already gone)");
     assert_eq!(w.deleted_at("content/a.md"), NOW);
@@ -380,18 +361,18 @@ fn delete_failing_in_the_middle_of_a_chain_is_finished_by_the_rerun() {
     let w = world_with_post();
     w.run(&["publish", "--no-commit"]).code(0);
     // The last part goes; the first is refused.
-    w.fake.fail_next(Route::DeleteRecord, Fault::Delay(Duration::ZERO));
-    w.fake.fail_next(
+    w.fake.pds.fail_next(Route::DeleteRecord, Fault::Delay(Duration::ZERO));
+    w.fake.pds.fail_next(
         Route::DeleteRecord,
         Fault::Status(400, r#"{"error":"InvalidRequest","message":"something refused"}"#.into()),
     );
     let first = w.delete("content/hello.md");
     first.code(1).stdout_has("1 of 2 parts were deleted; run again to finish");
-    assert_eq!(w.fake.records().len(), 1);
+    assert_eq!(w.fake.pds.records().len(), 1);
     assert!(w.deleted_at("content/hello.md").is_null(), "not recorded yet");
     let rerun = w.delete("content/hello.md");
     rerun.code(0).stdout_has("deleted, 2 parts (1 already gone)");
-    assert!(w.fake.records().is_empty());
+    assert!(w.fake.pds.records().is_empty());
     assert_eq!(w.deleted_at("content/hello.md"), NOW);
 }
 
@@ -401,23 +382,23 @@ fn a_rate_limit_stops_deleting_on_bluesky_and_the_rerun_finishes() {
     w.file("content/a.md", "---\nplatforms: [bluesky]\n---\nfirst\n");
     w.file("content/b.md", "---\nplatforms: [bluesky]\n---\nsecond\n");
     w.run(&["publish", "--no-commit"]).code(0);
-    w.fake.fail_next(Route::DeleteRecord, Fault::RateLimited { reset_in_secs: 3600 });
+    w.fake.pds.fail_next(Route::DeleteRecord, Fault::RateLimited { reset_in_secs: 3600 });
     let first = w.delete("content");
     first.code(1);
     assert!(first.stdout.contains("rate limit"), "{first}");
     assert!(first.stdout.contains("not deleted: Bluesky's rate limit is reached"), "the other post waits: {first}");
-    assert_eq!(w.fake.count("com.atproto.repo.deleteRecord"), 1, "no call after the limit");
-    assert_eq!(w.fake.records().len(), 2);
+    assert_eq!(w.fake.pds.count("com.atproto.repo.deleteRecord"), 1, "no call after the limit");
+    assert_eq!(w.fake.pds.records().len(), 2);
     let rerun = w.delete("content");
     rerun.code(0).stdout_has("deleted 2, failed 0");
-    assert!(w.fake.records().is_empty());
+    assert!(w.fake.pds.records().is_empty());
 }
 
 #[test]
 fn delete_refuses_a_record_of_another_account() {
     let w = World::new();
     let other = "did:plc:someoneelse00000000000001";
-    let foreign = w.fake.seed_foreign(other, "3lbbbbbbbbbb2", serde_json::json!({"text": "theirs"}));
+    let foreign = w.fake.pds.seed_foreign(other, "3lbbbbbbbbbb2", serde_json::json!({"text": "theirs"}));
     w.file(
         "content/theirs.md",
         format!(
@@ -428,7 +409,7 @@ fn delete_refuses_a_record_of_another_account() {
     let run = w.delete("content/theirs.md");
     run.code(1);
     assert!(run.stdout.contains("belongs to another account"), "{run}");
-    assert_eq!(w.fake.count("com.atproto.repo.deleteRecord"), 0);
-    assert_eq!(w.fake.foreign().len(), 1);
+    assert_eq!(w.fake.pds.count("com.atproto.repo.deleteRecord"), 0);
+    assert_eq!(w.fake.pds.foreign().len(), 1);
     assert!(w.record("content/theirs.md").expect("entry").get("deleted_at").is_none());
 }
