@@ -9,63 +9,33 @@ mod common;
 mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
+#[path = "support/threads_devto.rs"]
+mod threads_devto;
 
-use common::{Crier, Fixture, Run, git};
+use common::{Run, git};
 use std::time::Duration;
 
-use fake_threads::{FakeConfig, FakeThreads, Fault, Route};
+use fake_threads::{FakeConfig, Fault, Route};
 use serde_json::Value;
+use threads_devto::ThreadsAndDevto;
 
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 1\n  request_timeout_secs: 2\n  \
      write_interval_ms: 10\n";
 
-struct World {
-    // Field order matters: the fakes (their server tasks) go before the runtime.
-    threads: FakeThreads,
-    devto: fake_devto::FakeDevto,
-    rt: tokio::runtime::Runtime,
-    repo: Fixture,
-}
-
-common::fixture_world!(World, repo);
+type World = common::World<ThreadsAndDevto>;
 
 impl World {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let threads =
-            rt.block_on(FakeThreads::start(FakeConfig { drop_hang: Duration::from_secs(5), ..FakeConfig::default() }));
-        let devto = rt.block_on(fake_devto::FakeDevto::start(fake_devto::FakeConfig::default()));
-        let repo = Fixture::new("crier-adopt-");
-        let w = Self { threads, devto, rt, repo };
-        w.file("crier.yaml", CONFIG);
-        w
-    }
-
-    /// `crier -C <repo> --color never ARGS…` with both platforms' credentials.
-    fn command(&self, args: &[&str]) -> Crier {
-        self.repo
-            .crier()
-            .env("CRIER_THREADS_API_URL", self.threads.base_url())
-            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("THREADS_ACCESS_TOKEN", self.threads.token())
-            .env("DEVTO_API_KEY", self.devto.api_key())
-            .args(args)
-    }
-
-    /// Runs `crier … ARGS…` and checks that no secret leaked.
-    fn crier(&self, args: &[&str]) -> Run {
-        let run = self.command(args).run();
-        for secret in [self.threads.token(), self.devto.api_key()] {
-            assert!(!run.all().contains(&secret), "a secret leaked\n{run}");
-        }
-        run
+        let threads = FakeConfig { drop_hang: Duration::from_secs(5), ..FakeConfig::default() };
+        let devto = fake_devto::FakeConfig::default();
+        Self::configured(2, "crier-adopt-", CONFIG, || ThreadsAndDevto::start(threads, devto))
     }
 
     /// Publishes a text post on the fake Threads account (a reply when `reply_to`), as the
     /// app would: create a container, publish it. Returns the media id.
     fn thread(&self, text: &str, reply_to: Option<&str>) -> String {
-        let base = format!("{}/v1.0/{}", self.threads.base_url(), self.threads.user_id());
-        let token = self.threads.token();
+        let base = format!("{}/v1.0/{}", self.fake.threads.base_url(), self.fake.threads.user_id());
+        let token = self.fake.threads.token();
         let (text, reply_to) = (text.to_owned(), reply_to.map(str::to_owned));
         self.rt.block_on(async move {
             let http = reqwest::Client::new();
@@ -85,7 +55,7 @@ impl World {
     }
 
     fn threads_posts(&self) -> usize {
-        self.threads.published_posts().len()
+        self.fake.threads.published_posts().len()
     }
 }
 
@@ -103,14 +73,14 @@ fn front(text: &str) -> Value {
 fn found_posts_are_recorded_without_publishing_and_the_next_publish_sends_nothing() {
     let w = World::new();
     let first = w.thread("An old post from last spring", None);
-    let article = w.devto.seed("Old article", "The article body\n", true, None);
+    let article = w.fake.devto.seed("Old article", "The article body\n", true, None);
     let post = md("platforms: [threads]\n# kept\n", "An old post from last spring\n");
     w.file("content/old.md", &post);
     w.file("content/article.md", md("title: Old article\nplatforms: [devto]\n", "The article body\n"));
     w.file("content/new.md", md("platforms: [threads, devto]\ntitle: Never posted\n", "Brand new\n"));
-    let (posts, articles) = (w.threads_posts(), w.devto.articles().len());
+    let (posts, articles) = (w.threads_posts(), w.fake.devto.articles().len());
 
-    let run = w.crier(&["adopt", "--no-commit"]);
+    let run = w.run(&["adopt", "--no-commit"]);
     run.code(0).stdout_has("adopted 2, not found 2, ambiguous 0, failed 0");
     assert!(
         run.stdout.contains("content/old.md      threads   found https://www.threads.com/@crier_tester/post/"),
@@ -127,19 +97,19 @@ fn found_posts_are_recorded_without_publishing_and_the_next_publish_sends_nothin
     assert!(old.ends_with("---\nAn old post from last spring\n"), "{old}");
     assert_eq!(front(&w.read("content/article.md"))["published"]["devto"]["id"], article.to_string().as_str());
     // Nothing was created or changed on either account.
-    assert_eq!((w.threads_posts(), w.devto.articles().len()), (posts, articles));
-    assert_eq!(w.devto.count("PUT", ""), 0);
+    assert_eq!((w.threads_posts(), w.fake.devto.articles().len()), (posts, articles));
+    assert_eq!(w.fake.devto.count("PUT", ""), 0);
 
     // The adopted posts are done; only the new one is due.
-    let plan = w.crier(&["publish", "--dry-run"]);
+    let plan = w.run(&["publish", "--dry-run"]);
     plan.code(0);
     let due = plan.stdout.split("would publish now:").nth(1).unwrap_or_default();
     let due = due.split("\n\n").next().unwrap_or_default();
     assert!(!due.contains("old.md") && !due.contains("article.md"), "{plan}");
     assert!(due.contains("content/new.md → threads"), "{plan}");
-    w.crier(&["publish", "--no-commit"]).code(0);
+    w.run(&["publish", "--no-commit"]).code(0);
     assert_eq!(w.threads_posts(), posts + 1, "only the new post went out");
-    assert_eq!(w.devto.articles().len(), articles + 1);
+    assert_eq!(w.fake.devto.articles().len(), articles + 1);
 }
 
 #[test]
@@ -148,7 +118,7 @@ fn dry_run_prints_the_table_and_writes_nothing() {
     w.thread("Already there", None);
     let post = md("platforms: [threads]\n", "Already there\n");
     w.file("content/a.md", &post);
-    w.crier(&["adopt", "--dry-run"])
+    w.run(&["adopt", "--dry-run"])
         .code(0)
         .stdout_has("dry run")
         .stdout_has("content/a.md  threads   found https://")
@@ -161,12 +131,12 @@ fn two_candidates_adopt_nothing_and_say_which() {
     let w = World::new();
     w.thread("Posted twice by mistake", None);
     w.thread("Posted twice by mistake", None);
-    w.devto.seed("Same title", "one\n", true, None);
-    w.devto.seed("Same title", "two\n", true, None);
+    w.fake.devto.seed("Same title", "one\n", true, None);
+    w.fake.devto.seed("Same title", "two\n", true, None);
     let a = md("platforms: [threads]\n", "Posted twice by mistake\n");
     let b = md("title: Same title\nplatforms: [devto]\n", "three\n");
     w.file("content/a.md", &a).file("content/b.md", &b);
-    let run = w.crier(&["adopt", "--no-commit"]);
+    let run = w.run(&["adopt", "--no-commit"]);
     run.code(0).stdout_has("adopted 0, not found 0, ambiguous 2");
     assert!(
         run.stdout.contains("ambiguous, nothing adopted: 2 posts on the account have this text: https://"),
@@ -179,10 +149,10 @@ fn two_candidates_adopt_nothing_and_say_which() {
 #[test]
 fn an_identical_body_settles_a_shared_title() {
     let w = World::new();
-    w.devto.seed("Same title", "one\n", true, None);
-    let two = w.devto.seed("Same title", "two\n", true, None);
+    w.fake.devto.seed("Same title", "one\n", true, None);
+    let two = w.fake.devto.seed("Same title", "two\n", true, None);
     w.file("content/b.md", md("title: Same title\nplatforms: [devto]\n", "two\n"));
-    w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
+    w.run(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
     assert_eq!(front(&w.read("content/b.md"))["published"]["devto"]["id"], two.to_string().as_str());
 }
 
@@ -196,7 +166,7 @@ fn a_chain_adopts_every_part_in_order() {
         "content/chain.md",
         md("platforms: [threads]\n", "Part one of the story\n\n---\n\nPart two\n\n---\n\nPart three\n"),
     );
-    w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
+    w.run(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
     let rec = front(&w.read("content/chain.md"))["published"]["threads"].clone();
     assert_eq!(rec["id"], one.as_str());
     let ids: Vec<&str> =
@@ -212,12 +182,12 @@ fn a_chain_only_partly_there_is_not_adopted() {
     let post =
         md("platforms: [threads]\n", "Part one again\n\n---\n\nPart two again\n\n---\n\nPart three, never sent\n");
     w.file("content/chain.md", &post);
-    let run = w.crier(&["adopt", "--no-commit"]);
+    let run = w.run(&["adopt", "--no-commit"]);
     run.code(0).stdout_has("partly there, nothing adopted: only parts 1–2 of 3");
     assert_eq!(w.read("content/chain.md"), post);
     // publish picks the chain up where it stopped: only the third part goes out.
     let before = w.threads_posts();
-    w.crier(&["publish", "--no-commit"]).code(0);
+    w.run(&["publish", "--no-commit"]).code(0);
     assert_eq!(w.threads_posts(), before + 1);
 }
 
@@ -235,13 +205,11 @@ fn a_post_recorded_by_another_file_is_never_adopted_twice() {
     let copy = md("platforms: [threads]\n", "Same words\n");
     w.file("content/second.md", &copy);
     // Limited to the second file, the first one's record still counts.
-    w.crier(&["adopt", "--no-commit", "content/second.md"])
-        .code(0)
-        .stdout_has("content/second.md  threads   not found");
+    w.run(&["adopt", "--no-commit", "content/second.md"]).code(0).stdout_has("content/second.md  threads   not found");
     assert_eq!(w.read("content/second.md"), copy);
     // Two new files with one post between them: the first adopts it, the second does not.
     w.file("content/first.md", &copy);
-    w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1, not found 1");
+    w.run(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1, not found 1");
     assert!(w.read("content/first.md").contains(&id));
     assert_eq!(w.read("content/second.md"), copy);
 }
@@ -249,15 +217,15 @@ fn a_post_recorded_by_another_file_is_never_adopted_twice() {
 #[test]
 fn a_teaser_linking_the_article_is_matched_with_the_real_url() {
     let w = World::new();
-    let article = w.devto.seed("The long read", "Body\n", true, None);
-    let url = w.devto.articles().into_iter().find(|a| a.id == article).expect("seeded").url;
+    let article = w.fake.devto.seed("The long read", "Body\n", true, None);
+    let url = w.fake.devto.articles().into_iter().find(|a| a.id == article).expect("seeded").url;
     w.thread(&format!("New article: {url}"), None);
     w.file("templates/teaser.hbs", "New article: {{published.devto.url}}");
     w.file(
         "content/long.md",
         md("title: The long read\nplatforms: [threads, devto]\nthreads:\n  template: teaser\n", "Body\n"),
     );
-    w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 2");
+    w.run(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 2");
     let f = front(&w.read("content/long.md"));
     assert_eq!(f["published"]["devto"]["url"], url.as_str());
     assert!(f["published"]["threads"]["id"].is_string());
@@ -270,7 +238,7 @@ fn adopted_records_are_committed_like_publish_records() {
     w.file("content/a.md", md("platforms: [threads]\n", "Committed adoption\n"));
     let git = |args: &[&str]| git(w.root(), args);
     common::commit_all(w.root());
-    w.crier(&["adopt", "--no-push"]).code(0).stdout_has("committed the records as");
+    w.run(&["adopt", "--no-push"]).code(0).stdout_has("committed the records as");
     assert_eq!(git(&["log", "-1", "--format=%s"]).trim(), "crier: record published posts [skip ci]");
     assert_eq!(git(&["show", "--name-only", "--format=", "HEAD"]).trim(), "content/a.md");
     assert_eq!(git(&["status", "--porcelain"]).trim(), "");
@@ -279,7 +247,7 @@ fn adopted_records_are_committed_like_publish_records() {
 #[test]
 fn an_id_without_url_is_looked_up() {
     let w = World::new();
-    let id = w.devto.seed("Imported", "Body\n", true, None);
+    let id = w.fake.devto.seed("Imported", "Body\n", true, None);
     w.file(
         "content/i.md",
         md(
@@ -289,7 +257,7 @@ fn an_id_without_url_is_looked_up() {
             "Body\n",
         ),
     );
-    w.crier(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
+    w.run(&["adopt", "--no-commit"]).code(0).stdout_has("adopted 1");
     let rec = front(&w.read("content/i.md"))["published"]["devto"].clone();
     assert_eq!(rec["id"], id.to_string().as_str());
     assert!(rec["url"].as_str().is_some_and(|u| u.starts_with("https://dev.to/crier_tester/")), "{rec}");
@@ -359,13 +327,13 @@ fn fault_matrix_of_adopts_reads() {
         let w = World::new();
         let one = w.thread("Chain start", None);
         let two = w.thread("Chain end", Some(&one));
-        let article = w.devto.seed("An article", "Text\n", true, None);
+        let article = w.fake.devto.seed("An article", "Text\n", true, None);
         let chain = md("platforms: [threads]\n", "Chain start\n\n---\n\nChain end\n");
         let text = md("title: An article\nplatforms: [devto]\n", "Text\n");
         w.file("content/chain.md", &chain).file("content/article.md", &text);
         let too_late = Duration::from_secs(3);
         match read {
-            Read::ListMine => w.devto.fail_next(
+            Read::ListMine => w.fake.devto.fail_next(
                 fake_devto::Route::ListMine,
                 match kind {
                     Kind::Timeout => fake_devto::Fault::Delay(too_late),
@@ -378,7 +346,7 @@ fn fault_matrix_of_adopts_reads() {
                     }
                 },
             ),
-            _ => w.threads.fail_next(
+            _ => w.fake.threads.fail_next(
                 match read {
                     Read::Me => Route::Me,
                     Read::PublishingLimit => Route::PublishingLimit,
@@ -396,8 +364,8 @@ fn fault_matrix_of_adopts_reads() {
                 },
             ),
         }
-        let (posts, articles) = (w.threads_posts(), w.devto.articles());
-        let run = w.crier(&["adopt", "--no-commit"]);
+        let (posts, articles) = (w.threads_posts(), w.fake.devto.articles());
+        let run = w.run(&["adopt", "--no-commit"]);
         assert_eq!(run.code, i32::from(matches!(kind, Kind::Rejected)), "only a rejected credential fails\n{run}");
         if run.code == 1 {
             assert!(matches!(kind, Kind::Rejected), "only a rejected credential fails adopt's reads\n{run}");
@@ -414,10 +382,10 @@ fn fault_matrix_of_adopts_reads() {
                 assert_eq!(rec["id"], article.to_string().as_str(), "wrong article record\n{run}");
             }
             assert_eq!(w.threads_posts(), posts, "adopt published on Threads\n{run}");
-            assert_eq!(w.devto.articles(), articles, "adopt changed dev.to\n{run}");
+            assert_eq!(w.fake.devto.articles(), articles, "adopt changed dev.to\n{run}");
         };
         check(&run);
-        let rerun = w.crier(&["adopt", "--no-commit"]);
+        let rerun = w.run(&["adopt", "--no-commit"]);
         rerun.code(0);
         check(&rerun);
         assert!(front(&w.read("content/chain.md"))["published"]["threads"].is_object(), "{rerun}");
@@ -431,7 +399,7 @@ fn an_unreadable_post_is_a_failure_and_the_others_go_on() {
     w.thread("Fine post", None);
     w.file("content/a.md", md("platforms: [threads]\n", "Fine post\n"));
     w.file("content/b.md", "---\nplatforms: [threads\n---\nbroken\n");
-    let run = w.crier(&["adopt", "--no-commit"]);
+    let run = w.run(&["adopt", "--no-commit"]);
     run.code(1)
         .stdout_has("content/b.md  -         failed: cannot read it")
         .stdout_has("adopted 1, not found 0, ambiguous 0, failed 1");
@@ -442,9 +410,9 @@ fn an_unreadable_post_is_a_failure_and_the_others_go_on() {
 fn a_missing_credential_is_named_before_anything_is_read() {
     let w = World::new();
     w.file("content/a.md", md("platforms: [threads]\n", "Text\n"));
-    let run = w.repo.crier().env("CRIER_THREADS_API_URL", w.threads.base_url()).args(["adopt"]).run();
+    let run = w.repo.crier().env("CRIER_THREADS_API_URL", w.fake.threads.base_url()).args(["adopt"]).run();
     run.code(2).stderr_has("THREADS_ACCESS_TOKEN is not set");
-    assert_eq!(w.threads.calls(), 0);
+    assert_eq!(w.fake.threads.calls(), 0);
 }
 
 #[cfg(unix)]
@@ -459,8 +427,8 @@ fn sigterm_stops_between_posts_and_records_commits_and_pushes_what_was_found() {
     }
     let origin = common::push_to_new_origin(w.root());
     // Every request takes a while: the signal arrives while posts are still looked for.
-    w.threads.set_latency(Duration::from_millis(150));
-    let reads = || w.threads.requests().iter().filter(|(m, _)| m == "GET").count();
+    w.fake.threads.set_latency(Duration::from_millis(150));
+    let reads = || w.fake.threads.requests().iter().filter(|(m, _)| m == "GET").count();
     let run = w.command(&["adopt"]).run_steered(|child| {
         common::wait_for(child, "the first read", || reads() > 0);
         common::signal(child, "TERM");
@@ -474,6 +442,6 @@ fn sigterm_stops_between_posts_and_records_commits_and_pushes_what_was_found() {
     assert_eq!(w.threads_posts(), names.len());
 
     // The next run finds the rest.
-    w.threads.set_latency(Duration::ZERO);
-    w.crier(&["adopt"]).code(0).stdout_has(&format!("adopted {}, not found 0", names.len() - found));
+    w.fake.threads.set_latency(Duration::ZERO);
+    w.run(&["adopt"]).code(0).stdout_has(&format!("adopted {}, not found 0", names.len() - found));
 }

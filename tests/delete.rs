@@ -8,12 +8,15 @@ mod common;
 mod fake_devto;
 #[path = "support/fake_threads.rs"]
 mod fake_threads;
+#[path = "support/threads_devto.rs"]
+mod threads_devto;
 
-use common::{Crier, Fixture, NOW, Run, git};
+use common::{NOW, Run, git};
 use std::time::Duration;
 
-use fake_threads::{FakeConfig, FakeThreads};
+use fake_threads::FakeConfig;
 use serde_json::Value;
+use threads_devto::ThreadsAndDevto;
 
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  request_timeout_secs: 2\n  \
      processing_timeout_secs: 5\n  poll_interval_ms: 20\n  write_interval_ms: 10\n";
@@ -21,15 +24,7 @@ const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_s
 const CHAIN: &str =
     "---\nplatforms: [threads]\n---\n\nChain part one.\n\n---\n\nChain part two.\n\n---\n\nChain part three.\n";
 
-struct World {
-    // Field order matters: the fakes (their server tasks) go before the runtime.
-    threads: FakeThreads,
-    devto: fake_devto::FakeDevto,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
-}
-
-common::fixture_world!(World, repo);
+type World = common::World<ThreadsAndDevto>;
 
 impl World {
     fn new() -> Self {
@@ -37,35 +32,9 @@ impl World {
     }
 
     fn with(cfg: FakeConfig) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let threads = rt.block_on(FakeThreads::start(FakeConfig { drop_hang: Duration::from_secs(5), ..cfg }));
-        let devto_cfg =
-            fake_devto::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_devto::FakeConfig::default() };
-        let devto = rt.block_on(fake_devto::FakeDevto::start(devto_cfg));
-        let repo = Fixture::new("crier-delete-");
-        let w = Self { threads, devto, _rt: rt, repo };
-        w.file("crier.yaml", CONFIG);
-        w
-    }
-
-    /// `crier -C <repo> --color never ARGS…` with both platforms' credentials.
-    fn command(&self, args: &[&str]) -> Crier {
-        self.repo
-            .crier()
-            .env("CRIER_THREADS_API_URL", self.threads.base_url())
-            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("THREADS_ACCESS_TOKEN", self.threads.token())
-            .env("DEVTO_API_KEY", self.devto.api_key())
-            .args(args)
-    }
-
-    /// Runs `crier … ARGS…` and checks that no secret leaked.
-    fn crier(&self, args: &[&str]) -> Run {
-        let run = self.command(args).run();
-        for secret in [self.threads.token(), self.devto.api_key()] {
-            assert!(!run.all().contains(&secret), "a secret leaked into the output\n{run}");
-        }
-        run
+        let threads = FakeConfig { drop_hang: Duration::from_secs(5), ..cfg };
+        let devto = fake_devto::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_devto::FakeConfig::default() };
+        Self::configured(2, "crier-delete-", CONFIG, || ThreadsAndDevto::start(threads, devto))
     }
 
     /// `crier … ARGS…` on a terminal, typing `answer`: what a person at a prompt sees and does.
@@ -74,7 +43,12 @@ impl World {
     }
 
     fn article(&self, title: &str) -> fake_devto::FakeArticle {
-        self.devto.articles().into_iter().find(|a| a.title == title).unwrap_or_else(|| panic!("no article {title}"))
+        self.fake
+            .devto
+            .articles()
+            .into_iter()
+            .find(|a| a.title == title)
+            .unwrap_or_else(|| panic!("no article {title}"))
     }
 }
 
@@ -102,14 +76,15 @@ fn a_threads_chain_is_deleted_last_part_first_recorded_committed_and_never_repub
     let w = World::new();
     w.file("content/chain.md", CHAIN);
     let origin = with_origin(&w);
-    w.crier(&["publish"]).code(0);
-    let ids: Vec<String> = w.threads.published_posts().iter().map(|p| p.id.clone()).collect();
+    w.run(&["publish"]).code(0);
+    let ids: Vec<String> = w.fake.threads.published_posts().iter().map(|p| p.id.clone()).collect();
     assert_eq!(ids.len(), 3);
 
-    let run = w.crier(&["delete", "content/chain.md", "--yes"]);
+    let run = w.run(&["delete", "content/chain.md", "--yes"]);
     run.code(0).stdout_has("deleted, 3 parts").stdout_has("deleted 1, failed 0");
-    assert!(w.threads.published_posts().iter().all(|p| p.deleted), "every part is gone\n{run}");
+    assert!(w.fake.threads.published_posts().iter().all(|p| p.deleted), "every part is gone\n{run}");
     let deletes: Vec<String> = w
+        .fake
         .threads
         .requests()
         .into_iter()
@@ -128,31 +103,31 @@ fn a_threads_chain_is_deleted_last_part_first_recorded_committed_and_never_repub
     assert_eq!(record(&on_origin, "threads")["deleted_at"], NOW, "pushed");
 
     // Deleted means deleted: publish leaves it alone, and deleting again does nothing.
-    w.crier(&["publish"]).code(0);
-    assert_eq!(w.threads.published_posts().len(), 3, "nothing republished");
-    w.crier(&["delete", "content/chain.md", "--yes"]).code(0).stdout_has("already deleted at");
-    assert_eq!(w.threads.requests().iter().filter(|(m, _)| m == "DELETE").count(), 3);
+    w.run(&["publish"]).code(0);
+    assert_eq!(w.fake.threads.published_posts().len(), 3, "nothing republished");
+    w.run(&["delete", "content/chain.md", "--yes"]).code(0).stdout_has("already deleted at");
+    assert_eq!(w.fake.threads.requests().iter().filter(|(m, _)| m == "DELETE").count(), 3);
 }
 
 #[test]
 fn a_devto_article_is_unpublished_and_the_note_says_so() {
     let w = World::new();
     w.file("content/article.md", article_post("Article to take down"));
-    w.crier(&["publish"]).code(0);
+    w.run(&["publish"]).code(0);
     assert!(w.article("Article to take down").published);
 
-    let run = w.crier(&["delete", "content/article.md", "--yes", "--no-commit"]);
+    let run = w.run(&["delete", "content/article.md", "--yes", "--no-commit"]);
     run.code(0).stdout_has("unpublished: dev.to has no delete");
     assert!(!w.article("Article to take down").published, "the article is a draft now\n{run}");
-    assert_eq!(w.devto.articles().len(), 1, "dev.to articles are not deleted");
+    assert_eq!(w.fake.devto.articles().len(), 1, "dev.to articles are not deleted");
     assert_eq!(record(&w.read("content/article.md"), "devto")["deleted_at"], NOW);
 
     // An article deleted in the dashboard since is already gone, not an error.
     let w2 = World::new();
     w2.file("content/article.md", article_post("Gone article"));
-    w2.crier(&["publish"]).code(0);
-    w2.devto.delete_in_dashboard(w2.article("Gone article").id);
-    let run = w2.crier(&["delete", "content/article.md", "--yes", "--no-commit"]);
+    w2.run(&["publish"]).code(0);
+    w2.fake.devto.delete_in_dashboard(w2.article("Gone article").id);
+    let run = w2.run(&["delete", "content/article.md", "--yes", "--no-commit"]);
     run.code(0).stdout_has("already gone");
     assert_eq!(record(&w2.read("content/article.md"), "devto")["deleted_at"], NOW);
 }
@@ -161,15 +136,15 @@ fn a_devto_article_is_unpublished_and_the_note_says_so() {
 fn platform_limits_what_is_deleted() {
     let w = World::new();
     w.file("content/both.md", "---\ntitle: On both\nplatforms: [threads, devto]\n---\n\nPosted on both.\n");
-    w.crier(&["publish"]).code(0);
-    let run = w.crier(&["delete", "content/both.md", "--platform", "devto", "--yes", "--no-commit"]);
+    w.run(&["publish"]).code(0);
+    let run = w.run(&["delete", "content/both.md", "--platform", "devto", "--yes", "--no-commit"]);
     run.code(0);
     assert!(!w.article("On both").published, "{run}");
-    assert!(w.threads.published_posts().iter().all(|p| !p.deleted), "Threads is left alone\n{run}");
+    assert!(w.fake.threads.published_posts().iter().all(|p| !p.deleted), "Threads is left alone\n{run}");
     let text = w.read("content/both.md");
     assert_eq!(record(&text, "devto")["deleted_at"], NOW);
     assert!(record(&text, "threads").get("deleted_at").is_none(), "{text}");
-    assert!(!w.threads.requests().iter().any(|(m, _)| m == "DELETE"));
+    assert!(!w.fake.threads.requests().iter().any(|(m, _)| m == "DELETE"));
 }
 
 #[test]
@@ -177,15 +152,15 @@ fn dry_run_deletes_nothing() {
     let w = World::new();
     w.file("content/chain.md", CHAIN);
     w.file("content/article.md", article_post("Dry article"));
-    w.crier(&["publish"]).code(0);
+    w.run(&["publish"]).code(0);
     let before = (w.read("content/chain.md"), w.read("content/article.md"));
-    let run = w.crier(&["delete", "content", "--dry-run"]);
+    let run = w.run(&["delete", "content", "--dry-run"]);
     run.code(0).stdout_has("would delete").stdout_has("content/chain.md → threads").stdout_has("(3 parts)");
     assert!(run.stdout.contains("content/article.md → devto"), "{run}");
-    assert!(w.threads.published_posts().iter().all(|p| !p.deleted));
+    assert!(w.fake.threads.published_posts().iter().all(|p| !p.deleted));
     assert!(w.article("Dry article").published);
-    assert!(!w.threads.requests().iter().any(|(m, _)| m == "DELETE"));
-    assert_eq!(w.devto.count("PUT", ""), 0);
+    assert!(!w.fake.threads.requests().iter().any(|(m, _)| m == "DELETE"));
+    assert_eq!(w.fake.devto.count("PUT", ""), 0);
     assert_eq!((w.read("content/chain.md"), w.read("content/article.md")), before);
 }
 
@@ -193,26 +168,26 @@ fn dry_run_deletes_nothing() {
 fn a_missing_delete_permission_names_the_scope_and_changes_nothing() {
     let w = World::new();
     w.file("content/chain.md", CHAIN);
-    w.crier(&["publish"]).code(0);
-    w.threads.set_scope("threads_delete", false);
+    w.run(&["publish"]).code(0);
+    w.fake.threads.set_scope("threads_delete", false);
     let before = w.read("content/chain.md");
-    let run = w.crier(&["delete", "content/chain.md", "--yes", "--no-commit"]);
+    let run = w.run(&["delete", "content/chain.md", "--yes", "--no-commit"]);
     run.code(1);
     assert!(run.stdout.contains("threads_delete") && run.stdout.contains("crier auth threads"), "{run}");
     assert_eq!(w.read("content/chain.md"), before, "the record is unchanged");
-    assert!(w.threads.published_posts().iter().all(|p| !p.deleted));
+    assert!(w.fake.threads.published_posts().iter().all(|p| !p.deleted));
 }
 
 #[test]
 fn another_accounts_post_is_not_deleted_nor_recorded_as_gone() {
     let w = World::new();
     w.file("content/a.md", "---\nplatforms: [threads]\n---\n\nMine.\n");
-    w.crier(&["publish"]).code(0);
-    let mine = w.threads.published_posts()[0].id.clone();
-    let theirs = w.threads.seed_foreign_post("17841400000000999", "someone_else", "Theirs.");
+    w.run(&["publish"]).code(0);
+    let mine = w.fake.threads.published_posts()[0].id.clone();
+    let theirs = w.fake.threads.seed_foreign_post("17841400000000999", "someone_else", "Theirs.");
     w.file("content/a.md", w.read("content/a.md").replace(&mine, &theirs));
     let before = w.read("content/a.md");
-    let run = w.crier(&["delete", "content/a.md", "--yes", "--no-commit"]);
+    let run = w.run(&["delete", "content/a.md", "--yes", "--no-commit"]);
     run.code(1).stdout_has("@someone_else");
     assert_eq!(w.read("content/a.md"), before);
 }
@@ -239,29 +214,30 @@ fn status_remote_reports_gone_edited_and_other_account_posts() {
     w.file("content/d-unpublished.md", article_post("Unpublished article"));
     w.file("content/d-gone.md", article_post("Gone article"));
     w.file("content/d-other.md", article_post("Other article"));
-    w.crier(&["publish"]).code(0);
+    w.run(&["publish"]).code(0);
 
-    let id_of =
-        |text: &str| w.threads.published_posts().into_iter().find(|p| p.text.as_deref() == Some(text)).expect(text).id;
-    w.threads.delete_in_app(&id_of("Deleted in the app."));
-    w.threads.edit_in_app(&id_of("Chain part two."), "Chain part two, edited in the app.");
-    let foreign = w.threads.seed_foreign_post("17841400000000999", "someone_else", "Theirs.");
+    let id_of = |text: &str| {
+        w.fake.threads.published_posts().into_iter().find(|p| p.text.as_deref() == Some(text)).expect(text).id
+    };
+    w.fake.threads.delete_in_app(&id_of("Deleted in the app."));
+    w.fake.threads.edit_in_app(&id_of("Chain part two."), "Chain part two, edited in the app.");
+    let foreign = w.fake.threads.seed_foreign_post("17841400000000999", "someone_else", "Theirs.");
     let own = id_of("Pointing elsewhere.");
     w.file("content/t-other.md", w.read("content/t-other.md").replace(&own, &foreign));
 
     let edited = w.article("Edited article").id;
-    w.devto.edit_in_dashboard(edited, Some("The body, rewritten in the dashboard.\n"), None);
-    w.devto.edit_in_dashboard(w.article("Unpublished article").id, None, Some(false));
-    w.devto.delete_in_dashboard(w.article("Gone article").id);
-    let theirs = w.devto.seed_foreign("someone_else", "Their article", "Their body.\n");
+    w.fake.devto.edit_in_dashboard(edited, Some("The body, rewritten in the dashboard.\n"), None);
+    w.fake.devto.edit_in_dashboard(w.article("Unpublished article").id, None, Some(false));
+    w.fake.devto.delete_in_dashboard(w.article("Gone article").id);
+    let theirs = w.fake.devto.seed_foreign("someone_else", "Their article", "Their body.\n");
     let ours = w.article("Other article").id.to_string();
     let text = w.read("content/d-other.md").replace(&format!("id: '{ours}'"), &format!("id: '{theirs}'"));
     let text = text.replace(&format!("id: \"{ours}\""), &format!("id: \"{theirs}\""));
     assert!(text.contains(&theirs.to_string()), "the dev.to record was repointed:\n{text}");
     w.file("content/d-other.md", &text);
 
-    let lists_before = w.devto.count("GET", "/articles/me/all");
-    let human = w.crier(&["status", "--remote"]);
+    let lists_before = w.fake.devto.count("GET", "/articles/me/all");
+    let human = w.run(&["status", "--remote"]);
     for expected in [
         "no longer on Threads",
         "part 2",
@@ -274,7 +250,7 @@ fn status_remote_reports_gone_edited_and_other_account_posts() {
         assert!(human.stdout.contains(expected), "human output lacks {expected:?}\n{human}");
     }
 
-    let run = w.crier(&["status", "--remote", "--format", "json"]);
+    let run = w.run(&["status", "--remote", "--format", "json"]);
     let json: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("JSON: {e}\n{run}"));
     let state = |path: &str, platform: &str| remote_state(&json, path, platform)["state"].clone();
     assert_eq!(state("content/t-same.md", "threads"), "same", "{json}");
@@ -289,7 +265,7 @@ fn status_remote_reports_gone_edited_and_other_account_posts() {
     assert_eq!(json["remote"]["drift"], 7, "{}", json["remote"]);
 
     // The account's articles are listed once, not once per article.
-    assert_eq!(w.devto.count("GET", "/articles/me/all"), lists_before + 2, "one listing per status run");
+    assert_eq!(w.fake.devto.count("GET", "/articles/me/all"), lists_before + 2, "one listing per status run");
 }
 
 #[test]
@@ -299,21 +275,22 @@ fn doctor_mentions_drift_and_how_to_see_all_of_it() {
     w.file("content/b-gone.md", "---\nplatforms: [threads]\n---\n\nRemoved in the app.\n");
     w.file("content/c-article.md", article_post("Kept article"));
     let _origin = with_origin(&w);
-    w.crier(&["publish"]).code(0);
+    w.run(&["publish"]).code(0);
 
     // Nothing drifted yet: doctor says so for both platforms and publishing would work.
-    let clean = w.crier(&["doctor"]);
+    let clean = w.run(&["doctor"]);
     clean.code(0);
     assert_eq!(clean.stdout.matches("no drift:").count(), 2, "{clean}");
 
     let gone = w
+        .fake
         .threads
         .published_posts()
         .into_iter()
         .find(|p| p.text.as_deref() == Some("Removed in the app."))
         .expect("post");
-    w.threads.delete_in_app(&gone.id);
-    let run = w.crier(&["doctor"]);
+    w.fake.threads.delete_in_app(&gone.id);
+    let run = w.run(&["doctor"]);
     // Drift is a warning: publishing would still work.
     run.code(0);
     assert!(run.stdout.contains("content/b-gone.md is gone"), "{run}");
@@ -327,8 +304,8 @@ fn doctor_mentions_drift_and_how_to_see_all_of_it() {
 fn on_a_terminal_delete_asks_and_only_yes_deletes() {
     let w = World::new();
     w.file("content/chain.md", CHAIN);
-    w.crier(&["publish"]).code(0);
-    assert_eq!(w.threads.published_posts().len(), 3);
+    w.run(&["publish"]).code(0);
+    assert_eq!(w.fake.threads.published_posts().len(), 3);
 
     // Anything but yes deletes nothing, and says so.
     let no = w.crier_on_terminal(&["delete", "content/chain.md"], "n\n");
@@ -336,13 +313,13 @@ fn on_a_terminal_delete_asks_and_only_yes_deletes() {
     assert!(no.stdout.contains("content/chain.md → threads") && no.stdout.contains("(3 parts)"), "{no}");
     assert!(no.stdout.contains("Delete 1 post? This cannot be undone. [y/N]"), "{no}");
     assert!(no.stdout.contains("nothing deleted: not confirmed"), "{no}");
-    assert!(w.threads.published_posts().iter().all(|p| !p.deleted), "nothing is deleted");
+    assert!(w.fake.threads.published_posts().iter().all(|p| !p.deleted), "nothing is deleted");
     assert!(record(&w.read("content/chain.md"), "threads").get("deleted_at").is_none());
 
     let yes = w.crier_on_terminal(&["delete", "content/chain.md"], "y\n");
     yes.code(0);
     assert!(yes.stdout.contains("deleted, 3 parts"), "{yes}");
-    assert!(w.threads.published_posts().iter().all(|p| p.deleted), "every part is gone\n{yes}");
+    assert!(w.fake.threads.published_posts().iter().all(|p| p.deleted), "every part is gone\n{yes}");
     assert_eq!(record(&w.read("content/chain.md"), "threads")["deleted_at"], NOW);
 }
 
@@ -355,16 +332,16 @@ fn sigterm_stops_between_posts_and_records_commits_and_pushes_what_is_deleted() 
         w.file(name, format!("---\nplatforms: [threads]\n---\n\nPost {}.\n", i + 1));
     }
     let origin = with_origin(&w);
-    w.crier(&["publish"]).code(0);
+    w.run(&["publish"]).code(0);
     // Every request takes a while: the signal arrives while posts are still being deleted.
-    w.threads.set_latency(Duration::from_millis(150));
-    let deletes = || w.threads.requests().iter().filter(|(m, _)| m == "DELETE").count();
+    w.fake.threads.set_latency(Duration::from_millis(150));
+    let deletes = || w.fake.threads.requests().iter().filter(|(m, _)| m == "DELETE").count();
     let run = w.command(&["delete", "content", "--yes"]).run_steered(|child| {
         common::wait_for(child, "the first delete", || deletes() > 0);
         common::signal(child, "TERM");
     });
     run.code(143);
-    let gone = w.threads.published_posts().iter().filter(|p| p.deleted).count();
+    let gone = w.fake.threads.published_posts().iter().filter(|p| p.deleted).count();
     assert!(gone > 0 && gone < names.len(), "stopped between posts ({gone} deleted)\n{run}");
     assert!(run.stdout.contains("cancelled by SIGTERM") && run.stdout.contains("not deleted: cancelled"), "{run}");
     // Every post taken down is recorded, committed and pushed; the others are left as they were.
@@ -373,7 +350,7 @@ fn sigterm_stops_between_posts_and_records_commits_and_pushes_what_is_deleted() 
     assert_eq!(marked, gone, "{run}");
 
     // The next run finishes the job.
-    w.threads.set_latency(Duration::ZERO);
-    w.crier(&["delete", "content", "--yes"]).code(0);
-    assert!(w.threads.published_posts().iter().all(|p| p.deleted));
+    w.fake.threads.set_latency(Duration::ZERO);
+    w.run(&["delete", "content", "--yes"]).code(0);
+    assert!(w.fake.threads.published_posts().iter().all(|p| p.deleted));
 }
