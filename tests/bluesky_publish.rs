@@ -12,7 +12,7 @@ mod fake_threads;
 
 use std::time::{Duration, Instant};
 
-use common::{Crier, NOW, Run, git};
+use common::{NOW, Run, Var, git};
 use fake_bluesky::{FakeBluesky, FakeConfig, Fault, Route};
 use serde_json::Value;
 
@@ -28,19 +28,19 @@ struct Fakes {
 type World = common::World<Fakes>;
 
 impl common::Fakes for Fakes {
-    fn env(&self, crier: Crier) -> Crier {
-        crier
-            .timeout(TIMEOUT)
-            .env("CRIER_BLUESKY_URL", self.pds.url())
-            .env("BLUESKY_IDENTIFIER", self.pds.handle())
-            .env("BLUESKY_APP_PASSWORD", self.pds.password())
-            .env("CRIER_THREADS_API_URL", self.threads.base_url())
-            .env("THREADS_ACCESS_TOKEN", self.threads.token())
+    fn env(&self) -> Vec<Var> {
+        vec![
+            Var::plain("CRIER_BLUESKY_URL", self.pds.url()),
+            Var::plain("BLUESKY_IDENTIFIER", self.pds.handle()),
+            Var::secret("BLUESKY_APP_PASSWORD", self.pds.password()),
+            Var::plain("CRIER_THREADS_API_URL", self.threads.base_url()),
+            Var::secret("THREADS_ACCESS_TOKEN", self.threads.token()),
+        ]
     }
 
-    /// The app password, and any session token.
-    fn secrets(&self) -> Vec<String> {
-        vec![self.pds.password(), "eyJfake".to_owned()]
+    /// Any session token.
+    fn other_secrets(&self) -> Vec<String> {
+        vec!["eyJfake".to_owned()]
     }
 }
 

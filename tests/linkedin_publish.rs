@@ -11,7 +11,7 @@ mod fake_linkedin;
 
 use std::time::Duration;
 
-use common::{Crier, png};
+use common::{Crier, Var, png};
 use fake_linkedin::{FakeConfig, FakeLinkedin, Fault, Route};
 use serde_json::Value;
 
@@ -20,12 +20,8 @@ const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_s
 type World = common::World<FakeLinkedin>;
 
 impl common::Fakes for FakeLinkedin {
-    fn env(&self, crier: Crier) -> Crier {
-        crier.env("CRIER_LINKEDIN_API_URL", self.origin()).env("LINKEDIN_ACCESS_TOKEN", self.token())
-    }
-
-    fn secrets(&self) -> Vec<String> {
-        vec![self.token()]
+    fn env(&self) -> Vec<Var> {
+        vec![Var::plain("CRIER_LINKEDIN_API_URL", self.origin()), Var::secret("LINKEDIN_ACCESS_TOKEN", self.token())]
     }
 }
 

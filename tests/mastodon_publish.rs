@@ -10,19 +10,15 @@ mod fake_mastodon;
 
 use std::time::{Duration, Instant};
 
-use common::{Crier, NOW, git, png};
+use common::{NOW, Var, git, png};
 use fake_mastodon::{FakeConfig, FakeMastodon, Fault, Route};
 use serde_json::Value;
 
 type World = common::World<FakeMastodon>;
 
 impl common::Fakes for FakeMastodon {
-    fn env(&self, crier: Crier) -> Crier {
-        crier.env("MASTODON_INSTANCE", self.base_url()).env("MASTODON_ACCESS_TOKEN", self.token())
-    }
-
-    fn secrets(&self) -> Vec<String> {
-        vec![self.token()]
+    fn env(&self) -> Vec<Var> {
+        vec![Var::plain("MASTODON_INSTANCE", self.base_url()), Var::secret("MASTODON_ACCESS_TOKEN", self.token())]
     }
 }
 

@@ -8,7 +8,7 @@ mod common;
 #[path = "support/fake_nostr.rs"]
 mod fake_nostr;
 
-use common::Crier;
+use common::Var;
 use crier::platforms::nostr::event::{self, Draft, Signer};
 use fake_nostr::{FakeRelay, Fault};
 use serde_json::{Value, json};
@@ -25,12 +25,11 @@ struct Relays {
 type World = common::World<Relays>;
 
 impl common::Fakes for Relays {
-    fn env(&self, crier: Crier) -> Crier {
-        crier.env("NOSTR_SECRET_KEY", KEY).env("NOSTR_RELAYS", format!("{},{}", self.a.url(), self.b.url()))
-    }
-
-    fn secrets(&self) -> Vec<String> {
-        vec![KEY.to_owned()]
+    fn env(&self) -> Vec<Var> {
+        vec![
+            Var::secret("NOSTR_SECRET_KEY", KEY),
+            Var::plain("NOSTR_RELAYS", format!("{},{}", self.a.url(), self.b.url())),
+        ]
     }
 }
 

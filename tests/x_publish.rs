@@ -11,24 +11,21 @@ mod fake_x;
 
 use std::time::Duration;
 
-use common::{Crier, Run, png};
+use common::{Run, Var, png};
 use fake_x::{FakeConfig, FakeX, Fault, Route};
 use serde_json::Value;
 
 type World = common::World<FakeX>;
 
 impl common::Fakes for FakeX {
-    fn env(&self, crier: Crier) -> Crier {
-        crier
-            .env("CRIER_X_API_URL", self.base_url())
-            .env("X_API_KEY", self.api_key())
-            .env("X_API_SECRET", self.api_secret())
-            .env("X_ACCESS_TOKEN", self.access_token())
-            .env("X_ACCESS_TOKEN_SECRET", self.access_token_secret())
-    }
-
-    fn secrets(&self) -> Vec<String> {
-        vec![self.api_key(), self.api_secret(), self.access_token(), self.access_token_secret()]
+    fn env(&self) -> Vec<Var> {
+        vec![
+            Var::plain("CRIER_X_API_URL", self.base_url()),
+            Var::secret("X_API_KEY", self.api_key()),
+            Var::secret("X_API_SECRET", self.api_secret()),
+            Var::secret("X_ACCESS_TOKEN", self.access_token()),
+            Var::secret("X_ACCESS_TOKEN_SECRET", self.access_token_secret()),
+        ]
     }
 
     /// Every request conformed to the OpenAPI definition.

@@ -136,13 +136,33 @@ pub(crate) fn runtime(workers: usize) -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build().expect("runtime")
 }
 
+/// A variable of crier's environment for the fakes: its name and value, and whether the
+/// value is a secret (never to show in output or in a file of the repository but `.env`).
+pub(crate) struct Var {
+    name: &'static str,
+    value: String,
+    secret: bool,
+}
+
+impl Var {
+    pub(crate) fn plain(name: &'static str, value: impl Into<String>) -> Self {
+        Self { name, value: value.into(), secret: false }
+    }
+
+    pub(crate) fn secret(name: &'static str, value: impl Into<String>) -> Self {
+        Self { name, value: value.into(), secret: true }
+    }
+}
+
 /// The fakes a [`World`] starts, and how crier reaches them.
 pub(crate) trait Fakes {
     /// crier's environment for the fakes: their URLs and credentials.
-    fn env(&self, crier: Crier) -> Crier;
+    fn env(&self) -> Vec<Var>;
 
-    /// What no output and no file of the repository but `.env` may hold.
-    fn secrets(&self) -> Vec<String>;
+    /// Secrets crier is not given but may come to hold (session tokens the fakes issue, say).
+    fn other_secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// What every run must also keep (its requests conform to the API definition, say).
     #[track_caller]
@@ -194,14 +214,20 @@ impl<F> World<F> {
 impl<F: Fakes> World<F> {
     /// `crier -C <repo> --color never ARGS…` against the fakes, with their credentials.
     pub(crate) fn command(&self, args: &[&str]) -> Crier {
-        self.fake.env(self.repo.crier()).args(args)
+        self.fake.env().into_iter().fold(self.repo.crier(), |crier, var| crier.env(var.name, var.value)).args(args)
+    }
+
+    /// Every secret of the fakes.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let vars = self.fake.env().into_iter().filter(|v| v.secret).map(|v| v.value);
+        vars.chain(self.fake.other_secrets()).collect()
     }
 
     /// Runs it, and checks that no secret leaked and what the fakes check.
     #[track_caller]
     pub(crate) fn finish(&self, crier: Crier) -> Run {
         let run = crier.run();
-        for secret in self.fake.secrets() {
+        for secret in self.secrets() {
             self.repo.assert_kept_secret(&run, &secret);
         }
         self.fake.check(&run);

@@ -1,6 +1,6 @@
 //! Threads and dev.to side by side: the fakes of the tests that run crier on both.
 
-use crate::common::{Crier, Fakes};
+use crate::common::{Fakes, Var};
 use crate::fake_devto::{self, FakeDevto};
 use crate::fake_threads::{self, FakeThreads};
 
@@ -16,15 +16,12 @@ impl ThreadsAndDevto {
 }
 
 impl Fakes for ThreadsAndDevto {
-    fn env(&self, crier: Crier) -> Crier {
-        crier
-            .env("CRIER_THREADS_API_URL", self.threads.base_url())
-            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("THREADS_ACCESS_TOKEN", self.threads.token())
-            .env("DEVTO_API_KEY", self.devto.api_key())
-    }
-
-    fn secrets(&self) -> Vec<String> {
-        vec![self.threads.token(), self.devto.api_key()]
+    fn env(&self) -> Vec<Var> {
+        vec![
+            Var::plain("CRIER_THREADS_API_URL", self.threads.base_url()),
+            Var::plain("CRIER_DEVTO_API_URL", self.devto.base_url()),
+            Var::secret("THREADS_ACCESS_TOKEN", self.threads.token()),
+            Var::secret("DEVTO_API_KEY", self.devto.api_key()),
+        ]
     }
 }
