@@ -11,21 +11,25 @@ mod fake_discord;
 
 use std::time::Duration;
 
-use common::{Crier, Fixture, NOW, Run, png};
+use common::{NOW, Var, png};
 use crier::platforms::discord::api::{
     AllowedMentions, ClientOptions, DiscordClient, DiscordError, MessageBody, parse_webhook_url,
 };
 use fake_discord::{FakeConfig, FakeDiscord, Fault, Route};
 use serde_json::Value;
 
-struct World {
-    // Field order matters: the fake (its server task) goes before the runtime.
-    fake: FakeDiscord,
-    rt: tokio::runtime::Runtime,
-    repo: Fixture,
-}
+type World = common::World<FakeDiscord>;
 
-common::fixture_world!(World, repo);
+/// Neither the webhook URL nor its token may show anywhere.
+impl common::Fakes for FakeDiscord {
+    fn env(&self) -> Vec<Var> {
+        vec![Var::secret("DISCORD_WEBHOOK_URL", self.webhook_url())]
+    }
+
+    fn other_secrets(&self) -> Vec<String> {
+        vec![self.token()]
+    }
+}
 
 impl World {
     fn new() -> Self {
@@ -33,27 +37,8 @@ impl World {
     }
 
     fn with(cfg: FakeConfig) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let fake = rt.block_on(FakeDiscord::start(cfg));
-        let repo = Fixture::new("crier-discord-");
-        repo.file(
-            "crier.yaml",
-            "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n",
-        );
-        Self { fake, rt, repo }
-    }
-
-    fn command(&self, args: &[&str]) -> Crier {
-        self.repo.crier().env("DISCORD_WEBHOOK_URL", self.fake.webhook_url()).args(args)
-    }
-
-    /// Runs crier; neither the webhook URL nor its token shows anywhere.
-    #[track_caller]
-    fn run(&self, args: &[&str]) -> Run {
-        let run = self.command(args).run();
-        self.assert_kept_secret(&run, &self.fake.token());
-        self.assert_kept_secret(&run, &self.fake.webhook_url());
-        run
+        let config = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n";
+        Self::configured(2, "crier-discord-", config, || FakeDiscord::start(cfg))
     }
 
     fn client(&self, timeout: Duration) -> DiscordClient {

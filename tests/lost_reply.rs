@@ -10,7 +10,7 @@ mod common;
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
 
-use common::{Fixture, Run, git};
+use common::{Var, git};
 use std::time::Duration;
 
 use fake_devto::{FakeConfig, FakeDevto};
@@ -23,24 +23,19 @@ const POST: &str = "content/hello.md";
 /// What the engine wrote when the reply of the send was lost.
 const NOTE: &str = "the article “Hello” may be on dev.to";
 
-struct World {
-    // Field order matters: the fake (its server task) goes before the runtime.
-    devto: FakeDevto,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
-    _origin: Option<tempfile::TempDir>,
-}
+type World = common::World<FakeDevto>;
 
-common::fixture_world!(World, repo);
+impl common::Fakes for FakeDevto {
+    fn env(&self) -> Vec<Var> {
+        vec![Var::plain("CRIER_DEVTO_API_URL", self.base_url()), Var::secret("DEVTO_API_KEY", self.api_key())]
+    }
+}
 
 impl World {
     /// A committed repository with one dev.to post whose reply was lost.
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        let devto =
-            rt.block_on(FakeDevto::start(FakeConfig { drop_hang: Duration::from_secs(5), ..FakeConfig::default() }));
-        let mut w = Self { devto, _rt: rt, repo: Fixture::new("crier-lost-"), _origin: None };
-        w.file("crier.yaml", CONFIG);
+        let cfg = FakeConfig { drop_hang: Duration::from_secs(5), ..FakeConfig::default() };
+        let w = Self::configured(1, "crier-lost-", CONFIG, || FakeDevto::start(cfg));
         w.file(
             POST,
             format!(
@@ -48,24 +43,11 @@ impl World {
                  published_at: \"2026-11-28T09:00:00Z\"\n    hash: \"sha256:0\"\n    unconfirmed: \"{NOTE}\"\n---\nHello, world.\n"
             ),
         );
-        w._origin = Some(common::push_to_new_origin(w.root()));
-        w
-    }
-
-    fn crier(&self, args: &[&str]) -> Run {
-        let run = self
-            .repo
-            .crier()
-            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("DEVTO_API_KEY", self.devto.api_key())
-            .args(args)
-            .run();
-        self.assert_kept_secret(&run, &self.devto.api_key());
-        run
+        w.pushed()
     }
 
     fn creates(&self) -> usize {
-        self.devto.count("POST", "/articles")
+        self.fake.count("POST", "/articles")
     }
 }
 
@@ -75,21 +57,21 @@ fn an_unconfirmed_post_is_never_sent_again_on_its_own() {
     let before = w.read(POST);
     for _ in 0..2 {
         // Listed on every run with what to check and the two ways out; not a failure.
-        let run = w.crier(&["publish"]);
+        let run = w.run(&["publish"]);
         run.code(0).stdout_has("held back (sent, reply lost").stdout_has(NOTE);
         run.stdout_has(&format!("`crier adopt {POST} --platform devto --id ID`"))
             .stdout_has(&format!("`crier publish --resend {POST}`"));
         assert_eq!(w.creates(), 0, "nothing was sent\n{run}");
         assert_eq!(w.read(POST), before, "the entry is kept as it is");
     }
-    w.crier(&["publish", "--dry-run"]).code(0).stdout_has("held back (sent, reply lost").stdout_has(NOTE);
-    let status = w.crier(&["status"]);
+    w.run(&["publish", "--dry-run"]).code(0).stdout_has("held back (sent, reply lost").stdout_has(NOTE);
+    let status = w.run(&["status"]);
     status.code(0).stdout_has("unconfirmed").stdout_has(&format!("sent, reply lost: {NOTE}"));
-    let json = w.crier(&["status", "--format", "json"]).json();
+    let json = w.run(&["status", "--format", "json"]).json();
     let entry = &json["posts"].as_array().expect("posts")[0];
     assert_eq!((entry["state"].as_str(), entry["unconfirmed"].as_str()), (Some("unconfirmed"), Some(NOTE)), "{json}");
     // Nothing to delete until the user says which post it is.
-    w.crier(&["delete", POST, "--yes"]).code(1).stdout_has("sent, reply lost").stdout_has("--id ID");
+    w.run(&["delete", POST, "--yes"]).code(1).stdout_has("sent, reply lost").stdout_has("--id ID");
     assert_eq!(w.read(POST), before);
 }
 
@@ -98,38 +80,38 @@ fn resend_sends_it_once_and_replaces_the_entry() {
     let w = World::new();
     // Only a post that is held back can be resent.
     w.file("content/other.md", "---\ntitle: Other\nplatforms: [devto]\ndraft: true\n---\nx\n");
-    w.crier(&["publish", "--resend", "content/other.md"]).code(2).stderr_has("nothing to send again");
+    w.run(&["publish", "--resend", "content/other.md"]).code(2).stderr_has("nothing to send again");
     assert_eq!(w.creates(), 0);
 
-    let run = w.crier(&["publish", "--resend", POST]);
+    let run = w.run(&["publish", "--resend", POST]);
     run.code(0).stdout_has("published 1");
     assert_eq!(w.creates(), 1, "{run}");
     let text = w.read(POST);
     assert!(!text.contains("unconfirmed"), "the marker is gone:\n{text}");
-    let article = &w.devto.articles()[0];
+    let article = &w.fake.articles()[0];
     assert!(text.contains(&format!("id: \"{}\"", article.id)), "recorded:\n{text}");
     assert!(
         git(w.root(), &["show", "HEAD:content/hello.md"]).contains(&format!("id: \"{}\"", article.id)),
         "committed"
     );
     // Recorded now: a plain run and another resend send nothing.
-    w.crier(&["publish"]).code(0);
-    w.crier(&["publish", "--resend", POST]).code(2);
+    w.run(&["publish"]).code(0);
+    w.run(&["publish", "--resend", POST]).code(2);
     assert_eq!(w.creates(), 1);
 }
 
 #[test]
 fn adopt_with_an_id_records_the_post_the_user_found() {
     let w = World::new();
-    let id = w.devto.seed("Hello", "Hello, world.", true, None);
+    let id = w.fake.seed("Hello", "Hello, world.", true, None);
     // `--id` names one post on one platform.
-    w.crier(&["adopt", "--id", "1"]).code(2).stderr_has("one PATH and one --platform");
-    let run = w.crier(&["adopt", POST, "--platform", "devto", "--id", &id.to_string()]);
+    w.run(&["adopt", "--id", "1"]).code(2).stderr_has("one PATH and one --platform");
+    let run = w.run(&["adopt", POST, "--platform", "devto", "--id", &id.to_string()]);
     run.code(0).stdout_has("found");
     let text = w.read(POST);
     assert!(!text.contains("unconfirmed") && text.contains(&format!("id: \"{id}\"")), "recorded:\n{text}");
     assert!(git(w.root(), &["show", "HEAD:content/hello.md"]).contains(&format!("id: \"{id}\"")), "committed");
-    w.crier(&["publish"]).code(0);
+    w.run(&["publish"]).code(0);
     assert_eq!(w.creates(), 0, "a recorded post is never sent");
 }
 
@@ -141,7 +123,7 @@ fn an_uncommitted_unconfirmed_entry_is_committed_with_its_marker() {
     git(w.root(), &["rm", "-q", "--cached", POST]);
     git(w.root(), &["commit", "-qm", "drop"]);
     w.file("content/new.md", "---\ntitle: New\nplatforms: [devto]\n---\nNew.\n");
-    w.crier(&["publish"]).code(0).stdout_has("published 1");
+    w.run(&["publish"]).code(0).stdout_has("published 1");
     let committed = git(w.root(), &["show", &format!("HEAD:{POST}")]);
     assert!(committed.contains(&format!("unconfirmed: \"{NOTE}\"")), "committed with the marker:\n{committed}");
 }

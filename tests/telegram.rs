@@ -8,7 +8,7 @@ mod common;
 #[path = "support/fake_telegram.rs"]
 mod fake_telegram;
 
-use common::{Fixture, Run, png};
+use common::{Var, png};
 use std::time::Duration;
 
 use fake_telegram::{FakeConfig, FakeTelegram, Fault, Route};
@@ -17,43 +17,22 @@ use serde_json::Value;
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n  write_interval_ms: 10\n";
 const POST: &str = "content/hello.md";
 
-struct World {
-    // Field order matters: the fake (its server task) goes before the runtime.
-    fake: FakeTelegram,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
-    _origin: tempfile::TempDir,
+type World = common::World<FakeTelegram>;
+
+impl common::Fakes for FakeTelegram {
+    fn env(&self) -> Vec<Var> {
+        vec![Var::plain("CRIER_TELEGRAM_API_URL", self.base_url()), Var::secret("TELEGRAM_BOT_TOKEN", self.token())]
+    }
 }
 
-common::fixture_world!(World, repo);
-
 impl World {
+    /// A repository with three images and `post`, pushed to its `origin`.
     fn new(cfg: FakeConfig, post: &str) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        let fake = rt.block_on(FakeTelegram::start(cfg));
-        let repo = Fixture::new("crier-telegram-");
-        repo.file("crier.yaml", format!("{CONFIG}telegram:\n  chat: \"@crier_news\"\n"));
-        repo.file("media/a.png", png(8, 8));
-        repo.file("media/b.png", png(9, 9));
-        repo.file("media/c.png", png(10, 10));
-        repo.file(POST, post);
-        let origin = common::push_to_new_origin(repo.root());
-        Self { fake, _rt: rt, repo, _origin: origin }
-    }
-
-    /// `crier -C <repo> … ARGS…` against the fake, with the bot token.
-    fn command(&self, args: &[&str]) -> common::Crier {
-        self.repo
-            .crier()
-            .env("CRIER_TELEGRAM_API_URL", self.fake.base_url())
-            .env("TELEGRAM_BOT_TOKEN", self.fake.token())
-            .args(args)
-    }
-
-    fn crier(&self, args: &[&str]) -> Run {
-        let run = self.command(args).run();
-        self.assert_kept_secret(&run, &self.fake.token());
-        run
+        let config = format!("{CONFIG}telegram:\n  chat: \"@crier_news\"\n");
+        let w = Self::configured(1, "crier-telegram-", config, || FakeTelegram::start(cfg));
+        w.file("media/a.png", png(8, 8)).file("media/b.png", png(9, 9)).file("media/c.png", png(10, 10));
+        w.file(POST, post);
+        w.pushed()
     }
 
     fn record(&self) -> Value {
@@ -79,7 +58,7 @@ fn a_text_post_is_sent_once_with_its_formatting_and_recorded_with_its_link() {
             "🎉 **Release 1.2** of 中文 tools: see [the notes](https://example.org/notes) & `crier`\n",
         ),
     );
-    let run = w.crier(&["publish"]);
+    let run = w.run(&["publish"]);
     run.code(0).stdout_has("https://t.me/crier_news/42");
     let msgs = w.fake.messages();
     assert_eq!(msgs.len(), 1);
@@ -102,7 +81,7 @@ fn a_text_post_is_sent_once_with_its_formatting_and_recorded_with_its_link() {
     assert!(rec.get("unconfirmed").is_none() && rec["hash"].as_str().is_some_and(|h| h.starts_with("sha256:")));
     assert!(common::git(w.root(), &["show", &format!("HEAD:{POST}")]).contains("https://t.me/crier_news/42"));
     // Recorded: never sent again.
-    w.crier(&["publish"]).code(0);
+    w.run(&["publish"]).code(0);
     assert_eq!(w.fake.count("sendMessage"), 1);
 }
 
@@ -112,7 +91,7 @@ fn a_long_text_with_split_auto_is_a_chain_and_a_private_channel_gets_member_link
     let para = "word ".repeat(500);
     let w = World::new(cfg, &post("telegram:\n  split: auto\n", &format!("{para}\n\n{para}\n\n{para}\n")));
     w.file("crier.yaml", format!("{CONFIG}telegram:\n  chat: \"-1001234567890\"\n"));
-    w.crier(&["publish", "--no-push"]).code(0);
+    w.run(&["publish", "--no-push"]).code(0);
     let msgs = w.fake.messages();
     // Two paragraphs do not fit one message: cut at the blank lines.
     assert_eq!(msgs.len(), 3);
@@ -125,8 +104,8 @@ fn a_long_text_with_split_auto_is_a_chain_and_a_private_channel_gets_member_link
 #[test]
 fn one_image_gets_the_caption_an_album_is_one_group_and_a_long_text_goes_first() {
     let w = World::new(FakeConfig::default(), &post("media:\n  - {path: media/a.png, alt: A dot}\n", "A *photo*\n"));
-    w.crier(&["check"]).code(0).stdout_has("telegram-alt-ignored");
-    w.crier(&["publish"]).code(0);
+    w.run(&["check"]).code(0).stdout_has("telegram-alt-ignored");
+    w.run(&["publish"]).code(0);
     let m = &w.fake.messages()[0];
     assert_eq!(m.media.as_ref().map(|(k, f, _)| (k.as_str(), f.as_str())), Some(("photo", "a.png")));
     assert_eq!(m.caption.as_deref(), Some("A photo"));
@@ -137,7 +116,7 @@ fn one_image_gets_the_caption_an_album_is_one_group_and_a_long_text_goes_first()
     w.file("content/album.md", &album);
     let long = post("media:\n  - {path: media/a.png}\n", &"x ".repeat(600));
     w.file("content/long.md", &long);
-    w.crier(&["publish"]).code(0);
+    w.run(&["publish"]).code(0);
     let msgs = w.fake.messages();
     // album.md (3 messages, one group, the caption on the first), then long.md (text, then the image).
     let shape: Vec<(Option<&str>, bool)> =
@@ -152,21 +131,21 @@ fn one_image_gets_the_caption_an_album_is_one_group_and_a_long_text_goes_first()
 fn a_lost_reply_is_recorded_as_unconfirmed_and_never_sent_again() {
     let w = World::new(FakeConfig::default(), &post("", "Hello channel\n"));
     w.fake.fail_next(Route::SendMessage, Fault::DropAfterAction);
-    let run = w.crier(&["publish"]);
+    let run = w.run(&["publish"]);
     run.code(1).stdout_has("sent, reply lost").stdout_has("https://t.me/crier_news").stdout_has("--id ID");
     assert_eq!(w.fake.messages().len(), 1, "the message did go out");
     let rec = w.record();
     assert!(rec["unconfirmed"].as_str().is_some_and(|n| n.contains("“Hello channel”")), "{rec}");
     assert!(common::git(w.root(), &["show", &format!("HEAD:{POST}")]).contains("unconfirmed:"), "committed");
     // Later runs hold it back.
-    w.crier(&["publish"]).code(0).stdout_has("held back");
+    w.run(&["publish"]).code(0).stdout_has("held back");
     assert_eq!(w.fake.count("sendMessage"), 1);
     // The user finds message 42 in the channel and records it.
-    w.crier(&["adopt", POST, "--platform", "telegram", "--id", "42"]).code(0).stdout_has("found");
+    w.run(&["adopt", POST, "--platform", "telegram", "--id", "42"]).code(0).stdout_has("found");
     let rec = w.record();
     assert_eq!((rec["id"].as_str(), rec["url"].as_str()), (Some("42"), Some("https://t.me/crier_news/42")));
     assert!(rec.get("unconfirmed").is_none());
-    w.crier(&["publish"]).code(0);
+    w.run(&["publish"]).code(0);
     assert_eq!(w.fake.count("sendMessage"), 1);
 }
 
@@ -180,11 +159,11 @@ fn resend_resumes_a_chain_after_the_messages_confirmed() {
     // The second message's reply is garbled (it did not go out): the user checks and resends.
     w.fake.fail_next(Route::SendMessage, Fault::Delay(Duration::ZERO));
     w.fake.fail_next(Route::SendMessage, Fault::Status(200, "{}".into()));
-    let first = w.crier(&["publish"]);
+    let first = w.run(&["publish"]);
     first.code(1).stdout_has("sent, reply lost").stdout_has("message 2 of 3");
     assert_eq!(w.fake.messages().len(), 1);
     assert_eq!(w.record()["id"].as_str(), Some("42"), "the first message is recorded");
-    let run = w.crier(&["publish", "--resend", POST]);
+    let run = w.run(&["publish", "--resend", POST]);
     run.code(0);
     assert_eq!(w.fake.messages().len(), 3, "{run}");
     assert_eq!(w.record()["parts"].as_array().map(Vec::len), Some(3));
@@ -207,7 +186,7 @@ fn a_crash_between_a_send_and_its_record_holds_the_post_back() {
     child.kill().expect("kill");
     child.wait().expect("wait");
     assert!(w.record()["unconfirmed"].as_str().is_some(), "written ahead: {}", w.read(POST));
-    let rerun = w.crier(&["publish"]);
+    let rerun = w.run(&["publish"]);
     rerun.code(0).stdout_has("held back");
     assert_eq!(w.fake.sent().len(), 1, "never two messages\n{rerun}");
     assert!(
@@ -221,12 +200,12 @@ fn refusals_name_the_fix_and_leave_no_entry() {
     let cfg = FakeConfig { bot_is_admin: false, ..FakeConfig::default() };
     let w = World::new(cfg, &post("", "Hello\n"));
     let before = w.read(POST);
-    w.crier(&["publish"]).code(1).stdout_has("bot is not a member").stdout_has("administrator");
+    w.run(&["publish"]).code(1).stdout_has("bot is not a member").stdout_has("administrator");
     assert_eq!(w.read(POST), before, "the entry written ahead is taken out again");
     // A 429 with parameters.retry_after is waited out.
     let w = World::new(FakeConfig::default(), &post("", "Hello\n"));
     w.fake.fail_next(Route::SendMessage, Fault::TooManyRequests { retry_after: 1 });
-    w.crier(&["publish"]).code(0).stdout_has("https://t.me/crier_news/42");
+    w.run(&["publish"]).code(0).stdout_has("https://t.me/crier_news/42");
     assert_eq!(w.fake.messages().len(), 1);
 }
 
@@ -234,21 +213,21 @@ fn refusals_name_the_fix_and_leave_no_entry() {
 fn edits_go_in_place_and_deletes_say_the_48_hours() {
     let w = World::new(FakeConfig::default(), &post("media:\n  - {path: media/a.png}\n", "First caption\n"));
     w.file("content/text.md", post("", "First text\n"));
-    w.crier(&["publish"]).code(0);
+    w.run(&["publish"]).code(0);
     w.file(POST, w.read(POST).replace("First caption", "Second caption"));
     w.file("content/text.md", w.read("content/text.md").replace("First text", "Second **text**"));
-    w.crier(&["publish"]).code(0).stdout_has("updated");
+    w.run(&["publish"]).code(0).stdout_has("updated");
     let msgs = w.fake.messages();
     assert_eq!(msgs.len(), 2, "edited, not sent again");
     assert_eq!(msgs[0].caption.as_deref(), Some("Second caption"));
     assert_eq!(msgs[1].text.as_deref(), Some("Second text"));
     // Nothing is drift-checked or counted: the reasons are said.
-    w.crier(&["status", "--remote"]).stdout_has("cannot read a channel's messages back");
-    w.crier(&["stats"]).stdout_has("neither views nor reactions");
+    w.run(&["status", "--remote"]).stdout_has("cannot read a channel's messages back");
+    w.run(&["stats"]).stdout_has("neither views nor reactions");
     // A message older than 48 hours cannot be deleted by a bot.
     w.fake.age(43, 49);
-    w.crier(&["delete", "content/text.md", "--yes"]).code(1).stdout_has("within 48 hours").stdout_has("by hand");
-    w.crier(&["delete", POST, "--yes"]).code(0);
+    w.run(&["delete", "content/text.md", "--yes"]).code(1).stdout_has("within 48 hours").stdout_has("by hand");
+    w.run(&["delete", POST, "--yes"]).code(0);
     assert_eq!(w.fake.messages().len(), 1);
     assert!(w.record()["deleted_at"].as_str().is_some());
 }
@@ -256,7 +235,7 @@ fn edits_go_in_place_and_deletes_say_the_48_hours() {
 #[test]
 fn doctor_checks_the_token_and_the_channel() {
     let w = World::new(FakeConfig::default(), &post("", "Hello\n"));
-    w.crier(&["doctor"]).stdout_has("bot token accepted: @crier_bot").stdout_has("channel Crier News found (public)");
+    w.run(&["doctor"]).stdout_has("bot token accepted: @crier_bot").stdout_has("channel Crier News found (public)");
     let wrong = w.command(&["doctor"]).env("TELEGRAM_BOT_TOKEN", "1:WRONGtokenSECRET").run();
     assert!(wrong.all().contains("rejected the bot token") && !wrong.all().contains("WRONGtoken"), "{wrong}");
     let other = w.command(&["doctor"]).env("TELEGRAM_CHAT_ID", "@elsewhere").run();
