@@ -16,7 +16,7 @@ mod fake_threads;
 
 use std::time::Duration;
 
-use common::{Crier, Fixture, Run, git};
+use common::{Run, Var, git};
 use serde_json::Value;
 
 const NOW: &str = common::NOW;
@@ -28,17 +28,31 @@ const HELLO: &str = "---\nplatforms: [threads, bluesky, mastodon]\n---\n\nHello 
 const CHAIN: &str = "---\nplatforms: [threads]\n---\n\nChain part one.\n\n---\n\nChain part two.\n";
 const ARTICLE: &str = "---\ntitle: An article\nplatforms: [devto]\n---\n\nThe body of the article.\n";
 
-struct World {
-    // Field order matters: the fakes (their server tasks) go before the runtime.
+/// The four platforms that serve engagement.
+struct Fakes {
     threads: fake_threads::FakeThreads,
     devto: fake_devto::FakeDevto,
     bluesky: fake_bluesky::FakeBluesky,
     mastodon: fake_mastodon::FakeMastodon,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
 }
 
-common::fixture_world!(World, repo);
+type World = common::World<Fakes>;
+
+impl common::Fakes for Fakes {
+    fn env(&self) -> Vec<Var> {
+        vec![
+            Var::plain("CRIER_THREADS_API_URL", self.threads.base_url()),
+            Var::secret("THREADS_ACCESS_TOKEN", self.threads.token()),
+            Var::plain("CRIER_DEVTO_API_URL", self.devto.base_url()),
+            Var::secret("DEVTO_API_KEY", self.devto.api_key()),
+            Var::plain("CRIER_BLUESKY_URL", self.bluesky.url()),
+            Var::plain("BLUESKY_IDENTIFIER", self.bluesky.handle()),
+            Var::secret("BLUESKY_APP_PASSWORD", self.bluesky.password()),
+            Var::plain("MASTODON_INSTANCE", self.mastodon.base_url()),
+            Var::secret("MASTODON_ACCESS_TOKEN", self.mastodon.token()),
+        ]
+    }
+}
 
 impl World {
     fn new() -> Self {
@@ -46,56 +60,33 @@ impl World {
     }
 
     fn with(mastodon: fake_mastodon::FakeConfig) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let hang = Duration::from_secs(5);
-        let threads = rt.block_on(fake_threads::FakeThreads::start(fake_threads::FakeConfig {
-            drop_hang: hang,
-            ..fake_threads::FakeConfig::default()
-        }));
-        let devto = rt.block_on(fake_devto::FakeDevto::start(fake_devto::FakeConfig {
-            drop_hang: hang,
-            ..fake_devto::FakeConfig::default()
-        }));
-        let bluesky = rt.block_on(fake_bluesky::FakeBluesky::start(fake_bluesky::FakeConfig {
-            drop_hang: hang,
-            ..fake_bluesky::FakeConfig::default()
-        }));
-        let mastodon =
-            rt.block_on(fake_mastodon::FakeMastodon::start(fake_mastodon::FakeConfig { drop_hang: hang, ..mastodon }));
-        let w = Self { threads, devto, bluesky, mastodon, _rt: rt, repo: Fixture::new("crier-stats-") };
-        w.file("crier.yaml", CONFIG);
-        w
+        Self::configured(2, "crier-stats-", CONFIG, || async move {
+            Fakes {
+                threads: fake_threads::FakeThreads::start(fake_threads::FakeConfig {
+                    drop_hang: hang,
+                    ..fake_threads::FakeConfig::default()
+                })
+                .await,
+                devto: fake_devto::FakeDevto::start(fake_devto::FakeConfig {
+                    drop_hang: hang,
+                    ..fake_devto::FakeConfig::default()
+                })
+                .await,
+                bluesky: fake_bluesky::FakeBluesky::start(fake_bluesky::FakeConfig {
+                    drop_hang: hang,
+                    ..fake_bluesky::FakeConfig::default()
+                })
+                .await,
+                mastodon: fake_mastodon::FakeMastodon::start(fake_mastodon::FakeConfig { drop_hang: hang, ..mastodon })
+                    .await,
+            }
+        })
     }
 
-    /// `crier -C <repo> --color never ARGS…` at `now` with every platform's credentials;
-    /// no secret may show in the output or the files.
+    /// `crier -C <repo> --color never ARGS…` at `now` against the fakes.
     fn crier_at(&self, now: &str, args: &[&str]) -> Run {
-        let run = self.command(now, args).run();
-        for secret in [self.threads.token(), self.devto.api_key(), self.bluesky.password(), self.mastodon.token()] {
-            self.assert_kept_secret(&run, &secret);
-        }
-        run
-    }
-
-    /// The command [`Self::crier_at`] runs.
-    fn command(&self, now: &str, args: &[&str]) -> Crier {
-        self.repo
-            .crier()
-            .env("CRIER_NOW", now)
-            .env("CRIER_THREADS_API_URL", self.threads.base_url())
-            .env("THREADS_ACCESS_TOKEN", self.threads.token())
-            .env("CRIER_DEVTO_API_URL", self.devto.base_url())
-            .env("DEVTO_API_KEY", self.devto.api_key())
-            .env("CRIER_BLUESKY_URL", self.bluesky.url())
-            .env("BLUESKY_IDENTIFIER", self.bluesky.handle())
-            .env("BLUESKY_APP_PASSWORD", self.bluesky.password())
-            .env("MASTODON_INSTANCE", self.mastodon.base_url())
-            .env("MASTODON_ACCESS_TOKEN", self.mastodon.token())
-            .args(args)
-    }
-
-    fn crier(&self, args: &[&str]) -> Run {
-        self.crier_at(NOW, args)
+        self.finish(self.command(args).env("CRIER_NOW", now))
     }
 
     /// Publishes the three posts (through the fakes) and pushes them to a new `origin`.
@@ -104,31 +95,31 @@ impl World {
         self.file("content/chain.md", CHAIN);
         self.file("content/article.md", ARTICLE);
         let origin = common::push_to_new_origin(self.root());
-        self.crier(&["publish"]).code(0);
+        self.run(&["publish"]).code(0);
         origin
     }
 
     fn threads_id(&self, text: &str) -> String {
-        let posts = self.threads.published_posts();
+        let posts = self.fake.threads.published_posts();
         posts.into_iter().find(|p| p.text.as_deref() == Some(text)).unwrap_or_else(|| panic!("no {text}")).id
     }
 
     /// What people did since: the same numbers every test starts from.
     fn engage(&self) {
         let views = [("views", 120), ("likes", 7), ("replies", 1), ("reposts", 2), ("quotes", 0), ("shares", 3)];
-        self.threads.set_insights(&self.threads_id("Hello from crier."), &views);
-        self.threads.set_insights(&self.threads_id("Chain part one."), &[("views", 50), ("likes", 4)]);
-        self.threads.set_insights(&self.threads_id("Chain part two."), &[("views", 20), ("likes", 1)]);
-        let uri = self.bluesky.records()[0].uri.clone();
-        self.bluesky.set_counts(&uri, &[("likeCount", 9), ("repostCount", 2), ("replyCount", 1)]);
-        let status = self.mastodon.statuses()[0].id.clone();
-        self.mastodon.set_counts(&status, 0, 1, 5);
-        let article = self.devto.articles()[0].id;
-        self.devto.set_counts(article, 300, 12, 4);
+        self.fake.threads.set_insights(&self.threads_id("Hello from crier."), &views);
+        self.fake.threads.set_insights(&self.threads_id("Chain part one."), &[("views", 50), ("likes", 4)]);
+        self.fake.threads.set_insights(&self.threads_id("Chain part two."), &[("views", 20), ("likes", 1)]);
+        let uri = self.fake.bluesky.records()[0].uri.clone();
+        self.fake.bluesky.set_counts(&uri, &[("likeCount", 9), ("repostCount", 2), ("replyCount", 1)]);
+        let status = self.fake.mastodon.statuses()[0].id.clone();
+        self.fake.mastodon.set_counts(&status, 0, 1, 5);
+        let article = self.fake.devto.articles()[0].id;
+        self.fake.devto.set_counts(article, 300, 12, 4);
     }
 
     fn json(&self, args: &[&str]) -> Value {
-        let run = self.crier(args);
+        let run = self.run(args);
         run.code(0);
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("JSON: {e}\n{run}"))
     }
@@ -147,9 +138,9 @@ fn json_has_every_platforms_numbers_and_leaves_unreported_metrics_out() {
     let _origin = w.published();
     w.engage();
     let before = (
-        w.bluesky.count("app.bsky.feed.getPosts"),
-        w.devto.count("GET", "/articles/me/all"),
-        w.mastodon.count("GET", "/api/v1/statuses"),
+        w.fake.bluesky.count("app.bsky.feed.getPosts"),
+        w.fake.devto.count("GET", "/articles/me/all"),
+        w.fake.mastodon.count("GET", "/api/v1/statuses"),
     );
     let json = w.json(&["stats", "--format", "json"]);
 
@@ -176,9 +167,9 @@ fn json_has_every_platforms_numbers_and_leaves_unreported_metrics_out() {
 
     // Batches: one getPosts for Bluesky, one list for dev.to, one batch for Mastodon.
     let after = (
-        w.bluesky.count("app.bsky.feed.getPosts"),
-        w.devto.count("GET", "/articles/me/all"),
-        w.mastodon.count("GET", "/api/v1/statuses"),
+        w.fake.bluesky.count("app.bsky.feed.getPosts"),
+        w.fake.devto.count("GET", "/articles/me/all"),
+        w.fake.mastodon.count("GET", "/api/v1/statuses"),
     );
     assert_eq!(after, (before.0 + 1, before.1 + 1, before.2 + 1));
 }
@@ -189,7 +180,7 @@ fn csv_and_the_table_show_the_numbers_sorted_with_totals() {
     let _origin = w.published();
     w.engage();
 
-    let csv = w.crier(&["stats", "--format", "csv", "--sort", "views"]);
+    let csv = w.run(&["stats", "--format", "csv", "--sort", "views"]);
     csv.code(0);
     let lines: Vec<&str> = csv.stdout.lines().collect();
     assert_eq!(lines[0], "file,platform,url,published_at,views,likes,replies,reposts,quotes,shares,bookmarks");
@@ -197,7 +188,7 @@ fn csv_and_the_table_show_the_numbers_sorted_with_totals() {
     assert!(lines[1].ends_with(",300,12,4,,,,"), "absent metrics are empty:\n{csv}");
     assert_eq!(lines.len(), 6, "a header and five posts\n{csv}");
 
-    let table = w.crier(&["stats", "--sort", "likes"]);
+    let table = w.run(&["stats", "--sort", "likes"]);
     table.code(0);
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
@@ -210,7 +201,7 @@ fn record_twice_commits_only_what_changed_and_shows_the_change() {
     let origin = w.published();
     w.engage();
 
-    let first = w.crier(&["stats", "--record"]);
+    let first = w.run(&["stats", "--record"]);
     first.code(0).stderr_has("recorded 5 row(s) in .crier/stats.jsonl").stderr_has("pushed");
     assert!(first.stdout.contains("new"), "nothing was recorded before:\n{first}");
     let history = w.read(".crier/stats.jsonl");
@@ -224,8 +215,8 @@ fn record_twice_commits_only_what_changed_and_shows_the_change() {
     assert_eq!(subject.trim(), "crier: record engagement [skip ci]");
 
     // A week later only the Bluesky post moved.
-    let uri = w.bluesky.records()[0].uri.clone();
-    w.bluesky.set_counts(&uri, &[("likeCount", 11), ("repostCount", 3)]);
+    let uri = w.fake.bluesky.records()[0].uri.clone();
+    w.fake.bluesky.set_counts(&uri, &[("likeCount", 11), ("repostCount", 3)]);
     let second = w.crier_at(WEEK_LATER, &["stats", "--record"]);
     second.code(0).stderr_has("recorded 1 row(s)");
     let bluesky_line = second.stdout.lines().find(|l| l.contains("bluesky")).expect("a bluesky row");
@@ -254,7 +245,7 @@ fn a_push_race_rebases_the_history_onto_the_remote() {
     let w = World::new();
     let origin = w.published();
     w.engage();
-    w.crier(&["stats", "--record"]).code(0);
+    w.run(&["stats", "--record"]).code(0);
 
     // Meanwhile another checkout records too and pushes first.
     let other = tempfile::tempdir().expect("tempdir");
@@ -267,8 +258,8 @@ fn a_push_race_rebases_the_history_onto_the_remote() {
     git(other.path(), &["commit", "-qam", "their stats"]);
     git(other.path(), &["push", "-q", "origin", "main"]);
 
-    let uri = w.bluesky.records()[0].uri.clone();
-    w.bluesky.set_counts(&uri, &[("likeCount", 20)]);
+    let uri = w.fake.bluesky.records()[0].uri.clone();
+    w.fake.bluesky.set_counts(&uri, &[("likeCount", 20)]);
     w.crier_at(WEEK_LATER, &["stats", "--record"]).code(0).stderr_has("pushed");
     let pushed = git(origin.path(), &["show", "main:.crier/stats.jsonl"]);
     assert_eq!(pushed.lines().count(), 7, "theirs and ours:\n{pushed}");
@@ -283,9 +274,9 @@ fn a_platform_without_permission_is_unavailable_and_the_others_still_report() {
     let w = World::new();
     let _origin = w.published();
     w.engage();
-    w.threads.set_scope("threads_manage_insights", false);
+    w.fake.threads.set_scope("threads_manage_insights", false);
 
-    let run = w.crier(&["stats", "--format", "json"]);
+    let run = w.run(&["stats", "--format", "json"]);
     run.code(0);
     let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
     let unavailable = json["unavailable"].as_array().expect("a list");
@@ -295,7 +286,7 @@ fn a_platform_without_permission_is_unavailable_and_the_others_still_report() {
     assert!(reason.contains("threads_manage_insights") && reason.contains("crier auth threads"), "{reason}");
     assert!(json["posts"].as_array().is_some_and(|p| p.len() == 3 && p.iter().all(|p| p["platform"] != "threads")));
 
-    let human = w.crier(&["stats", "--platform", "threads"]);
+    let human = w.run(&["stats", "--platform", "threads"]);
     human.code(1).stdout_has(
         "nothing could be read:\nunavailable: threads: the token lacks the `threads_manage_insights` permission",
     );
@@ -308,14 +299,14 @@ fn the_progress_bar_shows_on_a_terminal_only() {
     w.engage();
     let bar = "reading engagement [";
     // A terminal as people have them (indicatif draws nothing without TERM, or with `dumb`).
-    let terminal = |args: &[&str]| w.command(NOW, args).env("TERM", "xterm-256color");
+    let terminal = |args: &[&str]| w.command(args).env("TERM", "xterm-256color");
     let term = terminal(&["stats"]).run_on_terminal("");
     term.code(0).stdout_has(bar).stdout_has("content/hello.md");
     // The bar is gone before the table is printed: no bar nor escape code inside the table.
     let table = &term.stdout[term.stdout.rfind("post  ").expect("the table's header")..];
     assert!(!table.contains(bar) && !table.contains('\x1b'), "{term}");
 
-    let piped = w.crier(&["stats"]);
+    let piped = w.run(&["stats"]);
     piped.code(0);
     assert!(!piped.all().contains(bar), "not on a pipe\n{piped}");
     let under_ci = terminal(&["stats"]).env("CI", "true").run_on_terminal("");
@@ -333,7 +324,7 @@ fn nothing_published_yet_is_said_plainly_and_is_not_a_failure() {
     let w = World::new();
     w.file("content/hello.md", HELLO);
     let _origin = common::push_to_new_origin(w.root());
-    let run = w.crier(&["stats", "--record"]);
+    let run = w.run(&["stats", "--record"]);
     run.code(0).stdout_has("nothing published yet: no post has a `published` record");
     assert!(!run.all().contains("could be read"), "{run}");
     assert!(!w.root().join(".crier/stats.jsonl").exists(), "nothing to record\n{run}");
@@ -342,8 +333,8 @@ fn nothing_published_yet_is_said_plainly_and_is_not_a_failure() {
     assert_eq!(json, serde_json::json!({"posts": [], "unavailable": []}));
 
     // Published elsewhere only: nothing on the platform asked for.
-    w.crier(&["publish", "--no-push"]).code(0);
-    w.crier(&["stats", "--platform", "devto"]).code(0).stdout_has("nothing published on dev.to yet");
+    w.run(&["publish", "--no-push"]).code(0);
+    w.run(&["stats", "--platform", "devto"]).code(0).stdout_has("nothing published on dev.to yet");
 }
 
 #[test]
@@ -351,12 +342,12 @@ fn a_server_without_the_batch_read_is_asked_status_by_status() {
     let w = World::with(fake_mastodon::FakeConfig { batch_statuses: false, ..fake_mastodon::FakeConfig::default() });
     let _origin = w.published();
     w.engage();
-    let status = w.mastodon.statuses()[0].id.clone();
+    let status = w.fake.mastodon.statuses()[0].id.clone();
     let single = format!("/api/v1/statuses/{status}");
-    let before = w.mastodon.count("GET", &single);
+    let before = w.fake.mastodon.count("GET", &single);
     let json = w.json(&["stats", "--format", "json", "--platform", "mastodon"]);
     assert_eq!(post(&json, "content/hello.md", "mastodon")["metrics"]["likes"], 5);
-    assert_eq!(w.mastodon.count("GET", &single), before + 1, "read once, on its own");
+    assert_eq!(w.fake.mastodon.count("GET", &single), before + 1, "read once, on its own");
 }
 
 #[test]
@@ -364,8 +355,8 @@ fn record_without_a_remote_commits_locally() {
     let w = World::new();
     w.file("content/hello.md", HELLO);
     common::commit_all(w.root());
-    w.crier(&["publish", "--no-push"]).code(0);
-    w.crier(&["stats", "--record"]).code(0).stderr_has("not pushed (the branch has no remote)");
+    w.run(&["publish", "--no-push"]).code(0);
+    w.run(&["stats", "--record"]).code(0).stderr_has("not pushed (the branch has no remote)");
     let subject = git(w.root(), &["log", "-1", "--format=%s"]);
     assert_eq!(subject.trim(), "crier: record engagement [skip ci]");
     assert_eq!(w.read(".crier/stats.jsonl").lines().count(), 3, "threads, bluesky and mastodon");
