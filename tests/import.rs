@@ -8,41 +8,37 @@ mod common;
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
 
-use common::{Fixture, Run};
+use common::{Fixture, Run, Var};
+use fake_devto::FakeDevto;
 use std::path::Path;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/devto-cli/blog");
 
-struct World {
-    devto: fake_devto::FakeDevto,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
-}
+type World = common::World<FakeDevto>;
 
-common::fixture_world!(World, repo);
+impl common::Fakes for FakeDevto {
+    fn env(&self) -> Vec<Var> {
+        vec![Var::plain("CRIER_DEVTO_API_URL", self.base_url()), Var::secret("DEVTO_API_KEY", self.api_key())]
+    }
+}
 
 impl World {
     /// The fixture repository, and a dev.to account holding its two pushed articles
     /// (the fake numbers articles from 2345678, the ids the fixture records).
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        let devto = rt.block_on(fake_devto::FakeDevto::start(fake_devto::FakeConfig::default()));
-        let hello = devto.seed("Hello, world: my first post", "(as devto-cli sent it)", true, None);
-        let part1 =
-            devto.seed("Rust CLIs, part 1: arguments", "First", true, Some("https://blog.example.org/rust-clis-1"));
-        assert_eq!((hello, part1), (2_345_678, 2_345_679), "the fixture's ids");
         let repo = Fixture::copy_of("crier-import-", Path::new(FIXTURE));
-        Self { devto, _rt: rt, repo }
+        let w = Self::start(1, repo, || FakeDevto::start(fake_devto::FakeConfig::default()));
+        let hello = w.fake.seed("Hello, world: my first post", "(as devto-cli sent it)", true, None);
+        let part1 =
+            w.fake.seed("Rust CLIs, part 1: arguments", "First", true, Some("https://blog.example.org/rust-clis-1"));
+        assert_eq!((hello, part1), (2_345_678, 2_345_679), "the fixture's ids");
+        w
     }
 
+    /// `crier … ARGS…`, with or without the API key.
     fn crier(&self, args: &[&str], with_key: bool) -> Run {
-        let mut crier = self.repo.crier().env("CRIER_DEVTO_API_URL", self.devto.base_url()).args(args);
-        if with_key {
-            crier = crier.env("DEVTO_API_KEY", self.devto.api_key());
-        }
-        let run = crier.run();
-        assert!(!run.all().contains(&self.devto.api_key()), "the API key leaked\n{run}");
-        run
+        let crier = self.command(args);
+        self.finish(if with_key { crier } else { crier.env_remove("DEVTO_API_KEY") })
     }
 }
 
@@ -91,7 +87,7 @@ fn a_devto_cli_repository_becomes_a_crier_repository() {
         .stdout_has("`content_dir: posts`");
 
     let hello = w.read("posts/hello-world.md");
-    let url = w.devto.articles().into_iter().find(|a| a.id == 2_345_678).expect("article").url;
+    let url = w.fake.articles().into_iter().find(|a| a.id == 2_345_678).expect("article").url;
     let head = format!(
         "---\ntitle: 'Hello, world: my first post'\nplatforms: [devto]\ndevto:\n  published: true\n  description: Why I moved my writing into a git repository\n  cover_image: 'https://images.example.org/covers/hello.png'\ntags: [git, productivity, writing]\npublished:\n  devto:\n    id: \"2345678\"\n    url: \"{url}\"\n    published_at: \"2023-04-02T09:15:27Z\"\n    hash: \"sha256:"
     );
@@ -155,8 +151,8 @@ fn without_a_key_the_records_wait_for_adopt() {
     // adopt reads the URLs by id.
     w.crier(&["adopt", "--no-commit"], true).code(0).stdout_has("adopted 2");
     assert!(w.read("posts/hello-world.md").contains("    url: \"https://dev.to/crier_tester/"));
-    assert_eq!(w.devto.count("PUT", ""), 0, "nothing was updated");
-    assert_eq!(w.devto.count("POST", ""), 0, "nothing was created");
+    assert_eq!(w.fake.count("PUT", ""), 0, "nothing was updated");
+    assert_eq!(w.fake.count("POST", ""), 0, "nothing was created");
 }
 
 #[test]
