@@ -8,19 +8,13 @@ mod common;
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
 
-use common::{Fixture, Run, Var};
+use common::{Fixture, Run};
 use fake_devto::FakeDevto;
 use std::path::Path;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/devto-cli/blog");
 
-type World = common::World<FakeDevto>;
-
-impl common::Fakes for FakeDevto {
-    fn env(&self) -> Vec<Var> {
-        vec![Var::plain("CRIER_DEVTO_API_URL", self.base_url()), Var::secret("DEVTO_API_KEY", self.api_key())]
-    }
-}
+common::world!(FakeDevto, |f| [plain("CRIER_DEVTO_API_URL", f.base_url()), secret("DEVTO_API_KEY", f.api_key())]);
 
 impl World {
     /// The fixture repository, and a dev.to account holding its two pushed articles

@@ -11,19 +11,16 @@ mod fake_linkedin;
 
 use std::time::Duration;
 
-use common::{Crier, Var, png};
+use common::{Crier, png};
 use fake_linkedin::{FakeConfig, FakeLinkedin, Fault, Route};
 use serde_json::Value;
 
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n";
 
-type World = common::World<FakeLinkedin>;
-
-impl common::Fakes for FakeLinkedin {
-    fn env(&self) -> Vec<Var> {
-        vec![Var::plain("CRIER_LINKEDIN_API_URL", self.origin()), Var::secret("LINKEDIN_ACCESS_TOKEN", self.token())]
-    }
-}
+common::world!(FakeLinkedin, |f| [
+    plain("CRIER_LINKEDIN_API_URL", f.origin()),
+    secret("LINKEDIN_ACCESS_TOKEN", f.token())
+]);
 
 impl World {
     fn new() -> Self {

@@ -10,7 +10,7 @@ mod common;
 #[path = "support/fake_devto.rs"]
 mod fake_devto;
 
-use common::{Var, git};
+use common::git;
 use std::time::Duration;
 
 use fake_devto::{FakeConfig, FakeDevto};
@@ -23,13 +23,7 @@ const POST: &str = "content/hello.md";
 /// What the engine wrote when the reply of the send was lost.
 const NOTE: &str = "the article “Hello” may be on dev.to";
 
-type World = common::World<FakeDevto>;
-
-impl common::Fakes for FakeDevto {
-    fn env(&self) -> Vec<Var> {
-        vec![Var::plain("CRIER_DEVTO_API_URL", self.base_url()), Var::secret("DEVTO_API_KEY", self.api_key())]
-    }
-}
+common::world!(FakeDevto, |f| [plain("CRIER_DEVTO_API_URL", f.base_url()), secret("DEVTO_API_KEY", f.api_key())]);
 
 impl World {
     /// A committed repository with one dev.to post whose reply was lost.

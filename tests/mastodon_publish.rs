@@ -10,17 +10,14 @@ mod fake_mastodon;
 
 use std::time::{Duration, Instant};
 
-use common::{NOW, Var, git, png};
+use common::{NOW, git, png};
 use fake_mastodon::{FakeConfig, FakeMastodon, Fault, Route};
 use serde_json::Value;
 
-type World = common::World<FakeMastodon>;
-
-impl common::Fakes for FakeMastodon {
-    fn env(&self) -> Vec<Var> {
-        vec![Var::plain("MASTODON_INSTANCE", self.base_url()), Var::secret("MASTODON_ACCESS_TOKEN", self.token())]
-    }
-}
+common::world!(FakeMastodon, |f| [
+    plain("MASTODON_INSTANCE", f.base_url()),
+    secret("MASTODON_ACCESS_TOKEN", f.token())
+]);
 
 impl World {
     fn new() -> Self {

@@ -8,7 +8,6 @@ mod common;
 #[path = "support/fake_nostr.rs"]
 mod fake_nostr;
 
-use common::Var;
 use crier::platforms::nostr::event::{self, Draft, Signer};
 use fake_nostr::{FakeRelay, Fault};
 use serde_json::{Value, json};
@@ -22,16 +21,10 @@ struct Relays {
     b: FakeRelay,
 }
 
-type World = common::World<Relays>;
-
-impl common::Fakes for Relays {
-    fn env(&self) -> Vec<Var> {
-        vec![
-            Var::secret("NOSTR_SECRET_KEY", KEY),
-            Var::plain("NOSTR_RELAYS", format!("{},{}", self.a.url(), self.b.url())),
-        ]
-    }
-}
+common::world!(Relays, |f| [
+    secret("NOSTR_SECRET_KEY", KEY),
+    plain("NOSTR_RELAYS", format!("{},{}", f.a.url(), f.b.url())),
+]);
 
 impl World {
     fn new() -> Self {

@@ -16,7 +16,7 @@ mod fake_threads;
 
 use std::time::Duration;
 
-use common::{Run, Var, git};
+use common::{Run, git};
 use serde_json::Value;
 
 const NOW: &str = common::NOW;
@@ -36,23 +36,17 @@ struct Fakes {
     mastodon: fake_mastodon::FakeMastodon,
 }
 
-type World = common::World<Fakes>;
-
-impl common::Fakes for Fakes {
-    fn env(&self) -> Vec<Var> {
-        vec![
-            Var::plain("CRIER_THREADS_API_URL", self.threads.base_url()),
-            Var::secret("THREADS_ACCESS_TOKEN", self.threads.token()),
-            Var::plain("CRIER_DEVTO_API_URL", self.devto.base_url()),
-            Var::secret("DEVTO_API_KEY", self.devto.api_key()),
-            Var::plain("CRIER_BLUESKY_URL", self.bluesky.url()),
-            Var::plain("BLUESKY_IDENTIFIER", self.bluesky.handle()),
-            Var::secret("BLUESKY_APP_PASSWORD", self.bluesky.password()),
-            Var::plain("MASTODON_INSTANCE", self.mastodon.base_url()),
-            Var::secret("MASTODON_ACCESS_TOKEN", self.mastodon.token()),
-        ]
-    }
-}
+common::world!(Fakes, |f| [
+    plain("CRIER_THREADS_API_URL", f.threads.base_url()),
+    secret("THREADS_ACCESS_TOKEN", f.threads.token()),
+    plain("CRIER_DEVTO_API_URL", f.devto.base_url()),
+    secret("DEVTO_API_KEY", f.devto.api_key()),
+    plain("CRIER_BLUESKY_URL", f.bluesky.url()),
+    plain("BLUESKY_IDENTIFIER", f.bluesky.handle()),
+    secret("BLUESKY_APP_PASSWORD", f.bluesky.password()),
+    plain("MASTODON_INSTANCE", f.mastodon.base_url()),
+    secret("MASTODON_ACCESS_TOKEN", f.mastodon.token()),
+]);
 
 impl World {
     fn new() -> Self {

@@ -8,7 +8,7 @@ mod common;
 #[path = "support/fake_telegram.rs"]
 mod fake_telegram;
 
-use common::{Var, png};
+use common::png;
 use std::time::Duration;
 
 use fake_telegram::{FakeConfig, FakeTelegram, Fault, Route};
@@ -17,13 +17,10 @@ use serde_json::Value;
 const CONFIG: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n  write_interval_ms: 10\n";
 const POST: &str = "content/hello.md";
 
-type World = common::World<FakeTelegram>;
-
-impl common::Fakes for FakeTelegram {
-    fn env(&self) -> Vec<Var> {
-        vec![Var::plain("CRIER_TELEGRAM_API_URL", self.base_url()), Var::secret("TELEGRAM_BOT_TOKEN", self.token())]
-    }
-}
+common::world!(FakeTelegram, |f| [
+    plain("CRIER_TELEGRAM_API_URL", f.base_url()),
+    secret("TELEGRAM_BOT_TOKEN", f.token())
+]);
 
 impl World {
     /// A repository with three images and `post`, pushed to its `origin`.

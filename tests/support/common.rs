@@ -169,6 +169,25 @@ pub(crate) trait Fakes {
     fn check(&self, _run: &Run) {}
 }
 
+/// Declares a test file's `World` over the fakes `$fakes` and crier's environment for them,
+/// each variable `plain` or `secret`:
+/// `world!(FakeDevto, |f| [plain("CRIER_DEVTO_API_URL", f.base_url()), secret("DEVTO_API_KEY", f.api_key())])`.
+#[allow(unused_macros)]
+macro_rules! world {
+    ($fakes:ty, |$f:ident| [$($kind:ident($name:literal, $value:expr)),* $(,)?]) => {
+        type World = common::World<$fakes>;
+
+        impl common::Fakes for $fakes {
+            fn env(&self) -> Vec<common::Var> {
+                let $f = self;
+                vec![$(common::Var::$kind($name, $value)),*]
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use world;
+
 /// An end-to-end test's world: fakes on their own runtime, and the fixture repository crier
 /// runs on (the world stands for it: `w.file(…)`, `w.read(…)`, `w.root()`).
 pub(crate) struct World<F> {
