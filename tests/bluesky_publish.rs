@@ -12,7 +12,7 @@ mod fake_threads;
 
 use std::time::{Duration, Instant};
 
-use common::{NOW, Run, Var, git};
+use common::{NOW, Run, git};
 use fake_bluesky::{FakeBluesky, FakeConfig, Fault, Route};
 use serde_json::Value;
 
@@ -25,24 +25,14 @@ struct Fakes {
     threads: fake_threads::FakeThreads,
 }
 
-type World = common::World<Fakes>;
-
-impl common::Fakes for Fakes {
-    fn env(&self) -> Vec<Var> {
-        vec![
-            Var::plain("CRIER_BLUESKY_URL", self.pds.url()),
-            Var::plain("BLUESKY_IDENTIFIER", self.pds.handle()),
-            Var::secret("BLUESKY_APP_PASSWORD", self.pds.password()),
-            Var::plain("CRIER_THREADS_API_URL", self.threads.base_url()),
-            Var::secret("THREADS_ACCESS_TOKEN", self.threads.token()),
-        ]
-    }
-
-    /// Any session token.
-    fn other_secrets(&self) -> Vec<String> {
-        vec!["eyJfake".to_owned()]
-    }
-}
+common::world!(Fakes, |f| [
+    plain("CRIER_BLUESKY_URL", f.pds.url()),
+    plain("BLUESKY_IDENTIFIER", f.pds.handle()),
+    secret("BLUESKY_APP_PASSWORD", f.pds.password()),
+    issued("eyJfake"),
+    plain("CRIER_THREADS_API_URL", f.threads.base_url()),
+    secret("THREADS_ACCESS_TOKEN", f.threads.token()),
+]);
 
 impl World {
     fn new() -> Self {

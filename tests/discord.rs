@@ -11,25 +11,15 @@ mod fake_discord;
 
 use std::time::Duration;
 
-use common::{NOW, Var, png};
+use common::{NOW, png};
 use crier::platforms::discord::api::{
     AllowedMentions, ClientOptions, DiscordClient, DiscordError, MessageBody, parse_webhook_url,
 };
 use fake_discord::{FakeConfig, FakeDiscord, Fault, Route};
 use serde_json::Value;
 
-type World = common::World<FakeDiscord>;
-
-/// Neither the webhook URL nor its token may show anywhere.
-impl common::Fakes for FakeDiscord {
-    fn env(&self) -> Vec<Var> {
-        vec![Var::secret("DISCORD_WEBHOOK_URL", self.webhook_url())]
-    }
-
-    fn other_secrets(&self) -> Vec<String> {
-        vec![self.token()]
-    }
-}
+// Neither the webhook URL nor its token may show anywhere.
+common::world!(FakeDiscord, |f| [secret("DISCORD_WEBHOOK_URL", f.webhook_url()), issued(f.token())]);
 
 impl World {
     fn new() -> Self {

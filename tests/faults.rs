@@ -1058,6 +1058,35 @@ fn delete_results() -> Vec<(DeleteKey, Result<String, String>)> {
 
 // ---------------------------------------------------------------- Bluesky and Mastodon
 
+/// `crier.yaml` of most platforms' matrices: quick retries, a 2 s request timeout.
+const FAST: &str = "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n";
+
+/// How a platform's fault matrix runs crier: `crier PUBLISH…`, the run of each cell.
+trait Matrix: common::Fakes {
+    const PUBLISH: &[&str];
+}
+
+/// A platform matrix's world: `start`'s fakes on one worker thread, and an empty repository
+/// `crier-faults-<name>-…`.
+fn platform_world<F, Fut: std::future::Future<Output = F>>(
+    name: &str,
+    start: impl FnOnce() -> Fut,
+) -> common::World<F> {
+    common::World::start(1, Fixture::new(&format!("crier-faults-{name}-")), start)
+}
+
+impl<F: Matrix> common::World<F> {
+    /// The cell's `crier publish` run against the fakes.
+    fn cell(&self) -> common::Crier {
+        self.command(F::PUBLISH).timeout(TIMEOUT)
+    }
+
+    /// Runs [`Self::cell`]; no secret in the output or the files.
+    fn publish(&self) -> Result<Run, String> {
+        self.try_finish(self.cell())
+    }
+}
+
 /// A platform whose calls and faults are its own: every call × every fault, each cell a
 /// `crier publish` with the fault queued and a clean rerun, reported as one section of
 /// docs/reliability.md. A row or a column is one entry of `calls` or `faults`.
@@ -1092,49 +1121,31 @@ fn first_run_outcome(first: &Run, platform: &str) -> Result<String, String> {
     }
 }
 
-/// The fake PDS and a fixture repository with a two-part Bluesky post (an image in the first).
-struct Bluesky {
-    fake: fake_bluesky::FakeBluesky,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
+// The fake PDS and a fixture repository with a two-part Bluesky post (an image in the first).
+common::world!(type Bluesky = fake_bluesky::FakeBluesky, |f| [
+    plain("CRIER_BLUESKY_URL", f.url()),
+    plain("BLUESKY_IDENTIFIER", f.handle()),
+    secret("BLUESKY_APP_PASSWORD", f.password()),
+    issued("eyJfake"),
+]);
+
+impl Matrix for fake_bluesky::FakeBluesky {
+    const PUBLISH: &[&str] = &["publish", "--no-commit"];
 }
 
 impl Bluesky {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         // Dropped replies hang longer than crier's 2 s request timeout.
         let cfg = fake_bluesky::FakeConfig { drop_hang: Duration::from_secs(4), ..fake_bluesky::FakeConfig::default() };
-        let fake = rt.block_on(fake_bluesky::FakeBluesky::start(cfg));
-        let repo = Fixture::new("crier-faults-bluesky-");
-        repo.file(
-            "crier.yaml",
-            "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n",
-        );
-        repo.file("media/a.png", common::encoded_png(30, 20));
-        repo.file(
+        let w = platform_world("bluesky", || fake_bluesky::FakeBluesky::start(cfg));
+        w.file("crier.yaml", FAST);
+        w.file("media/a.png", common::encoded_png(30, 20));
+        w.file(
             "content/hello.md",
             "---\nplatforms: [bluesky]\nbluesky: {langs: [en]}\nmedia:\n  - {path: media/a.png, alt: A square}\n---\n\
              Hello [crier](http://127.0.0.1:9/x) #rust @bob.test 😀\n\n---\n\nSecond part\n",
         );
-        Self { fake, _rt: rt, repo }
-    }
-
-    /// `crier publish --no-commit`; no password or session token in the output or the files.
-    fn publish(&self) -> Result<Run, String> {
-        let password = self.fake.password();
-        let run = self
-            .repo
-            .crier()
-            .env("CRIER_BLUESKY_URL", self.fake.url())
-            .env("BLUESKY_IDENTIFIER", self.fake.handle())
-            .env("BLUESKY_APP_PASSWORD", &password)
-            .args(["publish", "--no-commit"])
-            .timeout(TIMEOUT)
-            .try_run()?;
-        for secret in [password.as_str(), "eyJfake"] {
-            self.repo.assert_kept_secret(&run, secret);
-        }
-        Ok(run)
+        w
     }
 }
 
@@ -1191,17 +1202,19 @@ const BLUESKY_INTRO: &str = "# Reliability of `crier publish` on Bluesky\n\n\
      more than the retries; *429 + reset* `RateLimit-Reset` one second ahead; *session\n\
      expires* the session token is refused from that call on (crier signs in again).\n";
 
-/// The fake Mastodon server and a fixture repository with a two-part post (an image in the
-/// first part, processed asynchronously).
-struct Mastodon {
-    fake: fake_mastodon::FakeMastodon,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
+// The fake Mastodon server and a fixture repository with a two-part post (an image in the
+// first part, processed asynchronously).
+common::world!(type Mastodon = fake_mastodon::FakeMastodon, |f| [
+    plain("MASTODON_INSTANCE", f.base_url()),
+    secret("MASTODON_ACCESS_TOKEN", f.token()),
+]);
+
+impl Matrix for fake_mastodon::FakeMastodon {
+    const PUBLISH: &[&str] = &["publish"];
 }
 
 impl Mastodon {
     fn new(honour_idempotency: bool) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         let cfg = fake_mastodon::FakeConfig {
             honour_idempotency,
             async_media: true,
@@ -1210,35 +1223,19 @@ impl Mastodon {
             drop_hang: Duration::from_secs(5),
             ..fake_mastodon::FakeConfig::default()
         };
-        let fake = rt.block_on(fake_mastodon::FakeMastodon::start(cfg));
-        let repo = Fixture::new("crier-faults-mastodon-");
-        repo.file(
+        let w = platform_world("mastodon", || fake_mastodon::FakeMastodon::start(cfg));
+        w.file(
             "crier.yaml",
             "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n  \
              processing_timeout_secs: 5\n  poll_interval_ms: 20\n",
         );
-        repo.file("media/a.png", png(8, 8));
-        repo.file(
+        w.file("media/a.png", png(8, 8));
+        w.file(
             "content/c.md",
             "---\nplatforms: [mastodon]\nthread:\n  - text: Part one.\n    media:\n      - path: media/a.png\n        \
              alt: A dot\n  - Part two.\n---\n\n",
         );
-        Self { fake, _rt: rt, repo }
-    }
-
-    /// `crier publish`; the token in neither the output nor the files.
-    fn publish(&self) -> Result<Run, String> {
-        let token = self.fake.token();
-        let run = self
-            .repo
-            .crier()
-            .env("MASTODON_INSTANCE", self.fake.base_url())
-            .env("MASTODON_ACCESS_TOKEN", &token)
-            .args(["publish"])
-            .timeout(TIMEOUT)
-            .try_run()?;
-        self.repo.assert_kept_secret(&run, &token);
-        Ok(run)
+        w
     }
 
     fn with_text(&self, text: &str) -> usize {
@@ -1296,26 +1293,24 @@ const MASTODON_INTRO: &str = "# Reliability of `crier publish` on Mastodon\n\n\
      files. *429 + reset* `X-RateLimit-Reset` 0.3 s ahead; *slow* answers after crier's 2 s\n\
      request timeout.\n";
 
-/// The fake Discord webhook and a fixture repository with a post sent as two messages
-/// (`split: auto`), an image on the first.
-struct Discord {
-    fake: fake_discord::FakeDiscord,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
+// The fake Discord webhook and a fixture repository with a post sent as two messages
+// (`split: auto`), an image on the first.
+common::world!(type Discord = fake_discord::FakeDiscord, |f| [
+    secret("DISCORD_WEBHOOK_URL", f.webhook_url()),
+    issued(f.token()),
+]);
+
+impl Matrix for fake_discord::FakeDiscord {
+    const PUBLISH: &[&str] = &["publish", "--no-commit"];
 }
 
 impl Discord {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         let cfg = fake_discord::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_discord::FakeConfig::default() };
-        let fake = rt.block_on(fake_discord::FakeDiscord::start(cfg));
-        let repo = Fixture::new("crier-faults-discord-");
-        repo.file(
-            "crier.yaml",
-            "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n",
-        );
-        repo.file("media/a.png", png(8, 8));
-        repo.file(
+        let w = platform_world("discord", || fake_discord::FakeDiscord::start(cfg));
+        w.file("crier.yaml", FAST);
+        w.file("media/a.png", png(8, 8));
+        w.file(
             "content/d.md",
             format!(
                 "---\nplatforms: [discord]\ndiscord: {{split: auto}}\nmedia:\n  - {{path: media/a.png, alt: A dot}}\n---\n{}\n\n{}\n",
@@ -1323,18 +1318,7 @@ impl Discord {
                 "b".repeat(1500)
             ),
         );
-        Self { fake, _rt: rt, repo }
-    }
-
-    fn command(&self, args: &[&str]) -> common::Crier {
-        self.repo.crier().env("DISCORD_WEBHOOK_URL", self.fake.webhook_url()).args(args).timeout(TIMEOUT)
-    }
-
-    /// `crier publish --no-commit`; the webhook URL in neither the output nor the files.
-    fn publish(&self) -> Result<Run, String> {
-        let run = self.command(&["publish", "--no-commit"]).try_run()?;
-        self.repo.assert_kept_secret(&run, &self.fake.token());
-        Ok(run)
+        w
     }
 
     /// Messages in the channel whose text starts with `c` (`a`: the first, `b`: the second).
@@ -1382,7 +1366,7 @@ fn discord_fault_matrix() {
                     Route::ExecuteLater => w.fake.all_messages().len() >= 2,
                     _ => !w.fake.all_messages().is_empty(),
                 };
-                let mut child = w.command(&["publish", "--no-commit"]).spawn().map_err(|e| e.to_string())?;
+                let mut child = w.cell().spawn().map_err(|e| e.to_string())?;
                 let started = Instant::now();
                 while !acted(&w) && started.elapsed() < TIMEOUT {
                     std::thread::sleep(Duration::from_millis(5));
@@ -1433,11 +1417,14 @@ const DISCORD_INTRO: &str = "# Reliability of `crier publish` on Discord\n\n\
      (an answer after crier's 2 s request timeout) on a message are lost replies too: Discord may\n\
      have posted it.\n";
 
-/// The fake LinkedIn and a fixture repository with a post of two images.
-struct Linkedin {
-    fake: fake_linkedin::FakeLinkedin,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
+// The fake LinkedIn and a fixture repository with a post of two images.
+common::world!(type Linkedin = fake_linkedin::FakeLinkedin, |f| [
+    plain("CRIER_LINKEDIN_API_URL", f.origin()),
+    secret("LINKEDIN_ACCESS_TOKEN", f.token()),
+]);
+
+impl Matrix for fake_linkedin::FakeLinkedin {
+    const PUBLISH: &[&str] = &["publish", "--no-commit"];
 }
 
 /// How a LinkedIn cell disturbs its call: a fault so many times in a row, or crier killed
@@ -1450,45 +1437,24 @@ enum Disturb {
 
 impl Linkedin {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         // Dropped replies hang longer than crier's 2 s request timeout.
         let cfg =
             fake_linkedin::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_linkedin::FakeConfig::default() };
-        let fake = rt.block_on(fake_linkedin::FakeLinkedin::start(cfg));
-        let repo = Fixture::new("crier-faults-linkedin-");
-        repo.file(
-            "crier.yaml",
-            "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n",
-        );
-        repo.file("media/a.png", png(8, 8));
-        repo.file("media/b.png", png(9, 9));
-        repo.file(
+        let w = platform_world("linkedin", || fake_linkedin::FakeLinkedin::start(cfg));
+        w.file("crier.yaml", FAST);
+        w.file("media/a.png", png(8, 8));
+        w.file("media/b.png", png(9, 9));
+        w.file(
             "content/l.md",
             "---\nplatforms: [linkedin]\nmedia:\n  - {path: media/a.png, alt: A dot}\n  - {path: media/b.png, alt: Another dot}\n---\n\nTwo dots (small) #rust\n",
         );
-        Self { fake, _rt: rt, repo }
-    }
-
-    fn command(&self) -> common::Crier {
-        self.repo
-            .crier()
-            .env("CRIER_LINKEDIN_API_URL", self.fake.origin())
-            .env("LINKEDIN_ACCESS_TOKEN", self.fake.token())
-            .args(["publish", "--no-commit"])
-            .timeout(TIMEOUT)
-    }
-
-    /// `crier publish`; the token in neither the output nor the files.
-    fn publish(&self) -> Result<Run, String> {
-        let run = self.command().try_run()?;
-        self.repo.assert_kept_secret(&run, &self.fake.token());
-        Ok(run)
+        w
     }
 
     /// `crier publish`, killed once the fake has acted on `route` (whose reply it holds back).
     fn publish_killed(&self, route: fake_linkedin::Route) -> Result<(), String> {
         self.fake.fail_next(route, fake_linkedin::Fault::DropAfterAction);
-        let mut child = self.command().spawn().map_err(|e| format!("spawn crier: {e}"))?;
+        let mut child = self.cell().spawn().map_err(|e| format!("spawn crier: {e}"))?;
         let started = Instant::now();
         while self.fake.requests_on(route) == 0 {
             if started.elapsed() > TIMEOUT || child.try_wait().map_err(|e| e.to_string())?.is_some() {
@@ -1569,43 +1535,36 @@ const LINKEDIN_INTRO: &str = "# Reliability of `crier publish` on LinkedIn\n\n\
      LinkedIn's 10-minute duplicate window).\n";
 
 /// Two fake relays and a fixture repository with a two-part Nostr chain.
-struct Nostr {
+struct Relays {
     a: fake_nostr::FakeRelay,
     b: fake_nostr::FakeRelay,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
 }
 
 /// A Nostr key for the fault matrix (hex; never printed).
 const NOSTR_KEY: &str = "3b7c1f0e2d4a59687766554433221100ffeeddccbbaa99887766554433221100";
 
+common::world!(type Nostr = Relays, |f| [
+    secret("NOSTR_SECRET_KEY", NOSTR_KEY),
+    plain("NOSTR_RELAYS", format!("{},{}", f.a.url(), f.b.url())),
+]);
+
+impl Matrix for Relays {
+    const PUBLISH: &[&str] = &["publish"];
+}
+
 impl Nostr {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        let (a, b) =
-            rt.block_on(async { (fake_nostr::FakeRelay::start().await, fake_nostr::FakeRelay::start().await) });
-        let repo = Fixture::new("crier-faults-nostr-");
-        repo.file("crier.yaml", "publish:\n  request_timeout_secs: 1\n");
-        repo.file("content/n.md", "---\nplatforms: [nostr]\n---\n\nPart #one.\n\n---\n\nPart two.\n");
-        Self { a, b, _rt: rt, repo }
-    }
-
-    fn publish(&self) -> Result<Run, String> {
-        let run = self
-            .repo
-            .crier()
-            .env("NOSTR_SECRET_KEY", NOSTR_KEY)
-            .env("NOSTR_RELAYS", format!("{},{}", self.a.url(), self.b.url()))
-            .args(["publish"])
-            .timeout(TIMEOUT)
-            .try_run()?;
-        self.repo.assert_kept_secret(&run, NOSTR_KEY);
-        Ok(run)
+        let w = platform_world("nostr", || async {
+            Relays { a: fake_nostr::FakeRelay::start().await, b: fake_nostr::FakeRelay::start().await }
+        });
+        w.file("crier.yaml", "publish:\n  request_timeout_secs: 1\n");
+        w.file("content/n.md", "---\nplatforms: [nostr]\n---\n\nPart #one.\n\n---\n\nPart two.\n");
+        w
     }
 
     /// Distinct events with `text` across both relays.
     fn with_text(&self, text: &str) -> usize {
-        let mut ids: Vec<Value> = [&self.a, &self.b]
+        let mut ids: Vec<Value> = [&self.fake.a, &self.fake.b]
             .iter()
             .flat_map(|r| r.events(1))
             .filter(|e| e["content"] == text)
@@ -1645,7 +1604,8 @@ fn nostr_fault_matrix() {
     ];
     platform_matrix(NOSTR_INTRO, &calls, &faults, |(which, part), fault| {
         let w = Nostr::new();
-        let relays: Vec<&fake_nostr::FakeRelay> = which.chars().map(|c| if c == 'a' { &w.a } else { &w.b }).collect();
+        let relays: Vec<&fake_nostr::FakeRelay> =
+            which.chars().map(|c| if c == 'a' { &w.fake.a } else { &w.fake.b }).collect();
         for r in &relays {
             match &fault {
                 NostrFault::Relay(f) => {
@@ -1687,12 +1647,15 @@ const NOSTR_INTRO: &str = "# Reliability of `crier publish` on Nostr\n\n\
      publishes**), and the key is in neither the output nor the files. *slow* answers after\n\
      crier's 1 s timeout; *relay down* refuses the WebSocket for the whole first run.\n";
 
-/// The fake Bot API and a fixture repository with a post that makes every kind of send: a
-/// text longer than a caption, split in two messages, then an album of two images.
-struct Telegram {
-    fake: fake_telegram::FakeTelegram,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
+// The fake Bot API and a fixture repository with a post that makes every kind of send: a
+// text longer than a caption, split in two messages, then an album of two images.
+common::world!(type Telegram = fake_telegram::FakeTelegram, |f| [
+    plain("CRIER_TELEGRAM_API_URL", f.base_url()),
+    secret("TELEGRAM_BOT_TOKEN", f.token()),
+]);
+
+impl Matrix for fake_telegram::FakeTelegram {
+    const PUBLISH: &[&str] = &["publish", "--no-commit"];
 }
 
 /// Messages the post makes: two texts and two album items.
@@ -1700,45 +1663,28 @@ const TELEGRAM_MESSAGES: usize = 4;
 
 impl Telegram {
     fn new(request_timeout_secs: u64) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         // Dropped replies hang longer than crier's request timeout (a kill comes first).
         let cfg =
             fake_telegram::FakeConfig { drop_hang: Duration::from_secs(30), ..fake_telegram::FakeConfig::default() };
-        let fake = rt.block_on(fake_telegram::FakeTelegram::start(cfg));
-        let repo = Fixture::new("crier-faults-telegram-");
-        repo.file(
+        let w = platform_world("telegram", || fake_telegram::FakeTelegram::start(cfg));
+        w.file(
             "crier.yaml",
             format!(
                 "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: {request_timeout_secs}\n  \
                  write_interval_ms: 10\ntelegram:\n  chat: \"@crier_news\"\n"
             ),
         );
-        repo.file("media/a.png", png(8, 8));
-        repo.file("media/b.png", png(9, 9));
+        w.file("media/a.png", png(8, 8));
+        w.file("media/b.png", png(9, 9));
         let words = "word ".repeat(700);
-        repo.file(
+        w.file(
             "content/t.md",
             format!(
                 "---\nplatforms: [telegram]\ntelegram: {{split: auto}}\nmedia:\n  - path: media/a.png\n  - path: media/b.png\n---\n\
                  One {words}\n\nTwo {words}\n"
             ),
         );
-        Self { fake, _rt: rt, repo }
-    }
-
-    fn crier(&self) -> common::Crier {
-        self.repo
-            .crier()
-            .env("CRIER_TELEGRAM_API_URL", self.fake.base_url())
-            .env("TELEGRAM_BOT_TOKEN", self.fake.token())
-            .args(["publish", "--no-commit"])
-            .timeout(TIMEOUT)
-    }
-
-    fn publish(&self) -> Result<Run, String> {
-        let run = self.crier().try_run()?;
-        self.repo.assert_kept_secret(&run, &self.fake.token());
-        Ok(run)
+        w
     }
 
     /// Each message of the post by what it is (the first word of a text, the file of an
@@ -1823,7 +1769,7 @@ fn telegram_fault_matrix() {
                     Route::SendMessage => "sendMessage",
                     _ => "sendMediaGroup",
                 };
-                let mut child = w.crier().spawn().map_err(|e| e.to_string())?;
+                let mut child = w.cell().spawn().map_err(|e| e.to_string())?;
                 let started = Instant::now();
                 // Killed once the call acted (its messages are in the channel).
                 while w.fake.count(method) < nth
@@ -1892,51 +1838,31 @@ const TELEGRAM_INTRO: &str = "# Reliability of `crier publish` on Telegram\n\n\
      send is held back too: Telegram may have acted before failing. *killed after acting*:\n\
      crier is killed while the call hangs after Telegram acted.\n";
 
-/// The fake X server and a fixture repository with a two-part post, the first with a link.
-struct XWorld {
-    fake: fake_x::FakeX,
-    _rt: tokio::runtime::Runtime,
-    repo: Fixture,
+// The fake X server and a fixture repository with a two-part post, the first with a link.
+common::world!(type XWorld = fake_x::FakeX, |f| [
+    plain("CRIER_X_API_URL", f.base_url()),
+    secret("X_API_KEY", f.api_key()),
+    secret("X_API_SECRET", f.api_secret()),
+    secret("X_ACCESS_TOKEN", f.access_token()),
+    secret("X_ACCESS_TOKEN_SECRET", f.access_token_secret()),
+]);
+
+impl Matrix for fake_x::FakeX {
+    const PUBLISH: &[&str] = &["publish"];
 }
 
 impl XWorld {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         // Dropped replies hang longer than crier's 2 s request timeout.
         let cfg = fake_x::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_x::FakeConfig::default() };
-        let fake = rt.block_on(fake_x::FakeX::start(cfg));
-        let repo = Fixture::new("crier-faults-x-");
-        repo.file(
-            "crier.yaml",
-            "publish:\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 3\n  request_timeout_secs: 2\n",
-        );
-        repo.file("media/a.png", png(8, 8));
-        repo.file(
+        let w = platform_world("x", || fake_x::FakeX::start(cfg));
+        w.file("crier.yaml", FAST);
+        w.file("media/a.png", png(8, 8));
+        w.file(
             "content/c.md",
             "---\nplatforms: [x]\nthread:\n  - \"Part one: https://example.com/a\"\n  - text: Part two.\n    media:\n      - path: media/a.png\n        alt: A dot\n---\n\n",
         );
-        Self { fake, _rt: rt, repo }
-    }
-
-    /// `crier publish`; none of the four secrets in the output or the files.
-    fn publish(&self) -> Result<Run, String> {
-        let f = &self.fake;
-        let secrets = [f.api_key(), f.api_secret(), f.access_token(), f.access_token_secret()];
-        let run = self
-            .repo
-            .crier()
-            .env("CRIER_X_API_URL", f.base_url())
-            .env("X_API_KEY", &secrets[0])
-            .env("X_API_SECRET", &secrets[1])
-            .env("X_ACCESS_TOKEN", &secrets[2])
-            .env("X_ACCESS_TOKEN_SECRET", &secrets[3])
-            .args(["publish"])
-            .timeout(TIMEOUT)
-            .try_run()?;
-        for s in &secrets {
-            self.repo.assert_kept_secret(&run, s);
-        }
-        Ok(run)
+        w
     }
 }
 

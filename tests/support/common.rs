@@ -139,18 +139,24 @@ pub(crate) fn runtime(workers: usize) -> tokio::runtime::Runtime {
 /// A variable of crier's environment for the fakes: its name and value, and whether the
 /// value is a secret (never to show in output or in a file of the repository but `.env`).
 pub(crate) struct Var {
-    name: &'static str,
+    /// `None`: a secret crier is not given but comes to hold (a session token, say).
+    name: Option<&'static str>,
     value: String,
     secret: bool,
 }
 
 impl Var {
     pub(crate) fn plain(name: &'static str, value: impl Into<String>) -> Self {
-        Self { name, value: value.into(), secret: false }
+        Self { name: Some(name), value: value.into(), secret: false }
     }
 
     pub(crate) fn secret(name: &'static str, value: impl Into<String>) -> Self {
-        Self { name, value: value.into(), secret: true }
+        Self { name: Some(name), value: value.into(), secret: true }
+    }
+
+    /// A secret the fakes issue to crier (a session token): in no variable, and never shown.
+    pub(crate) fn issued(value: impl Into<String>) -> Self {
+        Self { name: None, value: value.into(), secret: true }
     }
 }
 
@@ -158,11 +164,6 @@ impl Var {
 pub(crate) trait Fakes {
     /// crier's environment for the fakes: their URLs and credentials.
     fn env(&self) -> Vec<Var>;
-
-    /// Secrets crier is not given but may come to hold (session tokens the fakes issue, say).
-    fn other_secrets(&self) -> Vec<String> {
-        Vec::new()
-    }
 
     /// What every run must also keep (its requests conform to the API definition, say).
     #[track_caller]
@@ -172,17 +173,21 @@ pub(crate) trait Fakes {
 /// Declares a test file's `World` over the fakes `$fakes` and crier's environment for them,
 /// each variable `plain` or `secret`:
 /// `world!(FakeDevto, |f| [plain("CRIER_DEVTO_API_URL", f.base_url()), secret("DEVTO_API_KEY", f.api_key())])`.
+/// `world!(type Name = Fakes, …)` names the world otherwise (a file with several).
 #[allow(unused_macros)]
 macro_rules! world {
-    ($fakes:ty, |$f:ident| [$($kind:ident($name:literal, $value:expr)),* $(,)?]) => {
-        type World = common::World<$fakes>;
+    (type $world:ident = $fakes:ty, |$f:ident| [$($kind:ident($($arg:expr),*)),* $(,)?]) => {
+        type $world = common::World<$fakes>;
 
         impl common::Fakes for $fakes {
             fn env(&self) -> Vec<common::Var> {
                 let $f = self;
-                vec![$(common::Var::$kind($name, $value)),*]
+                vec![$(common::Var::$kind($($arg),*)),*]
             }
         }
+    };
+    ($fakes:ty, |$f:ident| [$($vars:tt)*]) => {
+        common::world!(type World = $fakes, |$f| [$($vars)*]);
     };
 }
 #[allow(unused_imports)]
@@ -233,24 +238,39 @@ impl<F> World<F> {
 impl<F: Fakes> World<F> {
     /// `crier -C <repo> --color never ARGS…` against the fakes, with their credentials.
     pub(crate) fn command(&self, args: &[&str]) -> Crier {
-        self.fake.env().into_iter().fold(self.repo.crier(), |crier, var| crier.env(var.name, var.value)).args(args)
+        let vars = self.fake.env().into_iter().filter_map(|v| Some((v.name?, v.value)));
+        vars.fold(self.repo.crier(), |crier, (name, value)| crier.env(name, value)).args(args)
     }
 
     /// Every secret of the fakes.
     pub(crate) fn secrets(&self) -> Vec<String> {
-        let vars = self.fake.env().into_iter().filter(|v| v.secret).map(|v| v.value);
-        vars.chain(self.fake.other_secrets()).collect()
+        self.fake.env().into_iter().filter(|v| v.secret).map(|v| v.value).collect()
     }
 
     /// Runs it, and checks that no secret leaked and what the fakes check.
     #[track_caller]
     pub(crate) fn finish(&self, crier: Crier) -> Run {
         let run = crier.run();
-        for secret in self.secrets() {
-            self.repo.assert_kept_secret(&run, &secret);
-        }
-        self.fake.check(&run);
+        self.assert_kept(&run);
         run
+    }
+
+    /// [`World::finish`] for a fault matrix's cell: a hang, a signal or a panic is the cell's
+    /// error, not the test's.
+    #[track_caller]
+    pub(crate) fn try_finish(&self, crier: Crier) -> Result<Run, String> {
+        let run = crier.try_run()?;
+        self.assert_kept(&run);
+        Ok(run)
+    }
+
+    /// No secret leaked, and the run kept what the fakes check.
+    #[track_caller]
+    fn assert_kept(&self, run: &Run) {
+        for secret in self.secrets() {
+            self.repo.assert_kept_secret(run, &secret);
+        }
+        self.fake.check(run);
     }
 
     /// Runs `crier … ARGS…` against the fakes (see [`World::finish`]).
