@@ -1121,6 +1121,34 @@ fn first_run_outcome(first: &Run, platform: &str) -> Result<String, String> {
     }
 }
 
+/// A cell's two runs: `crier publish` with the faults in place, then a clean rerun; the
+/// first run's outcome (see [`first_run_outcome`]) and both runs.
+fn publish_twice<F: Matrix>(w: &common::World<F>, platform: &str) -> Result<(String, Run, Run), String> {
+    let first = w.publish()?;
+    let outcome = first_run_outcome(&first, platform)?;
+    let rerun = w.publish()?;
+    Ok((outcome, first, rerun))
+}
+
+/// After the rerun, each of a chain's two parts is on the platform once (`counts`, in
+/// `what`) and `file` records both on `platform`; else the cell's error.
+fn two_parts_once(
+    w: &Fixture,
+    (file, platform, what): (&str, &str, &str),
+    counts: (usize, usize),
+    (first, rerun): (&Run, &Run),
+) -> Result<(), String> {
+    let (ones, twos) = counts;
+    let parts = record(&w.read(file), platform).and_then(|r| r["parts"].as_array().map(Vec::len)).unwrap_or(0);
+    if rerun.code != 0 || ones != 1 || twos != 1 || parts != 2 {
+        return Err(format!(
+            "{what} {ones}+{twos}, {parts} parts recorded, rerun exit {}\n{first}\n{rerun}",
+            rerun.code
+        ));
+    }
+    Ok(())
+}
+
 // The fake PDS and a fixture repository with a two-part Bluesky post (an image in the first).
 common::world!(type Bluesky = fake_bluesky::FakeBluesky, |f| [
     plain("CRIER_BLUESKY_URL", f.url()),
@@ -1176,9 +1204,7 @@ fn bluesky_fault_matrix() {
         for _ in 0..times {
             w.fake.fail_next(route, fault.clone());
         }
-        let first = w.publish()?;
-        let outcome = first_run_outcome(&first, "bluesky")?;
-        let rerun = w.publish()?;
+        let (outcome, first, rerun) = publish_twice(&w, "bluesky")?;
         if rerun.code != 0 {
             return Err(format!("the clean rerun failed\n{first}\n{rerun}"));
         }
@@ -1267,19 +1293,9 @@ fn mastodon_fault_matrix() {
     platform_matrix(MASTODON_INTRO, &calls, &faults, |(route, honour), fault| {
         let w = Mastodon::new(honour);
         w.fake.fail_next(route, fault);
-        let first = w.publish()?;
-        let outcome = first_run_outcome(&first, "mastodon")?;
-        let rerun = w.publish()?;
-        let (ones, twos) = (w.with_text("Part one."), w.with_text("Part two."));
-        let parts = record(&w.repo.read("content/c.md"), "mastodon")
-            .and_then(|r| r["parts"].as_array().map(Vec::len))
-            .unwrap_or(0);
-        if rerun.code != 0 || ones != 1 || twos != 1 || parts != 2 {
-            return Err(format!(
-                "statuses {ones}+{twos}, {parts} parts recorded, rerun exit {}\n{first}\n{rerun}",
-                rerun.code
-            ));
-        }
+        let (outcome, first, rerun) = publish_twice(&w, "mastodon")?;
+        let counts = (w.with_text("Part one."), w.with_text("Part two."));
+        two_parts_once(&w, ("content/c.md", "mastodon", "statuses"), counts, (&first, &rerun))?;
         Ok(outcome)
     });
 }
@@ -1624,16 +1640,8 @@ fn nostr_fault_matrix() {
             r.set_down(false);
         }
         let rerun = w.publish()?;
-        let (ones, twos) = (w.with_text("Part #one."), w.with_text("Part two."));
-        let parts = record(&w.repo.read("content/n.md"), "nostr")
-            .and_then(|r| r["parts"].as_array().map(Vec::len))
-            .unwrap_or(0);
-        if rerun.code != 0 || ones != 1 || twos != 1 || parts != 2 {
-            return Err(format!(
-                "events {ones}+{twos}, {parts} parts recorded, rerun exit {}\n{first}\n{rerun}",
-                rerun.code
-            ));
-        }
+        let counts = (w.with_text("Part #one."), w.with_text("Part two."));
+        two_parts_once(&w, ("content/n.md", "nostr", "events"), counts, (&first, &rerun))?;
         Ok(outcome)
     });
 }
@@ -1891,18 +1899,9 @@ fn x_fault_matrix() {
         for _ in 0..times {
             w.fake.fail_next(route, fault.clone());
         }
-        let first = w.publish()?;
-        let outcome = first_run_outcome(&first, "→ x")?;
-        let rerun = w.publish()?;
-        let (ones, twos) = (w.fake.with_text("Part one: https://example.com/a"), w.fake.with_text("Part two."));
-        let parts =
-            record(&w.repo.read("content/c.md"), "x").and_then(|r| r["parts"].as_array().map(Vec::len)).unwrap_or(0);
-        if rerun.code != 0 || ones != 1 || twos != 1 || parts != 2 {
-            return Err(format!(
-                "posts {ones}+{twos}, {parts} parts recorded, rerun exit {}\n{first}\n{rerun}",
-                rerun.code
-            ));
-        }
+        let (outcome, first, rerun) = publish_twice(&w, "→ x")?;
+        let counts = (w.fake.with_text("Part one: https://example.com/a"), w.fake.with_text("Part two."));
+        two_parts_once(&w, ("content/c.md", "x", "posts"), counts, (&first, &rerun))?;
         if !w.fake.nonconforming().is_empty() {
             return Err(format!("requests off the OpenAPI definition: {:?}", w.fake.nonconforming()));
         }
