@@ -185,7 +185,7 @@ fn another_accounts_post_is_not_deleted_nor_recorded_as_gone() {
     w.run(&["publish"]).code(0);
     let mine = w.fake.threads.published_posts()[0].id.clone();
     let theirs = w.fake.threads.seed_foreign_post("17841400000000999", "someone_else", "Theirs.");
-    w.file("content/a.md", w.read("content/a.md").replace(&mine, &theirs));
+    w.edit("content/a.md", &mine, &theirs);
     let before = w.read("content/a.md");
     let run = w.run(&["delete", "content/a.md", "--yes", "--no-commit"]);
     run.code(1).stdout_has("@someone_else");
@@ -223,7 +223,7 @@ fn status_remote_reports_gone_edited_and_other_account_posts() {
     w.fake.threads.edit_in_app(&id_of("Chain part two."), "Chain part two, edited in the app.");
     let foreign = w.fake.threads.seed_foreign_post("17841400000000999", "someone_else", "Theirs.");
     let own = id_of("Pointing elsewhere.");
-    w.file("content/t-other.md", w.read("content/t-other.md").replace(&own, &foreign));
+    w.edit("content/t-other.md", &own, &foreign);
 
     let edited = w.article("Edited article").id;
     w.fake.devto.edit_in_dashboard(edited, Some("The body, rewritten in the dashboard.\n"), None);

@@ -236,7 +236,7 @@ fn split_auto_sends_a_run_of_messages_and_edits_them_in_place() {
     assert_eq!(m.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), parts, "in order");
     assert!(m.iter().all(|m| m.content.chars().count() <= 2000));
 
-    w.file("content/long.md", w.read("content/long.md").replace("c end.", "c, edited."));
+    w.edit("content/long.md", "c end.", "c, edited.");
     let run = w.run(&["publish", "--no-commit"]);
     run.code(0);
     let after = w.fake.messages();
@@ -261,7 +261,7 @@ fn a_forum_post_starts_a_thread_and_later_calls_name_it() {
     let url = format!("https://discord.com/channels/{}/{}/{}", w.fake.guild_id(), m[0].id, m[0].id);
     assert_eq!(rec["url"].as_str(), Some(url.as_str()));
 
-    w.file("content/forum.md", w.read("content/forum.md").replace("yyy\n", "yyy, edited\n"));
+    w.edit("content/forum.md", "yyy\n", "yyy, edited\n");
     w.run(&["publish", "--no-commit"]).code(0);
     assert!(w.fake.messages()[1].content.ends_with("edited"));
     let run = w.run(&["status", "--remote"]);

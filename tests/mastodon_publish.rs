@@ -95,8 +95,7 @@ fn an_edited_post_updates_its_status_in_place_and_the_hash_follows() {
     w.file("content/chain.md", md("platforms: [mastodon]\n", "One.\n\n---\n\nTwo.\n"));
     w.run(&["publish"]).code(0);
     let before = record(&w.read("content/chain.md")).expect("recorded");
-    let text = w.read("content/chain.md").replace("Two.", "Two, edited.");
-    w.file("content/chain.md", &text);
+    w.edit("content/chain.md", "Two.", "Two, edited.");
     let dry = w.run(&["publish", "--dry-run"]);
     dry.code(0);
     assert!(dry.all().contains("chain.md"), "{dry}");
@@ -111,8 +110,7 @@ fn an_edited_post_updates_its_status_in_place_and_the_hash_follows() {
     assert_eq!(after["id"], before["id"]);
     assert_eq!(after["parts"], before["parts"]);
     // A new part cannot be added to a published chain: said, and left alone.
-    let text = w.read("content/chain.md").replace("Two, edited.", "Two, edited.\n\n---\n\nThree.");
-    w.file("content/chain.md", &text);
+    w.edit("content/chain.md", "Two, edited.", "Two, edited.\n\n---\n\nThree.");
     let run = w.run(&["publish"]);
     assert!(run.all().contains("3 statuses but 2 were published"), "{run}");
     assert_eq!(w.fake.statuses().len(), 2);

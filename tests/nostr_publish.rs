@@ -89,8 +89,7 @@ fn a_changed_note_is_left_alone_with_a_warning() {
     w.file("content/a.md", md("platforms: [nostr]\n", "First words.\n"));
     w.run(&["publish"]).code(0);
     let before = record(&w.read("content/a.md")).expect("recorded");
-    let text = w.read("content/a.md").replace("First words.", "Second thoughts.");
-    w.file("content/a.md", &text);
+    w.edit("content/a.md", "First words.", "Second thoughts.");
     let dry = w.run(&["publish", "--dry-run"]);
     assert!(dry.all().contains("cannot be edited, so it is left alone"), "{dry}");
     let run = w.run(&["publish"]);
@@ -144,8 +143,7 @@ fn an_article_is_replaced_in_place_and_keeps_its_first_publication() {
     let rec = record(&w.read("content/posts-in-git.md")).expect("recorded");
     assert_eq!(rec["d"], "posts-in-git");
     assert!(rec["url"].as_str().is_some_and(|u| u.starts_with("https://njump.me/naddr1")), "{rec}");
-    let text = w.read("content/posts-in-git.md").replace("stays.", "stays, edited.");
-    w.file("content/posts-in-git.md", &text);
+    w.edit("content/posts-in-git.md", "stays.", "stays, edited.");
     let run = w.command(&["publish"]).env("CRIER_NOW", "2026-11-28T10:00:00Z").run();
     run.code(0);
     let now = w.fake.a.events(30023);

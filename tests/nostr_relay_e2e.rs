@@ -173,8 +173,7 @@ fn an_article_its_edit_and_a_delete_on_real_relays() {
     w.file("content/article.md", md(front, "Long **form**.\n"));
     w.run(&["publish"]).code(0);
     let first = record(&w.read("content/article.md"));
-    let text = w.read("content/article.md").replace("Long **form**.", "Long **form**, edited.");
-    w.file("content/article.md", &text);
+    w.edit("content/article.md", "Long **form**.", "Long **form**, edited.");
     w.run(&["publish"]).code(0);
     let edited = record(&w.read("content/article.md"));
     assert_ne!(edited["id"], first["id"]);

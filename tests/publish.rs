@@ -977,7 +977,7 @@ fn article_and_teaser_go_out_in_order_exactly_once_and_edits_update_the_article(
     assert_eq!((w.devto.articles().len(), w.posts().len()), (1, 1));
 
     // An edit to the article updates it in place; the Threads post is left alone.
-    w.file("content/launch.md", w.read("content/launch.md").replace("The article body.", "The article body, edited."));
+    w.edit("content/launch.md", "The article body.", "The article body, edited.");
     let plan = w.publish(&["--dry-run"]);
     assert!(plan.stdout.contains("would update it in place"), "{plan}");
     let run = w.publish(&[]);

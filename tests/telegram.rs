@@ -211,8 +211,8 @@ fn edits_go_in_place_and_deletes_say_the_48_hours() {
     let w = World::new(FakeConfig::default(), &post("media:\n  - {path: media/a.png}\n", "First caption\n"));
     w.file("content/text.md", post("", "First text\n"));
     w.run(&["publish"]).code(0);
-    w.file(POST, w.read(POST).replace("First caption", "Second caption"));
-    w.file("content/text.md", w.read("content/text.md").replace("First text", "Second **text**"));
+    w.edit(POST, "First caption", "Second caption");
+    w.edit("content/text.md", "First text", "Second **text**");
     w.run(&["publish"]).code(0).stdout_has("updated");
     let msgs = w.fake.messages();
     assert_eq!(msgs.len(), 2, "edited, not sent again");

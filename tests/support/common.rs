@@ -53,6 +53,12 @@ impl Fixture {
         self
     }
 
+    /// Replaces `from` with `to` in `rel`: an edit the user makes.
+    #[track_caller]
+    pub(crate) fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
+        self.file(rel, self.read(rel).replace(from, to))
+    }
+
     /// Makes `rel` a file of `len` zero bytes without writing them (sparse where supported).
     pub(crate) fn sized_file(&self, rel: &str, len: u64) -> &Self {
         self.file(rel, "");
