@@ -229,10 +229,7 @@ fn delete_takes_the_chain_down_records_and_commits_it_and_publish_leaves_it() {
     let keys = part_keys(&w, "content/hello.md");
     assert_eq!(keys.len(), 2);
 
-    // Without a terminal, nothing goes without --yes.
-    let refused = w.run(&["delete", "content/hello.md"]);
-    refused.code(2);
-    assert!(refused.all().contains("--yes"), "{refused}");
+    w.assert_delete_needs_yes("content/hello.md");
     assert_eq!(w.fake.pds.records().len(), 2);
 
     let run = w.run(&["delete", "content/hello.md", "--yes", "--no-push"]);
@@ -322,11 +319,17 @@ fn status_remote_notices_a_rewritten_record_even_when_the_file_changed() {
     assert!(run.stdout.contains("edited: the record was rewritten"), "{run}");
 }
 
+/// A world whose `content/a.md`, saying `text`, is published.
+fn published(text: &str) -> World {
+    let w = World::new();
+    w.file("content/a.md", format!("---\nplatforms: [bluesky]\n---\n{text}\n"));
+    w.run(&["publish", "--no-commit"]).code(0);
+    w
+}
+
 #[test]
 fn delete_after_a_lost_reply_is_recorded_on_the_same_run() {
-    let w = World::new();
-    w.file("content/a.md", "---\nplatforms: [bluesky]\n---\nto be deleted\n");
-    w.run(&["publish", "--no-commit"]).code(0);
+    let w = published("to be deleted");
     // The PDS deletes, the reply never comes; the retry finds the key empty.
     w.fake.pds.fail_next(Route::DeleteRecord, Fault::DropAfterAction);
     let run = w.delete("content/a.md");
@@ -337,9 +340,7 @@ fn delete_after_a_lost_reply_is_recorded_on_the_same_run() {
 
 #[test]
 fn delete_of_a_post_already_gone_is_recorded() {
-    let w = World::new();
-    w.file("content/a.md", "---\nplatforms: [bluesky]\n---\ngone in the app\n");
-    w.run(&["publish", "--no-commit"]).code(0);
+    let w = published("gone in the app");
     assert!(w.fake.pds.remove_in_app(&part_keys(&w, "content/a.md")[0]));
     let run = w.delete("content/a.md");
     run.code(0).stdout_has("deleted (it was already gone)");

@@ -158,13 +158,8 @@ fn the_definition_check_refuses_what_discord_would() {
 fn check_counts_characters_and_points_at_the_text() {
     let w = World::new();
     w.file("content/long.md", md("platforms: [discord]\n", &"日本".repeat(1001)));
-    let run = w.run(&["check", "--format", "json"]);
-    run.code(1);
-    let d = &run.json()["diagnostics"][0];
-    assert_eq!(
-        (d["code"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
-        (Some("discord-too-long"), Some(5), Some(1))
-    );
+    let d = w.run(&["check", "--format", "json"]).code(1).first_diagnostic("discord-too-long");
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(5), Some(1)));
     assert!(d["message"].as_str().unwrap_or("").contains("2002 characters"), "{d}");
 }
 

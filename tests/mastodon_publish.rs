@@ -122,11 +122,7 @@ fn check_counts_like_mastodon_and_crier_yaml_changes_the_limits() {
     let long = format!("{} https://example.com/{}\n", "word ".repeat(96), "x".repeat(300));
     w.file("content/long.md", md("platforms: [mastodon]\n", &long));
     // 96 × "word " = 480 characters, a space, and the 324-character link counts 23: 504 > 500.
-    let run = w.run(&["check", "--format", "json"]);
-    run.code(1);
-    let v: Value = serde_json::from_str(&run.stdout).expect("json");
-    let d = &v["diagnostics"][0];
-    assert_eq!(d["code"], "mastodon-text-too-long", "{run}");
+    let d = w.run(&["check", "--format", "json"]).code(1).first_diagnostic("mastodon-text-too-long");
     assert_eq!(
         (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
         (Some("content/long.md"), Some(5), Some(1))
@@ -260,9 +256,7 @@ fn delete_takes_the_chain_down_records_and_commits_it_and_publish_leaves_it() {
     let parts = ids(&w, "content/chain.md");
     assert_eq!(parts.len(), 3);
 
-    let refused = w.run(&["delete", "content/chain.md"]);
-    refused.code(2);
-    assert!(refused.all().contains("--yes"), "{refused}");
+    w.assert_delete_needs_yes("content/chain.md");
     assert_eq!(w.fake.statuses().len(), 3);
 
     let run = w.run(&["delete", "content/chain.md", "--yes", "--no-push"]);

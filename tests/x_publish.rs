@@ -276,11 +276,7 @@ fn check_counts_as_x_counts() {
     // 130 CJK characters weigh 260, a space 1, the link 23: 284 > 280.
     let long = format!("{} https://example.com/{}\n", "故".repeat(130), "x".repeat(100));
     w.file("content/long.md", md("platforms: [x]\n", &long));
-    let run = w.run(&["check", "--format", "json"]);
-    run.code(1);
-    let v: Value = serde_json::from_str(&run.stdout).expect("json");
-    let d = &v["diagnostics"][0];
-    assert_eq!(d["code"], "x-too-long", "{run}");
+    let d = w.run(&["check", "--format", "json"]).code(1).first_diagnostic("x-too-long");
     assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(5), Some(1)));
     assert!(d["message"].as_str().is_some_and(|m| m.contains("284 weighted characters")), "{d}");
     w.file("content/long.md", md("platforms: [x]\nx:\n  split: auto\n", &long));

@@ -279,6 +279,14 @@ impl<F: Fakes> World<F> {
         self.fake.check(run);
     }
 
+    /// `crier delete REL` without a terminal: nothing goes without `--yes`.
+    #[track_caller]
+    pub(crate) fn assert_delete_needs_yes(&self, rel: &str) {
+        let refused = self.run(&["delete", rel]);
+        refused.code(2);
+        assert!(refused.all().contains("--yes"), "{refused}");
+    }
+
     /// Runs `crier … ARGS…` against the fakes (see [`World::finish`]).
     #[track_caller]
     pub(crate) fn run(&self, args: &[&str]) -> Run {
@@ -585,6 +593,14 @@ impl Run {
     #[track_caller]
     pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{self}"))
+    }
+
+    /// `crier check --format json`: its first diagnostic, which must be `code`.
+    #[track_caller]
+    pub(crate) fn first_diagnostic(&self, code: &str) -> serde_json::Value {
+        let d = self.json()["diagnostics"][0].clone();
+        assert_eq!(d["code"], code, "{self}");
+        d
     }
 
     pub(crate) fn all(&self) -> String {
