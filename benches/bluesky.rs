@@ -8,8 +8,6 @@
 mod fake_bluesky;
 mod support;
 
-use std::time::Duration;
-
 use fake_bluesky::{FakeBluesky, FakeConfig};
 
 const LATENCY_MS: u64 = 50;
@@ -24,13 +22,9 @@ fn png(seed: u8) -> Vec<u8> {
 }
 
 fn main() {
-    // `CRIER_BENCH_LATENCY_MS=0` shows crier's own time.
-    let latency_ms = std::env::var("CRIER_BENCH_LATENCY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(LATENCY_MS);
-    let latency = Duration::from_millis(latency_ms);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let fake = rt.block_on(FakeBluesky::start(FakeConfig { latency, ..FakeConfig::default() }));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
+    let latency = support::latency(LATENCY_MS);
+    let w = support::world(|| FakeBluesky::start(FakeConfig { latency, ..FakeConfig::default() }));
+    let (fake, root) = (&w.fake, w.root());
     let total = TEXT_POSTS + IMAGE_POSTS;
     let config = format!("publish:\n  max_per_run: {total}\n  retry_initial_delay_ms: 10\n  request_timeout_secs: 5\n");
     support::write(root, "crier.yaml", config);
@@ -57,16 +51,13 @@ fn main() {
             ("BLUESKY_APP_PASSWORD", fake.password()),
         ],
     );
-    let published = fake.records().len();
-    if out.code != 0 || published != total {
-        panic!("crier publish failed ({published} of {total} published):\n{out}");
-    }
+    support::check_published(&out, fake.records().len(), total, "published");
     let calls = fake.calls();
     let uploads = fake.count("com.atproto.repo.uploadBlob") as u64;
     let sessions = fake.count("com.atproto.server.createSession") as u64;
     // The uploads of one post share one slot.
     let slots = calls - uploads + IMAGE_POSTS as u64;
-    let ideal = latency * u32::try_from(slots).unwrap_or(u32::MAX);
+    let ideal = support::one_after_another(latency, slots);
     let text_calls = calls - sessions - uploads - IMAGE_POSTS as u64;
     println!(
         "crier publish to Bluesky, {TEXT_POSTS} text posts + {IMAGE_POSTS} posts of 4 images, {} ms per call: \

@@ -16,12 +16,10 @@ const LATENCY: Duration = Duration::from_millis(50);
 const IN_FLIGHT: u32 = 4;
 
 fn main() {
-    let posts: usize = std::env::var("CRIER_BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let fake = rt.block_on(FakeThreads::start(FakeConfig::default()));
+    let posts = support::posts(200);
+    let w = support::world(|| FakeThreads::start(FakeConfig::default()));
+    let (fake, root) = (&w.fake, w.root());
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
     support::write(root, "crier.yaml", format!("publish:\n  max_per_run: {posts}\n"));
     for i in 0..posts {
         let text = format!("---\nplatforms: [threads]\n---\n\nBenchmark post number {i}: still there as sent?\n");

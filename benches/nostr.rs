@@ -8,35 +8,25 @@
 mod fake_nostr;
 mod support;
 
-use std::time::Duration;
-
 use fake_nostr::FakeRelay;
 
 const NOTES: usize = 100;
 const KEY: &str = "4f3e2d1c0b0a09080706050403020100f0e0d0c0b0a090807060504030201000";
 
 fn main() {
-    let latency_ms = std::env::var("CRIER_BENCH_LATENCY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
-    let latency = Duration::from_millis(latency_ms);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let relays: Vec<FakeRelay> = rt.block_on(async {
+    let latency = support::latency(50);
+    let w = support::world(|| async {
         let mut v = Vec::new();
         for _ in 0..3 {
             v.push(FakeRelay::with_latency(latency).await);
         }
         v
     });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
-    std::fs::write(root.join("crier.yaml"), format!("publish:\n  max_per_run: {NOTES}\n  request_timeout_secs: 5\n"))
-        .expect("crier.yaml");
-    std::fs::create_dir_all(root.join("content")).expect("content");
+    let (relays, root) = (&w.fake, w.root());
+    support::write(root, "crier.yaml", format!("publish:\n  max_per_run: {NOTES}\n  request_timeout_secs: 5\n"));
     for i in 0..NOTES {
-        std::fs::write(
-            root.join(format!("content/note-{i:03}.md")),
-            format!("---\nplatforms: [nostr]\n---\n\nBenchmark note {i}: crier publishes from #git.\n"),
-        )
-        .expect("post");
+        let text = format!("---\nplatforms: [nostr]\n---\n\nBenchmark note {i}: crier publishes from #git.\n");
+        support::write(root, &format!("content/note-{i:03}.md"), text);
     }
     let urls: Vec<String> = relays.iter().map(FakeRelay::url).collect();
     let env = [("NOSTR_SECRET_KEY", KEY.to_owned()), ("NOSTR_RELAYS", urls.join(","))];
@@ -45,7 +35,7 @@ fn main() {
     if out.code != 0 || stored.iter().any(|n| *n != NOTES) {
         panic!("crier publish failed ({stored:?} of {NOTES} notes per relay):\n{out}");
     }
-    let ideal = latency * u32::try_from(NOTES + 1).unwrap_or(u32::MAX);
+    let ideal = support::one_after_another(latency, NOTES as u64 + 1);
     let sent: usize = relays.iter().map(|r| r.sent_events().len()).sum();
     let (rerun_wall, rerun) = support::publish(root, &env);
     let resent = relays.iter().map(|r| r.sent_events().len()).sum::<usize>() - sent;

@@ -14,13 +14,11 @@ use fake_threads::{FakeConfig, FakeThreads};
 const LATENCY: Duration = Duration::from_millis(50);
 
 fn main() {
-    let posts: usize = std::env::var("CRIER_BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let fake = rt.block_on(FakeThreads::start(FakeConfig::default()));
+    let posts = support::posts(200);
+    let w = support::world(|| FakeThreads::start(FakeConfig::default()));
+    let (fake, root) = (&w.fake, w.root());
     fake.set_latency(LATENCY);
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
     let config = format!(
         "publish:\n  max_per_run: {posts}\n  retry_initial_delay_ms: 10\n  max_retry_wait_secs: 2\n  \
          request_timeout_secs: 5\n  processing_timeout_secs: 5\n  poll_interval_ms: 20\n"
@@ -33,12 +31,9 @@ fn main() {
 
     let (wall, out) =
         support::publish(root, &[("CRIER_THREADS_API_URL", fake.base_url()), ("THREADS_ACCESS_TOKEN", fake.token())]);
-    let published = fake.published_posts().len();
-    if out.code != 0 || published != posts {
-        panic!("crier publish failed ({published} of {posts} published):\n{out}");
-    }
+    support::check_published(&out, fake.published_posts().len(), posts, "published");
     let calls = fake.calls();
-    let ideal = LATENCY * u32::try_from(calls).unwrap_or(u32::MAX);
+    let ideal = support::one_after_another(LATENCY, calls);
     println!(
         "crier publish, {posts} text posts, {} ms per call: wall {:.2} s, {calls} API calls ({:.2} per post), \
          sequential ideal {:.2} s (calls × {} ms), wall/ideal {:.2}",

@@ -21,28 +21,21 @@ use std::time::Duration;
 const LATENCY: Duration = Duration::from_millis(50);
 
 fn main() {
-    let posts: usize = std::env::var("CRIER_BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let threads = rt.block_on(fake_threads::FakeThreads::start(fake_threads::FakeConfig::default()));
-    let bluesky = rt.block_on(fake_bluesky::FakeBluesky::start(fake_bluesky::FakeConfig {
-        latency: LATENCY,
-        ..fake_bluesky::FakeConfig::default()
-    }));
-    let mastodon = rt.block_on(fake_mastodon::FakeMastodon::start(fake_mastodon::FakeConfig {
-        latency: LATENCY,
-        ..fake_mastodon::FakeConfig::default()
-    }));
-    let devto = rt.block_on(fake_devto::FakeDevto::start(fake_devto::FakeConfig {
-        latency: LATENCY,
-        ..fake_devto::FakeConfig::default()
-    }));
+    let posts = support::posts(1000);
+    let w = support::world(|| async {
+        (
+            fake_threads::FakeThreads::start(fake_threads::FakeConfig::default()).await,
+            fake_bluesky::FakeBluesky::start(fake_bluesky::FakeConfig { latency: LATENCY, ..Default::default() }).await,
+            fake_mastodon::FakeMastodon::start(fake_mastodon::FakeConfig { latency: LATENCY, ..Default::default() })
+                .await,
+            fake_devto::FakeDevto::start(fake_devto::FakeConfig { latency: LATENCY, ..Default::default() }).await,
+        )
+    });
+    let ((threads, bluesky, mastodon, devto), root) = (&w.fake, w.root());
     threads.set_latency(LATENCY);
 
     // Posts already published everywhere: seeded on the fakes, recorded in the files.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
-    std::fs::write(root.join("crier.yaml"), "").expect("write crier.yaml");
-    std::fs::create_dir_all(root.join("content")).expect("mkdir content");
+    support::write(root, "crier.yaml", "");
     let user = threads.user_id();
     for i in 0..posts {
         let text = format!("Benchmark post number {i}.");
@@ -62,7 +55,7 @@ fn main() {
         front.push_str("---\n\n");
         front.push_str(&text);
         front.push('\n');
-        std::fs::write(root.join(format!("content/post-{i:04}.md")), front).expect("write post");
+        support::write(root, &format!("content/post-{i:04}.md"), front);
     }
 
     let env = [
@@ -87,7 +80,7 @@ fn main() {
     let names = ["threads", "bluesky", "mastodon", "devto"];
     let calls: Vec<u64> = after.iter().zip(before).map(|(a, b)| a - b).collect();
     let slowest = calls.iter().copied().max().unwrap_or(0);
-    let serial = LATENCY * u32::try_from(slowest).unwrap_or(u32::MAX);
+    let serial = support::one_after_another(LATENCY, slowest);
     let per: Vec<String> = names.iter().zip(&calls).map(|(n, c)| format!("{n} {c}")).collect();
     println!(
         "crier stats, {posts} posts on 4 platforms, {} ms per call: wall {:.2} s; calls: {}; \

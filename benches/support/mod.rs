@@ -10,6 +10,36 @@ use common::{Crier, Run};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// The fakes `start` makes, on their own runtime, beside an empty repository (`w.root()`).
+pub(crate) fn world<F, Fut: std::future::Future<Output = F>>(start: impl FnOnce() -> Fut) -> common::World<F> {
+    common::World::start(2, common::Fixture::new("crier-bench-"), start)
+}
+
+/// The latency of every call to the fakes: `CRIER_BENCH_LATENCY_MS` (0 measures crier's own
+/// time), else `default_ms`.
+pub(crate) fn latency(default_ms: u64) -> Duration {
+    Duration::from_millis(
+        std::env::var("CRIER_BENCH_LATENCY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(default_ms),
+    )
+}
+
+/// How many posts: `CRIER_BENCH_POSTS`, else `default`.
+pub(crate) fn posts(default: usize) -> usize {
+    std::env::var("CRIER_BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Fails the benchmark unless `crier publish` succeeded and made all `expected` `what`.
+pub(crate) fn check_published(out: &Run, made: usize, expected: usize, what: &str) {
+    if out.code != 0 || made != expected {
+        panic!("crier publish failed ({made} of {expected} {what}):\n{out}");
+    }
+}
+
+/// `calls` calls of `latency` each, one after another.
+pub(crate) fn one_after_another(latency: Duration, calls: u64) -> Duration {
+    latency * u32::try_from(calls).unwrap_or(u32::MAX)
+}
+
 /// Writes `text` to `root/rel`, making its folders.
 pub(crate) fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
     let p = root.join(rel);
@@ -26,6 +56,38 @@ pub(crate) fn crier(root: &Path, env: &[(&str, String)], args: &[&str]) -> (Dura
     let start = Instant::now();
     let run = crier.run();
     (start.elapsed(), run)
+}
+
+/// The per-platform publish benchmarks' repository: text posts, and posts of images.
+pub(crate) const TEXT_POSTS: usize = 100;
+pub(crate) const IMAGE_POSTS: usize = 10;
+pub(crate) const IMAGES: usize = 4;
+
+/// The calls a fake got in a publish benchmark: all of them, the uploads and the creates.
+pub(crate) struct Calls {
+    pub(crate) all: u64,
+    pub(crate) uploads: u64,
+    pub(crate) creates: u64,
+}
+
+/// Prints a publish benchmark's line over [`TEXT_POSTS`] and [`IMAGE_POSTS`] (each an `item`,
+/// "post" or "status"): the wall time, the calls, and the ideal: every call one after
+/// another, except that the uploads of one post go side by side in `upload_slots` calls' time.
+pub(crate) fn report_text_and_images(item: &str, latency: Duration, wall: Duration, calls: Calls, upload_slots: u64) {
+    let Calls { all, uploads, creates } = calls;
+    let first_reads = all - uploads - creates;
+    let sequential_calls = all - uploads + upload_slots * IMAGE_POSTS as u64;
+    let ideal = one_after_another(latency, sequential_calls);
+    println!(
+        "crier publish, {TEXT_POSTS} text posts + {IMAGE_POSTS} posts of {IMAGES} images, {} ms per call: wall {:.2} s; \
+         {all} calls ({first_reads} first reads, {creates} creates, {uploads} uploads; {:.2} calls per text {item} after the first reads); \
+         ideal {:.2} s ({sequential_calls} calls one after another, a {item}'s uploads side by side); wall/ideal {:.2}",
+        latency.as_millis(),
+        wall.as_secs_f64(),
+        (creates as f64) / ((TEXT_POSTS + IMAGE_POSTS) as f64),
+        ideal.as_secs_f64(),
+        wall.as_secs_f64() / ideal.as_secs_f64()
+    );
 }
 
 /// Writes the repository of the per-platform publish benchmarks into `root`: crier.yaml
