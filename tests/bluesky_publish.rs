@@ -58,6 +58,15 @@ impl World {
         self.run(&["delete", target, "--yes", "--no-commit"])
     }
 
+    /// `crier delete REL` takes every record down, says `said`, and dates the entry now.
+    #[track_caller]
+    fn assert_deletes(&self, rel: &str, said: &str) {
+        let run = self.delete(rel);
+        run.code(0).stdout_has(said);
+        assert!(self.fake.pds.records().is_empty(), "{run}");
+        assert_eq!(self.deleted_at(rel), NOW);
+    }
+
     /// When the record of `rel` says it was deleted (`null` when it does not).
     fn deleted_at(&self, rel: &str) -> Value {
         self.record(rel).expect("entry").get("deleted_at").cloned().unwrap_or(Value::Null)
@@ -332,19 +341,14 @@ fn delete_after_a_lost_reply_is_recorded_on_the_same_run() {
     let w = published("to be deleted");
     // The PDS deletes, the reply never comes; the retry finds the key empty.
     w.fake.pds.fail_next(Route::DeleteRecord, Fault::DropAfterAction);
-    let run = w.delete("content/a.md");
-    run.code(0).stdout_has("deleted");
-    assert!(w.fake.pds.records().is_empty());
-    assert_eq!(w.deleted_at("content/a.md"), NOW);
+    w.assert_deletes("content/a.md", "deleted");
 }
 
 #[test]
 fn delete_of_a_post_already_gone_is_recorded() {
     let w = published("gone in the app");
     assert!(w.fake.pds.remove_in_app(&part_keys(&w, "content/a.md")[0]));
-    let run = w.delete("content/a.md");
-    run.code(0).stdout_has("deleted (it was already gone)");
-    assert_eq!(w.deleted_at("content/a.md"), NOW);
+    w.assert_deletes("content/a.md", "deleted (it was already gone)");
 }
 
 #[test]
@@ -361,10 +365,7 @@ fn delete_failing_in_the_middle_of_a_chain_is_finished_by_the_rerun() {
     first.code(1).stdout_has("1 of 2 parts were deleted; run again to finish");
     assert_eq!(w.fake.pds.records().len(), 1);
     assert!(w.deleted_at("content/hello.md").is_null(), "not recorded yet");
-    let rerun = w.delete("content/hello.md");
-    rerun.code(0).stdout_has("deleted, 2 parts (1 already gone)");
-    assert!(w.fake.pds.records().is_empty());
-    assert_eq!(w.deleted_at("content/hello.md"), NOW);
+    w.assert_deletes("content/hello.md", "deleted, 2 parts (1 already gone)");
 }
 
 #[test]
