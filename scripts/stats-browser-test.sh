@@ -12,20 +12,11 @@
 # charts do not draw must fail that check. Loads the served /stats in Chromium too,
 # and takes a screenshot of it. Exits non-zero on the first failed check.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-/tmp/crier-stats.png}
 port=${CRIER_WATCH_PORT:-4518}
-command -v chromium >/dev/null || { echo "chromium not found: apt-get install -y chromium" >&2; exit 2; }
-
-cargo build --quiet --manifest-path "$here/Cargo.toml"
-bin="${CARGO_TARGET_DIR:-$here/target}/debug/crier"
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-
-mkdir -p "$tmp/repo/content" "$tmp/repo/.crier"
-cd "$tmp/repo"
-git init -q .
+# shellcheck source=scripts/browser-test-setup.sh
+source "$(dirname "$0")/browser-test-setup.sh"
+mkdir -p .crier
 printf -- '---\nplatforms: [bluesky]\n---\n\nA post.\n' > content/a.md
 row() { printf '{"at":"%s","file":"%s","platform":"%s","id":"%s","metrics":%s}\n' "$@"; }
 {

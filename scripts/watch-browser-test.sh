@@ -10,19 +10,11 @@
 # live-reload stream with curl, then takes a screenshot with headless
 # Chromium. Look at the screenshot. Exits non-zero on the first failed check.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-/tmp/crier-watch.png}
 port=${CRIER_WATCH_PORT:-4517}
-command -v chromium >/dev/null || { echo "chromium not found: apt-get install -y chromium" >&2; exit 2; }
-
-cargo build --quiet --manifest-path "$here/Cargo.toml"
-bin="${CARGO_TARGET_DIR:-$here/target}/debug/crier"
-tmp=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-
-mkdir -p "$tmp/repo/content" "$tmp/repo/media"
-cd "$tmp/repo"
-git init -q .
+# shellcheck source=scripts/browser-test-setup.sh
+source "$(dirname "$0")/browser-test-setup.sh"
+mkdir -p media
 # A 3x2 red PNG.
 printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x03\x00\x00\x00\x02\x08\x02\x00\x00\x00\x12\x16\xf1M\x00\x00\x00\x12IDATx\x9cc\xf8\xcf\xc0\x00\xc4\x0c\x0c\xff\x01\x00\x1e\xf3\x03\xfd\xa7)\x8a\x1f\x00\x00\x00\x00IEND\xaeB`\x82' > media/red.png
 cat > content/chain.md <<'MD'
