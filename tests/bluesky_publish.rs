@@ -275,15 +275,7 @@ fn status_remote_reports_gone_edited_and_another_account() {
         .rewrite_in_app(&part_keys(&w, "content/edited.md")[0], "The edited post, changed elsewhere")
         .expect("there");
     assert!(w.fake.pds.remove_in_app(&part_keys(&w, "content/chain.md")[1]));
-    let other = "did:plc:someoneelse00000000000001";
-    let foreign = w.fake.pds.seed_foreign(other, "3lbbbbbbbbbb2", serde_json::json!({"text": "theirs"}));
-    w.file(
-        "content/theirs.md",
-        format!(
-            "---\nplatforms: [bluesky]\npublished:\n  bluesky:\n    id: {}\n    url: https://bsky.app/profile/{other}/post/3lbbbbbbbbbb2\n    published_at: \"{NOW}\"\n    hash: sha256:0\n---\nTheirs\n",
-            foreign.uri
-        ),
-    );
+    let (other, uri) = claim_theirs(&w);
 
     let run = w.run(&["status", "--remote"]);
     run.code(0);
@@ -294,10 +286,7 @@ fn status_remote_reports_gone_edited_and_another_account() {
         line("edited").contains("edited: Bluesky shows “…dited post, changed elsewhere”, crier sent “…dited post”"),
         "{run}"
     );
-    assert!(
-        line("theirs").contains(&format!("other account: {} belongs to another account ({other})", foreign.uri)),
-        "{run}"
-    );
+    assert!(line("theirs").contains(&format!("other account: {uri} belongs to another account ({other})")), "{run}");
     assert!(line("same").is_empty(), "a post as recorded is not listed: {run}");
     assert!(run.stdout.contains("4 drifted, 0 not checked"), "{run}");
 
@@ -386,9 +375,9 @@ fn a_rate_limit_stops_deleting_on_bluesky_and_the_rerun_finishes() {
     assert!(w.fake.pds.records().is_empty());
 }
 
-#[test]
-fn delete_refuses_a_record_of_another_account() {
-    let w = World::new();
+/// Another account's post on the PDS, which `content/theirs.md` records as this one's: that
+/// account's DID and the post's URI.
+fn claim_theirs(w: &World) -> (&'static str, String) {
     let other = "did:plc:someoneelse00000000000001";
     let foreign = w.fake.pds.seed_foreign(other, "3lbbbbbbbbbb2", serde_json::json!({"text": "theirs"}));
     w.file(
@@ -398,6 +387,13 @@ fn delete_refuses_a_record_of_another_account() {
             foreign.uri
         ),
     );
+    (other, foreign.uri)
+}
+
+#[test]
+fn delete_refuses_a_record_of_another_account() {
+    let w = World::new();
+    claim_theirs(&w);
     let run = w.delete("content/theirs.md");
     run.code(1);
     assert!(run.stdout.contains("belongs to another account"), "{run}");

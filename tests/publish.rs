@@ -45,6 +45,17 @@ struct World {
 common::fixture_world!(World, repo);
 
 impl World {
+    /// `crier publish` succeeds, and `content/a.md` ([`TEXT_POST`]) is on Threads exactly
+    /// once and recorded.
+    #[track_caller]
+    fn assert_published_once(&self) {
+        let run = self.publish(&[]);
+        run.code(0);
+        let posts = self.posts();
+        assert_eq!(posts.len(), 1, "exactly one post\n{run}");
+        assert_recorded(TEXT_POST, &self.read("content/a.md"), &[&posts[0]]);
+    }
+
     fn new() -> Self {
         Self::with(fake_config(), "")
     }
@@ -471,11 +482,7 @@ fn server_errors_before_acting_are_retried() {
     w.fake.fail_next(Route::CreateContainer, Fault::GraphError { code: 2, subcode: None, transient: true });
     w.fake.fail_next(Route::Publish, Fault::HtmlPage);
     w.fake.fail_next(Route::Media, Fault::Status(500, "oops".into()));
-    let run = w.publish(&[]);
-    run.code(0);
-    let posts = w.posts();
-    assert_eq!(posts.len(), 1, "{run}");
-    assert_recorded(TEXT_POST, &w.read("content/a.md"), &[&posts[0]]);
+    w.assert_published_once();
 }
 
 #[test]
@@ -552,11 +559,7 @@ fn lost_publish_reply_still_publishes_exactly_once_and_records_it() {
     let w = World::new();
     w.file("content/a.md", TEXT_POST);
     w.fake.fail_next(Route::Publish, Fault::DropAfterAction);
-    let run = w.publish(&[]);
-    run.code(0);
-    let posts = w.posts();
-    assert_eq!(posts.len(), 1, "exactly one post\n{run}");
-    assert_recorded(TEXT_POST, &w.read("content/a.md"), &[&posts[0]]);
+    w.assert_published_once();
 }
 
 #[test]
@@ -651,11 +654,7 @@ fn process_killed_after_publishing_does_not_publish_twice() {
     let _ = child.wait();
     assert_eq!(w.read("content/a.md"), TEXT_POST, "killed before writing the record");
 
-    let run = w.publish(&[]);
-    run.code(0);
-    let posts = w.posts();
-    assert_eq!(posts.len(), 1, "still exactly one post\n{run}");
-    assert_recorded(TEXT_POST, &w.read("content/a.md"), &[&posts[0]]);
+    w.assert_published_once();
 }
 
 #[test]
