@@ -16,7 +16,6 @@ use crier::platforms::mastodon::api::{
 };
 use crier::platforms::mastodon::publish::{MastodonPublisher, PublishOptions, idempotency_key};
 use crier::platforms::mastodon::remote;
-use crier::platforms::mastodon::rules::Limits;
 use crier::platforms::mastodon::{MastodonOutput, MastodonPart};
 use crier::platforms::{Deletion, Failure, Remote};
 use crier::rules::media::MediaRef;
@@ -69,15 +68,7 @@ fn part(text: &str) -> MastodonPart {
 }
 
 fn output(parts: &[&str]) -> MastodonOutput {
-    MastodonOutput {
-        parts: parts.iter().map(|t| part(t)).collect(),
-        visibility: "public".into(),
-        spoiler_text: None,
-        sensitive: false,
-        language: Some("en".into()),
-        template: "mastodon".into(),
-        limits: Limits::default(),
-    }
+    common::mastodon_output(parts.iter().copied(), 30..39)
 }
 
 /// A real file with the PNG header the probe reads.

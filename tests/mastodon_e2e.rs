@@ -27,11 +27,10 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use crier::content::Post;
 
+use crier::platforms::mastodon::MastodonOutput;
 use crier::platforms::mastodon::api::{ClientOptions, MastodonClient, Status, parse_instance};
 use crier::platforms::mastodon::html;
 use crier::platforms::mastodon::publish::{MastodonPublisher, PublishOptions};
-use crier::platforms::mastodon::rules::Limits;
-use crier::platforms::mastodon::{MastodonOutput, MastodonPart};
 use secrecy::SecretString;
 use url::Url;
 
@@ -73,18 +72,7 @@ fn post(path: &str) -> Post {
 }
 
 fn output(parts: &[String]) -> MastodonOutput {
-    MastodonOutput {
-        parts: parts
-            .iter()
-            .map(|t| MastodonPart { text: t.clone(), media: Vec::new(), origin: 30..34, dropped_images: Vec::new() })
-            .collect(),
-        visibility: "public".into(),
-        spoiler_text: None,
-        sensitive: false,
-        language: Some("en".into()),
-        template: "mastodon".into(),
-        limits: Limits::default(),
-    }
+    common::mastodon_output(parts.iter().cloned(), 30..34)
 }
 
 async fn mine(client: &MastodonClient) -> Vec<Status> {
@@ -114,10 +102,10 @@ fn crier_at(root: &std::path::Path, instance: &str, token: &str, args: &[&str]) 
 
 /// A fresh project folder with `content/`, and a nonce that sets this run's texts apart
 /// from earlier runs' on the same server.
-fn project() -> (tempfile::TempDir, u128) {
+fn project() -> (common::Fixture, u128) {
     let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir_all(dir.path().join("content")).expect("mkdir");
+    let dir = common::Fixture::new("crier-mastodon-e2e-");
+    std::fs::create_dir_all(dir.root().join("content")).expect("mkdir");
     (dir, nonce)
 }
 
@@ -279,15 +267,13 @@ async fn publishes_to_a_real_mastodon_api_server() {
 fn the_binary_publishes_edits_and_reruns_against_a_real_server() {
     let (url, token) = server();
     let (dir, nonce) = project();
-    let root = dir.path();
-    std::fs::create_dir_all(root.join("media")).expect("mkdir");
-    std::fs::write(root.join("media/dot.png"), common::encoded_png(32, 20)).expect("png");
-    std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 5\n  poll_interval_ms: 300\n")
-        .expect("yaml");
+    let root = dir.root();
+    dir.file("media/dot.png", common::encoded_png(32, 20));
+    dir.file("crier.yaml", "publish:\n  request_timeout_secs: 5\n  poll_interval_ms: 300\n");
     let post = format!(
         "---\nplatforms: [mastodon]\nmedia:\n  - path: media/dot.png\n    alt: A small gradient\nmastodon:\n  visibility: unlisted\n---\n\nBinary e2e {nonce}: **first** status, with an [image](https://example.com).\n\n---\n\nBinary e2e {nonce}: second status.\n"
     );
-    std::fs::write(root.join("content/post.md"), &post).expect("post");
+    dir.file("content/post.md", &post);
     let run = |what: &str| {
         let (code, _) = crier_at(root, url.as_str(), &token, &["publish"]);
         assert_eq!(code, 0, "crier publish ({what}) failed");
@@ -302,8 +288,7 @@ fn the_binary_publishes_edits_and_reruns_against_a_real_server() {
     assert_eq!(count(&first), 1);
     run("rerun");
     assert_eq!(count(&first), 1, "the rerun posted nothing new");
-    std::fs::write(root.join("content/post.md"), recorded.replace("second status.", "second status, edited."))
-        .expect("edit");
+    dir.file("content/post.md", recorded.replace("second status.", "second status, edited."));
     run("edit");
     assert_eq!(count(&format!("Binary e2e {nonce}: second status, edited.")), 1);
     assert_eq!(count(&format!("Binary e2e {nonce}: second status.")), 0);
@@ -318,18 +303,13 @@ fn the_binary_deletes_and_inspects_against_a_real_server() {
     use crier::platforms::mastodon::api::{MastodonError, StatusEdit};
     let (url, token) = server();
     let (dir, nonce) = project();
-    let root = dir.path();
-    std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 5\n").expect("yaml");
-    std::fs::write(
-        root.join("content/chain.md"),
+    let root = dir.root();
+    dir.file("crier.yaml", "publish:\n  request_timeout_secs: 5\n");
+    dir.file(
+        "content/chain.md",
         format!("---\nplatforms: [mastodon]\n---\n\nDelete e2e {nonce}: one.\n\n---\n\nDelete e2e {nonce}: two.\n"),
-    )
-    .expect("post");
-    std::fs::write(
-        root.join("content/solo.md"),
-        format!("---\nplatforms: [mastodon]\n---\n\nDelete e2e {nonce}: gone in the app.\n"),
-    )
-    .expect("post");
+    );
+    dir.file("content/solo.md", format!("---\nplatforms: [mastodon]\n---\n\nDelete e2e {nonce}: gone in the app.\n"));
     let crier = |args: &[&str]| crier_at(root, url.as_str(), &token, args);
     let record = |file: &str| -> serde_json::Value {
         let text = std::fs::read_to_string(root.join(file)).expect("read");
@@ -405,17 +385,15 @@ fn the_binary_recovers_from_a_502_on_a_read() {
     let proxy = std::env::var("CRIER_MASTODON_E2E_FAULT_PROXY")
         .expect("set CRIER_MASTODON_E2E_FAULT_PROXY: run scripts/mastodon-server-test.sh");
     let (dir, nonce) = project();
-    let root = dir.path();
+    let root = dir.root();
     // A retry budget (1 s) shorter than what is left of the rate-limit window but for its
     // last second, and enough for two backoffs (0.1 s, 0.2 s).
-    std::fs::write(
-        root.join("crier.yaml"),
+    dir.file(
+        "crier.yaml",
         "publish:\n  request_timeout_secs: 5\n  max_retry_wait_secs: 1\n  retry_initial_delay_ms: 100\n",
-    )
-    .expect("yaml");
+    );
     let text = format!("Fault e2e {nonce}: published through two 502s.");
-    std::fs::write(root.join("content/fault.md"), format!("---\nplatforms: [mastodon]\n---\n\n{text}\n"))
-        .expect("post");
+    dir.file("content/fault.md", format!("---\nplatforms: [mastodon]\n---\n\n{text}\n"));
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
     let control = format!("{}/__fault__", proxy.trim_end_matches('/'));
@@ -451,13 +429,9 @@ fn the_binary_reads_favourites_boosts_and_replies_from_a_real_server() {
     let fan = std::env::var("CRIER_MASTODON_E2E_FAN_TOKEN")
         .expect("set CRIER_MASTODON_E2E_FAN_TOKEN: run scripts/mastodon-server-test.sh");
     let (dir, nonce) = project();
-    let root = dir.path();
-    std::fs::write(root.join("crier.yaml"), "publish:\n  request_timeout_secs: 5\n").expect("yaml");
-    std::fs::write(
-        root.join("content/liked.md"),
-        format!("---\nplatforms: [mastodon]\n---\n\nStats e2e {nonce}: one to like.\n"),
-    )
-    .expect("post");
+    let root = dir.root();
+    dir.file("crier.yaml", "publish:\n  request_timeout_secs: 5\n");
+    dir.file("content/liked.md", format!("---\nplatforms: [mastodon]\n---\n\nStats e2e {nonce}: one to like.\n"));
     let crier = |args: &[&str]| crier_at(root, url.as_str(), &token, args);
     let stats = || -> serde_json::Value {
         let run = common::Crier::new(root)

@@ -707,6 +707,25 @@ pub(crate) fn fast_http() -> crier::platforms::http::HttpOptions {
     }
 }
 
+/// What crier renders for Mastodon from the texts `parts` (no media), public and in English.
+pub(crate) fn mastodon_output(
+    parts: impl IntoIterator<Item = impl Into<String>>,
+    origin: std::ops::Range<usize>,
+) -> crier::platforms::mastodon::MastodonOutput {
+    use crier::platforms::mastodon::MastodonPart;
+    let part =
+        |text: String| MastodonPart { text, media: Vec::new(), origin: origin.clone(), dropped_images: Vec::new() };
+    crier::platforms::mastodon::MastodonOutput {
+        parts: parts.into_iter().map(|t| part(t.into())).collect(),
+        visibility: "public".into(),
+        spoiler_text: None,
+        sensitive: false,
+        language: Some("en".into()),
+        template: "mastodon".into(),
+        limits: crier::platforms::mastodon::rules::Limits::default(),
+    }
+}
+
 /// The Markdown post `text` as crier parses it, at `path`.
 #[track_caller]
 pub(crate) fn markdown_post(path: &str, text: &str) -> crier::content::Post {
