@@ -49,10 +49,7 @@ impl World {
     /// once and recorded.
     #[track_caller]
     fn assert_published_once(&self) {
-        let run = self.publish(&[]);
-        run.code(0);
-        let posts = self.posts();
-        assert_eq!(posts.len(), 1, "exactly one post\n{run}");
+        let (_, posts) = self.publish_ok(1);
         assert_recorded(TEXT_POST, &self.read("content/a.md"), &[&posts[0]]);
     }
 
@@ -72,6 +69,16 @@ impl World {
         let w = Self { fake, devto, rt, repo, token };
         w.file("crier.yaml", config(publish_extra));
         w
+    }
+
+    /// `crier publish` succeeds with `n` posts on Threads: the run and the posts.
+    #[track_caller]
+    fn publish_ok(&self, n: usize) -> (Run, Vec<FakePost>) {
+        let run = self.publish(&[]);
+        run.code(0);
+        let posts = self.posts();
+        assert_eq!(posts.len(), n, "{run}");
+        (run, posts)
     }
 
     fn posts(&self) -> Vec<FakePost> {
@@ -229,10 +236,7 @@ const TEXT_POST: &str = "---\n# A hand-written comment that must survive.\nplatf
 fn text_post_is_published_once_and_recorded_without_touching_other_bytes() {
     let w = World::new();
     w.file("content/launch.md", TEXT_POST);
-    let run = w.publish(&[]);
-    run.code(0);
-    let posts = w.posts();
-    assert_eq!(posts.len(), 1, "{run}");
+    let (run, posts) = w.publish_ok(1);
     let p = &posts[0];
     assert_eq!(p.media_type, "TEXT");
     assert_eq!(
@@ -278,10 +282,7 @@ const CHAIN_POST: &str = "---\nplatforms: [threads]\n---\n\nFirst part of the ch
 fn chain_from_thematic_breaks_is_published_as_replies_and_recorded_in_order() {
     let w = World::new();
     w.file("content/chain.md", CHAIN_POST);
-    let run = w.publish(&[]);
-    run.code(0);
-    let posts = w.posts();
-    assert_eq!(posts.len(), 3, "{run}");
+    let (_, posts) = w.publish_ok(3);
     let texts: Vec<&str> = posts.iter().map(|p| p.text.as_deref().unwrap_or("")).collect();
     assert_eq!(
         texts,
@@ -310,10 +311,7 @@ fn image_post_and_carousel_send_public_urls_and_alt_text_and_wait_for_processing
         "Two pictures.\n",
     );
     w.file("content/image.md", &image).file("content/carousel.md", &carousel);
-    let run = w.publish(&[]);
-    run.code(0);
-    let posts = w.posts();
-    assert_eq!(posts.len(), 2, "{run}");
+    let (run, posts) = w.publish_ok(2);
     let img = posts.iter().find(|p| p.media_type == "IMAGE").unwrap_or_else(|| panic!("an IMAGE post\n{run}"));
     assert_eq!(img.image_url.as_deref(), Some("https://cdn.example/media/a.png"));
     assert_eq!(img.alt_text.as_deref(), Some("A square"));
@@ -568,10 +566,7 @@ fn lost_publish_reply_on_a_reply_part_still_publishes_the_chain_once() {
     w.file("content/chain.md", CHAIN_POST);
     w.fake.fail_next(Route::Publish, Fault::Delay(Duration::ZERO));
     w.fake.fail_next(Route::Publish, Fault::DropAfterAction);
-    let run = w.publish(&[]);
-    run.code(0);
-    let posts = w.posts();
-    assert_eq!(posts.len(), 3, "{run}");
+    let (_, posts) = w.publish_ok(3);
     let refs: Vec<&FakePost> = posts.iter().collect();
     assert_recorded(CHAIN_POST, &w.read("content/chain.md"), &refs);
 }
@@ -1097,10 +1092,7 @@ fn ghost_posts_and_spoiler_media_are_sent_and_spoilers_are_plain_elsewhere() {
             "Look\n",
         ),
     );
-    let run = w.publish(&[]);
-    run.code(0);
-    let posts = w.posts();
-    assert_eq!(posts.len(), 2, "{run}");
+    let (run, posts) = w.publish_ok(2);
     let ghost = posts.iter().find(|p| p.media_type == "TEXT").expect("ghost post");
     assert!(ghost.ghost && !ghost.spoiler_media);
     assert_eq!(ghost.text.as_deref(), Some("Gone in a day: boo!"));
