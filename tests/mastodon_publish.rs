@@ -92,9 +92,8 @@ fn publishes_text_chain_and_image_once_and_records_them() {
 #[test]
 fn an_edited_post_updates_its_status_in_place_and_the_hash_follows() {
     let w = World::new();
-    w.file("content/chain.md", md("platforms: [mastodon]\n", "One.\n\n---\n\nTwo.\n"));
-    w.run(&["publish"]).code(0);
-    let before = record(&w.read("content/chain.md")).expect("recorded");
+    let before =
+        w.publish_and_record("content/chain.md", md("platforms: [mastodon]\n", "One.\n\n---\n\nTwo.\n"), "mastodon");
     w.edit("content/chain.md", "Two.", "Two, edited.");
     let dry = w.run(&["publish", "--dry-run"]);
     dry.code(0);

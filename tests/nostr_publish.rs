@@ -86,9 +86,7 @@ fn a_note_with_a_tag_and_a_link_goes_to_both_relays_once() {
 #[test]
 fn a_changed_note_is_left_alone_with_a_warning() {
     let w = World::new();
-    w.file("content/a.md", md("platforms: [nostr]\n", "First words.\n"));
-    w.run(&["publish"]).code(0);
-    let before = record(&w.read("content/a.md")).expect("recorded");
+    let before = w.publish_and_record("content/a.md", md("platforms: [nostr]\n", "First words.\n"), "nostr");
     w.edit("content/a.md", "First words.", "Second thoughts.");
     let dry = w.run(&["publish", "--dry-run"]);
     assert!(dry.all().contains("cannot be edited, so it is left alone"), "{dry}");
@@ -263,9 +261,7 @@ fn a_bad_key_is_exit_2_with_a_hint_and_never_shown() {
 #[test]
 fn delete_names_every_part_and_drift_and_stats_read_the_relays() {
     let w = World::new();
-    w.file("content/chain.md", md("platforms: [nostr]\n", "One.\n\n---\n\nTwo.\n"));
-    w.run(&["publish"]).code(0);
-    let rec = record(&w.read("content/chain.md")).expect("recorded");
+    let rec = w.publish_and_record("content/chain.md", md("platforms: [nostr]\n", "One.\n\n---\n\nTwo.\n"), "nostr");
     let root = rec["id"].as_str().unwrap().to_owned();
     // Someone else likes the first note (seen on both relays, counted once) and replies.
     let fan = Signer::parse(&"07".repeat(32)).expect("fan");

@@ -279,6 +279,14 @@ impl<F: Fakes> World<F> {
         self.fake.check(run);
     }
 
+    /// Writes `rel` and publishes it: its record on `platform`.
+    #[track_caller]
+    pub(crate) fn publish_and_record(&self, rel: &str, text: impl AsRef<[u8]>, platform: &str) -> serde_json::Value {
+        self.file(rel, text);
+        self.run(&["publish"]).code(0);
+        record(&self.read(rel), platform).unwrap_or_else(|| panic!("{rel} is not recorded"))
+    }
+
     /// `crier delete REL` without a terminal: nothing goes without `--yes`.
     #[track_caller]
     pub(crate) fn assert_delete_needs_yes(&self, rel: &str) {
