@@ -36,14 +36,17 @@ use url::Url;
 
 const NOW: &str = "2026-12-02T09:00:00Z";
 
-/// The real server's URL and token; these tests are run (`--ignored`) only by
-/// `scripts/mastodon-server-test.sh`, which sets them, so their absence is a failure.
+/// A variable of `scripts/mastodon-server-test.sh`: these tests are run (`--ignored`) only
+/// by it, which sets them, so an absent or empty one is a failure.
+fn script_var(name: &str) -> String {
+    let value = std::env::var(name).ok().filter(|s| !s.is_empty());
+    value.unwrap_or_else(|| panic!("set {name}: run scripts/mastodon-server-test.sh"))
+}
+
+/// The real server's URL and token.
 fn server() -> (Url, String) {
-    let var = |k: &str| std::env::var(k).ok().filter(|s| !s.is_empty());
-    let (Some(url), Some(token)) = (var("CRIER_MASTODON_E2E_URL"), var("CRIER_MASTODON_E2E_TOKEN")) else {
-        panic!("set CRIER_MASTODON_E2E_URL and CRIER_MASTODON_E2E_TOKEN: run scripts/mastodon-server-test.sh");
-    };
-    (parse_instance(&url).expect("CRIER_MASTODON_E2E_URL is a URL"), token)
+    let url = script_var("CRIER_MASTODON_E2E_URL");
+    (parse_instance(&url).expect("CRIER_MASTODON_E2E_URL is a URL"), script_var("CRIER_MASTODON_E2E_TOKEN"))
 }
 
 fn opts() -> PublishOptions {
@@ -382,8 +385,7 @@ fn the_binary_deletes_and_inspects_against_a_real_server() {
 #[ignore = "needs a real Mastodon-API server: run scripts/mastodon-server-test.sh"]
 fn the_binary_recovers_from_a_502_on_a_read() {
     let (url, token) = server();
-    let proxy = std::env::var("CRIER_MASTODON_E2E_FAULT_PROXY")
-        .expect("set CRIER_MASTODON_E2E_FAULT_PROXY: run scripts/mastodon-server-test.sh");
+    let proxy = script_var("CRIER_MASTODON_E2E_FAULT_PROXY");
     let (dir, nonce) = project();
     let root = dir.root();
     // A retry budget (1 s) shorter than what is left of the rate-limit window but for its
@@ -426,8 +428,7 @@ fn the_binary_recovers_from_a_502_on_a_read() {
 #[ignore = "needs a real Mastodon-API server: run scripts/mastodon-server-test.sh"]
 fn the_binary_reads_favourites_boosts_and_replies_from_a_real_server() {
     let (url, token) = server();
-    let fan = std::env::var("CRIER_MASTODON_E2E_FAN_TOKEN")
-        .expect("set CRIER_MASTODON_E2E_FAN_TOKEN: run scripts/mastodon-server-test.sh");
+    let fan = script_var("CRIER_MASTODON_E2E_FAN_TOKEN");
     let (dir, nonce) = project();
     let root = dir.root();
     dir.file("crier.yaml", "publish:\n  request_timeout_secs: 5\n");
