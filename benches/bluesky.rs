@@ -15,10 +15,7 @@ const TEXT_POSTS: usize = 100;
 const IMAGE_POSTS: usize = 10;
 
 fn png(seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, seed]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).expect("encode");
-    out.into_inner()
+    support::common::encode_png(image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, seed])))
 }
 
 fn main() {

@@ -78,9 +78,7 @@ fn noisy_png(w: u32, h: u32) -> Vec<u8> {
         let b = seed.to_be_bytes();
         image::Rgb([b[0], b[1], b[2]])
     });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).expect("encode");
-    out.into_inner()
+    common::encode_png(img)
 }
 
 async fn connect(fake: &FakeBluesky) -> BlueskyPublisher {

@@ -103,12 +103,8 @@ async fn fetch(client: &XrpcClient, uri: &str) -> RecordView {
 
 /// A local web page with OpenGraph tags and a card image.
 async fn page_server() -> String {
-    let png = {
-        let img = image::RgbImage::from_fn(120, 63, |x, y| image::Rgb([(x * 2) as u8, (y * 4) as u8, 90]));
-        let mut out = std::io::Cursor::new(Vec::new());
-        image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).expect("encode");
-        out.into_inner()
-    };
+    let png =
+        common::encode_png(image::RgbImage::from_fn(120, 63, |x, y| image::Rgb([(x * 2) as u8, (y * 4) as u8, 90])));
     let app = Router::new()
         .route(
             "/article",

@@ -658,7 +658,11 @@ pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
 
 /// A real, decodable PNG of the given size (a gradient): for platforms that re-encode images.
 pub(crate) fn encoded_png(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 7]));
+    encode_png(image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 7])))
+}
+
+/// `img` encoded as PNG.
+pub(crate) fn encode_png(img: image::RgbImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).expect("encode");
     out.into_inner()
