@@ -25,7 +25,7 @@ const LATENCY: Duration = Duration::from_millis(50);
 const PROCESSING: Duration = Duration::from_secs(1);
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = support::common::runtime(2);
     media(&rt);
     side_by_side(&rt);
 }

@@ -51,7 +51,7 @@ impl World {
     }
 
     fn with(cfg: FakeConfig) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let rt = common::runtime(2);
         let fake = rt.block_on(FakeThreads::start(cfg));
         let mastodon = rt.block_on(FakeMastodon::start(fake_mastodon::FakeConfig::default()));
         let dir = Fixture::new("crier-auth-");

@@ -218,7 +218,7 @@ common::fixture_world!(World, repo);
 
 impl World {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        let rt = common::runtime(1);
         let threads_cfg = fake_threads::FakeConfig {
             drop_hang: TOO_LATE,
             // Containers finish at once: a fault-free run reads each status exactly once.

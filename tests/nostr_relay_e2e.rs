@@ -74,7 +74,7 @@ common::fixture_world!(World, repo);
 
 impl World {
     fn new(relays: Vec<String>) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let rt = common::runtime(2);
         let key: String = (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
         let w = Self { rt, repo: Fixture::new("crier-nostr-e2e-"), key, relays };
         w.file("crier.yaml", "publish:\n  request_timeout_secs: 3\n");

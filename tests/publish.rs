@@ -59,7 +59,7 @@ impl World {
 
     /// A world whose crier.yaml has `publish_extra` (indented lines) under `publish:`.
     fn with(cfg: FakeConfig, publish_extra: &str) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let rt = common::runtime(2);
         let fake = rt.block_on(FakeThreads::start(cfg));
         let devto_cfg =
             fake_devto::FakeConfig { drop_hang: Duration::from_secs(5), ..fake_devto::FakeConfig::default() };

@@ -62,7 +62,7 @@ struct Audit {
 
 impl Audit {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let rt = common::runtime(2);
         let threads = rt.block_on(fake_threads::FakeThreads::start(fake_threads::FakeConfig {
             token: THREADS_TOKEN.into(),
             app_secret: APP_SECRET.into(),
