@@ -8,6 +8,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "crier", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// The flags every command takes, before or after its name (`crier auth PLATFORM` parses
+// its own flags and takes these among them). A plain comment: a doc comment would replace
+// the `about` of the command it is flattened into.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
     /// Work in DIR instead of the current directory.
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub dir: Option<PathBuf>,
@@ -27,13 +39,29 @@ pub struct Cli {
     /// When to use colours (`NO_COLOR` is honoured in `auto`).
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
-
-    #[command(subcommand)]
-    pub command: Command,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+impl GlobalArgs {
+    /// These flags with `later`'s (given after a platform's name) on top: a later `-C` or
+    /// `--config` wins, `-v` adds up, a later `--color` other than `auto` wins.
+    pub fn with(&self, later: &GlobalArgs) -> Result<GlobalArgs, String> {
+        let merged = GlobalArgs {
+            dir: later.dir.clone().or_else(|| self.dir.clone()),
+            config: later.config.clone().or_else(|| self.config.clone()),
+            quiet: self.quiet || later.quiet,
+            verbose: self.verbose.saturating_add(later.verbose),
+            color: if later.color == ColorChoice::Auto { self.color } else { later.color },
+        };
+        if merged.quiet && merged.verbose > 0 {
+            return Err("the argument '--quiet' cannot be used with '--verbose'".to_owned());
+        }
+        Ok(merged)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    #[default]
     Auto,
     Always,
     Never,

@@ -199,6 +199,18 @@ fn bare_code_with_trailing_fragment_gives_a_long_lived_token() {
 }
 
 #[test]
+fn global_flags_after_the_platform_name_apply() {
+    let w = World::new();
+    let code = w.code(REDIRECT);
+    // `-q` after the platform's name: the credentials still go to stdout, the rest is quiet.
+    let run = w.auth(&["threads", "--code", &code, "-q"], &[("THREADS_REDIRECT_URI", REDIRECT)]);
+    run.code(0).stdout_has("THREADS_USERNAME=crier_tester\n");
+    assert!(!run.stderr.contains("Authorized"), "-q keeps stderr quiet\n{run}");
+    w.auth(&["threads", "-C", "/no/such/dir"], &[]).code(2).stderr_has("`-C /no/such/dir`: no such directory");
+    w.auth(&["threads", "--code", "x", "-q", "-v"], &[]).code(2).stderr_has("cannot be used with");
+}
+
+#[test]
 fn full_redirect_url_and_user_id_as_string() {
     let w = World::with(FakeConfig { user_id: BIG_USER_ID.into(), user_id_as_string: true, ..FakeConfig::default() });
     let code = w.code(REDIRECT);

@@ -8,7 +8,7 @@ use clap::{Args as _, FromArgMatches as _};
 
 use super::check::print;
 use super::{Global, Outcome, runtime};
-use crate::cli::{AuthArgs, AuthCommand, AuthRefreshArgs};
+use crate::cli::{AuthArgs, AuthCommand, AuthRefreshArgs, GlobalArgs};
 use crate::error::{Error, Result};
 use crate::platforms::oauth::{self, CommonArgs, Credentials, Renewal, SignIn, SignInContext};
 use crate::platforms::{self, Platform, PlatformId};
@@ -50,7 +50,9 @@ fn sign_in(g: &Global, argv: &[String]) -> Result<Outcome> {
         return Err(Error::usage(format!("{} has no sign-in in crier; instead, {}", p.display_name(), p.setup_hint())));
     };
     let name = p.id().name();
-    let command = CommonArgs::augment_args(flow.command()).name(name).bin_name(format!("crier auth {name}"));
+    let command = GlobalArgs::augment_args(CommonArgs::augment_args(flow.command()))
+        .name(name)
+        .bin_name(format!("crier auth {name}"));
     let matches = match command.try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp) => {
@@ -63,6 +65,9 @@ fn sign_in(g: &Global, argv: &[String]) -> Result<Outcome> {
         }
     };
     let common = CommonArgs::from_arg_matches(&matches).map_err(|e| Error::usage(e.to_string()))?;
+    // `-q`, `-C DIR`… after the platform's name reach this parser, not the top-level one.
+    let late = GlobalArgs::from_arg_matches(&matches).map_err(|e| Error::usage(e.to_string()))?;
+    let g = &Global::new(&g.args.with(&late).map_err(Error::usage)?)?;
     let cx = context(g, &common)?;
     let Some(credentials) = runtime()?.block_on(flow.sign_in(&cx, &matches))? else {
         return Ok(Outcome::Success);

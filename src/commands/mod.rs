@@ -18,7 +18,7 @@ pub mod watch;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::cli::{Cli, ColorChoice, Command};
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
 use crate::diag::Style;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -41,33 +41,42 @@ pub struct Global {
     pub verbose: u8,
     pub style: Style,
     pub env: Env,
+    /// The flags it was made from (`crier auth PLATFORM` adds those given after the name).
+    pub args: GlobalArgs,
+}
+
+impl Global {
+    pub fn new(args: &GlobalArgs) -> Result<Global> {
+        let root = match &args.dir {
+            Some(d) => {
+                if !d.is_dir() {
+                    return Err(Error::usage(format!("`-C {}`: no such directory", d.display())));
+                }
+                d.clone()
+            }
+            None => std::env::current_dir().map_err(|e| Error::io("cannot read the current directory", e))?,
+        };
+        let root = root.canonicalize().map_err(|e| Error::io(format!("cannot open `{}`", root.display()), e))?;
+        let env = Env::load(&root)?;
+        let color = match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => env.get("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+        };
+        Ok(Global {
+            root,
+            config: args.config.clone(),
+            quiet: args.quiet,
+            verbose: args.verbose,
+            style: Style { color, unicode: color },
+            env,
+            args: args.clone(),
+        })
+    }
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let root = match &cli.dir {
-        Some(d) => {
-            if !d.is_dir() {
-                return Err(Error::usage(format!("`-C {}`: no such directory", d.display())));
-            }
-            d.clone()
-        }
-        None => std::env::current_dir().map_err(|e| Error::io("cannot read the current directory", e))?,
-    };
-    let root = root.canonicalize().map_err(|e| Error::io(format!("cannot open `{}`", root.display()), e))?;
-    let env = Env::load(&root)?;
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => env.get("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
-    };
-    let g = Global {
-        root,
-        config: cli.config,
-        quiet: cli.quiet,
-        verbose: cli.verbose,
-        style: Style { color, unicode: color },
-        env,
-    };
+    let g = Global::new(&cli.global)?;
     match cli.command {
         Command::Check(args) => check::execute(&g, &args),
         Command::Adopt(args) => adopt::execute(&g, &args),
