@@ -119,7 +119,7 @@ pub enum StatsFormat {
 
 #[derive(Debug, Args)]
 #[command(after_help = "A metric a platform does not report is left out (never 0). A platform that cannot be \
-read (missing credentials or permission) is listed as unavailable with the reason; the others still report. \
+read (missing credentials or permission, or an API that gives no engagement) is listed as unavailable with the reason; the others still report. \
 Exit 1 only when nothing could be read; with nothing published yet it says so and exits 0. On a terminal a \
 progress bar (stderr) counts the posts read.")]
 pub struct StatsArgs {
@@ -127,8 +127,7 @@ pub struct StatsArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Read only these platforms (threads, devto, bluesky, mastodon, discord).
-    #[arg(long, value_name = "NAME", num_args = 1..)]
+    #[arg(help = with_platform_names("Read only these platforms"), long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
     /// Output format (json: contract section 4; csv: one row per post and platform).
@@ -171,8 +170,7 @@ pub struct DeleteArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
-    /// Delete only on these platforms (threads, devto, bluesky, mastodon, telegram, discord).
-    #[arg(long, value_name = "NAME", num_args = 1..)]
+    #[arg(help = with_platform_names("Delete only on these platforms"), long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
     /// Print what would be deleted and change nothing.
@@ -205,8 +203,7 @@ pub struct AdoptArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Look only on these platforms.
-    #[arg(long, value_name = "NAME", num_args = 1..)]
+    #[arg(help = with_platform_names("Look only on these platforms"), long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
     /// Look and print the table, but write and commit nothing.
@@ -283,8 +280,7 @@ pub struct RenderArgs {
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
 
-    /// Render only for this platform (threads, devto, bluesky, mastodon, telegram, discord).
-    #[arg(long, value_name = "NAME")]
+    #[arg(help = with_platform_names("Render only for this platform"), long, value_name = "NAME")]
     pub platform: Option<String>,
 
     /// Output format.
@@ -302,8 +298,7 @@ pub struct PublishArgs {
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub only: Vec<PathBuf>,
 
-    /// Publish only to these platforms (threads, devto, bluesky, mastodon, telegram, discord).
-    #[arg(long, value_name = "NAME", num_args = 1..)]
+    #[arg(help = with_platform_names("Publish only to these platforms"), long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
     #[command(flatten)]
@@ -326,8 +321,7 @@ pub struct StatusArgs {
     #[arg(long)]
     pub remote: bool,
 
-    /// With --remote: ask only these platforms (threads, devto, bluesky, mastodon, discord).
-    #[arg(long, value_name = "NAME", num_args = 1.., requires = "remote")]
+    #[arg(help = with_platform_names("With --remote: ask only these platforms"), long, value_name = "NAME", num_args = 1.., requires = "remote")]
     pub platform: Vec<String>,
 }
 
@@ -404,6 +398,12 @@ pub struct WatchArgs {
     pub serve: Option<std::net::SocketAddr>,
 }
 
+/// A `--platform` flag's help: `what`, then every platform's name (from the registry's list,
+/// so it never falls behind).
+fn with_platform_names(what: &str) -> String {
+    format!("{what} ({})", crate::platform_id::NAMES.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,5 +412,21 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_platform_flag_names_every_platform() {
+        let cli = Cli::command();
+        let mut flags = 0;
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments().filter(|a| a.get_id() == "platform") {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                for name in crate::platform_id::NAMES {
+                    assert!(help.contains(name), "`crier {} --platform` help lacks {name}: {help}", sub.get_name());
+                }
+                flags += 1;
+            }
+        }
+        assert_eq!(flags, 6, "render, publish, status, adopt, delete and stats take --platform");
     }
 }
