@@ -21,7 +21,7 @@ use super::api::{
     Article, ArticleInput, ClientOptions, DevtoClient, DevtoError, MAX_PER_PAGE, OnWait, default_options,
 };
 use crate::ledger::Record;
-use crate::platforms::Adoption;
+use crate::platforms::{Adoption, Job};
 
 /// Tunables (tests make them small).
 #[derive(Debug, Clone, Copy)]
@@ -222,12 +222,12 @@ impl DevtoPublisher {
     /// as `crier import` writes them) is looked up by its id among the account's articles.
     pub async fn adopt(
         &mut self,
+        job: &Job<'_>,
         out: &DevtoOutput,
-        hash: &str,
-        now: &str,
         incomplete: Option<&Record>,
         on_wait: OnWait<'_>,
     ) -> Result<Adoption, PublishFailure> {
+        let Job { hash, now, .. } = *job;
         if let Some(rec) = incomplete {
             let Ok(id) = rec.id.trim().parse::<u64>() else { return Ok(Adoption::NotFound) };
             let mine = self.mine(on_wait).await?;

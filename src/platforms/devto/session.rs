@@ -69,7 +69,7 @@ impl Session for DevtoSession {
 
     async fn adopt(&self, job: &Job<'_>, incomplete: Option<&Record>) -> Result<Adoption, Failure> {
         let (out, wait) = begin(job)?;
-        self.publisher.lock().await.adopt(out, job.hash, job.now, incomplete, &wait).await.map_err(failure)
+        self.publisher.lock().await.adopt(job, out, incomplete, &wait).await.map_err(failure)
     }
 
     async fn delete(&self, target: &Recorded<'_>) -> Result<Deletion, Failure> {
