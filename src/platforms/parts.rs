@@ -7,7 +7,7 @@ use handlebars::Context;
 use serde_json::{Value, json};
 
 use super::chain::{self, SourcePart};
-use super::{PlatformId, PreviewContext};
+use super::{Adoption, PlatformId, PreviewContext};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::project::Project;
@@ -134,6 +134,30 @@ impl PreviewContext<'_> {
     /// Media as a card shows them ([`PreviewContext::card_media`] each).
     pub fn cards_media(&mut self, media: &[MediaRef]) -> Vec<(Option<String>, String, bool)> {
         media.iter().map(|m| self.card_media(m)).collect()
+    }
+}
+
+/// `crier adopt`'s verdict on the candidates found on the account for part `i` of a
+/// chain of `n`: the one to take, or the adoption to report (no first part, several
+/// first parts, a later part missing). `nouns` is what the platform calls its posts
+/// ("statuses"), `place` where they are ("on the instance"), `link` a candidate's URL.
+pub fn adopt_candidate<'a, T>(
+    (i, n): (usize, usize),
+    found: &'a [T],
+    link: impl Fn(&T) -> String,
+    nouns: &str,
+    place: &str,
+) -> Result<&'a T, Adoption> {
+    match (i, found) {
+        (0, []) => Err(Adoption::NotFound),
+        (0, [_, _, ..]) => {
+            let urls: Vec<String> = found.iter().map(link).collect();
+            Err(Adoption::Ambiguous(format!("{} {nouns} have this text: {}", found.len(), urls.join(", "))))
+        }
+        (_, []) => Err(Adoption::Partial(format!(
+            "only {i} of the chain's {n} {nouns} are {place}; `crier publish` posts the rest"
+        ))),
+        (_, [first, ..]) => Ok(first),
     }
 }
 

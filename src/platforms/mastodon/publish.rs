@@ -45,7 +45,7 @@ use super::{MastodonOutput, MastodonPart, html};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::ledger::{PartRecord, Record};
-use crate::platforms::Adoption;
+use crate::platforms::{Adoption, parts};
 use crate::rules::media::MediaRef;
 
 /// Tunables (tests make them small).
@@ -496,25 +496,12 @@ impl MastodonPublisher {
             let reply_to = made.last().map(|s| s.id.clone());
             let found =
                 self.candidates(out, &out.parts[i], reply_to.as_deref(), on_wait).await.map_err(listing_failure)?;
-            match (i, found.as_slice()) {
-                (0, []) => return Ok(Adoption::NotFound),
-                (0, [_, _, ..]) => {
-                    let urls: Vec<String> = found.iter().map(Status::link).collect();
-                    return Ok(Adoption::Ambiguous(format!(
-                        "{} statuses have this text: {}",
-                        found.len(),
-                        urls.join(", ")
-                    )));
-                }
-                (_, []) => {
-                    return Ok(Adoption::Partial(format!(
-                        "only {i} of the chain's {n} statuses are on the instance; `crier publish` posts the rest"
-                    )));
-                }
-                (_, [first, ..]) => {
+            match parts::adopt_candidate((i, n), &found, Status::link, "statuses", "on the instance") {
+                Ok(first) => {
                     self.known.insert(first.id.clone());
                     made.push(first.clone());
                 }
+                Err(verdict) => return Ok(verdict),
             }
         }
         let mut rec = record(&made, now, hash);

@@ -22,7 +22,7 @@ use super::cost::{self, Meter};
 use super::{XOutput, XPart, XPrices, count};
 use crate::ledger::{PartRecord, Record};
 use crate::media_probe::MediaFormat;
-use crate::platforms::{Adoption, Job};
+use crate::platforms::{Adoption, Job, parts};
 use crate::rules::media::MediaRef;
 
 /// Tunables (tests make them small).
@@ -261,25 +261,12 @@ impl XPublisher {
             let reply_to = made.last().cloned();
             self.find(&me, part, reply_to.as_deref(), false, on_wait).await?;
             let found = self.candidates(part, reply_to.as_deref());
-            match (i, found.as_slice()) {
-                (0, []) => return Ok(Adoption::NotFound),
-                (0, [_, _, ..]) => {
-                    let urls: Vec<String> = found.iter().map(|id| post_url(&me.username, id)).collect();
-                    return Ok(Adoption::Ambiguous(format!(
-                        "{} posts have this text: {}",
-                        found.len(),
-                        urls.join(", ")
-                    )));
-                }
-                (_, []) => {
-                    return Ok(Adoption::Partial(format!(
-                        "only {i} of the chain's {n} posts are on X; `crier publish` posts the rest"
-                    )));
-                }
-                (_, [first, ..]) => {
+            match parts::adopt_candidate((i, n), &found, |id| post_url(&me.username, id), "posts", "on X") {
+                Ok(first) => {
                     self.known.insert(first.clone());
                     made.push(first.clone());
                 }
+                Err(verdict) => return Ok(verdict),
             }
         }
         Ok(Adoption::Found(record(&me.username, &made, now, hash)))
