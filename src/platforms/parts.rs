@@ -137,6 +137,27 @@ impl PreviewContext<'_> {
     }
 }
 
+/// Why one post failed on a platform that publishes it as parts.
+#[derive(Debug, Clone, Default)]
+pub struct PublishFailure {
+    pub message: String,
+    /// The credentials are bad: stop publishing to this platform for this run.
+    pub fatal: bool,
+    /// A write may have taken effect but was not found: the next run reconciles
+    /// before writing anything.
+    pub ambiguous: bool,
+    /// Parts of a chain that are out (they are found again by the next run).
+    pub published_parts: usize,
+    /// The diagnostics behind a refusal before sending (an instance's limits).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl PublishFailure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), ..Self::default() }
+    }
+}
+
 /// `crier adopt`'s verdict on the candidates found on the account for part `i` of a
 /// chain of `n`: the one to take, or the adoption to report (no first part, several
 /// first parts, a later part missing). `nouns` is what the platform calls its posts

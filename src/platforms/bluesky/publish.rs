@@ -59,21 +59,16 @@ pub struct PartRecord {
     pub cid: String,
 }
 
-/// Why one post failed.
-#[derive(Debug, Clone)]
-pub struct PublishFailure {
-    pub message: String,
-    /// Bluesky cannot be used this run (bad password): stop Bluesky only.
-    pub fatal: bool,
-    /// A write may have landed; the next run finds it at its key.
-    pub ambiguous: bool,
-    /// Parts of the chain that are on Bluesky.
-    pub published_parts: usize,
-}
+pub use crate::platforms::parts::PublishFailure;
 
-impl PublishFailure {
-    fn from_xrpc(e: XrpcError, published_parts: usize) -> Self {
-        Self { fatal: e.is_fatal(), ambiguous: e.is_ambiguous(), message: e.to_string(), published_parts }
+/// Why part `published_parts` failed: a bad password stops Bluesky only; a write that
+/// may have landed is found at its key by the next run.
+fn xrpc_failure(e: XrpcError, published_parts: usize) -> PublishFailure {
+    PublishFailure {
+        fatal: e.is_fatal(),
+        ambiguous: e.is_ambiguous(),
+        published_parts,
+        ..PublishFailure::new(e.to_string())
     }
 }
 
@@ -137,7 +132,7 @@ impl BlueskyPublisher {
         opts: PublishOptions,
     ) -> Result<Self, PublishFailure> {
         let client = XrpcClient::new(service, opts.client);
-        client.sign_in(identifier, password).await.map_err(|e| PublishFailure::from_xrpc(e, 0))?;
+        client.sign_in(identifier, password).await.map_err(|e| xrpc_failure(e, 0))?;
         Ok(Self {
             client,
             fetcher: Fetcher::new(opts.card_timeout),
@@ -176,19 +171,14 @@ impl BlueskyPublisher {
                 }
                 _ => None,
             };
-            let record = self.build(job, part, reply).await.map_err(|e| PublishFailure::from_xrpc(e, i))?;
-            let (sref, rkey) = self.write(job, i, record).await.map_err(|e| PublishFailure::from_xrpc(e, i))?;
+            let record = self.build(job, part, reply).await.map_err(|e| xrpc_failure(e, i))?;
+            let (sref, rkey) = self.write(job, i, record).await.map_err(|e| xrpc_failure(e, i))?;
             self.known.insert(sref.uri.clone());
             refs.push((sref, rkey));
         }
         let url = |rkey: &str| format!("https://bsky.app/profile/{did}/post/{rkey}");
         let Some((first, first_key)) = refs.first() else {
-            return Err(PublishFailure {
-                message: "the post has no parts".into(),
-                fatal: false,
-                ambiguous: false,
-                published_parts: 0,
-            });
+            return Err(PublishFailure::new("the post has no parts"));
         };
         let parts = if refs.len() > 1 {
             refs.iter().map(|(r, k)| PartRecord { id: r.uri.clone(), url: url(k), cid: r.cid.clone() }).collect()

@@ -45,7 +45,9 @@ use super::{MastodonOutput, MastodonPart, html};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::ledger::{PartRecord, Record};
-use crate::platforms::{Adoption, parts};
+use crate::platforms::Adoption;
+use crate::platforms::parts;
+pub use crate::platforms::parts::PublishFailure;
 use crate::rules::media::MediaRef;
 
 /// Tunables (tests make them small).
@@ -61,27 +63,6 @@ pub struct PublishOptions {
 impl Default for PublishOptions {
     fn default() -> Self {
         Self { client: ClientOptions::default(), list_page: MAX_PAGE, max_list_pages: 5 }
-    }
-}
-
-/// Why one post failed.
-#[derive(Debug, Clone)]
-pub struct PublishFailure {
-    pub message: String,
-    /// The token is bad: stop publishing to Mastodon for this run.
-    pub fatal: bool,
-    /// A create may have taken effect but the status was not found: the next
-    /// run reconciles before creating anything.
-    pub ambiguous: bool,
-    /// Parts of a chain that are out (they are found again by the next run).
-    pub published_parts: usize,
-    /// The diagnostics behind a refusal before sending (the instance's limits).
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl PublishFailure {
-    fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), fatal: false, ambiguous: false, published_parts: 0, diagnostics: Vec::new() }
     }
 }
 
