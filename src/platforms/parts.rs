@@ -95,6 +95,12 @@ pub fn sizes(counts: impl IntoIterator<Item = usize>, max: usize) -> String {
     counts.into_iter().map(|n| format!("{n}/{max}")).collect::<Vec<_>>().join("  ")
 }
 
+/// A chain's summary line: `head` (the platform's name, padded), the number of parts as
+/// `noun`s, then each part's size against `max`.
+pub fn chain_summary(head: &str, noun: &str, counts: impl ExactSizeIterator<Item = usize>, max: usize) -> String {
+    format!("{head}{}  {}", plural(counts.len(), noun), sizes(counts, max))
+}
+
 /// The options a human preview starts with, on one line (`a · b`), when there are any.
 pub fn options_line<S: std::borrow::Borrow<str>>(out: &mut String, options: &[S]) {
     if !options.is_empty() {
@@ -201,6 +207,8 @@ mod tests {
             assert_eq!(plural(*n, noun), *want);
         }
         assert_eq!(sizes([12, 480], 500), "12/500  480/500");
+        assert_eq!(chain_summary("bluesky  ", "part", [12, 300].into_iter(), 300), "bluesky  2 parts  12/300  300/300");
+        assert_eq!(chain_summary("discord ", "message", [5].into_iter(), 2000), "discord 1 message  5/2000");
         let mut out = String::new();
         options_line::<&str>(&mut out, &[]);
         options_line(&mut out, &["silent", "no link preview"]);

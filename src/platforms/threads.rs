@@ -131,13 +131,13 @@ impl Output for ThreadsOutput {
     }
 
     fn summary(&self) -> String {
-        let sizes = parts::sizes(self.parts.iter().map(|p| p.text.len()), MAX_TEXT_BYTES);
+        let chain = parts::chain_summary("threads  ", "part", self.parts.iter().map(|p| p.text.len()), MAX_TEXT_BYTES);
         let attachment = self
             .attachment
             .as_ref()
             .map(|a| format!("  attachment {}/{} chars", a.chars(), rules::MAX_ATTACHMENT_CHARS))
             .unwrap_or_default();
-        format!("threads  {}  {sizes}{attachment}", parts::plural(self.parts.len(), "part"))
+        format!("{chain}{attachment}")
     }
 
     fn to_human(&self) -> String {

@@ -104,8 +104,7 @@ impl Output for BlueskyOutput {
     }
 
     fn summary(&self) -> String {
-        let sizes = parts::sizes(self.parts.iter().map(BlueskyPart::graphemes), MAX_GRAPHEMES);
-        format!("bluesky  {}  {sizes}", parts::plural(self.parts.len(), "part"))
+        parts::chain_summary("bluesky  ", "part", self.parts.iter().map(BlueskyPart::graphemes), MAX_GRAPHEMES)
     }
 
     fn to_human(&self) -> String {

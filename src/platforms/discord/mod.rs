@@ -82,8 +82,7 @@ impl Output for DiscordOutput {
     }
 
     fn summary(&self) -> String {
-        let sizes = parts::sizes(self.messages.iter().map(|m| count(&m.text)), MAX_CHARS);
-        format!("discord {}  {sizes}", parts::plural(self.messages.len(), "message"))
+        parts::chain_summary("discord ", "message", self.messages.iter().map(|m| count(&m.text)), MAX_CHARS)
     }
 
     fn to_human(&self) -> String {

@@ -91,9 +91,8 @@ impl Output for MastodonOutput {
     }
 
     fn summary(&self) -> String {
-        let n = self.parts.len();
-        let sizes = parts::sizes((0..n).map(|i| self.count(i, &self.limits)), self.limits.max_characters);
-        format!("mastodon {}  {sizes}", parts::plural(n, "part"))
+        let counts = (0..self.parts.len()).map(|i| self.count(i, &self.limits));
+        parts::chain_summary("mastodon ", "part", counts, self.limits.max_characters)
     }
 
     fn to_human(&self) -> String {

@@ -86,8 +86,8 @@ impl Output for XOutput {
     }
 
     fn summary(&self) -> String {
-        let sizes = parts::sizes(self.parts.iter().map(|p| count::weighted_len(&p.text)), count::MAX_WEIGHTED);
-        format!("x {}  {sizes}  {}", parts::plural(self.parts.len(), "part"), cost::dollars(self.cost()))
+        let counts = self.parts.iter().map(|p| count::weighted_len(&p.text));
+        format!("{}  {}", parts::chain_summary("x ", "part", counts, count::MAX_WEIGHTED), cost::dollars(self.cost()))
     }
 
     fn to_human(&self) -> String {
