@@ -241,6 +241,11 @@ pub fn to_json_value(diag: &Diagnostic) -> serde_json::Value {
     serde_json::to_value(JsonDiagnostic::new(diag)).unwrap_or(serde_json::Value::Null)
 }
 
+/// A count and its noun: `1 post`, `2 posts` (nouns with a plain plural `s`).
+pub fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Closest candidate by edit distance, for "did you mean" hints.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates

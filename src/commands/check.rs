@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::{Global, Outcome, open_project};
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::diag::{self, Diagnostic, Severity};
+use crate::diag::{self, Diagnostic, Severity, plural};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, PostReport};
 use crate::project::Project;
@@ -96,10 +96,6 @@ pub(crate) fn print(s: &str) {
     // A closed pipe (`crier check | head`) is not an error worth reporting.
     let _ = stdout.write_all(s.as_bytes());
     let _ = stdout.flush();
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
 fn summary_line(posts: usize, errors: usize, warnings: usize) -> String {

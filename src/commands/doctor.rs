@@ -18,7 +18,7 @@ use super::check::print;
 use super::{Global, Outcome, open_project};
 use crate::checklist::Checklist;
 use crate::cli::DoctorArgs;
-use crate::diag::Severity;
+use crate::diag::{Severity, plural};
 use crate::drift;
 use crate::error::Result;
 use crate::git::{self, RepoInfo};
@@ -234,10 +234,6 @@ fn check_drift(
     } else {
         r.ok(&format!("no drift: {which}, all there as recorded"));
     }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
 fn rel(root: &Path, p: &Path) -> String {

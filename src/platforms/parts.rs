@@ -85,10 +85,7 @@ pub fn spread<T, P>(part: SourcePart, pieces: Vec<T>, mut make: impl FnMut(T, So
         .collect()
 }
 
-/// `1 part`, `2 parts`.
-pub fn plural(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
-}
+pub use crate::diag::plural;
 
 /// Sizes against a limit, as a summary lists them: `12/500  480/500`.
 pub fn sizes(counts: impl IntoIterator<Item = usize>, max: usize) -> String {

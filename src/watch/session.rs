@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{Changes, Context, Ignored, PostInfo, classify, hash_bytes, hash_file, partials_of};
-use crate::diag::{self, Diagnostic, Severity, Style};
+use crate::diag::{self, Diagnostic, Severity, Style, plural};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::pipeline::{self, PostReport};
@@ -302,10 +302,6 @@ fn templates_of(report: &PostReport) -> BTreeSet<String> {
         out.extend(PlatformId::all().map(|p| p.name().to_owned()));
     }
     out
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
 /// An error that stops loading the project, printed like `main` prints it.
