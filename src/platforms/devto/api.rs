@@ -31,6 +31,7 @@ use reqwest::header::{ACCEPT, HeaderName};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
+use serde_with::skip_serializing_none;
 
 use crate::platforms::http::{self, Classifier, Failure, HttpClient, Request, Safety, Verdict};
 pub use crate::platforms::http::{HttpOptions as ClientOptions, OnWait};
@@ -74,34 +75,26 @@ http::rest_error! {
 
 /// The `article` object of a create or update. `None` fields are left out of the request
 /// (on update: left unchanged by dev.to).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ArticleInput {
     /// Required on create; at most 128 characters.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Markdown body (at most 800 KB).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_markdown: Option<String>,
     /// `false` saves a draft.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<bool>,
     /// Series name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub series: Option<String>,
     /// Cover image URL (must already be hosted).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image: Option<String>,
     /// Canonical URL; unique across dev.to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub canonical_url: Option<String>,
     /// Description shown in previews.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// At most 4 tags, sent as a JSON array (what the controller permits).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Organization to publish under (only honoured for members).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<u64>,
     /// On update: send the optional fields the post does not set as empty (`null`, `""`,
     /// `[]`), so a key removed from the post is removed from the article too.

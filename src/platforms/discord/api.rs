@@ -21,6 +21,7 @@
 use reqwest::{Method, multipart};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_with::skip_serializing_none;
 use url::Url;
 
 use crate::platforms::http::{self, Class, Classifier, Failure, HttpClient, Request, Safety, Verdict};
@@ -168,31 +169,27 @@ pub struct AllowedMentions {
 
 /// One `attachments` entry: `id` is the index of `files[n]` (a string: the definition
 /// types attachment ids as snowflakes).
+#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttachmentSlot {
     pub id: String,
     pub filename: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
 /// The JSON of an execute or an edit (`payload_json` when files go with it).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MessageBody {
     pub content: String,
     /// Never pings anyone: `{"parse": []}`.
     pub allowed_mentions: AllowedMentions,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thread_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub flags: Option<u64>,
     /// With files: one slot per file, in order. On an edit, the attachments the message
     /// keeps (all of them are replaced by the new files).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<AttachmentSlot>>,
 }
 

@@ -32,6 +32,7 @@ use reqwest::{Method, multipart};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_with::skip_serializing_none;
 use url::Url;
 
 use super::rules::{LimitSource, Limits};
@@ -197,30 +198,28 @@ impl Status {
 }
 
 /// The body of `POST /api/v1/statuses`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NewStatus {
     pub status: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub media_ids: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_reply_to_id: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub sensitive: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub spoiler_text: Option<String>,
     pub visibility: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
 
 /// The body of `PUT /api/v1/statuses/:id`. Media not listed are removed, so
 /// an edit names every attachment the status keeps.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct StatusEdit {
     pub status: String,
     pub spoiler_text: String,
     pub sensitive: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     pub media_ids: Vec<String>,
     /// New alt texts of kept attachments.

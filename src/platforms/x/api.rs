@@ -20,6 +20,7 @@ use reqwest::Method;
 use reqwest::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_with::skip_serializing_none;
 
 use super::oauth1::{self, Credentials};
 use crate::platforms::http::{self, Classifier, Failure, HttpClient, Request, Safety, Verdict};
@@ -107,16 +108,13 @@ pub struct PublicMetrics {
 }
 
 /// The body of `POST /2/tweets`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NewTweet {
     pub text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply: Option<ReplyTo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub poll: Option<NewPoll>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_settings: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<NewMedia>,
 }
 
