@@ -117,16 +117,17 @@ pub(crate) struct FakeMessage {
     pub(crate) stored_at: std::time::Instant,
 }
 
-/// One request as the log keeps it: the token replaced by `{token}`.
+/// One request as the kit logs it ([`fake::FakeRequest`]), but with the token in the path
+/// replaced by `{token}` and, for a multipart body, its `payload_json` as the body.
 #[derive(Debug, Clone)]
-pub(crate) struct DiscordRequest {
-    pub(crate) method: String,
-    pub(crate) path: String,
-    pub(crate) query: Option<String>,
-    /// The JSON body, or a multipart body's `payload_json`.
-    pub(crate) body: Option<Value>,
-    /// Multipart file fields: (field name, file name, bytes).
-    pub(crate) files: Vec<(String, String, usize)>,
+pub(crate) struct DiscordRequest(fake::FakeRequest);
+
+impl std::ops::Deref for DiscordRequest {
+    type Target = fake::FakeRequest;
+
+    fn deref(&self) -> &fake::FakeRequest {
+        &self.0
+    }
 }
 
 impl From<&Incoming> for DiscordRequest {
@@ -137,22 +138,12 @@ impl From<&Incoming> for DiscordRequest {
                 *t = "{token}".into();
             }
         }
-        let form = req.form();
-        let body = if form.is_empty() {
-            req.json()
-        } else {
-            form.iter().find(|f| f.name == "payload_json").and_then(|f| serde_json::from_slice(&f.data).ok())
-        };
-        Self {
-            method: req.method.as_str().to_owned(),
-            path: format!("/{}", segs.join("/")),
-            query: req.uri.query().map(str::to_owned),
-            body,
-            files: form
-                .iter()
-                .filter_map(|f| f.file_name.as_ref().map(|n| (f.name.clone(), n.clone(), f.data.len())))
-                .collect(),
+        let mut entry = fake::FakeRequest::from(req);
+        entry.path = format!("/{}", segs.join("/"));
+        if let Some(payload) = req.form().iter().find(|f| f.name == "payload_json") {
+            entry.body = serde_json::from_slice(&payload.data).ok();
         }
+        Self(entry)
     }
 }
 
