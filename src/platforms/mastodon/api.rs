@@ -69,22 +69,18 @@ http::rest_error! {
 
 /// `GET /api/v2/instance`, the parts crier reads.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Instance {
-    #[serde(default)]
     pub domain: String,
-    #[serde(default)]
     pub title: String,
-    #[serde(default)]
     pub version: String,
-    #[serde(default)]
     pub configuration: InstanceConfiguration,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct InstanceConfiguration {
-    #[serde(default)]
     pub statuses: StatusLimits,
-    #[serde(default)]
     pub media_attachments: MediaLimits,
 }
 
@@ -182,11 +178,10 @@ pub struct Status {
 }
 
 /// `GET /api/v1/statuses/:id/source`: the plain text the status was made from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct StatusSource {
-    #[serde(default)]
     pub text: String,
-    #[serde(default)]
     pub spoiler_text: String,
 }
 

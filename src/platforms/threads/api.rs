@@ -1058,20 +1058,14 @@ impl From<Failure<GraphDetail>> for ThreadsError {
 
 /// Graph error envelope body (`{"error":{…}}`), also filled from the flat OAuth shape.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct GraphError {
-    #[serde(default)]
     message: Option<String>,
-    #[serde(default)]
     code: Option<i64>,
-    #[serde(default)]
     error_subcode: Option<i64>,
-    #[serde(default)]
     is_transient: Option<bool>,
-    #[serde(default)]
     error_user_title: Option<String>,
-    #[serde(default)]
     error_user_msg: Option<String>,
-    #[serde(default)]
     fbtrace_id: Option<String>,
 }
 

@@ -136,10 +136,9 @@ pub struct NewMedia {
 
 /// One page of the account's posts.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Page {
-    #[serde(default)]
     pub data: Vec<Tweet>,
-    #[serde(default)]
     pub meta: PageMeta,
 }
 
