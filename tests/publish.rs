@@ -313,8 +313,8 @@ fn image_post_and_carousel_send_public_urls_and_alt_text_and_wait_for_processing
     w.file("content/image.md", &image).file("content/carousel.md", &carousel);
     let (run, posts) = w.publish_ok(2);
     let img = posts.iter().find(|p| p.media_type == "IMAGE").unwrap_or_else(|| panic!("an IMAGE post\n{run}"));
-    assert_eq!(img.image_url.as_deref(), Some("https://cdn.example/media/a.png"));
-    assert_eq!(img.alt_text.as_deref(), Some("A square"));
+    assert_eq!(img.param("image_url"), Some("https://cdn.example/media/a.png"));
+    assert_eq!(img.param("alt_text"), Some("A square"));
     assert_eq!(img.text.as_deref(), Some("One picture."));
     assert_recorded(&image, &w.read("content/image.md"), &[img]);
 
@@ -1063,9 +1063,9 @@ fn an_essay_goes_out_as_one_post_with_a_text_attachment_and_a_spoiler() {
     assert_eq!(posts.len(), 1, "one post, not a chain\n{run}");
     let p = &posts[0];
     assert_eq!(p.text.as_deref(), Some(lead));
-    let sent: Value = serde_json::from_str(p.text_attachment.as_deref().expect("text_attachment sent")).unwrap();
+    let sent: Value = serde_json::from_str(p.param("text_attachment").expect("text_attachment sent")).unwrap();
     assert_eq!(sent["plaintext"], plaintext);
-    let entities: Value = serde_json::from_str(p.text_entities.as_deref().expect("text_entities sent")).unwrap();
+    let entities: Value = serde_json::from_str(p.param("text_entities").expect("text_entities sent")).unwrap();
     assert_eq!(entities, th["parts"][0]["text_entities"]);
     assert!(!p.ghost && !p.spoiler_media);
     assert_recorded(&original, &w.read("content/essay.md"), &[p]);
@@ -1096,10 +1096,10 @@ fn ghost_posts_and_spoiler_media_are_sent_and_spoilers_are_plain_elsewhere() {
     let ghost = posts.iter().find(|p| p.media_type == "TEXT").expect("ghost post");
     assert!(ghost.ghost && !ghost.spoiler_media);
     assert_eq!(ghost.text.as_deref(), Some("Gone in a day: boo!"));
-    let e: Value = serde_json::from_str(ghost.text_entities.as_deref().unwrap()).unwrap();
+    let e: Value = serde_json::from_str(ghost.param("text_entities").unwrap()).unwrap();
     assert_eq!(e, serde_json::json!([{"entity_type": "SPOILER", "offset": 15, "length": 3}]));
     let pic = posts.iter().find(|p| p.media_type == "IMAGE").expect("image post");
-    assert!(pic.spoiler_media && !pic.ghost && pic.text_entities.is_none());
+    assert!(pic.spoiler_media && !pic.ghost && pic.param("text_entities").is_none());
     assert_eq!(w.graph_get(&ghost.id, "ghost_post_status")["ghost_post_status"], "ACTIVE");
     assert_eq!(w.graph_get(&pic.id, "is_spoiler_media")["is_spoiler_media"], true);
     // dev.to has no inline spoiler: the Markdown keeps the words and loses the markers.
@@ -1158,9 +1158,9 @@ fn a_spoiler_cut_by_split_auto_stays_hidden_in_both_parts_and_in_thread_items() 
     w.publish(&["--only", "content/items.yaml"]).code(0);
     let posts = w.posts();
     assert_eq!(posts.len(), 2);
-    assert!(posts[0].text_entities.is_none());
+    assert!(posts[0].param("text_entities").is_none());
     assert_eq!(posts[1].text.as_deref(), Some("It was the butler."));
-    let e: Value = serde_json::from_str(posts[1].text_entities.as_deref().expect("entities on part 2")).unwrap();
+    let e: Value = serde_json::from_str(posts[1].param("text_entities").expect("entities on part 2")).unwrap();
     assert_eq!(e, serde_json::json!([{"entity_type": "SPOILER", "offset": 7, "length": 10}]));
 }
 
@@ -1302,7 +1302,7 @@ fn a_prepared_container_is_not_reused_when_an_option_changed() {
     });
     run.code(0);
     let img = w.posts().into_iter().find(|p| p.media_type == "IMAGE").expect("the picture");
-    assert_eq!(img.alt_text.as_deref(), Some("New words"), "{run}");
+    assert_eq!(img.param("alt_text"), Some("New words"), "{run}");
 }
 
 #[test]

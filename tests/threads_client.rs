@@ -96,8 +96,8 @@ async fn image_waits_for_processing() {
     let posts = fake.published_posts();
     assert_eq!(posts[0].id, m.0);
     assert_eq!(posts[0].media_type, "IMAGE");
-    assert_eq!(posts[0].image_url.as_deref(), Some("https://example.com/cat.jpg"));
-    assert_eq!(posts[0].alt_text.as_deref(), Some("a grey cat"));
+    assert_eq!(posts[0].param("image_url"), Some("https://example.com/cat.jpg"));
+    assert_eq!(posts[0].param("alt_text"), Some("a grey cat"));
 }
 
 #[tokio::test]
@@ -614,10 +614,10 @@ async fn text_attachment_spoilers_and_ghost_posts() {
     req.text_entities = vec![Spoiler { offset: 12, length: 8 }];
     let id = post(&client, &user, &req).await;
     let sent = fake.published_posts().into_iter().find(|p| p.id == id.0).expect("published");
-    let attachment: serde_json::Value = serde_json::from_str(sent.text_attachment.as_deref().unwrap()).unwrap();
+    let attachment: serde_json::Value = serde_json::from_str(sent.param("text_attachment").unwrap()).unwrap();
     assert_eq!(attachment["plaintext"], essay.as_str());
     assert_eq!(attachment["link_attachment_url"], "https://example.com/essay");
-    let entities: serde_json::Value = serde_json::from_str(sent.text_entities.as_deref().unwrap()).unwrap();
+    let entities: serde_json::Value = serde_json::from_str(sent.param("text_entities").unwrap()).unwrap();
     assert_eq!(entities, serde_json::json!([{"entity_type": "SPOILER", "offset": 12, "length": 8}]));
     assert!(!sent.ghost && !sent.spoiler_media);
     // A ghost post carries text and text spoilers only.

@@ -182,36 +182,25 @@ pub(crate) struct FakePost {
     pub(crate) reply_to: Option<String>,
     /// Child container ids (carousel).
     pub(crate) children: Vec<String>,
-    /// Image URL.
-    pub(crate) image_url: Option<String>,
-    /// Video URL.
-    pub(crate) video_url: Option<String>,
     /// Shortcode.
     pub(crate) shortcode: String,
     /// Permalink (always recorded, even when reads omit it).
     pub(crate) permalink: String,
-    /// Topic tag.
-    pub(crate) topic_tag: Option<String>,
-    /// Link attachment.
-    pub(crate) link_attachment: Option<String>,
-    /// Poll attachment as sent.
-    pub(crate) poll_attachment: Option<String>,
-    /// Reply control.
-    pub(crate) reply_control: Option<String>,
-    /// Quoted post.
-    pub(crate) quote_post_id: Option<String>,
-    /// Alt text.
-    pub(crate) alt_text: Option<String>,
-    /// `text_entities` as sent (JSON).
-    pub(crate) text_entities: Option<String>,
-    /// `text_attachment` as sent (JSON).
-    pub(crate) text_attachment: Option<String>,
     /// `is_spoiler_media=true` was sent.
     pub(crate) spoiler_media: bool,
     /// `is_ghost_post=true` was sent.
     pub(crate) ghost: bool,
     /// Deleted since.
     pub(crate) deleted: bool,
+    /// The container's parameters as sent (`alt_text`, `text_entities`, …): see [`FakePost::param`].
+    params: HashMap<String, String>,
+}
+
+impl FakePost {
+    /// The parameter `name` as sent (JSON-encoded ones as their text), if it was.
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -461,21 +450,12 @@ impl FakeThreads {
                 media_type: m.media_type.clone(),
                 reply_to: m.reply_to.clone(),
                 children: m.child_containers.clone(),
-                image_url: m.params.get("image_url").cloned(),
-                video_url: m.params.get("video_url").cloned(),
                 shortcode: m.shortcode.clone(),
                 permalink: g.permalink(m),
-                topic_tag: m.params.get("topic_tag").cloned(),
-                link_attachment: m.params.get("link_attachment").cloned(),
-                poll_attachment: m.params.get("poll_attachment").cloned(),
-                reply_control: m.params.get("reply_control").cloned(),
-                quote_post_id: m.params.get("quote_post_id").cloned(),
-                alt_text: m.params.get("alt_text").cloned(),
-                text_entities: m.params.get("text_entities").cloned(),
-                text_attachment: m.params.get("text_attachment").cloned(),
                 spoiler_media: m.params.get("is_spoiler_media").map(String::as_str) == Some("true"),
                 ghost: m.params.get("is_ghost_post").map(String::as_str) == Some("true"),
                 deleted: m.deleted,
+                params: m.params.clone(),
             })
             .collect()
     }
