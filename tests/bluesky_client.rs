@@ -369,8 +369,8 @@ async fn a_bad_password_is_fatal_and_never_shown() {
     assert!(!err.message.contains(pw));
     // Nothing the fake logged holds a token or password outside the sign-in body.
     for r in fake.requests() {
-        let body = r.body.map(|b| b.to_string()).unwrap_or_default();
-        if r.nsid != "com.atproto.server.createSession" {
+        let body = r.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
+        if r.nsid() != "com.atproto.server.createSession" {
             assert!(!body.contains(pw));
         }
     }
@@ -399,7 +399,7 @@ async fn calls_follow_the_pds_of_the_did_document() {
     assert_eq!(p.client().account().expect("in").pds, format!("{}/pds-behind-proxy", fake.url()));
     publish(&mut p, &output(vec![part("routed")]), "content/p.md", &Notes::new()).await.expect("published");
     let reqs = fake.requests();
-    let path_of = |nsid: &str| reqs.iter().find(|r| r.nsid == nsid).map(|r| r.path.clone()).unwrap_or_default();
+    let path_of = |nsid: &str| reqs.iter().find(|r| r.nsid() == nsid).map(|r| r.path.clone()).unwrap_or_default();
     assert_eq!(path_of("com.atproto.server.createSession"), "/xrpc/com.atproto.server.createSession");
     assert_eq!(path_of("com.atproto.repo.putRecord"), "/pds-behind-proxy/xrpc/com.atproto.repo.putRecord");
 }
@@ -543,7 +543,7 @@ async fn inspect(p: &BlueskyPublisher, parts: &[(String, String)], sent: Option<
 fn deleted_keys(fake: &FakeBluesky) -> Vec<String> {
     fake.requests()
         .iter()
-        .filter(|r| r.nsid == "com.atproto.repo.deleteRecord")
+        .filter(|r| r.nsid() == "com.atproto.repo.deleteRecord")
         .map(|r| r.body.as_ref().and_then(|b| b["rkey"].as_str()).unwrap_or_default().to_owned())
         .collect()
 }

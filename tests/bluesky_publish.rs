@@ -225,7 +225,7 @@ fn delete_calls(w: &World) -> Vec<String> {
         .pds
         .requests()
         .iter()
-        .filter(|r| r.nsid == "com.atproto.repo.deleteRecord")
+        .filter(|r| r.nsid() == "com.atproto.repo.deleteRecord")
         .map(|r| r.body.as_ref().and_then(|b| b["rkey"].as_str()).unwrap_or_default().to_owned())
         .collect()
 }
