@@ -343,6 +343,13 @@ impl GErr {
         Self::new(400, 100, "THApiException", message)
     }
 
+    /// A 24-hour quota used up (publishing or deleting): code 9, subcode 2207042.
+    fn limit_reached(message: String, title: &str) -> Self {
+        let mut e = Self::new(400, 9, "THApiException", message).subcode(2_207_042);
+        e.user_title = Some(title.into());
+        e
+    }
+
     fn subcode(mut self, s: i64) -> Self {
         self.subcode = Some(s);
         self
@@ -842,15 +849,10 @@ impl Threads {
                 self.deletes.retain(|t| now.saturating_sub(*t) < DAY);
                 if self.deletes.len() as u64 >= self.cfg.delete_limit {
                     let limit = self.cfg.delete_limit;
-                    let mut e = GErr::new(
-                        400,
-                        9,
-                        "THApiException",
+                    return Err(GErr::limit_reached(
                         format!("The user has reached the limit of {limit} deletes per 24 hours"),
-                    )
-                    .subcode(2_207_042);
-                    e.user_title = Some("Delete limit reached".into());
-                    return Err(e);
+                        "Delete limit reached",
+                    ));
                 }
                 self.deletes.push(now);
                 if let Some(m) = self.media.get_mut(target) {
@@ -1280,15 +1282,10 @@ impl Threads {
         let limit = if is_reply { self.cfg.reply_limit } else { self.cfg.publish_limit };
         if used >= limit {
             let what = if is_reply { "replies" } else { "posts" };
-            let mut e = GErr::new(
-                400,
-                9,
-                "THApiException",
+            return Err(GErr::limit_reached(
                 format!("The user has reached the publishing limit of {limit} {what} per 24 hours"),
-            )
-            .subcode(2_207_042);
-            e.user_title = Some("Publishing limit reached".into());
-            return Err(e);
+                "Publishing limit reached",
+            ));
         }
         self.publishes.push((now, is_reply));
 
