@@ -70,7 +70,7 @@ plain!(String, bool, u64);
 /// `: Options(text, template)` it is a platform's [`Options`] and those fields are its
 /// overrides. The attributes above the struct (its docs, `#[derive(Default)]`) go to both.
 ///
-/// ```ignore
+/// ```text
 /// spanned_keys! {
 ///     /// `demo:` overrides of a post.
 ///     #[derive(Default)]
@@ -136,7 +136,7 @@ pub(crate) use spanned_keys;
 /// `template` overrides every platform that writes a text has, their docs naming the
 /// platform (`text` takes more words after `with text`), then the platform's own keys.
 ///
-/// ```ignore
+/// ```text
 /// post_options! {
 ///     /// `demo:` overrides of a post.
 ///     pub struct DemoOptions for "Demo" {
@@ -186,7 +186,7 @@ pub(crate) use key_enum;
 /// its [`Options`] impl. Each field's default is its type's, or, when every field names
 /// one, the value after `=`:
 ///
-/// ```ignore
+/// ```text
 /// config_section! {
 ///     /// `demo:` in crier.yaml.
 ///     pub struct DemoConfig {

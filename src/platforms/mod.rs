@@ -309,7 +309,7 @@ pub trait Platform: Sync {
 /// folder's `fn render(&Project, &Post, &[PlatformId]) -> Result<ExampleOutput, Vec<Diagnostic>>`.
 /// The methods it overrides besides follow the braces.
 ///
-/// ```ignore
+/// ```text
 /// platform! {
 ///     pub struct Example(NAME) {
 ///         display: "Example",
