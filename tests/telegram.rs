@@ -137,6 +137,9 @@ fn a_lost_reply_is_recorded_as_unconfirmed_and_never_sent_again() {
     // Later runs hold it back.
     w.run(&["publish"]).code(0).stdout_has("held back");
     assert_eq!(w.fake.count("sendMessage"), 1);
+    // `adopt` cannot search a channel: it says how to record the message the user finds.
+    w.run(&["adopt", POST, "--platform", "telegram"])
+        .stdout_has(&format!("record it with `crier adopt {POST} --platform telegram --id ID`"));
     // The user finds message 42 in the channel and records it.
     w.run(&["adopt", POST, "--platform", "telegram", "--id", "42"]).code(0).stdout_has("found");
     let rec = w.record();

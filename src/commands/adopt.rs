@@ -339,10 +339,14 @@ async fn look(
         }),
         Ok(Adoption::Ambiguous(why)) => Looked::Ambiguous(format!("ambiguous, nothing adopted: {why}")),
         Ok(Adoption::Partial(why)) => Looked::Ambiguous(format!("partly there, nothing adopted: {why}")),
-        Ok(Adoption::Unsupported) => Looked::NotFound(format!(
-            "not checked: crier cannot look for existing {} posts yet",
-            platform.display_name()
-        )),
+        Ok(Adoption::Unsupported) => Looked::NotFound(match given {
+            None => format!(
+                "not checked: crier cannot look for existing {} posts; if it is there, record it with `crier adopt {} --platform {id} --id ID` (the id from its link)",
+                platform.display_name(),
+                post.path
+            ),
+            Some(_) => format!("not checked: crier cannot look for existing {} posts yet", platform.display_name()),
+        }),
         Err(f) => Looked::Failed { message: f.message, fatal: f.fatal },
     }
 }
