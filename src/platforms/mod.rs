@@ -10,6 +10,7 @@
 //! value in [`REGISTRY`] (same position). `docs/adding-a-platform.md` has the recipe.
 
 pub mod bluesky;
+pub mod card;
 pub mod chain;
 pub mod devto;
 pub mod discord;

@@ -4,7 +4,6 @@
 //! template; images are uploaded as blobs, a link gets a card, and every post
 //! is written under a record key crier chooses, so a rerun cannot post twice.
 
-pub mod card;
 mod doctor;
 pub mod images;
 pub mod options;

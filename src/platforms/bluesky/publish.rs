@@ -27,12 +27,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::card::Fetcher;
 use super::images::{self, Prepared};
 use super::richtext::Feature;
 use super::tid;
 use super::xrpc::{ClientOptions, StrongRef, XrpcClient, XrpcError};
 use super::{BlueskyOutput, BlueskyPart, MAX_THUMB_BYTES};
+use crate::platforms::card::Fetcher;
 
 pub const POST_COLLECTION: &str = "app.bsky.feed.post";
 /// Keys tried per part before giving up (each step is one more microsecond).

@@ -30,7 +30,7 @@ use tokio::sync::OnceCell;
 use super::LinkedinOutput;
 use super::api::{ImageSlot, LinkedinClient, LinkedinError, OnWait};
 use crate::ledger::Record;
-use crate::platforms::bluesky::card::Fetcher;
+use crate::platforms::card::Fetcher;
 use crate::platforms::{Deletion, Failure, Job};
 use crate::rules::media::MediaRef;
 

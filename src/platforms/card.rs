@@ -1,7 +1,7 @@
-//! Link cards (`app.bsky.embed.external`): Bluesky does not build them, the
-//! client does. crier fetches the page (bounded in size and time), reads its
-//! OpenGraph title, description and image (falling back to `<title>` and the
-//! `description` meta tag), and fetches the image for a thumb. Any failure
+//! Link cards, for platforms where the client builds them (Bluesky's
+//! `app.bsky.embed.external`, LinkedIn's article). crier fetches the page (bounded in size
+//! and time), reads its OpenGraph title, description and image (falling back to `<title>`
+//! and the `description` meta tag), and fetches the image for a thumbnail. Any failure
 //! gives no card, never a failed post.
 
 use std::time::Duration;
