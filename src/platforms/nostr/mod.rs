@@ -20,7 +20,6 @@ use std::ops::Range;
 use serde_json::{Value, json};
 
 use super::chain::{self, SourcePart};
-use super::mastodon::MARKDOWN;
 use super::parts;
 use super::{Credential, Output, PlatformId, PreviewContext};
 use crate::config::Config;
@@ -273,7 +272,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
             vec![NostrPart { content, media: Vec::new(), origin: post.head_span(), dropped_images: Vec::new() }]
         }
         NostrKind::Note => {
-            let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), MARKDOWN);
+            let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), chain::INLINE_LINKS);
             chain::add_top_media(project, post, &mut parts);
             let mut out = Vec::with_capacity(parts.len());
             for (rendered, p) in run(parts)? {
