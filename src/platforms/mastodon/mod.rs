@@ -201,9 +201,6 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     })
 }
 
-/// Mastodon shows plain text: links as `label (url)`.
-const MARKDOWN: chain::Markdown = chain::INLINE_LINKS;
-
 fn split_long_parts(parts: Vec<MastodonPart>, limits: &Limits, reserve: usize) -> Vec<MastodonPart> {
     let per_url = limits.characters_reserved_per_url;
     let mut out = Vec::new();
