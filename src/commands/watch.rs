@@ -116,7 +116,7 @@ pub fn execute(g: &Global, args: &WatchArgs) -> Result<Outcome> {
             let listener = rt.block_on(tokio::net::TcpListener::bind(addr)).map_err(|e| {
                 Error::usage(format!("cannot serve on {addr}: {e}; choose another address with `--serve ADDR`"))
             })?;
-            let page = Page::new(&g.root);
+            let page = Page::new(&session);
             let router = page.router();
             rt.spawn(async move {
                 let _ = axum::serve(listener, router).await;

@@ -56,9 +56,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Page {
-    pub fn new(root: &Path) -> Self {
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        Self { root, model: Arc::default(), clients: Arc::default() }
+    /// The page of `session`'s project. `/stats` reads the history from the start: the
+    /// server answers before the first check is over.
+    pub fn new(session: &Session) -> Self {
+        let project = session.project();
+        let root = project.root.canonicalize().unwrap_or_else(|_| project.root.clone());
+        let model = Model { stats_file: Some(stats_file(project)), ..Model::default() };
+        Self { root, model: Arc::new(Mutex::new(model)), clients: Arc::default() }
     }
 
     /// Takes the posts `checked` (all of them when `reloaded`) and forgets
@@ -89,8 +93,7 @@ impl Page {
                 .collect();
             header.push_str(notes);
             m.header = header;
-            let project = session.project();
-            m.stats_file = Some(project.root.join(&project.config.stats.file));
+            m.stats_file = Some(stats_file(session.project()));
             m.version += 1;
         }
         let version = lock(&self.model).version;
@@ -108,6 +111,10 @@ impl Page {
 }
 
 const PLAIN: Style = Style { color: false, unicode: true };
+
+fn stats_file(project: &crate::project::Project) -> PathBuf {
+    project.root.join(&project.config.stats.file)
+}
 
 fn entry(session: &Session, r: &PostReport) -> Entry {
     let mut html = String::new();
@@ -248,5 +255,26 @@ mod tests {
         assert!(html.contains("<img src=\"/media/media/check-output.png\""), "{html}");
         assert!(!html.contains("raw.githubusercontent.com"), "{html}");
         assert!(media.contains(&("media/check-output.png".to_owned(), root.join("media/check-output.png"))));
+    }
+
+    /// The server answers before the first check is over: `/stats` must not say "no
+    /// history" in the meantime.
+    #[test]
+    fn stats_are_served_before_the_first_check() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("content")).expect("content");
+        std::fs::create_dir_all(dir.path().join(".crier")).expect(".crier");
+        std::fs::write(
+            dir.path().join(".crier/stats.jsonl"),
+            "{\"at\":\"2026-12-01T00:00:00Z\",\"file\":\"content/a.md\",\"platform\":\"devto\",\"id\":\"1\",\"metrics\":{\"likes\":3}}\n",
+        )
+        .expect("history");
+        let out = super::super::session::Output { style: PLAIN, quiet: true, verbose: 0 };
+        let session = Session::open(dir.path(), None, Env::from_pairs([]), out).expect("a project");
+        let page = Page::new(&session);
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let Html(html) = rt.block_on(stats(State(page)));
+        assert!(html.contains("content/a.md"), "{html}");
+        assert!(!html.contains("No history yet"), "{html}");
     }
 }
