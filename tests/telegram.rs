@@ -220,7 +220,17 @@ fn edits_go_in_place_and_deletes_say_the_48_hours() {
     let msgs = w.fake.messages();
     assert_eq!(msgs.len(), 2, "edited, not sent again");
     assert_eq!(msgs[0].caption.as_deref(), Some("Second caption"));
+    assert_eq!(msgs[0].media.as_ref().map(|m| m.1.as_str()), Some("a.png"));
     assert_eq!(msgs[1].text.as_deref(), Some("Second text"));
+    // Another image in its place: the message shows it, with its caption.
+    w.edit(POST, "media/a.png", "media/b.png");
+    w.run(&["publish"]).code(0).stdout_has("updated");
+    let msgs = w.fake.messages();
+    assert_eq!(msgs.len(), 2, "edited, not sent again");
+    assert_eq!(msgs[0].media.as_ref().map(|m| m.1.as_str()), Some("b.png"));
+    assert_eq!(msgs[0].caption.as_deref(), Some("Second caption"));
+    let edit = w.fake.requests().into_iter().rfind(|r| r.method == "editMessageMedia").expect("an editMessageMedia");
+    assert!(edit.form.iter().any(|(k, v)| k == "message_id" && v == &msgs[0].id.to_string()), "{edit:?}");
     // Nothing is drift-checked or counted: the reasons are said.
     w.run(&["status", "--remote"]).stdout_has("cannot read a channel's messages back");
     w.run(&["stats"]).stdout_has("neither views nor reactions");

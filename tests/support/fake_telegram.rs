@@ -18,6 +18,9 @@
 //! - `editMessageText`, `editMessageCaption`: `message is not modified` for the same content,
 //!   `message to edit not found` for a deleted one, `there is no caption in the message to
 //!   edit` for a text message, `there is no text in the message to edit` for media;
+//! - `editMessageMedia` (multipart): `media` one InputMedia (JSON) of type photo or video,
+//!   `attach://<field>` naming a file of the form or a URL, its caption replacing the old;
+//!   a text message cannot become a medium (`there is no media in the message to edit`);
 //! - `deleteMessage`: `message to delete not found`, and `message can't be deleted` for a
 //!   message sent more than 48 hours ago (see [`FakeTelegram::age`]);
 //! - a wrong token → 401 `Unauthorized`; a bot that is not an administrator → 403
@@ -65,6 +68,7 @@ pub(crate) enum Route {
     SendMediaGroup,
     EditMessageText,
     EditMessageCaption,
+    EditMessageMedia,
     DeleteMessage,
     GetChat,
     GetMe,
@@ -94,6 +98,10 @@ pub(crate) struct FakeMessage {
     pub(crate) deleted: bool,
     pub(crate) edits: u32,
 }
+
+/// A resolved InputMedia: the medium as a message keeps it (kind, file or URL, size), the
+/// caption and its entities.
+type InputMedia = ((String, String, usize), Option<String>, Value);
 
 /// A request as the log keeps it: the method and what was sent (never the path).
 #[derive(Debug, Clone)]
@@ -341,6 +349,31 @@ impl Telegram {
         Ok((Some(c.to_owned()), entities))
     }
 
+    /// One InputMedia (an album item, or `editMessageMedia`'s `media`): a photo or video,
+    /// `attach://<field>` naming a file of the form or a URL, and its caption (checked).
+    fn input_media(item: &Value, f: &Fields) -> Result<InputMedia, Response> {
+        let kind = item.get("type").and_then(Value::as_str).unwrap_or("");
+        if kind != "photo" && kind != "video" {
+            return Err(err(400, &format!("Bad Request: unsupported media type \"{kind}\"")));
+        }
+        let given = item.get("media").and_then(Value::as_str).unwrap_or("");
+        let wrong = || err(400, "Bad Request: wrong file identifier/HTTP URL specified");
+        let (file, size) = match given.strip_prefix("attach://") {
+            Some(name) => f.files.get(name).cloned().ok_or_else(wrong)?,
+            None if given.starts_with("http") => (given.to_owned(), 0),
+            None => return Err(wrong()),
+        };
+        let caption = item.get("caption").and_then(Value::as_str).filter(|c| !c.is_empty()).map(str::to_owned);
+        let Some(text) = &caption else { return Ok(((kind.to_owned(), file, size), None, Value::Null)) };
+        if utf16(text) > 1024 {
+            return Err(err(400, "Bad Request: message caption is too long"));
+        }
+        let entities = item.get("caption_entities").cloned().unwrap_or(Value::Null);
+        Self::check_entities(text, &entities)
+            .map_err(|e| err(400, &format!("Bad Request: can't parse entities: {e}")))?;
+        Ok(((kind.to_owned(), file, size), caption, entities))
+    }
+
     fn send(&mut self, route: Route, f: &Fields) -> Response {
         if !self.cfg.bot_is_admin {
             return err(403, "Forbidden: bot is not a member of the channel chat");
@@ -399,38 +432,18 @@ impl Telegram {
                 }
                 let mut resolved = Vec::new();
                 for item in &items {
-                    let kind = item.get("type").and_then(Value::as_str).unwrap_or("");
-                    if kind != "photo" && kind != "video" {
-                        return err(400, &format!("Bad Request: unsupported media type \"{kind}\""));
+                    match Self::input_media(item, f) {
+                        Ok(m) => resolved.push(m),
+                        Err(r) => return r,
                     }
-                    let media = item.get("media").and_then(Value::as_str).unwrap_or("");
-                    let file = match media.strip_prefix("attach://") {
-                        Some(name) => match f.files.get(name) {
-                            Some((file, size)) => (file.clone(), *size),
-                            None => return err(400, "Bad Request: wrong file identifier/HTTP URL specified"),
-                        },
-                        None if media.starts_with("http") => (media.to_owned(), 0),
-                        None => return err(400, "Bad Request: wrong file identifier/HTTP URL specified"),
-                    };
-                    let caption = item.get("caption").and_then(Value::as_str).map(str::to_owned);
-                    if caption.as_deref().is_some_and(|c| utf16(c) > 1024) {
-                        return err(400, "Bad Request: message caption is too long");
-                    }
-                    let entities = item.get("caption_entities").cloned().unwrap_or(Value::Null);
-                    if let Some(c) = &caption {
-                        if let Err(e) = Self::check_entities(c, &entities) {
-                            return err(400, &format!("Bad Request: can't parse entities: {e}"));
-                        }
-                    }
-                    resolved.push((kind.to_owned(), file, caption, entities));
                 }
                 let group = format!("1337{}", self.next_group);
                 self.next_group += 1;
                 let mut out = Vec::new();
-                for (kind, (file, size), caption, entities) in resolved {
+                for (media, caption, entities) in resolved {
                     let mut m = self.new_message(f);
-                    m.media = Some((kind, file, size));
-                    m.caption = caption.filter(|c| !c.is_empty());
+                    m.media = Some(media);
+                    m.caption = caption;
                     m.caption_entities = entities;
                     m.media_group_id = Some(group.clone());
                     out.push(self.store(m));
@@ -462,6 +475,17 @@ impl Telegram {
                 }
                 FakeMessage { text: Some(text), entities, ..m.clone() }
             }
+            Route::EditMessageMedia => {
+                if m.media.is_none() {
+                    return err(400, "Bad Request: there is no media in the message to edit");
+                }
+                match Self::input_media(&f.value("media"), f) {
+                    Ok((media, caption, caption_entities)) => {
+                        FakeMessage { media: Some(media), caption, caption_entities, ..m.clone() }
+                    }
+                    Err(r) => return r,
+                }
+            }
             _ => {
                 if m.media.is_none() {
                     return err(400, "Bad Request: there is no caption in the message to edit");
@@ -474,6 +498,7 @@ impl Telegram {
             }
         };
         let same = updated.text == m.text
+            && updated.media == m.media
             && updated.caption == m.caption
             && (updated.entities == m.entities
                 || (updated.entities.as_array().is_some_and(Vec::is_empty) && m.entities.is_null()))
@@ -517,6 +542,7 @@ impl fake::Platform for Telegram {
             "sendMediaGroup" => Route::SendMediaGroup,
             "editMessageText" => Route::EditMessageText,
             "editMessageCaption" => Route::EditMessageCaption,
+            "editMessageMedia" => Route::EditMessageMedia,
             "deleteMessage" => Route::DeleteMessage,
             "getChat" => Route::GetChat,
             "getMe" => Route::GetMe,
@@ -552,7 +578,7 @@ impl fake::Platform for Telegram {
         }
         match route {
             Route::GetChat => ok(self.chat()),
-            Route::EditMessageText | Route::EditMessageCaption => self.edit(route, &f),
+            Route::EditMessageText | Route::EditMessageCaption | Route::EditMessageMedia => self.edit(route, &f),
             Route::DeleteMessage => self.delete(&f),
             _ => self.send(route, &f),
         }

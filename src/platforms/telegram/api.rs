@@ -75,6 +75,13 @@ impl Media {
             Self::File { video, .. } | Self::Url { video, .. } => *video,
         }
     }
+
+    /// The multipart part of a file to upload (`None` for a URL).
+    fn upload(&self) -> Option<Part> {
+        let Self::File { name, mime, bytes, .. } = self else { return None };
+        let part = || Part::bytes(bytes.as_ref().clone()).file_name(name.clone());
+        Some(part().mime_str(mime).unwrap_or_else(|_| part()))
+    }
 }
 
 /// What every send carries.
@@ -220,9 +227,8 @@ impl TelegramClient {
         };
         let files = move |mut form: Form| {
             for (i, m) in media.iter().enumerate() {
-                if let Media::File { name, mime, bytes, .. } = m {
-                    let part = || Part::bytes(bytes.as_ref().clone()).file_name(name.clone());
-                    form = form.part(format!("file{i}"), part().mime_str(mime).unwrap_or_else(|_| part()));
+                if let Some(part) = m.upload() {
+                    form = form.part(format!("file{i}"), part);
                 }
             }
             form
@@ -239,12 +245,10 @@ impl TelegramClient {
                 for (k, v) in &extra {
                     form = form.text(k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned));
                 }
-                match one {
-                    Media::File { name, mime, bytes, .. } => {
-                        let part = || Part::bytes(bytes.as_ref().clone()).file_name(name.clone());
-                        form.part(field, part().mime_str(mime).unwrap_or_else(|_| part()))
-                    }
-                    Media::Url { url, .. } => form.text(field, url.clone()),
+                match (one.upload(), one) {
+                    (Some(part), _) => form.part(field, part),
+                    (None, Media::Url { url, .. }) => form.text(field, url.clone()),
+                    (None, Media::File { .. }) => form,
                 }
             };
             let reply = self.call(method, Body::Form(&form), Safety::OnceOnly, on_wait).await?;
@@ -287,17 +291,41 @@ impl TelegramClient {
         not_modified_is_fine(self.call("editMessageText", Body::Json(body), Safety::Repeatable, on_wait).await)
     }
 
-    /// `editMessageCaption` (an empty caption removes it).
-    pub async fn edit_caption(
+    /// `editMessageMedia`: message `id` shows `medium` (uploaded again, or its URL) with
+    /// `caption` (`None`: none). "message is not modified" is success.
+    pub async fn edit_media(
         &self,
         chat: &str,
         id: &str,
+        medium: &Media,
         caption: Option<&Formatted>,
         on_wait: OnWait<'_>,
     ) -> Result<()> {
-        let (text, entities) = caption.map_or((String::new(), json!([])), |c| (c.text.clone(), c.entities_json()));
-        let body = json!({"chat_id": chat, "message_id": id, "caption": text, "caption_entities": entities});
-        not_modified_is_fine(self.call("editMessageCaption", Body::Json(body), Safety::Repeatable, on_wait).await)
+        let mut item = serde_json::Map::new();
+        item.insert("type".into(), json!(if medium.video() { "video" } else { "photo" }));
+        item.insert(
+            "media".into(),
+            json!(match medium {
+                Media::File { .. } => "attach://file0".to_owned(),
+                Media::Url { url, .. } => url.clone(),
+            }),
+        );
+        if let Some(c) = caption {
+            item.insert("caption".into(), json!(c.text));
+            item.insert("caption_entities".into(), c.entities_json());
+        }
+        let item = Value::Object(item).to_string();
+        let form = || {
+            let form = Form::new()
+                .text("chat_id", chat.to_owned())
+                .text("message_id", id.to_owned())
+                .text("media", item.clone());
+            match medium.upload() {
+                Some(part) => form.part("file0", part),
+                None => form,
+            }
+        };
+        not_modified_is_fine(self.call("editMessageMedia", Body::Form(&form), Safety::Repeatable, on_wait).await)
     }
 
     /// `deleteMessage`: `Ok(false)` when the message is already gone.

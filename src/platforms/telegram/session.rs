@@ -269,20 +269,41 @@ impl Session for TelegramSession {
         }
         let wait = countdown(job.progress, WAITER);
         let mut at = 0;
+        let gone = |id: &str| {
+            Failure::new(format!(
+                "message {id} is no longer in the channel (deleted in the app?); remove the post's `published.telegram` entry to send it anew"
+            ))
+        };
         for send in &out.sends {
-            let id = &ids[at].id;
-            let result = match send {
-                Send::Text(t) => self.client.edit_text(&self.chat, id, t, opts, &wait).await,
-                Send::Media { caption, .. } => self.client.edit_caption(&self.chat, id, caption.as_ref(), &wait).await,
-            };
-            match result {
-                Ok(()) => {}
-                Err(e) if e.says("message to edit not found") => {
-                    return Err(Failure::new(format!(
-                        "message {id} is no longer in the channel (deleted in the app?); remove the post's `published.telegram` entry to send it anew"
-                    )));
+            // Each message of the send, and what it shows now. Media are sent again (the
+            // record cannot tell a changed image from a changed caption), the caption on
+            // the first as when it was sent.
+            let edits: Vec<(&str, Result<(), TelegramError>)> = match send {
+                Send::Text(t) => {
+                    vec![(&ids[at].id, self.client.edit_text(&self.chat, &ids[at].id, t, opts, &wait).await)]
                 }
-                Err(e) => return Err(failure(&e, 0)),
+                Send::Media { media, caption } => {
+                    let loaded = self.load(media)?;
+                    let mut done = Vec::new();
+                    for (i, medium) in loaded.iter().enumerate() {
+                        let id = &ids[at + i].id;
+                        let caption = if i == 0 { caption.as_ref() } else { None };
+                        let result = self.client.edit_media(&self.chat, id, medium, caption, &wait).await;
+                        let failed = result.is_err();
+                        done.push((id.as_str(), result));
+                        if failed {
+                            break;
+                        }
+                    }
+                    done
+                }
+            };
+            for (id, result) in edits {
+                match result {
+                    Ok(()) => {}
+                    Err(e) if e.says("message to edit not found") => return Err(gone(id)),
+                    Err(e) => return Err(failure(&e, 0)),
+                }
             }
             at += send.messages();
         }
