@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::chain::{self, SourcePart};
 use super::{Adoption, PlatformId, PreviewContext};
 use crate::content::Post;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, plural};
 use crate::project::Project;
 use crate::render::html::Card;
 use crate::render::templates::TemplateFailure;
@@ -84,8 +84,6 @@ pub fn spread<T, P>(part: SourcePart, pieces: Vec<T>, mut make: impl FnMut(T, So
         })
         .collect()
 }
-
-pub use crate::diag::plural;
 
 /// Sizes against a limit, as a summary lists them: `12/500  480/500`.
 pub fn sizes(counts: impl IntoIterator<Item = usize>, max: usize) -> String {

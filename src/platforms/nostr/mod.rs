@@ -127,7 +127,7 @@ impl Output for NostrOutput {
             NostrKind::Article => format!("nostr article  {} characters", self.parts[0].content.chars().count()),
             NostrKind::Note => {
                 let sizes: Vec<String> = self.parts.iter().map(|p| p.content.chars().count().to_string()).collect();
-                format!("nostr {}  {} characters", parts::plural(n, "note"), sizes.join("  "))
+                format!("nostr {}  {} characters", crate::diag::plural(n, "note"), sizes.join("  "))
             }
         }
     }

@@ -159,7 +159,7 @@ impl Output for TelegramOutput {
                 ),
             })
             .collect();
-        format!("telegram {}  {}", parts::plural(self.sends.len(), "message"), sizes.join("  "))
+        format!("telegram {}  {}", crate::diag::plural(self.sends.len(), "message"), sizes.join("  "))
     }
 
     fn to_human(&self) -> String {
