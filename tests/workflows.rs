@@ -660,7 +660,7 @@ fn the_crate_package_holds_every_file_the_sources_embed() {
             embedded.push(inside.to_string_lossy().replace('\\', "/"));
         }
     }
-    assert!(!embedded.is_empty(), "the built-in templates are embedded");
+    assert!(!embedded.is_empty(), "the sources embed files (X's list of top-level domains)");
     for file in embedded {
         assert!(listed.contains(&file), "`cargo package` leaves out {file}, which the sources embed");
     }

@@ -1,6 +1,6 @@
-//! Templates: the built-in `threads` and `devto` defaults are embedded in the
-//! binary; any `templates/**/*.hbs` file overrides one of them or adds a new
-//! one (usable by name, or as a partial `{{> name}}`). Output is plain text:
+//! Templates: a built-in default for every platform is embedded in the binary;
+//! any `templates/**/*.hbs` file overrides one of them or adds a new one (usable
+//! by name, or as a partial `{{> name}}`). Output is plain text:
 //! nothing is ever HTML-escaped, and strict mode turns a misspelt variable
 //! into an error that names the template, line and column.
 
@@ -15,18 +15,12 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use crate::content::relative_display;
 use crate::diag::{Diagnostic, SourceFile};
+use crate::platform_id::NAMES;
 
-const BUILTIN: &[(&str, &str)] = &[
-    ("threads", include_str!("../../templates_builtin/threads.hbs")),
-    ("devto", include_str!("../../templates_builtin/devto.hbs")),
-    ("bluesky", include_str!("../../templates_builtin/bluesky.hbs")),
-    ("mastodon", include_str!("../../templates_builtin/mastodon.hbs")),
-    ("linkedin", include_str!("../../templates_builtin/linkedin.hbs")),
-    ("nostr", include_str!("../../templates_builtin/nostr.hbs")),
-    ("telegram", include_str!("../../templates_builtin/telegram.hbs")),
-    ("discord", include_str!("../../templates_builtin/discord.hbs")),
-    ("x", include_str!("../../templates_builtin/x.hbs")),
-];
+/// Every platform's built-in template: it adds nothing to the text rendered for the
+/// platform (the contract's "built-in templates add nothing"), so one text serves every
+/// name in [`NAMES`] and a new platform needs no template of its own.
+const BUILTIN: &str = "{{text}}";
 
 /// Where a template came from, for diagnostics.
 #[derive(Debug, Clone)]
@@ -124,10 +118,10 @@ impl Templates {
         let mut hb = Self::registry();
         let mut sources = BTreeMap::new();
         let mut mentions = BTreeMap::new();
-        for (name, text) in BUILTIN {
-            // The built-ins are tested; a failure here is a bug in crier.
-            if hb.register_template_string(name, *text).is_ok() {
-                mentions.insert((*name).to_owned(), Mentions::scan(text));
+        for name in NAMES {
+            // The built-in is tested; a failure here is a bug in crier.
+            if hb.register_template_string(name, BUILTIN).is_ok() {
+                mentions.insert((*name).to_owned(), Mentions::scan(BUILTIN));
                 sources
                     .insert((*name).to_owned(), TemplateSource { display: format!("<built-in {name}>"), file: None });
             }
@@ -526,7 +520,7 @@ mod tests {
     fn builtins_render_text_exactly() {
         let t = Templates::builtin();
         let ctx = json!({"text": "a & b\n<c> 'd'"});
-        for name in ["threads", "devto"] {
+        for name in NAMES {
             assert_eq!(t.render(name, &ctx, "p", name).ok().as_deref(), Some("a & b\n<c> 'd'"));
         }
     }
