@@ -808,17 +808,13 @@ fn is_http_url(s: &str) -> bool {
         && !s.contains(char::is_whitespace)
 }
 
+/// A slug as dev.to makes them: ASCII words joined by `-`, at most 60 characters (dev.to
+/// transliterates accented letters; the fake leaves every non-ASCII letter out).
 fn slugify(title: &str) -> String {
-    let mut out = String::new();
-    for c in title.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-');
-    if out.is_empty() { "untitled".to_owned() } else { out.chars().take(60).collect() }
+    let lower = title.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let slug = words.join("-");
+    if slug.is_empty() { "untitled".to_owned() } else { slug.chars().take(60).collect() }
 }
 
 fn html_escape(s: &str) -> String {
