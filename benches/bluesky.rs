@@ -56,15 +56,12 @@ fn main() {
     let slots = calls - uploads + IMAGE_POSTS as u64;
     let ideal = support::one_after_another(latency, slots);
     let text_calls = calls - sessions - uploads - IMAGE_POSTS as u64;
+    let how = format!("{slots} slots × {} ms", latency.as_millis());
     println!(
-        "crier publish to Bluesky, {TEXT_POSTS} text posts + {IMAGE_POSTS} posts of 4 images, {} ms per call: \
-         wall {:.2} s, {calls} calls ({sessions} session, {uploads} uploads), {:.2} calls per text post after the session, \
-         ideal {:.2} s ({slots} slots × {} ms), wall/ideal {:.3}",
+        "crier publish to Bluesky, {TEXT_POSTS} text posts + {IMAGE_POSTS} posts of 4 images, {} ms per call: {}; \
+         {calls} calls ({sessions} session, {uploads} uploads), {:.2} calls per text post after the session",
         latency.as_millis(),
-        wall.as_secs_f64(),
+        support::against_ideal(wall, ideal, &how),
         text_calls as f64 / TEXT_POSTS as f64,
-        ideal.as_secs_f64(),
-        latency.as_millis(),
-        wall.as_secs_f64() / ideal.as_secs_f64()
     );
 }

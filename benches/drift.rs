@@ -42,11 +42,8 @@ fn main() {
     let lookups = u32::try_from(calls).unwrap_or(u32::MAX).saturating_sub(2);
     let ideal = LATENCY * 2 + LATENCY * lookups.div_ceil(IN_FLIGHT);
     println!(
-        "crier status --remote, {posts} Threads posts, {} ms per call: wall {:.2} s, {calls} API calls, \
-         ideal {:.2} s ({IN_FLIGHT} lookups in flight), wall/ideal {:.2}",
+        "crier status --remote, {posts} Threads posts, {} ms per call: {}; {calls} API calls",
         LATENCY.as_millis(),
-        wall.as_secs_f64(),
-        ideal.as_secs_f64(),
-        wall.as_secs_f64() / ideal.as_secs_f64()
+        support::against_ideal(wall, ideal, &format!("{IN_FLIGHT} lookups in flight")),
     );
 }

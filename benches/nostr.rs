@@ -42,14 +42,12 @@ fn main() {
     if rerun.code != 0 {
         panic!("the rerun failed:\n{rerun}");
     }
+    let how = "one send per note to all relays side by side, plus one look for earlier events";
     println!(
-        "crier publish, {NOTES} notes to 3 relays, {} ms per answer: wall {:.2} s; ideal {:.2} s (one send per note to \
-         all relays side by side, plus one look for earlier events); wall/ideal {:.2}; {sent} EVENT messages; \
+        "crier publish, {NOTES} notes to 3 relays, {} ms per answer: {}; {sent} EVENT messages; \
          rerun {:.2} s, {resent} EVENT messages",
         latency.as_millis(),
-        wall.as_secs_f64(),
-        ideal.as_secs_f64(),
-        wall.as_secs_f64() / ideal.as_secs_f64(),
+        support::against_ideal(wall, ideal, how),
         rerun_wall.as_secs_f64(),
     );
 }

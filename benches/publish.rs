@@ -35,13 +35,9 @@ fn main() {
     let calls = fake.calls();
     let ideal = support::one_after_another(LATENCY, calls);
     println!(
-        "crier publish, {posts} text posts, {} ms per call: wall {:.2} s, {calls} API calls ({:.2} per post), \
-         sequential ideal {:.2} s (calls × {} ms), wall/ideal {:.2}",
+        "crier publish, {posts} text posts, {} ms per call: {}; {calls} API calls ({:.2} per post)",
         LATENCY.as_millis(),
-        wall.as_secs_f64(),
+        support::against_ideal(wall, ideal, &format!("calls × {} ms, one after another", LATENCY.as_millis())),
         calls as f64 / posts as f64,
-        ideal.as_secs_f64(),
-        LATENCY.as_millis(),
-        wall.as_secs_f64() / ideal.as_secs_f64()
     );
 }

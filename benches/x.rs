@@ -31,11 +31,9 @@ fn main() {
     let creates = fake.count("POST", "/2/tweets");
     let ideal = support::one_after_another(latency, calls);
     println!(
-        "crier publish, {POSTS} text posts to X, {} ms per call: wall {:.2} s; {calls} calls ({creates} creates, \
-         {timeline_pages} reads of the account and its timeline); ideal {:.2} s (every call one after another); wall/ideal {:.2}",
+        "crier publish, {POSTS} text posts to X, {} ms per call: {}; {calls} calls ({creates} creates, \
+         {timeline_pages} reads of the account and its timeline)",
         latency.as_millis(),
-        wall.as_secs_f64(),
-        ideal.as_secs_f64(),
-        wall.as_secs_f64() / ideal.as_secs_f64()
+        support::against_ideal(wall, ideal, "every call one after another"),
     );
 }
