@@ -552,10 +552,15 @@ fn commit_message(recs: &[Rec], appends: &[Append]) -> String {
 /// Builds (without moving any ref) a commit on `parent` holding `parent`'s
 /// version of each file with the records applied. Files missing from
 /// `parent` take their content from `fallback` (or are skipped with a note).
-/// None when `parent` already has every record.
+/// `known` is the tree the run started from (None: `parent`'s): a record there is one
+/// the run replaces on purpose (an edit that changed the id, an entry the user took out
+/// to publish again); a record that is in `parent` only was written by another run
+/// meanwhile, and is kept. None when `parent` already has every record.
+#[allow(clippy::too_many_arguments)]
 fn build_commit<'r>(
     repo: &'r Repository,
     parent: Option<&Commit<'r>>,
+    known: Option<&git2::Tree<'r>>,
     recs: &[Rec],
     appends: &[Append],
     fallback: &Fallback<'_>,
@@ -606,7 +611,9 @@ fn build_commit<'r>(
             // (An unconfirmed entry is what this run replaces: its id may be unknown.)
             let theirs_unconfirmed = matches!(ledger::unconfirmed(&text, r.kind, &r.platform), Ok(Some(_)));
             if let Ok(Some(theirs)) = ledger::get_record(&text, r.kind, &r.platform) {
-                if theirs.id != r.record.id && !theirs_unconfirmed {
+                let known_id = || known_record_id(repo, known.unwrap_or(&base_tree), path, r);
+                if theirs.id != r.record.id && !theirs_unconfirmed && known_id().as_deref() != Some(theirs.id.as_str())
+                {
                     notes.conflicts.push(format!(
                         "`{path}`: the remote records {} post {} ({}), written meanwhile by another run, and this run published {} ({}); the remote's record is kept: delete the duplicate post and keep one record",
                         r.platform, theirs.id, theirs.url, r.record.id, r.record.url
@@ -660,6 +667,13 @@ fn build_commit<'r>(
     let oid =
         repo.commit(None, sig, sig, &message, &tree, &parents).map_err(|e| other("cannot create the commit", e))?;
     Ok(Some((oid, writes)))
+}
+
+/// The id `path` records for `r`'s platform in `tree`, if any.
+fn known_record_id(repo: &Repository, tree: &git2::Tree<'_>, path: &str, r: &Rec) -> Option<String> {
+    let blob = repo.find_blob(tree.get_path(Path::new(path)).ok()?.id()).ok()?;
+    let text = std::str::from_utf8(blob.content()).ok()?;
+    ledger::get_record(text, r.kind, &r.platform).ok().flatten().map(|rec| rec.id)
 }
 
 fn move_branch(repo: &Repository, branch: &Branch, to: Oid, from: Option<Oid>) -> Result<(), GitError> {
@@ -831,7 +845,7 @@ fn commit_and_push_all(
         let abs = r.workdir.join(path);
         fs::read(&abs).ok().map(|c| (c, worktree_mode(&abs)))
     };
-    let built = build_commit(&r.repo, head.as_ref(), &recs, &appends, &fallback, &sig, &mut notes)?;
+    let built = build_commit(&r.repo, head.as_ref(), None, &recs, &appends, &fallback, &sig, &mut notes)?;
     drop(head);
     let committed = built.is_some();
     if let Some((oid, writes)) = built {
@@ -1070,6 +1084,9 @@ fn reapply(
         }
     }
     let remote_commit = repo.find_commit(remote_head).map_err(|e| e.message().to_owned())?;
+    // What the run knew: the last commit both sides share (records there are the run's own
+    // to replace; a record only the remote has came from another run).
+    let known = repo.merge_base(head.id(), remote_head).and_then(|id| repo.find_commit(id)).and_then(|c| c.tree()).ok();
     let head_tree = head.tree().map_err(|e| e.message().to_owned())?;
     let base_tree = base.tree().map_err(|e| e.message().to_owned())?;
     let fallback = |path: &str| {
@@ -1084,8 +1101,17 @@ fn reapply(
         };
         Some((repo.find_blob(entry.id()).ok()?.content().to_vec(), mode))
     };
-    let built =
-        build_commit(repo, Some(&remote_commit), &recs, &appends, &fallback, sig, notes).map_err(|e| e.to_string())?;
+    let built = build_commit(
+        repo,
+        Some(&remote_commit),
+        Some(known.as_ref().unwrap_or(&base_tree)),
+        &recs,
+        &appends,
+        &fallback,
+        sig,
+        notes,
+    )
+    .map_err(|e| e.to_string())?;
     let new_head = built.as_ref().map_or(remote_head, |(oid, _)| *oid);
     let target = repo.find_commit(new_head).and_then(|c| c.tree()).map_err(|e| e.message().to_owned())?;
 
@@ -1254,6 +1280,16 @@ mod tests {
             git(self.dir.path(), &["clone", "-q", self.origin.to_str().unwrap(), other.to_str().unwrap()]);
             fs::write(other.join("content/post.md"), format!("{POST}\nA line added by someone else.\n")).unwrap();
             fs::write(other.join("content/other.md"), format!("{OTHER}More.\n")).unwrap();
+            git(&other, &["commit", "-q", "-am", "someone else's edit"]);
+            git(&other, &["push", "-q", "origin", "main"]);
+        }
+
+        /// Another clone pushes a line added to `content/post.md`'s body (its record kept).
+        fn someone_else_pushes_after_the_record(&self) {
+            let other = self.dir.path().join("someone-later");
+            git(self.dir.path(), &["clone", "-q", self.origin.to_str().unwrap(), other.to_str().unwrap()]);
+            let text = fs::read_to_string(other.join("content/post.md")).unwrap();
+            fs::write(other.join("content/post.md"), format!("{text}\nAnother line.\n")).unwrap();
             git(&other, &["commit", "-q", "-am", "someone else's edit"]);
             git(&other, &["push", "-q", "origin", "main"]);
         }
@@ -1435,6 +1471,33 @@ mod tests {
             Some(record(7)),
             "the record already on the remote is not replaced"
         );
+    }
+
+    #[test]
+    fn a_record_that_replaces_the_committed_one_is_committed() {
+        // An edit in place that changed the id (a Nostr article), or an entry the user took
+        // out to publish again: HEAD records post 1, this run wrote post 2 over it. With the
+        // remote untouched, and with someone else's push meanwhile (then rebuilt on it).
+        for remote_moved in [false, true] {
+            let f = Fixture::new(true);
+            write_back(&f.work, &change("content/post.md", 1));
+            git(&f.work, &["commit", "-q", "-am", "crier: record published posts [skip ci]"]);
+            git(&f.work, &["push", "-q", "origin", "main"]);
+            fs::write(f.work.join("content/post.md"), POST).unwrap();
+            let ours = change("content/post.md", 2);
+            write_back(&f.work, &ours);
+            if remote_moved {
+                f.someone_else_pushes_after_the_record();
+            }
+
+            let out = commit_and_push(&f.work, &[ours], &opts()).unwrap();
+            let GitOutcome::Committed { pushed: true, conflicts, .. } = out else { panic!("{out:?}") };
+            assert!(conflicts.is_empty(), "{conflicts:?}");
+            let post = f.show(&f.origin, "main:content/post.md");
+            assert_eq!(ledger::get_record(&post, FileKind::Markdown, "threads").unwrap(), Some(record(2)), "{post}");
+            assert_eq!(post.contains("Another line."), remote_moved, "{post}");
+            assert_eq!(status(&f.work), "", "remote moved: {remote_moved}");
+        }
     }
 
     #[test]

@@ -123,6 +123,7 @@ fn an_article_is_replaced_in_place_and_keeps_its_first_publication() {
     let w = World::new();
     let front = "platforms: [nostr]\ntitle: Posts in git\ntags: [Rust, git]\nnostr:\n  kind: article\n";
     w.file("content/posts-in-git.md", md(front, "# Why\n\nBecause *Markdown* stays.\n"));
+    let w = w.pushed();
     w.run(&["publish"]).code(0);
     let first = w.fake.a.events(30023);
     assert_eq!(first.len(), 1);
@@ -142,8 +143,15 @@ fn an_article_is_replaced_in_place_and_keeps_its_first_publication() {
     assert_eq!(rec["d"], "posts-in-git");
     assert!(rec["url"].as_str().is_some_and(|u| u.starts_with("https://njump.me/naddr1")), "{rec}");
     w.edit("content/posts-in-git.md", "stays.", "stays, edited.");
+    common::git(w.root(), &["commit", "-qam", "edit the article"]);
     let run = w.command(&["publish"]).env("CRIER_NOW", "2026-11-28T10:00:00Z").run();
     run.code(0);
+    // The new version's record (its id changed) is committed and pushed like any record.
+    assert_eq!(common::git(w.root(), &["status", "--porcelain"]), "", "{run}");
+    assert_eq!(
+        common::git(w.root(), &["show", "origin/main:content/posts-in-git.md"]),
+        w.read("content/posts-in-git.md")
+    );
     let now = w.fake.a.events(30023);
     assert_eq!(now.len(), 1, "the relay keeps the newest version only: {run}");
     assert_ne!(now[0]["id"], first[0]["id"]);
