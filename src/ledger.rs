@@ -399,6 +399,19 @@ fn read_unconfirmed(root: &Value, platform: &str) -> Option<String> {
     unconfirmed_note(root.get(PUBLISHED)?.get(platform)?)
 }
 
+/// Why `entry` (a `published.<platform>` value) is not a record crier can read, if it is
+/// not: a mapping with string `id`, `url`, `published_at` and `hash`. Null is no entry.
+pub fn entry_problem(entry: &Value) -> Option<String> {
+    match entry {
+        Value::Null => None,
+        Value::Object(map) => match map.get("id") {
+            Some(id @ Value::Number(_)) => Some(format!("its `id` is the number {id}: ids are strings")),
+            _ => serde_json::from_value::<Record>(entry.clone()).err().map(|e| e.to_string()),
+        },
+        other => Some(format!("it is {}, not a mapping", type_name(other))),
+    }
+}
+
 /// The lost-reply note of a platform's entry (`published.<platform>` as a value), if marked.
 pub fn unconfirmed_note(entry: &Value) -> Option<String> {
     let note = entry.get(UNCONFIRMED)?;

@@ -65,6 +65,7 @@ pub fn check_post(project: &Project, abs: &Path) -> PostReport {
     let mut diags = Vec::new();
     let targets = rules::targets(&post, &project.config, &mut diags);
     rules::general(&post, &mut diags);
+    rules::published(&post, &mut diags);
     rules::relative_links(&post, &project.config, &mut diags);
     for &id in &targets {
         let platform = platforms::get(id);

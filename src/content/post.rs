@@ -66,8 +66,10 @@ pub struct FrontMatter {
     pub template: Option<Spanned<String>>,
     /// Free values handed to the templates as `vars`.
     pub vars: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Written by crier only; kept as data here, read by the ledger.
-    pub published: Option<serde_json::Value>,
+    /// Written by crier only; kept as data here, read by the ledger (and checked by
+    /// `rules::published`).
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub published: Option<Spanned<serde_json::Value>>,
 }
 
 /// The keys of [`FrontMatter`] (serde's struct fields, for the YAML deserializer).
@@ -212,6 +214,14 @@ impl Post {
     }
 
     /// The whole post's first line, for problems without a better place.
+    /// Where the front matter ends in the file (a YAML post is all front matter).
+    pub fn front_matter_end(&self) -> usize {
+        match self.kind {
+            FileKind::Markdown => self.body_lines.first().copied().unwrap_or(self.source.text.len()),
+            FileKind::Yaml => self.source.text.len(),
+        }
+    }
+
     pub fn head_span(&self) -> std::ops::Range<usize> {
         0..self.source.text.find('\n').unwrap_or(self.source.text.len()).max(1).min(self.source.text.len())
     }

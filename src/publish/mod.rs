@@ -78,9 +78,11 @@ pub fn publish_at(post: &Post) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(raw.value.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
-/// The recorded entry of `platform`, if any.
+/// The recorded entry of `platform`, if any. An entry that is not a record crier can read
+/// counts as none: `check` reports it (`rules::published`), and the post waits for a fix.
 pub fn record_of(post: &Post, platform: PlatformId) -> Option<&Value> {
-    post.front.published.as_ref()?.get(platform.name()).filter(|v| !v.is_null())
+    let entry = post.front.published.as_ref()?.value.get(platform.name())?;
+    crate::ledger::entry_problem(entry).is_none().then_some(entry).filter(|v| !v.is_null())
 }
 
 /// What a user does about an unconfirmed post: the two commands, for `path` on `platform`.

@@ -46,7 +46,7 @@ pub fn published_urls(
     placeholder: &dyn Fn(PlatformId) -> String,
 ) -> Map<String, Value> {
     let mut out = Map::new();
-    if let Some(Value::Object(records)) = &post.front.published {
+    if let Some(Value::Object(records)) = post.front.published.as_ref().map(|p| &p.value) {
         for (platform, record) in records {
             if let Some(url) = record.get("url").and_then(Value::as_str) {
                 out.insert(platform.clone(), json!({ "url": url, "placeholder": false }));

@@ -192,6 +192,62 @@ pub fn targets(post: &Post, config: &Config, out: &mut Vec<Diagnostic>) -> Vec<P
     targets
 }
 
+/// `published`, which crier writes: a mapping of platform names to records. A misspelt
+/// platform would publish the post again, an entry crier cannot read would never let it
+/// publish or update, so each is an error at its key.
+pub fn published(post: &Post, out: &mut Vec<Diagnostic>) {
+    let Some(published) = &post.front.published else { return };
+    let src = &post.source;
+    // The parser places the value's start; its keys are found in the text after it.
+    let whole = post.span_of(&published.referenced).start..post.front_matter_end();
+    let hint = "crier writes `published`: restore what it wrote (see `git log -p` of the file), or take the entry out to publish the post again";
+    let entries = match &published.value {
+        serde_json::Value::Null => return,
+        serde_json::Value::Object(map) => map,
+        _ => {
+            out.push(
+                Diagnostic::error("published-malformed", "`published` is not a mapping of platforms to records")
+                    .at(src, whole)
+                    .with_hint(hint),
+            );
+            return;
+        }
+    };
+    for (name, entry) in entries {
+        let at = key_span(&src.text, whole.clone(), name);
+        if PlatformId::parse(name).is_none() {
+            out.push(
+                Diagnostic::error("unknown-platform", format!("`published` names an unknown platform `{name}`"))
+                    .at(src, at)
+                    .with_hint(PlatformId::hint_for(name)),
+            );
+        } else if let Some(problem) = crate::ledger::entry_problem(entry) {
+            let id_at = key_span(&src.text, at.start..whole.end, "id");
+            let number = entry.get("id").is_some_and(serde_json::Value::is_number);
+            out.push(
+                Diagnostic::error("published-malformed", format!("`published.{name}` is not a record: {problem}"))
+                    .at(src, if number { id_at } else { at })
+                    .with_hint(if number { "quote the id (`id: \"…\"`): crier writes ids as strings" } else { hint }),
+            );
+        }
+    }
+}
+
+/// Where `key` is written as a mapping key within `within` of `text` (the first time),
+/// else `within` itself.
+fn key_span(text: &str, within: std::ops::Range<usize>, key: &str) -> std::ops::Range<usize> {
+    let Some(region) = text.get(within.clone()) else { return within };
+    let is_key = |i: usize| {
+        let before = region[..i].chars().next_back();
+        let after = region[i + key.len()..].trim_start_matches(['"', '\'']);
+        before.is_none_or(|c| c.is_whitespace() || "{,\"'".contains(c)) && after.trim_start().starts_with(':')
+    };
+    match region.match_indices(key).map(|(i, _)| i).find(|&i| is_key(i)) {
+        Some(i) => within.start + i..within.start + i + key.len(),
+        None => within,
+    }
+}
+
 /// Whether the post has any text or media at all (else `empty-post`).
 pub fn has_content(post: &Post) -> bool {
     let f = &post.front;

@@ -1104,6 +1104,9 @@ fn ten_mb_post() -> Vec<u8> {
     v
 }
 
+/// A `published` block as crier writes it (front-matter lines 3 to 8).
+const RECORD: &str = "published:\n  threads:\n    id: \"17890000000000001\"\n    url: \"https://www.threads.com/@someone/post/P1\"\n    published_at: \"2026-11-28T10:00:00Z\"\n    hash: \"sha256:1\"\n";
+
 fn general_cases() -> Vec<Case> {
     let nested = format!("vars:\n  deep: {}1{}\n", "[".repeat(100), "]".repeat(100));
     vec![
@@ -1120,6 +1123,33 @@ fn general_cases() -> Vec<Case> {
             22,
         ),
         md("empty platforms", "---\nplatforms: []\n---\nHi\n").fires(&["no-platforms"]),
+        md("a record as crier writes it", th(RECORD, "Hi\n")).passes("published-malformed").passes("unknown-platform"),
+        md("unconfirmed entry", th(&RECORD.replace("    hash:", "    unconfirmed: check\n    hash:"), "Hi\n"))
+            .passes("published-malformed"),
+        md("null published and null entry", th("published:\n  threads: ~\n", "Hi\n")).passes("published-malformed"),
+        md("misspelt platform in published", th(&RECORD.replace("  threads:", "  thraeds:"), "Hi\n"))
+            .fires(&["unknown-platform"])
+            .at("unknown-platform", 4, 3),
+        md(
+            "published flow mapping, misspelt",
+            th("published: {devto: {id: '1', url: u, published_at: t, hash: h}, dicsord: {}}\n", "Hi\n"),
+        )
+        .fires(&["unknown-platform"])
+        .at("unknown-platform", 3, 65),
+        md("published not a mapping", th("published: yes\n", "Hi\n")).fires(&["published-malformed"]).at(
+            "published-malformed",
+            3,
+            12,
+        ),
+        md("entry not a mapping", th("published:\n  discord: [1, 2]\n", "Hi\n")).fires(&["published-malformed"]).at(
+            "published-malformed",
+            4,
+            3,
+        ),
+        md("entry without its fields", th("published:\n  threads: {url: u}\n", "Hi\n")).fires(&["published-malformed"]),
+        md("number id", th(&RECORD.replace("id: \"17890000000000001\"", "id: 17890000000000001"), "Hi\n"))
+            .fires(&["published-malformed"])
+            .at("published-malformed", 5, 5),
         md("no platforms and no default", "Hi\n").fires(&["no-platforms"]).at("no-platforms", 1, 1),
         md("no platforms but a default", "Hi\n")
             .file("crier.yaml", "defaults:\n  platforms: [threads]\n")
