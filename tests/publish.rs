@@ -845,8 +845,17 @@ fn a_post_edited_after_publishing_is_reported_and_left_alone() {
     let plan = w.publish(&["--dry-run"]);
     plan.code(0);
     assert!(plan.stdout.contains("changed since it was published"), "{plan}");
-    w.publish(&[]).code(0);
+    let run = w.publish(&[]);
+    run.code(0);
     assert_eq!(w.posts().len(), 1, "Threads posts cannot be edited: nothing new is posted");
+    // The run says so too (the contract: "left alone with a warning"), not only the plan.
+    assert!(
+        run.stdout.contains("warning: left alone:\n  content/a.md → threads  https://www.threads.com/")
+            && run
+                .stdout
+                .contains("changed since it was published; Threads posts cannot be edited, so it is left alone"),
+        "{run}"
+    );
 }
 
 // ---------------------------------------------------------------- git: commit and push the records

@@ -118,7 +118,7 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     if cancel.is_cancelled() {
         summary.git.push(format!("cancelled by {}: no post started after it", cancel.signal_name()));
     }
-    let text = summary_text(&summary, &entries);
+    let text = summary_text(&summary, &entries, &reports);
     print(&text);
     if let Some(path) = g.env.get("GITHUB_STEP_SUMMARY") {
         append(path, &format!("## crier publish\n\n```text\n{text}```\n"));
@@ -330,12 +330,7 @@ fn dry_run_report(
                     e.path, e.platform, caps.max_edits
                 )
             } else {
-                format!(
-                    "{} → {}  {url}: changed since it was published; {} posts cannot be edited, so it is left alone",
-                    e.path,
-                    e.platform,
-                    publish::display(e.platform)
-                )
+                left_alone_line(e, url)
             }),
             State::Draft => drafts.push(format!("{} → {}", e.path, e.platform)),
             State::Deleted { url, at } => deleted.push(format!("{} → {}  {url}: deleted at {at}", e.path, e.platform)),
@@ -360,14 +355,32 @@ fn dry_run_report(
 }
 
 /// The title of the posts held back because their reply was lost.
+/// A changed post on a platform that cannot edit it (Threads, Bluesky, X, Nostr notes).
+fn left_alone_line(e: &PlanEntry, url: &str) -> String {
+    format!(
+        "{} → {}  {url}: changed since it was published; {} posts cannot be edited, so it is left alone",
+        e.path,
+        e.platform,
+        publish::display(e.platform)
+    )
+}
+
 const HELD: &str = "held back (sent, reply lost: never sent again on its own)";
 
 fn held_line(e: &PlanEntry, note: &str) -> String {
     format!("{} → {}: {note}; {}", e.path, e.platform, publish::unconfirmed_hint(&e.path, e.platform))
 }
 
-fn summary_text(s: &RunSummary, entries: &[PlanEntry]) -> String {
+fn summary_text(s: &RunSummary, entries: &[PlanEntry], reports: &[PostReport]) -> String {
     let mut out = String::new();
+    // Said on every run, as `status` says it, until the post is published anew or restored.
+    let left_alone: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match &e.state {
+            State::Published { url, changed: true } if !edits_in_place(reports, e) => Some(left_alone_line(e, url)),
+            _ => None,
+        })
+        .collect();
     // Held posts are listed on every run until the user settles them (not a failure: the
     // run that lost the reply failed).
     let held: Vec<String> = entries
@@ -391,6 +404,7 @@ fn summary_text(s: &RunSummary, entries: &[PlanEntry]) -> String {
         ("deferred", &s.deferred),
         ("failed", &s.failed),
         (HELD, &held),
+        ("warning: left alone", &left_alone),
         ("spent", &s.spent),
         ("git", &s.git),
     ] {
