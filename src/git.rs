@@ -190,7 +190,7 @@ pub enum GitError {
     )]
     Shallow,
     #[error(
-        "branch `{branch}` has no remote to push the records to; add one (`git remote add origin <url>`) or run `crier publish` with pushing turned off"
+        "branch `{branch}` has no remote to push the records to; add one (`git remote add origin <url>`), or run with `--no-push` to commit without pushing"
     )]
     NoUpstream { branch: String },
     /// The records are committed on the local branch but could not be pushed.

@@ -106,8 +106,10 @@ pub(crate) struct Recording {
 }
 
 impl Recording {
-    /// Takes the lock, refuses checkouts that cannot commit and push (exit 2, before
-    /// anything changes), and finds records left uncommitted.
+    /// Takes the lock, refuses checkouts that cannot commit (a detached HEAD, a shallow
+    /// clone: exit 2, before anything changes), and finds records left uncommitted. A
+    /// branch without a remote is let through: its records are committed, and the push
+    /// then says what to do.
     pub(crate) fn begin(root: &std::path::Path, no_commit: bool) -> Result<Self> {
         use crate::git::{self, RepoInfo};
         let env = |e: crate::git::GitError| Error::Env { message: e.to_string() };
