@@ -421,6 +421,14 @@ pub fn transport_error(e: reqwest::Error, timeout: Duration, redactor: &Redactor
 }
 
 /// A short description of a body that is not the expected JSON, redacted.
+/// `raw` when it looks like an error's name or code (`InvalidSwap`, `DUPLICATE_POST`,
+/// `auth.required`): a platform keeps these as they are, outside the redacted text, so
+/// anything else a server put there (it may echo the request, secrets included) is dropped.
+pub fn error_name(raw: &str) -> Option<String> {
+    let ok = !raw.is_empty() && raw.len() <= 64 && raw.chars().all(|c| c.is_ascii_alphanumeric() || "_.-:".contains(c));
+    ok.then(|| raw.to_owned())
+}
+
 pub fn describe_body(body: &[u8], redactor: &Redactor) -> String {
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim();
@@ -514,6 +522,16 @@ mod tests {
         assert_eq!(b.next(Some(Duration::from_millis(300))), Some(Duration::from_millis(300)));
         assert_eq!(b.next(Some(Duration::from_secs(5))), None, "over the total bound");
         assert!(b.waited() <= Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn error_names_pass_and_anything_else_does_not() {
+        for name in ["InvalidSwap", "DUPLICATE_POST", "auth.required", "ERR-1:x"] {
+            assert_eq!(error_name(name).as_deref(), Some(name));
+        }
+        for junk in ["", "a b", "{\"password\":\"x\"}", "ünicode", &"x".repeat(65)] {
+            assert_eq!(error_name(junk), None, "{junk}");
+        }
     }
 
     #[test]

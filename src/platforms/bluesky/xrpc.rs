@@ -491,7 +491,7 @@ impl Classifier for Xrpc {
         }
         let verdict = Verdict::by_status(status);
         match serde_json::from_slice::<ErrBody>(body) {
-            Ok(ErrBody { error: Some(error), message }) => {
+            Ok(ErrBody { error: Some(error), message }) if http::error_name(&error).is_some() => {
                 verdict.text(Some(message.unwrap_or_default())).detail(error)
             }
             _ => {
@@ -566,6 +566,25 @@ mod tests {
         assert_eq!(pds_from_did_doc(&doc).map(|u| u.to_string()), Some("https://pds.example.com/".into()));
         assert_eq!(pds_from_did_doc(&json!({"service": []})), None);
         assert_eq!(pds_from_did_doc(&json!({"service": [{"id": "#atproto_pds", "serviceEndpoint": "ftp://x"}]})), None);
+    }
+
+    #[test]
+    fn an_error_name_that_is_not_a_name_is_not_kept() {
+        // A server (or a proxy) that echoes the sign-in request in `error`: the name is
+        // kept outside the redacted text, so only a name may pass.
+        let echoed =
+            json!({"error": "body={\"identifier\":\"me\",\"password\":\"app-pass-word-1234\"}", "message": "no"});
+        let cases = [
+            (
+                json!({"error": "AuthenticationRequired", "message": "Invalid identifier or password"}),
+                "AuthenticationRequired",
+            ),
+            (echoed, "Forbidden"),
+        ];
+        for (body, want) in cases {
+            let v = Xrpc.classify(403, body.to_string().as_bytes(), "com.atproto.server.createSession");
+            assert_eq!(v.detail.as_deref(), Some(want), "{body}");
+        }
     }
 
     #[test]

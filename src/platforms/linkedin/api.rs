@@ -269,8 +269,8 @@ impl Classifier for LinkedinApi {
         let code = v.as_ref().and_then(|v| {
             v.get("code")
                 .and_then(Value::as_str)
-                .map(str::to_owned)
-                .or_else(|| v.pointer("/errorDetails/inputErrors/0/code").and_then(Value::as_str).map(str::to_owned))
+                .or_else(|| v.pointer("/errorDetails/inputErrors/0/code").and_then(Value::as_str))
+                .and_then(http::error_name)
         });
         let text = match (&code, &message) {
             (Some(c), Some(m)) if !m.contains(c.as_str()) => Some(format!("{c}: {m}")),
