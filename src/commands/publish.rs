@@ -423,17 +423,24 @@ struct Progress {
     multi: Option<indicatif::MultiProgress>,
     bars: RefCell<Vec<(PlatformId, indicatif::ProgressBar)>>,
     quiet: bool,
+    /// Plain lines: the last one printed per platform (a countdown without its number),
+    /// and when.
+    last: RefCell<Vec<(PlatformId, String, std::time::Instant)>>,
 }
+
+/// A plain line that only counts on (`… trying again in 41 s`) is printed again at most
+/// this often: a log is not a terminal.
+const PLAIN_REPEAT: Duration = Duration::from_secs(10);
 
 impl Progress {
     fn new(quiet: bool) -> Self {
         let multi = (!quiet && std::io::stderr().is_terminal()).then(indicatif::MultiProgress::new);
-        Self { multi, bars: RefCell::new(Vec::new()), quiet }
+        Self { multi, bars: RefCell::new(Vec::new()), quiet, last: RefCell::new(Vec::new()) }
     }
 
     fn show(&self, platform: PlatformId, message: String) {
         let Some(multi) = &self.multi else {
-            if !self.quiet {
+            if !self.quiet && self.plain_line_is_news(platform, &message) {
                 eprintln!("{message}");
             }
             return;
@@ -446,6 +453,31 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar.set_message(message);
             bars.push((platform, bar));
+        }
+    }
+}
+
+impl Progress {
+    /// Whether `message` says more than the last plain line of `platform` (a countdown's
+    /// next second does not, until [`PLAIN_REPEAT`] has passed).
+    fn plain_line_is_news(&self, platform: PlatformId, message: &str) -> bool {
+        // `… 41 s` and `… 40 s` are one line counting down.
+        let shape = match message.strip_suffix(" s") {
+            Some(rest) => rest.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned(),
+            None => message.to_owned(),
+        };
+        let now = std::time::Instant::now();
+        let mut last = self.last.borrow_mut();
+        match last.iter_mut().find(|(p, _, _)| *p == platform) {
+            Some((_, s, at)) if *s == shape && now.duration_since(*at) < PLAIN_REPEAT => false,
+            Some(entry) => {
+                *entry = (platform, shape, now);
+                true
+            }
+            None => {
+                last.push((platform, shape, now));
+                true
+            }
         }
     }
 }
@@ -470,6 +502,30 @@ impl Drop for Progress {
     fn drop(&mut self) {
         for (_, bar) in self.bars.borrow().iter() {
             bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_progress_prints_a_countdown_once_not_every_second() {
+        let p = Progress { multi: None, bars: RefCell::new(Vec::new()), quiet: false, last: RefCell::new(Vec::new()) };
+        let (threads, devto) = (PlatformId::parse("threads").unwrap(), PlatformId::parse("devto").unwrap());
+        let lines = [
+            (threads, "publishing content/p1.md", true),
+            (threads, "publishing content/p2.md", true),
+            (threads, "  content/p2.md: Threads: trying again in 41 s", true),
+            (threads, "  content/p2.md: Threads: trying again in 40 s", false),
+            (devto, "  content/p2.md: dev.to: trying again in 40 s", true),
+            (threads, "  content/p2.md: Threads: trying again in 39 s", false),
+            (threads, "publishing content/p3.md", true),
+            (threads, "publishing content/p3.md", false),
+        ];
+        for (platform, line, news) in lines {
+            assert_eq!(p.plain_line_is_news(platform, line), news, "{line}");
         }
     }
 }

@@ -157,10 +157,11 @@ impl Failure {
     }
 }
 
-/// An [`http::OnWait`] body showing a server-requested wait on a progress line, counting
-/// down in whole seconds: `{who} asked crier to wait: N s left`.
+/// An [`http::OnWait`] body showing a wait on a progress line, counting
+/// down in whole seconds: `{who}: trying again in N s` (a wait the server asked for, or
+/// the backoff after a failure).
 pub fn countdown<'a>(progress: &'a dyn Fn(&str), who: &'a str) -> impl Fn(std::time::Duration) + 'a {
-    move |left| progress(&format!("{who} asked crier to wait: {} s left", left.as_secs_f64().ceil() as u64))
+    move |left| progress(&format!("{who}: trying again in {} s", left.as_secs_f64().ceil() as u64))
 }
 
 /// How many more posts a platform accepts in this run, and why it stops there.

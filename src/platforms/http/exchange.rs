@@ -47,6 +47,10 @@ pub enum Class {
     Ambiguous,
 }
 
+/// Attempts in a row that reach no server (the connection refused, no such host) before a
+/// call gives up: enough for a restart, not the whole retry budget.
+const MAX_UNREACHABLE_ATTEMPTS: u32 = 4;
+
 /// A platform's reading of an error reply.
 #[derive(Debug, Clone)]
 pub struct Verdict<D> {
@@ -262,6 +266,7 @@ impl HttpClient {
         let redactor = &self.redactor();
         let mut backoff = Backoff::from_options(&self.opts);
         let mut reached = false;
+        let mut unreachable = 0;
         loop {
             if req.write {
                 self.space_write().await;
@@ -270,9 +275,15 @@ impl HttpClient {
                 Ok(ok) => return Ok(ok),
                 Err(f) => f,
             };
+            // No connection at all (refused, no such host): a few tries cover a restart;
+            // the whole retry budget would keep a run waiting minutes on a server that is down.
+            let connected = failure.reached || failure.status.is_some();
+            unreachable = if connected { 0 } else { unreachable + 1 };
             reached |= failure.reached;
             failure.reached = reached;
-            if !matches!(failure.class, Class::Transient | Class::Throttled | Class::RateLimited) {
+            if !matches!(failure.class, Class::Transient | Class::Throttled | Class::RateLimited)
+                || unreachable >= MAX_UNREACHABLE_ATTEMPTS
+            {
                 return Err(failure);
             }
             let Some(delay) = backoff.next(failure.retry_after) else {
@@ -397,6 +408,25 @@ mod tests {
         assert_eq!((f.class, f.reached, client.calls()), (Class::CredentialsInvalid, false, 0));
         assert_eq!(f.text, "the token contains characters that cannot be sent in an HTTP header");
         assert!(!format!("{client:?}").contains("secret"));
+    }
+
+    /// A server that refuses connections is tried a few times, not for the whole retry
+    /// budget, and the failure says that nothing reached it (so a write may be sent again).
+    #[tokio::test]
+    async fn an_unreachable_server_is_given_up_on_after_a_few_tries() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+        let base = url::Url::parse(&format!("http://127.0.0.1:{port}/")).expect("url");
+        let opts = HttpOptions {
+            initial_delay: Duration::from_millis(1),
+            max_total_wait: Duration::from_secs(3600),
+            ..HttpOptions::default()
+        };
+        let client = HttpClient::new(opts, base.clone(), Vec::<String>::new());
+        let build = move |c: &reqwest::Client| c.post(base.clone());
+        let req = Request { operation: "create", safety: Safety::OnceOnly, write: true, build: &build };
+        let Err(f) = client.send(&NoBody, &req, &quiet).await else { panic!("nothing listens there") };
+        assert_eq!((f.class, f.reached, f.status), (Class::Transient, false, None), "{}", f.text);
+        assert_eq!(client.calls(), u64::from(MAX_UNREACHABLE_ATTEMPTS));
     }
 
     struct NoBody;
