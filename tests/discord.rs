@@ -175,6 +175,8 @@ fn missing_webhook_url_is_an_environment_error() {
         .env("DISCORD_WEBHOOK_URL", "https://discord.com/channels/1/2?secretTOKEN")
         .args(["publish", "--no-commit"])
         .run();
+    // The environment is wrong: exit 2 before anything is sent, like a missing variable.
+    run.code(2);
     assert!(run.all().contains("not a Discord webhook URL"), "{run}");
     assert!(!run.all().contains("secretTOKEN"), "{run}");
     assert_eq!(w.fake.calls(), 0);

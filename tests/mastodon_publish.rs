@@ -171,6 +171,11 @@ fn without_an_instance_crier_says_how_to_set_one() {
     let run = w.finish(w.command(&["publish"]).env_remove("MASTODON_INSTANCE"));
     assert_ne!(run.code, 0);
     assert!(run.all().contains("MASTODON_INSTANCE"), "{run}");
+    // One that is not an address is a wrong environment: exit 2, nothing sent.
+    let run = w.finish(w.command(&["publish"]).env("MASTODON_INSTANCE", "not a url"));
+    run.code(2);
+    assert!(run.all().contains("MASTODON_INSTANCE is `not a url`, not an http(s) URL"), "{run}");
+    assert!(w.fake.statuses().is_empty());
     // crier.yaml `mastodon.instance` works too.
     w.file("crier.yaml", common::fast_config(&format!("mastodon:\n  instance: {}\n", w.fake.base_url())));
     w.finish(w.command(&["publish"]).env_remove("MASTODON_INSTANCE")).code(0);

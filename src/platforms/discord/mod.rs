@@ -121,6 +121,11 @@ super::platform! {
         validate: |_project, post, o: &DiscordOutput| rules::validate(post, o),
     }
 
+    /// A webhook URL that is not one is exit 2 before anything is sent (never shown).
+    fn check_env(&self, env: &Env) -> Result<(), String> {
+        env.get(WEBHOOK_VAR).map_or(Ok(()), |url| api::parse_webhook_url(url).map(drop))
+    }
+
     fn placeholder_url(&self, _post: &Post, _env: &Env) -> String {
         // Snowflakes are 18–19 digits.
         "https://discord.com/channels/1180000000000000000/1180000000000000000/1182000000000000000".to_owned()

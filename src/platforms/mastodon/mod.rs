@@ -159,6 +159,16 @@ super::platform! {
         validate: |_project, post, o: &MastodonOutput| rules::validate(post, o, &o.limits),
     }
 
+    /// `MASTODON_INSTANCE` that is not a server's address is exit 2 before anything is sent.
+    fn check_env(&self, env: &Env) -> Result<(), String> {
+        match env.get("MASTODON_INSTANCE") {
+            Some(given) if api::parse_instance(given).is_none() => {
+                Err(format!("MASTODON_INSTANCE is `{given}`, not an http(s) URL such as https://mastodon.social"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn placeholder_url(&self, _post: &Post, env: &Env) -> String {
         // Status ids are 18 digits; the host is the instance when known.
         let host = env
