@@ -307,3 +307,27 @@ fn delete_names_every_part_and_drift_and_stats_read_the_relays() {
     assert!(record(&w.read("content/chain.md")).expect("kept")["deleted_at"].is_string());
     let _ = &w.rt;
 }
+
+#[test]
+fn a_post_deleted_then_published_again_is_a_new_event_not_the_deleted_one() {
+    // Relay a ignores deletions (NIP-09 is optional), so it still offers the old events;
+    // relay b honours them and would answer "duplicate" to the old ids, keeping them hidden.
+    let w = World::new();
+    w.fake.a.ignore_deletions();
+    let note = md("platforms: [nostr]\n", "Said twice.\n");
+    let article = md("platforms: [nostr]\ntitle: Twice\nnostr:\n  kind: article\n", "Written twice.\n");
+    let first = [
+        w.publish_and_record("content/note.md", &note, "nostr"),
+        w.publish_and_record("content/twice.md", &article, "nostr"),
+    ];
+    w.run(&["delete", "content/note.md", "content/twice.md", "--yes"]).code(0);
+    // The user takes the entries out to publish the posts again.
+    w.file("content/note.md", &note).file("content/twice.md", &article);
+    w.run(&["publish"]).code(0);
+    for (file, old) in ["content/note.md", "content/twice.md"].into_iter().zip(&first) {
+        let new = record(&w.read(file)).expect("recorded again");
+        assert_ne!(new["id"], old["id"], "{file}: the deleted event was recorded again");
+        let on_b: Vec<Value> = [1, 30023].into_iter().flat_map(|k| w.fake.b.events(k)).collect();
+        assert!(on_b.iter().any(|e| e["id"] == new["id"]), "{file}: relay b shows the new event");
+    }
+}

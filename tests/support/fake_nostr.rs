@@ -58,6 +58,8 @@ pub(crate) struct RelayState {
     down: bool,
     /// NIP-45 COUNT answered (true by default).
     pub(crate) no_count: bool,
+    /// Keeps deletion requests but deletes nothing (NIP-09 is optional for relays).
+    pub(crate) ignores_deletions: bool,
     pub(crate) max_content_length: usize,
     /// Added before every answer.
     latency: Duration,
@@ -116,6 +118,11 @@ impl FakeRelay {
     /// Stores an event as if another client had sent it (reactions, replies).
     pub(crate) fn seed(&self, event: Value) {
         self.lock().events.push(event);
+    }
+
+    /// Keeps deletion requests from now on without deleting anything.
+    pub(crate) fn ignore_deletions(&self) {
+        self.lock().ignores_deletions = true;
     }
 
     /// Removes an event, as a relay's operator might.
@@ -252,7 +259,7 @@ impl RelayState {
         }
         let kind = e["kind"].as_u64().unwrap_or(0);
         let author = e["pubkey"].clone();
-        if kind == 5 {
+        if kind == 5 && !self.ignores_deletions {
             let at = e["created_at"].as_u64().unwrap_or(0);
             let ids: Vec<String> = tag_values(&e, "e").into_iter().map(str::to_owned).collect();
             let addrs: Vec<String> = tag_values(&e, "a").into_iter().map(str::to_owned).collect();

@@ -109,8 +109,12 @@ struct NostrSession {
     link_template: String,
     /// Ids recorded by the repository's posts: never adopted for another post.
     recorded: HashSet<String>,
-    /// The account's recent events (read once), and the ids this run used.
+    /// The account's recent events (read once, deleted ones left out), and the ids this
+    /// run used.
     recent: OnceCell<RefCell<Vec<Held>>>,
+    /// The time of the account's latest deletion seen with them: a new note is dated after
+    /// it (a note sent again in the same second would have the deleted one's id).
+    last_deletion: Cell<u64>,
     used: RefCell<HashSet<String>>,
 }
 
@@ -128,6 +132,7 @@ pub(super) async fn connect(cx: &ConnectContext<'_>) -> Result<Box<dyn Session>,
         link_template: super::link_template(&cx.project.config),
         recorded: cx.recorded_ids.clone(),
         recent: OnceCell::new(),
+        last_deletion: Cell::new(0),
         used: RefCell::new(HashSet::new()),
     }))
 }
@@ -146,6 +151,16 @@ fn rfc3339(unix: u64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// The ids the deletions (kind 5) name in their `e` tags.
+fn deleted_ids(deletions: &[Held]) -> HashSet<String> {
+    deletions
+        .iter()
+        .flat_map(|(e, _)| e.tags.iter().map(|t| t.as_slice()))
+        .filter(|t| t.first().is_some_and(|n| n == "e"))
+        .filter_map(|t| t.get(1).cloned())
+        .collect()
+}
+
 /// One relay's answer, for a message.
 fn said(url: &str, sent: &Sent) -> String {
     match sent {
@@ -161,9 +176,17 @@ impl NostrSession {
     async fn recent(&self, now: u64) -> &RefCell<Vec<Held>> {
         self.recent
             .get_or_init(|| async {
-                let filter = json!({"authors": [self.me], "kinds": [event::NOTE, event::ARTICLE], "since": now.saturating_sub(LOOKBACK_SECS)});
-                let (found, _) = self.pool.query(&self.relays, &[filter]).await;
-                RefCell::new(found)
+                let since = now.saturating_sub(LOOKBACK_SECS);
+                let filter = json!({"authors": [self.me], "kinds": [event::NOTE, event::ARTICLE], "since": since});
+                // A deleted event is never sent again as this run's (a relay that ignores
+                // NIP-09 still has it; the others would answer "duplicate" and keep it hidden).
+                let deletions = json!({"authors": [self.me], "kinds": [event::DELETION], "since": since});
+                let (found, _) = self.pool.query(&self.relays, &[filter, deletions]).await;
+                let (deletions, events): (Vec<Held>, Vec<Held>) =
+                    found.into_iter().partition(|(e, _)| e.kind.as_u16() == event::DELETION);
+                let gone = deleted_ids(&deletions);
+                self.last_deletion.set(deletions.iter().map(|(e, _)| e.created_at.as_secs()).max().unwrap_or(0));
+                RefCell::new(events.into_iter().filter(|(e, _)| !gone.contains(&e.id.to_hex())).collect())
             })
             .await
     }
@@ -226,9 +249,22 @@ impl NostrSession {
 
     /// The newest version of the account's article `d` on the relays.
     async fn article(&self, d: &str, on: &[String]) -> Option<(Event, Vec<String>)> {
+        self.article_and_deletion(d, on).await.0
+    }
+
+    /// The newest version of article `d` on `on`, and the time of the newest deletion of it
+    /// (NIP-09 by address or by that version's id), if any.
+    async fn article_and_deletion(&self, d: &str, on: &[String]) -> (Option<Held>, Option<u64>) {
+        let address = format!("{}:{}:{d}", event::ARTICLE, self.me);
         let filter = json!({"authors": [self.me], "kinds": [event::ARTICLE], "#d": [d]});
-        let (found, _) = self.pool.query(on, &[filter]).await;
-        found.into_iter().max_by_key(|(e, _)| (e.created_at.as_secs(), std::cmp::Reverse(e.id.to_hex())))
+        let deletions = json!({"authors": [self.me], "kinds": [event::DELETION], "#a": [address]});
+        let (found, _) = self.pool.query(on, &[filter, deletions]).await;
+        let (deletions, versions): (Vec<Held>, Vec<Held>) =
+            found.into_iter().partition(|(e, _)| e.kind.as_u16() == event::DELETION);
+        let newest =
+            versions.into_iter().max_by_key(|(e, _)| (e.created_at.as_secs(), std::cmp::Reverse(e.id.to_hex())));
+        let deleted_at = deletions.iter().map(|(e, _)| e.created_at.as_secs()).max();
+        (newest, deleted_at)
     }
 
     /// Publishes (or edits, given the previous record) the article of `out`.
@@ -240,11 +276,16 @@ impl NostrSession {
     ) -> Result<Record, Failure> {
         let now = unix(job.now);
         let d = previous.and_then(|p| p.d.clone()).unwrap_or_else(|| job.post.slug.clone());
-        let newest = self.article(&d, &self.relays).await;
+        let (newest, deleted_at) = self.article_and_deletion(&d, &self.relays).await;
+        // A deletion takes down every version up to its time (NIP-09): such a version is
+        // not this run's to reuse, and a new one must be later than the deletion.
+        let after_deletion = deleted_at.map_or(0, |t| t + 1);
+        let floor = newest.as_ref().map_or(0, |(e, _)| e.created_at.as_secs() + 1).max(after_deletion);
+        let live = newest.filter(|(e, _)| e.created_at.as_secs() >= after_deletion);
         // The first publication's time, kept on edits (and from an interrupted run's event).
         let first = previous
             .map(|p| unix(&p.published_at))
-            .or_else(|| newest.as_ref().and_then(|(e, _)| event::tag_value(e, "published_at")?.parse().ok()))
+            .or_else(|| live.as_ref().and_then(|(e, _)| event::tag_value(e, "published_at")?.parse().ok()))
             .unwrap_or(now);
         let tags = event::article_tags(
             &d,
@@ -255,13 +296,12 @@ impl NostrSession {
             &out.tags,
         );
         let draft = Draft::new(event::ARTICLE, tags, out.parts[0].content.clone());
-        let (ev, had) = match newest {
+        let (ev, had) = match live {
             // This version is out already (an edit or a first publication whose `OK` was lost).
             Some((e, on)) if draft.matches(&e, &[]) && !self.recorded.contains(&e.id.to_hex()) => (e, on),
             Some((e, on)) if previous.is_some_and(|p| p.id == e.id.to_hex()) && draft.matches(&e, &[]) => (e, on),
             // Relays keep the newest version: this one must be later than what is there.
-            Some((e, _)) => (self.signer.sign(&draft, now.max(e.created_at.as_secs() + 1)), Vec::new()),
-            None => (self.signer.sign(&draft, now), Vec::new()),
+            _ => (self.signer.sign(&draft, now.max(floor)), Vec::new()),
         };
         let relays = self.deliver(&ev, had, job.progress).await.map_err(Failure::new)?;
         let id = ev.id.to_hex();
@@ -300,7 +340,7 @@ impl NostrSession {
             let draft = Draft::new(event::NOTE, tags, part.content.clone());
             let (ev, had) = match self.sent_before(&draft, now).await {
                 Some(found) => found,
-                None => (self.signer.sign(&draft, now), Vec::new()),
+                None => (self.signer.sign(&draft, now.max(self.last_deletion.get() + 1)), Vec::new()),
             };
             if out.parts.len() > 1 {
                 (job.progress)(&format!("note {}/{}", i + 1, out.parts.len()));
