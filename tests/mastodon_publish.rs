@@ -391,3 +391,18 @@ fn delete_refuses_a_status_of_another_account() {
         assert!(record(&w.read("content/theirs.md")).expect("entry").get("deleted_at").is_none(), "{server}");
     }
 }
+
+#[test]
+fn adopt_by_id_records_when_the_status_was_posted_not_when_it_was_adopted() {
+    let w = World::new();
+    let id = w.fake.seed("Posted in the app.", None);
+    let posted = w.fake.statuses().into_iter().find(|s| s.id == id).expect("seeded").created_at;
+    w.file("content/a.md", md("platforms: [mastodon]\n", "Posted in the app.\n"));
+    let run = w.finish(
+        w.command(&["adopt", "content/a.md", "--platform", "mastodon", "--id", &id, "--no-commit"])
+            .env("CRIER_NOW", "2031-05-05T05:05:05Z"),
+    );
+    run.code(0);
+    let rec = common::record(&w.read("content/a.md"), "mastodon").expect("recorded");
+    assert_eq!((rec["id"].as_str(), rec["published_at"].as_str()), (Some(id.as_str()), Some(posted.as_str())), "{run}");
+}

@@ -323,7 +323,8 @@ async fn look(
                 id: String::new(),
                 url: String::new(),
                 cid: None,
-                published_at: now.to_owned(),
+                // Unknown: the platform's own time for the post, where it has one, else now.
+                published_at: String::new(),
                 hash: hash.clone(),
                 parts: Vec::new(),
                 deleted_at: None,

@@ -94,7 +94,9 @@ fn devto(g: &Global, args: &ImportDevtoArgs) -> Result<Outcome> {
         let mut notes = c.changes.clone();
         let mut after = c.text.clone();
         if let Some(id) = &c.id {
-            let published_at = c.date.as_deref().and_then(normalize_date).unwrap_or_else(|| now.clone());
+            // Without a `date`, left empty: the run that completes the record (adopt, or
+            // publish) takes the article's own time from dev.to, not the import's.
+            let published_at = c.date.as_deref().and_then(normalize_date).unwrap_or_default();
             let hash = match hash_of(&project, rel, &abs, kind, &c.text, devto_id) {
                 Ok(h) => h,
                 Err(why) => {

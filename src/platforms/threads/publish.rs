@@ -491,7 +491,8 @@ impl ThreadsPublisher {
             // The id is known: only its permalink is missing.
             let url =
                 self.client.permalink(&MediaId(rec.id.clone()), &self.username).await.map_err(|e| failure(e, 0))?;
-            return Ok(Adoption::Found(Record { url, hash: hash.to_owned(), ..rec.clone() }));
+            let published_at = if rec.published_at.is_empty() { now.to_owned() } else { rec.published_at.clone() };
+            return Ok(Adoption::Found(Record { url, published_at, hash: hash.to_owned(), ..rec.clone() }));
         }
         let (text, alt) = identity(out);
         let found = self.candidates(text, alt, ADOPT_PAGES).await.map_err(|e| failure(e, 0))?;
