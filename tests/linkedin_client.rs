@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crier::platforms::linkedin::api::{ClientOptions, LinkedinClient, LinkedinError};
 use crier::platforms::linkedin::little;
+use crier::platforms::linkedin::options::DEFAULT_VERSION;
 use fake_linkedin::{FakeConfig, FakeLinkedin, Fault, Route};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -27,7 +28,7 @@ fn client_with(fake: &FakeLinkedin, token: &str, version: &str) -> LinkedinClien
 }
 
 fn client(fake: &FakeLinkedin) -> LinkedinClient {
-    client_with(fake, &fake.token(), "202510")
+    client_with(fake, &fake.token(), DEFAULT_VERSION)
 }
 
 fn quiet(_: Duration) {}
@@ -54,7 +55,7 @@ async fn userinfo_names_the_member_and_a_refused_token_says_how_to_renew() {
     assert_eq!(info["sub"], fake.sub());
 
     let bad = "AQVwrongTokenSECRET0000";
-    let e = client_with(&fake, bad, "202510").userinfo(&quiet).await.expect_err("refused");
+    let e = client_with(&fake, bad, DEFAULT_VERSION).userinfo(&quiet).await.expect_err("refused");
     assert!(matches!(e, LinkedinError::Unauthorized { .. }), "{e:?}");
     assert!(e.is_fatal());
     let text = e.to_string();
@@ -94,6 +95,16 @@ async fn a_sunset_version_is_a_configuration_error_naming_the_setting() {
     let text = e.to_string();
     assert!(text.contains("202401") && text.contains("linkedin:") && text.contains("version"), "{text}");
     assert!(fake.posts().is_empty());
+}
+
+#[tokio::test]
+async fn versions_a_year_old_are_sunset_and_the_default_is_served() {
+    // The fake serves the 12 months before its clock (today), as LinkedIn does (§6.2).
+    let fake = start().await;
+    let old = client_with(&fake, &fake.token(), "202510").create_post(&body(&fake, "Old", None), &quiet).await;
+    assert!(matches!(old, Err(LinkedinError::Version { .. })), "202510 was the default; sunset by now: {old:?}");
+    let urn = client(&fake).create_post(&body(&fake, "Current", None), &quiet).await;
+    assert!(urn.is_ok(), "the default version {DEFAULT_VERSION} is served: {urn:?}");
 }
 
 #[tokio::test]

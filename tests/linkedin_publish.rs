@@ -284,3 +284,14 @@ fn doctor_and_publish_warn_fourteen_days_before_the_token_ends() {
     let fine = w.command(&["doctor"]).env("LINKEDIN_TOKEN_EXPIRES_AT", "2027-01-20T10:00:00Z").run();
     assert!(!fine.all().contains("in 7 day"), "{}", fine.all());
 }
+
+#[test]
+fn doctor_warns_when_the_configured_api_version_nears_its_sunset() {
+    // CRIER_NOW is 2026-11-28: 202510 is 13 months old, past LinkedIn's year.
+    let old = World::with(&format!("{CONFIG}linkedin:\n  version: \"202510\"\n"));
+    let out = old.command(&["doctor"]).run().all();
+    assert!(out.contains("`linkedin.version` 202510 is 13 months old"), "{out}");
+    let current = World::new();
+    let out = current.command(&["doctor"]).run().all();
+    assert!(!out.contains("months old") && out.contains("API version: 202611"), "{out}");
+}

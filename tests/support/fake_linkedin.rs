@@ -8,8 +8,9 @@
 //!
 //! - `Authorization: Bearer <token>` on every call, the upload included (401
 //!   `INVALID_ACCESS_TOKEN`; `EXPIRED_ACCESS_TOKEN` once [`Fault::ExpireToken`] hit);
-//! - on every `/rest` call `LinkedIn-Version` (a version before `min_version` is 426
-//!   `NONEXISTENT_VERSION`; none is 400) and `X-Restli-Protocol-Version: 2.0.0`;
+//! - on every `/rest` call `LinkedIn-Version` (a version more than 12 months before the
+//!   fake's clock, or before `min_version` when set, is 426 `NONEXISTENT_VERSION`; none is
+//!   400) and `X-Restli-Protocol-Version: 2.0.0`;
 //! - the post body: `author` is the token's member, `lifecycleState: PUBLISHED`, a known
 //!   `visibility`, `distribution`; `commentary` at most 3,000 characters; the little format:
 //!   the stored text (what readers see) is cut at the first unescaped reserved character,
@@ -47,8 +48,9 @@ fake::config! {
     /// The member's OpenID `sub`.
     sub: String = "782bbtaQ".into(),
     name: String = "Ada Lovelace".into(),
-    /// The oldest `LinkedIn-Version` still served.
-    min_version: String = "202505".into(),
+    /// The oldest `LinkedIn-Version` still served; by default the month 12 months before
+    /// the fake's clock (LinkedIn sunsets a version a year after its release, §6.2).
+    min_version: Option<String> = None,
     duplicate_window: Duration = Duration::from_secs(600),
     /// Send `x-restli-id` URL-encoded.
     encode_id: bool = true,
@@ -445,7 +447,8 @@ impl Linkedin {
             return Some(error(400, "INVALID_PROTOCOL_VERSION", "X-Restli-Protocol-Version must be 2.0.0"));
         }
         let valid = version.len() == 6 && version.bytes().all(|b| b.is_ascii_digit());
-        if !valid || version < self.cfg.min_version.as_str() {
+        let oldest = self.cfg.min_version.clone().unwrap_or_else(|| year_before(self.clock.now_unix()));
+        if !valid || version < oldest.as_str() {
             return Some(error(426, "NONEXISTENT_VERSION", &format!("Requested version {version} is not active")));
         }
         None
@@ -576,4 +579,11 @@ fn decode(seg: &str) -> String {
 /// A small PNG for the card image.
 fn png_bytes() -> Vec<u8> {
     vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]
+}
+
+/// The `YYYYMM` month 12 months before `unix`: the oldest version LinkedIn still serves then.
+fn year_before(unix: u64) -> String {
+    use chrono::Datelike;
+    let now = chrono::DateTime::from_timestamp(unix as i64, 0).unwrap_or_default();
+    format!("{:04}{:02}", now.year() - 1, now.month())
 }

@@ -2,7 +2,7 @@
 //! which API version is configured, and when the token expires (LINKEDIN_TOKEN_EXPIRES_AT,
 //! written by `crier auth linkedin`; self-serve apps get no refresh token).
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -15,6 +15,9 @@ use crate::platforms::DoctorContext;
 pub(super) const KEY_EXPIRES_AT: &str = "LINKEDIN_TOKEN_EXPIRES_AT";
 /// Warned this long before the token's 60 days end.
 pub(super) const EXPIRY_WARNING_DAYS: i64 = 14;
+/// A configured `LinkedIn-Version` this many months old is warned: LinkedIn sunsets a version
+/// about 12 months after its release (reference §6.2), so this leaves two months to move on.
+pub(super) const VERSION_WARNING_MONTHS: i32 = 10;
 
 pub(super) async fn check(cx: &DoctorContext<'_>, r: &mut Checklist) {
     let Some(token) = cx.env.get("LINKEDIN_ACCESS_TOKEN") else { return };
@@ -33,7 +36,13 @@ pub(super) async fn check(cx: &DoctorContext<'_>, r: &mut Checklist) {
         }
         Err(e) => r.fail(&e.to_string(), RENEW_HINT),
     }
-    r.info(&format!("API version: {version} (`linkedin.version` in crier.yaml)"));
+    match version_warning(&version, cx.now) {
+        Some(warning) => r.warn(
+            &warning,
+            "set `linkedin: {version: \"YYYYMM\"}` in crier.yaml to a recent month LinkedIn lists as supported",
+        ),
+        None => r.info(&format!("API version: {version} (`linkedin.version` in crier.yaml)")),
+    }
     expiry(cx.env.get(KEY_EXPIRES_AT), cx.now, r);
 }
 
@@ -59,6 +68,27 @@ pub(super) enum Expiry {
     /// Within [`EXPIRY_WARNING_DAYS`]: the warning.
     Soon(String),
     Fine(String),
+}
+
+/// Why the configured `LinkedIn-Version` needs attention now, if it does: not a `YYYYMM`
+/// month, or [`VERSION_WARNING_MONTHS`] or more months old (about to be sunset, or already).
+pub(super) fn version_warning(version: &str, now: DateTime<Utc>) -> Option<String> {
+    let month = |v: &str| -> Option<i32> {
+        if v.len() != 6 || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (year, month) = (v[..4].parse::<i32>().ok()?, v[4..].parse::<i32>().ok()?);
+        (1..=12).contains(&month).then_some(year * 12 + month - 1)
+    };
+    let Some(configured) = month(version.trim()) else {
+        return Some(format!("`linkedin.version` {version:?} is not a YYYYMM month"));
+    };
+    let age = now.year() * 12 + now.month0() as i32 - configured;
+    (age >= VERSION_WARNING_MONTHS).then(|| {
+        format!(
+            "`linkedin.version` {version} is {age} months old; LinkedIn sunsets a version about a year after its release, then every call fails (HTTP 426)"
+        )
+    })
 }
 
 pub(super) fn expiry_warning(recorded: Option<&str>, now: DateTime<Utc>) -> Expiry {
@@ -95,6 +125,29 @@ mod tests {
         for (recorded, want) in cases {
             let got = format!("{:?}", expiry_warning(recorded, now));
             assert!(got.starts_with(want), "{recorded:?}: {got}");
+        }
+    }
+
+    #[test]
+    fn a_version_ten_months_old_is_warned() {
+        let now = DateTime::parse_from_rfc3339("2026-12-08T00:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
+        let cases = [
+            (super::super::options::DEFAULT_VERSION, false),
+            ("202611", false),
+            ("202603", false),
+            ("202602", true),
+            ("202510", true),
+            ("202401", true),
+            ("2026-11", true),
+            ("202613", true),
+        ];
+        for (version, warned) in cases {
+            assert_eq!(
+                version_warning(version, now).is_some(),
+                warned,
+                "{version}: {:?}",
+                version_warning(version, now)
+            );
         }
     }
 }

@@ -4,7 +4,7 @@ use serde_saphyr::Spanned;
 
 /// Default of crier.yaml `linkedin.version`: a recent `LinkedIn-Version` (YYYYMM). LinkedIn
 /// sunsets a version about a year after its release, so this moves with crier's releases.
-pub const DEFAULT_VERSION: &str = "202510";
+pub const DEFAULT_VERSION: &str = "202611";
 
 crate::keys::post_options! {
     /// `linkedin:` overrides of a post.
