@@ -82,6 +82,12 @@ async fn errors_are_sorted_by_what_to_do() {
     let dup = c.create(&tweet("Once"), &quiet).await.expect_err("duplicate");
     assert!(matches!(dup, XError::Duplicate { .. }), "{dup:?}");
 
+    // X takes one cashtag in a post made through the API (§7.3).
+    c.create(&tweet("Watching $AAPL"), &quiet).await.expect("one cashtag");
+    let two = c.create(&tweet("$AAPL beats $TSLA"), &quiet).await.expect_err("two cashtags");
+    assert!(two.to_string().contains("1 cashtag"), "{two:?}");
+    assert_eq!(fake.with_text("$AAPL beats $TSLA"), 0);
+
     let credits = r#"{"title":"Payment Required","detail":"Your account has no credits left.","type":"about:blank","status":402}"#;
     fake.fail_next(Route::Create, Fault::Status(402, credits.into()));
     let plan = c.create(&tweet("No credits"), &quiet).await.expect_err("plan");
@@ -97,6 +103,6 @@ async fn errors_are_sorted_by_what_to_do() {
     let lost = c.create(&tweet("Lost reply"), &quiet).await.expect_err("lost");
     assert!(lost.is_ambiguous(), "{lost:?}");
     assert_eq!(fake.with_text("Lost reply"), 1);
-    assert_eq!(fake.count("POST", "/2/tweets"), 6, "every create sent once (the 429 twice)");
+    assert_eq!(fake.count("POST", "/2/tweets"), 8, "every create sent once (the 429 twice)");
     assert_eq!(fake.nonconforming(), Vec::<String>::new());
 }

@@ -13,7 +13,8 @@
 //!   a request that does not conform is a 400 and is listed by [`FakeX::nonconforming`];
 //! - text of at most 280 weighted characters (a URL 23, characters above U+10FF and emoji
 //!   2), a 403 "duplicate content" for the text of a post the account still has (no id
-//!   given), a reply to a post that exists, `reply_settings` of X's four, polls of 2–4
+//!   given), at most one cashtag (`$AAPL`) per post (a 403: "Posts created via the API are
+//!   limited to a maximum of 1 cashtag"), a reply to a post that exists, `reply_settings` of X's four, polls of 2–4
 //!   options of 1–25 characters open 5–10080 minutes;
 //! - the reply rules of 2026 when `refuse_replies` is set (a 403);
 //! - the account's timeline newest first, `max_results` 5–100 with `next_token`, links in
@@ -393,6 +394,16 @@ impl X {
                 "about:blank",
             );
         }
+        // The status and body X sends are UNCONFIRMED (§7.3 names only the limit); a 403 as
+        // for the other self-serve create restrictions.
+        if cashtags(&text) > 1 {
+            return problem(
+                403,
+                "Forbidden",
+                "Posts created via the API are limited to a maximum of 1 cashtag.",
+                "about:blank",
+            );
+        }
         if let Some(r) = body["reply_settings"].as_str() {
             if !["following", "mentionedUsers", "subscribers", "verified"].contains(&r) {
                 return invalid("reply_settings: not one of the allowed values");
@@ -766,6 +777,24 @@ fn urls(text: &str) -> Vec<std::ops::Range<usize>> {
 
 /// X's weighted length, as the fake counts it: a URL 23, a grapheme with an emoji 2, a
 /// code point up to U+10FF (or general punctuation) 1, any other 2.
+/// How many cashtags `text` holds: twitter-text's `validCashtag`, `(^|space)$` + 1–6 letters
+/// (+ `.`/`_` and 1–2 letters), then the end, a space or ASCII punctuation.
+fn cashtags(text: &str) -> usize {
+    let chars: Vec<char> = text.chars().collect();
+    let letters = |from: usize| chars[from.min(chars.len())..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    let ends =
+        |at: usize| chars.get(at).is_none_or(|&c| c.is_whitespace() || "!'#%&()*+,\\./:;<=>?@[]^_{|}~$-".contains(c));
+    (0..chars.len())
+        .filter(|&i| chars[i] == '$' && (i == 0 || chars[i - 1].is_whitespace()))
+        .filter(|&i| {
+            let n = letters(i + 1);
+            let end = i + 1 + n;
+            let suffix = if matches!(chars.get(end), Some('.' | '_')) { letters(end + 1) } else { 0 };
+            (1..=6).contains(&n) && (((1..=2).contains(&suffix) && ends(end + 1 + suffix)) || ends(end))
+        })
+        .count()
+}
+
 fn weighted(text: &str) -> usize {
     let mut total = 0;
     let mut at = 0;

@@ -73,6 +73,39 @@ pub fn has_url(text: &str) -> bool {
     !urls(&normalize(text)).is_empty()
 }
 
+/// The ASCII punctuation that may end a cashtag (twitter-text `punct`).
+const CASHTAG_END: &str = "!'#%&()*+,\\./:;<=>?@[]^_{|}~$-";
+
+/// Byte ranges of the cashtags in `text`, as twitter-text's `validCashtag` finds them: `$`
+/// at the start or after white space, 1–6 ASCII letters, optionally `.` or `_` and 1–2
+/// letters, then the end, white space or ASCII punctuation. X takes at most one in a post
+/// created through the API (reference §7.3).
+pub fn cashtags(text: &str) -> Vec<Range<usize>> {
+    let ends = |rest: &str| rest.chars().next().is_none_or(|c| c.is_whitespace() || CASHTAG_END.contains(c));
+    let letters = |from: usize| text[from..].bytes().take_while(u8::is_ascii_alphabetic).count();
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices('$') {
+        if text[..at].chars().next_back().is_some_and(|c| !c.is_whitespace()) {
+            continue;
+        }
+        let symbol = letters(at + 1);
+        let end = at + 1 + symbol;
+        if !(1..=6).contains(&symbol) {
+            continue;
+        }
+        let suffix = match text[end..].bytes().next() {
+            Some(b'.' | b'_') => letters(end + 1),
+            _ => 0,
+        };
+        if (1..=2).contains(&suffix) && ends(&text[end + 1 + suffix..]) {
+            found.push(at..end + 1 + suffix);
+        } else if ends(&text[end..]) {
+            found.push(at..end);
+        }
+    }
+    found
+}
+
 /// Byte ranges of the URLs X counts as 23 (see the module docs).
 pub fn urls(text: &str) -> Vec<Range<usize>> {
     let with_scheme = text::find_urls(text).into_iter().filter_map(|r| {
@@ -236,6 +269,27 @@ pub fn split_to_fit(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_cashtags_as_twitter_text_does() {
+        let cases: &[(&str, &[&str])] = &[
+            ("$AAPL up", &["$AAPL"]),
+            ("$AAPL, $TSLA.", &["$AAPL", "$TSLA"]),
+            ("buy $BRK.A today", &["$BRK.A"]),
+            ("$RDS_AB and $X", &["$RDS_AB", "$X"]),
+            ("$ABCDEFG is too long", &[]),
+            ("$AB.CDE is $AB then", &["$AB", "$AB"]),
+            ("costs $10 or a$AAPL", &[]),
+            ("https://x.com/$AAPL", &[]),
+            ("($AAPL)", &[]),
+            ("\u{3000}$aapl\u{3000}", &["$aapl"]),
+            ("$AAPLé", &[]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<&str> = cashtags(text).into_iter().map(|r| &text[r]).collect();
+            assert_eq!(&got, want, "{text:?}");
+        }
+    }
 
     #[test]
     fn counts_as_x_counts() {

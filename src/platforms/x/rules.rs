@@ -1,7 +1,7 @@
 //! X's rules (reference §7): 280 weighted characters per post, at most 4 images or 1 video
 //! or 1 GIF, image 5 MB, GIF 15 MB, video 512 MB, alt text 1000 characters, polls of 2–4
-//! options of 1–25 characters open 5–10080 minutes and never beside media, and who may
-//! reply.
+//! options of 1–25 characters open 5–10080 minutes and never beside media, at most one
+//! cashtag per post (API posts), and who may reply.
 
 use super::{REPLY_SETTINGS, XOptions, XOutput, count};
 use crate::content::Post;
@@ -51,6 +51,24 @@ pub fn validate(post: &Post, out: &XOutput) -> Vec<Diagnostic> {
                 )
                 .at(src, part.origin.clone())
                 .with_hint("remove the invisible character (often pasted with the text)"),
+            );
+        }
+        let cashtags = count::cashtags(&part.text);
+        if cashtags.len() > 1 {
+            let listed: Vec<&str> = cashtags.iter().map(|r| &part.text[r.clone()]).collect();
+            d.push(
+                Diagnostic::error(
+                    "x-cashtags",
+                    format!(
+                        "{which} has {} cashtags ({}); X takes at most 1 in a post made through the API",
+                        cashtags.len(),
+                        listed.join(", ")
+                    ),
+                )
+                .at(src, part.origin.clone())
+                .with_hint(
+                    "keep one `$SYMBOL` and write the others without `$`, or move them to another part of the chain",
+                ),
             );
         }
         if part.text.is_empty() && part.media.is_empty() {
