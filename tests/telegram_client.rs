@@ -1,6 +1,8 @@
 //! The Telegram Bot API client against the fake: each call, each error class, a lost reply,
 //! and the token (part of every URL) never in an error.
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_telegram.rs"]
 mod fake_telegram;
 
@@ -68,6 +70,34 @@ fn sends_edits_and_deletes() {
             "already gone is not an error"
         );
     });
+}
+
+#[test]
+fn photos_past_telegrams_dimensions_are_refused_alone_and_in_albums() {
+    // sendPhoto: width + height at most 10,000, sides at most 20:1 (reference §9.2).
+    let w = World::new();
+    let c = w.client(&w.fake.token());
+    let opts = SendOptions::default();
+    let photo = |name: &str, width, height| Media::File {
+        name: name.into(),
+        mime: "image/png".into(),
+        bytes: std::sync::Arc::new(common::png(width, height)),
+        video: false,
+    };
+    w.rt.block_on(async {
+        c.send_media("@crier_news", &[photo("fine.png", 5000, 5000)], None, opts, &quiet).await.expect("5000×5000");
+        for (width, height) in [(6000, 4001), (2001, 100)] {
+            let e = c
+                .send_media("@crier_news", &[photo("a.png", width, height)], None, opts, &quiet)
+                .await
+                .expect_err("refused alone");
+            assert!(e.says("PHOTO_INVALID_DIMENSIONS"), "{width}×{height}: {e}");
+            let album = [photo("a.png", 100, 100), photo("b.png", width, height)];
+            let e = c.send_media("@crier_news", &album, None, opts, &quiet).await.expect_err("refused in an album");
+            assert!(e.says("PHOTO_INVALID_DIMENSIONS"), "{width}×{height}: {e}");
+        }
+    });
+    assert_eq!(w.fake.messages().len(), 1, "only the photo within the limits was sent");
 }
 
 #[test]

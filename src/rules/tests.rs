@@ -1085,6 +1085,19 @@ fn telegram_cases() -> Vec<Case> {
         md("a photo over 10 MB", tg("media:\n  - path: media/a.png\n", "Look\n"))
             .sparse("media/a.png", png(100, 100), 10 * MB + 1)
             .fires(&["telegram-media-too-large"]),
+        md("a photo of 5000×5000", tg("media:\n  - path: media/a.png\n", "Look\n"))
+            .file("media/a.png", png(5000, 5000))
+            .passes("telegram-photo-dimensions"),
+        md("a photo of 6000×4001", tg("media:\n  - path: media/a.png\n", "Look\n"))
+            .file("media/a.png", png(6000, 4001))
+            .fires(&["telegram-photo-dimensions"])
+            .at("telegram-photo-dimensions", 4, 5),
+        md("a photo of 2000×100", tg("media:\n  - path: media/a.png\n", "Look\n"))
+            .file("media/a.png", png(2000, 100))
+            .passes("telegram-photo-dimensions"),
+        md("a photo of 2001×100", tg("media:\n  - path: media/a.png\n", "Look\n"))
+            .file("media/a.png", png(2001, 100))
+            .fires(&["telegram-photo-dimensions"]),
         md("a video of 50 MB", tg("media:\n  - path: media/v.mp4\n", "Watch\n"))
             .sparse("media/v.mp4", mp4(1000, 5000), 50 * MB)
             .passes("telegram-media-too-large"),

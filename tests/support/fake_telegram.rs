@@ -11,7 +11,8 @@
 //!   `link_preview_options`;
 //! - `sendPhoto` / `sendVideo` (multipart): the file itself in `photo`/`video`, or an
 //!   http(s) URL (`attach://` is for albums only: refused), `caption` ≤ 1,024 units with
-//!   `caption_entities` (a JSON string);
+//!   `caption_entities` (a JSON string); an uploaded photo's width + height at most 10,000
+//!   and its sides at most 20:1 (`Bad Request: PHOTO_INVALID_DIMENSIONS`), in albums too;
 //! - `sendMediaGroup` (multipart): `media` a JSON list of 2–10 photos/videos, each
 //!   `attach://<field>` naming a file of the form (or a URL); one message per item, sharing
 //!   a `media_group_id`;
@@ -197,6 +198,8 @@ fn utf16(s: &str) -> usize {
 struct Fields {
     text: HashMap<String, String>,
     files: HashMap<String, (String, usize)>,
+    /// The width and height of each file that is a readable image.
+    dimensions: HashMap<String, (usize, usize)>,
     json: Value,
 }
 
@@ -204,6 +207,7 @@ impl Fields {
     fn of(req: &Incoming) -> Self {
         let mut text = HashMap::new();
         let mut files = HashMap::new();
+        let mut dimensions = HashMap::new();
         let json = req.json().unwrap_or(Value::Null);
         if let Value::Object(map) = &json {
             for (k, v) in map {
@@ -213,6 +217,9 @@ impl Fields {
         for f in req.form() {
             match f.file_name {
                 Some(name) => {
+                    if let Ok(size) = imagesize::blob_size(&f.data) {
+                        dimensions.insert(f.name.clone(), (size.width, size.height));
+                    }
                     files.insert(f.name.clone(), (name, f.data.len()));
                 }
                 None => {
@@ -220,7 +227,17 @@ impl Fields {
                 }
             }
         }
-        Self { text, files, json }
+        Self { text, files, dimensions, json }
+    }
+
+    /// `sendPhoto`: "The photo's width and height must not exceed 10000 in total. Width and
+    /// height ratio must be at most 20."
+    fn check_photo(&self, field: &str) -> Result<(), Response> {
+        let Some(&(w, h)) = self.dimensions.get(field) else { return Ok(()) };
+        if w + h > 10_000 || w.min(h) == 0 || w.max(h) > 20 * w.min(h) {
+            return Err(err(400, "Bad Request: PHOTO_INVALID_DIMENSIONS"));
+        }
+        Ok(())
     }
 
     fn get(&self, k: &str) -> Option<&str> {
@@ -359,6 +376,10 @@ impl Telegram {
         let given = item.get("media").and_then(Value::as_str).unwrap_or("");
         let wrong = || err(400, "Bad Request: wrong file identifier/HTTP URL specified");
         let (file, size) = match given.strip_prefix("attach://") {
+            Some(name) if kind == "photo" => {
+                f.check_photo(name)?;
+                f.files.get(name).cloned().ok_or_else(wrong)?
+            }
             Some(name) => f.files.get(name).cloned().ok_or_else(wrong)?,
             None if given.starts_with("http") => (given.to_owned(), 0),
             None => return Err(wrong()),
@@ -402,6 +423,9 @@ impl Telegram {
             }
             Route::SendPhoto | Route::SendVideo => {
                 let kind = if route == Route::SendPhoto { "photo" } else { "video" };
+                if let (Route::SendPhoto, Err(r)) = (route, f.check_photo(kind)) {
+                    return r;
+                }
                 let media = match (f.files.get(kind), f.get(kind)) {
                     (Some((name, size)), _) => (kind.to_owned(), name.clone(), *size),
                     (None, Some(url)) if url.starts_with("http://") || url.starts_with("https://") => {

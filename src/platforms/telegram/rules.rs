@@ -1,6 +1,6 @@
 //! Telegram's rules: 4,096 UTF-16 units a message (a longer text needs `split: auto`),
-//! at most 10 media (one album), photos (JPEG, PNG, WebP) and MP4 videos within the Bot
-//! API's upload limits, and a note that alt text has no place on Telegram.
+//! at most 10 media (one album), photos (JPEG, PNG, WebP; width + height at most 10,000,
+//! ratio at most 20) and MP4 videos within the Bot API's upload limits, and a note that alt text has no place on Telegram.
 
 use super::{MAX_ALBUM, MAX_TEXT, Send, TelegramOptions, TelegramOutput};
 use crate::content::Post;
@@ -10,6 +10,10 @@ use crate::rules::{self, media::MediaRef};
 
 /// `sendPhoto`: "The photo must be at most 10 MB in size".
 pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
+/// `sendPhoto`: "The photo's width and height must not exceed 10000 in total".
+pub const MAX_PHOTO_SIDES: u32 = 10_000;
+/// `sendPhoto`: "Width and height ratio must be at most 20".
+pub const MAX_PHOTO_RATIO: u32 = 20;
 /// Bots upload other files "of up to 50 MB".
 pub const MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
 
@@ -97,4 +101,24 @@ fn media_rules(post: &Post, m: &MediaRef, d: &mut Vec<Diagnostic>) {
             format!("`{what}` is {} bytes; a bot may send a {kind} of at most {limit} bytes", info.size_bytes);
         d.push(m.error(post, "telegram-media-too-large", message, &format!("compress or resize the {kind}")));
     }
+    if let (false, Some((w, h))) = (info.format.is_video(), info.dimensions) {
+        photo_dimensions(post, m, what, w, h, d);
+    }
+}
+
+/// `sendPhoto` refuses a photo whose width + height exceed 10,000 or whose sides differ by
+/// more than 20 times.
+fn photo_dimensions(post: &Post, m: &MediaRef, what: &str, w: u32, h: u32, d: &mut Vec<Diagnostic>) {
+    let (long, short) = (w.max(h), w.min(h));
+    let message = if u64::from(w) + u64::from(h) > u64::from(MAX_PHOTO_SIDES) {
+        format!("`{what}` is {w}×{h}; Telegram takes a photo whose width + height is at most {MAX_PHOTO_SIDES}")
+    } else if short == 0 || long > short.saturating_mul(MAX_PHOTO_RATIO) {
+        format!(
+            "`{what}` is {w}×{h}; Telegram takes a photo whose long side is at most {MAX_PHOTO_RATIO} times its short side"
+        )
+    } else {
+        return;
+    };
+    let hint = "resize or crop the image (e.g. to at most 5000×5000), or make a version for Telegram";
+    d.push(m.error(post, "telegram-photo-dimensions", message, hint));
 }
