@@ -69,6 +69,29 @@ async fn each_endpoint_does_what_x_documents() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_reply_of_an_unexpected_shape_is_an_error_not_every_post_gone() {
+    let fake = start().await;
+    let c = client(&fake, None);
+    let quiet = |_: Duration| {};
+    let post = c.create(&tweet("Still here"), &quiet).await.expect("create");
+    let gone = c.lookup(&["999"], &quiet).await.expect("a gone post is an `errors` entry");
+    assert!(gone.is_empty());
+    for body in [r#"{"data":{"id":"1"}}"#, r#"{"data":[{"text":"no id"}]}"#, "{}", "[]"] {
+        fake.fail_next(Route::Lookup, Fault::Status(200, body.into()));
+        let e = c.lookup(&[post.id.as_str()], &quiet).await.expect_err(body);
+        assert!(matches!(e, XError::BadResponse { .. }), "{body}: {e:?}");
+    }
+    // A reply carrying both names of the repost count reads.
+    let both = format!(
+        r#"{{"data":[{{"id":"{}","text":"Still here","public_metrics":{{"repost_count":2,"retweet_count":2,"like_count":1}}}}]}}"#,
+        post.id
+    );
+    fake.fail_next(Route::Lookup, Fault::Status(200, both));
+    let found = c.lookup(&[post.id.as_str()], &quiet).await.expect("both names");
+    assert_eq!(found[0].public_metrics.as_ref().and_then(|m| m.reposts()), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_are_sorted_by_what_to_do() {
     let fake = start().await;
     let quiet = |_: Duration| {};

@@ -95,16 +95,24 @@ pub struct Reference {
     pub id: String,
 }
 
-/// `public_metrics` (2.167 says `repost_count`, the docs `retweet_count`: both are read).
+/// `public_metrics` (2.167 says `repost_count`, the docs `retweet_count`: both are read,
+/// apart, as a reply may carry both; see [`PublicMetrics::reposts`]).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PublicMetrics {
-    #[serde(default, alias = "retweet_count")]
     pub repost_count: Option<u64>,
+    pub retweet_count: Option<u64>,
     pub reply_count: Option<u64>,
     pub like_count: Option<u64>,
     pub quote_count: Option<u64>,
     pub bookmark_count: Option<u64>,
     pub impression_count: Option<u64>,
+}
+
+impl PublicMetrics {
+    /// Reposts, under whichever name the reply gives them (`repost_count` first).
+    pub fn reposts(&self) -> Option<u64> {
+        self.repost_count.or(self.retweet_count)
+    }
 }
 
 /// The body of `POST /2/tweets`.
@@ -227,7 +235,13 @@ impl XClient {
         let v = self
             .send(Method::GET, &["2", "tweets"], &query, Body::None, Safety::Repeatable, "look posts up", on_wait)
             .await?;
-        Ok(serde_json::from_value::<Page>(v).unwrap_or_default().data)
+        // Gone posts are listed in `errors`; a reply with neither list, or one crier cannot
+        // read, must not pass for "every post is gone".
+        if v.get("data").is_none() && v.get("errors").is_none() {
+            let detail = "the post lookup reply has neither `data` nor `errors`".to_owned();
+            return Err(XError::BadResponse { status: 200, detail });
+        }
+        Ok(XError::decode::<Page>(v, "the post lookup")?.data)
     }
 
     /// One page of the account's own posts, newest first (`GET /2/users/:id/tweets`,
@@ -488,6 +502,21 @@ mod tests {
         ];
         for (body, want) in cases {
             assert_eq!(error_text(body.as_bytes()).as_deref(), *want, "{body}");
+        }
+    }
+
+    #[test]
+    fn reposts_are_read_under_either_name_or_both() {
+        let cases = [
+            (r#"{"repost_count":3,"like_count":1}"#, Some(3)),
+            (r#"{"retweet_count":4}"#, Some(4)),
+            (r#"{"repost_count":5,"retweet_count":5,"like_count":2}"#, Some(5)),
+            (r#"{"repost_count":null,"retweet_count":6}"#, Some(6)),
+            (r#"{"like_count":1}"#, None),
+        ];
+        for (json, want) in cases {
+            let m: PublicMetrics = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!(m.reposts(), want, "{json}");
         }
     }
 

@@ -192,7 +192,7 @@ impl Session for XSession {
                     .with(Metric::Views, p.impression_count)
                     .with(Metric::Likes, p.like_count)
                     .with(Metric::Replies, p.reply_count)
-                    .with(Metric::Reposts, p.repost_count)
+                    .with(Metric::Reposts, p.reposts())
                     .with(Metric::Quotes, p.quote_count)
                     .with(Metric::Bookmarks, p.bookmark_count);
                 (id, m)
