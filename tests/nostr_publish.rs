@@ -331,3 +331,20 @@ fn a_post_deleted_then_published_again_is_a_new_event_not_the_deleted_one() {
         assert!(on_b.iter().any(|e| e["id"] == new["id"]), "{file}: relay b shows the new event");
     }
 }
+
+#[test]
+fn media_by_url_gets_an_imeta_tag_only_with_more_than_its_url() {
+    // NIP-92: "Each tag needs url and at least one other field" (reference §8.2).
+    let w = World::new();
+    let front =
+        "platforms: [nostr]\nmedia:\n  - url: https://cdn.example/cat.webp\n  - url: https://cdn.example/render?id=3\n";
+    w.file("content/a.md", md(front, "Two pictures\n"));
+    let run = w.run(&["publish", "--no-commit"]);
+    run.code(0);
+    let events = w.fake.a.events(1);
+    assert_eq!(events.len(), 1, "{run}");
+    let content = events[0]["content"].as_str().unwrap_or_default();
+    assert!(content.contains("https://cdn.example/render?id=3"), "both URLs are in the note: {content}");
+    let imeta: Vec<Vec<String>> = tags(&events[0]).into_iter().filter(|t| t[0] == "imeta").collect();
+    assert_eq!(imeta, [["imeta", "url https://cdn.example/cat.webp", "m image/webp"]]);
+}

@@ -138,8 +138,9 @@ pub fn reply_tags(root: &str, previous: &str, author: &str) -> Vec<Vec<String>> 
     tags
 }
 
-/// A NIP-92 `imeta` tag: the URL and whatever is known of the file.
-pub fn imeta(url: &str, mime: Option<&str>, dim: Option<(u32, u32)>, alt: Option<&str>) -> Vec<String> {
+/// A NIP-92 `imeta` tag: the URL and whatever is known of the file; none when nothing is
+/// known but the URL ("Each tag needs url and at least one other field").
+pub fn imeta(url: &str, mime: Option<&str>, dim: Option<(u32, u32)>, alt: Option<&str>) -> Option<Vec<String>> {
     let mut t = vec!["imeta".to_owned(), format!("url {url}")];
     if let Some(m) = mime {
         t.push(format!("m {m}"));
@@ -150,7 +151,7 @@ pub fn imeta(url: &str, mime: Option<&str>, dim: Option<(u32, u32)>, alt: Option
     if let Some(a) = alt.filter(|a| !a.trim().is_empty()) {
         t.push(format!("alt {}", a.trim()));
     }
-    t
+    (t.len() > 2).then_some(t)
 }
 
 /// The tags of a NIP-23 article: `d`, `title`, `summary`, `image`, `published_at` (unix
@@ -303,8 +304,14 @@ mod tests {
     fn tags_for_hashtags_media_articles_and_deletions() {
         assert_eq!(hashtag_tags(["#Rust", "rust", "#nostr"]), [tag(["t", "rust"]), tag(["t", "nostr"])]);
         assert_eq!(
-            imeta("https://x/a.png", Some("image/png"), Some((3, 2)), Some(" a cat ")),
+            imeta("https://x/a.png", Some("image/png"), Some((3, 2)), Some(" a cat ")).unwrap_or_default(),
             ["imeta", "url https://x/a.png", "m image/png", "dim 3x2", "alt a cat"]
+        );
+        // NIP-92: url and at least one other field, or no tag.
+        assert_eq!(imeta("https://x/a", None, None, Some(" ")), None);
+        assert_eq!(
+            imeta("https://x/a", Some("image/webp"), None, None).unwrap_or_default(),
+            ["imeta", "url https://x/a", "m image/webp"]
         );
         let a = article_tags("my-post", "T", Some("S"), None, 1_700_000_000, &["Rust".into()]);
         assert_eq!(

@@ -83,7 +83,8 @@ impl NostrOutput {
             .filter_map(|m| {
                 let url = m.url.as_deref()?;
                 let dim = m.info.as_ref().and_then(|i| i.dimensions);
-                Some(event::imeta(url, m.format.mime(), dim, m.alt.as_deref()))
+                let mime = m.format.mime().or_else(|| crate::media_probe::format_from_extension(url).mime());
+                event::imeta(url, mime, dim, m.alt.as_deref())
             })
             .collect()
     }
