@@ -526,6 +526,13 @@ async fn fake_validates_like_threads() {
     assert!(msg.contains("THREADS_API__LINK_LIMIT_EXCEEDED"), "{msg}");
     let dup = "https://example.com/a ".repeat(6);
     assert!(client.create_container(&user, &ContainerRequest::text(dup)).await.is_ok());
+    // A `www.` host without a scheme is a link too (threads-api.md §3 counts www.facebook.com).
+    let five: String = (1..=5).map(|i| format!("https://example.com/{i} ")).collect();
+    let (_, msg) =
+        rejected(client.create_container(&user, &ContainerRequest::text(format!("{five}(www.facebook.com)"))).await);
+    assert!(msg.contains("THREADS_API__LINK_LIMIT_EXCEEDED"), "{msg}");
+    let not_links = format!("{five} www. and www.x and e-mail@www.example.com");
+    assert!(client.create_container(&user, &ContainerRequest::text(not_links)).await.is_ok());
 
     let mut req = ContainerRequest::text("poll?");
     req.poll_attachment = Some(Poll { option_a: "yes".into(), option_b: "no".into(), ..Poll::default() });

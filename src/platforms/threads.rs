@@ -6,6 +6,7 @@ pub mod api;
 mod auth;
 mod delete;
 mod doctor;
+mod links;
 pub mod options;
 pub mod publish;
 pub mod rules;

@@ -382,6 +382,14 @@ fn threads_cases() -> Vec<Case> {
         md("6 links, one repeated, count once", th("", &links(&["a", "b", "c", "d", "e", "a"])))
             .passes("threads-too-many-links"),
         md(
+            "5 links and a www. host without a scheme",
+            th("", &format!("{}and www.f.example\n", links(&["a", "b", "c", "d", "e"]))),
+        )
+        .fires(&["threads-too-many-links"])
+        .at("threads-too-many-links", 9, 5),
+        md("4 links and a www. host", th("", &format!("{}and www.e.example/x.\n", links(&["a", "b", "c", "d"]))))
+            .passes("threads-too-many-links"),
+        md(
             "link_attachment is the 6th link on part 1",
             th("threads:\n  link_attachment: https://f.example/\n", &links(&["a", "b", "c", "d", "e"])),
         )

@@ -1539,12 +1539,25 @@ fn decode_cursor(c: &str) -> Option<u64> {
     u64::from_str_radix(hex, 16).ok().map(|v| v ^ 0x5A5A_1234_C0DE_0000)
 }
 
-/// Unique URLs in a text (scheme required), with trailing punctuation and slash trimmed.
+/// Unique links in a text, with trailing punctuation and slash trimmed: http(s) URLs, and
+/// `www.` hosts without a scheme ("If the text field contains only www.facebook.com … this
+/// counts as 1 link", threads-api.md §3).
 fn find_links(text: &str) -> HashSet<String> {
     text.split_whitespace()
         .filter_map(|w| {
-            let i = w.find("https://").or_else(|| w.find("http://"))?;
-            let url = w[i..].trim_end_matches(|c: char| ".,;:!?)]}'\"".contains(c));
+            let start = match w.find("https://").or_else(|| w.find("http://")) {
+                Some(i) => i,
+                None => {
+                    let bare = w.trim_start_matches(|c: char| "([{'\"".contains(c));
+                    let host = bare.get(4..)?.split(['/', '?', '#']).next()?;
+                    let www = bare.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www."));
+                    if !www || !host.trim_end_matches(|c: char| ".,;:!?)]}'\"".contains(c)).contains('.') {
+                        return None;
+                    }
+                    w.len() - bare.len()
+                }
+            };
+            let url = w[start..].trim_end_matches(|c: char| ".,;:!?)]}'\"".contains(c));
             Some(url.trim_end_matches('/').to_owned())
         })
         .collect()

@@ -4,13 +4,14 @@
 
 use std::collections::BTreeSet;
 
+use super::links::find_links;
 use super::{MAX_TEXT_BYTES, ThreadsOutput};
 use super::{ThreadsOptions, ThreadsSplit};
 use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::media_probe::MediaFormat;
 use crate::project::Project;
-use crate::render::text::{find_hashtags, find_urls};
+use crate::render::text::find_hashtags;
 use crate::rules::{self, media::MediaRef};
 use serde_saphyr::Spanned;
 
@@ -61,9 +62,10 @@ pub fn validate(_project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Dia
             d.push(CHAIN.empty_part(post, &which, part.origin.clone(), rules::EMPTY_PART_HINT));
         }
 
-        // Links: distinct URLs in the text, plus the link attachment on the first part.
+        // Links: distinct URLs and `www.` hosts in the text, plus the link attachment on the
+        // first part.
         let mut links: Vec<&str> = Vec::new();
-        for r in find_urls(&part.text) {
+        for r in find_links(&part.text) {
             let url = &part.text[r];
             if !links.contains(&url) {
                 links.push(url);
