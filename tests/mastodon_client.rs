@@ -408,6 +408,33 @@ async fn media_processing_that_never_ends_is_bounded() {
 }
 
 #[tokio::test]
+async fn a_video_goes_only_alone_on_create_and_on_edit() {
+    // post_status_service.rb / update_status_service.rb: `images_and_video`.
+    let fake = FakeMastodon::start(cfg()).await;
+    let c = client(&fake);
+    let upload = |name: &str, mime: &str| Upload {
+        bytes: std::sync::Arc::new(vec![1, 2, 3]),
+        file_name: name.into(),
+        mime: mime.into(),
+        description: None,
+    };
+    let mut ids = Vec::new();
+    for (name, mime) in [("v.mp4", "video/mp4"), ("a.png", "image/png")] {
+        ids.push(c.upload_media(&upload(name, mime), &quiet).await.expect("upload").id);
+    }
+    let both = NewStatus { media_ids: ids.clone(), ..public("Both") };
+    let e = c.create_status(&both, "k1", &quiet).await.expect_err("a video beside an image");
+    assert!(e.status() == Some(422) && e.to_string().contains("Cannot attach a video"), "{e}");
+    assert!(fake.statuses().is_empty());
+    let alone = NewStatus { media_ids: vec![ids[0].clone()], ..public("Video") };
+    let st = c.create_status(&alone, "k2", &quiet).await.expect("a video alone");
+    let edit = StatusEdit { status: "Video and more".into(), media_ids: ids.clone(), ..StatusEdit::default() };
+    let e = c.edit_status(&st.id, &edit, &quiet).await.expect_err("an image added beside the video");
+    assert!(e.status() == Some(422) && e.to_string().contains("Cannot attach a video"), "{e}");
+    assert_eq!(fake.statuses()[0].media_ids, [ids[0].clone()], "the status is unchanged");
+}
+
+#[tokio::test]
 async fn an_edit_changes_only_the_parts_that_changed() {
     let fake = FakeMastodon::start(cfg()).await;
     let mut p = publisher(&fake);

@@ -881,6 +881,23 @@ fn mastodon_cases() -> Vec<Case> {
             .fires(&["mastodon-video-too-large"]),
         md("an empty content warning", ms("mastodon:\n  spoiler_text: \"\"\n", "Hi\n"))
             .fires(&["mastodon-spoiler-empty"]),
+        md(
+            "an image and a video",
+            ms("media:\n  - path: media/1.png\n    alt: P\n  - path: media/v.mp4\n    alt: V\n", "Look\n"),
+        )
+        .file("media/1.png", png(10, 10))
+        .file("media/v.mp4", mp4(1000, 5000))
+        .fires(&["mastodon-video-with-media"])
+        .at("mastodon-video-with-media", 6, 5),
+        md("a video alone", ms("media:\n  - path: media/v.mp4\n    alt: V\n", "Watch\n"))
+            .file("media/v.mp4", mp4(1000, 5000))
+            .passes("mastodon-video-with-media"),
+        md(
+            "a video in its own status",
+            ms("thread:\n  - media:\n      - path: media/v.mp4\n        alt: V\n", "Look\n"),
+        )
+        .file("media/v.mp4", mp4(1000, 5000))
+        .passes("mastodon-video-with-media"),
     ];
     cases.extend(count_cases(ms, 4, "media", "mastodon-too-many-media"));
     cases.extend(alt_cases(ms, 1500, ["mastodon-alt-too-long", "mastodon-alt-missing"]));

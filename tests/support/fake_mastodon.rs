@@ -13,7 +13,8 @@
 //!   files over the size limits, unknown types and descriptions over `description_limit` → 422;
 //! - `POST /api/v1/statuses` (JSON): text or media required, length counted as Mastodon does
 //!   (graphemes of spoiler + text, each URL 23, `@user@domain` as `@user`), media ids must exist,
-//!   be processed and be unattached, at most `max_media_attachments`, `in_reply_to_id` must exist
+//!   be processed and be unattached, at most `max_media_attachments`, a video only alone (on
+//!   edits too: "Cannot attach a video to a post that already contains images"), `in_reply_to_id` must exist
 //!   (404), `visibility` in the enum; failures are 422 `{"error":"Validation failed: …"}`.
 //!   `Idempotency-Key` is kept for `idempotency_ttl` per account: a repeat returns the existing
 //!   status (unless `honour_idempotency` is false, as on GoToSocial);
@@ -880,6 +881,7 @@ impl Mastodon {
                 Some(_) => {}
             }
         }
+        self.video_alone(&media_ids)?;
         let in_reply_to_id = b.get("in_reply_to_id").and_then(Value::as_str).map(str::to_owned);
         if let Some(r) = &in_reply_to_id {
             if !self.statuses.iter().any(|s| &s.id == r) {
@@ -953,6 +955,7 @@ impl Mastodon {
                 _ => return Err(ApiErr::invalid("Media attachments are invalid").into()),
             }
         }
+        self.video_alone(&media_ids)?;
         if let Some(attrs) = b.get("media_attributes").and_then(Value::as_array) {
             for a in attrs {
                 let (Some(mid), desc) =
@@ -989,6 +992,20 @@ impl Mastodon {
         s.edits += 1;
         let s = s.clone();
         Ok((200, self.status_json(&s)))
+    }
+
+    /// A video or audio only alone: post_status_service.rb and update_status_service.rb raise
+    /// `images_and_video` when there is more than one attachment and any is audio or video.
+    fn video_alone(&self, media_ids: &[String]) -> Result<(), Reply> {
+        let moving = self
+            .media
+            .iter()
+            .filter(|m| media_ids.contains(&m.id))
+            .any(|m| m.mime.starts_with("video/") || m.mime.starts_with("audio/"));
+        if media_ids.len() > 1 && moving {
+            return Err(ApiErr::new(422, "Cannot attach a video to a post that already contains images").into());
+        }
+        Ok(())
     }
 
     /// Mastodon's count: graphemes of spoiler + text, each URL 23, `@user@domain` as `@user`.

@@ -1,5 +1,5 @@
 //! Mastodon's rules: characters per status (as [`super::count`] counts them),
-//! attachments per status, media formats and sizes, alt text length, the
+//! attachments per status (a video only alone), media formats and sizes, alt text length, the
 //! post options. Limits differ per instance, so they are a value: Mastodon's
 //! defaults, overridden by crier.yaml `mastodon:` for `check`, and replaced by
 //! the instance's own numbers (`GET /api/v2/instance`) when publishing.
@@ -136,6 +136,17 @@ pub fn validate(post: &Post, out: &MastodonOutput, limits: &Limits) -> Vec<Diagn
             let message = format!("{which} has {n} media; a status holds at most {max} ({origin})");
             let hint = "move the rest to a later part of the chain (`thread:` items take `media:`)";
             d.push(extra.error(post, "mastodon-too-many-media", message, hint));
+        }
+        // Mastodon refuses a video beside other media (post_status_service.rb: "Cannot attach
+        // a video to a post that already contains images").
+        let is_video = |m: &&MediaRef| m.info.as_ref().map_or(m.format, |i| i.format).is_video();
+        if let (true, Some(video)) = (part.media.len() > 1, part.media.iter().find(is_video)) {
+            let message = format!(
+                "{which} has a video and {} other media; Mastodon takes a video only alone",
+                part.media.len() - 1
+            );
+            let hint = "put the video in its own part of the chain (`thread:` items take `media:`)";
+            d.push(video.error(post, "mastodon-video-with-media", message, hint));
         }
         for m in &part.media {
             media_rules(post, m, limits, &mut d);
