@@ -441,3 +441,14 @@ fn the_cap_counts_the_first_reads_too() {
     assert!(run.stdout.contains("it would cost $0.31 on X"), "{run}");
     assert_eq!(w.fake.calls(), 0, "{run}");
 }
+
+#[test]
+fn a_lookup_reply_crier_cannot_read_never_reports_posts_gone() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [x]\n", "Still on X\n"));
+    w.run(&["publish", "--no-commit"]).code(0);
+    w.fake.fail_next(Route::Lookup, Fault::Status(200, r#"{"data":{"id":"1"}}"#.into()));
+    let run = w.run(&["status", "--remote"]);
+    assert!(!run.all().contains("no longer on X"), "{run}");
+    assert!(run.all().contains("unexpected shape"), "the reply is reported as what it is: {run}");
+}
