@@ -37,6 +37,13 @@ impl PostReport {
 
 /// Parses, renders and validates one post.
 pub fn check_post(project: &Project, abs: &Path) -> PostReport {
+    check_post_on(project, abs, None)
+}
+
+/// Like [`check_post`], on the one platform `only` when given: the post's own problems
+/// and that platform's, not those of its other platforms (`render --platform`). A
+/// platform the post does not list is rendered as a preview, as if it were listed.
+pub fn check_post_on(project: &Project, abs: &Path, only: Option<PlatformId>) -> PostReport {
     let path = content::relative_display(&project.root, abs);
     let mut report = PostReport {
         path,
@@ -67,9 +74,13 @@ pub fn check_post(project: &Project, abs: &Path) -> PostReport {
     rules::general(&post, &mut diags);
     rules::published(&post, &mut diags);
     rules::relative_links(&post, &project.config, &mut diags);
-    for &id in &targets {
+    let mut context = targets.clone();
+    if let Some(p) = only.filter(|p| !targets.contains(p)) {
+        context.push(p);
+    }
+    for &id in context.iter().filter(|&&id| only.is_none_or(|p| p == id)) {
         let platform = platforms::get(id);
-        match platform.render(project, &post, &targets) {
+        match platform.render(project, &post, &context) {
             Ok(r) => {
                 diags.extend(platform.validate(project, &post, r.as_ref()));
                 report.rendered.push(r);
@@ -77,7 +88,7 @@ pub fn check_post(project: &Project, abs: &Path) -> PostReport {
             Err(errs) => diags.extend(errs),
         }
     }
-    diags.extend(crate::crosslinks::check(project, &post, &report.rendered, &targets));
+    diags.extend(crate::crosslinks::check(project, &post, &report.rendered, &context));
     // Media shared by several parts or platforms reports its problem once.
     diags.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)).then(a.severity.cmp(&b.severity)));
     diags.dedup();

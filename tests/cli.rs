@@ -463,6 +463,41 @@ fn render_human_shows_parts_and_byte_counts() {
     insta::assert_snapshot!("render_human", repo.redact(&run.stdout));
 }
 
+#[test]
+fn render_platform_reports_only_that_platform() {
+    let repo = Repo::new();
+    // 400 characters: fits Threads (500), too long for Bluesky (300) and X (280).
+    let text = "word ".repeat(80);
+    repo.file("content/a.md", format!("---\nplatforms: [threads, bluesky, x]\n---\n\n{}\n", text.trim_end()));
+    let run = repo.run(&["render", "content/a.md", "--platform", "threads", "--format", "json"]);
+    run.code(0);
+    assert!(run.stderr.is_empty(), "no other platform's problems: {run}");
+    assert_eq!(run.json()["platforms"].as_object().map(|m| m.len()), Some(1), "{run}");
+
+    let run = repo.run(&["render", "content/a.md", "--platform", "bluesky"]);
+    run.code(1);
+    assert!(run.stderr.contains("bluesky-text-too-long"), "{run}");
+    assert!(!run.stderr.contains("x-too-long"), "{run}");
+
+    // Without --platform every platform of the post counts.
+    let run = repo.run(&["render", "content/a.md"]);
+    run.code(1);
+    assert!(run.stderr.contains("bluesky-text-too-long") && run.stderr.contains("x-too-long"), "{run}");
+
+    // A post-level problem counts whatever the platform.
+    repo.file("content/b.md", "---\nplatforms: [threads]\npublish_at: tomorrow\n---\n\nHi.\n");
+    let run = repo.run(&["render", "content/b.md", "--platform", "threads"]);
+    run.code(1);
+    assert!(run.stderr.contains("publish-at-invalid"), "{run}");
+
+    // A platform the post does not list is a preview, held to that platform's rules.
+    repo.file("content/c.md", format!("---\nplatforms: [threads]\n---\n\n{}\n", "word ".repeat(120).trim_end()));
+    let run = repo.run(&["render", "content/c.md", "--platform", "mastodon", "--format", "json"]);
+    run.code(1);
+    assert!(run.stderr.contains("mastodon-text-too-long"), "{run}");
+    assert!(run.json()["platforms"]["mastodon"].is_object(), "{run}");
+}
+
 // ---------------------------------------------------------------- 5. configuration and invocation
 
 #[test]

@@ -5,10 +5,10 @@ use serde_json::{Map, json};
 use super::check::print;
 use super::{Global, Outcome, open_project};
 use crate::cli::{RenderArgs, RenderFormat};
-use crate::diag;
+use crate::diag::{self, Diagnostic};
 use crate::error::{Error, Result};
 use crate::pipeline;
-use crate::platforms::{self, PlatformId};
+use crate::platforms::PlatformId;
 
 pub fn execute(g: &Global, args: &RenderArgs) -> Result<Outcome> {
     let project = open_project(g)?;
@@ -23,25 +23,16 @@ pub fn execute(g: &Global, args: &RenderArgs) -> Result<Outcome> {
     if !abs.is_file() {
         return Err(Error::usage(format!("`{}` is not a file", args.path.display())));
     }
-    let mut report = pipeline::check_post(&project, &abs);
-    // Rendering for a platform the post does not list is allowed: a preview.
-    if let (Some(p), Some(post)) = (only, &report.post) {
-        if !report.targets.contains(&p) {
-            let mut targets = report.targets.clone();
-            targets.push(p);
-            match platforms::get(p).render(&project, post, &targets) {
-                Ok(r) => report.rendered.push(r),
-                Err(errs) => report.diagnostics.extend(errs),
-            }
-        }
-    }
+    let report = pipeline::check_post_on(&project, &abs, only);
     let rendered: Vec<_> = report.rendered.iter().filter(|r| only.is_none_or(|p| r.platform() == p)).collect();
-    let errors = report.errors();
+
+    let all: Vec<&Diagnostic> = report.diagnostics.iter().collect();
+    let errors = all.iter().filter(|d| d.is_error()).count();
 
     // Diagnostics go to stderr so stdout stays the rendering (pipeable JSON).
     let sources = pipeline::sources(&project, std::slice::from_ref(&report));
     let mut problems = String::new();
-    for d in &report.diagnostics {
+    for d in all {
         if g.quiet && !d.is_error() {
             continue;
         }
