@@ -464,6 +464,36 @@ fn render_human_shows_parts_and_byte_counts() {
 }
 
 #[test]
+fn render_reports_a_broken_template_it_renders_with() {
+    let repo = Repo::new();
+    repo.file("templates/threads.hbs", "{{text}}{{#if}}").file("content/a.md", THREADS_POST);
+    for format in ["json", "human"] {
+        let run = repo.run(&["render", "content/a.md", "--platform", "threads", "--format", format]);
+        run.code(1);
+        assert!(run.stderr.contains("template-syntax"), "{run}");
+        assert!(run.stderr.contains("templates/threads.hbs:1:16"), "file:line:column as `check` gives: {run}");
+    }
+    // Without --platform too: the post goes to Threads.
+    let run = repo.run(&["render", "content/a.md"]);
+    run.code(1);
+    assert!(run.stderr.contains("templates/threads.hbs:1:16"), "{run}");
+
+    // A broken template the post does not use is `check`'s business, not this rendering's.
+    repo.file("templates/threads.hbs", "{{text}}").file("templates/other.hbs", "{{#if}}");
+    let run = repo.run(&["render", "content/a.md", "--format", "json"]);
+    run.code(0);
+    assert!(run.stderr.is_empty(), "{run}");
+    assert_eq!(run.json()["platforms"]["threads"]["parts"][0]["text"], "Hello.");
+    repo.run(&["check"]).code(1);
+
+    // A broken partial the template includes is one it renders with.
+    repo.file("templates/threads.hbs", "{{text}} {{> other}}");
+    let run = repo.run(&["render", "content/a.md", "--platform", "threads"]);
+    run.code(1);
+    assert!(run.stderr.contains("templates/other.hbs:1:"), "{run}");
+}
+
+#[test]
 fn render_platform_reports_only_that_platform() {
     let repo = Repo::new();
     // 400 characters: fits Threads (500), too long for Bluesky (300) and X (280).

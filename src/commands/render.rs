@@ -26,7 +26,18 @@ pub fn execute(g: &Global, args: &RenderArgs) -> Result<Outcome> {
     let report = pipeline::check_post_on(&project, &abs, only);
     let rendered: Vec<_> = report.rendered.iter().filter(|r| only.is_none_or(|p| r.platform() == p)).collect();
 
-    let all: Vec<&Diagnostic> = report.diagnostics.iter().collect();
+    // The broken templates this post would render with: rendering stops at them, and
+    // their problem (reported once, at load) is the reason a platform shows nothing.
+    let templates = report.post.as_ref().map_or_else(Vec::new, |post| {
+        let platforms = only.map_or_else(|| report.targets.clone(), |p| vec![p]);
+        let names = platforms
+            .iter()
+            .map(|p| p.name())
+            .chain(post.front.template.iter().map(|t| t.value.as_str()))
+            .chain(post.options.templates().map(|t| t.value.as_str()));
+        project.templates.diagnostics_of(names)
+    });
+    let all: Vec<&Diagnostic> = templates.into_iter().chain(&report.diagnostics).collect();
     let errors = all.iter().filter(|d| d.is_error()).count();
 
     // Diagnostics go to stderr so stdout stays the rendering (pipeable JSON).

@@ -153,7 +153,9 @@ impl Templates {
                         Diagnostic::error("template-unreadable", format!("cannot read template: {e}"))
                             .in_file(&display),
                     );
-                    t.broken.insert(name);
+                    t.broken.insert(name.clone());
+                    // Its problem is found by its file (`diagnostics_of`).
+                    t.sources.insert(name, TemplateSource { display, file: None });
                     continue;
                 }
             };
@@ -205,6 +207,26 @@ impl Templates {
             }
         }
         out
+    }
+
+    /// The load problems (syntax errors, unreadable files) of the templates `names` and
+    /// of the partials they include: what a post rendered with them cannot get past.
+    pub fn diagnostics_of<'a>(&'a self, names: impl IntoIterator<Item = &'a str>) -> Vec<&'a Diagnostic> {
+        let mut seen = BTreeSet::new();
+        let mut todo: Vec<String> = names.into_iter().map(str::to_owned).collect();
+        let mut files = BTreeSet::new();
+        while let Some(t) = todo.pop() {
+            if !seen.insert(t.clone()) {
+                continue;
+            }
+            if let Some(src) = self.sources.get(&t) {
+                files.insert(src.display.as_str());
+            }
+            if let Some(m) = self.mentions.get(&t) {
+                todo.extend(m.partials.iter().cloned());
+            }
+        }
+        self.diagnostics.iter().filter(|d| files.contains(d.file.as_str())).collect()
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
