@@ -52,7 +52,7 @@ fn a_text_post_is_sent_once_with_its_formatting_and_recorded_with_its_link() {
         FakeConfig::default(),
         &post(
             "telegram:\n  silent: true\n  link_preview: false\n",
-            "🎉 **Release 1.2** of 中文 tools: see [the notes](https://example.org/notes) & `crier`\n",
+            "🎉 **Release 1.2** of 中文 tools: see [the notes](https://example.org/notes) & `crier`\n\n**Next** line\n",
         ),
     );
     let run = w.run(&["publish"]);
@@ -60,8 +60,9 @@ fn a_text_post_is_sent_once_with_its_formatting_and_recorded_with_its_link() {
     let msgs = w.fake.messages();
     assert_eq!(msgs.len(), 1);
     let m = &msgs[0];
-    assert_eq!(m.text.as_deref(), Some("🎉 Release 1.2 of 中文 tools: see the notes & crier"));
-    // Offsets count UTF-16 units: the emoji is two.
+    assert_eq!(m.text.as_deref(), Some("🎉 Release 1.2 of 中文 tools: see the notes & crier\n\nNext line"));
+    // Offsets count UTF-16 units: the emoji is two. The bold that opens a paragraph starts
+    // at its word, not at the blank line before it.
     let types: Vec<(&str, u64, u64)> = m
         .entities
         .as_array()
@@ -71,7 +72,7 @@ fn a_text_post_is_sent_once_with_its_formatting_and_recorded_with_its_link() {
             (e["type"].as_str().unwrap_or(""), e["offset"].as_u64().unwrap_or(0), e["length"].as_u64().unwrap_or(0))
         })
         .collect();
-    assert_eq!(types, [("bold", 3, 11), ("text_link", 32, 9), ("code", 44, 5)]);
+    assert_eq!(types, [("bold", 3, 11), ("text_link", 32, 9), ("code", 44, 5), ("bold", 51, 4)]);
     assert!(m.silent && m.link_preview_disabled);
     let rec = w.record();
     assert_eq!((rec["id"].as_str(), rec["url"].as_str()), (Some("42"), Some("https://t.me/crier_news/42")));

@@ -96,11 +96,11 @@ pub fn from_markdown(markdown: &str, site: Option<&Url>) -> Formatted {
                 Tag::Paragraph => w.block(lists.len()),
                 Tag::Heading { .. } => {
                     w.block(lists.len());
-                    open.push((Some(Kind::Bold), w.len16));
+                    open.push((Some(Kind::Bold), w.start()));
                 }
                 Tag::BlockQuote(_) => {
                     w.block(lists.len());
-                    open.push((Some(Kind::Blockquote), w.len16));
+                    open.push((Some(Kind::Blockquote), w.start()));
                 }
                 Tag::CodeBlock(kind) => {
                     w.block(lists.len());
@@ -110,7 +110,7 @@ pub fn from_markdown(markdown: &str, site: Option<&Url>) -> Formatted {
                         }
                         CodeBlockKind::Indented => None,
                     };
-                    open.push((Some(Kind::Pre(lang)), w.len16));
+                    open.push((Some(Kind::Pre(lang)), w.start()));
                 }
                 Tag::List(start) => {
                     lists.push(start);
@@ -130,12 +130,12 @@ pub fn from_markdown(markdown: &str, site: Option<&Url>) -> Formatted {
                     w.push(&format!("{}{bullet}", "  ".repeat(depth)));
                     w.in_item = true;
                 }
-                Tag::Emphasis => open.push((Some(Kind::Italic), w.len16)),
-                Tag::Strong => open.push((Some(Kind::Bold), w.len16)),
-                Tag::Strikethrough => open.push((Some(Kind::Strikethrough), w.len16)),
+                Tag::Emphasis => open.push((Some(Kind::Italic), w.start())),
+                Tag::Strong => open.push((Some(Kind::Bold), w.start())),
+                Tag::Strikethrough => open.push((Some(Kind::Strikethrough), w.start())),
                 Tag::Link { dest_url, .. } => {
                     let url = text::resolve_link(&dest_url, site);
-                    open.push((url.map(Kind::TextLink), w.len16));
+                    open.push((url.map(Kind::TextLink), w.start()));
                 }
                 Tag::Image { .. } => in_image += 1,
                 _ => {}
@@ -162,7 +162,7 @@ pub fn from_markdown(markdown: &str, site: Option<&Url>) -> Formatted {
             },
             Event::Text(t) if in_image == 0 => w.push(&t.replace('\r', "")),
             Event::Code(t) => {
-                let start = w.len16;
+                let start = w.start();
                 w.push(&t);
                 w.close(Some((Some(Kind::Code), start)));
             }
@@ -191,11 +191,18 @@ impl Writer {
         if s.is_empty() {
             return;
         }
+        self.start();
+        self.raw(s);
+    }
+
+    /// Where an entity opening here starts: after the blank line a block that ended
+    /// leaves, which is written now so the entity does not cover it.
+    fn start(&mut self) -> usize {
         if self.pending && !self.text.is_empty() {
             self.raw("\n\n");
         }
         self.pending = false;
-        self.raw(s);
+        self.len16
     }
 
     fn raw(&mut self, s: &str) {
@@ -344,6 +351,23 @@ mod tests {
             ("text ![alt](x.png) more", "text  more", &[]),
             // A relative link without `site.base_url` keeps its label only.
             ("[setup](/docs/setup)", "setup", &[]),
+            // An entity at the start of a block starts at its text, not at the blank line
+            // before it; emoji before it (two units each) do not shift it.
+            (
+                "plain **bold** end\n\n**Bold start** x",
+                "plain bold end\n\nBold start x",
+                &[("bold", "bold"), ("bold", "Bold start")],
+            ),
+            ("😀 a\n\n**😀 b** c", "😀 a\n\n😀 b c", &[("bold", "😀 b")]),
+            ("🎉 a\n\n```\nfn x() {}\n```", "🎉 a\n\nfn x() {}", &[("pre", "fn x() {}")]),
+            ("🎉 a\n\n    indented", "🎉 a\n\nindented", &[("pre", "indented")]),
+            ("𝄞 a\n\n> quote", "𝄞 a\n\nquote", &[("blockquote", "quote")]),
+            ("𝄞 a\n\n# Head", "𝄞 a\n\nHead", &[("bold", "Head")]),
+            ("a\n\n`code` b", "a\n\ncode b", &[("code", "code")]),
+            ("a\n\n[link](https://ex.com) b", "a\n\nlink b", &[("text_link", "link")]),
+            ("- one\n\n**after** x", "• one\n\nafter x", &[("bold", "after")]),
+            ("a\n\n- **one**\n- two", "a\n\n• one\n• two", &[("bold", "one")]),
+            ("> q1\n>\n> q2", "q1\n\nq2", &[("blockquote", "q1\n\nq2")]),
         ];
         for (md, text, want) in cases {
             let f = from_markdown(md, None);
