@@ -528,6 +528,35 @@ fn render_platform_reports_only_that_platform() {
     assert!(run.json()["platforms"]["mastodon"].is_object(), "{run}");
 }
 
+#[test]
+fn render_code_makes_no_hashtags_or_mentions() {
+    let repo = Repo::new();
+    repo.file(
+        "content/a.md",
+        "---\nplatforms: [bluesky, nostr, linkedin, mastodon, x]\n---\n\nRun `make #all` then #ship it, ask `@bob.test`\n\n    #incode\n",
+    );
+    let run = repo.run(&["render", "content/a.md", "--format", "json"]);
+    run.code(0);
+    let v = run.json();
+    let sent = "Run make #all then #ship it, ask @bob.test\n\n#incode";
+    let bluesky = &v["platforms"]["bluesky"]["parts"][0];
+    assert_eq!(bluesky["text"], sent, "{v:#}");
+    let features: Vec<&Value> =
+        bluesky["facets"].as_array().expect("facets").iter().map(|f| &f["features"][0]).collect();
+    assert_eq!(features, [&json!({"$type": "app.bsky.richtext.facet#tag", "tag": "ship"})], "{v:#}");
+    let nostr = &v["platforms"]["nostr"]["parts"][0];
+    assert_eq!((&nostr["text"], &nostr["tags"]), (&json!(sent), &json!([["t", "ship"]])), "{v:#}");
+    let linkedin = &v["platforms"]["linkedin"];
+    assert_eq!(linkedin["text"], sent);
+    assert_eq!(
+        linkedin["commentary"], "Run make \\#all then {hashtag|\\#|ship} it, ask \\@bob.test\n\n\\#incode",
+        "{v:#}"
+    );
+    // Platforms that send plain text send the code as written.
+    assert_eq!(v["platforms"]["mastodon"]["parts"][0]["text"], sent);
+    assert_eq!(v["platforms"]["x"]["parts"][0]["text"], sent);
+}
+
 // ---------------------------------------------------------------- 5. configuration and invocation
 
 #[test]

@@ -93,20 +93,26 @@ pub fn markdown_to_parts(markdown: &str) -> Vec<TextPart> {
 /// [`markdown_to_parts`] with a choice of link style, and relative links made absolute
 /// against `site` (`site.base_url`), or left as their label without one.
 pub fn markdown_to_parts_with(markdown: &str, links: LinkStyle, site: Option<&Url>) -> Vec<TextPart> {
-    parts(markdown, links, false, site)
+    parts(markdown, links, false, site, false)
+}
+
+/// [`markdown_to_parts_with`] with the `#` and `@` of code shielded (see [`CODE_HASH`]),
+/// for a platform that finds tags or mentions in the text.
+pub fn markdown_to_parts_shielded(markdown: &str, links: LinkStyle, site: Option<&Url>) -> Vec<TextPart> {
+    parts(markdown, links, false, site, true)
 }
 
 /// [`markdown_to_parts`] keeping each spoiler's bounds as [`SPOILER_OPEN`] and
 /// [`SPOILER_CLOSE`] (for Threads, which reads them with [`take_spoilers`]).
 pub fn markdown_to_parts_marked(markdown: &str, site: Option<&Url>) -> Vec<TextPart> {
-    parts(markdown, LinkStyle::Inline, true, site)
+    parts(markdown, LinkStyle::Inline, true, site, false)
 }
 
-fn parts(markdown: &str, links: LinkStyle, keep_spoilers: bool, site: Option<&Url>) -> Vec<TextPart> {
+fn parts(markdown: &str, links: LinkStyle, keep_spoilers: bool, site: Option<&Url>, shield: bool) -> Vec<TextPart> {
     if markdown.trim().is_empty() {
         return Vec::new();
     }
-    let raw = Converter::new(markdown, true, links, keep_spoilers, site).run();
+    let raw = Converter::new(markdown, true, links, keep_spoilers, site).shielding(shield).run();
     let mut kept: Vec<TextPart> = Vec::new();
     // Images of dropped parts wait here for the next kept part.
     let mut orphans: Vec<Range<usize>> = Vec::new();
@@ -139,6 +145,17 @@ pub fn markdown_to_text(markdown: &str) -> String {
 /// [`markdown_to_text`] with a choice of link style and site (see [`markdown_to_parts_with`]).
 pub fn markdown_to_text_with(markdown: &str, links: LinkStyle, site: Option<&Url>) -> String {
     Converter::new(markdown, false, links, false, site)
+        .run()
+        .into_iter()
+        .next()
+        .map(|part| part.text)
+        .unwrap_or_default()
+}
+
+/// [`markdown_to_text_with`] with the `#` and `@` of code shielded (see [`CODE_HASH`]).
+pub fn markdown_to_text_shielded(markdown: &str, links: LinkStyle, site: Option<&Url>) -> String {
+    Converter::new(markdown, false, links, false, site)
+        .shielding(true)
         .run()
         .into_iter()
         .next()
@@ -195,6 +212,32 @@ pub fn markdown_to_text_marked(markdown: &str, site: Option<&Url>) -> String {
         .next()
         .map(|part| part.text)
         .unwrap_or_default()
+}
+
+/// In text converted with code shielded ([`markdown_to_text_shielded`],
+/// [`markdown_to_parts_shielded`]), what stands for a `#` in code; [`CODE_AT`] for an `@`.
+/// Tags and mentions are found in shielded text, so code (`make #all`) never becomes
+/// one; [`unshield`] then gives the text to send. Each is one byte and one UTF-16 unit,
+/// like the character it stands for, so a range found in shielded text holds in the
+/// unshielded one. Control characters: a post's own are dropped where code is shielded.
+pub const CODE_HASH: char = '\u{1}';
+pub const CODE_AT: char = '\u{2}';
+
+/// Shielded text as it is sent: `#` and `@` back in its code.
+pub fn unshield(text: &str) -> String {
+    text.replace(CODE_HASH, "#").replace(CODE_AT, "@")
+}
+
+/// Code with its `#` and `@` shielded (and the post's own shield characters dropped).
+fn shield(code: &str) -> String {
+    code.chars()
+        .filter(|c| !matches!(*c, CODE_HASH | CODE_AT))
+        .map(|c| match c {
+            '#' => CODE_HASH,
+            '@' => CODE_AT,
+            c => c,
+        })
+        .collect()
 }
 
 /// Where a spoiler starts and ends in marked text. Private-use characters: they
@@ -361,6 +404,8 @@ struct Converter<'a> {
     site: Option<&'a Url>,
     /// Keep spoiler marks (Threads) instead of removing them.
     keep_spoilers: bool,
+    /// Shield the `#` and `@` of code ([`CODE_HASH`]).
+    shield_code: bool,
     parts: Vec<TextPart>,
     out: String,
     pending: Sep,
@@ -387,6 +432,7 @@ impl<'a> Converter<'a> {
             link_style,
             site,
             keep_spoilers,
+            shield_code: false,
             parts: Vec::new(),
             out: String::new(),
             pending: Sep::None,
@@ -400,6 +446,11 @@ impl<'a> Converter<'a> {
             part_floor: 0,
             span: None,
         }
+    }
+
+    fn shielding(mut self, on: bool) -> Self {
+        self.shield_code = on;
+        self
     }
 
     /// Returns every part, including empty ones (one part when not splitting).
@@ -443,7 +494,11 @@ impl<'a> Converter<'a> {
                 Some(buf) => buf.push_str(&text),
                 // Only prose can hold spoiler markers (not code, not HTML, not an escaped `\|`).
                 None => {
-                    let text: String = text.chars().filter(|c| !is_mark(*c)).collect();
+                    let shielding = self.shield_code;
+                    let text: String = text
+                        .chars()
+                        .filter(|c| !is_mark(*c) && !(shielding && matches!(*c, CODE_HASH | CODE_AT)))
+                        .collect();
                     self.write(&text.replace("||", &SPOILER_RAW.to_string()));
                 }
             },
@@ -451,6 +506,7 @@ impl<'a> Converter<'a> {
                 Some(buf) => buf.push_str(&html),
                 None => self.write(&html),
             },
+            Event::Code(text) if self.shield_code => self.write(&shield(&text)),
             Event::Code(text) | Event::InlineHtml(text) => self.write(&text),
             Event::SoftBreak | Event::HardBreak if self.image_depth == 0 => {
                 self.request(Sep::Line);
@@ -500,7 +556,10 @@ impl<'a> Converter<'a> {
         match tag {
             TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::DefinitionList => self.end_block(),
             TagEnd::CodeBlock | TagEnd::HtmlBlock => {
-                let block = self.verbatim.take().unwrap_or_default();
+                let mut block = self.verbatim.take().unwrap_or_default();
+                if self.shield_code && tag == TagEnd::CodeBlock {
+                    block = shield(&block);
+                }
                 let block = block.replace("\r\n", "\n").replace('\r', "\n");
                 self.write_lines(block.trim_end_matches('\n'));
                 self.end_block();
@@ -1610,6 +1669,31 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(found(input, &find_hashtags(input)), *expected, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn code_is_shielded_from_tags_and_mentions() {
+        // (Markdown, hashtags found in the shielded text, the text as sent).
+        let cases: &[(&str, &[&str], &str)] = &[
+            ("Run `make #all` for #rust", &["#rust"], "Run make #all for #rust"),
+            ("#tag\n\n    #incode\n", &["#tag"], "#tag\n\n#incode"),
+            ("```sh\n# comment @me\n```\n\n#after", &["#after"], "# comment @me\n\n#after"),
+            ("- `#x` and #y", &["#y"], "- #x and #y"),
+            ("[`#label`](https://x.com/#a) #z", &["#z"], "#label (https://x.com/#a) #z"),
+            // The shield characters of a post itself are dropped, never taken for `#`.
+            ("a\u{1}b `c\u{2}d`", &[], "ab cd"),
+        ];
+        for (md, tags, sent) in cases {
+            let shielded = markdown_to_text_shielded(md, LinkStyle::Inline, None);
+            assert_eq!(found(&shielded, &find_hashtags(&shielded)), *tags, "{md:?}");
+            assert_eq!(unshield(&shielded), *sent, "{md:?}");
+            // One byte for one: ranges found in the shielded text hold in the sent one.
+            assert_eq!(unshield(&shielded).len(), shielded.len(), "{md:?}");
+            let parts = markdown_to_parts_shielded(md, LinkStyle::Inline, None);
+            assert_eq!(parts.iter().map(|p| unshield(&p.text)).collect::<Vec<_>>().join("\n\n"), *sent, "{md:?}");
+        }
+        // Without shielding the text is the same and code is not set apart.
+        assert_eq!(markdown_to_text("Run `make #all`"), "Run make #all");
     }
 
     fn cdn(dest: &str) -> Option<String> {

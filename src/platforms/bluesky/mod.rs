@@ -187,8 +187,9 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     Ok(BlueskyOutput { parts: out, template, langs, link_card })
 }
 
-/// Bluesky makes links facets: they are marked in the text until after templating.
+/// Bluesky makes links facets: they are marked in the text until after templating, and
+/// the `#` and `@` of code shielded so that they make no tag or mention facet.
 const MARKDOWN: chain::Markdown = chain::Markdown {
-    text: |md, site| text::markdown_to_text_with(md, LinkStyle::Marked, site),
-    parts: |md, site| text::markdown_to_parts_with(md, LinkStyle::Marked, site),
+    text: |md, site| text::markdown_to_text_shielded(md, LinkStyle::Marked, site),
+    parts: |md, site| text::markdown_to_parts_shielded(md, LinkStyle::Marked, site),
 };

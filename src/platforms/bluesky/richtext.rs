@@ -14,7 +14,7 @@ use std::ops::Range;
 use serde_json::{Value, json};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::render::text::{find_hashtags, find_urls, split_auto, take_marked_links};
+use crate::render::text::{find_hashtags, find_urls, split_auto, take_marked_links, unshield};
 
 /// Limits of `app.bsky.feed.post#text`.
 pub const MAX_GRAPHEMES: usize = 300;
@@ -67,7 +67,9 @@ pub struct RichText {
 }
 
 impl RichText {
-    /// Builds rich text from templated text that may hold marked links.
+    /// Builds rich text from templated text that may hold marked links and shielded code
+    /// ([`CODE_HASH`](crate::render::text::CODE_HASH)): a `#tag` or `@handle` in code gets
+    /// no facet.
     pub fn from_marked(marked: &str) -> Self {
         let (text, links) = take_marked_links(marked);
         let (text, mut facets) = shorten_bare_urls(&text, links);
@@ -83,7 +85,8 @@ impl RichText {
             facets.push(Facet { feature: Feature::Mention(text[r.start + 1..r.end].to_owned()), range: r });
         }
         facets.sort_by_key(|f| (f.range.start, f.range.end));
-        Self { text, facets }
+        // One byte for one: every range found holds in the text as sent.
+        Self { text: unshield(&text), facets }
     }
 
     pub fn graphemes(&self) -> usize {
@@ -189,7 +192,7 @@ fn shorten_bare_urls(text: &str, links: Vec<(Range<usize>, String)>) -> (String,
     let mut delta: isize = 0;
     for r in bare {
         out.push_str(&text[copied..r.start]);
-        let url = &text[r.clone()];
+        let url = &unshield(&text[r.clone()]);
         let short = short_url(url);
         let start = out.len();
         out.push_str(&short);
@@ -272,10 +275,10 @@ pub fn is_handle(handle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::text::{LinkStyle, markdown_to_text_with};
+    use crate::render::text::{LinkStyle, markdown_to_text_shielded};
 
     fn rich(md: &str) -> RichText {
-        RichText::from_marked(&markdown_to_text_with(md, LinkStyle::Marked, None))
+        RichText::from_marked(&markdown_to_text_shielded(md, LinkStyle::Marked, None))
     }
 
     /// (facet text, feature) pairs, checked through the byte offsets.
@@ -348,12 +351,19 @@ mod tests {
             ("mail me@x.com no, @nodots no, @-a.com no, @a.1com no", &[]),
             ("(@carol.example.org) ok", &["@carol.example.org"]),
             ("[#notatag](https://x.com) #tag", &["#notatag", "#tag"]),
+            // Code is code: no tag or mention in it (the bare URL in it is still a link).
+            ("`make #all` `@bob.test` #real", &["#real"]),
+            ("x\n\n    #incode @bob.test\n\n```\n#fenced\n```", &[]),
+            ("`https://x.com/#frag` #t", &["x.com/#frag", "#t"]),
         ];
         for (md, want) in cases {
             let rt = rich(md);
             let got: Vec<String> = shown(&rt).into_iter().map(|(t, _)| t).collect();
             assert_eq!(&got, want, "{md:?}");
         }
+        let code = rich("`https://x.com/#frag @a.bc` and #t");
+        assert_eq!(code.text, "x.com/#frag @a.bc and #t", "code is sent as written (a bare URL shortened)");
+        assert_eq!(code.facets[0].feature, link("https://x.com/#frag"));
         let long = format!("#{}", "a".repeat(65));
         assert!(rich(&long).facets.is_empty(), "a tag over 64 graphemes is left plain");
     }

@@ -7,15 +7,21 @@
 //! `{hashtag|\#|word}`, the one form LinkedIn documents as a hashtag element, so it links
 //! like a tag typed in the app.
 
-use crate::render::text::find_hashtags;
+use crate::render::text::{CODE_AT, CODE_HASH, find_hashtags};
 
 /// The reserved characters.
 pub const RESERVED: [char; 15] = ['|', '{', '}', '@', '[', ']', '(', ')', '<', '>', '#', '\\', '*', '_', '~'];
 
-/// `text` with every reserved character escaped.
+/// `text` with every reserved character escaped (and the shielded `#` and `@` of code
+/// written back, escaped).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     for c in text.chars() {
+        let c = match c {
+            CODE_HASH => '#',
+            CODE_AT => '@',
+            c => c,
+        };
         if RESERVED.contains(&c) {
             out.push('\\');
         }
@@ -24,7 +30,8 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The commentary of plain `text`: escaped, its hashtags as hashtag elements.
+/// The commentary of plain `text`: escaped, its hashtags as hashtag elements (none from
+/// code, whose `#` is shielded in `text`).
 pub fn commentary(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut at = 0;
@@ -72,6 +79,8 @@ mod tests {
             ("#open_source (and #1)", "{hashtag|\\#|open\\_source} \\(and \\#1\\)"),
             ("C# is not a tag", "C\\# is not a tag"),
             ("no tags", "no tags"),
+            // The `#` and `@` of code come shielded: escaped, never a hashtag element.
+            ("make \u{1}all \u{2}me #rust", "make \\#all \\@me {hashtag|\\#|rust}"),
         ];
         for (input, want) in cases {
             assert_eq!(commentary(input), want, "{input}");

@@ -135,11 +135,11 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         .unwrap_or_default();
     let mut dropped_images = Vec::new();
     let (source, origin) = if let Some(over) = opts.and_then(|o| o.text.as_ref()) {
-        (text::markdown_to_text_with(&over.value, LinkStyle::Inline, site), post.span_of(&over.referenced))
+        (text::markdown_to_text_shielded(&over.value, LinkStyle::Inline, site), post.span_of(&over.referenced))
     } else if let Some(thread) = &f.thread {
         let mut texts = Vec::new();
         for item in &thread.value {
-            let t = text::markdown_to_text_with(item.value.text.as_deref().unwrap_or(""), LinkStyle::Inline, site);
+            let t = text::markdown_to_text_shielded(item.value.text.as_deref().unwrap_or(""), LinkStyle::Inline, site);
             if !t.is_empty() {
                 texts.push(t);
             }
@@ -147,7 +147,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         }
         (texts.join("\n\n"), post.span_of(&thread.referenced))
     } else {
-        let parts = text::markdown_to_parts_with(&post.body, LinkStyle::Inline, site);
+        let parts = text::markdown_to_parts_shielded(&post.body, LinkStyle::Inline, site);
         dropped_images = parts.iter().flat_map(|p| p.images.iter().map(|r| post.body_span(r.clone()))).collect();
         let texts: Vec<&str> = parts.iter().map(|p| p.text.as_str()).filter(|t| !t.is_empty()).collect();
         // Point at the body's first line: enough to find it, short to show.
@@ -156,13 +156,16 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         (texts.join("\n\n"), post.body_span(start..end.max(start + 1).min(post.body.len().max(start))))
     };
 
-    let rendered = parts::render_text(project, post, targets, Linkedin::id(), &template, source)?.trim().to_owned();
+    // The `#` of code is shielded until the commentary is written: it makes no hashtag.
+    let shielded = parts::render_text(project, post, targets, Linkedin::id(), &template, source)?;
+    let shielded = shielded.trim();
+    let rendered = text::unshield(shielded);
     let link_card = opts.and_then(|o| o.link_card.as_ref()).is_none_or(|c| c.value);
     let card_url = (link_card && media.is_empty())
         .then(|| text::find_urls(&rendered).first().map(|r| rendered[r.clone()].to_owned()))
         .flatten();
     Ok(LinkedinOutput {
-        commentary: little::commentary(&rendered),
+        commentary: little::commentary(shielded),
         text: rendered,
         media,
         visibility: opts.and_then(|o| o.visibility.as_ref()).map_or_else(|| "PUBLIC".to_owned(), |v| v.value.clone()),

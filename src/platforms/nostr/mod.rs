@@ -47,6 +47,8 @@ pub struct NostrPart {
     pub origin: Range<usize>,
     /// Inline Markdown images left out of a note's text (file spans).
     pub dropped_images: Vec<Range<usize>>,
+    /// A note's `#hashtags`, found before its code was unshielded (a `#` in code is none).
+    pub hashtags: Vec<String>,
 }
 
 /// What a post becomes on Nostr.
@@ -68,10 +70,7 @@ impl NostrOutput {
     pub fn hashtags(&self, i: usize) -> Vec<Vec<String>> {
         match self.kind {
             NostrKind::Article => event::hashtag_tags(self.tags.iter().map(String::as_str)),
-            NostrKind::Note => {
-                let c = &self.parts[i].content;
-                event::hashtag_tags(text::find_hashtags(c).into_iter().map(|r| &c[r]))
-            }
+            NostrKind::Note => event::hashtag_tags(self.parts[i].hashtags.iter().map(String::as_str)),
         }
     }
 
@@ -246,6 +245,13 @@ super::platform! {
     }
 }
 
+/// A note is plain text like Mastodon's, with the `#` of its code shielded: its `#tags`
+/// become `t` tags, a `#` in code does not.
+const NOTE_MARKDOWN: chain::Markdown = chain::Markdown {
+    text: |md, site| text::markdown_to_text_shielded(md, text::LinkStyle::Inline, site),
+    parts: |md, site| text::markdown_to_parts_shielded(md, text::LinkStyle::Inline, site),
+};
+
 /// Renders `post` for Nostr: notes are plain text made like Threads text (each part of
 /// the chain through the template, media URLs after the text); an article is the
 /// Markdown body through the template, relative images and links made absolute.
@@ -270,14 +276,22 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
             // The article is a chain of one part.
             let article = run(vec![SourcePart { text: body, ..SourcePart::default() }])?;
             let content = article.into_iter().map(|(text, _)| text.trim().to_owned()).collect();
-            vec![NostrPart { content, media: Vec::new(), origin: post.head_span(), dropped_images: Vec::new() }]
+            vec![NostrPart {
+                content,
+                media: Vec::new(),
+                origin: post.head_span(),
+                dropped_images: Vec::new(),
+                hashtags: Vec::new(),
+            }]
         }
         NostrKind::Note => {
-            let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), chain::INLINE_LINKS);
+            let mut parts = chain::source_parts(project, post, opts.and_then(|o| o.text.as_ref()), NOTE_MARKDOWN);
             chain::add_top_media(project, post, &mut parts);
             let mut out = Vec::with_capacity(parts.len());
             for (rendered, p) in run(parts)? {
-                let mut content = rendered.trim().to_owned();
+                let shielded = rendered.trim();
+                let hashtags = text::find_hashtags(shielded).into_iter().map(|r| shielded[r].to_owned()).collect();
+                let mut content = text::unshield(shielded);
                 // NIP-92: the URLs are in the text, each described by an `imeta` tag.
                 for url in p.media.iter().filter_map(|m| m.url.as_deref()) {
                     if !content.is_empty() {
@@ -285,7 +299,13 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
                     }
                     content.push_str(url);
                 }
-                out.push(NostrPart { content, media: p.media, origin: p.origin, dropped_images: p.dropped_images });
+                out.push(NostrPart {
+                    content,
+                    media: p.media,
+                    origin: p.origin,
+                    dropped_images: p.dropped_images,
+                    hashtags,
+                });
             }
             out
         }
