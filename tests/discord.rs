@@ -164,6 +164,35 @@ fn check_counts_characters_and_points_at_the_text() {
 }
 
 #[test]
+fn references_are_sent_inline_and_entities_decoded_the_rest_as_written() {
+    let w = World::new();
+    let body = "See [docs][d], [the API][] and [home].\n\n\
+                [d]: /docs/x\n[the API]: https://example.com/api \"API\"\n[home]: /\n\n\
+                Tom &amp; Jerry &lt;3 &#42;literally&#42; **bold** ~~gone~~ ||spoiler||\n\n\
+                `a &amp; b`\n\n```sh\nx &amp;&amp; y [d]\n```\n\n> quoted [ref][d]\n";
+    w.file("content/a.md", md("platforms: [discord]\n", body));
+    let text = |run: &common::Run| run.json()["platforms"]["discord"]["parts"][0]["text"].as_str().map(str::to_owned);
+    let tail = "Tom & Jerry \\<3 \\*literally\\* **bold** ~~gone~~ ||spoiler||\n\n\
+                `a &amp; b`\n\n```sh\nx &amp;&amp; y [d]\n```\n\n> quoted";
+
+    // Without a site a relative link is its label, with the relative-link warning.
+    let run = w.run(&["render", "content/a.md", "--format", "json"]);
+    run.code(0).stderr_has("relative-link");
+    let want = format!("See docs, [the API](https://example.com/api \"API\") and home.\n\n{tail} ref");
+    assert_eq!(text(&run).as_deref(), Some(want.as_str()), "{run}");
+
+    // With one it is made absolute, as an inline link is.
+    w.file("crier.yaml", "site:\n  base_url: https://example.org/blog/\n");
+    let run = w.run(&["render", "content/a.md", "--format", "json"]);
+    run.code(0);
+    let want = format!(
+        "See [docs](https://example.org/docs/x), [the API](https://example.com/api \"API\") and [home](https://example.org/).\n\n\
+         {tail} [ref](https://example.org/docs/x)"
+    );
+    assert_eq!(text(&run).as_deref(), Some(want.as_str()), "{run}");
+}
+
+#[test]
 fn missing_webhook_url_is_an_environment_error() {
     let w = World::new();
     w.file("content/a.md", md("platforms: [discord]\n", "Hello\n"));

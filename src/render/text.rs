@@ -973,6 +973,48 @@ pub fn rewrite_relative_links(markdown: &str, site: Option<&Url>) -> String {
     })
 }
 
+/// For Markdown shown where reference links are not rendered (Discord): every reference
+/// link or image (`[label][ref]`, `[label][]`, `[label]`) written inline
+/// (`[label](dest "title")`), and the definitions (`[ref]: dest`) taken out, each with its
+/// line. Every other byte stays as it was.
+pub fn inline_references(markdown: &str) -> String {
+    rewrite_with(markdown, true, |_, _| Some(Rewrite::Inline))
+}
+
+/// For Markdown shown where HTML entities are not decoded (Discord): every entity in prose
+/// (`&amp;`, `&#42;`) written as the character it stands for, backslash-escaped when
+/// Markdown would read it as syntax (`&#42;` gives `\*`, not emphasis). Entities in code
+/// (spans and blocks) and in raw HTML are code: they stay as written.
+pub fn decode_entities(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut copied = 0;
+    let mut code = 0usize;
+    for (event, range) in Parser::new_ext(markdown, markdown_options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => code += 1,
+            Event::End(TagEnd::CodeBlock) => code = code.saturating_sub(1),
+            // The parser gives an entity a text event of its own, spanning its source.
+            Event::Text(decoded) if code == 0 && range.start >= copied => {
+                let source = &markdown[range.clone()];
+                if !(source.starts_with('&') && source.ends_with(';')) || *source == *decoded {
+                    continue;
+                }
+                out.push_str(&markdown[copied..range.start]);
+                for c in decoded.chars() {
+                    if "\\`*_~|[]()<>#-+!:".contains(c) {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                copied = range.end;
+            }
+            _ => {}
+        }
+    }
+    out.push_str(&markdown[copied..]);
+    out
+}
+
 /// Every relative link of `markdown` ([`is_relative_link`]): its source range, its
 /// destination and its label as plain text.
 pub fn relative_links(markdown: &str) -> Vec<(Range<usize>, String, String)> {
@@ -1009,14 +1051,25 @@ enum Rewrite {
     Label,
     /// This text instead of the whole image or link.
     Whole(String),
+    /// A reference link or image written inline (`[label](dest "title")`); others stay.
+    Inline,
 }
 
 /// Rewrites images and links: `pick(is_image, dest)` says what to do with each.
-fn rewrite(markdown: &str, mut pick: impl FnMut(bool, &str) -> Option<Rewrite>) -> String {
+fn rewrite(markdown: &str, pick: impl FnMut(bool, &str) -> Option<Rewrite>) -> String {
+    rewrite_with(markdown, false, pick)
+}
+
+/// [`rewrite`], taking out the reference definitions (each with its line, and the blank
+/// line after it when one is also before it) when `drop_definitions`.
+fn rewrite_with(markdown: &str, drop_definitions: bool, mut pick: impl FnMut(bool, &str) -> Option<Rewrite>) -> String {
     struct Open {
         range: Range<usize>,
         image: bool,
         inline: bool,
+        /// `[label][ref]`, `[label][]` or `[label]` (not an autolink).
+        reference: bool,
+        title: String,
         dest: String,
         id: String,
         inner_start: usize,
@@ -1030,11 +1083,16 @@ fn rewrite(markdown: &str, mut pick: impl FnMut(bool, &str) -> Option<Rewrite>) 
         .map(|(label, def)| (normalize_label(label), def.dest.to_string(), def.span.clone()))
         .collect();
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    if drop_definitions {
+        edits.extend(
+            definition_lines(markdown, defs.iter().map(|(_, _, span)| span.clone())).map(|r| (r, String::new())),
+        );
+    }
     let mut open: Vec<Open> = Vec::new();
     for (event, range) in iter.by_ref() {
-        let (image, link_type, dest_url, id) = match event {
-            Event::Start(Tag::Image { link_type, dest_url, id, .. }) => (true, link_type, dest_url, id),
-            Event::Start(Tag::Link { link_type, dest_url, id, .. }) => (false, link_type, dest_url, id),
+        let (image, link_type, dest_url, id, title) = match event {
+            Event::Start(Tag::Image { link_type, dest_url, id, title }) => (true, link_type, dest_url, id, title),
+            Event::Start(Tag::Link { link_type, dest_url, id, title }) => (false, link_type, dest_url, id, title),
             Event::End(end @ (TagEnd::Image | TagEnd::Link)) => {
                 let Some(item) = open.pop() else { continue };
                 debug_assert_eq!(item.image, end == TagEnd::Image);
@@ -1068,7 +1126,18 @@ fn rewrite(markdown: &str, mut pick: impl FnMut(bool, &str) -> Option<Rewrite>) 
                         edits.push((item.range.clone(), markdown[item.inner_start..label_end].to_owned()));
                     }
                     Some(Rewrite::Whole(text)) => edits.push((item.range.clone(), text)),
-                    None => {}
+                    Some(Rewrite::Inline) if item.reference => {
+                        let bang = if item.image { "!" } else { "" };
+                        let label = &markdown[item.inner_start..label_end];
+                        let dest = format_dest(&item.dest, false);
+                        let title = if item.title.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" \"{}\"", item.title.replace('\\', "\\\\").replace('"', "\\\""))
+                        };
+                        edits.push((item.range.clone(), format!("{bang}[{label}]({dest}{title})")));
+                    }
+                    Some(Rewrite::Inline) | None => {}
                 }
                 for outer in &mut open {
                     outer.inner_end = outer.inner_end.max(range.end);
@@ -1088,12 +1157,19 @@ fn rewrite(markdown: &str, mut pick: impl FnMut(bool, &str) -> Option<Rewrite>) 
         for outer in &mut open {
             outer.inner_end = outer.inner_end.max(range.end);
         }
+        // The parser's range of `[label][]` stops before the `[]`.
+        let mut range = range;
+        if link_type == LinkType::Collapsed && markdown[range.end..].starts_with("[]") {
+            range.end += 2;
+        }
         open.push(Open {
             inner_start,
             inner_end: inner_start,
             range,
             image,
             inline: link_type == LinkType::Inline,
+            reference: matches!(link_type, LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut),
+            title: title.into_string(),
             email: link_type == LinkType::Email,
             dest: dest_url.into_string(),
             id: id.into_string(),
@@ -1112,6 +1188,35 @@ fn rewrite(markdown: &str, mut pick: impl FnMut(bool, &str) -> Option<Rewrite>) 
     }
     result.push_str(&markdown[copied..]);
     result
+}
+
+/// The lines of the reference definitions at `spans`, a run of them on consecutive lines
+/// as one range: from the first line's start through the last one's line break, and the
+/// blank line after the run when a blank line (or the start) is before it.
+fn definition_lines(markdown: &str, spans: impl Iterator<Item = Range<usize>>) -> impl Iterator<Item = Range<usize>> {
+    let line_end = |at: usize| markdown[at..].find('\n').map_or(markdown.len(), |i| at + i + 1);
+    let mut lines: Vec<Range<usize>> = spans
+        .map(|span| {
+            let start = markdown[..span.start].rfind('\n').map_or(0, |i| i + 1);
+            start..line_end(span.end.saturating_sub(1).max(span.start))
+        })
+        .collect();
+    lines.sort_by_key(|r| r.start);
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    for r in lines {
+        match runs.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => runs.push(r),
+        }
+    }
+    runs.into_iter().map(move |mut run| {
+        let next = line_end(run.end);
+        let before_blank = run.start == 0 || markdown[..run.start].ends_with("\n\n");
+        if before_blank && run.end < markdown.len() && markdown[run.end..next].trim().is_empty() {
+            run.end = next;
+        }
+        run
+    })
 }
 
 /// Reference labels match case-insensitively with whitespace collapsed.
@@ -1243,6 +1348,62 @@ fn format_dest(dest: &str, angle: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_are_written_inline_and_definitions_taken_out() {
+        let cases = [
+            ("See [docs][d]\n\n[d]: /docs/x\n", "See [docs](/docs/x)\n\n"),
+            (
+                "See [docs][d] end\n\n[d]: https://e.com \"The title\"\n\nMore.",
+                "See [docs](https://e.com \"The title\") end\n\nMore.",
+            ),
+            (
+                "[Docs][] and [docs]\n\n[docs]: <https://e.com/a b>",
+                "[Docs](<https://e.com/a b>) and [docs](<https://e.com/a b>)\n\n",
+            ),
+            ("![alt][img] `[x][d]`\n\n[img]: a.png\n[d]: /d\n\nafter", "![alt](a.png) `[x][d]`\n\nafter"),
+            ("[**bold** label][d]\n\n[d]: /x 'it\"s'", "[**bold** label](/x \"it\\\"s\")\n\n"),
+            // Inline links, autolinks and unused brackets stay as written.
+            ("[a](/x) <https://e.com> [not a ref] a@b.co", "[a](/x) <https://e.com> [not a ref] a@b.co"),
+            ("```\n[d]: /in-code\n[x][d]\n```", "```\n[d]: /in-code\n[x][d]\n```"),
+        ];
+        for (md, want) in cases {
+            assert_eq!(inline_references(md), want, "{md:?}");
+            // What Markdown reads is the same links, to the same places.
+            let links = |m: &str| -> Vec<String> {
+                Parser::new_ext(m, markdown_options())
+                    .filter_map(|e| match e {
+                        Event::Start(Tag::Link { dest_url, title, .. } | Tag::Image { dest_url, title, .. }) => {
+                            Some(format!("{dest_url} {title}"))
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            };
+            assert_eq!(links(&inline_references(md)), links(md), "{md:?}");
+        }
+    }
+
+    #[test]
+    fn entities_are_decoded_in_prose_only() {
+        let cases = [
+            ("Tom &amp; Jerry", "Tom & Jerry"),
+            ("&lt;b&gt; &copy; &#233;t&eacute; &#x1F600;", "\\<b\\> © été 😀"),
+            // A decoded character Markdown would read as syntax is escaped.
+            ("&#42;not emphasis&#42; &#35; no heading", "\\*not emphasis\\* \\# no heading"),
+            (
+                "`a &amp; b` and\n\n```\nx &amp;&amp; y\n```\n\n    z &lt; 1",
+                "`a &amp; b` and\n\n```\nx &amp;&amp; y\n```\n\n    z &lt; 1",
+            ),
+            (
+                "[A &amp; B](https://e.com) &notanentity; \\&amp; & alone",
+                "[A & B](https://e.com) &notanentity; \\&amp; & alone",
+            ),
+        ];
+        for (md, want) in cases {
+            assert_eq!(decode_entities(md), want, "{md:?}");
+        }
+    }
 
     #[test]
     fn images_become_their_urls_or_their_alt_text() {
@@ -1768,6 +1929,13 @@ mod tests {
                 "ref",
                 "[ref][r]\n\n[r]: https://example.com/blog/other.html\n",
                 "ref\n\n[r]: other.html\n",
+            ),
+            (
+                "[ref][]\n\n[ref]: other.html\n",
+                "ref (https://example.com/blog/other.html)",
+                "ref",
+                "[ref][]\n\n[ref]: https://example.com/blog/other.html\n",
+                "ref\n\n[ref]: other.html\n",
             ),
             (
                 "[abs](https://x.test/a)",

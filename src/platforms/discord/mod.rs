@@ -1,5 +1,5 @@
 //! Discord, through a channel webhook: the post's Markdown as it is written (Discord
-//! renders it), at most 2,000 characters a message (`split: auto` sends a run of
+//! renders it; reference links are written inline and entities decoded, which it does not), at most 2,000 characters a message (`split: auto` sends a run of
 //! messages), images attached with their alt text, never a ping.
 //!
 //! - [`api`]: the webhook client; [`rules`]: the limits and diagnostics;
@@ -132,8 +132,9 @@ super::platform! {
     }
 }
 
-/// Renders `post` for Discord: the Markdown (`discord.text`, else the body) with relative
-/// links made absolute, through the template; `split: auto` cuts a long text into messages.
+/// Renders `post` for Discord: the Markdown (`discord.text`, else the body) with reference
+/// links written inline, relative links made absolute and HTML entities decoded, through
+/// the template; `split: auto` cuts a long text into messages.
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<DiscordOutput, Vec<Diagnostic>> {
     let (opts, template) = super::options_and_template::<DiscordOptions>(project, post, Discord::id())?;
     let (markdown, origin) = match opts.and_then(|o| o.text.as_ref()) {
@@ -144,6 +145,8 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
             (body.to_owned(), post.body_span(start..start + body.len().max(1).min(post.body.len() - start)))
         }
     };
+    // Discord renders inline links but not references: they are written inline first.
+    let markdown = text::inline_references(&markdown);
     let markdown = text::rewrite_relative_links(&markdown, project.config.site_url().as_ref());
     // Discord does not render image syntax: an image becomes its URL (Discord previews it),
     // one without a public URL its alt text.
@@ -154,6 +157,8 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         unshown += usize::from(url.is_none());
         url
     });
+    // Discord shows `&amp;` as written: entities are decoded (in prose, not in code).
+    let markdown = text::decode_entities(&markdown);
     let rendered = parts::render_text(project, post, targets, Discord::id(), &template, markdown)?.trim().to_owned();
     let split = opts.and_then(|o| o.split.as_ref()).is_some_and(|s| s.value == SplitMode::Auto);
     let pieces = if split && count(&rendered) > MAX_CHARS {
