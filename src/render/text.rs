@@ -495,10 +495,8 @@ impl<'a> Converter<'a> {
                 // Only prose can hold spoiler markers (not code, not HTML, not an escaped `\|`).
                 None => {
                     let shielding = self.shield_code;
-                    let text: String = text
-                        .chars()
-                        .filter(|c| !is_mark(*c) && !(shielding && matches!(*c, CODE_HASH | CODE_AT)))
-                        .collect();
+                    let shield_char = |c: char| shielding && matches!(c, CODE_HASH | CODE_AT);
+                    let text: String = text.chars().filter(|c| !is_mark(*c) && !shield_char(*c)).collect();
                     self.write(&text.replace("||", &SPOILER_RAW.to_string()));
                 }
             },
