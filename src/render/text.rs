@@ -869,20 +869,9 @@ pub fn find_urls(text: &str) -> Vec<Range<usize>> {
             continue;
         }
         let body = i + scheme_len;
-        let mut end =
+        let end =
             text[body..].find(|c: char| c.is_whitespace() || c == '<' || c == '>').map_or(text.len(), |n| body + n);
-        while end > body {
-            let url = &text[i..end];
-            let Some(last) = url.chars().next_back() else {
-                break;
-            };
-            let unbalanced = last == ')' && url.matches('(').count() < url.matches(')').count();
-            if ".,;:!?'\"".contains(last) || unbalanced {
-                end -= last.len_utf8();
-            } else {
-                break;
-            }
-        }
+        let end = link_end(text, i, body, end);
         if end > body {
             urls.push(i..end);
             i = end;
@@ -891,6 +880,22 @@ pub fn find_urls(text: &str) -> Vec<Range<usize>> {
         }
     }
     urls
+}
+
+/// Where a link written in `text[start..end]` ends: trailing punctuation (`.,;:!?'"`) and
+/// an unbalanced `)` belong to the sentence around it; never before `floor`.
+pub fn link_end(text: &str, start: usize, floor: usize, mut end: usize) -> usize {
+    while end > floor {
+        let link = &text[start..end];
+        let Some(last) = link.chars().next_back() else { break };
+        let unbalanced = last == ')' && link.matches('(').count() < link.matches(')').count();
+        if ".,;:!?'\"".contains(last) || unbalanced {
+            end -= last.len_utf8();
+        } else {
+            break;
+        }
+    }
+    end
 }
 
 fn starts_with_ignore_case(haystack: &[u8], prefix: &[u8]) -> bool {

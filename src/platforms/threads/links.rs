@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use crate::render::text::find_urls;
+use crate::render::text::{find_urls, link_end};
 
 /// Byte ranges of the links in `text`, in order: http(s) URLs and `www.` hosts without a
 /// scheme (not inside a URL, an e-mail address or a longer host name).
@@ -37,17 +37,8 @@ pub(super) fn find_links(text: &str) -> Vec<Range<usize>> {
 /// Where a link without a scheme starting at `at` ends: at white space or `<`/`>`, less
 /// trailing punctuation and an unbalanced `)` (as `find_urls` ends a URL).
 fn bare_end(text: &str, at: usize) -> usize {
-    let mut end = text[at..].find(|c: char| c.is_whitespace() || c == '<' || c == '>').map_or(text.len(), |n| at + n);
-    while let Some(last) = text[at..end].chars().next_back() {
-        let link = &text[at..end];
-        let unbalanced = last == ')' && link.matches('(').count() < link.matches(')').count();
-        if ".,;:!?'\"".contains(last) || unbalanced {
-            end -= last.len_utf8();
-        } else {
-            break;
-        }
-    }
-    end
+    let end = text[at..].find(|c: char| c.is_whitespace() || c == '<' || c == '>').map_or(text.len(), |n| at + n);
+    link_end(text, at, at, end)
 }
 
 #[cfg(test)]

@@ -192,17 +192,8 @@ fn path_end(text: &str, at: usize, limit: usize) -> usize {
             || is_url_stop(c)
             || !(c.is_ascii() || ('\u{C0}'..='\u{4FF}').contains(&c))
     };
-    let mut end = text[at..limit].find(ends).map_or(limit, |n| at + n);
-    while let Some(last) = text[at..end].chars().next_back() {
-        let url = &text[at..end];
-        let unbalanced = last == ')' && url.matches('(').count() < url.matches(')').count();
-        if ".,;:!?'\"".contains(last) || unbalanced {
-            end -= last.len_utf8();
-        } else {
-            break;
-        }
-    }
-    end
+    let end = text[at..limit].find(ends).map_or(limit, |n| at + n);
+    crate::render::text::link_end(text, at, at, end)
 }
 
 fn is_url_stop(c: char) -> bool {
