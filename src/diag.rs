@@ -178,24 +178,21 @@ pub fn render_human(diag: &Diagnostic, sources: &Sources, style: Style) -> Strin
     out
 }
 
-/// One GitHub Actions workflow command (`::error file=…,line=…,col=…::message`).
+/// One GitHub Actions workflow command, in the contract's form
+/// (`::error file=…,line=…,col=…::message`). The message is the one
+/// `check --format json` prints; the code and hint are in the step summary
+/// and the other formats.
 pub fn render_github(diag: &Diagnostic) -> String {
     let level = match diag.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let mut message = format!("{} [{}]", diag.message, diag.code);
-    if let Some(hint) = &diag.hint {
-        message.push_str("\nhint: ");
-        message.push_str(hint);
-    }
     format!(
-        "::{level} file={},line={},col={},title={}::{}",
+        "::{level} file={},line={},col={}::{}",
         escape_property(&diag.file),
         diag.line,
         diag.column,
-        escape_property(&format!("crier {}", diag.code)),
-        escape_data(&message)
+        escape_data(&diag.message)
     )
 }
 
@@ -297,6 +294,12 @@ mod tests {
     fn github_format_escapes_newlines_and_commas() {
         let d = Diagnostic::error("x-code", "a, b\nc").in_file("content/a,b.md");
         let line = render_github(&d);
-        assert_eq!(line, "::error file=content/a%2Cb.md,line=1,col=1,title=crier x-code::a, b%0Ac [x-code]");
+        assert_eq!(line, "::error file=content/a%2Cb.md,line=1,col=1::a, b%0Ac");
+    }
+
+    #[test]
+    fn github_format_is_the_contracts_form_with_the_json_message() {
+        let d = Diagnostic::warning("w-code", "too long").in_file("content/a.md").with_hint("shorten it");
+        assert_eq!(render_github(&d), "::warning file=content/a.md,line=1,col=1::too long");
     }
 }

@@ -291,14 +291,28 @@ fn check_github_annotations_and_step_summary() {
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("::error file=content/links.md,line=10,col=6,") && l.contains("6 distinct links")),
+            .any(|l| l.starts_with("::error file=content/links.md,line=10,col=6::") && l.contains("6 distinct links")),
         "{run}"
     );
     assert!(
-        lines.iter().any(|l| l.starts_with("::error file=content/typo.md,line=2,col=1,") && l.contains("titel")),
+        lines.iter().any(|l| l.starts_with("::error file=content/typo.md,line=2,col=1::") && l.contains("titel")),
         "{run}"
     );
     assert!(!run.stdout.contains("\n  "), "annotations are single lines (newlines escaped)\n{run}");
+    // The contract's form exactly: the message is `check --format json`'s message, nothing added.
+    let json: serde_json::Value =
+        serde_json::from_str(&repo.crier().args(["check", "--format", "json"]).run().stdout).unwrap();
+    for d in json["diagnostics"].as_array().unwrap() {
+        let line = format!(
+            "::{} file={},line={},col={}::{}",
+            d["severity"].as_str().unwrap(),
+            d["file"].as_str().unwrap(),
+            d["line"],
+            d["column"],
+            d["message"].as_str().unwrap().replace('%', "%25").replace('\n', "%0A")
+        );
+        assert!(lines.contains(&line.as_str()), "`{line}` missing from\n{run}");
+    }
 
     let md = repo.read("summary.md");
     assert!(md.starts_with("# earlier step\n"), "the summary is appended to, not replaced:\n{md}");
