@@ -190,7 +190,7 @@ fn csv_and_the_table_show_the_numbers_sorted_with_totals() {
 }
 
 #[test]
-fn record_twice_commits_only_what_changed_and_shows_the_change() {
+fn record_appends_every_post_on_every_run_and_shows_the_change() {
     let w = World::new();
     let origin = w.published();
     w.engage();
@@ -212,19 +212,22 @@ fn record_twice_commits_only_what_changed_and_shows_the_change() {
     let uri = w.fake.bluesky.records()[0].uri.clone();
     w.fake.bluesky.set_counts(&uri, &[("likeCount", 11), ("repostCount", 3)]);
     let second = w.crier_at(WEEK_LATER, &["stats", "--record"]);
-    second.code(0).stderr_has("recorded 1 row(s)");
+    second.code(0).stderr_has("recorded 5 row(s)");
     let bluesky_line = second.stdout.lines().find(|l| l.contains("bluesky")).expect("a bluesky row");
     assert!(bluesky_line.ends_with("+2 likes +1 reposts"), "{second}");
     let history = w.read(".crier/stats.jsonl");
-    assert_eq!(history.lines().count(), 6, "only the changed row is appended:\n{history}");
+    assert_eq!(history.lines().count(), 10, "a row per post and platform on every run:\n{history}");
     let origin_history = git(origin.path(), &["show", "main:.crier/stats.jsonl"]);
     assert_eq!(origin_history, history, "the pushed history is the working one");
     assert_eq!(git(w.root(), &["status", "--porcelain"]).trim(), "", "nothing left uncommitted");
 
-    // Nothing changed: nothing appended, nothing committed.
+    // Nothing changed: the contract still wants a line per post and platform, committed.
     let head = git(w.root(), &["rev-parse", "HEAD"]);
-    w.crier_at(WEEK_LATER, &["stats", "--record"]).code(0).stderr_has("nothing recorded");
-    assert_eq!(git(w.root(), &["rev-parse", "HEAD"]), head);
+    w.crier_at(WEEK_LATER, &["stats", "--record"]).code(0).stderr_has("recorded 5 row(s)");
+    assert_ne!(git(w.root(), &["rev-parse", "HEAD"]), head, "the unchanged numbers are committed too");
+    let history = w.read(".crier/stats.jsonl");
+    assert_eq!(history.lines().count(), 15, "{history}");
+    assert_eq!(git(origin.path(), &["log", "-1", "--format=%s", "main"]).trim(), "crier: record engagement [skip ci]");
 
     // The chart page draws both runs.
     w.crier_at(WEEK_LATER, &["stats", "--html", "stats.html"]).code(0);
@@ -256,9 +259,11 @@ fn a_push_race_rebases_the_history_onto_the_remote() {
     w.fake.bluesky.set_counts(&uri, &[("likeCount", 20)]);
     w.crier_at(WEEK_LATER, &["stats", "--record"]).code(0).stderr_has("pushed");
     let pushed = git(origin.path(), &["show", "main:.crier/stats.jsonl"]);
-    assert_eq!(pushed.lines().count(), 7, "theirs and ours:\n{pushed}");
+    assert_eq!(pushed.lines().count(), 11, "theirs and ours:\n{pushed}");
     assert!(pushed.contains(theirs.trim()));
-    assert!(pushed.lines().last().is_some_and(|l| l.contains("\"likes\":20")), "{pushed}");
+    let ours: Vec<&str> = pushed.lines().skip(6).collect();
+    assert_eq!(ours.len(), 5, "ours come after theirs:\n{pushed}");
+    assert!(ours.iter().any(|l| l.contains("\"bluesky\"") && l.contains("\"likes\":20")), "{pushed}");
     let log = git(origin.path(), &["log", "--format=%s", "main"]);
     assert!(log.starts_with("crier: record engagement [skip ci]\ntheir stats\n"), "{log}");
 }

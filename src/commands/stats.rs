@@ -64,7 +64,7 @@ pub fn execute(g: &Global, args: &StatsArgs) -> Result<Outcome> {
         }
     }
 
-    let lines = history::new_lines(&entries, &collected.rows, &now);
+    let lines = history::new_lines(&collected.rows, &now);
     let mut failed = false;
     if let Some(recording) = recording.as_ref().filter(|_| !nothing_published) {
         failed |= !record(g, &project, &recording.repo, &lines);
@@ -98,7 +98,7 @@ fn record(g: &Global, project: &crate::project::Project, repo: &RepoInfo, lines:
     };
     let rows = lines.lines().count();
     if rows == 0 {
-        say(&format!("no numbers changed since the last row of {rel}: nothing recorded"));
+        say(&format!("no post's numbers could be read: nothing recorded in {rel}"));
         return true;
     }
     if *repo == RepoInfo::NotARepository {

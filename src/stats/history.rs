@@ -1,7 +1,7 @@
 //! The engagement history `crier stats --record` keeps in `stats.file` (default
 //! `.crier/stats.jsonl`): one JSON line per post and platform per run
-//! (`{"at", "file", "platform", "id", "metrics"}`), appended only when the numbers
-//! changed since the last line for that post and platform, so the file stays small.
+//! (`{"at", "file", "platform", "id", "metrics"}`), unchanged numbers too: every run
+//! leaves a row for every post it read, as the contract says.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -67,12 +67,10 @@ pub fn latest(entries: &[Entry]) -> HashMap<(String, String), Metrics> {
     entries.iter().map(|e| ((e.file.clone(), e.platform.clone()), e.metrics)).collect()
 }
 
-/// The lines a run at `at` appends: one per row whose numbers differ from the last
-/// recorded ones (or that has none yet), each ending in a newline.
-pub fn new_lines(entries: &[Entry], rows: &[Row], at: &str) -> String {
-    let last = latest(entries);
+/// The lines a run at `at` appends: one per row (every post and platform read),
+/// each ending in a newline.
+pub fn new_lines(rows: &[Row], at: &str) -> String {
     rows.iter()
-        .filter(|r| last.get(&(r.file.clone(), r.platform.name().to_owned())) != Some(&r.metrics))
         .map(|r| {
             let e = Entry {
                 at: at.to_owned(),
@@ -105,23 +103,24 @@ mod tests {
     }
 
     #[test]
-    fn only_changed_rows_are_appended() {
+    fn every_row_is_appended_on_every_run() {
         let at1 = "2026-12-01T00:00:00Z";
-        let first = new_lines(&[], &[row("a.md", 1), row("b.md", 2)], at1);
+        let first = new_lines(&[row("a.md", 1), row("b.md", 2)], at1);
         assert_eq!(first.lines().count(), 2);
         let history = parse(&first);
         assert_eq!(history[0].at, at1);
         assert_eq!(history[1].metrics.get(Metric::Likes), Some(2));
 
-        // a.md unchanged, b.md changed, c.md new.
-        let second = new_lines(&history, &[row("a.md", 1), row("b.md", 5), row("c.md", 0)], "2026-12-08T00:00:00Z");
-        let files: Vec<String> = parse(&second).into_iter().map(|e| e.file).collect();
-        assert_eq!(files, ["b.md", "c.md"]);
+        // a.md unchanged, b.md changed, c.md new: all three get a line.
+        let second = parse(&new_lines(&[row("a.md", 1), row("b.md", 5), row("c.md", 0)], "2026-12-08T00:00:00Z"));
+        let files: Vec<&str> = second.iter().map(|e| e.file.as_str()).collect();
+        assert_eq!(files, ["a.md", "b.md", "c.md"]);
+        assert_eq!(second[0].metrics, history[0].metrics, "the unchanged numbers are recorded again");
     }
 
     #[test]
     fn lines_have_the_contract_keys_and_junk_is_skipped() {
-        let line = new_lines(&[], &[row("a.md", 3)], "2026-12-01T00:00:00Z");
+        let line = new_lines(&[row("a.md", 3)], "2026-12-01T00:00:00Z");
         let v: Value = serde_json::from_str(line.trim()).unwrap();
         let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();

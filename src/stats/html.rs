@@ -29,7 +29,12 @@ pub fn page(history: &[Entry], rank_by: Metric) -> String {
     let mut series: BTreeMap<(&str, &str), Vec<(i64, Metrics)>> = BTreeMap::new();
     for e in history {
         let Ok(t) = DateTime::parse_from_rfc3339(&e.at) else { continue };
-        series.entry((&e.file, &e.platform)).or_default().push((t.timestamp(), e.metrics));
+        let points = series.entry((&e.file, &e.platform)).or_default();
+        // Two runs in the same second (rows are written on every run): the later one stands.
+        match points.last_mut() {
+            Some(last) if last.0 == t.timestamp() => last.1 = e.metrics,
+            _ => points.push((t.timestamp(), e.metrics)),
+        }
     }
     let mut html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>crier stats</title><style>{STYLE}</style></head><body><main><h1>crier stats</h1>"
@@ -194,5 +199,21 @@ mod tests {
         assert_eq!(html.matches("data-metric=\"views\"").count(), 2, "devto's total and post charts");
         assert_eq!(html.matches("data-metric=\"likes\"").count(), 4);
         assert!(page(&[], Metric::Likes).contains("No history yet"));
+    }
+
+    #[test]
+    fn repeated_equal_rows_draw_a_flat_line_and_one_point_per_time() {
+        let history = [
+            entry("2026-12-01T00:00:00Z", "a.md", "devto", 4, None),
+            entry("2026-12-08T00:00:00Z", "a.md", "devto", 4, None),
+            entry("2026-12-08T00:00:00Z", "a.md", "devto", 4, None),
+        ];
+        let html = page(&history, Metric::Likes);
+        let post = &html[html.find("a.md · devto").unwrap()..];
+        let line = &post[post.find("points=\"").unwrap() + 8..];
+        let points: Vec<&str> = line[..line.find('"').unwrap()].split(' ').collect();
+        assert_eq!(points.len(), 2, "one point per recorded time: {points:?}");
+        let ys: Vec<&str> = points.iter().map(|p| p.split(',').nth(1).unwrap()).collect();
+        assert_eq!(ys[0], ys[1], "equal numbers draw a flat line");
     }
 }
