@@ -824,3 +824,36 @@ fn status_remote_needs_the_credentials_of_the_platforms_it_asks() {
     none.code(0);
     assert_eq!(none.json()["remote"]["checked"], 0, "{none}");
 }
+
+#[test]
+fn every_missing_credential_is_named_in_one_error() {
+    let repo = Repo::new();
+    repo.file("content/a.md", "---\ntitle: T\nplatforms: [threads, devto, bluesky, x]\n---\nHello.\n");
+    // One run names them all, not one per run.
+    let run = repo.run(&["publish", "--no-push"]);
+    run.code(2);
+    for var in [
+        "THREADS_ACCESS_TOKEN",
+        "DEVTO_API_KEY",
+        "BLUESKY_IDENTIFIER",
+        "BLUESKY_APP_PASSWORD",
+        "X_API_KEY",
+        "X_ACCESS_TOKEN_SECRET",
+    ] {
+        assert!(run.stderr.contains(&format!("{var} is not set")), "{var} missing from\n{run}");
+    }
+    // Optional ones are not asked for; one set is not named.
+    assert!(!run.stderr.contains("THREADS_USER_ID"), "{run}");
+    let run = repo.crier().args(["publish", "--no-push"]).env("DEVTO_API_KEY", "k").run();
+    run.code(2);
+    assert!(!run.stderr.contains("DEVTO_API_KEY") && run.stderr.contains("X_API_SECRET is not set"), "{run}");
+
+    // The commands that ask the platforms about records do the same.
+    repo.file("content/p.md", PUBLISHED_TWICE);
+    let run = repo.run(&["delete", "content/p.md", "--yes"]);
+    run.code(2);
+    assert!(
+        run.stderr.contains("THREADS_ACCESS_TOKEN is not set") && run.stderr.contains("DEVTO_API_KEY is not set"),
+        "{run}"
+    );
+}

@@ -206,22 +206,21 @@ pub(crate) fn parse_platforms(names: &[String]) -> Result<Vec<crate::platforms::
 
 /// Exit 2 when a platform of `ids` lacks a required credential: crier cannot `verb` it.
 pub(crate) fn require_credentials(g: &Global, ids: &[crate::platforms::PlatformId], verb: &str) -> Result<()> {
-    for &id in ids {
-        let platform = crate::platforms::get(id);
-        if let Some(c) = platform.credentials().iter().find(|c| c.required && g.env.get(c.var).is_none()) {
-            return Err(Error::Env {
-                message: format!(
-                    "{} is not set: crier cannot {verb} {} ({}); set it, or leave the platform out with --platform",
-                    c.var,
-                    platform.display_name(),
-                    platform.setup_hint()
-                ),
-            });
-        }
-        platform.check_env(&g.env).map_err(|message| Error::Env { message })?;
-    }
-    Ok(())
+    use crate::publish::run::{env_problems, one_env_error};
+    let problems = env_problems(&g.env, ids.iter().copied());
+    let missing = problems.iter().flat_map(|p| {
+        let platform = crate::platforms::get(p.platform);
+        let why = format!("crier cannot {verb} {} ({})", platform.display_name(), platform.setup_hint());
+        p.missing.iter().map(move |var| format!("{var} is not set: {why}"))
+    });
+    let fix = [("it", "the platform"), ("them", "those platforms")];
+    one_env_error(
+        missing.collect(),
+        &problems,
+        fix.map(|(it, p)| format!("set {it}, or leave {p} out with --platform")),
+    )
 }
+
 /// One line of the post / platform / result table of `adopt` and `delete`.
 pub(crate) struct Row {
     pub post: String,

@@ -129,27 +129,66 @@ impl Shared<'_> {
 }
 
 /// The environment variables missing for the platforms `work` needs (exit 2 before
-/// anything is sent).
+/// anything is sent), every one of them in one error.
 pub fn check_credentials(env: &Env, work: &[&PlanEntry]) -> Result<()> {
-    for id in PlatformId::all() {
-        let n = work.iter().filter(|e| e.platform == id).count();
-        if n == 0 {
-            continue;
-        }
-        let platform = platforms::get(id);
-        if let Some(c) = platform.credentials().iter().find(|c| c.required && env.get(c.var).is_none()) {
-            return Err(Error::Env {
-                message: format!(
-                    "{} is not set, and {n} post{} due for {}; set it in the environment or in .env (see the README), or use --dry-run",
-                    c.var,
-                    if n == 1 { " is" } else { "s are" },
-                    platform.display_name()
-                ),
-            });
-        }
-        platform.check_env(env).map_err(|message| Error::Env { message })?;
-    }
-    Ok(())
+    let problems = env_problems(env, PlatformId::all().filter(|id| work.iter().any(|e| e.platform == *id)));
+    let missing = problems.iter().flat_map(|p| {
+        let n = work.iter().filter(|e| e.platform == p.platform).count();
+        let due = format!("{n} post{} due for {}", if n == 1 { " is" } else { "s are" }, display(p.platform));
+        p.missing.iter().map(move |var| format!("{var} is not set, and {due}"))
+    });
+    one_env_error(
+        missing.collect(),
+        &problems,
+        ["it", "them"].map(|it| format!("set {it} in the environment or in .env (see the README), or use --dry-run")),
+    )
+}
+
+/// One platform's trouble with the environment: every required variable it lacks, or
+/// (all set) what its own check of the values says.
+pub struct EnvProblem {
+    pub platform: PlatformId,
+    pub missing: Vec<&'static str>,
+    pub invalid: Option<String>,
+}
+
+/// The problems of `ids` with `env`, in their order.
+pub fn env_problems(env: &Env, ids: impl IntoIterator<Item = PlatformId>) -> Vec<EnvProblem> {
+    ids.into_iter()
+        .filter_map(|id| {
+            let platform = platforms::get(id);
+            let missing: Vec<&'static str> = platform
+                .credentials()
+                .iter()
+                .filter(|c| c.required && env.get(c.var).is_none())
+                .map(|c| c.var)
+                .collect();
+            let invalid = if missing.is_empty() { platform.check_env(env).err() } else { None };
+            (!missing.is_empty() || invalid.is_some()).then_some(EnvProblem { platform: id, missing, invalid })
+        })
+        .collect()
+}
+
+/// Every problem in one environment error (exit 2): the `missing` lines (one per unset
+/// variable) and each platform's invalid values. One problem is one sentence (`fix[0]`
+/// after a missing variable); several are a list under `fix[1]`.
+pub fn one_env_error(missing: Vec<String>, problems: &[EnvProblem], fix: [String; 2]) -> Result<()> {
+    let invalid = problems.iter().filter_map(|p| p.invalid.clone());
+    let single = missing.len() == 1;
+    let mut lines: Vec<String> = missing;
+    lines.extend(invalid);
+    let message = match lines.as_slice() {
+        [] => return Ok(()),
+        [one] if single => format!("{one}; {}", fix[0]),
+        [one] => one.clone(),
+        many => format!(
+            "{} credentials are missing or invalid; {}:\n{}",
+            many.len(),
+            fix[1],
+            many.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+        ),
+    };
+    Err(Error::Env { message })
 }
 
 /// Publishes `work` (due posts, and published posts to update in place), writing each
