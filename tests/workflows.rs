@@ -136,6 +136,39 @@ fn the_workflow_written_by_init_runs() {
 }
 
 #[test]
+fn the_workflows_written_by_init_pass_every_platforms_credentials_and_push_on_this_branch() {
+    // Outside git: `main`.
+    let (dir, wf) = init_workflow("crier.yml");
+    assert_eq!(yaml(&wf)["on"]["push"]["branches"][0], "main", "{wf}");
+    for name in ["crier.yml", "crier-stats.yml"] {
+        let wf = std::fs::read_to_string(dir.path().join(".github/workflows").join(name)).expect("workflow");
+        // The platforms the first workflows left out (LinkedIn, X, Nostr, Discord) fail in CI without them.
+        for var in [
+            "THREADS_ACCESS_TOKEN",
+            "LINKEDIN_ACCESS_TOKEN",
+            "X_API_KEY",
+            "X_API_SECRET",
+            "X_ACCESS_TOKEN",
+            "X_ACCESS_TOKEN_SECRET",
+            "NOSTR_SECRET_KEY",
+            "NOSTR_RELAYS",
+            "DISCORD_WEBHOOK_URL",
+            "GITHUB_TOKEN",
+        ] {
+            assert!(wf.contains(&format!("{var}: ${{{{ secrets.{var} }}}}")), "{var} missing from {name}:\n{wf}");
+        }
+    }
+
+    // In a repository on another branch: that branch.
+    let repo = tempfile::tempdir().expect("tempdir");
+    let git_ok = Command::new("git").args(["init", "-q", "-b", "trunk"]).current_dir(repo.path()).status();
+    assert!(git_ok.is_ok_and(|s| s.success()), "git init");
+    run(repo.path(), &["init".to_owned()]).code(0);
+    let wf = std::fs::read_to_string(repo.path().join(".github/workflows/crier.yml")).expect("workflow");
+    assert_eq!(yaml(&wf)["on"]["push"]["branches"], serde_json::json!(["trunk"]), "{wf}");
+}
+
+#[test]
 fn the_stats_workflow_written_by_init_records_weekly_and_runs() {
     let (dir, wf) = init_workflow("crier-stats.yml");
     let parsed = yaml(&wf);

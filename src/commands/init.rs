@@ -1,8 +1,12 @@
 //! `crier init`: scaffold a content repository. Never overwrites a file.
 
+use std::fmt::Write as _;
+use std::path::Path;
+
 use super::{Global, Outcome, schema};
 use crate::cli::{InitArgs, SchemaKind};
 use crate::error::{Error, Result};
+use crate::platforms::{self, PlatformId};
 
 // The first line points editors (through yaml-language-server) at the schema `init` writes
 // beside it; the path is relative to crier.yaml.
@@ -59,11 +63,10 @@ const THREADS_TEMPLATE: &str = r"{{!--
 ";
 
 const WORKFLOW: &str = r#"# Posts: checked on pull requests (annotations and a preview in the job
-# summary), published from the default branch on push, every 15 minutes (for
-# `publish_at`) and by hand. Secrets: THREADS_ACCESS_TOKEN (and THREADS_USER_ID),
-# DEVTO_API_KEY, BLUESKY_IDENTIFIER and BLUESKY_APP_PASSWORD, MASTODON_ACCESS_TOKEN
-# and MASTODON_INSTANCE (or `mastodon.instance` in crier.yaml), TELEGRAM_BOT_TOKEN
-# and TELEGRAM_CHAT_ID (or `telegram.chat`); set only those of the platforms you use.
+# summary), published from @BRANCH@ on push, every 15 minutes (for
+# `publish_at`) and by hand. Secrets: every platform's variables are passed
+# (the `env:` of the Publish step); set as repository secrets only those of
+# the platforms you use (the README lists what each one needs).
 # The record commit says [skip ci], so it never triggers a loop.
 # The crier action downloads a released, checksum-verified crier binary: no
 # Rust toolchain, seconds per run.
@@ -72,7 +75,7 @@ on:
   pull_request:
     paths: ["content/**", "templates/**", "media/**", "crier.yaml"]
   push:
-    branches: [main]
+    branches: [@BRANCH_PATTERN@]
     paths: ["content/**", "templates/**", "media/**", "crier.yaml"]
   schedule:
     # Every 15 minutes, for posts scheduled with `publish_at`.
@@ -126,7 +129,7 @@ const PUSHING_JOB: &str = "    runs-on: ubuntu-latest
         with:";
 
 const STATS_WORKFLOW: &str = r#"# Engagement: every Monday (and by hand) crier reads how the published posts
-# did on each platform, appends the numbers that changed to .crier/stats.jsonl
+# did on each platform, appends a line per post and platform to .crier/stats.jsonl
 # (`stats.file` in crier.yaml) and commits it with [skip ci], so the history
 # stays in git. The job summary shows the top posts; the chart page is kept
 # as the run's `crier-stats` artifact. Threads needs the
@@ -164,18 +167,40 @@ jobs:
           path: stats.html
 "#;
 
-/// The credentials both workflows hand to crier (a step's `env`).
-const ENV: &str = "        env:
-          THREADS_ACCESS_TOKEN: ${{ secrets.THREADS_ACCESS_TOKEN }}
-          THREADS_USER_ID: ${{ secrets.THREADS_USER_ID }}
-          DEVTO_API_KEY: ${{ secrets.DEVTO_API_KEY }}
-          BLUESKY_IDENTIFIER: ${{ secrets.BLUESKY_IDENTIFIER }}
-          BLUESKY_APP_PASSWORD: ${{ secrets.BLUESKY_APP_PASSWORD }}
-          MASTODON_ACCESS_TOKEN: ${{ secrets.MASTODON_ACCESS_TOKEN }}
-          MASTODON_INSTANCE: ${{ secrets.MASTODON_INSTANCE }}
-          TELEGRAM_BOT_TOKEN: ${{ secrets.TELEGRAM_BOT_TOKEN }}
-          TELEGRAM_CHAT_ID: ${{ secrets.TELEGRAM_CHAT_ID }}
-          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}";
+/// The credentials both workflows hand to crier (a step's `env`): every variable of
+/// every platform in the registry, so a new platform needs no edit here, and the
+/// token crier pushes with. Each comes from a repository secret (the platforms do not
+/// say which values are secret, and a secret holds a plain value just as well); an
+/// unset secret is empty, which crier treats as unset.
+fn env_block() -> String {
+    let vars = PlatformId::all().flat_map(|id| platforms::get(id).credentials().iter().map(|c| c.var));
+    let mut out = String::from("        env:");
+    for var in vars.chain(["GITHUB_TOKEN"]) {
+        let _ = write!(out, "\n          {var}: ${{{{ secrets.{var} }}}}");
+    }
+    out
+}
+
+/// The branch `init` runs on (the branch HEAD names, even before the first commit);
+/// none outside a git repository or on a detached HEAD.
+fn current_branch(root: &Path) -> Option<String> {
+    let repo = git2::Repository::discover(root).ok()?;
+    let head = repo.find_reference("HEAD").ok()?;
+    head.symbolic_target().ok().flatten()?.strip_prefix("refs/heads/").map(str::to_owned)
+}
+
+/// `branch` as an item of a workflow's `branches:` filter: the filter's pattern
+/// characters escaped, in a YAML double-quoted string (JSON's escaping is YAML's).
+fn branch_pattern(branch: &str) -> String {
+    let mut pattern = String::new();
+    for c in branch.chars() {
+        if "*+?![]\\".contains(c) {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    serde_json::Value::String(pattern).to_string()
+}
 
 /// The GitHub Action the workflow uses: this crier's repository (from
 /// Cargo.toml's `repository`) at the release tag of this version, unless
@@ -204,7 +229,15 @@ fn action(action_ref: Option<&str>) -> Result<String> {
 
 pub fn execute(g: &Global, args: &InitArgs) -> Result<Outcome> {
     let uses = action(args.action_ref.as_deref())?;
-    let fill = |w: &str| w.replace("@PUSHING_JOB@", PUSHING_JOB).replace("@ACTION@", &uses).replace("@ENV@", ENV);
+    let branch = current_branch(&g.root).unwrap_or_else(|| "main".to_owned());
+    let env = env_block();
+    let fill = |w: &str| {
+        w.replace("@PUSHING_JOB@", PUSHING_JOB)
+            .replace("@ACTION@", &uses)
+            .replace("@ENV@", &env)
+            .replace("@BRANCH_PATTERN@", &branch_pattern(&branch))
+            .replace("@BRANCH@", &branch.replace('\n', " "))
+    };
     let (workflow, stats_workflow) = (fill(WORKFLOW), fill(STATS_WORKFLOW));
     let schemas = [SchemaKind::Config, SchemaKind::Post].map(|k| (schema::file(k), schema::text(k)));
     let files: [(&str, &str); 7] = [
@@ -241,7 +274,32 @@ pub fn execute(g: &Global, args: &InitArgs) -> Result<Outcome> {
 
 #[cfg(test)]
 mod tests {
-    use super::action;
+    use super::*;
+
+    #[test]
+    fn the_workflows_pass_every_platforms_variables() {
+        let env = env_block();
+        for id in PlatformId::all() {
+            for c in platforms::get(id).credentials() {
+                let line = format!("\n          {}: ${{{{ secrets.{} }}}}", c.var, c.var);
+                assert!(env.contains(&line), "{} of {id:?} missing from\n{env}", c.var);
+            }
+        }
+        assert!(env.ends_with("GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}"), "{env}");
+    }
+
+    #[test]
+    fn branch_names_are_escaped_for_the_push_filter() {
+        let cases = [
+            ("main", r#""main""#),
+            ("feature/x", r#""feature/x""#),
+            ("a+b!", r#""a\\+b\\!""#),
+            ("it's \"q\"", r#""it's \"q\"""#),
+        ];
+        for (branch, yaml) in cases {
+            assert_eq!(branch_pattern(branch), yaml, "{branch}");
+        }
+    }
 
     #[test]
     fn the_workflow_uses_this_versions_release_unless_told_otherwise() {
