@@ -718,6 +718,25 @@ fn init_in_an_empty_folder_passes_check() {
     assert_eq!(check.json()["posts"], 1);
 }
 
+#[test]
+fn init_keeps_dotenv_out_of_git_once() {
+    let repo = Repo::new();
+    repo.run(&["init"]).code(0);
+    assert_eq!(repo.read(".gitignore"), ".env\n", "created with the one line");
+    repo.run(&["init"]).code(0);
+    assert_eq!(repo.read(".gitignore"), ".env\n", "never duplicated");
+
+    // An existing .gitignore is appended to (a missing last newline supplied), or left alone.
+    let other = Repo::new();
+    other.file(".gitignore", "target/");
+    other.run(&["init"]).code(0);
+    assert_eq!(other.read(".gitignore"), "target/\n.env\n");
+    let ignored = Repo::new();
+    ignored.file(".gitignore", "/.env\nnode_modules/\n");
+    ignored.run(&["init"]).code(0);
+    assert_eq!(ignored.read(".gitignore"), "/.env\nnode_modules/\n");
+}
+
 // ---------------------------------------------------------------- 8. the repository's own content
 
 #[test]

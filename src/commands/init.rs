@@ -266,10 +266,35 @@ pub fn execute(g: &Global, args: &InitArgs) -> Result<Outcome> {
             println!("created {rel}");
         }
     }
+    let said = ignore_dotenv(&g.root)?;
     if !g.quiet {
+        println!("{said}");
         println!("\nnext: edit content/hello.md, then run `crier check`");
     }
     Ok(Outcome::Success)
+}
+
+/// Puts `.env` (which holds the credentials) in `.gitignore`: creates the file, or
+/// appends the line unless it is there. Says what it did.
+fn ignore_dotenv(root: &Path) -> Result<&'static str> {
+    let path = root.join(".gitignore");
+    let fail = |e| Error::io("cannot write `.gitignore`", e);
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.lines().any(|l| matches!(l.trim(), ".env" | "/.env")) => {
+            Ok("kept    .gitignore (already ignores .env)")
+        }
+        Ok(text) => {
+            let line = if text.is_empty() || text.ends_with('\n') { ".env\n" } else { "\n.env\n" };
+            let mut file = std::fs::OpenOptions::new().append(true).open(&path).map_err(fail)?;
+            std::io::Write::write_all(&mut file, line.as_bytes()).map_err(fail)?;
+            Ok("updated .gitignore (added .env, which holds the credentials)")
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            crate::fsutil::write_new(&path, b".env\n").map_err(fail)?;
+            Ok("created .gitignore (.env holds the credentials)")
+        }
+        Err(e) => Err(Error::io("cannot read `.gitignore`", e)),
+    }
 }
 
 #[cfg(test)]
