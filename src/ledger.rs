@@ -251,8 +251,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    // Same directory => same filesystem => the rename is atomic.
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    // Same directory => same filesystem => the rename is atomic. A new file (the
+    // stats history) gets the ordinary mode, an existing one keeps its own below.
+    let mut tmp = crate::fsutil::temp_file_in(&dir)?;
     tmp.write_all(contents)?;
     match std::fs::metadata(&target) {
         Ok(meta) => tmp.as_file().set_permissions(meta.permissions())?,
@@ -1400,10 +1401,18 @@ published:
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("post.md")]);
 
-        // A file that does not exist yet is created.
+        // A file that does not exist yet is created, with the mode any new file gets.
         let fresh = dir.path().join("fresh.yaml");
         write_atomic(&fresh, b"x: 1\n").unwrap();
         assert_eq!(std::fs::read(&fresh).unwrap(), b"x: 1\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let ordinary = dir.path().join("ordinary");
+            std::fs::write(&ordinary, "x").unwrap();
+            let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&fresh), mode(&ordinary), "not the temp file's 0600");
+        }
     }
 
     #[cfg(unix)]

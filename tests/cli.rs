@@ -737,6 +737,31 @@ fn init_keeps_dotenv_out_of_git_once() {
     assert_eq!(ignored.read(".gitignore"), "/.env\nnode_modules/\n");
 }
 
+/// The mode a file created the ordinary way gets here (0666 less the umask).
+#[cfg(unix)]
+fn default_mode(dir: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    let probe = dir.join(".mode-probe");
+    std::fs::write(&probe, "x").expect("probe");
+    let mode = std::fs::metadata(&probe).expect("probe").permissions().mode() & 0o777;
+    std::fs::remove_file(&probe).expect("probe");
+    mode
+}
+
+#[cfg(unix)]
+#[test]
+fn files_init_and_new_write_get_the_default_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let repo = Repo::new();
+    let expected = default_mode(repo.path());
+    repo.run(&["init"]).code(0);
+    repo.run(&["new", "second"]).code(0);
+    let mode = |rel: &str| std::fs::metadata(repo.path().join(rel)).expect(rel).permissions().mode() & 0o777;
+    for rel in ["crier.yaml", "content/hello.md", ".github/workflows/crier.yml", ".gitignore", "content/second.md"] {
+        assert_eq!(mode(rel), expected, "{rel}: {:o}, not {expected:o}", mode(rel));
+    }
+}
+
 // ---------------------------------------------------------------- 8. the repository's own content
 
 #[test]

@@ -200,6 +200,15 @@ fn record_appends_every_post_on_every_run_and_shows_the_change() {
     assert!(first.stdout.contains("new"), "nothing was recorded before:\n{first}");
     let history = w.read(".crier/stats.jsonl");
     assert_eq!(history.lines().count(), 5, "{history}");
+    #[cfg(unix)]
+    {
+        // The history is an ordinary file of the repository, not a private temp file.
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).expect("mode").permissions().mode() & 0o777;
+        std::fs::write(w.root().join("probe"), "x").expect("probe");
+        assert_eq!(mode(&w.root().join(".crier/stats.jsonl")), mode(&w.root().join("probe")));
+        std::fs::remove_file(w.root().join("probe")).expect("probe");
+    }
     let row: Value = serde_json::from_str(history.lines().next().expect("a row")).expect("JSON line");
     assert_eq!(row["at"], NOW);
     for key in ["file", "platform", "id", "metrics"] {
