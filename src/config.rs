@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, SourceFile};
 use crate::error::{Error, Result};
@@ -222,21 +223,22 @@ pub fn load(root: &Path, explicit: Option<&Path>, catalog: &Catalog) -> Result<L
         config.sections = sections;
         config
     };
-    for name in &config.defaults.platforms {
+    let at = || Positions::of(&text);
+    for (i, name) in config.defaults.platforms.iter().enumerate() {
         if PlatformId::parse(name).is_none() {
-            let at = text.find(name.as_str()).unwrap_or(0);
+            let span = at().defaults.and_then(|d| d.platforms?.get(i).map(|p| span(&p.referenced)));
             return Err(fail(
                 Diagnostic::error("unknown-platform", format!("unknown platform `{name}` in defaults.platforms"))
-                    .at(&source, at..at + name.len())
+                    .at(&source, span.unwrap_or(0..0))
                     .with_hint(PlatformId::hint_for(name)),
             ));
         }
     }
     if let Some(raw) = config.site.base_url.as_deref().filter(|raw| site_url(raw).is_none()) {
-        let at = text.find(raw).unwrap_or(0);
+        let span = at().site.and_then(|s| s.base_url).map(|v| span(&v.referenced)).unwrap_or(0..0);
         return Err(fail(
             Diagnostic::error("config-site-url", format!("`site.base_url` is `{raw}`, not an absolute http(s) URL"))
-                .at(&source, at..at + raw.len())
+                .at(&source, span)
                 .with_hint(
                     "write the address of the site the posts' relative links belong to, e.g. `https://example.com/`",
                 ),
@@ -246,18 +248,56 @@ pub fn load(root: &Path, explicit: Option<&Path>, catalog: &Catalog) -> Result<L
         if Path::new(dir).is_absolute()
             || Path::new(dir).components().any(|c| matches!(c, std::path::Component::ParentDir))
         {
-            let at = text.find(key).unwrap_or(0);
+            let positions = at();
+            let value = if key == "content_dir" { positions.content_dir } else { positions.templates_dir };
             return Err(fail(
                 Diagnostic::error(
                     "config-path",
                     format!("`{key}` must be a folder inside the repository, found `{dir}`"),
                 )
-                .at(&source, at..at + key.len())
+                .at(&source, value.map_or(0..0, |v| span(&v.referenced)))
                 .with_hint("use a relative path such as `content`"),
             ));
         }
     }
     Ok(Loaded { config, path: Some(path) })
+}
+
+/// Where the values [`load`] checks after parsing sit in crier.yaml: a second, lenient
+/// parse, made only when one of them is wrong (searching the text for the value would
+/// find it in a comment first).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Positions {
+    defaults: Option<DefaultsAt>,
+    site: Option<SiteAt>,
+    content_dir: Option<Spanned<String>>,
+    templates_dir: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DefaultsAt {
+    platforms: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SiteAt {
+    base_url: Option<Spanned<String>>,
+}
+
+impl Positions {
+    fn of(text: &str) -> Self {
+        serde_saphyr::from_str(text).unwrap_or_default()
+    }
+}
+
+/// The bytes of crier.yaml a parsed value came from.
+fn span(loc: &serde_saphyr::Location) -> std::ops::Range<usize> {
+    let span = loc.span();
+    let start = span.byte_offset().unwrap_or(0) as usize;
+    start..start + span.byte_len().unwrap_or(0) as usize
 }
 
 /// The one diagnostic a `crier.yaml` that does not load stops at (for tests: `loaded` is
@@ -342,7 +382,12 @@ mod tests {
             ("defaults:\n  platform: [threads]\n", "unknown-key", 2, 3),
             ("defaults:\n  platforms: [threads, tiktok]\n", "unknown-platform", 2, 24),
             ("publish:\n  max_per_run: many\n", "yaml-type", 2, 16),
-            ("content_dir: ../elsewhere\n", "config-path", 1, 1),
+            ("content_dir: ../elsewhere\n", "config-path", 1, 14),
+            // A comment that mentions the value first is not the value.
+            ("# twitter is gone\ndefaults:\n  platforms: [threads, twitter]\n", "unknown-platform", 3, 24),
+            ("# base_url: /docs was wrong\nsite:\n  base_url: /docs\n", "config-site-url", 3, 13),
+            ("# content_dir: ../x\ncontent_dir: ../elsewhere\n", "config-path", 2, 14),
+            ("# templates_dir: tpl\ncontent_dir: posts\ntemplates_dir: /abs\n", "config-path", 3, 16),
             ("site:\n  base_url: /docs\n", "config-site-url", 2, 13),
             ("site:\n  base_url: ftp://example.com/\n", "config-site-url", 2, 13),
         ];
