@@ -194,19 +194,28 @@ pub fn load(root: &Path, explicit: Option<&Path>, catalog: &Catalog) -> Result<L
     let path = match explicit {
         Some(p) => {
             let p = if p.is_absolute() { p.to_path_buf() } else { root.join(p) };
-            if !p.is_file() {
+            if !p.exists() {
                 return Err(Error::usage(format!("config file `{}` does not exist", p.display())));
             }
             p
         }
         None => {
             let p = root.join(FILE_NAME);
-            if !p.is_file() {
+            // Only a crier.yaml that is not there at all means the defaults: a folder, or a
+            // link to nothing, is a mistake, not "no configuration".
+            if std::fs::symlink_metadata(&p).is_err() {
                 return Ok(Loaded { config: Config::default(), path: None });
             }
             p
         }
     };
+    if !path.is_file() {
+        let what = match std::fs::read_link(&path) {
+            Ok(to) if !path.exists() => format!("a symbolic link to `{}`, which does not exist", to.display()),
+            _ => "not a file".to_owned(),
+        };
+        return Err(Error::Env { message: format!("the configuration `{}` is {what}", path.display()) });
+    }
     let text = std::fs::read(&path).map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
     let display = crate::content::relative_display(root, &path);
     let fail = |d: Diagnostic| Error::Config { path: path.clone(), diagnostics: vec![d] };
@@ -300,6 +309,40 @@ fn span(loc: &serde_saphyr::Location) -> std::ops::Range<usize> {
     start..start + span.byte_len().unwrap_or(0) as usize
 }
 
+/// The folder the posts are looked for in (`content_dir` under `root`); none when it is
+/// the default `content` and does not exist: no posts yet (git keeps no empty folder, so
+/// a repository whose last post was deleted has none, and its scheduled runs must not
+/// fail). Any other folder `content_dir` names must exist: a misspelt one would
+/// otherwise check and publish nothing, saying all is well (exit 2, pointing at the key).
+pub fn content_folder(root: &Path, config: &Config, config_path: Option<&Path>) -> Result<Option<PathBuf>> {
+    let dir = root.join(&config.content_dir);
+    if dir.is_dir() {
+        return Ok(Some(dir));
+    }
+    let exists = dir.exists();
+    let default = config.content_dir == Config::default().content_dir;
+    if default && !exists {
+        return Ok(None);
+    }
+    let (code, problem) = if exists {
+        ("content-dir-not-a-folder", "is not a folder")
+    } else {
+        ("content-dir-missing", "does not exist")
+    };
+    let message = format!("the content folder `{}` {problem}", config.content_dir);
+    let hint = "create it, or set `content_dir` in crier.yaml to the folder the posts are in";
+    let Some(path) = config_path.filter(|_| !default) else {
+        return Err(Error::Env { message: format!("{message} (`content_dir`, default `content`); {hint}") });
+    };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let source = SourceFile::new(crate::content::relative_display(root, path), text.as_str());
+    let at = Positions::of(&text).content_dir.map_or(0..0, |v| span(&v.referenced));
+    Err(Error::Config {
+        path: path.to_path_buf(),
+        diagnostics: vec![Diagnostic::error(code, message).at(&source, at).with_hint(hint)],
+    })
+}
+
 /// The one diagnostic a `crier.yaml` that does not load stops at (for tests: `loaded` is
 /// the loading of `yaml`).
 #[cfg(test)]
@@ -374,6 +417,41 @@ mod tests {
         assert_eq!(c.publish.max_per_run, 3);
         let c = load_str("site:\n  base_url: https://example.com/blog/\n").expect("valid").config;
         assert_eq!(c.site_url().map(String::from).as_deref(), Some("https://example.com/blog/"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_crier_yaml_that_is_not_a_file_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join(FILE_NAME)).expect("mkdir");
+        let err = load(dir.path(), None, &Catalog::default()).expect_err("a folder");
+        assert!(err.to_string().contains("crier.yaml") && err.to_string().contains("not a file"), "{err}");
+        let dangling = tempfile::tempdir().expect("tempdir");
+        std::os::unix::fs::symlink("gone.yaml", dangling.path().join(FILE_NAME)).expect("symlink");
+        let err = load(dangling.path(), None, &Catalog::default()).expect_err("a dangling link");
+        assert!(err.to_string().contains("gone.yaml"), "{err}");
+    }
+
+    #[test]
+    fn the_content_folder_must_exist_unless_it_is_the_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config_path = dir.path().join(FILE_NAME);
+        let yaml = "# content_dir: posts\ncontent_dir: postz\n";
+        std::fs::write(&config_path, yaml).expect("write");
+        let loaded = load(dir.path(), None, &Catalog::default()).expect("valid");
+        let d = mistake(content_folder(dir.path(), &loaded.config, loaded.path.as_deref()), yaml);
+        assert_eq!((d.code, d.line, d.column), ("content-dir-missing", 2, 14), "{d:?}");
+        assert!(d.message.contains("postz"), "{d:?}");
+        std::fs::create_dir(dir.path().join("postz")).expect("mkdir");
+        let found = content_folder(dir.path(), &loaded.config, loaded.path.as_deref()).expect("exists");
+        assert_eq!(found, Some(dir.path().join("postz")));
+        // The default missing: no posts yet (git keeps no empty folder).
+        let fresh = tempfile::tempdir().expect("tempdir");
+        let none = content_folder(fresh.path(), &Config::default(), None).expect("default");
+        assert_eq!(none, None);
+        // A file where the folder should be is an error, the default too.
+        std::fs::write(fresh.path().join("content"), "x").expect("write");
+        assert!(content_folder(fresh.path(), &Config::default(), None).is_err());
     }
 
     #[test]

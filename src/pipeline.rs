@@ -161,7 +161,8 @@ fn add_template_source(project: &Project, file: &str, map: &mut Sources) {
 /// paths (files, or folders searched like the content folder).
 pub fn select(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<PathBuf>> {
     if paths.is_empty() {
-        return content::discover(&project.content_dir());
+        let folder = crate::config::content_folder(&project.root, &project.config, project.config_path.as_deref())?;
+        return folder.map_or_else(|| Ok(Vec::new()), |dir| content::discover(&dir));
     }
     let mut out = Vec::new();
     for p in paths {

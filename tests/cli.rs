@@ -901,3 +901,24 @@ fn every_missing_credential_is_named_in_one_error() {
         "{run}"
     );
 }
+
+#[test]
+fn a_content_folder_that_does_not_exist_is_an_environment_error() {
+    let repo = Repo::new();
+    repo.file("crier.yaml", "defaults:\n  platforms: [threads]\ncontent_dir: postz\n");
+    repo.file("posts/a.md", THREADS_POST);
+    for args in [&["check"][..], &["check", "--format", "json"], &["publish", "--dry-run"], &["status"]] {
+        let run = repo.run(args);
+        run.code(2);
+        assert!(run.stderr.contains("postz") && run.stderr.contains("crier.yaml:3:14"), "{args:?}\n{run}");
+    }
+    // The default folder missing is a repository with no posts yet (git keeps no empty folder).
+    let empty = Repo::new();
+    let run = empty.run(&["check", "--format", "json"]);
+    run.code(0);
+    assert_eq!(run.json()["posts"], 0);
+    // crier.yaml that is a folder is not "no configuration".
+    let odd = Repo::new();
+    odd.file("crier.yaml/x", "");
+    odd.run(&["check"]).code(2).stderr_has("not a file");
+}
