@@ -25,7 +25,7 @@ impl Env {
             })?;
             for item in iter {
                 let (key, value) = item.map_err(|e| Error::Env {
-                    message: format!("malformed `{}`: {}", dotenv.display(), redact_dotenv_error(&e)),
+                    message: format!("malformed `{}`: {}", dotenv.display(), describe_dotenv_error(&e, &dotenv)),
                 })?;
                 vars.insert(key, value);
             }
@@ -68,9 +68,28 @@ impl Env {
 // dotenvy's errors can quote the offending line, which may hold a secret.
 fn redact_dotenv_error(e: &dotenvy::Error) -> String {
     match e {
-        dotenvy::Error::LineParse(_, index) => format!("cannot parse the line at byte {index}"),
+        dotenvy::Error::LineParse(..) => "cannot parse a line".to_owned(),
         dotenvy::Error::Io(io) => io.to_string(),
         _ => "cannot parse the file".to_owned(),
+    }
+}
+
+/// A parse error of `path` by line (and column), never quoting it: dotenvy gives the
+/// offending entry's text (from its first line to where parsing stopped, several lines
+/// for a quote never closed) and a byte index into it.
+fn describe_dotenv_error(e: &dotenvy::Error, path: &Path) -> String {
+    let dotenvy::Error::LineParse(entry, index) = e else { return redact_dotenv_error(e) };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
+    let Some(n) = starts.enumerate().find(|(_, s)| text[*s..].starts_with(entry.as_str())).map(|(n, _)| n + 1) else {
+        return redact_dotenv_error(e);
+    };
+    // A column only when the mistake is on the entry's first line (a quote never closed
+    // fails at the end of the file).
+    let first_line = entry.split('\n').next().unwrap_or_default().trim_end_matches('\r');
+    match first_line.get(..*index).filter(|_| *index < first_line.len()) {
+        Some(before) => format!("cannot parse line {n}, column {}", before.chars().count() + 1),
+        None => format!("cannot parse line {n} (or the lines after it: a quote not closed?)"),
     }
 }
 
@@ -94,6 +113,23 @@ mod tests {
         let env = Env::load(dir.path()).expect("load");
         assert_eq!(env.get("CRIER_TEST_ONLY_IN_DOTENV"), Some("from-file"));
         assert_ne!(env.get("PATH"), Some("overridden"));
+    }
+
+    #[test]
+    fn malformed_dotenv_error_names_the_line() {
+        let cases = [
+            // A key with a space: the line, and the column where the parser stopped.
+            ("GOOD=1\n# a comment\n\nBAD KEY=secret-value\n", "line 4, column 5"),
+            // A quote never closed: the line it opens on.
+            ("A=1\nTOKEN=\"abc\nB=2\n", "line 2"),
+        ];
+        for (text, said) in cases {
+            let dir = tempfile::tempdir().expect("tempdir");
+            std::fs::write(dir.path().join(".env"), text).expect("write");
+            let err = Env::load(dir.path()).expect_err("malformed").to_string();
+            assert!(err.contains(said) && !err.contains("byte"), "{text:?}: {err}");
+            assert!(!err.contains("secret-value") && !err.contains("abc"), "{err}");
+        }
     }
 
     #[test]
