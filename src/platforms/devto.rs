@@ -139,9 +139,9 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
     let f = &post.front;
     let (o, template) = super::options_and_template::<DevtoOptions>(project, post, Devto::id())?;
     let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
-    // dev.to has no inline spoiler: `||words||` reads as the words.
+    // The body as written: dev.to has no `||` spoiler, so the bars are the author's text.
     let mut local_images = Vec::new();
-    let body = text::rewrite_relative_images(&text::strip_spoiler_markers(&post.body), |dest| {
+    let body = text::rewrite_relative_images(&post.body, |dest| {
         let rel = media::normalize(&join_post_dir(post_dir, dest))?;
         let url = project.public_url(&rel)?;
         local_images.push((url.clone(), rel));
@@ -175,6 +175,36 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Renders `post` (at content/post.md) in a repository holding `files`, with `env`.
+    fn rendered(post: &str, files: &[(&str, &[u8])], env: &[(&str, &str)]) -> DevtoOutput {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for (rel, bytes) in files.iter().chain(&[("content/post.md", post.as_bytes())]) {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, bytes).expect("write");
+        }
+        let env = Env::from_pairs(env.iter().copied());
+        let project = Project::open(root, None, env, crate::platforms::catalog()).expect("project");
+        let post = crate::content::parse_file(root, &root.join("content/post.md"), project.catalog).expect("parses");
+        render(&project, &post, &[]).expect("renders")
+    }
+
+    const ACTIONS: &[(&str, &str)] = &[("GITHUB_REPOSITORY", "me/site"), ("GITHUB_SHA", "abc")];
+
+    #[test]
+    fn the_body_is_the_markdown_as_written_double_bars_included() {
+        let bodies = [
+            "| a | b | c |\n|---|---|---|\n| 1 || 3 |\n",
+            "Run this || that || other.\n",
+            "Gone in a day: ||boo||!\n",
+        ];
+        for body in bodies {
+            let out = rendered(&format!("---\nplatforms: [devto]\ntitle: T\n---\n{body}"), &[], ACTIONS);
+            assert_eq!(out.body_markdown, body, "{body:?}");
+        }
+    }
 
     fn article(body: &str, post_dir: &str) -> DevtoOutput {
         DevtoOutput {
