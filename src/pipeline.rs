@@ -162,13 +162,13 @@ fn add_template_source(project: &Project, file: &str, map: &mut Sources) {
 pub fn select(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<PathBuf>> {
     if paths.is_empty() {
         let folder = crate::config::content_folder(&project.root, &project.config, project.config_path.as_deref())?;
-        return folder.map_or_else(|| Ok(Vec::new()), |dir| content::discover(&dir));
+        return folder.map_or_else(|| Ok(Vec::new()), |dir| content::discover(&project.root, &dir));
     }
     let mut out = Vec::new();
     for p in paths {
         let abs = normalize(&if p.is_absolute() { p.clone() } else { project.root.join(p) });
         if abs.is_dir() {
-            out.extend(content::discover(&abs)?);
+            out.extend(content::discover(&project.root, &abs)?);
         } else if abs.is_file() {
             out.push(abs);
         } else {

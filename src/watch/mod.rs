@@ -268,7 +268,7 @@ fn content_change(path: &Path, cx: &Context<'_>, changes: &mut Changes) {
         if cx.ignored.is_ignored(path, true) {
             return;
         }
-        for post in crate::content::discover(path).unwrap_or_default() {
+        for post in crate::content::discover(cx.root, path).unwrap_or_default() {
             content_change(&post, cx, changes);
         }
         return;

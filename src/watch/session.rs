@@ -147,7 +147,7 @@ impl Session {
     pub fn check_all(&mut self) -> Update {
         let mut update = Update { reloaded: true, ..Update::default() };
         update.text.push_str(&self.template_diagnostics());
-        let files = match crate::content::discover(&self.project.content_dir()) {
+        let files = match crate::content::discover(&self.project.root, &self.project.content_dir()) {
             Ok(f) => f,
             Err(e) => {
                 let _ = writeln!(update.text, "error: {e}");
@@ -200,7 +200,7 @@ impl Session {
                 self.ignored = Ignored::load(&self.project.root, &[&self.project.content_dir()]);
             }
             let found: BTreeSet<PathBuf> =
-                crate::content::discover(&self.project.content_dir()).unwrap_or_default().into_iter().collect();
+                crate::content::discover(&self.project.root, &self.project.content_dir()).unwrap_or_default().into_iter().collect();
             changes.forget.extend(self.posts.keys().filter(|p| !found.contains(*p)).cloned());
             for p in found {
                 if everything || !self.posts.contains_key(&p) {
