@@ -195,11 +195,8 @@ mod tests {
 
     #[test]
     fn the_body_is_the_markdown_as_written_double_bars_included() {
-        let bodies = [
-            "| a | b | c |\n|---|---|---|\n| 1 || 3 |\n",
-            "Run this || that || other.\n",
-            "Gone in a day: ||boo||!\n",
-        ];
+        let bodies =
+            ["| a | b | c |\n|---|---|---|\n| 1 || 3 |\n", "Run this || that || other.\n", "Gone in a day: ||boo||!\n"];
         for body in bodies {
             let out = rendered(&format!("---\nplatforms: [devto]\ntitle: T\n---\n{body}"), &[], ACTIONS);
             assert_eq!(out.body_markdown, body, "{body:?}");

@@ -199,8 +199,10 @@ impl Session {
             if changes.rescan {
                 self.ignored = Ignored::load(&self.project.root, &[&self.project.content_dir()]);
             }
-            let found: BTreeSet<PathBuf> =
-                crate::content::discover(&self.project.root, &self.project.content_dir()).unwrap_or_default().into_iter().collect();
+            let found: BTreeSet<PathBuf> = crate::content::discover(&self.project.root, &self.project.content_dir())
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
             changes.forget.extend(self.posts.keys().filter(|p| !found.contains(*p)).cloned());
             for p in found {
                 if everything || !self.posts.contains_key(&p) {
