@@ -226,7 +226,7 @@ pub fn load(root: &Path, explicit: Option<&Path>, catalog: &Catalog) -> Result<L
         Config::default()
     } else {
         let seed = catalog.seed::<Config>(Place::Config, "Config", KEYS);
-        let known = || keys::property_names(&schema(catalog));
+        let known = || yaml::KnownKeys { kind: "config", core: KEYS, places: keys::key_places(&schema(catalog)) };
         let (mut config, sections): (Config, _) =
             yaml::parse_seed(&text, &source, Embedded { offset: 0 }, seed, &known).map_err(fail)?;
         config.sections = sections;

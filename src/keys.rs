@@ -340,7 +340,7 @@ impl Catalog {
 
     /// The JSON Schema (draft 2020-12) of a file whose generic keys are `Core`, with every
     /// platform's mapping added as a property. Subschemas are inlined: editors show them in
-    /// place, and [`property_names`] finds every key.
+    /// place, and [`key_places`] finds every key.
     pub fn schema<Core: JsonSchema>(&self, place: Place) -> Schema {
         let mut generator = schemars::generate::SchemaSettings::draft2020_12()
             .for_deserialize()
@@ -374,26 +374,28 @@ impl Catalog {
     }
 }
 
-/// Every key named anywhere in `schema` (for "did you mean" hints), outer keys first.
-pub fn property_names(schema: &Schema) -> Vec<String> {
-    fn walk(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::Object(map) => {
-                if let Some(Value::Object(props)) = map.get("properties") {
-                    for k in props.keys() {
-                        if !out.contains(k) {
-                            out.push(k.clone());
-                        }
+/// Every key of `schema` with the mapping that takes it (for an unknown key's hint): the
+/// mapping as a path of keys, `""` for the top level, `[]` after a list (`thread[].media[]`).
+pub fn key_places(schema: &Schema) -> Vec<(String, String)> {
+    fn walk(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
+        let Value::Object(map) = v else { return };
+        for (k, v) in map {
+            match (k.as_str(), v) {
+                ("properties", Value::Object(props)) => {
+                    for (key, sub) in props {
+                        out.push((path.to_owned(), key.clone()));
+                        let inner = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                        walk(sub, &inner, out);
                     }
                 }
-                map.values().for_each(|v| walk(v, out));
+                ("items", v) => walk(v, &format!("{path}[]"), out),
+                ("anyOf" | "oneOf" | "allOf", Value::Array(alts)) => alts.iter().for_each(|v| walk(v, path, out)),
+                _ => {}
             }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            _ => {}
         }
     }
     let mut out = Vec::new();
-    walk(schema.as_value(), &mut out);
+    walk(schema.as_value(), "", &mut out);
     out
 }
 

@@ -173,6 +173,150 @@ fn alias_bomb_message_is_complete() {
     assert!(!message.trim_end().ends_with("(used"), "truncated: {message}");
 }
 
+/// YAML mistakes are named for what they are, at the place to fix, with a hint that
+/// names only keys valid there (or where the key belongs).
+#[test]
+fn check_json_names_yaml_mistakes_and_where_keys_belong() {
+    let post = |front: &str| format!("---\n{front}---\n\nHi.\n");
+    // (file, text, code, line, column, words in message or hint, words in neither)
+    type Case = (&'static str, String, &'static str, u64, u64, &'static [&'static str], &'static [&'static str]);
+    let cases: &[Case] = &[
+        (
+            "content/two.yaml",
+            "platforms: [threads]\ntext: hi\n---\n".to_owned(),
+            "yaml-multiple-documents",
+            3,
+            1,
+            &["one YAML document", "remove"],
+            &["too large", "nested"],
+        ),
+        (
+            "content/alias.md",
+            post("platforms: [threads]\nvars: {v: &v x}\ntags: *v\n"),
+            "yaml-type",
+            4,
+            7,
+            &["expected sequence", "anchored at line 3, column 14"],
+            &["(defined"],
+        ),
+        (
+            "content/poll.md",
+            post("platforms: [x]\nx: {poll: {options: [a, b]}}\n"),
+            "missing-key",
+            3,
+            11,
+            &["`duration_minutes`"],
+            &["syntax"],
+        ),
+        (
+            "content/poll-block.md",
+            post("platforms: [x]\nx:\n  poll:\n    options: [a, b]\n"),
+            "missing-key",
+            5,
+            5,
+            &["`duration_minutes`"],
+            &["syntax"],
+        ),
+        (
+            "content/split.md",
+            post("platforms: [bluesky]\nsplit: auto\n"),
+            "unknown-key",
+            3,
+            1,
+            &["`bluesky: {split: …}`", "mastodon", "threads"],
+            &["did you mean"],
+        ),
+        (
+            "content/visibility.md",
+            post("platforms: [mastodon]\nvisibility: public\n"),
+            "unknown-key",
+            3,
+            1,
+            &["`linkedin: {visibility: …}`", "`mastodon`"],
+            &["did you mean"],
+        ),
+        (
+            "content/caption.md",
+            post("platforms: [bluesky]\nmedia: [{url: https://example.com/a.png, caption: y}]\n"),
+            "unknown-key",
+            3,
+            42,
+            &["`alt`, `path`, `url`"],
+            &["did you mean", "options"],
+        ),
+        (
+            "content/threads-caption.md",
+            post("platforms: [threads]\nthreads: {caption: y}\n"),
+            "unknown-key",
+            3,
+            11,
+            &["crier schema post"],
+            &["did you mean", "options"],
+        ),
+        (
+            "content/platform-typo.md",
+            post("platforms: [bluesky]\nblusky: {split: auto}\n"),
+            "unknown-key",
+            3,
+            1,
+            &["did you mean `bluesky`?"],
+            &[],
+        ),
+        (
+            "content/nested-typo.md",
+            post("platforms: [bluesky]\nbluesky: {splt: auto}\n"),
+            "unknown-key",
+            3,
+            11,
+            &["did you mean `split`?"],
+            &[],
+        ),
+        (
+            "content/poll-elsewhere.md",
+            post("platforms: [x]\nx: {options: [a, b]}\n"),
+            "unknown-key",
+            3,
+            5,
+            &["`x: {poll: {options: …}}`"],
+            &["did you mean"],
+        ),
+    ];
+    let repo = Repo::new();
+    for (file, text, ..) in cases {
+        repo.file(file, text);
+    }
+    let v = check_json(&repo, 1);
+    let diags = check_shape(&v);
+    for &(file, _, code, line, column, want, unwanted) in cases {
+        let found = diags_for(diags, file);
+        assert_eq!(found.len(), 1, "{file}: {found:#?}");
+        let d = found[0];
+        assert_eq!(
+            (d["code"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+            (Some(code), Some(line), Some(column)),
+            "{file}: {d:#}"
+        );
+        let text = format!("{} {}", d["message"], d["hint"]);
+        for w in want {
+            assert!(text.contains(w), "{file}: `{w}` not in {d:#}");
+        }
+        for w in unwanted {
+            assert!(!text.contains(w), "{file}: `{w}` in {d:#}");
+        }
+    }
+}
+
+/// crier.yaml's unknown keys get the same hints: a platform's key names its platform.
+#[test]
+fn config_unknown_key_says_where_it_belongs() {
+    let repo = Repo::new();
+    repo.file("crier.yaml", "mastodon:\n  instance: https://example.social\nbase_url: https://cdn.example/\n")
+        .file("content/a.md", THREADS_POST);
+    let run = repo.run(&["check"]);
+    run.code(2).stderr_has("unknown key `base_url`").stderr_has("belongs under `media` or `site`");
+    assert!(!run.stderr.contains("post schema"), "{run}");
+}
+
 #[test]
 fn check_json_unknown_template_variable_points_into_the_template() {
     let repo = Repo::new();

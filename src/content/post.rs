@@ -307,7 +307,7 @@ pub fn parse_text(
         (FrontMatter::default(), catalog.empty(Place::Post))
     } else {
         let seed = catalog.seed::<FrontMatter>(Place::Post, "FrontMatter", FRONT_FIELDS);
-        let known = || keys::property_names(&schema(catalog));
+        let known = || yaml::KnownKeys { kind: "post", core: FRONT_FIELDS, places: keys::key_places(&schema(catalog)) };
         yaml::parse_seed(yaml_text, &source, Embedded { offset: yaml_range.start }, seed, &known)?
     };
     let mut post = Post {

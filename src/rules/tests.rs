@@ -1244,6 +1244,14 @@ fn general_cases() -> Vec<Case> {
         md("bad YAML", th("title: 'x\n", "Hi\n")).fires(&["yaml-syntax"]),
         md("duplicate key", th("title: a\ntitle: b\n", "Hi\n")).fires(&["duplicate-key"]).at("duplicate-key", 4, 1),
         md("YAML nested too deep", th(&nested, "Hi\n")).fires(&["yaml-too-complex"]),
+        yml("YAML post with a second document", "platforms: [threads]\ntext: Hi\n---\n")
+            .fires(&["yaml-multiple-documents"])
+            .at("yaml-multiple-documents", 3, 1),
+        md("required key missing", xs("x:\n  poll:\n    options: [a, b]\n", "Hi\n")).fires(&["missing-key"]).at(
+            "missing-key",
+            5,
+            5,
+        ),
         md("unclosed front matter", "---\nplatforms: [threads]\nHi\n").fires(&["front-matter-unclosed"]).at(
             "front-matter-unclosed",
             1,
