@@ -84,7 +84,9 @@ fn to_diagnostic(
     let file_line_col = |line: usize, col: usize| {
         line_col(line, col).map_or((line, col), |o| source.line_col(at.offset + o.min(yaml.len())))
     };
-    if let Some((what, defined, used)) = alias_mismatch(&message) {
+    // (A budget breached inside an alias names the alias too: that is said below.)
+    let alias = alias_mismatch(&message).filter(|_| !message.starts_with("budget breached: "));
+    if let Some((what, defined, used)) = alias {
         // serde-saphyr names the alias's anchor and use: point at the use, name the anchor.
         let start = at.offset + line_col(used.0, used.1).unwrap_or(0).min(yaml.len());
         let (line, col) = file_line_col(defined.0, defined.1);

@@ -72,7 +72,9 @@ fn problem_repo() -> Repo {
             format!("  {c}: &{c} [{}]\n", vec![format!("*{prev}"); 9].join(","))
         })
         .collect();
-    repo.file("media/fake.png", gif(10, 10))
+    // Media have a public URL here (as in GitHub Actions): these posts are about other problems.
+    repo.file("crier.yaml", "media:\n  base_url: https://cdn.example/\n")
+        .file("media/fake.png", gif(10, 10))
         .file("media/wide.png", png(1200, 100))
         .file("media/ok.png", png(100, 100))
         .file("content/typo.md", "---\ntitel: Hello\nplatforms: [threads]\n---\n\nBody.\n")
@@ -196,7 +198,7 @@ fn check_json_names_yaml_mistakes_and_where_keys_belong() {
             "yaml-type",
             4,
             7,
-            &["expected sequence", "anchored at line 3, column 14"],
+            &["expected a list", "anchored at line 3, column 14"],
             &["(defined"],
         ),
         (
