@@ -69,6 +69,7 @@ fn output(title: &str, body: &str) -> DevtoOutput {
         template: "devto".into(),
         post_dir: "content".into(),
         local_images: Vec::new(),
+        unresolved_images: Vec::new(),
     }
 }
 

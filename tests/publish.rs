@@ -1117,6 +1117,50 @@ fn ghost_posts_and_spoiler_media_are_sent_and_spoilers_are_plain_elsewhere() {
     assert_eq!(articles[0].body_markdown.trim(), "Gone in a day: ||boo||!");
 }
 
+/// Outside GitHub Actions and without `media.base_url`, a repository image has no public
+/// URL: `check` warns at the image in the body and at the Threads media item, and
+/// `publish` sends neither the article (its image would be broken) nor the Threads post.
+#[test]
+fn images_without_a_public_url_are_not_sent() {
+    let w = World::new();
+    w.file("crier.yaml", config("").replace("media:\n  base_url: \"https://cdn.example/\"\n", ""));
+    w.file("content/img/p.png", png(64, 64));
+    w.file("content/art.md", md("platforms: [devto]\ntitle: Art\n", "Look: ![one](img/p.png)\n"));
+    w.file(
+        "content/pic.md",
+        md("platforms: [threads]\nmedia:\n  - path: content/img/p.png\n    alt: A square\n", "Look\n"),
+    );
+    let check = w.finish(w.crier(&["check", "--format", "json"], true));
+    check.code(0);
+    let found: Vec<(String, String, u64, u64)> = check.json()["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+            (
+                s("file"),
+                format!("{} {}", s("code"), s("severity")),
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let warning = "media-no-public-url warning".to_owned();
+    assert_eq!(
+        found,
+        [("content/art.md".to_owned(), warning.clone(), 6, 14), ("content/pic.md".to_owned(), warning, 4, 5)],
+        "{check}"
+    );
+
+    let run = w.publish(&[]);
+    assert_ne!(run.code, 0, "{run}");
+    assert!(run.all().matches("no public URL for content/img/p.png").count() >= 2, "{run}");
+    assert!(w.devto.articles().is_empty(), "no article with a broken image\n{run}");
+    assert!(w.posts().is_empty(), "{run}");
+    assert!(!w.read("content/art.md").contains("published:"), "{run}");
+}
+
 #[test]
 fn a_refused_combination_blocks_the_run_with_its_code() {
     let w = World::new();

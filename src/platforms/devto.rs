@@ -41,6 +41,9 @@ pub struct DevtoOutput {
     /// (public URL, repository path). The preview shows them from the working tree,
     /// since the URL exists only once the commit is pushed.
     pub local_images: Vec<(String, String)>,
+    /// Repository files the body links that have no public URL (outside GitHub Actions
+    /// without `media.base_url`): the article cannot be published with them.
+    pub unresolved_images: Vec<String>,
 }
 
 impl Output for DevtoOutput {
@@ -116,7 +119,7 @@ super::platform! {
         post: DevtoOptions,
         edits_in_place: true,
         connect: |cx| Ok(session::connect(cx)),
-        validate: rules::validate,
+        validate: validate,
     }
 
     fn placeholder_url(&self, post: &Post, env: &Env) -> String {
@@ -133,20 +136,41 @@ super::platform! {
     }
 }
 
+/// dev.to's rules, and the body's images: files of the repository with a public URL.
+fn validate(project: &Project, post: &Post, out: &DevtoOutput) -> Vec<Diagnostic> {
+    let mut d = rules::validate(project, post, out);
+    media::check_body_images(project, post, "dev.to", &mut d);
+    d
+}
+
 /// Renders `post` for dev.to: the body with relative images and links made absolute,
 /// through the template, and the article's fields.
 pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<DevtoOutput, Vec<Diagnostic>> {
     let f = &post.front;
     let (o, template) = super::options_and_template::<DevtoOptions>(project, post, Devto::id())?;
-    let post_dir = post.path.rsplit_once('/').map_or("", |(dir, _)| dir);
-    // The body as written: dev.to has no `||` spoiler, so the bars are the author's text.
+    let post_dir = media::post_dir(post);
+    // The body as written (dev.to has no `||` spoiler, so the bars are the author's text),
+    // its images of repository files at their public URLs. One that is missing, outside the
+    // repository or without a URL stays as written (check reports it; publish refuses one
+    // without a URL).
     let mut local_images = Vec::new();
-    let body = text::rewrite_relative_images(&post.body, |dest| {
-        let rel = media::normalize(&join_post_dir(post_dir, dest))?;
-        let url = project.public_url(&rel)?;
+    let mut unresolved_images = Vec::new();
+    let mut public = |dest: &str| {
+        let rel = media::body_image_path(project, post, dest)?;
+        let Some(url) = project.public_url(&rel) else {
+            unresolved_images.push(rel);
+            return None;
+        };
         local_images.push((url.clone(), rel));
         Some(url)
-    });
+    };
+    let mut body = post.body.clone();
+    for image in media::body_images(&post.body).iter().rev().filter(|i| i.html) {
+        if let Some(url) = public(&image.dest) {
+            body.replace_range(image.span.clone(), &url);
+        }
+    }
+    let body = text::rewrite_relative_images(&body, public);
     let body = text::rewrite_relative_links(&body, project.config.site_url().as_ref());
     let body_markdown = parts::render_text(project, post, targets, Devto::id(), &template, body)?;
     let title = o.and_then(|o| o.title.as_ref()).or(f.title.as_ref()).map(|t| t.value.clone());
@@ -169,6 +193,7 @@ pub fn render(project: &Project, post: &Post, targets: &[PlatformId]) -> Result<
         template,
         post_dir: post_dir.to_owned(),
         local_images,
+        unresolved_images,
     })
 }
 
@@ -217,7 +242,32 @@ mod tests {
             template: "devto".into(),
             post_dir: post_dir.into(),
             local_images: Vec::new(),
+            unresolved_images: Vec::new(),
         }
+    }
+
+    #[test]
+    fn images_of_repository_files_get_their_public_url() {
+        let png: &[u8] = b"png";
+        let files = [("content/img/p.png", png)];
+        let post = "---\nplatforms: [devto]\ntitle: T\n---\n![one](img/p.png) <img alt=\"x\" src=\"img/p.png\">\n\n\
+                    ![gone](img/nope.png) <img src=\"img/nope.png\"> ![web](https://x.dev/w.png)\n";
+        let url = "https://raw.githubusercontent.com/me/site/abc/content/img/p.png";
+        let out = rendered(post, &files, ACTIONS);
+        assert_eq!(
+            out.body_markdown,
+            format!(
+                "![one]({url}) <img alt=\"x\" src=\"{url}\">\n\n\
+                 ![gone](img/nope.png) <img src=\"img/nope.png\"> ![web](https://x.dev/w.png)\n"
+            ),
+            "a missing file stays as written (check reports it)"
+        );
+        assert!(out.unresolved_images.is_empty());
+
+        // Outside GitHub Actions without `media.base_url` there is no URL to give.
+        let out = rendered(post, &files, &[]);
+        assert!(out.body_markdown.starts_with("![one](img/p.png) <img alt=\"x\" src=\"img/p.png\">"), "{out:?}");
+        assert_eq!(out.unresolved_images, ["content/img/p.png"; 2]);
     }
 
     #[test]

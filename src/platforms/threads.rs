@@ -176,7 +176,7 @@ super::platform! {
         sign_in: &auth::ThreadsSignIn,
         post: ThreadsOptions,
         connect: |cx| session::connect(cx).await,
-        validate: rules::validate,
+        validate: validate,
     }
 
     fn placeholder_url(&self, _post: &Post, env: &Env) -> String {
@@ -184,6 +184,15 @@ super::platform! {
         let user = env.get("THREADS_USERNAME").unwrap_or("username");
         format!("https://www.threads.com/@{user}/post/XXXXXXXXXXX")
     }
+}
+
+/// Threads' rules, and a public URL for each repository file (Threads fetches media by URL).
+fn validate(project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Diagnostic> {
+    let mut d = rules::validate(project, post, out);
+    for m in out.parts.iter().flat_map(|p| &p.media) {
+        crate::rules::media::check_public_url(post, m, "Threads", &mut d);
+    }
+    d
 }
 
 /// Renders `post` for Threads: the chain (from `thread:`, `threads.text` or the body split

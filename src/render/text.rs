@@ -1228,7 +1228,7 @@ fn normalize_label(label: &str) -> String {
 }
 
 /// A relative file path (for images): no scheme, not `#…`, not `//host`.
-fn is_relative(dest: &str) -> bool {
+pub fn is_relative(dest: &str) -> bool {
     !(dest.is_empty() || dest.starts_with('#') || dest.starts_with("//") || has_scheme(dest))
 }
 

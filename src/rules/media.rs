@@ -231,6 +231,187 @@ fn resolve_path(project: &Project, post: &Post, p: &Spanned<String>, r: &mut Med
     r.abs = Some(abs);
 }
 
+/// `platform` fetches media by URL, and `m` (a repository file) has none: a warning, since
+/// GitHub Actions or `media.base_url` forms one, and `publish` refuses the post until then.
+pub fn check_public_url(post: &Post, m: &MediaRef, platform: &str, d: &mut Vec<Diagnostic>) {
+    if let (Some(rel), None, Some(_)) = (&m.path, &m.url, &m.abs) {
+        d.push(no_public_url(post, m.span.clone(), rel, platform));
+    }
+}
+
+fn no_public_url(post: &Post, span: Range<usize>, rel: &str, platform: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "media-no-public-url",
+        format!("`{rel}` has no public URL here, and {platform} fetches images by URL"),
+    )
+    .at(&post.source, span)
+    .with_hint(
+        "publish from GitHub Actions (it forms a raw.githubusercontent.com URL), or set `media.base_url` in crier.yaml; `publish` refuses the post until then",
+    )
+}
+
+/// The folder of `post` in the repository (`""` at the root): where relative images start.
+pub fn post_dir(post: &Post) -> &str {
+    post.path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// An image of a Markdown body that names a file: `![…](img/a.png)` or `<img src="…">`,
+/// relative to the post's folder, or to the repository with a leading `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyImage {
+    /// Bytes of the destination in the body (of the whole image when it is given by a
+    /// reference definition).
+    pub span: Range<usize>,
+    /// The destination as parsed.
+    pub dest: String,
+    /// Whether it is an HTML `<img>` (whose `src` is replaced in place).
+    pub html: bool,
+}
+
+/// The images of `markdown` that name a file (not a URL), outside code.
+pub fn body_images(markdown: &str) -> Vec<BodyImage> {
+    use pulldown_cmark::{Event, Parser, Tag};
+    let mut found = Vec::new();
+    for (event, range) in Parser::new_ext(markdown, crate::render::text::markdown_options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) if is_relative(&dest_url) => {
+                let raw = &markdown[range.clone()];
+                let span =
+                    raw.rfind(&*dest_url).map_or(range.clone(), |i| range.start + i..range.start + i + dest_url.len());
+                found.push(BodyImage { span, dest: dest_url.into_string(), html: false });
+            }
+            Event::Html(_) | Event::InlineHtml(_) => {
+                for src in img_srcs(&markdown[range.clone()]) {
+                    let dest = &markdown[range.start + src.start..range.start + src.end];
+                    if is_relative(dest) {
+                        let span = range.start + src.start..range.start + src.end;
+                        found.push(BodyImage { span, dest: dest.to_owned(), html: true });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+fn is_relative(dest: &str) -> bool {
+    crate::render::text::is_relative(dest)
+}
+
+/// The byte ranges of the `src` values of the `<img>` tags in `html`.
+fn img_srcs(html: &str) -> Vec<Range<usize>> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find("<img").map(|i| at + i) {
+        let end = lower[i..].find('>').map_or(lower.len(), |e| i + e);
+        at = end.max(i + 4);
+        if !lower[i + 4..].starts_with(|c: char| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let tag = &lower[i..end];
+        // ` src`, then optional spaces, `=`, and a quoted or bare value.
+        let mut from = 0;
+        while let Some(k) = tag[from..].find("src").map(|k| from + k) {
+            from = k + 3;
+            if !tag[..k].ends_with(|c: char| c.is_ascii_whitespace()) {
+                continue;
+            }
+            let rest = tag[k + 3..].trim_start();
+            let Some(value) = rest.strip_prefix('=').map(str::trim_start) else { continue };
+            let v = i + (tag.len() - value.len());
+            let range = match value.chars().next() {
+                Some(q @ ('"' | '\'')) => v + 1..v + 1 + value[1..].find(q).unwrap_or(value.len() - 1),
+                _ => v..v + value.find(|c: char| c.is_ascii_whitespace()).unwrap_or(value.len()),
+            };
+            if !range.is_empty() {
+                out.push(range);
+            }
+            break;
+        }
+    }
+    out
+}
+
+/// What keeps a body image from being a file of the repository.
+enum Unusable {
+    /// It climbs above the repository root.
+    Escapes,
+    /// No such file at this repository path (`true`: there is one at the path taken from
+    /// the repository root).
+    Missing(String, bool),
+    /// A symlink on the way leads outside the repository.
+    LinkOut,
+}
+
+/// A body image's destination as the repository path of an existing file.
+fn locate(project: &Project, post: &Post, dest: &str) -> Result<String, Unusable> {
+    let rel = normalize(&join_post_dir(post_dir(post), dest)).ok_or(Unusable::Escapes)?;
+    let abs = project.root.join(&rel);
+    if !abs.is_file() {
+        let from_root = !dest.starts_with('/') && project.root.join(dest).is_file();
+        return Err(Unusable::Missing(rel, from_root));
+    }
+    if !project.is_inside_repo(&abs) {
+        return Err(Unusable::LinkOut);
+    }
+    Ok(rel)
+}
+
+/// A body image's destination as the repository path of an existing file, if it is one.
+pub fn body_image_path(project: &Project, post: &Post, dest: &str) -> Option<String> {
+    locate(project, post, dest).ok()
+}
+
+/// Problems of the body images of `post` for a platform that links them by URL
+/// (`platform` names it): each must be a file of the repository, committed, with a
+/// public URL.
+pub fn check_body_images(project: &Project, post: &Post, platform: &str, d: &mut Vec<Diagnostic>) {
+    let src = &post.source;
+    for image in body_images(&post.body) {
+        let at = post.body_span(image.span.clone());
+        let dest = &image.dest;
+        let (code, message, hint) = match locate(project, post, dest) {
+            Ok(rel) => {
+                if project.is_tracked(&rel) == Some(false) {
+                    d.push(
+                        Diagnostic::warning("media-untracked", format!("image file `{rel}` is not tracked by git"))
+                            .at(src, at.clone())
+                            .with_hint(format!("its public URL will not exist until it is committed: `git add {rel}`")),
+                    );
+                }
+                if project.public_url(&rel).is_none() {
+                    d.push(no_public_url(post, at, &rel, platform));
+                }
+                continue;
+            }
+            Err(Unusable::Escapes) => (
+                "media-path-escapes",
+                format!("image `{dest}` leads outside the repository"),
+                "an image path starts at the post's folder (or at the repository root with a leading `/`)".to_owned(),
+            ),
+            Err(Unusable::LinkOut) => (
+                "media-path-escapes",
+                format!("image `{dest}` is behind a symlink pointing outside the repository"),
+                "copy the file into the repository; its public URL must come from the repository".to_owned(),
+            ),
+            Err(Unusable::Missing(rel, from_root)) => (
+                "media-not-found",
+                format!("image file `{rel}` does not exist"),
+                if from_root {
+                    format!(
+                        "an image path starts at the post's folder: write `/{dest}` for the file at the repository root"
+                    )
+                } else {
+                    format!("check the spelling; the path starts at the post's folder (`{}/`)", post_dir(post))
+                },
+            ),
+        };
+        d.push(Diagnostic::error(code, message).at(src, at).with_hint(hint));
+    }
+}
+
 /// `dest` (an image link of the post) as a repository path: `/x` from the root, else
 /// from the post's folder.
 pub fn join_post_dir(post_dir: &str, dest: &str) -> String {
@@ -267,6 +448,25 @@ mod tests {
         assert_eq!(join_post_dir("content/a", "img.png"), "content/a/img.png");
         assert_eq!(join_post_dir("content/a", "/media/img.png"), "media/img.png");
         assert_eq!(join_post_dir("", "img.png"), "img.png");
+    }
+
+    #[test]
+    fn body_images_are_found_in_markdown_and_html() {
+        let md = "![a](img/a.png) ![b](https://x.dev/b.png)\n\n<img src=\"img/c.png\" alt=x> <IMG SRC='/d.png'>\n\n\
+                  <p><img alt=\"e\" src=img/e.png></p>\n\n`![f](f.png)` <imgx src=\"g.png\"> <img data-src=\"h.png\">\n";
+        let images = body_images(md);
+        let found: Vec<(&str, bool, &str)> =
+            images.iter().map(|i| (&md[i.span.clone()], i.html, i.dest.as_str())).collect();
+        // (the `<img data-src>` has no `src`: nothing to fetch)
+        assert_eq!(
+            found,
+            [
+                ("img/a.png", false, "img/a.png"),
+                ("img/c.png", true, "img/c.png"),
+                ("/d.png", true, "/d.png"),
+                ("img/e.png", true, "img/e.png"),
+            ]
+        );
     }
 
     #[test]

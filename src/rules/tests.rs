@@ -20,6 +20,7 @@ const WARNINGS: &[&str] = &[
     "threads-media-kind-unknown",
     "threads-spoiler-in-attachment",
     "media-untracked",
+    "media-no-public-url",
     "bluesky-alt-missing",
     "bluesky-inline-image",
     "bluesky-image-scaled",
@@ -65,6 +66,8 @@ struct Case {
     links_in: Vec<(String, String)>,
     /// When set, the repository is a git repository with these files in its index.
     tracked: Option<Vec<&'static str>>,
+    /// Checked outside GitHub Actions (no public URL unless crier.yaml sets `media.base_url`).
+    outside_actions: bool,
     fires: Vec<&'static str>,
     passes: Vec<&'static str>,
     at: Vec<(&'static str, usize, usize)>,
@@ -111,6 +114,11 @@ impl Case {
 
     fn check_path(mut self, rel: &'static str) -> Self {
         self.check_path = Some(rel);
+        self
+    }
+
+    fn outside_actions(mut self) -> Self {
+        self.outside_actions = true;
         self
     }
 
@@ -184,7 +192,11 @@ fn run(case: &Case) -> Vec<Found> {
         }
         index.write().expect("write index");
     }
-    let env = Env::from_pairs([("GITHUB_REPOSITORY", "me/posts"), ("GITHUB_SHA", "0123456789abcdef")]);
+    let env = if case.outside_actions {
+        Env::default()
+    } else {
+        Env::from_pairs([("GITHUB_REPOSITORY", "me/posts"), ("GITHUB_SHA", "0123456789abcdef")])
+    };
     let project = Project::open(root, None, env, crate::platforms::catalog()).expect("open project");
     let report = check_post(&project, &root.join(case.check_path.unwrap_or(case.post_path)));
     report
@@ -681,6 +693,64 @@ fn media_cases() -> Vec<Case> {
         .at("media-path-and-url", 5, 10),
         md("media with only alt", th("media:\n  - alt: nothing\n", "Hi\n")).fires(&["media-missing-source"]),
         md("media-only post", th(&url_media(1), "")).passes("empty-post"),
+        md("Threads media outside Actions", th(&media_path("media/a.png"), "Hi\n"))
+            .file("media/a.png", png(100, 100))
+            .outside_actions()
+            .fires(&["media-no-public-url"])
+            .at("media-no-public-url", 4, 5),
+        md("Threads media outside Actions with media.base_url", th(&media_path("media/a.png"), "Hi\n"))
+            .file("media/a.png", png(100, 100))
+            .file("crier.yaml", "media:\n  base_url: https://cdn.example/\n")
+            .outside_actions()
+            .passes("media-no-public-url"),
+        md("Threads media by URL outside Actions", th(&alt_media("A picture"), "Hi\n"))
+            .outside_actions()
+            .passes("media-no-public-url"),
+    ]
+}
+
+/// Images in a dev.to body, relative to the post (`content/`), on line 5.
+fn body_image_cases() -> Vec<Case> {
+    let img = |c: Case| c.file("content/img/p.png", png(10, 10));
+    vec![
+        img(md("body image in Actions", dv("", "![one](img/p.png)\n"))).passes("media-no-public-url"),
+        img(md("body image outside Actions", dv("", "See ![one](img/p.png)\n")))
+            .outside_actions()
+            .fires(&["media-no-public-url"])
+            .at("media-no-public-url", 5, 12),
+        img(md("body image outside Actions with media.base_url", dv("", "![one](img/p.png)\n")))
+            .file("crier.yaml", "media:\n  base_url: https://cdn.example/\n")
+            .outside_actions()
+            .passes("media-no-public-url"),
+        img(md("body image, media.base_url with {sha} outside git", dv("", "![one](img/p.png)\n")))
+            .file("crier.yaml", "media:\n  base_url: https://cdn.example/{sha}/\n")
+            .outside_actions()
+            .fires(&["media-no-public-url"]),
+        img(md("body image from the root outside Actions", dv("", "![one](/content/img/p.png)\n")))
+            .outside_actions()
+            .fires(&["media-no-public-url"]),
+        md("missing body image", dv("", "Text\n\n![x](img/nope.png)\n")).fires(&["media-not-found"]).at(
+            "media-not-found",
+            7,
+            6,
+        ),
+        md("body image climbing out", dv("", "![x](../../x.png)\n")).fires(&["media-path-escapes"]).at(
+            "media-path-escapes",
+            5,
+            6,
+        ),
+        md("missing body image by reference", dv("", "![x][p]\n\n[p]: img/nope.png\n")).fires(&["media-not-found"]),
+        md("missing HTML image", dv("", "<p><img src=\"img/nope.png\" alt=\"x\"></p>\n"))
+            .fires(&["media-not-found"])
+            .at("media-not-found", 5, 14),
+        img(md("HTML image outside Actions", dv("", "A <img alt='x' src='img/p.png'> here\n")))
+            .outside_actions()
+            .fires(&["media-no-public-url"])
+            .at("media-no-public-url", 5, 21),
+        md("web image", dv("", "![x](https://example.com/x.png) <img src=\"//cdn.example/y.png\">\n"))
+            .outside_actions()
+            .passes("media-not-found"),
+        md("image in code", dv("", "`![x](nope.png)`\n\n```\n<img src=\"nope.png\">\n```\n")).passes("media-not-found"),
     ]
 }
 
@@ -1296,6 +1366,11 @@ fn media_rules() {
 #[test]
 fn devto_rules() {
     run_table(&devto_cases());
+}
+
+#[test]
+fn body_image_rules() {
+    run_table(&body_image_cases());
 }
 
 #[test]

@@ -55,15 +55,31 @@ fn begin<'a>(job: &'a Job<'_>) -> Result<(&'a DevtoOutput, impl Fn(Duration) + '
     Ok((rendered_as(job.rendered, "a dev.to")?, countdown(job.progress, WAITER)))
 }
 
+/// An article whose images have no public URL would show broken images: it is not sent
+/// (as Threads media without one are not; `check` warns about both).
+fn check_image_urls(out: &DevtoOutput) -> Result<(), Failure> {
+    let mut missing: Vec<&str> = out.unresolved_images.iter().map(String::as_str).collect();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "no public URL for {}: set media.base_url in crier.yaml (dev.to shows images by URL), or publish from GitHub Actions",
+        missing.join(", ")
+    )))
+}
+
 #[async_trait::async_trait(?Send)]
 impl Session for DevtoSession {
     async fn publish(&self, job: &Job<'_>) -> Result<Record, Failure> {
         let (out, wait) = begin(job)?;
+        check_image_urls(out)?;
         self.publisher.lock().await.publish(out, job.hash, job.now, job.progress, &wait).await.map_err(failure)
     }
 
     async fn update(&self, job: &Job<'_>, previous: &Record) -> Result<Record, Failure> {
         let (out, wait) = begin(job)?;
+        check_image_urls(out)?;
         self.publisher.lock().await.update(previous, out, job.hash, &wait).await.map_err(failure)
     }
 
