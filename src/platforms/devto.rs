@@ -139,7 +139,7 @@ super::platform! {
 /// dev.to's rules, and the body's images: files of the repository with a public URL.
 fn validate(project: &Project, post: &Post, out: &DevtoOutput) -> Vec<Diagnostic> {
     let mut d = rules::validate(project, post, out);
-    media::check_body_images(project, post, "dev.to", &mut d);
+    media::check_body_images(project, post, "dev.to shows body images by URL", &mut d);
     d
 }
 

@@ -190,7 +190,7 @@ super::platform! {
 fn validate(project: &Project, post: &Post, out: &ThreadsOutput) -> Vec<Diagnostic> {
     let mut d = rules::validate(project, post, out);
     for m in out.parts.iter().flat_map(|p| &p.media) {
-        crate::rules::media::check_public_url(post, m, "Threads", &mut d);
+        crate::rules::media::check_public_url(post, m, "Threads fetches media by URL", &mut d);
     }
     d
 }

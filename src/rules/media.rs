@@ -231,19 +231,17 @@ fn resolve_path(project: &Project, post: &Post, p: &Spanned<String>, r: &mut Med
     r.abs = Some(abs);
 }
 
-/// `platform` fetches media by URL, and `m` (a repository file) has none: a warning, since
-/// GitHub Actions or `media.base_url` forms one, and `publish` refuses the post until then.
-pub fn check_public_url(post: &Post, m: &MediaRef, platform: &str, d: &mut Vec<Diagnostic>) {
+/// A platform takes media by URL (`why` says so: "Threads fetches media by URL"), and `m`
+/// (a repository file) has none: a warning, since GitHub Actions or `media.base_url` forms
+/// one, and `publish` refuses the post until then.
+pub fn check_public_url(post: &Post, m: &MediaRef, why: &str, d: &mut Vec<Diagnostic>) {
     if let (Some(rel), None, Some(_)) = (&m.path, &m.url, &m.abs) {
-        d.push(no_public_url(post, m.span.clone(), rel, platform));
+        d.push(no_public_url(post, m.span.clone(), rel, why));
     }
 }
 
-fn no_public_url(post: &Post, span: Range<usize>, rel: &str, platform: &str) -> Diagnostic {
-    Diagnostic::warning(
-        "media-no-public-url",
-        format!("`{rel}` has no public URL here, and {platform} fetches images by URL"),
-    )
+fn no_public_url(post: &Post, span: Range<usize>, rel: &str, why: &str) -> Diagnostic {
+    Diagnostic::warning("media-no-public-url", format!("`{rel}` has no public URL here, and {why}"))
     .at(&post.source, span)
     .with_hint(
         "publish from GitHub Actions (it forms a raw.githubusercontent.com URL), or set `media.base_url` in crier.yaml; `publish` refuses the post until then",
@@ -364,10 +362,9 @@ pub fn body_image_path(project: &Project, post: &Post, dest: &str) -> Option<Str
     locate(project, post, dest).ok()
 }
 
-/// Problems of the body images of `post` for a platform that links them by URL
-/// (`platform` names it): each must be a file of the repository, committed, with a
-/// public URL.
-pub fn check_body_images(project: &Project, post: &Post, platform: &str, d: &mut Vec<Diagnostic>) {
+/// Problems of the body images of `post` for a platform that shows them by URL (`why`
+/// says so): each must be a file of the repository, committed, with a public URL.
+pub fn check_body_images(project: &Project, post: &Post, why: &str, d: &mut Vec<Diagnostic>) {
     let src = &post.source;
     for image in body_images(&post.body) {
         let at = post.body_span(image.span.clone());
@@ -382,7 +379,7 @@ pub fn check_body_images(project: &Project, post: &Post, platform: &str, d: &mut
                     );
                 }
                 if project.public_url(&rel).is_none() {
-                    d.push(no_public_url(post, at, &rel, platform));
+                    d.push(no_public_url(post, at, &rel, why));
                 }
                 continue;
             }
