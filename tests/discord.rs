@@ -432,3 +432,33 @@ fn the_window_between_a_message_and_its_record_is_measured() {
     eprintln!("message stored → record in the file: {:?}", recorded.saturating_duration_since(stored));
     assert!(recorded >= stored, "the record follows the message");
 }
+
+/// A send still in flight when SIGTERM's grace runs out: its entry, written before sending
+/// (a webhook's messages cannot be looked up), is committed and pushed, so neither this
+/// checkout nor a fresh clone sends the message again.
+#[cfg(unix)]
+#[test]
+fn a_send_cut_off_by_sigterm_is_held_back_in_the_commit_and_never_sent_again() {
+    let w = World::new();
+    w.file("content/a.md", md("platforms: [discord]\n", "Once only.\n"));
+    // The reply takes longer than the grace after a signal, and the client waits for it.
+    w.file("crier.yaml", "publish:\n  request_timeout_secs: 30\n");
+    let origin = common::push_to_new_origin(w.root());
+    w.fake.fail_next(Route::Execute, Fault::Delay(Duration::from_secs(9)));
+    let run = w.command(&["publish"]).run_steered(|child| {
+        common::wait_for(child, "the send", || w.executes() > 0);
+        common::signal(child, "TERM");
+    });
+    run.code(143);
+    assert!(run.all().contains("its entry is marked unconfirmed, so it is held back"), "{run}");
+    assert_eq!(common::git(w.root(), &["status", "--porcelain"]), "", "the entry is committed\n{run}");
+    let pushed = common::git(origin.path(), &["show", "main:content/a.md"]);
+    assert!(record(&pushed).is_some_and(|r| r["unconfirmed"].is_string()), "{pushed}");
+
+    let clone = tempfile::tempdir().expect("tempdir");
+    common::git(clone.path(), &["clone", "-q", &origin.path().display().to_string(), "."]);
+    let again = w.finish(w.command(&["publish", "--no-push"]).directory(clone.path()));
+    again.code(0);
+    assert!(again.stdout.contains("held back"), "{again}");
+    assert_eq!(w.executes(), 1, "sent once, whatever the runs");
+}

@@ -56,6 +56,23 @@ pub struct RunSummary {
     pub spent: Vec<String>,
 }
 
+impl RunSummary {
+    /// Notes the entry `change` wrote, for the commit: in the place of the post's earlier
+    /// entry of this run on that platform (the one written ahead of a send), so records
+    /// are applied to the committed file in the order they went into the working one.
+    pub fn note_written(&mut self, change: RecordChange) {
+        match self.written.iter_mut().find(|c| c.rel_path == change.rel_path && c.platform == change.platform) {
+            Some(earlier) => *earlier = change,
+            None => self.written.push(change),
+        }
+    }
+
+    /// The post's entry on `platform` was taken out again: nothing of it to commit.
+    pub fn forget_written(&mut self, path: &str, platform: PlatformId) {
+        self.written.retain(|c| !(c.rel_path == path && c.platform == platform.name()));
+    }
+}
+
 /// Where the run reports its progress (a terminal spinner, or plain lines).
 pub trait Progress {
     /// `label` (`content/x.md → threads`) starts.
@@ -242,8 +259,21 @@ pub fn publish_all(
     let mut summary = shared.summary.into_inner();
     if !finished {
         for label in shared.in_flight.into_inner() {
+            // A platform that cannot be searched had its entry written ahead: it is held.
+            let held = summary
+                .written
+                .iter()
+                .filter(|c| c.unconfirmed.is_some() && label == written_label(c))
+                .find_map(|c| Some((c.rel_path.clone(), PlatformId::parse(&c.platform)?)));
+            let next = match held {
+                Some((path, platform)) => format!(
+                    "its entry is marked unconfirmed, so it is held back: check whether it went out, then {}",
+                    super::unconfirmed_hint(&path, platform)
+                ),
+                None => "the next run finds it if it went out".to_owned(),
+            };
             summary.failed.push(format!(
-                "{label}: still in flight {}s after {}, abandoned; the next run finds it if it went out",
+                "{label}: still in flight {}s after {}, abandoned; {next}",
                 cancel::GRACE.as_secs(),
                 cancel.signal_name()
             ));
@@ -514,7 +544,10 @@ async fn publish_one(
         let (ahead, post) = (&ahead, &post);
         Box::pin(async move {
             let change = change_of(post, id, lost.record.clone(), Some(lost.check.clone()));
-            write_change(run, post, id, change, false).await.map_err(|e| e.to_string())?;
+            write_change(run, post, id, change.clone(), false).await.map_err(|e| e.to_string())?;
+            // Committed with the run's records even if the run stops before the reply: a
+            // fresh clone must hold the post back too.
+            run.summary.borrow_mut().note_written(change);
             *ahead.borrow_mut() = Some(lost);
             Ok(())
         })
@@ -597,10 +630,13 @@ async fn undo_ahead(run: &Shared<'_>, post: &Post, id: PlatformId, last: platfor
     };
     match written {
         Ok(Some(change)) => {
-            run.summary.borrow_mut().written.push(change);
+            run.summary.borrow_mut().note_written(change);
             format!("{}{said}", f.message)
         }
-        Ok(None) => f.message.clone(),
+        Ok(None) => {
+            run.summary.borrow_mut().forget_written(&post.path, id);
+            f.message.clone()
+        }
         Err(e) => format!(
             "{}; the entry written before sending could not be updated ({e}), so the post is held back: {}",
             f.message,
@@ -667,14 +703,14 @@ async fn record_written(run: &Shared<'_>, post: &Post, id: PlatformId, what: Wri
         (Ok(()), None) => {
             summary.published.push(if updated { format!("{label}: updated {url}") } else { format!("{label}: {url}") });
             summary.urls.push((post.path.clone(), id, url));
-            summary.written.push(change);
+            summary.note_written(change);
             Outcome::Published
         }
         (Ok(()), Some(check)) => {
             summary.failed.push(format!(
                 "{label}: sent, reply lost: {check}; recorded as unconfirmed, so crier will not send it again: {hint}"
             ));
-            summary.written.push(change);
+            summary.note_written(change);
             Outcome::NotPublished
         }
         (Err(WriteError::Conflict(e)), _) => {
@@ -682,10 +718,19 @@ async fn record_written(run: &Shared<'_>, post: &Post, id: PlatformId, what: Wri
             Outcome::NotPublished
         }
         (Err(WriteError::Io(e)), None) => {
-            summary.failed.push(format!(
-                "{label}: published as {url}, but the record could not be written ({e}); the next run will find it on {} and record it",
-                display(id)
-            ));
+            let adopt = format!("`crier adopt {} --platform {id} --id {}`", post.path, change.record.id);
+            // An entry written ahead (a platform that cannot be searched) is still there.
+            let ahead = summary.written.iter().any(|c| c.unconfirmed.is_some() && written_label(c) == label);
+            summary.failed.push(if ahead {
+                format!(
+                    "{label}: published as {url}, but the record could not be written ({e}); the entry written before sending holds the post back: record it with {adopt}"
+                )
+            } else {
+                format!(
+                    "{label}: published as {url}, but the record could not be written ({e}); the next run will find it on {} and record it (or record it now with {adopt})",
+                    display(id)
+                )
+            });
             Outcome::NotPublished
         }
         (Err(WriteError::Io(e)), Some(check)) => {
@@ -695,6 +740,11 @@ async fn record_written(run: &Shared<'_>, post: &Post, id: PlatformId, what: Wri
             Outcome::NotPublished
         }
     }
+}
+
+/// `path → platform`, as the summary names a post on a platform.
+fn written_label(c: &RecordChange) -> String {
+    format!("{} → {}", c.rel_path, c.platform)
 }
 
 fn change_of(post: &Post, id: PlatformId, record: ledger::Record, unconfirmed: Option<String>) -> RecordChange {
@@ -803,6 +853,28 @@ mod tests {
             parts: Vec::new(),
             deleted_at: None,
         }
+    }
+
+    /// The records to commit keep the order the entries went into the file: an entry
+    /// written ahead of a send is replaced where it stands, one taken out is forgotten.
+    #[test]
+    fn written_entries_keep_the_files_order() {
+        let change = |platform: &str, id: &str, unconfirmed: bool| RecordChange {
+            rel_path: "content/a.md".to_owned(),
+            kind: crate::content::FileKind::Markdown,
+            platform: platform.to_owned(),
+            record: record(id),
+            unconfirmed: unconfirmed.then(|| "check the channel".to_owned()),
+        };
+        let mut s = RunSummary::default();
+        s.note_written(change("discord", "", true));
+        s.note_written(change("devto", "7", false));
+        s.note_written(change("discord", "9", false));
+        let order: Vec<(&str, &str, bool)> =
+            s.written.iter().map(|c| (c.platform.as_str(), c.record.id.as_str(), c.unconfirmed.is_some())).collect();
+        assert_eq!(order, [("discord", "9", false), ("devto", "7", false)]);
+        s.forget_written("content/a.md", PlatformId::parse("discord").expect("discord"));
+        assert_eq!(s.written.iter().map(|c| c.platform.as_str()).collect::<Vec<_>>(), ["devto"]);
     }
 
     #[test]
