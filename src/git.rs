@@ -201,7 +201,7 @@ pub enum GitError {
 }
 
 fn other(what: &str, e: impl std::fmt::Display) -> GitError {
-    GitError::Other(format!("git: {what}: {}", redact(&e.to_string(), None)))
+    GitError::Other(format!("{what}: {}", redact(&e.to_string(), None)))
 }
 
 // ---------------------------------------------------------------------------
@@ -580,7 +580,7 @@ fn build_commit<'r>(
                     m if m == i32::from(FileMode::BlobExecutable) => FileMode::BlobExecutable,
                     _ => {
                         return Err(GitError::Other(format!(
-                            "git: `{path}` is not a regular file in git (a symlink or submodule?); commit its record by hand"
+                            "`{path}` is not a regular file in git (a symlink or submodule?); commit its record by hand"
                         )));
                     }
                 };
@@ -596,7 +596,7 @@ fn build_commit<'r>(
             },
         };
         let mut text = String::from_utf8(content)
-            .map_err(|_| GitError::Other(format!("git: `{path}` is not UTF-8 text; commit its record by hand")))?;
+            .map_err(|_| GitError::Other(format!("`{path}` is not UTF-8 text; commit its record by hand")))?;
         for r in file_recs {
             // Another run recorded another post there meanwhile: keep its record, and say
             // both ids (one of the two posts is a duplicate).
@@ -615,7 +615,7 @@ fn build_commit<'r>(
             }
             text = apply_entry(&text, r.kind, &r.platform, &r.record, r.unconfirmed.as_deref()).map_err(|e| {
                 GitError::Other(format!(
-                    "git: cannot write the {} record into the committed version of `{path}`: {e}; commit it by hand",
+                    "cannot write the {} record into the committed version of `{path}`: {e}; commit it by hand",
                     r.platform
                 ))
             })?;
@@ -842,7 +842,16 @@ fn commit_and_push_all(
     let committed = built.is_some();
     if let Some((oid, writes)) = built {
         move_branch(&r.repo, &branch, oid, old_head)?;
-        sync_after_commit(&r, &writes, &mut notes)?;
+        // The commit is made and the branch moved: an index that cannot follow (a stale
+        // `.git/index.lock`) must not stop the push, but the user must put it right, or
+        // their next `git commit` takes the records out again.
+        if let Err(e) = sync_after_commit(&r, &writes, &mut notes) {
+            let files: Vec<&str> = writes.iter().map(|w| w.path.as_str()).collect();
+            notes.push(format!(
+                "warning: the records are committed, but git's index could not follow ({e}): if no other git command is running, remove `.git/index.lock` and run `git reset -q -- {}`, or your next `git commit` takes the records out again",
+                files.join(" ")
+            ));
+        }
     }
     let Some(head_id) = r.head_commit()?.map(|c| c.id()) else { return Ok(GitOutcome::NothingToCommit) };
     let commit = head_id.to_string();
@@ -1488,6 +1497,26 @@ mod tests {
             assert_eq!(post.contains("Another line."), remote_moved, "{post}");
             assert_eq!(status(&f.work), "", "remote moved: {remote_moved}");
         }
+    }
+
+    /// A stale `.git/index.lock`: the records are committed and pushed all the same, and the
+    /// run says how to bring the index back in line (else the next commit takes them out).
+    #[test]
+    fn a_locked_index_does_not_stop_the_push_and_says_what_to_do() {
+        let f = Fixture::new(true);
+        let c = change("content/post.md", 3);
+        write_back(&f.work, &c);
+        fs::write(f.work.join(".git/index.lock"), "").unwrap();
+        let out = commit_and_push(&f.work, &[c], &opts()).unwrap();
+        let GitOutcome::Committed { commit, pushed: true, notes, .. } = out else { panic!("{out:?}") };
+        assert_eq!(f.origin_head().to_string(), commit);
+        assert!(
+            notes.iter().any(|n| n.contains("remove `.git/index.lock` and run `git reset -q -- content/post.md`")),
+            "{notes:?}"
+        );
+        fs::remove_file(f.work.join(".git/index.lock")).unwrap();
+        git(&f.work, &["reset", "-q", "--", "content/post.md"]);
+        assert_eq!(status(&f.work), "", "the advice puts the index right");
     }
 
     #[test]
