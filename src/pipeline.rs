@@ -165,8 +165,17 @@ pub fn select(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<
         return folder.map_or_else(|| Ok(Vec::new()), |dir| content::discover(&project.root, &dir));
     }
     let mut out = Vec::new();
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let root = canonical(&project.root);
     for p in paths {
         let abs = normalize(&if p.is_absolute() { p.clone() } else { project.root.join(p) });
+        if abs.exists() && !canonical(&abs).starts_with(&root) {
+            return Err(crate::error::Error::usage(format!(
+                "`{}` is outside the repository ({}): crier reads posts inside it only",
+                p.display(),
+                project.root.display()
+            )));
+        }
         if abs.is_dir() {
             out.extend(content::discover(&project.root, &abs)?);
         } else if abs.is_file() {

@@ -393,6 +393,30 @@ fn dry_run_sends_nothing_writes_nothing_and_lists_the_plan() {
     assert!(run.stdout.contains("content/a.md → threads"), "{run}");
 }
 
+/// `--only` names posts; it cannot make a post of a file publish would never find.
+#[test]
+fn only_refuses_files_that_are_not_posts() {
+    let w = World::new();
+    let post = md("platforms: [threads]\n", "Not a post.\n");
+    w.file(".gitignore", "content/private.md\n");
+    for f in ["content/private.md", "content/_draft.md", "notes/n.md"] {
+        w.file(f, &post);
+    }
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(outside.path().join("o.md"), &post).expect("write");
+    let far = outside.path().join("o.md").display().to_string();
+    for f in ["content/private.md", "content/_draft.md", "notes/n.md", far.as_str()] {
+        let run = w.publish(&["--only", f]);
+        run.code(2);
+        assert!(
+            run.stderr.contains("is not a post crier publishes") || run.stderr.contains("is outside the repository"),
+            "{f}\n{run}"
+        );
+    }
+    assert!(w.posts().is_empty(), "nothing was published");
+    assert_eq!(std::fs::read_to_string(outside.path().join("o.md")).expect("read"), post, "nothing was written");
+}
+
 #[test]
 fn only_publishes_just_the_named_files() {
     let w = World::new();
