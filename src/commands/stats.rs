@@ -30,7 +30,7 @@ pub fn execute(g: &Global, args: &StatsArgs) -> Result<Outcome> {
 
     let quiet = g.quiet || args.format != StatsFormat::Human;
     let progress = Progress::new(g, quiet);
-    let http = HttpOptions::from_config(&project.config.publish);
+    let http = HttpOptions::for_reading(&project.config.publish);
     let mut collected = runtime()?.block_on(stats::collect(&project, &g.env, &reports, &only, http, &progress));
     drop(progress);
     table::sort(&mut collected.rows, metric);

@@ -36,7 +36,7 @@ pub fn execute(g: &Global, args: &StatusArgs) -> Result<Outcome> {
                 eprintln!("  {msg}");
             }
         };
-        let http = HttpOptions::from_config(&project.config.publish);
+        let http = HttpOptions::for_reading(&project.config.publish);
         let findings = drift::inspect(&project, &g.env, &reports, &recorded, http, &progress);
         let index: std::collections::HashMap<(&str, _), usize> =
             entries.iter().enumerate().map(|(i, e)| ((e.path.as_str(), e.platform), i)).collect();

@@ -181,7 +181,17 @@ impl HttpOptions {
             ..Self::default()
         }
     }
+
+    /// For commands that only read (`status --remote`, `stats`): a reply is waited for at
+    /// most [`READ_TIMEOUT`], so a server that never answers costs seconds, not minutes.
+    pub fn for_reading(p: &crate::config::PublishConfig) -> Self {
+        let opts = Self::from_config(p);
+        Self { request_timeout: opts.request_timeout.min(READ_TIMEOUT), ..opts }
+    }
 }
+
+/// The longest a read-only command waits for one reply.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An HTTP client with crier's user agent and the given timeouts (rustls).
 pub fn client(request_timeout: Duration) -> reqwest::Client {

@@ -47,9 +47,9 @@ pub enum Class {
     Ambiguous,
 }
 
-/// Attempts in a row that reach no server (the connection refused, no such host) before a
-/// call gives up: enough for a restart, not the whole retry budget.
-const MAX_UNREACHABLE_ATTEMPTS: u32 = 4;
+/// Attempts in a row that get no answer (the connection refused, no such host, no reply in
+/// time) before a call gives up: enough for a restart, not the whole retry budget.
+const MAX_UNANSWERED_ATTEMPTS: u32 = 3;
 
 /// A platform's reading of an error reply.
 #[derive(Debug, Clone)]
@@ -266,7 +266,7 @@ impl HttpClient {
         let redactor = &self.redactor();
         let mut backoff = Backoff::from_options(&self.opts);
         let mut reached = false;
-        let mut unreachable = 0;
+        let mut unanswered = 0;
         loop {
             if req.write {
                 self.space_write().await;
@@ -275,14 +275,14 @@ impl HttpClient {
                 Ok(ok) => return Ok(ok),
                 Err(f) => f,
             };
-            // No connection at all (refused, no such host): a few tries cover a restart;
-            // the whole retry budget would keep a run waiting minutes on a server that is down.
-            let connected = failure.reached || failure.status.is_some();
-            unreachable = if connected { 0 } else { unreachable + 1 };
+            // No answer at all (refused, no such host, no reply in time): a few tries cover a
+            // restart; the whole retry budget would keep a run waiting minutes on a server
+            // that is down or hangs.
+            unanswered = if failure.status.is_some() { 0 } else { unanswered + 1 };
             reached |= failure.reached;
             failure.reached = reached;
             if !matches!(failure.class, Class::Transient | Class::Throttled | Class::RateLimited)
-                || unreachable >= MAX_UNREACHABLE_ATTEMPTS
+                || unanswered >= MAX_UNANSWERED_ATTEMPTS
             {
                 return Err(failure);
             }
@@ -426,7 +426,7 @@ mod tests {
         let req = Request { operation: "create", safety: Safety::OnceOnly, write: true, build: &build };
         let Err(f) = client.send(&NoBody, &req, &quiet).await else { panic!("nothing listens there") };
         assert_eq!((f.class, f.reached, f.status), (Class::Transient, false, None), "{}", f.text);
-        assert_eq!(client.calls(), u64::from(MAX_UNREACHABLE_ATTEMPTS));
+        assert_eq!(client.calls(), u64::from(MAX_UNANSWERED_ATTEMPTS));
     }
 
     struct NoBody;
