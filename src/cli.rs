@@ -130,12 +130,14 @@ pub struct StatsArgs {
     #[arg(help = with_platform_names("Read only these platforms"), long, value_name = "NAME", num_args = 1..)]
     pub platform: Vec<String>,
 
-    /// Output format (json: contract section 4; csv: one row per post and platform).
+    /// Output format (json: `posts` with their `metrics`, and the `unavailable` platforms with
+    /// the reason, shape in the README's `crier stats` section; csv: one row per post and platform).
     #[arg(long, value_enum, default_value_t = StatsFormat::Human)]
     pub format: StatsFormat,
 
-    /// Append the numbers that changed to `stats.file` (default `.crier/stats.jsonl`) and
-    /// commit and push it as `crier: record engagement [skip ci]`.
+    /// Append one line per post and platform read (every run, unchanged numbers too) to
+    /// `stats.file` (default `.crier/stats.jsonl`) and commit and push it as
+    /// `crier: record engagement [skip ci]`.
     #[arg(long)]
     pub record: bool,
 

@@ -148,7 +148,7 @@ fn devto(g: &Global, args: &ImportDevtoArgs) -> Result<Outcome> {
             for (i, _) in &lookups {
                 planned[*i]
                     .notes
-                    .push("the record's `url` is empty: `crier adopt` fills it in (DEVTO_API_KEY set)".to_owned());
+                    .push("the record's `url` is empty: `crier adopt` fills it in (with DEVTO_API_KEY set)".to_owned());
             }
         }
     }

@@ -15,8 +15,9 @@ const CONFIG: &str = r#"# yaml-language-server: $schema=.crier/schema/config.jso
 # unless marked as an example.
 
 defaults:
-  # Where posts go when they do not list `platforms` themselves.
-  platforms: [threads]
+  # Where posts go when they do not list `platforms` themselves (the default is
+  # none: then every post must list its own).
+  platforms: [threads]   # example
 
 # Free values for templates, as {{config.vars.NAME}}.
 vars:

@@ -83,7 +83,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "FILE")]
     pub write_env: Option<PathBuf>,
 
-    /// How long to wait for the browser's redirect to this machine (seconds).
+    /// How long to wait for the browser's redirect to this machine (seconds; unused by
+    /// `crier auth x`, whose PIN flow has no redirect).
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub timeout: u64,
 
