@@ -124,10 +124,11 @@ pub fn plan(reports: &[PostReport], now: DateTime<Utc>) -> Vec<PlanEntry> {
                 }
             } else if post.is_draft() {
                 State::Draft
+            } else if r.errors() > 0 || rendered.is_none() {
+                // Before the schedule: a scheduled post with errors would fail when due.
+                State::Invalid
             } else if let Some(t) = at.filter(|t| *t > now) {
                 State::Scheduled(t)
-            } else if r.errors() > 0 || rendered.is_none() {
-                State::Invalid
             } else {
                 State::Due
             };
@@ -213,6 +214,8 @@ mod tests {
             ("content/d-now.md", "---\nplatforms: [threads]\n---\nx\n"),
             ("content/e-bad.md", "---\nplatforms: [threads]\npublish_at: nope\n---\nx\n"),
             ("content/f-sent.md", sent),
+            // Scheduled, but dev.to needs a title: invalid now, not when it is due.
+            ("content/g-later-bad.md", "---\nplatforms: [devto]\npublish_at: 2030-01-01T00:00:00Z\n---\nx\n"),
         ];
         let got = plan_for(&files, "2026-11-28T10:00:00Z");
         let want = [
@@ -224,6 +227,7 @@ mod tests {
             ("content/c-due.md", "threads", "due"),
             ("content/c-due.md", "devto", "due"),
             ("content/b-later.md", "threads", "scheduled"),
+            ("content/g-later-bad.md", "devto", "invalid"),
         ];
         let got: Vec<(&str, &str, &str)> = got.iter().map(|(p, pl, s)| (p.as_str(), *pl, *s)).collect();
         assert_eq!(got, want);
