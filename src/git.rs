@@ -862,7 +862,12 @@ fn commit_and_push_all(
             GitOutcome::NothingToCommit
         });
     }
-    let (remote, merge) = upstream(&r.repo, &branch)?;
+    let (remote, merge) = match upstream(&r.repo, &branch) {
+        Ok(u) => u,
+        // Nothing new to push, and nowhere to push it: nothing to say.
+        Err(_) if !committed => return Ok(GitOutcome::NothingToCommit),
+        Err(e) => return Err(e),
+    };
     if !committed {
         if !has_unpushed_records(&r.repo, head_id, &remote, &merge) {
             return Ok(GitOutcome::NothingToCommit);
@@ -1624,9 +1629,11 @@ mod tests {
         git(&f.work, &["remote", "remove", "origin"]);
         let c = change("content/post.md", 9);
         write_back(&f.work, &c);
-        let err = commit_and_push(&f.work, &[c], &opts()).unwrap_err();
+        let err = commit_and_push(&f.work, std::slice::from_ref(&c), &opts()).unwrap_err();
         assert!(matches!(err, GitError::NoUpstream { .. }), "{err:?}");
         assert!(err.to_string().contains("git remote add origin"));
+        // A later run with nothing new to commit has nothing to push either: no error.
+        assert_eq!(commit_and_push(&f.work, &[c], &opts()).unwrap(), GitOutcome::NothingToCommit);
     }
 
     #[test]

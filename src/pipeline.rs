@@ -177,7 +177,11 @@ pub fn select(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<
             )));
         }
         if abs.is_dir() {
-            out.extend(content::discover(&project.root, &abs)?);
+            // A folder holding the configuration (`check .`): crier.yaml is not a post.
+            let config = project.config_path.as_deref().map(canonical);
+            out.extend(
+                content::discover(&project.root, &abs)?.into_iter().filter(|f| config.as_ref() != Some(&canonical(f))),
+            );
         } else if abs.is_file() {
             out.push(abs);
         } else {
@@ -188,6 +192,38 @@ pub fn select(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<
     // the files themselves, not the paths as given.
     let mut seen = std::collections::HashSet::new();
     out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    out.sort();
+    Ok(out)
+}
+
+/// The posts among `paths` (`publish --only`, `delete`, `adopt`): a folder gives the posts
+/// in it; a file must be a post a run would find on its own, as a file outside the content
+/// folder, ignored by git or named with `_` or `.` is never published, deleted or
+/// committed by naming it (exit 2). No paths: every post.
+pub fn select_posts(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<PathBuf>> {
+    let all = select(project, &[])?;
+    if paths.is_empty() {
+        return Ok(all);
+    }
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let posts: std::collections::HashSet<_> = all.iter().map(|p| canonical(p)).collect();
+    let mut out = Vec::new();
+    for p in paths {
+        let found = select(project, std::slice::from_ref(p))?;
+        if project.root.join(p).is_dir() {
+            out.extend(found.into_iter().filter(|f| posts.contains(&canonical(f))));
+        } else if let Some(f) = found.iter().find(|f| !posts.contains(&canonical(f))) {
+            return Err(crate::error::Error::usage(format!(
+                "`{}` is not a post crier publishes: posts are the files under `{}` that git does not ignore and whose names do not start with `_` or `.`",
+                crate::content::relative_display(&project.root, f),
+                project.config.content_dir
+            )));
+        } else {
+            out.extend(found);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(canonical(p)));
     out.sort();
     Ok(out)
 }

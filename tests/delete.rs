@@ -164,6 +164,25 @@ fn dry_run_deletes_nothing() {
     assert_eq!((w.read("content/chain.md"), w.read("content/article.md")), before);
 }
 
+/// `delete` takes posts: a named file that is not one is exit 2; a folder gives its posts
+/// (`.` is the repository: crier.yaml is not a post).
+#[test]
+fn delete_takes_posts_only() {
+    let w = World::new();
+    w.file("content/chain.md", CHAIN);
+    w.file("media/a.png", common::png(8, 8));
+    w.run(&["publish"]).code(0);
+    for not_a_post in ["crier.yaml", "media/a.png"] {
+        let run = w.run(&["delete", not_a_post, "--yes"]);
+        run.code(2);
+        assert!(run.stderr.contains(&format!("`{not_a_post}` is not a post")), "{run}");
+    }
+    let run = w.run(&["delete", ".", "--dry-run"]);
+    run.code(0).stdout_has("content/chain.md → threads");
+    assert!(!run.stdout.contains("crier.yaml"), "{run}");
+    assert!(w.fake.threads.published_posts().iter().all(|p| !p.deleted));
+}
+
 #[test]
 fn a_missing_delete_permission_names_the_scope_and_changes_nothing() {
     let w = World::new();

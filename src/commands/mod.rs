@@ -252,7 +252,7 @@ pub(crate) fn selection(g: &Global, paths: &[std::path::PathBuf], platforms: &[S
     let project = open_project(g)?;
     let now = crate::publish::rfc3339(g.env.now()?);
     let only = parse_platforms(platforms)?;
-    let files = crate::pipeline::select(&project, paths)?;
+    let files = crate::pipeline::select_posts(&project, paths)?;
     Ok(Selection { project, now, only, files })
 }
 

@@ -32,8 +32,7 @@ pub fn execute(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     let files = if args.only.is_empty() {
         pipeline::select(&project, &[])?
     } else {
-        let named = pipeline::select(&project, &[args.only.as_slice(), args.resend.as_slice()].concat())?;
-        only_posts(&project, named)?
+        pipeline::select_posts(&project, &[args.only.as_slice(), args.resend.as_slice()].concat())?
     };
     let reports = pipeline::check_all(&project, &files);
     let mut entries = publish::plan(&reports, now);
@@ -356,22 +355,6 @@ fn dry_run_report(
 }
 
 /// The title of the posts held back because their reply was lost.
-/// The files `--only` names, each of which must be a post `publish` would find on its own:
-/// a file outside the content folder, ignored by git or named with `_` or `.` is never
-/// published (nor committed) by naming it.
-fn only_posts(project: &crate::project::Project, named: Vec<std::path::PathBuf>) -> Result<Vec<std::path::PathBuf>> {
-    let canonical = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let posts: std::collections::HashSet<_> = pipeline::select(project, &[])?.iter().map(|p| canonical(p)).collect();
-    match named.iter().find(|p| !posts.contains(&canonical(p))) {
-        Some(p) => Err(Error::usage(format!(
-            "`{}` is not a post crier publishes: posts are the files under `{}` that git does not ignore and whose names do not start with `_` or `.`",
-            crate::content::relative_display(&project.root, p),
-            project.config.content_dir
-        ))),
-        None => Ok(named),
-    }
-}
-
 /// A changed post on a platform that cannot edit it (Threads, Bluesky, X, Nostr notes).
 fn left_alone_line(e: &PlanEntry, url: &str) -> String {
     format!(
