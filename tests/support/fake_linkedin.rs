@@ -130,7 +130,14 @@ pub(crate) struct Linkedin {
 /// The state a fake starts in.
 impl From<FakeConfig> for Linkedin {
     fn from(cfg: FakeConfig) -> Self {
-        Linkedin { cfg, next_id: 7_240_000_000_000_000_001, ..Linkedin::default() }
+        // The clock starts on the tests' date (`CRIER_NOW`, 2026-11-28T10:00:00Z), not
+        // today: which versions it serves must not change with the calendar.
+        Linkedin {
+            cfg,
+            clock: Clock::new(Some(1_795_860_000)),
+            next_id: 7_240_000_000_000_000_001,
+            ..Linkedin::default()
+        }
     }
 }
 
