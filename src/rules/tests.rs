@@ -788,6 +788,10 @@ fn devto_cases() -> Vec<Case> {
         md("tag of 31 chars", dv(&format!("tags: [{}]\n", a(31)), "Body\n")).fires(&["devto-tag-invalid"]),
         md("empty tag", dv("tags: [rust, \"\"]\n", "Body\n")).fires(&["devto-tag-invalid"]),
         md("body of 800 KB", dv("", &a(800 * 1024))).passes("devto-body-too-large"),
+        yml("dev.to post with only a thread", "platforms: [devto]\ntitle: T\nthread:\n  - one\n  - two\n")
+            .fires(&["devto-empty"])
+            .at("devto-empty", 1, 1),
+        md("dev.to post with a body", dv("", "Body\n")).passes("devto-empty"),
         md("body of 800 KB + 1", dv("", &a(800 * 1024 + 1))).fires(&["devto-body-too-large"]),
         md(
             "https canonical_url and cover_image",

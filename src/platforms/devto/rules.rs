@@ -12,6 +12,7 @@ use crate::content::Post;
 use crate::diag::Diagnostic;
 use crate::project::Project;
 use crate::render::text::markdown_options;
+use crate::rules;
 
 pub const MAX_TITLE_CHARS: usize = 128;
 pub const MAX_TAGS: usize = 4;
@@ -91,6 +92,12 @@ pub fn validate(_project: &Project, post: &Post, out: &DevtoOutput) -> Vec<Diagn
         }
     }
 
+    // dev.to publishes the body alone: a post whose only text is elsewhere (a YAML post's
+    // `thread:`) would be an empty article.
+    if out.body_markdown.trim().is_empty() && rules::has_content(post) {
+        let message = "the post has nothing to publish on dev.to: the article body is empty (dev.to takes the post's body or `text`, not `thread:`)";
+        d.push(rules::nothing_to_publish(post, post.head_span(), "devto-empty", message, "devto"));
+    }
     if out.body_markdown.len() > MAX_BODY_BYTES {
         d.push(
             Diagnostic::error(
