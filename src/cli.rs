@@ -329,7 +329,8 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct NewArgs {
-    /// Name of the post file, without extension (may include folders: `2026/launch`).
+    /// Name of the post file (may include folders: `2026/launch`); ending it in `.yaml` or
+    /// `.yml` makes a YAML post, as --yaml does.
     #[arg(value_name = "SLUG")]
     pub slug: String,
 

@@ -6,7 +6,20 @@ use crate::error::{Error, Result};
 
 pub fn execute(g: &Global, args: &NewArgs) -> Result<Outcome> {
     let project = open_project(g)?;
-    let slug = args.slug.trim_end_matches(".md").trim_end_matches(".yaml").trim_end_matches(".yml");
+    // A SLUG that ends in a post's extension chooses the format (`x.yaml` is a YAML post),
+    // so `new x.yaml` never makes `x.md`; `.md` with `--yaml` asks for both.
+    let given =
+        ["md", "yaml", "yml"].into_iter().find_map(|ext| Some((args.slug.strip_suffix(&format!(".{ext}"))?, ext)));
+    let (slug, ext) = match given {
+        Some((_, "md")) if args.yaml => {
+            return Err(Error::usage(format!(
+                "`{}` names a Markdown post, but --yaml asks for YAML: give the name without `.md` (or end it in `.yaml`)",
+                args.slug
+            )));
+        }
+        Some((slug, ext)) => (slug, ext),
+        None => (args.slug.as_str(), if args.yaml { "yaml" } else { "md" }),
+    };
     let valid = !slug.is_empty()
         && slug.split('/').all(|seg| !seg.is_empty() && !seg.starts_with(['.', '_']) && seg != "..")
         && slug.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'));
@@ -16,17 +29,19 @@ pub fn execute(g: &Global, args: &NewArgs) -> Result<Outcome> {
             args.slug
         )));
     }
-    let ext = if args.yaml { "yaml" } else { "md" };
     let rel = format!("{}/{slug}.{ext}", project.config.content_dir);
     let path = project.root.join(&rel);
-    if path.exists() {
-        return Err(Error::usage(format!("`{rel}` already exists")));
+    // One slug, one post: a file of it in any post format is the post already.
+    for taken in [ext, "md", "yaml", "yml"].map(|e| format!("{}/{slug}.{e}", project.config.content_dir)) {
+        if project.root.join(&taken).exists() {
+            return Err(Error::usage(format!("`{taken}` already exists")));
+        }
     }
     let name = slug.rsplit('/').next().unwrap_or(slug);
     let title = title_from_slug(name);
     let platforms =
         if project.config.defaults.platforms.is_empty() { "platforms: [threads]\n".to_owned() } else { String::new() };
-    let text = if args.yaml {
+    let text = if ext != "md" {
         format!(
             "# Remove `draft: true` (or set it to false) when the post is ready.\ntitle: \"{title}\"\n{platforms}draft: true\n# publish_at: 2030-01-01T09:00:00Z\ntext: |\n  Write the post here.\n"
         )
