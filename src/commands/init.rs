@@ -50,7 +50,7 @@ tags: [crier]
 
 This post lives in git and was checked by crier.
 
-Edit it, run `crier check`, and see it with `crier render content/hello.md`.
+Edit it, run `crier check`, and see it with `crier render @POST@`.
 ";
 
 const THREADS_TEMPLATE: &str = r"{{!--
@@ -74,10 +74,10 @@ const WORKFLOW: &str = r#"# Posts: checked on pull requests (annotations and a p
 name: crier
 on:
   pull_request:
-    paths: ["content/**", "templates/**", "media/**", "crier.yaml"]
+    paths: @PATHS@
   push:
     branches: [@BRANCH_PATTERN@]
-    paths: ["content/**", "templates/**", "media/**", "crier.yaml"]
+    paths: @PATHS@
   schedule:
     # Every 15 minutes, for posts scheduled with `publish_at`.
     - cron: "*/15 * * * *"
@@ -239,14 +239,23 @@ pub fn execute(g: &Global, args: &InitArgs) -> Result<Outcome> {
             .replace("@BRANCH_PATTERN@", &branch_pattern(&branch))
             .replace("@BRANCH@", &branch.replace('\n', " "))
     };
-    let (workflow, stats_workflow) = (fill(WORKFLOW), fill(STATS_WORKFLOW));
+    // A crier.yaml already there decides where the post and the template go (and what the
+    // workflow watches); one crier cannot read stops here, as it stops every command.
+    let config = crate::config::load(&g.root, None, platforms::catalog())?.config;
+    let (content, templates) = (folder(&config.content_dir), folder(&config.templates_dir));
+    let post = format!("{content}hello.md");
+    let template = format!("{templates}threads.hbs");
+    let paths = serde_json::json!([format!("{content}**"), format!("{templates}**"), "media/**", "crier.yaml"]);
+    let paths = paths.to_string().replace("\",\"", "\", \"");
+    let (workflow, stats_workflow) = (fill(WORKFLOW).replace("@PATHS@", &paths), fill(STATS_WORKFLOW));
+    let welcome = WELCOME.replace("@POST@", &post);
     let schemas = [SchemaKind::Config, SchemaKind::Post].map(|k| (schema::file(k), schema::text(k)));
     let files: [(&str, &str); 7] = [
         ("crier.yaml", CONFIG),
         (&schemas[0].0, &schemas[0].1),
         (&schemas[1].0, &schemas[1].1),
-        ("content/hello.md", WELCOME),
-        ("templates/threads.hbs", THREADS_TEMPLATE),
+        (&post, &welcome),
+        (&template, THREADS_TEMPLATE),
         (".github/workflows/crier.yml", &workflow),
         (".github/workflows/crier-stats.yml", &stats_workflow),
     ];
@@ -270,9 +279,16 @@ pub fn execute(g: &Global, args: &InitArgs) -> Result<Outcome> {
     let said = ignore_dotenv(&g.root)?;
     if !g.quiet {
         println!("{said}");
-        println!("\nnext: edit content/hello.md, then run `crier check`");
+        println!("\nnext: edit {post}, then run `crier check`");
     }
     Ok(Outcome::Success)
+}
+
+/// A configured folder as the start of a path in it: `posts/`, or nothing for the
+/// repository's root (`.`).
+fn folder(dir: &str) -> String {
+    let dir = dir.trim_start_matches("./").trim_end_matches('/');
+    if dir.is_empty() || dir == "." { String::new() } else { format!("{dir}/") }
 }
 
 /// Puts `.env` (which holds the credentials) in `.gitignore`: creates the file, or
