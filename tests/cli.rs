@@ -853,6 +853,62 @@ fn init_scaffolds_and_keeps_an_existing_config() {
 }
 
 #[test]
+fn new_refuses_a_slug_taken_in_either_format() {
+    let repo = Repo::new();
+    repo.file("content/hello.md", THREADS_POST).file("content/old.yml", "platforms: [threads]\ntext: Hi\n");
+    // Two files of one slug would be two posts; the one there is named.
+    for (args, taken) in [
+        (&["new", "hello", "--yaml"][..], "content/hello.md"),
+        (&["new", "hello.yaml"][..], "content/hello.md"),
+        (&["new", "old"][..], "content/old.yml"),
+    ] {
+        let run = repo.run(args);
+        run.code(2);
+        assert!(run.stderr.contains(&format!("`{taken}` already exists")), "{args:?}\n{run}");
+    }
+    assert!(!repo.exists("content/hello.yaml") && !repo.exists("content/old.md"));
+
+    // The extension a SLUG ends in chooses the format; `.md` with --yaml is a contradiction.
+    repo.run(&["new", "x.yaml"]).code(0);
+    assert!(repo.exists("content/x.yaml") && !repo.exists("content/x.md"));
+    repo.run(&["new", "y.yml"]).code(0);
+    assert!(repo.exists("content/y.yml"));
+    repo.run(&["new", "z.md"]).code(0);
+    assert!(repo.exists("content/z.md"));
+    let run = repo.run(&["new", "w.md", "--yaml"]);
+    run.code(2);
+    assert!(run.stderr.contains("--yaml"), "{run}");
+    assert!(!repo.exists("content/w.md") && !repo.exists("content/w.yaml"));
+    repo.run(&["check"]).code(0);
+}
+
+#[test]
+fn init_scaffolds_into_the_folders_an_existing_config_names() {
+    let repo = Repo::new();
+    repo.file("crier.yaml", "defaults:\n  platforms: [threads]\ncontent_dir: posts\ntemplates_dir: tpl\n");
+    let run = repo.run(&["init"]);
+    run.code(0);
+    for f in ["posts/hello.md", "tpl/threads.hbs"] {
+        assert!(repo.exists(f), "{f} not created\n{run}");
+    }
+    assert!(!repo.exists("content") && !repo.exists("templates"), "{run}");
+    assert!(run.stdout.contains("next: edit posts/hello.md"), "{run}");
+    assert!(repo.read("posts/hello.md").contains("crier render posts/hello.md"));
+    let workflow = repo.read(".github/workflows/crier.yml");
+    assert!(workflow.contains(r#"paths: ["posts/**", "tpl/**", "media/**", "crier.yaml"]"#), "{workflow}");
+    assert!(!workflow.contains("content/**"), "{workflow}");
+    let check = repo.run(&["check", "--format", "json"]);
+    check.code(0);
+    assert_eq!(check.json()["posts"], 1);
+
+    // A configuration crier cannot read stops init, as it stops every other command.
+    let broken = Repo::new();
+    broken.file("crier.yaml", "content_dir: [posts\n");
+    broken.run(&["init"]).code(2);
+    assert!(!broken.exists("content/hello.md") && !broken.exists(".github/workflows/crier.yml"));
+}
+
+#[test]
 fn init_in_an_empty_folder_passes_check() {
     let repo = Repo::new();
     repo.run(&["init"]).code(0);
