@@ -1057,6 +1057,33 @@ fn a_deleted_record_is_shown_and_never_published_again() {
 }
 
 #[test]
+fn status_shows_a_record_of_a_platform_the_post_no_longer_lists() {
+    let repo = Repo::new();
+    let dropped = PUBLISHED_TWICE.replace("platforms: [threads, devto]", "platforms: [threads]");
+    repo.file("content/p.md", &dropped);
+    let status = repo.run(&["status", "--format", "json"]);
+    status.code(0);
+    let posts = status.json()["posts"].as_array().expect("posts").clone();
+    let devto = posts.iter().find(|p| p["platform"] == "devto").unwrap_or_else(|| panic!("no devto row\n{status}"));
+    assert_eq!(
+        (devto["state"].as_str(), devto["url"].as_str()),
+        (Some("published"), Some("https://dev.to/me/gone-soon"))
+    );
+    assert_eq!(posts.len(), 2, "{status}");
+    let human = repo.run(&["status"]);
+    human.code(0);
+    let line = human.stdout.lines().find(|l| l.contains("devto")).unwrap_or_else(|| panic!("{human}"));
+    assert!(
+        line.contains("https://dev.to/me/gone-soon") && line.contains("no longer in the post's platforms"),
+        "{human}"
+    );
+    // Publish still leaves it alone: no update, no second article.
+    let plan = repo.run(&["publish", "--dry-run"]);
+    plan.code(0);
+    assert!(!plan.stdout.contains("devto") && !plan.stdout.contains("dev.to"), "{plan}");
+}
+
+#[test]
 fn status_remote_needs_the_credentials_of_the_platforms_it_asks() {
     let repo = Repo::new();
     repo.file("content/p.md", PUBLISHED_TWICE);

@@ -46,17 +46,29 @@ pub fn execute(g: &Global, args: &StatusArgs) -> Result<Outcome> {
             }
         }
     }
+    // Every row shown: the plan (its index in `entries`), and the records of platforms a post
+    // no longer lists (none), which publish leaves alone and --remote does not ask about.
+    let unlisted = publish::unlisted(&reports);
+    let mut rows: Vec<(&publish::PlanEntry, Option<usize>)> =
+        entries.iter().enumerate().map(|(i, e)| (e, Some(i))).chain(unlisted.iter().map(|e| (e, None))).collect();
+    rows.sort_by(|a, b| publish::plan_order(a.0, b.0));
+    let by_entry: std::collections::HashMap<usize, &Finding> = remote.iter().map(|(i, f)| (*i, f)).collect();
+    let finding = |i: Option<usize>| i.and_then(|i| by_entry.get(&i).copied());
     let drifted = remote.iter().filter(|(_, f)| f.remote.is_drift()).count();
     let unchecked = remote.iter().filter(|(_, f)| matches!(f.remote, crate::platforms::Remote::Unchecked(_))).count();
 
     match args.format {
         RenderFormat::Json => {
-            let mut posts = publish::plan_json(&entries);
-            if let Value::Array(list) = &mut posts {
-                for (i, f) in &remote {
-                    list[*i]["remote"] = remote_json(f);
-                }
-            }
+            let posts: Vec<Value> = rows
+                .iter()
+                .map(|&(e, i)| {
+                    let mut v = publish::entry_json(e);
+                    if let Some(f) = finding(i) {
+                        v["remote"] = remote_json(f);
+                    }
+                    v
+                })
+                .collect();
             let mut out = json!({ "posts": posts });
             if args.remote {
                 out["remote"] =
@@ -66,9 +78,9 @@ pub fn execute(g: &Global, args: &StatusArgs) -> Result<Outcome> {
         }
         RenderFormat::Human => {
             let mut out = String::new();
-            let width = entries.iter().map(|e| e.path.len()).max().unwrap_or(0);
-            for e in &entries {
-                let detail = match &e.state {
+            let width = rows.iter().map(|(e, _)| e.path.len()).max().unwrap_or(0);
+            for &(e, i) in &rows {
+                let mut detail = match &e.state {
                     State::Scheduled(t) => format!("at {}", publish::rfc3339(*t)),
                     State::Published { url, changed: false } => url.clone(),
                     State::Published { url, changed: true } => format!("{url} (changed since published)"),
@@ -79,9 +91,13 @@ pub fn execute(g: &Global, args: &StatusArgs) -> Result<Outcome> {
                     }
                     State::Draft | State::Due => String::new(),
                 };
+                if i.is_none() {
+                    let _ =
+                        write!(detail, " (`{}` is no longer in the post's platforms: publish leaves it)", e.platform);
+                }
                 let _ = writeln!(out, "{:width$}  {:8} {:10} {detail}", e.path, e.platform.name(), e.state.name());
             }
-            if entries.is_empty() {
+            if rows.is_empty() {
                 out.push_str("no posts\n");
             }
             if args.remote {

@@ -114,14 +114,7 @@ pub fn plan(reports: &[PostReport], now: DateTime<Utc>) -> Vec<PlanEntry> {
             let rendered = r.rendered.iter().find(|x| x.platform() == platform);
             let hash = rendered.map(|r| fingerprint(r.as_ref()));
             let state = if let Some(rec) = record_of(post, platform) {
-                let url = rec.get("url").and_then(Value::as_str).unwrap_or_default().to_owned();
-                let recorded = rec.get("hash").and_then(Value::as_str);
-                let changed = matches!((recorded, &hash), (Some(a), Some(b)) if a != b);
-                match (crate::ledger::unconfirmed_note(rec), rec.get("deleted_at").and_then(Value::as_str)) {
-                    (Some(note), _) => State::Unconfirmed { note },
-                    (None, Some(at)) => State::Deleted { url, at: at.to_owned() },
-                    (None, None) => State::Published { url, changed },
-                }
+                recorded_state(rec, hash.as_deref())
             } else if post.is_draft() {
                 State::Draft
             } else if r.errors() > 0 || rendered.is_none() {
@@ -142,11 +135,49 @@ pub fn plan(reports: &[PostReport], now: DateTime<Utc>) -> Vec<PlanEntry> {
             });
         }
     }
-    // Platforms of one post in registry order: a post that links another platform's
-    // post waits for it during the run (see `run`), whatever the order here.
-    entries.sort_by(|a, b| {
-        a.publish_at.cmp(&b.publish_at).then_with(|| a.path.cmp(&b.path)).then(a.platform.cmp(&b.platform))
-    });
+    entries.sort_by(plan_order);
+    entries
+}
+
+/// The order of [`plan`]. Platforms of one post in registry order: a post that links
+/// another platform's post waits for it during the run (see `run`), whatever the order here.
+pub fn plan_order(a: &PlanEntry, b: &PlanEntry) -> std::cmp::Ordering {
+    a.publish_at.cmp(&b.publish_at).then_with(|| a.path.cmp(&b.path)).then(a.platform.cmp(&b.platform))
+}
+
+/// The state a record says, `hash` being the fingerprint of what would be sent now (none:
+/// nothing to compare, so not `changed`).
+fn recorded_state(rec: &Value, hash: Option<&str>) -> State {
+    let url = rec.get("url").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let recorded = rec.get("hash").and_then(Value::as_str);
+    let changed = matches!((recorded, hash), (Some(a), Some(b)) if a != b);
+    match (crate::ledger::unconfirmed_note(rec), rec.get("deleted_at").and_then(Value::as_str)) {
+        (Some(note), _) => State::Unconfirmed { note },
+        (None, Some(at)) => State::Deleted { url, at: at.to_owned() },
+        (None, None) => State::Published { url, changed },
+    }
+}
+
+/// The records of platforms a post no longer lists in `platforms` (in [`plan`]'s order):
+/// still out there, so `status` shows them, but never in [`plan`], so `publish` neither
+/// updates nor republishes them.
+pub fn unlisted(reports: &[PostReport]) -> Vec<PlanEntry> {
+    let mut entries = Vec::new();
+    for r in reports {
+        let Some(post) = &r.post else { continue };
+        for platform in PlatformId::all().filter(|p| !r.targets.contains(p)) {
+            let Some(rec) = record_of(post, platform) else { continue };
+            entries.push(PlanEntry {
+                path: r.path.clone(),
+                abs_path: r.abs_path.clone(),
+                platform,
+                state: recorded_state(rec, None),
+                publish_at: publish_at(post),
+                hash: None,
+            });
+        }
+    }
+    entries.sort_by(plan_order);
     entries
 }
 
@@ -160,25 +191,23 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 pub fn plan_json(entries: &[PlanEntry]) -> Value {
-    Value::Array(
-        entries
-            .iter()
-            .map(|e| {
-                let mut v = json!({"file": e.path, "platform": e.platform.name(), "state": e.state.name()});
-                match &e.state {
-                    State::Scheduled(t) => v["publish_at"] = json!(rfc3339(*t)),
-                    State::Published { url, .. } => v["url"] = json!(url),
-                    State::Deleted { url, at } => {
-                        v["url"] = json!(url);
-                        v["deleted_at"] = json!(at);
-                    }
-                    State::Unconfirmed { note } => v["unconfirmed"] = json!(note),
-                    _ => {}
-                }
-                v
-            })
-            .collect(),
-    )
+    Value::Array(entries.iter().map(entry_json).collect())
+}
+
+/// One entry of [`plan_json`].
+pub fn entry_json(e: &PlanEntry) -> Value {
+    let mut v = json!({"file": e.path, "platform": e.platform.name(), "state": e.state.name()});
+    match &e.state {
+        State::Scheduled(t) => v["publish_at"] = json!(rfc3339(*t)),
+        State::Published { url, .. } => v["url"] = json!(url),
+        State::Deleted { url, at } => {
+            v["url"] = json!(url);
+            v["deleted_at"] = json!(at);
+        }
+        State::Unconfirmed { note } => v["unconfirmed"] = json!(note),
+        _ => {}
+    }
+    v
 }
 
 #[cfg(test)]
