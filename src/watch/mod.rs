@@ -223,6 +223,16 @@ pub fn classify(events: &[notify::Event], cx: &Context<'_>) -> Changes {
         touched.extend(e.paths.iter().cloned());
     }
     let mut changes = Changes::default();
+    // New ignore rules apply to the posts that arrive with them: read them
+    // before classifying the batch's content.
+    let fresh;
+    let ignored = if touched.iter().any(|p| matches!(place(p, cx), Place::Ignore)) {
+        fresh = Ignored::load(cx.root, &[cx.content_dir]);
+        &fresh
+    } else {
+        cx.ignored
+    };
+    let cx = &Context { ignored, ..*cx };
     let mut all_templates = false;
     for path in touched {
         match place(&path, cx) {

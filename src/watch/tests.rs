@@ -289,6 +289,27 @@ fn ignored_paths_are_not_posts() {
 }
 
 #[test]
+fn ignore_rules_changed_in_the_same_batch_apply_to_its_posts() {
+    // `echo content/ign.md > .gitignore; printf hello > content/ign.md`: one
+    // batch; the new post is ignored by the rules written with it.
+    for (ignore, rel) in
+        [(".gitignore", "content/ign.md"), (".git/info/exclude", "content/ign.md"), ("content/.gitignore", "ign.md")]
+    {
+        let f = Fixture::new();
+        f.write(ignore, &format!("{rel}\n"));
+        f.write("content/ign.md", POST);
+        f.write("content/a.md", EDITED);
+        let c = f.classify(&[f.modify(ignore), f.create("content/ign.md"), f.modify("content/a.md")]);
+        assert_eq!(Fixture::rechecked(&c), ["content/a.md"], "{ignore}");
+        assert!(c.rescan, "{ignore}");
+        // A known post the new rules ignore is forgotten.
+        f.write(ignore, "content/b.md\nb.md\n");
+        let c = f.classify(&[f.modify(ignore), f.modify("content/b.md")]);
+        assert_eq!(Fixture::forgotten(&c), ["content/b.md"], "{ignore}");
+    }
+}
+
+#[test]
 fn a_template_change_rechecks_the_posts_that_use_it() {
     let f = Fixture::new();
     f.write("templates/teaser.hbs", "{{text}}!");
