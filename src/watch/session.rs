@@ -146,7 +146,7 @@ impl Session {
     /// post with `-v`), then the summary.
     pub fn check_all(&mut self) -> Update {
         let mut update = Update { reloaded: true, ..Update::default() };
-        update.text.push_str(&self.template_diagnostics());
+        let mut shown = self.template_diagnostics(&mut update.text);
         let files = match crate::content::discover(&self.project.root, &self.project.content_dir()) {
             Ok(f) => f,
             Err(e) => {
@@ -155,7 +155,7 @@ impl Session {
             }
         };
         let changes = Changes { recheck: files.into_iter().map(|p| (p, None)).collect(), ..Changes::default() };
-        self.recheck(changes.recheck, &mut update, self.out.verbose == 0);
+        self.recheck(changes.recheck, &mut update, self.out.verbose == 0, &mut shown);
         update.text.push_str(&self.summary(None));
         update
     }
@@ -164,6 +164,7 @@ impl Session {
     pub fn apply(&mut self, mut changes: Changes) -> Update {
         let mut update = Update::default();
         let mut everything = false;
+        let mut shown = BTreeSet::new();
         if changes.reload() {
             let what = if changes.config {
                 format!("{} changed", crate::content::relative_display(&self.project.root, &self.config_file))
@@ -182,7 +183,7 @@ impl Session {
                     self.project = project;
                     self.loaded();
                     update.reloaded = true;
-                    update.text.push_str(&self.template_diagnostics());
+                    shown = self.template_diagnostics(&mut update.text);
                     everything = changes.config;
                 }
                 Err(e) => {
@@ -220,19 +221,27 @@ impl Session {
             self.posts.remove(path);
             update.forgotten.push(path.clone());
         }
-        self.recheck(changes.recheck, &mut update, false);
+        self.recheck(changes.recheck, &mut update, false, &mut shown);
         update.text.push_str(&self.summary(Some(update.checked.len() + update.forgotten.len())));
         update
     }
 
     /// Checks `paths` (in parallel) and records the reports; prints a block
     /// per post (only for posts with problems when `only_problems`).
-    fn recheck(&mut self, paths: BTreeMap<PathBuf, Option<u64>>, update: &mut Update, only_problems: bool) {
+    /// `shown`: the template diagnostics (indices) printed in full already.
+    fn recheck(
+        &mut self,
+        paths: BTreeMap<PathBuf, Option<u64>>,
+        update: &mut Update,
+        only_problems: bool,
+        shown: &mut BTreeSet<usize>,
+    ) {
         let files: Vec<PathBuf> = paths.keys().cloned().collect();
         let reports = pipeline::check_all(&self.project, &files);
         for (report, (path, hash)) in reports.into_iter().zip(paths) {
-            if !only_problems || !report.diagnostics.is_empty() {
-                update.text.push_str(&self.block(&report));
+            let templates = self.template_problems(&report);
+            if !only_problems || !report.diagnostics.is_empty() || !templates.is_empty() {
+                update.text.push_str(&self.block(&report, &templates, shown));
             }
             let info = PostInfo { hash: hash.or_else(|| hash_file(&path)), templates: templates_of(&report) };
             self.posts.insert(path.clone(), info);
@@ -241,11 +250,29 @@ impl Session {
         }
     }
 
+    /// The load problems of the templates a parsed post renders with (indices
+    /// into the project's template diagnostics): rendering stops at them.
+    fn template_problems(&self, report: &PostReport) -> Vec<usize> {
+        if report.post.is_none() {
+            return Vec::new();
+        }
+        let names = templates_of(report);
+        let all = &self.project.templates.diagnostics;
+        let used = self.project.templates.diagnostics_of(names.iter().map(String::as_str));
+        used.into_iter().filter_map(|d| all.iter().position(|x| std::ptr::eq(x, d))).collect()
+    }
+
     /// One post: its path, a line per platform (parts and sizes against the
-    /// limits), and its diagnostics exactly as `crier check` shows them.
-    pub fn block(&self, report: &PostReport) -> String {
+    /// limits), and its diagnostics exactly as `crier check` shows them, with
+    /// those of the broken templates it uses (`templates`; in full unless
+    /// `shown` already).
+    fn block(&self, report: &PostReport, templates: &[usize], shown: &mut BTreeSet<usize>) -> String {
         let mut s = String::new();
-        let verdict = match (report.errors(), report.diagnostics.len() - report.errors()) {
+        let template_diags: Vec<&Diagnostic> =
+            templates.iter().map(|&i| &self.project.templates.diagnostics[i]).collect();
+        let errors = report.errors() + template_diags.iter().filter(|d| d.is_error()).count();
+        let warnings = report.diagnostics.len() + template_diags.len() - errors;
+        let verdict = match (errors, warnings) {
             (0, 0) => "ok".to_owned(),
             (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
         };
@@ -254,6 +281,16 @@ impl Session {
             let _ = writeln!(s, "  {}", rendered.summary());
         }
         let sources = pipeline::sources(&self.project, std::slice::from_ref(report));
+        for (&i, d) in templates.iter().zip(template_diags) {
+            if self.out.quiet && d.severity == Severity::Warning {
+                continue;
+            }
+            if shown.insert(i) {
+                s.push_str(&diag::render_human(d, &sources, self.out.style));
+            } else {
+                let _ = writeln!(s, "  {} at {}:{}:{} (shown above)", d.code, d.file, d.line, d.column);
+            }
+        }
         for d in &report.diagnostics {
             if self.out.quiet && d.severity == Severity::Warning {
                 continue;
@@ -263,9 +300,15 @@ impl Session {
         s
     }
 
-    fn template_diagnostics(&self) -> String {
+    /// Prints the templates' load problems; returns them (indices) as shown.
+    fn template_diagnostics(&self, text: &mut String) -> BTreeSet<usize> {
         let sources = pipeline::sources(&self.project, &[]);
-        self.project.templates.diagnostics.iter().map(|d| diag::render_human(d, &sources, self.out.style)).collect()
+        let mut shown = BTreeSet::new();
+        for (i, d) in self.project.templates.diagnostics.iter().enumerate() {
+            text.push_str(&diag::render_human(d, &sources, self.out.style));
+            shown.insert(i);
+        }
+        shown
     }
 
     /// `[12:03:04] 1 post checked · 40 posts: 2 errors, 1 warning`.
@@ -329,3 +372,6 @@ pub(crate) fn render_error(err: &Error, style: Style) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

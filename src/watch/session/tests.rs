@@ -1,0 +1,73 @@
+//! What a session prints for a batch: each test builds a project in a
+//! temporary folder, opens a session on it, edits files and hands the
+//! session the events the edit would produce.
+
+use std::path::PathBuf;
+
+use notify::event::ModifyKind;
+use notify::{Event, EventKind};
+
+use super::*;
+
+const OK: &str = "---\nplatforms: [threads]\n---\n\nHello.\n";
+
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new(files: &[(&str, &str)]) -> Self {
+        let repo = Self { dir: tempfile::tempdir().expect("tempdir") };
+        for (rel, text) in files {
+            repo.write(rel, text);
+        }
+        repo
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+
+    fn session(&self, quiet: bool) -> Session {
+        let out = Output { style: Style { color: false, unicode: true }, quiet, verbose: 0 };
+        Session::open(self.dir.path(), None, Env::from_pairs([]), out).expect("open")
+    }
+
+    fn modified(&self, rel: &str) -> Event {
+        Event::new(EventKind::Modify(ModifyKind::Any)).add_path(self.path(rel))
+    }
+}
+
+/// The text a batch printed (empty when it changed nothing).
+fn printed(s: &mut Session, events: &[Event]) -> String {
+    s.handle(events).map(|u| u.text).unwrap_or_default()
+}
+
+#[test]
+fn a_post_whose_template_does_not_parse_shows_the_template_error() {
+    let repo = Repo::new(&[("content/z.md", OK), ("templates/threads.hbs", "{{text")]);
+    let mut s = repo.session(false);
+    let first = s.check_all().text;
+    assert!(first.contains("content/z.md  (1 error, 0 warnings)"), "{first}");
+    // Shown once in full, at the top; the post refers to it.
+    assert_eq!(first.matches("does not parse").count(), 1, "{first}");
+    assert!(first.contains("template-syntax at templates/threads.hbs:1:7 (shown above)"), "{first}");
+    assert!(first.contains("1 post: 1 error"), "{first}");
+    // An edit of the post alone shows the template's error with it.
+    repo.write("content/z.md", "---\nplatforms: [threads]\n---\n\nHello again.\n");
+    let edited = printed(&mut s, &[repo.modified("content/z.md")]);
+    assert!(edited.contains("content/z.md  (1 error, 0 warnings)"), "{edited}");
+    assert!(edited.contains("templates/threads.hbs:1:"), "{edited}");
+    assert!(edited.contains("template-syntax"), "{edited}");
+    assert!(!edited.contains("(ok)"), "{edited}");
+    // Fixed template: the post is ok again.
+    repo.write("templates/threads.hbs", "{{text}}");
+    let fixed = printed(&mut s, &[repo.modified("templates/threads.hbs")]);
+    assert!(fixed.contains("content/z.md  (ok)") && fixed.contains("1 post: 0 errors"), "{fixed}");
+}
