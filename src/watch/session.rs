@@ -179,7 +179,9 @@ impl Session {
                 self.project.catalog,
             ) {
                 Ok(project) => {
-                    let _ = writeln!(update.text, "{what}: reloaded");
+                    if !self.out.quiet {
+                        let _ = writeln!(update.text, "{what}: reloaded");
+                    }
                     self.project = project;
                     self.loaded();
                     update.reloaded = true;
@@ -215,7 +217,9 @@ impl Session {
             if changes.recheck.contains_key(path) {
                 continue;
             }
-            if let Some(r) = self.reports.remove(path) {
+            if let Some(r) = self.reports.remove(path)
+                && !self.out.quiet
+            {
                 let _ = writeln!(update.text, "{}  removed", r.path);
             }
             self.posts.remove(path);
@@ -265,20 +269,22 @@ impl Session {
     /// One post: its path, a line per platform (parts and sizes against the
     /// limits), and its diagnostics exactly as `crier check` shows them, with
     /// those of the broken templates it uses (`templates`; in full unless
-    /// `shown` already).
+    /// `shown` already). Quiet: the errors only.
     fn block(&self, report: &PostReport, templates: &[usize], shown: &mut BTreeSet<usize>) -> String {
         let mut s = String::new();
         let template_diags: Vec<&Diagnostic> =
             templates.iter().map(|&i| &self.project.templates.diagnostics[i]).collect();
         let errors = report.errors() + template_diags.iter().filter(|d| d.is_error()).count();
         let warnings = report.diagnostics.len() + template_diags.len() - errors;
-        let verdict = match (errors, warnings) {
-            (0, 0) => "ok".to_owned(),
-            (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
-        };
-        let _ = writeln!(s, "{}  ({verdict})", report.path);
-        for rendered in &report.rendered {
-            let _ = writeln!(s, "  {}", rendered.summary());
+        if !self.out.quiet {
+            let verdict = match (errors, warnings) {
+                (0, 0) => "ok".to_owned(),
+                (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+            };
+            let _ = writeln!(s, "{}  ({verdict})", report.path);
+            for rendered in &report.rendered {
+                let _ = writeln!(s, "  {}", rendered.summary());
+            }
         }
         let sources = pipeline::sources(&self.project, std::slice::from_ref(report));
         for (&i, d) in templates.iter().zip(template_diags) {
@@ -305,14 +311,20 @@ impl Session {
         let sources = pipeline::sources(&self.project, &[]);
         let mut shown = BTreeSet::new();
         for (i, d) in self.project.templates.diagnostics.iter().enumerate() {
-            text.push_str(&diag::render_human(d, &sources, self.out.style));
-            shown.insert(i);
+            if !(self.out.quiet && d.severity == Severity::Warning) {
+                text.push_str(&diag::render_human(d, &sources, self.out.style));
+                shown.insert(i);
+            }
         }
         shown
     }
 
     /// `[12:03:04] 1 post checked · 40 posts: 2 errors, 1 warning`.
+    /// Nothing when quiet.
     fn summary(&self, changed: Option<usize>) -> String {
+        if self.out.quiet {
+            return String::new();
+        }
         let all = self.all_diagnostics();
         let errors = all.iter().filter(|d| d.is_error()).count();
         let warnings = all.len() - errors;

@@ -11,6 +11,10 @@ use super::*;
 
 const OK: &str = "---\nplatforms: [threads]\n---\n\nHello.\n";
 
+fn too_long() -> String {
+    format!("---\nplatforms: [threads]\n---\n\n{}\n", "a".repeat(520))
+}
+
 struct Repo {
     dir: tempfile::TempDir,
 }
@@ -47,6 +51,25 @@ impl Repo {
 /// The text a batch printed (empty when it changed nothing).
 fn printed(s: &mut Session, events: &[Event]) -> String {
     s.handle(events).map(|u| u.text).unwrap_or_default()
+}
+
+#[test]
+fn quiet_prints_only_errors() {
+    let repo = Repo::new(&[("content/a.md", OK), ("content/b.md", &too_long())]);
+    let mut s = repo.session(true);
+    let first = s.check_all().text;
+    assert!(first.contains("threads-text-too-long"), "{first}");
+    for noise in ["(ok)", "(1 error", "1 part", "posts:"] {
+        assert!(!first.contains(noise), "`{noise}` in quiet output:\n{first}");
+    }
+    // Fixing the post prints nothing; breaking another prints its error only.
+    repo.write("content/b.md", OK);
+    assert_eq!(printed(&mut s, &[repo.modified("content/b.md")]), "");
+    repo.write("content/a.md", &too_long());
+    let broken = printed(&mut s, &[repo.modified("content/a.md")]);
+    assert!(broken.contains("content/a.md:5:1") && broken.contains("threads-text-too-long"), "{broken}");
+    assert!(!broken.contains("1 part") && !broken.contains("posts:"), "{broken}");
+    assert_eq!(s.reports().len(), 2);
 }
 
 #[test]
