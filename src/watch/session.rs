@@ -45,6 +45,9 @@ pub struct Session {
     hashes: HashMap<PathBuf, u64>,
     includes: BTreeMap<String, BTreeSet<String>>,
     ignored: Ignored,
+    /// Why the configured content folder cannot be read (`content-dir-missing`),
+    /// counted as an error until it is fixed.
+    folder: Option<Error>,
 }
 
 impl Session {
@@ -66,6 +69,7 @@ impl Session {
             hashes: HashMap::new(),
             includes: BTreeMap::new(),
             ignored: Ignored::default(),
+            folder: None,
         };
         s.loaded();
         Ok(s)
@@ -146,6 +150,7 @@ impl Session {
     /// post with `-v`), then the summary.
     pub fn check_all(&mut self) -> Update {
         let mut update = Update { reloaded: true, ..Update::default() };
+        self.check_folder(&mut update.text, true);
         let mut shown = self.template_diagnostics(&mut update.text);
         let files = match crate::content::discover(&self.project.root, &self.project.content_dir()) {
             Ok(f) => f,
@@ -198,6 +203,8 @@ impl Session {
                 }
             }
         }
+        // Again after a new configuration; otherwise only when it appears.
+        self.check_folder(&mut update.text, everything);
         if everything || changes.rescan {
             if changes.rescan {
                 self.ignored = Ignored::load(&self.project.root, &[&self.project.content_dir()]);
@@ -319,6 +326,20 @@ impl Session {
         shown
     }
 
+    /// Whether the configured content folder can be read (`crier check` stops
+    /// at the same problem); prints the problem when it appears, or always
+    /// with `again`.
+    fn check_folder(&mut self, text: &mut String, again: bool) {
+        let p = &self.project;
+        let problem = crate::config::content_folder(&p.root, &p.config, p.config_path.as_deref()).err();
+        if let Some(e) = &problem
+            && (again || self.folder.is_none())
+        {
+            text.push_str(&render_error(e, self.out.style));
+        }
+        self.folder = problem;
+    }
+
     /// `[12:03:04] 1 post checked · 40 posts: 2 errors, 1 warning`.
     /// Nothing when quiet.
     fn summary(&self, changed: Option<usize>) -> String {
@@ -328,6 +349,7 @@ impl Session {
         let all = self.all_diagnostics();
         let errors = all.iter().filter(|d| d.is_error()).count();
         let warnings = all.len() - errors;
+        let errors = errors + usize::from(self.folder.is_some());
         let now = chrono::Local::now().format("%H:%M:%S");
         let changed = changed.map(|n| format!("{} updated · ", plural(n, "post"))).unwrap_or_default();
         format!(

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use notify::event::ModifyKind;
+use notify::event::{CreateKind, ModifyKind};
 use notify::{Event, EventKind};
 
 use super::*;
@@ -45,6 +45,10 @@ impl Repo {
 
     fn modified(&self, rel: &str) -> Event {
         Event::new(EventKind::Modify(ModifyKind::Any)).add_path(self.path(rel))
+    }
+
+    fn created(&self, rel: &str) -> Event {
+        Event::new(EventKind::Create(CreateKind::File)).add_path(self.path(rel))
     }
 }
 
@@ -93,4 +97,23 @@ fn a_post_whose_template_does_not_parse_shows_the_template_error() {
     repo.write("templates/threads.hbs", "{{text}}");
     let fixed = printed(&mut s, &[repo.modified("templates/threads.hbs")]);
     assert!(fixed.contains("content/z.md  (ok)") && fixed.contains("1 post: 0 errors"), "{fixed}");
+}
+
+#[test]
+fn a_content_dir_that_does_not_exist_is_an_error_and_the_watch_goes_on() {
+    let repo = Repo::new(&[("content/a.md", OK), ("crier.yaml", "vars: {}\n")]);
+    let mut s = repo.session(false);
+    assert!(s.check_all().text.contains("1 post: 0 errors"));
+    repo.write("crier.yaml", "content_dir: posts\n");
+    let moved = printed(&mut s, &[repo.modified("crier.yaml")]);
+    assert!(moved.contains("content-dir-missing"), "{moved}");
+    assert!(moved.contains("crier.yaml:1:"), "{moved}");
+    assert!(moved.contains("0 posts: 1 error"), "{moved}");
+    // The folder appears: its posts are checked, the error is gone.
+    repo.write("posts/p.md", OK);
+    let created = printed(&mut s, &[repo.created("posts"), repo.created("posts/p.md")]);
+    assert!(created.contains("posts/p.md  (ok)") && created.contains("1 post: 0 errors"), "{created}");
+    // Quiet: the error is printed too.
+    let mut q = Repo::new(&[("crier.yaml", "content_dir: posts\n")]).session(true);
+    assert!(q.check_all().text.contains("content-dir-missing"));
 }
