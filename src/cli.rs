@@ -396,9 +396,35 @@ pub struct WatchArgs {
     #[arg(long, value_name = "MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
     pub debounce: u64,
 
-    /// Also serve a live preview page at ADDR (default 127.0.0.1:4000).
-    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:4000")]
+    /// Also serve a live preview page at ADDR: PORT (on 127.0.0.1), HOST:PORT
+    /// or IP:PORT (default 127.0.0.1:4000).
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:4000",
+          value_parser = serve_addr)]
     pub serve: Option<std::net::SocketAddr>,
+}
+
+/// `--serve`: `4000` (loopback), `localhost:4000` (loopback, without asking the
+/// resolver), `host:4000` (resolved; IPv4 first) or `IP:PORT`.
+fn serve_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    }
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let expected = "expected PORT, HOST:PORT or IP:PORT, e.g. 4000 or localhost:4000";
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{s}` is not a port (0 to 65535)"));
+    }
+    let (host, port) = s.rsplit_once(':').ok_or_else(|| format!("no port; {expected}"))?;
+    let port: u16 = port.parse().map_err(|_| format!("`{port}` is not a port; {expected}"))?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    }
+    let addrs: Vec<SocketAddr> =
+        (host, port).to_socket_addrs().map_err(|e| format!("cannot resolve `{host}`: {e}; {expected}"))?.collect();
+    addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()).copied().ok_or_else(|| format!("`{host}` has no address"))
 }
 
 /// A `--platform` flag's help: `what`, then every platform's name (from the registry's list,
@@ -431,5 +457,32 @@ mod tests {
             }
         }
         assert_eq!(flags, 6, "render, publish, status, adopt, delete and stats take --platform");
+    }
+
+    #[test]
+    fn watch_serves_on_a_port_a_host_and_port_or_an_address() {
+        let serve = |args: &[&str]| {
+            let mut argv = vec!["crier", "watch"];
+            argv.extend(args);
+            match Cli::try_parse_from(argv).map(|c| c.command) {
+                Ok(Command::Watch(w)) => Ok(w.serve.map(|a| a.to_string())),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        for (args, want) in [
+            (&[][..], None),
+            (&["--serve"][..], Some("127.0.0.1:4000")),
+            (&["--serve", "4002"][..], Some("127.0.0.1:4002")),
+            (&["--serve", "localhost:4001"][..], Some("127.0.0.1:4001")),
+            (&["--serve", "0.0.0.0:4000"][..], Some("0.0.0.0:4000")),
+            (&["--serve", "[::1]:4000"][..], Some("[::1]:4000")),
+        ] {
+            assert_eq!(serve(args), Ok(want.map(str::to_owned)), "{args:?}");
+        }
+        for bad in ["70000", "localhost", "localhost:port", "localhost:70000", ""] {
+            let err = serve(&["--serve", bad]).expect_err(bad);
+            assert!(err.contains("--serve"), "{bad}: {err}");
+        }
     }
 }
