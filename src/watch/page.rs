@@ -91,6 +91,7 @@ impl Page {
                 .iter()
                 .map(|d| diag::render_human(d, &sources, PLAIN))
                 .collect();
+            header.push_str(&session.folder_problem(PLAIN));
             header.push_str(notes);
             m.header = header;
             m.stats_file = Some(stats_file(session.project()));
@@ -119,8 +120,9 @@ fn stats_file(project: &crate::project::Project) -> PathBuf {
 fn entry(session: &Session, r: &PostReport) -> Entry {
     let mut html = String::new();
     let mut media = Vec::new();
-    let status = match r.errors() {
-        0 if r.diagnostics.is_empty() => "ok",
+    let problems = session.problems(r);
+    let status = match problems.iter().filter(|d| d.is_error()).count() {
+        0 if problems.is_empty() => "ok",
         0 => "warn",
         _ => "err",
     };
@@ -129,9 +131,9 @@ fn entry(session: &Session, r: &PostReport) -> Entry {
         let mut cx = PreviewContext { root: session.project().root.as_path(), post_path: &r.path, media: &mut media };
         html.push_str(&rendered.preview_html(&mut cx));
     }
-    if !r.diagnostics.is_empty() {
+    if !problems.is_empty() {
         let sources = pipeline::sources(session.project(), std::slice::from_ref(r));
-        let text: String = r.diagnostics.iter().map(|d| diag::render_human(d, &sources, PLAIN)).collect();
+        let text: String = problems.iter().map(|d| diag::render_human(d, &sources, PLAIN)).collect();
         let _ = write!(html, "<pre class=\"diag\">{}</pre>", escape(&text));
     }
     html.push_str("</section>");
@@ -276,5 +278,37 @@ mod tests {
         let Html(html) = rt.block_on(stats(State(page)));
         assert!(html.contains("content/a.md"), "{html}");
         assert!(!html.contains("No history yet"), "{html}");
+    }
+
+    /// The page says what the terminal says: a post whose template does not
+    /// parse is in error with the template's problem, and a missing content
+    /// folder is named in the header.
+    #[test]
+    fn the_page_shows_template_and_content_folder_problems() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |rel: &str, text: &str| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        };
+        write("content/z.md", "---\nplatforms: [threads]\n---\n\nHello.\n");
+        write("templates/threads.hbs", "{{text");
+        let out = super::super::session::Output { style: PLAIN, quiet: true, verbose: 0 };
+        let mut session = Session::open(dir.path(), None, Env::from_pairs([]), out).expect("a project");
+        let page = Page::new(&session);
+        let update = session.check_all();
+        page.update(&session, &update, "");
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let Html(html) = rt.block_on(index(State(page.clone())));
+        let post = &html[html.find("<section class=\"post").expect("a post")..];
+        assert!(post.starts_with("<section class=\"post err\">"), "{post}");
+        assert!(post.contains("template-syntax"), "{post}");
+
+        write("crier.yaml", "content_dir: posts\n");
+        let moved = notify::Event::new(notify::EventKind::Any).add_path(dir.path().join("crier.yaml"));
+        let update = session.handle(&[moved]).expect("a reload");
+        page.update(&session, &update, "");
+        let Html(html) = rt.block_on(index(State(page)));
+        assert!(html.contains("content-dir-missing"), "{html}");
     }
 }

@@ -261,6 +261,18 @@ impl Session {
         }
     }
 
+    /// A post's problems: those of the broken templates it renders with, then
+    /// its own.
+    pub fn problems<'a>(&'a self, report: &'a PostReport) -> Vec<&'a Diagnostic> {
+        let templates = self.template_problems(report).into_iter().map(|i| &self.project.templates.diagnostics[i]);
+        templates.chain(&report.diagnostics).collect()
+    }
+
+    /// Why the configured content folder cannot be read (empty when it can).
+    pub fn folder_problem(&self, style: Style) -> String {
+        self.folder.as_ref().map(|e| render_error(e, style)).unwrap_or_default()
+    }
+
     /// The load problems of the templates a parsed post renders with (indices
     /// into the project's template diagnostics): rendering stops at them.
     fn template_problems(&self, report: &PostReport) -> Vec<usize> {
