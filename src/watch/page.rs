@@ -286,11 +286,7 @@ mod tests {
     #[test]
     fn the_page_shows_template_and_content_folder_problems() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let write = |rel: &str, text: &str| {
-            let p = dir.path().join(rel);
-            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            std::fs::write(p, text).expect("write");
-        };
+        let write = |rel: &str, text: &str| crate::watch::tests::write_file(dir.path(), rel, text);
         write("content/z.md", "---\nplatforms: [threads]\n---\n\nHello.\n");
         write("templates/threads.hbs", "{{text");
         let out = super::super::session::Output { style: PLAIN, quiet: true, verbose: 0 };

@@ -18,6 +18,13 @@ struct Fixture {
     ignored: Ignored,
 }
 
+/// Writes `root/rel`, making its folders (for every watch test).
+pub(super) fn write_file(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
 const POST: &str = "---\nplatforms: [threads]\n---\n\nHello.\n";
 
 impl Fixture {
@@ -69,9 +76,7 @@ impl Fixture {
     }
 
     fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
+        write_file(self.dir.path(), rel, text);
     }
 
     fn rename(&self, from: &str, to: &str) {

@@ -33,9 +33,7 @@ impl Repo {
     }
 
     fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
+        crate::watch::tests::write_file(self.dir.path(), rel, text);
     }
 
     fn session(&self, quiet: bool) -> Session {
