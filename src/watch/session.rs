@@ -276,7 +276,7 @@ impl Session {
     /// The load problems of the templates a parsed post renders with (indices
     /// into the project's template diagnostics): rendering stops at them.
     fn template_problems(&self, report: &PostReport) -> Vec<usize> {
-        if report.post.is_none() {
+        if report.post.is_none() || self.project.templates.diagnostics.is_empty() {
             return Vec::new();
         }
         let names = templates_of(report);
