@@ -407,7 +407,7 @@ pub fn entry_problem(entry: &Value) -> Option<String> {
         Value::Null => None,
         Value::Object(map) => match map.get("id") {
             Some(id @ Value::Number(_)) => Some(format!("its `id` is the number {id}: ids are strings")),
-            _ => serde_json::from_value::<Record>(entry.clone()).err().map(|e| e.to_string()),
+            _ => <Record as serde::Deserialize>::deserialize(entry).err().map(|e| e.to_string()),
         },
         other => Some(format!("it is {}, not a mapping", type_name(other))),
     }

@@ -165,7 +165,6 @@ pub fn select(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<
         return folder.map_or_else(|| Ok(Vec::new()), |dir| content::discover(&project.root, &dir));
     }
     let mut out = Vec::new();
-    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let root = canonical(&project.root);
     for p in paths {
         let abs = normalize(&if p.is_absolute() { p.clone() } else { project.root.join(p) });
@@ -191,7 +190,7 @@ pub fn select(project: &Project, paths: &[PathBuf]) -> crate::error::Result<Vec<
     // One file named twice (`a.md`, `sub/../a.md`, a symbolic link) is one post: compare
     // the files themselves, not the paths as given.
     let mut seen = std::collections::HashSet::new();
-    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    out.retain(|p| seen.insert(canonical(p)));
     out.sort();
     Ok(out)
 }
@@ -205,7 +204,6 @@ pub fn select_posts(project: &Project, paths: &[PathBuf]) -> crate::error::Resul
     if paths.is_empty() {
         return Ok(all);
     }
-    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let posts: std::collections::HashSet<_> = all.iter().map(|p| canonical(p)).collect();
     let mut out = Vec::new();
     for p in paths {
@@ -226,6 +224,12 @@ pub fn select_posts(project: &Project, paths: &[PathBuf]) -> crate::error::Resul
     out.retain(|p| seen.insert(canonical(p)));
     out.sort();
     Ok(out)
+}
+
+/// The file itself (links and `..` resolved) when it exists, else `path` as given: one
+/// file named two ways is one post.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `path` with `.` and `name/..` removed, without touching the file system.
